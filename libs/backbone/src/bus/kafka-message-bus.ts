@@ -1,0 +1,183 @@
+import { Logger } from '@nestjs/common';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import type { Admin, Consumer, Producer, KafkaConfig, IHeaders, LogEntry } from 'kafkajs';
+import type {
+  BatchHandler,
+  BusHealth,
+  DeliveredMessage,
+  MessageBus,
+  SubscribeOptions,
+  Subscription,
+  TopicMessages,
+} from './message-bus';
+
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly partitions: number;
+}
+
+// kafkajs speaks through Nest's logger, at WARN and above.
+function kafkaLogCreator() {
+  const logger = new Logger('kafka');
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const text = `${namespace}: ${log.message}`;
+      if (level === logLevel.ERROR) logger.error(text);
+      else if (level === logLevel.WARN) logger.warn(text);
+    };
+}
+
+export function kafkaClientConfig(options: KafkaBusOptions, suffix: string): KafkaConfig {
+  return {
+    clientId: `${options.clientId}-${suffix}`,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator,
+    retry: { initialRetryTime: 100, retries: 8 },
+  };
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out;
+}
+
+export class KafkaMessageBus implements MessageBus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private producerReady: Promise<Producer> | undefined;
+  private admin: Admin | undefined;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
+  }
+
+  // Creates the topics Spindle knows, so the first publish does not wait on auto-creation.
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions })),
+    });
+  }
+
+  async publish(batches: readonly TopicMessages[]): Promise<void> {
+    const producer = await this.getProducer();
+    await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: batches.map(({ topic, messages }) => ({
+        topic,
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10 },
+    });
+    this.consumers.add(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const messages: DeliveredMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString() : null,
+          value: m.value ? m.value.toString() : '',
+          headers: headersOf(m.headers),
+        }));
+        await handler({ topic: batch.topic, partition: batch.partition, messages }, heartbeat);
+        const last = batch.messages[batch.messages.length - 1]!;
+        // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ]);
+      },
+    });
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async health(): Promise<BusHealth> {
+    try {
+      const admin = await this.getAdmin();
+      const cluster = await withTimeout(admin.describeCluster(), 3_000);
+      return { up: true, detail: `${cluster.brokers.length} broker(s), controller ${cluster.controller}` };
+    } catch (e) {
+      // A failed admin connection is rebuilt on the next check.
+      const admin = this.admin;
+      this.admin = undefined;
+      void admin?.disconnect().catch(() => undefined);
+      return { up: false, detail: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private getProducer(): Promise<Producer> {
+    if (!this.producerReady) {
+      // Idempotent: retried sends never duplicate or reorder within a partition.
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      this.producer = producer;
+      this.producerReady = producer.connect().then(
+        () => producer,
+        (e: unknown) => {
+          this.producerReady = undefined;
+          throw e;
+        },
+      );
+    }
+    return this.producerReady;
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,57 @@
+// The port every producer and consumer of Spindle talks to. Two adapters implement it: Kafka for
+// the real topology, and an in-process bus for standalone mode.
+
+export interface OutgoingMessage {
+  readonly key: string; // a stream id: never null, so per-stream order holds
+  readonly value: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface TopicMessages {
+  readonly topic: string;
+  readonly messages: readonly OutgoingMessage[];
+}
+
+export interface DeliveredMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface DeliveredBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly DeliveredMessage[];
+}
+
+export interface SubscribeOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning: boolean;
+}
+
+// Resolves once the batch is durably handled; the adapter then commits the batch's offsets
+// (best-effort: a consumer keeps its own checkpoint in Postgres). Throwing redelivers the batch.
+export type BatchHandler = (batch: DeliveredBatch, heartbeat: () => Promise<void>) => Promise<void>;
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+export interface BusHealth {
+  readonly up: boolean;
+  readonly detail: string;
+}
+
+export interface MessageBus {
+  readonly kind: 'kafka' | 'in-process';
+  publish(batches: readonly TopicMessages[]): Promise<void>;
+  subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription>;
+  health(): Promise<BusHealth>;
+  close(): Promise<void>;
+}
+
+export const MESSAGE_BUS = Symbol('MESSAGE_BUS');

@@ -1,0 +1,182 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contracts';
+import type { EventEnvelope } from '@spindle/contracts';
+import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
+import type { EventConsumer } from './event-consumer';
+
+export interface EventConsumerRunnerOptions {
+  readonly schema: string; // where the consumer's rows and checkpoints live
+  readonly maxAttempts: number;
+  readonly retryBaseMs?: number;
+  readonly fromBeginning?: boolean;
+  // Fault injection for tests: runs after the rows and checkpoint commit, before the bus offset commit.
+  readonly afterCommit?: (batch: DeliveredBatch) => Promise<void> | void;
+}
+
+class PoisonMessage extends Error {}
+
+// Feeds a consumer from the bus. Rows and the (topic, partition, offset) checkpoint commit in one
+// transaction, so a crash anywhere leaves either both or neither; whatever the bus redelivers at or
+// below the checkpoint is skipped. A message that keeps failing is retried, then sent to the
+// dead-letter topic with its origin and error, and the consumer moves on.
+export class EventConsumerRunner {
+  private readonly logger: Logger;
+  private readonly checkpoints = new Map<string, bigint>();
+  private subscription: Subscription | undefined;
+  private readonly table: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: MessageBus,
+    private readonly consumer: EventConsumer,
+    private readonly options: EventConsumerRunnerOptions,
+  ) {
+    this.logger = new Logger(`consumer:${consumer.name}`);
+    this.table = `"${options.schema}".consumer_checkpoints`;
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.subscribe(
+      { groupId: this.consumer.name, topics: this.consumer.topics, fromBeginning: this.options.fromBeginning ?? true },
+      (batch) => this.handleBatch(batch),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
+
+  async handleBatch(batch: DeliveredBatch): Promise<void> {
+    const checkpoint = await this.checkpointOf(batch.topic, batch.partition);
+    const fresh = batch.messages.filter((m) => BigInt(m.offset) > checkpoint);
+    if (fresh.length === 0) return;
+
+    const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
+    if (parsed.every((p) => !(p.event instanceof Error))) {
+      try {
+        await this.commit(parsed as { message: DeliveredMessage; event: EventEnvelope }[]);
+        await this.options.afterCommit?.(batch);
+        return;
+      } catch (e) {
+        if (e instanceof SimulatedCrash) throw e;
+        this.logger.warn(`batch of ${fresh.length} failed, retrying one by one: ${messageOf(e)}`);
+      }
+    }
+    for (const { message, event } of parsed) await this.handleOne(message, event);
+    await this.options.afterCommit?.(batch);
+  }
+
+  private async handleOne(message: DeliveredMessage, event: EventEnvelope | Error): Promise<void> {
+    if (event instanceof Error) {
+      // A malformed message will not get better by retrying.
+      await this.deadLetter(message, event, 1);
+      return;
+    }
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+      try {
+        await this.commit([{ message, event }]);
+        return;
+      } catch (e) {
+        lastError = e;
+        if (attempt < this.options.maxAttempts) await sleep((this.options.retryBaseMs ?? 50) * 2 ** (attempt - 1));
+      }
+    }
+    // If the database itself is gone, the message is not the problem: stop and let the bus redeliver.
+    await this.dataSource.query('select 1');
+    await this.deadLetter(message, lastError, this.options.maxAttempts);
+  }
+
+  private async commit(items: readonly { message: DeliveredMessage; event: EventEnvelope }[]): Promise<void> {
+    const last = items.at(-1)!.message;
+    await this.dataSource.transaction(async (manager) => {
+      // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
+      // lock keeps a zombie consumer of the same partition from applying the same messages twice.
+      const stored = await this.lockCheckpoint(manager, last);
+      const pending = items.filter((i) => BigInt(i.message.offset) > stored);
+      if (pending.length > 0) await this.consumer.handle(pending.map((i) => i.event), manager);
+      if (BigInt(last.offset) > stored) await this.saveCheckpoint(manager, last);
+    });
+    this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
+  }
+
+  private async lockCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<bigint> {
+    const rows: { offset: string }[] = await manager.query(
+      `select "offset"::text as "offset" from ${this.table}
+       where consumer = $1 and topic = $2 and partition = $3 for update`,
+      [this.consumer.name, message.topic, message.partition],
+    );
+    return rows[0] ? BigInt(rows[0].offset) : -1n;
+  }
+
+  private async deadLetter(message: DeliveredMessage, error: unknown, attempts: number): Promise<void> {
+    this.logger.error(
+      `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${messageOf(error)}`,
+    );
+    await this.bus.publish([
+      {
+        topic: DEAD_LETTER_TOPIC,
+        messages: [
+          {
+            key: message.key ?? `${message.topic}:${message.partition}:${message.offset}`,
+            value: message.value,
+            headers: {
+              ...message.headers,
+              'dlq-consumer': this.consumer.name,
+              'dlq-original-topic': message.topic,
+              'dlq-original-partition': String(message.partition),
+              'dlq-original-offset': message.offset,
+              'dlq-attempts': String(attempts),
+              'dlq-error': messageOf(error).slice(0, 1_000),
+            },
+          },
+        ],
+      },
+    ]);
+    await this.dataSource.transaction((manager) => this.saveCheckpoint(manager, message));
+    this.checkpoints.set(`${message.topic}:${message.partition}`, BigInt(message.offset));
+  }
+
+  private async checkpointOf(topic: string, partition: number): Promise<bigint> {
+    const key = `${topic}:${partition}`;
+    const cached = this.checkpoints.get(key);
+    if (cached !== undefined) return cached;
+    const rows: { offset: string }[] = await this.dataSource.query(
+      `select "offset"::text as "offset" from ${this.table} where consumer = $1 and topic = $2 and partition = $3`,
+      [this.consumer.name, topic, partition],
+    );
+    const value = rows[0] ? BigInt(rows[0].offset) : -1n;
+    this.checkpoints.set(key, value);
+    return value;
+  }
+
+  private async saveCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<void> {
+    await manager.query(
+      `insert into ${this.table} (consumer, topic, partition, "offset") values ($1, $2, $3, $4)
+       on conflict (consumer, topic, partition) do update
+         set "offset" = greatest(consumer_checkpoints."offset", excluded."offset"), updated_at = now()`,
+      [this.consumer.name, message.topic, message.partition, message.offset],
+    );
+  }
+}
+
+// Thrown by tests' afterCommit hook to stand for a process dying at that point.
+export class SimulatedCrash extends Error {}
+
+function tryParse(message: DeliveredMessage): EventEnvelope | Error {
+  try {
+    return parseEvent(JSON.parse(message.value));
+  } catch (e) {
+    return e instanceof InvalidEventError ? e : new PoisonMessage(`unreadable message: ${messageOf(e)}`);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,13 @@
+import type { EntityManager } from 'typeorm';
+import type { EventEnvelope } from '@spindle/contracts';
+
+// A consumer of events that keeps its effects in Postgres: a projection, a process manager.
+export interface EventConsumer {
+  // Consumer group id and checkpoint key. Version it ("projector.contexts.v1") so a changed
+  // consumer starts over in a new table instead of reinterpreting old rows.
+  readonly name: string;
+  readonly topics: readonly string[];
+  // Runs inside the runner's transaction together with the checkpoint write. Events arrive in
+  // partition order; the same event may arrive again (re-publication), so stay idempotent.
+  handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void>;
+}

@@ -1,0 +1,55 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DataSourceOptions, MigrationInterface, MixedList } from 'typeorm';
+
+// Every service owns one Postgres schema; nobody writes another's.
+export interface ServiceDatabaseOptions {
+  readonly name: string; // TypeORM connection name, also the Nest injection token
+  readonly schema: string;
+  readonly url: string;
+  readonly entities: MixedList<Function>;
+  readonly migrations: MixedList<Function>;
+  readonly poolSize?: number;
+}
+
+export function serviceDataSourceOptions(options: ServiceDatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    name: options.name,
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    extra: { max: options.poolSize ?? 10, application_name: `spindle-${options.name}` },
+  };
+}
+
+// Creates the schema and runs the schema's migrations under an advisory lock, so two processes
+// of the same service starting together do not race.
+export async function prepareServiceSchema(dataSource: DataSource, schema: string): Promise<void> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock(hashtext($1))', [`spindle.migrate.${schema}`]);
+    await lock.query(`create schema if not exists "${schema}"`);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) {
+      new Logger('migrations').log(`${schema}: applied ${applied.map((m) => m.name).join(', ')}`);
+    }
+  } finally {
+    await lock.query('select pg_advisory_unlock(hashtext($1))', [`spindle.migrate.${schema}`]).catch(() => undefined);
+    await lock.release();
+  }
+}
+
+export async function openServiceDataSource(options: ServiceDatabaseOptions): Promise<DataSource> {
+  const dataSource = new DataSource(serviceDataSourceOptions(options));
+  await dataSource.initialize();
+  await prepareServiceSchema(dataSource, options.schema);
+  return dataSource;
+}
+
+export type MigrationClass = new () => MigrationInterface;

@@ -1,0 +1,71 @@
+import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { MESSAGE_BUS } from '../bus/message-bus';
+import type { MessageBus } from '../bus/message-bus';
+
+const HEALTH_DATABASES = Symbol('HEALTH_DATABASES');
+
+@Injectable()
+class BusHealthIndicator {
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    private readonly indicator: HealthIndicatorService,
+  ) {}
+
+  async check() {
+    const key = this.bus.kind === 'kafka' ? 'kafka' : 'bus';
+    const health = await this.bus.health();
+    const check = this.indicator.check(key);
+    return health.up
+      ? check.up({ kind: this.bus.kind, detail: health.detail })
+      : check.down({ kind: this.bus.kind, detail: health.detail });
+  }
+}
+
+@ApiTags('health')
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly bus: BusHealthIndicator,
+    private readonly moduleRef: ModuleRef,
+    @Inject(HEALTH_DATABASES) private readonly databases: readonly string[],
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and readiness: the message bus and Postgres (503 when either is down)' })
+  @ApiResponse({ status: 200, description: 'Everything is up' })
+  @ApiResponse({ status: 503, description: 'Kafka or Postgres is down; the body says which' })
+  check() {
+    return this.health.check([
+      () => this.bus.check(),
+      ...this.databases.map((name) => () => {
+        const connection = this.moduleRef.get<DataSource>(getDataSourceToken(name), { strict: false });
+        return this.db.pingCheck(name === this.databases[0] ? 'postgres' : `postgres:${name}`, {
+          connection,
+          timeout: 3_000,
+        });
+      }),
+    ]);
+  }
+}
+
+// GET /health for an app: the bus and each of the named database connections it uses.
+@Module({})
+export class HealthModule {
+  static forConnections(databases: readonly string[]): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty', logger: false })],
+      controllers: [HealthController],
+      providers: [BusHealthIndicator, { provide: HEALTH_DATABASES, useValue: databases }],
+    };
+  }
+}

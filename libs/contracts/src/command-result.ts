@@ -1,0 +1,17 @@
+// What an owning service answers to a command, on any transport. Errors are values, not
+// exceptions, so they survive serialization and map cleanly onto HTTP problems at the edge.
+export type CommandErrorCode = 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unavailable';
+
+export interface CommandError {
+  readonly code: CommandErrorCode;
+  readonly message: string;
+  readonly field?: string;
+}
+
+export type CommandResult =
+  | { readonly ok: true; readonly streamId: string; readonly streamPosition: number }
+  | { readonly ok: false; readonly error: CommandError };
+
+export function commandFailed(code: CommandErrorCode, message: string, field?: string): CommandResult {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}

@@ -1,0 +1,28 @@
+// Every Kafka topic Spindle uses. Names carry the major version of their payload:
+// a breaking change gets a new topic (and an upcaster on the read side), never an edit.
+export const EventTopics = {
+  schedulerContext: 'spindle.scheduler.context.v1',
+} as const;
+export type EventTopic = (typeof EventTopics)[keyof typeof EventTopics];
+
+// Poison messages land here with headers naming their origin and the error.
+export const DEAD_LETTER_TOPIC = 'spindle.dead-letter.v1';
+
+// Commands travel as request/reply over @nestjs/microservices; the pattern is the topic name,
+// and the Kafka transport answers on `<pattern>.reply`.
+export const CommandPatterns = {
+  createContext: 'spindle.scheduler.cmd.create-context.v1',
+  updateContext: 'spindle.scheduler.cmd.update-context.v1',
+  deleteContext: 'spindle.scheduler.cmd.delete-context.v1',
+} as const;
+export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
+
+export function replyTopicOf(pattern: string): string {
+  return `${pattern}.reply`;
+}
+
+export const ALL_EVENT_TOPICS: readonly string[] = Object.values(EventTopics);
+export const ALL_COMMAND_TOPICS: readonly string[] = Object.values(CommandPatterns).flatMap((p) => [
+  p,
+  replyTopicOf(p),
+]);

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+// Everything configurable comes from the environment, validated once at start.
+const envSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  KAFKA_BROKERS: z.string().min(1).optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
+  KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  SPINDLE_HOST: z.string().min(1).default('127.0.0.1'),
+  SPINDLE_DATA_DIR: z.string().min(1).default('.spindle'),
+  GATEWAY_PORT: port.default(8080),
+  SCHEDULER_PORT: port.default(8081),
+  ARTIFACT_STORE_PORT: port.default(8082),
+  LOG_COLLECTOR_PORT: port.default(8083),
+  SECRETS_PORT: port.default(8084),
+  PROJECTOR_PORT: port.default(8085),
+  WORKER_PORT: port.default(8086),
+  EMBEDDED_PG_PORT: port.default(54329),
+  OUTBOX_POLL_MS: positiveInt.default(25),
+  CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
+  COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
+  READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
+  DB_POOL_SIZE: positiveInt.default(10),
+});
+
+export type BusKind = 'kafka' | 'in-process';
+
+export interface SpindleConfig {
+  readonly databaseUrl: string | undefined;
+  readonly bus: BusKind;
+  readonly kafka: { readonly brokers: string[]; readonly clientId: string; readonly partitions: number };
+  readonly host: string;
+  readonly dataDir: string;
+  readonly ports: {
+    readonly gateway: number;
+    readonly scheduler: number;
+    readonly artifactStore: number;
+    readonly logCollector: number;
+    readonly secrets: number;
+    readonly projector: number;
+    readonly worker: number;
+    readonly embeddedPostgres: number;
+  };
+  readonly outboxPollMs: number;
+  readonly consumerMaxAttempts: number;
+  readonly commandTimeoutMs: number;
+  readonly readYourWritesTimeoutMs: number;
+  readonly dbPoolSize: number;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:19092';
+
+export class ConfigError extends Error {}
+
+// `distributed` is how a single service runs (`npm run start:<app>`): Kafka and Postgres are
+// required and fall back to the local development addresses. Standalone uses what it is given.
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  mode: 'standalone' | 'distributed' = 'distributed',
+): SpindleConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const brokers = e.KAFKA_BROKERS ?? (mode === 'distributed' ? DEFAULT_KAFKA_BROKERS : undefined);
+  return {
+    databaseUrl: e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined),
+    bus: brokers ? 'kafka' : 'in-process',
+    kafka: {
+      brokers: (brokers ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: e.KAFKA_CLIENT_ID,
+      partitions: e.KAFKA_TOPIC_PARTITIONS,
+    },
+    host: e.SPINDLE_HOST,
+    dataDir: e.SPINDLE_DATA_DIR,
+    ports: {
+      gateway: e.GATEWAY_PORT,
+      scheduler: e.SCHEDULER_PORT,
+      artifactStore: e.ARTIFACT_STORE_PORT,
+      logCollector: e.LOG_COLLECTOR_PORT,
+      secrets: e.SECRETS_PORT,
+      projector: e.PROJECTOR_PORT,
+      worker: e.WORKER_PORT,
+      embeddedPostgres: e.EMBEDDED_PG_PORT,
+    },
+    outboxPollMs: e.OUTBOX_POLL_MS,
+    consumerMaxAttempts: e.CONSUMER_MAX_ATTEMPTS,
+    commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
+    readYourWritesTimeoutMs: e.READ_YOUR_WRITES_TIMEOUT_MS,
+    dbPoolSize: e.DB_POOL_SIZE,
+  };
+}
+
+// Credentials never reach a log line.
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

@@ -1,0 +1,36 @@
+import { Logger } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ProblemDetailsFilter } from './problem-details.filter';
+import { createValidationPipe } from './validation.pipe';
+
+export interface HttpAppOptions {
+  readonly bodyLimitBytes?: number;
+  readonly logger?: boolean;
+}
+
+// One way to build an HTTP surface: Fastify, problem+json errors, strict validation.
+export async function createHttpApp(rootModule: Type<unknown>, options: HttpAppOptions = {}) {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    rootModule,
+    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 }),
+    { bufferLogs: true, logger: options.logger === false ? false : undefined },
+  );
+  configureHttpApp(app);
+  app.enableShutdownHooks();
+  return app;
+}
+
+export function configureHttpApp(app: INestApplication): void {
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
+}
+
+export async function listen(app: NestFastifyApplication, port: number, host: string, name: string) {
+  await app.listen(port, host);
+  const url = await app.getUrl();
+  new Logger(name).log(`listening on ${url}`);
+  return url;
+}

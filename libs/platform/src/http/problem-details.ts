@@ -1,0 +1,46 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+// RFC 9457 problem details, with `errors` naming each offending field and the rule it broke.
+export interface FieldViolation {
+  readonly field: string;
+  readonly rule: string;
+  readonly message: string;
+}
+
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly errors?: readonly FieldViolation[];
+  readonly [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export const PROBLEM_TYPE_BASE = 'https://spindle.dev/problems/';
+
+// Thrown by handlers that want a specific problem type; the filter renders it as is.
+export class ProblemException extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly problemType: string,
+    readonly title: string,
+    detail?: string,
+    readonly errors?: readonly FieldViolation[],
+  ) {
+    super(detail ?? title, status);
+  }
+}
+
+export class ValidationProblem extends ProblemException {
+  constructor(errors: readonly FieldViolation[]) {
+    super(
+      HttpStatus.BAD_REQUEST,
+      'validation',
+      'Request validation failed',
+      errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      errors,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { EventTopics } from '@spindle/contracts';
+import type { ContextEvent, EventEnvelope } from '@spindle/contracts';
+import { streamProjection } from '@spindle/backbone';
+import { ContextView } from '@spindle/read-models';
+
+export function evolveContextView(row: ContextView | null, envelope: EventEnvelope): ContextView | null {
+  const event = envelope as ContextEvent;
+  const at = new Date(event.occurredAt);
+  switch (event.type) {
+    case 'ContextCreated':
+      return Object.assign(new ContextView(), {
+        streamId: event.streamId,
+        streamPosition: event.streamPosition,
+        name: event.data.name,
+        settings: event.data.settings,
+        createdAt: at,
+        updatedAt: at,
+        deletedAt: null,
+      });
+    case 'ContextSettingsChanged':
+      return row ? { ...row, settings: event.data.settings, updatedAt: at } : null;
+    case 'ContextDeleted':
+      return row ? { ...row, updatedAt: at, deletedAt: at } : null;
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected context event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+export const contextsProjection = streamProjection<ContextView>({
+  name: 'projector.contexts.v1',
+  topics: [EventTopics.schedulerContext],
+  entity: ContextView,
+  evolve: evolveContextView,
+});

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { MESSAGE_BUS, ManagedEventConsumerRunner, ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import type { EventConsumer, MessageBus } from '@spindle/backbone';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ContextView, ContextsV11763800000100, PROJECTOR_CONNECTION, PROJECTOR_SCHEMA } from '@spindle/read-models';
+import { contextsProjection } from './projections/contexts/contexts.projection';
+
+// Every read model and the consumer that keeps it.
+export const PROJECTIONS: readonly EventConsumer[] = [contextsProjection];
+
+@Module({
+  imports: [
+    ServiceDatabaseModule.forService({
+      name: PROJECTOR_CONNECTION,
+      schema: PROJECTOR_SCHEMA,
+      entities: [ContextView],
+      migrations: [backboneTablesMigration(PROJECTOR_SCHEMA), ContextsV11763800000100],
+      migrate: true,
+    }),
+  ],
+  providers: PROJECTIONS.map((projection) => ({
+    provide: `projection:${projection.name}`,
+    inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
+    useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
+      new ManagedEventConsumerRunner(dataSource, bus, projection, {
+        schema: PROJECTOR_SCHEMA,
+        maxAttempts: config.consumerMaxAttempts,
+      }),
+  })),
+})
+export class ProjectorModule {}

@@ -1,0 +1,24 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_CONTEXT_NAME, DEFAULT_CONTEXT_SETTINGS, createContextCommandSchema } from '@spindle/contracts';
+import { ContextCommandsService } from './context-commands.service';
+
+// `default` always exists: created on first start, a no-op (conflict) on every later one.
+@Injectable()
+export class DefaultContextInitializer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('contexts');
+
+  constructor(private readonly contexts: ContextCommandsService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const result = await this.contexts.execute('create', createContextCommandSchema, {
+      correlationId: `bootstrap-${randomUUID()}`,
+      issuedAt: new Date().toISOString(),
+      name: DEFAULT_CONTEXT_NAME,
+      settings: DEFAULT_CONTEXT_SETTINGS,
+    });
+    if (result.ok) this.logger.log('created the default context');
+    else if (result.error.code !== 'conflict') throw new Error(`default context: ${result.error.message}`);
+  }
+}

@@ -1,0 +1,71 @@
+import { DEFAULT_CONTEXT_NAME, commandFailed } from '@spindle/contracts';
+import type {
+  ContextEvent,
+  ContextSettings,
+  CreateContextCommand,
+  DeleteContextCommand,
+  EventEnvelope,
+  NewEvent,
+  UpdateContextCommand,
+} from '@spindle/contracts';
+import type { CommandError } from '@spindle/contracts';
+import type { Decider } from '@spindle/backbone';
+
+export type ContextState =
+  | { readonly status: 'absent' }
+  | { readonly status: 'active'; readonly settings: ContextSettings }
+  | { readonly status: 'deleted' };
+
+export type ContextCommand =
+  | ({ readonly kind: 'create' } & CreateContextCommand)
+  | ({ readonly kind: 'update' } & UpdateContextCommand)
+  | ({ readonly kind: 'delete' } & DeleteContextCommand);
+
+export function evolveContext(_state: ContextState, envelope: EventEnvelope): ContextState {
+  const event = envelope as ContextEvent;
+  switch (event.type) {
+    case 'ContextCreated':
+    case 'ContextSettingsChanged':
+      return { status: 'active', settings: event.data.settings };
+    case 'ContextDeleted':
+      return { status: 'deleted' };
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected context event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+function error(code: CommandError['code'], message: string, field?: string): CommandError {
+  const result = commandFailed(code, message, field);
+  if (result.ok) throw new Error('unreachable');
+  return result.error;
+}
+
+export function decideContext(command: ContextCommand, state: ContextState): readonly NewEvent[] | CommandError {
+  switch (command.kind) {
+    case 'create':
+      if (state.status === 'active') return error('conflict', `context ${command.name} already exists`, 'name');
+      return [{ type: 'ContextCreated', version: 1, data: { name: command.name, settings: command.settings } }];
+    case 'update':
+      if (state.status !== 'active') return error('not_found', `context ${command.name} does not exist`, 'name');
+      if (JSON.stringify(state.settings) === JSON.stringify(command.settings)) return [];
+      return [{ type: 'ContextSettingsChanged', version: 1, data: { name: command.name, settings: command.settings } }];
+    case 'delete':
+      if (command.name === DEFAULT_CONTEXT_NAME) {
+        return error('forbidden', 'the default context cannot be deleted', 'name');
+      }
+      if (state.status !== 'active') return error('not_found', `context ${command.name} does not exist`, 'name');
+      return [{ type: 'ContextDeleted', version: 1, data: { name: command.name } }];
+    default: {
+      const unknownCommand: never = command;
+      throw new Error(`unexpected context command ${JSON.stringify(unknownCommand)}`);
+    }
+  }
+}
+
+export const contextDecider: Decider<ContextCommand, ContextState> = {
+  initialState: { status: 'absent' },
+  evolve: evolveContext,
+  decide: decideContext,
+};

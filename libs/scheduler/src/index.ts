@@ -1,0 +1,3 @@
+export * from './scheduler.module';
+export * from './scheduler.tokens';
+export * from './contexts/domain/context.decider';

@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  ManagedOutboxRelay,
+  MESSAGE_BUS,
+  PostgresEventStore,
+  ServiceDatabaseModule,
+  backboneTablesMigration,
+} from '@spindle/backbone';
+import type { MessageBus } from '@spindle/backbone';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ContextCommandsService } from './contexts/context-commands.service';
+import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
+import { DefaultContextInitializer } from './contexts/default-context.initializer';
+import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
+import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
+import {
+  SCHEDULER_CONNECTION,
+  SCHEDULER_EVENT_STORE,
+  SCHEDULER_OUTBOX_RELAY,
+  SCHEDULER_SCHEMA,
+} from './scheduler.tokens';
+
+// The scheduler owns functions, contexts, jobs and workers. Today: contexts.
+@Module({
+  imports: [
+    ServiceDatabaseModule.forService({
+      name: SCHEDULER_CONNECTION,
+      schema: SCHEDULER_SCHEMA,
+      entities: [],
+      migrations: [backboneTablesMigration(SCHEDULER_SCHEMA)],
+      migrate: true,
+    }),
+  ],
+  controllers: [CreateContextMessageController, UpdateContextMessageController, DeleteContextMessageController],
+  providers: [
+    { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
+    {
+      provide: SCHEDULER_OUTBOX_RELAY,
+      inject: [getDataSourceToken(SCHEDULER_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
+      useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
+        new ManagedOutboxRelay(dataSource, bus, { schema: SCHEDULER_SCHEMA, pollMs: config.outboxPollMs }),
+    },
+    ContextCommandsService,
+    DefaultContextInitializer,
+  ],
+})
+export class SchedulerModule {}
