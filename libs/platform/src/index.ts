@@ -4,3 +4,4 @@ export * from './http/problem-details';
 export * from './http/problem-details.filter';
 export * from './http/validation.pipe';
 export * from './http/http-app';
+export * from './util/duration';

@@ -18,8 +18,12 @@ export class CommandBus {
     private readonly timeoutMs: number,
   ) {}
 
+  // Safe to call early and often; a failed attempt is forgotten so the next call retries.
   async connect(): Promise<void> {
-    this.ready ??= this.connectOnce();
+    this.ready ??= this.connectOnce().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
     return this.ready;
   }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,7 +12,7 @@ export interface HttpAppOptions {
 }
 
 // One way to build an HTTP surface: Fastify, problem+json errors, strict validation.
-export async function createHttpApp(rootModule: Type<unknown>, options: HttpAppOptions = {}) {
+export async function createHttpApp(rootModule: Parameters<typeof NestFactory.create>[0], options: HttpAppOptions = {}) {
   const app = await NestFactory.create<NestFastifyApplication>(
     rootModule,
     new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 }),

@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+import { loadConfig } from '@spindle/platform';
+import { bootService } from '@spindle/runtime';
+
+// One log-collector process of the real topology, against Kafka and Postgres (see README).
+bootService('log-collector', loadConfig(process.env, 'distributed')).catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+import { loadConfig } from '@spindle/platform';
+import { bootService } from '@spindle/runtime';
+
+// One scheduler process of the real topology, against Kafka and Postgres (see README).
+bootService('scheduler', loadConfig(process.env, 'distributed')).catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

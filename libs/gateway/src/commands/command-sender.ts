@@ -1,0 +1,61 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
+import type { CommandError } from '@spindle/contracts';
+import { ProblemException } from '@spindle/platform';
+
+export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
+
+const STATUS_OF: Record<CommandError['code'], HttpStatus> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  forbidden: HttpStatus.FORBIDDEN,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+export interface Accepted {
+  readonly streamId: string;
+  readonly streamPosition: number;
+}
+
+// Sends a command to its owning service and turns a refusal into the matching HTTP problem.
+@Injectable()
+export class CommandSender implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_COMMAND_BUS) private readonly bus: CommandBus) {}
+
+  // Warm up the reply channel now instead of on the first request; a failure is retried then.
+  onApplicationBootstrap(): void {
+    this.bus.connect().catch((e: unknown) => {
+      new Logger('gateway').warn(`command channel not ready yet: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  async send(pattern: string, body: object): Promise<Accepted> {
+    const envelope = { correlationId: randomUUID(), issuedAt: new Date().toISOString(), ...body };
+    let result;
+    try {
+      result = await this.bus.execute(pattern, envelope);
+    } catch (e) {
+      if (e instanceof CommandTimeoutError) {
+        throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'owner-unavailable', 'Service Unavailable', e.message);
+      }
+      throw e;
+    }
+    if (result.ok) return result;
+    const { code, message, field } = result.error;
+    throw new ProblemException(
+      STATUS_OF[code],
+      code.replace('_', '-'),
+      code === 'invalid' ? 'Request validation failed' : message,
+      message,
+      field ? [{ field, rule: code, message }] : undefined,
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+  }
+}

@@ -1,0 +1,153 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidatorConstraint,
+} from 'class-validator';
+import type { ValidatorConstraintInterface } from 'class-validator';
+import { CONTEXT_NAME_PATTERN, WORKER_MODES } from '@spindle/contracts';
+import type { ContextSettings, WorkerMode } from '@spindle/contracts';
+import { DURATION_FORMAT_HINT, formatDuration, parseDuration } from '@spindle/platform';
+import type { ContextView } from '@spindle/read-models';
+
+@ValidatorConstraint({ name: 'isDuration' })
+class IsDurationConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseDuration(value) !== undefined;
+  }
+  defaultMessage(): string {
+    return `$property must be ${DURATION_FORMAT_HINT}`;
+  }
+}
+
+@ValidatorConstraint({ name: 'isConfigMap' })
+class IsConfigMapConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.keys(value).length <= 1_000 &&
+      Object.values(value).every((v) => ['string', 'number', 'boolean'].includes(typeof v))
+    );
+  }
+  defaultMessage(): string {
+    return '$property must map keys to strings, numbers or booleans (at most 1000 entries)';
+  }
+}
+
+export class ContextSettingsDto {
+  @ApiPropertyOptional({ description: 'Engine configuration (Mist sparkConf)', example: { 'spark.executor.memory': '2g' } })
+  @IsOptional()
+  @IsObject()
+  @Validate(IsConfigMapConstraint)
+  config?: Record<string, string | number | boolean>;
+
+  @ApiPropertyOptional({ description: `Idle time before a shared worker stops: ${DURATION_FORMAT_HINT}`, example: '3600s' })
+  @IsOptional()
+  @Validate(IsDurationConstraint)
+  downtime?: string;
+
+  @ApiPropertyOptional({ description: 'Jobs a worker of this context runs at once', minimum: 1, maximum: 10000, example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  maxJobs?: number;
+
+  @ApiPropertyOptional({ enum: WORKER_MODES, description: 'exclusive: a process per job; shared: a pool', example: 'exclusive' })
+  @IsOptional()
+  @IsIn(WORKER_MODES)
+  workerMode?: WorkerMode;
+
+  @ApiPropertyOptional({ description: 'Start workers when Spindle starts', example: false })
+  @IsOptional()
+  @IsBoolean()
+  precreated?: boolean;
+
+  @ApiPropertyOptional({ description: 'Extra options for the worker process', example: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  runOptions?: string;
+
+  @ApiPropertyOptional({ description: `Streaming batch duration: ${DURATION_FORMAT_HINT}`, example: '1s' })
+  @IsOptional()
+  @Validate(IsDurationConstraint)
+  streamingDuration?: string;
+
+  @ApiPropertyOptional({ description: 'Worker connection failures tolerated', minimum: 0, example: 5 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  maxConnFailures?: number;
+}
+
+export class CreateContextDto extends ContextSettingsDto {
+  @ApiProperty({ description: 'Unique name: letters, digits, "_", "." and "-"', example: 'etl-nightly' })
+  @IsString()
+  @Matches(CONTEXT_NAME_PATTERN, { message: 'name must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)' })
+  name!: string;
+}
+
+export class ContextDto {
+  @ApiProperty({ example: 'etl-nightly' }) name!: string;
+  @ApiProperty({ example: {} }) config!: Record<string, string | number | boolean>;
+  @ApiProperty({ example: '3600s' }) downtime!: string;
+  @ApiProperty({ example: 1 }) maxJobs!: number;
+  @ApiProperty({ enum: WORKER_MODES, example: 'exclusive' }) workerMode!: WorkerMode;
+  @ApiProperty({ example: false }) precreated!: boolean;
+  @ApiProperty({ example: '' }) runOptions!: string;
+  @ApiProperty({ example: '1s' }) streamingDuration!: string;
+  @ApiProperty({ example: 5 }) maxConnFailures!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+
+  static from(view: ContextView): ContextDto {
+    const s = view.settings;
+    return {
+      name: view.name,
+      config: s.config,
+      downtime: formatDuration(s.downtimeMs),
+      maxJobs: s.maxJobs,
+      workerMode: s.workerMode,
+      precreated: s.precreated,
+      runOptions: s.runOptions,
+      streamingDuration: formatDuration(s.streamingDurationMs),
+      maxConnFailures: s.maxConnFailures,
+      createdAt: view.createdAt.toISOString(),
+      updatedAt: view.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ContextPageDto {
+  @ApiProperty({ type: [ContextDto] }) items!: ContextDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last' })
+  nextCursor!: string | null;
+}
+
+// Missing settings take the given defaults (Mist's, for a new context).
+export function toSettings(dto: ContextSettingsDto, defaults: ContextSettings): ContextSettings {
+  return {
+    config: dto.config ?? defaults.config,
+    downtimeMs: dto.downtime !== undefined ? parseDuration(dto.downtime)! : defaults.downtimeMs,
+    maxJobs: dto.maxJobs ?? defaults.maxJobs,
+    workerMode: dto.workerMode ?? defaults.workerMode,
+    precreated: dto.precreated ?? defaults.precreated,
+    runOptions: dto.runOptions ?? defaults.runOptions,
+    streamingDurationMs:
+      dto.streamingDuration !== undefined ? parseDuration(dto.streamingDuration)! : defaults.streamingDurationMs,
+    maxConnFailures: dto.maxConnFailures ?? defaults.maxConnFailures,
+  };
+}

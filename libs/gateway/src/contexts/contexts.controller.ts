@@ -1,0 +1,124 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CommandPatterns, DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
+import { ProblemException, ValidationProblem } from '@spindle/platform';
+import { ContextsQuery } from '@spindle/read-models';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { Inject } from '@nestjs/common';
+import { CommandSender } from '../commands/command-sender';
+import type { Accepted } from '../commands/command-sender';
+import { PageQueryDto, decodeCursor, encodeCursor } from '../pagination.dto';
+import { ContextDto, ContextPageDto, ContextSettingsDto, CreateContextDto, toSettings } from './context.dto';
+
+const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
+
+@ApiTags('contexts')
+@Controller('api/v1/contexts')
+export class ContextsController {
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly contexts: ContextsQuery,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a context; settings left out take Mist\'s defaults' })
+  @ApiCreatedResponse({ type: ContextDto })
+  @ApiConflictResponse({ description: 'A context with this name exists' })
+  async create(@Body() body: CreateContextDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ContextDto> {
+    const { name, ...settings } = body;
+    const accepted = await this.commands.send(CommandPatterns.createContext, {
+      name,
+      settings: toSettings(settings, DEFAULT_CONTEXT_SETTINGS),
+    });
+    void reply.status(HttpStatus.CREATED).header('location', `/api/v1/contexts/${encodeURIComponent(name)}`);
+    return this.readBack(name, accepted);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List contexts by name' })
+  @ApiOkResponse({ type: ContextPageDto })
+  async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    if (after === undefined) {
+      throw new ValidationProblem([{ field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' }]);
+    }
+    const page = await this.contexts.list(query.limit, after);
+    return {
+      items: page.items.map((row) => ContextDto.from(row)),
+      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+    };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'Get a context' })
+  @ApiParam(NAME_PARAM)
+  @ApiOkResponse({ type: ContextDto })
+  @ApiNotFoundResponse({ description: 'No such context' })
+  async get(@Param('name') name: string): Promise<ContextDto> {
+    const row = await this.contexts.findByName(name);
+    if (!row) throw notFound(name);
+    return ContextDto.from(row);
+  }
+
+  @Put(':name')
+  @ApiOperation({ summary: 'Replace a context\'s settings; settings left out keep their current value' })
+  @ApiParam(NAME_PARAM)
+  @ApiOkResponse({ type: ContextDto })
+  @ApiNotFoundResponse({ description: 'No such context' })
+  async update(@Param('name') name: string, @Body() body: ContextSettingsDto): Promise<ContextDto> {
+    const current = await this.contexts.findByName(name);
+    if (!current) throw notFound(name);
+    const accepted = await this.commands.send(CommandPatterns.updateContext, {
+      name,
+      settings: toSettings(body, current.settings),
+    });
+    return this.readBack(name, accepted);
+  }
+
+  @Delete(':name')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a context (never `default`)' })
+  @ApiParam(NAME_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such context' })
+  @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
+  async remove(@Param('name') name: string): Promise<void> {
+    const accepted = await this.commands.send(CommandPatterns.deleteContext, { name });
+    await this.contexts.waitForPosition(accepted.streamId, accepted.streamPosition, this.config.readYourWritesTimeoutMs);
+  }
+
+  private async readBack(name: string, accepted: Accepted): Promise<ContextDto> {
+    const visible = await this.contexts.waitForPosition(
+      accepted.streamId,
+      accepted.streamPosition,
+      this.config.readYourWritesTimeoutMs,
+    );
+    const row = visible ? await this.contexts.findByName(name) : null;
+    if (!row) {
+      throw new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'projection-lagging',
+        'Recorded, not yet readable',
+        `the change to context ${name} is recorded but the read model has not caught up; retry the read`,
+      );
+    }
+    return ContextDto.from(row);
+  }
+}
+
+function notFound(name: string): ProblemException {
+  return new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'Not Found', `context ${name} does not exist`);
+}

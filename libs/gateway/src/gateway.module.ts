@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { CommandBus, ServiceDatabaseModule, createCommandClient } from '@spindle/backbone';
+import { CommandPatterns } from '@spindle/contracts';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ContextView, ContextsQuery, PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '@spindle/read-models';
+import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
+import { ContextsController } from './contexts/contexts.controller';
+
+const PATTERNS = Object.values(CommandPatterns);
+
+// The HTTP edge: validates, sends commands to owners, reads read models. Owns no tables.
+@Module({
+  imports: [
+    ServiceDatabaseModule.forService({
+      name: READ_MODELS_CONNECTION,
+      schema: PROJECTOR_SCHEMA,
+      entities: [ContextView],
+      migrations: [],
+      migrate: false,
+    }),
+  ],
+  controllers: [ContextsController],
+  providers: [
+    {
+      provide: GATEWAY_COMMAND_BUS,
+      inject: [SPINDLE_CONFIG],
+      useFactory: (config: SpindleConfig) =>
+        new CommandBus(createCommandClient(config, 'gateway', PATTERNS), PATTERNS, config.commandTimeoutMs),
+    },
+    CommandSender,
+    ContextsQuery,
+  ],
+})
+export class GatewayModule {}

@@ -1,0 +1,58 @@
+import { Logger, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/backbone';
+import { mountOpenApi } from '@spindle/gateway';
+import { SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { SERVICES } from './service-catalog';
+import type { ServiceName } from './service-catalog';
+import { SPINDLE_VERSION } from './version';
+
+@Module({})
+class SpindleRootModule {}
+
+export interface RunningApp {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export interface BootOptions {
+  readonly config: SpindleConfig;
+  readonly services: readonly ServiceName[];
+  readonly name: string;
+  readonly port: number;
+  readonly logger?: boolean;
+}
+
+// Builds one process out of any set of services: one service in the real topology, all of them
+// in standalone mode. Commands reach the scheduler over Kafka or in-process, by configuration.
+export async function bootServices(options: BootOptions): Promise<RunningApp> {
+  const { config, services } = options;
+  const definitions = services.map((s) => SERVICES[s]);
+  const root: DynamicModule = {
+    module: SpindleRootModule,
+    imports: [
+      SpindleConfigModule.forRoot(config),
+      BackboneModule,
+      ...definitions.map((d) => d.module),
+      HealthModule.forConnections(definitions.flatMap((d) => d.connections)),
+    ],
+  };
+  const app = await createHttpApp(root, { logger: options.logger });
+  if (definitions.some((d) => d.receivesCommands)) {
+    app.connectMicroservice(commandServerOptions(config, options.name), { inheritAppConfig: true });
+  }
+  if (services.includes('gateway')) mountOpenApi(app, SPINDLE_VERSION);
+  await app.startAllMicroservices();
+  const url = await listen(app, options.port, config.host, options.name);
+  new Logger(options.name).log(
+    `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
+  );
+  return { app, url, stop: () => app.close() };
+}
+
+export async function bootService(name: ServiceName, config: SpindleConfig): Promise<RunningApp> {
+  return bootServices({ config, services: [name], name, port: SERVICES[name].port(config) });
+}

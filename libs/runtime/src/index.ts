@@ -1,0 +1,5 @@
+export * from './boot';
+export * from './service-catalog';
+export * from './standalone';
+export * from './embedded-postgres';
+export * from './version';
