@@ -10,21 +10,24 @@ export interface EventConsumerRunnerOptions {
   readonly maxAttempts: number;
   readonly retryBaseMs?: number;
   readonly fromBeginning?: boolean;
+  // Defaults to the consumer's name; tests override it to stand for a group whose offsets are lost.
+  readonly groupId?: string;
   // Fault injection for tests: runs after the rows and checkpoint commit, before the bus offset commit.
   readonly afterCommit?: (batch: DeliveredBatch) => Promise<void> | void;
 }
 
 class PoisonMessage extends Error {}
 
-// Feeds a consumer from the bus. Rows and the (topic, partition, offset) checkpoint commit in one
-// transaction, so a crash anywhere leaves either both or neither; whatever the bus redelivers at or
-// below the checkpoint is skipped. A message that keeps failing is retried, then sent to the
+// Feeds a consumer from the bus. Rows, the (topic, partition, offset) checkpoint and the inbox of
+// applied event ids commit in one transaction, so a crash anywhere leaves all or none; whatever the
+// bus redelivers at or below the checkpoint, and any event id seen before, is skipped. A message that keeps failing is retried, then sent to the
 // dead-letter topic with its origin and error, and the consumer moves on.
 export class EventConsumerRunner {
   private readonly logger: Logger;
   private readonly checkpoints = new Map<string, bigint>();
   private subscription: Subscription | undefined;
   private readonly table: string;
+  private readonly inbox: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -34,11 +37,12 @@ export class EventConsumerRunner {
   ) {
     this.logger = new Logger(`consumer:${consumer.name}`);
     this.table = `"${options.schema}".consumer_checkpoints`;
+    this.inbox = `"${options.schema}".consumer_inbox`;
   }
 
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(
-      { groupId: this.consumer.name, topics: this.consumer.topics, fromBeginning: this.options.fromBeginning ?? true },
+      { groupId: this.options.groupId ?? this.consumer.name, topics: this.consumer.topics, fromBeginning: this.options.fromBeginning ?? true },
       (batch) => this.handleBatch(batch),
     );
   }
@@ -96,10 +100,25 @@ export class EventConsumerRunner {
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
       const stored = await this.lockCheckpoint(manager, last);
       const pending = items.filter((i) => BigInt(i.message.offset) > stored);
-      if (pending.length > 0) await this.consumer.handle(pending.map((i) => i.event), manager);
+      const fresh = await this.claimInInbox(manager, pending.map((i) => i.event));
+      if (fresh.length > 0) await this.consumer.handle(fresh, manager);
       if (BigInt(last.offset) > stored) await this.saveCheckpoint(manager, last);
     });
     this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
+  }
+
+  // The offset says where this partition was; the inbox says which events were applied, whatever
+  // their offset. An event re-published after a relay crash carries a new offset and its old id.
+  private async claimInInbox(manager: EntityManager, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+    if (events.length === 0) return [];
+    const rows: { event_id: string }[] = await manager.query(
+      `insert into ${this.inbox} (consumer, event_id) select $1, unnest($2::uuid[])
+       on conflict do nothing returning event_id`,
+      [this.consumer.name, events.map((e) => e.id)],
+    );
+    const claimed = new Set(rows.map((r) => r.event_id));
+    // The same event twice within one batch is claimed once: keep its first occurrence.
+    return events.filter((e) => claimed.delete(e.id));
   }
 
   private async lockCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<bigint> {

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-// The backbone's own tables inside a service's schema: event store, outbox, consumer checkpoints.
+// The backbone's own tables inside a service's schema: event store, outbox, consumer checkpoints
+// and inbox.
 // A class per schema because TypeORM identifies migrations by name.
 export function backboneTablesMigration(schema: string): new () => MigrationInterface {
   const q = (sql: string) => sql.replaceAll('$schema', `"${schema}"`);
@@ -53,10 +54,19 @@ export function backboneTablesMigration(schema: string): new () => MigrationInte
           primary key (consumer, topic, partition)
         )`),
       );
+      // Event ids each consumer has applied: a re-published event (new offset, same id) is skipped.
+      await runner.query(
+        q(`create table $schema.consumer_inbox (
+          consumer text not null,
+          event_id uuid not null,
+          applied_at timestamptz not null default now(),
+          primary key (consumer, event_id)
+        )`),
+      );
     }
 
     async down(runner: QueryRunner): Promise<void> {
-      for (const table of ['consumer_checkpoints', 'outbox', 'events', 'streams']) {
+      for (const table of ['consumer_inbox', 'consumer_checkpoints', 'outbox', 'events', 'streams']) {
         await runner.query(q(`drop table if exists $schema.${table}`));
       }
     }

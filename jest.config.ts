@@ -1,0 +1,39 @@
+import type { Config } from 'jest';
+import { readFileSync } from 'node:fs';
+
+// Map the tsconfig path aliases (@spindle/*) for Jest.
+const { compilerOptions } = JSON.parse(readFileSync(`${__dirname}/tsconfig.base.json`, 'utf8')) as {
+  compilerOptions: { paths: Record<string, string[]> };
+};
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+);
+const swcrc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8')) as Record<string, unknown>;
+const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
+
+const common = {
+  rootDir: __dirname,
+  moduleNameMapper,
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+// Tiers by suffix: *.spec.ts are pure; *.int-spec.ts and *.e2e-spec.ts talk to the real Kafka
+// and Postgres and run one file at a time (they share a broker and a database server).
+const config: Config = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+      slowTestThreshold: 30,
+    },
+  ],
+  reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
+  maxWorkers: 1,
+  testTimeout: 60_000,
+};
+
+export default config;

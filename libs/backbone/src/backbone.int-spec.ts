@@ -1,0 +1,377 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DEAD_LETTER_TOPIC, DEFAULT_CONTEXT_SETTINGS, newEventId } from '@spindle/contracts';
+import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestSchema,
+  eventually,
+  readKafkaTopic,
+  uniqueName,
+} from '@spindle/testing';
+import { InProcessMessageBus } from './bus/in-process-message-bus';
+import { KafkaMessageBus } from './bus/kafka-message-bus';
+import type { DeliveredMessage, MessageBus } from './bus/message-bus';
+import type { EventConsumer } from './consumer/event-consumer';
+import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
+import { streamProjection } from './consumer/stream-projection';
+import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
+import { OutboxRelay } from './outbox/outbox-relay';
+
+// The backbone's promises, checked against the real Postgres and, in turn, the real Kafka broker
+// and the in-process bus: one suite, two adapters.
+
+@Entity({ name: 'stream_counts' })
+class StreamCount {
+  @PrimaryColumn('text', { name: 'stream_id' }) streamId!: string;
+  @Column('integer', { name: 'stream_position' }) streamPosition!: number;
+  @Column('integer') count!: number;
+  @Column('text', { name: 'last_type' }) lastType!: string;
+}
+
+function contextCreated(name: string): NewEvent {
+  return { type: 'ContextCreated', version: 1, data: { name, settings: DEFAULT_CONTEXT_SETTINGS } };
+}
+
+function envelope(streamId: string, position: number, name: string): EventEnvelope {
+  return {
+    id: newEventId(),
+    type: 'ContextCreated',
+    version: 1,
+    streamId,
+    streamPosition: position,
+    occurredAt: new Date().toISOString(),
+    correlationId: 'test',
+    causationId: null,
+    data: { name, settings: DEFAULT_CONTEXT_SETTINGS },
+  };
+}
+
+const meta = { correlationId: 'test', causationId: null };
+
+// Counts every event per stream, guarded by stream position: duplicates must not count twice.
+function countingProjection(name: string, topic: string): EventConsumer {
+  return streamProjection<StreamCount>({
+    name,
+    topics: [topic],
+    entity: StreamCount,
+    evolve: (row, event) => ({
+      streamId: event.streamId,
+      streamPosition: event.streamPosition,
+      count: (row?.count ?? 0) + 1,
+      lastType: event.type,
+    }),
+  });
+}
+
+// Logs every event it is handed, with no guard of its own: only the runner's checkpoint keeps
+// it from applying a redelivered message twice.
+function loggingConsumer(schema: string, name: string, topic: string, fail?: (e: EventEnvelope) => boolean): EventConsumer & { calls: number } {
+  const consumer = {
+    name,
+    topics: [topic],
+    calls: 0,
+    async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
+      consumer.calls++;
+      for (const e of events) {
+        if (fail?.(e)) throw new Error(`cannot handle ${(e.data as { name: string }).name}`);
+        await manager.query(`insert into "${schema}".applied (event_id, stream_id) values ($1, $2)`, [e.id, e.streamId]);
+      }
+    },
+  };
+  return consumer;
+}
+
+async function countRows(dataSource: DataSource, schema: string, table: string): Promise<number> {
+  const [row] = (await dataSource.query(`select count(*)::int as n from "${schema}".${table}`)) as { n: number }[];
+  return row!.n;
+}
+
+type BusFactory = () => MessageBus;
+
+const buses: [string, BusFactory][] = [
+  ['kafka', () => new KafkaMessageBus({ brokers: TEST_KAFKA_BROKERS, clientId: 'spindle-test', partitions: 1 })],
+  ['in-process', () => new InProcessMessageBus()],
+];
+
+describe('concurrency of the event store', () => {
+  let db: Awaited<ReturnType<typeof createTestSchema>>;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    db = await createTestSchema('es');
+    store = new PostgresEventStore(db.schema);
+  });
+  afterAll(() => db.drop());
+
+  it('lets one of two concurrent appends at the same expected position win; the other gets a concurrency error', async () => {
+    const streamId = uniqueName('stream');
+    const options = { topic: 't', metadata: meta, occurredAt: new Date() };
+    const results = await Promise.allSettled(
+      ['a', 'b'].map((n) =>
+        db.dataSource.transaction(async (m) => {
+          await store.append(m, streamId, 0, [contextCreated(n)], options);
+          // Hold the transaction open so the two really overlap.
+          await new Promise((r) => setTimeout(r, 200));
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reason).toBeInstanceOf(ConcurrencyError);
+    const stream = await store.readStream(db.dataSource.manager, streamId);
+    expect(stream.map((e) => e.streamPosition)).toEqual([1]);
+    expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(1);
+  });
+
+  it('refuses an append made on a stale position and writes nothing', async () => {
+    const streamId = uniqueName('stream');
+    const options = { topic: 't', metadata: meta, occurredAt: new Date() };
+    await db.dataSource.transaction((m) => store.append(m, streamId, 0, [contextCreated('a'), contextCreated('b')], options));
+    await expect(
+      db.dataSource.transaction((m) => store.append(m, streamId, 1, [contextCreated('c')], options)),
+    ).rejects.toMatchObject({ name: 'ConcurrencyError', expectedPosition: 1, actualPosition: 2 });
+    expect((await store.readStream(db.dataSource.manager, streamId)).map((e) => e.streamPosition)).toEqual([1, 2]);
+  });
+});
+
+describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
+  let db: Awaited<ReturnType<typeof createTestSchema>>;
+  let bus: MessageBus;
+  let store: PostgresEventStore;
+  let relay: OutboxRelay;
+  const runners: EventConsumerRunner[] = [];
+
+  beforeAll(async () => {
+    db = await createTestSchema(`bb_${kind.replace('-', '')}`, { entities: [StreamCount] });
+    await db.dataSource.query(`create table "${db.schema}".stream_counts (
+      stream_id text primary key, stream_position int not null, count int not null, last_type text not null)`);
+    await db.dataSource.query(`create table "${db.schema}".applied (
+      seq bigserial primary key, event_id uuid not null, stream_id text not null)`);
+    bus = makeBus();
+    store = new PostgresEventStore(db.schema);
+    relay = new OutboxRelay(db.dataSource, bus, { schema: db.schema, pollMs: 20 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+  });
+
+  afterAll(async () => {
+    await relay.stop();
+    await bus.close();
+    await db.drop();
+  });
+
+  async function topicName(): Promise<string> {
+    const topic = uniqueName(`test.backbone.${kind}`);
+    if (bus instanceof KafkaMessageBus) await bus.ensureTopics([topic, DEAD_LETTER_TOPIC]);
+    return topic;
+  }
+
+  async function startRunner(consumer: EventConsumer, options: Partial<ConstructorParameters<typeof EventConsumerRunner>[3]> = {}) {
+    const runner = new EventConsumerRunner(db.dataSource, bus, consumer, { schema: db.schema, maxAttempts: 3, retryBaseMs: 5, ...options });
+    runners.push(runner);
+    await runner.start();
+    return runner;
+  }
+
+  async function append(streamId: string, topic: string, names: string[], expected = 0): Promise<void> {
+    await db.dataSource.transaction((m) =>
+      store.append(m, streamId, expected, names.map(contextCreated), { topic, metadata: meta, occurredAt: new Date() }),
+    );
+  }
+
+  async function streamCount(streamId: string): Promise<StreamCount | null> {
+    return db.dataSource.getRepository(StreamCount).findOneBy({ streamId });
+  }
+
+  it('carries an event appended with its outbox row to the bus and into a projection table', async () => {
+    const topic = await topicName();
+    const streamId = uniqueName('ctx');
+    await startRunner(countingProjection(uniqueName('proj'), topic));
+    await append(streamId, topic, ['a', 'b']);
+    expect(await relay.drain()).toBe(2);
+
+    const row = await eventually(async () => {
+      const r = await streamCount(streamId);
+      return r && r.streamPosition === 2 ? r : undefined;
+    }, 20_000, 'the projection');
+    expect(row.count).toBe(2);
+    expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(0);
+    if (kind === 'kafka') {
+      const records = await readKafkaTopic(topic, (r) => r.length >= 2);
+      expect(records.map((r) => r.key)).toEqual([streamId, streamId]);
+      expect(records.map((r) => JSON.parse(r.value).streamPosition)).toEqual([1, 2]);
+      expect(records[0]!.headers['event-type']).toBe('ContextCreated');
+    }
+  });
+
+  it('changes the projection once when the same message is delivered twice', async () => {
+    const topic = await topicName();
+    const streamId = uniqueName('ctx');
+    await startRunner(countingProjection(uniqueName('proj'), topic));
+    const event = envelope(streamId, 1, 'dup');
+    const message = { key: streamId, value: JSON.stringify(event) };
+    await bus.publish([{ topic, messages: [message] }]);
+    await bus.publish([{ topic, messages: [message] }]);
+    // A later event proves both copies of the first were processed before we look.
+    await bus.publish([{ topic, messages: [{ key: streamId, value: JSON.stringify(envelope(streamId, 2, 'next')) }] }]);
+
+    const row = await eventually(async () => {
+      const r = await streamCount(streamId);
+      return r && r.streamPosition === 2 ? r : undefined;
+    }, 20_000, 'the projection');
+    expect(row.count).toBe(2); // dup once + next once; three deliveries
+  });
+
+  it('resumes with no loss and no double effect when a consumer dies after its rows commit but before the bus offset does', async () => {
+    const topic = await topicName();
+    const name = uniqueName('logger');
+    const streamA = uniqueName('ctx');
+    let crashes = 0;
+    const first = await startRunner(loggingConsumer(db.schema, name, topic), {
+      afterCommit: () => {
+        crashes++;
+        throw new SimulatedCrash('process died before committing the offset');
+      },
+    });
+    await append(streamA, topic, ['1', '2', '3', '4', '5']);
+    await relay.drain().catch(() => undefined); // in-process: the crash surfaces in publish
+    await eventually(async () => ((await countRows(db.dataSource, db.schema, 'applied')) >= 5 ? true : undefined));
+    expect(crashes).toBeGreaterThanOrEqual(1);
+    await first.stop();
+    runners.splice(runners.indexOf(first), 1);
+
+    // The replacement's group has no committed offsets: the bus redelivers everything.
+    const streamB = uniqueName('ctx');
+    await append(streamB, topic, ['6', '7', '8']);
+    await startRunner(loggingConsumer(db.schema, name, topic), { groupId: uniqueName('after-crash') });
+    await relay.drain();
+    await eventually(async () => ((await countRows(db.dataSource, db.schema, 'applied')) >= 8 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = (await db.dataSource.query(
+      `select stream_id, count(*)::int as n, count(distinct event_id)::int as distinct_events from "${db.schema}".applied group by stream_id`,
+    )) as { stream_id: string; n: number; distinct_events: number }[];
+    expect(rows.sort((a, b) => b.n - a.n)).toEqual([
+      { stream_id: streamA, n: 5, distinct_events: 5 },
+      { stream_id: streamB, n: 3, distinct_events: 3 },
+    ]);
+  });
+
+  it('dead-letters a poison message after N attempts and carries on', async () => {
+    const topic = await topicName();
+    const name = uniqueName('poison');
+    const consumer = loggingConsumer(db.schema, name, topic, (e) => (e.data as { name: string }).name === 'poison');
+    const deadLetters: DeliveredMessage[] = [];
+    const collector = await bus.subscribe({ groupId: uniqueName('dlq-reader'), topics: [DEAD_LETTER_TOPIC], fromBeginning: kind === 'kafka' }, async (batch) => {
+      deadLetters.push(...batch.messages.filter((m) => m.headers['dlq-consumer'] === name));
+    });
+    try {
+      await startRunner(consumer, { maxAttempts: 3 });
+      const streamId = uniqueName('ctx');
+      await bus.publish([
+        {
+          topic,
+          messages: [
+            { key: streamId, value: JSON.stringify(envelope(streamId, 1, 'good-1')) },
+            { key: streamId, value: JSON.stringify(envelope(streamId, 2, 'poison')) },
+            { key: streamId, value: '{not json' },
+            { key: streamId, value: JSON.stringify(envelope(streamId, 3, 'good-2')) },
+          ],
+        },
+      ]);
+      await eventually(async () => (deadLetters.length >= 2 ? true : undefined), 20_000, 'two dead letters');
+      const applied = (await db.dataSource.query(
+        `select e.event_id from "${db.schema}".applied e where e.stream_id = $1 order by seq`,
+        [streamId],
+      )) as unknown[];
+      expect(applied).toHaveLength(2);
+      const poison = deadLetters.find((m) => m.value.includes('"poison"'))!;
+      expect(poison.headers).toMatchObject({
+        'dlq-consumer': name,
+        'dlq-original-topic': topic,
+        'dlq-attempts': '3',
+        'dlq-error': 'cannot handle poison',
+      });
+      const unreadable = deadLetters.find((m) => m.value === '{not json')!;
+      expect(unreadable.headers['dlq-attempts']).toBe('1');
+      // One batch attempt, then three single attempts for the poison message.
+      expect(consumer.calls).toBeGreaterThanOrEqual(4);
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  it('publishes everything, in per-stream order, when transactions commit out of sequence order', async () => {
+    const topic = await topicName();
+    await startRunner(countingProjection(uniqueName('proj'), topic));
+    const options = { topic, metadata: meta, occurredAt: new Date() };
+    const early = uniqueName('early');
+    const late = uniqueName('late');
+
+    // T1 takes the lower outbox position but commits after T2.
+    let releaseT1: () => void = () => undefined;
+    const t1Held = new Promise<void>((r) => (releaseT1 = r));
+    let t1Wrote: () => void = () => undefined;
+    const t1HasWritten = new Promise<void>((r) => (t1Wrote = r));
+    const t1 = db.dataSource.transaction(async (m) => {
+      await store.append(m, early, 0, [contextCreated('early')], options);
+      t1Wrote();
+      await t1Held;
+    });
+    await t1HasWritten;
+    await db.dataSource.transaction((m) => store.append(m, late, 0, [contextCreated('late')], options));
+
+    // While T1 is open nothing after its position may go out, or T1's row would be skipped.
+    expect(await relay.drain()).toBe(0);
+    releaseT1();
+    await t1;
+    expect(await relay.drain()).toBe(2);
+    await eventually(async () => ((await streamCount(early)) && (await streamCount(late)) ? true : undefined), 20_000, 'both streams');
+
+    // Same stream, out of order: B starts first but appends position 2 after A's position 1
+    // commits, while an unrelated transaction C keeps the horizon between them.
+    const shared = uniqueName('shared');
+    let releaseB: () => void = () => undefined;
+    const bGo = new Promise<void>((r) => (releaseB = r));
+    let releaseC: () => void = () => undefined;
+    const cHeld = new Promise<void>((r) => (releaseC = r));
+    let bStarted: () => void = () => undefined;
+    const bHasXid = new Promise<void>((r) => (bStarted = r));
+    let cStarted: () => void = () => undefined;
+    const cHasXid = new Promise<void>((r) => (cStarted = r));
+    const b = db.dataSource.transaction(async (m) => {
+      await m.query('select pg_current_xact_id()');
+      bStarted();
+      await bGo;
+      await store.append(m, shared, 1, [contextCreated('second')], options);
+    });
+    await bHasXid;
+    const c = db.dataSource.transaction(async (m) => {
+      await m.query('select pg_current_xact_id()');
+      cStarted();
+      await cHeld;
+    });
+    await cHasXid;
+    await db.dataSource.transaction((m) => store.append(m, shared, 0, [contextCreated('first')], options));
+    releaseB();
+    await b;
+    // B's row is older than the horizon, A's is not: B must wait for A.
+    expect(await relay.drain()).toBe(0);
+    releaseC();
+    await c;
+    expect(await relay.drain()).toBe(2);
+    const row = await eventually(async () => {
+      const r = await streamCount(shared);
+      return r && r.streamPosition === 2 ? r : undefined;
+    }, 20_000, 'the shared stream');
+    // Position 1 was applied before 2; had 2 come first, the guard would have dropped 1.
+    expect(row.count).toBe(2);
+    if (kind === 'kafka') {
+      const records = await readKafkaTopic(topic, (r) => r.filter((x) => x.key === shared).length >= 2);
+      expect(records.filter((r) => r.key === shared).map((r) => JSON.parse(r.value).streamPosition)).toEqual([1, 2]);
+    }
+  });
+});

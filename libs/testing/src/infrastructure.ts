@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { MixedList } from 'typeorm';
+import { Kafka, logLevel } from 'kafkajs';
+import { backboneTablesMigration, prepareServiceSchema } from '@spindle/backbone';
+
+// Tests use the real broker and the real Postgres that `npm run infra:up` starts.
+export const TEST_DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/spindle';
+export const TEST_KAFKA_BROKERS = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+// A throwaway database for tests that run whole services (their schema names are fixed).
+export async function createTestDatabase(prefix = 'spindle_t'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = uniqueName(prefix).toLowerCase();
+  const admin = new Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  return {
+    url: withDatabase(TEST_DATABASE_URL, name),
+    drop: async () => {
+      const c = new Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}
+
+// A throwaway schema holding the backbone tables plus whatever the test adds.
+export async function createTestSchema(
+  prefix: string,
+  extra: { entities?: MixedList<Function>; migrations?: MixedList<Function> } = {},
+): Promise<{ schema: string; dataSource: DataSource; drop(): Promise<void> }> {
+  const schema = uniqueName(prefix).toLowerCase();
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: TEST_DATABASE_URL,
+    schema,
+    entities: extra.entities ?? [],
+    migrations: [backboneTablesMigration(schema), ...((extra.migrations as Function[]) ?? [])],
+    migrationsTableName: 'migrations',
+    extra: { max: 10 },
+  });
+  await dataSource.initialize();
+  await prepareServiceSchema(dataSource, schema);
+  return {
+    schema,
+    dataSource,
+    drop: async () => {
+      await dataSource.query(`drop schema if exists "${schema}" cascade`);
+      await dataSource.destroy();
+    },
+  };
+}
+
+export interface TopicRecord {
+  readonly key: string | null;
+  readonly value: string;
+  readonly headers: Record<string, string>;
+  readonly offset: string;
+}
+
+// Reads a Kafka topic from the beginning with a fresh group until `until` holds or time runs out.
+export async function readKafkaTopic(
+  topic: string,
+  until: (records: TopicRecord[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<TopicRecord[]> {
+  const kafka = new Kafka({ clientId: 'spindle-test-reader', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), maxWaitTimeInMs: 100 });
+  const records: TopicRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        records.push({
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          headers,
+          offset: message.offset,
+        });
+        if (until(records)) done();
+      },
+    });
+    await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+// Polls until the check returns a value other than undefined, or fails with the last value seen.
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
