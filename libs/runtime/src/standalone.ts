@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { DEFAULT_CONTEXT_NAME, contextStreamId } from '@spindle/contracts';
 import { loadConfig } from '@spindle/platform';
+import { ContextsQuery } from '@spindle/read-models';
 import { bootServices } from './boot';
 import type { RunningApp } from './boot';
 import { startEmbeddedPostgres } from './embedded-postgres';
@@ -26,6 +28,11 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env, logg
       port: config.ports.gateway,
       logger,
     });
+    // Ready means readable: wait until the read models show what the services created at boot.
+    const visible = await running.app
+      .get(ContextsQuery)
+      .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
+    if (!visible) new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
     return {
       ...running,
       embeddedDatabase,

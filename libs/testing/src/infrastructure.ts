@@ -98,7 +98,9 @@ export async function readKafkaTopic(
         if (until(records)) done();
       },
     });
-    await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
     return records;
   } finally {
     await consumer.disconnect();

@@ -92,6 +92,8 @@ export class KafkaMessageBus implements MessageBus {
       retry: { retries: 10 },
     });
     this.consumers.add(consumer);
+    // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
+    await this.ensureTopics(options.topics);
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await consumer.run({

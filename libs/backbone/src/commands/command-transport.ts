@@ -15,7 +15,9 @@ export function commandServerOptions(config: SpindleConfig, service: string): Ka
       client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
       consumer: { groupId: `spindle-${service}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 100 },
       producer: { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true },
-      subscribe: { fromBeginning: true },
+      // A new group starts at the end: commands are answered synchronously, and a fresh group must
+      // not replay commands that other installations sent before it existed.
+      subscribe: { fromBeginning: false },
       postfixId: '-commands',
     },
   };

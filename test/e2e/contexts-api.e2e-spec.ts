@@ -1,0 +1,190 @@
+import { EventTopics } from '@spindle/contracts';
+import { startStandalone } from '@spindle/runtime';
+import type { Standalone } from '@spindle/runtime';
+import { TEST_KAFKA_BROKERS, createTestDatabase, readKafkaTopic } from '@spindle/testing';
+import { http } from '../support/http';
+
+// HTTP in, response and events out. The same suite runs on the in-process bus (standalone) and
+// on the real Kafka broker, both against the real Postgres.
+const modes: [string, Record<string, string>][] = [
+  ['standalone, in-process bus', {}],
+  ['Kafka', { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PARTITIONS: '1' }],
+];
+
+describe.each(modes)('native API over %s', (mode, env) => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let spindle: Standalone;
+  let url: string;
+
+  async function boot(): Promise<void> {
+    spindle = await startStandalone({ DATABASE_URL: db.url, GATEWAY_PORT: '0', SPINDLE_HOST: '127.0.0.1', ...env }, false);
+    url = spindle.url.replace('[::1]', '127.0.0.1');
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await boot();
+  });
+
+  afterAll(async () => {
+    await spindle?.stop();
+    await db?.drop();
+  });
+
+  it('reports health of the bus and Postgres', async () => {
+    const res = await http(url, 'GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ok');
+    expect(res.body.info[mode === 'Kafka' ? 'kafka' : 'bus'].status).toBe('up');
+    expect(res.body.info.postgres.status).toBe('up');
+  });
+
+  it('serves OpenAPI 3 and Swagger UI', async () => {
+    const doc = await http(url, 'GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/contexts', '/api/v1/contexts/{name}', '/health']),
+    );
+    const ui = await http(url, 'GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger-ui');
+  });
+
+  it('always has the default context, with Mist\'s defaults', async () => {
+    const res = await http(url, 'GET', '/api/v1/contexts/default');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: 'default', downtime: '3600s', maxJobs: 1, workerMode: 'exclusive' });
+  });
+
+  it('reads a context back the moment it is created: no 404 window', async () => {
+    for (let i = 0; i < 10; i++) {
+      const name = `ryw-${i}`;
+      const created = await http(url, 'POST', '/api/v1/contexts', { name, maxJobs: 2, downtime: '10m' });
+      expect(created.status).toBe(201);
+      expect(created.headers.get('location')).toBe(`/api/v1/contexts/${name}`);
+      const read = await http(url, 'GET', `/api/v1/contexts/${name}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ name, maxJobs: 2, downtime: '600s', workerMode: 'exclusive' });
+    }
+  });
+
+  it('refuses a duplicate name with 409 problem+json', async () => {
+    await http(url, 'POST', '/api/v1/contexts', { name: 'dup' });
+    const res = await http(url, 'POST', '/api/v1/contexts', { name: 'dup', maxJobs: 5 });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ status: 409, errors: [{ field: 'name', rule: 'conflict' }] });
+    expect((await http(url, 'GET', '/api/v1/contexts/dup')).body.maxJobs).toBe(1);
+  });
+
+  it('names each bad field and the rule it broke, and changes nothing', async () => {
+    const before = await http(url, 'GET', '/api/v1/contexts?limit=500');
+    const res = await http(url, 'POST', '/api/v1/contexts', {
+      name: '../x',
+      downtime: '10 parsecs',
+      maxJobs: 0,
+      workerMode: 'sometimes',
+      config: { nested: { no: 1 } },
+      extra: true,
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const fields = (res.body.errors as { field: string; rule: string }[]).map((e) => `${e.field}:${e.rule}`);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'name:matches',
+        'downtime:isDuration',
+        'maxJobs:min',
+        'workerMode:isIn',
+        'config:isConfigMap',
+        'extra:whitelistValidation',
+      ]),
+    );
+    const after = await http(url, 'GET', '/api/v1/contexts?limit=500');
+    expect(after.body.items).toEqual(before.body.items);
+
+    const badJson = await fetch(`${url}/api/v1/contexts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(badJson.status).toBe(400);
+    expect(badJson.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it.each(['-1', '0', '501', 'ten'])('refuses limit=%s naming the field', async (limit) => {
+    const res = await http(url, 'GET', `/api/v1/contexts?limit=${limit}`);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].field).toBe('limit');
+  });
+
+  it('refuses a cursor it did not issue', async () => {
+    const res = await http(url, 'GET', '/api/v1/contexts?cursor=bogus');
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ field: 'cursor' });
+  });
+
+  it('pages through every context once with keyset cursors', async () => {
+    for (let i = 0; i < 7; i++) await http(url, 'POST', '/api/v1/contexts', { name: `page-${i}` });
+    const all = (await http(url, 'GET', '/api/v1/contexts?limit=500')).body.items.map((c: { name: string }) => c.name);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { name: string }[]; nextCursor: string | null } } = await http(
+        url,
+        'GET',
+        `/api/v1/contexts?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.items.map((c) => c.name));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(['page-0', 'page-6', 'default']));
+  });
+
+  it('updates and deletes, and protects default', async () => {
+    await http(url, 'POST', '/api/v1/contexts', { name: 'lifecycle', maxJobs: 1 });
+    const updated = await http(url, 'PUT', '/api/v1/contexts/lifecycle', { maxJobs: 8, workerMode: 'shared' });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ maxJobs: 8, workerMode: 'shared', downtime: '3600s' });
+    expect((await http(url, 'GET', '/api/v1/contexts/lifecycle')).body.maxJobs).toBe(8);
+
+    expect((await http(url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(204);
+    expect((await http(url, 'GET', '/api/v1/contexts/lifecycle')).status).toBe(404);
+    expect((await http(url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(404);
+    expect((await http(url, 'PUT', '/api/v1/contexts/lifecycle', { maxJobs: 2 })).status).toBe(404);
+
+    const protectedDefault = await http(url, 'DELETE', '/api/v1/contexts/default');
+    expect(protectedDefault.status).toBe(403);
+    expect((await http(url, 'GET', '/api/v1/contexts/default')).status).toBe(200);
+  });
+
+  it('keeps everything across a restart', async () => {
+    await http(url, 'POST', '/api/v1/contexts', { name: 'durable', maxJobs: 3 });
+    await spindle.stop();
+    await boot();
+    const res = await http(url, 'GET', '/api/v1/contexts/durable');
+    expect(res.status).toBe(200);
+    expect(res.body.maxJobs).toBe(3);
+  });
+
+  if (mode === 'Kafka') {
+    it('publishes the events on the versioned topic, keyed by stream id', async () => {
+      await http(url, 'POST', '/api/v1/contexts', { name: 'on-the-wire' });
+      const records = await readKafkaTopic(EventTopics.schedulerContext, (r) =>
+        r.some((x) => x.key === 'context-on-the-wire'),
+      );
+      const record = records.find((r) => r.key === 'context-on-the-wire')!;
+      expect(JSON.parse(record.value)).toMatchObject({
+        type: 'ContextCreated',
+        version: 1,
+        streamId: 'context-on-the-wire',
+        streamPosition: 1,
+        data: { name: 'on-the-wire' },
+      });
+    });
+  }
+});

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { TEST_KAFKA_BROKERS, createTestDatabase, eventually } from '@spindle/testing';
+import { http } from '../support/http';
+
+// The real topology: `npm run start:all` starts every service as its own process; a request goes
+// gateway -> Kafka -> scheduler -> Postgres outbox -> Kafka -> projector -> read model -> gateway.
+const PORTS = {
+  GATEWAY_PORT: 28080,
+  SCHEDULER_PORT: 28081,
+  ARTIFACT_STORE_PORT: 28082,
+  LOG_COLLECTOR_PORT: 28083,
+  SECRETS_PORT: 28084,
+  PROJECTOR_PORT: 28085,
+  WORKER_PORT: 28086,
+};
+
+describe('npm run start:all (every service its own process)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let processes: ChildProcess;
+  let output = '';
+  const gateway = `http://127.0.0.1:${PORTS.GATEWAY_PORT}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('spindle_smoke');
+    processes = spawn('npm', ['run', 'start:all'], {
+      cwd: join(__dirname, '..', '..'),
+      env: {
+        ...process.env,
+        ...Object.fromEntries(Object.entries(PORTS).map(([k, v]) => [k, String(v)])),
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+        KAFKA_TOPIC_PARTITIONS: '1',
+      },
+      detached: true, // its own process group, so the whole tree can be stopped
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    processes.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    processes.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await eventually(
+      async () => {
+        const checks = await Promise.all(
+          Object.values(PORTS).map((port) =>
+            http(`http://127.0.0.1:${port}`, 'GET', '/health').then(
+              (r) => r.status,
+              () => 0,
+            ),
+          ),
+        );
+        return checks.every((s) => s === 200) ? true : undefined;
+      },
+      120_000,
+      'every service to answer /health with 200',
+    ).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n--- output ---\n${output.slice(-5000)}`);
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    if (processes?.pid) {
+      process.kill(-processes.pid, 'SIGTERM');
+      await new Promise((r) => processes.once('exit', r));
+    }
+    await db?.drop();
+  }, 30_000);
+
+  it('runs seven processes, each healthy with Kafka and Postgres up', async () => {
+    for (const port of Object.values(PORTS)) {
+      const res = await http(`http://127.0.0.1:${port}`, 'GET', '/health');
+      expect(res.body.info.kafka.status).toBe('up');
+      expect(res.body.info.postgres.status).toBe('up');
+    }
+  });
+
+  it('passes a request through gateway, Kafka, the scheduler and the projector, and reads it back', async () => {
+    const created = await http(gateway, 'POST', '/api/v1/contexts', { name: 'smoke', maxJobs: 4, workerMode: 'shared' });
+    expect(created.status).toBe(201);
+    const read = await http(gateway, 'GET', '/api/v1/contexts/smoke');
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ name: 'smoke', maxJobs: 4, workerMode: 'shared' });
+    const list = await http(gateway, 'GET', '/api/v1/contexts');
+    expect(list.body.items.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['default', 'smoke']));
+  });
+});
