@@ -17,7 +17,10 @@ describe.each(modes)('native API over %s', (mode, env) => {
   let url: string;
 
   async function boot(): Promise<void> {
-    spindle = await startStandalone({ DATABASE_URL: db.url, GATEWAY_PORT: '0', SPINDLE_HOST: '127.0.0.1', ...env }, false);
+    spindle = await startStandalone(
+      { DATABASE_URL: db.url, GATEWAY_PORT: '0', SPINDLE_HOST: '127.0.0.1', ...env },
+      false,
+    );
     url = spindle.url.replace('[::1]', '127.0.0.1');
   }
 
@@ -51,10 +54,15 @@ describe.each(modes)('native API over %s', (mode, env) => {
     expect(ui.text).toContain('swagger-ui');
   });
 
-  it('always has the default context, with Mist\'s defaults', async () => {
+  it("always has the default context, with Mist's defaults", async () => {
     const res = await http(url, 'GET', '/api/v1/contexts/default');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'default', downtime: '3600s', maxJobs: 1, workerMode: 'exclusive' });
+    expect(res.body).toMatchObject({
+      name: 'default',
+      downtime: '3600s',
+      maxJobs: 1,
+      workerMode: 'exclusive',
+    });
   });
 
   it('reads a context back the moment it is created: no 404 window', async () => {
@@ -127,7 +135,9 @@ describe.each(modes)('native API over %s', (mode, env) => {
 
   it('pages through every context once with keyset cursors', async () => {
     for (let i = 0; i < 7; i++) await http(url, 'POST', '/api/v1/contexts', { name: `page-${i}` });
-    const all = (await http(url, 'GET', '/api/v1/contexts?limit=500')).body.items.map((c: { name: string }) => c.name);
+    const all = (await http(url, 'GET', '/api/v1/contexts?limit=500')).body.items.map(
+      (c: { name: string }) => c.name,
+    );
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -147,7 +157,10 @@ describe.each(modes)('native API over %s', (mode, env) => {
 
   it('updates and deletes, and protects default', async () => {
     await http(url, 'POST', '/api/v1/contexts', { name: 'lifecycle', maxJobs: 1 });
-    const updated = await http(url, 'PUT', '/api/v1/contexts/lifecycle', { maxJobs: 8, workerMode: 'shared' });
+    const updated = await http(url, 'PUT', '/api/v1/contexts/lifecycle', {
+      maxJobs: 8,
+      workerMode: 'shared',
+    });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ maxJobs: 8, workerMode: 'shared', downtime: '3600s' });
     expect((await http(url, 'GET', '/api/v1/contexts/lifecycle')).body.maxJobs).toBe(8);

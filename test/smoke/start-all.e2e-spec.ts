@@ -74,12 +74,18 @@ describe('npm run start:all (every service its own process)', () => {
   });
 
   it('passes a request through gateway, Kafka, the scheduler and the projector, and reads it back', async () => {
-    const created = await http(gateway, 'POST', '/api/v1/contexts', { name: 'smoke', maxJobs: 4, workerMode: 'shared' });
+    const created = await http(gateway, 'POST', '/api/v1/contexts', {
+      name: 'smoke',
+      maxJobs: 4,
+      workerMode: 'shared',
+    });
     expect(created.status).toBe(201);
     const read = await http(gateway, 'GET', '/api/v1/contexts/smoke');
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ name: 'smoke', maxJobs: 4, workerMode: 'shared' });
     const list = await http(gateway, 'GET', '/api/v1/contexts');
-    expect(list.body.items.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['default', 'smoke']));
+    expect(list.body.items.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['default', 'smoke']),
+    );
   });
 });

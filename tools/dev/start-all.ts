@@ -5,21 +5,33 @@ import { createInterface } from 'node:readline';
 
 // `npm run start:all`: every service as its own process against Kafka and Postgres, the real
 // topology on one machine. Output is prefixed by service; if one dies, all are stopped.
-const SERVICES = ['scheduler', 'projector', 'artifact-store', 'log-collector', 'secrets', 'worker', 'gateway'];
+const SERVICES = [
+  'scheduler',
+  'projector',
+  'artifact-store',
+  'log-collector',
+  'secrets',
+  'worker',
+  'gateway',
+];
 const root = join(__dirname, '..', '..');
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function start(service: string): void {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', service, 'src', 'main.ts')], {
-    cwd: root,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join('apps', service, 'src', 'main.ts')],
+    {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.set(service, child);
   const label = service.padEnd(14);
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream! }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${label}| ${line}\n`));
   }
   child.on('exit', (code, signal) => {
     children.delete(service);

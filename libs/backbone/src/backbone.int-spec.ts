@@ -13,6 +13,7 @@ import { InProcessMessageBus } from './bus/in-process-message-bus';
 import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
 import type { EventConsumer } from './consumer/event-consumer';
+import { backboneTablesMigration } from './database/backbone-tables.migration';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
 import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
@@ -66,7 +67,12 @@ function countingProjection(name: string, topic: string): EventConsumer {
 
 // Logs every event it is handed, with no guard of its own: only the runner's checkpoint keeps
 // it from applying a redelivered message twice.
-function loggingConsumer(schema: string, name: string, topic: string, fail?: (e: EventEnvelope) => boolean): EventConsumer & { calls: number } {
+function loggingConsumer(
+  schema: string,
+  name: string,
+  topic: string,
+  fail?: (e: EventEnvelope) => boolean,
+): EventConsumer & { calls: number } {
   const consumer = {
     name,
     topics: [topic],
@@ -75,7 +81,10 @@ function loggingConsumer(schema: string, name: string, topic: string, fail?: (e:
       consumer.calls++;
       for (const e of events) {
         if (fail?.(e)) throw new Error(`cannot handle ${(e.data as { name: string }).name}`);
-        await manager.query(`insert into "${schema}".applied (event_id, stream_id) values ($1, $2)`, [e.id, e.streamId]);
+        await manager.query(`insert into "${schema}".applied (event_id, stream_id) values ($1, $2)`, [
+          e.id,
+          e.streamId,
+        ]);
       }
     },
   };
@@ -83,14 +92,19 @@ function loggingConsumer(schema: string, name: string, topic: string, fail?: (e:
 }
 
 async function countRows(dataSource: DataSource, schema: string, table: string): Promise<number> {
-  const [row] = (await dataSource.query(`select count(*)::int as n from "${schema}".${table}`)) as { n: number }[];
+  const [row] = await dataSource.query<{ n: number }[]>(
+    `select count(*)::int as n from "${schema}".${table}`,
+  );
   return row!.n;
 }
 
 type BusFactory = () => MessageBus;
 
 const buses: [string, BusFactory][] = [
-  ['kafka', () => new KafkaMessageBus({ brokers: TEST_KAFKA_BROKERS, clientId: 'spindle-test', partitions: 1 })],
+  [
+    'kafka',
+    () => new KafkaMessageBus({ brokers: TEST_KAFKA_BROKERS, clientId: 'spindle-test', partitions: 1 }),
+  ],
   ['in-process', () => new InProcessMessageBus()],
 ];
 
@@ -99,7 +113,7 @@ describe('concurrency of the event store', () => {
   let store: PostgresEventStore;
 
   beforeAll(async () => {
-    db = await createTestSchema('es');
+    db = await createTestSchema('es', { migrations: (schema) => [backboneTablesMigration(schema)] });
     store = new PostgresEventStore(db.schema);
   });
   afterAll(() => db.drop());
@@ -128,11 +142,15 @@ describe('concurrency of the event store', () => {
   it('refuses an append made on a stale position and writes nothing', async () => {
     const streamId = uniqueName('stream');
     const options = { topic: 't', metadata: meta, occurredAt: new Date() };
-    await db.dataSource.transaction((m) => store.append(m, streamId, 0, [contextCreated('a'), contextCreated('b')], options));
+    await db.dataSource.transaction((m) =>
+      store.append(m, streamId, 0, [contextCreated('a'), contextCreated('b')], options),
+    );
     await expect(
       db.dataSource.transaction((m) => store.append(m, streamId, 1, [contextCreated('c')], options)),
     ).rejects.toMatchObject({ name: 'ConcurrencyError', expectedPosition: 1, actualPosition: 2 });
-    expect((await store.readStream(db.dataSource.manager, streamId)).map((e) => e.streamPosition)).toEqual([1, 2]);
+    expect((await store.readStream(db.dataSource.manager, streamId)).map((e) => e.streamPosition)).toEqual([
+      1, 2,
+    ]);
   });
 });
 
@@ -144,7 +162,10 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
   const runners: EventConsumerRunner[] = [];
 
   beforeAll(async () => {
-    db = await createTestSchema(`bb_${kind.replace('-', '')}`, { entities: [StreamCount] });
+    db = await createTestSchema(`bb_${kind.replace('-', '')}`, {
+      entities: [StreamCount],
+      migrations: (schema) => [backboneTablesMigration(schema)],
+    });
     await db.dataSource.query(`create table "${db.schema}".stream_counts (
       stream_id text primary key, stream_position int not null, count int not null, last_type text not null)`);
     await db.dataSource.query(`create table "${db.schema}".applied (
@@ -170,8 +191,16 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     return topic;
   }
 
-  async function startRunner(consumer: EventConsumer, options: Partial<ConstructorParameters<typeof EventConsumerRunner>[3]> = {}) {
-    const runner = new EventConsumerRunner(db.dataSource, bus, consumer, { schema: db.schema, maxAttempts: 3, retryBaseMs: 5, ...options });
+  async function startRunner(
+    consumer: EventConsumer,
+    options: Partial<ConstructorParameters<typeof EventConsumerRunner>[3]> = {},
+  ) {
+    const runner = new EventConsumerRunner(db.dataSource, bus, consumer, {
+      schema: db.schema,
+      maxAttempts: 3,
+      retryBaseMs: 5,
+      ...options,
+    });
     runners.push(runner);
     await runner.start();
     return runner;
@@ -179,7 +208,11 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
 
   async function append(streamId: string, topic: string, names: string[], expected = 0): Promise<void> {
     await db.dataSource.transaction((m) =>
-      store.append(m, streamId, expected, names.map(contextCreated), { topic, metadata: meta, occurredAt: new Date() }),
+      store.append(m, streamId, expected, names.map(contextCreated), {
+        topic,
+        metadata: meta,
+        occurredAt: new Date(),
+      }),
     );
   }
 
@@ -194,10 +227,14 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     await append(streamId, topic, ['a', 'b']);
     expect(await relay.drain()).toBe(2);
 
-    const row = await eventually(async () => {
-      const r = await streamCount(streamId);
-      return r && r.streamPosition === 2 ? r : undefined;
-    }, 20_000, 'the projection');
+    const row = await eventually(
+      async () => {
+        const r = await streamCount(streamId);
+        return r && r.streamPosition === 2 ? r : undefined;
+      },
+      20_000,
+      'the projection',
+    );
     expect(row.count).toBe(2);
     expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(0);
     if (kind === 'kafka') {
@@ -217,12 +254,18 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     await bus.publish([{ topic, messages: [message] }]);
     await bus.publish([{ topic, messages: [message] }]);
     // A later event proves both copies of the first were processed before we look.
-    await bus.publish([{ topic, messages: [{ key: streamId, value: JSON.stringify(envelope(streamId, 2, 'next')) }] }]);
+    await bus.publish([
+      { topic, messages: [{ key: streamId, value: JSON.stringify(envelope(streamId, 2, 'next')) }] },
+    ]);
 
-    const row = await eventually(async () => {
-      const r = await streamCount(streamId);
-      return r && r.streamPosition === 2 ? r : undefined;
-    }, 20_000, 'the projection');
+    const row = await eventually(
+      async () => {
+        const r = await streamCount(streamId);
+        return r && r.streamPosition === 2 ? r : undefined;
+      },
+      20_000,
+      'the projection',
+    );
     expect(row.count).toBe(2); // dup once + next once; three deliveries
   });
 
@@ -239,7 +282,9 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     });
     await append(streamA, topic, ['1', '2', '3', '4', '5']);
     await relay.drain().catch(() => undefined); // in-process: the crash surfaces in publish
-    await eventually(async () => ((await countRows(db.dataSource, db.schema, 'applied')) >= 5 ? true : undefined));
+    await eventually(async () =>
+      (await countRows(db.dataSource, db.schema, 'applied')) >= 5 ? true : undefined,
+    );
     expect(crashes).toBeGreaterThanOrEqual(1);
     await first.stop();
     runners.splice(runners.indexOf(first), 1);
@@ -249,11 +294,13 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     await append(streamB, topic, ['6', '7', '8']);
     await startRunner(loggingConsumer(db.schema, name, topic), { groupId: uniqueName('after-crash') });
     await relay.drain();
-    await eventually(async () => ((await countRows(db.dataSource, db.schema, 'applied')) >= 8 ? true : undefined));
+    await eventually(async () =>
+      (await countRows(db.dataSource, db.schema, 'applied')) >= 8 ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 500));
-    const rows = (await db.dataSource.query(
+    const rows = await db.dataSource.query<{ stream_id: string; n: number; distinct_events: number }[]>(
       `select stream_id, count(*)::int as n, count(distinct event_id)::int as distinct_events from "${db.schema}".applied group by stream_id`,
-    )) as { stream_id: string; n: number; distinct_events: number }[];
+    );
     expect(rows.sort((a, b) => b.n - a.n)).toEqual([
       { stream_id: streamA, n: 5, distinct_events: 5 },
       { stream_id: streamB, n: 3, distinct_events: 3 },
@@ -263,11 +310,19 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
   it('dead-letters a poison message after N attempts and carries on', async () => {
     const topic = await topicName();
     const name = uniqueName('poison');
-    const consumer = loggingConsumer(db.schema, name, topic, (e) => (e.data as { name: string }).name === 'poison');
+    const consumer = loggingConsumer(
+      db.schema,
+      name,
+      topic,
+      (e) => (e.data as { name: string }).name === 'poison',
+    );
     const deadLetters: DeliveredMessage[] = [];
-    const collector = await bus.subscribe({ groupId: uniqueName('dlq-reader'), topics: [DEAD_LETTER_TOPIC], fromBeginning: kind === 'kafka' }, async (batch) => {
-      deadLetters.push(...batch.messages.filter((m) => m.headers['dlq-consumer'] === name));
-    });
+    const collector = await bus.subscribe(
+      { groupId: uniqueName('dlq-reader'), topics: [DEAD_LETTER_TOPIC], fromBeginning: kind === 'kafka' },
+      async (batch) => {
+        deadLetters.push(...batch.messages.filter((m) => m.headers['dlq-consumer'] === name));
+      },
+    );
     try {
       await startRunner(consumer, { maxAttempts: 3 });
       const streamId = uniqueName('ctx');
@@ -284,13 +339,17 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       ]);
       await eventually(async () => (deadLetters.length >= 2 ? true : undefined), 20_000, 'two dead letters');
       // The good event after the poison ones is applied: the consumer carried on.
-      const applied = await eventually(async () => {
-        const rows = (await db.dataSource.query(
-          `select e.event_id from "${db.schema}".applied e where e.stream_id = $1 order by seq`,
-          [streamId],
-        )) as unknown[];
-        return rows.length >= 2 ? rows : undefined;
-      }, 20_000, 'the good events');
+      const applied = await eventually(
+        async () => {
+          const rows = await db.dataSource.query<unknown[]>(
+            `select e.event_id from "${db.schema}".applied e where e.stream_id = $1 order by seq`,
+            [streamId],
+          );
+          return rows.length >= 2 ? rows : undefined;
+        },
+        20_000,
+        'the good events',
+      );
       expect(applied).toHaveLength(2);
       const poison = deadLetters.find((m) => m.value.includes('"poison"'))!;
       expect(poison.headers).toMatchObject({
@@ -333,7 +392,11 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     releaseT1();
     await t1;
     expect(await relay.drain()).toBe(2);
-    await eventually(async () => ((await streamCount(early)) && (await streamCount(late)) ? true : undefined), 20_000, 'both streams');
+    await eventually(
+      async () => ((await streamCount(early)) && (await streamCount(late)) ? true : undefined),
+      20_000,
+      'both streams',
+    );
 
     // Same stream, out of order: B starts first but appends position 2 after A's position 1
     // commits, while an unrelated transaction C keeps the horizon between them.
@@ -367,15 +430,21 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     releaseC();
     await c;
     expect(await relay.drain()).toBe(2);
-    const row = await eventually(async () => {
-      const r = await streamCount(shared);
-      return r && r.streamPosition === 2 ? r : undefined;
-    }, 20_000, 'the shared stream');
+    const row = await eventually(
+      async () => {
+        const r = await streamCount(shared);
+        return r && r.streamPosition === 2 ? r : undefined;
+      },
+      20_000,
+      'the shared stream',
+    );
     // Position 1 was applied before 2; had 2 come first, the guard would have dropped 1.
     expect(row.count).toBe(2);
     if (kind === 'kafka') {
       const records = await readKafkaTopic(topic, (r) => r.filter((x) => x.key === shared).length >= 2);
-      expect(records.filter((r) => r.key === shared).map((r) => JSON.parse(r.value).streamPosition)).toEqual([1, 2]);
+      expect(records.filter((r) => r.key === shared).map((r) => JSON.parse(r.value).streamPosition)).toEqual([
+        1, 2,
+      ]);
     }
   });
 });

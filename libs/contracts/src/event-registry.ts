@@ -26,7 +26,7 @@ export function parseEvent(raw: unknown): EventEnvelope {
   if (!schema) throw new InvalidEventError(`unknown event type ${key}`);
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) throw new InvalidEventError(`invalid ${key} payload: ${z.prettifyError(data.error)}`);
-  return { ...envelope.data, data: data.data } as EventEnvelope;
+  return { ...envelope.data, data: data.data };
 }
 
 export function isKnownEventType(type: string, version: number): boolean {

@@ -1,11 +1,21 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { MESSAGE_BUS, ManagedEventConsumerRunner, ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import {
+  MESSAGE_BUS,
+  ManagedEventConsumerRunner,
+  ServiceDatabaseModule,
+  backboneTablesMigration,
+} from '@spindle/backbone';
 import type { EventConsumer, MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ContextView, ContextsV11763800000100, PROJECTOR_CONNECTION, PROJECTOR_SCHEMA } from '@spindle/read-models';
+import {
+  ContextView,
+  ContextsV11763800000100,
+  PROJECTOR_CONNECTION,
+  PROJECTOR_SCHEMA,
+} from '@spindle/read-models';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 
 // Every read model and the consumer that keeps it.

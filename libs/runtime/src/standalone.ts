@@ -14,7 +14,10 @@ export interface Standalone extends RunningApp {
 
 // Every service in one process. Without KAFKA_BROKERS the in-process bus carries events and
 // commands; without DATABASE_URL an embedded PostgreSQL keeps the data in SPINDLE_DATA_DIR.
-export async function startStandalone(env: NodeJS.ProcessEnv = process.env, logger = true): Promise<Standalone> {
+export async function startStandalone(
+  env: NodeJS.ProcessEnv = process.env,
+  logger = true,
+): Promise<Standalone> {
   const base = loadConfig({ DB_POOL_SIZE: '4', ...env }, 'standalone');
   const embeddedDatabase = base.databaseUrl
     ? undefined
@@ -32,7 +35,8 @@ export async function startStandalone(env: NodeJS.ProcessEnv = process.env, logg
     const visible = await running.app
       .get(ContextsQuery)
       .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
-    if (!visible) new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
+    if (!visible)
+      new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
     return {
       ...running,
       embeddedDatabase,

@@ -34,7 +34,11 @@ import {
       migrate: true,
     }),
   ],
-  controllers: [CreateContextMessageController, UpdateContextMessageController, DeleteContextMessageController],
+  controllers: [
+    CreateContextMessageController,
+    UpdateContextMessageController,
+    DeleteContextMessageController,
+  ],
   providers: [
     { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
     {

@@ -3,7 +3,6 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { MixedList } from 'typeorm';
 import { Kafka, logLevel } from 'kafkajs';
-import { backboneTablesMigration, prepareServiceSchema } from '@spindle/backbone';
 
 // Tests use the real broker and the real Postgres that `npm run infra:up` starts.
 export const TEST_DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -20,7 +19,9 @@ function withDatabase(url: string, database: string): string {
 }
 
 // A throwaway database for tests that run whole services (their schema names are fixed).
-export async function createTestDatabase(prefix = 'spindle_t'): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  prefix = 'spindle_t',
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = uniqueName(prefix).toLowerCase();
   const admin = new Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });
   await admin.connect();
@@ -37,23 +38,24 @@ export async function createTestDatabase(prefix = 'spindle_t'): Promise<{ url: s
   };
 }
 
-// A throwaway schema holding the backbone tables plus whatever the test adds.
+// A throwaway schema, migrated with the migrations the test names for it.
 export async function createTestSchema(
   prefix: string,
-  extra: { entities?: MixedList<Function>; migrations?: MixedList<Function> } = {},
+  options: { migrations: (schema: string) => Function[]; entities?: MixedList<Function> },
 ): Promise<{ schema: string; dataSource: DataSource; drop(): Promise<void> }> {
   const schema = uniqueName(prefix).toLowerCase();
   const dataSource = new DataSource({
     type: 'postgres',
     url: TEST_DATABASE_URL,
     schema,
-    entities: extra.entities ?? [],
-    migrations: [backboneTablesMigration(schema), ...((extra.migrations as Function[]) ?? [])],
+    entities: options.entities ?? [],
+    migrations: options.migrations(schema),
     migrationsTableName: 'migrations',
     extra: { max: 10 },
   });
   await dataSource.initialize();
-  await prepareServiceSchema(dataSource, schema);
+  await dataSource.query(`create schema "${schema}"`);
+  await dataSource.runMigrations({ transaction: 'each' });
   return {
     schema,
     dataSource,
@@ -77,7 +79,11 @@ export async function readKafkaTopic(
   until: (records: TopicRecord[]) => boolean,
   timeoutMs = 20_000,
 ): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ clientId: 'spindle-test-reader', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'spindle-test-reader',
+    brokers: TEST_KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), maxWaitTimeInMs: 100 });
   const records: TopicRecord[] = [];
   await consumer.connect();
@@ -88,7 +94,8 @@ export async function readKafkaTopic(
     await consumer.run({
       eachMessage: async ({ message }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = String(v);
         records.push({
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? '',
@@ -108,7 +115,11 @@ export async function readKafkaTopic(
 }
 
 // Polls until the check returns a value other than undefined, or fails with the last value seen.
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

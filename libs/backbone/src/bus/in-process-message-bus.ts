@@ -37,7 +37,14 @@ export class InProcessMessageBus implements MessageBus {
       const log = this.log.get(topic) ?? [];
       for (const m of messages) {
         const offset = this.allocateOffset();
-        log.push({ topic, partition: 0, offset: offset.toString(), key: m.key, value: m.value, headers: m.headers ?? {} });
+        log.push({
+          topic,
+          partition: 0,
+          offset: offset.toString(),
+          key: m.key,
+          value: m.value,
+          headers: m.headers ?? {},
+        });
       }
       if (log.length > this.retainPerTopic) log.splice(0, log.length - this.retainPerTopic);
       this.log.set(topic, log);

@@ -99,8 +99,9 @@ export class KafkaMessageBus implements MessageBus {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
         const messages: DeliveredMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -109,7 +110,9 @@ export class KafkaMessageBus implements MessageBus {
           value: m.value ? m.value.toString() : '',
           headers: headersOf(m.headers),
         }));
-        await handler({ topic: batch.topic, partition: batch.partition, messages }, heartbeat);
+        await handler({ topic: batch.topic, partition: batch.partition, messages }, () =>
+          payload.heartbeat(),
+        );
         const last = batch.messages[batch.messages.length - 1]!;
         // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
         await consumer.commitOffsets([
@@ -149,7 +152,11 @@ export class KafkaMessageBus implements MessageBus {
   private getProducer(): Promise<Producer> {
     if (!this.producerReady) {
       // Idempotent: retried sends never duplicate or reorder within a partition.
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+      });
       this.producer = producer;
       this.producerReady = producer.connect().then(
         () => producer,

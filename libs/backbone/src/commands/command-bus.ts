@@ -30,7 +30,9 @@ export class CommandBus {
   async execute(pattern: string, payload: object): Promise<CommandResult> {
     await this.connect();
     try {
-      return await firstValueFrom(this.client.send<CommandResult, object>(pattern, payload).pipe(timeout(this.timeoutMs)));
+      return await firstValueFrom(
+        this.client.send<CommandResult, object>(pattern, payload).pipe(timeout(this.timeoutMs)),
+      );
     } catch (e) {
       if (e instanceof Error && e.name === 'TimeoutError') {
         throw new CommandTimeoutError(`no answer to ${pattern} within ${this.timeoutMs} ms`);

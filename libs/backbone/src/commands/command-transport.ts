@@ -25,7 +25,11 @@ export function commandServerOptions(config: SpindleConfig, service: string): Ka
 
 // The sending side. Each process gets its own reply consumer group, so every reply reaches
 // the process that is waiting for it.
-export function createCommandClient(config: SpindleConfig, service: string, patterns: readonly string[]): ClientProxy {
+export function createCommandClient(
+  config: SpindleConfig,
+  service: string,
+  patterns: readonly string[],
+): ClientProxy {
   if (config.bus === 'in-process') return new InProcessCommandClient();
   const client = new ClientKafka({
     client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),

@@ -63,7 +63,8 @@ export class InProcessCommandClient extends ClientProxy {
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     inProcessCommands.dispatch(String(packet.pattern), packet.data).then(
-      (response) => callback({ response: JSON.parse(JSON.stringify(response ?? null)), isDisposed: true }),
+      (response) =>
+        callback({ response: JSON.parse(JSON.stringify(response ?? null)) as unknown, isDisposed: true }),
       (err: unknown) => callback({ err: err instanceof Error ? err.message : err, isDisposed: true }),
     );
     return () => undefined;

@@ -42,7 +42,11 @@ export class EventConsumerRunner {
 
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(
-      { groupId: this.options.groupId ?? this.consumer.name, topics: this.consumer.topics, fromBeginning: this.options.fromBeginning ?? true },
+      {
+        groupId: this.options.groupId ?? this.consumer.name,
+        topics: this.consumer.topics,
+        fromBeginning: this.options.fromBeginning ?? true,
+      },
       (batch) => this.handleBatch(batch),
     );
   }
@@ -85,7 +89,8 @@ export class EventConsumerRunner {
         return;
       } catch (e) {
         lastError = e;
-        if (attempt < this.options.maxAttempts) await sleep((this.options.retryBaseMs ?? 50) * 2 ** (attempt - 1));
+        if (attempt < this.options.maxAttempts)
+          await sleep((this.options.retryBaseMs ?? 50) * 2 ** (attempt - 1));
       }
     }
     // If the database itself is gone, the message is not the problem: stop and let the bus redeliver.
@@ -100,7 +105,10 @@ export class EventConsumerRunner {
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
       const stored = await this.lockCheckpoint(manager, last);
       const pending = items.filter((i) => BigInt(i.message.offset) > stored);
-      const fresh = await this.claimInInbox(manager, pending.map((i) => i.event));
+      const fresh = await this.claimInInbox(
+        manager,
+        pending.map((i) => i.event),
+      );
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
       if (BigInt(last.offset) > stored) await this.saveCheckpoint(manager, last);
     });
@@ -109,7 +117,10 @@ export class EventConsumerRunner {
 
   // The offset says where this partition was; the inbox says which events were applied, whatever
   // their offset. An event re-published after a relay crash carries a new offset and its old id.
-  private async claimInInbox(manager: EntityManager, events: readonly EventEnvelope[]): Promise<EventEnvelope[]> {
+  private async claimInInbox(
+    manager: EntityManager,
+    events: readonly EventEnvelope[],
+  ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const rows: { event_id: string }[] = await manager.query(
       `insert into ${this.inbox} (consumer, event_id) select $1, unnest($2::uuid[])

@@ -20,7 +20,9 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
 // Turns a pure evolve into a batched, idempotent consumer: one read of the touched rows, evolve in
 // memory, one upsert. An event at or below the row's stream position was applied before and is
 // skipped, which makes re-published or re-delivered events harmless.
-export function streamProjection<TRow extends StreamRow>(definition: StreamProjectionDefinition<TRow>): EventConsumer {
+export function streamProjection<TRow extends StreamRow>(
+  definition: StreamProjectionDefinition<TRow>,
+): EventConsumer {
   return {
     name: definition.name,
     topics: definition.topics,
@@ -39,7 +41,7 @@ export function streamProjection<TRow extends StreamRow>(definition: StreamProje
         changed.add(event.streamId);
       }
       const toWrite = [...changed].map((id) => rows.get(id)!);
-      if (toWrite.length > 0) await repository.upsert(toWrite as never[], ['streamId']);
+      if (toWrite.length > 0) await repository.upsert(toWrite, ['streamId']);
     },
   };
 }

@@ -40,7 +40,9 @@ export async function prepareServiceSchema(dataSource: DataSource, schema: strin
       new Logger('migrations').log(`${schema}: applied ${applied.map((m) => m.name).join(', ')}`);
     }
   } finally {
-    await lock.query('select pg_advisory_unlock(hashtext($1))', [`spindle.migrate.${schema}`]).catch(() => undefined);
+    await lock
+      .query('select pg_advisory_unlock(hashtext($1))', [`spindle.migrate.${schema}`])
+      .catch(() => undefined);
     await lock.release();
   }
 }

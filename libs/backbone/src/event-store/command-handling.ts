@@ -1,14 +1,20 @@
 import type { DataSource } from 'typeorm';
 import { commandFailed } from '@spindle/contracts';
-import type { CommandError, CommandResult, EventEnvelope, MessageMetadata, NewEvent } from '@spindle/contracts';
+import type {
+  CommandError,
+  CommandResult,
+  EventEnvelope,
+  MessageMetadata,
+  NewEvent,
+} from '@spindle/contracts';
 import { ConcurrencyError } from './postgres-event-store';
 import type { PostgresEventStore } from './postgres-event-store';
 
 // The pure core of an event-sourced entity: fold its events into state, decide on a command.
 export interface Decider<TCommand, TState> {
   readonly initialState: TState;
-  evolve(state: TState, event: EventEnvelope): TState;
-  decide(command: TCommand, state: TState): readonly NewEvent[] | CommandError;
+  readonly evolve: (state: TState, event: EventEnvelope) => TState;
+  readonly decide: (command: TCommand, state: TState) => readonly NewEvent[] | CommandError;
 }
 
 export function isCommandError(value: unknown): value is CommandError {
@@ -30,7 +36,9 @@ export interface HandleCommandArgs<TCommand, TState> {
 const MAX_CONCURRENCY_RETRIES = 5;
 
 // Load, decide, append; on a concurrent append, decide again on the fresh state.
-export async function handleCommand<TCommand, TState>(args: HandleCommandArgs<TCommand, TState>): Promise<CommandResult> {
+export async function handleCommand<TCommand, TState>(
+  args: HandleCommandArgs<TCommand, TState>,
+): Promise<CommandResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await args.dataSource.transaction(async (manager): Promise<CommandResult> => {

@@ -135,7 +135,12 @@ export class PostgresEventStore {
 
 // TypeORM answers UPDATE/DELETE with [rows, rowCount] and anything else with rows.
 export function returnedRows(result: unknown): unknown[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
     return result[0] as unknown[];
   }
   return Array.isArray(result) ? result : [];

@@ -10,7 +10,10 @@ import type { OutboxRelayOptions } from '../outbox/outbox-relay';
 // Lifecycle-bound versions for Nest: consumers subscribe during module init, before any relay
 // starts publishing at bootstrap, so in standalone mode no event is published to nobody.
 
-export class ManagedOutboxRelay extends OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ManagedOutboxRelay
+  extends OutboxRelay
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   constructor(dataSource: DataSource, bus: MessageBus, options: OutboxRelayOptions) {
     super(dataSource, bus, options);
   }
@@ -28,7 +31,12 @@ export class ManagedEventConsumerRunner
   extends EventConsumerRunner
   implements OnModuleInit, BeforeApplicationShutdown
 {
-  constructor(dataSource: DataSource, bus: MessageBus, consumer: EventConsumer, options: EventConsumerRunnerOptions) {
+  constructor(
+    dataSource: DataSource,
+    bus: MessageBus,
+    consumer: EventConsumer,
+    options: EventConsumerRunnerOptions,
+  ) {
     super(dataSource, bus, consumer, options);
   }
 

@@ -102,7 +102,11 @@ export class OutboxRelay {
       this.running = false;
     }
     if (this.stopped) return;
-    const next = failed ? Math.max(1_000, this.options.pollMs) : this.wakeRequested || published > 0 ? 0 : this.options.pollMs;
+    const next = failed
+      ? Math.max(1_000, this.options.pollMs)
+      : this.wakeRequested || published > 0
+        ? 0
+        : this.options.pollMs;
     this.schedule(next);
   }
 

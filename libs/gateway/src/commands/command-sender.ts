@@ -29,7 +29,9 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
   // Warm up the reply channel now instead of on the first request; a failure is retried then.
   onApplicationBootstrap(): void {
     this.bus.connect().catch((e: unknown) => {
-      new Logger('gateway').warn(`command channel not ready yet: ${e instanceof Error ? e.message : String(e)}`);
+      new Logger('gateway').warn(
+        `command channel not ready yet: ${e instanceof Error ? e.message : String(e)}`,
+      );
     });
   }
 
@@ -40,7 +42,12 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
       result = await this.bus.execute(pattern, envelope);
     } catch (e) {
       if (e instanceof CommandTimeoutError) {
-        throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'owner-unavailable', 'Service Unavailable', e.message);
+        throw new ProblemException(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'owner-unavailable',
+          'Service Unavailable',
+          e.message,
+        );
       }
       throw e;
     }

@@ -46,25 +46,40 @@ class IsConfigMapConstraint implements ValidatorConstraintInterface {
 }
 
 export class ContextSettingsDto {
-  @ApiPropertyOptional({ description: 'Engine configuration (Mist sparkConf)', example: { 'spark.executor.memory': '2g' } })
+  @ApiPropertyOptional({
+    description: 'Engine configuration (Mist sparkConf)',
+    example: { 'spark.executor.memory': '2g' },
+  })
   @IsOptional()
   @IsObject()
   @Validate(IsConfigMapConstraint)
   config?: Record<string, string | number | boolean>;
 
-  @ApiPropertyOptional({ description: `Idle time before a shared worker stops: ${DURATION_FORMAT_HINT}`, example: '3600s' })
+  @ApiPropertyOptional({
+    description: `Idle time before a shared worker stops: ${DURATION_FORMAT_HINT}`,
+    example: '3600s',
+  })
   @IsOptional()
   @Validate(IsDurationConstraint)
   downtime?: string;
 
-  @ApiPropertyOptional({ description: 'Jobs a worker of this context runs at once', minimum: 1, maximum: 10000, example: 1 })
+  @ApiPropertyOptional({
+    description: 'Jobs a worker of this context runs at once',
+    minimum: 1,
+    maximum: 10000,
+    example: 1,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(10_000)
   maxJobs?: number;
 
-  @ApiPropertyOptional({ enum: WORKER_MODES, description: 'exclusive: a process per job; shared: a pool', example: 'exclusive' })
+  @ApiPropertyOptional({
+    enum: WORKER_MODES,
+    description: 'exclusive: a process per job; shared: a pool',
+    example: 'exclusive',
+  })
   @IsOptional()
   @IsIn(WORKER_MODES)
   workerMode?: WorkerMode;
@@ -96,7 +111,10 @@ export class ContextSettingsDto {
 export class CreateContextDto extends ContextSettingsDto {
   @ApiProperty({ description: 'Unique name: letters, digits, "_", "." and "-"', example: 'etl-nightly' })
   @IsString()
-  @Matches(CONTEXT_NAME_PATTERN, { message: 'name must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)' })
+  @Matches(CONTEXT_NAME_PATTERN, {
+    message:
+      'name must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
+  })
   name!: string;
 }
 
@@ -133,7 +151,11 @@ export class ContextDto {
 
 export class ContextPageDto {
   @ApiProperty({ type: [ContextDto] }) items!: ContextDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last',
+  })
   nextCursor!: string | null;
 }
 
@@ -147,7 +169,9 @@ export function toSettings(dto: ContextSettingsDto, defaults: ContextSettings): 
     precreated: dto.precreated ?? defaults.precreated,
     runOptions: dto.runOptions ?? defaults.runOptions,
     streamingDurationMs:
-      dto.streamingDuration !== undefined ? parseDuration(dto.streamingDuration)! : defaults.streamingDurationMs,
+      dto.streamingDuration !== undefined
+        ? parseDuration(dto.streamingDuration)!
+        : defaults.streamingDurationMs,
     maxConnFailures: dto.maxConnFailures ?? defaults.maxConnFailures,
   };
 }

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -34,10 +46,13 @@ export class ContextsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a context; settings left out take Mist\'s defaults' })
+  @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
   @ApiCreatedResponse({ type: ContextDto })
   @ApiConflictResponse({ description: 'A context with this name exists' })
-  async create(@Body() body: CreateContextDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ContextDto> {
+  async create(
+    @Body() body: CreateContextDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContextDto> {
     const { name, ...settings } = body;
     const accepted = await this.commands.send(CommandPatterns.createContext, {
       name,
@@ -53,7 +68,9 @@ export class ContextsController {
   async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (after === undefined) {
-      throw new ValidationProblem([{ field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' }]);
+      throw new ValidationProblem([
+        { field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' },
+      ]);
     }
     const page = await this.contexts.list(query.limit, after);
     return {
@@ -74,7 +91,7 @@ export class ContextsController {
   }
 
   @Put(':name')
-  @ApiOperation({ summary: 'Replace a context\'s settings; settings left out keep their current value' })
+  @ApiOperation({ summary: "Replace a context's settings; settings left out keep their current value" })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ContextDto })
   @ApiNotFoundResponse({ description: 'No such context' })
@@ -97,7 +114,11 @@ export class ContextsController {
   @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
   async remove(@Param('name') name: string): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteContext, { name });
-    await this.contexts.waitForPosition(accepted.streamId, accepted.streamPosition, this.config.readYourWritesTimeoutMs);
+    await this.contexts.waitForPosition(
+      accepted.streamId,
+      accepted.streamPosition,
+      this.config.readYourWritesTimeoutMs,
+    );
   }
 
   private async readBack(name: string, accepted: Accepted): Promise<ContextDto> {
@@ -120,5 +141,10 @@ export class ContextsController {
 }
 
 function notFound(name: string): ProblemException {
-  return new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'Not Found', `context ${name} does not exist`);
+  return new ProblemException(
+    HttpStatus.NOT_FOUND,
+    'not-found',
+    'Not Found',
+    `context ${name} does not exist`,
+  );
 }

@@ -73,7 +73,10 @@ export function loadConfig(
     databaseUrl: e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined),
     bus: brokers ? 'kafka' : 'in-process',
     kafka: {
-      brokers: (brokers ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: (brokers ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       clientId: e.KAFKA_CLIENT_ID,
       partitions: e.KAFKA_TOPIC_PARTITIONS,
     },

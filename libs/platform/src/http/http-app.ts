@@ -12,7 +12,10 @@ export interface HttpAppOptions {
 }
 
 // One way to build an HTTP surface: Fastify, problem+json errors, strict validation.
-export async function createHttpApp(rootModule: Parameters<typeof NestFactory.create>[0], options: HttpAppOptions = {}) {
+export async function createHttpApp(
+  rootModule: Parameters<typeof NestFactory.create>[0],
+  options: HttpAppOptions = {},
+) {
   const app = await NestFactory.create<NestFastifyApplication>(
     rootModule,
     new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 }),

@@ -52,7 +52,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const detail =
-        typeof body === 'string' ? body : messageOf((body as { message?: unknown }).message) ?? exception.message;
+        typeof body === 'string'
+          ? body
+          : (messageOf((body as { message?: unknown }).message) ?? exception.message);
       return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, instance };
     }
     // Fastify raises its own errors (body too large, bad JSON) with a statusCode.

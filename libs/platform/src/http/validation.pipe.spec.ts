@@ -1,7 +1,11 @@
 import { ValidationError } from 'class-validator';
 import { flattenValidationErrors } from './validation.pipe';
 
-function error(property: string, constraints?: Record<string, string>, children: ValidationError[] = []): ValidationError {
+function error(
+  property: string,
+  constraints?: Record<string, string>,
+  children: ValidationError[] = [],
+): ValidationError {
   return Object.assign(new ValidationError(), { property, constraints, children });
 }
 

@@ -15,7 +15,10 @@ export function parseDuration(text: string): number | null | undefined {
   if (iso && value !== 'P' && !value.endsWith('T')) {
     const [, d, h, m, s] = iso;
     return Math.round(
-      Number(d ?? 0) * UNITS['d']! + Number(h ?? 0) * UNITS['h']! + Number(m ?? 0) * UNITS['m']! + Number(s ?? 0) * 1_000,
+      Number(d ?? 0) * UNITS['d']! +
+        Number(h ?? 0) * UNITS['h']! +
+        Number(m ?? 0) * UNITS['m']! +
+        Number(s ?? 0) * 1_000,
     );
   }
   return undefined;

@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_CONTEXT_NAME, DEFAULT_CONTEXT_SETTINGS, createContextCommandSchema } from '@spindle/contracts';
+import {
+  DEFAULT_CONTEXT_NAME,
+  DEFAULT_CONTEXT_SETTINGS,
+  createContextCommandSchema,
+} from '@spindle/contracts';
 import { ContextCommandsService } from './context-commands.service';
 
 // `default` always exists: created on first start, a no-op (conflict) on every later one.

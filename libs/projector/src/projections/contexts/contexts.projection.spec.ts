@@ -17,7 +17,12 @@ function event(type: string, position: number, data: object, at: string): EventE
 }
 
 describe('contexts read model', () => {
-  const created = event('ContextCreated', 1, { name: 'etl', settings: DEFAULT_CONTEXT_SETTINGS }, '2026-11-22T10:00:00.000Z');
+  const created = event(
+    'ContextCreated',
+    1,
+    { name: 'etl', settings: DEFAULT_CONTEXT_SETTINGS },
+    '2026-11-22T10:00:00.000Z',
+  );
 
   it('creates a row from ContextCreated', () => {
     expect(evolveContextView(null, created)).toMatchObject({
@@ -32,7 +37,12 @@ describe('contexts read model', () => {
     const row = evolveContextView(null, created)!;
     const changed = evolveContextView(
       row,
-      event('ContextSettingsChanged', 2, { name: 'etl', settings: { ...DEFAULT_CONTEXT_SETTINGS, maxJobs: 9 } }, '2026-11-22T11:00:00.000Z'),
+      event(
+        'ContextSettingsChanged',
+        2,
+        { name: 'etl', settings: { ...DEFAULT_CONTEXT_SETTINGS, maxJobs: 9 } },
+        '2026-11-22T11:00:00.000Z',
+      ),
     )!;
     expect(changed.settings.maxJobs).toBe(9);
     expect(changed.createdAt).toEqual(row.createdAt);
@@ -41,11 +51,16 @@ describe('contexts read model', () => {
 
   it('leaves a tombstone on delete', () => {
     const row = evolveContextView(null, created)!;
-    const gone = evolveContextView(row, event('ContextDeleted', 2, { name: 'etl' }, '2026-11-22T12:00:00.000Z'))!;
+    const gone = evolveContextView(
+      row,
+      event('ContextDeleted', 2, { name: 'etl' }, '2026-11-22T12:00:00.000Z'),
+    )!;
     expect(gone.deletedAt).toEqual(new Date('2026-11-22T12:00:00.000Z'));
   });
 
   it('ignores a change for a row it never saw', () => {
-    expect(evolveContextView(null, event('ContextDeleted', 2, { name: 'etl' }, '2026-11-22T12:00:00.000Z'))).toBeNull();
+    expect(
+      evolveContextView(null, event('ContextDeleted', 2, { name: 'etl' }, '2026-11-22T12:00:00.000Z')),
+    ).toBeNull();
   });
 });

@@ -40,7 +40,9 @@ describe('context decisions', () => {
   });
 
   it('creates a context again after it was deleted', () => {
-    expect(when(given(created, deleted), { kind: 'create', ...meta, name: 'etl', settings })).toEqual([created]);
+    expect(when(given(created, deleted), { kind: 'create', ...meta, name: 'etl', settings })).toEqual([
+      created,
+    ]);
   });
 
   it('changes settings of an existing context', () => {
@@ -55,8 +57,12 @@ describe('context decisions', () => {
   });
 
   it('refuses to update or delete a context that does not exist', () => {
-    expect(when(given(), { kind: 'update', ...meta, name: 'etl', settings })).toMatchObject({ code: 'not_found' });
-    expect(when(given(created, deleted), { kind: 'delete', ...meta, name: 'etl' })).toMatchObject({ code: 'not_found' });
+    expect(when(given(), { kind: 'update', ...meta, name: 'etl', settings })).toMatchObject({
+      code: 'not_found',
+    });
+    expect(when(given(created, deleted), { kind: 'delete', ...meta, name: 'etl' })).toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('deletes an existing context', () => {

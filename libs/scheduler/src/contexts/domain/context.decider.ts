@@ -42,20 +42,34 @@ function error(code: CommandError['code'], message: string, field?: string): Com
   return result.error;
 }
 
-export function decideContext(command: ContextCommand, state: ContextState): readonly NewEvent[] | CommandError {
+export function decideContext(
+  command: ContextCommand,
+  state: ContextState,
+): readonly NewEvent[] | CommandError {
   switch (command.kind) {
     case 'create':
-      if (state.status === 'active') return error('conflict', `context ${command.name} already exists`, 'name');
-      return [{ type: 'ContextCreated', version: 1, data: { name: command.name, settings: command.settings } }];
+      if (state.status === 'active')
+        return error('conflict', `context ${command.name} already exists`, 'name');
+      return [
+        { type: 'ContextCreated', version: 1, data: { name: command.name, settings: command.settings } },
+      ];
     case 'update':
-      if (state.status !== 'active') return error('not_found', `context ${command.name} does not exist`, 'name');
+      if (state.status !== 'active')
+        return error('not_found', `context ${command.name} does not exist`, 'name');
       if (JSON.stringify(state.settings) === JSON.stringify(command.settings)) return [];
-      return [{ type: 'ContextSettingsChanged', version: 1, data: { name: command.name, settings: command.settings } }];
+      return [
+        {
+          type: 'ContextSettingsChanged',
+          version: 1,
+          data: { name: command.name, settings: command.settings },
+        },
+      ];
     case 'delete':
       if (command.name === DEFAULT_CONTEXT_NAME) {
         return error('forbidden', 'the default context cannot be deleted', 'name');
       }
-      if (state.status !== 'active') return error('not_found', `context ${command.name} does not exist`, 'name');
+      if (state.status !== 'active')
+        return error('not_found', `context ${command.name} does not exist`, 'name');
       return [{ type: 'ContextDeleted', version: 1, data: { name: command.name } }];
     default: {
       const unknownCommand: never = command;
