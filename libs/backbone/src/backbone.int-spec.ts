@@ -220,6 +220,18 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     return db.dataSource.getRepository(StreamCount).findOneBy({ streamId });
   }
 
+  // Waits until the counting projection has applied the stream up to `position`.
+  function countAt(streamId: string, position: number, what: string): Promise<StreamCount> {
+    return eventually(
+      async () => {
+        const r = await streamCount(streamId);
+        return r && r.streamPosition === position ? r : undefined;
+      },
+      20_000,
+      what,
+    );
+  }
+
   it('carries an event appended with its outbox row to the bus and into a projection table', async () => {
     const topic = await topicName();
     const streamId = uniqueName('ctx');
@@ -227,14 +239,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     await append(streamId, topic, ['a', 'b']);
     expect(await relay.drain()).toBe(2);
 
-    const row = await eventually(
-      async () => {
-        const r = await streamCount(streamId);
-        return r && r.streamPosition === 2 ? r : undefined;
-      },
-      20_000,
-      'the projection',
-    );
+    const row = await countAt(streamId, 2, 'the projection');
     expect(row.count).toBe(2);
     expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(0);
     if (kind === 'kafka') {
@@ -258,14 +263,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       { topic, messages: [{ key: streamId, value: JSON.stringify(envelope(streamId, 2, 'next')) }] },
     ]);
 
-    const row = await eventually(
-      async () => {
-        const r = await streamCount(streamId);
-        return r && r.streamPosition === 2 ? r : undefined;
-      },
-      20_000,
-      'the projection',
-    );
+    const row = await countAt(streamId, 2, 'the projection');
     expect(row.count).toBe(2); // dup once + next once; three deliveries
   });
 
@@ -430,14 +428,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     releaseC();
     await c;
     expect(await relay.drain()).toBe(2);
-    const row = await eventually(
-      async () => {
-        const r = await streamCount(shared);
-        return r && r.streamPosition === 2 ? r : undefined;
-      },
-      20_000,
-      'the shared stream',
-    );
+    const row = await countAt(shared, 2, 'the shared stream');
     // Position 1 was applied before 2; had 2 come first, the guard would have dropped 1.
     expect(row.count).toBe(2);
     if (kind === 'kafka') {

@@ -53,22 +53,46 @@ export class KafkaMessageBus implements MessageBus {
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
   private admin: Admin | undefined;
+  private topicsReady: Promise<void> = Promise.resolve();
   private readonly consumers = new Set<Consumer>();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
   }
 
-  // Creates the topics Spindle knows, so the first publish does not wait on auto-creation.
-  async ensureTopics(topics: readonly string[]): Promise<void> {
+  // Creates the topics Spindle knows, so the first publish does not wait on auto-creation, and
+  // waits until every partition has a leader: a topic the controller lists may not be servable yet,
+  // and subscribing then fails. Calls are serialized so concurrent callers do not race.
+  ensureTopics(topics: readonly string[]): Promise<void> {
+    const run = this.topicsReady.then(() => this.createMissingTopics(topics));
+    this.topicsReady = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createMissingTopics(topics: readonly string[]): Promise<void> {
     const admin = await this.getAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions })),
-    });
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions })),
+      });
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+        const ready = metadata.topics.every(
+          (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+        );
+        if (ready && metadata.topics.length === topics.length) return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`topics without leaders after 30 s: ${topics.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async publish(batches: readonly TopicMessages[]): Promise<void> {
