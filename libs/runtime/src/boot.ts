@@ -41,6 +41,9 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
     ],
   };
   const app = await createHttpApp(root, { logger: options.logger });
+  // Module hooks first (topics created, consumers subscribed, relays started), then the command
+  // server: it subscribes to command topics that must exist by then.
+  await app.init();
   if (definitions.some((d) => d.receivesCommands)) {
     app.connectMicroservice(commandServerOptions(config, options.name), { inheritAppConfig: true });
   }
