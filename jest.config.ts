@@ -33,6 +33,7 @@ const config: Config = {
   ],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
   maxWorkers: 1,
+  verbose: true,
   testTimeout: 60_000,
 };
 
