@@ -1,17 +1,13 @@
 import { EventTopics } from '@spindle/contracts';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
-import { TEST_KAFKA_BROKERS, createTestDatabase, readKafkaTopic } from '@spindle/testing';
+import { createTestDatabase, readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
+import { SPINDLE_MODES } from '../support/spindle-modes';
 
 // HTTP in, response and events out. The same suite runs on the in-process bus (standalone) and
 // on the real Kafka broker, both against the real Postgres.
-const modes: [string, Record<string, string>][] = [
-  ['standalone, in-process bus', {}],
-  ['Kafka', { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PARTITIONS: '1' }],
-];
-
-describe.each(modes)('native API over %s', (mode, env) => {
+describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let spindle: Standalone;
   let url: string;

@@ -88,4 +88,13 @@ describe('npm run start:all (every service its own process)', () => {
       expect.arrayContaining(['default', 'smoke']),
     );
   });
+
+  it('streams an upload through the gateway to the artifact store process and back', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('print(1)\n')], { type: 'text/x-python' }), 'smoke.py');
+    const created = await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form });
+    expect(created.status).toBe(201);
+    const download = await fetch(`${gateway}/api/v1/artifacts/smoke.py/content`);
+    expect(await download.text()).toBe('print(1)\n');
+  });
 });

@@ -1,11 +1,29 @@
 import { Module } from '@nestjs/common';
-import { ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { join, resolve } from 'node:path';
+import type { DataSource } from 'typeorm';
+import {
+  MESSAGE_BUS,
+  ManagedOutboxRelay,
+  PostgresEventStore,
+  ServiceDatabaseModule,
+  backboneTablesMigration,
+} from '@spindle/backbone';
+import type { MessageBus } from '@spindle/backbone';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import {
+  ARTIFACT_STORE_CONNECTION,
+  ARTIFACT_STORE_EVENT_STORE,
+  ARTIFACT_STORE_RELAY,
+  ARTIFACT_STORE_SCHEMA,
+} from './artifact-store.tokens';
+import { ArtifactsInternalController } from './artifacts/artifacts.internal-controller';
+import { OctetStreamPassThrough } from './artifacts/octet-stream.parser';
+import { FilesystemBlobStore } from './blobs/blob-store';
 
-export const ARTIFACT_STORE_SCHEMA = 'artifact_store';
-export const ARTIFACT_STORE_CONNECTION = 'artifact-store';
-
-// Owns artifact metadata and content-addressed blobs. Its schema and backbone tables (event store, outbox, checkpoints) exist from the
-// start so its use cases arrive as slices, without plumbing.
+// Owns artifact metadata (event-sourced, streams `artifact-<name>`) and content-addressed blobs
+// under <SPINDLE_DATA_DIR>/artifacts.
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
@@ -15,6 +33,26 @@ export const ARTIFACT_STORE_CONNECTION = 'artifact-store';
       migrations: [backboneTablesMigration(ARTIFACT_STORE_SCHEMA)],
       migrate: true,
     }),
+  ],
+  controllers: [ArtifactsInternalController],
+  providers: [
+    { provide: ARTIFACT_STORE_EVENT_STORE, useValue: new PostgresEventStore(ARTIFACT_STORE_SCHEMA) },
+    {
+      provide: ARTIFACT_STORE_RELAY,
+      inject: [getDataSourceToken(ARTIFACT_STORE_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
+      useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
+        new ManagedOutboxRelay(dataSource, bus, {
+          schema: ARTIFACT_STORE_SCHEMA,
+          pollMs: config.outboxPollMs,
+        }),
+    },
+    {
+      provide: FilesystemBlobStore,
+      inject: [SPINDLE_CONFIG],
+      useFactory: (config: SpindleConfig) =>
+        new FilesystemBlobStore(join(resolve(config.dataDir), 'artifacts')),
+    },
+    OctetStreamPassThrough,
   ],
 })
 export class ArtifactStoreModule {}

@@ -1,1 +1,2 @@
 export * from './artifact-store.module';
+export * from './artifact-store.tokens';

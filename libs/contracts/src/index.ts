@@ -5,3 +5,4 @@ export * from './event-registry';
 export * from './scheduler/context-settings';
 export * from './scheduler/context.events';
 export * from './scheduler/context.commands';
+export * from './artifacts/artifact.events';

@@ -2,6 +2,7 @@
 // a breaking change gets a new topic (and an upcaster on the read side), never an edit.
 export const EventTopics = {
   schedulerContext: 'spindle.scheduler.context.v1',
+  artifact: 'spindle.artifact-store.artifact.v1',
 } as const;
 export type EventTopic = (typeof EventTopics)[keyof typeof EventTopics];
 

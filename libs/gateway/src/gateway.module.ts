@@ -3,7 +3,16 @@ import { CommandBus, ServiceDatabaseModule, createCommandClient } from '@spindle
 import { CommandPatterns } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ContextView, ContextsQuery, PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '@spindle/read-models';
+import {
+  ArtifactView,
+  ArtifactsQuery,
+  ContextView,
+  ContextsQuery,
+  PROJECTOR_SCHEMA,
+  READ_MODELS_CONNECTION,
+} from '@spindle/read-models';
+import { ArtifactStoreClient } from './artifacts/artifact-store.client';
+import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ContextsController } from './contexts/contexts.controller';
 
@@ -15,12 +24,12 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView],
+      entities: [ContextView, ArtifactView],
       migrations: [],
       migrate: false,
     }),
   ],
-  controllers: [ContextsController],
+  controllers: [ContextsController, ArtifactsController],
   providers: [
     {
       provide: GATEWAY_COMMAND_BUS,
@@ -30,6 +39,8 @@ const PATTERNS = Object.values(CommandPatterns);
     },
     CommandSender,
     ContextsQuery,
+    ArtifactsQuery,
+    ArtifactStoreClient,
   ],
 })
 export class GatewayModule {}

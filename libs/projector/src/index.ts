@@ -1,2 +1,3 @@
 export * from './projector.module';
 export * from './projections/contexts/contexts.projection';
+export * from './projections/artifacts/artifacts.projection';

@@ -11,23 +11,30 @@ import type { EventConsumer, MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
+  ArtifactView,
+  ArtifactsV11763800000200,
   ContextView,
   ContextsV11763800000100,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
 } from '@spindle/read-models';
+import { artifactsProjection } from './projections/artifacts/artifacts.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 
 // Every read model and the consumer that keeps it.
-export const PROJECTIONS: readonly EventConsumer[] = [contextsProjection];
+export const PROJECTIONS: readonly EventConsumer[] = [contextsProjection, artifactsProjection];
 
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
       name: PROJECTOR_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView],
-      migrations: [backboneTablesMigration(PROJECTOR_SCHEMA), ContextsV11763800000100],
+      entities: [ContextView, ArtifactView],
+      migrations: [
+        backboneTablesMigration(PROJECTOR_SCHEMA),
+        ContextsV11763800000100,
+        ArtifactsV11763800000200,
+      ],
       migrate: true,
     }),
   ],

@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import { Logger, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -41,6 +42,13 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
     ],
   };
   const app = await createHttpApp(root, { logger: options.logger });
+  if (services.includes('gateway')) {
+    // Uploads stream through; one byte over the limit tells the gateway the file was cut.
+    await app.register(fastifyMultipart, {
+      preservePath: true, // see the name as sent, so "../x" is refused rather than silently shortened
+      limits: { fileSize: config.artifacts.maxBytes + 1, files: 1, fields: 10, fieldSize: 64 * 1024 },
+    });
+  }
   // Module hooks first (topics created, consumers subscribed, relays started), then the command
   // server: it subscribes to command topics that must exist by then.
   await app.init();
@@ -50,6 +58,8 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   if (services.includes('gateway')) mountOpenApi(app, SPINDLE_VERSION);
   await app.startAllMicroservices();
   const url = await listen(app, options.port, config.host, options.name);
+  // A process that runs the artifact store serves its internal routes itself.
+  if (services.includes('artifact-store')) config.urls.artifactStore = url;
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );

@@ -24,6 +24,8 @@ const envSchema = z.object({
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
   DB_POOL_SIZE: positiveInt.default(10),
+  ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
+  ARTIFACT_STORE_URL: z.string().url().optional(),
 });
 
 export type BusKind = 'kafka' | 'in-process';
@@ -49,6 +51,10 @@ export interface SpindleConfig {
   readonly commandTimeoutMs: number;
   readonly readYourWritesTimeoutMs: number;
   readonly dbPoolSize: number;
+  readonly artifacts: { readonly maxBytes: number };
+  // Where the gateway reaches services that own data it streams (artifact blobs). A process that
+  // runs the service itself replaces this with its own address once it listens.
+  readonly urls: { artifactStore: string };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -97,6 +103,8 @@ export function loadConfig(
     commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
     readYourWritesTimeoutMs: e.READ_YOUR_WRITES_TIMEOUT_MS,
     dbPoolSize: e.DB_POOL_SIZE,
+    artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },
+    urls: { artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}` },
   };
 }
 

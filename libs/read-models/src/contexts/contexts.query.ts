@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { waitForStreamPosition } from '../wait-for-position';
 import { ContextView } from './context.view';
 
 export interface ContextPage {
@@ -32,20 +33,7 @@ export class ContextsQuery {
     return { items, nextCursor: rows.length > limit ? items.at(-1)!.name : null };
   }
 
-  // Read-your-writes: a command's answer names the stream position it produced; wait until the
-  // read model has applied it, so a create followed by a read never sees a 404.
-  async waitForPosition(streamId: string, position: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    let delay = 2;
-    for (;;) {
-      const rows: { stream_position: number }[] = await this.dataSource.query(
-        `select stream_position from ${this.dataSource.getMetadata(ContextView).tablePath} where stream_id = $1`,
-        [streamId],
-      );
-      if ((rows[0]?.stream_position ?? 0) >= position) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 50);
-    }
+  waitForPosition(streamId: string, position: number, timeoutMs: number): Promise<boolean> {
+    return waitForStreamPosition(this.dataSource, ContextView, streamId, position, timeoutMs);
   }
 }

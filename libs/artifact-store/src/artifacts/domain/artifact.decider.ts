@@ -1,0 +1,71 @@
+import { artifactKindOf, commandFailed } from '@spindle/contracts';
+import type { ArtifactEvent, CommandError, EventEnvelope, NewEvent } from '@spindle/contracts';
+import type { Decider } from '@spindle/backbone';
+import type { StoredBlob } from '../../blobs/blob-store';
+
+export type ArtifactState =
+  { readonly status: 'absent' | 'deleted' } | { readonly status: 'stored'; readonly sha256: string };
+
+export type ArtifactCommand =
+  | {
+      readonly kind: 'store';
+      readonly name: string;
+      readonly blob: StoredBlob;
+      readonly contentType: string;
+      readonly force: boolean;
+    }
+  | { readonly kind: 'delete'; readonly name: string };
+
+function failure(code: CommandError['code'], message: string): CommandError {
+  const result = commandFailed(code, message, 'name');
+  if (result.ok) throw new Error('unreachable');
+  return result.error;
+}
+
+export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
+  initialState: { status: 'absent' },
+  evolve: (_state: ArtifactState, envelope: EventEnvelope): ArtifactState => {
+    const event = envelope as ArtifactEvent;
+    switch (event.type) {
+      case 'ArtifactStored':
+        return { status: 'stored', sha256: event.data.sha256 };
+      case 'ArtifactDeleted':
+        return { status: 'deleted' };
+      default: {
+        const unknownEvent: never = event;
+        throw new Error(`unexpected artifact event ${JSON.stringify(unknownEvent)}`);
+      }
+    }
+  },
+  decide: (command: ArtifactCommand, state: ArtifactState): readonly NewEvent[] | CommandError => {
+    switch (command.kind) {
+      case 'store':
+        // Names are unique; `force` replaces the content under the same name.
+        if (state.status === 'stored' && !command.force) {
+          return failure('conflict', `artifact ${command.name} already exists`);
+        }
+        if (state.status === 'stored' && state.sha256 === command.blob.sha256) return [];
+        return [
+          {
+            type: 'ArtifactStored',
+            version: 1,
+            data: {
+              name: command.name,
+              kind: artifactKindOf(command.name),
+              size: command.blob.size,
+              sha256: command.blob.sha256,
+              sha1: command.blob.sha1,
+              contentType: command.contentType,
+            },
+          },
+        ];
+      case 'delete':
+        if (state.status !== 'stored') return failure('not_found', `artifact ${command.name} does not exist`);
+        return [{ type: 'ArtifactDeleted', version: 1, data: { name: command.name } }];
+      default: {
+        const unknownCommand: never = command;
+        throw new Error(`unexpected artifact command ${JSON.stringify(unknownCommand)}`);
+      }
+    }
+  },
+};
