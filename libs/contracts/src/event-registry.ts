@@ -3,12 +3,14 @@ import { eventEnvelopeSchema } from './envelope';
 import type { EventEnvelope } from './envelope';
 import { artifactEventDataSchemas } from './artifacts/artifact.events';
 import { contextEventDataSchemas } from './scheduler/context.events';
+import { functionEventDataSchemas } from './scheduler/function.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it.
 const dataSchemas: Record<string, z.ZodType> = {
   ...contextEventDataSchemas,
   ...artifactEventDataSchemas,
+  ...functionEventDataSchemas,
 };
 
 export class InvalidEventError extends Error {

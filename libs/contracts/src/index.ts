@@ -6,3 +6,4 @@ export * from './scheduler/context-settings';
 export * from './scheduler/context.events';
 export * from './scheduler/context.commands';
 export * from './artifacts/artifact.events';
+export * from './scheduler/function.events';

@@ -2,6 +2,7 @@
 // a breaking change gets a new topic (and an upcaster on the read side), never an edit.
 export const EventTopics = {
   schedulerContext: 'spindle.scheduler.context.v1',
+  schedulerFunction: 'spindle.scheduler.function.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
 } as const;
 export type EventTopic = (typeof EventTopics)[keyof typeof EventTopics];
@@ -15,6 +16,9 @@ export const CommandPatterns = {
   createContext: 'spindle.scheduler.cmd.create-context.v1',
   updateContext: 'spindle.scheduler.cmd.update-context.v1',
   deleteContext: 'spindle.scheduler.cmd.delete-context.v1',
+  registerFunction: 'spindle.scheduler.cmd.register-function.v1',
+  changeFunction: 'spindle.scheduler.cmd.change-function.v1',
+  deleteFunction: 'spindle.scheduler.cmd.delete-function.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

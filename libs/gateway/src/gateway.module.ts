@@ -8,6 +8,8 @@ import {
   ArtifactsQuery,
   ContextView,
   ContextsQuery,
+  FunctionView,
+  FunctionsQuery,
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
 } from '@spindle/read-models';
@@ -15,6 +17,7 @@ import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ContextsController } from './contexts/contexts.controller';
+import { FunctionsController } from './functions/functions.controller';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -24,12 +27,12 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView],
+      entities: [ContextView, ArtifactView, FunctionView],
       migrations: [],
       migrate: false,
     }),
   ],
-  controllers: [ContextsController, ArtifactsController],
+  controllers: [ContextsController, ArtifactsController, FunctionsController],
   providers: [
     {
       provide: GATEWAY_COMMAND_BUS,
@@ -40,6 +43,7 @@ const PATTERNS = Object.values(CommandPatterns);
     CommandSender,
     ContextsQuery,
     ArtifactsQuery,
+    FunctionsQuery,
     ArtifactStoreClient,
   ],
 })

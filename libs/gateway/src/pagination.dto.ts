@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ValidationProblem } from '@spindle/platform';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -32,4 +33,26 @@ export function decodeCursor(cursor: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// The key to continue after, from a client's cursor; a cursor this API did not issue is a 400.
+export function cursorAfter(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  const after = decodeCursor(cursor);
+  if (after === undefined) {
+    throw new ValidationProblem([
+      { field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' },
+    ]);
+  }
+  return after;
+}
+
+export function pageOf<TRow, TDto>(
+  page: { items: TRow[]; nextCursor: string | null },
+  toDto: (row: TRow) => TDto,
+): { items: TDto[]; nextCursor: string | null } {
+  return {
+    items: page.items.map(toDto),
+    nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+  };
 }

@@ -1,3 +1,4 @@
 export * from './projector.module';
 export * from './projections/contexts/contexts.projection';
 export * from './projections/artifacts/artifacts.projection';
+export * from './projections/functions/functions.projection';

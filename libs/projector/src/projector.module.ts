@@ -15,25 +15,33 @@ import {
   ArtifactsV11763800000200,
   ContextView,
   ContextsV11763800000100,
+  FunctionView,
+  FunctionsV11763800000300,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
 } from '@spindle/read-models';
 import { artifactsProjection } from './projections/artifacts/artifacts.projection';
+import { functionsProjection } from './projections/functions/functions.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 
 // Every read model and the consumer that keeps it.
-export const PROJECTIONS: readonly EventConsumer[] = [contextsProjection, artifactsProjection];
+export const PROJECTIONS: readonly EventConsumer[] = [
+  contextsProjection,
+  artifactsProjection,
+  functionsProjection,
+];
 
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
       name: PROJECTOR_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView],
+      entities: [ContextView, ArtifactView, FunctionView],
       migrations: [
         backboneTablesMigration(PROJECTOR_SCHEMA),
         ContextsV11763800000100,
         ArtifactsV11763800000200,
+        FunctionsV11763800000300,
       ],
       migrate: true,
     }),

@@ -5,3 +5,6 @@ export * from './contexts/contexts.query';
 export * from './artifacts/artifact.view';
 export * from './artifacts/artifacts-v1.migration';
 export * from './artifacts/artifacts.query';
+export * from './functions/function.view';
+export * from './functions/functions-v1.migration';
+export * from './functions/functions.query';

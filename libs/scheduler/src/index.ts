@@ -1,3 +1,4 @@
 export * from './scheduler.module';
 export * from './scheduler.tokens';
 export * from './contexts/domain/context.decider';
+export * from './functions/domain/function.decider';

@@ -11,11 +11,14 @@ import {
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ContextCommandsService } from './contexts/context-commands.service';
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
+import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
+import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
+import { RegisterFunctionMessageController } from './functions/register-function/register-function.message-controller';
+import { SchedulerCommandsService } from './scheduler-commands.service';
 import {
   SCHEDULER_CONNECTION,
   SCHEDULER_EVENT_STORE,
@@ -23,7 +26,7 @@ import {
   SCHEDULER_SCHEMA,
 } from './scheduler.tokens';
 
-// The scheduler owns functions, contexts, jobs and workers. Today: contexts.
+// The scheduler owns functions, contexts, jobs and workers. Today: contexts and functions.
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
@@ -38,6 +41,9 @@ import {
     CreateContextMessageController,
     UpdateContextMessageController,
     DeleteContextMessageController,
+    RegisterFunctionMessageController,
+    ChangeFunctionMessageController,
+    DeleteFunctionMessageController,
   ],
   providers: [
     { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
@@ -47,7 +53,7 @@ import {
       useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
         new ManagedOutboxRelay(dataSource, bus, { schema: SCHEDULER_SCHEMA, pollMs: config.outboxPollMs }),
     },
-    ContextCommandsService,
+    SchedulerCommandsService,
     DefaultContextInitializer,
   ],
 })

@@ -56,6 +56,8 @@ export class ArtifactsInternalController {
     try {
       blob = await this.blobs.write(body, this.config.artifacts.maxBytes);
     } catch (e) {
+      // The rest of the body is not read: have the connection closed after the answer.
+      void reply.header('connection', 'close');
       if (e instanceof BlobTooLargeError) {
         throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-large', 'Content Too Large', e.message);
       }

@@ -30,8 +30,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery } from '@spindle/read-models';
-import { PageQueryDto, decodeCursor, encodeCursor } from '../pagination.dto';
+import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
+import { notFound, readBack } from '../read-back';
+import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact.dto';
 import { ArtifactStoreClient } from './artifact-store.client';
 import type { Accepted } from './artifact-store.client';
@@ -44,6 +45,7 @@ export class ArtifactsController {
   constructor(
     private readonly store: ArtifactStoreClient,
     private readonly artifacts: ArtifactsQuery,
+    private readonly functions: FunctionsQuery,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
@@ -83,6 +85,7 @@ export class ArtifactsController {
     const name = part.filename;
     if (!ARTIFACT_NAME_PATTERN.test(name)) {
       part.file.resume();
+      void reply.header('connection', 'close');
       throw new ValidationProblem([
         {
           field: 'file.filename',
@@ -92,8 +95,20 @@ export class ArtifactsController {
         },
       ]);
     }
-    const accepted = await this.store.store(name, part.file, part.mimetype, query.force ?? false);
-    if (part.file.truncated) throw tooLarge(this.config.artifacts.maxBytes);
+    let accepted: Accepted;
+    try {
+      accepted = await this.store.store(name, part.file, part.mimetype, query.force ?? false);
+    } catch (e) {
+      // The upload may be only partly read: close the connection after the answer rather than
+      // leave the client's unread body hanging on it.
+      void reply.header('connection', 'close');
+      part.file.resume();
+      throw e;
+    }
+    if (part.file.truncated) {
+      void reply.header('connection', 'close');
+      throw tooLarge(this.config.artifacts.maxBytes);
+    }
     void reply.status(HttpStatus.CREATED).header('location', `/api/v1/artifacts/${encodeURIComponent(name)}`);
     return this.readBack(name, accepted);
   }
@@ -102,17 +117,8 @@ export class ArtifactsController {
   @ApiOperation({ summary: 'List artifacts by name' })
   @ApiOkResponse({ type: ArtifactPageDto })
   async list(@Query() query: PageQueryDto): Promise<ArtifactPageDto> {
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    if (after === undefined) {
-      throw new ValidationProblem([
-        { field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' },
-      ]);
-    }
-    const page = await this.artifacts.list(query.limit, after);
-    return {
-      items: page.items.map((row) => ArtifactDto.from(row)),
-      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
-    };
+    const page = await this.artifacts.list(query.limit, cursorAfter(query.cursor));
+    return pageOf(page, (row) => ArtifactDto.from(row));
   }
 
   @Get(':name')
@@ -147,7 +153,18 @@ export class ArtifactsController {
   @ApiParam(NAME_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such artifact' })
+  @ApiConflictResponse({ description: 'A function uses the artifact' })
   async remove(@Param('name') name: string): Promise<void> {
+    const users = await this.functions.usingArtifact(name);
+    if (users.length > 0) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'in-use',
+        'Artifact in use',
+        `artifact ${name} is used by function(s) ${users.join(', ')}; delete or change them first`,
+        [{ field: 'name', rule: 'notInUse', message: `used by ${users.join(', ')}` }],
+      );
+    }
     const accepted = await this.store.remove(name);
     await this.artifacts.waitForPosition(
       accepted.streamId,
@@ -158,32 +175,23 @@ export class ArtifactsController {
 
   private async require(name: string) {
     const row = await this.artifacts.findByName(name);
-    if (!row)
-      throw new ProblemException(
-        HttpStatus.NOT_FOUND,
-        'not-found',
-        'Not Found',
-        `artifact ${name} does not exist`,
-      );
+    if (!row) throw notFound(`artifact ${name}`);
     return row;
   }
 
-  private async readBack(name: string, accepted: Accepted): Promise<ArtifactDto> {
-    const visible = await this.artifacts.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
+  private readBack(name: string, accepted: Accepted): Promise<ArtifactDto> {
+    return readBack(
+      `artifact ${name}`,
+      this.artifacts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      async () => {
+        const row = await this.artifacts.findByName(name);
+        return row && ArtifactDto.from(row);
+      },
     );
-    const row = visible ? await this.artifacts.findByName(name) : null;
-    if (!row) {
-      throw new ProblemException(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'projection-lagging',
-        'Recorded, not yet readable',
-        `artifact ${name} is stored but the read model has not caught up; retry the read`,
-      );
-    }
-    return ArtifactDto.from(row);
   }
 }
 

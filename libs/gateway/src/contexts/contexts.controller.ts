@@ -24,14 +24,15 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
-import { ProblemException, ValidationProblem } from '@spindle/platform';
+
 import { ContextsQuery } from '@spindle/read-models';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Inject } from '@nestjs/common';
 import { CommandSender } from '../commands/command-sender';
 import type { Accepted } from '../commands/command-sender';
-import { PageQueryDto, decodeCursor, encodeCursor } from '../pagination.dto';
+import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
+import { notFound, readBack } from '../read-back';
 import { ContextDto, ContextPageDto, ContextSettingsDto, CreateContextDto, toSettings } from './context.dto';
 
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
@@ -66,17 +67,8 @@ export class ContextsController {
   @ApiOperation({ summary: 'List contexts by name' })
   @ApiOkResponse({ type: ContextPageDto })
   async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
-    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    if (after === undefined) {
-      throw new ValidationProblem([
-        { field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' },
-      ]);
-    }
-    const page = await this.contexts.list(query.limit, after);
-    return {
-      items: page.items.map((row) => ContextDto.from(row)),
-      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
-    };
+    const page = await this.contexts.list(query.limit, cursorAfter(query.cursor));
+    return pageOf(page, (row) => ContextDto.from(row));
   }
 
   @Get(':name')
@@ -86,7 +78,7 @@ export class ContextsController {
   @ApiNotFoundResponse({ description: 'No such context' })
   async get(@Param('name') name: string): Promise<ContextDto> {
     const row = await this.contexts.findByName(name);
-    if (!row) throw notFound(name);
+    if (!row) throw notFound(`context ${name}`);
     return ContextDto.from(row);
   }
 
@@ -97,7 +89,7 @@ export class ContextsController {
   @ApiNotFoundResponse({ description: 'No such context' })
   async update(@Param('name') name: string, @Body() body: ContextSettingsDto): Promise<ContextDto> {
     const current = await this.contexts.findByName(name);
-    if (!current) throw notFound(name);
+    if (!current) throw notFound(`context ${name}`);
     const accepted = await this.commands.send(CommandPatterns.updateContext, {
       name,
       settings: toSettings(body, current.settings),
@@ -121,30 +113,18 @@ export class ContextsController {
     );
   }
 
-  private async readBack(name: string, accepted: Accepted): Promise<ContextDto> {
-    const visible = await this.contexts.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
+  private readBack(name: string, accepted: Accepted): Promise<ContextDto> {
+    return readBack(
+      `context ${name}`,
+      this.contexts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      async () => {
+        const row = await this.contexts.findByName(name);
+        return row && ContextDto.from(row);
+      },
     );
-    const row = visible ? await this.contexts.findByName(name) : null;
-    if (!row) {
-      throw new ProblemException(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'projection-lagging',
-        'Recorded, not yet readable',
-        `the change to context ${name} is recorded but the read model has not caught up; retry the read`,
-      );
-    }
-    return ContextDto.from(row);
   }
-}
-
-function notFound(name: string): ProblemException {
-  return new ProblemException(
-    HttpStatus.NOT_FOUND,
-    'not-found',
-    'Not Found',
-    `context ${name} does not exist`,
-  );
 }

@@ -6,17 +6,18 @@ import {
   DEFAULT_CONTEXT_SETTINGS,
   createContextCommandSchema,
 } from '@spindle/contracts';
-import { ContextCommandsService } from './context-commands.service';
+import { SchedulerCommandsService } from '../scheduler-commands.service';
+import { contextCommands } from './domain/context.decider';
 
 // `default` always exists: created on first start, a no-op (conflict) on every later one.
 @Injectable()
 export class DefaultContextInitializer implements OnApplicationBootstrap {
   private readonly logger = new Logger('contexts');
 
-  constructor(private readonly contexts: ContextCommandsService) {}
+  constructor(private readonly commands: SchedulerCommandsService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const result = await this.contexts.execute('create', createContextCommandSchema, {
+    const result = await this.commands.execute(contextCommands, 'create', createContextCommandSchema, {
       correlationId: `bootstrap-${randomUUID()}`,
       issuedAt: new Date().toISOString(),
       name: DEFAULT_CONTEXT_NAME,

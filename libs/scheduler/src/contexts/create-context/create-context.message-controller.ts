@@ -2,14 +2,15 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CommandPatterns, createContextCommandSchema } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { ContextCommandsService } from '../context-commands.service';
+import { SchedulerCommandsService } from '../../scheduler-commands.service';
+import { contextCommands } from '../domain/context.decider';
 
 @Controller()
 export class CreateContextMessageController {
-  constructor(private readonly contexts: ContextCommandsService) {}
+  constructor(private readonly commands: SchedulerCommandsService) {}
 
   @MessagePattern(CommandPatterns.createContext)
   handle(@Payload() payload: unknown): Promise<CommandResult> {
-    return this.contexts.execute('create', createContextCommandSchema, payload);
+    return this.commands.execute(contextCommands, 'create', createContextCommandSchema, payload);
   }
 }

@@ -10,6 +10,7 @@ import type {
 } from '@spindle/contracts';
 import type { CommandError } from '@spindle/contracts';
 import type { Decider } from '@spindle/backbone';
+import { EventTopics, contextStreamId } from '@spindle/contracts';
 
 export type ContextState =
   | { readonly status: 'absent' }
@@ -82,4 +83,10 @@ export const contextDecider: Decider<ContextCommand, ContextState> = {
   initialState: { status: 'absent' },
   evolve: evolveContext,
   decide: decideContext,
+};
+
+export const contextCommands = {
+  decider: contextDecider,
+  topic: EventTopics.schedulerContext,
+  streamIdOf: contextStreamId,
 };

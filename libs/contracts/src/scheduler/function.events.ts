@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import type { EventEnvelope } from '../envelope';
+import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
+import { CONTEXT_NAME_PATTERN } from './context-settings';
+
+export const RUNTIMES = ['node', 'python', 'exec', 'jvm'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+export function functionStreamId(name: string): string {
+  return `function-${name}`;
+}
+
+export const functionDefinitionSchema = z.object({
+  artifact: z.string().regex(ARTIFACT_NAME_PATTERN),
+  // Mist's className, a node export, a python function name, or empty for exec.
+  entrypoint: z.string().max(512),
+  runtime: z.enum(RUNTIMES),
+  defaultContext: z.string().regex(CONTEXT_NAME_PATTERN),
+  tags: z.array(z.string().regex(TAG_PATTERN)).max(50),
+});
+export type FunctionDefinition = z.infer<typeof functionDefinitionSchema>;
+
+export interface FunctionRegisteredV1 extends FunctionDefinition {
+  readonly name: string;
+}
+export interface FunctionChangedV1 extends FunctionDefinition {
+  readonly name: string;
+}
+export interface FunctionDeletedV1 {
+  readonly name: string;
+}
+
+// On topic spindle.scheduler.function.v1.
+export type FunctionEvent =
+  | EventEnvelope<'FunctionRegistered', FunctionRegisteredV1>
+  | EventEnvelope<'FunctionChanged', FunctionChangedV1>
+  | EventEnvelope<'FunctionDeleted', FunctionDeletedV1>;
+
+const withName = functionDefinitionSchema.extend({ name: z.string().regex(FUNCTION_NAME_PATTERN) });
+
+export const functionEventDataSchemas = {
+  'FunctionRegistered@1': withName,
+  'FunctionChanged@1': withName,
+  'FunctionDeleted@1': z.object({ name: z.string() }),
+} as const;
+
+const metadata = {
+  correlationId: z.string().min(1).max(200),
+  issuedAt: z.iso.datetime({ offset: true }),
+};
+
+export const registerFunctionCommandSchema = z.object({
+  ...metadata,
+  name: z.string().regex(FUNCTION_NAME_PATTERN),
+  definition: functionDefinitionSchema,
+});
+export type RegisterFunctionCommand = z.infer<typeof registerFunctionCommandSchema>;
+export const changeFunctionCommandSchema = registerFunctionCommandSchema;
+export type ChangeFunctionCommand = RegisterFunctionCommand;
+export const deleteFunctionCommandSchema = z.object({
+  ...metadata,
+  name: z.string().regex(FUNCTION_NAME_PATTERN),
+});
+export type DeleteFunctionCommand = z.infer<typeof deleteFunctionCommandSchema>;

@@ -1,0 +1,98 @@
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CONTEXT_NAME_PATTERN, FUNCTION_NAME_PATTERN, RUNTIMES, TAG_PATTERN } from '@spindle/contracts';
+import type { Runtime } from '@spindle/contracts';
+import type { FunctionView } from '@spindle/read-models';
+import { PageQueryDto } from '../pagination.dto';
+
+export class CreateFunctionDto {
+  @ApiProperty({ description: 'Unique name', example: 'sum' })
+  @IsString()
+  @Matches(FUNCTION_NAME_PATTERN, {
+    message:
+      'name must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
+  })
+  name!: string;
+
+  @ApiProperty({ description: 'Name of an uploaded artifact', example: 'sum.py' })
+  @IsString()
+  @MaxLength(255)
+  artifact!: string;
+
+  @ApiProperty({ enum: RUNTIMES, example: 'python' })
+  @IsIn(RUNTIMES)
+  runtime!: Runtime;
+
+  @ApiPropertyOptional({
+    description:
+      'What to call: a node export, a python function, a JVM main class (Mist className); empty for exec',
+    example: 'run',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  entrypoint?: string;
+
+  @ApiPropertyOptional({
+    description: 'Context used when a job names none',
+    example: 'default',
+    default: 'default',
+  })
+  @IsOptional()
+  @Matches(CONTEXT_NAME_PATTERN, { message: 'defaultContext must be a context name' })
+  defaultContext?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['etl', 'team:data'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(TAG_PATTERN, {
+    each: true,
+    message: 'each tag must be letters, digits, "_", ".", ":" or "-" (at most 64)',
+  })
+  tags?: string[];
+}
+
+// PUT: any subset of the settings; what is left out keeps its value.
+export class FunctionSettingsDto extends PartialType(OmitType(CreateFunctionDto, ['name'] as const)) {}
+
+export class FunctionListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only functions carrying this tag' })
+  @IsOptional()
+  @Matches(TAG_PATTERN)
+  tag?: string;
+}
+
+export class FunctionDto {
+  @ApiProperty({ example: 'sum' }) name!: string;
+  @ApiProperty({ example: 'sum.py' }) artifact!: string;
+  @ApiProperty({ example: 'run' }) entrypoint!: string;
+  @ApiProperty({ enum: RUNTIMES, example: 'python' }) runtime!: Runtime;
+  @ApiProperty({ example: 'default' }) defaultContext!: string;
+  @ApiProperty({ type: [String], example: ['etl'] }) tags!: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+
+  static from(view: FunctionView): FunctionDto {
+    return {
+      name: view.name,
+      artifact: view.artifact,
+      entrypoint: view.entrypoint,
+      runtime: view.runtime,
+      defaultContext: view.defaultContext,
+      tags: view.tags,
+      createdAt: view.createdAt.toISOString(),
+      updatedAt: view.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class FunctionPageDto {
+  @ApiProperty({ type: [FunctionDto] }) items!: FunctionDto[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,25 @@
+import { HttpStatus } from '@nestjs/common';
+import { ProblemException } from '@spindle/platform';
+
+// Read your writes: after a command, wait for its read model to reach the recorded position,
+// then read the row. A projector that lags past the timeout gets a 503 that says so.
+export async function readBack<T>(
+  what: string,
+  visible: Promise<boolean>,
+  find: () => Promise<T | null>,
+): Promise<T> {
+  const row = (await visible) ? await find() : null;
+  if (!row) {
+    throw new ProblemException(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'projection-lagging',
+      'Recorded, not yet readable',
+      `the change to ${what} is recorded but the read model has not caught up; retry the read`,
+    );
+  }
+  return row;
+}
+
+export function notFound(what: string): ProblemException {
+  return new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'Not Found', `${what} does not exist`);
+}

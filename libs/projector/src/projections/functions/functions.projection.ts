@@ -1,0 +1,35 @@
+import { EventTopics } from '@spindle/contracts';
+import type { EventEnvelope, FunctionEvent } from '@spindle/contracts';
+import { streamProjection } from '@spindle/backbone';
+import { FunctionView } from '@spindle/read-models';
+
+export function evolveFunctionView(row: FunctionView | null, envelope: EventEnvelope): FunctionView | null {
+  const event = envelope as FunctionEvent;
+  const at = new Date(event.occurredAt);
+  switch (event.type) {
+    case 'FunctionRegistered':
+      return Object.assign(new FunctionView(), {
+        streamId: event.streamId,
+        streamPosition: event.streamPosition,
+        ...event.data,
+        createdAt: at,
+        updatedAt: at,
+        deletedAt: null,
+      });
+    case 'FunctionChanged':
+      return row ? { ...row, ...event.data, updatedAt: at } : null;
+    case 'FunctionDeleted':
+      return row ? { ...row, updatedAt: at, deletedAt: at } : null;
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected function event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+export const functionsProjection = streamProjection<FunctionView>({
+  name: 'projector.functions.v1',
+  topics: [EventTopics.schedulerFunction],
+  entity: FunctionView,
+  evolve: evolveFunctionView,
+});

@@ -1,0 +1,83 @@
+import { EventTopics, commandFailed, functionStreamId } from '@spindle/contracts';
+import type {
+  ChangeFunctionCommand,
+  CommandError,
+  DeleteFunctionCommand,
+  EventEnvelope,
+  FunctionDefinition,
+  FunctionEvent,
+  NewEvent,
+  RegisterFunctionCommand,
+} from '@spindle/contracts';
+import type { Decider } from '@spindle/backbone';
+
+export type FunctionState =
+  | { readonly status: 'absent' | 'deleted' }
+  | { readonly status: 'registered'; readonly definition: FunctionDefinition };
+
+export type FunctionCommand =
+  | ({ readonly kind: 'register' } & RegisterFunctionCommand)
+  | ({ readonly kind: 'change' } & ChangeFunctionCommand)
+  | ({ readonly kind: 'delete' } & DeleteFunctionCommand);
+
+function failure(code: CommandError['code'], message: string): CommandError {
+  const result = commandFailed(code, message, 'name');
+  if (result.ok) throw new Error('unreachable');
+  return result.error;
+}
+
+export function evolveFunction(_state: FunctionState, envelope: EventEnvelope): FunctionState {
+  const event = envelope as FunctionEvent;
+  switch (event.type) {
+    case 'FunctionRegistered':
+    case 'FunctionChanged': {
+      const { name: _name, ...definition } = event.data;
+      return { status: 'registered', definition };
+    }
+    case 'FunctionDeleted':
+      return { status: 'deleted' };
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected function event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+export function decideFunction(
+  command: FunctionCommand,
+  state: FunctionState,
+): readonly NewEvent[] | CommandError {
+  switch (command.kind) {
+    case 'register':
+      if (state.status === 'registered')
+        return failure('conflict', `function ${command.name} already exists`);
+      return [
+        { type: 'FunctionRegistered', version: 1, data: { name: command.name, ...command.definition } },
+      ];
+    case 'change':
+      if (state.status !== 'registered')
+        return failure('not_found', `function ${command.name} does not exist`);
+      if (JSON.stringify(state.definition) === JSON.stringify(command.definition)) return [];
+      return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...command.definition } }];
+    case 'delete':
+      if (state.status !== 'registered')
+        return failure('not_found', `function ${command.name} does not exist`);
+      return [{ type: 'FunctionDeleted', version: 1, data: { name: command.name } }];
+    default: {
+      const unknownCommand: never = command;
+      throw new Error(`unexpected function command ${JSON.stringify(unknownCommand)}`);
+    }
+  }
+}
+
+export const functionDecider: Decider<FunctionCommand, FunctionState> = {
+  initialState: { status: 'absent' },
+  evolve: evolveFunction,
+  decide: decideFunction,
+};
+
+export const functionCommands = {
+  decider: functionDecider,
+  topic: EventTopics.schedulerFunction,
+  streamIdOf: functionStreamId,
+};

@@ -1,0 +1,123 @@
+import { startStandalone } from '@spindle/runtime';
+import type { Standalone } from '@spindle/runtime';
+import { createTestDatabase } from '@spindle/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { http } from '../support/http';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+
+async function upload(url: string, name: string, content: string): Promise<number> {
+  const form = new FormData();
+  form.append('file', new Blob([content]), name);
+  return (await fetch(`${url}/api/v1/artifacts`, { method: 'POST', body: form })).status;
+}
+
+describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataDir: string;
+  let spindle: Standalone;
+  let url: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-functions-'));
+    spindle = await startStandalone(
+      {
+        DATABASE_URL: db.url,
+        GATEWAY_PORT: '0',
+        SPINDLE_HOST: '127.0.0.1',
+        SPINDLE_DATA_DIR: dataDir,
+        ...env,
+      },
+      false,
+    );
+    url = spindle.url;
+    expect(await upload(url, 'sum.py', 'def run(a, b):\n    return a + b\n')).toBe(201);
+  });
+
+  afterAll(async () => {
+    await spindle?.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('registers a function on an uploaded artifact and reads it back at once', async () => {
+    const created = await http(url, 'POST', '/api/v1/functions', {
+      name: 'sum',
+      artifact: 'sum.py',
+      entrypoint: 'run',
+      runtime: 'python',
+      tags: ['math'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'sum',
+      artifact: 'sum.py',
+      entrypoint: 'run',
+      runtime: 'python',
+      defaultContext: 'default',
+      tags: ['math'],
+    });
+    const read = await http(url, 'GET', '/api/v1/functions/sum');
+    expect(read.status).toBe(200);
+    expect(
+      (await http(url, 'GET', '/api/v1/functions?tag=math')).body.items.map((f: { name: string }) => f.name),
+    ).toEqual(['sum']);
+    expect((await http(url, 'GET', '/api/v1/functions?tag=other')).body.items).toEqual([]);
+  });
+
+  it('refuses an unknown artifact or context, naming the field, and registers nothing', async () => {
+    const res = await http(url, 'POST', '/api/v1/functions', {
+      name: 'broken',
+      artifact: 'missing.py',
+      runtime: 'python',
+      defaultContext: 'nowhere',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ field: 'artifact', rule: 'exists' }),
+      expect.objectContaining({ field: 'defaultContext', rule: 'exists' }),
+    ]);
+    expect((await http(url, 'GET', '/api/v1/functions/broken')).status).toBe(404);
+  });
+
+  it('validates the body', async () => {
+    const res = await http(url, 'POST', '/api/v1/functions', {
+      name: 'bad name',
+      artifact: 'sum.py',
+      runtime: 'cobol',
+      tags: ['ok', 'not ok'],
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['name', 'runtime', 'tags']));
+  });
+
+  it('refuses a duplicate name', async () => {
+    await http(url, 'POST', '/api/v1/functions', { name: 'twice', artifact: 'sum.py', runtime: 'python' });
+    const again = await http(url, 'POST', '/api/v1/functions', {
+      name: 'twice',
+      artifact: 'sum.py',
+      runtime: 'exec',
+    });
+    expect(again.status).toBe(409);
+    expect((await http(url, 'GET', '/api/v1/functions/twice')).body.runtime).toBe('python');
+  });
+
+  it('changes, deletes, and keeps an artifact in use from being deleted', async () => {
+    await upload(url, 'tool.sh', '#!/bin/sh\necho 1\n');
+    await http(url, 'POST', '/api/v1/functions', { name: 'tool', artifact: 'tool.sh', runtime: 'exec' });
+    const changed = await http(url, 'PUT', '/api/v1/functions/tool', { tags: ['ops'] });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ runtime: 'exec', tags: ['ops'] });
+
+    const inUse = await http(url, 'DELETE', '/api/v1/artifacts/tool.sh');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toContain('tool');
+
+    expect((await http(url, 'DELETE', '/api/v1/functions/tool')).status).toBe(204);
+    expect((await http(url, 'GET', '/api/v1/functions/tool')).status).toBe(404);
+    expect((await http(url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
+  });
+});
