@@ -38,6 +38,21 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     expect(res.body.info.postgres.status).toBe('up');
   });
 
+  it('reports status: version, uptime, bus and Postgres, runtimes and counts', async () => {
+    const res = await http(url, 'GET', '/api/v1/status');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      uptimeSeconds: expect.any(Number),
+      bus: { kind: mode === 'Kafka' ? 'kafka' : 'in-process', up: true },
+      postgres: { kind: 'postgres', up: true, detail: expect.stringContaining('PostgreSQL') },
+      runtimes: { node: process.versions.node },
+      counts: { contexts: expect.any(Number), functions: 0, artifacts: 0 },
+    });
+    expect(res.body.counts.contexts).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(res.body.startedAt)).toBeLessThanOrEqual(Date.now());
+  });
+
   it('serves OpenAPI 3 and Swagger UI', async () => {
     const doc = await http(url, 'GET', '/api/openapi.json');
     expect(doc.status).toBe(200);

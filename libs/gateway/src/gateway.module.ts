@@ -18,6 +18,7 @@ import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ContextsController } from './contexts/contexts.controller';
 import { FunctionsController } from './functions/functions.controller';
+import { StatusController } from './status/status.controller';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -32,7 +33,7 @@ const PATTERNS = Object.values(CommandPatterns);
       migrate: false,
     }),
   ],
-  controllers: [ContextsController, ArtifactsController, FunctionsController],
+  controllers: [ContextsController, ArtifactsController, FunctionsController, StatusController],
   providers: [
     {
       provide: GATEWAY_COMMAND_BUS,

@@ -5,3 +5,4 @@ export * from './http/problem-details.filter';
 export * from './http/validation.pipe';
 export * from './http/http-app';
 export * from './util/duration';
+export * from './config/version';

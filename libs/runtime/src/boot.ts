@@ -4,11 +4,10 @@ import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/backbone';
 import { mountOpenApi } from '@spindle/gateway';
-import { SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
+import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { SERVICES } from './service-catalog';
 import type { ServiceName } from './service-catalog';
-import { SPINDLE_VERSION } from './version';
 
 @Module({})
 class SpindleRootModule {}

@@ -2,4 +2,3 @@ export * from './boot';
 export * from './service-catalog';
 export * from './standalone';
 export * from './embedded-postgres';
-export * from './version';

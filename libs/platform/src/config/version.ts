@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 function readVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as {
       version?: string;
     };
     return pkg.version ?? '0.0.0';
