@@ -88,6 +88,37 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     }
   });
 
+  it('answers a retried create with the same Idempotency-Key as the first time, with no second effect', async () => {
+    const key = { 'idempotency-key': `ctx-${Date.now()}` };
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http(url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key),
+      ),
+    );
+    expect(attempts.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(attempts.map((a) => a.body.createdAt)).size).toBe(1);
+    // Later change, then a late retry: the retry changes nothing.
+    await http(url, 'PUT', '/api/v1/contexts/idem', { maxJobs: 7 });
+    const late = await http(url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key);
+    expect(late.status).toBe(201);
+    expect((await http(url, 'GET', '/api/v1/contexts/idem')).body.maxJobs).toBe(7);
+
+    const reused = await http(url, 'POST', '/api/v1/contexts', { name: 'idem-other' }, key);
+    expect(reused.status).toBe(400);
+    expect(reused.body.errors[0]).toMatchObject({ field: 'Idempotency-Key' });
+    expect((await http(url, 'GET', '/api/v1/contexts/idem-other')).status).toBe(404);
+
+    const malformed = await http(
+      url,
+      'POST',
+      '/api/v1/contexts',
+      { name: 'idem-bad' },
+      { 'idempotency-key': 'has space' },
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0]).toMatchObject({ field: 'Idempotency-Key', rule: 'isIdempotencyKey' });
+  });
+
   it('refuses a duplicate name with 409 problem+json', async () => {
     await http(url, 'POST', '/api/v1/contexts', { name: 'dup' });
     const res = await http(url, 'POST', '/api/v1/contexts', { name: 'dup', maxJobs: 5 });

@@ -7,7 +7,7 @@ import {
   ManagedOutboxRelay,
   PostgresEventStore,
   ServiceDatabaseModule,
-  backboneTablesMigration,
+  backboneMigrations,
 } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -30,7 +30,7 @@ import { FilesystemBlobStore } from './blobs/blob-store';
       name: ARTIFACT_STORE_CONNECTION,
       schema: ARTIFACT_STORE_SCHEMA,
       entities: [],
-      migrations: [backboneTablesMigration(ARTIFACT_STORE_SCHEMA)],
+      migrations: [...backboneMigrations(ARTIFACT_STORE_SCHEMA)],
       migrate: true,
     }),
   ],

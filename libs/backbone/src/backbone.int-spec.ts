@@ -13,7 +13,7 @@ import { InProcessMessageBus } from './bus/in-process-message-bus';
 import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
 import type { EventConsumer } from './consumer/event-consumer';
-import { backboneTablesMigration } from './database/backbone-tables.migration';
+import { backboneMigrations } from './database/idempotency-keys.migration';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
 import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
@@ -113,7 +113,7 @@ describe('concurrency of the event store', () => {
   let store: PostgresEventStore;
 
   beforeAll(async () => {
-    db = await createTestSchema('es', { migrations: (schema) => [backboneTablesMigration(schema)] });
+    db = await createTestSchema('es', { migrations: (schema) => backboneMigrations(schema) });
     store = new PostgresEventStore(db.schema);
   });
   afterAll(() => db.drop());
@@ -164,7 +164,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
   beforeAll(async () => {
     db = await createTestSchema(`bb_${kind.replace('-', '')}`, {
       entities: [StreamCount],
-      migrations: (schema) => [backboneTablesMigration(schema)],
+      migrations: (schema) => backboneMigrations(schema),
     });
     await db.dataSource.query(`create table "${db.schema}".stream_counts (
       stream_id text primary key, stream_position int not null, count int not null, last_type text not null)`);

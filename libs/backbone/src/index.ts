@@ -16,3 +16,4 @@ export * from './nest/service-database.module';
 export * from './nest/managed';
 export * from './health/health.module';
 export * from './event-store/command-handling';
+export * from './database/idempotency-keys.migration';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import { ServiceDatabaseModule, backboneMigrations } from '@spindle/backbone';
 
 export const LOG_COLLECTOR_SCHEMA = 'log_collector';
 export const LOG_COLLECTOR_CONNECTION = 'log-collector';
@@ -12,7 +12,7 @@ export const LOG_COLLECTOR_CONNECTION = 'log-collector';
       name: LOG_COLLECTOR_CONNECTION,
       schema: LOG_COLLECTOR_SCHEMA,
       entities: [],
-      migrations: [backboneTablesMigration(LOG_COLLECTOR_SCHEMA)],
+      migrations: [...backboneMigrations(LOG_COLLECTOR_SCHEMA)],
       migrate: true,
     }),
   ],

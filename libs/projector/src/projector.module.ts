@@ -5,7 +5,7 @@ import {
   MESSAGE_BUS,
   ManagedEventConsumerRunner,
   ServiceDatabaseModule,
-  backboneTablesMigration,
+  backboneMigrations,
 } from '@spindle/backbone';
 import type { EventConsumer, MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -38,7 +38,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
       schema: PROJECTOR_SCHEMA,
       entities: [ContextView, ArtifactView, FunctionView],
       migrations: [
-        backboneTablesMigration(PROJECTOR_SCHEMA),
+        ...backboneMigrations(PROJECTOR_SCHEMA),
         ContextsV11763800000100,
         ArtifactsV11763800000200,
         FunctionsV11763800000300,

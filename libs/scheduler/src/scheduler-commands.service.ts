@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
@@ -19,6 +20,7 @@ interface Issued {
   readonly name: string;
   readonly correlationId: string;
   readonly issuedAt: string;
+  readonly idempotencyKey?: string;
 }
 
 // Runs a command against its stream. Payloads arrive from another process and are validated here,
@@ -43,6 +45,13 @@ export class SchedulerCommandsService {
       return commandFailed('invalid', issue?.message ?? 'invalid command', issue?.path.join('.'));
     }
     const command = { kind, ...parsed.data } as unknown as TCommand & Issued;
+    const { correlationId: _c, issuedAt: _i, idempotencyKey, ...request } = command;
+    const idempotency = idempotencyKey
+      ? {
+          key: `${entity.topic}:${kind}:${idempotencyKey}`,
+          fingerprint: createHash('sha256').update(JSON.stringify(request)).digest('hex'),
+        }
+      : undefined;
     return handleCommand({
       dataSource: this.dataSource,
       store: this.store,
@@ -53,6 +62,7 @@ export class SchedulerCommandsService {
       metadata: { correlationId: command.correlationId, causationId: null },
       now: new Date(command.issuedAt),
       onCommitted: () => this.relay.wake(),
+      idempotency,
     });
   }
 }

@@ -6,7 +6,7 @@ import {
   MESSAGE_BUS,
   PostgresEventStore,
   ServiceDatabaseModule,
-  backboneTablesMigration,
+  backboneMigrations,
 } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -33,7 +33,7 @@ import {
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [backboneTablesMigration(SCHEDULER_SCHEMA)],
+      migrations: [...backboneMigrations(SCHEDULER_SCHEMA)],
       migrate: true,
     }),
   ],

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import { ServiceDatabaseModule, backboneMigrations } from '@spindle/backbone';
 
 export const SECRETS_SCHEMA = 'secrets';
 export const SECRETS_CONNECTION = 'secrets';
@@ -12,7 +12,7 @@ export const SECRETS_CONNECTION = 'secrets';
       name: SECRETS_CONNECTION,
       schema: SECRETS_SCHEMA,
       entities: [],
-      migrations: [backboneTablesMigration(SECRETS_SCHEMA)],
+      migrations: [...backboneMigrations(SECRETS_SCHEMA)],
       migrate: true,
     }),
   ],

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ServiceDatabaseModule, backboneTablesMigration } from '@spindle/backbone';
+import { ServiceDatabaseModule, backboneMigrations } from '@spindle/backbone';
 
 export const WORKER_SCHEMA = 'worker';
 export const WORKER_CONNECTION = 'worker';
@@ -12,7 +12,7 @@ export const WORKER_CONNECTION = 'worker';
       name: WORKER_CONNECTION,
       schema: WORKER_SCHEMA,
       entities: [],
-      migrations: [backboneTablesMigration(WORKER_SCHEMA)],
+      migrations: [...backboneMigrations(WORKER_SCHEMA)],
       migrate: true,
     }),
   ],

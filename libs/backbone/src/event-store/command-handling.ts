@@ -31,6 +31,8 @@ export interface HandleCommandArgs<TCommand, TState> {
   readonly metadata: MessageMetadata;
   readonly now: Date;
   readonly onCommitted?: () => void;
+  // Same key and same request: the first answer again, no second effect. Same key, other request: refused.
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
 }
 
 const MAX_CONCURRENCY_RETRIES = 5;
@@ -42,6 +44,20 @@ export async function handleCommand<TCommand, TState>(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await args.dataSource.transaction(async (manager): Promise<CommandResult> => {
+        const { idempotency } = args;
+        if (idempotency) {
+          // Twins with the same key queue here, so the second sees what the first recorded.
+          await manager.query('select pg_advisory_xact_lock(hashtext($1))', [idempotency.key]);
+          const earlier = await args.store.findIdempotent(manager, idempotency.key);
+          if (earlier && earlier.fingerprint !== idempotency.fingerprint) {
+            return commandFailed(
+              'invalid',
+              'this Idempotency-Key was used with a different request',
+              'Idempotency-Key',
+            );
+          }
+          if (earlier) return earlier.result as CommandResult;
+        }
         const history = await args.store.readStream(manager, args.streamId);
         const state = history.reduce(args.decider.evolve, args.decider.initialState);
         const decision = args.decider.decide(args.command, state);
@@ -53,14 +69,27 @@ export async function handleCommand<TCommand, TState>(
           metadata: args.metadata,
           occurredAt: args.now,
         });
-        return { ok: true, streamId: args.streamId, streamPosition: appended.at(-1)!.streamPosition };
+        const done: CommandResult = {
+          ok: true,
+          streamId: args.streamId,
+          streamPosition: appended.at(-1)!.streamPosition,
+        };
+        if (idempotency)
+          await args.store.rememberIdempotent(manager, idempotency.key, idempotency.fingerprint, done);
+        return done;
       });
       if (result.ok) args.onCommitted?.();
       return result;
     } catch (e) {
-      if (e instanceof ConcurrencyError && attempt < MAX_CONCURRENCY_RETRIES) continue;
+      // A concurrent append, or a twin request with the same idempotency key: decide again.
+      const retriable = e instanceof ConcurrencyError || isUniqueViolation(e);
+      if (retriable && attempt < MAX_CONCURRENCY_RETRIES) continue;
       if (e instanceof ConcurrencyError) return commandFailed('conflict', e.message);
       throw e;
     }
   }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === '23505';
 }

@@ -34,13 +34,14 @@ interface EventRow {
 // An append-only event store in one service's schema. Appending writes the events and their outbox
 // rows in the caller's transaction: the event and its publication commit together or not at all.
 export class PostgresEventStore {
-  private readonly t: { streams: string; events: string; outbox: string };
+  private readonly t: { streams: string; events: string; outbox: string; idempotency: string };
 
   constructor(schema: string) {
     this.t = {
       streams: `"${schema}".streams`,
       events: `"${schema}".events`,
       outbox: `"${schema}".outbox`,
+      idempotency: `"${schema}".idempotency_keys`,
     };
   }
 
@@ -122,6 +123,32 @@ export class PostgresEventStore {
       [streamId],
     );
     return rows.map(toEnvelope);
+  }
+
+  // The answer recorded for an idempotency key, if a command with it was handled before.
+  async findIdempotent(
+    manager: EntityManager,
+    key: string,
+  ): Promise<{ fingerprint: string; result: unknown } | null> {
+    const rows: { fingerprint: string; result: unknown }[] = await manager.query(
+      `select fingerprint, result from ${this.t.idempotency} where key = $1`,
+      [key],
+    );
+    return rows[0] ?? null;
+  }
+
+  // In the command's transaction; a concurrent twin with the same key fails on the primary key.
+  async rememberIdempotent(
+    manager: EntityManager,
+    key: string,
+    fingerprint: string,
+    result: unknown,
+  ): Promise<void> {
+    await manager.query(`insert into ${this.t.idempotency} (key, fingerprint, result) values ($1, $2, $3)`, [
+      key,
+      fingerprint,
+      JSON.stringify(result),
+    ]);
   }
 
   async currentPosition(manager: EntityManager, streamId: string): Promise<number> {

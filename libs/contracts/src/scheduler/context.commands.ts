@@ -5,6 +5,8 @@ const metadata = {
   correlationId: z.string().min(1).max(200),
   // Time is decided at the edge and carried in, so decisions stay pure and replayable.
   issuedAt: z.iso.datetime({ offset: true }),
+  // The client's Idempotency-Key header, when it sent one.
+  idempotencyKey: z.string().min(1).max(255).optional(),
 };
 
 export const createContextCommandSchema = z.object({

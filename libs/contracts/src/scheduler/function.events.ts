@@ -50,6 +50,8 @@ export const functionEventDataSchemas = {
 const metadata = {
   correlationId: z.string().min(1).max(200),
   issuedAt: z.iso.datetime({ offset: true }),
+  // The client's Idempotency-Key header, when it sent one.
+  idempotencyKey: z.string().min(1).max(255).optional(),
 };
 
 export const registerFunctionCommandSchema = z.object({

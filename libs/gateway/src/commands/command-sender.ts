@@ -35,8 +35,13 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  async send(pattern: string, body: object): Promise<Accepted> {
-    const envelope = { correlationId: randomUUID(), issuedAt: new Date().toISOString(), ...body };
+  async send(pattern: string, body: object, idempotencyKey?: string): Promise<Accepted> {
+    const envelope = {
+      correlationId: randomUUID(),
+      issuedAt: new Date().toISOString(),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...body,
+    };
     let result;
     try {
       result = await this.bus.execute(pattern, envelope);

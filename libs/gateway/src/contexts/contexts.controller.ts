@@ -30,6 +30,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Inject } from '@nestjs/common';
 import { CommandSender } from '../commands/command-sender';
+import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { notFound, readBack } from '../read-back';
@@ -50,15 +51,18 @@ export class ContextsController {
   @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
   @ApiCreatedResponse({ type: ContextDto })
   @ApiConflictResponse({ description: 'A context with this name exists' })
+  @ApiIdempotencyKey()
   async create(
     @Body() body: CreateContextDto,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
     const { name, ...settings } = body;
-    const accepted = await this.commands.send(CommandPatterns.createContext, {
-      name,
-      settings: toSettings(settings, DEFAULT_CONTEXT_SETTINGS),
-    });
+    const accepted = await this.commands.send(
+      CommandPatterns.createContext,
+      { name, settings: toSettings(settings, DEFAULT_CONTEXT_SETTINGS) },
+      checkIdempotencyKey(idempotencyKey),
+    );
     void reply.status(HttpStatus.CREATED).header('location', `/api/v1/contexts/${encodeURIComponent(name)}`);
     return this.readBack(name, accepted);
   }

@@ -30,6 +30,7 @@ import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { FieldViolation, SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
+import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { cursorAfter, pageOf } from '../pagination.dto';
 import { notFound, readBack } from '../read-back';
@@ -59,10 +60,13 @@ export class FunctionsController {
   @ApiCreatedResponse({ type: FunctionDto })
   @ApiBadRequestResponse({ description: 'A field is invalid, or the artifact or context does not exist' })
   @ApiConflictResponse({ description: 'A function with this name exists' })
+  @ApiIdempotencyKey()
   async create(
     @Body() body: CreateFunctionDto,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
+    const key = checkIdempotencyKey(idempotencyKey);
     const definition: FunctionDefinition = {
       artifact: body.artifact,
       entrypoint: body.entrypoint ?? '',
@@ -71,10 +75,11 @@ export class FunctionsController {
       tags: body.tags ?? [],
     };
     await this.checkReferences(definition);
-    const accepted = await this.commands.send(CommandPatterns.registerFunction, {
-      name: body.name,
-      definition,
-    });
+    const accepted = await this.commands.send(
+      CommandPatterns.registerFunction,
+      { name: body.name, definition },
+      key,
+    );
     void reply
       .status(HttpStatus.CREATED)
       .header('location', `/api/v1/functions/${encodeURIComponent(body.name)}`);
