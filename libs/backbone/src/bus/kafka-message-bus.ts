@@ -161,6 +161,7 @@ export class KafkaMessageBus implements MessageBus {
       // A failed admin connection is rebuilt on the next check.
       const admin = this.admin;
       this.admin = undefined;
+      this.adminReady = undefined;
       void admin?.disconnect().catch(() => undefined);
       return { up: false, detail: e instanceof Error ? e.message : String(e) };
     }
@@ -193,13 +194,22 @@ export class KafkaMessageBus implements MessageBus {
     return this.producerReady;
   }
 
-  private async getAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
-    return this.admin;
+  private adminReady: Promise<Admin> | undefined;
+
+  // One admin connection, shared by concurrent callers; a failed one is dropped and rebuilt.
+  private getAdmin(): Promise<Admin> {
+    if (this.admin && this.adminReady) return this.adminReady;
+    const admin = this.kafka.admin();
+    this.admin = admin;
+    this.adminReady = admin.connect().then(
+      () => admin,
+      (e: unknown) => {
+        this.admin = undefined;
+        this.adminReady = undefined;
+        throw e;
+      },
+    );
+    return this.adminReady;
   }
 }
 

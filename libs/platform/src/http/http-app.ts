@@ -18,7 +18,9 @@ export async function createHttpApp(
 ) {
   const app = await NestFactory.create<NestFastifyApplication>(
     rootModule,
-    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 }),
+    // Closing drops every connection, idle or not: a client holding a half-sent upload must not keep
+    // a stopping process alive.
+    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true }),
     { bufferLogs: true, logger: options.logger === false ? false : undefined },
   );
   configureHttpApp(app);
