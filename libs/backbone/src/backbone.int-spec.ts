@@ -250,6 +250,45 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     }
   });
 
+  it('keeps consuming past more than one fetch worth of messages', async () => {
+    const topic = await topicName();
+    await startRunner(countingProjection(uniqueName('proj'), topic));
+    // 3 MiB in 300 messages: kafkajs fetches at most 1 MiB per partition at a time.
+    const padding = 'x'.repeat(10 * 1024);
+    const streams = Array.from({ length: 300 }, () => uniqueName('bulk'));
+    for (let i = 0; i < streams.length; i += 50) {
+      await bus.publish([
+        {
+          topic,
+          messages: streams.slice(i, i + 50).map((streamId) => {
+            const event = envelope(streamId, 1, 'bulk');
+            return {
+              key: streamId,
+              value: JSON.stringify({
+                ...event,
+                data: {
+                  ...(event.data as object),
+                  settings: { ...DEFAULT_CONTEXT_SETTINGS, config: { padding } },
+                },
+              }),
+            };
+          }),
+        },
+      ]);
+    }
+    await eventually(
+      async () => {
+        const [row] = await db.dataSource.query<{ n: number }[]>(
+          `select count(*)::int as n from "${db.schema}".stream_counts where stream_id = any($1)`,
+          [streams],
+        );
+        return row!.n === streams.length ? true : undefined;
+      },
+      30_000,
+      'all 300 streams projected',
+    );
+  });
+
   it('changes the projection once when the same message is delivered twice', async () => {
     const topic = await topicName();
     const streamId = uniqueName('ctx');

@@ -6,3 +6,4 @@ export * from './http/validation.pipe';
 export * from './http/http-app';
 export * from './util/duration';
 export * from './config/version';
+export * from './http/internal-only.guard';

@@ -34,7 +34,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     await pg.initialise();
   }
   await pg.start();
-  if (fresh) await pg.createDatabase('spindle');
+  // Also after a first start that died between initdb and here.
+  await pg.createDatabase('spindle').catch((e: unknown) => {
+    if (!String(e).includes('already exists')) throw e;
+  });
   logger.log(`running on 127.0.0.1:${port}`);
   return {
     url: `postgres://spindle:spindle@127.0.0.1:${port}/spindle`,

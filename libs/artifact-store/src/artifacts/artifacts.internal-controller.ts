@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, HttpStatus, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpStatus,
+  Inject,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,10 +22,11 @@ import {
   EventTopics,
   artifactStreamId,
 } from '@spindle/contracts';
+import { commandFailed } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
 import { handleCommand } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
-import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
+import { InternalOnlyGuard, ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { randomUUID } from 'node:crypto';
 import { BlobTooLargeError, FilesystemBlobStore } from '../blobs/blob-store';
@@ -28,6 +41,7 @@ import type { ArtifactCommand } from './domain/artifact.decider';
 // The artifact store's own HTTP surface, used by the gateway (not part of the public API): blobs
 // are streamed to the service that owns them rather than through Kafka.
 @ApiExcludeController()
+@UseGuards(InternalOnlyGuard)
 @Controller('internal/v1')
 export class ArtifactsInternalController {
   constructor(
@@ -51,6 +65,15 @@ export class ArtifactsInternalController {
       throw new ValidationProblem([
         { field: 'body', rule: 'isStream', message: 'send the content as application/octet-stream' },
       ]);
+    }
+    // Refuse a duplicate before reading the body: no orphaned blob, no wasted upload.
+    if (force !== 'true') {
+      const history = await this.events.readStream(this.dataSource.manager, artifactStreamId(name));
+      const state = history.reduce(artifactDecider.evolve, artifactDecider.initialState);
+      if (state.status === 'stored') {
+        void reply.status(HttpStatus.CONFLICT).header('connection', 'close');
+        return commandFailed('conflict', `artifact ${name} already exists`, 'name');
+      }
     }
     let blob;
     try {

@@ -20,9 +20,10 @@ interface Group {
 // Standalone mode's bus: one partition per topic, consumer groups, and a bounded in-memory log.
 // `publish` resolves only after every subscribed group has handled the messages, so the outbox
 // relay marks a row published only once it is applied everywhere; after a crash the relay
-// re-publishes it with a new offset and consumers drop the duplicate by stream position.
+// re-publishes it and consumers drop the duplicate by event id (their inbox).
 export class InProcessMessageBus implements MessageBus {
   readonly kind = 'in-process' as const;
+  readonly durableOffsets = false;
   private readonly log = new Map<string, DeliveredMessage[]>();
   private readonly groups: Group[] = [];
   private lastOffset = 0n;
@@ -56,11 +57,9 @@ export class InProcessMessageBus implements MessageBus {
     await Promise.all(deliveries);
   }
 
-  // Offsets must keep increasing across restarts, or a consumer's stored checkpoint would hide
-  // messages re-published after a crash. Microseconds of wall-clock time do that without storage.
+  // Offsets count messages within this process only (durableOffsets = false).
   private allocateOffset(): bigint {
-    const now = BigInt(Date.now()) * 1000n;
-    this.lastOffset = now > this.lastOffset ? now : this.lastOffset + 1n;
+    this.lastOffset += 1n;
     return this.lastOffset;
   }
 
@@ -85,7 +84,8 @@ export class InProcessMessageBus implements MessageBus {
     return {
       stop: async () => {
         group.stopped = true;
-        this.groups.splice(this.groups.indexOf(group), 1);
+        const index = this.groups.indexOf(group);
+        if (index >= 0) this.groups.splice(index, 1);
         await group.chain.catch(() => undefined);
       },
     };

@@ -49,6 +49,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
 
 export class KafkaMessageBus implements MessageBus {
   readonly kind = 'kafka' as const;
+  readonly durableOffsets = true;
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
@@ -138,6 +139,8 @@ export class KafkaMessageBus implements MessageBus {
           payload.heartbeat(),
         );
         const last = batch.messages[batch.messages.length - 1]!;
+        // Without resolving, kafkajs fetches from the same position again and never moves on.
+        payload.resolveOffset(last.offset);
         // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },

@@ -48,6 +48,9 @@ export interface BusHealth {
 
 export interface MessageBus {
   readonly kind: 'kafka' | 'in-process';
+  // Whether an offset names the same message across restarts. Kafka's do; the in-process bus
+  // numbers messages afresh in every process, so consumers deduplicate by event id alone.
+  readonly durableOffsets: boolean;
   publish(batches: readonly TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription>;
   health(): Promise<BusHealth>;

@@ -57,7 +57,7 @@ export class EventConsumerRunner {
   }
 
   async handleBatch(batch: DeliveredBatch): Promise<void> {
-    const checkpoint = await this.checkpointOf(batch.topic, batch.partition);
+    const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : -1n;
     const fresh = batch.messages.filter((m) => BigInt(m.offset) > checkpoint);
     if (fresh.length === 0) return;
 
@@ -104,13 +104,15 @@ export class EventConsumerRunner {
       // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
       const stored = await this.lockCheckpoint(manager, last);
-      const pending = items.filter((i) => BigInt(i.message.offset) > stored);
+      // Offsets that do not survive a restart say nothing about what was applied: the inbox decides.
+      const applied = this.bus.durableOffsets ? stored : -1n;
+      const pending = items.filter((i) => BigInt(i.message.offset) > applied);
       const fresh = await this.claimInInbox(
         manager,
         pending.map((i) => i.event),
       );
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
-      if (BigInt(last.offset) > stored) await this.saveCheckpoint(manager, last);
+      await this.saveCheckpoint(manager, last);
     });
     this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
   }
@@ -186,7 +188,8 @@ export class EventConsumerRunner {
     await manager.query(
       `insert into ${this.table} (consumer, topic, partition, "offset") values ($1, $2, $3, $4)
        on conflict (consumer, topic, partition) do update
-         set "offset" = greatest(consumer_checkpoints."offset", excluded."offset"), updated_at = now()`,
+         set "offset" = ${this.bus.durableOffsets ? 'greatest(consumer_checkpoints."offset", excluded."offset")' : 'excluded."offset"'},
+             updated_at = now()`,
       [this.consumer.name, message.topic, message.partition, message.offset],
     );
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ADVISORY_LOCK_CLASS } from './advisory-locks';
 import type { DataSourceOptions, MigrationInterface, MixedList } from 'typeorm';
 
 // Every service owns one Postgres schema; nobody writes another's.
@@ -33,7 +34,7 @@ export async function prepareServiceSchema(dataSource: DataSource, schema: strin
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock(hashtext($1))', [`spindle.migrate.${schema}`]);
+    await lock.query('select pg_advisory_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.migrations, schema]);
     await lock.query(`create schema if not exists "${schema}"`);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (applied.length > 0) {
@@ -41,7 +42,7 @@ export async function prepareServiceSchema(dataSource: DataSource, schema: strin
     }
   } finally {
     await lock
-      .query('select pg_advisory_unlock(hashtext($1))', [`spindle.migrate.${schema}`])
+      .query('select pg_advisory_unlock($1, hashtext($2))', [ADVISORY_LOCK_CLASS.migrations, schema])
       .catch(() => undefined);
     await lock.release();
   }

@@ -7,6 +7,7 @@ import type {
   MessageMetadata,
   NewEvent,
 } from '@spindle/contracts';
+import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { ConcurrencyError } from './postgres-event-store';
 import type { PostgresEventStore } from './postgres-event-store';
 
@@ -47,7 +48,10 @@ export async function handleCommand<TCommand, TState>(
         const { idempotency } = args;
         if (idempotency) {
           // Twins with the same key queue here, so the second sees what the first recorded.
-          await manager.query('select pg_advisory_xact_lock(hashtext($1))', [idempotency.key]);
+          await manager.query('select pg_advisory_xact_lock($1, hashtext($2))', [
+            ADVISORY_LOCK_CLASS.idempotencyKey,
+            idempotency.key,
+          ]);
           const earlier = await args.store.findIdempotent(manager, idempotency.key);
           if (earlier && earlier.fingerprint !== idempotency.fingerprint) {
             return commandFailed(

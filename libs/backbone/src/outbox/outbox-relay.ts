@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { MessageBus, TopicMessages } from '../bus/message-bus';
+import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 
 interface OutboxRow {
   position: string;
@@ -125,9 +126,16 @@ export class OutboxRelay {
     }
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
-    const [row] = (await runner.query('select pg_try_advisory_lock(hashtext($1)) as locked', [
-      `spindle.outbox.${this.options.schema}`,
-    ])) as { locked: boolean }[];
+    let row: { locked: boolean } | undefined;
+    try {
+      [row] = (await runner.query('select pg_try_advisory_lock($1, hashtext($2)) as locked', [
+        ADVISORY_LOCK_CLASS.outboxLeader,
+        this.options.schema,
+      ])) as { locked: boolean }[];
+    } catch (e) {
+      await runner.release().catch(() => undefined);
+      throw e;
+    }
     if (row?.locked) {
       this.leader = runner;
       this.leaderCheckedAt = Date.now();

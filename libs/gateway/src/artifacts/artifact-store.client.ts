@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ARTIFACT_CONTENT_TYPE_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 export interface Accepted {
@@ -43,8 +43,13 @@ export class ArtifactStoreClient {
   }
 
   private async call(path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
+    const token = this.config.internalToken;
+    const headers = {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+    };
     try {
-      return await fetch(this.config.urls.artifactStore + path, init);
+      return await fetch(this.config.urls.artifactStore + path, { ...init, headers });
     } catch (e) {
       throw new ProblemException(
         HttpStatus.SERVICE_UNAVAILABLE,

@@ -166,10 +166,14 @@ export class ArtifactsController {
       );
     }
     const accepted = await this.store.remove(name);
-    await this.artifacts.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
+    await readBack(
+      `artifact ${name}`,
+      this.artifacts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      async () => true,
     );
   }
 

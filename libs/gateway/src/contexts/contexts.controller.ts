@@ -110,10 +110,14 @@ export class ContextsController {
   @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
   async remove(@Param('name') name: string): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteContext, { name });
-    await this.contexts.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
+    await readBack(
+      `context ${name}`,
+      this.contexts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      async () => true,
     );
   }
 

@@ -133,10 +133,14 @@ export class FunctionsController {
   @ApiNotFoundResponse({ description: 'No such function' })
   async remove(@Param('name') name: string): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteFunction, { name });
-    await this.functions.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
+    await readBack(
+      `function ${name}`,
+      this.functions.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      async () => true,
     );
   }
 

@@ -26,6 +26,7 @@ const envSchema = z.object({
   DB_POOL_SIZE: positiveInt.default(10),
   ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   ARTIFACT_STORE_URL: z.string().url().optional(),
+  SPINDLE_INTERNAL_TOKEN: z.string().min(16).optional(),
 });
 
 export type BusKind = 'kafka' | 'in-process';
@@ -55,6 +56,8 @@ export interface SpindleConfig {
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
   // runs the service itself replaces this with its own address once it listens.
   readonly urls: { artifactStore: string };
+  // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
+  readonly internalToken: string | undefined;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -105,6 +108,7 @@ export function loadConfig(
     dbPoolSize: e.DB_POOL_SIZE,
     artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },
     urls: { artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}` },
+    internalToken: e.SPINDLE_INTERNAL_TOKEN,
   };
 }
 

@@ -1,0 +1,7 @@
+// Advisory locks use the two-key form (class, hash), one class per purpose, so a client-chosen
+// string (an idempotency key) can never collide with a lock the system holds for itself.
+export const ADVISORY_LOCK_CLASS = {
+  migrations: 1,
+  outboxLeader: 2,
+  idempotencyKey: 3,
+} as const;
