@@ -82,7 +82,9 @@ export class StatusController implements OnApplicationBootstrap {
 
   private async postgres(): Promise<DependencyStatusDto> {
     try {
-      const [row] = await this.dataSource.query<{ version: string }[]>('show server_version');
+      const [row] = await this.dataSource.query<{ version: string }[]>(
+        "select current_setting('server_version') as version",
+      );
       return { kind: 'postgres', up: true, detail: `PostgreSQL ${row?.version ?? 'unknown'}` };
     } catch (e) {
       return { kind: 'postgres', up: false, detail: e instanceof Error ? e.message : String(e) };
