@@ -47,7 +47,7 @@ export class EventConsumerRunner {
         topics: this.consumer.topics,
         fromBeginning: this.options.fromBeginning ?? true,
       },
-      (batch) => this.handleBatch(batch),
+      (batch, heartbeat) => this.handleBatch(batch, heartbeat),
     );
   }
 
@@ -56,7 +56,10 @@ export class EventConsumerRunner {
     this.subscription = undefined;
   }
 
-  async handleBatch(batch: DeliveredBatch): Promise<void> {
+  async handleBatch(
+    batch: DeliveredBatch,
+    heartbeat: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
     const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : -1n;
     const fresh = batch.messages.filter((m) => BigInt(m.offset) > checkpoint);
     if (fresh.length === 0) return;
@@ -72,7 +75,11 @@ export class EventConsumerRunner {
         this.logger.warn(`batch of ${fresh.length} failed, retrying one by one: ${messageOf(e)}`);
       }
     }
-    for (const { message, event } of parsed) await this.handleOne(message, event);
+    for (const { message, event } of parsed) {
+      await this.handleOne(message, event);
+      // Retries with backoff can take a while: tell the group this member is alive.
+      await heartbeat();
+    }
     await this.options.afterCommit?.(batch);
   }
 

@@ -95,10 +95,16 @@ export class ArtifactsController {
         },
       ]);
     }
+    // Past the limit, abort the upstream request so the artifact store never records a cut file.
+    part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
     try {
       accepted = await this.store.store(name, part.file, part.mimetype, query.force ?? false);
     } catch (e) {
+      if (part.file.truncated) {
+        void reply.header('connection', 'close');
+        throw tooLarge(this.config.artifacts.maxBytes);
+      }
       // The upload may be only partly read: close the connection after the answer rather than
       // leave the client's unread body hanging on it.
       void reply.header('connection', 'close');
