@@ -8,8 +8,15 @@ export async function readBack<T>(
   visible: Promise<boolean>,
   find: () => Promise<T | null>,
 ): Promise<T> {
-  const row = (await visible) ? await find() : null;
-  if (!row) {
+  await awaitVisible(what, visible);
+  const row = await find();
+  if (!row) throw notFound(what);
+  return row;
+}
+
+// For writes that answer with no body (deletes): answer only once the read model shows the change.
+export async function awaitVisible(what: string, visible: Promise<boolean>): Promise<void> {
+  if (!(await visible)) {
     throw new ProblemException(
       HttpStatus.SERVICE_UNAVAILABLE,
       'projection-lagging',
@@ -17,7 +24,6 @@ export async function readBack<T>(
       `the change to ${what} is recorded but the read model has not caught up; retry the read`,
     );
   }
-  return row;
 }
 
 export function notFound(what: string): ProblemException {

@@ -1,4 +1,5 @@
 export * from './read-models.tokens';
+export * from './named-view.query';
 export * from './contexts/context.view';
 export * from './contexts/contexts-v1.migration';
 export * from './contexts/contexts.query';

@@ -17,7 +17,7 @@ interface Group {
   stopped: boolean;
 }
 
-// Standalone mode's bus: one partition per topic, consumer groups, and a bounded in-memory log.
+// Standalone mode's bus: one partition per topic, consumer groups, and a small in-memory log.
 // `publish` resolves only after every subscribed group has handled the messages, so the outbox
 // relay marks a row published only once it is applied everywhere; after a crash the relay
 // re-publishes it and consumers drop the duplicate by event id (their inbox).
@@ -55,6 +55,24 @@ export class InProcessMessageBus implements MessageBus {
       .filter((g) => !g.stopped && [...touched].some((t) => g.topics.has(t)))
       .map((g) => this.schedule(g));
     await Promise.all(deliveries);
+    for (const topic of touched) this.trim(topic);
+  }
+
+  // Keeps only what some subscribed group has not had yet; with no subscriber at all, the last
+  // `retainPerTopic` messages wait for one. So the log stays small and publishing stays cheap.
+  private trim(topic: string): void {
+    const log = this.log.get(topic);
+    const readers = this.groups.filter((g) => g.topics.has(topic));
+    if (!log || readers.length === 0) return;
+    const low = readers.reduce(
+      (min, g) => {
+        const delivered = g.delivered.get(topic) ?? 0n;
+        return delivered < min ? delivered : min;
+      },
+      BigInt(log.at(-1)?.offset ?? 0),
+    );
+    const keepFrom = log.findIndex((m) => BigInt(m.offset) > low);
+    log.splice(0, keepFrom === -1 ? log.length : keepFrom);
   }
 
   // Offsets count messages within this process only (durableOffsets = false).
@@ -79,7 +97,7 @@ export class InProcessMessageBus implements MessageBus {
       }
     }
     this.groups.push(group);
-    // A late subscriber catches up on what the log retains; its checkpoint skips the rest.
+    // A late subscriber catches up on what the log retains; its inbox skips what it applied before.
     void this.schedule(group).catch(() => undefined);
     return {
       stop: async () => {

@@ -31,7 +31,7 @@ import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
-import { notFound, readBack } from '../read-back';
+import { awaitVisible, notFound, readBack } from '../read-back';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact.dto';
 import { ArtifactStoreClient } from './artifact-store.client';
@@ -172,14 +172,13 @@ export class ArtifactsController {
       );
     }
     const accepted = await this.store.remove(name);
-    await readBack(
+    await awaitVisible(
       `artifact ${name}`,
       this.artifacts.waitForPosition(
         accepted.streamId,
         accepted.streamPosition,
         this.config.readYourWritesTimeoutMs,
       ),
-      async () => true,
     );
   }
 

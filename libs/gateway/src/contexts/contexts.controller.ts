@@ -33,7 +33,7 @@ import { CommandSender } from '../commands/command-sender';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
-import { notFound, readBack } from '../read-back';
+import { awaitVisible, notFound, readBack } from '../read-back';
 import { ContextDto, ContextPageDto, ContextSettingsDto, CreateContextDto, toSettings } from './context.dto';
 
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
@@ -110,14 +110,13 @@ export class ContextsController {
   @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
   async remove(@Param('name') name: string): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteContext, { name });
-    await readBack(
+    await awaitVisible(
       `context ${name}`,
       this.contexts.waitForPosition(
         accepted.streamId,
         accepted.streamPosition,
         this.config.readYourWritesTimeoutMs,
       ),
-      async () => true,
     );
   }
 

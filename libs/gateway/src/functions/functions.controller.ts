@@ -33,7 +33,7 @@ import { CommandSender } from '../commands/command-sender';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { cursorAfter, pageOf } from '../pagination.dto';
-import { notFound, readBack } from '../read-back';
+import { awaitVisible, notFound, readBack } from '../read-back';
 import {
   CreateFunctionDto,
   FunctionDto,
@@ -90,7 +90,7 @@ export class FunctionsController {
   @ApiOperation({ summary: 'List functions by name' })
   @ApiOkResponse({ type: FunctionPageDto })
   async list(@Query() query: FunctionListQueryDto): Promise<FunctionPageDto> {
-    const page = await this.functions.list(query.limit, cursorAfter(query.cursor), query.tag);
+    const page = await this.functions.listTagged(query.limit, cursorAfter(query.cursor), query.tag);
     return pageOf(page, (row) => FunctionDto.from(row));
   }
 
@@ -133,14 +133,13 @@ export class FunctionsController {
   @ApiNotFoundResponse({ description: 'No such function' })
   async remove(@Param('name') name: string): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteFunction, { name });
-    await readBack(
+    await awaitVisible(
       `function ${name}`,
       this.functions.waitForPosition(
         accepted.streamId,
         accepted.streamPosition,
         this.config.readYourWritesTimeoutMs,
       ),
-      async () => true,
     );
   }
 

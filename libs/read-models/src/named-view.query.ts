@@ -1,0 +1,64 @@
+import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+
+// A read-model row keyed by a unique name and mirroring one stream; deleted rows are tombstones.
+export interface NamedView extends ObjectLiteral {
+  streamId: string;
+  streamPosition: number;
+  name: string;
+  deletedAt: Date | null;
+}
+
+export interface NamedPage<TView> {
+  readonly items: TView[];
+  readonly nextCursor: string | null;
+}
+
+// What every named read model answers: one by name, a keyset page by name, and read-your-writes.
+export abstract class NamedViewQuery<TView extends NamedView> {
+  protected constructor(
+    protected readonly dataSource: DataSource,
+    private readonly entity: EntityTarget<TView>,
+  ) {}
+
+  async findByName(name: string): Promise<TView | null> {
+    const row = await this.dataSource.getRepository(this.entity).findOneBy({ name } as never);
+    return row && !row.deletedAt ? row : null;
+  }
+
+  // Keyset pagination by name: constant cost at any depth. `narrow` adds a query's own filters.
+  async list(
+    limit: number,
+    after: string | null,
+    narrow?: (query: SelectQueryBuilder<TView>) => void,
+  ): Promise<NamedPage<TView>> {
+    const query = this.dataSource
+      .getRepository(this.entity)
+      .createQueryBuilder('v')
+      .where('v.deleted_at is null')
+      .orderBy('v.name', 'ASC')
+      .limit(limit + 1);
+    if (after !== null) query.andWhere('v.name > :after', { after });
+    narrow?.(query);
+    const rows = await query.getMany();
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items.at(-1)!.name : null };
+  }
+
+  // Read-your-writes: a command's answer names the stream position it produced; wait until the
+  // read model has applied it, so a create followed by a read never sees a 404.
+  async waitForPosition(streamId: string, position: number, timeoutMs: number): Promise<boolean> {
+    const table = this.dataSource.getMetadata(this.entity).tablePath;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 2;
+    for (;;) {
+      const rows: { stream_position: number }[] = await this.dataSource.query(
+        `select stream_position from ${table} where stream_id = $1`,
+        [streamId],
+      );
+      if ((rows[0]?.stream_position ?? 0) >= position) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+}
