@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TEST_KAFKA_BROKERS, createTestDatabase, eventually } from '@spindle/testing';
+import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
+import { registerFunction, submit, waitForState } from '../support/jobs';
 
 // The real topology: `npm run start:all` starts every service as its own process; a request goes
 // gateway -> Kafka -> scheduler -> Postgres outbox -> Kafka -> projector -> read model -> gateway.
@@ -97,4 +99,14 @@ describe('npm run start:all (every service its own process)', () => {
     const download = await fetch(`${gateway}/api/v1/artifacts/smoke.py/content`);
     expect(await download.text()).toBe('print(1)\n');
   });
+
+  it('runs a job on the worker process and reads its result and logs through the gateway', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([PROGRAMS['sum.js']]), 'smoke-sum.js');
+    expect((await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form })).status).toBe(201);
+    await registerFunction(gateway, 'smoke-sum', 'smoke-sum.js', 'node', 'sum');
+    const job = await submit(gateway, 'smoke-sum', { args: { a: 20, b: 22 } });
+    const done = await waitForState(gateway, job.id, undefined, 60_000);
+    expect(done).toMatchObject({ state: 'succeeded', result: 42 });
+  }, 90_000);
 });

@@ -17,3 +17,4 @@ export * from './nest/managed';
 export * from './health/health.module';
 export * from './event-store/command-handling';
 export * from './database/idempotency-keys.migration';
+export * from './database/advisory-locks';

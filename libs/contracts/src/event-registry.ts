@@ -4,6 +4,9 @@ import type { EventEnvelope } from './envelope';
 import { artifactEventDataSchemas } from './artifacts/artifact.events';
 import { contextEventDataSchemas } from './scheduler/context.events';
 import { functionEventDataSchemas } from './scheduler/function.events';
+import { jobEventDataSchemas } from './scheduler/job.events';
+import { workerEventDataSchemas } from './scheduler/worker.events';
+import { agentReportDataSchemas } from './worker/agent-reports';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it.
@@ -11,6 +14,9 @@ const dataSchemas: Record<string, z.ZodType> = {
   ...contextEventDataSchemas,
   ...artifactEventDataSchemas,
   ...functionEventDataSchemas,
+  ...jobEventDataSchemas,
+  ...workerEventDataSchemas,
+  ...agentReportDataSchemas,
 };
 
 export class InvalidEventError extends Error {

@@ -7,3 +7,7 @@ export * from './scheduler/context.events';
 export * from './scheduler/context.commands';
 export * from './artifacts/artifact.events';
 export * from './scheduler/function.events';
+export * from './scheduler/job.events';
+export * from './scheduler/worker.events';
+export * from './worker/agent-reports';
+export * from './logs/log-records';

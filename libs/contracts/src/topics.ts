@@ -3,9 +3,21 @@
 export const EventTopics = {
   schedulerContext: 'spindle.scheduler.context.v1',
   schedulerFunction: 'spindle.scheduler.function.v1',
+  schedulerJob: 'spindle.scheduler.job.v1',
+  schedulerWorker: 'spindle.scheduler.worker.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
+  // What worker agents report about the processes they run (task started/finished, process exits).
+  workerReport: 'spindle.worker.report.v1',
 } as const;
 export type EventTopic = (typeof EventTopics)[keyof typeof EventTopics];
+
+// Plain JSON data streams, not event envelopes: many, small, and owned by nobody's event store.
+export const DataTopics = {
+  // Log batches of running jobs (LogBatch), keyed by job id; the log-collector stores them.
+  logs: 'spindle.worker.log.v1',
+  // Worker host heartbeats (HostHeartbeat), keyed by host id; the scheduler watches them.
+  heartbeats: 'spindle.worker.heartbeat.v1',
+} as const;
 
 // Poison messages land here with headers naming their origin and the error.
 export const DEAD_LETTER_TOPIC = 'spindle.dead-letter.v1';
@@ -19,6 +31,9 @@ export const CommandPatterns = {
   registerFunction: 'spindle.scheduler.cmd.register-function.v1',
   changeFunction: 'spindle.scheduler.cmd.change-function.v1',
   deleteFunction: 'spindle.scheduler.cmd.delete-function.v1',
+  submitJob: 'spindle.scheduler.cmd.submit-job.v1',
+  cancelJob: 'spindle.scheduler.cmd.cancel-job.v1',
+  stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 
@@ -27,6 +42,7 @@ export function replyTopicOf(pattern: string): string {
 }
 
 export const ALL_EVENT_TOPICS: readonly string[] = Object.values(EventTopics);
+export const ALL_DATA_TOPICS: readonly string[] = Object.values(DataTopics);
 export const ALL_COMMAND_TOPICS: readonly string[] = Object.values(CommandPatterns).flatMap((p) => [
   p,
   replyTopicOf(p),

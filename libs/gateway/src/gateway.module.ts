@@ -8,8 +8,15 @@ import {
   ArtifactsQuery,
   ContextView,
   ContextsQuery,
+  FeedEntryView,
+  FeedQuery,
   FunctionView,
   FunctionsQuery,
+  HostView,
+  JobView,
+  JobsQuery,
+  WorkerView,
+  WorkersQuery,
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
 } from '@spindle/read-models';
@@ -18,7 +25,13 @@ import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ContextsController } from './contexts/contexts.controller';
 import { FunctionsController } from './functions/functions.controller';
+import { EventsController } from './events/events.controller';
+import { FeedHub } from './events/feed-hub';
+import { JobsController } from './jobs/jobs.controller';
+import { LogCollectorClient } from './logs/log-collector.client';
+import { LogsController } from './logs/logs.controller';
 import { StatusController } from './status/status.controller';
+import { WorkersController } from './workers/workers.controller';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -28,12 +41,21 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView, FunctionView],
+      entities: [ContextView, ArtifactView, FunctionView, JobView, WorkerView, HostView, FeedEntryView],
       migrations: [],
       migrate: false,
     }),
   ],
-  controllers: [ContextsController, ArtifactsController, FunctionsController, StatusController],
+  controllers: [
+    ContextsController,
+    ArtifactsController,
+    FunctionsController,
+    JobsController,
+    LogsController,
+    WorkersController,
+    EventsController,
+    StatusController,
+  ],
   providers: [
     {
       provide: GATEWAY_COMMAND_BUS,
@@ -45,7 +67,12 @@ const PATTERNS = Object.values(CommandPatterns);
     ContextsQuery,
     ArtifactsQuery,
     FunctionsQuery,
+    JobsQuery,
+    WorkersQuery,
+    FeedQuery,
+    FeedHub,
     ArtifactStoreClient,
+    LogCollectorClient,
   ],
 })
 export class GatewayModule {}

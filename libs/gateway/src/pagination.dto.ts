@@ -56,3 +56,16 @@ export function pageOf<TRow, TDto>(
     nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
   };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// For lists keyed by UUID (jobs, workers): a cursor holding anything else was not issued here.
+export function uuidCursorAfter(cursor: string | undefined): string | null {
+  const after = cursorAfter(cursor);
+  if (after !== null && !UUID.test(after)) {
+    throw new ValidationProblem([
+      { field: 'cursor', rule: 'isCursor', message: 'cursor is not one this API issued' },
+    ]);
+  }
+  return after;
+}

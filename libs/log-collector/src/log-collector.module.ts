@@ -1,20 +1,27 @@
 import { Module } from '@nestjs/common';
 import { ServiceDatabaseModule, backboneMigrations } from '@spindle/backbone';
+import { LogIngestion } from './lines/log-ingestion';
+import { LogLines1763900000500 } from './lines/log-lines.migration';
+import { LogLinesStore } from './lines/log-lines.store';
+import { LogsInternalController } from './lines/logs.internal-controller';
+import { LOG_COLLECTOR_CONNECTION, LOG_COLLECTOR_SCHEMA } from './log-collector.tokens';
 
-export const LOG_COLLECTOR_SCHEMA = 'log_collector';
-export const LOG_COLLECTOR_CONNECTION = 'log-collector';
+export { LOG_COLLECTOR_CONNECTION, LOG_COLLECTOR_SCHEMA };
 
-// Owns log lines of every task and worker, with line and byte offsets. Its schema and backbone tables (event store, outbox, checkpoints) exist from the
-// start so its use cases arrive as slices, without plumbing.
+// Owns the log lines of every job (schema `log_collector`): stores what worker agents ship on
+// spindle.worker.log.v1 and serves it, by line and by byte, to the gateway.
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
       name: LOG_COLLECTOR_CONNECTION,
       schema: LOG_COLLECTOR_SCHEMA,
       entities: [],
-      migrations: [...backboneMigrations(LOG_COLLECTOR_SCHEMA)],
+      migrations: [...backboneMigrations(LOG_COLLECTOR_SCHEMA), LogLines1763900000500],
       migrate: true,
     }),
   ],
+  controllers: [LogsInternalController],
+  providers: [LogLinesStore, LogIngestion],
+  exports: [LogLinesStore],
 })
 export class LogCollectorModule {}

@@ -15,20 +15,30 @@ import {
   ArtifactsV11763800000200,
   ContextView,
   ContextsV11763800000100,
+  FeedEntryView,
   FunctionView,
   FunctionsV11763800000300,
+  HostView,
+  JobView,
+  JobsV11763900000400,
+  WorkerView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
 } from '@spindle/read-models';
 import { artifactsProjection } from './projections/artifacts/artifacts.projection';
 import { functionsProjection } from './projections/functions/functions.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
+import { jobsProjection } from './projections/jobs/jobs.projection';
+import { HostsListener } from './projections/workers/hosts.listener';
+import { workersProjection } from './projections/workers/workers.projection';
 
 // Every read model and the consumer that keeps it.
 export const PROJECTIONS: readonly EventConsumer[] = [
   contextsProjection,
   artifactsProjection,
   functionsProjection,
+  jobsProjection,
+  workersProjection,
 ];
 
 @Module({
@@ -36,24 +46,28 @@ export const PROJECTIONS: readonly EventConsumer[] = [
     ServiceDatabaseModule.forService({
       name: PROJECTOR_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView, FunctionView],
+      entities: [ContextView, ArtifactView, FunctionView, JobView, WorkerView, HostView, FeedEntryView],
       migrations: [
         ...backboneMigrations(PROJECTOR_SCHEMA),
         ContextsV11763800000100,
         ArtifactsV11763800000200,
         FunctionsV11763800000300,
+        JobsV11763900000400,
       ],
       migrate: true,
     }),
   ],
-  providers: PROJECTIONS.map((projection) => ({
-    provide: `projection:${projection.name}`,
-    inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
-    useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
-      new ManagedEventConsumerRunner(dataSource, bus, projection, {
-        schema: PROJECTOR_SCHEMA,
-        maxAttempts: config.consumerMaxAttempts,
-      }),
-  })),
+  providers: [
+    HostsListener,
+    ...PROJECTIONS.map((projection) => ({
+      provide: `projection:${projection.name}`,
+      inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
+      useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
+        new ManagedEventConsumerRunner(dataSource, bus, projection, {
+          schema: PROJECTOR_SCHEMA,
+          maxAttempts: config.consumerMaxAttempts,
+        }),
+    })),
+  ],
 })
 export class ProjectorModule {}

@@ -59,6 +59,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   const url = await listen(app, options.port, config.host, options.name);
   // A process that runs the artifact store serves its internal routes itself.
   if (services.includes('artifact-store')) config.urls.artifactStore = url;
+  if (services.includes('log-collector')) config.urls.logCollector = url;
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );

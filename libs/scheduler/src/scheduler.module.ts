@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
+  ManagedEventConsumerRunner,
   ManagedOutboxRelay,
   MESSAGE_BUS,
   PostgresEventStore,
@@ -18,7 +19,14 @@ import { UpdateContextMessageController } from './contexts/update-context/update
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
 import { RegisterFunctionMessageController } from './functions/register-function/register-function.message-controller';
+import { agentReportsConsumer } from './dispatch/agent-reports.consumer';
+import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
+import { Dispatcher } from './dispatch/dispatcher';
+import { HeartbeatsListener } from './dispatch/heartbeats.listener';
+import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message-controller';
+import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
+import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
   SCHEDULER_EVENT_STORE,
@@ -26,14 +34,15 @@ import {
   SCHEDULER_SCHEMA,
 } from './scheduler.tokens';
 
-// The scheduler owns functions, contexts, jobs and workers. Today: contexts and functions.
+// The scheduler owns functions, contexts, jobs and workers: it accepts jobs, places them on worker
+// hosts, keeps their time, and turns what worker agents report into job and worker events.
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [...backboneMigrations(SCHEDULER_SCHEMA)],
+      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
       migrate: true,
     }),
   ],
@@ -44,6 +53,9 @@ import {
     RegisterFunctionMessageController,
     ChangeFunctionMessageController,
     DeleteFunctionMessageController,
+    SubmitJobMessageController,
+    CancelJobMessageController,
+    StopWorkerMessageController,
   ],
   providers: [
     { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
@@ -55,6 +67,27 @@ import {
     },
     SchedulerCommandsService,
     DefaultContextInitializer,
+    Dispatcher,
+    HeartbeatsListener,
+    {
+      provide: 'scheduler.agent-reports',
+      inject: [
+        getDataSourceToken(SCHEDULER_CONNECTION),
+        MESSAGE_BUS,
+        SPINDLE_CONFIG,
+        SchedulerCommandsService,
+      ],
+      useFactory: (
+        dataSource: DataSource,
+        bus: MessageBus,
+        config: SpindleConfig,
+        commands: SchedulerCommandsService,
+      ) =>
+        new ManagedEventConsumerRunner(dataSource, bus, agentReportsConsumer(commands), {
+          schema: SCHEDULER_SCHEMA,
+          maxAttempts: config.consumerMaxAttempts,
+        }),
+    },
   ],
 })
 export class SchedulerModule {}

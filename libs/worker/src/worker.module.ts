@@ -1,11 +1,28 @@
 import { Module } from '@nestjs/common';
-import { ServiceDatabaseModule, backboneMigrations } from '@spindle/backbone';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  MESSAGE_BUS,
+  ManagedOutboxRelay,
+  PostgresEventStore,
+  ServiceDatabaseModule,
+  backboneMigrations,
+} from '@spindle/backbone';
+import type { MessageBus } from '@spindle/backbone';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { WorkerAgent } from './agent/worker-agent';
+import {
+  WORKER_CONNECTION,
+  WORKER_EVENT_STORE,
+  WORKER_OUTBOX_RELAY,
+  WORKER_SCHEMA,
+} from './agent/worker.tokens';
 
-export const WORKER_SCHEMA = 'worker';
-export const WORKER_CONNECTION = 'worker';
+export { WORKER_CONNECTION, WORKER_SCHEMA };
 
-// Owns the execution host agent: task processes, their output, heartbeats. Its schema and backbone tables (event store, outbox, checkpoints) exist from the
-// start so its use cases arrive as slices, without plumbing.
+// The worker host agent: runs worker processes and their tasks on this machine, ships their output
+// and reports what happened, recorded in its own event store (schema `worker`).
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
@@ -16,5 +33,16 @@ export const WORKER_CONNECTION = 'worker';
       migrate: true,
     }),
   ],
+  providers: [
+    { provide: WORKER_EVENT_STORE, useValue: new PostgresEventStore(WORKER_SCHEMA) },
+    {
+      provide: WORKER_OUTBOX_RELAY,
+      inject: [getDataSourceToken(WORKER_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
+      useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
+        new ManagedOutboxRelay(dataSource, bus, { schema: WORKER_SCHEMA, pollMs: config.outboxPollMs }),
+    },
+    WorkerAgent,
+  ],
+  exports: [WorkerAgent],
 })
 export class WorkerModule {}

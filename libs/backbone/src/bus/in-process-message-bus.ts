@@ -97,6 +97,7 @@ export class InProcessMessageBus implements MessageBus {
       }
     }
     this.groups.push(group);
+    options.onJoined?.();
     // A late subscriber catches up on what the log retains; its inbox skips what it applied before.
     void this.schedule(group).catch(() => undefined);
     return {

@@ -119,6 +119,15 @@ export class KafkaMessageBus implements MessageBus {
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
     await this.ensureTopics(options.topics);
+    if (options.onJoined) {
+      const joined = options.onJoined;
+      let called = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (called) return;
+        called = true;
+        joined();
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await consumer.run({

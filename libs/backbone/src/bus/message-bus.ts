@@ -31,6 +31,10 @@ export interface SubscribeOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
+  // Called once the subscription receives messages (Kafka: the group has joined). A subscriber
+  // that starts at the end announces itself to others only after this, so it misses nothing sent
+  // to it.
+  readonly onJoined?: () => void;
 }
 
 // Resolves once the batch is durably handled; the adapter then commits the batch's offsets

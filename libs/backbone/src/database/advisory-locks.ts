@@ -4,4 +4,5 @@ export const ADVISORY_LOCK_CLASS = {
   migrations: 1,
   outboxLeader: 2,
   idempotencyKey: 3,
+  dispatcher: 4,
 } as const;

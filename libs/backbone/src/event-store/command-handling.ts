@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { commandFailed } from '@spindle/contracts';
 import type {
   CommandError,
@@ -32,6 +32,9 @@ export interface HandleCommandArgs<TCommand, TState> {
   readonly metadata: MessageMetadata;
   readonly now: Date;
   readonly onCommitted?: () => void;
+  // Runs in the same transaction after the append: state the owner keeps beside its streams
+  // (a dispatch queue, say) can never disagree with them.
+  readonly afterAppend?: (manager: EntityManager, appended: readonly EventEnvelope[]) => Promise<void>;
   // Same key and same request: the first answer again, no second effect. Same key, other request: refused.
   readonly idempotency?: { readonly key: string; readonly fingerprint: string };
 }
@@ -73,6 +76,7 @@ export async function handleCommand<TCommand, TState>(
           metadata: args.metadata,
           occurredAt: args.now,
         });
+        await args.afterAppend?.(manager, appended);
         const done: CommandResult = {
           ok: true,
           streamId: args.streamId,

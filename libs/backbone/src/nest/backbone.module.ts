@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ALL_COMMAND_TOPICS, ALL_EVENT_TOPICS, DEAD_LETTER_TOPIC } from '@spindle/contracts';
+import { ALL_COMMAND_TOPICS, ALL_DATA_TOPICS, ALL_EVENT_TOPICS, DEAD_LETTER_TOPIC } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { InProcessMessageBus } from '../bus/in-process-message-bus';
@@ -20,7 +20,12 @@ class MessageBusLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (this.bus instanceof KafkaMessageBus) {
-      await this.bus.ensureTopics([...ALL_EVENT_TOPICS, ...ALL_COMMAND_TOPICS, DEAD_LETTER_TOPIC]);
+      await this.bus.ensureTopics([
+        ...ALL_EVENT_TOPICS,
+        ...ALL_DATA_TOPICS,
+        ...ALL_COMMAND_TOPICS,
+        DEAD_LETTER_TOPIC,
+      ]);
     }
     this.logger.log(`message bus: ${this.bus.kind}`);
   }

@@ -20,7 +20,7 @@ import { DURATION_FORMAT_HINT, formatDuration, parseDuration } from '@spindle/pl
 import type { ContextView } from '@spindle/read-models';
 
 @ValidatorConstraint({ name: 'isDuration' })
-class IsDurationConstraint implements ValidatorConstraintInterface {
+export class IsDurationConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
     return typeof value === 'string' && parseDuration(value) !== undefined;
   }

@@ -26,6 +26,10 @@ class CountsDto {
   @ApiProperty({ example: 3 }) contexts!: number;
   @ApiProperty({ example: 5 }) functions!: number;
   @ApiProperty({ example: 7 }) artifacts!: number;
+  @ApiProperty({ example: 2, description: 'Jobs queued, starting, running or cancelling' })
+  activeJobs!: number;
+  @ApiProperty({ example: 1, description: 'Workers not stopped' }) workers!: number;
+  @ApiProperty({ example: 1, description: 'Worker hosts heard from in the last 10 s' }) hosts!: number;
 }
 
 class StatusDto {
@@ -66,7 +70,14 @@ export class StatusController implements OnApplicationBootstrap {
     const [bus, postgres, counts, runtimes] = await Promise.all([
       this.bus.health(),
       this.postgres(),
-      this.counts().catch(() => ({ contexts: 0, functions: 0, artifacts: 0 })),
+      this.counts().catch(() => ({
+        contexts: 0,
+        functions: 0,
+        artifacts: 0,
+        activeJobs: 0,
+        workers: 0,
+        hosts: 0,
+      })),
       this.runtimes,
     ]);
     return {
@@ -93,11 +104,15 @@ export class StatusController implements OnApplicationBootstrap {
 
   private async counts(): Promise<CountsDto> {
     const s = `"${PROJECTOR_SCHEMA}"`;
-    const [row] = await this.dataSource.query<{ contexts: number; functions: number; artifacts: number }[]>(
+    const [row] = await this.dataSource.query<CountsDto[]>(
       `select (select count(*)::int from ${s}.contexts_v1 where deleted_at is null) as contexts,
               (select count(*)::int from ${s}.functions_v1 where deleted_at is null) as functions,
-              (select count(*)::int from ${s}.artifacts_v1 where deleted_at is null) as artifacts`,
+              (select count(*)::int from ${s}.artifacts_v1 where deleted_at is null) as artifacts,
+              (select count(*)::int from ${s}.jobs_v1
+                where state in ('queued', 'starting', 'running', 'cancelling')) as "activeJobs",
+              (select count(*)::int from ${s}.workers_v1 where state <> 'stopped') as workers,
+              (select count(*)::int from ${s}.hosts_v1 where last_seen > now() - interval '10 seconds') as hosts`,
     );
-    return row ?? { contexts: 0, functions: 0, artifacts: 0 };
+    return row ?? { contexts: 0, functions: 0, artifacts: 0, activeJobs: 0, workers: 0, hosts: 0 };
   }
 }

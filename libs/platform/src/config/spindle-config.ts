@@ -26,6 +26,15 @@ const envSchema = z.object({
   DB_POOL_SIZE: positiveInt.default(10),
   ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   ARTIFACT_STORE_URL: z.string().url().optional(),
+  LOG_COLLECTOR_URL: z.string().url().optional(),
+  // Worker agent: the host's stable name, and how many worker processes it runs at once.
+  WORKER_HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)
+    .optional(),
+  WORKER_SLOTS: z.coerce.number().int().min(0).max(10_000).default(16),
+  // Scheduler: how long a host may stay silent before its jobs are failed.
+  HOST_SILENCE_LIMIT_MS: positiveInt.default(5_000),
   SPINDLE_INTERNAL_TOKEN: z.string().min(16).optional(),
 });
 
@@ -55,7 +64,9 @@ export interface SpindleConfig {
   readonly artifacts: { readonly maxBytes: number };
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
   // runs the service itself replaces this with its own address once it listens.
-  readonly urls: { artifactStore: string };
+  readonly urls: { artifactStore: string; logCollector: string };
+  readonly worker: { readonly hostId: string | undefined; readonly slots: number };
+  readonly scheduler: { readonly hostSilenceLimitMs: number };
   // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
   readonly internalToken: string | undefined;
 }
@@ -107,7 +118,12 @@ export function loadConfig(
     readYourWritesTimeoutMs: e.READ_YOUR_WRITES_TIMEOUT_MS,
     dbPoolSize: e.DB_POOL_SIZE,
     artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },
-    urls: { artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}` },
+    urls: {
+      artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}`,
+      logCollector: e.LOG_COLLECTOR_URL ?? `http://127.0.0.1:${e.LOG_COLLECTOR_PORT}`,
+    },
+    worker: { hostId: e.WORKER_HOST_ID, slots: e.WORKER_SLOTS },
+    scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },
     internalToken: e.SPINDLE_INTERNAL_TOKEN,
   };
 }
@@ -120,5 +136,17 @@ export function redactUrl(url: string): string {
     return u.toString();
   } catch {
     return '<unparseable url>';
+  }
+}
+
+// Which installation a process belongs to: the database it keeps its state in. Data that crosses
+// the bus outside the event stores (worker heartbeats) carries it, so that two installations
+// sharing a Kafka cluster (test suites, say) never adopt each other's hosts.
+export function installationOf(config: Pick<SpindleConfig, 'databaseUrl'>): string {
+  try {
+    const u = new URL(config.databaseUrl ?? '');
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'unknown';
   }
 }

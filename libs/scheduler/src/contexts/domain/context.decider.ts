@@ -88,5 +88,5 @@ export const contextDecider: Decider<ContextCommand, ContextState> = {
 export const contextCommands = {
   decider: contextDecider,
   topic: EventTopics.schedulerContext,
-  streamIdOf: contextStreamId,
+  streamIdOf: (command: { name: string }) => contextStreamId(command.name),
 };

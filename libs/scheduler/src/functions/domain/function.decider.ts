@@ -79,5 +79,5 @@ export const functionDecider: Decider<FunctionCommand, FunctionState> = {
 export const functionCommands = {
   decider: functionDecider,
   topic: EventTopics.schedulerFunction,
-  streamIdOf: functionStreamId,
+  streamIdOf: (command: { name: string }) => functionStreamId(command.name),
 };

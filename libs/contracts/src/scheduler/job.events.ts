@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import type { EventEnvelope } from '../envelope';
+import { logTotalsSchema } from '../logs/log-records';
+import type { LogTotals } from '../logs/log-records';
+import { RUNTIMES } from './function.events';
+import type { Runtime } from './function.events';
+
+// One closed set of job states. queued → starting (placed on a worker) → running (its process
+// took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
+// placed job through cancelling to cancelled.
+export const JOB_STATES = [
+  'queued',
+  'starting',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelling',
+  'cancelled',
+  'timed_out',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+export const FINISHED_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['starting', 'running', 'cancelling'];
+
+export function jobStreamId(id: string): string {
+  return `job-${id}`;
+}
+
+export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const EXTERNAL_ID_MAX = 256;
+
+// What runs: fixed at submit, so a function changed later does not change a queued job.
+export const jobProgramSchema = z.object({
+  artifact: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  entrypoint: z.string().max(512),
+  runtime: z.enum(RUNTIMES),
+});
+export type JobProgram = z.infer<typeof jobProgramSchema>;
+
+export const jobArgsSchema = z.record(z.string(), z.unknown());
+
+export interface JobSubmittedV1 {
+  readonly id: string;
+  readonly function: string;
+  readonly context: string;
+  readonly args: Record<string, unknown>;
+  readonly program: JobProgram & { readonly runtime: Runtime };
+  readonly externalId: string | null;
+  readonly startTimeoutMs: number | null;
+  readonly performTimeoutMs: number | null;
+}
+// What a worker agent needs to run the job, carried on the assignment so that the agent keeps no
+// copy of the job streams.
+export interface JobTask {
+  readonly function: string;
+  readonly context: string;
+  readonly args: Record<string, unknown>;
+  readonly program: JobProgram;
+  readonly performTimeoutMs: number | null;
+}
+export interface JobAssignedV1 {
+  readonly id: string;
+  readonly workerId: string;
+  readonly hostId: string;
+  readonly task: JobTask;
+}
+export interface JobStartedV1 {
+  readonly id: string;
+  readonly workerId: string;
+  readonly pid: number;
+}
+export interface JobCancelRequestedV1 {
+  readonly id: string;
+  readonly workerId: string;
+  readonly hostId: string;
+}
+interface JobEndedV1 {
+  readonly id: string;
+  readonly log: LogTotals | null; // null when no process ran it
+}
+export interface JobSucceededV1 extends JobEndedV1 {
+  readonly result: unknown;
+}
+export interface JobFailedV1 extends JobEndedV1 {
+  readonly error: string;
+}
+export interface JobCancelledV1 extends JobEndedV1 {
+  readonly reason: string;
+}
+export interface JobTimedOutV1 extends JobEndedV1 {
+  readonly phase: 'start' | 'perform';
+}
+
+// On topic spindle.scheduler.job.v1, streams job-<id>.
+export type JobEvent =
+  | EventEnvelope<'JobSubmitted', JobSubmittedV1>
+  | EventEnvelope<'JobAssigned', JobAssignedV1>
+  | EventEnvelope<'JobStarted', JobStartedV1>
+  | EventEnvelope<'JobCancelRequested', JobCancelRequestedV1>
+  | EventEnvelope<'JobSucceeded', JobSucceededV1>
+  | EventEnvelope<'JobFailed', JobFailedV1>
+  | EventEnvelope<'JobCancelled', JobCancelledV1>
+  | EventEnvelope<'JobTimedOut', JobTimedOutV1>;
+
+const id = z.string().regex(JOB_ID_PATTERN);
+const ended = { id, log: logTotalsSchema.nullable() };
+
+export const jobEventDataSchemas = {
+  'JobSubmitted@1': z.object({
+    id,
+    function: z.string(),
+    context: z.string(),
+    args: jobArgsSchema,
+    program: jobProgramSchema,
+    externalId: z.string().max(EXTERNAL_ID_MAX).nullable(),
+    startTimeoutMs: z.number().int().positive().nullable(),
+    performTimeoutMs: z.number().int().positive().nullable(),
+  }),
+  'JobAssigned@1': z.object({
+    id,
+    workerId: z.string(),
+    hostId: z.string(),
+    task: z.object({
+      function: z.string(),
+      context: z.string(),
+      args: jobArgsSchema,
+      program: jobProgramSchema,
+      performTimeoutMs: z.number().int().positive().nullable(),
+    }),
+  }),
+  'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
+  'JobCancelRequested@1': z.object({ id, workerId: z.string(), hostId: z.string() }),
+  'JobSucceeded@1': z.object({ ...ended, result: z.unknown() }),
+  'JobFailed@1': z.object({ ...ended, error: z.string() }),
+  'JobCancelled@1': z.object({ ...ended, reason: z.string() }),
+  'JobTimedOut@1': z.object({ ...ended, phase: z.enum(['start', 'perform']) }),
+} as const;
+
+const metadata = {
+  correlationId: z.string().min(1).max(200),
+  issuedAt: z.iso.datetime({ offset: true }),
+  idempotencyKey: z.string().min(1).max(255).optional(),
+};
+
+// Gateway → scheduler. The gateway resolved the function and context in the read models; the
+// scheduler checks again against its own streams before it accepts.
+export const submitJobCommandSchema = z.object({
+  ...metadata,
+  id,
+  function: z.string().min(1),
+  context: z.string().min(1).optional(),
+  args: jobArgsSchema,
+  // The artifact the gateway found behind the function, and its content hash: the job runs exactly
+  // this content even if the function or artifact changes while it waits.
+  artifact: z.string().min(1),
+  artifactSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  externalId: z.string().min(1).max(EXTERNAL_ID_MAX).optional(),
+  startTimeoutMs: z.number().int().positive().optional(),
+  performTimeoutMs: z.number().int().positive().optional(),
+});
+export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
+
+export const cancelJobCommandSchema = z.object({ ...metadata, id });
+export type CancelJobCommand = z.infer<typeof cancelJobCommandSchema>;

@@ -1,0 +1,218 @@
+import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import { ValidationProblem } from '@spindle/platform';
+import { FeedQuery, JobsQuery } from '@spindle/read-models';
+import type { FeedEntryView } from '@spindle/read-models';
+import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
+import { FeedHub } from './feed-hub';
+
+const KEEP_ALIVE_MS = 15_000;
+const toArray = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
+
+export class EventStreamQueryDto {
+  @ApiPropertyOptional({
+    enum: ['job', 'worker'],
+    isArray: true,
+    description: 'Only job or only worker changes',
+  })
+  @IsOptional()
+  @Transform(toArray)
+  @IsArray()
+  @IsIn(['job', 'worker'], { each: true, message: 'each kind must be job or worker' })
+  kind?: ('job' | 'worker')[];
+
+  @ApiPropertyOptional({
+    isArray: true,
+    type: String,
+    description: 'Only these event types, e.g. JobSucceeded',
+  })
+  @IsOptional()
+  @Transform(toArray)
+  @IsArray()
+  @Matches(/^[A-Z][A-Za-z]{1,63}$/, { each: true, message: 'each type must be an event type name' })
+  type?: string[];
+
+  @ApiPropertyOptional({ description: 'Only changes of jobs in (and workers of) this context' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  context?: string;
+
+  @ApiPropertyOptional({ description: 'Only changes of jobs of this function' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  function?: string;
+
+  @ApiPropertyOptional({ description: 'Only changes of this worker and the jobs placed on it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  worker?: string;
+
+  @ApiPropertyOptional({ description: 'Resume after this event id (the same as the Last-Event-ID header)' })
+  @IsOptional()
+  @Matches(/^\d{1,19}$/, { message: 'lastEventId must be an event id from this stream' })
+  lastEventId?: string;
+}
+
+const SSE_DESCRIPTION =
+  'Server-Sent Events. Each event: `id` (resume with the Last-Event-ID header or `lastEventId`), `event` ' +
+  '(the change, e.g. JobStarted, JobSucceeded, WorkerStopped) and `data`, a JSON object ' +
+  '`{kind, type, id, state, context, function, workerId, occurredAt, data}`. A comment line every 15 s keeps ' +
+  'idle connections open.';
+
+// Live job and worker changes as Server-Sent Events, resumable: every event carries its feed
+// sequence number as id, and a client that reconnects with Last-Event-ID gets what it missed.
+@ApiTags('events')
+@Controller('api/v1')
+export class EventsController {
+  constructor(
+    private readonly hub: FeedHub,
+    private readonly feed: FeedQuery,
+    private readonly jobs: JobsQuery,
+  ) {}
+
+  @Get('events')
+  @ApiOperation({ summary: 'Stream job and worker changes (SSE)', description: SSE_DESCRIPTION })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An endless event stream' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  async all(
+    @Query() query: EventStreamQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const after = resumePoint(lastEventId, query.lastEventId);
+    await this.stream(request, reply, after, (e) => matches(e, query));
+  }
+
+  @Get('jobs/:id/events')
+  @ApiOperation({
+    summary: "Stream one job's changes (SSE)",
+    description: `${SSE_DESCRIPTION} Starts with the job's history and ends after it finishes.`,
+  })
+  @ApiParam(JOB_ID_PARAM)
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: "The job's events, until it ends" })
+  @ApiNotFoundResponse({ description: 'No such job' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  async ofJob(
+    @Param('id') id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('lastEventId') lastEventIdQuery: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await findJob(this.jobs, id);
+    const after = resumePoint(lastEventId, lastEventIdQuery) ?? '0';
+    await this.stream(
+      request,
+      reply,
+      after,
+      (e) => e.kind === 'job' && e.subjectId === id,
+      (e) => FINISHED_JOB_STATES.includes(e.state as never),
+      (from) => this.feed.after(from, 1_000, id),
+    );
+  }
+
+  private async stream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    after: string | null,
+    wanted: (entry: FeedEntryView) => boolean,
+    last: (entry: FeedEntryView) => boolean = () => false,
+    history?: (after: string) => Promise<FeedEntryView[]>,
+  ): Promise<void> {
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    out.write(': stream open\n\n');
+    let closed = false;
+    let unsubscribe: () => void = () => undefined;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(keepAlive);
+      unsubscribe();
+      out.end();
+    };
+    const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    request.raw.on('close', close);
+    try {
+      unsubscribe = await this.hub.subscribe(
+        after,
+        (entry) => {
+          if (closed || !wanted(entry)) return;
+          out.write(`id: ${entry.seq}\nevent: ${entry.type}\ndata: ${JSON.stringify(payloadOf(entry))}\n\n`);
+          if (last(entry)) close();
+        },
+        history,
+      );
+    } catch (e) {
+      out.write(
+        `event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`,
+      );
+      close();
+    }
+    if (closed) unsubscribe();
+  }
+}
+
+function resumePoint(header: string | undefined, query: string | undefined): string | null {
+  const value = header ?? query;
+  if (value === undefined || value === '') return null;
+  if (!/^\d{1,19}$/.test(value)) {
+    throw new ValidationProblem([
+      {
+        field: 'Last-Event-ID',
+        rule: 'isEventId',
+        message: 'Last-Event-ID must be an event id from this stream',
+      },
+    ]);
+  }
+  return value;
+}
+
+function matches(entry: FeedEntryView, query: EventStreamQueryDto): boolean {
+  if (query.kind && !query.kind.includes(entry.kind)) return false;
+  if (query.type && !query.type.includes(entry.type)) return false;
+  if (query.context !== undefined && entry.context !== query.context) return false;
+  if (query.function !== undefined && entry.function !== query.function) return false;
+  if (query.worker !== undefined && entry.workerId !== query.worker) return false;
+  return true;
+}
+
+function payloadOf(entry: FeedEntryView): Record<string, unknown> {
+  return {
+    kind: entry.kind,
+    type: entry.type,
+    id: entry.subjectId,
+    state: entry.state,
+    context: entry.context,
+    function: entry.function,
+    workerId: entry.workerId,
+    occurredAt: entry.occurredAt.toISOString(),
+    data: entry.data,
+  };
+}

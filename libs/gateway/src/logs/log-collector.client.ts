@@ -1,0 +1,87 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { LogStream } from '@spindle/contracts';
+import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+
+export interface LogLineItem {
+  line: number;
+  offset: number;
+  at: string;
+  stream: LogStream;
+  text: string;
+}
+
+export interface LogLinePage {
+  items: LogLineItem[];
+  from: number;
+  next: number;
+}
+
+// Reads job logs from the log-collector, which owns them, over its internal HTTP routes.
+@Injectable()
+export class LogCollectorClient {
+  constructor(@Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig) {}
+
+  async stats(jobId: string): Promise<{ lines: number; bytes: number }> {
+    return (await this.json(`${enc(jobId)}/stats`)) as { lines: number; bytes: number };
+  }
+
+  async lines(jobId: string, from: number, size: number): Promise<LogLinePage> {
+    return (await this.json(`${enc(jobId)}/lines?from=${from}&size=${size}`)) as LogLinePage;
+  }
+
+  async tail(jobId: string, size: number): Promise<LogLinePage> {
+    return (await this.json(`${enc(jobId)}/lines?tail=${size}`)) as LogLinePage;
+  }
+
+  async bytes(
+    jobId: string,
+    offset: number,
+    origin: 'start' | 'end',
+    max: number,
+  ): Promise<{ text: Buffer; offset: number; totalBytes: number }> {
+    const response = await this.call(`${enc(jobId)}/bytes?offset=${offset}&origin=${origin}&max=${max}`);
+    return {
+      text: Buffer.from(await response.arrayBuffer()),
+      offset: Number(response.headers.get('x-log-offset') ?? offset),
+      totalBytes: Number(response.headers.get('x-log-total-bytes') ?? 0),
+    };
+  }
+
+  async text(jobId: string): Promise<Readable> {
+    const response = await this.call(`${enc(jobId)}/text`);
+    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  }
+
+  private async json(path: string): Promise<unknown> {
+    return (await this.call(path)).json();
+  }
+
+  private async call(path: string): Promise<Response> {
+    const token = this.config.internalToken;
+    let response: Response;
+    try {
+      response = await fetch(`${this.config.urls.logCollector}/internal/v1/logs/${path}`, {
+        headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {},
+      });
+    } catch (e) {
+      throw unavailable(e instanceof Error ? e.message : String(e));
+    }
+    if (!response.ok || !response.body)
+      throw unavailable(`it answered ${response.status}: ${await response.text()}`);
+    return response;
+  }
+}
+
+const enc = encodeURIComponent;
+
+function unavailable(detail: string): ProblemException {
+  return new ProblemException(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'owner-unavailable',
+    'Service Unavailable',
+    `the log-collector is not reachable: ${detail}`,
+  );
+}

@@ -1,0 +1,216 @@
+import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import { JobsQuery } from '@spindle/read-models';
+import type { JobView } from '@spindle/read-models';
+import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
+import { LogCollectorClient } from './log-collector.client';
+
+export const MAX_LOG_LINES = 25_000;
+const DEFAULT_TAIL = 100;
+const FOLLOW_POLL_MS = 200;
+// A finished job's last lines may still be on their way to the collector: wait this long for them.
+const COMPLETE_WAIT_MS = 5_000;
+
+export class LogQueryDto {
+  @ApiPropertyOptional({
+    description: 'First line to return (1-based). Without it: the last `size` lines',
+    minimum: 1,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  from?: number;
+
+  @ApiPropertyOptional({
+    description: 'How many lines',
+    minimum: 1,
+    maximum: MAX_LOG_LINES,
+    default: DEFAULT_TAIL,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LOG_LINES)
+  size?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Byte mode: serve the log text from this byte (origin=start) or its last this many bytes (origin=end)',
+    minimum: 0,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: ['start', 'end'], default: 'start' })
+  @IsOptional()
+  @IsIn(['start', 'end'], { message: 'origin must be start or end' })
+  origin?: 'start' | 'end';
+
+  @ApiPropertyOptional({
+    description: 'Stream the text as it is written, until the job ends',
+    default: false,
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'follow must be true or false' })
+  follow?: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['json', 'text'],
+    description: 'Or send Accept: text/plain for the whole text',
+  })
+  @IsOptional()
+  @IsIn(['json', 'text'], { message: 'format must be json or text' })
+  format?: 'json' | 'text';
+}
+
+export class LogLineDto {
+  @ApiProperty({ description: 'Line number, from 1' }) line!: number;
+  @ApiProperty({ description: 'Byte offset of the line in the log text' }) offset!: number;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ enum: ['stdout', 'stderr', 'system'] }) stream!: string;
+  @ApiProperty() text!: string;
+}
+
+export class LogPageDto {
+  @ApiProperty({ type: [LogLineDto] }) items!: LogLineDto[];
+  @ApiProperty({ description: 'Line number of the first item (or where it would be)' }) from!: number;
+  @ApiProperty({ description: 'Pass as `from` to continue' }) next!: number;
+  @ApiProperty({ description: 'Lines stored so far' }) totalLines!: number;
+  @ApiProperty({ description: 'Bytes stored so far' }) totalBytes!: number;
+  @ApiProperty({ description: 'True once the job has ended and every line of it is stored' })
+  complete!: boolean;
+}
+
+@ApiTags('jobs')
+@Controller('api/v1/jobs')
+export class LogsController {
+  constructor(
+    private readonly jobs: JobsQuery,
+    private readonly logs: LogCollectorClient,
+  ) {}
+
+  @Get(':id/logs')
+  @ApiOperation({
+    summary: "Read a job's log: by lines, by bytes, whole, or following it",
+    description:
+      'JSON pages of lines (`from`, `size`; default the last 100 lines, at most 25 000 per call); ' +
+      '`offset` + `origin` for byte ranges of the text; `Accept: text/plain` (or `format=text`) for the whole ' +
+      'text; `follow=true` streams the text until the job ends. Every line is its text and a "\\n".',
+  })
+  @ApiParam(JOB_ID_PARAM)
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ type: LogPageDto })
+  @ApiNotFoundResponse({ description: 'No such job' })
+  async read(
+    @Param('id') id: string,
+    @Query() query: LogQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const job = await findJob(this.jobs, id);
+    if (query.follow) return this.follow(job, request, reply);
+    const complete = await this.awaitComplete(job);
+    if (query.offset !== undefined) {
+      const slice = await this.logs.bytes(id, query.offset, query.origin ?? 'start', 16 * 1024 * 1024);
+      void reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('x-log-offset', String(slice.offset))
+        .header('x-log-total-bytes', String(slice.totalBytes))
+        .send(slice.text);
+      return;
+    }
+    const wantsText = query.format === 'text' || (query.format === undefined && prefersText(accept));
+    if (wantsText && query.from === undefined && query.size === undefined) {
+      void reply.header('content-type', 'text/plain; charset=utf-8').send(await this.logs.text(id));
+      return;
+    }
+    const size = query.size ?? DEFAULT_TAIL;
+    const page =
+      query.from === undefined ? await this.logs.tail(id, size) : await this.logs.lines(id, query.from, size);
+    const stats = await this.logs.stats(id);
+    if (wantsText) {
+      void reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .send(page.items.map((l) => `${l.text}\n`).join(''));
+      return;
+    }
+    const body: LogPageDto = {
+      items: page.items,
+      from: page.from,
+      next: page.next,
+      totalLines: stats.lines,
+      totalBytes: stats.bytes,
+      complete,
+    };
+    void reply.send(body);
+  }
+
+  // Streams lines as the collector stores them; ends once the job has ended and its last line went out.
+  private async follow(job: JobView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+    let closed = false;
+    request.raw.on('close', () => (closed = true));
+    let next = 1;
+    let current = job;
+    try {
+      while (!closed) {
+        const page = await this.logs.lines(job.id, next, 5_000);
+        if (page.items.length > 0) {
+          out.write(page.items.map((l) => `${l.text}\n`).join(''));
+          next = page.next;
+          continue;
+        }
+        if (FINISHED_JOB_STATES.includes(current.state)) {
+          if (current.logLines === null || next > current.logLines) break;
+          if (Date.parse(current.updatedAt.toISOString()) + COMPLETE_WAIT_MS < Date.now()) break;
+        }
+        await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+        current = (await this.jobs.findById(job.id)) ?? current;
+      }
+    } finally {
+      out.end();
+    }
+  }
+
+  // Finished jobs say how many lines they wrote; answer once the collector holds them all.
+  private async awaitComplete(job: JobView): Promise<boolean> {
+    if (!FINISHED_JOB_STATES.includes(job.state)) return false;
+    const expected = job.logLines ?? 0;
+    const deadline = Date.now() + COMPLETE_WAIT_MS;
+    for (;;) {
+      const stats = await this.logs.stats(job.id);
+      if (stats.lines >= expected) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+function prefersText(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const text = accept.indexOf('text/plain');
+  const json = accept.indexOf('application/json');
+  return text >= 0 && (json < 0 || text < json);
+}

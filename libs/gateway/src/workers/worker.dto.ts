@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsArray, IsIn, IsOptional, Matches } from 'class-validator';
+import { CONTEXT_NAME_PATTERN, WORKER_MODES, WORKER_STATES } from '@spindle/contracts';
+import type { WorkerMode, WorkerState } from '@spindle/contracts';
+import type { HostView, WorkerView } from '@spindle/read-models';
+import { PageQueryDto } from '../pagination.dto';
+
+export class WorkerListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: WORKER_STATES, isArray: true, description: 'Only workers in these states' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || Array.isArray(value) ? value : [value],
+  )
+  @IsArray()
+  @IsIn(WORKER_STATES, { each: true, message: `each state must be one of: ${WORKER_STATES.join(', ')}` })
+  state?: WorkerState[];
+
+  @ApiPropertyOptional({ description: 'Only workers of this context' })
+  @IsOptional()
+  @Matches(CONTEXT_NAME_PATTERN, { message: 'context must be a context name' })
+  context?: string;
+}
+
+export class WorkerDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'default' }) context!: string;
+  @ApiProperty({ enum: WORKER_MODES }) mode!: WorkerMode;
+  @ApiProperty({ enum: WORKER_STATES }) state!: WorkerState;
+  @ApiProperty({ description: 'The worker host it runs on' }) host!: string;
+  @ApiProperty({ nullable: true, type: String, description: "The host machine's name" }) hostname!:
+    string | null;
+  @ApiProperty({ nullable: true, type: Number }) pid!: number | null;
+  @ApiProperty({ description: 'Jobs it runs at once at most' }) maxJobs!: number;
+  @ApiProperty({ description: 'Jobs placed on it and not finished' }) runningJobs!: number;
+  @ApiProperty({ nullable: true, type: String }) stopReason!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) stoppedAt!: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: "Its host's last heartbeat",
+  })
+  lastHeartbeat!: string | null;
+
+  static from(view: WorkerView, host: HostView | undefined, runningJobs: number): WorkerDto {
+    return {
+      id: view.id,
+      context: view.context,
+      mode: view.mode,
+      state: view.state,
+      host: view.hostId,
+      hostname: host?.hostname ?? null,
+      pid: view.pid,
+      maxJobs: view.maxJobs,
+      runningJobs,
+      stopReason: view.stopReason,
+      createdAt: view.createdAt.toISOString(),
+      startedAt: view.startedAt?.toISOString() ?? null,
+      stoppedAt: view.stoppedAt?.toISOString() ?? null,
+      lastHeartbeat: host?.lastSeen.toISOString() ?? null,
+    };
+  }
+}
+
+export class WorkerPageDto {
+  @ApiProperty({ type: [WorkerDto] }) items!: WorkerDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}

@@ -1,0 +1,105 @@
+import { Controller, Delete, Get, HttpStatus, Inject, Param, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { JobsQuery, WorkersQuery } from '@spindle/read-models';
+import type { WorkerView } from '@spindle/read-models';
+import { CommandSender } from '../commands/command-sender';
+import { JobDto, JobPageDto } from '../jobs/job.dto';
+import { PageQueryDto, pageOf, uuidCursorAfter } from '../pagination.dto';
+import { notFound, readBack } from '../read-back';
+import { WorkerDto, WorkerListQueryDto, WorkerPageDto } from './worker.dto';
+
+const ID_PARAM = { name: 'id', description: 'Worker id' };
+
+@ApiTags('workers')
+@Controller('api/v1/workers')
+export class WorkersController {
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly workers: WorkersQuery,
+    private readonly jobs: JobsQuery,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List workers, newest first' })
+  @ApiOkResponse({ type: WorkerPageDto })
+  async list(@Query() query: WorkerListQueryDto): Promise<WorkerPageDto> {
+    const page = await this.workers.list(query.limit, uuidCursorAfter(query.cursor), {
+      states: query.state,
+      context: query.context,
+    });
+    const [hosts, running] = await Promise.all([
+      this.workers.hosts(page.items.map((w) => w.hostId)),
+      this.jobs.countActiveOn(page.items.map((w) => w.id)),
+    ]);
+    return pageOf(page, (w) => WorkerDto.from(w, hosts.get(w.hostId), running.get(w.id) ?? 0));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a worker: context, host, pid, state, running jobs, heartbeat' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: WorkerDto })
+  @ApiNotFoundResponse({ description: 'No such worker' })
+  async get(@Param('id') id: string): Promise<WorkerDto> {
+    return this.toDto(await this.find(id));
+  }
+
+  @Delete(':id')
+  @ApiOperation({
+    summary: 'Stop a worker gracefully',
+    description:
+      'Its agent cancels the jobs still running on it and ends the process. Stopping twice is harmless.',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiAcceptedResponse({ type: WorkerDto })
+  @ApiNotFoundResponse({ description: 'No such worker' })
+  async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<WorkerDto> {
+    await this.find(id);
+    const accepted = await this.commands.send(CommandPatterns.stopWorker, { id });
+    void reply.status(HttpStatus.ACCEPTED);
+    return readBack(
+      `worker ${id}`,
+      this.workers.waitForPosition(id, accepted.streamPosition, this.config.readYourWritesTimeoutMs),
+      async () => {
+        const row = await this.workers.findById(id);
+        return row && this.toDto(row);
+      },
+    );
+  }
+
+  @Get(':id/jobs')
+  @ApiOperation({ summary: 'Jobs placed on a worker, newest first' })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: JobPageDto })
+  @ApiNotFoundResponse({ description: 'No such worker' })
+  async jobsOf(@Param('id') id: string, @Query() query: PageQueryDto): Promise<JobPageDto> {
+    await this.find(id);
+    const page = await this.jobs.list({ workerId: id }, query.limit, uuidCursorAfter(query.cursor));
+    return pageOf(page, (row) => JobDto.from(row));
+  }
+
+  private async find(id: string): Promise<WorkerView> {
+    const row = JOB_ID_PATTERN.test(id) ? await this.workers.findById(id) : null;
+    if (!row) throw notFound(`worker ${id}`);
+    return row;
+  }
+
+  private async toDto(row: WorkerView): Promise<WorkerDto> {
+    const [hosts, running] = await Promise.all([
+      this.workers.hosts([row.hostId]),
+      this.jobs.countActiveOn([row.id]),
+    ]);
+    return WorkerDto.from(row, hosts.get(row.hostId), running.get(row.id) ?? 0);
+  }
+}

@@ -1,0 +1,71 @@
+import { EventTopics } from '@spindle/contracts';
+import type { EventEnvelope, WorkerEvent } from '@spindle/contracts';
+import { streamProjection } from '@spindle/backbone';
+import type { EventConsumer } from '@spindle/backbone';
+import { WorkerView } from '@spindle/read-models';
+import { appendToFeed } from '../feed/feed';
+
+export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope): WorkerView | null {
+  const event = envelope as WorkerEvent;
+  const at = new Date(event.occurredAt);
+  if (event.type === 'WorkerRequested') {
+    const d = event.data;
+    return Object.assign(new WorkerView(), {
+      streamId: event.streamId,
+      streamPosition: event.streamPosition,
+      id: d.id,
+      context: d.context,
+      mode: d.mode,
+      hostId: d.hostId,
+      pid: null,
+      state: 'starting',
+      maxJobs: d.maxJobs,
+      stopReason: null,
+      createdAt: at,
+      startedAt: null,
+      stoppedAt: null,
+      updatedAt: at,
+    } satisfies Omit<WorkerView, never>);
+  }
+  if (!row) return null;
+  switch (event.type) {
+    case 'WorkerStarted':
+      return {
+        ...row,
+        state: row.state === 'stopping' ? 'stopping' : 'running',
+        pid: event.data.pid,
+        startedAt: at,
+        updatedAt: at,
+      };
+    case 'WorkerStopRequested':
+      return { ...row, state: 'stopping', stopReason: event.data.reason, updatedAt: at };
+    case 'WorkerStopped':
+      return {
+        ...row,
+        state: 'stopped',
+        stopReason: row.stopReason ?? event.data.reason,
+        stoppedAt: at,
+        updatedAt: at,
+      };
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected worker event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+const rows = streamProjection<WorkerView>({
+  name: 'projector.workers.v1',
+  topics: [EventTopics.schedulerWorker],
+  entity: WorkerView,
+  evolve: evolveWorkerView,
+});
+
+export const workersProjection: EventConsumer = {
+  name: rows.name,
+  topics: rows.topics,
+  async handle(events, manager) {
+    await rows.handle(events, manager);
+    await appendToFeed(manager, 'worker', events);
+  },
+};

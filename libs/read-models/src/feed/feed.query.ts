@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { FeedEntryView } from './feed-entry.view';
+
+// Sequence numbers are drawn when a row is written but become visible when its transaction
+// commits, which may be out of order. Only rows older than every transaction still running are
+// served, so a reader that moved past seq N never misses a later-committed row below N.
+const SETTLED = 'f.tx < pg_snapshot_xmin(pg_current_snapshot())';
+
+@Injectable()
+export class FeedQuery {
+  constructor(@InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource) {}
+
+  // Entries after `seq`, oldest first; only those of one job or worker when `subjectId` is given.
+  after(seq: string, limit: number, subjectId?: string): Promise<FeedEntryView[]> {
+    const query = this.dataSource
+      .getRepository(FeedEntryView)
+      .createQueryBuilder('f')
+      .where('f.seq > :seq', { seq })
+      .andWhere(SETTLED)
+      .orderBy('f.seq', 'ASC')
+      .limit(limit);
+    if (subjectId !== undefined) query.andWhere('f.subject_id = :subjectId', { subjectId });
+    return query.getMany();
+  }
+
+  async lastSeq(): Promise<string> {
+    const rows: { seq: string | null }[] = await this.dataSource.query(
+      `select max(f.seq)::text as seq from ${this.dataSource.getMetadata(FeedEntryView).tablePath} f where ${SETTLED}`,
+    );
+    return rows[0]?.seq ?? '0';
+  }
+}

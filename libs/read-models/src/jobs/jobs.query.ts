@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { jobStreamId } from '@spindle/contracts';
+import type { JobState } from '@spindle/contracts';
+import { waitForStreamPosition } from '../named-view.query';
+import type { NamedPage } from '../named-view.query';
+import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { JobView } from './job.view';
+
+export interface JobFilter {
+  readonly states?: readonly JobState[];
+  readonly function?: string;
+  readonly context?: string;
+  readonly workerId?: string;
+  readonly externalId?: string;
+}
+
+@Injectable()
+export class JobsQuery {
+  constructor(@InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource) {}
+
+  findById(id: string): Promise<JobView | null> {
+    return this.dataSource.getRepository(JobView).findOneBy({ id });
+  }
+
+  // Newest first, keyset by id: the same cost on page 1 and page 10 000, and no job is skipped or
+  // repeated while new ones arrive (they land before the first page, not inside the walk).
+  async list(filter: JobFilter, limit: number, after: string | null): Promise<NamedPage<JobView>> {
+    const query = this.dataSource
+      .getRepository(JobView)
+      .createQueryBuilder('j')
+      .orderBy('j.id', 'DESC')
+      .limit(limit + 1);
+    if (after !== null) query.andWhere('j.id < :after', { after });
+    if (filter.states?.length) query.andWhere('j.state in (:...states)', { states: filter.states });
+    if (filter.function !== undefined) query.andWhere('j.function = :fn', { fn: filter.function });
+    if (filter.context !== undefined) query.andWhere('j.context = :context', { context: filter.context });
+    if (filter.workerId !== undefined)
+      query.andWhere('j.worker_id = :workerId', { workerId: filter.workerId });
+    if (filter.externalId !== undefined)
+      query.andWhere('j.external_id = :externalId', { externalId: filter.externalId });
+    const rows = await query.getMany();
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
+  }
+
+  async countActiveOn(workerIds: readonly string[]): Promise<Map<string, number>> {
+    if (workerIds.length === 0) return new Map();
+    const rows: { worker_id: string; n: number }[] = await this.dataSource.query(
+      `select worker_id, count(*)::int as n from ${this.table()}
+       where worker_id = any($1) and state in ('starting', 'running', 'cancelling') group by worker_id`,
+      [workerIds],
+    );
+    return new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
+  }
+
+  waitForPosition(id: string, position: number, timeoutMs: number): Promise<boolean> {
+    return waitForStreamPosition(this.dataSource, JobView, jobStreamId(id), position, timeoutMs);
+  }
+
+  private table(): string {
+    return this.dataSource.getMetadata(JobView).tablePath;
+  }
+}

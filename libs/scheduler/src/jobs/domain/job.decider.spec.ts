@@ -1,0 +1,111 @@
+import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import { isCommandError } from '@spindle/backbone';
+import { jobDecider } from './job.decider';
+import type { JobCommand, JobStatus, SubmittedJob } from './job.decider';
+
+const id = '0193a5b2-7c1e-7f00-8000-1234567890ab';
+const job: SubmittedJob = {
+  id,
+  function: 'sum',
+  context: 'default',
+  args: { a: 1 },
+  program: { artifact: 'sum.js', sha256: 'a'.repeat(64), entrypoint: 'sum', runtime: 'node' },
+  externalId: null,
+  startTimeoutMs: null,
+  performTimeoutMs: null,
+};
+const task = {
+  function: 'sum',
+  context: 'default',
+  args: { a: 1 },
+  program: job.program,
+  performTimeoutMs: null,
+};
+const log = { lines: 2, bytes: 10 };
+
+// Runs commands one after the other, folding what each decided into the state.
+function run(...commands: JobCommand[]): { state: JobStatus; last: unknown } {
+  let state = jobDecider.initialState;
+  let last: unknown = [];
+  let position = 0;
+  for (const command of commands) {
+    last = jobDecider.decide(command, state);
+    if (isCommandError(last)) continue;
+    for (const e of last as NewEvent[]) {
+      state = jobDecider.evolve(state, { ...e, streamPosition: ++position } as unknown as EventEnvelope);
+    }
+  }
+  return { state, last };
+}
+
+const submit: JobCommand = { kind: 'submit', id, job };
+const assign: JobCommand = { kind: 'assign', id, workerId: 'w1', hostId: 'h1', task };
+const started: JobCommand = { kind: 'started', id, workerId: 'w1', pid: 42 };
+
+describe('job decider', () => {
+  it('walks queued → starting → running → succeeded', () => {
+    expect(run(submit).state).toMatchObject({ state: 'queued' });
+    expect(run(submit, assign).state).toMatchObject({ state: 'starting', workerId: 'w1', hostId: 'h1' });
+    expect(run(submit, assign, started).state).toMatchObject({ state: 'running' });
+    const done = run(submit, assign, started, {
+      kind: 'finish',
+      id,
+      workerId: 'w1',
+      outcome: 'succeeded',
+      result: 3,
+      error: null,
+      log,
+    });
+    expect(done.state).toMatchObject({ state: 'succeeded' });
+    expect(done.last).toEqual([{ type: 'JobSucceeded', version: 1, data: { id, result: 3, log } }]);
+  });
+
+  it('refuses a second submit of the same id', () => {
+    expect(isCommandError(run(submit, submit).last)).toBe(true);
+  });
+
+  it('cancels a queued job at once, a running one through cancelling, a finished one not at all', () => {
+    expect(run(submit, { kind: 'cancel', id }).state).toMatchObject({ state: 'cancelled' });
+    const running = run(submit, assign, started, { kind: 'cancel', id });
+    expect(running.state).toMatchObject({ state: 'cancelling' });
+    expect(running.last).toEqual([
+      { type: 'JobCancelRequested', version: 1, data: { id, workerId: 'w1', hostId: 'h1' } },
+    ]);
+    const twice = run(submit, assign, started, { kind: 'cancel', id }, { kind: 'cancel', id });
+    expect(twice.last).toEqual([]);
+    const finished = run(submit, { kind: 'cancel', id }, { kind: 'cancel', id });
+    expect(finished.last).toEqual([]);
+  });
+
+  it('expires only a queued job at its start deadline', () => {
+    expect(run(submit, { kind: 'expire-start', id }).state).toMatchObject({ state: 'timed_out' });
+    expect(run(submit, assign, { kind: 'expire-start', id }).last).toEqual([]);
+  });
+
+  it('ignores reports from another worker and reports after the end', () => {
+    const other = run(submit, assign, { kind: 'started', id, workerId: 'w2', pid: 1 });
+    expect(other.last).toEqual([]);
+    const late = run(
+      submit,
+      assign,
+      started,
+      { kind: 'expire-perform', id },
+      { kind: 'finish', id, workerId: 'w1', outcome: 'succeeded', result: 1, error: null, log },
+    );
+    expect(late.state).toMatchObject({ state: 'timed_out' });
+    expect(late.last).toEqual([]);
+  });
+
+  it('fails a job whose worker was lost, and only on that worker', () => {
+    expect(
+      run(submit, assign, started, { kind: 'lose', id, workerId: 'w1', reason: 'host gone' }).state,
+    ).toMatchObject({
+      state: 'failed',
+    });
+    expect(run(submit, assign, { kind: 'lose', id, workerId: 'w9', reason: 'x' }).last).toEqual([]);
+  });
+
+  it('does not assign a job twice', () => {
+    expect(isCommandError(run(submit, assign, assign).last)).toBe(true);
+  });
+});

@@ -1,0 +1,184 @@
+import { EventTopics, commandFailed, jobStreamId } from '@spindle/contracts';
+import type {
+  CommandError,
+  EventEnvelope,
+  JobEvent,
+  JobProgram,
+  JobState,
+  JobTask,
+  LogTotals,
+  NewEvent,
+  TaskOutcome,
+} from '@spindle/contracts';
+import type { Decider } from '@spindle/backbone';
+
+export type JobStatus =
+  | { readonly state: 'absent' }
+  | {
+      readonly state: JobState;
+      readonly workerId: string | null;
+      readonly hostId: string | null;
+    };
+
+export interface SubmittedJob {
+  readonly id: string;
+  readonly function: string;
+  readonly context: string;
+  readonly args: Record<string, unknown>;
+  readonly program: JobProgram;
+  readonly externalId: string | null;
+  readonly startTimeoutMs: number | null;
+  readonly performTimeoutMs: number | null;
+}
+
+// Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,
+// expire, lose) and, through the scheduler, by the worker agent that runs it (started, finish).
+export type JobCommand =
+  | { readonly kind: 'submit'; readonly id: string; readonly job: SubmittedJob }
+  | { readonly kind: 'cancel'; readonly id: string }
+  | {
+      readonly kind: 'assign';
+      readonly id: string;
+      readonly workerId: string;
+      readonly hostId: string;
+      readonly task: JobTask;
+    }
+  | { readonly kind: 'started'; readonly id: string; readonly workerId: string; readonly pid: number }
+  | {
+      readonly kind: 'finish';
+      readonly id: string;
+      readonly workerId: string;
+      readonly outcome: TaskOutcome;
+      readonly result: unknown;
+      readonly error: string | null;
+      readonly log: LogTotals;
+    }
+  | { readonly kind: 'refuse'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'expire-start'; readonly id: string }
+  | { readonly kind: 'expire-perform'; readonly id: string }
+  | { readonly kind: 'lose'; readonly id: string; readonly workerId: string; readonly reason: string };
+
+const ACTIVE: readonly JobState[] = ['starting', 'running', 'cancelling'];
+
+function failure(code: CommandError['code'], message: string, field = 'id'): CommandError {
+  const result = commandFailed(code, message, field);
+  if (result.ok) throw new Error('unreachable');
+  return result.error;
+}
+
+export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus {
+  const event = envelope as JobEvent;
+  const placed = state.state === 'absent' ? { workerId: null, hostId: null } : state;
+  switch (event.type) {
+    case 'JobSubmitted':
+      return { state: 'queued', workerId: null, hostId: null };
+    case 'JobAssigned':
+      return { state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
+    case 'JobStarted':
+      return { ...placed, state: 'running' };
+    case 'JobCancelRequested':
+      return { ...placed, state: 'cancelling' };
+    case 'JobSucceeded':
+      return { ...placed, state: 'succeeded' };
+    case 'JobFailed':
+      return { ...placed, state: 'failed' };
+    case 'JobCancelled':
+      return { ...placed, state: 'cancelled' };
+    case 'JobTimedOut':
+      return { ...placed, state: 'timed_out' };
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected job event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+// Reports and timers race each other (a task may finish as its timeout fires, a cancel may cross a
+// finish): whatever comes second finds the job already moved on and changes nothing.
+export function decideJob(command: JobCommand, state: JobStatus): readonly NewEvent[] | CommandError {
+  const id = command.id;
+  if (command.kind === 'submit') {
+    if (state.state !== 'absent') return failure('conflict', `job ${id} already exists`);
+    return [{ type: 'JobSubmitted', version: 1, data: command.job }];
+  }
+  if (state.state === 'absent') return failure('not_found', `job ${id} does not exist`);
+  const active = ACTIVE.includes(state.state);
+  const onWorker = (workerId: string): boolean => active && state.workerId === workerId;
+  switch (command.kind) {
+    case 'cancel':
+      if (state.state === 'queued')
+        return [
+          {
+            type: 'JobCancelled',
+            version: 1,
+            data: { id, reason: 'cancelled before it started', log: null },
+          },
+        ];
+      if (state.state === 'starting' || state.state === 'running')
+        return [
+          {
+            type: 'JobCancelRequested',
+            version: 1,
+            data: { id, workerId: state.workerId, hostId: state.hostId },
+          },
+        ];
+      return []; // cancelling already, or finished: left as it is
+    case 'assign':
+      if (state.state !== 'queued') return failure('conflict', `job ${id} is ${state.state}, not queued`);
+      return [
+        {
+          type: 'JobAssigned',
+          version: 1,
+          data: { id, workerId: command.workerId, hostId: command.hostId, task: command.task },
+        },
+      ];
+    case 'started':
+      if (state.state !== 'starting' || state.workerId !== command.workerId) return [];
+      return [{ type: 'JobStarted', version: 1, data: { id, workerId: command.workerId, pid: command.pid } }];
+    case 'finish':
+      if (!onWorker(command.workerId)) return [];
+      return [finished(command)];
+    case 'refuse':
+      if (state.state !== 'queued') return [];
+      return [{ type: 'JobFailed', version: 1, data: { id, error: command.reason, log: null } }];
+    case 'expire-start':
+      if (state.state !== 'queued') return [];
+      return [{ type: 'JobTimedOut', version: 1, data: { id, phase: 'start', log: null } }];
+    case 'expire-perform':
+      if (!active) return [];
+      return [{ type: 'JobTimedOut', version: 1, data: { id, phase: 'perform', log: null } }];
+    case 'lose':
+      if (!onWorker(command.workerId)) return [];
+      return [{ type: 'JobFailed', version: 1, data: { id, error: command.reason, log: null } }];
+    default: {
+      const unknownCommand: never = command;
+      throw new Error(`unexpected job command ${JSON.stringify(unknownCommand)}`);
+    }
+  }
+}
+
+function finished(command: Extract<JobCommand, { kind: 'finish' }>): NewEvent {
+  const { id, log } = command;
+  switch (command.outcome) {
+    case 'succeeded':
+      return { type: 'JobSucceeded', version: 1, data: { id, result: command.result ?? null, log } };
+    case 'failed':
+      return { type: 'JobFailed', version: 1, data: { id, error: command.error ?? 'failed', log } };
+    case 'cancelled':
+      return { type: 'JobCancelled', version: 1, data: { id, reason: command.error ?? 'cancelled', log } };
+    case 'timed_out':
+      return { type: 'JobTimedOut', version: 1, data: { id, phase: 'perform', log } };
+  }
+}
+
+export const jobDecider: Decider<JobCommand, JobStatus> = {
+  initialState: { state: 'absent' },
+  evolve: evolveJob,
+  decide: decideJob,
+};
+
+export const jobCommands = {
+  decider: jobDecider,
+  topic: EventTopics.schedulerJob,
+  streamIdOf: (command: JobCommand) => jobStreamId(command.id),
+};

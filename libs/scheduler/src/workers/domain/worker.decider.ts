@@ -1,0 +1,86 @@
+import { EventTopics, commandFailed, workerStreamId } from '@spindle/contracts';
+import type {
+  CommandError,
+  EventEnvelope,
+  NewEvent,
+  WorkerEvent,
+  WorkerRequestedV1,
+  WorkerState,
+} from '@spindle/contracts';
+import type { Decider } from '@spindle/backbone';
+
+export type WorkerStatus =
+  { readonly state: 'absent' } | { readonly state: WorkerState; readonly hostId: string };
+
+export type WorkerCommand =
+  | { readonly kind: 'request'; readonly id: string; readonly worker: WorkerRequestedV1 }
+  | { readonly kind: 'started'; readonly id: string; readonly pid: number }
+  | { readonly kind: 'stop'; readonly id: string; readonly reason: string }
+  | { readonly kind: 'stopped'; readonly id: string; readonly reason: string };
+
+export function evolveWorker(state: WorkerStatus, envelope: EventEnvelope): WorkerStatus {
+  const event = envelope as WorkerEvent;
+  const hostId = state.state === 'absent' ? '' : state.hostId;
+  switch (event.type) {
+    case 'WorkerRequested':
+      return { state: 'starting', hostId: event.data.hostId };
+    case 'WorkerStarted':
+      return { state: state.state === 'stopping' ? 'stopping' : 'running', hostId };
+    case 'WorkerStopRequested':
+      return { state: 'stopping', hostId };
+    case 'WorkerStopped':
+      return { state: 'stopped', hostId };
+    default: {
+      const unknownEvent: never = event;
+      throw new Error(`unexpected worker event ${JSON.stringify(unknownEvent)}`);
+    }
+  }
+}
+
+export function decideWorker(
+  command: WorkerCommand,
+  state: WorkerStatus,
+): readonly NewEvent[] | CommandError {
+  const id = command.id;
+  if (command.kind === 'request') {
+    if (state.state !== 'absent') return [];
+    return [{ type: 'WorkerRequested', version: 1, data: command.worker }];
+  }
+  if (state.state === 'absent') {
+    const result = commandFailed('not_found', `worker ${id} does not exist`, 'id');
+    return result.ok ? [] : result.error;
+  }
+  switch (command.kind) {
+    case 'started':
+      if (state.state !== 'starting') return [];
+      return [{ type: 'WorkerStarted', version: 1, data: { id, pid: command.pid } }];
+    case 'stop':
+      if (state.state !== 'starting' && state.state !== 'running') return [];
+      return [
+        {
+          type: 'WorkerStopRequested',
+          version: 1,
+          data: { id, hostId: state.hostId, reason: command.reason },
+        },
+      ];
+    case 'stopped':
+      if (state.state === 'stopped') return [];
+      return [{ type: 'WorkerStopped', version: 1, data: { id, reason: command.reason } }];
+    default: {
+      const unknownCommand: never = command;
+      throw new Error(`unexpected worker command ${JSON.stringify(unknownCommand)}`);
+    }
+  }
+}
+
+export const workerDecider: Decider<WorkerCommand, WorkerStatus> = {
+  initialState: { state: 'absent' },
+  evolve: evolveWorker,
+  decide: decideWorker,
+};
+
+export const workerCommands = {
+  decider: workerDecider,
+  topic: EventTopics.schedulerWorker,
+  streamIdOf: (command: WorkerCommand) => workerStreamId(command.id),
+};

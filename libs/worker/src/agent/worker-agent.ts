@@ -1,0 +1,361 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { DataTopics, EventTopics, parseEvent } from '@spindle/contracts';
+import type {
+  EventEnvelope,
+  HostHeartbeat,
+  JobAssignedV1,
+  JobEvent,
+  TaskOutcome,
+  WorkerEvent,
+  WorkerRequestedV1,
+} from '@spindle/contracts';
+import { MESSAGE_BUS } from '@spindle/backbone';
+import type {
+  DeliveredBatch,
+  MessageBus,
+  OutboxRelay,
+  PostgresEventStore,
+  Subscription,
+} from '@spindle/backbone';
+import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { WorkerSandbox } from '../sandbox';
+import type { RunningTask, TaskResult } from '../sandbox';
+import { AgentReporter } from './agent-reporter';
+import { ArtifactCache } from './artifact-cache';
+import { LogShipper } from './log-shipper';
+import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
+
+const HEARTBEAT_MS = 1_000;
+// An assignment whose worker request never arrives (it went to another run of this agent).
+const ORPHAN_ASSIGNMENT_MS = 30_000;
+
+interface Task {
+  readonly jobId: string;
+  running: RunningTask | undefined;
+  cancelled: { outcome: 'cancelled' | 'timed_out'; reason: string } | undefined;
+  done: Promise<void>;
+}
+
+interface Worker {
+  readonly request: WorkerRequestedV1;
+  readonly sandbox: WorkerSandbox;
+  readonly tasks: Map<string, Task>;
+  stopping: boolean;
+}
+
+// The agent of one worker host. It announces the host with heartbeats, watches the scheduler's job
+// and worker events for what is addressed to it, runs worker processes and their tasks, ships
+// their output to the log-collector and reports what happened (started, finished, exited).
+@Injectable()
+export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('worker-agent');
+  readonly hostId: string;
+  readonly incarnation = randomUUID();
+  private readonly startedAt = new Date().toISOString();
+  private readonly workers = new Map<string, Worker>();
+  private readonly waiting = new Map<string, { assigned: JobAssignedV1; since: number }[]>();
+  private readonly baseDir: string;
+  private readonly artifacts: ArtifactCache;
+  private reporter!: AgentReporter;
+  private subscription: Subscription | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private heartbeatFailures = 0;
+
+  constructor(
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @InjectDataSource(WORKER_CONNECTION) private readonly dataSource: DataSource,
+    @Inject(WORKER_EVENT_STORE) private readonly store: PostgresEventStore,
+    @Inject(WORKER_OUTBOX_RELAY) private readonly relay: OutboxRelay,
+  ) {
+    // Without a configured name, every agent run is a host of its own.
+    this.hostId = config.worker.hostId ?? `${hostname()}-${process.pid}`;
+    this.baseDir = join(resolve(config.dataDir), 'worker', this.hostId);
+    this.artifacts = new ArtifactCache(config, join(resolve(config.dataDir), 'worker', 'artifacts'));
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.reporter = AgentReporter.forHost(
+      this.dataSource,
+      this.store,
+      this.relay,
+      this.hostId,
+      this.incarnation,
+    );
+    let joined!: () => void;
+    const ready = new Promise<void>((r) => (joined = r));
+    this.subscription = await this.bus.subscribe(
+      {
+        groupId: `worker-agent.${this.hostId}`,
+        topics: [EventTopics.schedulerWorker, EventTopics.schedulerJob],
+        fromBeginning: false,
+        onJoined: () => joined(),
+      },
+      (batch) => this.handle(batch),
+    );
+    // Announce the host only once its events reach it: nothing is placed here before.
+    void ready.then(() => this.startHeartbeats());
+  }
+
+  onApplicationBootstrap(): void {
+    this.logger.log(`host ${this.hostId} (${this.config.worker.slots} slots) ready`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.beat();
+    clearInterval(this.heartbeatTimer);
+    await this.subscription?.stop();
+    await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id, 'its worker host shut down')));
+    await this.reporter.drain();
+  }
+
+  private startHeartbeats(): void {
+    if (this.stopping) return;
+    void this.beat();
+    this.heartbeatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+  }
+
+  private async beat(): Promise<void> {
+    const heartbeat: HostHeartbeat = {
+      installation: installationOf(this.config),
+      hostId: this.hostId,
+      incarnation: this.incarnation,
+      hostname: hostname(),
+      agentPid: process.pid,
+      slots: this.config.worker.slots,
+      startedAt: this.startedAt,
+      sentAt: new Date().toISOString(),
+      workers: [...this.workers.values()].map((w) => ({ workerId: w.request.id, pid: w.sandbox.pid })),
+      stopping: this.stopping,
+    };
+    try {
+      await this.bus.publish([
+        { topic: DataTopics.heartbeats, messages: [{ key: this.hostId, value: JSON.stringify(heartbeat) }] },
+      ]);
+      this.heartbeatFailures = 0;
+    } catch (e) {
+      if (this.heartbeatFailures++ % 30 === 0)
+        this.logger.warn(`heartbeat not sent: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async handle(batch: DeliveredBatch): Promise<void> {
+    for (const message of batch.messages) {
+      let event: EventEnvelope;
+      try {
+        event = parseEvent(JSON.parse(message.value));
+      } catch {
+        continue; // not for us to judge; the scheduler's own consumers dead-letter bad events
+      }
+      await this.apply(event as JobEvent | WorkerEvent);
+    }
+  }
+
+  // Never waits for a task to run: the subscription must keep flowing (cancels come through it).
+  private async apply(event: JobEvent | WorkerEvent): Promise<void> {
+    switch (event.type) {
+      case 'WorkerRequested':
+        if (event.data.hostId === this.hostId) await this.startWorker(event.data);
+        break;
+      case 'WorkerStopRequested':
+        if (event.data.hostId === this.hostId) void this.stopWorker(event.data.id, event.data.reason);
+        break;
+      case 'JobAssigned':
+        if (event.data.hostId === this.hostId) await this.assign(event.data);
+        break;
+      case 'JobCancelRequested':
+        if (event.data.hostId === this.hostId)
+          await this.cancel(event.data.id, event.data.workerId, 'cancelled', 'cancelled by request');
+        break;
+      case 'WorkerStarted':
+      case 'WorkerStopped':
+      case 'JobSubmitted':
+      case 'JobStarted':
+      case 'JobSucceeded':
+      case 'JobFailed':
+      case 'JobCancelled':
+      case 'JobTimedOut':
+        break; // the agent's own reports, or nothing for a host to do
+    }
+  }
+
+  private async startWorker(request: WorkerRequestedV1): Promise<void> {
+    if (this.workers.has(request.id)) return;
+    if (request.hostIncarnation !== this.incarnation || this.stopping) {
+      await this.reporter.report('WorkerProcessExited', {
+        workerId: request.id,
+        hostId: this.hostId,
+        reason: this.stopping
+          ? 'its worker host is shutting down'
+          : 'asked of an earlier run of its worker host',
+      });
+      return;
+    }
+    const sandbox = new WorkerSandbox({
+      workerId: request.id,
+      baseDir: join(this.baseDir, 'workers', request.id),
+    });
+    const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };
+    this.workers.set(request.id, worker);
+    sandbox.onRunnerExit((pid, code, signal) => {
+      if (!worker.stopping)
+        this.logger.warn(`worker ${request.id}: runner ${pid} exited (code ${code}, signal ${signal})`);
+    });
+    await this.reporter.report('WorkerProcessStarted', {
+      workerId: request.id,
+      hostId: this.hostId,
+      pid: sandbox.pid ?? process.pid,
+    });
+    const early = this.waiting.get(request.id) ?? [];
+    this.waiting.delete(request.id);
+    for (const { assigned } of early) this.startTask(worker, assigned);
+  }
+
+  private async assign(assigned: JobAssignedV1): Promise<void> {
+    const worker = this.workers.get(assigned.workerId);
+    if (worker && !worker.stopping) {
+      this.startTask(worker, assigned);
+      return;
+    }
+    if (worker?.stopping) {
+      await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker is stopping');
+      return;
+    }
+    // The worker request travels on another topic and may arrive second.
+    const list = this.waiting.get(assigned.workerId) ?? [];
+    list.push({ assigned, since: Date.now() });
+    this.waiting.set(assigned.workerId, list);
+    this.dropOrphans();
+  }
+
+  private dropOrphans(): void {
+    for (const [workerId, list] of this.waiting) {
+      const fresh = list.filter((w) => Date.now() - w.since < ORPHAN_ASSIGNMENT_MS);
+      for (const stale of list.filter((w) => !fresh.includes(w)))
+        void this.finishUnrun(stale.assigned.id, workerId, 'failed', 'its worker never started on this host');
+      if (fresh.length === 0) this.waiting.delete(workerId);
+      else this.waiting.set(workerId, fresh);
+    }
+  }
+
+  private startTask(worker: Worker, assigned: JobAssignedV1): void {
+    if (worker.tasks.has(assigned.id)) return;
+    const task: Task = {
+      jobId: assigned.id,
+      running: undefined,
+      cancelled: undefined,
+      done: Promise.resolve(),
+    };
+    worker.tasks.set(assigned.id, task);
+    task.done = this.runTask(worker, task, assigned).finally(() => {
+      worker.tasks.delete(assigned.id);
+      // An exclusive worker exists for one job.
+      if (worker.request.mode === 'exclusive' && worker.tasks.size === 0)
+        void this.stopWorker(worker.request.id, 'its job ended');
+    });
+  }
+
+  private async runTask(worker: Worker, task: Task, assigned: JobAssignedV1): Promise<void> {
+    const { id: jobId, workerId, task: spec } = assigned;
+    const shipper = new LogShipper(this.bus, jobId, workerId);
+    const workDir = join(this.baseDir, 'jobs', jobId);
+    let result: TaskResult;
+    try {
+      const programPath = await this.artifacts.materialize(spec.program.sha256, spec.program.artifact);
+      if (task.cancelled) {
+        result = { outcome: task.cancelled.outcome, error: task.cancelled.reason };
+      } else {
+        task.running = await worker.sandbox.run(
+          {
+            jobId,
+            runtime: spec.program.runtime,
+            programPath,
+            entrypoint: spec.program.entrypoint,
+            args: spec.args,
+            workDir,
+            env: {
+              SPINDLE_JOB_ID: jobId,
+              SPINDLE_FUNCTION: spec.function,
+              SPINDLE_CONTEXT: spec.context,
+              SPINDLE_WORKER_ID: workerId,
+            },
+            performTimeoutMs: spec.performTimeoutMs,
+          },
+          { line: (stream, text, at) => shipper.line(stream, text, at) },
+        );
+        // A cancel may have arrived while the program was fetched or the process started.
+        const cancelledMeanwhile = task.cancelled as Task['cancelled'];
+        if (cancelledMeanwhile) task.running.cancel(cancelledMeanwhile.reason);
+        await this.reporter.report('TaskStarted', { jobId, workerId, pid: task.running.pid });
+        result = await task.running.done;
+      }
+    } catch (e) {
+      result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
+    }
+    const log = await shipper.close();
+    await this.reporter.report('TaskFinished', {
+      jobId,
+      workerId,
+      outcome: result.outcome,
+      result: result.outcome === 'succeeded' ? result.result : null,
+      error: result.outcome === 'succeeded' ? null : result.error,
+      log,
+    });
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private async cancel(jobId: string, workerId: string, outcome: 'cancelled', reason: string): Promise<void> {
+    const task = this.workers.get(workerId)?.tasks.get(jobId);
+    if (task) {
+      task.cancelled ??= { outcome, reason };
+      task.running?.cancel(reason);
+      return;
+    }
+    const waiting = this.waiting.get(workerId);
+    if (waiting?.some((w) => w.assigned.id === jobId)) {
+      this.waiting.set(
+        workerId,
+        waiting.filter((w) => w.assigned.id !== jobId),
+      );
+    }
+    // Not (or no longer) running here: say so, so the job does not wait in `cancelling`.
+    await this.finishUnrun(jobId, workerId, outcome, reason);
+  }
+
+  private finishUnrun(jobId: string, workerId: string, outcome: TaskOutcome, error: string): Promise<void> {
+    return this.reporter.report('TaskFinished', {
+      jobId,
+      workerId,
+      outcome,
+      result: null,
+      error,
+      log: { lines: 0, bytes: 0 },
+    });
+  }
+
+  private async stopWorker(workerId: string, reason: string): Promise<void> {
+    const worker = this.workers.get(workerId);
+    if (!worker || worker.stopping) return;
+    worker.stopping = true;
+    for (const task of worker.tasks.values()) {
+      task.cancelled ??= { outcome: 'cancelled', reason: `its worker stopped: ${reason}` };
+      task.running?.cancel(task.cancelled.reason);
+    }
+    await Promise.all([...worker.tasks.values()].map((t) => t.done));
+    await worker.sandbox
+      .stop()
+      .catch((e: unknown) => this.logger.warn(`worker ${workerId} stop: ${String(e)}`));
+    this.workers.delete(workerId);
+    await this.reporter.report('WorkerProcessExited', { workerId, hostId: this.hostId, reason });
+  }
+}

@@ -1,0 +1,341 @@
+import { startStandalone } from '@spindle/runtime';
+import type { Standalone } from '@spindle/runtime';
+import { createTestDatabase } from '@spindle/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROGRAMS } from '../fixtures/programs';
+import { http } from '../support/http';
+import { createContext, processAlive, registerFunction, submit, upload, waitForState } from '../support/jobs';
+import type { Job } from '../support/jobs';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+
+jest.setTimeout(60_000);
+
+describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataDir: string;
+  let spindle: Standalone;
+  let url: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-jobs-'));
+    spindle = await startStandalone(
+      {
+        DATABASE_URL: db.url,
+        GATEWAY_PORT: '0',
+        SPINDLE_HOST: '127.0.0.1',
+        SPINDLE_DATA_DIR: dataDir,
+        ...env,
+      },
+      false,
+    );
+    url = spindle.url;
+    for (const [name, content] of Object.entries(PROGRAMS)) await upload(url, name, content);
+    await createContext(url, 'shared2', { workerMode: 'shared', maxJobs: 2 });
+    await createContext(url, 'exclusive2', { workerMode: 'exclusive', maxJobs: 2 });
+    await createContext(url, 'wide', { workerMode: 'shared', maxJobs: 30 });
+    await registerFunction(url, 'sum', 'sum.js', 'node', 'sum');
+    await registerFunction(url, 'pysum', 'sum.py', 'python', 'sum');
+    await registerFunction(url, 'shsum', 'sum.sh', 'exec');
+    await registerFunction(url, 'pid', 'tools.js', 'node', 'pid');
+    await registerFunction(url, 'sleep', 'tools.js', 'node', 'sleep');
+    await registerFunction(url, 'lines', 'tools.js', 'node', 'lines');
+    await registerFunction(url, 'fail', 'tools.js', 'node', 'fail');
+  });
+
+  afterAll(async () => {
+    await spindle?.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['node', 'sum'],
+    ['python', 'pysum'],
+    ['exec', 'shsum'],
+  ])('a %s function that sums its arguments returns the sum', async (_runtime, fn) => {
+    const job = await submit(url, fn, { args: { a: 2, b: 40 } });
+    expect(job).toMatchObject({ function: fn, context: 'default', args: { a: 2, b: 40 } });
+    expect(['queued', 'starting', 'running', 'succeeded']).toContain(job.state);
+    const done = await waitForState(url, job.id);
+    expect(done).toMatchObject({ state: 'succeeded', result: 42, error: null });
+    expect(done.pid).toEqual(expect.any(Number));
+    expect(Date.parse(done.startedAt!)).toBeLessThanOrEqual(Date.parse(done.finishedAt!));
+  });
+
+  it('reports a thrown error as failed, with its message', async () => {
+    const done = await waitForState(url, (await submit(url, 'fail', {})).id);
+    expect(done.state).toBe('failed');
+    expect(done.error).toContain('it broke on purpose');
+  });
+
+  it('reads back a job at once after submitting it (no 404 window)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const job = await submit(url, 'sum', { args: { a: i, b: 1 }, context: 'wide' });
+      const read = await http(url, 'GET', `/api/v1/jobs/${job.id}`);
+      expect(read.status).toBe(200);
+    }
+  });
+
+  it('keeps every one of 10 000 log lines, in order, readable by lines and by bytes', async () => {
+    const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 10_000 } })).id);
+    expect(done).toMatchObject({ state: 'succeeded', result: 10_000, logLines: 10_000 });
+    const all = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=1&size=25000`);
+    expect(all.status).toBe(200);
+    const items = all.body.items as { line: number; offset: number; text: string }[];
+    expect(items).toHaveLength(10_000);
+    let offset = 0;
+    items.forEach((item, i) => {
+      expect(item).toMatchObject({ line: i + 1, offset, text: `line ${i + 1}` });
+      offset += Buffer.byteLength(item.text) + 1;
+    });
+    const tail = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs`);
+    expect(tail.body.items.map((l: { text: string }) => l.text)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `line ${9_901 + i}`),
+    );
+    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=5000&size=3`);
+    expect(page.body.items.map((l: { text: string }) => l.text)).toEqual([
+      'line 5000',
+      'line 5001',
+      'line 5002',
+    ]);
+    const at5000 = items[4_999]!.offset;
+    const bytes = await fetch(`${url}/api/v1/jobs/${done.id}/logs?offset=${at5000}&origin=start`);
+    expect(bytes.headers.get('content-type')).toContain('text/plain');
+    expect((await bytes.text()).startsWith('line 5000\nline 5001\n')).toBe(true);
+    const end = await fetch(`${url}/api/v1/jobs/${done.id}/logs?offset=11&origin=end`);
+    expect(await end.text()).toBe('line 10000\n');
+    const text = await fetch(`${url}/api/v1/jobs/${done.id}/logs`, { headers: { accept: 'text/plain' } });
+    const lines = (await text.text()).split('\n');
+    expect(lines).toHaveLength(10_001);
+    expect(lines[0]).toBe('line 1');
+    expect(lines[9_999]).toBe('line 10000');
+  });
+
+  it('follows the log of a running job until it ends', async () => {
+    const job = await submit(url, 'lines', { args: { n: 300 } });
+    const followed = await (await fetch(`${url}/api/v1/jobs/${job.id}/logs?follow=true`)).text();
+    const lines = followed.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(300);
+    expect(lines[299]).toBe('line 300');
+  });
+
+  it('kills the process of a running job it cancels', async () => {
+    const job = await submit(url, 'sleep', { args: { ms: 60_000 } });
+    const running = await waitForState(url, job.id, ['running']);
+    expect(processAlive(running.pid!)).toBe(true);
+    const cancelled = await http(url, 'POST', `/api/v1/jobs/${job.id}/cancel`);
+    expect(cancelled.status).toBe(202);
+    expect(['cancelling', 'cancelled']).toContain(cancelled.body.state);
+    const done = await waitForState(url, job.id);
+    expect(done.state).toBe('cancelled');
+    await waitUntil(() => !processAlive(running.pid!));
+    // Cancelling again, or a finished job, changes nothing.
+    expect((await http(url, 'POST', `/api/v1/jobs/${job.id}/cancel`)).body.state).toBe('cancelled');
+  });
+
+  it('ends a job that outlives its performTimeout as timed_out', async () => {
+    const job = await submit(url, 'sleep', { args: { ms: 60_000 }, performTimeout: '1s' });
+    const done = await waitForState(url, job.id);
+    expect(done.state).toBe('timed_out');
+    expect(Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(900);
+    if (done.pid) await waitUntil(() => !processAlive(done.pid!));
+  });
+
+  it('times out a queued job past its startTimeout without running it', async () => {
+    await createContext(url, 'single', { workerMode: 'exclusive', maxJobs: 1 });
+    const blocker = await submit(url, 'sleep', { args: { ms: 3_000 }, context: 'single' });
+    await waitForState(url, blocker.id, ['running']);
+    const late = await submit(url, 'sum', { args: { a: 1, b: 1 }, context: 'single', startTimeout: '300ms' });
+    const done = await waitForState(url, late.id);
+    expect(done).toMatchObject({ state: 'timed_out', startedAt: null, pid: null });
+    await http(url, 'POST', `/api/v1/jobs/${blocker.id}/cancel`);
+  });
+
+  it('runs two jobs of a shared context in one worker process, of an exclusive one in two', async () => {
+    const shared = await Promise.all(
+      [1, 2].map(() => submit(url, 'pid', { args: { ms: 500 }, context: 'shared2' })),
+    );
+    const sharedDone = await Promise.all(shared.map((j) => waitForState(url, j.id)));
+    expect(sharedDone.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
+    expect(sharedDone[0]!.result).toBe(sharedDone[1]!.result);
+    expect(sharedDone[0]!.workerId).toBe(sharedDone[1]!.workerId);
+
+    const exclusive = await Promise.all(
+      [1, 2].map(() => submit(url, 'pid', { args: { ms: 500 }, context: 'exclusive2' })),
+    );
+    const exclusiveDone = await Promise.all(exclusive.map((j) => waitForState(url, j.id)));
+    expect(exclusiveDone.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
+    expect(exclusiveDone[0]!.result).not.toBe(exclusiveDone[1]!.result);
+    expect(exclusiveDone[0]!.workerId).not.toBe(exclusiveDone[1]!.workerId);
+  });
+
+  it('runs jobs one after the other when maxJobs is 1', async () => {
+    await createContext(url, 'serial', { workerMode: 'exclusive', maxJobs: 1 });
+    const jobs = await Promise.all(
+      [1, 2].map(() => submit(url, 'sleep', { args: { ms: 400 }, context: 'serial' })),
+    );
+    const [a, b] = (await Promise.all(jobs.map((j) => waitForState(url, j.id)))).sort(
+      (x, y) => Date.parse(x.startedAt!) - Date.parse(y.startedAt!),
+    );
+    expect(a!.state).toBe('succeeded');
+    expect(b!.state).toBe('succeeded');
+    expect(Date.parse(b!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a!.finishedAt!));
+  });
+
+  it('pages 60 jobs through limit=25 with none repeated and none missing', async () => {
+    const submitted = new Set<string>();
+    for (let i = 0; i < 60; i++)
+      submitted.add(
+        (await submit(url, 'sum', { args: { a: i, b: 0 }, context: 'wide', externalId: 'paging' })).id,
+      );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `/api/v1/jobs?externalId=paging&limit=25${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await http(url, 'GET', query);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((j: Job) => j.id));
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(60);
+    expect(new Set(seen)).toEqual(submitted);
+    expect([...seen]).toEqual([...seen].sort().reverse()); // newest first
+    const bySum = await http(
+      url,
+      'GET',
+      '/api/v1/jobs?function=sum&context=wide&state=queued&state=starting&state=running&state=succeeded&limit=500',
+    );
+    expect(bySum.body.items.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it('gives one job for one Idempotency-Key, even when the requests race', async () => {
+    const key = `job-key-${Date.now()}`;
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        http(url, 'POST', '/api/v1/functions/sum/jobs', { args: { a: 1, b: 2 } }, { 'idempotency-key': key }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const other = await http(
+      url,
+      'POST',
+      '/api/v1/functions/sum/jobs',
+      { args: { a: 9, b: 9 } },
+      { 'idempotency-key': key },
+    );
+    expect(other.status).toBe(400);
+  });
+
+  it('refuses bad input with a 4xx naming the field, and creates nothing', async () => {
+    const before = (await http(url, 'GET', '/api/v1/jobs?limit=500&function=sum')).body.items.length;
+    const cases: [string, unknown, number, string][] = [
+      ['/api/v1/functions/nope/jobs', { args: {} }, 404, ''],
+      ['/api/v1/functions/sum/jobs', { args: {}, context: 'nowhere' }, 400, 'context'],
+      ['/api/v1/functions/sum/jobs', { args: [1, 2] }, 400, 'args'],
+      ['/api/v1/functions/sum/jobs', { args: 'x' }, 400, 'args'],
+      ['/api/v1/functions/sum/jobs', { args: {}, startTimeout: '10 parsecs' }, 400, 'startTimeout'],
+      ['/api/v1/functions/sum/jobs', { args: {}, performTimeout: 'soon' }, 400, 'performTimeout'],
+    ];
+    for (const [path, body, status, field] of cases) {
+      const answer = await http(url, 'POST', path, body);
+      expect({ path, body, status: answer.status }).toEqual({ path, body, status });
+      if (field) expect(JSON.stringify(answer.body)).toContain(`"field":"${field}"`);
+    }
+    for (const query of ['limit=-1', 'limit=0', 'limit=501', 'state=sleeping', 'cursor=bogus']) {
+      const answer = await http(url, 'GET', `/api/v1/jobs?${query}`);
+      expect({ query, status: answer.status }).toEqual({ query, status: 400 });
+      expect(JSON.stringify(answer.body)).toContain(`"field":"${query.split('=')[0]}"`);
+    }
+    expect((await http(url, 'GET', '/api/v1/jobs/not-a-job')).status).toBe(404);
+    expect((await http(url, 'GET', '/api/v1/jobs?limit=500&function=sum')).body.items.length).toBe(before);
+  });
+
+  it('streams a job’s events over SSE until it ends, and resumes with Last-Event-ID', async () => {
+    const job = await submit(url, 'sum', { args: { a: 1, b: 1 } });
+    const stream = await fetch(`${url}/api/v1/jobs/${job.id}/events`);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const text = await stream.text(); // ends after the job finished
+    const events = parseSse(text);
+    expect(events.map((e) => e.event)).toEqual(['JobSubmitted', 'JobAssigned', 'JobStarted', 'JobSucceeded']);
+    expect(JSON.parse(events[3]!.data)).toMatchObject({ id: job.id, state: 'succeeded', kind: 'job' });
+    const resumed = await fetch(`${url}/api/v1/jobs/${job.id}/events`, {
+      headers: { 'last-event-id': events[1]!.id },
+    });
+    expect(parseSse(await resumed.text()).map((e) => e.event)).toEqual(['JobStarted', 'JobSucceeded']);
+  });
+
+  it('streams all changes on /events, filtered by function', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${url}/api/v1/events?function=pysum&kind=job`, {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    const job = await submit(url, 'pysum', { args: { a: 1, b: 2 } });
+    let text = '';
+    const decoder = new TextDecoder();
+    while (!text.includes('JobSucceeded')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    const events = parseSse(text);
+    expect(events.every((e) => JSON.parse(e.data).function === 'pysum')).toBe(true);
+    expect(events.some((e) => JSON.parse(e.data).id === job.id && e.event === 'JobSucceeded')).toBe(true);
+  });
+
+  it('lists workers with their host, jobs and heartbeat, and stops one gracefully', async () => {
+    const job = await waitForState(
+      url,
+      (await submit(url, 'pid', { args: { ms: 0 }, context: 'shared2' })).id,
+    );
+    const worker = await http(url, 'GET', `/api/v1/workers/${job.workerId}`);
+    expect(worker.status).toBe(200);
+    expect(worker.body).toMatchObject({
+      id: job.workerId,
+      context: 'shared2',
+      mode: 'shared',
+      state: 'running',
+    });
+    expect(worker.body.lastHeartbeat).toEqual(expect.any(String));
+    const list = await http(url, 'GET', '/api/v1/workers?context=shared2&state=running');
+    expect(list.body.items.map((w: { id: string }) => w.id)).toContain(job.workerId);
+    const jobsOfWorker = await http(url, 'GET', `/api/v1/workers/${job.workerId}/jobs`);
+    expect(jobsOfWorker.body.items.map((j: Job) => j.id)).toContain(job.id);
+    const stopped = await http(url, 'DELETE', `/api/v1/workers/${job.workerId}`);
+    expect(stopped.status).toBe(202);
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${job.workerId}`)).body.state === 'stopped',
+    );
+  });
+});
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function parseSse(text: string): { id: string; event: string; data: string }[] {
+  return text
+    .split('\n\n')
+    .map((block) => {
+      const fields = Object.fromEntries(
+        block
+          .split('\n')
+          .filter((l) => l && !l.startsWith(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]),
+      );
+      return fields as { id: string; event: string; data: string };
+    })
+    .filter((e) => e.event);
+}
