@@ -1,7 +1,8 @@
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
 import { createTestDatabase } from '@spindle/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROGRAMS } from '../fixtures/programs';
@@ -63,6 +64,36 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(done).toMatchObject({ state: 'succeeded', result: 42, error: null });
     expect(done.pid).toEqual(expect.any(Number));
     expect(Date.parse(done.startedAt!)).toBeLessThanOrEqual(Date.parse(done.finishedAt!));
+  });
+
+  it('runs a jvm function: a main class of a jar, arguments as JSON', async () => {
+    const jar = buildJar(dataDir);
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(jar)]), 'sum.jar');
+    expect((await fetch(`${url}/api/v1/artifacts?force=true`, { method: 'POST', body: form })).status).toBe(
+      201,
+    );
+    await registerFunction(url, 'jvmsum', 'sum.jar', 'jvm', 'Sum');
+    const done = await waitForState(url, (await submit(url, 'jvmsum', { args: { a: 40, b: 2 } })).id);
+    expect(done).toMatchObject({ state: 'succeeded', result: 42 });
+  });
+
+  it('starts a precreated shared worker before any job, and stops an idle one after its downtime', async () => {
+    await createContext(url, 'warm', { workerMode: 'shared', precreated: true, maxJobs: 2 });
+    await waitUntil(async () => {
+      const workers = await http(url, 'GET', '/api/v1/workers?context=warm&state=running');
+      return workers.body.items.length === 1;
+    });
+    await createContext(url, 'brief', { workerMode: 'shared', maxJobs: 2, downtime: '300ms' });
+    const done = await waitForState(
+      url,
+      (await submit(url, 'pid', { args: { ms: 0 }, context: 'brief' })).id,
+    );
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${done.workerId}`)).body.state === 'stopped',
+    );
+    const stopped = await http(url, 'GET', `/api/v1/workers/${done.workerId}`);
+    expect(stopped.body.stopReason).toBe('idle');
   });
 
   it('reports a thrown error as failed, with its message', async () => {
@@ -316,6 +347,29 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     );
   });
 });
+
+// A jar whose main class prints the sum of the JSON arguments it is given.
+function buildJar(dir: string): string {
+  const src = join(dir, 'jvm-src');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(
+    join(src, 'Sum.java'),
+    `public class Sum {
+  public static void main(String[] args) {
+    String json = args[0];
+    long a = Long.parseLong(json.replaceAll(".*\\"a\\":\\\\s*(-?\\\\d+).*", "$1"));
+    long b = Long.parseLong(json.replaceAll(".*\\"b\\":\\\\s*(-?\\\\d+).*", "$1"));
+    System.out.println("adding " + a + " and " + b);
+    System.out.println(a + b);
+  }
+}
+`,
+  );
+  execFileSync('javac', ['-d', src, join(src, 'Sum.java')]);
+  const jar = join(dir, 'sum.jar');
+  execFileSync('jar', ['cf', jar, '-C', src, 'Sum.class']);
+  return jar;
+}
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ContextEvent, EventEnvelope, JobEvent, WorkerEvent } from '@spindle/contracts';
+import { returnedRows } from '@spindle/backbone';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
@@ -60,10 +61,11 @@ export async function applyDispatchState(
       case 'JobCancelled':
       case 'JobTimedOut': {
         // A finished job leaves the queue; its worker becomes idle when it was the last one there.
-        const gone: { worker_id: string | null }[] = await manager.query(
-          `delete from ${s}.dispatch_jobs where id = $1 returning worker_id`,
-          [event.data.id],
-        );
+        const gone = returnedRows(
+          await manager.query(`delete from ${s}.dispatch_jobs where id = $1 returning worker_id`, [
+            event.data.id,
+          ]),
+        ) as { worker_id: string | null }[];
         const workerId = gone[0]?.worker_id;
         if (workerId) {
           await manager.query(
