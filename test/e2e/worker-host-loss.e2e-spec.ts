@@ -30,7 +30,7 @@ describe('a worker host that stops heartbeating', () => {
       SPINDLE_DATA_DIR: dataDir,
     };
     // The standalone process keeps its own agent out of the way: it offers no slots.
-    spindle = await startStandalone({ ...env, GATEWAY_PORT: '0', WORKER_SLOTS: '0' }, false);
+    spindle = await startStandalone({ ...env, GATEWAY_PORT: '0', MIST_PORT: '0', WORKER_SLOTS: '0' }, false);
     worker = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/worker/src/main.ts'], {
       env: {
         ...process.env,

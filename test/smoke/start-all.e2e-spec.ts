@@ -34,6 +34,7 @@ describe('npm run start:all (every service its own process)', () => {
         DATABASE_URL: db.url,
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
         KAFKA_TOPIC_PARTITIONS: '1',
+        MIST_PORT: '28087', // the gateway's Mist listener
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -109,5 +110,8 @@ describe('npm run start:all (every service its own process)', () => {
     const job = await submit(gateway, 'smoke-sum', { args: { a: 20, b: 22 } });
     const done = await waitForState(gateway, job.id, undefined, 60_000);
     expect(done).toMatchObject({ state: 'succeeded', result: 42 });
+    // The same job, as a Mist client sees it on Mist's own port.
+    const mist = await http('http://127.0.0.1:28087', 'GET', `/v2/api/jobs/${job.id}`);
+    expect(mist.body).toMatchObject({ jobId: job.id, status: 'finished', jobResult: 42 });
   }, 90_000);
 });

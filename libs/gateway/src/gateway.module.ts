@@ -21,12 +21,14 @@ import {
   READ_MODELS_CONNECTION,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
+import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ContextsController } from './contexts/contexts.controller';
 import { FunctionsController } from './functions/functions.controller';
 import { EventsController } from './events/events.controller';
 import { FeedHub } from './events/feed-hub';
+import { JobSubmission } from './jobs/job-submission.service';
 import { JobsController } from './jobs/jobs.controller';
 import { LogCollectorClient } from './logs/log-collector.client';
 import { LogsController } from './logs/logs.controller';
@@ -68,10 +70,25 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactsQuery,
     FunctionsQuery,
     JobsQuery,
+    JobSubmission,
     WorkersQuery,
     FeedQuery,
     FeedHub,
     ArtifactStoreClient,
+    ArtifactUploads,
+    LogCollectorClient,
+  ],
+  // For the dialects, which map their APIs onto the same core.
+  exports: [
+    CommandSender,
+    ContextsQuery,
+    ArtifactsQuery,
+    FunctionsQuery,
+    JobsQuery,
+    JobSubmission,
+    WorkersQuery,
+    ArtifactStoreClient,
+    ArtifactUploads,
     LogCollectorClient,
   ],
 })

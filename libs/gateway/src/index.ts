@@ -1,2 +1,4 @@
 export * from './gateway.module';
 export * from './openapi/openapi';
+export * from './gateway-service.module';
+export * from './dialects/mist/mist-dialect.module';

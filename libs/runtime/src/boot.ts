@@ -6,6 +6,7 @@ import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/bac
 import { mountOpenApi } from '@spindle/gateway';
 import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
+import { openMistPort } from './mist-port';
 import { SERVICES } from './service-catalog';
 import type { ServiceName } from './service-catalog';
 
@@ -15,6 +16,7 @@ class SpindleRootModule {}
 export interface RunningApp {
   readonly app: NestFastifyApplication;
   readonly url: string;
+  readonly mistUrl?: string; // where Mist's clients find /v2/api, when this process runs the gateway
   stop(): Promise<void>;
 }
 
@@ -63,7 +65,18 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );
-  return { app, url, stop: () => app.close() };
+  const mist = services.includes('gateway')
+    ? await openMistPort(url, config.host, config.ports.mist)
+    : undefined;
+  return {
+    app,
+    url,
+    mistUrl: mist?.url,
+    stop: async () => {
+      await mist?.close();
+      await app.close();
+    },
+  };
 }
 
 export async function bootService(name: ServiceName, config: SpindleConfig): Promise<RunningApp> {

@@ -1,6 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { ArtifactStoreModule, ARTIFACT_STORE_CONNECTION } from '@spindle/artifact-store';
-import { GatewayModule } from '@spindle/gateway';
+import { GatewayServiceModule } from '@spindle/gateway';
 import { LogCollectorModule, LOG_COLLECTOR_CONNECTION } from '@spindle/log-collector';
 import type { SpindleConfig } from '@spindle/platform';
 import { ProjectorModule } from '@spindle/projector';
@@ -30,7 +30,7 @@ export interface ServiceDefinition {
 // What each process of the real topology runs.
 export const SERVICES: Record<ServiceName, ServiceDefinition> = {
   gateway: {
-    module: GatewayModule,
+    module: GatewayServiceModule,
     connections: [READ_MODELS_CONNECTION],
     receivesCommands: false,
     port: (c) => c.ports.gateway,

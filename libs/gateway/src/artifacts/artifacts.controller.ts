@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -27,15 +15,11 @@ import {
 } from '@nestjs/swagger';
 import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
-import { awaitVisible, notFound, readBack } from '../read-back';
+import { ArtifactsQuery } from '@spindle/read-models';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact.dto';
 import { ArtifactStoreClient } from './artifact-store.client';
-import type { Accepted } from './artifact-store.client';
+import { ArtifactUploads } from './artifact-uploads.service';
 
 const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
 
@@ -43,10 +27,9 @@ const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: '
 @Controller('api/v1/artifacts')
 export class ArtifactsController {
   constructor(
+    private readonly uploads: ArtifactUploads,
     private readonly store: ArtifactStoreClient,
     private readonly artifacts: ArtifactsQuery,
-    private readonly functions: FunctionsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
   @Post()
@@ -70,55 +53,12 @@ export class ArtifactsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ArtifactDto> {
-    if (!request.isMultipart()) {
-      throw new ValidationProblem([
-        { field: 'file', rule: 'isMultipart', message: 'send the file as multipart/form-data field "file"' },
-      ]);
-    }
-    const part = await request.file();
-    if (!part || part.fieldname !== 'file') {
-      part?.file.resume();
-      throw new ValidationProblem([
-        { field: 'file', rule: 'required', message: 'multipart field "file" is required' },
-      ]);
-    }
-    const name = part.filename;
-    if (!ARTIFACT_NAME_PATTERN.test(name)) {
-      part.file.resume();
-      void reply.header('connection', 'close');
-      throw new ValidationProblem([
-        {
-          field: 'file.filename',
-          rule: 'isSafeFileName',
-          message:
-            'the file name must be a plain name: letters, digits, "_", ".", "+", "-"; no "/", "\\" or ".."',
-        },
-      ]);
-    }
-    // Past the limit, abort the upstream request so the artifact store never records a cut file.
-    part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
-    let accepted: Accepted;
-    try {
-      accepted = await this.store.store(name, part.file, part.mimetype, query.force ?? false);
-    } catch (e) {
-      if (part.file.truncated) {
-        void reply.header('connection', 'close');
-        throw tooLarge(this.config.artifacts.maxBytes);
-      }
-      // The upload may be only partly read: close the connection after the answer rather than
-      // leave the client's unread body hanging on it.
-      void reply.header('connection', 'close');
-      part.file.resume();
-      throw e;
-    }
-    if (part.file.truncated) {
-      void reply.header('connection', 'close');
-      throw tooLarge(this.config.artifacts.maxBytes);
-    }
-    void reply.status(HttpStatus.CREATED).header('location', `/api/v1/artifacts/${encodeURIComponent(name)}`);
-    return this.readBack(name, accepted);
+    const row = await this.uploads.receive(request, reply, query.force ?? false);
+    void reply
+      .status(HttpStatus.CREATED)
+      .header('location', `/api/v1/artifacts/${encodeURIComponent(row.name)}`);
+    return ArtifactDto.from(row);
   }
-
   @Get()
   @ApiOperation({ summary: 'List artifacts by name' })
   @ApiOkResponse({ type: ArtifactPageDto })
@@ -161,54 +101,10 @@ export class ArtifactsController {
   @ApiNotFoundResponse({ description: 'No such artifact' })
   @ApiConflictResponse({ description: 'A function uses the artifact' })
   async remove(@Param('name') name: string): Promise<void> {
-    const users = await this.functions.usingArtifact(name);
-    if (users.length > 0) {
-      throw new ProblemException(
-        HttpStatus.CONFLICT,
-        'in-use',
-        'Artifact in use',
-        `artifact ${name} is used by function(s) ${users.join(', ')}; delete or change them first`,
-        [{ field: 'name', rule: 'notInUse', message: `used by ${users.join(', ')}` }],
-      );
-    }
-    const accepted = await this.store.remove(name);
-    await awaitVisible(
-      `artifact ${name}`,
-      this.artifacts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.uploads.remove(name);
   }
 
-  private async require(name: string) {
-    const row = await this.artifacts.findByName(name);
-    if (!row) throw notFound(`artifact ${name}`);
-    return row;
+  private require(name: string) {
+    return this.uploads.require(name);
   }
-
-  private readBack(name: string, accepted: Accepted): Promise<ArtifactDto> {
-    return readBack(
-      `artifact ${name}`,
-      this.artifacts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-      async () => {
-        const row = await this.artifacts.findByName(name);
-        return row && ArtifactDto.from(row);
-      },
-    );
-  }
-}
-
-function tooLarge(maxBytes: number): ProblemException {
-  return new ProblemException(
-    HttpStatus.PAYLOAD_TOO_LARGE,
-    'too-large',
-    'Content Too Large',
-    `the file exceeds the limit of ${maxBytes} bytes`,
-  );
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -9,16 +9,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CommandPatterns, JOB_ID_PATTERN, newEventId } from '@spindle/contracts';
-import { SPINDLE_CONFIG, ValidationProblem, parseDuration } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery, ContextsQuery, FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import { JOB_ID_PATTERN } from '@spindle/contracts';
+import { parseDuration } from '@spindle/platform';
+import { JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
-import { CommandSender } from '../commands/command-sender';
-import type { Accepted } from '../commands/command-sender';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { pageOf, uuidCursorAfter } from '../pagination.dto';
-import { notFound, readBack } from '../read-back';
+import { notFound } from '../read-back';
+import { JobSubmission } from './job-submission.service';
 import { JobDto, JobListQueryDto, JobPageDto, SubmitJobDto } from './job.dto';
 
 export async function findJob(jobs: JobsQuery, id: string): Promise<JobView> {
@@ -39,12 +37,8 @@ export const JOB_ID_PARAM = {
 @Controller('api/v1')
 export class JobsController {
   constructor(
-    private readonly commands: CommandSender,
+    private readonly submission: JobSubmission,
     private readonly jobs: JobsQuery,
-    private readonly functions: FunctionsQuery,
-    private readonly contexts: ContextsQuery,
-    private readonly artifacts: ArtifactsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
   @Post('functions/:name/jobs')
@@ -66,47 +60,17 @@ export class JobsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
     const key = checkIdempotencyKey(idempotencyKey);
-    const fn = await this.functions.findByName(name);
-    if (!fn) throw notFound(`function ${name}`);
-    const context = body.context ?? fn.defaultContext;
-    if (!(await this.contexts.findByName(context))) {
-      throw new ValidationProblem([
-        { field: 'context', rule: 'exists', message: `context ${context} does not exist` },
-      ]);
-    }
-    const artifact = await this.artifacts.findByName(fn.artifact);
-    if (!artifact) {
-      throw new ValidationProblem([
-        {
-          field: 'name',
-          rule: 'runnable',
-          message: `function ${name} cannot run: its artifact ${fn.artifact} no longer exists`,
-        },
-      ]);
-    }
-    const accepted = await this.commands.send(
-      CommandPatterns.submitJob,
-      {
-        id: newEventId(),
-        function: name,
-        ...(body.context === undefined ? {} : { context: body.context }),
-        args: body.args ?? {},
-        artifact: artifact.name,
-        artifactSha256: artifact.sha256,
-        ...(body.externalId === undefined ? {} : { externalId: body.externalId }),
-        ...(body.startTimeout === undefined
-          ? {}
-          : { startTimeoutMs: parseDuration(body.startTimeout) ?? undefined }),
-        ...(body.performTimeout === undefined
-          ? {}
-          : { performTimeoutMs: parseDuration(body.performTimeout) ?? undefined }),
-      },
-      key,
-    );
-    // With a reused Idempotency-Key the answer names the first job, not the id drawn here.
-    const id = accepted.streamId.replace(/^job-/, '');
-    void reply.status(HttpStatus.ACCEPTED).header('location', `/api/v1/jobs/${id}`);
-    return this.readBack(id, accepted);
+    const job = await this.submission.submit({
+      function: name,
+      args: body.args ?? {},
+      context: body.context,
+      externalId: body.externalId,
+      startTimeoutMs: durationMs(body.startTimeout),
+      performTimeoutMs: durationMs(body.performTimeout),
+      idempotencyKey: key,
+    });
+    void reply.status(HttpStatus.ACCEPTED).header('location', `/api/v1/jobs/${job.id}`);
+    return JobDto.from(job);
   }
 
   @Get('jobs')
@@ -148,24 +112,17 @@ export class JobsController {
   @ApiAcceptedResponse({ type: JobDto })
   @ApiNotFoundResponse({ description: 'No such job' })
   async cancel(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<JobDto> {
-    await this.findJob(id);
-    const accepted = await this.commands.send(CommandPatterns.cancelJob, { id });
+    const job = await this.submission.cancel(id);
     void reply.status(HttpStatus.ACCEPTED);
-    return this.readBack(id, accepted);
+    return JobDto.from(job);
   }
 
   private findJob(id: string): Promise<JobView> {
     return findJob(this.jobs, id);
   }
+}
 
-  private readBack(id: string, accepted: Accepted): Promise<JobDto> {
-    return readBack(
-      `job ${id}`,
-      this.jobs.waitForPosition(id, accepted.streamPosition, this.config.readYourWritesTimeoutMs),
-      async () => {
-        const row = await this.jobs.findById(id);
-        return row && JobDto.from(row);
-      },
-    );
-  }
+// "Inf" and no value both mean: no limit.
+function durationMs(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : (parseDuration(text) ?? undefined);
 }

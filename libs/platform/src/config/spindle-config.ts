@@ -18,6 +18,8 @@ const envSchema = z.object({
   SECRETS_PORT: port.default(8084),
   PROJECTOR_PORT: port.default(8085),
   WORKER_PORT: port.default(8086),
+  // Hydrosphere Mist's own port, where its clients find /v2/api (0: any free port).
+  MIST_PORT: port.default(2004),
   EMBEDDED_PG_PORT: port.default(54329),
   OUTBOX_POLL_MS: positiveInt.default(25),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
@@ -54,6 +56,7 @@ export interface SpindleConfig {
     readonly secrets: number;
     readonly projector: number;
     readonly worker: number;
+    readonly mist: number;
     readonly embeddedPostgres: number;
   };
   readonly outboxPollMs: number;
@@ -110,6 +113,7 @@ export function loadConfig(
       secrets: e.SECRETS_PORT,
       projector: e.PROJECTOR_PORT,
       worker: e.WORKER_PORT,
+      mist: e.MIST_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,

@@ -24,6 +24,7 @@ export class JobView {
   @Column('integer', { nullable: true }) pid!: number | null;
   @Column('text', { name: 'external_id', nullable: true }) externalId!: string | null;
   @Column('text') artifact!: string;
+  @Column('text') entrypoint!: string;
   @Column('text') runtime!: Runtime;
   @Column('integer', { name: 'start_timeout_ms', nullable: true }) startTimeoutMs!: number | null;
   @Column('integer', { name: 'perform_timeout_ms', nullable: true }) performTimeoutMs!: number | null;

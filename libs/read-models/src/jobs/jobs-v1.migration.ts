@@ -24,6 +24,7 @@ export class JobsV11763900000400 implements MigrationInterface {
       pid integer,
       external_id text,
       artifact text not null,
+      entrypoint text not null,
       runtime text not null,
       start_timeout_ms integer,
       perform_timeout_ms integer,

@@ -27,22 +27,39 @@ export class JobsQuery {
   // Newest first, keyset by id: the same cost on page 1 and page 10 000, and no job is skipped or
   // repeated while new ones arrive (they land before the first page, not inside the walk).
   async list(filter: JobFilter, limit: number, after: string | null): Promise<NamedPage<JobView>> {
-    const query = this.dataSource
-      .getRepository(JobView)
-      .createQueryBuilder('j')
+    const query = this.filtered(filter)
       .orderBy('j.id', 'DESC')
       .limit(limit + 1);
     if (after !== null) query.andWhere('j.id < :after', { after });
-    if (filter.states?.length) query.andWhere('j.state in (:...states)', { states: filter.states });
+    const rows = await query.getMany();
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
+  }
+
+  // Offset pages, newest first, for the dialects whose clients page that way (Mist). The cost
+  // grows with the offset; the native API's keyset pages do not.
+  listAt(filter: JobFilter, limit: number, offset: number): Promise<JobView[]> {
+    return this.filtered(filter).orderBy('j.id', 'DESC').limit(limit).offset(offset).getMany();
+  }
+
+  // How many jobs match, all of them (not the size of one page).
+  count(filter: JobFilter): Promise<number> {
+    return this.filtered(filter).getCount();
+  }
+
+  private filtered(filter: JobFilter) {
+    const query = this.dataSource.getRepository(JobView).createQueryBuilder('j').where('true');
+    if (filter.states !== undefined) {
+      if (filter.states.length === 0) query.andWhere('false');
+      else query.andWhere('j.state in (:...states)', { states: filter.states });
+    }
     if (filter.function !== undefined) query.andWhere('j.function = :fn', { fn: filter.function });
     if (filter.context !== undefined) query.andWhere('j.context = :context', { context: filter.context });
     if (filter.workerId !== undefined)
       query.andWhere('j.worker_id = :workerId', { workerId: filter.workerId });
     if (filter.externalId !== undefined)
       query.andWhere('j.external_id = :externalId', { externalId: filter.externalId });
-    const rows = await query.getMany();
-    const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
+    return query;
   }
 
   async countActiveOn(workerIds: readonly string[]): Promise<Map<string, number>> {

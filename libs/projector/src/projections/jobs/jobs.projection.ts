@@ -25,6 +25,7 @@ export function evolveJobView(row: JobView | null, envelope: EventEnvelope): Job
       pid: null,
       externalId: d.externalId,
       artifact: d.program.artifact,
+      entrypoint: d.program.entrypoint,
       runtime: d.program.runtime,
       startTimeoutMs: d.startTimeoutMs,
       performTimeoutMs: d.performTimeoutMs,

@@ -1,0 +1,121 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
+import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
+import type { ArtifactView } from '@spindle/read-models';
+import { awaitVisible, notFound, readBack } from '../read-back';
+import { ArtifactStoreClient } from './artifact-store.client';
+import type { Accepted } from './artifact-store.client';
+
+// Uploading and deleting artifacts, once, for every API that offers it (native and dialects).
+@Injectable()
+export class ArtifactUploads {
+  constructor(
+    private readonly store: ArtifactStoreClient,
+    private readonly artifacts: ArtifactsQuery,
+    private readonly functions: FunctionsQuery,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  // Streams the multipart field `file` to the artifact store; answers once the artifact is readable.
+  async receive(request: FastifyRequest, reply: FastifyReply, force: boolean): Promise<ArtifactView> {
+    if (!request.isMultipart()) {
+      throw new ValidationProblem([
+        { field: 'file', rule: 'isMultipart', message: 'send the file as multipart/form-data field "file"' },
+      ]);
+    }
+    const part = await request.file();
+    if (!part || part.fieldname !== 'file') {
+      part?.file.resume();
+      throw new ValidationProblem([
+        { field: 'file', rule: 'required', message: 'multipart field "file" is required' },
+      ]);
+    }
+    const name = part.filename;
+    if (!ARTIFACT_NAME_PATTERN.test(name)) {
+      part.file.resume();
+      void reply.header('connection', 'close');
+      throw new ValidationProblem([
+        {
+          field: 'file.filename',
+          rule: 'isSafeFileName',
+          message:
+            'the file name must be a plain name: letters, digits, "_", ".", "+", "-"; no "/", "\\" or ".."',
+        },
+      ]);
+    }
+    // Past the limit, abort the upstream request so the artifact store never records a cut file.
+    part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
+    let accepted: Accepted;
+    try {
+      accepted = await this.store.store(name, part.file, part.mimetype, force);
+    } catch (e) {
+      if (part.file.truncated) {
+        void reply.header('connection', 'close');
+        throw tooLarge(this.config.artifacts.maxBytes);
+      }
+      // The upload may be only partly read: close the connection after the answer rather than
+      // leave the client's unread body hanging on it.
+      void reply.header('connection', 'close');
+      part.file.resume();
+      throw e;
+    }
+    if (part.file.truncated) {
+      void reply.header('connection', 'close');
+      throw tooLarge(this.config.artifacts.maxBytes);
+    }
+    return this.readBack(name, accepted);
+  }
+
+  async remove(name: string): Promise<void> {
+    const users = await this.functions.usingArtifact(name);
+    if (users.length > 0) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'in-use',
+        'Artifact in use',
+        `artifact ${name} is used by function(s) ${users.join(', ')}; delete or change them first`,
+        [{ field: 'name', rule: 'notInUse', message: `used by ${users.join(', ')}` }],
+      );
+    }
+    const accepted = await this.store.remove(name);
+    await awaitVisible(
+      `artifact ${name}`,
+      this.artifacts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+    );
+  }
+
+  async require(name: string) {
+    const row = await this.artifacts.findByName(name);
+    if (!row) throw notFound(`artifact ${name}`);
+    return row;
+  }
+
+  private readBack(name: string, accepted: Accepted): Promise<ArtifactView> {
+    return readBack(
+      `artifact ${name}`,
+      this.artifacts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      () => this.artifacts.findByName(name),
+    );
+  }
+}
+
+function tooLarge(maxBytes: number): ProblemException {
+  return new ProblemException(
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    'too-large',
+    'Content Too Large',
+    `the file exceeds the limit of ${maxBytes} bytes`,
+  );
+}

@@ -1,0 +1,154 @@
+import type { ContextSettings, JobState, Runtime } from '@spindle/contracts';
+import type { ContextView, FunctionView, JobView, WorkerView } from '@spindle/read-models';
+
+// How Spindle's model reads in Hydrosphere Mist's wire format (HTTP API v2), as its server sends it.
+
+export const MIST_STATUSES = [
+  'initialized',
+  'queued',
+  'started',
+  'job-file-downloading',
+  'cancelling',
+  'finished',
+  'cancelled',
+  'failed',
+] as const;
+export type MistStatus = (typeof MIST_STATUSES)[number];
+
+// Mist ends both timeouts in `cancelled`; a job placed on a worker whose process is starting is
+// what Mist calls downloading the job file.
+const STATUS_OF: Record<JobState, MistStatus> = {
+  queued: 'queued',
+  starting: 'job-file-downloading',
+  running: 'started',
+  succeeded: 'finished',
+  failed: 'failed',
+  cancelling: 'cancelling',
+  cancelled: 'cancelled',
+  timed_out: 'cancelled',
+};
+
+export function mistStatusOf(state: JobState): MistStatus {
+  return STATUS_OF[state];
+}
+
+// The Spindle states a set of Mist statuses stands for (`initialized` stands for none: a Spindle
+// job is queued the moment it is recorded).
+export function statesFor(statuses: readonly MistStatus[]): JobState[] {
+  return (Object.keys(STATUS_OF) as JobState[]).filter((s) => statuses.includes(STATUS_OF[s]));
+}
+
+const LANG_OF: Record<Runtime, string> = { python: 'python', jvm: 'java', node: 'node', exec: 'exec' };
+
+export function runtimeForPath(path: string): Runtime {
+  if (path.endsWith('.py')) return 'python';
+  if (path.endsWith('.jar')) return 'jvm';
+  if (/\.(c|m)?js$/.test(path)) return 'node';
+  return 'exec';
+}
+
+export function functionInfo(fn: FunctionView): Record<string, unknown> {
+  return {
+    name: fn.name,
+    lang: LANG_OF[fn.runtime],
+    execute: {}, // Spindle functions declare no argument schema yet
+    tags: fn.tags,
+    path: fn.artifact,
+    className: fn.entrypoint,
+    defaultContext: fn.defaultContext,
+  };
+}
+
+// JobDetails, field for field and in Mist's order; absent values are left out, times are epoch ms.
+export function jobDetails(job: JobView): Record<string, unknown> {
+  const details: Record<string, unknown> = {
+    function: job.function,
+    jobId: job.id,
+    params: { filePath: job.artifact, className: job.entrypoint, arguments: job.args, action: 'execute' },
+    context: job.context,
+  };
+  if (job.externalId !== null) details['externalId'] = job.externalId;
+  details['source'] = 'Http';
+  if (job.startedAt) details['startTime'] = job.startedAt.getTime();
+  if (job.finishedAt) details['endTime'] = job.finishedAt.getTime();
+  if (job.state === 'succeeded') details['jobResult'] = job.result?.value ?? null;
+  else if (job.state === 'failed') details['jobResult'] = job.error ?? 'failed';
+  details['status'] = mistStatusOf(job.state);
+  if (job.workerId) details['workerId'] = job.workerId;
+  details['createTime'] = job.createdAt.getTime();
+  return details;
+}
+
+// Durations in Mist's JSON bodies: "<seconds>s" or "Inf".
+export function mistDuration(ms: number | null): string {
+  return ms === null ? 'Inf' : `${Math.round(ms / 1000)}s`;
+}
+
+export function parseMistBodyDuration(value: unknown): number | null | undefined {
+  if (value === 'Inf') return null;
+  if (typeof value === 'string' && /^\d{1,12}s$/.test(value)) return Number(value.slice(0, -1)) * 1000;
+  return undefined;
+}
+
+// Query durations, as Scala's Duration.create reads them: "10s", "10ms", "10minute", "10 minutes",
+// "2h", "Inf". Returns ms, null for infinite, undefined when it is not a duration.
+const SCALA_UNITS: [RegExp, number][] = [
+  [/^(d|day|days)$/, 86_400_000],
+  [/^(h|hour|hours)$/, 3_600_000],
+  [/^(m|min|mins|minute|minutes)$/, 60_000],
+  [/^(s|sec|secs|second|seconds)$/, 1_000],
+  [/^(ms|milli|millis|millisecond|milliseconds)$/, 1],
+  [/^(µs|micro|micros|microsecond|microseconds)$/, 0.001],
+  [/^(ns|nano|nanos|nanosecond|nanoseconds)$/, 0.000_001],
+];
+
+export function parseScalaDuration(text: string): number | null | undefined {
+  const value = text.trim();
+  if (['Inf', 'PlusInf', '+Inf', 'Duration.Inf'].includes(value)) return null;
+  const match = /^(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)$/.exec(value);
+  if (!match) return undefined;
+  const unit = SCALA_UNITS.find(([pattern]) => pattern.test(match[2]!));
+  if (!unit) return undefined;
+  return Math.ceil(Number(match[1]) * unit[1]);
+}
+
+export function contextConfig(name: string, s: ContextSettings): Record<string, unknown> {
+  return {
+    name,
+    sparkConf: Object.fromEntries(Object.entries(s.config).map(([k, v]) => [k, String(v)])),
+    downtime: mistDuration(s.downtimeMs),
+    maxJobs: s.maxJobs,
+    precreated: s.precreated,
+    runOptions: s.runOptions,
+    workerMode: s.workerMode,
+    streamingDuration: mistDuration(s.streamingDurationMs),
+    maxConnFailures: s.maxConnFailures,
+  };
+}
+
+export function contextOf(view: ContextView): Record<string, unknown> {
+  return contextConfig(view.name, view.settings);
+}
+
+export function workerLink(
+  worker: WorkerView,
+  context: ContextView | null,
+  hostname: string | null,
+): Record<string, unknown> {
+  const s = context?.settings;
+  return {
+    name: worker.id,
+    address: `${hostname ?? worker.hostId}:${worker.pid ?? 0}`,
+    initInfo: {
+      sparkConf: s ? Object.fromEntries(Object.entries(s.config).map(([k, v]) => [k, String(v)])) : {},
+      maxJobs: worker.maxJobs,
+      downtime: mistDuration(s?.downtimeMs ?? null),
+      streamingDuration: mistDuration(s?.streamingDurationMs ?? null),
+      logService: '',
+      masterAddress: '',
+      masterHttpConf: '',
+      maxArtifactSize: 0,
+      runOptions: s?.runOptions ?? '',
+    },
+  };
+}

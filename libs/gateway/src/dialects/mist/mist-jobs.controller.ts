@@ -1,0 +1,226 @@
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Delete,
+  Get,
+  Headers,
+  HttpStatus,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CommandPatterns, DEFAULT_CONTEXT_NAME, FINISHED_JOB_STATES } from '@spindle/contracts';
+import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ContextsQuery, FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import type { JobView } from '@spindle/read-models';
+import { CommandSender } from '../../commands/command-sender';
+import { JobSubmission } from '../../jobs/job-submission.service';
+import { LogCollectorClient } from '../../logs/log-collector.client';
+import { jobDetails, parseScalaDuration } from './mist-format';
+import { MistJobList } from './mist-job-list.service';
+import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
+import { MIST_PREFIX, bool } from './mist-query';
+
+const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
+const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be cancelled
+const LOG_PAGE = 25_000;
+
+const LIST_QUERIES = [
+  ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', default: 25 } }),
+  ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } }),
+  ApiQuery({ name: 'status', required: false, isArray: true, type: String }),
+  ApiQuery({ name: 'paginate', required: false, schema: { type: 'boolean', default: false } }),
+];
+function ListQueries(): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const d of LIST_QUERIES) d(target, key, descriptor);
+  };
+}
+
+// Mist's jobs: start one on a function (async, or force=true to wait for the result), list them
+// with offset pages, read one, cancel one, read its log in Mist's line format.
+@ApiTags('mist: jobs')
+@UseFilters(MistErrorsFilter)
+@Controller(MIST_PREFIX)
+export class MistJobsController {
+  constructor(
+    private readonly submission: JobSubmission,
+    private readonly jobs: JobsQuery,
+    private readonly functions: FunctionsQuery,
+    private readonly contexts: ContextsQuery,
+    private readonly commands: CommandSender,
+    private readonly logs: LogCollectorClient,
+    private readonly lists: MistJobList,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  @HttpCode(200)
+  @Post('functions/:id/jobs')
+  @ApiOperation({ summary: 'Start a job; the body is the function arguments' })
+  @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { numbers: [1, 2, 3] } } })
+  @ApiQuery({ name: 'context', required: false })
+  @ApiQuery({ name: 'externalId', required: false })
+  @ApiQuery({ name: 'force', required: false, schema: { type: 'boolean' } })
+  @ApiQuery({ name: 'startTimeout', required: false, example: '10s' })
+  @ApiQuery({ name: 'performTimeout', required: false, example: '10minute' })
+  async start(
+    @Param('id') fn: string,
+    @Body() body: unknown,
+    @Query() query: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw mistBadRequest('the body must be a JSON object of the function arguments');
+    if (!(await this.functions.findByName(fn))) throw mistNotFound(`Function ${fn} not found`);
+    const context = optionalString(query['context'], 'context');
+    if (context !== undefined) await this.ensureContext(context);
+    const job = await this.submission.submit({
+      function: fn,
+      args: body as Record<string, unknown>,
+      context,
+      externalId: optionalString(query['externalId'], 'externalId'),
+      startTimeoutMs: timeout(query['startTimeout'], 'startTimeout'),
+      performTimeoutMs: timeout(query['performTimeout'], 'performTimeout'),
+    });
+    if (!bool(query['force'], 'force')) return { id: job.id };
+    const done = await this.waitForEnd(job.id, FORCE_WAIT_MS);
+    if (done.state === 'succeeded') return { success: true, payload: done.result?.value ?? null, errors: [] };
+    return {
+      success: false,
+      payload: {},
+      errors: [
+        done.error ??
+          (FINISHED_JOB_STATES.includes(done.state) ? done.state : 'still running after 2 minutes'),
+      ],
+    };
+  }
+
+  @Get('functions/:id/jobs')
+  @ApiOperation({ summary: 'Jobs of a function, newest first' })
+  @ListQueries()
+  async ofFunction(@Param('id') fn: string, @Query() query: Record<string, unknown>): Promise<unknown> {
+    if (!(await this.functions.findByName(fn))) throw mistNotFound(`Function ${fn} not found`);
+    return this.lists.list({ function: fn }, query);
+  }
+
+  @Get('jobs')
+  @ApiOperation({ summary: 'All jobs, newest first' })
+  @ListQueries()
+  all(@Query() query: Record<string, unknown>): Promise<unknown> {
+    return this.lists.list({}, query);
+  }
+
+  @Get('jobs/:id')
+  @ApiOperation({ summary: 'One job (JobDetails)' })
+  async get(@Param('id') id: string): Promise<Record<string, unknown>> {
+    return jobDetails(await this.find(id));
+  }
+
+  @Delete('jobs/:id')
+  @ApiOperation({ summary: 'Cancel a job; a finished one is answered unchanged' })
+  async cancel(@Param('id') id: string): Promise<Record<string, unknown>> {
+    const job = await this.find(id);
+    if (FINISHED_JOB_STATES.includes(job.state)) return jobDetails(job);
+    await this.submission.cancel(id);
+    return jobDetails(await this.waitForEnd(id, CANCEL_WAIT_MS));
+  }
+
+  @Get('jobs/:id/logs')
+  @ApiOperation({ summary: "The job's log in Mist's line format; honours Range: bytes=N-" })
+  async log(
+    @Param('id') id: string,
+    @Headers('range') range: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.find(id);
+    const parts: string[] = [];
+    for (let from = 1; ;) {
+      const page = await this.logs.lines(id, from, LOG_PAGE);
+      for (const l of page.items) {
+        const level = l.stream === 'stderr' ? 'ERROR' : 'INFO';
+        parts.push(`${level} ${l.at.replace('Z', '')} [${l.stream}] ${l.text}\n`);
+      }
+      if (page.items.length < LOG_PAGE) break;
+      from = page.next;
+    }
+    const text = Buffer.from(parts.join(''), 'utf8');
+    const start = rangeStart(range);
+    void reply.header('content-type', 'text/plain; charset=utf-8').header('accept-ranges', 'bytes');
+    if (start === undefined) {
+      void reply.send(text);
+      return;
+    }
+    if (start >= text.length && text.length > 0) {
+      void reply.status(416).header('content-range', `bytes */${text.length}`).send('');
+      return;
+    }
+    void reply
+      .status(206)
+      .header('content-range', `bytes ${start}-${Math.max(start, text.length - 1)}/${text.length}`)
+      .send(text.subarray(start));
+  }
+
+  private async find(id: string): Promise<JobView> {
+    try {
+      return await this.submission.find(id);
+    } catch {
+      throw mistNotFound(`Job ${id} not found`);
+    }
+  }
+
+  // Mist runs a job in an unknown context with the default settings under that name.
+  private async ensureContext(name: string): Promise<void> {
+    if (await this.contexts.findByName(name)) return;
+    const defaults = await this.contexts.findByName(DEFAULT_CONTEXT_NAME);
+    if (!defaults) throw mistBadRequest('the default context is missing');
+    try {
+      const accepted = await this.commands.send(CommandPatterns.createContext, {
+        name,
+        settings: defaults.settings,
+      });
+      await this.contexts.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      );
+    } catch (e) {
+      // Created meanwhile by another request: fine. Anything else is an answer of its own.
+      if (!(e instanceof ProblemException && e.getStatus() === (HttpStatus.CONFLICT as number))) throw e;
+    }
+  }
+
+  private async waitForEnd(id: string, timeoutMs: number): Promise<JobView> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const job = (await this.jobs.findById(id))!;
+      if (FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+function optionalString(raw: unknown, name: string): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0) throw mistBadRequest(`${name} must be a single value`);
+  return raw;
+}
+
+function timeout(raw: unknown, name: string): number | undefined {
+  const text = optionalString(raw, name);
+  if (text === undefined) return undefined;
+  const ms = parseScalaDuration(text);
+  if (ms === undefined)
+    throw mistBadRequest(`${name}: ${text} is not a duration (e.g. 10s, 10ms, 10minute, Inf)`);
+  return ms === null ? undefined : Math.max(1, ms);
+}
+
+function rangeStart(range: string | undefined): number | undefined {
+  const match = range ? /^bytes=(\d+)-$/.exec(range.trim()) : null;
+  return match ? Number(match[1]) : undefined;
+}
