@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { HealthModule } from '@spindle/backbone';
 import { MistDialectModule } from '../dialects/mist/mist-dialect.module';
 import { GatewayModule } from '../gateway.module';
 
@@ -13,7 +14,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     )
     .setVersion(version)
     .build();
-  return SwaggerModule.createDocument(app, config, { include: [GatewayModule] });
+  return SwaggerModule.createDocument(app, config, { include: [GatewayModule, HealthModule] });
 }
 
 export function buildMistOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
