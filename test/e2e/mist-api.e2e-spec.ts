@@ -1,6 +1,16 @@
+import { Kafka, logLevel } from 'kafkajs';
+import WebSocket from 'ws';
+import { MESSAGE_BUS } from '@spindle/backbone';
+import type { MessageBus } from '@spindle/backbone';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
+import {
+  TEST_KAFKA_BROKERS,
+  createTestDatabase,
+  eventually,
+  readKafkaTopic,
+  uniqueName,
+} from '@spindle/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +26,28 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
   let dataDir: string;
   let spindle: Standalone;
   let mist: string;
+  const requests = uniqueName('mist-requests');
+  const events = uniqueName('mist-events');
+  const onKafka = env['KAFKA_BROKERS'] !== undefined;
+
+  // What a Mist client does to start a job asynchronously: put a request on the topic.
+  async function sendStartRequest(request: object): Promise<void> {
+    if (onKafka) {
+      const kafka = new Kafka({
+        clientId: 'mist-client',
+        brokers: TEST_KAFKA_BROKERS,
+        logLevel: logLevel.NOTHING,
+      });
+      const producer = kafka.producer({ allowAutoTopicCreation: true });
+      await producer.connect();
+      await producer.send({ topic: requests, messages: [{ key: '', value: JSON.stringify(request) }] });
+      await producer.disconnect();
+    } else {
+      await spindle.app
+        .get<MessageBus>(MESSAGE_BUS)
+        .publish([{ topic: requests, messages: [{ key: '', value: JSON.stringify(request) }] }]);
+    }
+  }
 
   const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
     http(mist, method, `/v2/api${path}`, body, headers);
@@ -44,20 +76,26 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     }
   }
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-mist-'));
+  async function start(): Promise<void> {
     spindle = await startStandalone(
       {
         DATABASE_URL: db.url,
         GATEWAY_PORT: '0',
         SPINDLE_HOST: '127.0.0.1',
         SPINDLE_DATA_DIR: dataDir,
+        MIST_ASYNC_SUBSCRIBE_TOPIC: requests,
+        MIST_ASYNC_PUBLISH_TOPIC: events,
         ...env,
       },
       false,
     );
     mist = spindle.mistUrl!;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-mist-'));
+    await start();
   });
 
   afterAll(async () => {
@@ -306,5 +344,107 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const compat = await http(spindle.url, 'GET', '/compat/mist/v2/api/status');
     expect(compat.status).toBe(200);
     expect((await http(spindle.url, 'GET', '/compat/mist/openapi.json')).body.info.title).toContain('Mist');
+  });
+
+  it('follows a job over the WebSocket until its finished event', async () => {
+    const { id } = (await api('POST', '/functions/lines/jobs', { n: 2 })).body;
+    const ws = new WebSocket(`${mist.replace('http', 'ws')}/v2/api/ws/jobs/${id}?withLogs=true`);
+    const received: { event: string; [k: string]: unknown }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no finished event: ${JSON.stringify(received)}`)),
+        20_000,
+      );
+      ws.on('message', (data) => {
+        received.push(JSON.parse((data as Buffer).toString()));
+        const seen = received.map((e) => e.event);
+        if (seen.includes('finished') && seen.includes('logs')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+    const names = received.map((e) => e.event).filter((e) => e !== 'logs' && e !== 'keep-alive');
+    expect(names).toEqual([
+      'initialized',
+      'queued',
+      'worker-assigned',
+      'job-file-downloading',
+      'started',
+      'finished',
+    ]);
+    expect(received.find((e) => e.event === 'finished')).toMatchObject({
+      id,
+      result: 2,
+      time: expect.any(Number),
+    });
+    const logs = received
+      .filter((e) => e.event === 'logs')
+      .flatMap((e) => e['events'] as { message: string }[]);
+    expect(logs.map((l) => l.message)).toEqual(['line 1', 'line 2']);
+  });
+
+  it('starts jobs from the async interface and publishes every job event', async () => {
+    await sendStartRequest({
+      functionId: 'pysum',
+      parameters: { a: 4, b: 5 },
+      externalId: 'from-kafka',
+      runSettings: { contextId: 'async-ctx' },
+    });
+    await sendStartRequest({ functionId: 'no-such-function', parameters: {} }); // dropped, like Mist
+    await sendStartRequest({ functionId: 'pysum', parameters: 'not an object' }); // dropped too
+    if (onKafka) {
+      // Mist's own server reads with a fresh consumer group at every start and loses what was
+      // sent while it was down; Spindle's group is durable.
+      await spindle.stop();
+      await sendStartRequest({
+        functionId: 'pysum',
+        parameters: { a: 1, b: 1 },
+        externalId: 'sent-while-down',
+      });
+      await start();
+    }
+    const job = await eventually(
+      async () => {
+        const [found] = (await api('GET', '/jobs?limit=500')).body.filter(
+          (j: { externalId?: string; status: string }) =>
+            j.externalId === 'from-kafka' && j.status === 'finished',
+        );
+        return found as Record<string, unknown> | undefined;
+      },
+      30_000,
+      'the job started from the async interface',
+    );
+    expect(job).toMatchObject({ function: 'pysum', context: 'async-ctx', jobResult: 9 });
+    if (onKafka) {
+      const earlier = await eventually(
+        async () =>
+          (await api('GET', '/jobs?limit=500')).body.find(
+            (j: { externalId?: string; status: string }) =>
+              j.externalId === 'sent-while-down' && j.status === 'finished',
+          ) as Record<string, unknown> | undefined,
+        30_000,
+        'the job requested while Spindle was down',
+      );
+      expect(earlier).toMatchObject({ function: 'pysum', jobResult: 2 });
+      // Each request starts exactly one job, also across the restart.
+      const fromKafka = (await api('GET', '/jobs?limit=500')).body.filter((j: { externalId?: string }) =>
+        ['from-kafka', 'sent-while-down'].includes(j.externalId ?? ''),
+      );
+      expect(fromKafka).toHaveLength(2);
+      const published = await readKafkaTopic(events, (records) =>
+        records.some(
+          (r) => JSON.parse(r.value).event === 'finished' && JSON.parse(r.value).id === job['jobId'],
+        ),
+      );
+      const forJob = published
+        .map((r) => JSON.parse(r.value))
+        .filter((e: { id: string }) => e.id === job['jobId']);
+      expect(forJob.map((e: { event: string }) => e.event)).toEqual(
+        expect.arrayContaining(['initialized', 'queued', 'started', 'finished']),
+      );
+    }
   });
 });

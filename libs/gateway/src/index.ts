@@ -2,3 +2,4 @@ export * from './gateway.module';
 export * from './openapi/openapi';
 export * from './gateway-service.module';
 export * from './dialects/mist/mist-dialect.module';
+export * from './dialects/mist/mist-websockets';

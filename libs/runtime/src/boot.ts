@@ -3,7 +3,7 @@ import { Logger, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/backbone';
-import { mountOpenApi } from '@spindle/gateway';
+import { mountMistWebSockets, mountOpenApi, registerMistWebSocketPlugin } from '@spindle/gateway';
 import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { openMistPort } from './mist-port';
@@ -50,13 +50,17 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
       limits: { fileSize: config.artifacts.maxBytes + 1, files: 1, fields: 10, fieldSize: 64 * 1024 },
     });
   }
+  if (services.includes('gateway')) await registerMistWebSocketPlugin(app);
   // Module hooks first (topics created, consumers subscribed, relays started), then the command
   // server: it subscribes to command topics that must exist by then.
   await app.init();
   if (definitions.some((d) => d.receivesCommands)) {
     app.connectMicroservice(commandServerOptions(config, options.name), { inheritAppConfig: true });
   }
-  if (services.includes('gateway')) mountOpenApi(app, SPINDLE_VERSION);
+  if (services.includes('gateway')) {
+    mountOpenApi(app, SPINDLE_VERSION);
+    mountMistWebSockets(app);
+  }
   await app.startAllMicroservices();
   const url = await listen(app, options.port, config.host, options.name);
   // A process that runs the artifact store serves its internal routes itself.

@@ -20,6 +20,15 @@ const envSchema = z.object({
   WORKER_PORT: port.default(8086),
   // Hydrosphere Mist's own port, where its clients find /v2/api (0: any free port).
   MIST_PORT: port.default(2004),
+  // Mist's async interface: where start requests arrive and where job events go (unset: off).
+  MIST_ASYNC_SUBSCRIBE_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/)
+    .optional(),
+  MIST_ASYNC_PUBLISH_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/)
+    .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
   OUTBOX_POLL_MS: positiveInt.default(25),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
@@ -70,6 +79,7 @@ export interface SpindleConfig {
   readonly urls: { artifactStore: string; logCollector: string };
   readonly worker: { readonly hostId: string | undefined; readonly slots: number };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
+  readonly mist: { readonly subscribeTopic: string | undefined; readonly publishTopic: string | undefined };
   // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
   readonly internalToken: string | undefined;
 }
@@ -128,6 +138,7 @@ export function loadConfig(
     },
     worker: { hostId: e.WORKER_HOST_ID, slots: e.WORKER_SLOTS },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },
+    mist: { subscribeTopic: e.MIST_ASYNC_SUBSCRIBE_TOPIC, publishTopic: e.MIST_ASYNC_PUBLISH_TOPIC },
     internalToken: e.SPINDLE_INTERNAL_TOKEN,
   };
 }

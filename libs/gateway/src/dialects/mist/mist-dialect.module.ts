@@ -3,6 +3,8 @@ import { GatewayModule } from '../../gateway.module';
 import { MistArtifactsController } from './mist-artifacts.controller';
 import { MistContextsController } from './mist-contexts.controller';
 import { MistFunctionsController } from './mist-functions.controller';
+import { MistAsyncInterface } from './mist-async.interface';
+import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistJobsController } from './mist-jobs.controller';
 import { MistStatusController } from './mist-status.controller';
@@ -20,6 +22,6 @@ import { MistWorkersController } from './mist-workers.controller';
     MistArtifactsController,
     MistStatusController,
   ],
-  providers: [MistJobList],
+  providers: [MistJobList, MistContexts, MistAsyncInterface],
 })
 export class MistDialectModule {}

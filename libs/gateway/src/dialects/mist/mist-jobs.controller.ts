@@ -5,8 +5,6 @@ import {
   Delete,
   Get,
   Headers,
-  HttpStatus,
-  Inject,
   Param,
   Post,
   Query,
@@ -15,15 +13,13 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CommandPatterns, DEFAULT_CONTEXT_NAME, FINISHED_JOB_STATES } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
-import { ContextsQuery, FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
-import { CommandSender } from '../../commands/command-sender';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { jobDetails, parseScalaDuration } from './mist-format';
+import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
@@ -54,11 +50,9 @@ export class MistJobsController {
     private readonly submission: JobSubmission,
     private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
-    private readonly contexts: ContextsQuery,
-    private readonly commands: CommandSender,
     private readonly logs: LogCollectorClient,
     private readonly lists: MistJobList,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+    private readonly mistContexts: MistContexts,
   ) {}
 
   @HttpCode(200)
@@ -79,7 +73,7 @@ export class MistJobsController {
       throw mistBadRequest('the body must be a JSON object of the function arguments');
     if (!(await this.functions.findByName(fn))) throw mistNotFound(`Function ${fn} not found`);
     const context = optionalString(query['context'], 'context');
-    if (context !== undefined) await this.ensureContext(context);
+    if (context !== undefined) await this.mistContexts.ensure(context);
     const job = await this.submission.submit({
       function: fn,
       args: body as Record<string, unknown>,
@@ -171,27 +165,6 @@ export class MistJobsController {
       return await this.submission.find(id);
     } catch {
       throw mistNotFound(`Job ${id} not found`);
-    }
-  }
-
-  // Mist runs a job in an unknown context with the default settings under that name.
-  private async ensureContext(name: string): Promise<void> {
-    if (await this.contexts.findByName(name)) return;
-    const defaults = await this.contexts.findByName(DEFAULT_CONTEXT_NAME);
-    if (!defaults) throw mistBadRequest('the default context is missing');
-    try {
-      const accepted = await this.commands.send(CommandPatterns.createContext, {
-        name,
-        settings: defaults.settings,
-      });
-      await this.contexts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      );
-    } catch (e) {
-      // Created meanwhile by another request: fine. Anything else is an answer of its own.
-      if (!(e instanceof ProblemException && e.getStatus() === (HttpStatus.CONFLICT as number))) throw e;
     }
   }
 
