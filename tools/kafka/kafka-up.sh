@@ -10,6 +10,9 @@
 #   KAFKA_STATE_DIR      jar cache, pid file and data dirs (default: <repo>/.kafka, git-ignored)
 #   KAFKA_CLUSTER_ID     KRaft cluster id (default MkU3OEVBNTcwNTJENDM2Qg)
 #   KAFKA_START_TIMEOUT  seconds to wait for "Kafka Server started" (default 90)
+#   KAFKA_PORT           broker port (default 19092); KAFKA_CONTROLLER_PORT (default 19093). With a
+#                        KAFKA_STATE_DIR of its own, a second broker runs beside the first (a bench,
+#                        or engineers testing in parallel: suites on one broker share its groups)
 #
 # Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into
 # $KAFKA_STATE_DIR/libs-<profile>; every start formats a fresh log dir.
@@ -22,8 +25,8 @@ STATE="${KAFKA_STATE_DIR:-$ROOT/.kafka}"
 CLUSTER_ID="${KAFKA_CLUSTER_ID:-MkU3OEVBNTcwNTJENDM2Qg}"
 TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 HOST=127.0.0.1
-PORT=19092
-CONTROLLER_PORT=19093
+PORT="${KAFKA_PORT:-19092}"
+CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 
 log() { echo "kafka-up: $*"; }
 err() { echo "kafka-up: $*" >&2; }
@@ -114,7 +117,8 @@ fi
 # --- fresh data dir, format, start ---------------------------------------------------------------
 DATA="$(mktemp -d "$STATE/data.XXXXXX")"
 sed_escape() { printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'; }
-sed "s|@LOG_DIRS@|$(sed_escape "$DATA/logs")|" "$HERE/server.properties" > "$DATA/server.properties"
+sed -e "s|@LOG_DIRS@|$(sed_escape "$DATA/logs")|" -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+  "$HERE/server.properties" > "$DATA/server.properties"
 echo "$DATA" > "$DATAFILE"
 
 if [ "$PROFILE" = kafka3 ]; then LOGCFG="-Dlog4j.configuration=file:$HERE/log4j.properties"

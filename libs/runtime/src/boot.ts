@@ -31,7 +31,11 @@ export interface BootOptions {
 // Builds one process out of any set of services: one service in the real topology, all of them
 // in standalone mode. Commands reach the scheduler over Kafka or in-process, by configuration.
 export async function bootServices(options: BootOptions): Promise<RunningApp> {
-  const { config, services } = options;
+  const { services } = options;
+  // Commands whose owner runs here are called in-process, even when events go through Kafka.
+  const config: SpindleConfig = services.includes('scheduler')
+    ? { ...options.config, commands: 'in-process' }
+    : options.config;
   const definitions = services.map((s) => SERVICES[s]);
   const root: DynamicModule = {
     module: SpindleRootModule,
@@ -55,7 +59,8 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   // server: it subscribes to command topics that must exist by then.
   await app.init();
   if (definitions.some((d) => d.receivesCommands)) {
-    app.connectMicroservice(commandServerOptions(config, options.name), { inheritAppConfig: true });
+    for (const server of commandServerOptions(config, options.name))
+      app.connectMicroservice(server, { inheritAppConfig: true });
   }
   if (services.includes('gateway')) {
     mountOpenApi(app, SPINDLE_VERSION);

@@ -54,6 +54,9 @@ export type BusKind = 'kafka' | 'in-process';
 export interface SpindleConfig {
   readonly databaseUrl: string | undefined;
   readonly bus: BusKind;
+  // How commands reach their owner: in-process whenever the owner runs in this very process (then
+  // no broker round trip sits in a request), else Kafka request/reply. Set by the boot.
+  readonly commands: BusKind;
   readonly kafka: { readonly brokers: string[]; readonly clientId: string; readonly partitions: number };
   readonly host: string;
   readonly dataDir: string;
@@ -105,6 +108,7 @@ export function loadConfig(
   return {
     databaseUrl: e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined),
     bus: brokers ? 'kafka' : 'in-process',
+    commands: brokers ? 'kafka' : 'in-process',
     kafka: {
       brokers: (brokers ?? '')
         .split(',')

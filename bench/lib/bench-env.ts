@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+
+// What one bench run measures and against what. `--quick` keeps the whole run under five minutes
+// (smaller counts, shorter windows); the full run uses the sizes of the goals.
+export interface BenchEnv {
+  readonly quick: boolean;
+  readonly only: ReadonlySet<string> | null;
+  readonly peers: boolean;
+  readonly kafkaBrokers: string;
+  readonly postgresUrl: string; // a server URL; the bench makes databases of its own on it
+  readonly redisUrl: string;
+  readonly spindlePort: number;
+  readonly outDir: string;
+  readonly sizes: Sizes;
+}
+
+export interface Sizes {
+  readonly submitSeconds: number; // figure 1, closed loop at fixed concurrency
+  readonly submitConcurrency: number;
+  readonly openLoopSeconds: number; // figure 2, per offered rate
+  readonly openLoopRates: readonly number[];
+  readonly noopShared: number; // figure 3, jobs per mode
+  readonly noopExclusive: number;
+  readonly lagSeconds: number; // figure 4
+  readonly listJobs: number; // figure 5, jobs in the read model
+  readonly listSamples: number;
+  readonly logLines: number; // figure 6
+  readonly rebuildEvents: number; // figure 7
+}
+
+const QUICK: Sizes = {
+  submitSeconds: 10,
+  submitConcurrency: 32,
+  openLoopSeconds: 10,
+  openLoopRates: [100, 500],
+  noopShared: 2_000,
+  noopExclusive: 600,
+  lagSeconds: 10,
+  listJobs: 200_000,
+  listSamples: 100,
+  logLines: 100_000,
+  rebuildEvents: 200_000,
+};
+
+const FULL: Sizes = {
+  submitSeconds: 60,
+  submitConcurrency: 32,
+  openLoopSeconds: 60,
+  openLoopRates: [100, 500],
+  noopShared: 20_000,
+  noopExclusive: 5_000,
+  lagSeconds: 60,
+  listJobs: 1_000_000,
+  listSamples: 500,
+  logLines: 1_000_000,
+  rebuildEvents: 1_000_000,
+};
+
+export const FIGURES = [
+  'submit',
+  'start-latency',
+  'noop',
+  'projection-lag',
+  'list',
+  'logs',
+  'rebuild',
+] as const;
+export type Figure = (typeof FIGURES)[number];
+
+export function benchEnv(argv: readonly string[]): BenchEnv {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'no-peers': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+    },
+    strict: true,
+  });
+  const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
+  for (const name of only ?? []) {
+    if (!(FIGURES as readonly string[]).includes(name))
+      throw new Error(`--only: unknown figure "${name}" (one of ${FIGURES.join(', ')})`);
+  }
+  return {
+    quick: values.quick,
+    only,
+    peers: !values['no-peers'],
+    kafkaBrokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
+    postgresUrl: process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 28080),
+    outDir: values.out,
+    sizes: values.quick ? QUICK : FULL,
+  };
+}
+
+export function wants(env: BenchEnv, figure: Figure): boolean {
+  return env.only === null || env.only.has(figure);
+}

@@ -1,0 +1,136 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { PeerName } from '../peers/peer-adapters';
+import { PEERS } from '../peers/peer-adapters';
+import type { BenchEnv, Figure } from './bench-env';
+
+// One line of a figure: Spindle's value and each peer's on the same workload, and whether higher
+// or lower is better (for the ratio).
+export interface Row {
+  readonly metric: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+  readonly spindle: number | null;
+  readonly peers?: Partial<Record<PeerName, number | null>>;
+  readonly note?: string;
+}
+
+export interface GoalCheck {
+  readonly id: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+export interface FigureReport {
+  readonly figure: Figure;
+  readonly title: string;
+  readonly rows: Row[];
+  readonly goals: GoalCheck[];
+  readonly notes: string[];
+}
+
+export interface Machine {
+  readonly host: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly postgres: string;
+  readonly kafka: string;
+}
+
+export interface BenchResult {
+  readonly date: string;
+  readonly mode: 'quick' | 'full';
+  readonly machine: Machine;
+  readonly figures: FigureReport[];
+  readonly failures: { figure: Figure; error: string }[];
+  readonly seconds: number;
+}
+
+export function machineOf(postgres: string, kafka: string): Machine {
+  const cpu = cpus();
+  return {
+    host: hostname(),
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres,
+    kafka,
+  };
+}
+
+const PEER_TITLES: Record<PeerName, string> = {
+  bullmq: 'BullMQ',
+  'pg-boss': 'pg-boss',
+  'graphile-worker': 'graphile-worker',
+};
+
+function cell(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–';
+  return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en-US') : String(value);
+}
+
+// Spindle ÷ peer, turned so that above 1 always means Spindle is better.
+export function advantage(row: Row, peer: number | null | undefined): number | null {
+  if (row.spindle === null || peer === null || peer === undefined || peer === 0 || row.spindle === 0)
+    return null;
+  const ratio = row.better === 'higher' ? row.spindle / peer : peer / row.spindle;
+  return Math.round(ratio * 100) / 100;
+}
+
+export function markdown(result: BenchResult): string {
+  const m = result.machine;
+  const out: string[] = [
+    `Run ${result.date} (${result.mode}, ${Math.round(result.seconds)} s) on \`${m.host}\`: ${m.cpu}, ${m.cores} cores, ` +
+      `${m.memoryGiB} GiB, Node ${m.node}, ${m.postgres}, Kafka ${m.kafka}.`,
+    '',
+    'Ratios are Spindle against the peer in the same run, turned so that **above 1 means Spindle is better** ' +
+      '(faster or more throughput).',
+    '',
+  ];
+  for (const f of result.figures) {
+    out.push(`### ${f.title}`, '');
+    const peers = PEERS.filter((p) => f.rows.some((r) => r.peers && p in r.peers));
+    out.push(
+      `| metric | Spindle | ${peers.map((p) => PEER_TITLES[p]).join(' | ')}${peers.length ? ' | Spindle vs peers |' : ''}`,
+    );
+    out.push(`|---|---:|${peers.map(() => '---:|').join('')}${peers.length ? '---|' : ''}`);
+    for (const r of f.rows) {
+      const ratios = peers
+        .map((p) => [p, advantage(r, r.peers?.[p])] as const)
+        .filter(([, a]) => a !== null)
+        .map(([p, a]) => `${a}× ${PEER_TITLES[p]}`)
+        .join(', ');
+      const name = `${r.metric} (${r.unit})${r.note ? ` ${r.note}` : ''}`;
+      out.push(
+        `| ${name} | ${cell(r.spindle)} | ${peers.map((p) => cell(r.peers?.[p])).join(' | ')}${peers.length ? ` | ${ratios || '–'} |` : ''}`,
+      );
+    }
+    out.push('');
+    for (const n of f.notes) out.push(`- ${n}`);
+    if (f.notes.length) out.push('');
+  }
+  const goals = result.figures.flatMap((f) => f.goals);
+  if (goals.length) {
+    out.push('### Goals', '', '| goal | target | measured | met |', '|---|---|---|---|');
+    for (const g of goals) out.push(`| ${g.id} | ${g.goal} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+  for (const failure of result.failures) out.push(`- **${failure.figure} failed**: ${failure.error}`);
+  return out.join('\n');
+}
+
+export function writeResult(env: BenchEnv, result: BenchResult): { json: string; md: string } {
+  mkdirSync(env.outDir, { recursive: true });
+  const base = join(
+    env.outDir,
+    `${result.date.slice(0, 10)}-${result.machine.host}${env.quick ? '-quick' : ''}`,
+  );
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${base}.md`, `${markdown(result)}\n`);
+  return { json: `${base}.json`, md: `${base}.md` };
+}

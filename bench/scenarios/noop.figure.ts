@@ -1,0 +1,177 @@
+import type { BenchEnv } from '../lib/bench-env';
+import { runLoad } from '../lib/load-generator';
+import type { LoadPlan } from '../lib/load-generator';
+import type { FigureReport } from '../lib/report';
+import { SpindleApi, settledJobs } from '../lib/spindle-api';
+import type { JobRow } from '../lib/spindle-api';
+import { startSpindle } from '../lib/spindle-server';
+import { perSecond, summarize } from '../lib/stats';
+import type { LatencySummary } from '../lib/stats';
+import { PROGRAMS } from '../fixtures/programs';
+import { PEERS } from '../peers/peer-adapters';
+import type { PeerConnections, PeerName } from '../peers/peer-adapters';
+import { runPeer } from '../peers/peer-process';
+
+interface Drain {
+  readonly perSecond: number;
+  readonly latency: LatencySummary;
+  readonly notFinished: number;
+}
+
+// Figure 3: no-op jobs from submit to finished, as fast as they go: `shared` (a warm node runner)
+// and `exclusive` (a fresh process per job, the way Mist's exclusive contexts run). Throughput is
+// the finished jobs over the span from the first submit to the last finish, both read back from
+// the API; latency is each job's createdAt → finishedAt. Then the exclusive mode once more at a
+// fixed offered rate, for the latency a user sees when the system is not saturated.
+export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): Promise<FigureReport> {
+  const { noopShared, noopExclusive } = env.sizes;
+  const offered = 250;
+  const spindle = await startSpindle(env, 'noop');
+  let shared: Drain;
+  let exclusive: Drain;
+  let steady: Drain;
+  try {
+    const api = new SpindleApi(spindle.url);
+    await api.upload('stamp.js', PROGRAMS['stamp.js']);
+    await api.upload('noop.sh', PROGRAMS['noop.sh']);
+    await api.createContext({
+      name: 'warm',
+      workerMode: 'shared',
+      maxJobs: 200,
+      precreated: true,
+      downtime: '1h',
+    });
+    await api.createContext({ name: 'solo', workerMode: 'exclusive', maxJobs: 16 });
+    await api.createFunction({
+      name: 'noop-shared',
+      artifact: 'stamp.js',
+      entrypoint: 'stamp',
+      runtime: 'node',
+      defaultContext: 'warm',
+    });
+    await api.createFunction({
+      name: 'noop-exclusive',
+      artifact: 'noop.sh',
+      entrypoint: '',
+      runtime: 'exec',
+      defaultContext: 'solo',
+    });
+    await api.createFunction({
+      name: 'noop-steady',
+      artifact: 'noop.sh',
+      entrypoint: '',
+      runtime: 'exec',
+      defaultContext: 'solo',
+    });
+    const plan = (fn: string): Omit<LoadPlan, 'open' | 'closed'> => ({
+      url: `${spindle.url}/api/v1/functions/${fn}/jobs`,
+      method: 'POST',
+      body: JSON.stringify({ args: {} }),
+    });
+    const warm = await runLoad({ ...plan('noop-shared'), closed: { concurrency: 4, count: 100 } });
+    await settledJobs(api, 'noop-shared', ids(warm.samples), 60_000);
+    shared = await drain(
+      api,
+      'noop-shared',
+      await runLoad({ ...plan('noop-shared'), closed: { concurrency: 32, count: noopShared } }),
+    );
+    exclusive = await drain(
+      api,
+      'noop-exclusive',
+      await runLoad({ ...plan('noop-exclusive'), closed: { concurrency: 32, count: noopExclusive } }),
+    );
+    const seconds = Math.max(5, Math.round(noopExclusive / offered));
+    steady = await drain(
+      api,
+      'noop-steady',
+      await runLoad({ ...plan('noop-steady'), open: { rate: offered, seconds } }),
+    );
+  } finally {
+    await spindle.stop();
+  }
+  const theirs: Partial<Record<PeerName, number>> = {};
+  if (peers) {
+    for (const peer of PEERS) {
+      const answer = await runPeer(peer, peers, { kind: 'drain', count: noopShared });
+      if (answer.kind === 'drain') theirs[peer] = answer.completedPerSecond;
+    }
+  }
+  return {
+    figure: 'noop',
+    title: `3. No-op jobs, submit → finished (${noopShared} shared, ${noopExclusive} exclusive)`,
+    rows: [
+      {
+        metric: 'shared (warm runner): finished per second',
+        unit: '/s',
+        better: 'higher',
+        spindle: shared.perSecond,
+        peers: theirs,
+      },
+      { metric: 'shared: submit → finished p50', unit: 'ms', better: 'lower', spindle: shared.latency.p50 },
+      { metric: 'shared: submit → finished p99', unit: 'ms', better: 'lower', spindle: shared.latency.p99 },
+      {
+        metric: 'exclusive (a process per job): finished per second',
+        unit: '/s',
+        better: 'higher',
+        spindle: exclusive.perSecond,
+      },
+      {
+        metric: 'exclusive: submit → finished p99',
+        unit: 'ms',
+        better: 'lower',
+        spindle: exclusive.latency.p99,
+      },
+      {
+        metric: `exclusive at ${offered}/s offered: submit → finished p50`,
+        unit: 'ms',
+        better: 'lower',
+        spindle: steady.latency.p50,
+      },
+      {
+        metric: `exclusive at ${offered}/s offered: submit → finished p99`,
+        unit: 'ms',
+        better: 'lower',
+        spindle: steady.latency.p99,
+      },
+      {
+        metric: 'jobs not succeeded (all runs)',
+        unit: 'count',
+        better: 'lower',
+        spindle: shared.notFinished + exclusive.notFinished + steady.notFinished,
+      },
+    ],
+    goals: [
+      {
+        id: 'G5',
+        goal: '≥ 300 no-op process jobs/s finished; p99 ≤ 1 s at 250/s offered',
+        measured: `${exclusive.perSecond}/s; p99 ${steady.latency.p99} ms at ${offered}/s`,
+        met: exclusive.perSecond >= 300 && steady.latency.p99 <= 1_000 && exclusive.notFinished === 0,
+      },
+    ],
+    notes: [
+      'Peers drain the same number of no-op jobs enqueued in bulk beforehand, handlers in their own Node process ' +
+        "(no process per job): the figure for Spindle's shared mode is the comparable one.",
+    ],
+  };
+}
+
+function ids(samples: readonly { id?: string; status: number }[]): Set<string> {
+  return new Set(samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : [])));
+}
+
+async function drain(
+  api: SpindleApi,
+  fn: string,
+  load: { samples: { id?: string; status: number; at: number }[] },
+): Promise<Drain> {
+  const accepted = ids(load.samples);
+  const jobs: JobRow[] = await settledJobs(api, fn, accepted, 600_000);
+  const done = jobs.filter((j) => j.state === 'succeeded' && j.finishedAt);
+  const first = Math.min(...load.samples.map((s) => s.at));
+  const last = Math.max(...done.map((j) => Date.parse(j.finishedAt!)));
+  return {
+    perSecond: perSecond(done.length, last - first),
+    latency: summarize(done.map((j) => Date.parse(j.finishedAt!) - Date.parse(j.createdAt))),
+    notFinished: load.samples.length - done.length,
+  };
+}

@@ -1,0 +1,128 @@
+import type { BenchEnv } from '../lib/bench-env';
+import { runLoad } from '../lib/load-generator';
+import type { FigureReport, Row } from '../lib/report';
+import { SpindleApi, settledJobs } from '../lib/spindle-api';
+import { startSpindle } from '../lib/spindle-server';
+import { summarize } from '../lib/stats';
+import type { LatencySummary } from '../lib/stats';
+import { PROGRAMS } from '../fixtures/programs';
+import { PEERS } from '../peers/peer-adapters';
+import type { PeerConnections, PeerName } from '../peers/peer-adapters';
+import { runPeer } from '../peers/peer-process';
+
+// Figure 2: submit → process start on a warm shared worker, open loop at fixed offered rates. The
+// job itself stamps the moment its code is entered; the submit time travels in its arguments, so
+// the latency is measured on one clock without trusting any of Spindle's own timestamps.
+export async function startLatencyFigure(
+  env: BenchEnv,
+  peers: PeerConnections | null,
+): Promise<FigureReport> {
+  const { openLoopSeconds: seconds, openLoopRates: rates } = env.sizes;
+  const spindle = await startSpindle(env, 'start');
+  const ours = new Map<number, { start: LatencySummary; submit: LatencySummary; lost: number }>();
+  try {
+    const api = new SpindleApi(spindle.url);
+    await api.upload('stamp.js', PROGRAMS['stamp.js']);
+    await api.createContext({
+      name: 'warm',
+      workerMode: 'shared',
+      maxJobs: 200,
+      precreated: true,
+      downtime: '1h',
+    });
+    await api.createFunction({
+      name: 'stamp',
+      artifact: 'stamp.js',
+      entrypoint: 'stamp',
+      runtime: 'node',
+      defaultContext: 'warm',
+    });
+    const plan = {
+      url: `${spindle.url}/api/v1/functions/stamp/jobs`,
+      method: 'POST' as const,
+      body: JSON.stringify({ args: { ts: '__TS__' } }),
+    };
+    // Warm: the worker's runner is up and the code is loaded before anything is measured.
+    const warm = await runLoad({ ...plan, open: { rate: 50, seconds: 2 } });
+    await settledJobs(api, 'stamp', new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 60_000);
+    for (const rate of rates) {
+      const load = await runLoad({ ...plan, open: { rate, seconds } });
+      const accepted = load.samples.filter((s) => s.status === 202 && s.id);
+      const jobs = await settledJobs(api, 'stamp', new Set(accepted.map((s) => s.id!)), 120_000);
+      const starts = jobs.flatMap((j) => {
+        const r = j.result as { ts?: number; at?: number } | null;
+        return j.state === 'succeeded' && typeof r?.ts === 'number' && typeof r.at === 'number'
+          ? [r.at - r.ts]
+          : [];
+      });
+      ours.set(rate, {
+        start: summarize(starts),
+        submit: summarize(accepted.map((s) => s.ms)),
+        lost: load.samples.length - starts.length,
+      });
+    }
+  } finally {
+    await spindle.stop();
+  }
+  const theirs = new Map<number, Partial<Record<PeerName, LatencySummary>>>();
+  if (peers) {
+    for (const rate of rates) {
+      const byPeer: Partial<Record<PeerName, LatencySummary>> = {};
+      for (const peer of PEERS) {
+        const answer = await runPeer(peer, peers, { kind: 'latency', rate, seconds });
+        if (answer.kind === 'latency') byPeer[peer] = answer.latency;
+      }
+      theirs.set(rate, byPeer);
+    }
+  }
+  const rows: Row[] = [];
+  for (const rate of rates) {
+    const o = ours.get(rate)!;
+    const t = theirs.get(rate) ?? {};
+    const peerOf = (k: 'p50' | 'p95' | 'p99') =>
+      Object.fromEntries(PEERS.filter((p) => t[p]).map((p) => [p, t[p]![k]]));
+    rows.push(
+      {
+        metric: `submit → start p50 @${rate}/s`,
+        unit: 'ms',
+        better: 'lower',
+        spindle: o.start.p50,
+        peers: peerOf('p50'),
+      },
+      {
+        metric: `submit → start p95 @${rate}/s`,
+        unit: 'ms',
+        better: 'lower',
+        spindle: o.start.p95,
+        peers: peerOf('p95'),
+      },
+      {
+        metric: `submit → start p99 @${rate}/s`,
+        unit: 'ms',
+        better: 'lower',
+        spindle: o.start.p99,
+        peers: peerOf('p99'),
+      },
+      { metric: `HTTP submit answered p99 @${rate}/s`, unit: 'ms', better: 'lower', spindle: o.submit.p99 },
+      { metric: `jobs not started @${rate}/s`, unit: 'count', better: 'lower', spindle: o.lost },
+    );
+  }
+  const at500 = ours.get(500) ?? ours.get(Math.max(...rates))!;
+  return {
+    figure: 'start-latency',
+    title: `2. Submit → process start on a warm shared worker, open loop, ${seconds} s per rate`,
+    rows,
+    goals: [
+      {
+        id: 'G3',
+        goal: 'submit → start p50 ≤ 15 ms, p99 ≤ 50 ms at 500/s',
+        measured: `p50 ${at500.start.p50} ms, p99 ${at500.start.p99} ms`,
+        met: at500.start.p50 <= 15 && at500.start.p99 <= 50 && at500.lost === 0,
+      },
+    ],
+    notes: [
+      'Spindle: HTTP submit → gateway → scheduler → Kafka → worker host → the shared node runner calls the function; ' +
+        'peers: enqueue → their worker calls the handler in the same Node process family (no process boundary to a runner).',
+    ],
+  };
+}

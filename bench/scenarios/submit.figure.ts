@@ -1,0 +1,87 @@
+import type { BenchEnv } from '../lib/bench-env';
+import { runLoad } from '../lib/load-generator';
+import type { FigureReport } from '../lib/report';
+import { SpindleApi } from '../lib/spindle-api';
+import { startSpindle } from '../lib/spindle-server';
+import { perSecond, summarize } from '../lib/stats';
+import { PROGRAMS } from '../fixtures/programs';
+import { PEERS } from '../peers/peer-adapters';
+import type { PeerConnections, PeerName } from '../peers/peer-adapters';
+import { runPeer } from '../peers/peer-process';
+
+// Figure 1: durable submit throughput and latency at fixed concurrency. Spindle answers 202 only
+// once the job is recorded; no worker host runs (WORKER_SLOTS=0), so only the submit path is
+// measured, as the peers are measured enqueueing with no worker running. Afterwards every
+// acknowledged job is looked up: acknowledged means kept.
+export async function submitFigure(env: BenchEnv, peers: PeerConnections | null): Promise<FigureReport> {
+  const { submitSeconds: seconds, submitConcurrency: concurrency } = env.sizes;
+  const spindle = await startSpindle(env, 'submit', { WORKER_SLOTS: '0' });
+  let load;
+  let kept = 0;
+  try {
+    const api = new SpindleApi(spindle.url);
+    await api.upload('stamp.js', PROGRAMS['stamp.js']);
+    await api.createFunction({ name: 'stamp', artifact: 'stamp.js', entrypoint: 'stamp', runtime: 'node' });
+    const plan = {
+      url: `${spindle.url}/api/v1/functions/stamp/jobs`,
+      method: 'POST' as const,
+      body: JSON.stringify({ args: { ts: '__TS__' } }),
+    };
+    await runLoad({ ...plan, closed: { concurrency: 8, count: 500 } }); // warm-up
+    load = await runLoad({ ...plan, closed: { concurrency, seconds } });
+    const ids = new Set((await api.jobsOf('stamp')).map((j) => j.id));
+    kept = load.samples.filter((s) => s.status === 202 && s.id && ids.has(s.id)).length;
+  } finally {
+    await spindle.stop();
+  }
+  const accepted = load.samples.filter((s) => s.status === 202);
+  const latency = summarize(accepted.map((s) => s.ms));
+  const rate = perSecond(accepted.length, load.endedAt - load.startedAt);
+  const errors = load.samples.length - accepted.length;
+
+  const peerResults: Partial<Record<PeerName, { perSecond: number; p50: number; p99: number }>> = {};
+  if (peers) {
+    for (const peer of PEERS) {
+      const answer = await runPeer(peer, peers, { kind: 'submit', seconds, concurrency });
+      if (answer.kind === 'submit')
+        peerResults[peer] = { perSecond: answer.perSecond, p50: answer.latency.p50, p99: answer.latency.p99 };
+    }
+  }
+  const of = (k: 'perSecond' | 'p50' | 'p99') =>
+    Object.fromEntries(PEERS.filter((p) => peerResults[p]).map((p) => [p, peerResults[p]![k]]));
+  return {
+    figure: 'submit',
+    title: `1. Durable submit, closed loop, ${concurrency} in flight, ${seconds} s`,
+    rows: [
+      {
+        metric: 'submits acknowledged per second',
+        unit: '/s',
+        better: 'higher',
+        spindle: rate,
+        peers: of('perSecond'),
+      },
+      { metric: 'submit latency p50', unit: 'ms', better: 'lower', spindle: latency.p50, peers: of('p50') },
+      { metric: 'submit latency p95', unit: 'ms', better: 'lower', spindle: latency.p95 },
+      { metric: 'submit latency p99', unit: 'ms', better: 'lower', spindle: latency.p99, peers: of('p99') },
+      { metric: 'errors', unit: 'count', better: 'lower', spindle: errors },
+      {
+        metric: 'acknowledged but not found afterwards',
+        unit: 'count',
+        better: 'lower',
+        spindle: accepted.length - kept,
+      },
+    ],
+    goals: [
+      {
+        id: 'G1',
+        goal: '≥ 2 500 durable submits/s, p99 ≤ 30 ms',
+        measured: `${rate}/s, p99 ${latency.p99} ms`,
+        met: rate >= 2_500 && latency.p99 <= 30 && errors === 0,
+      },
+    ],
+    notes: [
+      'Spindle: HTTP POST /api/v1/functions/{name}/jobs through the gateway, answered once the job is committed ' +
+        'and readable; peers: their enqueue call from a Node process (no HTTP), BullMQ into a Redis without persistence.',
+    ],
+  };
+}
