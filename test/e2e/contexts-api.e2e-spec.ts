@@ -38,6 +38,19 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     expect(res.body.info.postgres.status).toBe('up');
   });
 
+  it('exposes Prometheus metrics, with the lag of each consumer that applied an event', async () => {
+    await http(url, 'POST', '/api/v1/contexts', { name: 'metered' });
+    const res = await http(url, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    expect(res.text).toMatch(
+      /^spindle_consumer_lag_seconds_count\{consumer="projector\.contexts\.v1"\} [1-9]/m,
+    );
+    expect(res.text).toMatch(/^spindle_outbox_published_total\{schema="scheduler"\} [1-9]/m);
+    expect(res.text).toContain('spindle_process_cpu_seconds_total');
+    expect(res.text).toContain('spindle_nodejs_eventloop_lag_p99_seconds');
+  });
+
   it('reports status: version, uptime, bus and Postgres, runtimes and counts', async () => {
     const res = await http(url, 'GET', '/api/v1/status');
     expect(res.status).toBe(200);

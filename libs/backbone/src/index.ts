@@ -18,3 +18,4 @@ export * from './health/health.module';
 export * from './event-store/command-handling';
 export * from './database/idempotency-keys.migration';
 export * from './database/advisory-locks';
+export * from './metrics/backbone-metrics';

@@ -4,6 +4,7 @@ import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contr
 import type { EventEnvelope } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
 import type { EventConsumer } from './event-consumer';
+import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
 
 export interface EventConsumerRunnerOptions {
   readonly schema: string; // where the consumer's rows and checkpoints live
@@ -107,21 +108,33 @@ export class EventConsumerRunner {
 
   private async commit(items: readonly { message: DeliveredMessage; event: EventEnvelope }[]): Promise<void> {
     const last = items.at(-1)!.message;
+    let applied: readonly EventEnvelope[] = [];
     await this.dataSource.transaction(async (manager) => {
       // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
       const stored = await this.lockCheckpoint(manager, last);
       // Offsets that do not survive a restart say nothing about what was applied: the inbox decides.
-      const applied = this.bus.durableOffsets ? stored : -1n;
-      const pending = items.filter((i) => BigInt(i.message.offset) > applied);
+      const upTo = this.bus.durableOffsets ? stored : -1n;
+      const pending = items.filter((i) => BigInt(i.message.offset) > upTo);
       const fresh = await this.claimInInbox(
         manager,
         pending.map((i) => i.event),
       );
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
       await this.saveCheckpoint(manager, last);
+      applied = fresh;
     });
     this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
+    this.observe(applied);
+  }
+
+  // Committed now: each event's way from its owner's decision to here.
+  private observe(events: readonly EventEnvelope[]): void {
+    if (events.length === 0) return;
+    const now = Date.now();
+    const lag = consumerLag.labels(this.consumer.name);
+    for (const event of events) lag.observe(Math.max(0, now - Date.parse(event.occurredAt)) / 1000);
+    consumedEvents.labels(this.consumer.name).inc(events.length);
   }
 
   // The offset says where this partition was; the inbox says which events were applied, whatever
@@ -151,6 +164,7 @@ export class EventConsumerRunner {
   }
 
   private async deadLetter(message: DeliveredMessage, error: unknown, attempts: number): Promise<void> {
+    deadLettered.labels(this.consumer.name).inc();
     this.logger.error(
       `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${messageOf(error)}`,
     );

@@ -1,7 +1,7 @@
-import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -13,6 +13,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { MESSAGE_BUS } from '../bus/message-bus';
 import type { MessageBus } from '../bus/message-bus';
+import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/backbone-metrics';
 
 const HEALTH_DATABASES = Symbol('HEALTH_DATABASES');
 
@@ -63,14 +64,32 @@ class HealthController {
   }
 }
 
-// GET /health for an app: the bus and each of the named database connections it uses.
+@ApiTags('health')
+@Controller('metrics')
+class MetricsController {
+  @Get()
+  @Header('content-type', METRICS_CONTENT_TYPE)
+  @ApiProduces('text/plain')
+  @ApiOperation({
+    summary: 'Prometheus metrics of this process',
+    description:
+      'Consumer lag (event recorded → effects committed) per consumer, events applied, outbox rows published, ' +
+      'dead-lettered messages, and the process itself (CPU, memory, event-loop lag).',
+  })
+  @ApiResponse({ status: 200, description: 'Prometheus text exposition format' })
+  metrics(): Promise<string> {
+    return metricsText();
+  }
+}
+
+// GET /health and GET /metrics for an app: the bus and each of the named database connections it uses.
 @Module({})
 export class HealthModule {
   static forConnections(databases: readonly string[]): DynamicModule {
     return {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty', logger: false })],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [BusHealthIndicator, { provide: HEALTH_DATABASES, useValue: databases }],
     };
   }

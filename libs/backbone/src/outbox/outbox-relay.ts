@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { MessageBus, TopicMessages } from '../bus/message-bus';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
+import { outboxPublished } from '../metrics/backbone-metrics';
 
 interface OutboxRow {
   position: string;
@@ -171,6 +172,7 @@ export class OutboxRelay {
     await this.dataSource.query(`delete from ${this.table} where position = any($1::bigint[])`, [
       rows.map((r) => r.position),
     ]);
+    outboxPublished.labels(this.options.schema).inc(rows.length);
     return rows.length;
   }
 }

@@ -1,0 +1,41 @@
+import { Counter, Histogram, collectDefaultMetrics, register } from 'prom-client';
+
+// What the backbone counts, for GET /metrics (Prometheus text format) on every service's port.
+// Metrics live in prom-client's process-wide registry: one set per process, whatever it runs.
+collectDefaultMetrics({ prefix: 'spindle_' });
+
+// Milliseconds matter here: a read model a client waits for is part of its request.
+const LAG_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export const consumerLag = new Histogram({
+  name: 'spindle_consumer_lag_seconds',
+  help: "From an event's occurredAt (when its owner decided it) to its consumer committing the effects",
+  labelNames: ['consumer'] as const,
+  buckets: LAG_BUCKETS,
+});
+
+export const consumedEvents = new Counter({
+  name: 'spindle_consumer_events_total',
+  help: 'Events a consumer applied (duplicates skipped by its checkpoint or inbox are not counted)',
+  labelNames: ['consumer'] as const,
+});
+
+export const outboxPublished = new Counter({
+  name: 'spindle_outbox_published_total',
+  help: 'Outbox rows the relay published to the bus',
+  labelNames: ['schema'] as const,
+});
+
+export const deadLettered = new Counter({
+  name: 'spindle_dead_lettered_total',
+  help: 'Messages a consumer gave up on and sent to the dead-letter topic',
+  labelNames: ['consumer'] as const,
+});
+
+export function metricsText(): Promise<string> {
+  return register.metrics();
+}
+
+export const METRICS_CONTENT_TYPE = register.contentType;
