@@ -58,7 +58,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     ['exec', 'shsum'],
   ])('a %s function that sums its arguments returns the sum', async (_runtime, fn) => {
     const job = await submit(url, fn, { args: { a: 2, b: 40 } });
-    expect(job).toMatchObject({ function: fn, context: 'default', args: { a: 2, b: 40 } });
+    expect(job).toMatchObject({ function: fn, context: 'default', args: { a: 2, b: 40 }, source: 'http' });
     expect(['queued', 'starting', 'running', 'succeeded']).toContain(job.state);
     const done = await waitForState(url, job.id);
     expect(done).toMatchObject({ state: 'succeeded', result: 42, error: null });

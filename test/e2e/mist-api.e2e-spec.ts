@@ -417,7 +417,12 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
       30_000,
       'the job started from the async interface',
     );
-    expect(job).toMatchObject({ function: 'pysum', context: 'async-ctx', jobResult: 9 });
+    expect(job).toMatchObject({
+      function: 'pysum',
+      context: 'async-ctx',
+      jobResult: 9,
+      source: 'Async Kafka',
+    });
     if (onKafka) {
       const earlier = await eventually(
         async () =>
@@ -434,17 +439,27 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
         ['from-kafka', 'sent-while-down'].includes(j.externalId ?? ''),
       );
       expect(fromKafka).toHaveLength(2);
-      const published = await readKafkaTopic(events, (records) =>
-        records.some(
-          (r) => JSON.parse(r.value).event === 'finished' && JSON.parse(r.value).id === job['jobId'],
-        ),
-      );
-      const forJob = published
-        .map((r) => JSON.parse(r.value))
-        .filter((e: { id: string }) => e.id === job['jobId']);
+      const ofJob = (records: { value: string }[]) =>
+        records.map((r) => JSON.parse(r.value)).filter((e: { id: string }) => e.id === job['jobId']);
+      const published = await readKafkaTopic(events, (records) => {
+        const seen = ofJob(records).map((e: { event: string }) => e.event);
+        return seen.includes('finished') && seen.includes('logs');
+      });
+      const forJob = ofJob(published);
       expect(forJob.map((e: { event: string }) => e.event)).toEqual(
-        expect.arrayContaining(['initialized', 'queued', 'started', 'finished']),
+        expect.arrayContaining(['initialized', 'queued', 'started', 'finished', 'logs']),
       );
+      // Mist publishes the job's log lines too, fileOffset saying where its log file then ends
+      // (delivery is at least once: a redelivered batch repeats the same event).
+      const file = await api('GET', `/jobs/${String(job['jobId'])}/logs`);
+      const logs = forJob.filter((e: { event: string }) => e.event === 'logs');
+      for (const event of logs)
+        expect(event).toEqual({
+          event: 'logs',
+          id: job['jobId'],
+          events: [{ from: 'stdout', message: 'adding 4 5', timeStamp: expect.any(Number), level: 2 }],
+          fileOffset: Buffer.byteLength(file.text),
+        });
     }
   });
 });

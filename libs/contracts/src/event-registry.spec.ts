@@ -28,3 +28,34 @@ describe('parseEvent', () => {
     expect(() => parseEvent(raw)).toThrow(InvalidEventError);
   });
 });
+
+describe('JobSubmitted@1', () => {
+  const submitted = {
+    ...valid,
+    type: 'JobSubmitted',
+    streamId: 'job-0193a5b2-7c1e-7f00-8000-1234567890ab',
+    data: {
+      id: '0193a5b2-7c1e-7f00-8000-1234567890ab',
+      function: 'sum',
+      context: 'default',
+      args: {},
+      program: { artifact: 'sum.js', sha256: 'a'.repeat(64), entrypoint: 'sum', runtime: 'node' },
+      externalId: null,
+      startTimeoutMs: null,
+      performTimeoutMs: null,
+    },
+  };
+
+  it('takes a source, and events recorded before sources without one', () => {
+    expect(parseEvent({ ...submitted, data: { ...submitted.data, source: 'kafka' } }).data).toMatchObject({
+      source: 'kafka',
+    });
+    expect(parseEvent(submitted).data).not.toHaveProperty('source');
+  });
+
+  it('rejects a source outside the closed set', () => {
+    expect(() => parseEvent({ ...submitted, data: { ...submitted.data, source: 'carrier-pigeon' } })).toThrow(
+      InvalidEventError,
+    );
+  });
+});

@@ -11,6 +11,7 @@ export * from './functions/functions-v1.migration';
 export * from './functions/functions.query';
 export * from './jobs/job.view';
 export * from './jobs/jobs-v1.migration';
+export * from './jobs/jobs-v1-source.migration';
 export * from './jobs/jobs.query';
 export * from './workers/worker.view';
 export * from './workers/workers.query';

@@ -40,6 +40,12 @@ export type JobProgram = z.infer<typeof jobProgramSchema>;
 
 export const jobArgsSchema = z.record(z.string(), z.unknown());
 
+// Where a job's submit came in: `http` for a request to any HTTP API (the native one or a
+// dialect's), `kafka` for a start request read from a Kafka topic (Mist's async interface). A
+// closed set; a new member is a contract change, so consumers are deployed before producers.
+export const JOB_SOURCES = ['http', 'kafka'] as const;
+export type JobSource = (typeof JOB_SOURCES)[number];
+
 export interface JobSubmittedV1 {
   readonly id: string;
   readonly function: string;
@@ -49,6 +55,7 @@ export interface JobSubmittedV1 {
   readonly externalId: string | null;
   readonly startTimeoutMs: number | null;
   readonly performTimeoutMs: number | null;
+  readonly source?: JobSource; // absent in events recorded before sources were kept
 }
 // What a worker agent needs to run the job, carried on the assignment so that the agent keeps no
 // copy of the job streams.
@@ -116,6 +123,7 @@ export const jobEventDataSchemas = {
     externalId: z.string().max(EXTERNAL_ID_MAX).nullable(),
     startTimeoutMs: z.number().int().positive().nullable(),
     performTimeoutMs: z.number().int().positive().nullable(),
+    source: z.enum(JOB_SOURCES).optional(),
   }),
   'JobAssigned@1': z.object({
     id,
@@ -158,6 +166,7 @@ export const submitJobCommandSchema = z.object({
   externalId: z.string().min(1).max(EXTERNAL_ID_MAX).optional(),
   startTimeoutMs: z.number().int().positive().optional(),
   performTimeoutMs: z.number().int().positive().optional(),
+  source: z.enum(JOB_SOURCES).optional(),
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 

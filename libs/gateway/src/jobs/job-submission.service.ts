@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandPatterns, JOB_ID_PATTERN, newEventId } from '@spindle/contracts';
+import type { JobSource } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery, JobsQuery } from '@spindle/read-models';
@@ -15,6 +16,7 @@ export interface JobRequest {
   readonly startTimeoutMs?: number;
   readonly performTimeoutMs?: number;
   readonly idempotencyKey?: string;
+  readonly source: JobSource; // how the request came in, kept on the job
 }
 
 // Submitting and cancelling jobs, once, for every API that offers it (the native one and the
@@ -62,6 +64,7 @@ export class JobSubmission {
         ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
         ...(request.startTimeoutMs === undefined ? {} : { startTimeoutMs: request.startTimeoutMs }),
         ...(request.performTimeoutMs === undefined ? {} : { performTimeoutMs: request.performTimeoutMs }),
+        source: request.source,
       },
       request.idempotencyKey,
     );

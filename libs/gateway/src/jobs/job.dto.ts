@@ -15,10 +15,11 @@ import {
   CONTEXT_NAME_PATTERN,
   EXTERNAL_ID_MAX,
   FUNCTION_NAME_PATTERN,
+  JOB_SOURCES,
   JOB_STATES,
   RUNTIMES,
 } from '@spindle/contracts';
-import type { JobState, Runtime } from '@spindle/contracts';
+import type { JobSource, JobState, Runtime } from '@spindle/contracts';
 import type { JobView } from '@spindle/read-models';
 import { IsDurationConstraint } from '../contexts/context.dto';
 import { PageQueryDto } from '../pagination.dto';
@@ -118,6 +119,16 @@ export class JobDto {
   @ApiProperty({ nullable: true, type: Number, description: 'The OS process that ran it' }) pid!:
     number | null;
   @ApiProperty({ nullable: true, type: String, example: 'order-42' }) externalId!: string | null;
+  @ApiProperty({
+    enum: JOB_SOURCES,
+    nullable: true,
+    example: 'http',
+    description:
+      "Where the submit came in: `http` (a request to the native API or a dialect's HTTP routes), " +
+      "`kafka` (a start request read from Kafka: Mist's async interface). null for jobs recorded " +
+      'before sources were kept',
+  })
+  source!: JobSource | null;
   @ApiProperty({ example: 'sum.js' }) artifact!: string;
   @ApiProperty({ enum: RUNTIMES, example: 'node' }) runtime!: Runtime;
   @ApiProperty({ nullable: true, type: String, example: '30s' }) startTimeout!: string | null;
@@ -141,6 +152,7 @@ export class JobDto {
       hostId: view.hostId,
       pid: view.pid,
       externalId: view.externalId,
+      source: view.source,
       artifact: view.artifact,
       runtime: view.runtime,
       startTimeout: view.startTimeoutMs === null ? null : `${view.startTimeoutMs}ms`,

@@ -68,6 +68,7 @@ export class JobsController {
       startTimeoutMs: durationMs(body.startTimeout),
       performTimeoutMs: durationMs(body.performTimeout),
       idempotencyKey: key,
+      source: 'http',
     });
     void reply.status(HttpStatus.ACCEPTED).header('location', `/api/v1/jobs/${job.id}`);
     return JobDto.from(job);

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { JobState, Runtime } from '@spindle/contracts';
+import type { JobSource, JobState, Runtime } from '@spindle/contracts';
 
 const bigintNumber = {
   to: (v: number | null) => v,
@@ -23,6 +23,8 @@ export class JobView {
   @Column('text', { name: 'host_id', nullable: true }) hostId!: string | null;
   @Column('integer', { nullable: true }) pid!: number | null;
   @Column('text', { name: 'external_id', nullable: true }) externalId!: string | null;
+  // null for jobs recorded before sources were kept
+  @Column('text', { nullable: true }) source!: JobSource | null;
   @Column('text') artifact!: string;
   @Column('text') entrypoint!: string;
   @Column('text') runtime!: Runtime;

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { z } from 'zod';
-import { EventTopics, parseEvent } from '@spindle/contracts';
+import { DataTopics, EventTopics, logBatchSchema, parseEvent } from '@spindle/contracts';
 import type { JobEvent } from '@spindle/contracts';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { DeliveredBatch, MessageBus, Subscription } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { JobSubmission } from '../../jobs/job-submission.service';
-import { mistEventsOf } from './mist-events';
+import { mistEventsOf, mistLogsEvents } from './mist-events';
 import { MistContexts } from './mist-contexts.service';
 
 const startRequestSchema = z.object({
@@ -18,8 +18,8 @@ const startRequestSchema = z.object({
   runSettings: z.object({ contextId: z.string().min(1).optional() }).optional(),
 });
 
-// Mist's async interface over Kafka: start requests consumed from one topic, every job event
-// published to another. Unlike Mist's own server (a fresh consumer group per start, so requests
+// Mist's async interface over Kafka: start requests consumed from one topic, every job event and
+// every job's log lines (`logs` events) published to another. Unlike Mist's own server (a fresh consumer group per start, so requests
 // sent while it was down are never read), the request group is durable: nothing sent is lost, and
 // each request is submitted with an idempotency key made of its topic, partition and offset, so a
 // redelivered one does not start a second job.
@@ -56,6 +56,13 @@ export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdo
           (batch) => this.publishEvents(batch, publishTopic),
         ),
       );
+      // A group of its own, so a burst of output does not hold back the status events.
+      this.subscriptions.push(
+        await this.bus.subscribe(
+          { groupId: 'spindle.mist-async.logs.v1', topics: [DataTopics.logs], fromBeginning: false },
+          (batch) => this.publishLogs(batch, publishTopic),
+        ),
+      );
     }
   }
 
@@ -86,6 +93,7 @@ export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdo
           context: runSettings?.contextId,
           externalId,
           idempotencyKey: `mist-async:${where}`,
+          source: 'kafka',
         });
         this.logger.log(`started job ${job.id} of ${functionId} from ${where}`);
       } catch (e) {
@@ -119,6 +127,25 @@ export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdo
         function: typeof data['function'] === 'string' ? data['function'] : null,
         context: typeof data['context'] === 'string' ? data['context'] : '',
       }).map((e) => ({ key: e.id, value: JSON.stringify(e) }));
+    });
+    if (messages.length > 0) await this.bus.publish([{ topic, messages }]);
+  }
+
+  private async publishLogs(batch: DeliveredBatch, topic: string): Promise<void> {
+    const messages = batch.messages.flatMap((message) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(message.value);
+      } catch {
+        return []; // the log-collector reports malformed batches; nothing to say twice
+      }
+      const parsed = logBatchSchema.safeParse(raw);
+      if (!parsed.success) return [];
+      const { jobId, firstLine, firstByte, lines } = parsed.data;
+      return mistLogsEvents(jobId, { line: firstLine, byte: firstByte }, lines).map((e) => ({
+        key: jobId,
+        value: JSON.stringify(e),
+      }));
     });
     if (messages.length > 0) await this.bus.publish([{ topic, messages }]);
   }

@@ -1,4 +1,9 @@
+import { logLineBytes } from '@spindle/contracts';
 import type { JobEvent } from '@spindle/contracts';
+import { mistLogBytes, mistLogLevel } from './mist-format';
+import type { MistLogSource } from './mist-format';
+
+const LOGS_EVENT_BYTES = 256 * 1024; // one `logs` event stays well under Kafka's 1 MiB message limit
 
 // Mist's job events (its WebSocket streams and its async publish topic): the case-class fields
 // plus an `event` discriminator, times in epoch ms.
@@ -55,3 +60,40 @@ export function mistEventsOf(change: JobChange): MistEvent[] {
 }
 
 export const TERMINAL_MIST_EVENTS = ['finished', 'failed', 'cancelled'];
+
+// `logs` events for consecutive lines of a job's log, `first` naming the first one's line number
+// and raw byte offset. `fileOffset` is the byte length of the job's log after each event's last
+// line as Mist's log file (GET /jobs/{id}/logs) holds it, not the raw bytes: that is the text a
+// Mist client can ask for with `Range: bytes=<fileOffset>-`. Large runs are cut into several events.
+export function mistLogsEvents(
+  id: string,
+  first: { readonly line: number; readonly byte: number },
+  lines: readonly MistLogSource[],
+): MistEvent[] {
+  const events: MistEvent[] = [];
+  let entries: Record<string, unknown>[] = [];
+  let size = 0;
+  let line = first.line - 1;
+  let byte = first.byte;
+  const cut = (): void => {
+    events.push({ event: 'logs', id, events: entries, fileOffset: mistLogBytes(line, byte) });
+    entries = [];
+    size = 0;
+  };
+  for (const l of lines) {
+    const entry = {
+      from: l.stream,
+      message: l.text,
+      timeStamp: Date.parse(l.at),
+      level: mistLogLevel(l.stream),
+    };
+    const entrySize = Buffer.byteLength(JSON.stringify(entry));
+    if (entries.length > 0 && size + entrySize > LOGS_EVENT_BYTES) cut();
+    entries.push(entry);
+    size += entrySize;
+    line += 1;
+    byte += logLineBytes(l.text);
+  }
+  if (entries.length > 0) cut();
+  return events;
+}

@@ -1,4 +1,4 @@
-import type { ContextSettings, JobState, Runtime } from '@spindle/contracts';
+import type { ContextSettings, JobSource, JobState, LogStream, Runtime } from '@spindle/contracts';
 import type { ContextView, FunctionView, JobView, WorkerView } from '@spindle/read-models';
 
 // How Spindle's model reads in Hydrosphere Mist's wire format (HTTP API v2), as its server sends it.
@@ -38,6 +38,9 @@ export function statesFor(statuses: readonly MistStatus[]): JobState[] {
   return (Object.keys(STATUS_OF) as JobState[]).filter((s) => statuses.includes(STATUS_OF[s]));
 }
 
+// Mist's JobDetails.source. A job whose source was not recorded reads as Http, Mist's usual one.
+const SOURCE_OF: Record<JobSource, string> = { http: 'Http', kafka: 'Async Kafka' };
+
 const LANG_OF: Record<Runtime, string> = { python: 'python', jvm: 'java', node: 'node', exec: 'exec' };
 
 export function runtimeForPath(path: string): Runtime {
@@ -68,7 +71,7 @@ export function jobDetails(job: JobView): Record<string, unknown> {
     context: job.context,
   };
   if (job.externalId !== null) details['externalId'] = job.externalId;
-  details['source'] = 'Http';
+  details['source'] = SOURCE_OF[job.source ?? 'http'];
   if (job.startedAt) details['startTime'] = job.startedAt.getTime();
   if (job.finishedAt) details['endTime'] = job.finishedAt.getTime();
   if (job.state === 'succeeded') details['jobResult'] = job.result?.value ?? null;
@@ -77,6 +80,40 @@ export function jobDetails(job: JobView): Record<string, unknown> {
   if (job.workerId) details['workerId'] = job.workerId;
   details['createTime'] = job.createdAt.getTime();
   return details;
+}
+
+// A job's log as Mist's log file holds it, one line per output line:
+// `<LEVEL> <ISO local date-time, UTC, always with milliseconds> [<stream>] <text>\n`.
+// stdout and system lines are INFO; stderr lines are WARN, not ERROR: programs write progress and
+// logging there too (Python's logging does by default), and INFO and WARN have the same width.
+// With every stream name six letters long, each line's prefix is PREFIX_BYTES long, so a line
+// count turns a raw byte offset into an offset in this text without reading it (mistLogBytes).
+export interface MistLogSource {
+  readonly at: string;
+  readonly stream: LogStream;
+  readonly text: string;
+}
+
+const LEVEL_OF: Record<LogStream, { name: string; code: number }> = {
+  stdout: { name: 'INFO', code: 2 },
+  system: { name: 'INFO', code: 2 },
+  stderr: { name: 'WARN', code: 3 },
+};
+const PREFIX_BYTES = 'INFO '.length + 'yyyy-mm-ddThh:mm:ss.sss'.length + ' [stdout] '.length;
+
+export function mistLogLine(line: MistLogSource): string {
+  const at = new Date(line.at).toISOString().replace('Z', '');
+  return `${LEVEL_OF[line.stream].name} ${at} [${line.stream}] ${line.text}\n`;
+}
+
+export function mistLogLevel(stream: LogStream): number {
+  return LEVEL_OF[stream].code;
+}
+
+// The byte length of the Mist log text of a log that has `lines` lines and `bytes` raw bytes (as
+// the worker agent and the log collector count them: UTF-8 text plus "\n" per line).
+export function mistLogBytes(lines: number, bytes: number): number {
+  return bytes + lines * PREFIX_BYTES;
 }
 
 // Durations in Mist's JSON bodies: "<seconds>s" or "Inf".

@@ -18,7 +18,7 @@ import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
-import { jobDetails, parseScalaDuration } from './mist-format';
+import { jobDetails, mistLogLine, parseScalaDuration } from './mist-format';
 import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
@@ -81,6 +81,7 @@ export class MistJobsController {
       externalId: optionalString(query['externalId'], 'externalId'),
       startTimeoutMs: timeout(query['startTimeout'], 'startTimeout'),
       performTimeoutMs: timeout(query['performTimeout'], 'performTimeout'),
+      source: 'http',
     });
     if (!bool(query['force'], 'force')) return { id: job.id };
     const done = await this.waitForEnd(job.id, FORCE_WAIT_MS);
@@ -136,10 +137,7 @@ export class MistJobsController {
     const parts: string[] = [];
     for (let from = 1; ;) {
       const page = await this.logs.lines(id, from, LOG_PAGE);
-      for (const l of page.items) {
-        const level = l.stream === 'stderr' ? 'ERROR' : 'INFO';
-        parts.push(`${level} ${l.at.replace('Z', '')} [${l.stream}] ${l.text}\n`);
-      }
+      for (const l of page.items) parts.push(mistLogLine(l));
       if (page.items.length < LOG_PAGE) break;
       from = page.next;
     }

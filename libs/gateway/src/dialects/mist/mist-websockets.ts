@@ -7,7 +7,7 @@ import { FeedQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { FeedHub } from '../../events/feed-hub';
 import { LogCollectorClient } from '../../logs/log-collector.client';
-import { mistEventsOf } from './mist-events';
+import { mistEventsOf, mistLogsEvents } from './mist-events';
 import type { MistEvent } from './mist-events';
 import { MIST_PREFIX } from './mist-query';
 
@@ -99,20 +99,9 @@ function followLogs(socket: WebSocket, logs: LogCollectorClient, id: string): vo
         const page = await logs.lines(id, next, 5_000);
         if (page.items.length === 0 || socket.readyState !== socket.OPEN) return;
         next = page.next;
-        const last = page.items.at(-1)!;
-        socket.send(
-          JSON.stringify({
-            event: 'logs',
-            id,
-            events: page.items.map((l) => ({
-              from: l.stream,
-              message: l.text,
-              timeStamp: Date.parse(l.at),
-              level: l.stream === 'stderr' ? 4 : 2,
-            })),
-            fileOffset: last.offset + Buffer.byteLength(last.text) + 1,
-          }),
-        );
+        const first = page.items[0]!;
+        for (const event of mistLogsEvents(id, { line: first.line, byte: first.offset }, page.items))
+          socket.send(JSON.stringify(event));
       } catch {
         // the collector is away for a moment: try again at the next tick
       } finally {

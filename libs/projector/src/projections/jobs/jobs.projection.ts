@@ -24,6 +24,7 @@ export function evolveJobView(row: JobView | null, envelope: EventEnvelope): Job
       hostId: null,
       pid: null,
       externalId: d.externalId,
+      source: d.source ?? null,
       artifact: d.program.artifact,
       entrypoint: d.program.entrypoint,
       runtime: d.program.runtime,

@@ -60,6 +60,18 @@ describe('job decider', () => {
     expect(done.last).toEqual([{ type: 'JobSucceeded', version: 1, data: { id, result: 3, log } }]);
   });
 
+  it('records where the job came from on JobSubmitted', () => {
+    const fromKafka: JobCommand = { kind: 'submit', id, job: { ...job, source: 'kafka' } };
+    expect(run(fromKafka).last).toEqual([
+      { type: 'JobSubmitted', version: 1, data: { ...job, source: 'kafka' } },
+    ]);
+  });
+
+  it('leaves the source out when the submit names none (a sender older than sources)', () => {
+    const [submitted] = run(submit).last as NewEvent[];
+    expect(submitted!.data).not.toHaveProperty('source');
+  });
+
   it('refuses a second submit of the same id', () => {
     expect(isCommandError(run(submit, submit).last)).toBe(true);
   });

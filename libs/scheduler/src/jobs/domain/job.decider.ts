@@ -4,6 +4,7 @@ import type {
   EventEnvelope,
   JobEvent,
   JobProgram,
+  JobSource,
   JobState,
   JobTask,
   LogTotals,
@@ -29,6 +30,7 @@ export interface SubmittedJob {
   readonly externalId: string | null;
   readonly startTimeoutMs: number | null;
   readonly performTimeoutMs: number | null;
+  readonly source?: JobSource;
 }
 
 // Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,

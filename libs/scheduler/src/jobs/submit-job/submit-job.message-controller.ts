@@ -63,6 +63,8 @@ export class SubmitJobMessageController {
         externalId: command.externalId ?? null,
         startTimeoutMs: command.startTimeoutMs ?? null,
         performTimeoutMs: command.performTimeoutMs ?? null,
+        // Left out when the sender did not say (a gateway older than sources): unknown, not guessed.
+        ...(command.source === undefined ? {} : { source: command.source }),
       },
     };
   }

@@ -1,0 +1,44 @@
+import type { EventEnvelope, JobSubmittedV1 } from '@spindle/contracts';
+import { evolveJobView } from './jobs.projection';
+
+const id = '0193a5b2-7c1e-7f00-8000-1234567890ab';
+const submitted: JobSubmittedV1 = {
+  id,
+  function: 'sum',
+  context: 'default',
+  args: { a: 1 },
+  program: { artifact: 'sum.js', sha256: 'a'.repeat(64), entrypoint: 'sum', runtime: 'node' },
+  externalId: null,
+  startTimeoutMs: null,
+  performTimeoutMs: null,
+};
+
+function event(type: string, position: number, data: object): EventEnvelope {
+  return {
+    id: `e-${position}`,
+    type,
+    version: 1,
+    streamId: `job-${id}`,
+    streamPosition: position,
+    occurredAt: '2026-11-22T10:00:00.000Z',
+    correlationId: 'c',
+    causationId: null,
+    data,
+  };
+}
+
+describe('jobs read model', () => {
+  it('keeps where the job came from, and keeps it as the job moves on', () => {
+    const row = evolveJobView(null, event('JobSubmitted', 1, { ...submitted, source: 'kafka' }))!;
+    expect(row).toMatchObject({ id, state: 'queued', source: 'kafka' });
+    const assigned = evolveJobView(
+      row,
+      event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task: {} }),
+    );
+    expect(assigned).toMatchObject({ state: 'starting', source: 'kafka' });
+  });
+
+  it('reads a source not recorded (an event from before sources) as null', () => {
+    expect(evolveJobView(null, event('JobSubmitted', 1, submitted))).toMatchObject({ source: null });
+  });
+});
