@@ -23,6 +23,14 @@ export interface WorkerRequestedV1 {
 }
 export interface WorkerStartedV1 {
   readonly id: string;
+  // Its long-lived process, null while it has none yet (see WorkerPidChanged). Null is newer than
+  // the field: consumers are deployed before producers.
+  readonly pid: number | null;
+}
+// The worker's long-lived process is now this one: its first runner, or a fresh one after the
+// last died or was killed.
+export interface WorkerPidChangedV1 {
+  readonly id: string;
   readonly pid: number;
 }
 export interface WorkerStopRequestedV1 {
@@ -39,6 +47,7 @@ export interface WorkerStoppedV1 {
 export type WorkerEvent =
   | EventEnvelope<'WorkerRequested', WorkerRequestedV1>
   | EventEnvelope<'WorkerStarted', WorkerStartedV1>
+  | EventEnvelope<'WorkerPidChanged', WorkerPidChangedV1>
   | EventEnvelope<'WorkerStopRequested', WorkerStopRequestedV1>
   | EventEnvelope<'WorkerStopped', WorkerStoppedV1>;
 
@@ -52,7 +61,8 @@ export const workerEventDataSchemas = {
     maxJobs: z.number().int().positive(),
     runOptions: z.string(),
   }),
-  'WorkerStarted@1': z.object({ id: z.string(), pid: z.number().int() }),
+  'WorkerStarted@1': z.object({ id: z.string(), pid: z.number().int().nullable() }),
+  'WorkerPidChanged@1': z.object({ id: z.string(), pid: z.number().int() }),
   'WorkerStopRequested@1': z.object({ id: z.string(), hostId: z.string(), reason: z.string() }),
   'WorkerStopped@1': z.object({ id: z.string(), reason: z.string() }),
 } as const;

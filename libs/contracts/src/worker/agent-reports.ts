@@ -16,6 +16,15 @@ export function hostStreamId(hostId: string, incarnation: string): string {
 export interface WorkerProcessStartedV1 {
   readonly workerId: string;
   readonly hostId: string;
+  // Its long-lived process; null while it has none (runners start with the first task that needs
+  // one, and WorkerRunnerStarted tells it then). Null is newer than the field: consumers first.
+  readonly pid: number | null;
+}
+// A long-lived runner process of the worker started: its first, or a fresh one after the last
+// died or was killed. Its pid is the worker's from now on.
+export interface WorkerRunnerStartedV1 {
+  readonly workerId: string;
+  readonly hostId: string;
   readonly pid: number;
 }
 export interface WorkerProcessExitedV1 {
@@ -27,6 +36,8 @@ export interface TaskStartedV1 {
   readonly jobId: string;
   readonly workerId: string;
   readonly pid: number;
+  // When the task began in its process, by the worker host's clock (absent in older reports).
+  readonly startedAt?: string;
 }
 export interface TaskFinishedV1 {
   readonly jobId: string;
@@ -35,18 +46,31 @@ export interface TaskFinishedV1 {
   readonly result: unknown; // when succeeded
   readonly error: string | null; // when not
   readonly log: LogTotals;
+  // When the task ended, by the worker host's clock (absent in older reports).
+  readonly finishedAt?: string;
 }
 
 export type AgentReport =
   | EventEnvelope<'WorkerProcessStarted', WorkerProcessStartedV1>
   | EventEnvelope<'WorkerProcessExited', WorkerProcessExitedV1>
+  | EventEnvelope<'WorkerRunnerStarted', WorkerRunnerStartedV1>
   | EventEnvelope<'TaskStarted', TaskStartedV1>
   | EventEnvelope<'TaskFinished', TaskFinishedV1>;
 
 export const agentReportDataSchemas = {
-  'WorkerProcessStarted@1': z.object({ workerId: z.string(), hostId: z.string(), pid: z.number().int() }),
+  'WorkerProcessStarted@1': z.object({
+    workerId: z.string(),
+    hostId: z.string(),
+    pid: z.number().int().nullable(),
+  }),
   'WorkerProcessExited@1': z.object({ workerId: z.string(), hostId: z.string(), reason: z.string() }),
-  'TaskStarted@1': z.object({ jobId: z.string(), workerId: z.string(), pid: z.number().int() }),
+  'WorkerRunnerStarted@1': z.object({ workerId: z.string(), hostId: z.string(), pid: z.number().int() }),
+  'TaskStarted@1': z.object({
+    jobId: z.string(),
+    workerId: z.string(),
+    pid: z.number().int(),
+    startedAt: z.iso.datetime({ offset: true }).optional(),
+  }),
   'TaskFinished@1': z.object({
     jobId: z.string(),
     workerId: z.string(),
@@ -54,6 +78,7 @@ export const agentReportDataSchemas = {
     result: z.unknown(),
     error: z.string().nullable(),
     log: logTotalsSchema,
+    finishedAt: z.iso.datetime({ offset: true }).optional(),
   }),
 } as const;
 

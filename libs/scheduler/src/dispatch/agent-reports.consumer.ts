@@ -8,7 +8,9 @@ import { workerCommands } from '../workers/domain/worker.decider';
 
 // Turns what worker agents report into job and worker events. Each report becomes a command on
 // its own stream in its own transaction; a redelivered report finds the stream moved on and
-// changes nothing (the deciders ignore what already happened).
+// changes nothing (the deciders ignore what already happened). A task's start and end are the
+// times its host stamped on them, so a job's startedAt and finishedAt measure the task itself on
+// one clock, not how long the reports took to arrive.
 export function agentReportsConsumer(commands: SchedulerCommandsService): EventConsumer {
   return {
     name: 'scheduler.agent-reports.v1',
@@ -22,6 +24,13 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
             await commands.run(
               workerCommands,
               { kind: 'started', id: report.data.workerId, pid: report.data.pid },
+              metadata,
+            );
+            break;
+          case 'WorkerRunnerStarted':
+            await commands.run(
+              workerCommands,
+              { kind: 'process-started', id: report.data.workerId, pid: report.data.pid },
               metadata,
             );
             break;
@@ -48,6 +57,7 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
                 pid: report.data.pid,
               },
               metadata,
+              stamped(report.data.startedAt),
             );
             break;
           case 'TaskFinished': {
@@ -64,15 +74,22 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
                 log: d.log,
               },
               metadata,
+              stamped(d.finishedAt),
             );
             break;
           }
-          default:
-            break;
+          default: {
+            const unknownReport: never = report;
+            throw new Error(`unexpected agent report ${JSON.stringify(unknownReport)}`);
+          }
         }
       }
     },
   };
+}
+
+function stamped(at: string | undefined): Date {
+  return at === undefined ? new Date() : new Date(at);
 }
 
 async function jobsOn(commands: SchedulerCommandsService, workerId: string): Promise<string[]> {

@@ -178,6 +178,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
           await this.cancel(event.data.id, event.data.workerId, 'cancelled', 'cancelled by request');
         break;
       case 'WorkerStarted':
+      case 'WorkerPidChanged':
       case 'WorkerStopped':
       case 'JobSubmitted':
       case 'JobStarted':
@@ -211,10 +212,18 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       if (!worker.stopping)
         this.logger.warn(`worker ${request.id}: runner ${pid} exited (code ${code}, signal ${signal})`);
     });
+    // Runners start with the first task that needs one (which runtime is not known before).
+    sandbox.onRunnerStart((pid) => {
+      void this.reporter
+        .report('WorkerRunnerStarted', { workerId: request.id, hostId: this.hostId, pid })
+        .catch((e: unknown) =>
+          this.logger.warn(`worker ${request.id}: runner ${pid} not reported: ${String(e)}`),
+        );
+    });
     await this.reporter.report('WorkerProcessStarted', {
       workerId: request.id,
       hostId: this.hostId,
-      pid: sandbox.pid ?? process.pid,
+      pid: sandbox.pid,
     });
     const early = this.waiting.get(request.id) ?? [];
     this.waiting.delete(request.id);
@@ -270,6 +279,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     const shipper = new LogShipper(this.bus, jobId, workerId);
     const workDir = join(this.baseDir, 'jobs', jobId);
     let result: TaskResult;
+    let finishedAt: Date | undefined;
     try {
       const programPath = await this.artifacts.materialize(spec.program.sha256, spec.program.artifact);
       if (task.cancelled) {
@@ -293,11 +303,23 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
           },
           { line: (stream, text, at) => shipper.line(stream, text, at) },
         );
+        const ended = task.running.done.then((r) => {
+          finishedAt = new Date(); // the moment it ended, not when its start was recorded
+          return r;
+        });
         // A cancel may have arrived while the program was fetched or the process started.
         const cancelledMeanwhile = task.cancelled as Task['cancelled'];
         if (cancelledMeanwhile) task.running.cancel(cancelledMeanwhile.reason);
-        await this.reporter.report('TaskStarted', { jobId, workerId, pid: task.running.pid });
-        result = await task.running.done;
+        // Reported once the task really began in its process, with the host's own time.
+        const startedAt = await task.running.started;
+        if (startedAt)
+          await this.reporter.report('TaskStarted', {
+            jobId,
+            workerId,
+            pid: task.running.pid,
+            startedAt: startedAt.toISOString(),
+          });
+        result = await ended;
       }
     } catch (e) {
       result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
@@ -310,6 +332,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       result: result.outcome === 'succeeded' ? result.result : null,
       error: result.outcome === 'succeeded' ? null : result.error,
       log,
+      finishedAt: (finishedAt ?? new Date()).toISOString(),
     });
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -340,6 +363,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       result: null,
       error,
       log: { lines: 0, bytes: 0 },
+      finishedAt: new Date().toISOString(),
     });
   }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir } from 'node:fs/promises';
 import { LineSplitter } from './line-splitter';
-import { baseEnv, killGroup } from './types';
+import { baseEnv, killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
 const STDERR_TAIL = 20;
@@ -28,7 +28,7 @@ export async function runProcessTask(
   }
   const child = spawn(command, argv, {
     cwd: spec.workDir,
-    env: baseEnv(spec),
+    env: baseEnv(spec.env), // a process of its own: the job's variables are the process's
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -54,21 +54,29 @@ export async function runProcessTask(
     stopped = { outcome, error };
     if (child.pid) killGroup(child.pid);
   };
-  const timer =
-    spec.performTimeoutMs === null
-      ? undefined
-      : setTimeout(
-          () => stop('timed_out', `not finished within its performTimeout (${spec.performTimeoutMs} ms)`),
-          spec.performTimeoutMs,
-        );
+  // performTimeout counts from the moment the process exists.
+  let timer: { clear(): void } | undefined;
+  let began!: (at: Date | null) => void;
+  const started = new Promise<Date | null>((r) => (began = r));
+  child.on('spawn', () => {
+    const at = new Date();
+    began(at);
+    if (spec.performTimeoutMs === null || stopped) return;
+    const limit = spec.performTimeoutMs;
+    timer = timerFrom(at, limit, () =>
+      stop('timed_out', `not finished within its performTimeout (${limit} ms)`),
+    );
+  });
 
   const done = new Promise<TaskResult>((resolve) => {
     child.on('error', (e) => {
-      clearTimeout(timer);
+      timer?.clear();
+      began(null);
       resolve({ outcome: 'failed', error: `could not start ${command}: ${e.message}` });
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      timer?.clear();
+      began(null); // no-op once it began
       stdout.end();
       stderr.end();
       if (stopped) return resolve(stopped);
@@ -78,7 +86,7 @@ export async function runProcessTask(
     });
   });
   // Spawn failures (no such file) surface as 'error' before a pid exists.
-  return { pid: child.pid ?? -1, done, cancel: (reason = 'cancelled') => stop('cancelled', reason) };
+  return { pid: child.pid ?? -1, started, done, cancel: (reason = 'cancelled') => stop('cancelled', reason) };
 }
 
 function parseResult(line: string | null): unknown {

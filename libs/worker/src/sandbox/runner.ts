@@ -1,24 +1,39 @@
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LogStream } from '@spindle/contracts';
-import { baseEnv, killGroup } from './types';
+import { baseEnv, killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
 type RunnerMessage =
+  | { type: 'started'; taskId: string; at: number }
   | { type: 'log'; taskId: string; stream: LogStream; text: string }
-  | { type: 'result'; taskId: string; ok: boolean; value?: unknown; error?: string };
+  | { type: 'result'; taskId: string; ok: boolean; value?: unknown; error?: string }
+  | { type: 'pong'; id: number };
+
+type Stopped = { outcome: 'cancelled' | 'timed_out'; error: string };
 
 interface RunnerTask {
+  readonly spec: TaskSpec;
   readonly output: TaskOutput;
   readonly resolve: (result: TaskResult) => void;
-  stopped?: { outcome: 'cancelled' | 'timed_out'; error: string };
-  timer?: NodeJS.Timeout;
+  readonly began: (at: Date | null) => void;
+  startedAt?: Date;
+  stopped?: Stopped;
+  timer?: { clear(): void };
 }
 
 export type RunnerLanguage = 'node' | 'python';
+
+export interface RunnerHooks {
+  onStart?(pid: number): void;
+  onExit(pid: number, code: number | null, signal: string | null): void;
+}
+
+// How long a runner may take to answer a ping after one of its tasks was abandoned before it is
+// taken for blocked (a task that never yields) and killed. Generous: a busy host answers slowly.
+export const UNRESPONSIVE_GRACE_MS = 5_000;
 
 const BOOTSTRAP = {
   node: join(__dirname, 'bootstrap', 'node-runner.cjs'),
@@ -31,17 +46,28 @@ export class Runner {
   private child: ChildProcess | undefined;
   private readonly tasks = new Map<string, RunnerTask>();
   private exited = false;
+  private retiring = false; // being killed: takes no new task
+  private deathReason: string | undefined;
+  private readonly pings = new Map<number, NodeJS.Timeout>();
+  private lastPing = 0;
 
   constructor(
     private readonly language: RunnerLanguage,
-    private readonly onExit: (pid: number, code: number | null, signal: string | null) => void,
+    private readonly hooks: RunnerHooks,
+    private readonly graceMs = UNRESPONSIVE_GRACE_MS,
   ) {}
 
   get pid(): number | null {
     return this.child?.pid ?? null;
   }
 
+  // Takes new tasks.
   get alive(): boolean {
+    return this.child !== undefined && !this.exited && !this.retiring;
+  }
+
+  // Its process is still there (perhaps dying).
+  get present(): boolean {
     return this.child !== undefined && !this.exited;
   }
 
@@ -49,8 +75,10 @@ export class Runner {
     return this.tasks.size;
   }
 
-  start(first: TaskSpec, cwd: string): void {
-    const env = baseEnv(first);
+  // The process environment holds no job's variables: several jobs share it. Each task brings
+  // its own (SPINDLE_JOB_ID, ...), which the bootstrap shows to that task alone.
+  start(cwd: string): void {
+    const env = baseEnv();
     const child =
       this.language === 'node'
         ? fork(BOOTSTRAP.node, [], {
@@ -72,11 +100,13 @@ export class Runner {
       this.forwardLoose(child.stdout!);
     } else {
       createInterface({ input: child.stdout! }).on('line', (line) => {
+        let message: RunnerMessage;
         try {
-          this.handle(JSON.parse(line) as RunnerMessage);
+          message = JSON.parse(line) as RunnerMessage;
         } catch {
-          this.loose(line);
+          return this.loose(line);
         }
+        this.handle(message);
       });
       child.stdin!.on('error', () => undefined);
     }
@@ -84,92 +114,154 @@ export class Runner {
     child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
     child.on('exit', (code, signal) => {
       this.exited = true;
+      for (const timer of this.pings.values()) clearTimeout(timer);
+      this.pings.clear();
       this.fail(
         `the ${this.language} runner ended (${signal ? `killed by ${signal}` : `exit code ${code}`})`,
       );
-      if (child.pid) this.onExit(child.pid, code, signal);
+      if (child.pid) this.hooks.onExit(child.pid, code, signal);
     });
+    if (child.pid) this.hooks.onStart?.(child.pid);
   }
 
   run(spec: TaskSpec, output: TaskOutput): RunningTask {
-    const child = this.child!;
-    let task!: RunnerTask;
-    const done = new Promise<TaskResult>((resolve) => {
-      task = { output, resolve };
-    });
+    const started = deferred<Date | null>();
+    const result = deferred<TaskResult>();
+    const task: RunnerTask = { spec, output, resolve: result.resolve, began: started.resolve };
     this.tasks.set(spec.jobId, task);
-    if (spec.performTimeoutMs !== null) {
-      task.timer = setTimeout(
-        () =>
-          this.stop(
-            spec.jobId,
-            'timed_out',
-            `not finished within its performTimeout (${spec.performTimeoutMs} ms)`,
-          ),
-        spec.performTimeoutMs,
-      );
+    const limit = spec.performTimeoutMs;
+    if (limit !== null) {
+      // Should the runner never say it began (a message stuck behind a blocked event loop), the
+      // task still ends: counted from now, with the grace on top.
+      const sentAt = new Date();
+      task.timer = timerFrom(sentAt, limit + this.graceMs, () => {
+        if (!task.startedAt) {
+          task.startedAt = sentAt;
+          task.began(sentAt);
+        }
+        this.stop(spec.jobId, { outcome: 'timed_out', error: timedOut(limit) });
+      });
     }
-    const message = {
+    this.send({
       type: 'run',
       taskId: spec.jobId,
       file: spec.programPath,
       entrypoint: spec.entrypoint,
       args: spec.args,
       workDir: spec.workDir,
-    };
-    if (this.language === 'node') child.send(message);
-    else child.stdin!.write(`${JSON.stringify(message)}\n`);
+      env: spec.env,
+    });
     return {
-      pid: child.pid ?? -1,
-      done,
-      cancel: (reason = 'cancelled') => this.stop(spec.jobId, 'cancelled', reason),
+      pid: this.child?.pid ?? -1,
+      started: started.promise,
+      done: result.promise,
+      cancel: (reason = 'cancelled') => this.stop(spec.jobId, { outcome: 'cancelled', error: reason }),
     };
   }
 
   kill(): void {
-    if (this.child?.pid && !this.exited) killGroup(this.child.pid);
+    if (!this.child?.pid || this.exited) return;
+    this.retiring = true;
+    killGroup(this.child.pid);
   }
 
-  // A task alone in its runner dies with the runner; one sharing it with others cannot be torn
-  // out of a JS event loop or a Python thread, so it is abandoned: it ends now, its result is dropped.
-  private stop(taskId: string, outcome: 'cancelled' | 'timed_out', error: string): void {
+  // A task alone in its runner dies with the runner. One sharing it with others cannot be torn
+  // out of a JS event loop or a Python thread: it is told to stop (node: its signal is aborted;
+  // python: an exception is raised in its thread), it ends now and its result is dropped. If the
+  // runner then does not answer a ping, the task is blocking it: the runner is killed (its other
+  // tasks fail, saying why) and the worker's next task gets a fresh one.
+  private stop(taskId: string, stopped: Stopped): void {
     const task = this.tasks.get(taskId);
     if (!task || task.stopped) return;
-    task.stopped = { outcome, error };
+    task.stopped = stopped;
     if (this.tasks.size === 1) {
       this.kill(); // the exit handler ends the task with its stopped outcome
       return;
     }
-    this.finish(taskId, task.stopped);
+    this.send({ type: 'cancel', taskId, reason: stopped.error });
+    this.finish(taskId, stopped);
+    const how = stopped.outcome === 'timed_out' ? 'timed out' : 'cancelled';
+    this.checkResponsive(`job ${taskId} ${how}`);
+  }
+
+  private checkResponsive(after: string): void {
+    if (!this.present) return;
+    const id = ++this.lastPing;
+    this.pings.set(
+      id,
+      setTimeout(() => {
+        this.pings.delete(id);
+        if (!this.present) return;
+        this.deathReason =
+          `the ${this.language} runner (pid ${this.pid}) was killed: it did not answer within ` +
+          `${this.graceMs} ms after ${after}, which kept it busy (a task that never yields blocks ` +
+          `every task of its runner)`;
+        this.kill();
+      }, this.graceMs),
+    );
+    this.send({ type: 'ping', id });
   }
 
   private handle(message: RunnerMessage): void {
-    const task = this.tasks.get(message.taskId);
-    if (!task) return;
-    if (message.type === 'log') {
-      task.output.line(message.stream, message.text, new Date());
+    if (message.type === 'pong') {
+      clearTimeout(this.pings.get(message.id));
+      this.pings.delete(message.id);
       return;
     }
-    if (task.stopped) return this.finish(message.taskId, task.stopped);
-    this.finish(
-      message.taskId,
-      message.ok
-        ? { outcome: 'succeeded', result: message.value ?? null }
-        : { outcome: 'failed', error: message.error ?? 'failed' },
-    );
+    const task = this.tasks.get(message.taskId);
+    if (!task) return;
+    switch (message.type) {
+      case 'started': {
+        if (task.startedAt || task.stopped) return;
+        // The runner's own clock (this host's): the moment the task began, start-up not counted.
+        task.startedAt = new Date(message.at);
+        task.began(task.startedAt);
+        const limit = task.spec.performTimeoutMs;
+        if (limit !== null) {
+          task.timer?.clear();
+          task.timer = timerFrom(task.startedAt, limit, () =>
+            this.stop(message.taskId, { outcome: 'timed_out', error: timedOut(limit) }),
+          );
+        }
+        return;
+      }
+      case 'log':
+        task.output.line(message.stream, message.text, new Date());
+        return;
+      case 'result':
+        if (task.stopped) return this.finish(message.taskId, task.stopped);
+        this.finish(
+          message.taskId,
+          message.ok
+            ? { outcome: 'succeeded', result: message.value ?? null }
+            : { outcome: 'failed', error: message.error ?? 'failed' },
+        );
+        return;
+    }
   }
 
   private finish(taskId: string, result: TaskResult): void {
     const task = this.tasks.get(taskId);
     if (!task) return;
-    clearTimeout(task.timer);
+    task.timer?.clear();
     this.tasks.delete(taskId);
+    if (!task.startedAt) task.began(null);
     task.resolve(result);
   }
 
   private fail(error: string): void {
     for (const [taskId, task] of this.tasks)
-      this.finish(taskId, task.stopped ?? { outcome: 'failed', error });
+      this.finish(taskId, task.stopped ?? { outcome: 'failed', error: this.deathReason ?? error });
+  }
+
+  private send(message: Record<string, unknown>): void {
+    const child = this.child;
+    if (!child || this.exited) return;
+    if (this.language === 'node') {
+      if (child.connected) child.send(message);
+    } else {
+      child.stdin!.write(`${JSON.stringify(message)}\n`);
+    }
   }
 
   // Output of the runner outside any task: the one running task's, as `system` lines, if there is
@@ -185,6 +277,12 @@ export class Runner {
   }
 }
 
-export async function ensureDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
+function timedOut(limitMs: number): string {
+  return `not finished within its performTimeout (${limitMs} ms)`;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -7,7 +7,7 @@ export interface TaskSpec {
   readonly entrypoint: string;
   readonly args: Record<string, unknown>;
   readonly workDir: string;
-  readonly env: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string>>; // the job's own variables (SPINDLE_JOB_ID, ...)
   readonly performTimeoutMs: number | null;
 }
 
@@ -21,16 +21,33 @@ export type TaskResult =
 
 export interface RunningTask {
   readonly pid: number;
+  // When the task really began in its process (its performTimeout counts from here); null when it
+  // ended before it ever began.
+  readonly started: Promise<Date | null>; // never rejects
   readonly done: Promise<TaskResult>; // never rejects
   cancel(reason?: string): void; // idempotent
 }
 
-// The environment every task starts from: nothing of the agent's own (its secrets stay there).
-export function baseEnv(spec: TaskSpec): NodeJS.ProcessEnv {
+// The environment every process starts from: nothing of the agent's own (its secrets stay there),
+// and nothing of any one job unless the process is that job's alone.
+export function baseEnv(own: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'JAVA_HOME', 'PYTHONPATH'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return { ...env, ...spec.env, SPINDLE_JOB_ID: spec.jobId };
+  return { ...env, ...own };
+}
+
+// Calls `fire` once `ms` have passed since `from` (a moment that may lie a little in the past) by
+// the wall clock that stamps start and finish, which a timer may otherwise undercut by a tick.
+export function timerFrom(from: Date, ms: number, fire: () => void): { clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const left = from.getTime() + ms - Date.now();
+    timer = left > 0 ? setTimeout(arm, left) : undefined;
+    if (left <= 0) fire();
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
 }
 
 // SIGTERM to the whole process group, SIGKILL if it is still there after `graceMs`.

@@ -6,29 +6,45 @@ import type { RunnerLanguage } from './runner';
 import type { RunningTask, TaskOutput, TaskSpec } from './types';
 
 type ExitListener = (pid: number, code: number | null, signal: string | null) => void;
+type StartListener = (pid: number, language: RunnerLanguage) => void;
 
 // One worker's processes: a long-lived runner per language it has needed (node, python), reused by
 // every task of the worker and running them concurrently, and a process of its own for every exec
-// or jvm task. Exclusive contexts make one sandbox per job; shared contexts keep one.
+// or jvm task. A runner that dies or is killed is replaced by a fresh one at the next task.
+// Exclusive contexts make one sandbox per job; shared contexts keep one per worker.
 export class WorkerSandbox {
   private readonly runners = new Map<RunnerLanguage, Runner>();
+  private readonly retired = new Set<Runner>();
   private readonly own = new Set<RunningTask>();
   private readonly exitListeners: ExitListener[] = [];
+  private readonly startListeners: StartListener[] = [];
   private readonly maxLineBytes: number;
   private stopped = false;
 
-  constructor(private readonly options: { workerId: string; baseDir: string; maxLineBytes?: number }) {
+  constructor(
+    private readonly options: {
+      workerId: string;
+      baseDir: string;
+      maxLineBytes?: number;
+      unresponsiveGraceMs?: number;
+    },
+  ) {
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
   }
 
+  // The worker's long-lived process: its current runner (node first), null before its first.
   get pid(): number | null {
-    for (const runner of this.runners.values()) if (runner.alive) return runner.pid;
+    for (const language of ['node', 'python'] as const) {
+      const runner = this.runners.get(language);
+      if (runner?.alive) return runner.pid;
+    }
     return null;
   }
 
   runningTasks(): number {
     let n = this.own.size;
     for (const runner of this.runners.values()) n += runner.size;
+    for (const runner of this.retired) n += runner.size;
     return n;
   }
 
@@ -36,29 +52,46 @@ export class WorkerSandbox {
     this.exitListeners.push(listener);
   }
 
+  onRunnerStart(listener: StartListener): void {
+    this.startListeners.push(listener);
+  }
+
   async run(spec: TaskSpec, output: TaskOutput): Promise<RunningTask> {
     if (this.stopped) throw new Error(`worker ${this.options.workerId} is stopped`);
+    // The job's own directory exists before anything of it runs.
+    await mkdir(spec.workDir, { recursive: true });
     if (spec.runtime === 'exec' || spec.runtime === 'jvm') {
-      await mkdir(spec.workDir, { recursive: true });
       const task = await runProcessTask(spec, output, this.maxLineBytes);
       this.own.add(task);
       void task.done.then(() => this.own.delete(task));
       return task;
     }
-    // Found or started before any await: tasks arriving together share one runner.
-    const language: RunnerLanguage = spec.runtime;
-    let runner = this.runners.get(language);
-    if (!runner?.alive) {
-      mkdirSync(this.options.baseDir, { recursive: true });
-      runner = new Runner(language, (pid, code, signal) => {
-        for (const listener of this.exitListeners) listener(pid, code, signal);
-      });
-      runner.start(spec, this.options.baseDir);
-      this.runners.set(language, runner);
-    }
-    const running = runner.run(spec, output);
-    await mkdir(spec.workDir, { recursive: true });
-    return running;
+    if (this.stopped) throw new Error(`worker ${this.options.workerId} is stopped`);
+    // Found or started with no await in between: tasks arriving together share one runner.
+    return this.runnerFor(spec.runtime).run(spec, output);
+  }
+
+  private runnerFor(language: RunnerLanguage): Runner {
+    const current = this.runners.get(language);
+    if (current?.alive) return current;
+    if (current?.present) this.retired.add(current); // dying: its last tasks still end there
+    const runner = new Runner(
+      language,
+      {
+        onStart: (pid) => {
+          for (const listener of this.startListeners) listener(pid, language);
+        },
+        onExit: (pid, code, signal) => {
+          this.retired.delete(runner);
+          for (const listener of this.exitListeners) listener(pid, code, signal);
+        },
+      },
+      this.options.unresponsiveGraceMs,
+    );
+    this.runners.set(language, runner);
+    mkdirSync(this.options.baseDir, { recursive: true });
+    runner.start(this.options.baseDir);
+    return runner;
   }
 
   // Ends every task (cancelled) and every process of the worker; resolves when all are gone.
@@ -66,10 +99,11 @@ export class WorkerSandbox {
     this.stopped = true;
     const tasks = [...this.own];
     for (const task of tasks) task.cancel('its worker stopped');
-    for (const runner of this.runners.values()) runner.kill();
+    const runners = [...this.runners.values(), ...this.retired];
+    for (const runner of runners) runner.kill();
     await Promise.all(tasks.map((t) => t.done));
     const deadline = Date.now() + 5_000;
-    while ([...this.runners.values()].some((r) => r.alive) && Date.now() < deadline) {
+    while (runners.some((r) => r.present) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }

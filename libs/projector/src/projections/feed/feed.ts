@@ -15,6 +15,7 @@ const JOB_STATE_AFTER: Record<JobEvent['type'], string> = {
 const WORKER_STATE_AFTER: Record<WorkerEvent['type'], string> = {
   WorkerRequested: 'starting',
   WorkerStarted: 'running',
+  WorkerPidChanged: 'running', // a runner starts for a task, and tasks start on running workers
   WorkerStopRequested: 'stopping',
   WorkerStopped: 'stopped',
 };

@@ -33,10 +33,12 @@ export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope
       return {
         ...row,
         state: row.state === 'stopping' ? 'stopping' : 'running',
-        pid: event.data.pid,
+        pid: event.data.pid ?? row.pid,
         startedAt: at,
         updatedAt: at,
       };
+    case 'WorkerPidChanged':
+      return { ...row, pid: event.data.pid, updatedAt: at };
     case 'WorkerStopRequested':
       return { ...row, state: 'stopping', stopReason: event.data.reason, updatedAt: at };
     case 'WorkerStopped':

@@ -10,26 +10,35 @@ import type {
 import type { Decider } from '@spindle/backbone';
 
 export type WorkerStatus =
-  { readonly state: 'absent' } | { readonly state: WorkerState; readonly hostId: string };
+  | { readonly state: 'absent' }
+  | { readonly state: WorkerState; readonly hostId: string; readonly pid: number | null };
 
 export type WorkerCommand =
   | { readonly kind: 'request'; readonly id: string; readonly worker: WorkerRequestedV1 }
-  | { readonly kind: 'started'; readonly id: string; readonly pid: number }
+  | { readonly kind: 'started'; readonly id: string; readonly pid: number | null }
+  // A fresh long-lived process of the worker (a runner) started.
+  | { readonly kind: 'process-started'; readonly id: string; readonly pid: number }
   | { readonly kind: 'stop'; readonly id: string; readonly reason: string }
   | { readonly kind: 'stopped'; readonly id: string; readonly reason: string };
 
 export function evolveWorker(state: WorkerStatus, envelope: EventEnvelope): WorkerStatus {
   const event = envelope as WorkerEvent;
-  const hostId = state.state === 'absent' ? '' : state.hostId;
+  const was = state.state === 'absent' ? { hostId: '', pid: null } : state;
   switch (event.type) {
     case 'WorkerRequested':
-      return { state: 'starting', hostId: event.data.hostId };
+      return { state: 'starting', hostId: event.data.hostId, pid: null };
     case 'WorkerStarted':
-      return { state: state.state === 'stopping' ? 'stopping' : 'running', hostId };
+      return {
+        ...was,
+        state: state.state === 'stopping' ? 'stopping' : 'running',
+        pid: event.data.pid ?? was.pid,
+      };
+    case 'WorkerPidChanged':
+      return { ...was, state: state.state === 'absent' ? 'starting' : state.state, pid: event.data.pid };
     case 'WorkerStopRequested':
-      return { state: 'stopping', hostId };
+      return { ...was, state: 'stopping' };
     case 'WorkerStopped':
-      return { state: 'stopped', hostId };
+      return { ...was, state: 'stopped' };
     default: {
       const unknownEvent: never = event;
       throw new Error(`unexpected worker event ${JSON.stringify(unknownEvent)}`);
@@ -54,6 +63,9 @@ export function decideWorker(
     case 'started':
       if (state.state !== 'starting') return [];
       return [{ type: 'WorkerStarted', version: 1, data: { id, pid: command.pid } }];
+    case 'process-started':
+      if (state.state === 'stopped' || state.pid === command.pid) return [];
+      return [{ type: 'WorkerPidChanged', version: 1, data: { id, pid: command.pid } }];
     case 'stop':
       if (state.state !== 'starting' && state.state !== 'running') return [];
       return [

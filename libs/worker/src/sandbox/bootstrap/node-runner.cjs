@@ -1,16 +1,19 @@
 'use strict';
 // Spindle's node runner: one long-lived process that runs a worker's node tasks, several at once.
 // Protocol over the IPC channel of child_process.fork:
-//   in:  {type:'run', taskId, file, entrypoint, args, workDir}
-//   out: {type:'log', taskId, stream, text} | {type:'result', taskId, ok, value?, error?}
+//   in:  {type:'run', taskId, file, entrypoint, args, workDir, env} | {type:'cancel', taskId} | {type:'ping', id}
+//   out: {type:'started', taskId, at} | {type:'log', taskId, stream, text}
+//        | {type:'result', taskId, ok, value?, error?} | {type:'pong', id}
 // Output written inside a task (console.*, process.stdout/stderr.write, also after awaits and
-// timers) is attributed to it through AsyncLocalStorage and sent line by line.
+// timers) is attributed to it through AsyncLocalStorage and sent line by line; so are its
+// environment variables (process.env reads the task's own SPINDLE_* values first).
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { pathToFileURL } = require('node:url');
 
 const current = new AsyncLocalStorage();
 const partial = new Map(); // `${taskId}:${stream}` -> unfinished line
-const running = new Set();
+const running = new Map(); // taskId -> {workDir, env, controller}, oldest first
+const home = process.cwd();
 const send = (message) => process.send && process.send(message);
 
 function emit(taskId, stream, chunk) {
@@ -34,13 +37,59 @@ function flush(taskId) {
 for (const stream of ['stdout', 'stderr']) {
   const original = process[stream].write.bind(process[stream]);
   process[stream].write = (chunk, encoding, callback) => {
-    const taskId = current.getStore() ?? (running.size === 1 ? [...running][0] : undefined);
+    const taskId = current.getStore() ?? (running.size === 1 ? [...running.keys()][0] : undefined);
     if (taskId === undefined) return original(chunk, encoding, callback);
     emit(taskId, stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     if (typeof encoding === 'function') encoding();
     else if (typeof callback === 'function') callback();
     return true;
   };
+}
+
+// The process environment holds nothing of any one job; a task sees its own variables on top.
+const processEnv = process.env;
+const ownEnv = (key) => {
+  const task = running.get(current.getStore());
+  return task && typeof key === 'string' && Object.hasOwn(task.env, key) ? task.env : undefined;
+};
+process.env = new Proxy(processEnv, {
+  get: (target, key) => (ownEnv(key) ? ownEnv(key)[key] : Reflect.get(target, key)),
+  has: (target, key) => Boolean(ownEnv(key)) || Reflect.has(target, key),
+  set: (target, key, value) => {
+    const env = ownEnv(key);
+    if (!env) return Reflect.set(target, key, value);
+    env[key] = String(value);
+    return true;
+  },
+  deleteProperty: (target, key) => {
+    const env = ownEnv(key);
+    if (!env) return Reflect.deleteProperty(target, key);
+    delete env[key];
+    return true;
+  },
+  ownKeys: (target) => {
+    const task = running.get(current.getStore());
+    const keys = Reflect.ownKeys(target);
+    return task ? [...new Set([...keys, ...Object.keys(task.env)])] : keys;
+  },
+  getOwnPropertyDescriptor: (target, key) => {
+    const env = ownEnv(key);
+    if (!env) return Reflect.getOwnPropertyDescriptor(target, key);
+    return { value: env[key], writable: true, enumerable: true, configurable: true };
+  },
+});
+
+// The working directory is one per process: it is that of the oldest running task (so a task
+// running alone has its own), and the runner's own when none runs.
+function followOldest() {
+  const [oldest] = running.values();
+  const dir = oldest ? oldest.workDir : home;
+  if (!dir || process.cwd() === dir) return;
+  try {
+    process.chdir(dir);
+  } catch {
+    process.chdir(home);
+  }
 }
 
 const modules = new Map();
@@ -67,16 +116,14 @@ function serializable(value) {
 
 async function run(message) {
   const { taskId, file, entrypoint, args, workDir } = message;
-  running.add(taskId);
-  if (running.size === 1 && workDir) {
-    try {
-      process.chdir(workDir); // only meaningful while one task runs; tasks share the process
-    } catch {}
-  }
+  const controller = new AbortController();
+  running.set(taskId, { workDir, env: { ...(message.env || {}) }, controller });
+  followOldest();
+  send({ type: 'started', taskId, at: Date.now() });
   await current.run(taskId, async () => {
     try {
       const fn = pick(await load(file), entrypoint);
-      const value = await fn(args, { jobId: taskId, workDir });
+      const value = await fn(args, { jobId: taskId, workDir, signal: controller.signal });
       flush(taskId);
       send({ type: 'result', taskId, ok: true, value: serializable(value) });
     } catch (e) {
@@ -84,11 +131,17 @@ async function run(message) {
       send({ type: 'result', taskId, ok: false, error: e && e.stack ? String(e.stack) : String(e) });
     } finally {
       running.delete(taskId);
+      followOldest();
     }
   });
 }
 
 process.on('message', (message) => {
-  if (message && message.type === 'run') void run(message);
+  if (!message) return;
+  if (message.type === 'run') void run(message);
+  // A task cannot be torn out of the event loop; it is told (ctx.signal) and may stop itself.
+  else if (message.type === 'cancel') running.get(message.taskId)?.controller.abort(message.reason);
+  // Answered only while the event loop turns: a task that never yields leaves it unanswered.
+  else if (message.type === 'ping') send({ type: 'pong', id: message.id });
 });
 process.on('disconnect', () => process.exit(0));

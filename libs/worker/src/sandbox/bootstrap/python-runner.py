@@ -1,18 +1,27 @@
 # Spindle's python runner: one long-lived process that runs a worker's python tasks, each in its
-# own thread. Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","entrypoint","args"}.
-# Out on the real stdout: {"type":"log","taskId","stream","text"} and
-# {"type":"result","taskId","ok","value"|"error"}. print() inside a task is attributed to it.
+# own thread. Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","entrypoint","args",
+# "workDir","env"}, {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on the real stdout:
+# {"type":"started","taskId","at"}, {"type":"log","taskId","stream","text"},
+# {"type":"result","taskId","ok","value"|"error"}, {"type":"pong","id"}. print() inside a task is
+# attributed to it; so are os.environ's SPINDLE_* values, and `import spindle; spindle.context()`
+# gives the task's job_id and work_dir.
+import ctypes
 import importlib.util
 import json
+import os
 import sys
 import threading
+import time
 import traceback
+import types
+from collections.abc import MutableMapping
 
 _out = sys.stdout
 _lock = threading.Lock()
 _local = threading.local()
 _modules = {}
-_running = set()
+_running = {}  # task id -> {"work_dir", "env", "thread"}, oldest first
+_home = os.getcwd()
 
 
 def send(message):
@@ -22,19 +31,23 @@ def send(message):
         _out.flush()
 
 
+def current_task():
+    task = getattr(_local, "task", None)
+    if task is None and len(_running) == 1:
+        task = next(iter(_running))
+    return task
+
+
 class TaskWriter:
     def __init__(self, stream):
         self.stream = stream
         self.partial = {}
 
     def write(self, text):
-        task = getattr(_local, "task", None)
+        task = current_task()
         if task is None:
-            if len(_running) == 1:
-                task = next(iter(_running))
-            else:
-                sys.__stderr__.write(text)
-                return len(text)
+            sys.__stderr__.write(text)
+            return len(text)
         buffered = self.partial.get(task, "") + text
         lines = buffered.split("\n")
         self.partial[task] = lines.pop()
@@ -57,6 +70,84 @@ sys.stdout = stdout_writer
 sys.stderr = stderr_writer
 
 
+class TaskEnviron(MutableMapping):
+    """os.environ with the running task's own variables on top (the process holds no job's)."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def _own(self, key):
+        info = _running.get(getattr(_local, "task", None))
+        return info["env"] if info is not None and key in info["env"] else None
+
+    def __getitem__(self, key):
+        own = self._own(key)
+        return own[key] if own is not None else self._real[key]
+
+    def __setitem__(self, key, value):
+        own = self._own(key)
+        if own is not None:
+            own[key] = value
+        else:
+            self._real[key] = value
+
+    def __delitem__(self, key):
+        own = self._own(key)
+        if own is not None:
+            del own[key]
+        else:
+            del self._real[key]
+
+    def _keys(self):
+        info = _running.get(getattr(_local, "task", None))
+        keys = list(self._real)
+        if info is not None:
+            keys += [k for k in info["env"] if k not in self._real]
+        return keys
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self):
+        return len(self._keys())
+
+    def copy(self):
+        return dict(self)
+
+
+os.environ = TaskEnviron(os.environ)
+
+spindle = types.ModuleType("spindle")
+spindle.__doc__ = "The running Spindle task: spindle.context().job_id, .work_dir"
+
+
+def _context():
+    task = getattr(_local, "task", None)
+    info = _running.get(task)
+    if info is None:
+        raise RuntimeError("not inside a Spindle task")
+    return types.SimpleNamespace(job_id=task, work_dir=info["work_dir"])
+
+
+spindle.context = _context
+sys.modules["spindle"] = spindle
+
+
+class TaskCancelled(BaseException):
+    """Raised inside a task's thread when the task is cancelled or timed out."""
+
+
+def follow_oldest():
+    # One working directory per process: the oldest running task's (a task alone has its own).
+    oldest = next(iter(_running.values()), None)
+    target = oldest["work_dir"] if oldest is not None and oldest["work_dir"] else _home
+    try:
+        if os.getcwd() != target:
+            os.chdir(target)
+    except OSError:
+        os.chdir(_home)
+
+
 def load(path):
     module = _modules.get(path)
     if module is None:
@@ -70,7 +161,6 @@ def load(path):
 def run(message):
     task = message["taskId"]
     _local.task = task
-    _running.add(task)
     try:
         fn = getattr(load(message["file"]), message["entrypoint"] or "main", None)
         if not callable(fn):
@@ -83,11 +173,37 @@ def run(message):
         result = {"type": "result", "taskId": task, "ok": True, "value": value}
     except BaseException:
         result = {"type": "result", "taskId": task, "ok": False, "error": traceback.format_exc()}
-    finally:
-        _running.discard(task)
     stdout_writer.flush_task(task)
     stderr_writer.flush_task(task)
+    with _lock:
+        _running.pop(task, None)
+        follow_oldest()
     send(result)
+
+
+def start(message):
+    task = message["taskId"]
+    thread = threading.Thread(target=run, args=(message,), daemon=True)
+    with _lock:
+        _running[task] = {
+            "work_dir": message.get("workDir"),
+            "env": dict(message.get("env") or {}),
+            "thread": thread,
+        }
+        follow_oldest()
+    send({"type": "started", "taskId": task, "at": int(time.time() * 1000)})
+    thread.start()
+
+
+def cancel(task):
+    # A thread cannot be killed; an exception raised into it stops pure-Python code at its next
+    # bytecode (a call blocked in C, like time.sleep, first has to return).
+    info = _running.get(task)
+    if info is None or info["thread"].ident is None:
+        return
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(info["thread"].ident), ctypes.py_object(TaskCancelled)
+    )
 
 
 for raw in sys.stdin:
@@ -95,5 +211,10 @@ for raw in sys.stdin:
     if not raw:
         continue
     message = json.loads(raw)
-    if message.get("type") == "run":
-        threading.Thread(target=run, args=(message,), daemon=True).start()
+    kind = message.get("type")
+    if kind == "run":
+        start(message)
+    elif kind == "cancel":
+        cancel(message["taskId"])
+    elif kind == "ping":
+        send({"type": "pong", "id": message["id"]})

@@ -1,0 +1,188 @@
+import { DataSource } from 'typeorm';
+import { hostStreamId, jobStreamId, newEventId, workerStreamId } from '@spindle/contracts';
+import type { AgentReport, EventEnvelope } from '@spindle/contracts';
+import { InProcessMessageBus, OutboxRelay, PostgresEventStore, backboneMigrations } from '@spindle/backbone';
+import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+import { jobCommands } from '../jobs/domain/job.decider';
+import { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+import { workerCommands } from '../workers/domain/worker.decider';
+import { agentReportsConsumer } from './agent-reports.consumer';
+import { SchedulerDispatchTables1763900000100 } from './dispatch-tables.migration';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+const meta = { correlationId: 'test', causationId: null };
+
+// The scheduler's side of what worker agents report, on a real Postgres: reports in, the job's
+// and worker's events out.
+describe('the agent reports consumer', () => {
+  let db: Awaited<ReturnType<typeof throwawayDatabase>>;
+  let dataSource: DataSource;
+  let store: PostgresEventStore;
+  let commands: SchedulerCommandsService;
+  let position = 0;
+
+  beforeAll(async () => {
+    db = await throwawayDatabase();
+    dataSource = new DataSource({
+      type: 'postgres',
+      url: db.url,
+      schema: SCHEDULER_SCHEMA,
+      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
+      migrationsTableName: 'migrations',
+    });
+    await dataSource.initialize();
+    await dataSource.query(`create schema ${s}`);
+    await dataSource.runMigrations({ transaction: 'each' });
+    store = new PostgresEventStore(SCHEDULER_SCHEMA);
+    const relay = new OutboxRelay(dataSource, new InProcessMessageBus(), {
+      schema: SCHEDULER_SCHEMA,
+      pollMs: 20,
+    });
+    commands = new SchedulerCommandsService(dataSource, store, relay);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  function report<T extends AgentReport['type']>(
+    type: T,
+    data: Extract<AgentReport, { type: T }>['data'],
+  ): EventEnvelope {
+    return {
+      id: newEventId(),
+      type,
+      version: 1,
+      streamId: hostStreamId('h1', 'i1'),
+      streamPosition: ++position,
+      occurredAt: new Date().toISOString(),
+      correlationId: 'agent',
+      causationId: null,
+      data,
+    };
+  }
+
+  async function placedJob(): Promise<{ jobId: string; workerId: string }> {
+    const jobId = newEventId();
+    const workerId = newEventId();
+    const task = {
+      function: 'f',
+      context: 'default',
+      args: {},
+      program: { artifact: 'f.js', sha256: 'a'.repeat(64), entrypoint: 'f', runtime: 'node' as const },
+      performTimeoutMs: 1_000,
+    };
+    const job = { id: jobId, ...task, externalId: null, startTimeoutMs: null };
+    await commands.run(jobCommands, { kind: 'submit', id: jobId, job }, meta);
+    const worker = {
+      id: workerId,
+      context: 'default',
+      mode: 'shared' as const,
+      hostId: 'h1',
+      hostIncarnation: 'i1',
+      maxJobs: 2,
+      runOptions: '',
+    };
+    await commands.run(workerCommands, { kind: 'request', id: workerId, worker }, meta);
+    await commands.run(jobCommands, { kind: 'assign', id: jobId, workerId, hostId: 'h1', task }, meta);
+    return { jobId, workerId };
+  }
+
+  async function eventsOf(streamId: string): Promise<EventEnvelope[]> {
+    return dataSource.transaction((manager) => store.readStream(manager, streamId));
+  }
+
+  it('dates a job’s start and end by the times its host stamped on them', async () => {
+    const { jobId, workerId } = await placedJob();
+    const consumer = agentReportsConsumer(commands);
+    const startedAt = '2026-01-02T03:04:05.000Z';
+    const finishedAt = '2026-01-02T03:04:06.000Z';
+    await consumer.handle(
+      [
+        report('TaskStarted', { jobId, workerId, pid: 4242, startedAt }),
+        report('TaskFinished', {
+          jobId,
+          workerId,
+          outcome: 'timed_out',
+          result: null,
+          error: 'not finished within its performTimeout (1000 ms)',
+          log: { lines: 0, bytes: 0 },
+          finishedAt,
+        }),
+      ],
+      dataSource.manager,
+    );
+    const events = await eventsOf(jobStreamId(jobId));
+    expect(events.map((e) => [e.type, new Date(e.occurredAt).toISOString()]).slice(-2)).toEqual([
+      ['JobStarted', startedAt],
+      ['JobTimedOut', finishedAt],
+    ]);
+  });
+
+  it('keeps the dispatcher’s perform-timeout backstop on the host’s start time', async () => {
+    const { jobId, workerId } = await placedJob();
+    const startedAt = '2026-01-02T03:04:05.000Z';
+    await agentReportsConsumer(commands).handle(
+      [report('TaskStarted', { jobId, workerId, pid: 1, startedAt })],
+      dataSource.manager,
+    );
+    const [row] = await dataSource.query(`select started_at from ${s}.dispatch_jobs where id = $1`, [jobId]);
+    expect(new Date(row.started_at).toISOString()).toBe(startedAt);
+  });
+
+  it('takes the time of handling for reports older than host stamps', async () => {
+    const { jobId, workerId } = await placedJob();
+    const before = Date.now();
+    await agentReportsConsumer(commands).handle(
+      [report('TaskStarted', { jobId, workerId, pid: 1 })],
+      dataSource.manager,
+    );
+    const started = (await eventsOf(jobStreamId(jobId))).at(-1)!;
+    expect(started.type).toBe('JobStarted');
+    expect(Date.parse(started.occurredAt)).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it('turns the start of a worker’s runner into the worker’s pid, once per process', async () => {
+    const { workerId } = await placedJob();
+    const consumer = agentReportsConsumer(commands);
+    await consumer.handle(
+      [
+        report('WorkerProcessStarted', { workerId, hostId: 'h1', pid: null }),
+        report('WorkerRunnerStarted', { workerId, hostId: 'h1', pid: 1001 }),
+        report('WorkerRunnerStarted', { workerId, hostId: 'h1', pid: 1001 }),
+        report('WorkerRunnerStarted', { workerId, hostId: 'h1', pid: 1002 }),
+      ],
+      dataSource.manager,
+    );
+    const events = await eventsOf(workerStreamId(workerId));
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      ['WorkerRequested', expect.objectContaining({ id: workerId })],
+      ['WorkerStarted', { id: workerId, pid: null }],
+      ['WorkerPidChanged', { id: workerId, pid: 1001 }],
+      ['WorkerPidChanged', { id: workerId, pid: 1002 }],
+    ]);
+  });
+});
+
+// The scheduler's schema name is fixed, so it gets a database of its own. (A feature library may
+// not use the testing library; this is the little of it needed here.)
+async function throwawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/spindle';
+  const name = `spindle_t_reports_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const on = (database: string): string => {
+    const url = new URL(server);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  const admin = async (sql: string): Promise<void> => {
+    const client = new Client({ connectionString: on('postgres') });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+  };
+  await admin(`create database "${name}"`);
+  return { url: on(name), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+}

@@ -1,0 +1,250 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogStream, Runtime } from '@spindle/contracts';
+import { WorkerSandbox } from './worker-sandbox';
+import type { RunningTask, TaskSpec } from './types';
+
+jest.setTimeout(60_000);
+
+const NODE_PROGRAM = `
+const fs = require('node:fs');
+const path = require('node:path');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+exports.born = async (args) => { console.log(String(performance.timeOrigin)); await sleep(args.ms); return 'woke'; };
+exports.pid = () => process.pid;
+exports.sleep = async (args) => { await sleep(args.ms); return 'woke'; };
+exports.spin = () => { for (;;) {} };
+exports.files = async (args, ctx) => {
+  fs.writeFileSync('out.txt', 'written');
+  await sleep(args.ms ?? 0);
+  return {
+    jobId: process.env.SPINDLE_JOB_ID,
+    ctxJobId: ctx.jobId,
+    workDir: ctx.workDir,
+    cwd: process.cwd(),
+    inOwnDir: fs.existsSync(path.join(ctx.workDir, 'out.txt')),
+    envListed: Object.keys(process.env).includes('SPINDLE_JOB_ID'),
+  };
+};
+exports.envAfterAwait = async (args) => { await sleep(args.ms); return process.env.SPINDLE_JOB_ID; };
+exports.obedient = async (args, ctx) => {
+  if (!ctx.signal.aborted) await new Promise((r) => ctx.signal.addEventListener('abort', r));
+  fs.writeFileSync(args.marker, 'stopped');
+  return 'stopped';
+};
+`;
+
+const PYTHON_PROGRAM = `
+import os
+import time
+import spindle
+
+def files(ms=0):
+    with open("out.txt", "w") as f:
+        f.write("written")
+    time.sleep(ms / 1000)
+    ctx = spindle.context()
+    return {
+        "jobId": os.environ["SPINDLE_JOB_ID"],
+        "getenv": os.getenv("SPINDLE_JOB_ID"),
+        "ctxJobId": ctx.job_id,
+        "workDir": ctx.work_dir,
+        "cwd": os.getcwd(),
+        "inOwnDir": os.path.exists(os.path.join(ctx.work_dir, "out.txt")),
+    }
+
+def spin(marker):
+    try:
+        n = 0
+        while True:
+            n += 1
+    finally:
+        with open(marker, "w") as f:
+            f.write("stopped")
+
+def sleep(ms):
+    time.sleep(ms / 1000)
+    return "woke"
+`;
+
+describe('a worker sandbox', () => {
+  let dir: string;
+  let sandbox: WorkerSandbox;
+  let serial = 0;
+  const started: number[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'spindle-sandbox-'));
+    writeFileSync(join(dir, 'tools.js'), NODE_PROGRAM);
+    writeFileSync(join(dir, 'tools.py'), PYTHON_PROGRAM);
+  });
+
+  beforeEach(() => {
+    sandbox = new WorkerSandbox({ workerId: `w${++serial}`, baseDir: join(dir, `worker-${serial}`) });
+    started.length = 0;
+    sandbox.onRunnerStart((pid) => started.push(pid));
+  });
+
+  afterEach(async () => {
+    await sandbox.stop();
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function spec(runtime: Runtime, entrypoint: string, args: Record<string, unknown> = {}): TaskSpec {
+    const jobId = `job-${serial}-${entrypoint}-${Math.random().toString(36).slice(2, 8)}`;
+    return {
+      jobId,
+      runtime,
+      programPath: join(dir, runtime === 'python' ? 'tools.py' : 'tools.js'),
+      entrypoint,
+      args,
+      workDir: join(dir, 'jobs', jobId),
+      env: { SPINDLE_JOB_ID: jobId, SPINDLE_WORKER_ID: `w${serial}` },
+      performTimeoutMs: null,
+    };
+  }
+
+  async function run(
+    task: TaskSpec,
+  ): Promise<{ spec: TaskSpec; running: RunningTask; lines: { stream: LogStream; text: string }[] }> {
+    const lines: { stream: LogStream; text: string }[] = [];
+    const running = await sandbox.run(task, { line: (stream, text) => lines.push({ stream, text }) });
+    return { spec: task, running, lines };
+  }
+
+  it('counts performTimeout from the moment the task began in its runner, start-up not included', async () => {
+    const task = await run({ ...spec('node', 'born', { ms: 60_000 }), performTimeoutMs: 1_000 });
+    const startedAt = await task.running.started;
+    const result = await task.running.done;
+    const endedAt = Date.now();
+    expect(result.outcome).toBe('timed_out');
+    expect(startedAt).toBeInstanceOf(Date);
+    const runnerBorn = Number(task.lines[0]!.text); // the runner process's own start
+    expect(startedAt!.getTime()).toBeGreaterThanOrEqual(Math.floor(runnerBorn));
+    expect(endedAt - startedAt!.getTime()).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('reports the pid of the runner it starts for the first task', async () => {
+    const task = await run(spec('node', 'pid'));
+    const result = await task.running.done;
+    expect(result).toEqual({ outcome: 'succeeded', result: task.running.pid });
+    expect(started).toEqual([task.running.pid]);
+    expect(sandbox.pid).toBe(task.running.pid);
+  });
+
+  it.each(['node', 'python'] as const)(
+    'gives every %s job its own directory, created before it runs, and its own SPINDLE_JOB_ID',
+    async (runtime) => {
+      // One after the other in one runner: each job alone, so the working directory is its own.
+      for (let i = 0; i < 2; i++) {
+        const task = await run(spec(runtime, 'files'));
+        const result = await task.running.done;
+        expect(result).toMatchObject({
+          outcome: 'succeeded',
+          result: {
+            jobId: task.spec.jobId,
+            ctxJobId: task.spec.jobId,
+            workDir: task.spec.workDir,
+            cwd: task.spec.workDir,
+            inOwnDir: true,
+          },
+        });
+        expect(readFileSync(join(task.spec.workDir, 'out.txt'), 'utf8')).toBe('written');
+      }
+      expect(started).toHaveLength(1);
+    },
+  );
+
+  it('keeps each of several concurrent node jobs of one runner to its own environment', async () => {
+    const first = await run(spec('node', 'files', { ms: 600 }));
+    await first.running.started;
+    const others = await Promise.all(
+      [1, 2, 3].map((i) => run(spec('node', 'envAfterAwait', { ms: i * 50 }))),
+    );
+    const results = await Promise.all(others.map((t) => t.running.done));
+    expect(results).toEqual(others.map((t) => ({ outcome: 'succeeded', result: t.spec.jobId })));
+    // The oldest running job keeps the working directory; every job has its own workDir.
+    expect(await first.running.done).toMatchObject({
+      outcome: 'succeeded',
+      result: { jobId: first.spec.jobId, cwd: first.spec.workDir, inOwnDir: true, envListed: true },
+    });
+    expect(new Set([first, ...others].map((t) => t.running.pid)).size).toBe(1);
+  });
+
+  it('kills a node runner that a timed-out job keeps busy, fails its other jobs saying why, and starts a fresh one', async () => {
+    const bystander = await run(spec('node', 'sleep', { ms: 60_000 }));
+    await bystander.running.started;
+    const spinner = await run({ ...spec('node', 'spin'), performTimeoutMs: 1_000 });
+    const oldPid = spinner.running.pid;
+    expect(await spinner.running.done).toMatchObject({ outcome: 'timed_out' });
+    const failed = await bystander.running.done;
+    expect(failed.outcome).toBe('failed');
+    expect(failed.outcome === 'failed' && failed.error).toContain(
+      `after job ${spinner.spec.jobId} timed out`,
+    );
+    await eventually(() => !alive(oldPid));
+    const later = await run(spec('node', 'pid'));
+    const result = await later.running.done;
+    expect(result.outcome).toBe('succeeded');
+    expect(later.running.pid).not.toBe(oldPid);
+    expect(started).toEqual([oldPid, later.running.pid]);
+  });
+
+  it('tells a cancelled node job sharing its runner to stop (ctx.signal), and keeps the runner when it answers', async () => {
+    const marker = join(dir, `marker-${serial}`);
+    const bystander = await run(spec('node', 'sleep', { ms: 500 }));
+    const obedient = await run(spec('node', 'obedient', { marker }));
+    await obedient.running.started;
+    obedient.running.cancel('cancelled by request');
+    expect(await obedient.running.done).toEqual({ outcome: 'cancelled', error: 'cancelled by request' });
+    await eventually(() => existsSync(marker));
+    expect(await bystander.running.done).toEqual({ outcome: 'succeeded', result: 'woke' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('stops the thread of a timed-out python job that shares its runner', async () => {
+    const marker = join(dir, `py-marker-${serial}`);
+    const bystander = await run(spec('python', 'sleep', { ms: 1_500 }));
+    await bystander.running.started;
+    const spinner = await run({ ...spec('python', 'spin', { marker }), performTimeoutMs: 500 });
+    expect(await spinner.running.done).toMatchObject({ outcome: 'timed_out' });
+    await eventually(() => existsSync(marker));
+    expect(await bystander.running.done).toEqual({ outcome: 'succeeded', result: 'woke' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('runs an exec job in its own directory with its own environment, timed from its spawn', async () => {
+    const script = join(dir, 'where.sh');
+    writeFileSync(
+      script,
+      '#!/bin/sh\necho hi > out.txt\necho "{\\"cwd\\":\\"$(pwd)\\",\\"job\\":\\"$SPINDLE_JOB_ID\\"}"\n',
+    );
+    const task = await run({ ...spec('exec', ''), programPath: script });
+    const startedAt = await task.running.started;
+    expect(startedAt).toBeInstanceOf(Date);
+    expect(await task.running.done).toEqual({
+      outcome: 'succeeded',
+      result: { cwd: task.spec.workDir, job: task.spec.jobId },
+    });
+    expect(existsSync(join(task.spec.workDir, 'out.txt'))).toBe(true);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
