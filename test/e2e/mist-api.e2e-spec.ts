@@ -288,6 +288,9 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const forbidden = await api('POST', '/contexts', { name: 'default', maxJobs: 5 });
     expect(forbidden.status).toBe(400);
     expect(forbidden.text).toBe('Can not create context with name:"default"');
+    const unchangeable = await api('PUT', '/contexts/default', { name: 'default', maxJobs: 5 });
+    expect(unchangeable.status).toBe(400);
+    expect(unchangeable.text).toBe('Can not create context with name:"default"');
     expect((await api('DELETE', '/contexts/default')).status).toBe(404);
     const created = await api('POST', '/contexts', { name: 'etl', maxJobs: 3, downtime: '60s' });
     expect(created.body).toMatchObject({ name: 'etl', maxJobs: 3, downtime: '60s', workerMode: 'exclusive' });
@@ -344,6 +347,9 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const compat = await http(spindle.url, 'GET', '/compat/mist/v2/api/status');
     expect(compat.status).toBe(200);
     expect((await http(spindle.url, 'GET', '/compat/mist/openapi.json')).body.info.title).toContain('Mist');
+    const unknown = await api('GET', '/no-such-route');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toBe('The requested resource could not be found.');
   });
 
   it('follows a job over the WebSocket until its finished event', async () => {

@@ -99,8 +99,7 @@ export class MistContextsController {
   @ApiOperation({ summary: 'Change a context (full ContextConfig)' })
   @ApiBody(CONTEXT_CONFIG)
   async update(@Param('id') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
-    if (id === DEFAULT_CONTEXT_NAME)
-      throw mistBadRequest(`Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`);
+    if (id === DEFAULT_CONTEXT_NAME) throw defaultIsFixed();
     const current = await this.contexts.findByName(id);
     if (!current) throw mistNotFound(`Context with name ${id} not found`);
     const b = object(body);
@@ -156,9 +155,13 @@ function nameOf(b: Record<string, unknown>): string {
   const name = b['name'];
   if (typeof name !== 'string' || !CONTEXT_NAME_PATTERN.test(name))
     throw mistBadRequest('name is required: letters, digits, "_", "." and "-"');
-  if (name === DEFAULT_CONTEXT_NAME)
-    throw new MistError(HttpStatus.BAD_REQUEST, `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`);
+  if (name === DEFAULT_CONTEXT_NAME) throw defaultIsFixed();
   return name;
+}
+
+// Mist's own words, without the "Bad request: " prefix, for a POST or PUT of `default` alike.
+function defaultIsFixed(): MistError {
+  return new MistError(HttpStatus.BAD_REQUEST, `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`);
 }
 
 // Mist's body fields over the given settings; durations only as "<seconds>s" or "Inf", like Mist.

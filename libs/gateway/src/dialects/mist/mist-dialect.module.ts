@@ -7,6 +7,7 @@ import { MistAsyncInterface } from './mist-async.interface';
 import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistJobsController } from './mist-jobs.controller';
+import { MistNotFoundController } from './mist-not-found.controller';
 import { MistStatusController } from './mist-status.controller';
 import { MistWorkersController } from './mist-workers.controller';
 
@@ -21,6 +22,7 @@ import { MistWorkersController } from './mist-workers.controller';
     MistWorkersController,
     MistArtifactsController,
     MistStatusController,
+    MistNotFoundController, // last: only what no other route takes
   ],
   providers: [MistJobList, MistContexts, MistAsyncInterface],
 })
