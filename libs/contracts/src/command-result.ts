@@ -1,3 +1,5 @@
+import type { EventEnvelope } from './envelope';
+
 // What an owning service answers to a command, on any transport. Errors are values, not
 // exceptions, so they survive serialization and map cleanly onto HTTP problems at the edge.
 export type CommandErrorCode = 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unavailable';
@@ -9,7 +11,14 @@ export interface CommandError {
 }
 
 export type CommandResult =
-  | { readonly ok: true; readonly streamId: string; readonly streamPosition: number }
+  | {
+      readonly ok: true;
+      readonly streamId: string;
+      readonly streamPosition: number;
+      // The events the command recorded: the caller can show their effect at once (projecting them
+      // with the read model's own evolve) instead of waiting for the read model to catch up.
+      readonly events?: readonly EventEnvelope[];
+    }
   | { readonly ok: false; readonly error: CommandError };
 
 export function commandFailed(code: CommandErrorCode, message: string, field?: string): CommandResult {

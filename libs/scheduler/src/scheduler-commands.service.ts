@@ -68,16 +68,14 @@ export class SchedulerCommandsService {
       ? await options.toCommand(parsed.data as never)
       : ({ kind, ...request } as unknown as TCommand);
     if ('ok' in shaped) return shaped;
-    const fingerprinted = Object.fromEntries(
-      Object.entries(request).filter(([k]) => !(options.fingerprintOmits ?? []).includes(k)),
-    );
-    const idempotency = idempotencyKey
-      ? {
-          key: `${entity.topic}:${kind}:${idempotencyKey}`,
-          fingerprint: createHash('sha256').update(JSON.stringify(fingerprinted)).digest('hex'),
-        }
-      : undefined;
+    const idempotency = idempotencyOf(entity.topic, kind, idempotencyKey, request, options.fingerprintOmits);
     return this.run(entity, shaped, { correlationId, causationId: null }, new Date(issuedAt), idempotency);
+  }
+
+  // For writers that append in batches of their own (the job intake): what run() does after a commit.
+  committed(): void {
+    this.relay.wake();
+    for (const listener of this.listeners) listener();
   }
 
   // Reads of the scheduler's own tables, for its consumers.
@@ -90,7 +88,7 @@ export class SchedulerCommandsService {
     command: TCommand,
     metadata: MessageMetadata,
     now = new Date(),
-    idempotency?: { key: string; fingerprint: string },
+    idempotency?: Idempotency,
   ): Promise<CommandResult> {
     return handleCommand({
       dataSource: this.dataSource,
@@ -102,11 +100,31 @@ export class SchedulerCommandsService {
       metadata,
       now,
       afterAppend: applyDispatchState,
-      onCommitted: () => {
-        this.relay.wake();
-        for (const listener of this.listeners) listener();
-      },
+      onCommitted: () => this.committed(),
       idempotency,
     });
   }
+}
+
+export interface Idempotency {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+// A client's Idempotency-Key, scoped to the entity and command kind, with a fingerprint of the
+// request: the same key with another request is refused, not answered with the first result.
+// Fields that differ between honest retries (a server-drawn id) are left out of the fingerprint.
+export function idempotencyOf(
+  topic: string,
+  kind: string,
+  clientKey: string | undefined,
+  request: Record<string, unknown>,
+  omits: readonly string[] = [],
+): Idempotency | undefined {
+  if (!clientKey) return undefined;
+  const fingerprinted = Object.fromEntries(Object.entries(request).filter(([k]) => !omits.includes(k)));
+  return {
+    key: `${topic}:${kind}:${clientKey}`,
+    fingerprint: createHash('sha256').update(JSON.stringify(fingerprinted)).digest('hex'),
+  };
 }

@@ -24,6 +24,7 @@ import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables
 import { Dispatcher } from './dispatch/dispatcher';
 import { HeartbeatsListener } from './dispatch/heartbeats.listener';
 import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message-controller';
+import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
@@ -58,6 +59,7 @@ import {
     StopWorkerMessageController,
   ],
   providers: [
+    JobIntake,
     { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
     {
       provide: SCHEDULER_OUTBOX_RELAY,

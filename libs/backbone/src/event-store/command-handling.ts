@@ -81,6 +81,7 @@ export async function handleCommand<TCommand, TState>(
           ok: true,
           streamId: args.streamId,
           streamPosition: appended.at(-1)!.streamPosition,
+          events: appended,
         };
         if (idempotency)
           await args.store.rememberIdempotent(manager, idempotency.key, idempotency.fingerprint, done);

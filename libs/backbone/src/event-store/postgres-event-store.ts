@@ -19,6 +19,12 @@ export interface AppendOptions {
   readonly occurredAt: Date;
 }
 
+export interface StreamAppend extends AppendOptions {
+  readonly streamId: string;
+  readonly expectedPosition: number;
+  readonly events: readonly NewEvent[];
+}
+
 interface EventRow {
   event_id: string;
   stream_id: string;
@@ -54,63 +60,87 @@ export class PostgresEventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<EventEnvelope[]> {
-    if (events.length === 0) return [];
-    const newPosition = expectedPosition + events.length;
-    // The conditional write takes the stream's row lock; a concurrent append at the same position
-    // waits for it and then finds the position moved.
-    const claimed: unknown[] =
-      expectedPosition === 0
-        ? await manager.query(
-            `insert into ${this.t.streams} (stream_id, position) values ($1, $2)
-             on conflict (stream_id) do nothing returning position`,
-            [streamId, newPosition],
-          )
-        : await manager.query(
-            `update ${this.t.streams} set position = $3 where stream_id = $1 and position = $2 returning position`,
-            [streamId, expectedPosition, newPosition],
-          );
-    if (returnedRows(claimed).length === 0) {
-      throw new ConcurrencyError(streamId, expectedPosition, await this.currentPosition(manager, streamId));
+    const [appended] = await this.appendMany(manager, [{ streamId, expectedPosition, events, ...options }]);
+    return appended ?? [];
+  }
+
+  // Several streams in one go (a batch of commands in one transaction): a handful of statements
+  // whatever the number of streams. Any stream not at its expected position fails them all.
+  async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<EventEnvelope[][]> {
+    const writes = appends.filter((a) => a.events.length > 0);
+    if (writes.length === 0) return appends.map(() => []);
+    // The conditional writes take the streams' row locks; a concurrent append at the same
+    // position waits for the lock and then finds the position moved.
+    const fresh = writes.filter((a) => a.expectedPosition === 0);
+    if (fresh.length > 0) {
+      const claimed = returnedRows(
+        await manager.query(
+          `insert into ${this.t.streams} (stream_id, position) select * from unnest($1::text[], $2::int[])
+           on conflict (stream_id) do nothing returning stream_id`,
+          [fresh.map((a) => a.streamId), fresh.map((a) => a.events.length)],
+        ),
+      ) as { stream_id: string }[];
+      if (claimed.length < fresh.length) {
+        const got = new Set(claimed.map((r) => r.stream_id));
+        const lost = fresh.find((a) => !got.has(a.streamId))!;
+        throw new ConcurrencyError(lost.streamId, 0, await this.currentPosition(manager, lost.streamId));
+      }
+    }
+    for (const a of writes.filter((w) => w.expectedPosition > 0)) {
+      const moved: unknown = await manager.query(
+        `update ${this.t.streams} set position = $3 where stream_id = $1 and position = $2 returning position`,
+        [a.streamId, a.expectedPosition, a.expectedPosition + a.events.length],
+      );
+      if (returnedRows(moved).length === 0) {
+        throw new ConcurrencyError(
+          a.streamId,
+          a.expectedPosition,
+          await this.currentPosition(manager, a.streamId),
+        );
+      }
     }
 
-    const occurredAt = options.occurredAt.toISOString();
-    const envelopes: EventEnvelope[] = events.map((event, i) => ({
-      id: newEventId(),
-      type: event.type,
-      version: event.version,
-      streamId,
-      streamPosition: expectedPosition + i + 1,
-      occurredAt,
-      correlationId: options.metadata.correlationId,
-      causationId: options.metadata.causationId,
-      data: event.data,
-    }));
-
+    const envelopes = appends.map((a) => {
+      const occurredAt = a.occurredAt.toISOString();
+      return a.events.map((event, i): EventEnvelope => ({
+        id: newEventId(),
+        type: event.type,
+        version: event.version,
+        streamId: a.streamId,
+        streamPosition: a.expectedPosition + i + 1,
+        occurredAt,
+        correlationId: a.metadata.correlationId,
+        causationId: a.metadata.causationId,
+        data: event.data,
+      }));
+    });
+    const all = envelopes.flat();
+    const topics = appends.flatMap((a) => a.events.map(() => a.topic));
     await manager.query(
       `insert into ${this.t.events}
          (event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at)
        select * from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[],
                             $7::text[], $8::text[], $9::timestamptz[])`,
       [
-        envelopes.map((e) => e.id),
-        envelopes.map((e) => e.streamId),
-        envelopes.map((e) => e.streamPosition),
-        envelopes.map((e) => e.type),
-        envelopes.map((e) => e.version),
-        envelopes.map((e) => JSON.stringify(e.data)),
-        envelopes.map((e) => e.correlationId),
-        envelopes.map((e) => e.causationId),
-        envelopes.map(() => occurredAt),
+        all.map((e) => e.id),
+        all.map((e) => e.streamId),
+        all.map((e) => e.streamPosition),
+        all.map((e) => e.type),
+        all.map((e) => e.version),
+        all.map((e) => JSON.stringify(e.data)),
+        all.map((e) => e.correlationId),
+        all.map((e) => e.causationId),
+        all.map((e) => e.occurredAt),
       ],
     );
     await manager.query(
       `insert into ${this.t.outbox} (topic, message_key, payload, headers)
-       select $1, $2, p, h from unnest($3::jsonb[], $4::jsonb[]) as u(p, h)`,
+       select * from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
       [
-        options.topic,
-        streamId,
-        envelopes.map((e) => JSON.stringify(e)),
-        envelopes.map((e) => JSON.stringify({ 'event-type': e.type, 'event-id': e.id })),
+        topics,
+        all.map((e) => e.streamId),
+        all.map((e) => JSON.stringify(e)),
+        all.map((e) => JSON.stringify({ 'event-type': e.type, 'event-id': e.id })),
       ],
     );
     return envelopes;
@@ -123,6 +153,22 @@ export class PostgresEventStore {
       [streamId],
     );
     return rows.map(toEnvelope);
+  }
+
+  // Several streams in one query, each in position order.
+  async readStreams(
+    manager: EntityManager,
+    streamIds: readonly string[],
+  ): Promise<Map<string, EventEnvelope[]>> {
+    const streams = new Map<string, EventEnvelope[]>(streamIds.map((id) => [id, []]));
+    if (streamIds.length === 0) return streams;
+    const rows: EventRow[] = await manager.query(
+      `select event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at
+       from ${this.t.events} where stream_id = any($1::text[]) order by stream_id, stream_position`,
+      [streamIds],
+    );
+    for (const row of rows) streams.get(row.stream_id)?.push(toEnvelope(row));
+    return streams;
   }
 
   // The answer recorded for an idempotency key, if a command with it was handled before.
@@ -149,6 +195,35 @@ export class PostgresEventStore {
       fingerprint,
       JSON.stringify(result),
     ]);
+  }
+
+  // Several answers at once, in the batch's transaction.
+  async rememberIdempotentMany(
+    manager: EntityManager,
+    entries: readonly { key: string; fingerprint: string; result: unknown }[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await manager.query(
+      `insert into ${this.t.idempotency} (key, fingerprint, result) select * from unnest($1::text[], $2::text[], $3::jsonb[])`,
+      [
+        entries.map((e) => e.key),
+        entries.map((e) => e.fingerprint),
+        entries.map((e) => JSON.stringify(e.result)),
+      ],
+    );
+  }
+
+  // The answers recorded for these keys.
+  async findIdempotentMany(
+    manager: EntityManager,
+    keys: readonly string[],
+  ): Promise<Map<string, { fingerprint: string; result: unknown }>> {
+    if (keys.length === 0) return new Map();
+    const rows: { key: string; fingerprint: string; result: unknown }[] = await manager.query(
+      `select key, fingerprint, result from ${this.t.idempotency} where key = any($1::text[])`,
+      [keys],
+    );
+    return new Map(rows.map((r) => [r.key, { fingerprint: r.fingerprint, result: r.result }]));
   }
 
   async currentPosition(manager: EntityManager, streamId: string): Promise<number> {

@@ -1,0 +1,48 @@
+import { commandFailed } from '@spindle/contracts';
+import type { CommandResult, SubmitJobCommand } from '@spindle/contracts';
+import type { FunctionState } from '../../functions/domain/function.decider';
+import type { JobCommand } from '../domain/job.decider';
+
+// The scheduler's own view of a submit's references: the function's folded stream and whether its
+// context is live. The gateway looked them up in the read models; here they are checked again
+// against the scheduler's state, which is the truth.
+export interface SubmitReferences {
+  readonly fn: FunctionState;
+  readonly contextLive: (name: string) => boolean;
+}
+
+// Pure: a validated submit and its references → the decider's command, or the refusal.
+export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): JobCommand | CommandResult {
+  const { fn } = refs;
+  if (fn.status !== 'registered')
+    return commandFailed('not_found', `function ${command.function} does not exist`, 'function');
+  if (fn.definition.artifact !== command.artifact)
+    return commandFailed(
+      'conflict',
+      `function ${command.function} changed while the job was submitted; retry`,
+    );
+  const context = command.context ?? fn.definition.defaultContext;
+  if (!refs.contextLive(context))
+    return commandFailed('invalid', `context ${context} does not exist`, 'context');
+  return {
+    kind: 'submit',
+    id: command.id,
+    job: {
+      id: command.id,
+      function: command.function,
+      context,
+      args: command.args,
+      program: {
+        artifact: command.artifact,
+        sha256: command.artifactSha256,
+        entrypoint: fn.definition.entrypoint,
+        runtime: fn.definition.runtime,
+      },
+      externalId: command.externalId ?? null,
+      startTimeoutMs: command.startTimeoutMs ?? null,
+      performTimeoutMs: command.performTimeoutMs ?? null,
+      // Left out when the sender did not say (a gateway older than sources): unknown, not guessed.
+      ...(command.source === undefined ? {} : { source: command.source }),
+    },
+  };
+}
