@@ -32,9 +32,10 @@ interface Host {
 // stream, never applied twice.
 //
 // Per context, FIFO: `exclusive` starts a fresh worker for every job, at most maxJobs at once;
-// `shared` keeps one long-lived worker that runs up to maxJobs jobs at once, started on demand (or
-// at once when `precreated`) and stopped after `downtime` idle. Workers go to the live host with
-// the most free slots.
+// `shared` keeps a pool of long-lived workers, each running up to maxJobs jobs at once: it grows by
+// one when every worker is full and jobs wait (as far as the hosts' slots allow), every worker
+// stops after `downtime` idle, and a `precreated` context keeps one from the start. Workers go to
+// the live host with the most free slots.
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('dispatcher');
@@ -150,10 +151,15 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async stopIdleWorkers(): Promise<void> {
+    // A precreated context keeps its oldest shared worker; the others of its pool go like any.
     const idle: { id: string }[] = await this.dataSource.query(
       `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
        where w.state = 'running' and w.idle_since is not null
-         and ((w.mode = 'shared' and not coalesce((c.settings->>'precreated')::boolean, false)
+         and ((w.mode = 'shared'
+               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id = (
+                 select k.id from ${s}.dispatch_workers k
+                 where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
+                 order by k.requested_at, k.id limit 1))
                and c.settings->>'downtimeMs' is not null
                and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
            or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $1::double precision / 1000) < now())
@@ -239,41 +245,57 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     }
   }
 
+  // A pool per context: jobs fill the oldest worker with room first (so the newest ones are the
+  // first to fall idle), and when every worker is full and jobs still wait, one more is started
+  // on the host with the most free slots.
   private async placeShared(
     context: string,
     settings: ContextSettings,
     queued: readonly { id: string }[],
     hosts: Host[],
   ): Promise<void> {
-    const workers: { id: string; host_id: string; max_jobs: number; active: number }[] =
+    const rows: { id: string; host_id: string; max_jobs: number; active: number }[] =
       await this.dataSource.query(
         `select w.id, w.host_id, w.max_jobs, count(j.id)::int as active
-       from ${s}.dispatch_workers w left join ${s}.dispatch_jobs j on j.worker_id = w.id
-       where w.context = $1 and w.mode = 'shared' and w.state in ('starting', 'running')
-       group by w.id, w.host_id, w.max_jobs order by w.requested_at limit 1`,
+         from ${s}.dispatch_workers w left join ${s}.dispatch_jobs j on j.worker_id = w.id
+         where w.context = $1 and w.mode = 'shared' and w.state in ('starting', 'running')
+         group by w.id, w.host_id, w.max_jobs, w.requested_at order by w.requested_at, w.id`,
         [context],
       );
-    let worker = workers[0] && {
-      id: workers[0].id,
-      hostId: workers[0].host_id,
-      free: workers[0].max_jobs - Number(workers[0].active),
-    };
-    if (!worker) {
-      const host = hosts.find((h) => h.free > 0);
-      if (!host) return;
-      const id = await this.requestWorker(context, settings, 'shared', host);
-      worker = { id, hostId: host.id, free: settings.maxJobs };
-    }
+    const pool = rows.map((r) => ({
+      id: r.id,
+      hostId: r.host_id,
+      free: r.max_jobs - Number(r.active),
+      fresh: false,
+    }));
     for (const { id } of queued) {
-      if (worker.free <= 0) return;
       const task = await this.taskOf(id);
       if (!task) continue;
+      let worker = pool.find((w) => w.free > 0);
+      if (!worker) {
+        const host = hosts.find((h) => h.free > 0);
+        if (!host) return; // the pool is as large as the hosts allow
+        const workerId = await this.requestWorker(context, settings, 'shared', host);
+        worker = { id: workerId, hostId: host.id, free: settings.maxJobs, fresh: true };
+        pool.push(worker);
+      }
       const assigned = await this.commands.run(
         jobCommands,
         { kind: 'assign', id, workerId: worker.id, hostId: worker.hostId, task },
         this.metadata(),
       );
-      if (assigned.ok) worker.free--;
+      if (assigned.ok) {
+        worker.free--;
+        worker.fresh = false;
+      } else if (worker.fresh) {
+        // Cancelled or expired meanwhile: the worker started for it is not needed.
+        await this.commands.run(
+          workerCommands,
+          { kind: 'stop', id: worker.id, reason: 'unused' },
+          this.metadata(),
+        );
+        pool.splice(pool.indexOf(worker), 1);
+      }
     }
   }
 

@@ -1,0 +1,234 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStandalone } from '@spindle/runtime';
+import type { Standalone } from '@spindle/runtime';
+import { createTestDatabase } from '@spindle/testing';
+import { http } from '../support/http';
+import { createContext, processAlive, registerFunction, submit, upload, waitForState } from '../support/jobs';
+import type { Job } from '../support/jobs';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+
+jest.setTimeout(120_000);
+
+const SLOTS = 4;
+
+const PROGRAMS = {
+  'pool.js': `
+const fs = require('node:fs');
+const path = require('node:path');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Holds until the test opens the gate: how long a job runs is up to the test, not to the clock.
+exports.gate = async (args) => { while (!fs.existsSync(args.gate)) await sleep(25); return process.pid; };
+exports.sleep = async (args) => { await sleep(args.ms); return process.pid; };
+exports.spin = () => { for (;;) {} };
+exports.where = (args, ctx) => {
+  fs.writeFileSync('out.txt', ctx.jobId);
+  return {
+    jobId: process.env.SPINDLE_JOB_ID,
+    ctxJobId: ctx.jobId,
+    cwd: process.cwd(),
+    workDir: ctx.workDir,
+    wrote: fs.readFileSync(path.join(ctx.workDir, 'out.txt'), 'utf8'),
+  };
+};
+`,
+  'where.py': `
+import os
+import spindle
+
+def where():
+    ctx = spindle.context()
+    with open("out.txt", "w") as f:
+        f.write(ctx.job_id)
+    with open(os.path.join(ctx.work_dir, "out.txt")) as f:
+        wrote = f.read()
+    return {"jobId": os.environ["SPINDLE_JOB_ID"], "ctxJobId": ctx.job_id, "cwd": os.getcwd(),
+            "workDir": ctx.work_dir, "wrote": wrote}
+`,
+} as const;
+
+interface Worker {
+  id: string;
+  context: string;
+  state: string;
+  pid: number | null;
+  stopReason: string | null;
+}
+
+describe.each(SPINDLE_MODES)('shared workers over %s', (_mode, env) => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataDir: string;
+  let spindle: Standalone;
+  let url: string;
+  let gates = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-shared-'));
+    spindle = await startStandalone(
+      {
+        DATABASE_URL: db.url,
+        GATEWAY_PORT: '0',
+        SPINDLE_HOST: '127.0.0.1',
+        SPINDLE_DATA_DIR: dataDir,
+        WORKER_SLOTS: String(SLOTS),
+        ...env,
+      },
+      false,
+    );
+    url = spindle.url;
+    for (const [name, content] of Object.entries(PROGRAMS)) await upload(url, name, content);
+    for (const fn of ['gate', 'sleep', 'spin', 'where'])
+      await registerFunction(url, fn, 'pool.js', 'node', fn);
+    await registerFunction(url, 'pywhere', 'where.py', 'python', 'where');
+  });
+
+  afterAll(async () => {
+    await spindle?.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const newGate = (): string => join(dataDir, `gate-${++gates}`);
+  const open = (gate: string): void => writeFileSync(gate, 'open');
+
+  async function workers(context: string, states = ['starting', 'running', 'stopping']): Promise<Worker[]> {
+    const query = states.map((s) => `state=${s}`).join('&');
+    return (await http(url, 'GET', `/api/v1/workers?context=${context}&${query}&limit=500`)).body.items;
+  }
+
+  async function jobsIn(context: string, state: string): Promise<Job[]> {
+    return (await http(url, 'GET', `/api/v1/jobs?context=${context}&state=${state}&limit=500`)).body.items;
+  }
+
+  it('grows a shared pool no further than the host’s slots allow; the rest wait', async () => {
+    await createContext(url, 'tiny', { workerMode: 'shared', maxJobs: 1, downtime: '1s' });
+    const gate = newGate();
+    const jobs = [];
+    for (let i = 0; i < SLOTS + 2; i++)
+      jobs.push(await submit(url, 'gate', { args: { gate }, context: 'tiny' }));
+    await waitUntil(async () => (await jobsIn('tiny', 'running')).length === SLOTS);
+    expect(await workers('tiny')).toHaveLength(SLOTS);
+    expect(await jobsIn('tiny', 'queued')).toHaveLength(2);
+    open(gate);
+    const done = await Promise.all(jobs.map((j) => waitForState(url, j.id, undefined, 60_000)));
+    expect(done.map((j) => j.state)).toEqual(done.map(() => 'succeeded'));
+    // Every idle worker goes after its downtime.
+    await waitUntil(async () => (await workers('tiny')).length === 0);
+  });
+
+  it('grows a shared pool by one worker when every worker is full and jobs wait', async () => {
+    await createContext(url, 'pool', { workerMode: 'shared', maxJobs: 2, downtime: '1s' });
+    const gate = newGate();
+    const jobs = await Promise.all(
+      [1, 2, 3, 4].map(() => submit(url, 'gate', { args: { gate }, context: 'pool' })),
+    );
+    // With one worker of maxJobs 2 only two could run at once: four at once need a second worker.
+    await waitUntil(async () => (await jobsIn('pool', 'running')).length === 4);
+    const running = await Promise.all(jobs.map((j) => waitForState(url, j.id, ['running'])));
+    const byWorker = new Map<string, number>();
+    for (const j of running) byWorker.set(j.workerId!, (byWorker.get(j.workerId!) ?? 0) + 1);
+    expect([...byWorker.values()].sort()).toEqual([2, 2]);
+    open(gate);
+    const done = await Promise.all(jobs.map((j) => waitForState(url, j.id)));
+    // Two worker processes: the jobs of each ran in its runner.
+    expect(new Set(done.map((j) => j.result)).size).toBe(2);
+    await waitUntil(async () => (await workers('pool')).length === 0);
+    const stopped = await workers('pool', ['stopped']);
+    expect(stopped.map((w) => w.stopReason)).toEqual(['idle', 'idle']);
+  });
+
+  it('keeps the precreated worker of a pool after its downtime, and stops the others', async () => {
+    await createContext(url, 'warmpool', {
+      workerMode: 'shared',
+      maxJobs: 1,
+      precreated: true,
+      downtime: '500ms',
+    });
+    await waitUntil(async () => (await workers('warmpool', ['running'])).length === 1);
+    const [precreated] = await workers('warmpool', ['running']);
+    const gate = newGate();
+    const jobs = await Promise.all(
+      [1, 2].map(() => submit(url, 'gate', { args: { gate }, context: 'warmpool' })),
+    );
+    await waitUntil(async () => (await jobsIn('warmpool', 'running')).length === 2);
+    open(gate);
+    const done = await Promise.all(jobs.map((j) => waitForState(url, j.id)));
+    expect(done.map((j) => j.workerId)).toContain(precreated!.id);
+    const extra = done.map((j) => j.workerId!).find((id) => id !== precreated!.id)!;
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${extra}`)).body.state === 'stopped',
+    );
+    // Well past its downtime, the precreated one is still there.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await http(url, 'GET', `/api/v1/workers/${precreated!.id}`)).body.state).toBe('running');
+  });
+
+  it('shows the pid of the worker’s runner process, not the agent’s', async () => {
+    await createContext(url, 'pids', { workerMode: 'shared', maxJobs: 2, downtime: '1s' });
+    const job = await waitForState(
+      url,
+      (await submit(url, 'sleep', { args: { ms: 0 }, context: 'pids' })).id,
+    );
+    expect(job.state).toBe('succeeded');
+    expect(job.result).not.toBe(process.pid); // the agent runs in this process
+    const worker = await http(url, 'GET', `/api/v1/workers/${job.workerId}`);
+    expect(worker.body.pid).toBe(job.result);
+    expect(job.pid).toBe(job.result);
+    const listed = (await workers('pids')).find((w) => w.id === job.workerId);
+    expect(listed?.pid).toBe(job.result);
+  });
+
+  it('gives every node and python job its own directory and SPINDLE_JOB_ID in a shared worker', async () => {
+    await createContext(url, 'dirs', { workerMode: 'shared', maxJobs: 4, downtime: '1s' });
+    for (const fn of ['where', 'where', 'pywhere', 'pywhere']) {
+      const job = await waitForState(url, (await submit(url, fn, { args: {}, context: 'dirs' })).id);
+      expect(job.state).toBe('succeeded');
+      const result = job.result as Record<string, string>;
+      expect(result).toMatchObject({ jobId: job.id, ctxJobId: job.id, wrote: job.id });
+      expect(result.cwd).toBe(result.workDir);
+      expect(result.workDir).toContain(job.id);
+    }
+  });
+
+  it('kills a shared runner that a timed-out CPU-bound job keeps busy; later jobs run on a fresh one', async () => {
+    await createContext(url, 'busy', { workerMode: 'shared', maxJobs: 4, downtime: '10s' });
+    const bystander = await submit(url, 'sleep', { args: { ms: 120_000 }, context: 'busy' });
+    const first = await waitForState(url, bystander.id, ['running']);
+    const spinner = await submit(url, 'spin', { args: {}, context: 'busy', performTimeout: '2s' });
+    const spun = await waitForState(url, spinner.id, undefined, 60_000);
+    expect(spun.state).toBe('timed_out');
+    expect(Date.parse(spun.finishedAt!) - Date.parse(spun.startedAt!)).toBeGreaterThanOrEqual(2_000);
+    const failed = await waitForState(url, bystander.id, undefined, 60_000);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toContain(`after job ${spinner.id} timed out`);
+    await waitUntil(() => !processAlive(first.pid!));
+    const later = await waitForState(
+      url,
+      (await submit(url, 'sleep', { args: { ms: 0 }, context: 'busy' })).id,
+    );
+    expect(later.state).toBe('succeeded');
+    expect(later.workerId).toBe(first.workerId);
+    expect(later.result).not.toBe(first.pid);
+    // The worker now shows its fresh runner.
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${first.workerId}`)).body.pid === later.result,
+    );
+  });
+
+  it('measures a timed-out job by the host’s clock: finishedAt − startedAt is at least performTimeout', async () => {
+    const job = await submit(url, 'sleep', { args: { ms: 60_000 }, performTimeout: '1s' });
+    const done = await waitForState(url, job.id);
+    expect(done.state).toBe('timed_out');
+    expect(Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
