@@ -173,6 +173,23 @@ describe('a worker sandbox', () => {
     expect(new Set([first, ...others].map((t) => t.running.pid)).size).toBe(1);
   });
 
+  it('moves a runner out of the directory of a cancelled job that is still winding down', async () => {
+    const stubborn = await run(spec('node', 'sleep', { ms: 60_000 })); // pays no heed to its signal
+    await stubborn.running.started;
+    const bystander = await run(spec('node', 'sleep', { ms: 300 }));
+    await bystander.running.started;
+    stubborn.running.cancel('cancelled by request');
+    expect(await stubborn.running.done).toMatchObject({ outcome: 'cancelled' });
+    rmSync(stubborn.spec.workDir, { recursive: true, force: true }); // as the agent does
+    expect(await bystander.running.done).toMatchObject({ outcome: 'succeeded' });
+    const later = await run(spec('node', 'files'));
+    expect(await later.running.done).toMatchObject({
+      outcome: 'succeeded',
+      result: { cwd: later.spec.workDir, inOwnDir: true },
+    });
+    expect(started).toHaveLength(1);
+  });
+
   it('kills a node runner that a timed-out job keeps busy, fails its other jobs saying why, and starts a fresh one', async () => {
     const bystander = await run(spec('node', 'sleep', { ms: 60_000 }));
     await bystander.running.started;

@@ -80,9 +80,10 @@ process.env = new Proxy(processEnv, {
 });
 
 // The working directory is one per process: it is that of the oldest running task (so a task
-// running alone has its own), and the runner's own when none runs.
+// running alone has its own), and the runner's own when none runs. A cancelled task no longer
+// counts: its directory goes away while it may still be winding down.
 function followOldest() {
-  const [oldest] = running.values();
+  const oldest = [...running.values()].find((task) => !task.cancelled);
   const dir = oldest ? oldest.workDir : home;
   if (!dir || process.cwd() === dir) return;
   try {
@@ -140,7 +141,13 @@ process.on('message', (message) => {
   if (!message) return;
   if (message.type === 'run') void run(message);
   // A task cannot be torn out of the event loop; it is told (ctx.signal) and may stop itself.
-  else if (message.type === 'cancel') running.get(message.taskId)?.controller.abort(message.reason);
+  else if (message.type === 'cancel') {
+    const task = running.get(message.taskId);
+    if (!task) return;
+    task.cancelled = true;
+    followOldest();
+    task.controller.abort(message.reason);
+  }
   // Answered only while the event loop turns: a task that never yields leaves it unanswered.
   else if (message.type === 'ping') send({ type: 'pong', id: message.id });
 });

@@ -138,8 +138,9 @@ class TaskCancelled(BaseException):
 
 
 def follow_oldest():
-    # One working directory per process: the oldest running task's (a task alone has its own).
-    oldest = next(iter(_running.values()), None)
+    # One working directory per process: the oldest running task's (a task alone has its own). A
+    # cancelled task no longer counts: its directory goes away while it may still be winding down.
+    oldest = next((info for info in _running.values() if not info.get("cancelled")), None)
     target = oldest["work_dir"] if oldest is not None and oldest["work_dir"] else _home
     try:
         if os.getcwd() != target:
@@ -201,6 +202,9 @@ def cancel(task):
     info = _running.get(task)
     if info is None or info["thread"].ident is None:
         return
+    with _lock:
+        info["cancelled"] = True
+        follow_oldest()
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(info["thread"].ident), ctypes.py_object(TaskCancelled)
     )
