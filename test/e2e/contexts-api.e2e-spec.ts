@@ -176,6 +176,25 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     expect(badJson.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('refuses durations past 2^31 - 1 ms (about 24.8 days) naming the field, and takes "Inf"', async () => {
+    const res = await http(url, 'POST', '/api/v1/contexts', {
+      name: 'forever',
+      downtime: '25d',
+      streamingDuration: '999999999999d',
+    });
+    expect(res.status).toBe(400);
+    const fields = (res.body.errors as { field: string; rule: string }[]).map((e) => `${e.field}:${e.rule}`);
+    expect(fields).toEqual(['downtime:durationRange', 'streamingDuration:durationRange']);
+    expect((await http(url, 'GET', '/api/v1/contexts/forever')).status).toBe(404);
+    const longest = await http(url, 'POST', '/api/v1/contexts', {
+      name: 'forever',
+      downtime: 'Inf',
+      streamingDuration: '2147483647ms',
+    });
+    expect(longest.status).toBe(201);
+    expect(longest.body).toMatchObject({ downtime: 'Inf', streamingDuration: '2147483647ms' });
+  });
+
   it.each(['-1', '0', '501', 'ten'])('refuses limit=%s naming the field', async (limit) => {
     const res = await http(url, 'GET', `/api/v1/contexts?limit=${limit}`);
     expect(res.status).toBe(400);

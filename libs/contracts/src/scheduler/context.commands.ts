@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { contextNameSchema, contextSettingsSchema } from './context-settings';
+import { durationMsSchema } from './durations';
 
 const metadata = {
   correlationId: z.string().min(1).max(200),
@@ -9,17 +10,24 @@ const metadata = {
   idempotencyKey: z.string().min(1).max(255).optional(),
 };
 
+// What a command may set. Events keep the schema they were recorded with; new settings take the
+// one bound of every duration (MAX_DURATION_MS, longer is "Inf").
+const settingsToSetSchema = contextSettingsSchema.extend({
+  downtimeMs: durationMsSchema.nullable(),
+  streamingDurationMs: durationMsSchema.nullable(),
+});
+
 export const createContextCommandSchema = z.object({
   ...metadata,
   name: contextNameSchema,
-  settings: contextSettingsSchema,
+  settings: settingsToSetSchema,
 });
 export type CreateContextCommand = z.infer<typeof createContextCommandSchema>;
 
 export const updateContextCommandSchema = z.object({
   ...metadata,
   name: contextNameSchema,
-  settings: contextSettingsSchema,
+  settings: settingsToSetSchema,
 });
 export type UpdateContextCommand = z.infer<typeof updateContextCommandSchema>;
 

@@ -18,6 +18,7 @@ import { CONTEXT_NAME_PATTERN, WORKER_MODES } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
 import { DURATION_FORMAT_HINT, formatDuration, parseDuration } from '@spindle/platform';
 import type { ContextView } from '@spindle/read-models';
+import { DurationRangeConstraint } from '../duration-range';
 
 @ValidatorConstraint({ name: 'isDuration' })
 export class IsDurationConstraint implements ValidatorConstraintInterface {
@@ -61,6 +62,7 @@ export class ContextSettingsDto {
   })
   @IsOptional()
   @Validate(IsDurationConstraint)
+  @Validate(DurationRangeConstraint, [0])
   downtime?: string;
 
   @ApiPropertyOptional({
@@ -98,6 +100,7 @@ export class ContextSettingsDto {
   @ApiPropertyOptional({ description: `Streaming batch duration: ${DURATION_FORMAT_HINT}`, example: '1s' })
   @IsOptional()
   @Validate(IsDurationConstraint)
+  @Validate(DurationRangeConstraint, [0])
   streamingDuration?: string;
 
   @ApiPropertyOptional({ description: 'Worker connection failures tolerated', minimum: 0, example: 5 })

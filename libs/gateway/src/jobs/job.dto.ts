@@ -17,12 +17,17 @@ import {
   FUNCTION_NAME_PATTERN,
   JOB_SOURCES,
   JOB_STATES,
+  MAX_DURATION_MS,
   RUNTIMES,
 } from '@spindle/contracts';
 import type { JobSource, JobState, Runtime } from '@spindle/contracts';
+import { DURATION_FORMAT_HINT } from '@spindle/platform';
 import type { JobView } from '@spindle/read-models';
 import { IsDurationConstraint } from '../contexts/context.dto';
+import { DurationRangeConstraint } from '../duration-range';
 import { PageQueryDto } from '../pagination.dto';
+
+const TIMEOUT_RANGE = `${DURATION_FORMAT_HINT}, from 1ms to ${MAX_DURATION_MS}ms (about 24.8 days). Default and "Inf": no limit`;
 
 export class SubmitJobDto {
   @ApiPropertyOptional({
@@ -44,19 +49,21 @@ export class SubmitJobDto {
   context?: string;
 
   @ApiPropertyOptional({
-    description: 'Give up (timed_out) if the job has not started within this long. Default: no limit',
+    description: `Give up (timed_out) if the job has not started within this long: ${TIMEOUT_RANGE}`,
     example: '30s',
   })
   @IsOptional()
   @Validate(IsDurationConstraint)
+  @Validate(DurationRangeConstraint, [1])
   startTimeout?: string;
 
   @ApiPropertyOptional({
-    description: 'Kill the job (timed_out) if it runs longer than this. Default: no limit',
+    description: `Kill the job (timed_out) if it runs longer than this: ${TIMEOUT_RANGE}`,
     example: '5m',
   })
   @IsOptional()
   @Validate(IsDurationConstraint)
+  @Validate(DurationRangeConstraint, [1])
   performTimeout?: string;
 
   @ApiPropertyOptional({ description: "The caller's own id for the job, to find it by", example: 'order-42' })

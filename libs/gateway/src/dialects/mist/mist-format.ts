@@ -1,3 +1,4 @@
+import { MAX_DURATION_MS } from '@spindle/contracts';
 import type { ContextSettings, JobSource, JobState, LogStream, Runtime } from '@spindle/contracts';
 import type { ContextView, FunctionView, JobView, WorkerView } from '@spindle/read-models';
 
@@ -121,10 +122,12 @@ export function mistDuration(ms: number | null): string {
   return ms === null ? 'Inf' : `${Math.round(ms / 1000)}s`;
 }
 
+// Past MAX_DURATION_MS (about 24.8 days) it is refused like any other bad value: "Inf" says longer.
 export function parseMistBodyDuration(value: unknown): number | null | undefined {
   if (value === 'Inf') return null;
-  if (typeof value === 'string' && /^\d{1,12}s$/.test(value)) return Number(value.slice(0, -1)) * 1000;
-  return undefined;
+  if (typeof value !== 'string' || !/^\d{1,12}s$/.test(value)) return undefined;
+  const ms = Number(value.slice(0, -1)) * 1000;
+  return ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 // Query durations, as Scala's Duration.create reads them: "10s", "10ms", "10minute", "10 minutes",
@@ -188,4 +191,17 @@ export function workerLink(
       runOptions: s?.runOptions ?? '',
     },
   };
+}
+
+// A job timeout in Mist's query: a Scala duration from 1 ms to MAX_DURATION_MS, "Inf" (null) for
+// no limit. The error names the parameter and the rule, in Mist's text form.
+export function parseMistTimeout(name: string, text: string): { ms: number | null } | { error: string } {
+  const ms = parseScalaDuration(text);
+  if (ms === undefined)
+    return { error: `${name}: ${text} is not a duration (e.g. 10s, 10ms, 10minute, Inf)` };
+  if (ms !== null && (ms < 1 || ms > MAX_DURATION_MS))
+    return {
+      error: `${name}: ${text} is out of range: from 1ms to ${MAX_DURATION_MS}ms (about 24.8 days), or Inf`,
+    };
+  return { ms };
 }

@@ -18,7 +18,7 @@ import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
-import { jobDetails, mistLogLine, parseScalaDuration } from './mist-format';
+import { jobDetails, mistLogLine, parseMistTimeout } from './mist-format';
 import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
@@ -185,10 +185,9 @@ function optionalString(raw: unknown, name: string): string | undefined {
 function timeout(raw: unknown, name: string): number | undefined {
   const text = optionalString(raw, name);
   if (text === undefined) return undefined;
-  const ms = parseScalaDuration(text);
-  if (ms === undefined)
-    throw mistBadRequest(`${name}: ${text} is not a duration (e.g. 10s, 10ms, 10minute, Inf)`);
-  return ms === null ? undefined : Math.max(1, ms);
+  const parsed = parseMistTimeout(name, text);
+  if ('error' in parsed) throw mistBadRequest(parsed.error);
+  return parsed.ms ?? undefined;
 }
 
 function rangeStart(range: string | undefined): number | undefined {

@@ -1,0 +1,25 @@
+import { createContextCommandSchema } from './context.commands';
+import { DEFAULT_CONTEXT_SETTINGS } from './context-settings';
+import { MAX_DURATION_MS } from './durations';
+
+const metadata = { correlationId: 'c-1', issuedAt: '2026-12-01T10:00:00.000Z' };
+
+// No command can carry a duration past what a Node timer holds, whichever edge built it.
+describe('durations in commands', () => {
+  const context = (settings: object) =>
+    createContextCommandSchema.safeParse({
+      ...metadata,
+      name: 'etl',
+      settings: { ...DEFAULT_CONTEXT_SETTINGS, ...settings },
+    }).success;
+
+  it('takes context durations from 0 to the bound, or none', () => {
+    expect(context({ downtimeMs: 0, streamingDurationMs: MAX_DURATION_MS })).toBe(true);
+    expect(context({ downtimeMs: null })).toBe(true);
+  });
+
+  it('refuses context durations past the bound', () => {
+    expect(context({ downtimeMs: MAX_DURATION_MS + 1 })).toBe(false);
+    expect(context({ streamingDurationMs: 8.64e19 })).toBe(false);
+  });
+});
