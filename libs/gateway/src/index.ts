@@ -3,3 +3,4 @@ export * from './openapi/openapi';
 export * from './gateway-service.module';
 export * from './dialects/mist/mist-dialect.module';
 export * from './dialects/mist/mist-websockets';
+export * from './logs/log-collector.client';

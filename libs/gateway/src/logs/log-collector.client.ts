@@ -2,8 +2,13 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { LogStream } from '@spindle/contracts';
-import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
+import {
+  INTERNAL_TOKEN_HEADER,
+  ProblemException,
+  SPINDLE_CONFIG,
+  ValidationProblem,
+} from '@spindle/platform';
+import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 export interface LogLineItem {
   line: number;
@@ -69,10 +74,35 @@ export class LogCollectorClient {
     } catch (e) {
       throw unavailable(e instanceof Error ? e.message : String(e));
     }
+    if (isRefusal(response.status)) throw await refusal(response);
     if (!response.ok || !response.body)
       throw unavailable(`it answered ${response.status}: ${await response.text()}`);
     return response;
   }
+}
+
+// The collector refused what the request asked for (a value out of its range): the client's
+// problem, not an outage. 401/403 are its guard refusing the gateway itself: an outage.
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 401 && status !== 403;
+}
+
+async function refusal(response: Response): Promise<ProblemException> {
+  const text = await response.text();
+  let problem: Partial<Pick<ProblemDetails, 'detail' | 'errors'>> = {};
+  try {
+    problem = JSON.parse(text) as typeof problem;
+  } catch {
+    problem = { detail: text };
+  }
+  return problem.errors?.length
+    ? new ValidationProblem(problem.errors)
+    : new ProblemException(
+        HttpStatus.BAD_REQUEST,
+        'validation',
+        'Request validation failed',
+        `the log-collector refused the request: ${problem.detail ?? response.status}`,
+      );
 }
 
 const enc = encodeURIComponent;

@@ -19,6 +19,9 @@ import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
 import { LogCollectorClient } from './log-collector.client';
 
 export const MAX_LOG_LINES = 25_000;
+// Line numbers are Postgres integers; byte offsets are exact in a JS number up to 2^53 − 1.
+const MAX_LINE_NO = 2_147_483_647;
+const MAX_BYTE_OFFSET = Number.MAX_SAFE_INTEGER;
 const DEFAULT_TAIL = 100;
 const FOLLOW_POLL_MS = 200;
 // A finished job's last lines may still be on their way to the collector: wait this long for them.
@@ -28,11 +31,14 @@ export class LogQueryDto {
   @ApiPropertyOptional({
     description: 'First line to return (1-based). Without it: the last `size` lines',
     minimum: 1,
+    maximum: MAX_LINE_NO,
+    example: 1,
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_LINE_NO)
   from?: number;
 
   @ApiPropertyOptional({
@@ -52,11 +58,13 @@ export class LogQueryDto {
     description:
       'Byte mode: serve the log text from this byte (origin=start) or its last this many bytes (origin=end)',
     minimum: 0,
+    maximum: MAX_BYTE_OFFSET,
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_BYTE_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ enum: ['start', 'end'], default: 'start' })

@@ -89,10 +89,11 @@ export class LogLinesStore {
   }
 
   async lines(jobId: string, from: number, size: number): Promise<LinePage> {
+    // The end is computed in bigint: from + size passes the integer range near the last line number.
     const rows: Row[] = await this.dataSource.query(
       `select line_no, byte_offset, at, stream, text from ${t}
-       where job_id = $1 and line_no >= $2 and line_no < $2 + $3 order by line_no`,
-      [jobId, from, size],
+       where job_id = $1 and line_no >= $2::bigint and line_no < $3::bigint order by line_no`,
+      [jobId, from, from + size],
     );
     const items = rows.map(toLine);
     return { items, from, next: items.length > 0 ? items.at(-1)!.line + 1 : from };
