@@ -121,14 +121,21 @@ export class EventsController {
   ): Promise<void> {
     await findJob(this.jobs, id);
     const after = resumePoint(lastEventId, lastEventIdQuery) ?? '0';
-    await this.stream(
-      request,
-      reply,
-      after,
-      (e) => e.kind === 'job' && e.subjectId === id,
-      (e) => FINISHED_JOB_STATES.includes(e.state as never),
-      (from) => this.feed.after(from, 1_000, id),
-    );
+    await this.stream(request, reply, after, (e) => e.kind === 'job' && e.subjectId === id, {
+      last: (e) => FINISHED_JOB_STATES.includes(e.state as never),
+      history: (from) => this.feed.after(from, 1_000, id),
+      // Resumed at or past its final event: nothing more will come.
+      over: () => this.endedBy(id, after),
+    });
+  }
+
+  // True when the job has finished and its last event is at or before `seq`. Its row and its
+  // final feed entry commit together, so a finished row means that entry is there to compare.
+  private async endedBy(id: string, seq: string): Promise<boolean> {
+    const job = await this.jobs.findById(id);
+    if (!job || !FINISHED_JOB_STATES.includes(job.state)) return false;
+    const last = await this.feed.lastSeqOf(id);
+    return last === null || BigInt(last) <= BigInt(seq);
   }
 
   private async stream(
@@ -136,9 +143,9 @@ export class EventsController {
     reply: FastifyReply,
     after: string | null,
     wanted: (entry: FeedEntryView) => boolean,
-    last: (entry: FeedEntryView) => boolean = () => false,
-    history?: (after: string) => Promise<FeedEntryView[]>,
+    ending: StreamEnding = {},
   ): Promise<void> {
+    const { last = () => false, history, over } = ending;
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, {
@@ -169,6 +176,8 @@ export class EventsController {
         },
         history,
       );
+      // History came and went without the last event: the stream may be over already.
+      if (!closed && over && (await over())) close();
     } catch (e) {
       out.write(
         `event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`,
@@ -177,6 +186,15 @@ export class EventsController {
     }
     if (closed) unsubscribe();
   }
+}
+
+interface StreamEnding {
+  // The event after which the stream ends (a job's final one).
+  readonly last?: (entry: FeedEntryView) => boolean;
+  // Where the recorded entries come from (default: the whole feed).
+  readonly history?: (after: string) => Promise<FeedEntryView[]>;
+  // Asked once history is delivered: is there nothing more to wait for?
+  readonly over?: () => Promise<boolean>;
 }
 
 function resumePoint(header: string | undefined, query: string | undefined): string | null {

@@ -26,6 +26,17 @@ export class FeedQuery {
     return query.getMany();
   }
 
+  // The newest entry of one job or worker that has committed, settled or not: once a finished job's
+  // row shows it finished, its last entry is this one (both commit in one transaction).
+  async lastSeqOf(subjectId: string): Promise<string | null> {
+    const rows: { seq: string | null }[] = await this.dataSource.query(
+      `select max(f.seq)::text as seq from ${this.dataSource.getMetadata(FeedEntryView).tablePath} f
+       where f.subject_id = $1`,
+      [subjectId],
+    );
+    return rows[0]?.seq ?? null;
+  }
+
   async lastSeq(): Promise<string> {
     const rows: { seq: string | null }[] = await this.dataSource.query(
       `select max(f.seq)::text as seq from ${this.dataSource.getMetadata(FeedEntryView).tablePath} f where ${SETTLED}`,
