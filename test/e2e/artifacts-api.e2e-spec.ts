@@ -113,6 +113,9 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
   it('refuses an upload over the limit with 413, and stores nothing', async () => {
     const res = await upload(url, 'huge.bin', randomBytes(LIMIT + 10), '', 'application/octet-stream');
     expect(res.status).toBe(413);
+    expect(res.body.errors).toEqual([
+      { field: 'file', rule: 'maxSize', message: `the file exceeds the limit of ${LIMIT} bytes` },
+    ]);
     expect((await http(url, 'GET', '/api/v1/artifacts/huge.bin')).status).toBe(404);
   });
 

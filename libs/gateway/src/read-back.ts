@@ -26,6 +26,11 @@ export async function awaitVisible(what: string, visible: Promise<boolean>): Pro
   }
 }
 
-export function notFound(what: string): ProblemException {
-  return new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'Not Found', `${what} does not exist`);
+// `what` is "<kind> <name>" ("function sum"); the error names the kind as its field unless told
+// otherwise, so a client sees which reference missed (the function of a submit, not the job).
+export function notFound(what: string, field = what.split(' ')[0]!): ProblemException {
+  const message = `${what} does not exist`;
+  return new ProblemException(HttpStatus.NOT_FOUND, 'not-found', 'Not Found', message, [
+    { field, rule: 'exists', message },
+  ]);
 }

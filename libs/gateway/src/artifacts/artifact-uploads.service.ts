@@ -112,10 +112,8 @@ export class ArtifactUploads {
 }
 
 function tooLarge(maxBytes: number): ProblemException {
-  return new ProblemException(
-    HttpStatus.PAYLOAD_TOO_LARGE,
-    'too-large',
-    'Content Too Large',
-    `the file exceeds the limit of ${maxBytes} bytes`,
-  );
+  const message = `the file exceeds the limit of ${maxBytes} bytes`;
+  return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-large', 'Content Too Large', message, [
+    { field: 'file', rule: 'maxSize', message },
+  ]);
 }
