@@ -10,7 +10,6 @@ import {
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
@@ -42,7 +41,14 @@ export class ArtifactsController {
     schema: {
       type: 'object',
       required: ['file'],
-      properties: { file: { type: 'string', format: 'binary' } },
+      properties: {
+        file: {
+          type: 'string',
+          format: 'binary',
+          description: 'The program; its file name (a plain name: no "/", "\\" or "..") names the artifact',
+          example: 'exports.sum = (args) => args.a + args.b;\n',
+        },
+      },
     },
   })
   @ApiCreatedResponse({ type: ArtifactDto })
@@ -79,8 +85,15 @@ export class ArtifactsController {
   @Get(':name/content')
   @ApiOperation({ summary: 'Download the artifact' })
   @ApiParam(NAME_PARAM)
-  @ApiProduces('application/octet-stream')
-  @ApiOkResponse({ description: 'The content', schema: { type: 'string', format: 'binary' } })
+  @ApiOkResponse({
+    description: 'The content, with the content type it was uploaded with (application/octet-stream here)',
+    content: {
+      'application/octet-stream': {
+        schema: { type: 'string', format: 'binary' },
+        example: 'exports.sum = (args) => args.a + args.b;\n',
+      },
+    },
+  })
   @ApiNotFoundResponse({ description: 'No such artifact' })
   async content(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
     const row = await this.require(name);

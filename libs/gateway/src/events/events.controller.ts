@@ -5,7 +5,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
@@ -76,6 +75,22 @@ const SSE_DESCRIPTION =
   '`{kind, type, id, state, context, function, workerId, occurredAt, data}`. A comment line every 15 s keeps ' +
   'idle connections open.';
 
+const SSE_EXAMPLE =
+  'id: 1042\nevent: JobSucceeded\ndata: ' +
+  JSON.stringify({
+    kind: 'job',
+    type: 'JobSucceeded',
+    id: '0193a5b2-7c1e-7f00-8000-1234567890ab',
+    state: 'succeeded',
+    context: 'default',
+    function: 'sum',
+    workerId: '0193a5b2-7c20-7f00-8000-1234567890ab',
+    occurredAt: '2026-12-01T10:00:00.456Z',
+    data: { id: '0193a5b2-7c1e-7f00-8000-1234567890ab', log: { lines: 1, bytes: 11 }, result: 3 },
+  }) +
+  '\n\n';
+const SSE_CONTENT = { 'text/event-stream': { schema: { type: 'string' }, example: SSE_EXAMPLE } };
+
 // Live job and worker changes as Server-Sent Events, resumable: every event carries its feed
 // sequence number as id, and a client that reconnects with Last-Event-ID gets what it missed.
 @ApiTags('events')
@@ -89,8 +104,7 @@ export class EventsController {
 
   @Get('events')
   @ApiOperation({ summary: 'Stream job and worker changes (SSE)', description: SSE_DESCRIPTION })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An endless event stream' })
+  @ApiOkResponse({ description: 'An endless event stream', content: SSE_CONTENT })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   async all(
     @Query() query: EventStreamQueryDto,
@@ -108,8 +122,7 @@ export class EventsController {
     description: `${SSE_DESCRIPTION} Starts with the job's history and ends after it finishes.`,
   })
   @ApiParam(JOB_ID_PARAM)
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: "The job's events, until it ends" })
+  @ApiOkResponse({ description: "The job's events, until it ends", content: SSE_CONTENT })
   @ApiNotFoundResponse({ description: 'No such job' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
   async ofJob(

@@ -1,13 +1,14 @@
 import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import {
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -91,22 +92,32 @@ export class LogQueryDto {
 }
 
 export class LogLineDto {
-  @ApiProperty({ description: 'Line number, from 1' }) line!: number;
-  @ApiProperty({ description: 'Byte offset of the line in the log text' }) offset!: number;
-  @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ enum: ['stdout', 'stderr', 'system'] }) stream!: string;
-  @ApiProperty() text!: string;
+  @ApiProperty({ description: 'Line number, from 1', example: 1 }) line!: number;
+  @ApiProperty({ description: 'Byte offset of the line in the log text', example: 0 }) offset!: number;
+  @ApiProperty({ format: 'date-time', example: '2026-12-01T10:00:00.123Z' }) at!: string;
+  @ApiProperty({ enum: ['stdout', 'stderr', 'system'], example: 'stdout' }) stream!: string;
+  @ApiProperty({ example: 'adding 1 2' }) text!: string;
 }
 
 export class LogPageDto {
   @ApiProperty({ type: [LogLineDto] }) items!: LogLineDto[];
-  @ApiProperty({ description: 'Line number of the first item (or where it would be)' }) from!: number;
-  @ApiProperty({ description: 'Pass as `from` to continue' }) next!: number;
-  @ApiProperty({ description: 'Lines stored so far' }) totalLines!: number;
-  @ApiProperty({ description: 'Bytes stored so far' }) totalBytes!: number;
-  @ApiProperty({ description: 'True once the job has ended and every line of it is stored' })
+  @ApiProperty({ description: 'Line number of the first item (or where it would be)', example: 1 })
+  from!: number;
+  @ApiProperty({ description: 'Pass as `from` to continue', example: 2 }) next!: number;
+  @ApiProperty({ description: 'Lines stored so far', example: 1 }) totalLines!: number;
+  @ApiProperty({ description: 'Bytes stored so far', example: 11 }) totalBytes!: number;
+  @ApiProperty({ description: 'True once the job has ended and every line of it is stored', example: true })
   complete!: boolean;
 }
+
+const LOG_PAGE_EXAMPLE: LogPageDto = {
+  items: [{ line: 1, offset: 0, at: '2026-12-01T10:00:00.123Z', stream: 'stdout', text: 'adding 1 2' }],
+  from: 1,
+  next: 2,
+  totalLines: 1,
+  totalBytes: 11,
+  complete: true,
+};
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -125,8 +136,14 @@ export class LogsController {
       'text; `follow=true` streams the text until the job ends. Every line is its text and a "\\n".',
   })
   @ApiParam(JOB_ID_PARAM)
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: LogPageDto })
+  @ApiExtraModels(LogPageDto)
+  @ApiOkResponse({
+    description: 'A page of lines (JSON), or text: whole, a byte range, or followed',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(LogPageDto) }, example: LOG_PAGE_EXAMPLE },
+      'text/plain': { schema: { type: 'string' }, example: 'adding 1 2\n' },
+    },
+  })
   @ApiNotFoundResponse({ description: 'No such job' })
   async read(
     @Param('id') id: string,
