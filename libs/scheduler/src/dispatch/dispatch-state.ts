@@ -100,6 +100,8 @@ export async function applyDispatchState(
       case 'WorkerStopped':
         await manager.query(`delete from ${s}.dispatch_workers where id = $1`, [event.data.id]);
         break;
+      case 'WorkerPidChanged':
+        break; // which process a worker runs in is no dispatch matter
       default:
         break; // functions: nothing to dispatch
     }
