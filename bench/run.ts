@@ -10,6 +10,7 @@ import type { PeerConnections } from './peers/peer-adapters';
 import { listFigure } from './scenarios/list.figure';
 import { logsFigure } from './scenarios/logs.figure';
 import { noopFigure } from './scenarios/noop.figure';
+import { projectionLagFigure } from './scenarios/projection-lag.figure';
 import { startLatencyFigure } from './scenarios/start-latency.figure';
 import { submitFigure } from './scenarios/submit.figure';
 
@@ -19,6 +20,7 @@ const RUNS: Partial<Record<Figure, FigureRun>> = {
   submit: submitFigure,
   'start-latency': startLatencyFigure,
   noop: noopFigure,
+  'projection-lag': projectionLagFigure,
   list: listFigure,
   logs: logsFigure,
 };
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   }
   const result: BenchResult = {
     date: new Date(started).toISOString(),
-    mode: env.quick ? 'quick' : 'full',
+    mode: env.mode,
     machine: machineOf(await postgresVersion(env), kafkaVersion()),
     figures,
     failures,

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 // What one bench run measures and against what. `--quick` keeps the whole run under five minutes
 // (smaller counts, shorter windows); the full run uses the sizes of the goals.
 export interface BenchEnv {
-  readonly quick: boolean;
+  readonly mode: 'smoke' | 'quick' | 'full';
   readonly only: ReadonlySet<string> | null;
   readonly peers: boolean;
   readonly kafkaBrokers: string;
@@ -21,6 +21,8 @@ export interface Sizes {
   readonly openLoopRates: readonly number[];
   readonly noopShared: number; // figure 3, jobs per mode
   readonly noopExclusive: number;
+  readonly steadyRate: number; // figure 3, exclusive jobs offered per second (G5: 250/s)
+  readonly steadySeconds: number;
   readonly lagSeconds: number; // figure 4
   readonly listJobs: number; // figure 5, jobs in the read model
   readonly listSamples: number;
@@ -35,11 +37,30 @@ const QUICK: Sizes = {
   openLoopRates: [100, 500],
   noopShared: 2_000,
   noopExclusive: 600,
+  steadyRate: 250,
+  steadySeconds: 5,
   lagSeconds: 10,
   listJobs: 200_000,
   listSamples: 100,
   logLines: 100_000,
   rebuildEvents: 200_000,
+};
+
+// For the test that keeps the harness working: every figure runs, on toy sizes.
+const SMOKE: Sizes = {
+  submitSeconds: 2,
+  submitConcurrency: 8,
+  openLoopSeconds: 2,
+  openLoopRates: [50],
+  noopShared: 50,
+  noopExclusive: 20,
+  steadyRate: 10,
+  steadySeconds: 2,
+  lagSeconds: 2,
+  listJobs: 5_000,
+  listSamples: 10,
+  logLines: 2_000,
+  rebuildEvents: 4_000,
 };
 
 const FULL: Sizes = {
@@ -49,6 +70,8 @@ const FULL: Sizes = {
   openLoopRates: [100, 500],
   noopShared: 20_000,
   noopExclusive: 5_000,
+  steadyRate: 250,
+  steadySeconds: 60,
   lagSeconds: 60,
   listJobs: 1_000_000,
   listSamples: 500,
@@ -72,6 +95,7 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
     args: [...argv],
     options: {
       quick: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
       only: { type: 'string' },
       'no-peers': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
@@ -83,16 +107,17 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
     if (!(FIGURES as readonly string[]).includes(name))
       throw new Error(`--only: unknown figure "${name}" (one of ${FIGURES.join(', ')})`);
   }
+  const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
   return {
-    quick: values.quick,
+    mode,
     only,
     peers: !values['no-peers'],
     kafkaBrokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
     postgresUrl: process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 28080),
+    spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 38080),
     outDir: values.out,
-    sizes: values.quick ? QUICK : FULL,
+    sizes: { smoke: SMOKE, quick: QUICK, full: FULL }[mode],
   };
 }
 

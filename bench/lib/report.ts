@@ -43,7 +43,7 @@ export interface Machine {
 
 export interface BenchResult {
   readonly date: string;
-  readonly mode: 'quick' | 'full';
+  readonly mode: 'smoke' | 'quick' | 'full';
   readonly machine: Machine;
   readonly figures: FigureReport[];
   readonly failures: { figure: Figure; error: string }[];
@@ -126,10 +126,8 @@ export function markdown(result: BenchResult): string {
 
 export function writeResult(env: BenchEnv, result: BenchResult): { json: string; md: string } {
   mkdirSync(env.outDir, { recursive: true });
-  const base = join(
-    env.outDir,
-    `${result.date.slice(0, 10)}-${result.machine.host}${env.quick ? '-quick' : ''}`,
-  );
+  const suffix = env.mode === 'full' ? '' : `-${env.mode}`;
+  const base = join(env.outDir, `${result.date.slice(0, 10)}-${result.machine.host}${suffix}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${markdown(result)}\n`);
   return { json: `${base}.json`, md: `${base}.md` };

@@ -24,8 +24,7 @@ interface Drain {
 // the API; latency is each job's createdAt → finishedAt. Then the exclusive mode once more at a
 // fixed offered rate, for the latency a user sees when the system is not saturated.
 export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): Promise<FigureReport> {
-  const { noopShared, noopExclusive } = env.sizes;
-  const offered = 250;
+  const { noopShared, noopExclusive, steadyRate: offered, steadySeconds } = env.sizes;
   const spindle = await startSpindle(env, 'noop');
   let shared: Drain;
   let exclusive: Drain;
@@ -80,11 +79,10 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
       'noop-exclusive',
       await runLoad({ ...plan('noop-exclusive'), closed: { concurrency: 32, count: noopExclusive } }),
     );
-    const seconds = Math.max(5, Math.round(noopExclusive / offered));
     steady = await drain(
       api,
       'noop-steady',
-      await runLoad({ ...plan('noop-steady'), open: { rate: offered, seconds } }),
+      await runLoad({ ...plan('noop-steady'), open: { rate: offered, seconds: steadySeconds } }),
     );
   } finally {
     await spindle.stop();

@@ -29,8 +29,16 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
     };
     await runLoad({ ...plan, closed: { concurrency: 8, count: 500 } }); // warm-up
     load = await runLoad({ ...plan, closed: { concurrency, seconds } });
-    const ids = new Set((await api.jobsOf('stamp')).map((j) => j.id));
-    kept = load.samples.filter((s) => s.status === 202 && s.id && ids.has(s.id)).length;
+    // Acknowledged means kept: every acknowledged job shows up in the list once the projector has
+    // caught up (it may still be catching up when the load ends).
+    const acknowledged = load.samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : []));
+    let ids = new Set<string>();
+    const deadline = Date.now() + 120_000;
+    do {
+      ids = new Set((await api.jobsOf('stamp')).map((j) => j.id));
+      kept = acknowledged.filter((id) => ids.has(id)).length;
+      if (kept < acknowledged.length) await new Promise((r) => setTimeout(r, 500));
+    } while (kept < acknowledged.length && Date.now() < deadline);
   } finally {
     await spindle.stop();
   }

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '@spindle/testing';
+
+jest.setTimeout(300_000);
+
+// Keeps `npm run bench` working: its toy-sized run starts Spindle, drives it and the peers, and
+// writes a result file of the documented shape. It checks the shape, never the speed.
+describe('npm run bench -- --smoke', () => {
+  const out = mkdtempSync(join(tmpdir(), 'spindle-bench-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('measures Spindle and the peers and writes JSON and Markdown results', async () => {
+    const server = new URL(TEST_DATABASE_URL);
+    server.pathname = '/postgres';
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['-r', '@swc-node/register', 'bench/run.ts', '--smoke', '--only=submit,noop,logs', `--out=${out}`],
+        {
+          cwd: join(__dirname, '..', '..'),
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
+            BENCH_POSTGRES_URL: server.toString(),
+            BENCH_SPINDLE_PORT: '38180',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
+      child.on('exit', (exit) => {
+        if (exit !== 0) console.error(stderr);
+        resolve(exit);
+      });
+    });
+    expect(code).toBe(0);
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('-smoke.json'));
+    expect(json).toBeDefined();
+    expect(files).toContain(json!.replace(/\.json$/, '.md'));
+    const result = JSON.parse(readFileSync(join(out, json!), 'utf8'));
+    expect(result).toMatchObject({ mode: 'smoke', failures: [], machine: { cores: expect.any(Number) } });
+    expect(result.figures.map((f: { figure: string }) => f.figure)).toEqual(['submit', 'noop', 'logs']);
+    for (const figure of result.figures) {
+      expect(figure.rows.length).toBeGreaterThan(0);
+      for (const row of figure.rows)
+        expect(typeof row.spindle === 'number' || row.spindle === null).toBe(true);
+    }
+    const submit = result.figures[0];
+    expect(submit.rows[0].spindle).toBeGreaterThan(0);
+    expect(Object.keys(submit.rows[0].peers)).toEqual(['bullmq', 'pg-boss', 'graphile-worker']);
+    // Nothing acknowledged is missing afterwards, in any figure.
+    const lost = result.figures.flatMap((f: { rows: { metric: string; spindle: number }[] }) =>
+      f.rows.filter((r) => /not found|not succeeded|missing/.test(r.metric)).map((r) => r.spindle),
+    );
+    expect(lost.every((n: number) => n === 0)).toBe(true);
+  });
+});
