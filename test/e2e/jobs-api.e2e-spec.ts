@@ -1,7 +1,10 @@
+import { LogCollectorClient } from '@spindle/gateway';
+import { ProblemException } from '@spindle/platform';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
 import { createTestDatabase } from '@spindle/testing';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +22,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
   let spindle: Standalone;
   let url: string;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-jobs-'));
+  async function boot(): Promise<void> {
     spindle = await startStandalone(
       {
         DATABASE_URL: db.url,
@@ -33,6 +34,12 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       false,
     );
     url = spindle.url;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-jobs-'));
+    await boot();
     for (const [name, content] of Object.entries(PROGRAMS)) await upload(url, name, content);
     await createContext(url, 'shared2', { workerMode: 'shared', maxJobs: 2 });
     await createContext(url, 'exclusive2', { workerMode: 'exclusive', maxJobs: 2 });
@@ -145,6 +152,32 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(lines[9_999]).toBe('line 10000');
   });
 
+  it('reads log positions up to the ends of their ranges, and refuses past them naming the field', async () => {
+    const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 3 } })).id);
+    const logs = `/api/v1/jobs/${done.id}/logs`;
+    for (const query of ['from=2147483647', 'from=2147483600&size=100', 'from=3&size=25000']) {
+      const page = await http(url, 'GET', `${logs}?${query}`);
+      expect({ query, status: page.status }).toEqual({ query, status: 200 });
+      expect(page.body.items.length).toBeLessThanOrEqual(1);
+    }
+    const beyond = await fetch(`${url}${logs}?offset=${Number.MAX_SAFE_INTEGER}`);
+    expect(beyond.status).toBe(200);
+    expect(await beyond.text()).toBe('');
+    for (const query of ['from=2147483648', 'from=0', 'size=25001', 'size=0', 'offset=1e20', 'offset=-1']) {
+      const answer = await http(url, 'GET', `${logs}?${query}`);
+      expect({ query, status: answer.status }).toEqual({ query, status: 400 });
+      expect(answer.body.errors).toEqual([expect.objectContaining({ field: query.split('=')[0] })]);
+    }
+  });
+
+  it('passes a value the log-collector refuses back as the client’s 400, not an outage', async () => {
+    const collector = spindle.app.get(LogCollectorClient);
+    const refused = await collector.lines(randomUUID(), 2 ** 31, 1).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProblemException);
+    expect((refused as ProblemException).getStatus()).toBe(400);
+    expect((refused as ProblemException).errors).toEqual([expect.objectContaining({ field: 'from' })]);
+  });
+
   it('follows the log of a running job until it ends', async () => {
     const job = await submit(url, 'lines', { args: { n: 300 } });
     const followed = await (await fetch(`${url}/api/v1/jobs/${job.id}/logs?follow=true`)).text();
@@ -216,12 +249,17 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(Date.parse(b!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a!.finishedAt!));
   });
 
-  it('pages 60 jobs through limit=25 with none repeated and none missing', async () => {
-    const submitted = new Set<string>();
+  it('pages 60 jobs through limit=25 with none repeated and none missing, newest first', async () => {
+    const submitted: string[] = [];
     for (let i = 0; i < 60; i++)
-      submitted.add(
+      submitted.push(
         (await submit(url, 'sum', { args: { a: i, b: 0 }, context: 'wide', externalId: 'paging' })).id,
       );
+    // A submit answers once the job is recorded; lists read the read model, which follows.
+    await waitUntil(
+      async () =>
+        (await http(url, 'GET', '/api/v1/jobs?externalId=paging&limit=500')).body.items.length === 60,
+    );
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -234,15 +272,78 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       pages++;
     } while (cursor);
     expect(pages).toBe(3);
-    expect(new Set(seen).size).toBe(60);
-    expect(new Set(seen)).toEqual(submitted);
-    expect([...seen]).toEqual([...seen].sort().reverse()); // newest first
-    const bySum = await http(
+    // Newest first: the reverse of the order they were submitted in, one after the other.
+    expect(seen).toEqual([...submitted].reverse());
+  });
+
+  it('filters the list by state, function, context and worker, and returns only matching jobs', async () => {
+    await createContext(url, 'filtered', { workerMode: 'shared', maxJobs: 4 });
+    const failed = await waitForState(url, (await submit(url, 'fail', { context: 'filtered' })).id);
+    const summed = await waitForState(
       url,
-      'GET',
-      '/api/v1/jobs?function=sum&context=wide&state=queued&state=starting&state=running&state=succeeded&limit=500',
+      (await submit(url, 'sum', { args: { a: 1, b: 2 }, context: 'filtered' })).id,
     );
-    expect(bySum.body.items.length).toBeGreaterThanOrEqual(60);
+    expect([failed.state, summed.state]).toEqual(['failed', 'succeeded']);
+    const list = async (query: string): Promise<(Job & { function: string })[]> => {
+      const page = await http(url, 'GET', `/api/v1/jobs?limit=500&${query}`);
+      expect({ query, status: page.status }).toEqual({ query, status: 200 });
+      return page.body.items;
+    };
+    const byState = await list('state=failed');
+    expect(byState.map((j) => j.id)).toContain(failed.id);
+    expect(byState.every((j) => j.state === 'failed')).toBe(true);
+    const two = await list('state=failed&state=succeeded&context=filtered');
+    expect(two.map((j) => j.id).sort()).toEqual([failed.id, summed.id].sort());
+    const byFunction = await list('function=fail');
+    expect(byFunction.map((j) => j.id)).toContain(failed.id);
+    expect(byFunction.every((j) => j.function === 'fail')).toBe(true);
+    expect((await list('context=filtered')).map((j) => j.id)).toEqual([summed.id, failed.id]);
+    expect((await list('context=filtered&function=sum')).map((j) => j.id)).toEqual([summed.id]);
+    expect(await list('context=filtered&state=running')).toEqual([]);
+    const byWorker = await list(`worker=${summed.workerId}`);
+    expect(byWorker.map((j) => j.id)).toContain(summed.id);
+    expect(byWorker.every((j) => j.workerId === summed.workerId)).toBe(true);
+  });
+
+  it('starts the jobs of a context in the order they were submitted (FIFO)', async () => {
+    await createContext(url, 'fifo', { workerMode: 'exclusive', maxJobs: 1 });
+    const submitted: string[] = [];
+    for (let i = 0; i < 5; i++)
+      submitted.push((await submit(url, 'sleep', { args: { ms: 200 }, context: 'fifo' })).id);
+    const done = await Promise.all(submitted.map((id) => waitForState(url, id)));
+    expect(done.map((j) => j.state)).toEqual(Array(5).fill('succeeded'));
+    const byStart = [...done].sort((a, b) => Date.parse(a.startedAt!) - Date.parse(b.startedAt!));
+    expect(byStart.map((j) => j.id)).toEqual(submitted);
+    // One at a time: each started once the one before it had finished.
+    for (let i = 1; i < byStart.length; i++)
+      expect(Date.parse(byStart[i]!.startedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(byStart[i - 1]!.finishedAt!),
+      );
+  });
+
+  it('leaves a succeeded job succeeded when it is cancelled', async () => {
+    const done = await waitForState(url, (await submit(url, 'sum', { args: { a: 3, b: 4 } })).id);
+    expect(done).toMatchObject({ state: 'succeeded', result: 7 });
+    const cancelled = await http(url, 'POST', `/api/v1/jobs/${done.id}/cancel`);
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body).toMatchObject({ state: 'succeeded', result: 7, error: null });
+    expect((await http(url, 'GET', `/api/v1/jobs/${done.id}`)).body).toEqual(cancelled.body);
+  });
+
+  it('takes timeouts up to 2^31 - 1 ms, and Inf for none, and reads the job back', async () => {
+    const job = await submit(url, 'sum', {
+      args: { a: 1, b: 1 },
+      startTimeout: '24d',
+      performTimeout: '2147483647ms',
+    });
+    const done = await waitForState(url, job.id);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      startTimeout: '2073600000ms',
+      performTimeout: '2147483647ms',
+    });
+    const unbounded = await submit(url, 'sum', { args: { a: 1, b: 1 }, performTimeout: 'Inf' });
+    expect(unbounded).toMatchObject({ performTimeout: null, startTimeout: null });
   });
 
   it('gives one job for one Idempotency-Key, even when the requests race', async () => {
@@ -266,20 +367,73 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
 
   it('refuses bad input with a 4xx naming the field, and creates nothing', async () => {
     const before = (await http(url, 'GET', '/api/v1/jobs?limit=500&function=sum')).body.items.length;
-    const cases: [string, unknown, number, string][] = [
-      ['/api/v1/functions/nope/jobs', { args: {} }, 404, ''],
-      ['/api/v1/functions/sum/jobs', { args: {}, context: 'nowhere' }, 400, 'context'],
-      ['/api/v1/functions/sum/jobs', { args: [1, 2] }, 400, 'args'],
-      ['/api/v1/functions/sum/jobs', { args: 'x' }, 400, 'args'],
-      ['/api/v1/functions/sum/jobs', { args: {}, startTimeout: '10 parsecs' }, 400, 'startTimeout'],
-      ['/api/v1/functions/sum/jobs', { args: {}, performTimeout: 'soon' }, 400, 'performTimeout'],
+    const cases: [string, unknown, number, string, string][] = [
+      ['/api/v1/functions/nope/jobs', { args: {} }, 404, 'function', 'exists'],
+      ['/api/v1/functions/sum/jobs', { args: {}, context: 'nowhere' }, 400, 'context', 'exists'],
+      ['/api/v1/functions/sum/jobs', { args: [1, 2] }, 400, 'args', 'isObject'],
+      ['/api/v1/functions/sum/jobs', { args: 'x' }, 400, 'args', 'isObject'],
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, startTimeout: '10 parsecs' },
+        400,
+        'startTimeout',
+        'isDuration',
+      ],
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, performTimeout: 'soon' },
+        400,
+        'performTimeout',
+        'isDuration',
+      ],
+      // Past 2^31 - 1 ms no timer or integer column holds it; 0 is no timeout at all.
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, performTimeout: '25d' },
+        400,
+        'performTimeout',
+        'durationRange',
+      ],
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, startTimeout: '100d' },
+        400,
+        'startTimeout',
+        'durationRange',
+      ],
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, performTimeout: '0s' },
+        400,
+        'performTimeout',
+        'durationRange',
+      ],
+      [
+        '/api/v1/functions/sum/jobs',
+        { args: {}, startTimeout: 'PT0S' },
+        400,
+        'startTimeout',
+        'durationRange',
+      ],
     ];
-    for (const [path, body, status, field] of cases) {
+    for (const [path, body, status, field, rule] of cases) {
       const answer = await http(url, 'POST', path, body);
       expect({ path, body, status: answer.status }).toEqual({ path, body, status });
-      if (field) expect(JSON.stringify(answer.body)).toContain(`"field":"${field}"`);
+      expect({ path, body, errors: answer.body.errors }).toEqual({
+        path,
+        body,
+        errors: [expect.objectContaining({ field, rule })],
+      });
     }
-    for (const query of ['limit=-1', 'limit=0', 'limit=501', 'state=sleeping', 'cursor=bogus']) {
+    for (const query of [
+      'limit=-1',
+      'limit=0',
+      'limit=501',
+      'state=sleeping',
+      'cursor=bogus',
+      'worker=w1',
+      'function=../x',
+    ]) {
       const answer = await http(url, 'GET', `/api/v1/jobs?${query}`);
       expect({ query, status: answer.status }).toEqual({ query, status: 400 });
       expect(JSON.stringify(answer.body)).toContain(`"field":"${query.split('=')[0]}"`);
@@ -300,6 +454,42 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       headers: { 'last-event-id': events[1]!.id },
     });
     expect(parseSse(await resumed.text()).map((e) => e.event)).toEqual(['JobStarted', 'JobSucceeded']);
+    // Resumed after its final event, a finished job's stream has nothing left: it ends at once
+    // (the signal only turns a hang into a failure).
+    const final = events[3]!.id;
+    const resumes: [string, Record<string, string>][] = [
+      ['', { 'last-event-id': final }],
+      [`?lastEventId=${final}`, {}],
+    ];
+    for (const [query, headers] of resumes) {
+      const after = await fetch(`${url}/api/v1/jobs/${job.id}/events${query}`, {
+        headers,
+        signal: AbortSignal.timeout(20_000),
+      });
+      expect(after.status).toBe(200);
+      expect(parseSse(await after.text())).toEqual([]);
+    }
+  });
+
+  it('resumes /events after the Last-Event-ID it is given, with nothing missed or repeated', async () => {
+    const stream = `${url}/api/v1/events?kind=job&function=pysum`;
+    const first = await openSse(stream);
+    const job = await submit(url, 'pysum', { args: { a: 2, b: 3 } });
+    const of = (events: SseEvent[]) => events.filter((e) => JSON.parse(e.data).id === job.id);
+    // The first reader sees the job up to its assignment, then loses its connection.
+    const seen = of(await first.until((e) => of(e).some((x) => x.event === 'JobAssigned')));
+    first.close();
+    const assigned = seen.find((e) => e.event === 'JobAssigned')!;
+    const second = await openSse(stream, { 'last-event-id': assigned.id });
+    const rest = await second.until((e) => of(e).some((x) => x.event === 'JobSucceeded'));
+    second.close();
+    expect(rest.every((e) => BigInt(e.id) > BigInt(assigned.id))).toBe(true);
+    expect([...seen, ...of(rest)].map((e) => e.event)).toEqual([
+      'JobSubmitted',
+      'JobAssigned',
+      'JobStarted',
+      'JobSucceeded',
+    ]);
   });
 
   it('streams all changes on /events, filtered by function', async () => {
@@ -346,6 +536,48 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       async () => (await http(url, 'GET', `/api/v1/workers/${job.workerId}`)).body.state === 'stopped',
     );
   });
+
+  it('pages the jobs of a worker with a cursor, newest first', async () => {
+    await createContext(url, 'pager', { workerMode: 'shared', maxJobs: 2 });
+    const submitted: Job[] = [];
+    for (let i = 0; i < 7; i++)
+      submitted.push(
+        await waitForState(url, (await submit(url, 'sum', { args: { a: i, b: 0 }, context: 'pager' })).id),
+      );
+    const workerId = submitted[0]!.workerId!;
+    expect(submitted.every((j) => j.workerId === workerId)).toBe(true); // one shared worker, reused
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const path: string = `/api/v1/workers/${workerId}/jobs?limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await http(url, 'GET', path);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.body.items.map((j: Job) => j.id));
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(submitted.map((j) => j.id).reverse());
+  });
+
+  it('keeps logs readable after a restart', async () => {
+    const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 50 } })).id);
+    const text = async () =>
+      (await fetch(`${url}/api/v1/jobs/${done.id}/logs`, { headers: { accept: 'text/plain' } })).text();
+    const before = await text();
+    expect(before.split('\n')).toHaveLength(51);
+    await spindle.stop();
+    await boot();
+    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=1&size=100`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ totalLines: 50, complete: true });
+    expect(page.body.items.map((l: { text: string }) => l.text)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `line ${i + 1}`),
+    );
+    expect(await text()).toBe(before);
+  });
 });
 
 // A jar whose main class prints the sum of the JSON arguments it is given.
@@ -379,7 +611,36 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 15
   }
 }
 
-function parseSse(text: string): { id: string; event: string; data: string }[] {
+interface SseEvent {
+  id: string;
+  event: string;
+  data: string;
+}
+
+// An endless SSE stream, read until what came satisfies a condition.
+async function openSse(
+  streamUrl: string,
+  headers: Record<string, string> = {},
+): Promise<{ until: (enough: (events: SseEvent[]) => boolean) => Promise<SseEvent[]>; close: () => void }> {
+  const controller = new AbortController();
+  const response = await fetch(streamUrl, { headers, signal: controller.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    until: async (enough) => {
+      while (!enough(parseSse(text))) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      return parseSse(text);
+    },
+    close: () => controller.abort(),
+  };
+}
+
+function parseSse(text: string): SseEvent[] {
   return text
     .split('\n\n')
     .map((block) => {
@@ -389,7 +650,7 @@ function parseSse(text: string): { id: string; event: string; data: string }[] {
           .filter((l) => l && !l.startsWith(':'))
           .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]),
       );
-      return fields as { id: string; event: string; data: string };
+      return fields as unknown as SseEvent;
     })
     .filter((e) => e.event);
 }
