@@ -120,4 +120,39 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
     expect((await http(url, 'GET', '/api/v1/functions/tool')).status).toBe(404);
     expect((await http(url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
   });
+
+  it('keeps a retry policy (0–10, default 0) and refuses one out of range, naming retries', async () => {
+    const plain = await http(url, 'POST', '/api/v1/functions', {
+      name: 'once',
+      artifact: 'sum.py',
+      runtime: 'python',
+    });
+    expect(plain.body.retries).toBe(0);
+    const created = await http(url, 'POST', '/api/v1/functions', {
+      name: 'again',
+      artifact: 'sum.py',
+      runtime: 'python',
+      retries: 3,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.retries).toBe(3);
+    // A change that leaves it out keeps it; one that names it sets it.
+    expect((await http(url, 'PUT', '/api/v1/functions/again', { tags: ['x'] })).body.retries).toBe(3);
+    expect((await http(url, 'PUT', '/api/v1/functions/again', { retries: 10 })).body.retries).toBe(10);
+    for (const retries of [-1, 11, 1.5, '2']) {
+      const refused = await http(url, 'POST', '/api/v1/functions', {
+        name: 'wrong',
+        artifact: 'sum.py',
+        runtime: 'python',
+        retries,
+      });
+      expect({ retries, status: refused.status }).toEqual({ retries, status: 400 });
+      expect(new Set((refused.body.errors as { field: string }[]).map((e) => e.field))).toEqual(
+        new Set(['retries']),
+      );
+    }
+    expect((await http(url, 'PUT', '/api/v1/functions/again', { retries: 99 })).status).toBe(400);
+    expect((await http(url, 'GET', '/api/v1/functions/wrong')).status).toBe(404);
+    expect((await http(url, 'GET', '/api/v1/functions/again')).body.retries).toBe(10);
+  });
 });

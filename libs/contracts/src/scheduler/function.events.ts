@@ -9,6 +9,8 @@ export type Runtime = (typeof RUNTIMES)[number];
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
+export const FUNCTION_RETRIES_MAX = 10;
+
 export function functionStreamId(name: string): string {
   return `function-${name}`;
 }
@@ -20,6 +22,9 @@ export const functionDefinitionSchema = z.object({
   runtime: z.enum(RUNTIMES),
   defaultContext: z.string().regex(CONTEXT_NAME_PATTERN),
   tags: z.array(z.string().regex(TAG_PATTERN)).max(50),
+  // How often a job of the function is put back in its queue when its worker host dies under it
+  // (0: it fails). Absent in events recorded before retry policies: 0.
+  retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
 });
 export type FunctionDefinition = z.infer<typeof functionDefinitionSchema>;
 

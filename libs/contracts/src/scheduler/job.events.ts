@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { EventEnvelope } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
 import type { LogTotals } from '../logs/log-records';
-import { RUNTIMES } from './function.events';
+import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import type { Runtime } from './function.events';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
-// placed job through cancelling to cancelled.
+// placed job through cancelling to cancelled. A placed job whose host died goes back to queued
+// when its function allows a retry.
 export const JOB_STATES = [
   'queued',
   'starting',
@@ -56,6 +57,8 @@ export interface JobSubmittedV1 {
   readonly startTimeoutMs: number | null;
   readonly performTimeoutMs: number | null;
   readonly source?: JobSource; // absent in events recorded before sources were kept
+  // The function's retry policy when the job was submitted (absent: 0, no retry).
+  readonly retries?: number;
 }
 // What a worker agent needs to run the job, carried on the assignment so that the agent keeps no
 // copy of the job streams.
@@ -76,6 +79,14 @@ export interface JobStartedV1 {
   readonly id: string;
   readonly workerId: string;
   readonly pid: number;
+}
+// Its worker host died under it and its function allows another attempt: back in its queue, in
+// its place, to run again from the start.
+export interface JobRequeuedV1 {
+  readonly id: string;
+  readonly attempt: number; // the coming one: 2 for the first retry
+  readonly reason: string;
+  readonly workerId: string; // where the lost attempt ran
 }
 export interface JobCancelRequestedV1 {
   readonly id: string;
@@ -104,6 +115,7 @@ export type JobEvent =
   | EventEnvelope<'JobSubmitted', JobSubmittedV1>
   | EventEnvelope<'JobAssigned', JobAssignedV1>
   | EventEnvelope<'JobStarted', JobStartedV1>
+  | EventEnvelope<'JobRequeued', JobRequeuedV1>
   | EventEnvelope<'JobCancelRequested', JobCancelRequestedV1>
   | EventEnvelope<'JobSucceeded', JobSucceededV1>
   | EventEnvelope<'JobFailed', JobFailedV1>
@@ -124,6 +136,7 @@ export const jobEventDataSchemas = {
     startTimeoutMs: z.number().int().positive().nullable(),
     performTimeoutMs: z.number().int().positive().nullable(),
     source: z.enum(JOB_SOURCES).optional(),
+    retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
   }),
   'JobAssigned@1': z.object({
     id,
@@ -138,6 +151,12 @@ export const jobEventDataSchemas = {
     }),
   }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
+  'JobRequeued@1': z.object({
+    id,
+    attempt: z.number().int().min(2),
+    reason: z.string(),
+    workerId: z.string(),
+  }),
   'JobCancelRequested@1': z.object({ id, workerId: z.string(), hostId: z.string() }),
   'JobSucceeded@1': z.object({ ...ended, result: z.unknown() }),
   'JobFailed@1': z.object({ ...ended, error: z.string() }),

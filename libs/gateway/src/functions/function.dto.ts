@@ -1,6 +1,23 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { CONTEXT_NAME_PATTERN, FUNCTION_NAME_PATTERN, RUNTIMES, TAG_PATTERN } from '@spindle/contracts';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import {
+  CONTEXT_NAME_PATTERN,
+  FUNCTION_NAME_PATTERN,
+  FUNCTION_RETRIES_MAX,
+  RUNTIMES,
+  TAG_PATTERN,
+} from '@spindle/contracts';
 import type { Runtime } from '@spindle/contracts';
 import type { FunctionView } from '@spindle/read-models';
 import { PageQueryDto } from '../pagination.dto';
@@ -51,6 +68,22 @@ export class CreateFunctionDto {
     message: 'each tag must be letters, digits, "_", ".", ":" or "-" (at most 64)',
   })
   tags?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'How many times a job of this function is put back in its queue and run again from the start ' +
+      'when its worker host dies under it (stops heartbeating); 0: the job fails. Jobs keep the policy ' +
+      'they were submitted with.',
+    minimum: 0,
+    maximum: FUNCTION_RETRIES_MAX,
+    default: 0,
+    example: 2,
+  })
+  @IsOptional()
+  @IsInt({ message: 'retries must be a whole number' })
+  @Min(0, { message: 'retries must be at least 0' })
+  @Max(FUNCTION_RETRIES_MAX, { message: `retries must be at most ${FUNCTION_RETRIES_MAX}` })
+  retries?: number;
 }
 
 // PUT: any subset of the settings; what is left out keeps its value.
@@ -70,6 +103,13 @@ export class FunctionDto {
   @ApiProperty({ enum: RUNTIMES, example: 'python' }) runtime!: Runtime;
   @ApiProperty({ example: 'default' }) defaultContext!: string;
   @ApiProperty({ type: [String], example: ['etl'] }) tags!: string[];
+  @ApiProperty({
+    description: 'Retries of a job whose worker host died under it',
+    minimum: 0,
+    maximum: FUNCTION_RETRIES_MAX,
+    example: 0,
+  })
+  retries!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
@@ -81,6 +121,7 @@ export class FunctionDto {
       runtime: view.runtime,
       defaultContext: view.defaultContext,
       tags: view.tags,
+      retries: view.retries,
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };

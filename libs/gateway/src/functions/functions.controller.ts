@@ -73,6 +73,7 @@ export class FunctionsController {
       runtime: body.runtime,
       defaultContext: body.defaultContext ?? DEFAULT_CONTEXT_NAME,
       tags: body.tags ?? [],
+      retries: body.retries ?? 0,
     };
     await this.checkReferences(definition);
     const accepted = await this.commands.send(
@@ -119,6 +120,7 @@ export class FunctionsController {
       runtime: body.runtime ?? current.runtime,
       defaultContext: body.defaultContext ?? current.defaultContext,
       tags: body.tags ?? current.tags,
+      retries: body.retries ?? current.retries,
     };
     await this.checkReferences(definition);
     const accepted = await this.commands.send(CommandPatterns.changeFunction, { name, definition });

@@ -136,6 +136,14 @@ export class JobDto {
       'before sources were kept',
   })
   source!: JobSource | null;
+  @ApiProperty({
+    example: 1,
+    minimum: 1,
+    description:
+      "Which run this is: 1, and one more each time its worker host died and its function's `retries` " +
+      'put it back in its queue',
+  })
+  attempt!: number;
   @ApiProperty({ example: 'sum.js' }) artifact!: string;
   @ApiProperty({ enum: RUNTIMES, example: 'node' }) runtime!: Runtime;
   @ApiProperty({ nullable: true, type: String, example: '30s' }) startTimeout!: string | null;
@@ -160,6 +168,7 @@ export class JobDto {
       pid: view.pid,
       externalId: view.externalId,
       source: view.source,
+      attempt: view.attempt,
       artifact: view.artifact,
       runtime: view.runtime,
       startTimeout: view.startTimeoutMs === null ? null : `${view.startTimeoutMs}ms`,

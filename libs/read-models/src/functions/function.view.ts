@@ -16,6 +16,7 @@ export class FunctionView {
   @Column('text') runtime!: Runtime;
   @Column('text', { name: 'default_context' }) defaultContext!: string;
   @Column('jsonb') tags!: string[];
+  @Column('integer', { default: 0 }) retries!: number; // jobs put back in their queue when their host dies
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
   @Column('timestamptz', { name: 'deleted_at', nullable: true }) deletedAt!: Date | null;

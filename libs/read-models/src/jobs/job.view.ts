@@ -25,6 +25,8 @@ export class JobView {
   @Column('text', { name: 'external_id', nullable: true }) externalId!: string | null;
   // null for jobs recorded before sources were kept
   @Column('text', { nullable: true }) source!: JobSource | null;
+  // 1, one more each time its host died and it was put back in its queue
+  @Column('integer', { default: 1 }) attempt!: number;
   @Column('text') artifact!: string;
   @Column('text') entrypoint!: string;
   @Column('text') runtime!: Runtime;

@@ -51,6 +51,19 @@ export async function applyDispatchState(
           [event.data.id, at],
         );
         break;
+      case 'JobRequeued': {
+        // In its old place in the queue, its startTimeout counted afresh from now.
+        const left = returnedRows(
+          await manager.query(
+            `update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
+               started_at = null, start_deadline = $2::timestamptz + (j.start_deadline - j.submitted_at)
+             from ${s}.dispatch_jobs old where j.id = $1 and old.id = j.id returning old.worker_id`,
+            [event.data.id, at],
+          ),
+        ) as { worker_id: string | null }[];
+        await markIdle(manager, left[0]?.worker_id ?? null, at);
+        break;
+      }
       case 'JobCancelRequested':
         await manager.query(`update ${s}.dispatch_jobs set state = 'cancelling' where id = $1`, [
           event.data.id,
@@ -66,14 +79,7 @@ export async function applyDispatchState(
             event.data.id,
           ]),
         ) as { worker_id: string | null }[];
-        const workerId = gone[0]?.worker_id;
-        if (workerId) {
-          await manager.query(
-            `update ${s}.dispatch_workers set idle_since = $2
-             where id = $1 and not exists (select 1 from ${s}.dispatch_jobs where worker_id = $1)`,
-            [workerId, at],
-          );
-        }
+        await markIdle(manager, gone[0]?.worker_id ?? null, at);
         break;
       }
       case 'WorkerRequested': {
@@ -106,4 +112,14 @@ export async function applyDispatchState(
         break; // functions: nothing to dispatch
     }
   }
+}
+
+// A worker becomes idle when its last job left it.
+async function markIdle(manager: EntityManager, workerId: string | null, at: string): Promise<void> {
+  if (!workerId) return;
+  await manager.query(
+    `update ${s}.dispatch_workers set idle_since = $2
+     where id = $1 and not exists (select 1 from ${s}.dispatch_jobs where worker_id = $1)`,
+    [workerId, at],
+  );
 }

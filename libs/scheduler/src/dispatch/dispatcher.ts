@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { jobStreamId, newEventId } from '@spindle/contracts';
+import { functionStreamId, jobStreamId, newEventId } from '@spindle/contracts';
 import type { ContextSettings, JobSubmittedV1, JobTask, MessageMetadata } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -105,7 +105,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   // A host that stopped heartbeating (or came back as a new incarnation) took its processes with
-  // it: fail what ran there and forget its workers. Jobs never stay running forever.
+  // it: what ran there goes back in its queue where its function allows a retry, else fails; its
+  // workers are forgotten. Jobs never stay running forever.
   private async loseSilentHosts(): Promise<void> {
     const limitMs = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened.
@@ -124,7 +125,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         [workerId],
       );
       for (const job of jobs) {
-        await this.commands.run(jobCommands, { kind: 'lose', id: job.id, workerId, reason }, this.metadata());
+        // Its function's retry policy decides whether it goes back in its queue or fails.
+        const retries = await this.retryPolicyOf(job.id);
+        await this.commands.run(
+          jobCommands,
+          { kind: 'lose', id: job.id, workerId, reason, retries },
+          this.metadata(),
+        );
       }
       await this.commands.run(workerCommands, { kind: 'stopped', id: workerId, reason }, this.metadata());
       this.logger.warn(`${reason}: worker ${workerId} lost with ${jobs.length} job(s)`);
@@ -309,6 +316,23 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (!submitted) return null;
     const { function: fn, context, args, program, performTimeoutMs } = submitted;
     return { function: fn, context, args, program, performTimeoutMs };
+  }
+
+  // The retry policy the job was submitted with; a job recorded without one follows its function's
+  // current policy.
+  private async retryPolicyOf(id: string): Promise<number> {
+    const rows: { data: JobSubmittedV1 }[] = await this.dataSource.query(
+      `select data from ${s}.events where stream_id = $1 and stream_position = 1`,
+      [jobStreamId(id)],
+    );
+    const submitted = rows[0]?.data;
+    if (!submitted) return 0;
+    if (submitted.retries !== undefined) return submitted.retries;
+    const fn: { type: string; data: { retries?: number } }[] = await this.dataSource.query(
+      `select type, data from ${s}.events where stream_id = $1 order by stream_position desc limit 1`,
+      [functionStreamId(submitted.function)],
+    );
+    return fn[0] && fn[0].type !== 'FunctionDeleted' ? (fn[0].data.retries ?? 0) : 0;
   }
 
   // Shared contexts marked `precreated` keep a worker up even before their first job.

@@ -182,6 +182,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       case 'WorkerStopped':
       case 'JobSubmitted':
       case 'JobStarted':
+      case 'JobRequeued': // its host was taken for dead; a new assignment comes if it runs again
       case 'JobSucceeded':
       case 'JobFailed':
       case 'JobCancelled':

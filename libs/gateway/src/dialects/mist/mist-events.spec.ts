@@ -1,4 +1,4 @@
-import { mistLogsEvents } from './mist-events';
+import { mistEventsOf, mistLogsEvents } from './mist-events';
 import { mistLogLine } from './mist-format';
 import type { MistLogSource } from './mist-format';
 
@@ -66,5 +66,18 @@ describe('Mist logs events', () => {
       expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(300 * 1024);
     }
     expect(seen).toBe(many.length);
+  });
+});
+
+describe('Mist job events', () => {
+  it('tells a job put back in its queue after its host died as queued again', () => {
+    const change = {
+      type: 'JobRequeued' as const,
+      data: { id, attempt: 2, reason: 'worker host h1 stopped responding', workerId: 'w1' },
+      occurredAt: new Date(at),
+      function: 'sum',
+      context: 'default',
+    };
+    expect(mistEventsOf(change)).toEqual([{ event: 'queued', id }]);
   });
 });

@@ -47,6 +47,8 @@ export function mistEventsOf(change: JobChange): MistEvent[] {
       ];
     case 'JobStarted':
       return [{ event: 'started', id, time }];
+    case 'JobRequeued': // its host died and it runs again: Mist's own word for waiting
+      return [{ event: 'queued', id }];
     case 'JobCancelRequested':
       return [{ event: 'cancelling', id, time }];
     case 'JobSucceeded':

@@ -6,6 +6,7 @@ const JOB_STATE_AFTER: Record<JobEvent['type'], string> = {
   JobSubmitted: 'queued',
   JobAssigned: 'starting',
   JobStarted: 'running',
+  JobRequeued: 'queued',
   JobCancelRequested: 'cancelling',
   JobSucceeded: 'succeeded',
   JobFailed: 'failed',

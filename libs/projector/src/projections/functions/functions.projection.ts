@@ -12,12 +12,13 @@ export function evolveFunctionView(row: FunctionView | null, envelope: EventEnve
         streamId: event.streamId,
         streamPosition: event.streamPosition,
         ...event.data,
+        retries: event.data.retries ?? 0,
         createdAt: at,
         updatedAt: at,
         deletedAt: null,
       });
     case 'FunctionChanged':
-      return row ? { ...row, ...event.data, updatedAt: at } : null;
+      return row ? { ...row, ...event.data, retries: event.data.retries ?? 0, updatedAt: at } : null;
     case 'FunctionDeleted':
       return row ? { ...row, updatedAt: at, deletedAt: at } : null;
     default: {

@@ -41,4 +41,25 @@ describe('jobs read model', () => {
   it('reads a source not recorded (an event from before sources) as null', () => {
     expect(evolveJobView(null, event('JobSubmitted', 1, submitted))).toMatchObject({ source: null });
   });
+
+  it('puts a requeued job back to queued on its next attempt, forgetting the lost placement', () => {
+    let row = evolveJobView(null, event('JobSubmitted', 1, submitted))!;
+    expect(row.attempt).toBe(1);
+    row = evolveJobView(row, event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task: {} }))!;
+    row = evolveJobView(row, event('JobStarted', 3, { id, workerId: 'w1', pid: 42 }))!;
+    const requeued = evolveJobView(
+      row,
+      event('JobRequeued', 4, { id, attempt: 2, reason: 'host gone', workerId: 'w1' }),
+    );
+    expect(requeued).toMatchObject({
+      state: 'queued',
+      attempt: 2,
+      workerId: null,
+      hostId: null,
+      pid: null,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+    });
+  });
 });

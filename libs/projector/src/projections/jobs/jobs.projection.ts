@@ -25,6 +25,7 @@ export function evolveJobView(row: JobView | null, envelope: EventEnvelope): Job
       pid: null,
       externalId: d.externalId,
       source: d.source ?? null,
+      attempt: 1,
       artifact: d.program.artifact,
       entrypoint: d.program.entrypoint,
       runtime: d.program.runtime,
@@ -45,6 +46,17 @@ export function evolveJobView(row: JobView | null, envelope: EventEnvelope): Job
       return { ...next, state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
     case 'JobStarted':
       return { ...next, state: 'running', pid: event.data.pid, startedAt: at };
+    case 'JobRequeued':
+      // Back in its queue: the lost attempt's placement is forgotten, the next one starts afresh.
+      return {
+        ...next,
+        state: 'queued',
+        workerId: null,
+        hostId: null,
+        pid: null,
+        startedAt: null,
+        attempt: event.data.attempt,
+      };
     case 'JobCancelRequested':
       return { ...next, state: 'cancelling' };
     case 'JobSucceeded':

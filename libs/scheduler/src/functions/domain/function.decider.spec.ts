@@ -28,7 +28,11 @@ function when(history: EventEnvelope[], command: FunctionCommand) {
     history.reduce(functionDecider.evolve, functionDecider.initialState),
   );
 }
-const registered: NewEvent = { type: 'FunctionRegistered', version: 1, data: { name: 'sum', ...definition } };
+const registered: NewEvent = {
+  type: 'FunctionRegistered',
+  version: 1,
+  data: { name: 'sum', ...definition, retries: 0 },
+};
 
 describe('function decisions', () => {
   it('registers a new function, once', () => {
@@ -41,7 +45,7 @@ describe('function decisions', () => {
   it('records a change only when something changed', () => {
     const next = { ...definition, tags: ['math'] };
     expect(when(given(registered), { kind: 'change', ...meta, name: 'sum', definition: next })).toEqual([
-      { type: 'FunctionChanged', version: 1, data: { name: 'sum', ...next } },
+      { type: 'FunctionChanged', version: 1, data: { name: 'sum', ...next, retries: 0 } },
     ]);
     expect(when(given(registered), { kind: 'change', ...meta, name: 'sum', definition })).toEqual([]);
   });
@@ -55,5 +59,29 @@ describe('function decisions', () => {
     expect(when(given(), { kind: 'change', ...meta, name: 'sum', definition })).toMatchObject({
       code: 'not_found',
     });
+  });
+
+  it('records a retry policy, and keeps it through a change that names none', () => {
+    const retrying = { ...definition, retries: 3 };
+    const withRetries = when(given(), { kind: 'register', ...meta, name: 'sum', definition: retrying });
+    expect(withRetries).toEqual([
+      { type: 'FunctionRegistered', version: 1, data: { name: 'sum', ...retrying } },
+    ]);
+    const history = given(...(withRetries as NewEvent[]));
+    expect(when(history, { kind: 'change', ...meta, name: 'sum', definition })).toEqual([]);
+    const tagged = { ...definition, tags: ['math'] };
+    expect(when(history, { kind: 'change', ...meta, name: 'sum', definition: tagged })).toEqual([
+      { type: 'FunctionChanged', version: 1, data: { name: 'sum', ...tagged, retries: 3 } },
+    ]);
+    expect(
+      when(history, { kind: 'change', ...meta, name: 'sum', definition: { ...definition, retries: 0 } }),
+    ).toEqual([{ type: 'FunctionChanged', version: 1, data: { name: 'sum', ...definition, retries: 0 } }]);
+  });
+
+  it('reads a function recorded before retry policies as one with none', () => {
+    const old: NewEvent = { type: 'FunctionRegistered', version: 1, data: { name: 'sum', ...definition } };
+    expect(
+      when(given(old), { kind: 'change', ...meta, name: 'sum', definition: { ...definition, retries: 0 } }),
+    ).toEqual([]);
   });
 });

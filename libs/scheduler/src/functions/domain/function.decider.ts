@@ -48,17 +48,25 @@ export function decideFunction(
   state: FunctionState,
 ): readonly NewEvent[] | CommandError {
   switch (command.kind) {
-    case 'register':
+    case 'register': {
       if (state.status === 'registered')
         return failure('conflict', `function ${command.name} already exists`);
-      return [
-        { type: 'FunctionRegistered', version: 1, data: { name: command.name, ...command.definition } },
-      ];
-    case 'change':
+      // The retry policy is always recorded: none named is none (0).
+      const definition = { ...command.definition, retries: command.definition.retries ?? 0 };
+      return [{ type: 'FunctionRegistered', version: 1, data: { name: command.name, ...definition } }];
+    }
+    case 'change': {
       if (state.status !== 'registered')
         return failure('not_found', `function ${command.name} does not exist`);
-      if (JSON.stringify(state.definition) === JSON.stringify(command.definition)) return [];
-      return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...command.definition } }];
+      // A change that names no retry policy (a client that knows none) keeps the current one.
+      const definition = {
+        ...command.definition,
+        retries: command.definition.retries ?? state.definition.retries ?? 0,
+      };
+      const current = { ...state.definition, retries: state.definition.retries ?? 0 };
+      if (JSON.stringify(canonical(current)) === JSON.stringify(canonical(definition))) return [];
+      return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...definition } }];
+    }
     case 'delete':
       if (state.status !== 'registered')
         return failure('not_found', `function ${command.name} does not exist`);
@@ -68,6 +76,10 @@ export function decideFunction(
       throw new Error(`unexpected function command ${JSON.stringify(unknownCommand)}`);
     }
   }
+}
+
+function canonical(definition: FunctionDefinition): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(definition).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export const functionDecider: Decider<FunctionCommand, FunctionState> = {

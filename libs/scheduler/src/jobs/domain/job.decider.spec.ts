@@ -117,6 +117,65 @@ describe('job decider', () => {
     expect(run(submit, assign, { kind: 'lose', id, workerId: 'w9', reason: 'x' }).last).toEqual([]);
   });
 
+  it('puts a job whose host died back in its queue while its retry policy allows, then fails it', () => {
+    const lost = (retries: number): JobCommand => ({
+      kind: 'lose',
+      id,
+      workerId: 'w1',
+      reason: 'host gone',
+      retries,
+    });
+    const once = run(submit, assign, started, lost(2));
+    expect(once.last).toEqual([
+      { type: 'JobRequeued', version: 1, data: { id, attempt: 2, reason: 'host gone', workerId: 'w1' } },
+    ]);
+    expect(once.state).toEqual({ state: 'queued', workerId: null, hostId: null, attempt: 2 });
+    const again: JobCommand = { kind: 'assign', id, workerId: 'w2', hostId: 'h2', task };
+    const lostOnW2: JobCommand = { kind: 'lose', id, workerId: 'w2', reason: 'host gone', retries: 2 };
+    const twice = run(submit, assign, started, lost(2), again, lostOnW2);
+    expect(twice.last).toMatchObject([{ type: 'JobRequeued', data: { attempt: 3, workerId: 'w2' } }]);
+    const third: JobCommand = { kind: 'assign', id, workerId: 'w3', hostId: 'h3', task };
+    const lostOnW3: JobCommand = { kind: 'lose', id, workerId: 'w3', reason: 'host gone', retries: 2 };
+    expect(run(submit, assign, started, lost(2), again, lostOnW2, third, lostOnW3).last).toEqual([
+      { type: 'JobFailed', version: 1, data: { id, error: 'host gone', log: null } },
+    ]);
+    // No policy, or a loss that is not the host's: it fails as before.
+    expect(run(submit, assign, started, lost(0)).last).toMatchObject([{ type: 'JobFailed' }]);
+    expect(run(submit, assign, { kind: 'lose', id, workerId: 'w1', reason: 'x' }).last).toMatchObject([
+      { type: 'JobFailed' },
+    ]);
+  });
+
+  it('does not run again a job whose cancel was in flight when its host died', () => {
+    const cancel: JobCommand = { kind: 'cancel', id };
+    expect(
+      run(submit, assign, started, cancel, { kind: 'lose', id, workerId: 'w1', reason: 'gone', retries: 3 })
+        .last,
+    ).toMatchObject([{ type: 'JobFailed' }]);
+  });
+
+  it('ignores what the lost attempt’s worker reports after the job was put back', () => {
+    const requeued = [
+      submit,
+      assign,
+      started,
+      { kind: 'lose', id, workerId: 'w1', reason: 'gone', retries: 1 },
+    ];
+    const late: JobCommand = {
+      kind: 'finish',
+      id,
+      workerId: 'w1',
+      outcome: 'succeeded',
+      result: 1,
+      error: null,
+      log,
+    };
+    expect(run(...(requeued as JobCommand[]), late).last).toEqual([]);
+    expect(run(...(requeued as JobCommand[]), { kind: 'started', id, workerId: 'w1', pid: 1 }).last).toEqual(
+      [],
+    );
+  });
+
   it('does not assign a job twice', () => {
     expect(isCommandError(run(submit, assign, assign).last)).toBe(true);
   });

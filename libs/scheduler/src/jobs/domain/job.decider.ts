@@ -19,6 +19,7 @@ export type JobStatus =
       readonly state: JobState;
       readonly workerId: string | null;
       readonly hostId: string | null;
+      readonly attempt: number; // 1, then one more each time it is put back in its queue
     };
 
 export interface SubmittedJob {
@@ -31,6 +32,7 @@ export interface SubmittedJob {
   readonly startTimeoutMs: number | null;
   readonly performTimeoutMs: number | null;
   readonly source?: JobSource;
+  readonly retries?: number;
 }
 
 // Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,
@@ -58,7 +60,15 @@ export type JobCommand =
   | { readonly kind: 'refuse'; readonly id: string; readonly reason: string }
   | { readonly kind: 'expire-start'; readonly id: string }
   | { readonly kind: 'expire-perform'; readonly id: string }
-  | { readonly kind: 'lose'; readonly id: string; readonly workerId: string; readonly reason: string };
+  // Its process is gone without a report. `retries`: its whole host died, and this is the job's
+  // retry policy, which may answer with another attempt.
+  | {
+      readonly kind: 'lose';
+      readonly id: string;
+      readonly workerId: string;
+      readonly reason: string;
+      readonly retries?: number;
+    };
 
 const ACTIVE: readonly JobState[] = ['starting', 'running', 'cancelling'];
 
@@ -70,14 +80,16 @@ function failure(code: CommandError['code'], message: string, field = 'id'): Com
 
 export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus {
   const event = envelope as JobEvent;
-  const placed = state.state === 'absent' ? { workerId: null, hostId: null } : state;
+  const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, retries: 0 } : state;
   switch (event.type) {
     case 'JobSubmitted':
-      return { state: 'queued', workerId: null, hostId: null };
+      return { state: 'queued', workerId: null, hostId: null, attempt: 1 };
     case 'JobAssigned':
-      return { state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
+      return { ...placed, state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
     case 'JobStarted':
       return { ...placed, state: 'running' };
+    case 'JobRequeued':
+      return { ...placed, state: 'queued', workerId: null, hostId: null, attempt: event.data.attempt };
     case 'JobCancelRequested':
       return { ...placed, state: 'cancelling' };
     case 'JobSucceeded':
@@ -151,6 +163,15 @@ export function decideJob(command: JobCommand, state: JobStatus): readonly NewEv
       return [{ type: 'JobTimedOut', version: 1, data: { id, phase: 'perform', log: null } }];
     case 'lose':
       if (!onWorker(command.workerId)) return [];
+      // A cancel in flight is answered by the loss itself: the job does not run again.
+      if (state.state !== 'cancelling' && state.attempt <= (command.retries ?? 0))
+        return [
+          {
+            type: 'JobRequeued',
+            version: 1,
+            data: { id, attempt: state.attempt + 1, reason: command.reason, workerId: command.workerId },
+          },
+        ];
       return [{ type: 'JobFailed', version: 1, data: { id, error: command.reason, log: null } }];
     default: {
       const unknownCommand: never = command;

@@ -43,6 +43,8 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
       performTimeoutMs: command.performTimeoutMs ?? null,
       // Left out when the sender did not say (a gateway older than sources): unknown, not guessed.
       ...(command.source === undefined ? {} : { source: command.source }),
+      // The function's retry policy as of now: a later change to the function does not change it.
+      ...(fn.definition.retries ? { retries: fn.definition.retries } : {}),
     },
   };
 }
