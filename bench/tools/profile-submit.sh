@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 SECS="${1:-15}"; CONC="${2:-32}"; shift 2 || true
 PORT="${PROFILE_PORT:-38089}"; DB=spindle_profile; OUT="$(mktemp -d /tmp/spindle-prof.XXXXXX)"
 psql -h 127.0.0.1 -U postgres -q -c "drop database if exists $DB with (force)" -c "create database $DB" >/dev/null 2>&1
-env KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:19092}" DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" \
+env ${KAFKA_BROKERS:+KAFKA_BROKERS="$KAFKA_BROKERS"} DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" \
   GATEWAY_PORT="$PORT" MIST_PORT=0 SPINDLE_DATA_DIR="$OUT/data" "$@" \
   node --cpu-prof --cpu-prof-dir="$OUT" -r @swc-node/register apps/standalone/src/main.ts > "$OUT/spindle.log" 2>&1 &
 PID=$!

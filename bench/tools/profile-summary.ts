@@ -43,3 +43,43 @@ const show = (title: string, m: Map<string, number>): void => {
 };
 show('self time by package', byPackage);
 show('self time by function', byFunction);
+
+// Native frames (socket writes, say) charged to the first package frame above them.
+const parent = new Map<number, ProfileNode>();
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
+const nativeBy = new Map<string, number>();
+for (const node of profile.nodes) {
+  const n = hits.get(node.id) ?? 0;
+  if (
+    n === 0 ||
+    node.callFrame.url !== '' ||
+    !['writev', 'writeBuffer', 'writeUtf8String'].includes(node.callFrame.functionName)
+  )
+    continue;
+  let up = parent.get(node.id);
+  while (up && !up.callFrame.url.includes('node_modules/') && !up.callFrame.url.includes('/libs/'))
+    up = parent.get(up.id);
+  const key = up
+    ? `${up.callFrame.functionName} ${up.callFrame.url.replace(/.*node_modules\//, 'nm:').replace(/.*\/work\/main\//, '')}`
+    : '(none)';
+  nativeBy.set(key, (nativeBy.get(key) ?? 0) + n);
+}
+void byId;
+show('socket writes by the package frame that asked', nativeBy);
+
+// Every busy sample charged to the nearest frame of our own code above it (deepest first): which
+// of our files, with the libraries they call, cost the time.
+const ownBy = new Map<string, number>();
+for (const node of profile.nodes) {
+  const n = hits.get(node.id) ?? 0;
+  if (n === 0 || ['(idle)', '(program)', '(garbage collector)'].includes(node.callFrame.functionName))
+    continue;
+  let up: ProfileNode | undefined = node;
+  while (up && !/\/(libs|apps|bench)\//.test(up.callFrame.url)) up = parent.get(up.id);
+  const key = up
+    ? up.callFrame.url.replace(/.*\/work\/main\//, '')
+    : '(outside our code: timers, sockets, startup)';
+  ownBy.set(key, (ownBy.get(key) ?? 0) + n);
+}
+show('busy time by our file that caused it (with what it called)', ownBy);
