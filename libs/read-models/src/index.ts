@@ -19,3 +19,4 @@ export * from './workers/worker.view';
 export * from './workers/workers.query';
 export * from './feed/feed-entry.view';
 export * from './feed/feed.query';
+export * from './jobs/job-view.evolve';

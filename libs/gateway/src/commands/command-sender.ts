@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
-import type { CommandError } from '@spindle/contracts';
+import type { CommandError, EventEnvelope } from '@spindle/contracts';
 import { ProblemException } from '@spindle/platform';
 
 export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
@@ -19,6 +19,7 @@ const STATUS_OF: Record<CommandError['code'], HttpStatus> = {
 export interface Accepted {
   readonly streamId: string;
   readonly streamPosition: number;
+  readonly events?: readonly EventEnvelope[]; // what the command recorded, when its owner says
 }
 
 // Sends a command to its owning service and turns a refusal into the matching HTTP problem.

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandPatterns, JOB_ID_PATTERN, newEventId } from '@spindle/contracts';
+import { CommandPatterns, JOB_ID_PATTERN, jobStreamId, newEventId } from '@spindle/contracts';
 import type { JobSource } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery, ContextsQuery, FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { notFound, readBack } from '../read-back';
@@ -20,47 +20,44 @@ export interface JobRequest {
 }
 
 // Submitting and cancelling jobs, once, for every API that offers it (the native one and the
-// dialects): resolve the function, context and artifact in the read models, send the command,
-// answer with the job as its read model shows it.
+// dialects): resolve the function, context and artifact in the read models (one query), send the
+// command, answer with the job as recorded.
 @Injectable()
 export class JobSubmission {
   constructor(
     private readonly commands: CommandSender,
     private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
-    private readonly contexts: ContextsQuery,
-    private readonly artifacts: ArtifactsQuery,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
   async submit(request: JobRequest): Promise<JobView> {
-    const fn = await this.functions.findByName(request.function);
-    if (!fn) throw notFound(`function ${request.function}`);
-    const context = request.context ?? fn.defaultContext;
-    if (!(await this.contexts.findByName(context))) {
+    const target = await this.functions.findSubmitTarget(request.function, request.context);
+    if (!target) throw notFound(`function ${request.function}`);
+    if (!target.contextExists) {
       throw new ValidationProblem([
-        { field: 'context', rule: 'exists', message: `context ${context} does not exist` },
+        { field: 'context', rule: 'exists', message: `context ${target.context} does not exist` },
       ]);
     }
-    const artifact = await this.artifacts.findByName(fn.artifact);
-    if (!artifact) {
+    if (target.artifactSha256 === null) {
       throw new ValidationProblem([
         {
           field: 'function',
           rule: 'runnable',
-          message: `function ${fn.name} cannot run: its artifact ${fn.artifact} no longer exists`,
+          message: `function ${target.function} cannot run: its artifact ${target.artifact} no longer exists`,
         },
       ]);
     }
+    const id = newEventId();
     const accepted = await this.commands.send(
       CommandPatterns.submitJob,
       {
-        id: newEventId(),
-        function: fn.name,
+        id,
+        function: target.function,
         ...(request.context === undefined ? {} : { context: request.context }),
         args: request.args,
-        artifact: artifact.name,
-        artifactSha256: artifact.sha256,
+        artifact: target.artifact,
+        artifactSha256: target.artifactSha256,
         ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
         ...(request.startTimeoutMs === undefined ? {} : { startTimeoutMs: request.startTimeoutMs }),
         ...(request.performTimeoutMs === undefined ? {} : { performTimeoutMs: request.performTimeoutMs }),
@@ -68,7 +65,13 @@ export class JobSubmission {
       },
       request.idempotencyKey,
     );
-    // With a reused Idempotency-Key the answer names the first job, not the id drawn here.
+    // The answer is the job as its events make it, projected by the read model's own evolve:
+    // recorded means answerable, with no wait for the projector. (A reused Idempotency-Key names
+    // the first job instead: that one is read back.)
+    if (accepted.streamId === jobStreamId(id) && accepted.events?.length) {
+      const view = accepted.events.reduce<JobView | null>(evolveJobView, null);
+      if (view) return view;
+    }
     return this.readBack(accepted.streamId.replace(/^job-/, ''), accepted.streamPosition);
   }
 
@@ -79,7 +82,7 @@ export class JobSubmission {
   }
 
   async find(id: string): Promise<JobView> {
-    const row = JOB_ID_PATTERN.test(id) ? await this.jobs.findById(id) : null;
+    const row = JOB_ID_PATTERN.test(id) ? await this.jobs.findRecent(id) : null;
     if (!row) throw notFound(`job ${id}`);
     return row;
   }

@@ -19,8 +19,9 @@ import { notFound } from '../read-back';
 import { JobSubmission } from './job-submission.service';
 import { JobDto, JobListQueryDto, JobPageDto, SubmitJobDto } from './job.dto';
 
+// A job just submitted may not be in the read model yet: `findRecent` waits for it.
 export async function findJob(jobs: JobsQuery, id: string): Promise<JobView> {
-  const row = JOB_ID_PATTERN.test(id) ? await jobs.findById(id) : null;
+  const row = JOB_ID_PATTERN.test(id) ? await jobs.findRecent(id) : null;
   if (!row) throw notFound(`job ${id}`);
   return row;
 }

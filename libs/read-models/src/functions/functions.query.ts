@@ -4,12 +4,52 @@ import type { DataSource } from 'typeorm';
 import { NamedViewQuery } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { ArtifactView } from '../artifacts/artifact.view';
+import { ContextView } from '../contexts/context.view';
 import { FunctionView } from './function.view';
+
+// What a submit needs to know of a function, in one read: the context the job would run in and
+// whether it exists, and the artifact behind the function with its content hash.
+export interface SubmitTarget {
+  readonly function: string;
+  readonly context: string;
+  readonly contextExists: boolean;
+  readonly artifact: string;
+  readonly artifactSha256: string | null; // null: the artifact is gone
+}
 
 @Injectable()
 export class FunctionsQuery extends NamedViewQuery<FunctionView> {
   constructor(@InjectDataSource(READ_MODELS_CONNECTION) dataSource: DataSource) {
     super(dataSource, FunctionView);
+  }
+
+  async findSubmitTarget(name: string, context: string | undefined): Promise<SubmitTarget | null> {
+    const table = (view: Function) => this.dataSource.getMetadata(view).tablePath;
+    const rows: {
+      name: string;
+      context: string;
+      context_exists: boolean;
+      artifact: string;
+      sha256: string | null;
+    }[] = await this.dataSource.query(
+      `select f.name, coalesce($2, f.default_context) as context, f.artifact, a.sha256,
+              exists (select 1 from ${table(ContextView)} c
+                      where c.name = coalesce($2, f.default_context) and c.deleted_at is null) as context_exists
+       from ${table(FunctionView)} f
+       left join ${table(ArtifactView)} a on a.name = f.artifact and a.deleted_at is null
+       where f.name = $1 and f.deleted_at is null`,
+      [name, context ?? null],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      function: row.name,
+      context: row.context,
+      contextExists: row.context_exists,
+      artifact: row.artifact,
+      artifactSha256: row.sha256,
+    };
   }
 
   // Names of live functions that run the given artifact.

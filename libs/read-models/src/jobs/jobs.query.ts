@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { jobStreamId } from '@spindle/contracts';
 import type { JobState } from '@spindle/contracts';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
 import { waitForStreamPosition } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -18,10 +20,26 @@ export interface JobFilter {
 
 @Injectable()
 export class JobsQuery {
-  constructor(@InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
 
   findById(id: string): Promise<JobView | null> {
     return this.dataSource.getRepository(JobView).findOneBy({ id });
+  }
+
+  // Read your writes without a token: a submit answers as soon as the job is recorded, so a job
+  // minted in the last `windowMs` (its UUIDv7 says when) may not be in the read model yet. Wait for
+  // it until the window ends; any other unknown id is answered at once.
+  async findRecent(id: string, windowMs = this.config.readYourWritesTimeoutMs): Promise<JobView | null> {
+    const minted = uuidv7Time(id);
+    const deadline = minted === null ? 0 : Math.min(minted + windowMs, Date.now() + windowMs);
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      const row = await this.findById(id);
+      if (row || Date.now() >= deadline) return row;
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   // Newest first, keyset by id: the same cost on page 1 and page 10 000, and no job is skipped or
@@ -79,4 +97,11 @@ export class JobsQuery {
   private table(): string {
     return this.dataSource.getMetadata(JobView).tablePath;
   }
+}
+
+// Milliseconds since the epoch encoded in a UUIDv7, or null for any other UUID.
+export function uuidv7Time(id: string): number | null {
+  if (id.length !== 36 || id[14] !== '7') return null;
+  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Number.isFinite(ms) ? ms : null;
 }

@@ -169,7 +169,9 @@ export class MistJobsController {
   private async waitForEnd(id: string, timeoutMs: number): Promise<JobView> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      const job = (await this.jobs.findById(id))!;
+      // Just submitted, it may not be in the read model yet: findRecent waits for it.
+      const job = await this.jobs.findRecent(id);
+      if (!job) throw mistNotFound(`Job ${id} not found`);
       if (FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -1,5 +1,5 @@
 import type { EventEnvelope, JobSubmittedV1 } from '@spindle/contracts';
-import { evolveJobView } from './jobs.projection';
+import { evolveJobView } from './job-view.evolve';
 
 const id = '0193a5b2-7c1e-7f00-8000-1234567890ab';
 const submitted: JobSubmittedV1 = {
