@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EventEnvelope } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
 import type { LogTotals } from '../logs/log-records';
+import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import type { Runtime } from './function.events';
 
@@ -183,8 +184,9 @@ export const submitJobCommandSchema = z.object({
   artifact: z.string().min(1),
   artifactSha256: z.string().regex(/^[0-9a-f]{64}$/),
   externalId: z.string().min(1).max(EXTERNAL_ID_MAX).optional(),
-  startTimeoutMs: z.number().int().positive().optional(),
-  performTimeoutMs: z.number().int().positive().optional(),
+  // At most MAX_DURATION_MS: the events keep their recorded schema, no new job gets a longer one.
+  startTimeoutMs: timeoutMsSchema.optional(),
+  performTimeoutMs: timeoutMsSchema.optional(),
   source: z.enum(JOB_SOURCES).optional(),
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
