@@ -5,7 +5,7 @@ import { counterOf, histogramDelta, histogramOf, quantileMs } from '../lib/prome
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
 import { startSpindle } from '../lib/spindle-server';
 import { perSecond } from '../lib/stats';
-import { PROGRAMS } from '../fixtures/programs';
+import { warmStamp } from '../fixtures/warm-stamp';
 
 const JOBS_CONSUMER = 'consumer="projector.jobs.v1"';
 
@@ -25,28 +25,7 @@ export async function projectionLagFigure(env: BenchEnv): Promise<FigureReport> 
   let observed = 0;
   try {
     const api = new SpindleApi(spindle.url);
-    await api.upload('stamp.js', PROGRAMS['stamp.js']);
-    await api.createContext({
-      name: 'warm',
-      workerMode: 'shared',
-      maxJobs: 200,
-      precreated: true,
-      downtime: '1h',
-    });
-    await api.createFunction({
-      name: 'stamp',
-      artifact: 'stamp.js',
-      entrypoint: 'stamp',
-      runtime: 'node',
-      defaultContext: 'warm',
-    });
-    const plan = {
-      url: `${spindle.url}/api/v1/functions/stamp/jobs`,
-      method: 'POST' as const,
-      body: JSON.stringify({ args: { ts: '__TS__' } }),
-    };
-    const warm = await runLoad({ ...plan, open: { rate: 50, seconds: 2 } });
-    await settledJobs(api, 'stamp', new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 60_000);
+    const plan = await warmStamp(api);
     const before = await api.text('/metrics');
     const startedAt = Date.now();
     const load = await runLoad({ ...plan, open: { rate, seconds } });

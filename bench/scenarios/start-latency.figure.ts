@@ -5,7 +5,7 @@ import { SpindleApi, settledJobs } from '../lib/spindle-api';
 import { startSpindle } from '../lib/spindle-server';
 import { summarize } from '../lib/stats';
 import type { LatencySummary } from '../lib/stats';
-import { PROGRAMS } from '../fixtures/programs';
+import { warmStamp } from '../fixtures/warm-stamp';
 import { PEERS } from '../peers/peer-adapters';
 import type { PeerConnections, PeerName } from '../peers/peer-adapters';
 import { runPeer } from '../peers/peer-process';
@@ -22,29 +22,7 @@ export async function startLatencyFigure(
   const ours = new Map<number, { start: LatencySummary; submit: LatencySummary; lost: number }>();
   try {
     const api = new SpindleApi(spindle.url);
-    await api.upload('stamp.js', PROGRAMS['stamp.js']);
-    await api.createContext({
-      name: 'warm',
-      workerMode: 'shared',
-      maxJobs: 200,
-      precreated: true,
-      downtime: '1h',
-    });
-    await api.createFunction({
-      name: 'stamp',
-      artifact: 'stamp.js',
-      entrypoint: 'stamp',
-      runtime: 'node',
-      defaultContext: 'warm',
-    });
-    const plan = {
-      url: `${spindle.url}/api/v1/functions/stamp/jobs`,
-      method: 'POST' as const,
-      body: JSON.stringify({ args: { ts: '__TS__' } }),
-    };
-    // Warm: the worker's runner is up and the code is loaded before anything is measured.
-    const warm = await runLoad({ ...plan, open: { rate: 50, seconds: 2 } });
-    await settledJobs(api, 'stamp', new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 60_000);
+    const plan = await warmStamp(api);
     for (const rate of rates) {
       const load = await runLoad({ ...plan, open: { rate, seconds } });
       const accepted = load.samples.filter((s) => s.status === 202 && s.id);
