@@ -562,6 +562,43 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(seen).toEqual(submitted.map((j) => j.id).reverse());
   });
 
+  it('stops a worker gracefully: it takes no new job, lets its running one finish, then stops', async () => {
+    await createContext(url, 'graceful', { workerMode: 'shared', maxJobs: 2 });
+    const job = await submit(url, 'sleep', { args: { ms: 4_000 }, context: 'graceful' });
+    const running = await waitForState(url, job.id, ['running']);
+    const stopping = await http(url, 'DELETE', `/api/v1/workers/${running.workerId}`);
+    expect(stopping.status).toBe(202);
+    expect(stopping.body).toMatchObject({ id: running.workerId, state: 'stopping' });
+    const next = await submit(url, 'pid', { args: { ms: 0 }, context: 'graceful' });
+    const done = await waitForState(url, job.id);
+    expect(done).toMatchObject({ state: 'succeeded', result: 'woke', workerId: running.workerId });
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${running.workerId}`)).body.state === 'stopped',
+    );
+    const nextDone = await waitForState(url, next.id);
+    expect(nextDone.state).toBe('succeeded');
+    expect(nextDone.workerId).not.toBe(running.workerId);
+  });
+
+  it('cancels what still runs on a stopping worker once its timeout is over', async () => {
+    await createContext(url, 'impatient', { workerMode: 'shared', maxJobs: 2 });
+    const job = await submit(url, 'sleep', { args: { ms: 60_000 }, context: 'impatient' });
+    const running = await waitForState(url, job.id, ['running']);
+    for (const bad of ['soon', '-1s', '25d'])
+      expect(
+        (await http(url, 'DELETE', `/api/v1/workers/${running.workerId}?timeout=${bad}`)).body,
+      ).toMatchObject({ status: 400, errors: [expect.objectContaining({ field: 'timeout' })] });
+    const stopping = await http(url, 'DELETE', `/api/v1/workers/${running.workerId}?timeout=500ms`);
+    expect(stopping.status).toBe(202);
+    const done = await waitForState(url, job.id);
+    expect(done.state).toBe('cancelled');
+    expect(done.error).toContain('its worker stopped');
+    await waitUntil(
+      async () => (await http(url, 'GET', `/api/v1/workers/${running.workerId}`)).body.state === 'stopped',
+    );
+    await waitUntil(() => !processAlive(running.pid!));
+  });
+
   it('keeps logs readable after a restart', async () => {
     const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 50 } })).id);
     const text = async () =>

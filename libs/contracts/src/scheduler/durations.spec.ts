@@ -2,6 +2,7 @@ import { createContextCommandSchema } from './context.commands';
 import { DEFAULT_CONTEXT_SETTINGS } from './context-settings';
 import { MAX_DURATION_MS } from './durations';
 import { submitJobCommandSchema } from './job.events';
+import { stopWorkerCommandSchema } from './worker.events';
 
 const metadata = { correlationId: 'c-1', issuedAt: '2026-12-01T10:00:00.000Z' };
 
@@ -40,5 +41,12 @@ describe('durations in commands', () => {
     expect(submit({ performTimeoutMs: MAX_DURATION_MS + 1 })).toBe(false);
     expect(submit({ startTimeoutMs: 8_640_000_000 })).toBe(false);
     expect(submit({ performTimeoutMs: 0 })).toBe(false);
+  });
+
+  it('bounds the grace of a worker stop the same way', () => {
+    const stop = (graceMs: unknown) =>
+      stopWorkerCommandSchema.safeParse({ ...metadata, id: 'w-1', graceMs }).success;
+    expect([0, MAX_DURATION_MS, null, undefined].map(stop)).toEqual([true, true, true, true]);
+    expect([-1, MAX_DURATION_MS + 1, 1.5].map(stop)).toEqual([false, false, false]);
   });
 });

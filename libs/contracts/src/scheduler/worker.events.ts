@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventEnvelope } from '../envelope';
 import { WORKER_MODES } from './context-settings';
+import { durationMsSchema } from './durations';
 import type { WorkerMode } from './context-settings';
 
 // A worker is one process on a worker host that runs a context's jobs: one job and gone
@@ -37,6 +38,10 @@ export interface WorkerStopRequestedV1 {
   readonly id: string;
   readonly hostId: string;
   readonly reason: string;
+  // A graceful stop: the worker takes no new job and lets its running ones end, cancelling those
+  // still running after this many ms (null: however long they take). Absent (stops the scheduler
+  // decides itself, and events from before graceful stops): cancel them at once.
+  readonly graceMs?: number | null;
 }
 export interface WorkerStoppedV1 {
   readonly id: string;
@@ -63,7 +68,12 @@ export const workerEventDataSchemas = {
   }),
   'WorkerStarted@1': z.object({ id: z.string(), pid: z.number().int().nullable() }),
   'WorkerPidChanged@1': z.object({ id: z.string(), pid: z.number().int() }),
-  'WorkerStopRequested@1': z.object({ id: z.string(), hostId: z.string(), reason: z.string() }),
+  'WorkerStopRequested@1': z.object({
+    id: z.string(),
+    hostId: z.string(),
+    reason: z.string(),
+    graceMs: durationMsSchema.nullable().optional(),
+  }),
   'WorkerStopped@1': z.object({ id: z.string(), reason: z.string() }),
 } as const;
 
@@ -71,5 +81,7 @@ export const stopWorkerCommandSchema = z.object({
   correlationId: z.string().min(1).max(200),
   issuedAt: z.iso.datetime({ offset: true }),
   id: z.string().min(1),
+  // How long its running jobs may go on (see WorkerStopRequestedV1.graceMs); absent: cancel them.
+  graceMs: durationMsSchema.nullable().optional(),
 });
 export type StopWorkerCommand = z.infer<typeof stopWorkerCommandSchema>;

@@ -1,10 +1,29 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, Matches } from 'class-validator';
+import { IsArray, IsIn, IsOptional, Matches, Validate } from 'class-validator';
 import { CONTEXT_NAME_PATTERN, WORKER_MODES, WORKER_STATES } from '@spindle/contracts';
 import type { WorkerMode, WorkerState } from '@spindle/contracts';
+import { DURATION_FORMAT_HINT } from '@spindle/platform';
 import type { HostView, WorkerView } from '@spindle/read-models';
+import { IsDurationConstraint } from '../contexts/context.dto';
+import { DurationRangeConstraint } from '../duration-range';
 import { PageQueryDto } from '../pagination.dto';
+
+export const DEFAULT_STOP_TIMEOUT = '60s';
+
+export class StopWorkerQueryDto {
+  @ApiPropertyOptional({
+    description:
+      `How long the jobs running on the worker may go on before they are cancelled: ${DURATION_FORMAT_HINT}. ` +
+      '"0s" cancels them at once, "Inf" waits however long they take',
+    default: DEFAULT_STOP_TIMEOUT,
+    example: '5m',
+  })
+  @IsOptional()
+  @Validate(IsDurationConstraint)
+  @Validate(DurationRangeConstraint, [0])
+  timeout?: string;
+}
 
 export class WorkerListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: WORKER_STATES, isArray: true, description: 'Only workers in these states' })

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpStatus, Inject, Param, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -9,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
-import { SPINDLE_CONFIG } from '@spindle/platform';
+import { SPINDLE_CONFIG, parseDuration } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { WorkerView } from '@spindle/read-models';
@@ -17,9 +18,15 @@ import { CommandSender } from '../commands/command-sender';
 import { JobDto, JobPageDto } from '../jobs/job.dto';
 import { PageQueryDto, pageOf, uuidCursorAfter } from '../pagination.dto';
 import { notFound, readBack } from '../read-back';
-import { WorkerDto, WorkerListQueryDto, WorkerPageDto } from './worker.dto';
+import {
+  DEFAULT_STOP_TIMEOUT,
+  StopWorkerQueryDto,
+  WorkerDto,
+  WorkerListQueryDto,
+  WorkerPageDto,
+} from './worker.dto';
 
-const ID_PARAM = { name: 'id', description: 'Worker id' };
+const ID_PARAM = { name: 'id', description: 'Worker id', example: '0193a5b2-7c20-7f00-8000-1234567890ab' };
 
 @ApiTags('workers')
 @Controller('api/v1/workers')
@@ -59,14 +66,22 @@ export class WorkersController {
   @ApiOperation({
     summary: 'Stop a worker gracefully',
     description:
-      'Its agent cancels the jobs still running on it and ends the process. Stopping twice is harmless.',
+      'The worker becomes `stopping` at once and takes no new job (jobs of its context go to another ' +
+      'worker). The jobs running on it go on to their end; those still running after `timeout` (default ' +
+      '60 s) are cancelled. Then its process ends and it is `stopped`. Stopping again changes nothing.',
   })
   @ApiParam(ID_PARAM)
-  @ApiAcceptedResponse({ type: WorkerDto })
+  @ApiAcceptedResponse({ type: WorkerDto, description: 'The worker, now `stopping` (or already stopped)' })
+  @ApiBadRequestResponse({ description: 'The timeout is not a duration from 0 to about 24.8 days, or Inf' })
   @ApiNotFoundResponse({ description: 'No such worker' })
-  async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<WorkerDto> {
+  async stop(
+    @Param('id') id: string,
+    @Query() query: StopWorkerQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<WorkerDto> {
     await this.find(id);
-    const accepted = await this.commands.send(CommandPatterns.stopWorker, { id });
+    const graceMs = parseDuration(query.timeout ?? DEFAULT_STOP_TIMEOUT)!;
+    const accepted = await this.commands.send(CommandPatterns.stopWorker, { id, graceMs });
     void reply.status(HttpStatus.ACCEPTED);
     return readBack(
       `worker ${id}`,

@@ -49,6 +49,8 @@ interface Worker {
   readonly sandbox: WorkerSandbox;
   readonly tasks: Map<string, Task>;
   stopping: boolean;
+  stopped?: Promise<void>;
+  endGrace?: () => void; // while a graceful stop waits for its tasks: stop waiting
 }
 
 // The agent of one worker host. It announces the host with heartbeats, watches the scheduler's job
@@ -168,7 +170,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         if (event.data.hostId === this.hostId) await this.startWorker(event.data);
         break;
       case 'WorkerStopRequested':
-        if (event.data.hostId === this.hostId) void this.stopWorker(event.data.id, event.data.reason);
+        if (event.data.hostId === this.hostId)
+          void this.stopWorker(event.data.id, event.data.reason, event.data.graceMs ?? 0);
         break;
       case 'JobAssigned':
         if (event.data.hostId === this.hostId) await this.assign(event.data);
@@ -368,10 +371,34 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     });
   }
 
-  private async stopWorker(workerId: string, reason: string): Promise<void> {
+  // graceMs > 0 (or null: no limit): a graceful stop. The worker takes no new task (assign refuses
+  // while it is stopping) and its running ones get that long to end before they are cancelled. A
+  // stop without grace meanwhile (its host shutting down) cuts the wait short.
+  private stopWorker(workerId: string, reason: string, graceMs: number | null = 0): Promise<void> {
     const worker = this.workers.get(workerId);
-    if (!worker || worker.stopping) return;
+    if (!worker) return Promise.resolve();
+    if (worker.stopping) {
+      if (graceMs === 0) worker.endGrace?.();
+      return worker.stopped ?? Promise.resolve();
+    }
     worker.stopping = true;
+    worker.stopped = this.endWorker(worker, reason, graceMs);
+    return worker.stopped;
+  }
+
+  private async endWorker(worker: Worker, reason: string, graceMs: number | null): Promise<void> {
+    const workerId = worker.request.id;
+    if (graceMs !== 0 && worker.tasks.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = graceMs === null ? undefined : setTimeout(resolve, graceMs);
+        const end = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        worker.endGrace = end;
+        void Promise.all([...worker.tasks.values()].map((t) => t.done)).then(end);
+      });
+    }
     for (const task of worker.tasks.values()) {
       task.cancelled ??= { outcome: 'cancelled', reason: `its worker stopped: ${reason}` };
       task.running?.cancel(task.cancelled.reason);

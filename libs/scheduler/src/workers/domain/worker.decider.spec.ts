@@ -51,6 +51,22 @@ describe('worker decider', () => {
     expect(state).toEqual({ state: 'running', hostId: 'h1', pid: 102 });
   });
 
+  it('carries the grace of a graceful stop to the agent, and nothing for a stop without one', () => {
+    const started: WorkerCommand = { kind: 'started', id, pid: 5 };
+    expect(run(request, started, { kind: 'stop', id, reason: 'by request', graceMs: 60_000 }).last).toEqual([
+      {
+        type: 'WorkerStopRequested',
+        version: 1,
+        data: { id, hostId: 'h1', reason: 'by request', graceMs: 60_000 },
+      },
+    ]);
+    expect(run(request, started, { kind: 'stop', id, reason: 'idle' }).last).toEqual([
+      { type: 'WorkerStopRequested', version: 1, data: { id, hostId: 'h1', reason: 'idle' } },
+    ]);
+    const stopping: WorkerCommand = { kind: 'stop', id, reason: 'by request', graceMs: null };
+    expect(run(request, started, stopping, stopping).last).toEqual([]);
+  });
+
   it('ignores a runner reported after the worker stopped', () => {
     const stopped: WorkerCommand = { kind: 'stopped', id, reason: 'idle' };
     expect(run(request, stopped, { kind: 'process-started', id, pid: 7 }).last).toEqual([]);

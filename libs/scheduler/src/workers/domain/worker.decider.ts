@@ -18,7 +18,8 @@ export type WorkerCommand =
   | { readonly kind: 'started'; readonly id: string; readonly pid: number | null }
   // A fresh long-lived process of the worker (a runner) started.
   | { readonly kind: 'process-started'; readonly id: string; readonly pid: number }
-  | { readonly kind: 'stop'; readonly id: string; readonly reason: string }
+  // graceMs: a graceful stop (see WorkerStopRequestedV1); absent, its jobs are cancelled at once.
+  | { readonly kind: 'stop'; readonly id: string; readonly reason: string; readonly graceMs?: number | null }
   | { readonly kind: 'stopped'; readonly id: string; readonly reason: string };
 
 export function evolveWorker(state: WorkerStatus, envelope: EventEnvelope): WorkerStatus {
@@ -72,7 +73,12 @@ export function decideWorker(
         {
           type: 'WorkerStopRequested',
           version: 1,
-          data: { id, hostId: state.hostId, reason: command.reason },
+          data: {
+            id,
+            hostId: state.hostId,
+            reason: command.reason,
+            ...(command.graceMs === undefined ? {} : { graceMs: command.graceMs }),
+          },
         },
       ];
     case 'stopped':

@@ -5,7 +5,8 @@ import type { CommandResult } from '@spindle/contracts';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
 import { workerCommands } from '../domain/worker.decider';
 
-// A graceful stop: the worker's agent cancels what still runs there and ends the process.
+// A stop by request: the worker's agent lets what runs there end (cancelling it past the grace
+// the request gives, at once without one) and ends the process.
 @Controller()
 export class StopWorkerMessageController {
   constructor(private readonly commands: SchedulerCommandsService) {}
@@ -13,10 +14,11 @@ export class StopWorkerMessageController {
   @MessagePattern(CommandPatterns.stopWorker)
   handle(@Payload() payload: unknown): Promise<CommandResult> {
     return this.commands.execute(workerCommands, 'stop', stopWorkerCommandSchema, payload, {
-      toCommand: (command: { id: string }) => ({
+      toCommand: (command: { id: string; graceMs?: number | null }) => ({
         kind: 'stop' as const,
         id: command.id,
         reason: 'stopped by request',
+        ...(command.graceMs === undefined ? {} : { graceMs: command.graceMs }),
       }),
     });
   }
