@@ -524,10 +524,15 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       context: 'shared2',
       mode: 'shared',
       state: 'running',
+      // The worker's runner process, which ran the job (the `pid` function returns its own pid),
+      // not the agent's (this test process).
+      pid: job.result,
     });
+    expect(job.result).not.toBe(process.pid);
     expect(worker.body.lastHeartbeat).toEqual(expect.any(String));
     const list = await http(url, 'GET', '/api/v1/workers?context=shared2&state=running');
     expect(list.body.items.map((w: { id: string }) => w.id)).toContain(job.workerId);
+    expect(list.body.items.find((w: { id: string }) => w.id === job.workerId)?.pid).toBe(job.result);
     const jobsOfWorker = await http(url, 'GET', `/api/v1/workers/${job.workerId}/jobs`);
     expect(jobsOfWorker.body.items.map((j: Job) => j.id)).toContain(job.id);
     const stopped = await http(url, 'DELETE', `/api/v1/workers/${job.workerId}`);
