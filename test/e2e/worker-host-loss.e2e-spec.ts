@@ -90,7 +90,13 @@ describe('a worker host that stops heartbeating', () => {
     expect(Date.now() - killedAt).toBeLessThanOrEqual(10_000);
     const stillRunning = await http(spindle.url, 'GET', '/api/v1/jobs?state=running&state=starting');
     expect(stillRunning.body.items).toEqual([]);
-    const lostWorker = await http(spindle.url, 'GET', `/api/v1/workers/${running.workerId}`);
+    // The dispatcher fails the job, then stops its worker: a second command, so read until it shows.
+    const deadline = Date.now() + 20_000;
+    let lostWorker = await http(spindle.url, 'GET', `/api/v1/workers/${running.workerId}`);
+    while (lostWorker.body.state !== 'stopped' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      lostWorker = await http(spindle.url, 'GET', `/api/v1/workers/${running.workerId}`);
+    }
     expect(lostWorker.body.state).toBe('stopped');
   });
 
