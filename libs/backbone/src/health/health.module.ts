@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -69,14 +69,25 @@ class HealthController {
 class MetricsController {
   @Get()
   @Header('content-type', METRICS_CONTENT_TYPE)
-  @ApiProduces('text/plain')
   @ApiOperation({
     summary: 'Prometheus metrics of this process',
     description:
       'Consumer lag (event recorded → effects committed) per consumer, events applied, outbox rows published, ' +
       'dead-lettered messages, and the process itself (CPU, memory, event-loop lag).',
   })
-  @ApiResponse({ status: 200, description: 'Prometheus text exposition format' })
+  @ApiResponse({
+    status: 200,
+    description: 'Prometheus text exposition format',
+    content: {
+      'text/plain': {
+        schema: { type: 'string' },
+        example:
+          '# HELP spindle_consumer_events_total Events a consumer applied\n' +
+          '# TYPE spindle_consumer_events_total counter\n' +
+          'spindle_consumer_events_total{consumer="projector.jobs.v1"} 42\n',
+      },
+    },
+  })
   metrics(): Promise<string> {
     return metricsText();
   }

@@ -26,7 +26,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     include: [GatewayModule, HealthModule],
     extraModels: [ProblemDetailsDto],
   });
-  return withProblemDocuments(withOperatorRoutes(document));
+  return withProblemDocuments(document);
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -123,23 +123,6 @@ function firstInput(document: OpenAPIObject, operation: OperationObject): string
 
 function isReference(value: object): value is ReferenceObject {
   return '$ref' in value;
-}
-
-// Routes every service serves, declared outside the gateway (in the backbone): the document
-// shows what they answer too.
-function withOperatorRoutes(document: OpenAPIObject): OpenAPIObject {
-  const metrics = document.paths['/metrics']?.get?.responses['200'];
-  if (metrics && !isReference(metrics))
-    metrics.content = {
-      'text/plain': {
-        schema: { type: 'string' },
-        example:
-          '# HELP spindle_consumer_events_total Events a consumer applied\n' +
-          '# TYPE spindle_consumer_events_total counter\n' +
-          'spindle_consumer_events_total{consumer="projector.jobs.v1"} 42\n',
-      },
-    };
-  return document;
 }
 
 export function buildMistOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
