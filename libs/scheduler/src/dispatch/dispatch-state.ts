@@ -5,121 +5,240 @@ import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 
-// Keeps the dispatch tables true to the events just appended, inside the same transaction.
+type DispatchEvent = ContextEvent | JobEvent | WorkerEvent;
+
+// Events that change the dispatch tables alike, applied together.
+type Kind =
+  | 'context-settings'
+  | 'context-deleted'
+  | 'job-submitted'
+  | 'job-assigned'
+  | 'job-started'
+  | 'job-requeued'
+  | 'job-cancel-requested'
+  | 'job-finished'
+  | 'worker-requested'
+  | 'worker-started'
+  | 'worker-stop-requested'
+  | 'worker-stopped'
+  | 'none';
+
+function kindOf(event: DispatchEvent): Kind {
+  switch (event.type) {
+    case 'ContextCreated':
+    case 'ContextSettingsChanged':
+      return 'context-settings';
+    case 'ContextDeleted':
+      return 'context-deleted';
+    case 'JobSubmitted':
+      return 'job-submitted';
+    case 'JobAssigned':
+      return 'job-assigned';
+    case 'JobStarted':
+      return 'job-started';
+    case 'JobRequeued':
+      return 'job-requeued';
+    case 'JobCancelRequested':
+      return 'job-cancel-requested';
+    case 'JobSucceeded':
+    case 'JobFailed':
+    case 'JobCancelled':
+    case 'JobTimedOut':
+      return 'job-finished';
+    case 'WorkerRequested':
+      return 'worker-requested';
+    case 'WorkerStarted':
+      return 'worker-started';
+    case 'WorkerStopRequested':
+      return 'worker-stop-requested';
+    case 'WorkerStopped':
+      return 'worker-stopped';
+    case 'WorkerPidChanged':
+      return 'none'; // which process a worker runs in is no dispatch matter
+    default:
+      return 'none'; // functions: nothing to dispatch
+  }
+}
+
+// Keeps the dispatch tables true to the events just appended, inside the same transaction. A run
+// of consecutive events of one kind (a batch of submits, of assignments, of finishes) is one
+// statement per table whatever its length; runs are applied in the order they were appended, so
+// a worker is in the table before the jobs assigned to it in the same batch.
 export async function applyDispatchState(
   manager: EntityManager,
   appended: readonly EventEnvelope[],
 ): Promise<void> {
+  let run: DispatchEvent[] = [];
+  let kind: Kind = 'none';
   for (const envelope of appended) {
-    const event = envelope as ContextEvent | JobEvent | WorkerEvent;
-    const at = event.occurredAt;
-    switch (event.type) {
-      case 'ContextCreated':
-      case 'ContextSettingsChanged':
+    const event = envelope as DispatchEvent;
+    const next = kindOf(event);
+    // A context's settings are upserted one event at a time: one statement may not touch a row twice.
+    if (next !== kind || next === 'context-settings') {
+      await applyRun(manager, kind, run);
+      run = [];
+      kind = next;
+    }
+    run.push(event);
+  }
+  await applyRun(manager, kind, run);
+}
+
+async function applyRun(manager: EntityManager, kind: Kind, run: readonly DispatchEvent[]): Promise<void> {
+  if (run.length === 0) return;
+  const ids = run.map((e) => (e.data as { id: string }).id);
+  const ats = run.map((e) => e.occurredAt);
+  switch (kind) {
+    case 'context-settings': {
+      for (const event of run as Extract<
+        ContextEvent,
+        { type: 'ContextCreated' | 'ContextSettingsChanged' }
+      >[])
         await manager.query(
           `insert into ${s}.dispatch_contexts (name, settings, deleted) values ($1, $2, false)
            on conflict (name) do update set settings = excluded.settings, deleted = false`,
           [event.data.name, JSON.stringify(event.data.settings)],
         );
-        break;
-      case 'ContextDeleted':
-        await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = $1`, [
-          event.data.name,
-        ]);
-        break;
-      case 'JobSubmitted': {
-        const d = event.data;
+      return;
+    }
+    case 'context-deleted': {
+      const names = (run as Extract<ContextEvent, { type: 'ContextDeleted' }>[]).map((e) => e.data.name);
+      await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [
+        names,
+      ]);
+      return;
+    }
+    case 'job-submitted': {
+      const data = (run as Extract<JobEvent, { type: 'JobSubmitted' }>[]).map((e) => e.data);
+      // In the order submitted: `seq` is the queue's order.
+      await manager.query(
+        `insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms)
+         select v.id, v.context, 'queued', v.at,
+                v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms
+         from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[])
+              with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, n)
+         order by v.n`,
+        [
+          ids,
+          data.map((d) => d.context),
+          ats,
+          data.map((d) => d.startTimeoutMs),
+          data.map((d) => d.performTimeoutMs),
+        ],
+      );
+      return;
+    }
+    case 'job-assigned': {
+      const data = (run as Extract<JobEvent, { type: 'JobAssigned' }>[]).map((e) => e.data);
+      const workers = data.map((d) => d.workerId);
+      await manager.query(
+        `update ${s}.dispatch_jobs j set state = 'starting', worker_id = v.worker_id, host_id = v.host_id
+         from unnest($1::text[], $2::text[], $3::text[]) as v(id, worker_id, host_id) where j.id = v.id`,
+        [ids, workers, data.map((d) => d.hostId)],
+      );
+      await manager.query(`update ${s}.dispatch_workers set idle_since = null where id = any($1::text[])`, [
+        [...new Set(workers)],
+      ]);
+      return;
+    }
+    case 'job-started':
+      await manager.query(
+        `update ${s}.dispatch_jobs j set state = 'running', started_at = v.at
+         from unnest($1::text[], $2::timestamptz[]) as v(id, at) where j.id = v.id`,
+        [ids, ats],
+      );
+      return;
+    case 'job-requeued': {
+      // In its old place in the queue, its startTimeout counted afresh from now.
+      const left = returnedRows(
         await manager.query(
-          `insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms)
-           values ($1, $2, 'queued', $3, $3::timestamptz + make_interval(secs => $4::double precision / 1000), $5)`,
-          [d.id, d.context, at, d.startTimeoutMs, d.performTimeoutMs],
-        );
-        break;
-      }
-      case 'JobAssigned':
+          `update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
+             started_at = null, start_deadline = v.at + (j.start_deadline - j.submitted_at)
+           from unnest($1::text[], $2::timestamptz[]) as v(id, at), ${s}.dispatch_jobs old
+           where j.id = v.id and old.id = j.id returning old.worker_id, v.at`,
+          [ids, ats],
+        ),
+      ) as { worker_id: string | null; at: Date }[];
+      await markIdle(manager, left);
+      return;
+    }
+    case 'job-cancel-requested':
+      await manager.query(`update ${s}.dispatch_jobs set state = 'cancelling' where id = any($1::text[])`, [
+        ids,
+      ]);
+      return;
+    case 'job-finished': {
+      // A finished job leaves the queue; its worker becomes idle when it was the last one there.
+      const gone = returnedRows(
         await manager.query(
-          `update ${s}.dispatch_jobs set state = 'starting', worker_id = $2, host_id = $3 where id = $1`,
-          [event.data.id, event.data.workerId, event.data.hostId],
-        );
-        await manager.query(`update ${s}.dispatch_workers set idle_since = null where id = $1`, [
-          event.data.workerId,
-        ]);
-        break;
-      case 'JobStarted':
-        await manager.query(
-          `update ${s}.dispatch_jobs set state = 'running', started_at = $2 where id = $1`,
-          [event.data.id, at],
-        );
-        break;
-      case 'JobRequeued': {
-        // In its old place in the queue, its startTimeout counted afresh from now.
-        const left = returnedRows(
-          await manager.query(
-            `update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
-               started_at = null, start_deadline = $2::timestamptz + (j.start_deadline - j.submitted_at)
-             from ${s}.dispatch_jobs old where j.id = $1 and old.id = j.id returning old.worker_id`,
-            [event.data.id, at],
-          ),
-        ) as { worker_id: string | null }[];
-        await markIdle(manager, left[0]?.worker_id ?? null, at);
-        break;
-      }
-      case 'JobCancelRequested':
-        await manager.query(`update ${s}.dispatch_jobs set state = 'cancelling' where id = $1`, [
-          event.data.id,
-        ]);
-        break;
-      case 'JobSucceeded':
-      case 'JobFailed':
-      case 'JobCancelled':
-      case 'JobTimedOut': {
-        // A finished job leaves the queue; its worker becomes idle when it was the last one there.
-        const gone = returnedRows(
-          await manager.query(`delete from ${s}.dispatch_jobs where id = $1 returning worker_id`, [
-            event.data.id,
-          ]),
-        ) as { worker_id: string | null }[];
-        await markIdle(manager, gone[0]?.worker_id ?? null, at);
-        break;
-      }
-      case 'WorkerRequested': {
-        const d = event.data;
-        await manager.query(
-          `insert into ${s}.dispatch_workers
-             (id, context, mode, host_id, incarnation, state, max_jobs, requested_at, idle_since)
-           values ($1, $2, $3, $4, $5, 'starting', $6, $7, $7) on conflict (id) do nothing`,
-          [d.id, d.context, d.mode, d.hostId, d.hostIncarnation, d.maxJobs, at],
-        );
-        break;
-      }
-      case 'WorkerStarted':
-        await manager.query(
-          `update ${s}.dispatch_workers set state = 'running' where id = $1 and state = 'starting'`,
-          [event.data.id],
-        );
-        break;
-      case 'WorkerStopRequested':
-        await manager.query(`update ${s}.dispatch_workers set state = 'stopping' where id = $1`, [
-          event.data.id,
-        ]);
-        break;
-      case 'WorkerStopped':
-        await manager.query(`delete from ${s}.dispatch_workers where id = $1`, [event.data.id]);
-        break;
-      case 'WorkerPidChanged':
-        break; // which process a worker runs in is no dispatch matter
-      default:
-        break; // functions: nothing to dispatch
+          `delete from ${s}.dispatch_jobs j using unnest($1::text[], $2::timestamptz[]) as v(id, at)
+           where j.id = v.id returning j.worker_id, v.at`,
+          [ids, ats],
+        ),
+      ) as { worker_id: string | null; at: Date }[];
+      await markIdle(manager, gone);
+      return;
+    }
+    case 'worker-requested': {
+      const data = (run as Extract<WorkerEvent, { type: 'WorkerRequested' }>[]).map((e) => e.data);
+      await manager.query(
+        `insert into ${s}.dispatch_workers
+           (id, context, mode, host_id, incarnation, state, max_jobs, requested_at, idle_since)
+         select v.id, v.context, v.mode, v.host_id, v.incarnation, 'starting', v.max_jobs, v.at, v.at
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
+              as v(id, context, mode, host_id, incarnation, max_jobs, at)
+         on conflict (id) do nothing`,
+        [
+          ids,
+          data.map((d) => d.context),
+          data.map((d) => d.mode),
+          data.map((d) => d.hostId),
+          data.map((d) => d.hostIncarnation),
+          data.map((d) => d.maxJobs),
+          ats,
+        ],
+      );
+      return;
+    }
+    case 'worker-started':
+      await manager.query(
+        `update ${s}.dispatch_workers set state = 'running' where id = any($1::text[]) and state = 'starting'`,
+        [ids],
+      );
+      return;
+    case 'worker-stop-requested':
+      await manager.query(`update ${s}.dispatch_workers set state = 'stopping' where id = any($1::text[])`, [
+        ids,
+      ]);
+      return;
+    case 'worker-stopped':
+      await manager.query(`delete from ${s}.dispatch_workers where id = any($1::text[])`, [ids]);
+      return;
+    case 'none':
+      return;
+    default: {
+      const unknownKind: never = kind;
+      throw new Error(`unexpected dispatch kind ${String(unknownKind)}`);
     }
   }
 }
 
-// A worker becomes idle when its last job left it.
-async function markIdle(manager: EntityManager, workerId: string | null, at: string): Promise<void> {
-  if (!workerId) return;
+// A worker becomes idle when its last job left it, at the time the last of them left.
+async function markIdle(
+  manager: EntityManager,
+  left: readonly { worker_id: string | null; at: Date | string }[],
+): Promise<void> {
+  const latest = new Map<string, number>();
+  for (const { worker_id: workerId, at } of left) {
+    if (!workerId) continue;
+    const ms = new Date(at).getTime();
+    latest.set(workerId, Math.max(latest.get(workerId) ?? ms, ms));
+  }
+  if (latest.size === 0) return;
   await manager.query(
-    `update ${s}.dispatch_workers set idle_since = $2
-     where id = $1 and not exists (select 1 from ${s}.dispatch_jobs where worker_id = $1)`,
-    [workerId, at],
+    `update ${s}.dispatch_workers w set idle_since = v.at
+     from unnest($1::text[], $2::timestamptz[]) as v(id, at)
+     where w.id = v.id and not exists (select 1 from ${s}.dispatch_jobs j where j.worker_id = w.id)`,
+    [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms).toISOString())],
   );
 }
