@@ -2,34 +2,34 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { functionStreamId, jobStreamId, newEventId } from '@spindle/contracts';
-import type { ContextSettings, JobSubmittedV1, JobTask, MessageMetadata } from '@spindle/contracts';
+import { newEventId } from '@spindle/contracts';
+import type { ContextSettings, MessageMetadata, WorkerRequestedV1 } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { jobCommands } from '../jobs/domain/job.decider';
-import { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SchedulerCommandsService, commandFor } from '../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
+import { DispatchHousekeeping } from './housekeeping';
+import { tasksOf } from './job-records';
+import { planExclusive, planShared } from './placement';
+import type { HostSlots, Placement, PoolWorker } from './placement';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 const TICK_MS = 250;
-// A task's own process enforces performTimeout; this is the backstop when no report comes.
-const PERFORM_BACKSTOP_GRACE_MS = 10_000;
-// An exclusive worker stops after its one job; one that is still idle after this was forgotten.
-const EXCLUSIVE_IDLE_LIMIT_MS = 30_000;
-const QUEUE_SCAN = 200;
-
-interface Host {
-  readonly id: string;
-  readonly incarnation: string;
-  free: number;
-}
+// Timeouts, idle workers and silent hosts are looked at no more often than this, however often
+// commits wake the dispatcher to place jobs.
+const HOUSEKEEPING_MS = 250;
+// The jobs of one context looked at per pass: a pass places at most this many of them.
+const QUEUE_SCAN = 500;
 
 // Places queued jobs on workers, and keeps time: start and perform timeouts, idle workers, silent
-// hosts. One scheduler instance leads (a session advisory lock), so two never place the same slot;
-// every decision is a command on the job's or worker's stream, so a lost race is refused by the
-// stream, never applied twice.
+// hosts (see DispatchHousekeeping). One scheduler instance leads (a session advisory lock), so two
+// never place the same slot; every decision is a command on the job's or worker's stream, so a
+// lost race is refused by the stream, never applied twice. A pass places every job it can at once:
+// one read per table for all queues, then the workers it needs and the assignments as one batch
+// of commands (SchedulerCommandsService.runMany), many per transaction.
 //
 // Per context, FIFO: `exclusive` starts a fresh worker for every job, at most maxJobs at once;
 // `shared` keeps a pool of long-lived workers, each running up to maxJobs jobs at once: it grows by
@@ -46,12 +46,16 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private leader: QueryRunner | undefined;
   private leaderCheckedAt = 0;
   private leadingSince = 0;
+  private housekeptAt = 0;
+  private readonly housekeeping: DispatchHousekeeping;
 
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
     private readonly commands: SchedulerCommandsService,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+  ) {
+    this.housekeeping = new DispatchHousekeeping(dataSource, commands, config);
+  }
 
   onApplicationBootstrap(): void {
     this.stopped = false;
@@ -92,92 +96,21 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async pass(): Promise<void> {
     if (!(await this.holdLeadership())) return;
-    await this.loseSilentHosts();
-    await this.expireQueued();
-    await this.expireRunning();
-    await this.stopIdleWorkers();
+    // Placing is what a wake is for; timekeeping needs no more than the tick's resolution.
+    const housekeeping = Date.now() - this.housekeptAt >= HOUSEKEEPING_MS;
+    if (housekeeping) {
+      this.housekeptAt = Date.now();
+      await this.housekeeping.run(this.leadingSince);
+    }
     await this.dispatchQueued();
-    await this.precreateWorkers();
+    if (housekeeping) await this.precreateWorkers();
   }
 
   private metadata(): MessageMetadata {
     return { correlationId: `dispatcher-${newEventId()}`, causationId: null };
   }
 
-  // A host that stopped heartbeating (or came back as a new incarnation) took its processes with
-  // it: what ran there goes back in its queue where its function allows a retry, else fails; its
-  // workers are forgotten. Jobs never stay running forever.
-  private async loseSilentHosts(): Promise<void> {
-    const limitMs = this.config.scheduler.hostSilenceLimitMs;
-    // A freshly elected leader may be reading heartbeats that queued while nobody listened.
-    if (Date.now() - this.leadingSince < limitMs) return;
-    const lost: { worker_id: string; host_id: string }[] = await this.dataSource.query(
-      `select w.id as worker_id, w.host_id from ${s}.dispatch_workers w
-       left join ${s}.hosts h on h.id = w.host_id
-       where h.id is null or h.incarnation <> w.incarnation
-          or h.last_seen < now() - make_interval(secs => $1::double precision / 1000)`,
-      [limitMs],
-    );
-    for (const { worker_id: workerId, host_id: hostId } of lost) {
-      const reason = `worker host ${hostId} stopped responding`;
-      const jobs: { id: string }[] = await this.dataSource.query(
-        `select id from ${s}.dispatch_jobs where worker_id = $1`,
-        [workerId],
-      );
-      for (const job of jobs) {
-        // Its function's retry policy decides whether it goes back in its queue or fails.
-        const retries = await this.retryPolicyOf(job.id);
-        await this.commands.run(
-          jobCommands,
-          { kind: 'lose', id: job.id, workerId, reason, retries },
-          this.metadata(),
-        );
-      }
-      await this.commands.run(workerCommands, { kind: 'stopped', id: workerId, reason }, this.metadata());
-      this.logger.warn(`${reason}: worker ${workerId} lost with ${jobs.length} job(s)`);
-    }
-  }
-
-  private async expireQueued(): Promise<void> {
-    const due: { id: string }[] = await this.dataSource.query(
-      `select id from ${s}.dispatch_jobs where state = 'queued' and start_deadline < now()`,
-    );
-    for (const { id } of due)
-      await this.commands.run(jobCommands, { kind: 'expire-start', id }, this.metadata());
-  }
-
-  private async expireRunning(): Promise<void> {
-    const due: { id: string }[] = await this.dataSource.query(
-      `select id from ${s}.dispatch_jobs
-       where state = 'running' and perform_timeout_ms is not null
-         and started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000) < now()`,
-      [PERFORM_BACKSTOP_GRACE_MS],
-    );
-    for (const { id } of due)
-      await this.commands.run(jobCommands, { kind: 'expire-perform', id }, this.metadata());
-  }
-
-  private async stopIdleWorkers(): Promise<void> {
-    // A precreated context keeps its oldest shared worker; the others of its pool go like any.
-    const idle: { id: string }[] = await this.dataSource.query(
-      `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
-       where w.state = 'running' and w.idle_since is not null
-         and ((w.mode = 'shared'
-               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id = (
-                 select k.id from ${s}.dispatch_workers k
-                 where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
-                 order by k.requested_at, k.id limit 1))
-               and c.settings->>'downtimeMs' is not null
-               and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
-           or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $1::double precision / 1000) < now())
-           or c.deleted)`,
-      [EXCLUSIVE_IDLE_LIMIT_MS],
-    );
-    for (const { id } of idle)
-      await this.commands.run(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata());
-  }
-
-  private async liveHosts(): Promise<Host[]> {
+  private async liveHosts(): Promise<HostSlots[]> {
     const rows: { id: string; incarnation: string; free: number }[] = await this.dataSource.query(
       `select h.id, h.incarnation, h.slots - count(w.id)::int as free
        from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
@@ -189,150 +122,125 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     return rows.map((r) => ({ id: r.id, incarnation: r.incarnation, free: Number(r.free) }));
   }
 
+  // Every context with jobs waiting, and the first of them in queue order. A job past its start
+  // deadline is left for expiry, which may run after this placement.
+  private queues(): Promise<
+    { context: string; settings: ContextSettings | null; deleted: boolean | null; ids: string[] }[]
+  > {
+    return this.dataSource.query(
+      `select q.context, c.settings, c.deleted,
+              array(select j.id from ${s}.dispatch_jobs j
+                    where j.context = q.context and j.state = 'queued'
+                      and (j.start_deadline is null or j.start_deadline >= now())
+                    order by j.seq limit $1) as ids
+       from (select distinct context from ${s}.dispatch_jobs where state = 'queued') q
+       left join ${s}.dispatch_contexts c on c.name = q.context`,
+      [QUEUE_SCAN],
+    );
+  }
+
+  // The shared pools of these contexts, oldest worker first, on hosts that still answer.
+  private async pools(contexts: readonly string[]): Promise<Map<string, PoolWorker[]>> {
+    const pools = new Map<string, PoolWorker[]>(contexts.map((c) => [c, []]));
+    if (contexts.length === 0) return pools;
+    const rows: { id: string; context: string; host_id: string; free: number }[] =
+      await this.dataSource.query(
+        `select w.id, w.context, w.host_id, w.max_jobs - count(j.id)::int as free
+         from ${s}.dispatch_workers w
+         join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
+         left join ${s}.dispatch_jobs j on j.worker_id = w.id
+         where w.context = any($1::text[]) and w.mode = 'shared' and w.state in ('starting', 'running')
+           and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
+         group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at
+         order by w.requested_at, w.id`,
+        [contexts, this.config.scheduler.hostSilenceLimitMs],
+      );
+    for (const r of rows) pools.get(r.context)?.push({ id: r.id, hostId: r.host_id, free: Number(r.free) });
+    return pools;
+  }
+
+  // How many jobs of each of these contexts are placed (starting, running or cancelling).
+  private async placedCounts(contexts: readonly string[]): Promise<Map<string, number>> {
+    if (contexts.length === 0) return new Map();
+    const rows: { context: string; placed: number }[] = await this.dataSource.query(
+      `select context, count(*)::int as placed from ${s}.dispatch_jobs
+       where context = any($1::text[]) and state <> 'queued' group by context`,
+      [contexts],
+    );
+    return new Map(rows.map((r) => [r.context, Number(r.placed)]));
+  }
+
+  // One pass over every queue: a handful of reads, then the workers to request and the jobs to
+  // place as batches of commands, many per transaction.
   private async dispatchQueued(): Promise<void> {
-    const contexts: { context: string; settings: ContextSettings | null; deleted: boolean | null }[] =
-      await this.dataSource.query(
-        `select distinct j.context, c.settings, c.deleted from ${s}.dispatch_jobs j
-         left join ${s}.dispatch_contexts c on c.name = j.context where j.state = 'queued'`,
-      );
-    if (contexts.length === 0) return;
-    const hosts = await this.liveHosts();
-    for (const { context, settings, deleted } of contexts) {
-      const queued: { id: string }[] = await this.dataSource.query(
-        `select id from ${s}.dispatch_jobs where context = $1 and state = 'queued' order by seq limit $2`,
-        [context, QUEUE_SCAN],
-      );
-      if (!settings || deleted) {
-        for (const { id } of queued)
-          await this.commands.run(
+    const queues = await this.queues();
+    if (queues.length === 0) return;
+    const refusals = queues
+      .filter((q) => !q.settings || q.deleted)
+      .flatMap((q) =>
+        q.ids.map((id) =>
+          commandFor(
             jobCommands,
-            { kind: 'refuse', id, reason: `context ${context} was deleted` },
+            { kind: 'refuse', id, reason: `context ${q.context} was deleted` },
             this.metadata(),
-          );
-        continue;
-      }
-      if (settings.workerMode === 'exclusive') await this.placeExclusive(context, settings, queued, hosts);
-      else await this.placeShared(context, settings, queued, hosts);
-    }
+          ),
+        ),
+      );
+    await this.commands.runMany(refusals);
+    const live = queues.filter(
+      (q): q is typeof q & { settings: ContextSettings } => !!q.settings && !q.deleted && q.ids.length > 0,
+    );
+    if (live.length === 0) return;
+    const exclusive = live.filter((q) => q.settings.workerMode === 'exclusive');
+    const shared = live.filter((q) => q.settings.workerMode !== 'exclusive');
+    const hosts = await this.liveHosts();
+    const pools = await this.pools(shared.map((q) => q.context));
+    const placed = await this.placedCounts(exclusive.map((q) => q.context));
+    const plans = live.map((q) =>
+      q.settings.workerMode === 'exclusive'
+        ? planExclusive(q.context, q.settings, q.ids, placed.get(q.context) ?? 0, hosts, newEventId)
+        : planShared(q.context, q.settings, q.ids, pools.get(q.context) ?? [], hosts, newEventId),
+    );
+    await this.place(
+      plans.flatMap((p) => p.requested),
+      plans.flatMap((p) => p.placements),
+    );
   }
 
-  private async placeExclusive(
-    context: string,
-    settings: ContextSettings,
-    queued: readonly { id: string }[],
-    hosts: Host[],
+  private async place(
+    requested: readonly WorkerRequestedV1[],
+    placements: readonly Placement[],
   ): Promise<void> {
-    const [row] = await this.dataSource.query<{ active: number }[]>(
-      `select count(*)::int as active from ${s}.dispatch_jobs where context = $1 and state <> 'queued'`,
-      [context],
+    if (placements.length === 0) return;
+    const tasks = await tasksOf(
+      this.dataSource,
+      placements.map((p) => p.jobId),
     );
-    let active = Number(row?.active ?? 0);
-    for (const { id } of queued) {
-      if (active >= settings.maxJobs) return;
-      const host = hosts.find((h) => h.free > 0);
-      if (!host) return;
-      const task = await this.taskOf(id);
-      if (!task) continue;
-      const workerId = await this.requestWorker(context, settings, 'exclusive', host);
-      const assigned = await this.commands.run(
-        jobCommands,
-        { kind: 'assign', id, workerId, hostId: host.id, task },
-        this.metadata(),
-      );
-      if (!assigned.ok) {
-        // Cancelled or expired meanwhile: the fresh worker is not needed.
-        await this.commands.run(
-          workerCommands,
-          { kind: 'stop', id: workerId, reason: 'unused' },
+    const placeable = placements.filter((p) => tasks.has(p.jobId));
+    const needed = new Set(placeable.map((p) => p.workerId));
+    const fresh = requested.filter((w) => needed.has(w.id));
+    // Workers first: each is in the dispatch state before the jobs assigned to it.
+    const results = await this.commands.runMany([
+      ...fresh.map((worker) =>
+        commandFor(workerCommands, { kind: 'request', id: worker.id, worker }, this.metadata()),
+      ),
+      ...placeable.map((p) =>
+        commandFor(
+          jobCommands,
+          { kind: 'assign', id: p.jobId, workerId: p.workerId, hostId: p.hostId, task: tasks.get(p.jobId)! },
           this.metadata(),
-        );
-        continue;
-      }
-      active++;
-    }
-  }
-
-  // A pool per context: jobs fill the oldest worker with room first (so the newest ones are the
-  // first to fall idle), and when every worker is full and jobs still wait, one more is started
-  // on the host with the most free slots.
-  private async placeShared(
-    context: string,
-    settings: ContextSettings,
-    queued: readonly { id: string }[],
-    hosts: Host[],
-  ): Promise<void> {
-    const rows: { id: string; host_id: string; max_jobs: number; active: number }[] =
-      await this.dataSource.query(
-        `select w.id, w.host_id, w.max_jobs, count(j.id)::int as active
-         from ${s}.dispatch_workers w left join ${s}.dispatch_jobs j on j.worker_id = w.id
-         where w.context = $1 and w.mode = 'shared' and w.state in ('starting', 'running')
-         group by w.id, w.host_id, w.max_jobs, w.requested_at order by w.requested_at, w.id`,
-        [context],
-      );
-    const pool = rows.map((r) => ({
-      id: r.id,
-      hostId: r.host_id,
-      free: r.max_jobs - Number(r.active),
-      fresh: false,
-    }));
-    for (const { id } of queued) {
-      const task = await this.taskOf(id);
-      if (!task) continue;
-      let worker = pool.find((w) => w.free > 0);
-      if (!worker) {
-        const host = hosts.find((h) => h.free > 0);
-        if (!host) return; // the pool is as large as the hosts allow
-        const workerId = await this.requestWorker(context, settings, 'shared', host);
-        worker = { id: workerId, hostId: host.id, free: settings.maxJobs, fresh: true };
-        pool.push(worker);
-      }
-      const assigned = await this.commands.run(
-        jobCommands,
-        { kind: 'assign', id, workerId: worker.id, hostId: worker.hostId, task },
-        this.metadata(),
-      );
-      if (assigned.ok) {
-        worker.free--;
-        worker.fresh = false;
-      } else if (worker.fresh) {
-        // Cancelled or expired meanwhile: the worker started for it is not needed.
-        await this.commands.run(
-          workerCommands,
-          { kind: 'stop', id: worker.id, reason: 'unused' },
-          this.metadata(),
-        );
-        pool.splice(pool.indexOf(worker), 1);
-      }
-    }
-  }
-
-  // The job as submitted: its first event.
-  private async taskOf(id: string): Promise<JobTask | null> {
-    const rows: { data: JobSubmittedV1 }[] = await this.dataSource.query(
-      `select data from ${s}.events where stream_id = $1 and stream_position = 1`,
-      [jobStreamId(id)],
+        ),
+      ),
+    ]);
+    // A job cancelled or expired meanwhile is refused: a worker started for it alone is not needed.
+    const used = new Set(placeable.filter((_, i) => results[fresh.length + i]?.ok).map((p) => p.workerId));
+    await this.commands.runMany(
+      fresh
+        .filter((w) => !used.has(w.id))
+        .map((w) =>
+          commandFor(workerCommands, { kind: 'stop', id: w.id, reason: 'unused' }, this.metadata()),
+        ),
     );
-    const submitted = rows[0]?.data;
-    if (!submitted) return null;
-    const { function: fn, context, args, program, performTimeoutMs } = submitted;
-    return { function: fn, context, args, program, performTimeoutMs };
-  }
-
-  // The retry policy the job was submitted with; a job recorded without one follows its function's
-  // current policy.
-  private async retryPolicyOf(id: string): Promise<number> {
-    const rows: { data: JobSubmittedV1 }[] = await this.dataSource.query(
-      `select data from ${s}.events where stream_id = $1 and stream_position = 1`,
-      [jobStreamId(id)],
-    );
-    const submitted = rows[0]?.data;
-    if (!submitted) return 0;
-    if (submitted.retries !== undefined) return submitted.retries;
-    const fn: { type: string; data: { retries?: number } }[] = await this.dataSource.query(
-      `select type, data from ${s}.events where stream_id = $1 order by stream_position desc limit 1`,
-      [functionStreamId(submitted.function)],
-    );
-    return fn[0] && fn[0].type !== 'FunctionDeleted' ? (fn[0].data.retries ?? 0) : 0;
   }
 
   // Shared contexts marked `precreated` keep a worker up even before their first job.
@@ -346,39 +254,14 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     );
     if (wanting.length === 0) return;
     const hosts = await this.liveHosts();
-    for (const { name, settings } of wanting) {
-      const host = hosts.find((h) => h.free > 0);
-      if (!host) return;
-      await this.requestWorker(name, settings, 'shared', host);
-    }
-  }
-
-  private async requestWorker(
-    context: string,
-    settings: ContextSettings,
-    mode: 'shared' | 'exclusive',
-    host: Host,
-  ): Promise<string> {
-    const id = newEventId();
-    await this.commands.run(
-      workerCommands,
-      {
-        kind: 'request',
-        id,
-        worker: {
-          id,
-          context,
-          mode,
-          hostId: host.id,
-          hostIncarnation: host.incarnation,
-          maxJobs: mode === 'shared' ? settings.maxJobs : 1,
-          runOptions: settings.runOptions,
-        },
-      },
-      this.metadata(),
+    const requested = wanting.flatMap(
+      ({ name, settings }) => planShared(name, settings, ['precreated'], [], hosts, newEventId).requested,
     );
-    host.free--;
-    return id;
+    await this.commands.runMany(
+      requested.map((worker) =>
+        commandFor(workerCommands, { kind: 'request', id: worker.id, worker }, this.metadata()),
+      ),
+    );
   }
 
   private async holdLeadership(): Promise<boolean> {

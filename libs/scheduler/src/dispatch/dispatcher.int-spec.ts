@@ -1,0 +1,131 @@
+import type { DataSource } from 'typeorm';
+import { DEFAULT_CONTEXT_SETTINGS, jobStreamId, newEventId } from '@spindle/contracts';
+import type { ContextSettings } from '@spindle/contracts';
+import type { SpindleConfig } from '@spindle/platform';
+import { contextCommands } from '../contexts/domain/context.decider';
+import type { ContextCommand } from '../contexts/domain/context.decider';
+import { jobCommands } from '../jobs/domain/job.decider';
+import { commandFor } from '../scheduler-commands.service';
+import type { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+import { schedulerDatabase } from '../testing/scheduler-database';
+import { Dispatcher } from './dispatcher';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+const meta = { correlationId: 'test', causationId: null };
+const config = { scheduler: { hostSilenceLimitMs: 5_000 } } as SpindleConfig;
+
+// The dispatcher on a real Postgres: what is queued when it looks is placed in one pass, many jobs
+// per transaction, in queue order, within maxJobs and the hosts' slots.
+describe('the dispatcher', () => {
+  let db: Awaited<ReturnType<typeof schedulerDatabase>>;
+  let dataSource: DataSource;
+  let commands: SchedulerCommandsService;
+
+  beforeAll(async () => {
+    db = await schedulerDatabase();
+    ({ dataSource, commands } = db);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function hostWithSlots(id: string, slots: number): Promise<void> {
+    await dataSource.query(
+      `insert into ${s}.hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+       values ($1, 'i1', 'test', 1, $2, false, now(), now() + interval '1 hour')`,
+      [id, slots],
+    );
+  }
+
+  async function contextWith(name: string, settings: Partial<ContextSettings>): Promise<void> {
+    const command = { kind: 'create', name, settings: { ...DEFAULT_CONTEXT_SETTINGS, ...settings } };
+    await commands.run(contextCommands, command as ContextCommand, meta);
+  }
+
+  async function submitted(context: string, count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => newEventId());
+    const job = (id: string) => ({
+      id,
+      function: 'f',
+      context,
+      args: { id },
+      program: { artifact: 'f.js', sha256: 'a'.repeat(64), entrypoint: 'f', runtime: 'node' as const },
+      externalId: null,
+      startTimeoutMs: null,
+      performTimeoutMs: null,
+    });
+    await commands.runMany(
+      ids.map((id) => commandFor(jobCommands, { kind: 'submit', id, job: job(id) }, meta)),
+    );
+    return ids;
+  }
+
+  // Runs the dispatcher until `count` jobs of these are assigned.
+  async function dispatchUntilAssigned(ids: readonly string[], count: number): Promise<void> {
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      for (;;) {
+        const [row] = await dataSource.query(
+          `select count(*)::int as n from ${s}.events where type = 'JobAssigned' and stream_id = any($1)`,
+          [ids.map(jobStreamId)],
+        );
+        if (row.n >= count) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+    }
+  }
+
+  async function assignments(ids: readonly string[]): Promise<{ job: string; worker: string; tx: string }[]> {
+    const rows: { stream_id: string; worker: string; tx: string }[] = await dataSource.query(
+      `select stream_id, data->>'workerId' as worker, xmin::text as tx from ${s}.events
+       where type = 'JobAssigned' and stream_id = any($1) order by global_position`,
+      [ids.map(jobStreamId)],
+    );
+    return rows.map((r) => ({ job: r.stream_id.slice('job-'.length), worker: r.worker, tx: r.tx }));
+  }
+
+  it('fills a shared pool in queue order in one transaction, growing it as far as the hosts allow', async () => {
+    await hostWithSlots('h-shared', 2);
+    await contextWith('pool', { workerMode: 'shared', maxJobs: 3 });
+    const ids = await submitted('pool', 10);
+    await dispatchUntilAssigned(ids, 6);
+
+    const placed = await assignments(ids);
+    expect(placed.map((p) => p.job)).toEqual(ids.slice(0, 6));
+    expect(new Set(placed.map((p) => p.tx)).size).toBe(1);
+    const [first, second] = [placed[0]!.worker, placed[3]!.worker];
+    expect(placed.map((p) => p.worker)).toEqual([first, first, first, second, second, second]);
+    const workers: { id: string; state: string; max_jobs: number }[] = await dataSource.query(
+      `select id, state, max_jobs from ${s}.dispatch_workers where context = 'pool' order by requested_at, id`,
+    );
+    expect(workers.map((w) => w.max_jobs)).toEqual([3, 3]);
+    const queued: { id: string }[] = await dataSource.query(
+      `select id from ${s}.dispatch_jobs where context = 'pool' and state = 'queued' order by seq`,
+    );
+    expect(queued.map((q) => q.id)).toEqual(ids.slice(6));
+  });
+
+  it('places no more of an exclusive context’s jobs than its maxJobs, each on a worker of its own', async () => {
+    await hostWithSlots('h-solo', 10);
+    await contextWith('solo', { workerMode: 'exclusive', maxJobs: 3 });
+    const ids = await submitted('solo', 5);
+    await dispatchUntilAssigned(ids, 3);
+
+    const placed = await assignments(ids);
+    expect(placed.map((p) => p.job)).toEqual(ids.slice(0, 3));
+    expect(new Set(placed.map((p) => p.tx)).size).toBe(1);
+    expect(new Set(placed.map((p) => p.worker)).size).toBe(3);
+    const workers: { mode: string; max_jobs: number; host_id: string }[] = await dataSource.query(
+      `select mode, max_jobs, host_id from ${s}.dispatch_workers where context = 'solo'`,
+    );
+    expect(workers).toHaveLength(3);
+    expect(workers.every((w) => w.mode === 'exclusive' && w.max_jobs === 1 && w.host_id === 'h-solo')).toBe(
+      true,
+    );
+  });
+});

@@ -1,0 +1,131 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { newEventId } from '@spindle/contracts';
+import type { MessageMetadata } from '@spindle/contracts';
+import type { SpindleConfig } from '@spindle/platform';
+import { jobCommands } from '../jobs/domain/job.decider';
+import { commandFor } from '../scheduler-commands.service';
+import type { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+import { workerCommands } from '../workers/domain/worker.decider';
+import { retryPoliciesOf } from './job-records';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+// A task's own process enforces performTimeout; this is the backstop when no report comes.
+const PERFORM_BACKSTOP_GRACE_MS = 10_000;
+// An exclusive worker stops after its one job; one that is still idle after this was forgotten.
+const EXCLUSIVE_IDLE_LIMIT_MS = 30_000;
+
+// The dispatcher's timekeeping: hosts gone silent, start and perform timeouts, idle workers. Each
+// kind of decision is one batch of commands (see SchedulerCommandsService.runMany).
+export class DispatchHousekeeping {
+  private readonly logger = new Logger('dispatcher');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly commands: SchedulerCommandsService,
+    private readonly config: SpindleConfig,
+  ) {}
+
+  async run(leadingSince: number): Promise<void> {
+    await this.loseSilentHosts(leadingSince);
+    await this.expireQueued();
+    await this.expireRunning();
+    await this.stopIdleWorkers();
+  }
+
+  private metadata(): MessageMetadata {
+    return { correlationId: `dispatcher-${newEventId()}`, causationId: null };
+  }
+
+  // A host that stopped heartbeating (or came back as a new incarnation) took its processes with
+  // it: what ran there goes back in its queue where its function allows a retry, else fails; its
+  // workers are forgotten. Jobs never stay running forever.
+  private async loseSilentHosts(leadingSince: number): Promise<void> {
+    const limitMs = this.config.scheduler.hostSilenceLimitMs;
+    // A freshly elected leader may be reading heartbeats that queued while nobody listened.
+    if (Date.now() - leadingSince < limitMs) return;
+    const lost: { worker_id: string; host_id: string }[] = await this.dataSource.query(
+      `select w.id as worker_id, w.host_id from ${s}.dispatch_workers w
+       left join ${s}.hosts h on h.id = w.host_id
+       where h.id is null or h.incarnation <> w.incarnation
+          or h.last_seen < now() - make_interval(secs => $1::double precision / 1000)`,
+      [limitMs],
+    );
+    if (lost.length === 0) return;
+    const jobs: { id: string; worker_id: string }[] = await this.dataSource.query(
+      `select id, worker_id from ${s}.dispatch_jobs where worker_id = any($1::text[])`,
+      [lost.map((l) => l.worker_id)],
+    );
+    // Its function's retry policy decides whether a job goes back in its queue or fails.
+    const retries = await retryPoliciesOf(
+      this.dataSource,
+      jobs.map((j) => j.id),
+    );
+    const reasonOf = new Map(lost.map((l) => [l.worker_id, `worker host ${l.host_id} stopped responding`]));
+    await this.commands.runMany([
+      ...jobs.map((job) =>
+        commandFor(
+          jobCommands,
+          {
+            kind: 'lose',
+            id: job.id,
+            workerId: job.worker_id,
+            reason: reasonOf.get(job.worker_id)!,
+            retries: retries.get(job.id) ?? 0,
+          },
+          this.metadata(),
+        ),
+      ),
+      ...lost.map(({ worker_id: id }) =>
+        commandFor(workerCommands, { kind: 'stopped', id, reason: reasonOf.get(id)! }, this.metadata()),
+      ),
+    ]);
+    for (const { worker_id: workerId } of lost) {
+      const count = jobs.filter((j) => j.worker_id === workerId).length;
+      this.logger.warn(`${reasonOf.get(workerId)}: worker ${workerId} lost with ${count} job(s)`);
+    }
+  }
+
+  private async expireQueued(): Promise<void> {
+    const due: { id: string }[] = await this.dataSource.query(
+      `select id from ${s}.dispatch_jobs where state = 'queued' and start_deadline < now()`,
+    );
+    await this.commands.runMany(
+      due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata())),
+    );
+  }
+
+  private async expireRunning(): Promise<void> {
+    const due: { id: string }[] = await this.dataSource.query(
+      `select id from ${s}.dispatch_jobs
+       where state = 'running' and perform_timeout_ms is not null
+         and started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000) < now()`,
+      [PERFORM_BACKSTOP_GRACE_MS],
+    );
+    await this.commands.runMany(
+      due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata())),
+    );
+  }
+
+  private async stopIdleWorkers(): Promise<void> {
+    // A precreated context keeps its oldest shared worker; the others of its pool go like any.
+    const idle: { id: string }[] = await this.dataSource.query(
+      `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
+       where w.state = 'running' and w.idle_since is not null
+         and ((w.mode = 'shared'
+               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id = (
+                 select k.id from ${s}.dispatch_workers k
+                 where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
+                 order by k.requested_at, k.id limit 1))
+               and c.settings->>'downtimeMs' is not null
+               and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
+           or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $1::double precision / 1000) < now())
+           or c.deleted)`,
+      [EXCLUSIVE_IDLE_LIMIT_MS],
+    );
+    await this.commands.runMany(
+      idle.map(({ id }) => commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata())),
+    );
+  }
+}
