@@ -86,17 +86,32 @@ export class PostgresEventStore {
         throw new ConcurrencyError(lost.streamId, 0, await this.currentPosition(manager, lost.streamId));
       }
     }
+    // Existing streams in one statement. Appends to one stream in a row (a batch deciding a stream
+    // twice) move it once, from the first one's expected position to the last one's end.
+    const moves = new Map<string, { from: number; to: number }>();
     for (const a of writes.filter((w) => w.expectedPosition > 0)) {
-      const moved: unknown = await manager.query(
-        `update ${this.t.streams} set position = $3 where stream_id = $1 and position = $2 returning position`,
-        [a.streamId, a.expectedPosition, a.expectedPosition + a.events.length],
-      );
-      if (returnedRows(moved).length === 0) {
-        throw new ConcurrencyError(
-          a.streamId,
-          a.expectedPosition,
-          await this.currentPosition(manager, a.streamId),
-        );
+      const move = moves.get(a.streamId);
+      if (move && move.to !== a.expectedPosition)
+        throw new ConcurrencyError(a.streamId, a.expectedPosition, move.to);
+      moves.set(a.streamId, {
+        from: move?.from ?? a.expectedPosition,
+        to: a.expectedPosition + a.events.length,
+      });
+    }
+    if (moves.size > 0) {
+      const ids = [...moves.keys()];
+      const moved = returnedRows(
+        await manager.query(
+          `update ${this.t.streams} s set position = v.to_position
+           from unnest($1::text[], $2::int[], $3::int[]) as v(stream_id, from_position, to_position)
+           where s.stream_id = v.stream_id and s.position = v.from_position returning s.stream_id`,
+          [ids, ids.map((id) => moves.get(id)!.from), ids.map((id) => moves.get(id)!.to)],
+        ),
+      ) as { stream_id: string }[];
+      if (moved.length < ids.length) {
+        const got = new Set(moved.map((r) => r.stream_id));
+        const lost = ids.find((id) => !got.has(id))!;
+        throw new ConcurrencyError(lost, moves.get(lost)!.from, await this.currentPosition(manager, lost));
       }
     }
 

@@ -130,15 +130,14 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Dispat
     }
     case 'job-assigned': {
       const data = (run as Extract<JobEvent, { type: 'JobAssigned' }>[]).map((e) => e.data);
-      const workers = data.map((d) => d.workerId);
       await manager.query(
-        `update ${s}.dispatch_jobs j set state = 'starting', worker_id = v.worker_id, host_id = v.host_id
-         from unnest($1::text[], $2::text[], $3::text[]) as v(id, worker_id, host_id) where j.id = v.id`,
-        [ids, workers, data.map((d) => d.hostId)],
+        `with placed as (
+           update ${s}.dispatch_jobs j set state = 'starting', worker_id = v.worker_id, host_id = v.host_id
+           from unnest($1::text[], $2::text[], $3::text[]) as v(id, worker_id, host_id) where j.id = v.id
+           returning j.worker_id)
+         update ${s}.dispatch_workers set idle_since = null where id in (select worker_id from placed)`,
+        [ids, data.map((d) => d.workerId), data.map((d) => d.hostId)],
       );
-      await manager.query(`update ${s}.dispatch_workers set idle_since = null where id = any($1::text[])`, [
-        [...new Set(workers)],
-      ]);
       return;
     }
     case 'job-started':

@@ -193,9 +193,12 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (live.length === 0) return;
     const exclusive = live.filter((q) => q.settings.workerMode === 'exclusive');
     const shared = live.filter((q) => q.settings.workerMode !== 'exclusive');
-    const hosts = await this.liveHosts();
-    const pools = await this.pools(shared.map((q) => q.context));
-    const placed = await this.placedCounts(exclusive.map((q) => q.context));
+    // Independent reads, side by side: a pass's time is mostly its round trips.
+    const [hosts, pools, placed] = await Promise.all([
+      this.liveHosts(),
+      this.pools(shared.map((q) => q.context)),
+      this.placedCounts(exclusive.map((q) => q.context)),
+    ]);
     const plans = live.map((q) =>
       q.settings.workerMode === 'exclusive'
         ? planExclusive(q.context, q.settings, q.ids, placed.get(q.context) ?? 0, hosts, newEventId)

@@ -5,7 +5,7 @@ import type { MessageMetadata } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { jobCommands } from '../jobs/domain/job.decider';
 import { commandFor } from '../scheduler-commands.service';
-import type { SchedulerCommandsService } from '../scheduler-commands.service';
+import type { BoundCommand, SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 import { retryPoliciesOf } from './job-records';
@@ -16,8 +16,8 @@ const PERFORM_BACKSTOP_GRACE_MS = 10_000;
 // An exclusive worker stops after its one job; one that is still idle after this was forgotten.
 const EXCLUSIVE_IDLE_LIMIT_MS = 30_000;
 
-// The dispatcher's timekeeping: hosts gone silent, start and perform timeouts, idle workers. Each
-// kind of decision is one batch of commands (see SchedulerCommandsService.runMany).
+// The dispatcher's timekeeping: hosts gone silent, start and perform timeouts, idle workers, as
+// one batch of commands (see SchedulerCommandsService.runMany).
 export class DispatchHousekeeping {
   private readonly logger = new Logger('dispatcher');
 
@@ -27,11 +27,16 @@ export class DispatchHousekeeping {
     private readonly config: SpindleConfig,
   ) {}
 
+  // The reads side by side, then every decision they call for in one batch (a job both lost and
+  // past its deadline is decided twice on its stream, the second time on what the first did).
   async run(leadingSince: number): Promise<void> {
-    await this.loseSilentHosts(leadingSince);
-    await this.expireQueued();
-    await this.expireRunning();
-    await this.stopIdleWorkers();
+    const decisions = await Promise.all([
+      this.loseSilentHosts(leadingSince),
+      this.expireQueued(),
+      this.expireRunning(),
+      this.stopIdleWorkers(),
+    ]);
+    await this.commands.runMany(decisions.flat());
   }
 
   private metadata(): MessageMetadata {
@@ -41,10 +46,10 @@ export class DispatchHousekeeping {
   // A host that stopped heartbeating (or came back as a new incarnation) took its processes with
   // it: what ran there goes back in its queue where its function allows a retry, else fails; its
   // workers are forgotten. Jobs never stay running forever.
-  private async loseSilentHosts(leadingSince: number): Promise<void> {
+  private async loseSilentHosts(leadingSince: number): Promise<BoundCommand[]> {
     const limitMs = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened.
-    if (Date.now() - leadingSince < limitMs) return;
+    if (Date.now() - leadingSince < limitMs) return [];
     const lost: { worker_id: string; host_id: string }[] = await this.dataSource.query(
       `select w.id as worker_id, w.host_id from ${s}.dispatch_workers w
        left join ${s}.hosts h on h.id = w.host_id
@@ -52,7 +57,7 @@ export class DispatchHousekeeping {
           or h.last_seen < now() - make_interval(secs => $1::double precision / 1000)`,
       [limitMs],
     );
-    if (lost.length === 0) return;
+    if (lost.length === 0) return [];
     const jobs: { id: string; worker_id: string }[] = await this.dataSource.query(
       `select id, worker_id from ${s}.dispatch_jobs where worker_id = any($1::text[])`,
       [lost.map((l) => l.worker_id)],
@@ -63,7 +68,11 @@ export class DispatchHousekeeping {
       jobs.map((j) => j.id),
     );
     const reasonOf = new Map(lost.map((l) => [l.worker_id, `worker host ${l.host_id} stopped responding`]));
-    await this.commands.runMany([
+    for (const { worker_id: workerId } of lost) {
+      const count = jobs.filter((j) => j.worker_id === workerId).length;
+      this.logger.warn(`${reasonOf.get(workerId)}: worker ${workerId} lost with ${count} job(s)`);
+    }
+    return [
       ...jobs.map((job) =>
         commandFor(
           jobCommands,
@@ -80,35 +89,27 @@ export class DispatchHousekeeping {
       ...lost.map(({ worker_id: id }) =>
         commandFor(workerCommands, { kind: 'stopped', id, reason: reasonOf.get(id)! }, this.metadata()),
       ),
-    ]);
-    for (const { worker_id: workerId } of lost) {
-      const count = jobs.filter((j) => j.worker_id === workerId).length;
-      this.logger.warn(`${reasonOf.get(workerId)}: worker ${workerId} lost with ${count} job(s)`);
-    }
+    ];
   }
 
-  private async expireQueued(): Promise<void> {
+  private async expireQueued(): Promise<BoundCommand[]> {
     const due: { id: string }[] = await this.dataSource.query(
       `select id from ${s}.dispatch_jobs where state = 'queued' and start_deadline < now()`,
     );
-    await this.commands.runMany(
-      due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata())),
-    );
+    return due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata()));
   }
 
-  private async expireRunning(): Promise<void> {
+  private async expireRunning(): Promise<BoundCommand[]> {
     const due: { id: string }[] = await this.dataSource.query(
       `select id from ${s}.dispatch_jobs
        where state = 'running' and perform_timeout_ms is not null
          and started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000) < now()`,
       [PERFORM_BACKSTOP_GRACE_MS],
     );
-    await this.commands.runMany(
-      due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata())),
-    );
+    return due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata()));
   }
 
-  private async stopIdleWorkers(): Promise<void> {
+  private async stopIdleWorkers(): Promise<BoundCommand[]> {
     // A precreated context keeps its oldest shared worker; the others of its pool go like any.
     const idle: { id: string }[] = await this.dataSource.query(
       `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
@@ -124,8 +125,8 @@ export class DispatchHousekeeping {
            or c.deleted)`,
       [EXCLUSIVE_IDLE_LIMIT_MS],
     );
-    await this.commands.runMany(
-      idle.map(({ id }) => commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata())),
+    return idle.map(({ id }) =>
+      commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata()),
     );
   }
 }

@@ -7,13 +7,24 @@ import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 
 type ReportOf<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>['data'];
 
+interface Pending {
+  readonly event: NewEvent;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+
 // Records what this agent saw happen, in the worker service's own event store; the outbox relay
-// carries it to the scheduler. One stream per agent run, appended to by this agent alone, one
-// report after the other, so a report is never lost once its process ended and never reordered.
+// carries it to the scheduler. One stream per agent run, appended to by this agent alone, so a
+// report is never lost once its process ended and never reordered. Reports made while one append
+// commits go together in the next (group commit): one transaction for a burst of task starts and
+// finishes instead of one each, still in the order they were made.
 export class AgentReporter {
   private readonly logger = new Logger('worker-agent');
   private position = -1;
-  private chain: Promise<unknown> = Promise.resolve();
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -33,18 +44,31 @@ export class AgentReporter {
   }
 
   report<T extends AgentReport['type']>(type: T, data: ReportOf<T>): Promise<void> {
-    const event: NewEvent = { type, version: 1, data };
-    const next = this.chain.then(() => this.append(event));
-    this.chain = next.catch(() => undefined);
-    return next;
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event: { type, version: 1, data }, resolve, reject });
+      this.flushing ??= this.flush();
+    });
   }
 
-  private async append(event: NewEvent): Promise<void> {
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        await this.append(batch.map((p) => p.event));
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  private async append(events: readonly NewEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dataSource.transaction(async (manager) => {
           if (this.position < 0) this.position = await this.store.currentPosition(manager, this.streamId);
-          const appended = await this.store.append(manager, this.streamId, this.position, [event], {
+          const appended = await this.store.append(manager, this.streamId, this.position, events, {
             topic: EventTopics.workerReport,
             metadata: { correlationId: `worker-agent-${newEventId()}`, causationId: null },
             occurredAt: new Date(),
@@ -59,7 +83,7 @@ export class AgentReporter {
         if (attempt >= 10) throw e;
         // Postgres away for a moment: what happened must still be told, so keep trying.
         this.logger.warn(
-          `could not record ${event.type}, retrying: ${e instanceof Error ? e.message : String(e)}`,
+          `could not record ${events.length} report(s), retrying: ${e instanceof Error ? e.message : String(e)}`,
         );
         await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2_000)));
       }
@@ -67,6 +91,6 @@ export class AgentReporter {
   }
 
   async drain(): Promise<void> {
-    await this.chain;
+    while (this.flushing) await this.flushing;
   }
 }

@@ -151,7 +151,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     }
   }
 
+  // Each event is taken in delivery order (what apply does before its first await: a worker is
+  // known before the jobs assigned to it), and the reports they cause are awaited together, so a
+  // burst of assignments shares the reporter's commits instead of waiting for one each.
   private async handle(batch: DeliveredBatch): Promise<void> {
+    const applied: Promise<void>[] = [];
     for (const message of batch.messages) {
       let event: EventEnvelope;
       try {
@@ -159,8 +163,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       } catch {
         continue; // not for us to judge; the scheduler's own consumers dead-letter bad events
       }
-      await this.apply(event as JobEvent | WorkerEvent);
+      applied.push(this.apply(event as JobEvent | WorkerEvent));
     }
+    await Promise.all(applied);
   }
 
   // Never waits for a task to run: the subscription must keep flowing (cancels come through it).
@@ -224,7 +229,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
           this.logger.warn(`worker ${request.id}: runner ${pid} not reported: ${String(e)}`),
         );
     });
-    await this.reporter.report('WorkerProcessStarted', {
+    // Reported before anything its tasks report (the reporter keeps the order), but the tasks
+    // that waited for it need not wait for that report's commit.
+    const reported = this.reporter.report('WorkerProcessStarted', {
       workerId: request.id,
       hostId: this.hostId,
       pid: sandbox.pid,
@@ -232,6 +239,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     const early = this.waiting.get(request.id) ?? [];
     this.waiting.delete(request.id);
     for (const { assigned } of early) this.startTask(worker, assigned);
+    await reported;
   }
 
   private async assign(assigned: JobAssignedV1): Promise<void> {
