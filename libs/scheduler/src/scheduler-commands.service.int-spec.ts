@@ -62,7 +62,7 @@ describe('running commands in a batch', () => {
       meta,
     );
   const assign = (id: string) =>
-    commandFor(jobCommands, { kind: 'assign', id, workerId: worker, hostId: 'h1', task }, meta);
+    commandFor(jobCommands, { kind: 'assign', id, workerId: worker, hostId: 'h1' }, meta);
   const cancel = (id: string) => commandFor(jobCommands, { kind: 'cancel', id }, meta);
 
   async function typesOf(id: string): Promise<string[]> {

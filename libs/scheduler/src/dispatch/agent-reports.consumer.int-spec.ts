@@ -87,7 +87,7 @@ describe('the agent reports consumer', () => {
       runOptions: '',
     };
     await commands.run(workerCommands, { kind: 'request', id: workerId, worker }, meta);
-    await commands.run(jobCommands, { kind: 'assign', id: jobId, workerId, hostId: 'h1', task }, meta);
+    await commands.run(jobCommands, { kind: 'assign', id: jobId, workerId, hostId: 'h1' }, meta);
     return { jobId, workerId };
   }
 

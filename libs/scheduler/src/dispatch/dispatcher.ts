@@ -12,7 +12,6 @@ import { SchedulerCommandsService, commandFor } from '../scheduler-commands.serv
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 import { DispatchHousekeeping } from './housekeeping';
-import { tasksOf } from './job-records';
 import { planExclusive, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
 
@@ -23,6 +22,18 @@ const TICK_MS = 250;
 const HOUSEKEEPING_MS = 250;
 // The jobs of one context looked at per pass: a pass places at most this many of them.
 const QUEUE_SCAN = 500;
+
+interface Snapshot {
+  readonly queues: {
+    context: string;
+    settings: ContextSettings | null;
+    deleted: boolean | null;
+    ids: string[];
+  }[];
+  readonly hosts: HostSlots[];
+  readonly pools: Map<string, PoolWorker[]>;
+  readonly placed: Map<string, number>;
+}
 
 // Places queued jobs on workers, and keeps time: start and perform timeouts, idle workers, silent
 // hosts (see DispatchHousekeeping). One scheduler instance leads (a session advisory lock), so two
@@ -122,58 +133,61 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     return rows.map((r) => ({ id: r.id, incarnation: r.incarnation, free: Number(r.free) }));
   }
 
-  // Every context with jobs waiting, and the first of them in queue order. A job past its start
-  // deadline is left for expiry, which may run after this placement.
-  private queues(): Promise<
-    { context: string; settings: ContextSettings | null; deleted: boolean | null; ids: string[] }[]
-  > {
-    return this.dataSource.query(
-      `select q.context, c.settings, c.deleted,
-              array(select j.id from ${s}.dispatch_jobs j
-                    where j.context = q.context and j.state = 'queued'
-                      and (j.start_deadline is null or j.start_deadline >= now())
-                    order by j.seq limit $1) as ids
-       from (select distinct context from ${s}.dispatch_jobs where state = 'queued') q
-       left join ${s}.dispatch_contexts c on c.name = q.context`,
-      [QUEUE_SCAN],
+  // What a pass decides on, in one round trip: every context with jobs waiting and the first of
+  // them in queue order (a job past its start deadline is left for expiry), the live hosts with
+  // their free slots, the shared pools of those contexts (oldest worker first, on hosts that still
+  // answer) and how many of each context's jobs are placed. Nothing but the queues when none wait.
+  private async snapshot(): Promise<Snapshot> {
+    const [row] = await this.dataSource.query<
+      {
+        queues: Snapshot['queues'];
+        hosts: HostSlots[];
+        pools: (PoolWorker & { context: string })[];
+        placed: Record<string, number>;
+      }[]
+    >(
+      `with waiting as (select distinct context from ${s}.dispatch_jobs where state = 'queued')
+       select
+         (select coalesce(json_agg(json_build_object(
+            'context', q.context, 'settings', c.settings, 'deleted', c.deleted,
+            'ids', array(select j.id from ${s}.dispatch_jobs j
+                         where j.context = q.context and j.state = 'queued'
+                           and (j.start_deadline is null or j.start_deadline >= now())
+                         order by j.seq limit $1))), '[]')
+          from waiting q left join ${s}.dispatch_contexts c on c.name = q.context) as queues,
+         (select coalesce(json_agg(json_build_object('id', h.id, 'incarnation', h.incarnation, 'free', h.free)
+                                   order by h.free desc, h.id), '[]')
+          from (select h.id, h.incarnation, h.slots - count(w.id)::int as free
+                from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
+                where exists (select 1 from waiting) and not h.stopping
+                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
+                group by h.id, h.incarnation, h.slots) h) as hosts,
+         (select coalesce(json_agg(json_build_object('id', p.id, 'context', p.context, 'hostId', p.host_id,
+                                                     'free', p.free) order by p.requested_at, p.id), '[]')
+          from (select w.id, w.context, w.host_id, w.requested_at, w.max_jobs - count(j.id)::int as free
+                from ${s}.dispatch_workers w
+                join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
+                left join ${s}.dispatch_jobs j on j.worker_id = w.id
+                where w.context in (select context from waiting) and w.mode = 'shared'
+                  and w.state in ('starting', 'running')
+                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
+                group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at) p) as pools,
+         (select coalesce(json_object_agg(context, placed), '{}')
+          from (select context, count(*)::int as placed from ${s}.dispatch_jobs
+                where context in (select context from waiting) and state <> 'queued'
+                group by context) n) as placed`,
+      [QUEUE_SCAN, this.config.scheduler.hostSilenceLimitMs],
     );
+    const pools = new Map<string, PoolWorker[]>();
+    for (const { context, ...worker } of row!.pools)
+      pools.set(context, [...(pools.get(context) ?? []), worker]);
+    return { queues: row!.queues, hosts: row!.hosts, pools, placed: new Map(Object.entries(row!.placed)) };
   }
 
-  // The shared pools of these contexts, oldest worker first, on hosts that still answer.
-  private async pools(contexts: readonly string[]): Promise<Map<string, PoolWorker[]>> {
-    const pools = new Map<string, PoolWorker[]>(contexts.map((c) => [c, []]));
-    if (contexts.length === 0) return pools;
-    const rows: { id: string; context: string; host_id: string; free: number }[] =
-      await this.dataSource.query(
-        `select w.id, w.context, w.host_id, w.max_jobs - count(j.id)::int as free
-         from ${s}.dispatch_workers w
-         join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
-         left join ${s}.dispatch_jobs j on j.worker_id = w.id
-         where w.context = any($1::text[]) and w.mode = 'shared' and w.state in ('starting', 'running')
-           and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
-         group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at
-         order by w.requested_at, w.id`,
-        [contexts, this.config.scheduler.hostSilenceLimitMs],
-      );
-    for (const r of rows) pools.get(r.context)?.push({ id: r.id, hostId: r.host_id, free: Number(r.free) });
-    return pools;
-  }
-
-  // How many jobs of each of these contexts are placed (starting, running or cancelling).
-  private async placedCounts(contexts: readonly string[]): Promise<Map<string, number>> {
-    if (contexts.length === 0) return new Map();
-    const rows: { context: string; placed: number }[] = await this.dataSource.query(
-      `select context, count(*)::int as placed from ${s}.dispatch_jobs
-       where context = any($1::text[]) and state <> 'queued' group by context`,
-      [contexts],
-    );
-    return new Map(rows.map((r) => [r.context, Number(r.placed)]));
-  }
-
-  // One pass over every queue: a handful of reads, then the workers to request and the jobs to
-  // place as batches of commands, many per transaction.
+  // One pass over every queue: one read for all of them, then the workers to request and the jobs
+  // to place as one batch of commands, many per transaction.
   private async dispatchQueued(): Promise<void> {
-    const queues = await this.queues();
+    const { queues, hosts, pools, placed } = await this.snapshot();
     if (queues.length === 0) return;
     const refusals = queues
       .filter((q) => !q.settings || q.deleted)
@@ -187,23 +201,12 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         ),
       );
     await this.commands.runMany(refusals);
-    const live = queues.filter(
-      (q): q is typeof q & { settings: ContextSettings } => !!q.settings && !q.deleted && q.ids.length > 0,
-    );
-    if (live.length === 0) return;
-    const exclusive = live.filter((q) => q.settings.workerMode === 'exclusive');
-    const shared = live.filter((q) => q.settings.workerMode !== 'exclusive');
-    // Independent reads, side by side: a pass's time is mostly its round trips.
-    const [hosts, pools, placed] = await Promise.all([
-      this.liveHosts(),
-      this.pools(shared.map((q) => q.context)),
-      this.placedCounts(exclusive.map((q) => q.context)),
-    ]);
-    const plans = live.map((q) =>
-      q.settings.workerMode === 'exclusive'
-        ? planExclusive(q.context, q.settings, q.ids, placed.get(q.context) ?? 0, hosts, newEventId)
-        : planShared(q.context, q.settings, q.ids, pools.get(q.context) ?? [], hosts, newEventId),
-    );
+    const plans = queues.flatMap((q) => {
+      if (!q.settings || q.deleted || q.ids.length === 0) return [];
+      return q.settings.workerMode === 'exclusive'
+        ? [planExclusive(q.context, q.settings, q.ids, placed.get(q.context) ?? 0, hosts, newEventId)]
+        : [planShared(q.context, q.settings, q.ids, pools.get(q.context) ?? [], hosts, newEventId)];
+    });
     await this.place(
       plans.flatMap((p) => p.requested),
       plans.flatMap((p) => p.placements),
@@ -215,30 +218,25 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     placements: readonly Placement[],
   ): Promise<void> {
     if (placements.length === 0) return;
-    const tasks = await tasksOf(
-      this.dataSource,
-      placements.map((p) => p.jobId),
-    );
-    const placeable = placements.filter((p) => tasks.has(p.jobId));
-    const needed = new Set(placeable.map((p) => p.workerId));
-    const fresh = requested.filter((w) => needed.has(w.id));
     // Workers first: each is in the dispatch state before the jobs assigned to it.
     const results = await this.commands.runMany([
-      ...fresh.map((worker) =>
+      ...requested.map((worker) =>
         commandFor(workerCommands, { kind: 'request', id: worker.id, worker }, this.metadata()),
       ),
-      ...placeable.map((p) =>
+      ...placements.map((p) =>
         commandFor(
           jobCommands,
-          { kind: 'assign', id: p.jobId, workerId: p.workerId, hostId: p.hostId, task: tasks.get(p.jobId)! },
+          { kind: 'assign', id: p.jobId, workerId: p.workerId, hostId: p.hostId },
           this.metadata(),
         ),
       ),
     ]);
     // A job cancelled or expired meanwhile is refused: a worker started for it alone is not needed.
-    const used = new Set(placeable.filter((_, i) => results[fresh.length + i]?.ok).map((p) => p.workerId));
+    const used = new Set(
+      placements.filter((_, i) => results[requested.length + i]?.ok).map((p) => p.workerId),
+    );
     await this.commands.runMany(
-      fresh
+      requested
         .filter((w) => !used.has(w.id))
         .map((w) =>
           commandFor(workerCommands, { kind: 'stop', id: w.id, reason: 'unused' }, this.metadata()),

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { functionStreamId, jobStreamId } from '@spindle/contracts';
-import type { JobSubmittedV1, JobTask } from '@spindle/contracts';
+import type { JobSubmittedV1 } from '@spindle/contracts';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
@@ -16,17 +16,6 @@ export async function submittedJobs(
     [ids.map(jobStreamId)],
   );
   return new Map(rows.map((r) => [r.data.id, r.data]));
-}
-
-// What a worker needs to run each job.
-export async function tasksOf(dataSource: DataSource, ids: readonly string[]): Promise<Map<string, JobTask>> {
-  const submitted = await submittedJobs(dataSource, ids);
-  return new Map(
-    [...submitted].map(([id, { function: fn, context, args, program, performTimeoutMs }]) => [
-      id,
-      { function: fn, context, args, program, performTimeoutMs },
-    ]),
-  );
 }
 
 // The retry policy each job was submitted with; a job recorded without one follows its

@@ -39,10 +39,16 @@ function run(...commands: JobCommand[]): { state: JobStatus; last: unknown } {
 }
 
 const submit: JobCommand = { kind: 'submit', id, job };
-const assign: JobCommand = { kind: 'assign', id, workerId: 'w1', hostId: 'h1', task };
+const assign: JobCommand = { kind: 'assign', id, workerId: 'w1', hostId: 'h1' };
 const started: JobCommand = { kind: 'started', id, workerId: 'w1', pid: 42 };
 
 describe('job decider', () => {
+  it('gives the worker the task the job was submitted with', () => {
+    expect(run(submit, assign).last).toEqual([
+      { type: 'JobAssigned', version: 1, data: { id, workerId: 'w1', hostId: 'h1', task } },
+    ]);
+  });
+
   it('walks queued → starting → running → succeeded', () => {
     expect(run(submit).state).toMatchObject({ state: 'queued' });
     expect(run(submit, assign).state).toMatchObject({ state: 'starting', workerId: 'w1', hostId: 'h1' });
@@ -129,12 +135,12 @@ describe('job decider', () => {
     expect(once.last).toEqual([
       { type: 'JobRequeued', version: 1, data: { id, attempt: 2, reason: 'host gone', workerId: 'w1' } },
     ]);
-    expect(once.state).toEqual({ state: 'queued', workerId: null, hostId: null, attempt: 2 });
-    const again: JobCommand = { kind: 'assign', id, workerId: 'w2', hostId: 'h2', task };
+    expect(once.state).toEqual({ state: 'queued', workerId: null, hostId: null, attempt: 2, task });
+    const again: JobCommand = { kind: 'assign', id, workerId: 'w2', hostId: 'h2' };
     const lostOnW2: JobCommand = { kind: 'lose', id, workerId: 'w2', reason: 'host gone', retries: 2 };
     const twice = run(submit, assign, started, lost(2), again, lostOnW2);
     expect(twice.last).toMatchObject([{ type: 'JobRequeued', data: { attempt: 3, workerId: 'w2' } }]);
-    const third: JobCommand = { kind: 'assign', id, workerId: 'w3', hostId: 'h3', task };
+    const third: JobCommand = { kind: 'assign', id, workerId: 'w3', hostId: 'h3' };
     const lostOnW3: JobCommand = { kind: 'lose', id, workerId: 'w3', reason: 'host gone', retries: 2 };
     expect(run(submit, assign, started, lost(2), again, lostOnW2, third, lostOnW3).last).toEqual([
       { type: 'JobFailed', version: 1, data: { id, error: 'host gone', log: null } },

@@ -20,6 +20,8 @@ export type JobStatus =
       readonly workerId: string | null;
       readonly hostId: string | null;
       readonly attempt: number; // 1, then one more each time it is put back in its queue
+      // What a worker needs to run it, as submitted (null only for a stream that began otherwise).
+      readonly task: JobTask | null;
     };
 
 export interface SubmittedJob {
@@ -40,13 +42,8 @@ export interface SubmittedJob {
 export type JobCommand =
   | { readonly kind: 'submit'; readonly id: string; readonly job: SubmittedJob }
   | { readonly kind: 'cancel'; readonly id: string }
-  | {
-      readonly kind: 'assign';
-      readonly id: string;
-      readonly workerId: string;
-      readonly hostId: string;
-      readonly task: JobTask;
-    }
+  // The task the worker is given is the job's own, from its stream.
+  | { readonly kind: 'assign'; readonly id: string; readonly workerId: string; readonly hostId: string }
   | { readonly kind: 'started'; readonly id: string; readonly workerId: string; readonly pid: number }
   | {
       readonly kind: 'finish';
@@ -80,10 +77,13 @@ function failure(code: CommandError['code'], message: string, field = 'id'): Com
 
 export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus {
   const event = envelope as JobEvent;
-  const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, retries: 0 } : state;
+  const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
   switch (event.type) {
-    case 'JobSubmitted':
-      return { state: 'queued', workerId: null, hostId: null, attempt: 1 };
+    case 'JobSubmitted': {
+      const { function: fn, context, args, program, performTimeoutMs } = event.data;
+      const task: JobTask = { function: fn, context, args, program, performTimeoutMs };
+      return { state: 'queued', workerId: null, hostId: null, attempt: 1, task };
+    }
     case 'JobAssigned':
       return { ...placed, state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
     case 'JobStarted':
@@ -139,11 +139,12 @@ export function decideJob(command: JobCommand, state: JobStatus): readonly NewEv
       return []; // cancelling already, or finished: left as it is
     case 'assign':
       if (state.state !== 'queued') return failure('conflict', `job ${id} is ${state.state}, not queued`);
+      if (!state.task) return failure('conflict', `job ${id} was recorded without its task`);
       return [
         {
           type: 'JobAssigned',
           version: 1,
-          data: { id, workerId: command.workerId, hostId: command.hostId, task: command.task },
+          data: { id, workerId: command.workerId, hostId: command.hostId, task: state.task },
         },
       ];
     case 'started':
