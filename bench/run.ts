@@ -11,6 +11,7 @@ import { listFigure } from './scenarios/list.figure';
 import { logsFigure } from './scenarios/logs.figure';
 import { noopFigure } from './scenarios/noop.figure';
 import { projectionLagFigure } from './scenarios/projection-lag.figure';
+import { rebuildFigure } from './scenarios/rebuild.figure';
 import { startLatencyFigure } from './scenarios/start-latency.figure';
 import { submitFigure } from './scenarios/submit.figure';
 
@@ -23,6 +24,7 @@ const RUNS: Partial<Record<Figure, FigureRun>> = {
   'projection-lag': projectionLagFigure,
   list: listFigure,
   logs: logsFigure,
+  rebuild: rebuildFigure,
 };
 
 // `npm run bench [-- --quick] [--only=submit,noop] [--no-peers]`: Spindle against the real Kafka

@@ -8,6 +8,7 @@ export * from './outbox/outbox-relay';
 export * from './consumer/event-consumer';
 export * from './consumer/event-consumer-runner';
 export * from './consumer/stream-projection';
+export * from './consumer/stream-row-table';
 export * from './commands/in-process-transport';
 export * from './commands/command-transport';
 export * from './commands/command-bus';

@@ -44,22 +44,34 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   workersProjection,
 ];
 
+// The projector's tables, for its module and for tools that open its schema (the rebuild).
+export const PROJECTOR_ENTITIES = [
+  ContextView,
+  ArtifactView,
+  FunctionView,
+  JobView,
+  WorkerView,
+  HostView,
+  FeedEntryView,
+];
+export const PROJECTOR_MIGRATIONS = [
+  ...backboneMigrations(PROJECTOR_SCHEMA),
+  ContextsV11763800000100,
+  ArtifactsV11763800000200,
+  FunctionsV11763800000300,
+  JobsV11763900000400,
+  JobsV1Source1763900000600,
+  FunctionsV1Retries1763900000700,
+  JobsV1Attempt1763900000800,
+];
+
 @Module({
   imports: [
     ServiceDatabaseModule.forService({
       name: PROJECTOR_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView, FunctionView, JobView, WorkerView, HostView, FeedEntryView],
-      migrations: [
-        ...backboneMigrations(PROJECTOR_SCHEMA),
-        ContextsV11763800000100,
-        ArtifactsV11763800000200,
-        FunctionsV11763800000300,
-        JobsV11763900000400,
-        JobsV1Source1763900000600,
-        FunctionsV1Retries1763900000700,
-        JobsV1Attempt1763900000800,
-      ],
+      entities: PROJECTOR_ENTITIES,
+      migrations: PROJECTOR_MIGRATIONS,
       migrate: true,
     }),
   ],

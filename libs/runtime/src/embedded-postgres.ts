@@ -40,7 +40,12 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   });
   logger.log(`running on 127.0.0.1:${port}`);
   return {
-    url: `postgres://spindle:spindle@127.0.0.1:${port}/spindle`,
+    url: embeddedDatabaseUrl(port),
     stop: () => pg.stop(),
   };
+}
+
+// Where `npm start`'s embedded PostgreSQL answers, for tools run beside it.
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://spindle:spindle@127.0.0.1:${port}/spindle`;
 }

@@ -1,7 +1,7 @@
-import { In } from 'typeorm';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { EventEnvelope } from '@spindle/contracts';
 import type { EventConsumer } from './event-consumer';
+import { StreamRowTable } from './stream-row-table';
 
 // A read-model row that mirrors one stream, remembering the last stream position it applied.
 export interface StreamRow extends ObjectLiteral {
@@ -17,31 +17,63 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
   evolve(row: TRow | null, event: EventEnvelope): TRow | null;
 }
 
+// A consumer that keeps one row per stream, and says how (so a rebuild can replay it elsewhere).
+export interface StreamProjection<TRow extends StreamRow = StreamRow> extends EventConsumer {
+  readonly definition: StreamProjectionDefinition<TRow>;
+}
+
+// Applies events to the rows they concern, in order, in place; returns the stream ids whose row
+// changed. An event at or below the row's stream position was applied before and is skipped,
+// which makes re-published, re-delivered or replayed events harmless.
+export function foldIntoRows<TRow extends StreamRow>(
+  definition: StreamProjectionDefinition<TRow>,
+  rows: Map<string, TRow | null>,
+  events: readonly EventEnvelope[],
+): Set<string> {
+  const changed = new Set<string>();
+  for (const event of events) {
+    const current = rows.get(event.streamId) ?? null;
+    if (current && event.streamPosition <= current.streamPosition) continue;
+    const next = definition.evolve(current, event);
+    if (!next) continue;
+    // evolve returns a fresh row (or the current one, which this map owns): stamp it in place.
+    next.streamId = event.streamId;
+    next.streamPosition = event.streamPosition;
+    rows.set(event.streamId, next);
+    changed.add(event.streamId);
+  }
+  return changed;
+}
+
 // Turns a pure evolve into a batched, idempotent consumer: one read of the touched rows, evolve in
-// memory, one upsert. An event at or below the row's stream position was applied before and is
-// skipped, which makes re-published or re-delivered events harmless.
+// memory, one upsert.
 export function streamProjection<TRow extends StreamRow>(
   definition: StreamProjectionDefinition<TRow>,
-): EventConsumer {
+): StreamProjection<TRow> {
+  const tables = new WeakMap<object, StreamRowTable<TRow>>(); // per data source
+  const tableOf = (manager: EntityManager) => {
+    let table = tables.get(manager.connection);
+    if (!table) {
+      table = StreamRowTable.of<TRow>(manager, definition.entity as Function);
+      tables.set(manager.connection, table);
+    }
+    return table;
+  };
   return {
     name: definition.name,
     topics: definition.topics,
+    definition,
     async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
-      const repository = manager.getRepository(definition.entity);
+      const table = tableOf(manager);
       const streamIds = [...new Set(events.map((e) => e.streamId))];
-      const existing = await repository.findBy({ streamId: In(streamIds) } as never);
+      const existing = await table.load(manager, streamIds);
       const rows = new Map<string, TRow | null>(existing.map((r) => [r.streamId, r]));
-      const changed = new Set<string>();
-      for (const event of events) {
-        const current = rows.get(event.streamId) ?? null;
-        if (current && event.streamPosition <= current.streamPosition) continue;
-        const next = definition.evolve(current, event);
-        if (!next) continue;
-        rows.set(event.streamId, { ...next, streamId: event.streamId, streamPosition: event.streamPosition });
-        changed.add(event.streamId);
-      }
-      const toWrite = [...changed].map((id) => rows.get(id)!);
-      if (toWrite.length > 0) await repository.upsert(toWrite, ['streamId']);
+      const changed = foldIntoRows(definition, rows, events);
+      if (changed.size > 0)
+        await table.upsert(
+          manager,
+          [...changed].map((id) => rows.get(id)!),
+        );
     },
   };
 }

@@ -5,4 +5,5 @@ export const ADVISORY_LOCK_CLASS = {
   outboxLeader: 2,
   idempotencyKey: 3,
   dispatcher: 4,
+  projectionRebuild: 5,
 } as const;

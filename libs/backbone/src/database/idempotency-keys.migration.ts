@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { backboneTablesMigration } from './backbone-tables.migration';
+import { consumerInboxAppliedAtMigration } from './consumer-inbox-applied-at.migration';
 
 // Idempotency keys of commands an owner has handled, with the answer it gave: a retried request
 // with the same key gets the same answer instead of a second effect.
@@ -24,5 +25,9 @@ export function idempotencyKeysMigration(schema: string): new () => MigrationInt
 
 // Every service schema gets the same backbone tables, in this order.
 export function backboneMigrations(schema: string): (new () => MigrationInterface)[] {
-  return [backboneTablesMigration(schema), idempotencyKeysMigration(schema)];
+  return [
+    backboneTablesMigration(schema),
+    idempotencyKeysMigration(schema),
+    consumerInboxAppliedAtMigration(schema),
+  ];
 }

@@ -25,7 +25,8 @@ export interface StreamAppend extends AppendOptions {
   readonly events: readonly NewEvent[];
 }
 
-interface EventRow {
+// A row of an `events` table, as pg returns it.
+export interface EventRow {
   event_id: string;
   stream_id: string;
   stream_position: number;
@@ -263,7 +264,7 @@ export function returnedRows(result: unknown): unknown[] {
   return Array.isArray(result) ? result : [];
 }
 
-function toEnvelope(row: EventRow): EventEnvelope {
+export function toEnvelope(row: EventRow): EventEnvelope {
   return {
     id: row.event_id,
     type: row.type,

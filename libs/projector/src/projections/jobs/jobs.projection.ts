@@ -4,7 +4,8 @@ import type { EventConsumer } from '@spindle/backbone';
 import { JobView, evolveJobView } from '@spindle/read-models';
 import { appendToFeed } from '../feed/feed';
 
-const rows = streamProjection<JobView>({
+// The rows alone: what a rebuild replays (the feed is append-only and keeps its entries).
+export const jobRowsProjection = streamProjection<JobView>({
   name: 'projector.jobs.v1',
   topics: [EventTopics.schedulerJob],
   entity: JobView,
@@ -13,10 +14,10 @@ const rows = streamProjection<JobView>({
 
 // The jobs read model, and each change on the feed in the same transaction.
 export const jobsProjection: EventConsumer = {
-  name: rows.name,
-  topics: rows.topics,
+  name: jobRowsProjection.name,
+  topics: jobRowsProjection.topics,
   async handle(events, manager) {
-    await rows.handle(events, manager);
+    await jobRowsProjection.handle(events, manager);
     await appendToFeed(manager, 'job', events);
   },
 };

@@ -56,7 +56,8 @@ export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope
   }
 }
 
-const rows = streamProjection<WorkerView>({
+// The rows alone: what a rebuild replays (the feed is append-only and keeps its entries).
+export const workerRowsProjection = streamProjection<WorkerView>({
   name: 'projector.workers.v1',
   topics: [EventTopics.schedulerWorker],
   entity: WorkerView,
@@ -64,10 +65,10 @@ const rows = streamProjection<WorkerView>({
 });
 
 export const workersProjection: EventConsumer = {
-  name: rows.name,
-  topics: rows.topics,
+  name: workerRowsProjection.name,
+  topics: workerRowsProjection.topics,
   async handle(events, manager) {
-    await rows.handle(events, manager);
+    await workerRowsProjection.handle(events, manager);
     await appendToFeed(manager, 'worker', events);
   },
 };
