@@ -145,6 +145,46 @@ describe('the agent reports consumer', () => {
     expect(Date.parse(started.occurredAt)).toBeGreaterThanOrEqual(before - 1);
   });
 
+  it('loses what a worker still ran when its process ended, and nothing it finished before', async () => {
+    const finished = await placedJob();
+    const running = await placedJob();
+    const workerId = finished.workerId;
+    // Both jobs on one worker: the second one's worker takes the first one's place.
+    await commands.run(
+      jobCommands,
+      { kind: 'lose', id: running.jobId, workerId: running.workerId, reason: 'moved', retries: 1 },
+      meta,
+    );
+    await commands.run(jobCommands, { kind: 'assign', id: running.jobId, workerId, hostId: 'h1' }, meta);
+    await agentReportsConsumer(commands).handle(
+      [
+        report('TaskFinished', {
+          jobId: finished.jobId,
+          workerId,
+          outcome: 'succeeded',
+          result: 1,
+          error: null,
+          log: { lines: 0, bytes: 0 },
+        }),
+        report('WorkerProcessExited', { workerId, hostId: 'h1', reason: 'killed' }),
+      ],
+      dataSource.manager,
+    );
+    expect((await eventsOf(jobStreamId(finished.jobId))).map((e) => e.type).slice(-1)).toEqual([
+      'JobSucceeded',
+    ]);
+    const lost = (await eventsOf(jobStreamId(running.jobId))).at(-1)!;
+    expect([lost.type, lost.data]).toEqual([
+      'JobFailed',
+      { id: running.jobId, error: 'worker process ended: killed', log: null },
+    ]);
+    expect((await eventsOf(workerStreamId(workerId))).at(-1)?.type).toBe('WorkerStopped');
+    const left = await dataSource.query(`select id from ${s}.dispatch_jobs where id = any($1)`, [
+      [finished.jobId, running.jobId],
+    ]);
+    expect(left).toEqual([]);
+  });
+
   it('turns the start of a worker’s runner into the worker’s pid, once per process', async () => {
     const { workerId } = await placedJob();
     const consumer = agentReportsConsumer(commands);

@@ -18,9 +18,16 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
     name: 'scheduler.agent-reports.v1',
     topics: [EventTopics.workerReport],
     async handle(events: readonly EventEnvelope[]): Promise<void> {
-      let batch: BoundCommand[] = [];
-      for (const envelope of events) {
-        const report = envelope as AgentReport;
+      const reports = events as readonly AgentReport[];
+      // The jobs still on each worker whose process ended, read once for the batch. A job whose
+      // finish comes earlier in the same batch is among them: its loss is decided after that
+      // finish, on its stream, and changes nothing.
+      const onExited = await jobsOn(
+        commands,
+        reports.flatMap((r) => (r.type === 'WorkerProcessExited' ? [r.data.workerId] : [])),
+      );
+      const batch: BoundCommand[] = [];
+      for (const report of reports) {
         const metadata: MessageMetadata = { correlationId: report.correlationId, causationId: report.id };
         switch (report.type) {
           case 'WorkerProcessStarted':
@@ -43,16 +50,15 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
             break;
           case 'WorkerProcessExited': {
             const { workerId, reason } = report.data;
-            // Whatever it still ran and did not report went down with it: what the reports before
-            // this one did is committed first, so the jobs still on it are the ones to lose.
-            await commands.runMany(batch);
-            batch = (await jobsOn(commands, workerId)).map((jobId) =>
-              commandFor(
-                jobCommands,
-                { kind: 'lose', id: jobId, workerId, reason: `worker process ended: ${reason}` },
-                metadata,
-              ),
-            );
+            // Whatever it still ran and did not report went down with it.
+            for (const jobId of onExited.get(workerId) ?? [])
+              batch.push(
+                commandFor(
+                  jobCommands,
+                  { kind: 'lose', id: jobId, workerId, reason: `worker process ended: ${reason}` },
+                  metadata,
+                ),
+              );
             batch.push(commandFor(workerCommands, { kind: 'stopped', id: workerId, reason }, metadata));
             break;
           }
@@ -106,10 +112,16 @@ function stamped(at: string | undefined): Date {
   return at === undefined ? new Date() : new Date(at);
 }
 
-async function jobsOn(commands: SchedulerCommandsService, workerId: string): Promise<string[]> {
-  const rows: { id: string }[] = await commands.query(
-    `select id from "${SCHEDULER_SCHEMA}".dispatch_jobs where worker_id = $1`,
-    [workerId],
+async function jobsOn(
+  commands: SchedulerCommandsService,
+  workerIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const jobs = new Map<string, string[]>();
+  if (workerIds.length === 0) return jobs;
+  const rows: { id: string; worker_id: string }[] = await commands.query(
+    `select id, worker_id from "${SCHEDULER_SCHEMA}".dispatch_jobs where worker_id = any($1::text[])`,
+    [workerIds],
   );
-  return rows.map((r) => r.id);
+  for (const row of rows) jobs.set(row.worker_id, [...(jobs.get(row.worker_id) ?? []), row.id]);
+  return jobs;
 }
