@@ -18,8 +18,8 @@ const MAX_BATCH = 500;
 // Records what this agent saw happen, in the worker service's own event store; the outbox relay
 // carries it to the scheduler. One stream per agent run, appended to by this agent alone, so a
 // report is never lost once its process ended and never reordered. Reports made while one append
-// commits go together in the next (group commit): one transaction for a burst of task starts and
-// finishes instead of one each, still in the order they were made.
+// commits, or in the same turn of the event loop, go together (group commit): one transaction for
+// a burst of task starts and finishes instead of one each, still in the order they were made.
 export class AgentReporter {
   private readonly logger = new Logger('worker-agent');
   private position = -1;
@@ -51,6 +51,9 @@ export class AgentReporter {
   }
 
   private async flush(): Promise<void> {
+    // What the same turn of the event loop reports (a task's end and its exclusive worker's)
+    // goes in one commit.
+    await new Promise((r) => setImmediate(r));
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       try {

@@ -278,12 +278,14 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       done: Promise.resolve(),
     };
     worker.tasks.set(assigned.id, task);
-    task.done = this.runTask(worker, task, assigned).finally(() => {
-      worker.tasks.delete(assigned.id);
-      // An exclusive worker exists for one job.
-      if (worker.request.mode === 'exclusive' && worker.tasks.size === 0)
-        void this.stopWorker(worker.request.id, 'its job ended');
-    });
+    task.done = this.runTask(worker, task, assigned).finally(() => this.taskEnded(worker, assigned.id));
+  }
+
+  private taskEnded(worker: Worker, jobId: string): void {
+    if (!worker.tasks.delete(jobId)) return;
+    // An exclusive worker exists for one job.
+    if (worker.request.mode === 'exclusive' && worker.tasks.size === 0)
+      void this.stopWorker(worker.request.id, 'its job ended');
   }
 
   private async runTask(worker: Worker, task: Task, assigned: JobAssignedV1): Promise<void> {
@@ -337,7 +339,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
     }
     const log = await shipper.close();
-    await this.reporter.report('TaskFinished', {
+    const reported = this.reporter.report('TaskFinished', {
       jobId,
       workerId,
       outcome: result.outcome,
@@ -346,6 +348,10 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       log,
       finishedAt: (finishedAt ?? new Date()).toISOString(),
     });
+    // Over as soon as its end is told: an exclusive worker's own end then follows in the same
+    // commit of reports rather than one round trip later.
+    this.taskEnded(worker, jobId);
+    await reported;
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 

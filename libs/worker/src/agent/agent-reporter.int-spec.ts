@@ -1,0 +1,48 @@
+import { InProcessMessageBus, OutboxRelay, PostgresEventStore, backboneMigrations } from '@spindle/backbone';
+import { hostStreamId } from '@spindle/contracts';
+import { createTestSchema } from '@spindle/testing';
+import { AgentReporter } from './agent-reporter';
+
+// The agent's reports on a real Postgres: a burst of them shares commits, and keeps its order.
+describe('the agent reporter', () => {
+  let db: Awaited<ReturnType<typeof createTestSchema>>;
+  let store: PostgresEventStore;
+  let relay: OutboxRelay;
+
+  beforeAll(async () => {
+    db = await createTestSchema('worker_reports', { migrations: backboneMigrations });
+    store = new PostgresEventStore(db.schema);
+    relay = new OutboxRelay(db.dataSource, new InProcessMessageBus(), { schema: db.schema, pollMs: 20 });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('records a burst of reports in order, in fewer commits than reports', async () => {
+    const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h1', 'i1');
+    const jobs = Array.from({ length: 50 }, (_, i) => `job-${i}`);
+    await Promise.all(
+      jobs.map((jobId) =>
+        reporter.report('TaskStarted', {
+          jobId,
+          workerId: 'w1',
+          pid: 1,
+          startedAt: new Date().toISOString(),
+        }),
+      ),
+    );
+    await reporter.report('WorkerProcessExited', { workerId: 'w1', hostId: 'h1', reason: 'done' });
+
+    const rows: { stream_position: number; type: string; job: string | null; tx: string }[] =
+      await db.dataSource.query(
+        `select stream_position, type, data->>'jobId' as job, xmin::text as tx from "${db.schema}".events
+         where stream_id = $1 order by stream_position`,
+        [hostStreamId('h1', 'i1')],
+      );
+    expect(rows.map((r) => r.stream_position)).toEqual(rows.map((_, i) => i + 1));
+    expect(rows.map((r) => r.job ?? r.type)).toEqual([...jobs, 'WorkerProcessExited']);
+    // Reported in one turn of the event loop: one commit for all of the burst.
+    expect(new Set(rows.slice(0, jobs.length).map((r) => r.tx)).size).toBe(1);
+  });
+});
