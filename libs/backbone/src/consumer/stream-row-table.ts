@@ -56,9 +56,15 @@ export class StreamRowTable<TRow extends object> {
 
   async load(manager: EntityManager, streamIds: readonly string[]): Promise<TRow[]> {
     if (streamIds.length === 0) return [];
+    return this.select(manager, `where "${this.streamIdColumn}" = any($1::text[])`, [streamIds]);
+  }
+
+  // Whole rows matching `clause` (where / order by / limit, with $n parameters): the read side's
+  // pages, one plain statement each.
+  async select(manager: EntityManager, clause: string, parameters: readonly unknown[]): Promise<TRow[]> {
     const raw: Record<string, unknown>[] = await manager.query(
-      `select ${this.columnList} from ${this.qualifiedName} where "${this.streamIdColumn}" = any($1::text[])`,
-      [streamIds],
+      `select ${this.columnList} from ${this.qualifiedName} ${clause}`,
+      [...parameters],
     );
     return raw.map((r) => this.decode(r));
   }
