@@ -35,8 +35,13 @@ export interface EventRow {
   data: unknown;
   correlation_id: string;
   causation_id: string | null;
-  occurred_at: Date;
+  // A Date as pg parses it, or already the envelope's ISO text when the query formats it
+  // (`OCCURRED_AT_ISO`: a bulk reader's shortcut past parsing a date only to print it again).
+  occurred_at: Date | string;
 }
+
+// Selects occurred_at as the envelope's ISO 8601 text (UTC, milliseconds, as it was recorded).
+export const OCCURRED_AT_ISO = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 // An append-only event store in one service's schema. Appending writes the events and their outbox
 // rows in the caller's transaction: the event and its publication commit together or not at all.
@@ -271,7 +276,7 @@ export function toEnvelope(row: EventRow): EventEnvelope {
     version: row.version,
     streamId: row.stream_id,
     streamPosition: row.stream_position,
-    occurredAt: new Date(row.occurred_at).toISOString(),
+    occurredAt: typeof row.occurred_at === 'string' ? row.occurred_at : row.occurred_at.toISOString(),
     correlationId: row.correlation_id,
     causationId: row.causation_id,
     data: row.data,

@@ -3,7 +3,13 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { parseEvent } from '@spindle/contracts';
 import type { EventEnvelope } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, StreamRowTable, foldIntoRows, toEnvelope } from '@spindle/backbone';
+import {
+  ADVISORY_LOCK_CLASS,
+  OCCURRED_AT_ISO,
+  StreamRowTable,
+  foldIntoRows,
+  toEnvelope,
+} from '@spindle/backbone';
 import type { EventRow, StreamProjection, StreamRow } from '@spindle/backbone';
 import { eventSourceOf } from './event-sources';
 import type { EventSource } from './event-sources';
@@ -294,7 +300,7 @@ export class ProjectionRebuild<TRow extends StreamRow> {
   ): Promise<(EventRow & { global_position: string })[]> {
     return manager.query(
       `select global_position, event_id, stream_id, stream_position, type, version, data, correlation_id,
-              causation_id, occurred_at
+              causation_id, ${OCCURRED_AT_ISO} as occurred_at
        from "${this.source.schema}".events
        where global_position > $1::bigint and type = any($2::text[])
        order by global_position limit $3`,
@@ -431,7 +437,8 @@ export class ProjectionRebuild<TRow extends StreamRow> {
     if (behind.length === 0) return 0;
     const streamIds = behind.map((b) => b.stream_id);
     const rows: EventRow[] = await manager.query(
-      `select event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at
+      `select event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id,
+              ${OCCURRED_AT_ISO} as occurred_at
        from "${this.source.schema}".events
        where stream_id = any($1::text[]) and type = any($2::text[])
        order by stream_id, stream_position`,
