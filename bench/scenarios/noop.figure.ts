@@ -70,16 +70,19 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
     const warm = await runLoad({ ...plan('noop-shared'), closed: { concurrency: 4, count: 100 } });
     await settledJobs(api, 'noop-shared', ids(warm.samples), 60_000);
     shared = await drain(
+      env.sizes.settleMs,
       api,
       'noop-shared',
       await runLoad({ ...plan('noop-shared'), closed: { concurrency: 32, count: noopShared } }),
     );
     exclusive = await drain(
+      env.sizes.settleMs,
       api,
       'noop-exclusive',
       await runLoad({ ...plan('noop-exclusive'), closed: { concurrency: 32, count: noopExclusive } }),
     );
     steady = await drain(
+      env.sizes.settleMs,
       api,
       'noop-steady',
       await runLoad({ ...plan('noop-steady'), open: { rate: offered, seconds: steadySeconds } }),
@@ -158,12 +161,13 @@ function ids(samples: readonly { id?: string; status: number }[]): Set<string> {
 }
 
 async function drain(
+  settleMs: number,
   api: SpindleApi,
   fn: string,
   load: { samples: { id?: string; status: number; at: number }[] },
 ): Promise<Drain> {
   const accepted = ids(load.samples);
-  const jobs: JobRow[] = await settledJobs(api, fn, accepted, 600_000);
+  const jobs: JobRow[] = await settledJobs(api, fn, accepted, settleMs);
   const done = jobs.filter((j) => j.state === 'succeeded' && j.finishedAt);
   const first = Math.min(...load.samples.map((s) => s.at));
   const last = Math.max(...done.map((j) => Date.parse(j.finishedAt!)));

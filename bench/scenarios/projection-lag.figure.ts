@@ -29,7 +29,12 @@ export async function projectionLagFigure(env: BenchEnv): Promise<FigureReport> 
     const before = await api.text('/metrics');
     const startedAt = Date.now();
     const load = await runLoad({ ...plan, open: { rate, seconds } });
-    await settledJobs(api, 'stamp', new Set(load.samples.flatMap((s) => (s.id ? [s.id] : []))), 120_000);
+    await settledJobs(
+      api,
+      'stamp',
+      new Set(load.samples.flatMap((s) => (s.id ? [s.id] : []))),
+      env.sizes.settleMs,
+    );
     const after = await api.text('/metrics');
     const elapsed = Date.now() - startedAt;
     const lag = histogramDelta(

@@ -26,7 +26,7 @@ export async function startLatencyFigure(
     for (const rate of rates) {
       const load = await runLoad({ ...plan, open: { rate, seconds } });
       const accepted = load.samples.filter((s) => s.status === 202 && s.id);
-      const jobs = await settledJobs(api, 'stamp', new Set(accepted.map((s) => s.id!)), 120_000);
+      const jobs = await settledJobs(api, 'stamp', new Set(accepted.map((s) => s.id!)), env.sizes.settleMs);
       const starts = jobs.flatMap((j) => {
         const r = j.result as { ts?: number; at?: number } | null;
         return j.state === 'succeeded' && typeof r?.ts === 'number' && typeof r.at === 'number'
