@@ -39,8 +39,8 @@ interface Snapshot {
 // hosts (see DispatchHousekeeping). One scheduler instance leads (a session advisory lock), so two
 // never place the same slot; every decision is a command on the job's or worker's stream, so a
 // lost race is refused by the stream, never applied twice. A pass places every job it can at once:
-// one read per table for all queues, then the workers it needs and the assignments as one batch
-// of commands (SchedulerCommandsService.runMany), many per transaction.
+// one read for all queues, then the workers it needs and the assignments as one batch of commands
+// (SchedulerCommandsService.runMany), many per transaction.
 //
 // Per context, FIFO: `exclusive` starts a fresh worker for every job, at most maxJobs at once;
 // `shared` keeps a pool of long-lived workers, each running up to maxJobs jobs at once: it grows by
