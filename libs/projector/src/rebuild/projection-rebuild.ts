@@ -19,9 +19,8 @@ const SUFFIX = '__rebuild';
 // batches are read and folded (a later event makes it dirty again, and it is written again).
 const SETTLE_BATCHES = 2;
 const PG_NAME_MAX = 63;
-// A swap that could not take the live table in time, or that deadlocked with a projector
-// transaction which had read the table before the lock and wanted to write it after: the swap
-// rolls back (the projector goes on), catches up again and retries.
+// A swap that could not take the live table in time (or deadlocked, which its lock order should
+// rule out) rolls back, the projector goes on, and the rebuild catches up again and retries.
 const SWAP_RETRYABLE = new Set(['55P03', '40P01']);
 
 export interface RebuildOptions {
