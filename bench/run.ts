@@ -36,6 +36,17 @@ async function main(): Promise<void> {
   const peers = env.peers ? await preparePeers(env) : null;
   const figures: FigureReport[] = [];
   const failures: { figure: Figure; error: string }[] = [];
+  const machine = machineOf(await postgresVersion(env), kafkaVersion());
+  // Written after every figure, so a run stopped midway keeps what it measured.
+  const save = () =>
+    writeResult(env, {
+      date: new Date(started).toISOString(),
+      mode: env.mode,
+      machine,
+      figures,
+      failures,
+      seconds: (Date.now() - started) / 1000,
+    });
   for (const figure of FIGURES) {
     const run = RUNS[figure];
     if (!wants(env, figure) || !run) continue;
@@ -49,16 +60,10 @@ async function main(): Promise<void> {
       console.error(`bench: ${figure} failed: ${error}`);
       failures.push({ figure, error: error.split('\n')[0]! });
     }
+    save();
   }
-  const result: BenchResult = {
-    date: new Date(started).toISOString(),
-    mode: env.mode,
-    machine: machineOf(await postgresVersion(env), kafkaVersion()),
-    figures,
-    failures,
-    seconds: (Date.now() - started) / 1000,
-  };
-  const files = writeResult(env, result);
+  const files = save();
+  const result = JSON.parse(readFileSync(files.json, 'utf8')) as BenchResult;
   console.log(`\n${markdown(result)}\nbench: wrote ${files.json} and ${files.md}`);
   if (failures.length > 0) process.exitCode = 1;
 }

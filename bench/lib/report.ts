@@ -126,7 +126,9 @@ export function markdown(result: BenchResult): string {
 
 export function writeResult(env: BenchEnv, result: BenchResult): { json: string; md: string } {
   mkdirSync(env.outDir, { recursive: true });
-  const suffix = env.mode === 'full' ? '' : `-${env.mode}`;
+  // A run of some figures never overwrites a run of all of them.
+  const only = env.only ? `-only-${[...env.only].sort().join('-')}` : '';
+  const suffix = `${env.mode === 'full' ? '' : `-${env.mode}`}${only}`;
   const base = join(env.outDir, `${result.date.slice(0, 10)}-${result.machine.host}${suffix}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${markdown(result)}\n`);

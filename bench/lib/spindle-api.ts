@@ -112,7 +112,13 @@ export async function settledJobs(
   timeoutMs: number,
 ): Promise<JobRow[]> {
   const deadline = Date.now() + timeoutMs;
-  while ((await api.activeCount(fn)) > 0 && Date.now() < deadline)
+  for (;;) {
+    while ((await api.activeCount(fn)) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    // A submit is answered once recorded, before the read model has it: none active may also mean
+    // the newest jobs are not listed yet.
+    const jobs = (await api.jobsOf(fn)).filter((j) => ids.has(j.id));
+    if (jobs.length >= ids.size || Date.now() >= deadline) return jobs;
     await new Promise((r) => setTimeout(r, 250));
-  return (await api.jobsOf(fn)).filter((j) => ids.has(j.id));
+  }
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -29,6 +30,8 @@ export async function startSpindle(
   const databaseUrl = withDatabase(env.postgresUrl, database);
   const dataDir = mkdtempSync(join(tmpdir(), `spindle-bench-${name}-`));
   const port = String(env.spindlePort);
+  // The previous figure's Spindle has exited, but its port may not be free yet.
+  await waitForFreePort(env.spindlePort, 30_000);
   const child = spawn(
     process.execPath,
     ['-r', '@swc-node/register', join(ROOT, 'apps/standalone/src/main.ts')],
@@ -101,6 +104,22 @@ async function waitUntilHealthy(
     }
     if (Date.now() > deadline)
       throw new Error(`Spindle not healthy after ${timeoutMs} ms:\n${output.text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const taken = await new Promise<boolean>((resolvePort) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolvePort(true);
+      });
+      socket.on('error', () => resolvePort(false));
+    });
+    if (!taken) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} is still taken after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

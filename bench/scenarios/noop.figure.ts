@@ -15,7 +15,9 @@ import { runPeer } from '../peers/peer-process';
 interface Drain {
   readonly perSecond: number;
   readonly latency: LatencySummary;
-  readonly notFinished: number;
+  readonly notFinished: number; // acknowledged, but not succeeded by the end of the wait
+  readonly refused: number; // submits answered other than 202 (nothing acknowledged)
+  readonly what: string[]; // the states and answers behind both counts
 }
 
 // Figure 3: no-op jobs from submit to finished, as fast as they go: `shared` (a warm node runner)
@@ -135,10 +137,16 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
         spindle: steady.latency.p99,
       },
       {
-        metric: 'jobs not succeeded (all runs)',
+        metric: 'acknowledged jobs not succeeded (all runs)',
         unit: 'count',
         better: 'lower',
         spindle: shared.notFinished + exclusive.notFinished + steady.notFinished,
+      },
+      {
+        metric: 'submits refused (all runs)',
+        unit: 'count',
+        better: 'lower',
+        spindle: shared.refused + exclusive.refused + steady.refused,
       },
     ],
     goals: [
@@ -150,6 +158,7 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
       },
     ],
     notes: [
+      ...[shared, exclusive, steady].flatMap((d) => d.what).map((w) => `Not succeeded: ${w}.`),
       'Peers drain the same number of no-op jobs enqueued in bulk beforehand, handlers in their own Node process ' +
         "(no process per job): the figure for Spindle's shared mode is the comparable one.",
     ],
@@ -171,9 +180,21 @@ async function drain(
   const done = jobs.filter((j) => j.state === 'succeeded' && j.finishedAt);
   const first = Math.min(...load.samples.map((s) => s.at));
   const last = Math.max(...done.map((j) => Date.parse(j.finishedAt!)));
+  const refused = load.samples.filter((s) => s.status !== 202);
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const unsucceeded = [...accepted].filter((id) => byId.get(id)?.state !== 'succeeded');
+  const tally = (labels: string[]) =>
+    [...labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>())].map(
+      ([label, n]) => `${n}× ${label}`,
+    );
   return {
     perSecond: perSecond(done.length, last - first),
     latency: summarize(done.map((j) => Date.parse(j.finishedAt!) - Date.parse(j.createdAt))),
-    notFinished: load.samples.length - done.length,
+    notFinished: unsucceeded.length,
+    refused: refused.length,
+    what: [
+      ...tally(unsucceeded.map((id) => `${fn} job ${byId.get(id)?.state ?? 'not listed'}`)),
+      ...tally(refused.map((s) => `${fn} submit answered ${s.status || 'no connection'}`)),
+    ],
   };
 }

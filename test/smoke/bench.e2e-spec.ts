@@ -18,7 +18,14 @@ describe('npm run bench -- --smoke', () => {
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['-r', '@swc-node/register', 'bench/run.ts', '--smoke', '--only=submit,noop,logs', `--out=${out}`],
+        [
+          '-r',
+          '@swc-node/register',
+          'bench/run.ts',
+          '--smoke',
+          '--only=submit,noop,logs,rebuild',
+          `--out=${out}`,
+        ],
         {
           cwd: join(__dirname, '..', '..'),
           env: {
@@ -39,12 +46,18 @@ describe('npm run bench -- --smoke', () => {
     });
     expect(code).toBe(0);
     const files = readdirSync(out);
-    const json = files.find((f) => f.endsWith('-smoke.json'));
+    // A run of some figures is named after them, so it never overwrites a whole run.
+    const json = files.find((f) => f.endsWith('-smoke-only-logs-noop-rebuild-submit.json'));
     expect(json).toBeDefined();
     expect(files).toContain(json!.replace(/\.json$/, '.md'));
     const result = JSON.parse(readFileSync(join(out, json!), 'utf8'));
     expect(result).toMatchObject({ mode: 'smoke', failures: [], machine: { cores: expect.any(Number) } });
-    expect(result.figures.map((f: { figure: string }) => f.figure)).toEqual(['submit', 'noop', 'logs']);
+    expect(result.figures.map((f: { figure: string }) => f.figure)).toEqual([
+      'submit',
+      'noop',
+      'logs',
+      'rebuild',
+    ]);
     for (const figure of result.figures) {
       expect(figure.rows.length).toBeGreaterThan(0);
       for (const row of figure.rows)
@@ -58,5 +71,10 @@ describe('npm run bench -- --smoke', () => {
       f.rows.filter((r) => /not found|not succeeded|missing/.test(r.metric)).map((r) => r.spindle),
     );
     expect(lost.every((n: number) => n === 0)).toBe(true);
+    // The rebuild replayed what was seeded, and readers saw no error meanwhile.
+    const rebuild = result.figures[3];
+    const row = (metric: string) => rebuild.rows.find((r: { metric: string }) => r.metric.startsWith(metric));
+    expect(row('events replayed').spindle).toBeGreaterThan(4_000);
+    expect(row('page reads during the rebuild: errors').spindle).toBe(0);
   });
 });
