@@ -1,15 +1,13 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { hostStreamId, jobStreamId, newEventId, workerStreamId } from '@spindle/contracts';
 import type { AgentReport, EventEnvelope } from '@spindle/contracts';
-import { InProcessMessageBus, OutboxRelay, PostgresEventStore, backboneMigrations } from '@spindle/backbone';
-import { Client } from 'pg';
-import { randomBytes } from 'node:crypto';
+import type { PostgresEventStore } from '@spindle/backbone';
 import { jobCommands } from '../jobs/domain/job.decider';
-import { SchedulerCommandsService } from '../scheduler-commands.service';
+import type { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
+import { schedulerDatabase } from '../testing/scheduler-database';
 import { agentReportsConsumer } from './agent-reports.consumer';
-import { SchedulerDispatchTables1763900000100 } from './dispatch-tables.migration';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 const meta = { correlationId: 'test', causationId: null };
@@ -17,34 +15,18 @@ const meta = { correlationId: 'test', causationId: null };
 // The scheduler's side of what worker agents report, on a real Postgres: reports in, the job's
 // and worker's events out.
 describe('the agent reports consumer', () => {
-  let db: Awaited<ReturnType<typeof throwawayDatabase>>;
+  let db: Awaited<ReturnType<typeof schedulerDatabase>>;
   let dataSource: DataSource;
   let store: PostgresEventStore;
   let commands: SchedulerCommandsService;
   let position = 0;
 
   beforeAll(async () => {
-    db = await throwawayDatabase();
-    dataSource = new DataSource({
-      type: 'postgres',
-      url: db.url,
-      schema: SCHEDULER_SCHEMA,
-      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
-      migrationsTableName: 'migrations',
-    });
-    await dataSource.initialize();
-    await dataSource.query(`create schema ${s}`);
-    await dataSource.runMigrations({ transaction: 'each' });
-    store = new PostgresEventStore(SCHEDULER_SCHEMA);
-    const relay = new OutboxRelay(dataSource, new InProcessMessageBus(), {
-      schema: SCHEDULER_SCHEMA,
-      pollMs: 20,
-    });
-    commands = new SchedulerCommandsService(dataSource, store, relay);
+    db = await schedulerDatabase();
+    ({ dataSource, store, commands } = db);
   });
 
   afterAll(async () => {
-    await dataSource?.destroy();
     await db?.drop();
   });
 
@@ -206,23 +188,3 @@ describe('the agent reports consumer', () => {
     ]);
   });
 });
-
-// The scheduler's schema name is fixed, so it gets a database of its own. (A feature library may
-// not use the testing library; this is the little of it needed here.)
-async function throwawayDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/spindle';
-  const name = `spindle_t_reports_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const on = (database: string): string => {
-    const url = new URL(server);
-    url.pathname = `/${database}`;
-    return url.toString();
-  };
-  const admin = async (sql: string): Promise<void> => {
-    const client = new Client({ connectionString: on('postgres') });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  };
-  await admin(`create database "${name}"`);
-  return { url: on(name), drop: () => admin(`drop database if exists "${name}" with (force)`) };
-}
