@@ -20,6 +20,9 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
 // A consumer that keeps one row per stream, and says how (so a rebuild can replay it elsewhere).
 export interface StreamProjection<TRow extends StreamRow = StreamRow> extends EventConsumer {
   readonly definition: StreamProjectionDefinition<TRow>;
+  // handle(), answering with the rows of the touched streams as they are now (for a consumer that
+  // writes more from them in the same transaction, like the feed, without reading them again).
+  apply(events: readonly EventEnvelope[], manager: EntityManager): Promise<ReadonlyMap<string, TRow>>;
 }
 
 // Applies events to the rows they concern, in order, in place; returns the stream ids whose row
@@ -59,21 +62,26 @@ export function streamProjection<TRow extends StreamRow>(
     }
     return table;
   };
+  const apply = async (events: readonly EventEnvelope[], manager: EntityManager) => {
+    const table = tableOf(manager);
+    const streamIds = [...new Set(events.map((e) => e.streamId))];
+    const existing = await table.load(manager, streamIds);
+    const rows = new Map<string, TRow>(existing.map((r) => [r.streamId, r]));
+    const changed = foldIntoRows(definition, rows as Map<string, TRow | null>, events);
+    if (changed.size > 0)
+      await table.upsert(
+        manager,
+        [...changed].map((id) => rows.get(id)!),
+      );
+    return rows;
+  };
   return {
     name: definition.name,
     topics: definition.topics,
     definition,
+    apply,
     async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
-      const table = tableOf(manager);
-      const streamIds = [...new Set(events.map((e) => e.streamId))];
-      const existing = await table.load(manager, streamIds);
-      const rows = new Map<string, TRow | null>(existing.map((r) => [r.streamId, r]));
-      const changed = foldIntoRows(definition, rows, events);
-      if (changed.size > 0)
-        await table.upsert(
-          manager,
-          [...changed].map((id) => rows.get(id)!),
-        );
+      await apply(events, manager);
     },
   };
 }

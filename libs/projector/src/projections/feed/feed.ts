@@ -21,31 +21,25 @@ const WORKER_STATE_AFTER: Record<WorkerEvent['type'], string> = {
   WorkerStopped: 'stopped',
 };
 
-// Appends job or worker changes to the feed, after their rows were written in the same
-// transaction (the rows give each entry its context, function and worker). The event id is unique
-// there, so a redelivered event adds nothing. Plain statements: this runs for every job event, and
-// TypeORM's query builder was a visible share of the projector's CPU.
+// What the feed takes from a job's or worker's row.
+interface FeedSubject {
+  readonly id: string;
+  readonly context: string;
+  readonly function?: string | null;
+  readonly workerId?: string | null;
+}
+
+// Appends job or worker changes to the feed, from the rows their projection has just written in
+// the same transaction (the rows give each entry its context, function and worker). The event id
+// is unique there, so a redelivered event adds nothing. One plain statement: this runs for every
+// job event, and TypeORM's query builder was a visible share of the projector's CPU.
 export async function appendToFeed(
   manager: EntityManager,
   kind: 'job' | 'worker',
   events: readonly EventEnvelope[],
+  byStream: ReadonlyMap<string, FeedSubject>,
 ): Promise<void> {
   if (events.length === 0) return;
-  const streamIds = [...new Set(events.map((e) => e.streamId))];
-  const table = `"${PROJECTOR_SCHEMA}".${kind === 'job' ? 'jobs_v1' : 'workers_v1'}`;
-  const rows: {
-    stream_id: string;
-    id: string;
-    context: string;
-    function: string | null;
-    worker_id: string | null;
-  }[] = await manager.query(
-    kind === 'job'
-      ? `select stream_id, id, context, function, worker_id from ${table} where stream_id = any($1::text[])`
-      : `select stream_id, id, context, null as function, null as worker_id from ${table} where stream_id = any($1::text[])`,
-    [streamIds],
-  );
-  const byStream = new Map(rows.map((r) => [r.stream_id, r]));
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
     if (!row) return [];
@@ -62,9 +56,13 @@ export async function appendToFeed(
             ? JOB_STATE_AFTER[event.type as JobEvent['type']]
             : WORKER_STATE_AFTER[event.type as WorkerEvent['type']],
         context: row.context,
-        function: row.function,
+        function: kind === 'job' ? (row.function ?? null) : null,
         worker_id:
-          kind === 'job' ? (typeof data.workerId === 'string' ? data.workerId : row.worker_id) : row.id,
+          kind === 'job'
+            ? typeof data.workerId === 'string'
+              ? data.workerId
+              : (row.workerId ?? null)
+            : row.id,
         data,
         occurred_at: event.occurredAt,
       },

@@ -17,7 +17,7 @@ export const jobsProjection: EventConsumer = {
   name: jobRowsProjection.name,
   topics: jobRowsProjection.topics,
   async handle(events, manager) {
-    await jobRowsProjection.handle(events, manager);
-    await appendToFeed(manager, 'job', events);
+    const rows = await jobRowsProjection.apply(events, manager);
+    await appendToFeed(manager, 'job', events, rows);
   },
 };

@@ -68,7 +68,7 @@ export const workersProjection: EventConsumer = {
   name: workerRowsProjection.name,
   topics: workerRowsProjection.topics,
   async handle(events, manager) {
-    await workerRowsProjection.handle(events, manager);
-    await appendToFeed(manager, 'worker', events);
+    const rows = await workerRowsProjection.apply(events, manager);
+    await appendToFeed(manager, 'worker', events, rows);
   },
 };
