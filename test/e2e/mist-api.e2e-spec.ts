@@ -272,6 +272,23 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     expect((await api('POST', '/functions/sleep/jobs?startTimeout=10parsecs', { ms: 1 })).status).toBe(400);
   });
 
+  it('caps a shared context at maxJobs parallel jobs: a job behind a running one waits, and its startTimeout counts', async () => {
+    await api('POST', '/contexts', { name: 'shared-one', maxJobs: 1, workerMode: 'shared' });
+    const blocker = (await api('POST', '/functions/sleep/jobs?context=shared-one', { ms: 3_000 })).body.id;
+    while ((await api('GET', `/jobs/${blocker}`)).body.status !== 'started')
+      await new Promise((r) => setTimeout(r, 50));
+    const late = (
+      await api('POST', '/functions/sleep/jobs?context=shared-one&startTimeout=500ms', { ms: 1 })
+    ).body.id;
+    const next = (await api('POST', '/functions/sleep/jobs?context=shared-one', { ms: 1 })).body.id;
+    expect(await finished(late)).toMatchObject({ status: 'cancelled' });
+    expect((await finished(late)).startTime).toBeUndefined();
+    const [first, second] = [await finished(blocker), await finished(next)];
+    expect(first.status).toBe('finished');
+    expect(second.status).toBe('finished');
+    expect(second.startTime).toBeGreaterThanOrEqual(first.endTime);
+  });
+
   it('walks the context rules: default protected, POST overwrites, unknown names fall back to default', async () => {
     const contexts = (await api('GET', '/contexts')).body;
     expect(contexts.find((c: { name: string }) => c.name === 'default')).toEqual({

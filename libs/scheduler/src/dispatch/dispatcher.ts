@@ -42,9 +42,10 @@ interface Snapshot {
 // one read for all queues, then the workers it needs and the assignments as one batch of commands
 // (SchedulerCommandsService.runMany), many per transaction.
 //
-// Per context, FIFO: `exclusive` starts a fresh worker for every job, at most maxJobs at once;
-// `shared` keeps a pool of long-lived workers, each running up to maxJobs jobs at once: it grows by
-// one when every worker is full and jobs wait (as far as the hosts' slots allow), every worker
+// Per context, FIFO, at most maxJobs of its jobs placed at once whatever the mode: `exclusive`
+// starts a fresh worker for every job; `shared` keeps a pool of long-lived workers, each running up
+// to maxJobs jobs at once: it grows by one when no worker has room and jobs wait (a worker
+// stopping, a silent host; as far as the hosts' slots allow), every worker
 // stops after `downtime` idle, and a `precreated` context keeps one from the start. Workers go to
 // the live host with the most free slots.
 @Injectable()
@@ -205,7 +206,17 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       if (!q.settings || q.deleted || q.ids.length === 0) return [];
       return q.settings.workerMode === 'exclusive'
         ? [planExclusive(q.context, q.settings, q.ids, placed.get(q.context) ?? 0, hosts, newEventId)]
-        : [planShared(q.context, q.settings, q.ids, pools.get(q.context) ?? [], hosts, newEventId)];
+        : [
+            planShared(
+              q.context,
+              q.settings,
+              q.ids,
+              placed.get(q.context) ?? 0,
+              pools.get(q.context) ?? [],
+              hosts,
+              newEventId,
+            ),
+          ];
     });
     await this.place(
       plans.flatMap((p) => p.requested),
@@ -256,7 +267,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (wanting.length === 0) return;
     const hosts = await this.liveHosts();
     const requested = wanting.flatMap(
-      ({ name, settings }) => planShared(name, settings, ['precreated'], [], hosts, newEventId).requested,
+      ({ name, settings }) => planShared(name, settings, ['precreated'], 0, [], hosts, newEventId).requested,
     );
     await this.commands.runMany(
       requested.map((worker) =>

@@ -61,10 +61,12 @@ describe('placing a queue', () => {
       { id: 'newer', hostId: 'h1', free: 2 },
     ];
     const hosts: HostSlots[] = [{ id: 'h1', incarnation: 'i1', free: 1 }];
+    // maxJobs 9 with 2 placed: 7 more may run; the pool's workers take 3 of them.
     const plan = planShared(
       'pool',
-      settings({ workerMode: 'shared', maxJobs: 2 }),
-      queue(7),
+      settings({ workerMode: 'shared', maxJobs: 9 }),
+      queue(9),
+      2,
       pool,
       hosts,
       ids(),
@@ -75,10 +77,39 @@ describe('placing a queue', () => {
       ['j3', 'newer'],
       ['j4', 'w1'],
       ['j5', 'w1'],
+      ['j6', 'w1'],
+      ['j7', 'w1'],
     ]);
-    // The host had one slot: the pool is as large as it allows, j6 and j7 wait.
-    expect(plan.requested.map((w) => [w.id, w.mode, w.maxJobs])).toEqual([['w1', 'shared', 2]]);
+    // The host had one slot: the pool is as large as it allows; j8 and j9 are over maxJobs.
+    expect(plan.requested.map((w) => [w.id, w.mode, w.maxJobs])).toEqual([['w1', 'shared', 9]]);
     expect(hosts[0]!.free).toBe(0);
+  });
+
+  it('places no more of a shared context’s jobs than maxJobs at once, whatever room its workers have', () => {
+    const pool: PoolWorker[] = [{ id: 'a', hostId: 'h1', free: 1 }];
+    const hosts: HostSlots[] = [{ id: 'h1', incarnation: 'i1', free: 4 }];
+    const busy = planShared(
+      'one',
+      settings({ workerMode: 'shared', maxJobs: 1 }),
+      queue(3),
+      1,
+      [],
+      hosts,
+      ids(),
+    );
+    expect(busy).toEqual({ requested: [], placements: [] });
+    expect(hosts[0]!.free).toBe(4);
+    const two = planShared(
+      'two',
+      settings({ workerMode: 'shared', maxJobs: 2 }),
+      queue(3),
+      1,
+      pool,
+      hosts,
+      ids(),
+    );
+    expect(two.placements.map((p) => p.jobId)).toEqual(['j1']);
+    expect(two.requested).toEqual([]);
   });
 
   it('starts no shared worker while the pool has room', () => {
@@ -88,6 +119,7 @@ describe('placing a queue', () => {
       'pool',
       settings({ workerMode: 'shared', maxJobs: 5 }),
       queue(3),
+      0,
       pool,
       hosts,
       ids(),

@@ -72,19 +72,22 @@ export function planExclusive(
   return plan;
 }
 
-// `shared`: a pool per context. Jobs fill the oldest worker with room first (so the newest ones
-// are the first to fall idle); when every worker is full and jobs still wait, one more is started
-// on the host with the most free slots, and filled in turn.
+// `shared`: a pool per context, and at most maxJobs of the context's jobs placed at once, as in
+// `exclusive` (Mist's "max parallel jobs" of a context). Jobs fill the oldest worker with room
+// first (so the newest ones are the first to fall idle); when no worker has room (a worker is
+// stopping, or its host went silent) and jobs still wait, one more is started on the host with the
+// most free slots, and filled in turn.
 export function planShared(
   context: string,
   settings: ContextSettings,
   queued: readonly string[],
+  active: number,
   pool: PoolWorker[],
   hosts: HostSlots[],
   newId: () => string,
 ): Plan {
   const plan: Plan = { requested: [], placements: [] };
-  for (const jobId of queued) {
+  for (const jobId of queued.slice(0, Math.max(0, settings.maxJobs - active))) {
     let worker = pool.find((w) => w.free > 0);
     if (!worker) {
       const host = takeSlot(hosts);
