@@ -38,7 +38,7 @@ export async function listFigure(env: BenchEnv): Promise<FigureReport> {
         0,
         Math.round(n * 0.07 * 0.9),
       ]);
-      const page = (path: string) => measure(`${spindle.url}${path}`, samples);
+      const page = (path: string) => measure(`${spindle.url}${path}`, { count: samples });
       for (const depth of depths) {
         const cursor = cursors.get(depth);
         const keyset = await page(`/api/v1/jobs?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
@@ -51,6 +51,34 @@ export async function listFigure(env: BenchEnv): Promise<FigureReport> {
           ),
         );
       }
+      // What a consistent read (the default: it includes every acknowledged write) costs beside an
+      // eventual one, on the first page: idle, then while submits are acknowledged at 100/s (their
+      // jobs stay queued: this Spindle has no worker slots).
+      const first = '/api/v1/jobs?limit=50';
+      rows.push(latencyRow('first page, consistent (default), idle', await page(first)));
+      rows.push(
+        latencyRow('first page, consistency=eventual, idle', await page(`${first}&consistency=eventual`)),
+      );
+      const seconds = Math.max(3, Math.round(samples / 20));
+      const submits = runLoad({
+        url: `${spindle.url}/api/v1/functions/stamp/jobs`,
+        method: 'POST',
+        body: JSON.stringify({ args: {} }),
+        open: { rate: 100, seconds: 2 * seconds + 1 },
+      });
+      const during = (path: string) => measure(`${spindle.url}${path}`, { seconds });
+      rows.push(latencyRow('first page, consistent (default), 100 submits/s', await during(first)));
+      rows.push(
+        latencyRow(
+          'first page, consistency=eventual, 100 submits/s',
+          await during(`${first}&consistency=eventual`),
+        ),
+      );
+      const submitted = (await submits).samples;
+      notes.push(
+        `Consistent reads under load: ${submitted.filter((x) => x.status === 202).length} of ${submitted.length} ` +
+          'submits acknowledged while the first page was read; a consistent page includes every one acknowledged before it.',
+      );
       for (const [depth, cursor] of failedCursors) {
         const filtered = await page(`/api/v1/jobs?limit=50&state=failed${cursor ? `&cursor=${cursor}` : ''}`);
         worstKeysetP95 = Math.max(worstKeysetP95, filtered.p95);
@@ -106,8 +134,8 @@ function latencyRow(metric: string, s: LatencySummary): Row {
   };
 }
 
-async function measure(url: string, count: number): Promise<LatencySummary> {
-  const load = await runLoad({ url, method: 'GET', closed: { concurrency: 1, count } });
+async function measure(url: string, bound: { count: number } | { seconds: number }): Promise<LatencySummary> {
+  const load = await runLoad({ url, method: 'GET', closed: { concurrency: 1, ...bound } });
   const failed = load.samples.filter((s) => s.status !== 200);
   if (failed.length > 0)
     throw new Error(`${url}: ${failed.length} answers were not 200 (first ${failed[0]!.status})`);

@@ -32,7 +32,7 @@ export async function logsFigure(env: BenchEnv): Promise<FigureReport> {
     await api.waitUntil(
       'the log to hold every line',
       async () => {
-        stored = (await logs('from=1&size=1')).totalLines;
+        stored = (await logs('from=0&size=1')).totalLines;
         if (stored > 0 && Number.isNaN(firstLineMs)) firstLineMs = nowMs() - submitted;
         return stored >= lines + 1; // and the result line
       },

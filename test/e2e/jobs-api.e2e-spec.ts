@@ -120,20 +120,30 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
   it('keeps every one of 10 000 log lines, in order, readable by lines and by bytes', async () => {
     const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 10_000 } })).id);
     expect(done).toMatchObject({ state: 'succeeded', result: 10_000, logLines: 10_000 });
-    const all = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=1&size=25000`);
+    const all = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=0&size=25000`);
     expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ from: 0, next: 10_000, totalLines: 10_000 });
     const items = all.body.items as { line: number; offset: number; text: string }[];
     expect(items).toHaveLength(10_000);
     let offset = 0;
     items.forEach((item, i) => {
-      expect(item).toMatchObject({ line: i + 1, offset, text: `line ${i + 1}` });
+      expect(item).toMatchObject({ line: i, offset, text: `line ${i + 1}` });
       offset += Buffer.byteLength(item.text) + 1;
     });
+    // Paged from 0 by `next`, as a Livy or Ilum client pages: every line once, in order.
+    const paged: string[] = [];
+    for (let from = 0; from < 10_000;) {
+      const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=${from}&size=5000`);
+      expect(page.body.from).toBe(from);
+      paged.push(...page.body.items.map((l: { text: string }) => l.text));
+      from = page.body.next;
+    }
+    expect(paged).toEqual(items.map((l) => l.text));
     const tail = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs`);
     expect(tail.body.items.map((l: { text: string }) => l.text)).toEqual(
       Array.from({ length: 100 }, (_, i) => `line ${9_901 + i}`),
     );
-    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=5000&size=3`);
+    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=4999&size=3`);
     expect(page.body.items.map((l: { text: string }) => l.text)).toEqual([
       'line 5000',
       'line 5001',
@@ -155,7 +165,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
   it('reads log positions up to the ends of their ranges, and refuses past them naming the field', async () => {
     const done = await waitForState(url, (await submit(url, 'lines', { args: { n: 3 } })).id);
     const logs = `/api/v1/jobs/${done.id}/logs`;
-    for (const query of ['from=2147483647', 'from=2147483600&size=100', 'from=3&size=25000']) {
+    for (const query of ['from=2147483646', 'from=2147483600&size=100', 'from=2&size=25000']) {
       const page = await http(url, 'GET', `${logs}?${query}`);
       expect({ query, status: page.status }).toEqual({ query, status: 200 });
       expect(page.body.items.length).toBeLessThanOrEqual(1);
@@ -163,7 +173,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     const beyond = await fetch(`${url}${logs}?offset=${Number.MAX_SAFE_INTEGER}`);
     expect(beyond.status).toBe(200);
     expect(await beyond.text()).toBe('');
-    for (const query of ['from=2147483648', 'from=0', 'size=25001', 'size=0', 'offset=1e20', 'offset=-1']) {
+    for (const query of ['from=2147483647', 'from=-1', 'size=25001', 'size=0', 'offset=1e20', 'offset=-1']) {
       const answer = await http(url, 'GET', `${logs}?${query}`);
       expect({ query, status: answer.status }).toEqual({ query, status: 400 });
       expect(answer.body.errors).toEqual([expect.objectContaining({ field: query.split('=')[0] })]);
@@ -612,7 +622,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(before.split('\n')).toHaveLength(51);
     await spindle.stop();
     await boot();
-    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=1&size=100`);
+    const page = await http(url, 'GET', `/api/v1/jobs/${done.id}/logs?from=0&size=100`);
     expect(page.status).toBe(200);
     expect(page.body).toMatchObject({ totalLines: 50, complete: true });
     expect(page.body.items.map((l: { text: string }) => l.text)).toEqual(

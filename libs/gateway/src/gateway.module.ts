@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CommandBus, ServiceDatabaseModule, createCommandClient } from '@spindle/backbone';
 import { CommandPatterns } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -19,11 +20,13 @@ import {
   WorkersQuery,
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
+  ReadBarrier,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
+import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
 import { FunctionsController } from './functions/functions.controller';
 import { EventsController } from './events/events.controller';
@@ -66,6 +69,8 @@ const PATTERNS = Object.values(CommandPatterns);
         new CommandBus(createCommandClient(config, 'gateway', PATTERNS), PATTERNS, config.commandTimeoutMs),
     },
     CommandSender,
+    ReadBarrier,
+    { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
     ContextsQuery,
     ArtifactsQuery,
     FunctionsQuery,

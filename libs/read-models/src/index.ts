@@ -20,3 +20,5 @@ export * from './workers/workers.query';
 export * from './feed/feed-entry.view';
 export * from './feed/feed.query';
 export * from './jobs/job-view.evolve';
+export * from './consistency/read-model-sources';
+export * from './consistency/read-barrier';

@@ -127,6 +127,10 @@ export class InProcessMessageBus implements MessageBus {
     }
   }
 
+  async endOffsets(): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>> {
+    return new Map();
+  }
+
   async health(): Promise<BusHealth> {
     return { up: !this.closed, detail: 'in-process bus' };
   }

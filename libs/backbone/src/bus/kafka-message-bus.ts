@@ -179,6 +179,17 @@ export class KafkaMessageBus implements MessageBus {
     }
   }
 
+  async endOffsets(topics: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>> {
+    const admin = await this.getAdmin();
+    const ends = await Promise.all(
+      topics.map(async (topic) => {
+        const partitions = await admin.fetchTopicOffsets(topic);
+        return [topic, new Map(partitions.map((p) => [p.partition, BigInt(p.high)]))] as const;
+      }),
+    );
+    return new Map(ends);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.disconnect().catch(() => undefined)));
     this.consumers.clear();

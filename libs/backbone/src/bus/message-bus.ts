@@ -57,6 +57,11 @@ export interface MessageBus {
   readonly durableOffsets: boolean;
   publish(batches: readonly TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription>;
+  // Where each partition of these topics ends now (the offset its next message will get), by topic
+  // and partition: a consumer whose checkpoint has passed it has every message published so far.
+  // Only durable offsets have ends; the in-process bus answers none, as its publish returns only
+  // once every subscribed group has handled the messages.
+  endOffsets(topics: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>>;
   health(): Promise<BusHealth>;
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact.dto';
 import { ArtifactStoreClient } from './artifact-store.client';
 import { ArtifactUploads } from './artifact-uploads.service';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
 
@@ -66,6 +67,7 @@ export class ArtifactsController {
     return ArtifactDto.from(row);
   }
   @Get()
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'List artifacts by name' })
   @ApiOkResponse({ type: ArtifactPageDto })
   async list(@Query() query: PageQueryDto): Promise<ArtifactPageDto> {
@@ -74,6 +76,7 @@ export class ArtifactsController {
   }
 
   @Get(':name')
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'Artifact metadata' })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ArtifactDto })
@@ -83,6 +86,7 @@ export class ArtifactsController {
   }
 
   @Get(':name/content')
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'Download the artifact' })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({

@@ -35,6 +35,7 @@ import type { Accepted } from '../commands/command-sender';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { awaitVisible, notFound, readBack } from '../read-back';
 import { ContextDto, ContextPageDto, ContextSettingsDto, CreateContextDto, toSettings } from './context.dto';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
 
@@ -68,6 +69,7 @@ export class ContextsController {
   }
 
   @Get()
+  @ReadsFrom('contexts')
   @ApiOperation({ summary: 'List contexts by name' })
   @ApiOkResponse({ type: ContextPageDto })
   async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
@@ -76,6 +78,7 @@ export class ContextsController {
   }
 
   @Get(':name')
+  @ReadsFrom('contexts')
   @ApiOperation({ summary: 'Get a context' })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ContextDto })

@@ -41,6 +41,7 @@ import {
   FunctionPageDto,
   FunctionSettingsDto,
 } from './function.dto';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' };
 
@@ -88,6 +89,7 @@ export class FunctionsController {
   }
 
   @Get()
+  @ReadsFrom('functions')
   @ApiOperation({ summary: 'List functions by name' })
   @ApiOkResponse({ type: FunctionPageDto })
   async list(@Query() query: FunctionListQueryDto): Promise<FunctionPageDto> {
@@ -96,6 +98,7 @@ export class FunctionsController {
   }
 
   @Get(':name')
+  @ReadsFrom('functions')
   @ApiOperation({ summary: 'Get a function' })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: FunctionDto })

@@ -18,6 +18,7 @@ import { pageOf, uuidCursorAfter } from '../pagination.dto';
 import { notFound } from '../read-back';
 import { JobSubmission } from './job-submission.service';
 import { JobDto, JobListQueryDto, JobPageDto, SubmitJobDto } from './job.dto';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 // A job just submitted may not be in the read model yet: `findRecent` waits for it.
 export async function findJob(jobs: JobsQuery, id: string): Promise<JobView> {
@@ -76,6 +77,7 @@ export class JobsController {
   }
 
   @Get('jobs')
+  @ReadsFrom('jobs')
   @ApiOperation({ summary: 'List jobs, newest first, with filters' })
   @ApiOkResponse({ type: JobPageDto })
   async list(@Query() query: JobListQueryDto): Promise<JobPageDto> {
@@ -95,6 +97,7 @@ export class JobsController {
   }
 
   @Get('jobs/:id')
+  @ReadsFrom('jobs')
   @ApiOperation({ summary: 'Get a job: state, result, error, timings' })
   @ApiParam(JOB_ID_PARAM)
   @ApiOkResponse({ type: JobDto })

@@ -18,10 +18,13 @@ import { JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
 import { LogCollectorClient } from './log-collector.client';
+import type { LogLinePage } from './log-collector.client';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 export const MAX_LOG_LINES = 25_000;
-// Line numbers are Postgres integers; byte offsets are exact in a JS number up to 2^53 − 1.
-const MAX_LINE_NO = 2_147_483_647;
+// The collector numbers lines from 1 in Postgres integers; this API counts them from 0, as Livy's
+// and Ilum's `from` do. Byte offsets are exact in a JS number up to 2^53 − 1.
+const MAX_LINE_OFFSET = 2_147_483_646;
 const MAX_BYTE_OFFSET = Number.MAX_SAFE_INTEGER;
 const DEFAULT_TAIL = 100;
 const FOLLOW_POLL_MS = 200;
@@ -30,16 +33,17 @@ const COMPLETE_WAIT_MS = 5_000;
 
 export class LogQueryDto {
   @ApiPropertyOptional({
-    description: 'First line to return (1-based). Without it: the last `size` lines',
-    minimum: 1,
-    maximum: MAX_LINE_NO,
-    example: 1,
+    description:
+      'Offset of the first line to return: 0 is the first line of the log. Without it: the last `size` lines',
+    minimum: 0,
+    maximum: MAX_LINE_OFFSET,
+    example: 0,
   })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
-  @Min(1)
-  @Max(MAX_LINE_NO)
+  @Min(0)
+  @Max(MAX_LINE_OFFSET)
   from?: number;
 
   @ApiPropertyOptional({
@@ -92,7 +96,8 @@ export class LogQueryDto {
 }
 
 export class LogLineDto {
-  @ApiProperty({ description: 'Line number, from 1', example: 1 }) line!: number;
+  @ApiProperty({ description: 'Offset of the line: 0 is the first line of the log', example: 0 })
+  line!: number;
   @ApiProperty({ description: 'Byte offset of the line in the log text', example: 0 }) offset!: number;
   @ApiProperty({ format: 'date-time', example: '2026-12-01T10:00:00.123Z' }) at!: string;
   @ApiProperty({ enum: ['stdout', 'stderr', 'system'], example: 'stdout' }) stream!: string;
@@ -101,9 +106,9 @@ export class LogLineDto {
 
 export class LogPageDto {
   @ApiProperty({ type: [LogLineDto] }) items!: LogLineDto[];
-  @ApiProperty({ description: 'Line number of the first item (or where it would be)', example: 1 })
+  @ApiProperty({ description: 'Offset of the first item (or where it would be), from 0', example: 0 })
   from!: number;
-  @ApiProperty({ description: 'Pass as `from` to continue', example: 2 }) next!: number;
+  @ApiProperty({ description: 'Pass as `from` to continue', example: 1 }) next!: number;
   @ApiProperty({ description: 'Lines stored so far', example: 1 }) totalLines!: number;
   @ApiProperty({ description: 'Bytes stored so far', example: 11 }) totalBytes!: number;
   @ApiProperty({ description: 'True once the job has ended and every line of it is stored', example: true })
@@ -111,9 +116,9 @@ export class LogPageDto {
 }
 
 const LOG_PAGE_EXAMPLE: LogPageDto = {
-  items: [{ line: 1, offset: 0, at: '2026-12-01T10:00:00.123Z', stream: 'stdout', text: 'adding 1 2' }],
-  from: 1,
-  next: 2,
+  items: [{ line: 0, offset: 0, at: '2026-12-01T10:00:00.123Z', stream: 'stdout', text: 'adding 1 2' }],
+  from: 0,
+  next: 1,
   totalLines: 1,
   totalBytes: 11,
   complete: true,
@@ -128,10 +133,12 @@ export class LogsController {
   ) {}
 
   @Get(':id/logs')
+  @ReadsFrom('jobs')
   @ApiOperation({
     summary: "Read a job's log: by lines, by bytes, whole, or following it",
     description:
-      'JSON pages of lines (`from`, `size`; default the last 100 lines, at most 25 000 per call); ' +
+      'JSON pages of lines (`from`, a 0-based line offset, and `size`; default the last 100 lines, at most ' +
+      '25 000 per call; pages from 0 by `next` read every line once, in order); ' +
       '`offset` + `origin` for byte ranges of the text; `Accept: text/plain` (or `format=text`) for the whole ' +
       'text; `follow=true` streams the text until the job ends. Every line is its text and a "\\n".',
   })
@@ -170,8 +177,11 @@ export class LogsController {
       return;
     }
     const size = query.size ?? DEFAULT_TAIL;
-    const page =
-      query.from === undefined ? await this.logs.tail(id, size) : await this.logs.lines(id, query.from, size);
+    const page = fromZero(
+      query.from === undefined
+        ? await this.logs.tail(id, size)
+        : await this.logs.lines(id, query.from + 1, size),
+    );
     const stats = await this.logs.stats(id);
     if (wantsText) {
       void reply
@@ -231,6 +241,15 @@ export class LogsController {
       await new Promise((r) => setTimeout(r, 25));
     }
   }
+}
+
+// The collector's line numbers (from 1) as this API's offsets (from 0).
+function fromZero(page: LogLinePage): LogLinePage {
+  return {
+    items: page.items.map((l) => ({ ...l, line: l.line - 1 })),
+    from: page.from - 1,
+    next: page.next - 1,
+  };
 }
 
 function prefersText(accept: string | undefined): boolean {

@@ -25,6 +25,7 @@ import {
   WorkerListQueryDto,
   WorkerPageDto,
 } from './worker.dto';
+import { ReadsFrom } from '../consistency/consistent-read';
 
 const ID_PARAM = { name: 'id', description: 'Worker id', example: '0193a5b2-7c20-7f00-8000-1234567890ab' };
 
@@ -39,6 +40,7 @@ export class WorkersController {
   ) {}
 
   @Get()
+  @ReadsFrom('workers')
   @ApiOperation({ summary: 'List workers, newest first' })
   @ApiOkResponse({ type: WorkerPageDto })
   async list(@Query() query: WorkerListQueryDto): Promise<WorkerPageDto> {
@@ -54,6 +56,7 @@ export class WorkersController {
   }
 
   @Get(':id')
+  @ReadsFrom('workers')
   @ApiOperation({ summary: 'Get a worker: context, host, pid, state, running jobs, heartbeat' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: WorkerDto })
@@ -94,6 +97,7 @@ export class WorkersController {
   }
 
   @Get(':id/jobs')
+  @ReadsFrom('workers', 'jobs')
   @ApiOperation({ summary: 'Jobs placed on a worker, newest first' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: JobPageDto })

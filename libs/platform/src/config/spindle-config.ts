@@ -34,6 +34,7 @@ const envSchema = z.object({
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
+  READ_CONSISTENCY_TIMEOUT_MS: positiveInt.default(2_000),
   DB_POOL_SIZE: positiveInt.default(10),
   ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   ARTIFACT_STORE_URL: z.string().url().optional(),
@@ -75,6 +76,8 @@ export interface SpindleConfig {
   readonly consumerMaxAttempts: number;
   readonly commandTimeoutMs: number;
   readonly readYourWritesTimeoutMs: number;
+  // How long a read waits for the read models to include every write acknowledged before it.
+  readonly readConsistencyTimeoutMs: number;
   readonly dbPoolSize: number;
   readonly artifacts: { readonly maxBytes: number };
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
@@ -134,6 +137,7 @@ export function loadConfig(
     consumerMaxAttempts: e.CONSUMER_MAX_ATTEMPTS,
     commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
     readYourWritesTimeoutMs: e.READ_YOUR_WRITES_TIMEOUT_MS,
+    readConsistencyTimeoutMs: e.READ_CONSISTENCY_TIMEOUT_MS,
     dbPoolSize: e.DB_POOL_SIZE,
     artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },
     urls: {

@@ -19,6 +19,7 @@ import { ArtifactStoreClient } from '../../artifacts/artifact-store.client';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { MistError, MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
+import { ReadsFrom } from '../../consistency/consistent-read';
 
 // Mist's artifacts: a flat store of files by name; uploads answer the name as text.
 @ApiTags('mist: artifacts')
@@ -32,6 +33,7 @@ export class MistArtifactsController {
   ) {}
 
   @Get()
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'Names of all artifacts' })
   async list(): Promise<string[]> {
     const names: string[] = [];
@@ -45,6 +47,7 @@ export class MistArtifactsController {
   }
 
   @Get(':name')
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'Download an artifact' })
   async content(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
     const row = await this.find(name);
@@ -52,6 +55,7 @@ export class MistArtifactsController {
   }
 
   @Get(':name/sha')
+  @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'SHA-1 of an artifact, hex' })
   async sha(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
     void reply.header('content-type', 'text/plain; charset=utf-8').send((await this.find(name)).sha1);

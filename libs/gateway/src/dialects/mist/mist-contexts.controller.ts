@@ -28,6 +28,7 @@ import { awaitVisible } from '../../read-back';
 import { contextOf, parseMistBodyDuration } from './mist-format';
 import { MistError, MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
+import { ReadsFrom } from '../../consistency/consistent-read';
 
 const CONTEXT_CONFIG = {
   schema: {
@@ -60,6 +61,7 @@ export class MistContextsController {
   ) {}
 
   @Get()
+  @ReadsFrom('contexts')
   @ApiOperation({ summary: 'All contexts, `default` included (ContextConfig)' })
   async list(): Promise<Record<string, unknown>[]> {
     const all: ContextView[] = [];
@@ -73,6 +75,7 @@ export class MistContextsController {
   }
 
   @Get(':id')
+  @ReadsFrom('contexts')
   @ApiOperation({ summary: 'One context (ContextConfig)' })
   async get(@Param('id') id: string): Promise<Record<string, unknown>> {
     return contextOf(await this.find(id));

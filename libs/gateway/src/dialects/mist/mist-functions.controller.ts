@@ -23,6 +23,7 @@ import { awaitVisible } from '../../read-back';
 import { functionInfo, runtimeForPath } from './mist-format';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
+import { ReadsFrom } from '../../consistency/consistent-read';
 
 const FUNCTION_CONFIG = {
   schema: {
@@ -52,6 +53,7 @@ export class MistFunctionsController {
   ) {}
 
   @Get()
+  @ReadsFrom('functions')
   @ApiOperation({ summary: 'All functions (FunctionInfo)' })
   async list(): Promise<Record<string, unknown>[]> {
     const all: FunctionView[] = [];
@@ -65,6 +67,7 @@ export class MistFunctionsController {
   }
 
   @Get(':id')
+  @ReadsFrom('functions')
   @ApiOperation({ summary: 'One function (FunctionInfo)' })
   async get(@Param('id') id: string): Promise<Record<string, unknown>> {
     return functionInfo(await this.find(id));

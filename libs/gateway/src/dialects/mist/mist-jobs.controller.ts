@@ -23,6 +23,7 @@ import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
+import { ReadsFrom } from '../../consistency/consistent-read';
 
 const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
 const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be cancelled
@@ -97,6 +98,7 @@ export class MistJobsController {
   }
 
   @Get('functions/:id/jobs')
+  @ReadsFrom('functions', 'jobs')
   @ApiOperation({ summary: 'Jobs of a function, newest first' })
   @ListQueries()
   async ofFunction(@Param('id') fn: string, @Query() query: Record<string, unknown>): Promise<unknown> {
@@ -105,6 +107,7 @@ export class MistJobsController {
   }
 
   @Get('jobs')
+  @ReadsFrom('jobs')
   @ApiOperation({ summary: 'All jobs, newest first' })
   @ListQueries()
   all(@Query() query: Record<string, unknown>): Promise<unknown> {
@@ -112,6 +115,7 @@ export class MistJobsController {
   }
 
   @Get('jobs/:id')
+  @ReadsFrom('jobs')
   @ApiOperation({ summary: 'One job (JobDetails)' })
   async get(@Param('id') id: string): Promise<Record<string, unknown>> {
     return jobDetails(await this.find(id));
@@ -127,6 +131,7 @@ export class MistJobsController {
   }
 
   @Get('jobs/:id/logs')
+  @ReadsFrom('jobs')
   @ApiOperation({ summary: "The job's log in Mist's line format; honours Range: bytes=N-" })
   async log(
     @Param('id') id: string,

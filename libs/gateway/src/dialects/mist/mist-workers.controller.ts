@@ -8,6 +8,7 @@ import { MistJobList } from './mist-job-list.service';
 import { workerLink } from './mist-format';
 import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
+import { ReadsFrom } from '../../consistency/consistent-read';
 
 // Mist's workers: live ones only, as WorkerLink.
 @ApiTags('mist: workers')
@@ -22,6 +23,7 @@ export class MistWorkersController {
   ) {}
 
   @Get()
+  @ReadsFrom('workers')
   @ApiOperation({ summary: 'Live workers (WorkerLink)' })
   async list(): Promise<Record<string, unknown>[]> {
     const live: WorkerView[] = [];
@@ -35,6 +37,7 @@ export class MistWorkersController {
   }
 
   @Get(':id')
+  @ReadsFrom('workers')
   @ApiOperation({ summary: 'One worker (WorkerLink)' })
   async get(@Param('id') id: string): Promise<Record<string, unknown>> {
     return this.link(await this.find(id));
@@ -50,6 +53,7 @@ export class MistWorkersController {
   }
 
   @Get(':id/jobs')
+  @ReadsFrom('workers', 'jobs')
   @ApiOperation({ summary: 'Jobs that ran on a worker' })
   async jobsOf(@Param('id') id: string, @Query() query: Record<string, unknown>): Promise<unknown> {
     await this.find(id);

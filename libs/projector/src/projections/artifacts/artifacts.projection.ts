@@ -1,7 +1,6 @@
-import { EventTopics } from '@spindle/contracts';
 import type { ArtifactEvent, EventEnvelope } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
-import { ArtifactView } from '@spindle/read-models';
+import { READ_MODEL_SOURCES, ArtifactView } from '@spindle/read-models';
 
 export function evolveArtifactView(row: ArtifactView | null, envelope: EventEnvelope): ArtifactView | null {
   const event = envelope as ArtifactEvent;
@@ -27,8 +26,8 @@ export function evolveArtifactView(row: ArtifactView | null, envelope: EventEnve
 }
 
 export const artifactsProjection = streamProjection<ArtifactView>({
-  name: 'projector.artifacts.v1',
-  topics: [EventTopics.artifact],
+  name: READ_MODEL_SOURCES.artifacts.consumer,
+  topics: [READ_MODEL_SOURCES.artifacts.topic],
   entity: ArtifactView,
   evolve: evolveArtifactView,
 });

@@ -1,7 +1,6 @@
-import { EventTopics } from '@spindle/contracts';
 import type { ContextEvent, EventEnvelope } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
-import { ContextView } from '@spindle/read-models';
+import { READ_MODEL_SOURCES, ContextView } from '@spindle/read-models';
 
 export function evolveContextView(row: ContextView | null, envelope: EventEnvelope): ContextView | null {
   const event = envelope as ContextEvent;
@@ -29,8 +28,8 @@ export function evolveContextView(row: ContextView | null, envelope: EventEnvelo
 }
 
 export const contextsProjection = streamProjection<ContextView>({
-  name: 'projector.contexts.v1',
-  topics: [EventTopics.schedulerContext],
+  name: READ_MODEL_SOURCES.contexts.consumer,
+  topics: [READ_MODEL_SOURCES.contexts.topic],
   entity: ContextView,
   evolve: evolveContextView,
 });

@@ -1,7 +1,6 @@
-import { EventTopics } from '@spindle/contracts';
 import type { EventEnvelope, FunctionEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
-import { FunctionView } from '@spindle/read-models';
+import { READ_MODEL_SOURCES, FunctionView } from '@spindle/read-models';
 
 export function evolveFunctionView(row: FunctionView | null, envelope: EventEnvelope): FunctionView | null {
   const event = envelope as FunctionEvent;
@@ -29,8 +28,8 @@ export function evolveFunctionView(row: FunctionView | null, envelope: EventEnve
 }
 
 export const functionsProjection = streamProjection<FunctionView>({
-  name: 'projector.functions.v1',
-  topics: [EventTopics.schedulerFunction],
+  name: READ_MODEL_SOURCES.functions.consumer,
+  topics: [READ_MODEL_SOURCES.functions.topic],
   entity: FunctionView,
   evolve: evolveFunctionView,
 });

@@ -1,13 +1,12 @@
-import { EventTopics } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
-import { JobView, evolveJobView } from '@spindle/read-models';
+import { READ_MODEL_SOURCES, JobView, evolveJobView } from '@spindle/read-models';
 import { appendToFeed } from '../feed/feed';
 
 // The rows alone: what a rebuild replays (the feed is append-only and keeps its entries).
 export const jobRowsProjection = streamProjection<JobView>({
-  name: 'projector.jobs.v1',
-  topics: [EventTopics.schedulerJob],
+  name: READ_MODEL_SOURCES.jobs.consumer,
+  topics: [READ_MODEL_SOURCES.jobs.topic],
   entity: JobView,
   evolve: evolveJobView,
 });

@@ -1,8 +1,7 @@
-import { EventTopics } from '@spindle/contracts';
 import type { EventEnvelope, WorkerEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
-import { WorkerView } from '@spindle/read-models';
+import { READ_MODEL_SOURCES, WorkerView } from '@spindle/read-models';
 import { appendToFeed } from '../feed/feed';
 
 export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope): WorkerView | null {
@@ -58,8 +57,8 @@ export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope
 
 // The rows alone: what a rebuild replays (the feed is append-only and keeps its entries).
 export const workerRowsProjection = streamProjection<WorkerView>({
-  name: 'projector.workers.v1',
-  topics: [EventTopics.schedulerWorker],
+  name: READ_MODEL_SOURCES.workers.consumer,
+  topics: [READ_MODEL_SOURCES.workers.topic],
   entity: WorkerView,
   evolve: evolveWorkerView,
 });
