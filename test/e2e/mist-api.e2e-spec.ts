@@ -277,9 +277,8 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const blocker = (await api('POST', '/functions/sleep/jobs?context=shared-one', { ms: 3_000 })).body.id;
     while ((await api('GET', `/jobs/${blocker}`)).body.status !== 'started')
       await new Promise((r) => setTimeout(r, 50));
-    const late = (
-      await api('POST', '/functions/sleep/jobs?context=shared-one&startTimeout=500ms', { ms: 1 })
-    ).body.id;
+    const late = (await api('POST', '/functions/sleep/jobs?context=shared-one&startTimeout=500ms', { ms: 1 }))
+      .body.id;
     const next = (await api('POST', '/functions/sleep/jobs?context=shared-one', { ms: 1 })).body.id;
     expect(await finished(late)).toMatchObject({ status: 'cancelled' });
     expect((await finished(late)).startTime).toBeUndefined();
