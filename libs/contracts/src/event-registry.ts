@@ -38,7 +38,3 @@ export function parseEvent(raw: unknown): EventEnvelope {
   if (!data.success) throw new InvalidEventError(`invalid ${key} payload: ${z.prettifyError(data.error)}`);
   return { ...envelope.data, data: data.data };
 }
-
-export function isKnownEventType(type: string, version: number): boolean {
-  return `${type}@${version}` in dataSchemas;
-}

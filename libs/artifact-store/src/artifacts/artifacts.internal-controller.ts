@@ -26,7 +26,13 @@ import { commandFailed } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
 import { handleCommand } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
-import { InternalOnlyGuard, ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
+import {
+  InternalOnlyGuard,
+  ProblemException,
+  SPINDLE_CONFIG,
+  ValidationProblem,
+  httpStatusOf,
+} from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { randomUUID } from 'node:crypto';
 import { BlobTooLargeError, FilesystemBlobStore } from '../blobs/blob-store';
@@ -142,10 +148,5 @@ function assertName(name: string): void {
 }
 
 function statusOf(result: CommandResult): HttpStatus {
-  if (result.ok) return HttpStatus.OK;
-  return result.error.code === 'conflict'
-    ? HttpStatus.CONFLICT
-    : result.error.code === 'not_found'
-      ? HttpStatus.NOT_FOUND
-      : HttpStatus.BAD_REQUEST;
+  return result.ok ? HttpStatus.OK : httpStatusOf(result.error.code);
 }

@@ -22,7 +22,6 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINISHED_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-export const ACTIVE_JOB_STATES: readonly JobState[] = ['starting', 'running', 'cancelling'];
 
 export function jobStreamId(id: string): string {
   return `job-${id}`;

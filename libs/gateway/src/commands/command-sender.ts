@@ -3,18 +3,10 @@ import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
-import type { CommandError, EventEnvelope } from '@spindle/contracts';
-import { ProblemException } from '@spindle/platform';
+import type { EventEnvelope } from '@spindle/contracts';
+import { ProblemException, httpStatusOf } from '@spindle/platform';
 
 export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
-
-const STATUS_OF: Record<CommandError['code'], HttpStatus> = {
-  invalid: HttpStatus.BAD_REQUEST,
-  not_found: HttpStatus.NOT_FOUND,
-  conflict: HttpStatus.CONFLICT,
-  forbidden: HttpStatus.FORBIDDEN,
-  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
-};
 
 export interface Accepted {
   readonly streamId: string;
@@ -60,7 +52,7 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
     if (result.ok) return result;
     const { code, message, field } = result.error;
     throw new ProblemException(
-      STATUS_OF[code],
+      httpStatusOf(code),
       code.replace('_', '-'),
       code === 'invalid' ? 'Request validation failed' : message,
       message,

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { CommandErrorCode } from '@spindle/contracts';
 
 // RFC 9457 problem details, with `errors` naming each offending field and the rule it broke.
 export interface FieldViolation {
@@ -43,4 +44,18 @@ export class ValidationProblem extends ProblemException {
       errors,
     );
   }
+}
+
+// The one map from an owner's refusal (a command's error code) to its HTTP status, for every
+// service that answers HTTP with a command's result.
+const STATUS_OF_COMMAND_ERROR: Record<CommandErrorCode, HttpStatus> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  forbidden: HttpStatus.FORBIDDEN,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+export function httpStatusOf(code: CommandErrorCode): HttpStatus {
+  return STATUS_OF_COMMAND_ERROR[code];
 }

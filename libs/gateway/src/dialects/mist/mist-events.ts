@@ -61,8 +61,6 @@ export function mistEventsOf(change: JobChange): MistEvent[] {
   }
 }
 
-export const TERMINAL_MIST_EVENTS = ['finished', 'failed', 'cancelled'];
-
 // `logs` events for consecutive lines of a job's log, `first` naming the first one's line number
 // and raw byte offset. `fileOffset` is the byte length of the job's log after each event's last
 // line as Mist's log file (GET /jobs/{id}/logs) holds it, not the raw bytes: that is the text a
