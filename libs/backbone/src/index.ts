@@ -19,4 +19,5 @@ export * from './health/health.module';
 export * from './event-store/command-handling';
 export * from './database/idempotency-keys.migration';
 export * from './database/advisory-locks';
+export * from './database/leader-lock';
 export * from './metrics/backbone-metrics';

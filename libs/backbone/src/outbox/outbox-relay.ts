@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { MessageBus, TopicMessages } from '../bus/message-bus';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
+import { LeaderLock } from '../database/leader-lock';
 import { outboxPublished } from '../metrics/backbone-metrics';
 
 interface OutboxRow {
@@ -33,8 +34,7 @@ export class OutboxRelay {
   private running = false;
   private stopped = true;
   private wakeRequested = false;
-  private leader: QueryRunner | undefined;
-  private leaderCheckedAt = 0;
+  private readonly leader: LeaderLock;
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
@@ -44,6 +44,13 @@ export class OutboxRelay {
   ) {
     this.table = `"${options.schema}".outbox`;
     this.logger = new Logger(`outbox-relay:${options.schema}`);
+    this.leader = new LeaderLock(
+      dataSource,
+      ADVISORY_LOCK_CLASS.outboxLeader,
+      options.schema,
+      this.logger,
+      'publishing the outbox',
+    );
   }
 
   start(): void {
@@ -66,10 +73,7 @@ export class OutboxRelay {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight.catch(() => undefined);
-    if (this.leader) {
-      await this.leader.release().catch(() => undefined);
-      this.leader = undefined;
-    }
+    await this.leader.release();
   }
 
   // Publishes everything eligible now; returns how many messages went out. Used by tests and tick().
@@ -96,7 +100,7 @@ export class OutboxRelay {
     let published = 0;
     let failed = false;
     try {
-      if (await this.holdLeadership()) published = await this.drain();
+      if (await this.leader.hold()) published = await this.drain();
     } catch (e) {
       failed = true;
       this.logger.warn(`publish failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
@@ -110,41 +114,6 @@ export class OutboxRelay {
         ? 0
         : this.options.pollMs;
     this.schedule(next);
-  }
-
-  private async holdLeadership(): Promise<boolean> {
-    if (this.leader) {
-      // A lost session loses its lock; check now and then that ours is still alive.
-      if (Date.now() - this.leaderCheckedAt < 1_000) return true;
-      try {
-        await this.leader.query('select 1');
-        this.leaderCheckedAt = Date.now();
-        return true;
-      } catch {
-        await this.leader.release().catch(() => undefined);
-        this.leader = undefined;
-      }
-    }
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    let row: { locked: boolean } | undefined;
-    try {
-      [row] = (await runner.query('select pg_try_advisory_lock($1, hashtext($2)) as locked', [
-        ADVISORY_LOCK_CLASS.outboxLeader,
-        this.options.schema,
-      ])) as { locked: boolean }[];
-    } catch (e) {
-      await runner.release().catch(() => undefined);
-      throw e;
-    }
-    if (row?.locked) {
-      this.leader = runner;
-      this.leaderCheckedAt = Date.now();
-      this.logger.log('leading: publishing the outbox');
-      return true;
-    }
-    await runner.release();
-    return false;
   }
 
   private async publishBatch(): Promise<number> {

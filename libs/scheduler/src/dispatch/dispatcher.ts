@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { newEventId } from '@spindle/contracts';
 import type { ContextSettings, MessageMetadata, WorkerRequestedV1 } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderLock } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { jobCommands } from '../jobs/domain/job.decider';
@@ -55,9 +55,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
-  private leader: QueryRunner | undefined;
-  private leaderCheckedAt = 0;
-  private leadingSince = 0;
+  private readonly leader: LeaderLock;
   private housekeptAt = 0;
   private readonly housekeeping: DispatchHousekeeping;
 
@@ -67,6 +65,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {
     this.housekeeping = new DispatchHousekeeping(dataSource, commands, config);
+    this.leader = new LeaderLock(
+      dataSource,
+      ADVISORY_LOCK_CLASS.dispatcher,
+      null,
+      this.logger,
+      'dispatching jobs',
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -79,8 +84,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.leader?.release().catch(() => undefined);
-    this.leader = undefined;
+    await this.leader.release();
   }
 
   // Something changed (a submit, a finish): look again now rather than at the next tick.
@@ -107,12 +111,12 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async pass(): Promise<void> {
-    if (!(await this.holdLeadership())) return;
+    if (!(await this.leader.hold())) return;
     // Placing is what a wake is for; timekeeping needs no more than the tick's resolution.
     const housekeeping = Date.now() - this.housekeptAt >= HOUSEKEEPING_MS;
     if (housekeeping) {
       this.housekeptAt = Date.now();
-      await this.housekeeping.run(this.leadingSince);
+      await this.housekeeping.run(this.leader.leadingSince);
     }
     await this.dispatchQueued();
     if (housekeeping) await this.precreateWorkers();
@@ -274,38 +278,5 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         commandFor(workerCommands, { kind: 'request', id: worker.id, worker }, this.metadata()),
       ),
     );
-  }
-
-  private async holdLeadership(): Promise<boolean> {
-    if (this.leader) {
-      if (Date.now() - this.leaderCheckedAt < 1_000) return true;
-      try {
-        await this.leader.query('select 1');
-        this.leaderCheckedAt = Date.now();
-        return true;
-      } catch {
-        await this.leader.release().catch(() => undefined);
-        this.leader = undefined;
-      }
-    }
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [row] = (await runner.query('select pg_try_advisory_lock($1, 0) as locked', [
-        ADVISORY_LOCK_CLASS.dispatcher,
-      ])) as { locked: boolean }[];
-      if (row?.locked) {
-        this.leader = runner;
-        this.leaderCheckedAt = Date.now();
-        this.leadingSince = Date.now();
-        this.logger.log('leading: dispatching jobs');
-        return true;
-      }
-    } catch (e) {
-      await runner.release().catch(() => undefined);
-      throw e;
-    }
-    await runner.release();
-    return false;
   }
 }
