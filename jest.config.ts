@@ -29,6 +29,9 @@ const config: Config = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
       slowTestThreshold: 30,
+      // Starts the broker and the database when they are not up, and stops what it started.
+      globalSetup: '<rootDir>/tools/jest/test-infrastructure.setup.ts',
+      globalTeardown: '<rootDir>/tools/jest/test-infrastructure.teardown.ts',
     },
   ],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],

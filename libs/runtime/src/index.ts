@@ -1,4 +1,5 @@
 export * from './boot';
 export * from './service-catalog';
 export * from './standalone';
-export * from './embedded-postgres';
+export * from './embedded-postgres/embedded-postgres';
+export * from './startup-error';

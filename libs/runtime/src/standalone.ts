@@ -4,8 +4,8 @@ import { loadConfig } from '@spindle/platform';
 import { ContextsQuery } from '@spindle/read-models';
 import { bootServices } from './boot';
 import type { RunningApp } from './boot';
-import { startEmbeddedPostgres } from './embedded-postgres';
-import type { EmbeddedDatabase } from './embedded-postgres';
+import { startEmbeddedPostgres } from './embedded-postgres/embedded-postgres';
+import type { EmbeddedDatabase } from './embedded-postgres/embedded-postgres';
 import { SERVICE_NAMES } from './service-catalog';
 
 export interface Standalone extends RunningApp {

