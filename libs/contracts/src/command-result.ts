@@ -21,6 +21,11 @@ export type CommandResult =
     }
   | { readonly ok: false; readonly error: CommandError };
 
+// A refusal, as a decider returns it: the code, a message, and the field it names if any.
+export function commandError(code: CommandErrorCode, message: string, field?: string): CommandError {
+  return field === undefined ? { code, message } : { code, message, field };
+}
+
 export function commandFailed(code: CommandErrorCode, message: string, field?: string): CommandResult {
-  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+  return { ok: false, error: commandError(code, message, field) };
 }

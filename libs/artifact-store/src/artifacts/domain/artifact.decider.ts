@@ -1,5 +1,11 @@
-import { artifactKindOf, commandFailed } from '@spindle/contracts';
-import type { ArtifactEvent, CommandError, EventEnvelope, NewEvent } from '@spindle/contracts';
+import { artifactKindOf, commandError } from '@spindle/contracts';
+import type {
+  ArtifactEvent,
+  CommandError,
+  CommandErrorCode,
+  EventEnvelope,
+  NewEvent,
+} from '@spindle/contracts';
 import type { Decider } from '@spindle/backbone';
 import type { StoredBlob } from '../../blobs/blob-store';
 
@@ -16,11 +22,8 @@ export type ArtifactCommand =
     }
   | { readonly kind: 'delete'; readonly name: string };
 
-function failure(code: CommandError['code'], message: string): CommandError {
-  const result = commandFailed(code, message, 'name');
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
+const failure = (code: CommandErrorCode, message: string): CommandError =>
+  commandError(code, message, 'name');
 
 export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
   initialState: { status: 'absent' },

@@ -1,4 +1,4 @@
-import { DEFAULT_CONTEXT_NAME, commandFailed } from '@spindle/contracts';
+import { DEFAULT_CONTEXT_NAME, commandError } from '@spindle/contracts';
 import type {
   ContextEvent,
   ContextSettings,
@@ -37,12 +37,6 @@ export function evolveContext(_state: ContextState, envelope: EventEnvelope): Co
   }
 }
 
-function error(code: CommandError['code'], message: string, field?: string): CommandError {
-  const result = commandFailed(code, message, field);
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
-
 export function decideContext(
   command: ContextCommand,
   state: ContextState,
@@ -50,13 +44,13 @@ export function decideContext(
   switch (command.kind) {
     case 'create':
       if (state.status === 'active')
-        return error('conflict', `context ${command.name} already exists`, 'name');
+        return commandError('conflict', `context ${command.name} already exists`, 'name');
       return [
         { type: 'ContextCreated', version: 1, data: { name: command.name, settings: command.settings } },
       ];
     case 'update':
       if (state.status !== 'active')
-        return error('not_found', `context ${command.name} does not exist`, 'name');
+        return commandError('not_found', `context ${command.name} does not exist`, 'name');
       if (JSON.stringify(state.settings) === JSON.stringify(command.settings)) return [];
       return [
         {
@@ -67,10 +61,10 @@ export function decideContext(
       ];
     case 'delete':
       if (command.name === DEFAULT_CONTEXT_NAME) {
-        return error('forbidden', 'the default context cannot be deleted', 'name');
+        return commandError('forbidden', 'the default context cannot be deleted', 'name');
       }
       if (state.status !== 'active')
-        return error('not_found', `context ${command.name} does not exist`, 'name');
+        return commandError('not_found', `context ${command.name} does not exist`, 'name');
       return [{ type: 'ContextDeleted', version: 1, data: { name: command.name } }];
     default: {
       const unknownCommand: never = command;

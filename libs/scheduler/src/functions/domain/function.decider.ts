@@ -1,7 +1,8 @@
-import { EventTopics, commandFailed, functionStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, functionStreamId } from '@spindle/contracts';
 import type {
   ChangeFunctionCommand,
   CommandError,
+  CommandErrorCode,
   DeleteFunctionCommand,
   EventEnvelope,
   FunctionDefinition,
@@ -20,11 +21,8 @@ export type FunctionCommand =
   | ({ readonly kind: 'change' } & ChangeFunctionCommand)
   | ({ readonly kind: 'delete' } & DeleteFunctionCommand);
 
-function failure(code: CommandError['code'], message: string): CommandError {
-  const result = commandFailed(code, message, 'name');
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
+const failure = (code: CommandErrorCode, message: string): CommandError =>
+  commandError(code, message, 'name');
 
 export function evolveFunction(_state: FunctionState, envelope: EventEnvelope): FunctionState {
   const event = envelope as FunctionEvent;

@@ -1,6 +1,7 @@
-import { EventTopics, commandFailed, jobStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, jobStreamId } from '@spindle/contracts';
 import type {
   CommandError,
+  CommandErrorCode,
   EventEnvelope,
   JobEvent,
   JobProgram,
@@ -69,11 +70,8 @@ export type JobCommand =
 
 const ACTIVE: readonly JobState[] = ['starting', 'running', 'cancelling'];
 
-function failure(code: CommandError['code'], message: string, field = 'id'): CommandError {
-  const result = commandFailed(code, message, field);
-  if (result.ok) throw new Error('unreachable');
-  return result.error;
-}
+const failure = (code: CommandErrorCode, message: string, field = 'id'): CommandError =>
+  commandError(code, message, field);
 
 export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus {
   const event = envelope as JobEvent;

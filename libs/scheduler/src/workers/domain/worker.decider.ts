@@ -1,4 +1,4 @@
-import { EventTopics, commandFailed, workerStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, workerStreamId } from '@spindle/contracts';
 import type {
   CommandError,
   EventEnvelope,
@@ -57,8 +57,7 @@ export function decideWorker(
     return [{ type: 'WorkerRequested', version: 1, data: command.worker }];
   }
   if (state.state === 'absent') {
-    const result = commandFailed('not_found', `worker ${id} does not exist`, 'id');
-    return result.ok ? [] : result.error;
+    return commandError('not_found', `worker ${id} does not exist`, 'id');
   }
   switch (command.kind) {
     case 'started':
