@@ -50,6 +50,9 @@ describe('JobSubmitted@1', () => {
     expect(parseEvent({ ...submitted, data: { ...submitted.data, source: 'kafka' } }).data).toMatchObject({
       source: 'kafka',
     });
+    expect(parseEvent({ ...submitted, data: { ...submitted.data, source: 'mqtt' } }).data).toMatchObject({
+      source: 'mqtt',
+    });
     expect(parseEvent(submitted).data).not.toHaveProperty('source');
   });
 

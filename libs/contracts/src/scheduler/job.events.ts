@@ -42,9 +42,10 @@ export type JobProgram = z.infer<typeof jobProgramSchema>;
 export const jobArgsSchema = z.record(z.string(), z.unknown());
 
 // Where a job's submit came in: `http` for a request to any HTTP API (the native one or a
-// dialect's), `kafka` for a start request read from a Kafka topic (Mist's async interface). A
-// closed set; a new member is a contract change, so consumers are deployed before producers.
-export const JOB_SOURCES = ['http', 'kafka'] as const;
+// dialect's), `kafka` for a start request read from a Kafka topic and `mqtt` for one read from an
+// MQTT topic (Mist's async interface). A closed set; a new member is a contract change, so
+// consumers are deployed before producers (`mqtt` was added after the others).
+export const JOB_SOURCES = ['http', 'kafka', 'mqtt'] as const;
 export type JobSource = (typeof JOB_SOURCES)[number];
 
 export interface JobSubmittedV1 {

@@ -32,6 +32,11 @@ export class JobSubmission {
   ) {}
 
   async submit(request: JobRequest): Promise<JobView> {
+    return (await this.submitOrReplay(request)).job;
+  }
+
+  // `replayed`: the idempotency key named a job recorded earlier, which is answered instead.
+  async submitOrReplay(request: JobRequest): Promise<{ job: JobView; replayed: boolean }> {
     const target = await this.functions.findSubmitTarget(request.function, request.context);
     if (!target) throw notFound(`function ${request.function}`);
     if (!target.contextExists) {
@@ -68,11 +73,15 @@ export class JobSubmission {
     // The answer is the job as its events make it, projected by the read model's own evolve:
     // recorded means answerable, with no wait for the projector. (A reused Idempotency-Key names
     // the first job instead: that one is read back.)
-    if (accepted.streamId === jobStreamId(id) && accepted.events?.length) {
+    const replayed = accepted.streamId !== jobStreamId(id);
+    if (!replayed && accepted.events?.length) {
       const view = accepted.events.reduce<JobView | null>(evolveJobView, null);
-      if (view) return view;
+      if (view) return { job: view, replayed };
     }
-    return this.readBack(accepted.streamId.replace(/^job-/, ''), accepted.streamPosition);
+    return {
+      job: await this.readBack(accepted.streamId.replace(/^job-/, ''), accepted.streamPosition),
+      replayed,
+    };
   }
 
   async cancel(id: string): Promise<JobView> {

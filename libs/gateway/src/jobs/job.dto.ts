@@ -132,7 +132,8 @@ export class JobDto {
     example: 'http',
     description:
       "Where the submit came in: `http` (a request to the native API or a dialect's HTTP routes), " +
-      "`kafka` (a start request read from Kafka: Mist's async interface). null for jobs recorded " +
+      "`kafka` or `mqtt` (a start request read from a Kafka or an MQTT topic: Mist's async interface). " +
+      'null for jobs recorded ' +
       'before sources were kept',
   })
   source!: JobSource | null;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -29,6 +30,31 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/)
     .optional(),
+  // Mist's async interface over MQTT: the broker, the topic (or filter) start requests arrive on,
+  // the topic every job event goes to (unset: off), and the client id whose persistent session
+  // keeps requests while Spindle is away (default: derived from the database and the topic).
+  MIST_MQTT_URL: z
+    .string()
+    .url()
+    .refine(
+      (u) => /^(mqtts?|tcp|ssl|wss?):$/.test(new URL(u).protocol),
+      'must be mqtt://, mqtts://, ws:// or wss://',
+    )
+    .optional(),
+  MIST_MQTT_SUBSCRIBE_TOPIC: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine(isMqttTopicFilter, 'must be an MQTT topic filter (+ and # only as whole levels, # last)')
+    .optional(),
+  MIST_MQTT_PUBLISH_TOPIC: z
+    .string()
+    .regex(/^[^+#\u0000]{1,1024}$/, 'must be an MQTT topic name (no + or #)')
+    .optional(),
+  MIST_MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/)
+    .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
   OUTBOX_POLL_MS: positiveInt.default(25),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
@@ -51,6 +77,21 @@ const envSchema = z.object({
 });
 
 export type BusKind = 'kafka' | 'in-process';
+
+function isMqttTopicFilter(filter: string): boolean {
+  if (filter.includes('\u0000')) return false;
+  const levels = filter.split('/');
+  return levels.every(
+    (level, i) => (level === '#' && i === levels.length - 1) || level === '+' || !/[+#]/.test(level),
+  );
+}
+
+export interface MistMqttConfig {
+  readonly url: string;
+  readonly clientId: string;
+  readonly subscribeTopic: string | undefined;
+  readonly publishTopic: string | undefined;
+}
 
 export interface SpindleConfig {
   readonly databaseUrl: string | undefined;
@@ -85,7 +126,13 @@ export interface SpindleConfig {
   readonly urls: { artifactStore: string; logCollector: string };
   readonly worker: { readonly hostId: string | undefined; readonly slots: number };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
-  readonly mist: { readonly subscribeTopic: string | undefined; readonly publishTopic: string | undefined };
+  readonly mist: {
+    // Kafka topics of Mist's async interface (on Spindle's own broker)
+    readonly subscribeTopic: string | undefined;
+    readonly publishTopic: string | undefined;
+    // the same interface over MQTT; undefined: off
+    readonly mqtt: MistMqttConfig | undefined;
+  };
   // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
   readonly internalToken: string | undefined;
 }
@@ -107,9 +154,14 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const mqttTopics = e.MIST_MQTT_SUBSCRIBE_TOPIC ?? e.MIST_MQTT_PUBLISH_TOPIC;
+  if (mqttTopics !== undefined && e.MIST_MQTT_URL === undefined) {
+    throw new ConfigError('invalid configuration: MIST_MQTT_URL: required with MIST_MQTT_*_TOPIC');
+  }
   const brokers = e.KAFKA_BROKERS ?? (mode === 'distributed' ? DEFAULT_KAFKA_BROKERS : undefined);
+  const databaseUrl = e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined);
   return {
-    databaseUrl: e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined),
+    databaseUrl,
     bus: brokers ? 'kafka' : 'in-process',
     commands: brokers ? 'kafka' : 'in-process',
     kafka: {
@@ -146,7 +198,26 @@ export function loadConfig(
     },
     worker: { hostId: e.WORKER_HOST_ID, slots: e.WORKER_SLOTS },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },
-    mist: { subscribeTopic: e.MIST_ASYNC_SUBSCRIBE_TOPIC, publishTopic: e.MIST_ASYNC_PUBLISH_TOPIC },
+    mist: {
+      subscribeTopic: e.MIST_ASYNC_SUBSCRIBE_TOPIC,
+      publishTopic: e.MIST_ASYNC_PUBLISH_TOPIC,
+      mqtt:
+        e.MIST_MQTT_URL === undefined || mqttTopics === undefined
+          ? undefined
+          : {
+              url: e.MIST_MQTT_URL,
+              // Stable across restarts (the broker keeps the session under it) and one per
+              // installation and topic; 23 characters, the most MQTT 3.1.1 promises to accept.
+              clientId:
+                e.MIST_MQTT_CLIENT_ID ??
+                `spindle-mist-${createHash('sha256')
+                  .update(`${installationOf({ databaseUrl })}\n${e.MIST_MQTT_SUBSCRIBE_TOPIC ?? ''}`)
+                  .digest('hex')
+                  .slice(0, 10)}`,
+              subscribeTopic: e.MIST_MQTT_SUBSCRIBE_TOPIC,
+              publishTopic: e.MIST_MQTT_PUBLISH_TOPIC,
+            },
+    },
     internalToken: e.SPINDLE_INTERNAL_TOKEN,
   };
 }

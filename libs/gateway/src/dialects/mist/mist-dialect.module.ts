@@ -3,11 +3,14 @@ import { GatewayModule } from '../../gateway.module';
 import { MistArtifactsController } from './mist-artifacts.controller';
 import { MistContextsController } from './mist-contexts.controller';
 import { MistFunctionsController } from './mist-functions.controller';
-import { MistAsyncInterface } from './mist-async.interface';
 import { MistContexts } from './mist-contexts.service';
+import { MistEventFeed } from './mist-event-feed';
 import { MistJobList } from './mist-job-list.service';
 import { MistJobsController } from './mist-jobs.controller';
+import { MistKafkaTransport } from './mist-kafka.transport';
+import { MistMqttTransport } from './mist-mqtt.transport';
 import { MistNotFoundController } from './mist-not-found.controller';
+import { MistStartRequests } from './mist-start-requests';
 import { MistStatusController } from './mist-status.controller';
 import { MistWorkersController } from './mist-workers.controller';
 
@@ -24,6 +27,14 @@ import { MistWorkersController } from './mist-workers.controller';
     MistStatusController,
     MistNotFoundController, // last: only what no other route takes
   ],
-  providers: [MistJobList, MistContexts, MistAsyncInterface],
+  providers: [
+    MistJobList,
+    MistContexts,
+    // Mist's async interface: what requests mean and which events go out, then one transport each
+    MistStartRequests,
+    MistEventFeed,
+    MistKafkaTransport,
+    MistMqttTransport,
+  ],
 })
 export class MistDialectModule {}

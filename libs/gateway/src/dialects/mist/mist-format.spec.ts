@@ -23,6 +23,7 @@ describe('Mist JobDetails', () => {
   it.each([
     ['http', 'Http'],
     ['kafka', 'Async Kafka'],
+    ['mqtt', 'Async Mqtt'],
     [null, 'Http'], // recorded before sources were kept
   ])('shows source %s as %s', (source, shown) => {
     expect(jobDetails({ ...job, source } as JobView)['source']).toBe(shown);
