@@ -21,3 +21,4 @@ export * from './database/idempotency-keys.migration';
 export * from './database/advisory-locks';
 export * from './database/leader-lock';
 export * from './metrics/backbone-metrics';
+export * from './heartbeats/host-heartbeats';

@@ -1,0 +1,70 @@
+import type { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { DataTopics, hostHeartbeatSchema } from '@spindle/contracts';
+import type { HostHeartbeat } from '@spindle/contracts';
+import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
+
+// Worker hosts' heartbeats, as the services that keep a table of hosts read them. Heartbeats are
+// not events: only each host's newest matters, so they skip the event store, and a new group
+// starts at the end of the topic.
+export function subscribeToHeartbeats(
+  bus: MessageBus,
+  options: { readonly groupId: string; readonly installation: string; readonly logger: Logger },
+  record: (latest: readonly HostHeartbeat[]) => Promise<void>,
+): Promise<Subscription> {
+  return bus.subscribe(
+    { groupId: options.groupId, topics: [DataTopics.heartbeats], fromBeginning: false },
+    (batch) => record(latestOf(batch, options)),
+  );
+}
+
+// Each host's newest heartbeat of a batch, of this installation only (two Spindles on one broker
+// never adopt each other's hosts); malformed ones are logged and skipped.
+function latestOf(
+  batch: DeliveredBatch,
+  options: { readonly installation: string; readonly logger: Logger },
+): HostHeartbeat[] {
+  const latest = new Map<string, HostHeartbeat>();
+  for (const message of batch.messages) {
+    const parsed = hostHeartbeatSchema.safeParse(safeJson(message.value));
+    if (!parsed.success)
+      options.logger.warn(
+        `ignored a malformed heartbeat at ${batch.topic}/${batch.partition}@${message.offset}`,
+      );
+    else if (parsed.data.installation === options.installation) latest.set(parsed.data.hostId, parsed.data);
+  }
+  return [...latest.values()];
+}
+
+// Keeps a hosts table (id, incarnation, hostname, agent_pid, slots, stopping, started_at,
+// last_seen) at each host's newest heartbeat, in one statement. The host's own clock dates it,
+// but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
+// a late heartbeat must not revive a host.
+export async function recordHeartbeats(
+  dataSource: DataSource,
+  table: string,
+  heartbeats: readonly HostHeartbeat[],
+): Promise<void> {
+  if (heartbeats.length === 0) return;
+  await dataSource.query(
+    `insert into ${table} as hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+     select h."hostId", h.incarnation, h.hostname, h."agentPid", h.slots, h.stopping, h."startedAt",
+            least(h."sentAt", now())
+     from jsonb_to_recordset($1::jsonb) as h("hostId" text, incarnation text, hostname text, "agentPid" int,
+            slots int, stopping boolean, "startedAt" timestamptz, "sentAt" timestamptz)
+     on conflict (id) do update set
+       incarnation = excluded.incarnation, hostname = excluded.hostname, agent_pid = excluded.agent_pid,
+       slots = excluded.slots, stopping = excluded.stopping, started_at = excluded.started_at,
+       last_seen = greatest(hosts.last_seen, excluded.last_seen)
+     where hosts.incarnation = excluded.incarnation or hosts.started_at <= excluded.started_at`,
+    [JSON.stringify(heartbeats)],
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
