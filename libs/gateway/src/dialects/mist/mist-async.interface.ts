@@ -21,8 +21,9 @@ const startRequestSchema = z.object({
 // Mist's async interface over Kafka: start requests consumed from one topic, every job event and
 // every job's log lines (`logs` events) published to another. Unlike Mist's own server (a fresh consumer group per start, so requests
 // sent while it was down are never read), the request group is durable: nothing sent is lost, and
-// each request is submitted with an idempotency key made of its topic, partition and offset, so a
-// redelivered one does not start a second job.
+// each request is submitted with an idempotency key made of its topic, the topic's incarnation,
+// partition and offset, so a redelivered one does not start a second job, and a new request at an
+// offset reused by a reset broker or a re-created topic is not taken for an old one.
 @Injectable()
 export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('mist-async');
@@ -73,6 +74,7 @@ export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdo
   private async startJobs(batch: DeliveredBatch): Promise<void> {
     for (const message of batch.messages) {
       const where = `${batch.topic}/${batch.partition}@${message.offset}`;
+      const incarnation = batch.topicId === null ? '' : `~${batch.topicId}`;
       let raw: unknown;
       try {
         raw = JSON.parse(message.value);
@@ -92,7 +94,7 @@ export class MistAsyncInterface implements OnModuleInit, BeforeApplicationShutdo
           args: parameters ?? {},
           context: runSettings?.contextId,
           externalId,
-          idempotencyKey: `mist-async:${where}`,
+          idempotencyKey: `mist-async:${batch.topic}${incarnation}/${batch.partition}@${message.offset}`,
           source: 'kafka',
         });
         this.logger.log(`started job ${job.id} of ${functionId} from ${where}`);
