@@ -122,7 +122,7 @@ export class InProcessMessageBus implements MessageBus {
       const from = group.delivered.get(topic) ?? 0n;
       const pending = (this.log.get(topic) ?? []).filter((m) => BigInt(m.offset) > from);
       if (pending.length === 0) continue;
-      await group.handler({ topic, partition: 0, messages: pending }, async () => undefined);
+      await group.handler({ topic, topicId: null, partition: 0, messages: pending }, async () => undefined);
       group.delivered.set(topic, BigInt(pending.at(-1)!.offset));
     }
   }

@@ -10,6 +10,7 @@ import type {
   Subscription,
   TopicMessages,
 } from './message-bus';
+import { fetchTopicIds } from './kafka-topic-ids';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -56,6 +57,10 @@ export class KafkaMessageBus implements MessageBus {
   private admin: Admin | undefined;
   private topicsReady: Promise<void> = Promise.resolve();
   private readonly consumers = new Set<Consumer>();
+  // Topic name -> its id, as last asked. Forgotten whenever a consumer of the topic (re)joins its
+  // group or is handed a partition from an earlier offset than before: that is when a reset broker
+  // or a re-created topic shows (the group's offsets went with it, so Kafka starts it afresh).
+  private readonly topicIds = new Map<string, Promise<string>>();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
@@ -119,15 +124,16 @@ export class KafkaMessageBus implements MessageBus {
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
     await this.ensureTopics(options.topics);
-    if (options.onJoined) {
-      const joined = options.onJoined;
-      let called = false;
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        if (called) return;
-        called = true;
-        joined();
-      });
-    }
+    // The last offset handed to the handler per partition, while the assignment lasts.
+    const handedUpTo = new Map<string, bigint>();
+    let joinedOnce = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      handedUpTo.clear();
+      for (const topic of options.topics) this.topicIds.delete(topic);
+      if (joinedOnce) return;
+      joinedOnce = true;
+      options.onJoined?.();
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await consumer.run({
@@ -136,6 +142,11 @@ export class KafkaMessageBus implements MessageBus {
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
+        const partitionKey = `${batch.topic}:${batch.partition}`;
+        const before = handedUpTo.get(partitionKey);
+        if (before !== undefined && BigInt(batch.messages[0]!.offset) <= before)
+          this.topicIds.delete(batch.topic);
+        const topicId = await this.topicIdOf(batch.topic);
         const messages: DeliveredMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -144,10 +155,11 @@ export class KafkaMessageBus implements MessageBus {
           value: m.value ? m.value.toString() : '',
           headers: headersOf(m.headers),
         }));
-        await handler({ topic: batch.topic, partition: batch.partition, messages }, () =>
+        await handler({ topic: batch.topic, topicId, partition: batch.partition, messages }, () =>
           payload.heartbeat(),
         );
         const last = batch.messages[batch.messages.length - 1]!;
+        handedUpTo.set(partitionKey, BigInt(last.offset));
         // Without resolving, kafkajs fetches from the same position again and never moves on.
         payload.resolveOffset(last.offset);
         // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
@@ -162,6 +174,24 @@ export class KafkaMessageBus implements MessageBus {
         await consumer.disconnect();
       },
     };
+  }
+
+  // Asked once per topic and remembered until a consumer's view of the topic may be stale.
+  private topicIdOf(topic: string): Promise<string> {
+    let known = this.topicIds.get(topic);
+    if (!known) {
+      known = fetchTopicIds(this.options.brokers, [topic]).then((ids) => {
+        const id = ids.get(topic);
+        if (id === undefined) throw new Error(`topic ${topic} has no id on the broker yet`);
+        return id;
+      });
+      this.topicIds.set(topic, known);
+      // A failed look-up is asked again by the batch's redelivery.
+      known.catch(() => {
+        if (this.topicIds.get(topic) === known) this.topicIds.delete(topic);
+      });
+    }
+    return known;
   }
 
   async health(): Promise<BusHealth> {

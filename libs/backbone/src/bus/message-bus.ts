@@ -23,6 +23,9 @@ export interface DeliveredMessage {
 
 export interface DeliveredBatch {
   readonly topic: string;
+  // The incarnation of the topic the batch was read from (Kafka's topic id): offsets mean something
+  // only within one. Null on a bus without one (the in-process bus, whose offsets are not durable).
+  readonly topicId: string | null;
   readonly partition: number;
   readonly messages: readonly DeliveredMessage[];
 }

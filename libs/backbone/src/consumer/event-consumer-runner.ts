@@ -19,13 +19,28 @@ export interface EventConsumerRunnerOptions {
 
 class PoisonMessage extends Error {}
 
+// Where a consumer got to on one partition, and in which incarnation of the topic.
+interface Checkpoint {
+  readonly offset: bigint;
+  readonly topicId: string | null;
+}
+
+const NONE: Checkpoint = { offset: -1n, topicId: null };
+
 // Feeds a consumer from the bus. Rows, the (topic, partition, offset) checkpoint and the inbox of
 // applied event ids commit in one transaction, so a crash anywhere leaves all or none; whatever the
-// bus redelivers at or below the checkpoint, and any event id seen before, is skipped. A message that keeps failing is retried, then sent to the
-// dead-letter topic with its origin and error, and the consumer moves on.
+// bus redelivers at or below the checkpoint, and any event id seen before, is skipped. A message
+// that keeps failing is retried, then sent to the dead-letter topic with its origin and error, and
+// the consumer moves on.
+// A checkpoint also names the topic's incarnation (Kafka's topic id). A broker started on empty
+// data, or a topic deleted and created again, numbers its messages from 0 again: under the old
+// checkpoint they would all look applied. So a checkpoint of another incarnation counts for
+// nothing: the new topic is read from its beginning (its group's offsets went with the old one),
+// the inbox skips what was applied already, and one warning names the topic.
 export class EventConsumerRunner {
   private readonly logger: Logger;
-  private readonly checkpoints = new Map<string, bigint>();
+  private readonly checkpoints = new Map<string, Checkpoint>();
+  private readonly warnedIncarnations = new Set<string>();
   private subscription: Subscription | undefined;
   private readonly table: string;
   private readonly inbox: string;
@@ -61,14 +76,15 @@ export class EventConsumerRunner {
     batch: DeliveredBatch,
     heartbeat: () => Promise<void> = async () => undefined,
   ): Promise<void> {
-    const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : -1n;
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) > checkpoint);
+    const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : NONE;
+    const upTo = this.appliedUpTo(checkpoint, batch);
+    const fresh = batch.messages.filter((m) => BigInt(m.offset) > upTo);
     if (fresh.length === 0) return;
 
     const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
     if (parsed.every((p) => !(p.event instanceof Error))) {
       try {
-        await this.commit(parsed as { message: DeliveredMessage; event: EventEnvelope }[]);
+        await this.commit(batch, parsed as { message: DeliveredMessage; event: EventEnvelope }[]);
         await this.options.afterCommit?.(batch);
         return;
       } catch (e) {
@@ -77,23 +93,27 @@ export class EventConsumerRunner {
       }
     }
     for (const { message, event } of parsed) {
-      await this.handleOne(message, event);
+      await this.handleOne(batch, message, event);
       // Retries with backoff can take a while: tell the group this member is alive.
       await heartbeat();
     }
     await this.options.afterCommit?.(batch);
   }
 
-  private async handleOne(message: DeliveredMessage, event: EventEnvelope | Error): Promise<void> {
+  private async handleOne(
+    batch: DeliveredBatch,
+    message: DeliveredMessage,
+    event: EventEnvelope | Error,
+  ): Promise<void> {
     if (event instanceof Error) {
       // A malformed message will not get better by retrying.
-      await this.deadLetter(message, event, 1);
+      await this.deadLetter(batch, message, event, 1);
       return;
     }
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       try {
-        await this.commit([{ message, event }]);
+        await this.commit(batch, [{ message, event }]);
         return;
       } catch (e) {
         lastError = e;
@@ -103,28 +123,30 @@ export class EventConsumerRunner {
     }
     // If the database itself is gone, the message is not the problem: stop and let the bus redeliver.
     await this.dataSource.query('select 1');
-    await this.deadLetter(message, lastError, this.options.maxAttempts);
+    await this.deadLetter(batch, message, lastError, this.options.maxAttempts);
   }
 
-  private async commit(items: readonly { message: DeliveredMessage; event: EventEnvelope }[]): Promise<void> {
+  private async commit(
+    batch: DeliveredBatch,
+    items: readonly { message: DeliveredMessage; event: EventEnvelope }[],
+  ): Promise<void> {
     const last = items.at(-1)!.message;
     let applied: readonly EventEnvelope[] = [];
     await this.dataSource.transaction(async (manager) => {
       // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
       const stored = await this.lockCheckpoint(manager, last);
-      // Offsets that do not survive a restart say nothing about what was applied: the inbox decides.
-      const upTo = this.bus.durableOffsets ? stored : -1n;
+      const upTo = this.appliedUpTo(stored, batch);
       const pending = items.filter((i) => BigInt(i.message.offset) > upTo);
       const fresh = await this.claimInInbox(
         manager,
         pending.map((i) => i.event),
       );
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
-      await this.saveCheckpoint(manager, last);
+      await this.saveCheckpoint(manager, batch, last);
       applied = fresh;
     });
-    this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
+    this.remember(batch, last);
     this.observe(applied);
   }
 
@@ -154,16 +176,45 @@ export class EventConsumerRunner {
     return events.filter((e) => claimed.delete(e.id));
   }
 
-  private async lockCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<bigint> {
-    const rows: { offset: string }[] = await manager.query(
-      `select "offset"::text as "offset" from ${this.table}
+  // The last offset applied in the batch's own incarnation of the topic; -1 when nothing is known
+  // to be. Offsets that do not survive a restart (the in-process bus) say nothing either: the inbox
+  // decides.
+  private appliedUpTo(checkpoint: Checkpoint, batch: DeliveredBatch): bigint {
+    if (!this.bus.durableOffsets || checkpoint.offset < 0n) return -1n;
+    if (checkpoint.topicId === batch.topicId) return checkpoint.offset;
+    const warning = `${batch.topic}:${batch.topicId}`;
+    if (!this.warnedIncarnations.has(warning)) {
+      this.warnedIncarnations.add(warning);
+      this.logger.warn(
+        `topic ${batch.topic} is not the one checkpointed (topic id ${checkpoint.topicId ?? 'not recorded'}, now ${batch.topicId}): ` +
+          'the broker was reset or the topic re-created; reading it from its beginning, already applied events are skipped by id',
+      );
+    }
+    return -1n;
+  }
+
+  private async lockCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<Checkpoint> {
+    const rows: { offset: string; topic_id: string | null }[] = await manager.query(
+      `select "offset"::text as "offset", topic_id from ${this.table}
        where consumer = $1 and topic = $2 and partition = $3 for update`,
       [this.consumer.name, message.topic, message.partition],
     );
-    return rows[0] ? BigInt(rows[0].offset) : -1n;
+    return rows[0] ? { offset: BigInt(rows[0].offset), topicId: rows[0].topic_id } : NONE;
   }
 
-  private async deadLetter(message: DeliveredMessage, error: unknown, attempts: number): Promise<void> {
+  private remember(batch: DeliveredBatch, message: DeliveredMessage): void {
+    this.checkpoints.set(`${message.topic}:${message.partition}`, {
+      offset: BigInt(message.offset),
+      topicId: batch.topicId,
+    });
+  }
+
+  private async deadLetter(
+    batch: DeliveredBatch,
+    message: DeliveredMessage,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
     deadLettered.labels(this.consumer.name).inc();
     this.logger.error(
       `dead-lettering ${message.topic}[${message.partition}]@${message.offset} after ${attempts} attempt(s): ${messageOf(error)}`,
@@ -188,30 +239,39 @@ export class EventConsumerRunner {
         ],
       },
     ]);
-    await this.dataSource.transaction((manager) => this.saveCheckpoint(manager, message));
-    this.checkpoints.set(`${message.topic}:${message.partition}`, BigInt(message.offset));
+    await this.dataSource.transaction((manager) => this.saveCheckpoint(manager, batch, message));
+    this.remember(batch, message);
   }
 
-  private async checkpointOf(topic: string, partition: number): Promise<bigint> {
+  private async checkpointOf(topic: string, partition: number): Promise<Checkpoint> {
     const key = `${topic}:${partition}`;
     const cached = this.checkpoints.get(key);
     if (cached !== undefined) return cached;
-    const rows: { offset: string }[] = await this.dataSource.query(
-      `select "offset"::text as "offset" from ${this.table} where consumer = $1 and topic = $2 and partition = $3`,
+    const rows: { offset: string; topic_id: string | null }[] = await this.dataSource.query(
+      `select "offset"::text as "offset", topic_id from ${this.table}
+       where consumer = $1 and topic = $2 and partition = $3`,
       [this.consumer.name, topic, partition],
     );
-    const value = rows[0] ? BigInt(rows[0].offset) : -1n;
+    const value = rows[0] ? { offset: BigInt(rows[0].offset), topicId: rows[0].topic_id } : NONE;
     this.checkpoints.set(key, value);
     return value;
   }
 
-  private async saveCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<void> {
+  // Within one incarnation the checkpoint only moves forward; a new incarnation replaces it.
+  private async saveCheckpoint(
+    manager: EntityManager,
+    batch: DeliveredBatch,
+    message: DeliveredMessage,
+  ): Promise<void> {
+    const forwardOnly = this.bus.durableOffsets
+      ? `case when consumer_checkpoints.topic_id is not distinct from excluded.topic_id
+           then greatest(consumer_checkpoints."offset", excluded."offset") else excluded."offset" end`
+      : 'excluded."offset"';
     await manager.query(
-      `insert into ${this.table} (consumer, topic, partition, "offset") values ($1, $2, $3, $4)
+      `insert into ${this.table} (consumer, topic, partition, "offset", topic_id) values ($1, $2, $3, $4, $5)
        on conflict (consumer, topic, partition) do update
-         set "offset" = ${this.bus.durableOffsets ? 'greatest(consumer_checkpoints."offset", excluded."offset")' : 'excluded."offset"'},
-             updated_at = now()`,
-      [this.consumer.name, message.topic, message.partition, message.offset],
+         set "offset" = ${forwardOnly}, topic_id = excluded.topic_id, updated_at = now()`,
+      [this.consumer.name, message.topic, message.partition, message.offset, batch.topicId],
     );
   }
 }

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { backboneTablesMigration } from './backbone-tables.migration';
 import { consumerInboxAppliedAtMigration } from './consumer-inbox-applied-at.migration';
+import { consumerCheckpointsTopicIdMigration } from './consumer-checkpoints-topic-id.migration';
 
 // Idempotency keys of commands an owner has handled, with the answer it gave: a retried request
 // with the same key gets the same answer instead of a second effect.
@@ -29,5 +30,6 @@ export function backboneMigrations(schema: string): (new () => MigrationInterfac
     backboneTablesMigration(schema),
     idempotencyKeysMigration(schema),
     consumerInboxAppliedAtMigration(schema),
+    consumerCheckpointsTopicIdMigration(schema),
   ];
 }

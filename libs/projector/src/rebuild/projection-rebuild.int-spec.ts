@@ -145,6 +145,7 @@ describe('a projection rebuild', () => {
     const topic = jobsProjection.topics[0]!;
     return runner.handleBatch({
       topic,
+      topicId: null,
       partition: 0,
       messages: events.map((e) => ({
         topic,

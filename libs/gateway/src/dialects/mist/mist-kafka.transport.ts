@@ -10,8 +10,9 @@ import { MistStartRequests } from './mist-start-requests';
 // Mist's async interface over Kafka (Spindle's own broker): start requests read from one topic,
 // Mist events written to another. Unlike Mist's own server (a fresh consumer group per start, so
 // requests sent while it was down are never read), the request group is durable: nothing sent is
-// lost, and each request is submitted with an idempotency key made of its topic, partition and
-// offset, so a redelivered one does not start a second job.
+// lost, and each request is submitted with an idempotency key made of its topic, the topic's
+// incarnation, partition and offset, so a redelivered one does not start a second job, and a new
+// request at an offset reused by a reset broker or a re-created topic is not taken for an old one.
 @Injectable()
 export class MistKafkaTransport implements OnModuleInit, BeforeApplicationShutdown {
   private readonly subscriptions: Subscription[] = [];
@@ -51,10 +52,11 @@ export class MistKafkaTransport implements OnModuleInit, BeforeApplicationShutdo
   private async startJobs(batch: DeliveredBatch): Promise<void> {
     for (const message of batch.messages) {
       const where = `${batch.topic}/${batch.partition}@${message.offset}`;
+      const incarnation = batch.topicId === null ? '' : `~${batch.topicId}`;
       await this.requests.start(message.value, {
         source: 'kafka',
         where,
-        idempotencyKey: `mist-async:${where}`,
+        idempotencyKey: `mist-async:${batch.topic}${incarnation}/${batch.partition}@${message.offset}`,
       });
     }
   }

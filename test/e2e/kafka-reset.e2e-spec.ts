@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startStandalone } from '@spindle/runtime';
+import type { Standalone } from '@spindle/runtime';
+import { createTestDatabase } from '@spindle/testing';
+import { PROGRAMS } from '../fixtures/programs';
+import { http } from '../support/http';
+import { createContext, registerFunction, submit, upload, waitForState } from '../support/jobs';
+
+jest.setTimeout(120_000);
+
+// What a developer does with `npm run infra:down && npm run infra:up`, and a broker restore in
+// production: the database is kept, the broker starts on empty data (with the same cluster id).
+// A broker of this suite's own, so restarting it disturbs no other suite.
+const ROOT = resolve(__dirname, '../..');
+const PORT = process.env['KAFKA_RESET_TEST_PORT'] ?? '19294';
+const brokerEnv = {
+  ...process.env,
+  KAFKA_STATE_DIR: join(ROOT, '.kafka', `reset-test-${PORT}`),
+  KAFKA_PORT: PORT,
+  KAFKA_CONTROLLER_PORT: String(Number(PORT) + 1),
+};
+
+function broker(script: 'kafka-up.sh' | 'kafka-down.sh'): void {
+  execFileSync('bash', [join(ROOT, 'tools/kafka', script)], { env: brokerEnv, stdio: 'ignore' });
+}
+
+describe('Spindle after its Kafka broker was reset, its database kept', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataDir: string;
+  let spindle: Standalone | undefined;
+
+  const start = async (): Promise<string> => {
+    spindle = await startStandalone(
+      {
+        DATABASE_URL: db.url,
+        GATEWAY_PORT: '0',
+        MIST_PORT: '0',
+        SPINDLE_DATA_DIR: dataDir,
+        KAFKA_BROKERS: `127.0.0.1:${PORT}`,
+        KAFKA_TOPIC_PARTITIONS: '1',
+      },
+      false,
+    );
+    return spindle.url;
+  };
+
+  beforeAll(async () => {
+    broker('kafka-up.sh');
+    db = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'spindle-kafka-reset-'));
+  });
+
+  afterAll(async () => {
+    await spindle?.stop();
+    broker('kafka-down.sh');
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function runJobs(url: string, n: number): Promise<string[]> {
+    const jobs = await Promise.all(
+      Array.from({ length: n }, (_, i) => submit(url, 'add', { args: { a: i, b: 1 } })),
+    );
+    for (const [i, job] of jobs.entries())
+      expect(await waitForState(url, job.id)).toMatchObject({ state: 'succeeded', result: i + 1 });
+    return jobs.map((j) => j.id);
+  }
+
+  async function listed(url: string): Promise<string[]> {
+    const page = await http<{ items: { id: string }[] }>(url, 'GET', '/api/v1/jobs?function=add&limit=100');
+    return page.body.items.map((j) => j.id);
+  }
+
+  it('runs jobs to their end and lists them, before and after', async () => {
+    let url = await start();
+    await upload(url, 'sum.js', PROGRAMS['sum.js']);
+    await registerFunction(url, 'add', 'sum.js', 'node', 'sum');
+    const before = await runJobs(url, 3);
+    await spindle!.stop();
+    spindle = undefined;
+
+    broker('kafka-down.sh');
+    broker('kafka-up.sh');
+    url = await start();
+
+    // Read your writes needs the projector: it must apply the new topic's messages.
+    await createContext(url, 'after-reset', {});
+    // The scheduler must apply the agents' reports: the jobs end.
+    const after = await runJobs(url, 3);
+    expect((await listed(url)).sort()).toEqual([...before, ...after].sort());
+  });
+});
