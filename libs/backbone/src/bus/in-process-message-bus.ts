@@ -3,6 +3,7 @@ import type {
   BusHealth,
   DeliveredMessage,
   MessageBus,
+  PublishedOffset,
   SubscribeOptions,
   Subscription,
   TopicMessages,
@@ -31,7 +32,8 @@ export class InProcessMessageBus implements MessageBus {
 
   constructor(private readonly retainPerTopic = 100_000) {}
 
-  async publish(batches: readonly TopicMessages[]): Promise<void> {
+  // Offsets here are not durable: nothing to report (see PublishedOffset).
+  async publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]> {
     if (this.closed) throw new Error('in-process bus is closed');
     const touched = new Set<string>();
     for (const { topic, messages } of batches) {
@@ -56,6 +58,7 @@ export class InProcessMessageBus implements MessageBus {
       .map((g) => this.schedule(g));
     await Promise.all(deliveries);
     for (const topic of touched) this.trim(topic);
+    return [];
   }
 
   // Keeps only what some subscribed group has not had yet; with no subscriber at all, the last
@@ -125,10 +128,6 @@ export class InProcessMessageBus implements MessageBus {
       await group.handler({ topic, topicId: null, partition: 0, messages: pending }, async () => undefined);
       group.delivered.set(topic, BigInt(pending.at(-1)!.offset));
     }
-  }
-
-  async endOffsets(): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>> {
-    return new Map();
   }
 
   async health(): Promise<BusHealth> {

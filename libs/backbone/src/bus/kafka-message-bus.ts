@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import type { Admin, Consumer, Producer, KafkaConfig, IHeaders, LogEntry } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, Consumer, Producer, KafkaConfig, IHeaders, LogEntry, PartitionMetadata } from 'kafkajs';
 import type {
   BatchHandler,
   BusHealth,
   DeliveredMessage,
   MessageBus,
+  PublishedOffset,
   SubscribeOptions,
   Subscription,
   TopicMessages,
@@ -61,6 +62,9 @@ export class KafkaMessageBus implements MessageBus {
   // group or is handed a partition from an earlier offset than before: that is when a reset broker
   // or a re-created topic shows (the group's offsets went with it, so Kafka starts it afresh).
   private readonly topicIds = new Map<string, Promise<string>>();
+  // Topic name -> its partitions, for choosing each message's partition before it is sent.
+  private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
@@ -101,16 +105,65 @@ export class KafkaMessageBus implements MessageBus {
     }
   }
 
-  async publish(batches: readonly TopicMessages[]): Promise<void> {
-    const producer = await this.getProducer();
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: batches.map(({ topic, messages }) => ({
-        topic,
-        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: { ...m.headers } })),
-      })),
-    });
+  // Each message goes to the partition kafkajs's default partitioner picks for its key (as the
+  // producer would itself), chosen here so the answer's first offset per partition plus the count
+  // sent there gives the offset of the last message in each.
+  async publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]> {
+    try {
+      const producer = await this.getProducer();
+      const counts = new Map<string, number>();
+      const topicMessages = await Promise.all(
+        batches.map(async ({ topic, messages }) => {
+          const partitionMetadata = await this.partitionsOf(topic);
+          return {
+            topic,
+            messages: messages.map((m) => {
+              const partition = this.partitioner({
+                topic,
+                partitionMetadata,
+                message: { key: m.key, value: m.value },
+              });
+              counts.set(`${topic}|${partition}`, (counts.get(`${topic}|${partition}`) ?? 0) + 1);
+              return { key: m.key, value: m.value, headers: { ...m.headers }, partition };
+            }),
+          };
+        }),
+      );
+      const written = await producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages,
+      });
+      return await Promise.all(
+        written.map(async (w) => ({
+          topic: w.topicName,
+          topicId: await this.topicIdOf(w.topicName).catch(() => null),
+          partition: w.partition,
+          offset: (
+            BigInt(w.baseOffset ?? '0') + BigInt((counts.get(`${w.topicName}|${w.partition}`) ?? 1) - 1)
+          ).toString(),
+        })),
+      );
+    } catch (e) {
+      // A re-created topic may have another partition count and id: ask again next time.
+      this.partitions.clear();
+      this.topicIds.clear();
+      throw e;
+    }
+  }
+
+  private partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    let known = this.partitions.get(topic);
+    if (!known) {
+      known = this.ensureTopics([topic])
+        .then(() => this.getAdmin())
+        .then(async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions);
+      this.partitions.set(topic, known);
+      known.catch(() => {
+        if (this.partitions.get(topic) === known) this.partitions.delete(topic);
+      });
+    }
+    return known;
   }
 
   async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
@@ -207,17 +260,6 @@ export class KafkaMessageBus implements MessageBus {
       void admin?.disconnect().catch(() => undefined);
       return { up: false, detail: e instanceof Error ? e.message : String(e) };
     }
-  }
-
-  async endOffsets(topics: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>> {
-    const admin = await this.getAdmin();
-    const ends = await Promise.all(
-      topics.map(async (topic) => {
-        const partitions = await admin.fetchTopicOffsets(topic);
-        return [topic, new Map(partitions.map((p) => [p.partition, BigInt(p.high)]))] as const;
-      }),
-    );
-    return new Map(ends);
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,16 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+// The offset of the last message a publish wrote to one partition, in the topic incarnation it
+// names (null when the bus could not tell): a consumer whose checkpoint has reached it has every
+// message of that publish. The outbox relay records these for the read barrier.
+export interface PublishedOffset {
+  readonly topic: string;
+  readonly topicId: string | null;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 export interface BusHealth {
   readonly up: boolean;
   readonly detail: string;
@@ -58,13 +68,10 @@ export interface MessageBus {
   // Whether an offset names the same message across restarts. Kafka's do; the in-process bus
   // numbers messages afresh in every process, so consumers deduplicate by event id alone.
   readonly durableOffsets: boolean;
-  publish(batches: readonly TopicMessages[]): Promise<void>;
+  // Resolves once every message is durably on the bus, with where each partition written to was
+  // left (none on a bus without durable offsets).
+  publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]>;
   subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription>;
-  // Where each partition of these topics ends now (the offset its next message will get), by topic
-  // and partition: a consumer whose checkpoint has passed it has every message published so far.
-  // Only durable offsets have ends; the in-process bus answers none, as its publish returns only
-  // once every subscribed group has handled the messages.
-  endOffsets(topics: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>>;
   health(): Promise<BusHealth>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { backboneTablesMigration } from './backbone-tables.migration';
 import { consumerInboxAppliedAtMigration } from './consumer-inbox-applied-at.migration';
+import { publishedOffsetsMigration } from './published-offsets.migration';
 import { consumerCheckpointsTopicIdMigration } from './consumer-checkpoints-topic-id.migration';
 
 // Idempotency keys of commands an owner has handled, with the answer it gave: a retried request
@@ -31,5 +32,6 @@ export function backboneMigrations(schema: string): (new () => MigrationInterfac
     idempotencyKeysMigration(schema),
     consumerInboxAppliedAtMigration(schema),
     consumerCheckpointsTopicIdMigration(schema),
+    publishedOffsetsMigration(schema),
   ];
 }

@@ -30,6 +30,7 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private readonly logger: Logger;
   private readonly table: string;
+  private readonly publishedOffsets: string;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = true;
@@ -43,6 +44,7 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions,
   ) {
     this.table = `"${options.schema}".outbox`;
+    this.publishedOffsets = `"${options.schema}".published_offsets`;
     this.logger = new Logger(`outbox-relay:${options.schema}`);
     this.leader = new LeaderLock(
       dataSource,
@@ -137,10 +139,17 @@ export class OutboxRelay {
       list.push({ key: row.message_key, value: JSON.stringify(row.payload), headers: row.headers });
       byTopic.set(row.topic, list);
     }
-    await this.bus.publish([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-    await this.dataSource.query(`delete from ${this.table} where position = any($1::bigint[])`, [
-      rows.map((r) => r.position),
-    ]);
+    const published = await this.bus.publish([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    // Gone from the outbox, and where each partition was left (for the read barrier), at once.
+    await this.dataSource.query(
+      `with gone as (delete from ${this.table} where position = any($1::bigint[]))
+       insert into ${this.publishedOffsets} as p (topic, partition, "offset", topic_id, published_at)
+       select topic, partition, "offset", "topicId", now()
+       from jsonb_to_recordset($2::jsonb) as o(topic text, partition int, "offset" bigint, "topicId" text)
+       on conflict (topic, partition) do update
+         set "offset" = excluded."offset", topic_id = excluded.topic_id, published_at = excluded.published_at`,
+      [rows.map((r) => r.position), JSON.stringify(published)],
+    );
     outboxPublished.labels(this.options.schema).inc(rows.length);
     return rows.length;
   }

@@ -13,13 +13,33 @@ const POLL_MS = 5;
 
 type Source = (typeof READ_MODEL_SOURCES)[ReadModelName];
 
+interface Owner {
+  readonly owner: string;
+  readonly topics: string[];
+}
+
+interface Head extends Owner {
+  readonly head: string | null; // the newest outbox row of the owner's topics at the look
+}
+
+// A partition the projector's consumer must have read up to.
+interface Target {
+  readonly consumer?: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly topicId: string | null;
+  readonly publishedAt: string;
+}
+
 // Reads that include every write acknowledged before them. A write is acknowledged once its owner
 // has committed its events with their outbox rows, and it is in a read model once the projector
 // has applied them. So a read first waits until the owner's outbox holds none of the rows it held
 // when the read arrived (the relay has published them; on the in-process bus a publish returns
 // only once every consumer has applied the messages, so that is all), then, on Kafka, takes where
-// each partition of the read model's topic ends and waits until the projector's checkpoint has
-// passed it. One query when nothing is pending; bounded by READ_CONSISTENCY_TIMEOUT_MS.
+// the relay left each partition of the read model's topic (the owner's `published_offsets`) and
+// waits until the projector's checkpoint has passed it. Only this installation's messages count,
+// and no broker is asked. One query when nothing is pending; bounded by READ_CONSISTENCY_TIMEOUT_MS.
 @Injectable()
 export class ReadBarrier {
   constructor(
@@ -40,41 +60,41 @@ export class ReadBarrier {
       owner,
       topics: sources.filter((s) => s.owner === owner).map((s) => s.topic),
     }));
-    const outbox = await this.outboxHeads(owners);
-    if (outbox.some((o) => o.head !== null)) {
-      const drained = () => this.outboxDrained(outbox);
-      if (!(await until(drained, deadline))) return false;
+    // One round trip when nothing is pending: the outbox heads, and the targets with whether the
+    // projector has reached them already.
+    const { heads, targets, reached } = await this.look(owners, sources);
+    if (heads.every((h) => h.head === null)) {
+      if (reached || !this.bus.durableOffsets) return true;
+      return until(() => this.consumed(targets), deadline);
     }
+    if (!(await until(() => this.outboxDrained(heads), deadline))) return false;
     if (!this.bus.durableOffsets) return true;
-    let ends: ReadonlyMap<string, ReadonlyMap<number, bigint>>;
-    try {
-      ends = await this.bus.endOffsets(sources.map((s) => s.topic));
-    } catch {
-      return false; // the broker is away: what the read models hold is all there is to answer
-    }
-    return until(() => this.consumed(sources, ends), deadline);
+    // The rows were published after the look: where they went is only known now.
+    const after = await this.publishedOffsets(owners, sources);
+    return until(() => this.consumed(after), deadline);
   }
 
-  // The newest outbox row of each owner's topics: every acknowledged write not yet published is
-  // at or below it.
-  private async outboxHeads(
-    owners: readonly { owner: string; topics: string[] }[],
-  ): Promise<{ owner: string; topics: string[]; head: string | null }[]> {
-    const [row] = await this.dataSource.query<Record<string, string | null>[]>(
-      `select ${owners
-        .map(
-          (o, i) =>
-            `(select max(position)::text from "${o.owner}".outbox where topic = any($${i + 1})) as h${i}`,
-        )
-        .join(', ')}`,
+  private async look(
+    owners: readonly Owner[],
+    sources: readonly Source[],
+  ): Promise<{ heads: Head[]; targets: Target[]; reached: boolean }> {
+    const [row] = await this.dataSource.query<{ heads: (string | null)[]; targets: Target[] | null }[]>(
+      `select array[${owners
+        .map((o, i) => `(select max(position)::text from "${o.owner}".outbox where topic = any($${i + 1}))`)
+        .join(', ')}] as heads,
+       (select json_agg(p) from (${this.publishedSql(owners)}) p) as targets`,
       owners.map((o) => o.topics),
     );
-    return owners.map((o, i) => ({ ...o, head: row![`h${i}`] ?? null }));
+    const targets = withConsumers(row!.targets ?? [], sources);
+    return {
+      heads: owners.map((o, i) => ({ ...o, head: row!.heads[i] ?? null })),
+      targets,
+      reached: targets.length === 0 || (await this.consumed(targets)),
+    };
   }
 
-  private async outboxDrained(
-    outbox: readonly { owner: string; topics: string[]; head: string | null }[],
-  ): Promise<boolean> {
+  // Whether the outbox rows that were there at the look are gone (published).
+  private async outboxDrained(outbox: readonly Head[]): Promise<boolean> {
     const waiting = outbox.filter((o) => o.head !== null);
     const [row] = await this.dataSource.query<{ pending: boolean }[]>(
       `select ${waiting
@@ -88,25 +108,47 @@ export class ReadBarrier {
     return !row!.pending;
   }
 
-  // Whether each projector consumer's checkpoint has reached the last message of every partition.
-  private async consumed(
-    sources: readonly Source[],
-    ends: ReadonlyMap<string, ReadonlyMap<number, bigint>>,
-  ): Promise<boolean> {
-    const rows: { consumer: string; topic: string; partition: number; offset: string }[] =
-      await this.dataSource.query(
-        `select consumer, topic, partition, "offset"::text as "offset"
-         from "${PROJECTOR_SCHEMA}".consumer_checkpoints where consumer = any($1)`,
-        [sources.map((s) => s.consumer)],
-      );
-    const at = new Map(rows.map((r) => [`${r.consumer}|${r.topic}|${r.partition}`, BigInt(r.offset)]));
-    return sources.every((s) =>
-      [...(ends.get(s.topic) ?? new Map<number, bigint>())].every(
-        ([partition, end]) =>
-          end === 0n || (at.get(`${s.consumer}|${s.topic}|${partition}`) ?? -1n) >= end - 1n,
-      ),
+  // Where the relays left each partition of the sources' topics, with the consumer that must pass it.
+  private async publishedOffsets(owners: readonly Owner[], sources: readonly Source[]): Promise<Target[]> {
+    const rows: Target[] = await this.dataSource.query(
+      this.publishedSql(owners),
+      owners.map((o) => o.topics),
     );
+    return withConsumers(rows, sources);
   }
+
+  private publishedSql(owners: readonly Owner[]): string {
+    return owners
+      .map(
+        (o, i) =>
+          `select topic, partition, "offset"::text as "offset", topic_id as "topicId", published_at as "publishedAt"
+           from "${o.owner}".published_offsets where topic = any($${i + 1})`,
+      )
+      .join(' union all ');
+  }
+
+  // Whether the projector's checkpoint has reached every target. A checkpoint of another topic
+  // incarnation than the target's passes it only if it is newer (the target is from before a broker
+  // reset or a re-created topic, and no message of ours has been published there since).
+  private async consumed(targets: readonly Target[]): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ behind: boolean }[]>(
+      `select exists (
+         select 1 from jsonb_to_recordset($1::jsonb)
+           as t(consumer text, topic text, partition int, "offset" bigint, "topicId" text, "publishedAt" timestamptz)
+         left join "${PROJECTOR_SCHEMA}".consumer_checkpoints c
+           on c.consumer = t.consumer and c.topic = t.topic and c.partition = t.partition
+         where c.consumer is null
+            or (c.topic_id is not distinct from t."topicId" and c."offset" < t."offset")
+            or (c.topic_id is distinct from t."topicId" and c.updated_at <= t."publishedAt")
+       ) as behind`,
+      [JSON.stringify(targets)],
+    );
+    return !row!.behind;
+  }
+}
+
+function withConsumers(targets: readonly Target[], sources: readonly Source[]): Target[] {
+  return targets.map((t) => ({ ...t, consumer: sources.find((s) => s.topic === t.topic)!.consumer }));
 }
 
 async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {

@@ -39,7 +39,7 @@ export class MistKafkaTransport implements OnModuleInit, BeforeApplicationShutdo
       this.subscriptions.push(
         ...(await this.feed.follow({
           name: 'mist-async',
-          publish: (messages) => this.bus.publish([{ topic: publishTopic, messages }]),
+          publish: async (messages) => void (await this.bus.publish([{ topic: publishTopic, messages }])),
         })),
       );
     }
