@@ -125,6 +125,7 @@ export class EventConsumerRunner {
       applied = fresh;
     });
     this.checkpoints.set(`${last.topic}:${last.partition}`, BigInt(last.offset));
+    if (applied.length > 0) this.consumer.committed?.();
     this.observe(applied);
   }
 
