@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { jobStreamId, newEventId, workerStreamId } from '@spindle/contracts';
 import type { EventEnvelope } from '@spindle/contracts';
+import { commandFor } from '@spindle/backbone';
 import type { PostgresEventStore } from '@spindle/backbone';
 import { applyDispatchState } from './dispatch/dispatch-state';
 import { jobCommands } from './jobs/domain/job.decider';
-import { commandFor } from './scheduler-commands.service';
 import type { SchedulerCommandsService } from './scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from './scheduler.tokens';
 import { schedulerDatabase } from './testing/scheduler-database';

@@ -147,6 +147,7 @@ export class EventConsumerRunner {
       applied = fresh;
     });
     this.remember(batch, last);
+    if (applied.length > 0) this.consumer.committed?.();
     this.observe(applied);
   }
 

@@ -192,33 +192,8 @@ export class PostgresEventStore {
     return streams;
   }
 
-  // The answer recorded for an idempotency key, if a command with it was handled before.
-  async findIdempotent(
-    manager: EntityManager,
-    key: string,
-  ): Promise<{ fingerprint: string; result: unknown } | null> {
-    const rows: { fingerprint: string; result: unknown }[] = await manager.query(
-      `select fingerprint, result from ${this.t.idempotency} where key = $1`,
-      [key],
-    );
-    return rows[0] ?? null;
-  }
-
-  // In the command's transaction; a concurrent twin with the same key fails on the primary key.
-  async rememberIdempotent(
-    manager: EntityManager,
-    key: string,
-    fingerprint: string,
-    result: unknown,
-  ): Promise<void> {
-    await manager.query(`insert into ${this.t.idempotency} (key, fingerprint, result) values ($1, $2, $3)`, [
-      key,
-      fingerprint,
-      JSON.stringify(result),
-    ]);
-  }
-
-  // Several answers at once, in the batch's transaction.
+  // Answers to idempotency keys, in the batch's transaction; a concurrent twin with the same key
+  // fails on the primary key.
   async rememberIdempotentMany(
     manager: EntityManager,
     entries: readonly { key: string; fingerprint: string; result: unknown }[],

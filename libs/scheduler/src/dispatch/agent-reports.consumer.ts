@@ -1,29 +1,31 @@
+import type { EntityManager } from 'typeorm';
 import { EventTopics } from '@spindle/contracts';
 import type { AgentReport, EventEnvelope, MessageMetadata } from '@spindle/contracts';
-import type { EventConsumer } from '@spindle/backbone';
+import { commandFor } from '@spindle/backbone';
+import type { BoundCommand, EventConsumer } from '@spindle/backbone';
 import { jobCommands } from '../jobs/domain/job.decider';
-import { commandFor } from '../scheduler-commands.service';
-import type { BoundCommand, SchedulerCommandsService } from '../scheduler-commands.service';
+import type { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 
 // Turns what worker agents report into job and worker events. The reports of a delivered batch
-// become one batch of commands (SchedulerCommandsService.runMany: one transaction for all of
-// them, each decided on its own stream in the order reported); a redelivered report finds the
-// stream moved on and changes nothing (the deciders ignore what already happened). A task's start
+// become one batch of commands (the CommandEngine, in the consumer runner's transaction: the jobs'
+// and workers' events commit with the checkpoint, each decided on its own stream in the order
+// reported); a report delivered again finds the stream moved on and changes nothing (the deciders
+// ignore what already happened). A task's start
 // and end are the times its host stamped on them, so a job's startedAt and finishedAt measure the
 // task itself on one clock, not how long the reports took to arrive.
 export function agentReportsConsumer(commands: SchedulerCommandsService): EventConsumer {
   return {
     name: 'scheduler.agent-reports.v1',
     topics: [EventTopics.workerReport],
-    async handle(events: readonly EventEnvelope[]): Promise<void> {
+    async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
       const reports = events as readonly AgentReport[];
       // The jobs still on each worker whose process ended, read once for the batch. A job whose
       // finish comes earlier in the same batch is among them: its loss is decided after that
       // finish, on its stream, and changes nothing.
       const onExited = await jobsOn(
-        commands,
+        manager,
         reports.flatMap((r) => (r.type === 'WorkerProcessExited' ? [r.data.workerId] : [])),
       );
       const batch: BoundCommand[] = [];
@@ -103,8 +105,9 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
           }
         }
       }
-      await commands.runMany(batch);
+      await commands.runMany(batch, manager);
     },
+    committed: () => commands.committed(),
   };
 }
 
@@ -112,13 +115,10 @@ function stamped(at: string | undefined): Date {
   return at === undefined ? new Date() : new Date(at);
 }
 
-async function jobsOn(
-  commands: SchedulerCommandsService,
-  workerIds: readonly string[],
-): Promise<Map<string, string[]>> {
+async function jobsOn(manager: EntityManager, workerIds: readonly string[]): Promise<Map<string, string[]>> {
   const jobs = new Map<string, string[]>();
   if (workerIds.length === 0) return jobs;
-  const rows: { id: string; worker_id: string }[] = await commands.query(
+  const rows: { id: string; worker_id: string }[] = await manager.query(
     `select id, worker_id from "${SCHEDULER_SCHEMA}".dispatch_jobs where worker_id = any($1::text[])`,
     [workerIds],
   );

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, jobStreamId, newEventId } from '@spindle/contracts';
 import type { ContextSettings } from '@spindle/contracts';
+import { commandFor } from '@spindle/backbone';
 import type { SpindleConfig } from '@spindle/platform';
 import { contextCommands } from '../contexts/domain/context.decider';
 import type { ContextCommand } from '../contexts/domain/context.decider';
 import { jobCommands } from '../jobs/domain/job.decider';
-import { commandFor } from '../scheduler-commands.service';
 import type { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { schedulerDatabase } from '../testing/scheduler-database';

@@ -2,29 +2,28 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventTopics, hostStreamId, newEventId } from '@spindle/contracts';
 import type { AgentReport, NewEvent } from '@spindle/contracts';
-import { ConcurrencyError } from '@spindle/backbone';
+import { GroupCommit, isLostRace } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 
 type ReportOf<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>['data'];
 
-interface Pending {
-  readonly event: NewEvent;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-
-const MAX_BATCH = 500;
-
 // Records what this agent saw happen, in the worker service's own event store; the outbox relay
 // carries it to the scheduler. One stream per agent run, appended to by this agent alone, so a
 // report is never lost once its process ended and never reordered. Reports made while one append
-// commits, or in the same turn of the event loop, go together (group commit): one transaction for
-// a burst of task starts and finishes instead of one each, still in the order they were made.
+// commits, or in the same turn of the event loop, go together (the backbone's GroupCommit, one
+// batch at a time): one transaction for a burst of task starts and finishes instead of one each,
+// still in the order they were made. Reports are facts, not commands: nothing is decided, so they
+// are appended at the position this writer keeps, not through the CommandEngine.
 export class AgentReporter {
   private readonly logger = new Logger('worker-agent');
   private position = -1;
-  private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly reports = new GroupCommit<NewEvent, void>(
+    async (events) => {
+      await this.append(events);
+      return events.map(() => ({ status: 'fulfilled', value: undefined }));
+    },
+    { maxInFlight: 1, gatherTurn: true },
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,26 +43,9 @@ export class AgentReporter {
   }
 
   report<T extends AgentReport['type']>(type: T, data: ReportOf<T>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ event: { type, version: 1, data }, resolve, reject });
-      this.flushing ??= this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
     // What the same turn of the event loop reports (a task's end and its exclusive worker's)
     // goes in one commit.
-    await new Promise((r) => setImmediate(r));
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      try {
-        await this.append(batch.map((p) => p.event));
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
-    }
-    this.flushing = undefined;
+    return this.reports.add({ type, version: 1, data });
   }
 
   private async append(events: readonly NewEvent[]): Promise<void> {
@@ -82,7 +64,7 @@ export class AgentReporter {
         return;
       } catch (e) {
         this.position = -1; // read it again
-        if (e instanceof ConcurrencyError && attempt < 3) continue;
+        if (isLostRace(e) && attempt < 3) continue;
         if (attempt >= 10) throw e;
         // Postgres away for a moment: what happened must still be told, so keep trying.
         this.logger.warn(
@@ -93,7 +75,7 @@ export class AgentReporter {
     }
   }
 
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  drain(): Promise<void> {
+    return this.reports.drain();
   }
 }

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CommandPatterns, EventTopics, commandFailed, submitJobCommandSchema } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { idempotencyOf } from '../../scheduler-commands.service';
+import { idempotencyOf } from '@spindle/backbone';
 import { JobIntake } from './job-intake';
 
 // Accepts a job into its context's queue: validated here, at the edge of the scheduler, then

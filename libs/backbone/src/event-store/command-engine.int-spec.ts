@@ -1,0 +1,225 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { commandError } from '@spindle/contracts';
+import { createTestSchema, uniqueName } from '@spindle/testing';
+import { backboneMigrations } from '../database/idempotency-keys.migration';
+import { CommandEngine, commandFor } from './command-engine';
+import type { CommandEntity } from './command-engine';
+import { idempotencyOf } from './idempotency';
+import { PostgresEventStore } from './postgres-event-store';
+
+// A counter per stream: each `add` records the running total it reached, so an event shows the
+// state it was decided on. Totals past 10 are refused.
+type Add = { readonly kind: 'add'; readonly id: string; readonly n: number };
+const counters: CommandEntity<Add, number> = {
+  topic: 'spindle.test.counter.v1',
+  streamIdOf: (c) => `counter-${c.id}`,
+  decider: {
+    initialState: 0,
+    evolve: (total, event) => (event.data as { total: number }).total ?? total,
+    decide: (c, total) =>
+      total + c.n > 10
+        ? commandError('conflict', `counter ${c.id} would pass 10`)
+        : c.n === 0
+          ? []
+          : [{ type: 'Counted', version: 1, data: { total: total + c.n } }],
+  },
+};
+
+const meta = { correlationId: 'test', causationId: null };
+const add = (id: string, n: number, key?: string) =>
+  commandFor(
+    counters,
+    { kind: 'add', id, n },
+    meta,
+    new Date(),
+    idempotencyOf(counters.topic, 'add', key, { id, n }),
+  );
+
+// The one decide-and-append engine on a real Postgres: batches decided in order, lost races decided
+// again, idempotency keys, and the caller's transaction.
+describe('the command engine', () => {
+  let db: Awaited<ReturnType<typeof createTestSchema>>;
+  let dataSource: DataSource;
+  let store: PostgresEventStore;
+  let engine: CommandEngine;
+  let commits = 0;
+
+  beforeAll(async () => {
+    db = await createTestSchema('engine', {
+      migrations: (schema) => backboneMigrations(schema),
+    });
+    dataSource = db.dataSource;
+    store = new PostgresEventStore(db.schema);
+    await dataSource.query(`create table "${db.schema}".effects (stream_id text, total int)`);
+    engine = new CommandEngine(dataSource, store, {
+      // The owner's own state, kept beside the streams in the same transaction.
+      afterAppend: async (manager, appended) => {
+        await manager.query(
+          `insert into "${db.schema}".effects select * from unnest($1::text[], $2::int[])`,
+          [appended.map((e) => e.streamId), appended.map((e) => (e.data as { total: number }).total)],
+        );
+      },
+      onCommitted: () => commits++,
+    });
+  });
+  afterAll(() => db.drop());
+
+  const totals = async (id: string): Promise<number[]> =>
+    (await dataSource.transaction((m) => store.readStream(m, `counter-${id}`))).map(
+      (e) => (e.data as { total: number }).total,
+    );
+  const count = async (table: string, streamId: string, column = 'stream_id'): Promise<number> => {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `select count(*)::int as n from "${db.schema}".${table} where ${column} = $1`,
+      [streamId],
+    );
+    return row!.n;
+  };
+
+  it('decides each command of a batch in order, on what the earlier ones decided', async () => {
+    const [a, b] = [uniqueName('a'), uniqueName('b')];
+    const results = await engine.runMany([add(a, 4), add(b, 1), add(a, 5), add(a, 2), add(b, 0)]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, false, true]);
+    expect(results[3]).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(results[4]).toEqual({ ok: true, streamId: `counter-${b}`, streamPosition: 1 });
+    expect(await totals(a)).toEqual([4, 9]);
+    expect(await count('effects', `counter-${a}`)).toBe(2);
+    expect(await count('outbox', `counter-${a}`, 'message_key')).toBe(2);
+  });
+
+  it('decides a batch again when another writer moved one of its streams meanwhile', async () => {
+    const [raced, other] = [uniqueName('raced'), uniqueName('other')];
+    await engine.runMany([add(raced, 1), add(other, 1)]);
+    // Another writer appends to `raced` and holds its stream's lock while the batch decides.
+    const rival = dataSource.createQueryRunner();
+    await rival.connect();
+    await rival.startTransaction();
+    await store.append(
+      rival.manager,
+      `counter-${raced}`,
+      1,
+      [{ type: 'Counted', version: 1, data: { total: 8 } }],
+      { topic: counters.topic, metadata: meta, occurredAt: new Date() },
+    );
+    const batch = engine.runMany([add(other, 2), add(raced, 2), add(raced, 1)]);
+    await waitForLockWait(dataSource, db.schema);
+    await rival.commitTransaction();
+    await rival.release();
+    const results = await batch;
+    // Decided on the rival's 8, not on the 1 the batch first read: 10, then 11 is refused.
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(await totals(raced)).toEqual([1, 8, 10]);
+    expect(await totals(other)).toEqual([1, 3]);
+  });
+
+  it('answers idempotency twins in one batch with the first one’s answer, and a changed request with a refusal', async () => {
+    const id = uniqueName('twins');
+    const key = uniqueName('key');
+    const [first, twin, changed] = await engine.runMany([add(id, 3, key), add(id, 3, key), add(id, 4, key)]);
+    expect(first).toMatchObject({ ok: true, streamPosition: 1 });
+    expect(twin).toEqual(first);
+    expect(changed).toMatchObject({ ok: false, error: { code: 'invalid', field: 'Idempotency-Key' } });
+    expect(await totals(id)).toEqual([3]);
+    // Later, alone or in another batch: the recorded answer again, no second effect.
+    const [again] = await engine.runMany([add(id, 3, key), add(id, 1)]);
+    expect(again).toEqual(JSON.parse(JSON.stringify(first)));
+    expect(await engine.run(add(id, 3, key))).toEqual(again);
+    expect(await totals(id)).toEqual([3, 4]);
+  });
+
+  it('commits its effects with the caller’s transaction, and rolls them back with it', async () => {
+    const [kept, dropped] = [uniqueName('kept'), uniqueName('dropped')];
+    const before = commits;
+    const inCallers = async (id: string, commit: boolean): Promise<void> => {
+      const caller = dataSource.createQueryRunner();
+      await caller.connect();
+      await caller.startTransaction();
+      await caller.manager.query(`insert into "${db.schema}".effects values ($1, -1)`, [`counter-${id}`]);
+      const results = await engine.runMany([add(id, 2, `${id}-key`), add(id, 3)], caller.manager);
+      expect(results.map((r) => r.ok)).toEqual([true, true]);
+      // Not committed yet: nobody else sees the events.
+      expect(await totals(id)).toEqual([]);
+      await (commit ? caller.commitTransaction() : caller.rollbackTransaction());
+      await caller.release();
+    };
+    await inCallers(kept, true);
+    await inCallers(dropped, false);
+    expect(await totals(kept)).toEqual([2, 5]);
+    expect(await count('effects', `counter-${kept}`)).toBe(3);
+    expect(await count('outbox', `counter-${kept}`, 'message_key')).toBe(2);
+    expect(await totals(dropped)).toEqual([]);
+    expect(await count('effects', `counter-${dropped}`)).toBe(0);
+    expect(await count('outbox', `counter-${dropped}`, 'message_key')).toBe(0);
+    expect(await count('idempotency_keys', `${counters.topic}:add:${dropped}-key`, 'key')).toBe(0);
+    // The caller commits, so the caller says so.
+    expect(commits).toBe(before);
+  });
+
+  it('decides again within the caller’s transaction after a lost race, keeping the caller’s own writes', async () => {
+    const id = uniqueName('saved');
+    await engine.run(add(id, 1));
+    const caller = dataSource.createQueryRunner();
+    await caller.connect();
+    await caller.startTransaction();
+    await caller.manager.query(`insert into "${db.schema}".effects values ($1, -1)`, [`counter-${id}`]);
+    const rival = dataSource.createQueryRunner();
+    await rival.connect();
+    await rival.startTransaction();
+    await store.append(
+      rival.manager,
+      `counter-${id}`,
+      1,
+      [{ type: 'Counted', version: 1, data: { total: 5 } }],
+      {
+        topic: counters.topic,
+        metadata: meta,
+        occurredAt: new Date(),
+      },
+    );
+    const decided = engine.runMany([add(id, 2), add(id, 2)], caller.manager);
+    await waitForLockWait(dataSource, db.schema);
+    await rival.commitTransaction();
+    await rival.release();
+    expect((await decided).map((r) => r.ok)).toEqual([true, true]);
+    await caller.commitTransaction();
+    await caller.release();
+    expect(await totals(id)).toEqual([1, 5, 7, 9]);
+    // 1, the caller's own row, 7 and 9: the rival wrote its 5 without the engine.
+    expect(await count('effects', `counter-${id}`)).toBe(4);
+  });
+
+  it('gathers commands that come one at a time into shared transactions, each answered on its own', async () => {
+    const submits = engine.groupCommit({ maxInFlight: 2 });
+    const before = commits;
+    const ids = Array.from({ length: 40 }, () => uniqueName('grouped'));
+    const results = await Promise.all([
+      ...ids.map((id) => submits.add(add(id, 1))),
+      submits.add(add(ids[0]!, 20)),
+    ]);
+    expect(results.slice(0, 40).every((r) => r.ok)).toBe(true);
+    expect(results[40]).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(commits - before).toBeLessThan(40);
+    expect(await totals(ids[39]!)).toEqual([1]);
+  });
+
+  it('sends what is not a lost race to the caller', async () => {
+    const broken = new CommandEngine(dataSource, store, {
+      afterAppend: async (manager: EntityManager) => {
+        await manager.query('select * from no_such_table');
+      },
+    });
+    await expect(broken.run(add(uniqueName('broken'), 1))).rejects.toThrow(/no_such_table/);
+  });
+});
+
+async function waitForLockWait(dataSource: DataSource, schema: string): Promise<void> {
+  for (;;) {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock' and query like $1`,
+      [`%"${schema}".streams%`],
+    );
+    if (row!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

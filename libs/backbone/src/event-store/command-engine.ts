@@ -1,0 +1,320 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { commandFailed } from '@spindle/contracts';
+import type {
+  CommandError,
+  CommandResult,
+  EventEnvelope,
+  MessageMetadata,
+  NewEvent,
+} from '@spindle/contracts';
+import { GroupCommit } from './group-commit';
+import type { GroupCommitOptions } from './group-commit';
+import { settleKeys } from './idempotency';
+import type { Idempotency } from './idempotency';
+import { ConcurrencyError } from './postgres-event-store';
+import type { PostgresEventStore, StreamAppend } from './postgres-event-store';
+
+// The pure core of an event-sourced entity: fold its events into state, decide on a command.
+export interface Decider<TCommand, TState> {
+  readonly initialState: TState;
+  readonly evolve: (state: TState, event: EventEnvelope) => TState;
+  readonly decide: (command: TCommand, state: TState) => readonly NewEvent[] | CommandError;
+}
+
+// One kind of entity: how it decides, where its events go, which stream a command is about.
+export interface CommandEntity<TCommand, TState> {
+  readonly decider: Decider<TCommand, TState>;
+  readonly topic: string;
+  streamIdOf(command: TCommand): string;
+}
+
+// One command bound to the entity that decides it (see `commandFor`).
+export interface BoundCommand {
+  readonly streamId: string;
+  readonly topic: string;
+  readonly decider: Decider<unknown, unknown>;
+  readonly command: unknown;
+  readonly metadata: MessageMetadata;
+  readonly now: Date; // when it happened: the events' occurredAt
+  readonly idempotency?: Idempotency;
+}
+
+export function commandFor<TCommand, TState>(
+  entity: CommandEntity<TCommand, TState>,
+  command: TCommand,
+  metadata: MessageMetadata,
+  now = new Date(),
+  idempotency?: Idempotency,
+): BoundCommand {
+  return {
+    streamId: entity.streamIdOf(command),
+    topic: entity.topic,
+    // The decider only ever sees commands and states of its own entity: the engine keeps them apart.
+    decider: entity.decider as unknown as Decider<unknown, unknown>,
+    command,
+    metadata,
+    now,
+    ...(idempotency ? { idempotency } : {}),
+  };
+}
+
+export function isCommandError(value: unknown): value is CommandError {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
+}
+
+// A lost optimistic race: a stream moved or was claimed meanwhile, a twin committed the same key,
+// two transactions deadlocked or could not be serialized. Deciding again on fresh state may succeed.
+export function isLostRace(e: unknown): boolean {
+  if (e instanceof ConcurrencyError) return true;
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return code === '23505' || code === '40P01' || code === '40001';
+}
+
+// Reads and checks a batch needs beyond its commands' own streams (the function a submit names, say),
+// made in its transaction once the idempotency keys are settled. `streamsOf` are read in the same
+// query as the commands' streams; `prepare` answers each command with the command to decide (bound
+// again) or its answer.
+export interface Preparation {
+  readonly streamsOf?: (batch: readonly BoundCommand[]) => readonly string[];
+  readonly prepare: (
+    manager: EntityManager,
+    batch: readonly BoundCommand[],
+    streams: ReadonlyMap<string, readonly EventEnvelope[]>,
+  ) => Promise<readonly (BoundCommand | CommandResult)[]>;
+}
+
+export interface CommandEngineOptions {
+  // Runs in the same transaction after the append: state the owner keeps beside its streams (a
+  // dispatch queue, say) can never disagree with them.
+  readonly afterAppend?: (manager: EntityManager, appended: readonly EventEnvelope[]) => Promise<void>;
+  // After a transaction of the engine's own that appended something (wake the outbox relay). In a
+  // transaction the caller gave, the caller commits, and calls it.
+  readonly onCommitted?: () => void;
+}
+
+const MAX_BATCH = 500;
+// A whole batch is decided again on fresh streams this often, then one command per transaction.
+const BATCH_ATTEMPTS = 3;
+const SINGLE_ATTEMPTS = 5;
+
+// Decide and append: every stream of a batch read in one query and folded, each command decided in
+// order on its stream's state (later commands on a stream see what earlier ones decided), then all
+// events, outbox rows, idempotency answers and the owner's own state (`afterAppend`) written with one
+// statement per table, in one transaction: the caller's, or one the engine opens. Each command gets
+// the answer it would have had alone. A lost race decides the batch again on fresh state, and at
+// last one command per transaction, so a lost race is refused by its stream, never applied twice.
+export class CommandEngine {
+  private readonly logger = new Logger('command-engine');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PostgresEventStore,
+    private readonly options: CommandEngineOptions = {},
+  ) {}
+
+  async run(
+    command: BoundCommand,
+    within?: EntityManager,
+    preparation?: Preparation,
+  ): Promise<CommandResult> {
+    return this.single(command, within, preparation);
+  }
+
+  // In order; the first command that fails with an error (not a refusal) stops the rest.
+  async runMany(
+    batch: readonly BoundCommand[],
+    within?: EntityManager,
+    preparation?: Preparation,
+  ): Promise<CommandResult[]> {
+    const results: CommandResult[] = [];
+    for (let i = 0; i < batch.length; i += MAX_BATCH) {
+      const chunk = batch.slice(i, i + MAX_BATCH);
+      const decided = await this.batch(chunk, within, preparation);
+      if (decided) results.push(...decided);
+      else for (const command of chunk) results.push(await this.single(command, within, preparation));
+    }
+    return results;
+  }
+
+  // Group commit for commands that come one at a time (a submit per request): while one batch
+  // commits the next gathers. A batch that fails with an error falls back to one command per
+  // transaction, each answered on its own.
+  groupCommit(
+    options: GroupCommitOptions & { readonly preparation?: Preparation } = {},
+  ): GroupCommit<BoundCommand, CommandResult> {
+    const { preparation } = options;
+    return new GroupCommit(async (batch) => {
+      const decided = await this.batch(batch, undefined, preparation);
+      if (decided) return decided.map((value) => ({ status: 'fulfilled', value }));
+      const settled: PromiseSettledResult<CommandResult>[] = [];
+      for (const command of batch) {
+        try {
+          settled.push({ status: 'fulfilled', value: await this.single(command, undefined, preparation) });
+        } catch (reason) {
+          settled.push({ status: 'rejected', reason });
+        }
+      }
+      return settled;
+    }, options);
+  }
+
+  // The batch's answers, or undefined when it should go one command at a time.
+  private async batch(
+    batch: readonly BoundCommand[],
+    within: EntityManager | undefined,
+    preparation: Preparation | undefined,
+  ): Promise<CommandResult[] | undefined> {
+    if (batch.length === 0) return [];
+    if (batch.length === 1) return undefined;
+    for (let attempt = 1; attempt <= BATCH_ATTEMPTS; attempt++) {
+      try {
+        return await this.attempt(batch, within, preparation);
+      } catch (e) {
+        if (isLostRace(e)) continue;
+        this.logger.warn(`a batch of ${batch.length} commands failed (${messageOf(e)}); one by one`);
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private async single(
+    command: BoundCommand,
+    within: EntityManager | undefined,
+    preparation: Preparation | undefined,
+  ): Promise<CommandResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [result] = await this.attempt([command], within, preparation);
+        return result!;
+      } catch (e) {
+        if (isLostRace(e) && attempt < SINGLE_ATTEMPTS) continue;
+        if (e instanceof ConcurrencyError) return commandFailed('conflict', e.message);
+        throw e;
+      }
+    }
+  }
+
+  // One transaction, or a savepoint in the caller's: a failed attempt leaves the caller's
+  // transaction as it was, and its row locks are let go.
+  private async attempt(
+    batch: readonly BoundCommand[],
+    within: EntityManager | undefined,
+    preparation: Preparation | undefined,
+  ): Promise<CommandResult[]> {
+    const own = !within?.queryRunner?.isTransactionActive;
+    const { results, appended } = await (within ?? this.dataSource.manager).transaction((manager) =>
+      this.decideAll(manager, batch, preparation),
+    );
+    if (own && appended) this.options.onCommitted?.();
+    return results;
+  }
+
+  private async decideAll(
+    manager: EntityManager,
+    batch: readonly BoundCommand[],
+    preparation: Preparation | undefined,
+  ): Promise<{ results: CommandResult[]; appended: boolean }> {
+    const {
+      answers: results,
+      firstWithKey,
+      toDecide,
+    } = await settleKeys(
+      manager,
+      this.store,
+      batch.map((c) => c.idempotency),
+    );
+    const wanted = toDecide.map((i) => batch[i]!);
+    const histories = await this.store.readStreams(manager, [
+      ...new Set([...wanted.map((c) => c.streamId), ...(preparation?.streamsOf?.(wanted) ?? [])]),
+    ]);
+    const prepared = preparation ? await preparation.prepare(manager, wanted, histories) : wanted;
+
+    const streams = new Map<string, { state: unknown; position: number }>();
+    const appends: StreamAppend[] = [];
+    const appendOf: number[] = [];
+    toDecide.forEach((i, k) => {
+      const bound = prepared[k]!;
+      if ('ok' in bound) {
+        results[i] = bound;
+        return;
+      }
+      const { streamId, decider } = bound;
+      let stream = streams.get(streamId);
+      if (!stream) {
+        const history = histories.get(streamId) ?? [];
+        stream = {
+          state: history.reduce(decider.evolve, decider.initialState),
+          position: history.at(-1)?.streamPosition ?? 0,
+        };
+        streams.set(streamId, stream);
+      }
+      const decision = decider.decide(bound.command, stream.state);
+      if (isCommandError(decision)) {
+        results[i] = { ok: false, error: decision };
+        return;
+      }
+      results[i] = { ok: true, streamId, streamPosition: stream.position };
+      if (decision.length === 0) return;
+      appendOf.push(i);
+      appends.push({
+        streamId,
+        expectedPosition: stream.position,
+        events: decision,
+        topic: bound.topic,
+        metadata: bound.metadata,
+        occurredAt: bound.now,
+      });
+      // What the next command on this stream decides on.
+      for (const event of decision)
+        stream.state = decider.evolve(stream.state, provisional(bound, event, ++stream.position));
+    });
+
+    const appended = await this.store.appendMany(manager, appends);
+    if (appends.length > 0) await this.options.afterAppend?.(manager, appended.flat());
+    const remembered: { key: string; fingerprint: string; result: unknown }[] = [];
+    appended.forEach((events, k) => {
+      const i = appendOf[k]!;
+      const result: CommandResult = {
+        ok: true,
+        streamId: appends[k]!.streamId,
+        streamPosition: events.at(-1)!.streamPosition,
+        events,
+      };
+      results[i] = result;
+      const { idempotency } = batch[i]!;
+      if (idempotency) remembered.push({ ...idempotency, result });
+    });
+    await this.store.rememberIdempotentMany(manager, remembered);
+    // Twins within the batch get the answer of the first with their key.
+    return {
+      results: batch.map(
+        (command, i) =>
+          results[i] ??
+          results[firstWithKey.get(command.idempotency!.key)!] ??
+          commandFailed('invalid', 'not decided'),
+      ),
+      appended: appends.length > 0,
+    };
+  }
+}
+
+// An event decided but not yet appended, as the decider's evolve reads it.
+function provisional(bound: BoundCommand, event: NewEvent, streamPosition: number): EventEnvelope {
+  return {
+    id: '',
+    type: event.type,
+    version: event.version,
+    streamId: bound.streamId,
+    streamPosition,
+    occurredAt: bound.now.toISOString(),
+    correlationId: bound.metadata.correlationId,
+    causationId: bound.metadata.causationId,
+    data: event.data,
+  };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
