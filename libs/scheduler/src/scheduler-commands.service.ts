@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { commandFailed } from '@spindle/contracts';
-import type { CommandResult, EventEnvelope, MessageMetadata, NewEvent } from '@spindle/contracts';
+import type { CommandResult, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { ConcurrencyError, handleCommand, isCommandError } from '@spindle/backbone';
 import type { Decider, OutboxRelay, PostgresEventStore, StreamAppend } from '@spindle/backbone';
 import { applyDispatchState } from './dispatch/dispatch-state';
@@ -239,17 +239,15 @@ export class SchedulerCommandsService {
 }
 
 // An event decided but not yet appended, as the decider's evolve reads it.
-function provisional(bound: BoundCommand, event: NewEvent, streamPosition: number): EventEnvelope {
+function provisional(bound: BoundCommand, event: NewEvent, streamPosition: number): SpindleEvent {
   return {
     id: '',
-    type: event.type,
-    version: event.version,
+    ...event,
     streamId: bound.streamId,
     streamPosition,
     occurredAt: bound.now.toISOString(),
     correlationId: bound.metadata.correlationId,
     causationId: bound.metadata.causationId,
-    data: event.data,
   };
 }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contracts';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
 import type { EventConsumer } from './event-consumer';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
@@ -68,7 +68,7 @@ export class EventConsumerRunner {
     const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
     if (parsed.every((p) => !(p.event instanceof Error))) {
       try {
-        await this.commit(parsed as { message: DeliveredMessage; event: EventEnvelope }[]);
+        await this.commit(parsed as { message: DeliveredMessage; event: SpindleEvent }[]);
         await this.options.afterCommit?.(batch);
         return;
       } catch (e) {
@@ -84,7 +84,7 @@ export class EventConsumerRunner {
     await this.options.afterCommit?.(batch);
   }
 
-  private async handleOne(message: DeliveredMessage, event: EventEnvelope | Error): Promise<void> {
+  private async handleOne(message: DeliveredMessage, event: SpindleEvent | Error): Promise<void> {
     if (event instanceof Error) {
       // A malformed message will not get better by retrying.
       await this.deadLetter(message, event, 1);
@@ -106,9 +106,9 @@ export class EventConsumerRunner {
     await this.deadLetter(message, lastError, this.options.maxAttempts);
   }
 
-  private async commit(items: readonly { message: DeliveredMessage; event: EventEnvelope }[]): Promise<void> {
+  private async commit(items: readonly { message: DeliveredMessage; event: SpindleEvent }[]): Promise<void> {
     const last = items.at(-1)!.message;
-    let applied: readonly EventEnvelope[] = [];
+    let applied: readonly SpindleEvent[] = [];
     await this.dataSource.transaction(async (manager) => {
       // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
@@ -129,7 +129,7 @@ export class EventConsumerRunner {
   }
 
   // Committed now: each event's way from its owner's decision to here.
-  private observe(events: readonly EventEnvelope[]): void {
+  private observe(events: readonly SpindleEvent[]): void {
     if (events.length === 0) return;
     const now = Date.now();
     const lag = consumerLag.labels(this.consumer.name);
@@ -141,8 +141,8 @@ export class EventConsumerRunner {
   // their offset. An event re-published after a relay crash carries a new offset and its old id.
   private async claimInInbox(
     manager: EntityManager,
-    events: readonly EventEnvelope[],
-  ): Promise<EventEnvelope[]> {
+    events: readonly SpindleEvent[],
+  ): Promise<SpindleEvent[]> {
     if (events.length === 0) return [];
     const rows: { event_id: string }[] = await manager.query(
       `insert into ${this.inbox} (consumer, event_id) select $1, unnest($2::uuid[])
@@ -219,7 +219,7 @@ export class EventConsumerRunner {
 // Thrown by tests' afterCommit hook to stand for a process dying at that point.
 export class SimulatedCrash extends Error {}
 
-function tryParse(message: DeliveredMessage): EventEnvelope | Error {
+function tryParse(message: DeliveredMessage): SpindleEvent | Error {
   try {
     return parseEvent(JSON.parse(message.value));
   } catch (e) {

@@ -3,9 +3,9 @@ import { commandFailed } from '@spindle/contracts';
 import type {
   CommandError,
   CommandResult,
-  EventEnvelope,
   MessageMetadata,
   NewEvent,
+  SpindleEvent,
 } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { ConcurrencyError } from './postgres-event-store';
@@ -14,7 +14,7 @@ import type { PostgresEventStore } from './postgres-event-store';
 // The pure core of an event-sourced entity: fold its events into state, decide on a command.
 export interface Decider<TCommand, TState> {
   readonly initialState: TState;
-  readonly evolve: (state: TState, event: EventEnvelope) => TState;
+  readonly evolve: (state: TState, event: SpindleEvent) => TState;
   readonly decide: (command: TCommand, state: TState) => readonly NewEvent[] | CommandError;
 }
 
@@ -34,7 +34,7 @@ export interface HandleCommandArgs<TCommand, TState> {
   readonly onCommitted?: () => void;
   // Runs in the same transaction after the append: state the owner keeps beside its streams
   // (a dispatch queue, say) can never disagree with them.
-  readonly afterAppend?: (manager: EntityManager, appended: readonly EventEnvelope[]) => Promise<void>;
+  readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;
   // Same key and same request: the first answer again, no second effect. Same key, other request: refused.
   readonly idempotency?: { readonly key: string; readonly fingerprint: string };
 }

@@ -5,10 +5,8 @@ import type { AgentReport, NewEvent } from '@spindle/contracts';
 import { ConcurrencyError } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 
-type ReportOf<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>['data'];
-
 interface Pending {
-  readonly event: NewEvent;
+  readonly event: NewEvent<AgentReport>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -43,9 +41,9 @@ export class AgentReporter {
     return new AgentReporter(dataSource, store, relay, hostStreamId(hostId, incarnation));
   }
 
-  report<T extends AgentReport['type']>(type: T, data: ReportOf<T>): Promise<void> {
+  report(event: NewEvent<AgentReport>): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event: { type, version: 1, data }, resolve, reject });
+      this.pending.push({ event, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
