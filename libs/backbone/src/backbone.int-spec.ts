@@ -1,6 +1,11 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { DEAD_LETTER_TOPIC, DEFAULT_CONTEXT_SETTINGS, newEventId } from '@spindle/contracts';
+import {
+  DEAD_LETTER_TOPIC,
+  DEFAULT_CONTEXT_SETTINGS,
+  InvalidEventError,
+  newEventId,
+} from '@spindle/contracts';
 import type { EventEnvelope, NewEvent } from '@spindle/contracts';
 import {
   TEST_KAFKA_BROKERS,
@@ -151,6 +156,31 @@ describe('concurrency of the event store', () => {
     expect((await store.readStream(db.dataSource.manager, streamId)).map((e) => e.streamPosition)).toEqual([
       1, 2,
     ]);
+  });
+
+  it.each([
+    ['breaks its schema', { name: 'b', settings: { ...DEFAULT_CONTEXT_SETTINGS, maxJobs: 'many' } }],
+    [
+      'has a field its schema does not know',
+      { name: 'b', settings: DEFAULT_CONTEXT_SETTINGS, colour: 'blue' },
+    ],
+  ])('refuses a batch in which one event %s, and writes none of it', async (_what, data) => {
+    const streamId = uniqueName('stream');
+    const options = { topic: 't', metadata: meta, occurredAt: new Date() };
+    // What a buggy decision could produce past the compiler (data from JSON is untyped).
+    const invalid: NewEvent = JSON.parse(JSON.stringify({ type: 'ContextCreated', version: 1, data }));
+    const outboxBefore = await countRows(db.dataSource, db.schema, 'outbox');
+    await expect(
+      db.dataSource.transaction((m) =>
+        store.appendMany(m, [
+          { streamId: `${streamId}-a`, expectedPosition: 0, events: [contextCreated('a')], ...options },
+          { streamId, expectedPosition: 0, events: [invalid], ...options },
+        ]),
+      ),
+    ).rejects.toBeInstanceOf(InvalidEventError);
+    expect(await store.currentPosition(db.dataSource.manager, `${streamId}-a`)).toBe(0);
+    expect(await store.readStream(db.dataSource.manager, streamId)).toEqual([]);
+    expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(outboxBefore);
   });
 });
 

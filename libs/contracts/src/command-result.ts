@@ -1,4 +1,4 @@
-import type { EventEnvelope } from './envelope';
+import type { SpindleEvent } from './event-registry';
 
 // What an owning service answers to a command, on any transport. Errors are values, not
 // exceptions, so they survive serialization and map cleanly onto HTTP problems at the edge.
@@ -17,7 +17,7 @@ export type CommandResult =
       readonly streamPosition: number;
       // The events the command recorded: the caller can show their effect at once (projecting them
       // with the read model's own evolve) instead of waiting for the read model to catch up.
-      readonly events?: readonly EventEnvelope[];
+      readonly events?: readonly SpindleEvent[];
     }
   | { readonly ok: false; readonly error: CommandError };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { eventEnvelopeSchema } from './envelope';
-import type { EventEnvelope } from './envelope';
+import type { EventEnvelope, EventSchemas, EventsOf, NewEvent } from './envelope';
 import { artifactEventDataSchemas } from './artifacts/artifact.events';
 import { contextEventDataSchemas } from './scheduler/context.events';
 import { functionEventDataSchemas } from './scheduler/function.events';
@@ -9,15 +9,22 @@ import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
-// against this registry before it lets a projection see it.
-const dataSchemas: Record<string, z.ZodType> = {
+// against this registry before it lets a projection see it; the event store validates every event
+// it writes.
+export const eventDataSchemas = {
   ...contextEventDataSchemas,
   ...artifactEventDataSchemas,
   ...functionEventDataSchemas,
   ...jobEventDataSchemas,
   ...workerEventDataSchemas,
   ...agentReportDataSchemas,
-};
+} as const satisfies EventSchemas;
+
+// Every registered event, as the registry parses it: a union discriminated by `type`.
+export type SpindleEvent = EventsOf<typeof eventDataSchemas>;
+export type SpindleEventType = SpindleEvent['type'];
+
+const schemaByKey: ReadonlyMap<string, z.ZodType> = new Map(Object.entries(eventDataSchemas));
 
 export class InvalidEventError extends Error {
   constructor(message: string) {
@@ -26,15 +33,41 @@ export class InvalidEventError extends Error {
   }
 }
 
-export function parseEvent(raw: unknown): EventEnvelope {
+function dataSchemaOf(type: string, version: number): z.ZodType {
+  const schema = schemaByKey.get(`${type}@${version}`);
+  if (!schema) throw new InvalidEventError(`unknown event type ${type}@${version}`);
+  return schema;
+}
+
+export function parseEvent(raw: unknown): SpindleEvent {
   const envelope = eventEnvelopeSchema.safeParse(raw);
   if (!envelope.success) {
     throw new InvalidEventError(`invalid event envelope: ${z.prettifyError(envelope.error)}`);
   }
-  const key = `${envelope.data.type}@${envelope.data.version}`;
-  const schema = dataSchemas[key];
-  if (!schema) throw new InvalidEventError(`unknown event type ${key}`);
-  const data = schema.safeParse(envelope.data.data);
-  if (!data.success) throw new InvalidEventError(`invalid ${key} payload: ${z.prettifyError(data.error)}`);
-  return { ...envelope.data, data: data.data };
+  const { type, version } = envelope.data;
+  const data = dataSchemaOf(type, version).safeParse(envelope.data.data);
+  if (!data.success) {
+    throw new InvalidEventError(`invalid ${type}@${version} payload: ${z.prettifyError(data.error)}`);
+  }
+  // The schema of `type@version` accepted the data: this is that member of the union.
+  return { ...envelope.data, data: data.data } as SpindleEvent;
+}
+
+// An event about to be recorded breaks its schema: a programming error, never written. Checks the
+// data as given (what is written is exactly what the decision made, not zod's copy of it), and
+// refuses a field the schema does not know, which every reader would silently drop.
+export function assertEventData(event: NewEvent | EventEnvelope): void {
+  const key = `${event.type}@${event.version}`;
+  const data = dataSchemaOf(event.type, event.version).safeParse(event.data);
+  if (!data.success) {
+    throw new InvalidEventError(`refusing to record an invalid ${key}: ${z.prettifyError(data.error)}`);
+  }
+  const known = data.data as Record<string, unknown>;
+  const given = event.data as Record<string, unknown>;
+  const unknownFields = Object.keys(given).filter((f) => given[f] !== undefined && !(f in known));
+  if (unknownFields.length > 0) {
+    throw new InvalidEventError(
+      `refusing to record ${key} with fields it does not have: ${unknownFields.join(', ')}`,
+    );
+  }
 }

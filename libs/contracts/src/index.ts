@@ -12,3 +12,4 @@ export * from './scheduler/job.events';
 export * from './scheduler/worker.events';
 export * from './worker/agent-reports';
 export * from './logs/log-records';
+export * from './command-registry';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contracts';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
 import type { EventConsumer } from './event-consumer';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
@@ -84,7 +84,7 @@ export class EventConsumerRunner {
     const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
     if (parsed.every((p) => !(p.event instanceof Error))) {
       try {
-        await this.commit(batch, parsed as { message: DeliveredMessage; event: EventEnvelope }[]);
+        await this.commit(batch, parsed as { message: DeliveredMessage; event: SpindleEvent }[]);
         await this.options.afterCommit?.(batch);
         return;
       } catch (e) {
@@ -103,7 +103,7 @@ export class EventConsumerRunner {
   private async handleOne(
     batch: DeliveredBatch,
     message: DeliveredMessage,
-    event: EventEnvelope | Error,
+    event: SpindleEvent | Error,
   ): Promise<void> {
     if (event instanceof Error) {
       // A malformed message will not get better by retrying.
@@ -128,10 +128,10 @@ export class EventConsumerRunner {
 
   private async commit(
     batch: DeliveredBatch,
-    items: readonly { message: DeliveredMessage; event: EventEnvelope }[],
+    items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
   ): Promise<void> {
     const last = items.at(-1)!.message;
-    let applied: readonly EventEnvelope[] = [];
+    let applied: readonly SpindleEvent[] = [];
     await this.dataSource.transaction(async (manager) => {
       // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
       // lock keeps a zombie consumer of the same partition from applying the same messages twice.
@@ -152,7 +152,7 @@ export class EventConsumerRunner {
   }
 
   // Committed now: each event's way from its owner's decision to here.
-  private observe(events: readonly EventEnvelope[]): void {
+  private observe(events: readonly SpindleEvent[]): void {
     if (events.length === 0) return;
     const now = Date.now();
     const lag = consumerLag.labels(this.consumer.name);
@@ -164,8 +164,8 @@ export class EventConsumerRunner {
   // their offset. An event re-published after a relay crash carries a new offset and its old id.
   private async claimInInbox(
     manager: EntityManager,
-    events: readonly EventEnvelope[],
-  ): Promise<EventEnvelope[]> {
+    events: readonly SpindleEvent[],
+  ): Promise<SpindleEvent[]> {
     if (events.length === 0) return [];
     const rows: { event_id: string }[] = await manager.query(
       `insert into ${this.inbox} (consumer, event_id) select $1, unnest($2::uuid[])
@@ -280,7 +280,7 @@ export class EventConsumerRunner {
 // Thrown by tests' afterCommit hook to stand for a process dying at that point.
 export class SimulatedCrash extends Error {}
 
-function tryParse(message: DeliveredMessage): EventEnvelope | Error {
+function tryParse(message: DeliveredMessage): SpindleEvent | Error {
   try {
     return parseEvent(JSON.parse(message.value));
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 
 // A consumer of events that keeps its effects in Postgres: a projection, a process manager.
 export interface EventConsumer {
@@ -9,7 +9,7 @@ export interface EventConsumer {
   readonly topics: readonly string[];
   // Runs inside the runner's transaction together with the checkpoint write. Events arrive in
   // partition order; the same event may arrive again (re-publication), so stay idempotent.
-  handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void>;
+  handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void>;
   // After the transaction that applied these effects committed: wake whoever acts on them (the
   // outbox relay, say), since only now can they see them.
   committed?(): void;

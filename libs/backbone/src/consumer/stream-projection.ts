@@ -1,5 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import type { EventConsumer } from './event-consumer';
 import { StreamRowTable } from './stream-row-table';
 
@@ -14,7 +14,7 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
   readonly topics: readonly string[];
   readonly entity: EntityTarget<TRow>;
   // Pure: the next row for this event, or null when the event does not concern this read model.
-  evolve(row: TRow | null, event: EventEnvelope): TRow | null;
+  evolve(row: TRow | null, event: SpindleEvent): TRow | null;
 }
 
 // A consumer that keeps one row per stream, and says how (so a rebuild can replay it elsewhere).
@@ -22,7 +22,7 @@ export interface StreamProjection<TRow extends StreamRow = StreamRow> extends Ev
   readonly definition: StreamProjectionDefinition<TRow>;
   // handle(), answering with the rows of the touched streams as they are now (for a consumer that
   // writes more from them in the same transaction, like the feed, without reading them again).
-  apply(events: readonly EventEnvelope[], manager: EntityManager): Promise<ReadonlyMap<string, TRow>>;
+  apply(events: readonly SpindleEvent[], manager: EntityManager): Promise<ReadonlyMap<string, TRow>>;
 }
 
 // Applies events to the rows they concern, in order, in place; returns the stream ids whose row
@@ -31,7 +31,7 @@ export interface StreamProjection<TRow extends StreamRow = StreamRow> extends Ev
 export function foldIntoRows<TRow extends StreamRow>(
   definition: StreamProjectionDefinition<TRow>,
   rows: Map<string, TRow | null>,
-  events: readonly EventEnvelope[],
+  events: readonly SpindleEvent[],
 ): Set<string> {
   const changed = new Set<string>();
   for (const event of events) {
@@ -62,7 +62,7 @@ export function streamProjection<TRow extends StreamRow>(
     }
     return table;
   };
-  const apply = async (events: readonly EventEnvelope[], manager: EntityManager) => {
+  const apply = async (events: readonly SpindleEvent[], manager: EntityManager) => {
     const table = tableOf(manager);
     const streamIds = [...new Set(events.map((e) => e.streamId))];
     const existing = await table.load(manager, streamIds);
@@ -80,7 +80,7 @@ export function streamProjection<TRow extends StreamRow>(
     topics: definition.topics,
     definition,
     apply,
-    async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
+    async handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void> {
       await apply(events, manager);
     },
   };

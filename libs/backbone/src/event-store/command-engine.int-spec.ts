@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { commandError } from '@spindle/contracts';
+import { DEFAULT_CONTEXT_SETTINGS, commandError } from '@spindle/contracts';
+import type { NewEvent, SpindleEvent } from '@spindle/contracts';
 import { createTestSchema, uniqueName } from '@spindle/testing';
 import { backboneMigrations } from '../database/idempotency-keys.migration';
 import { CommandEngine, commandFor } from './command-engine';
@@ -8,20 +9,29 @@ import { idempotencyOf } from './idempotency';
 import { PostgresEventStore } from './postgres-event-store';
 
 // A counter per stream: each `add` records the running total it reached, so an event shows the
-// state it was decided on. Totals past 10 are refused.
+// state it was decided on. Totals past 10 are refused. The event store takes registered events
+// only, so the total rides in a context's settings (maxJobs) on a stream of the test's own.
+const counted = (total: number): NewEvent => ({
+  type: 'ContextSettingsChanged',
+  version: 1,
+  data: { name: 'counter', settings: { ...DEFAULT_CONTEXT_SETTINGS, maxJobs: total } },
+});
+const totalOf = (event: SpindleEvent): number =>
+  event.type === 'ContextSettingsChanged' ? event.data.settings.maxJobs : 0;
+
 type Add = { readonly kind: 'add'; readonly id: string; readonly n: number };
 const counters: CommandEntity<Add, number> = {
   topic: 'spindle.test.counter.v1',
   streamIdOf: (c) => `counter-${c.id}`,
   decider: {
     initialState: 0,
-    evolve: (total, event) => (event.data as { total: number }).total ?? total,
+    evolve: (total, event) => totalOf(event) || total,
     decide: (c, total) =>
       total + c.n > 10
         ? commandError('conflict', `counter ${c.id} would pass 10`)
         : c.n === 0
           ? []
-          : [{ type: 'Counted', version: 1, data: { total: total + c.n } }],
+          : [counted(total + c.n)],
   },
 };
 
@@ -56,7 +66,7 @@ describe('the command engine', () => {
       afterAppend: async (manager, appended) => {
         await manager.query(
           `insert into "${db.schema}".effects select * from unnest($1::text[], $2::int[])`,
-          [appended.map((e) => e.streamId), appended.map((e) => (e.data as { total: number }).total)],
+          [appended.map((e) => e.streamId), appended.map(totalOf)],
         );
       },
       onCommitted: () => commits++,
@@ -65,9 +75,7 @@ describe('the command engine', () => {
   afterAll(() => db.drop());
 
   const totals = async (id: string): Promise<number[]> =>
-    (await dataSource.transaction((m) => store.readStream(m, `counter-${id}`))).map(
-      (e) => (e.data as { total: number }).total,
-    );
+    (await dataSource.transaction((m) => store.readStream(m, `counter-${id}`))).map(totalOf);
   const count = async (table: string, streamId: string, column = 'stream_id'): Promise<number> => {
     const [row] = await dataSource.query<{ n: number }[]>(
       `select count(*)::int as n from "${db.schema}".${table} where ${column} = $1`,
@@ -94,13 +102,11 @@ describe('the command engine', () => {
     const rival = dataSource.createQueryRunner();
     await rival.connect();
     await rival.startTransaction();
-    await store.append(
-      rival.manager,
-      `counter-${raced}`,
-      1,
-      [{ type: 'Counted', version: 1, data: { total: 8 } }],
-      { topic: counters.topic, metadata: meta, occurredAt: new Date() },
-    );
+    await store.append(rival.manager, `counter-${raced}`, 1, [counted(8)], {
+      topic: counters.topic,
+      metadata: meta,
+      occurredAt: new Date(),
+    });
     const batch = engine.runMany([add(other, 2), add(raced, 2), add(raced, 1)]);
     await waitForLockWait(dataSource, db.schema);
     await rival.commitTransaction();
@@ -165,17 +171,11 @@ describe('the command engine', () => {
     const rival = dataSource.createQueryRunner();
     await rival.connect();
     await rival.startTransaction();
-    await store.append(
-      rival.manager,
-      `counter-${id}`,
-      1,
-      [{ type: 'Counted', version: 1, data: { total: 5 } }],
-      {
-        topic: counters.topic,
-        metadata: meta,
-        occurredAt: new Date(),
-      },
-    );
+    await store.append(rival.manager, `counter-${id}`, 1, [counted(5)], {
+      topic: counters.topic,
+      metadata: meta,
+      occurredAt: new Date(),
+    });
     const decided = engine.runMany([add(id, 2), add(id, 2)], caller.manager);
     await waitForLockWait(dataSource, db.schema);
     await rival.commitTransaction();

@@ -4,7 +4,7 @@ import { commandFailed } from '@spindle/contracts';
 import type {
   CommandError,
   CommandResult,
-  EventEnvelope,
+  SpindleEvent,
   MessageMetadata,
   NewEvent,
 } from '@spindle/contracts';
@@ -18,7 +18,7 @@ import type { PostgresEventStore, StreamAppend } from './postgres-event-store';
 // The pure core of an event-sourced entity: fold its events into state, decide on a command.
 export interface Decider<TCommand, TState> {
   readonly initialState: TState;
-  readonly evolve: (state: TState, event: EventEnvelope) => TState;
+  readonly evolve: (state: TState, event: SpindleEvent) => TState;
   readonly decide: (command: TCommand, state: TState) => readonly NewEvent[] | CommandError;
 }
 
@@ -80,14 +80,14 @@ export interface Preparation {
   readonly prepare: (
     manager: EntityManager,
     batch: readonly BoundCommand[],
-    streams: ReadonlyMap<string, readonly EventEnvelope[]>,
+    streams: ReadonlyMap<string, readonly SpindleEvent[]>,
   ) => Promise<readonly (BoundCommand | CommandResult)[]>;
 }
 
 export interface CommandEngineOptions {
   // Runs in the same transaction after the append: state the owner keeps beside its streams (a
   // dispatch queue, say) can never disagree with them.
-  readonly afterAppend?: (manager: EntityManager, appended: readonly EventEnvelope[]) => Promise<void>;
+  readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;
   // After a transaction of the engine's own that appended something (wake the outbox relay). In a
   // transaction the caller gave, the caller commits, and calls it.
   readonly onCommitted?: () => void;
@@ -301,17 +301,15 @@ export class CommandEngine {
 }
 
 // An event decided but not yet appended, as the decider's evolve reads it.
-function provisional(bound: BoundCommand, event: NewEvent, streamPosition: number): EventEnvelope {
+function provisional(bound: BoundCommand, event: NewEvent, streamPosition: number): SpindleEvent {
   return {
     id: '',
-    type: event.type,
-    version: event.version,
+    ...event,
     streamId: bound.streamId,
     streamPosition,
     occurredAt: bound.now.toISOString(),
     correlationId: bound.metadata.correlationId,
     causationId: bound.metadata.causationId,
-    data: event.data,
   };
 }
 

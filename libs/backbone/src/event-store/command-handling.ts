@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { CommandResult, EventEnvelope, MessageMetadata } from '@spindle/contracts';
+import type { CommandResult, SpindleEvent, MessageMetadata } from '@spindle/contracts';
 import { CommandEngine } from './command-engine';
 import type { Decider } from './command-engine';
 import type { Idempotency } from './idempotency';
@@ -17,7 +17,7 @@ export interface HandleCommandArgs<TCommand, TState> {
   readonly onCommitted?: () => void;
   // Runs in the same transaction after the append: state the owner keeps beside its streams
   // (a dispatch queue, say) can never disagree with them.
-  readonly afterAppend?: (manager: EntityManager, appended: readonly EventEnvelope[]) => Promise<void>;
+  readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;
   // Same key and same request: the first answer again, no second effect. Same key, other request: refused.
   readonly idempotency?: Idempotency;
   // The caller's transaction, when the effects must commit with its own writes.

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { newEventId } from '@spindle/contracts';
-import type { EventEnvelope, MessageMetadata, NewEvent } from '@spindle/contracts';
+import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
+import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
 
 export class ConcurrencyError extends Error {
   constructor(
@@ -65,14 +65,17 @@ export class PostgresEventStore {
     expectedPosition: number,
     events: readonly NewEvent[],
     options: AppendOptions,
-  ): Promise<EventEnvelope[]> {
+  ): Promise<SpindleEvent[]> {
     const [appended] = await this.appendMany(manager, [{ streamId, expectedPosition, events, ...options }]);
     return appended ?? [];
   }
 
   // Several streams in one go (a batch of commands in one transaction): a handful of statements
   // whatever the number of streams. Any stream not at its expected position fails them all.
-  async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<EventEnvelope[][]> {
+  // Every event is checked against its schema first: an invalid one throws InvalidEventError and
+  // nothing is written.
+  async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<SpindleEvent[][]> {
+    for (const a of appends) for (const event of a.events) assertEventData(event);
     const writes = appends.filter((a) => a.events.length > 0);
     if (writes.length === 0) return appends.map(() => []);
     // The conditional writes take the streams' row locks; a concurrent append at the same
@@ -123,16 +126,14 @@ export class PostgresEventStore {
 
     const envelopes = appends.map((a) => {
       const occurredAt = a.occurredAt.toISOString();
-      return a.events.map((event, i): EventEnvelope => ({
+      return a.events.map((event, i): SpindleEvent => ({
         id: newEventId(),
-        type: event.type,
-        version: event.version,
+        ...event,
         streamId: a.streamId,
         streamPosition: a.expectedPosition + i + 1,
         occurredAt,
         correlationId: a.metadata.correlationId,
         causationId: a.metadata.causationId,
-        data: event.data,
       }));
     });
     const all = envelopes.flat();
@@ -167,28 +168,29 @@ export class PostgresEventStore {
     return envelopes;
   }
 
-  async readStream(manager: EntityManager, streamId: string): Promise<EventEnvelope[]> {
+  // Reads parse every event with the registry, as consumers do: deciders get the typed union.
+  async readStream(manager: EntityManager, streamId: string): Promise<SpindleEvent[]> {
     const rows: EventRow[] = await manager.query(
       `select event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at
        from ${this.t.events} where stream_id = $1 order by stream_position`,
       [streamId],
     );
-    return rows.map(toEnvelope);
+    return rows.map(toEvent);
   }
 
   // Several streams in one query, each in position order.
   async readStreams(
     manager: EntityManager,
     streamIds: readonly string[],
-  ): Promise<Map<string, EventEnvelope[]>> {
-    const streams = new Map<string, EventEnvelope[]>(streamIds.map((id) => [id, []]));
+  ): Promise<Map<string, SpindleEvent[]>> {
+    const streams = new Map<string, SpindleEvent[]>(streamIds.map((id) => [id, []]));
     if (streamIds.length === 0) return streams;
     const rows: EventRow[] = await manager.query(
       `select event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at
        from ${this.t.events} where stream_id = any($1::text[]) order by stream_id, stream_position`,
       [streamIds],
     );
-    for (const row of rows) streams.get(row.stream_id)?.push(toEnvelope(row));
+    for (const row of rows) streams.get(row.stream_id)?.push(toEvent(row));
     return streams;
   }
 
@@ -256,4 +258,9 @@ export function toEnvelope(row: EventRow): EventEnvelope {
     causationId: row.causation_id,
     data: row.data,
   };
+}
+
+// A stored event as the registry reads it (InvalidEventError if it breaks its schema).
+export function toEvent(row: EventRow): SpindleEvent {
+  return parseEvent(toEnvelope(row));
 }

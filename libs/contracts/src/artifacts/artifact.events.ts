@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { EventEnvelope } from '../envelope';
+import { isEventOf } from '../envelope';
+import type { EventData, EventsOf } from '../envelope';
 
 // A safe file name: no separators, no "..", no leading dot or dash, at most 255 characters.
 export const ARTIFACT_NAME_PATTERN = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.+-]{0,254}$/;
@@ -23,32 +24,22 @@ export function artifactKindOf(name: string): ArtifactKind {
   return 'other';
 }
 
-export interface ArtifactStoredV1 {
-  readonly name: string;
-  readonly kind: ArtifactKind;
-  readonly size: number;
-  readonly sha256: string; // also the blob's address
-  readonly sha1: string; // Mist clients ask for it
-  readonly contentType: string;
-}
-export interface ArtifactDeletedV1 {
-  readonly name: string;
-}
-
-// On topic spindle.artifact-store.artifact.v1.
-export type ArtifactEvent =
-  EventEnvelope<'ArtifactStored', ArtifactStoredV1> | EventEnvelope<'ArtifactDeleted', ArtifactDeletedV1>;
-
-const stored = z.object({
-  name: z.string().regex(ARTIFACT_NAME_PATTERN),
-  kind: z.enum(ARTIFACT_KINDS),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  sha1: z.string().regex(/^[0-9a-f]{40}$/),
-  contentType: z.string().min(1).max(255),
-});
-
 export const artifactEventDataSchemas = {
-  'ArtifactStored@1': stored,
+  'ArtifactStored@1': z.object({
+    name: z.string().regex(ARTIFACT_NAME_PATTERN),
+    kind: z.enum(ARTIFACT_KINDS),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/), // also the blob's address
+    sha1: z.string().regex(/^[0-9a-f]{40}$/), // Mist clients ask for it
+    contentType: z.string().min(1).max(255),
+  }),
   'ArtifactDeleted@1': z.object({ name: z.string() }),
 } as const;
+
+type Schemas = typeof artifactEventDataSchemas;
+export type ArtifactStoredV1 = EventData<Schemas['ArtifactStored@1']>;
+export type ArtifactDeletedV1 = EventData<Schemas['ArtifactDeleted@1']>;
+
+// On topic spindle.artifact-store.artifact.v1.
+export type ArtifactEvent = EventsOf<Schemas>;
+export const isArtifactEvent = isEventOf(artifactEventDataSchemas);

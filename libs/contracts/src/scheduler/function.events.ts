@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { EventEnvelope } from '../envelope';
+import { isEventOf } from '../envelope';
+import type { EventData, EventsOf } from '../envelope';
 import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
 import { CONTEXT_NAME_PATTERN } from './context-settings';
 
@@ -28,22 +29,6 @@ export const functionDefinitionSchema = z.object({
 });
 export type FunctionDefinition = z.infer<typeof functionDefinitionSchema>;
 
-export interface FunctionRegisteredV1 extends FunctionDefinition {
-  readonly name: string;
-}
-export interface FunctionChangedV1 extends FunctionDefinition {
-  readonly name: string;
-}
-export interface FunctionDeletedV1 {
-  readonly name: string;
-}
-
-// On topic spindle.scheduler.function.v1.
-export type FunctionEvent =
-  | EventEnvelope<'FunctionRegistered', FunctionRegisteredV1>
-  | EventEnvelope<'FunctionChanged', FunctionChangedV1>
-  | EventEnvelope<'FunctionDeleted', FunctionDeletedV1>;
-
 const withName = functionDefinitionSchema.extend({ name: z.string().regex(FUNCTION_NAME_PATTERN) });
 
 export const functionEventDataSchemas = {
@@ -51,6 +36,15 @@ export const functionEventDataSchemas = {
   'FunctionChanged@1': withName,
   'FunctionDeleted@1': z.object({ name: z.string() }),
 } as const;
+
+type Schemas = typeof functionEventDataSchemas;
+export type FunctionRegisteredV1 = EventData<Schemas['FunctionRegistered@1']>;
+export type FunctionChangedV1 = EventData<Schemas['FunctionChanged@1']>;
+export type FunctionDeletedV1 = EventData<Schemas['FunctionDeleted@1']>;
+
+// On topic spindle.scheduler.function.v1.
+export type FunctionEvent = EventsOf<Schemas>;
+export const isFunctionEvent = isEventOf(functionEventDataSchemas);
 
 const metadata = {
   correlationId: z.string().min(1).max(200),

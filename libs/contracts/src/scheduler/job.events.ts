@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { EventEnvelope } from '../envelope';
+import { isEventOf, isEventTypeOf } from '../envelope';
+import type { EventData, EventsOf } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
-import type { LogTotals } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
-import type { Runtime } from './function.events';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
@@ -48,83 +47,19 @@ export const jobArgsSchema = z.record(z.string(), z.unknown());
 export const JOB_SOURCES = ['http', 'kafka', 'mqtt'] as const;
 export type JobSource = (typeof JOB_SOURCES)[number];
 
-export interface JobSubmittedV1 {
-  readonly id: string;
-  readonly function: string;
-  readonly context: string;
-  readonly args: Record<string, unknown>;
-  readonly program: JobProgram & { readonly runtime: Runtime };
-  readonly externalId: string | null;
-  readonly startTimeoutMs: number | null;
-  readonly performTimeoutMs: number | null;
-  readonly source?: JobSource; // absent in events recorded before sources were kept
-  // The function's retry policy when the job was submitted (absent: 0, no retry).
-  readonly retries?: number;
-}
+const id = z.string().regex(JOB_ID_PATTERN);
+const ended = { id, log: logTotalsSchema.nullable() }; // log: null when no process ran it
+
 // What a worker agent needs to run the job, carried on the assignment so that the agent keeps no
 // copy of the job streams.
-export interface JobTask {
-  readonly function: string;
-  readonly context: string;
-  readonly args: Record<string, unknown>;
-  readonly program: JobProgram;
-  readonly performTimeoutMs: number | null;
-}
-export interface JobAssignedV1 {
-  readonly id: string;
-  readonly workerId: string;
-  readonly hostId: string;
-  readonly task: JobTask;
-}
-export interface JobStartedV1 {
-  readonly id: string;
-  readonly workerId: string;
-  readonly pid: number;
-}
-// Its worker host died under it and its function allows another attempt: back in its queue, in
-// its place, to run again from the start.
-export interface JobRequeuedV1 {
-  readonly id: string;
-  readonly attempt: number; // the coming one: 2 for the first retry
-  readonly reason: string;
-  readonly workerId: string; // where the lost attempt ran
-}
-export interface JobCancelRequestedV1 {
-  readonly id: string;
-  readonly workerId: string;
-  readonly hostId: string;
-}
-interface JobEndedV1 {
-  readonly id: string;
-  readonly log: LogTotals | null; // null when no process ran it
-}
-export interface JobSucceededV1 extends JobEndedV1 {
-  readonly result: unknown;
-}
-export interface JobFailedV1 extends JobEndedV1 {
-  readonly error: string;
-}
-export interface JobCancelledV1 extends JobEndedV1 {
-  readonly reason: string;
-}
-export interface JobTimedOutV1 extends JobEndedV1 {
-  readonly phase: 'start' | 'perform';
-}
-
-// On topic spindle.scheduler.job.v1, streams job-<id>.
-export type JobEvent =
-  | EventEnvelope<'JobSubmitted', JobSubmittedV1>
-  | EventEnvelope<'JobAssigned', JobAssignedV1>
-  | EventEnvelope<'JobStarted', JobStartedV1>
-  | EventEnvelope<'JobRequeued', JobRequeuedV1>
-  | EventEnvelope<'JobCancelRequested', JobCancelRequestedV1>
-  | EventEnvelope<'JobSucceeded', JobSucceededV1>
-  | EventEnvelope<'JobFailed', JobFailedV1>
-  | EventEnvelope<'JobCancelled', JobCancelledV1>
-  | EventEnvelope<'JobTimedOut', JobTimedOutV1>;
-
-const id = z.string().regex(JOB_ID_PATTERN);
-const ended = { id, log: logTotalsSchema.nullable() };
+export const jobTaskSchema = z.object({
+  function: z.string(),
+  context: z.string(),
+  args: jobArgsSchema,
+  program: jobProgramSchema,
+  performTimeoutMs: z.number().int().positive().nullable(),
+});
+export type JobTask = EventData<typeof jobTaskSchema>;
 
 export const jobEventDataSchemas = {
   'JobSubmitted@1': z.object({
@@ -136,27 +71,19 @@ export const jobEventDataSchemas = {
     externalId: z.string().max(EXTERNAL_ID_MAX).nullable(),
     startTimeoutMs: z.number().int().positive().nullable(),
     performTimeoutMs: z.number().int().positive().nullable(),
-    source: z.enum(JOB_SOURCES).optional(),
+    source: z.enum(JOB_SOURCES).optional(), // absent in events recorded before sources were kept
+    // The function's retry policy when the job was submitted (absent: 0, no retry).
     retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
   }),
-  'JobAssigned@1': z.object({
-    id,
-    workerId: z.string(),
-    hostId: z.string(),
-    task: z.object({
-      function: z.string(),
-      context: z.string(),
-      args: jobArgsSchema,
-      program: jobProgramSchema,
-      performTimeoutMs: z.number().int().positive().nullable(),
-    }),
-  }),
+  'JobAssigned@1': z.object({ id, workerId: z.string(), hostId: z.string(), task: jobTaskSchema }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
+  // Its worker host died under it and its function allows another attempt: back in its queue, in
+  // its place, to run again from the start.
   'JobRequeued@1': z.object({
     id,
-    attempt: z.number().int().min(2),
+    attempt: z.number().int().min(2), // the coming one: 2 for the first retry
     reason: z.string(),
-    workerId: z.string(),
+    workerId: z.string(), // where the lost attempt ran
   }),
   'JobCancelRequested@1': z.object({ id, workerId: z.string(), hostId: z.string() }),
   'JobSucceeded@1': z.object({ ...ended, result: z.unknown() }),
@@ -164,6 +91,22 @@ export const jobEventDataSchemas = {
   'JobCancelled@1': z.object({ ...ended, reason: z.string() }),
   'JobTimedOut@1': z.object({ ...ended, phase: z.enum(['start', 'perform']) }),
 } as const;
+
+type Schemas = typeof jobEventDataSchemas;
+export type JobSubmittedV1 = EventData<Schemas['JobSubmitted@1']>;
+export type JobAssignedV1 = EventData<Schemas['JobAssigned@1']>;
+export type JobStartedV1 = EventData<Schemas['JobStarted@1']>;
+export type JobRequeuedV1 = EventData<Schemas['JobRequeued@1']>;
+export type JobCancelRequestedV1 = EventData<Schemas['JobCancelRequested@1']>;
+export type JobSucceededV1 = EventData<Schemas['JobSucceeded@1']>;
+export type JobFailedV1 = EventData<Schemas['JobFailed@1']>;
+export type JobCancelledV1 = EventData<Schemas['JobCancelled@1']>;
+export type JobTimedOutV1 = EventData<Schemas['JobTimedOut@1']>;
+
+// On topic spindle.scheduler.job.v1, streams job-<id>.
+export type JobEvent = EventsOf<Schemas>;
+export const isJobEvent = isEventOf(jobEventDataSchemas);
+export const isJobEventType = isEventTypeOf(jobEventDataSchemas);
 
 const metadata = {
   correlationId: z.string().min(1).max(200),

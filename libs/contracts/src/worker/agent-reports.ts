@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { EventEnvelope } from '../envelope';
+import { isEventOf } from '../envelope';
+import type { EventData, EventsOf } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
-import type { LogTotals } from '../logs/log-records';
 
 // What a worker agent reports about the processes it runs, recorded in the worker service's own
 // event store (streams host-<hostId>:<incarnation>) and relayed on spindle.worker.report.v1. The
@@ -13,74 +13,46 @@ export function hostStreamId(hostId: string, incarnation: string): string {
   return `host-${hostId}:${incarnation}`;
 }
 
-export interface WorkerProcessStartedV1 {
-  readonly workerId: string;
-  readonly hostId: string;
-  // Its long-lived process; null while it has none (runners start with the first task that needs
-  // one, and WorkerRunnerStarted tells it then). Null is newer than the field: consumers first.
-  readonly pid: number | null;
-}
-// A long-lived runner process of the worker started: its first, or a fresh one after the last
-// died or was killed. Its pid is the worker's from now on.
-export interface WorkerRunnerStartedV1 {
-  readonly workerId: string;
-  readonly hostId: string;
-  readonly pid: number;
-}
-export interface WorkerProcessExitedV1 {
-  readonly workerId: string;
-  readonly hostId: string;
-  readonly reason: string;
-}
-export interface TaskStartedV1 {
-  readonly jobId: string;
-  readonly workerId: string;
-  readonly pid: number;
-  // When the task began in its process, by the worker host's clock (absent in older reports).
-  readonly startedAt?: string;
-}
-export interface TaskFinishedV1 {
-  readonly jobId: string;
-  readonly workerId: string;
-  readonly outcome: TaskOutcome;
-  readonly result: unknown; // when succeeded
-  readonly error: string | null; // when not
-  readonly log: LogTotals;
-  // When the task ended, by the worker host's clock (absent in older reports).
-  readonly finishedAt?: string;
-}
-
-export type AgentReport =
-  | EventEnvelope<'WorkerProcessStarted', WorkerProcessStartedV1>
-  | EventEnvelope<'WorkerProcessExited', WorkerProcessExitedV1>
-  | EventEnvelope<'WorkerRunnerStarted', WorkerRunnerStartedV1>
-  | EventEnvelope<'TaskStarted', TaskStartedV1>
-  | EventEnvelope<'TaskFinished', TaskFinishedV1>;
-
 export const agentReportDataSchemas = {
+  // pid: its long-lived process; null while it has none (runners start with the first task that
+  // needs one, and WorkerRunnerStarted tells it then). Null is newer than the field: consumers first.
   'WorkerProcessStarted@1': z.object({
     workerId: z.string(),
     hostId: z.string(),
     pid: z.number().int().nullable(),
   }),
   'WorkerProcessExited@1': z.object({ workerId: z.string(), hostId: z.string(), reason: z.string() }),
+  // A long-lived runner process of the worker started: its first, or a fresh one after the last
+  // died or was killed. Its pid is the worker's from now on.
   'WorkerRunnerStarted@1': z.object({ workerId: z.string(), hostId: z.string(), pid: z.number().int() }),
   'TaskStarted@1': z.object({
     jobId: z.string(),
     workerId: z.string(),
     pid: z.number().int(),
+    // When the task began in its process, by the worker host's clock (absent in older reports).
     startedAt: z.iso.datetime({ offset: true }).optional(),
   }),
   'TaskFinished@1': z.object({
     jobId: z.string(),
     workerId: z.string(),
     outcome: z.enum(TASK_OUTCOMES),
-    result: z.unknown(),
-    error: z.string().nullable(),
+    result: z.unknown(), // when succeeded
+    error: z.string().nullable(), // when not
     log: logTotalsSchema,
+    // When the task ended, by the worker host's clock (absent in older reports).
     finishedAt: z.iso.datetime({ offset: true }).optional(),
   }),
 } as const;
+
+type Schemas = typeof agentReportDataSchemas;
+export type WorkerProcessStartedV1 = EventData<Schemas['WorkerProcessStarted@1']>;
+export type WorkerRunnerStartedV1 = EventData<Schemas['WorkerRunnerStarted@1']>;
+export type WorkerProcessExitedV1 = EventData<Schemas['WorkerProcessExited@1']>;
+export type TaskStartedV1 = EventData<Schemas['TaskStarted@1']>;
+export type TaskFinishedV1 = EventData<Schemas['TaskFinished@1']>;
+
+export type AgentReport = EventsOf<Schemas>;
+export const isAgentReport = isEventOf(agentReportDataSchemas);
 
 // A worker host says it is alive every second on spindle.worker.heartbeat.v1 (plain JSON). The
 // first one registers it; silence past the scheduler's limit fails what ran there.

@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
-import type { EventEnvelope } from '@spindle/contracts';
+import { parseEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { ProblemException, httpStatusOf } from '@spindle/platform';
 
 export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
@@ -11,7 +12,7 @@ export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
 export interface Accepted {
   readonly streamId: string;
   readonly streamPosition: number;
-  readonly events?: readonly EventEnvelope[]; // what the command recorded, when its owner says
+  readonly events?: readonly SpindleEvent[]; // what the command recorded, when its owner says
 }
 
 // Sends a command to its owning service and turns a refusal into the matching HTTP problem.
@@ -49,7 +50,8 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
       }
       throw e;
     }
-    if (result.ok) return result;
+    // The events come from another process: read through the registry like any consumed event.
+    if (result.ok) return result.events ? { ...result, events: result.events.map(parseEvent) } : result;
     const { code, message, field } = result.error;
     throw new ProblemException(
       httpStatusOf(code),

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { jobStreamId, newEventId } from '@spindle/contracts';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import {
   EventConsumerRunner,
   InProcessMessageBus,
   backboneMigrations,
   openServiceDataSource,
-  toEnvelope,
+  toEvent,
 } from '@spindle/backbone';
 import type { EventRow } from '@spindle/backbone';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
@@ -98,7 +98,7 @@ describe('a projection rebuild', () => {
 
   // Records events in the owner's store; a row may name its global position (to leave a gap
   // that a late-committing transaction fills afterwards).
-  async function record(rows: (EventRow & { global_position?: number })[]): Promise<EventEnvelope[]> {
+  async function record(rows: (EventRow & { global_position?: number })[]): Promise<SpindleEvent[]> {
     for (const r of rows) {
       const columns = [
         'event_id',
@@ -131,13 +131,13 @@ describe('a projection rebuild', () => {
         values,
       );
     }
-    return rows.map((r) => toEnvelope(r));
+    return rows.map((r) => toEvent(r));
   }
 
   // What the live projector does with delivered events: its own consumer runner (rows, feed,
   // checkpoint and inbox in one transaction), handed the events as the bus would deliver them.
   let offset = 0;
-  function project(events: readonly EventEnvelope[]): Promise<void> {
+  function project(events: readonly SpindleEvent[]): Promise<void> {
     const runner = new EventConsumerRunner(projector, new InProcessMessageBus(), jobsProjection, {
       schema: PROJECTOR_SCHEMA,
       maxAttempts: 1,

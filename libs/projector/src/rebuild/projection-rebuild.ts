@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { parseEvent } from '@spindle/contracts';
-import type { EventEnvelope } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import {
   ADVISORY_LOCK_CLASS,
   OCCURRED_AT_ISO,
@@ -308,8 +308,8 @@ export class ProjectionRebuild<TRow extends StreamRow> {
   }
 
   // The same validation the live consumer applies to what it reads from the bus.
-  private parse(rows: readonly EventRow[]): EventEnvelope[] {
-    const events: EventEnvelope[] = [];
+  private parse(rows: readonly EventRow[]): SpindleEvent[] {
+    const events: SpindleEvent[] = [];
     for (const row of rows) {
       try {
         events.push(parseEvent(toEnvelope(row)));
@@ -322,7 +322,7 @@ export class ProjectionRebuild<TRow extends StreamRow> {
     return events;
   }
 
-  private async fold(manager: EntityManager, events: readonly EventEnvelope[]): Promise<void> {
+  private async fold(manager: EntityManager, events: readonly SpindleEvent[]): Promise<void> {
     this.batches++;
     const touched = [...new Set(events.map((e) => e.streamId))];
     const forgotten = touched.filter((id) => !this.cache.has(id) && this.written.has(id));

@@ -1,4 +1,5 @@
-import type { EventEnvelope, JobSubmittedV1 } from '@spindle/contracts';
+import { newEventId, parseEvent } from '@spindle/contracts';
+import type { JobSubmittedV1, SpindleEvent } from '@spindle/contracts';
 import { evolveJobView } from './job-view.evolve';
 
 const id = '0193a5b2-7c1e-7f00-8000-1234567890ab';
@@ -13,9 +14,17 @@ const submitted: JobSubmittedV1 = {
   performTimeoutMs: null,
 };
 
-function event(type: string, position: number, data: object): EventEnvelope {
-  return {
-    id: `e-${position}`,
+const task = {
+  function: submitted.function,
+  context: submitted.context,
+  args: submitted.args,
+  program: submitted.program,
+  performTimeoutMs: null,
+};
+
+function event(type: string, position: number, data: object): SpindleEvent {
+  return parseEvent({
+    id: newEventId(),
     type,
     version: 1,
     streamId: `job-${id}`,
@@ -24,17 +33,14 @@ function event(type: string, position: number, data: object): EventEnvelope {
     correlationId: 'c',
     causationId: null,
     data,
-  };
+  });
 }
 
 describe('jobs read model', () => {
   it('keeps where the job came from, and keeps it as the job moves on', () => {
     const row = evolveJobView(null, event('JobSubmitted', 1, { ...submitted, source: 'kafka' }))!;
     expect(row).toMatchObject({ id, state: 'queued', source: 'kafka' });
-    const assigned = evolveJobView(
-      row,
-      event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task: {} }),
-    );
+    const assigned = evolveJobView(row, event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task }));
     expect(assigned).toMatchObject({ state: 'starting', source: 'kafka' });
   });
 
@@ -45,7 +51,7 @@ describe('jobs read model', () => {
   it('puts a requeued job back to queued on its next attempt, forgetting the lost placement', () => {
     let row = evolveJobView(null, event('JobSubmitted', 1, submitted))!;
     expect(row.attempt).toBe(1);
-    row = evolveJobView(row, event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task: {} }))!;
+    row = evolveJobView(row, event('JobAssigned', 2, { id, workerId: 'w1', hostId: 'h1', task }))!;
     row = evolveJobView(row, event('JobStarted', 3, { id, workerId: 'w1', pid: 42 }))!;
     const requeued = evolveJobView(
       row,

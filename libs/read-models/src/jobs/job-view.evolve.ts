@@ -1,11 +1,12 @@
-import type { EventEnvelope, JobEvent } from '@spindle/contracts';
+import { isJobEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { JobView } from './job.view';
 
 // How each job event changes a job's read-model row. Pure, and shared by the projector (which
 // writes the rows) and the gateway (which answers a submit with the row its events make, without
 // waiting for the projector).
-export function evolveJobView(row: JobView | null, envelope: EventEnvelope): JobView | null {
-  const event = envelope as JobEvent;
+export function evolveJobView(row: JobView | null, event: SpindleEvent): JobView | null {
+  if (!isJobEvent(event)) throw new Error(`unexpected ${event.type} for the jobs read model`);
   const at = new Date(event.occurredAt);
   if (event.type === 'JobSubmitted') {
     const d = event.data;

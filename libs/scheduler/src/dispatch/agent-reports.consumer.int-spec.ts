@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { hostStreamId, jobStreamId, newEventId, workerStreamId } from '@spindle/contracts';
-import type { AgentReport, EventEnvelope } from '@spindle/contracts';
+import { hostStreamId, jobStreamId, newEventId, parseEvent, workerStreamId } from '@spindle/contracts';
+import type { AgentReport, SpindleEvent } from '@spindle/contracts';
 import type { PostgresEventStore } from '@spindle/backbone';
 import { jobCommands } from '../jobs/domain/job.decider';
 import type { SchedulerCommandsService } from '../scheduler-commands.service';
@@ -33,8 +33,8 @@ describe('the agent reports consumer', () => {
   function report<T extends AgentReport['type']>(
     type: T,
     data: Extract<AgentReport, { type: T }>['data'],
-  ): EventEnvelope {
-    return {
+  ): SpindleEvent {
+    return parseEvent({
       id: newEventId(),
       type,
       version: 1,
@@ -44,7 +44,7 @@ describe('the agent reports consumer', () => {
       correlationId: 'agent',
       causationId: null,
       data,
-    };
+    });
   }
 
   async function placedJob(): Promise<{ jobId: string; workerId: string }> {
@@ -73,7 +73,7 @@ describe('the agent reports consumer', () => {
     return { jobId, workerId };
   }
 
-  async function eventsOf(streamId: string): Promise<EventEnvelope[]> {
+  async function eventsOf(streamId: string): Promise<SpindleEvent[]> {
     return dataSource.transaction((manager) => store.readStream(manager, streamId));
   }
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { EventTopics } from '@spindle/contracts';
-import type { AgentReport, EventEnvelope, MessageMetadata } from '@spindle/contracts';
+import { EventTopics, isAgentReport } from '@spindle/contracts';
+import type { MessageMetadata, SpindleEvent } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand, EventConsumer } from '@spindle/backbone';
 import { jobCommands } from '../jobs/domain/job.decider';
@@ -19,8 +19,10 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
   return {
     name: 'scheduler.agent-reports.v1',
     topics: [EventTopics.workerReport],
-    async handle(events: readonly EventEnvelope[], manager: EntityManager): Promise<void> {
-      const reports = events as readonly AgentReport[];
+    async handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void> {
+      const reports = events.filter(isAgentReport);
+      const other = events.find((e) => !isAgentReport(e));
+      if (other) throw new Error(`unexpected ${other.type} among agent reports`);
       // The jobs still on each worker whose process ended, read once for the batch. A job whose
       // finish comes earlier in the same batch is among them: its loss is decided after that
       // finish, on its stream, and changes nothing.

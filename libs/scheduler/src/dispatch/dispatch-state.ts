@@ -1,11 +1,16 @@
 import type { EntityManager } from 'typeorm';
-import type { ContextEvent, EventEnvelope, JobEvent, WorkerEvent } from '@spindle/contracts';
+import { isContextEvent, isJobEvent, isWorkerEvent } from '@spindle/contracts';
+import type { ContextEvent, JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { returnedRows } from '@spindle/backbone';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 
 type DispatchEvent = ContextEvent | JobEvent | WorkerEvent;
+
+// Other events (functions, say) change no dispatch table.
+const isDispatchEvent = (event: SpindleEvent): event is DispatchEvent =>
+  isContextEvent(event) || isJobEvent(event) || isWorkerEvent(event);
 
 // Events that change the dispatch tables alike, applied together.
 type Kind =
@@ -66,13 +71,12 @@ function kindOf(event: DispatchEvent): Kind {
 // a worker is in the table before the jobs assigned to it in the same batch.
 export async function applyDispatchState(
   manager: EntityManager,
-  appended: readonly EventEnvelope[],
+  appended: readonly SpindleEvent[],
 ): Promise<void> {
-  let run: DispatchEvent[] = [];
+  let run: SpindleEvent[] = [];
   let kind: Kind = 'none';
-  for (const envelope of appended) {
-    const event = envelope as DispatchEvent;
-    const next = kindOf(event);
+  for (const event of appended) {
+    const next = isDispatchEvent(event) ? kindOf(event) : 'none';
     // A context's settings are upserted one event at a time: one statement may not touch a row twice.
     if (next !== kind || next === 'context-settings') {
       await applyRun(manager, kind, run);
@@ -84,7 +88,7 @@ export async function applyDispatchState(
   await applyRun(manager, kind, run);
 }
 
-async function applyRun(manager: EntityManager, kind: Kind, run: readonly DispatchEvent[]): Promise<void> {
+async function applyRun(manager: EntityManager, kind: Kind, run: readonly SpindleEvent[]): Promise<void> {
   if (run.length === 0) return;
   const ids = run.map((e) => (e.data as { id: string }).id);
   const ats = run.map((e) => e.occurredAt);

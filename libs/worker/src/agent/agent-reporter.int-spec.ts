@@ -24,15 +24,23 @@ describe('the agent reporter', () => {
     const jobs = Array.from({ length: 50 }, (_, i) => `job-${i}`);
     await Promise.all(
       jobs.map((jobId) =>
-        reporter.report('TaskStarted', {
-          jobId,
-          workerId: 'w1',
-          pid: 1,
-          startedAt: new Date().toISOString(),
+        reporter.report({
+          type: 'TaskStarted',
+          version: 1,
+          data: {
+            jobId,
+            workerId: 'w1',
+            pid: 1,
+            startedAt: new Date().toISOString(),
+          },
         }),
       ),
     );
-    await reporter.report('WorkerProcessExited', { workerId: 'w1', hostId: 'h1', reason: 'done' });
+    await reporter.report({
+      type: 'WorkerProcessExited',
+      version: 1,
+      data: { workerId: 'w1', hostId: 'h1', reason: 'done' },
+    });
 
     const rows: { stream_position: number; type: string; job: string | null; tx: string }[] =
       await db.dataSource.query(

@@ -5,8 +5,6 @@ import type { AgentReport, NewEvent } from '@spindle/contracts';
 import { GroupCommit, isLostRace } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 
-type ReportOf<T extends AgentReport['type']> = Extract<AgentReport, { type: T }>['data'];
-
 // Records what this agent saw happen, in the worker service's own event store; the outbox relay
 // carries it to the scheduler. One stream per agent run, appended to by this agent alone, so a
 // report is never lost once its process ended and never reordered. Reports made while one append
@@ -42,10 +40,10 @@ export class AgentReporter {
     return new AgentReporter(dataSource, store, relay, hostStreamId(hostId, incarnation));
   }
 
-  report<T extends AgentReport['type']>(type: T, data: ReportOf<T>): Promise<void> {
+  report(event: NewEvent<AgentReport>): Promise<void> {
     // What the same turn of the event loop reports (a task's end and its exclusive worker's)
     // goes in one commit.
-    return this.reports.add({ type, version: 1, data });
+    return this.reports.add(event);
   }
 
   private async append(events: readonly NewEvent[]): Promise<void> {

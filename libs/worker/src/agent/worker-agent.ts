@@ -6,12 +6,12 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { DataTopics, EventTopics, parseEvent } from '@spindle/contracts';
+import { DataTopics, EventTopics, isJobEvent, isWorkerEvent, parseEvent } from '@spindle/contracts';
 import type {
-  EventEnvelope,
   HostHeartbeat,
   JobAssignedV1,
   JobEvent,
+  SpindleEvent,
   TaskOutcome,
   WorkerEvent,
   WorkerRequestedV1,
@@ -157,13 +157,13 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private async handle(batch: DeliveredBatch): Promise<void> {
     const applied: Promise<void>[] = [];
     for (const message of batch.messages) {
-      let event: EventEnvelope;
+      let event: SpindleEvent;
       try {
         event = parseEvent(JSON.parse(message.value));
       } catch {
         continue; // not for us to judge; the scheduler's own consumers dead-letter bad events
       }
-      applied.push(this.apply(event as JobEvent | WorkerEvent));
+      if (isJobEvent(event) || isWorkerEvent(event)) applied.push(this.apply(event));
     }
     await Promise.all(applied);
   }
@@ -202,12 +202,16 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private async startWorker(request: WorkerRequestedV1): Promise<void> {
     if (this.workers.has(request.id)) return;
     if (request.hostIncarnation !== this.incarnation || this.stopping) {
-      await this.reporter.report('WorkerProcessExited', {
-        workerId: request.id,
-        hostId: this.hostId,
-        reason: this.stopping
-          ? 'its worker host is shutting down'
-          : 'asked of an earlier run of its worker host',
+      await this.reporter.report({
+        type: 'WorkerProcessExited',
+        version: 1,
+        data: {
+          workerId: request.id,
+          hostId: this.hostId,
+          reason: this.stopping
+            ? 'its worker host is shutting down'
+            : 'asked of an earlier run of its worker host',
+        },
       });
       return;
     }
@@ -224,17 +228,25 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     // Runners start with the first task that needs one (which runtime is not known before).
     sandbox.onRunnerStart((pid) => {
       void this.reporter
-        .report('WorkerRunnerStarted', { workerId: request.id, hostId: this.hostId, pid })
+        .report({
+          type: 'WorkerRunnerStarted',
+          version: 1,
+          data: { workerId: request.id, hostId: this.hostId, pid },
+        })
         .catch((e: unknown) =>
           this.logger.warn(`worker ${request.id}: runner ${pid} not reported: ${String(e)}`),
         );
     });
     // Reported before anything its tasks report (the reporter keeps the order), but the tasks
     // that waited for it need not wait for that report's commit.
-    const reported = this.reporter.report('WorkerProcessStarted', {
-      workerId: request.id,
-      hostId: this.hostId,
-      pid: sandbox.pid,
+    const reported = this.reporter.report({
+      type: 'WorkerProcessStarted',
+      version: 1,
+      data: {
+        workerId: request.id,
+        hostId: this.hostId,
+        pid: sandbox.pid,
+      },
     });
     const early = this.waiting.get(request.id) ?? [];
     this.waiting.delete(request.id);
@@ -327,11 +339,15 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         // Reported once the task really began in its process, with the host's own time.
         const startedAt = await task.running.started;
         if (startedAt)
-          await this.reporter.report('TaskStarted', {
-            jobId,
-            workerId,
-            pid: task.running.pid,
-            startedAt: startedAt.toISOString(),
+          await this.reporter.report({
+            type: 'TaskStarted',
+            version: 1,
+            data: {
+              jobId,
+              workerId,
+              pid: task.running.pid,
+              startedAt: startedAt.toISOString(),
+            },
           });
         result = await ended;
       }
@@ -339,14 +355,18 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
     }
     const log = await shipper.close();
-    const reported = this.reporter.report('TaskFinished', {
-      jobId,
-      workerId,
-      outcome: result.outcome,
-      result: result.outcome === 'succeeded' ? result.result : null,
-      error: result.outcome === 'succeeded' ? null : result.error,
-      log,
-      finishedAt: (finishedAt ?? new Date()).toISOString(),
+    const reported = this.reporter.report({
+      type: 'TaskFinished',
+      version: 1,
+      data: {
+        jobId,
+        workerId,
+        outcome: result.outcome,
+        result: result.outcome === 'succeeded' ? result.result : null,
+        error: result.outcome === 'succeeded' ? null : result.error,
+        log,
+        finishedAt: (finishedAt ?? new Date()).toISOString(),
+      },
     });
     // Over as soon as its end is told: an exclusive worker's own end then follows in the same
     // commit of reports rather than one round trip later.
@@ -374,14 +394,18 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   }
 
   private finishUnrun(jobId: string, workerId: string, outcome: TaskOutcome, error: string): Promise<void> {
-    return this.reporter.report('TaskFinished', {
-      jobId,
-      workerId,
-      outcome,
-      result: null,
-      error,
-      log: { lines: 0, bytes: 0 },
-      finishedAt: new Date().toISOString(),
+    return this.reporter.report({
+      type: 'TaskFinished',
+      version: 1,
+      data: {
+        jobId,
+        workerId,
+        outcome,
+        result: null,
+        error,
+        log: { lines: 0, bytes: 0 },
+        finishedAt: new Date().toISOString(),
+      },
     });
   }
 
@@ -422,6 +446,10 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       .stop()
       .catch((e: unknown) => this.logger.warn(`worker ${workerId} stop: ${String(e)}`));
     this.workers.delete(workerId);
-    await this.reporter.report('WorkerProcessExited', { workerId, hostId: this.hostId, reason });
+    await this.reporter.report({
+      type: 'WorkerProcessExited',
+      version: 1,
+      data: { workerId, hostId: this.hostId, reason },
+    });
   }
 }

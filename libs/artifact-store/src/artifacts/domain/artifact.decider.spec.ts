@@ -1,11 +1,11 @@
-import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import type { SpindleEvent, NewEvent } from '@spindle/contracts';
 import { artifactDecider } from './artifact.decider';
 import type { ArtifactCommand } from './artifact.decider';
 
 const blob = { size: 3, sha256: 'a'.repeat(64), sha1: 'b'.repeat(40) };
 const other = { size: 4, sha256: 'c'.repeat(64), sha1: 'd'.repeat(40) };
 
-function given(...events: NewEvent[]): EventEnvelope[] {
+function given(...events: NewEvent[]): SpindleEvent[] {
   return events.map((e, i) => ({
     ...e,
     id: `e-${i}`,
@@ -17,7 +17,7 @@ function given(...events: NewEvent[]): EventEnvelope[] {
   }));
 }
 
-function when(history: EventEnvelope[], command: ArtifactCommand) {
+function when(history: SpindleEvent[], command: ArtifactCommand) {
   return artifactDecider.decide(
     command,
     history.reduce(artifactDecider.evolve, artifactDecider.initialState),

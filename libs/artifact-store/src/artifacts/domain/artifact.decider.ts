@@ -1,9 +1,9 @@
-import { artifactKindOf, commandError } from '@spindle/contracts';
+import { artifactKindOf, commandError, isArtifactEvent } from '@spindle/contracts';
 import type {
   ArtifactEvent,
+  SpindleEvent,
   CommandError,
   CommandErrorCode,
-  EventEnvelope,
   NewEvent,
 } from '@spindle/contracts';
 import type { Decider } from '@spindle/backbone';
@@ -27,8 +27,8 @@ const failure = (code: CommandErrorCode, message: string): CommandError =>
 
 export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
   initialState: { status: 'absent' },
-  evolve: (_state: ArtifactState, envelope: EventEnvelope): ArtifactState => {
-    const event = envelope as ArtifactEvent;
+  evolve: (_state: ArtifactState, event: SpindleEvent): ArtifactState => {
+    if (!isArtifactEvent(event)) throw new Error(`unexpected ${event.type} in a artifact stream`);
     switch (event.type) {
       case 'ArtifactStored':
         return { status: 'stored', sha256: event.data.sha256 };
@@ -40,7 +40,10 @@ export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
       }
     }
   },
-  decide: (command: ArtifactCommand, state: ArtifactState): readonly NewEvent[] | CommandError => {
+  decide: (
+    command: ArtifactCommand,
+    state: ArtifactState,
+  ): readonly NewEvent<ArtifactEvent>[] | CommandError => {
     switch (command.kind) {
       case 'store':
         // Names are unique; `force` replaces the content under the same name.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataTopics, EventTopics, logBatchSchema, parseEvent } from '@spindle/contracts';
-import type { JobEvent } from '@spindle/contracts';
+import { DataTopics, EventTopics, isJobEvent, logBatchSchema, parseEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { DeliveredBatch, MessageBus, Subscription } from '@spindle/backbone';
 import { mistEventsOf, mistLogsEvents } from './mist-events';
@@ -50,13 +50,14 @@ export class MistEventFeed {
 
 function mistJobEvents(batch: DeliveredBatch): MistOutgoing[] {
   return batch.messages.flatMap((message) => {
-    let event: JobEvent;
+    let event: SpindleEvent;
     try {
-      event = parseEvent(JSON.parse(message.value)) as JobEvent;
+      event = parseEvent(JSON.parse(message.value));
     } catch {
       return [];
     }
-    const data = event.data as unknown as Record<string, unknown>;
+    if (!isJobEvent(event)) return [];
+    const data: Record<string, unknown> = event.data;
     return mistEventsOf({
       type: event.type,
       data,

@@ -1,8 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from '@fastify/websocket';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { JOB_ID_PATTERN } from '@spindle/contracts';
-import type { JobEvent } from '@spindle/contracts';
+import { JOB_ID_PATTERN, isJobEventType } from '@spindle/contracts';
 import { FeedQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { FeedHub } from '../../events/feed-hub';
@@ -72,9 +71,9 @@ async function follow(
   unsubscribe = await hub.subscribe(
     after,
     (entry) => {
-      if (entry.kind !== 'job' || !wanted(entry)) return;
+      if (entry.kind !== 'job' || !isJobEventType(entry.type) || !wanted(entry)) return;
       const events = mistEventsOf({
-        type: entry.type as JobEvent['type'],
+        type: entry.type,
         data: entry.data,
         occurredAt: entry.occurredAt,
         function: entry.function,

@@ -1,9 +1,10 @@
-import type { ArtifactEvent, EventEnvelope } from '@spindle/contracts';
+import { isArtifactEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, ArtifactView } from '@spindle/read-models';
 
-export function evolveArtifactView(row: ArtifactView | null, envelope: EventEnvelope): ArtifactView | null {
-  const event = envelope as ArtifactEvent;
+export function evolveArtifactView(row: ArtifactView | null, event: SpindleEvent): ArtifactView | null {
+  if (!isArtifactEvent(event)) throw new Error(`unexpected ${event.type} for the artifacts read model`);
   const at = new Date(event.occurredAt);
   switch (event.type) {
     case 'ArtifactStored':

@@ -1,10 +1,10 @@
-import { DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
-import type { EventEnvelope } from '@spindle/contracts';
+import { DEFAULT_CONTEXT_SETTINGS, newEventId, parseEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { evolveContextView } from './contexts.projection';
 
-function event(type: string, position: number, data: object, at: string): EventEnvelope {
-  return {
-    id: `e-${position}`,
+function event(type: string, position: number, data: object, at: string): SpindleEvent {
+  return parseEvent({
+    id: newEventId(),
     type,
     version: 1,
     streamId: 'context-etl',
@@ -13,7 +13,7 @@ function event(type: string, position: number, data: object, at: string): EventE
     correlationId: 'c',
     causationId: null,
     data,
-  };
+  });
 }
 
 describe('contexts read model', () => {

@@ -1,9 +1,10 @@
-import type { ContextEvent, EventEnvelope } from '@spindle/contracts';
+import { isContextEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, ContextView } from '@spindle/read-models';
 
-export function evolveContextView(row: ContextView | null, envelope: EventEnvelope): ContextView | null {
-  const event = envelope as ContextEvent;
+export function evolveContextView(row: ContextView | null, event: SpindleEvent): ContextView | null {
+  if (!isContextEvent(event)) throw new Error(`unexpected ${event.type} for the contexts read model`);
   const at = new Date(event.occurredAt);
   switch (event.type) {
     case 'ContextCreated':

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { EventEnvelope, JobEvent, WorkerEvent } from '@spindle/contracts';
+import { isJobEvent, isWorkerEvent } from '@spindle/contracts';
+import type { JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
 
 const JOB_STATE_AFTER: Record<JobEvent['type'], string> = {
@@ -36,14 +37,14 @@ interface FeedSubject {
 export async function appendToFeed(
   manager: EntityManager,
   kind: 'job' | 'worker',
-  events: readonly EventEnvelope[],
+  events: readonly SpindleEvent[],
   byStream: ReadonlyMap<string, FeedSubject>,
 ): Promise<void> {
   if (events.length === 0) return;
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
     if (!row) return [];
-    const data = { ...(event.data as Record<string, unknown>) };
+    const data: Record<string, unknown> = { ...event.data };
     delete data.task; // the assignment repeats the job's arguments and program
     return [
       {
@@ -51,10 +52,11 @@ export async function appendToFeed(
         kind,
         type: event.type,
         subject_id: row.id,
-        state:
-          kind === 'job'
-            ? JOB_STATE_AFTER[event.type as JobEvent['type']]
-            : WORKER_STATE_AFTER[event.type as WorkerEvent['type']],
+        state: isJobEvent(event)
+          ? JOB_STATE_AFTER[event.type]
+          : isWorkerEvent(event)
+            ? WORKER_STATE_AFTER[event.type]
+            : undefined,
         context: row.context,
         function: kind === 'job' ? (row.function ?? null) : null,
         worker_id:

@@ -1,9 +1,10 @@
-import type { EventEnvelope, FunctionEvent } from '@spindle/contracts';
+import { isFunctionEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, FunctionView } from '@spindle/read-models';
 
-export function evolveFunctionView(row: FunctionView | null, envelope: EventEnvelope): FunctionView | null {
-  const event = envelope as FunctionEvent;
+export function evolveFunctionView(row: FunctionView | null, event: SpindleEvent): FunctionView | null {
+  if (!isFunctionEvent(event)) throw new Error(`unexpected ${event.type} for the functions read model`);
   const at = new Date(event.occurredAt);
   switch (event.type) {
     case 'FunctionRegistered':

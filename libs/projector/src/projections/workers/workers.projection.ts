@@ -1,11 +1,12 @@
-import type { EventEnvelope, WorkerEvent } from '@spindle/contracts';
+import { isWorkerEvent } from '@spindle/contracts';
+import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, WorkerView } from '@spindle/read-models';
 import { appendToFeed } from '../feed/feed';
 
-export function evolveWorkerView(row: WorkerView | null, envelope: EventEnvelope): WorkerView | null {
-  const event = envelope as WorkerEvent;
+export function evolveWorkerView(row: WorkerView | null, event: SpindleEvent): WorkerView | null {
+  if (!isWorkerEvent(event)) throw new Error(`unexpected ${event.type} for the workers read model`);
   const at = new Date(event.occurredAt);
   if (event.type === 'WorkerRequested') {
     const d = event.data;

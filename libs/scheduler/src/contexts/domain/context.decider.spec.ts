@@ -1,5 +1,5 @@
 import { DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
-import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import type { SpindleEvent, NewEvent } from '@spindle/contracts';
 import { contextDecider } from './context.decider';
 import type { ContextCommand } from './context.decider';
 
@@ -7,7 +7,7 @@ import type { ContextCommand } from './context.decider';
 const meta = { correlationId: 'c-1', issuedAt: '2026-11-22T10:00:00.000Z' };
 const settings = { ...DEFAULT_CONTEXT_SETTINGS, maxJobs: 4 };
 
-function given(...events: NewEvent[]): EventEnvelope[] {
+function given(...events: NewEvent[]): SpindleEvent[] {
   return events.map((e, i) => ({
     ...e,
     id: `e-${i}`,
@@ -19,7 +19,7 @@ function given(...events: NewEvent[]): EventEnvelope[] {
   }));
 }
 
-function when(history: EventEnvelope[], command: ContextCommand) {
+function when(history: SpindleEvent[], command: ContextCommand) {
   const state = history.reduce(contextDecider.evolve, contextDecider.initialState);
   return contextDecider.decide(command, state);
 }

@@ -1,10 +1,10 @@
-import { DEFAULT_CONTEXT_NAME, commandError } from '@spindle/contracts';
+import { DEFAULT_CONTEXT_NAME, commandError, isContextEvent } from '@spindle/contracts';
 import type {
   ContextEvent,
+  SpindleEvent,
   ContextSettings,
   CreateContextCommand,
   DeleteContextCommand,
-  EventEnvelope,
   NewEvent,
   UpdateContextCommand,
 } from '@spindle/contracts';
@@ -22,8 +22,8 @@ export type ContextCommand =
   | ({ readonly kind: 'update' } & UpdateContextCommand)
   | ({ readonly kind: 'delete' } & DeleteContextCommand);
 
-export function evolveContext(_state: ContextState, envelope: EventEnvelope): ContextState {
-  const event = envelope as ContextEvent;
+export function evolveContext(_state: ContextState, event: SpindleEvent): ContextState {
+  if (!isContextEvent(event)) throw new Error(`unexpected ${event.type} in a context stream`);
   switch (event.type) {
     case 'ContextCreated':
     case 'ContextSettingsChanged':
@@ -40,7 +40,7 @@ export function evolveContext(_state: ContextState, envelope: EventEnvelope): Co
 export function decideContext(
   command: ContextCommand,
   state: ContextState,
-): readonly NewEvent[] | CommandError {
+): readonly NewEvent<ContextEvent>[] | CommandError {
   switch (command.kind) {
     case 'create':
       if (state.status === 'active')

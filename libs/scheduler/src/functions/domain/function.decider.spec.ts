@@ -1,4 +1,4 @@
-import type { EventEnvelope, FunctionDefinition, NewEvent } from '@spindle/contracts';
+import type { SpindleEvent, FunctionDefinition, NewEvent } from '@spindle/contracts';
 import { functionDecider } from './function.decider';
 import type { FunctionCommand } from './function.decider';
 
@@ -11,7 +11,7 @@ const definition: FunctionDefinition = {
   tags: [],
 };
 
-function given(...events: NewEvent[]): EventEnvelope[] {
+function given(...events: NewEvent[]): SpindleEvent[] {
   return events.map((e, i) => ({
     ...e,
     id: `e-${i}`,
@@ -22,7 +22,7 @@ function given(...events: NewEvent[]): EventEnvelope[] {
     causationId: null,
   }));
 }
-function when(history: EventEnvelope[], command: FunctionCommand) {
+function when(history: SpindleEvent[], command: FunctionCommand) {
   return functionDecider.decide(
     command,
     history.reduce(functionDecider.evolve, functionDecider.initialState),

@@ -1,12 +1,12 @@
-import { EventTopics, commandError, functionStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, isFunctionEvent, functionStreamId } from '@spindle/contracts';
 import type {
   ChangeFunctionCommand,
   CommandError,
   CommandErrorCode,
   DeleteFunctionCommand,
-  EventEnvelope,
   FunctionDefinition,
   FunctionEvent,
+  SpindleEvent,
   NewEvent,
   RegisterFunctionCommand,
 } from '@spindle/contracts';
@@ -24,8 +24,8 @@ export type FunctionCommand =
 const failure = (code: CommandErrorCode, message: string): CommandError =>
   commandError(code, message, 'name');
 
-export function evolveFunction(_state: FunctionState, envelope: EventEnvelope): FunctionState {
-  const event = envelope as FunctionEvent;
+export function evolveFunction(_state: FunctionState, event: SpindleEvent): FunctionState {
+  if (!isFunctionEvent(event)) throw new Error(`unexpected ${event.type} in a function stream`);
   switch (event.type) {
     case 'FunctionRegistered':
     case 'FunctionChanged': {
@@ -44,7 +44,7 @@ export function evolveFunction(_state: FunctionState, envelope: EventEnvelope): 
 export function decideFunction(
   command: FunctionCommand,
   state: FunctionState,
-): readonly NewEvent[] | CommandError {
+): readonly NewEvent<FunctionEvent>[] | CommandError {
   switch (command.kind) {
     case 'register': {
       if (state.status === 'registered')

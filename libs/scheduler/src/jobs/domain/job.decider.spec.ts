@@ -1,4 +1,4 @@
-import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import type { NewEvent } from '@spindle/contracts';
 import { isCommandError } from '@spindle/backbone';
 import { jobDecider } from './job.decider';
 import type { JobCommand, JobStatus, SubmittedJob } from './job.decider';
@@ -23,6 +23,15 @@ const task = {
 };
 const log = { lines: 2, bytes: 10 };
 
+// The envelope fields a decider's evolve reads past type and data.
+const envelope = {
+  id: '',
+  streamId: 'job-x',
+  occurredAt: '2026-11-22T10:00:00.000Z',
+  correlationId: 'c',
+  causationId: null,
+};
+
 // Runs commands one after the other, folding what each decided into the state.
 function run(...commands: JobCommand[]): { state: JobStatus; last: unknown } {
   let state = jobDecider.initialState;
@@ -32,7 +41,7 @@ function run(...commands: JobCommand[]): { state: JobStatus; last: unknown } {
     last = jobDecider.decide(command, state);
     if (isCommandError(last)) continue;
     for (const e of last as NewEvent[]) {
-      state = jobDecider.evolve(state, { ...e, streamPosition: ++position } as unknown as EventEnvelope);
+      state = jobDecider.evolve(state, { ...envelope, ...e, streamPosition: ++position });
     }
   }
   return { state, last };

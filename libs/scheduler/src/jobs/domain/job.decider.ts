@@ -1,11 +1,10 @@
-import { EventTopics, commandError, jobStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, isJobEvent, jobStreamId } from '@spindle/contracts';
 import type {
   CommandError,
   CommandErrorCode,
-  EventEnvelope,
   JobEvent,
-  JobProgram,
-  JobSource,
+  SpindleEvent,
+  JobSubmittedV1,
   JobState,
   JobTask,
   LogTotals,
@@ -25,18 +24,7 @@ export type JobStatus =
       readonly task: JobTask | null;
     };
 
-export interface SubmittedJob {
-  readonly id: string;
-  readonly function: string;
-  readonly context: string;
-  readonly args: Record<string, unknown>;
-  readonly program: JobProgram;
-  readonly externalId: string | null;
-  readonly startTimeoutMs: number | null;
-  readonly performTimeoutMs: number | null;
-  readonly source?: JobSource;
-  readonly retries?: number;
-}
+export type SubmittedJob = JobSubmittedV1;
 
 // Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,
 // expire, lose) and, through the scheduler, by the worker agent that runs it (started, finish).
@@ -73,8 +61,8 @@ const ACTIVE: readonly JobState[] = ['starting', 'running', 'cancelling'];
 const failure = (code: CommandErrorCode, message: string, field = 'id'): CommandError =>
   commandError(code, message, field);
 
-export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus {
-  const event = envelope as JobEvent;
+export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
+  if (!isJobEvent(event)) throw new Error(`unexpected ${event.type} in a job stream`);
   const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
   switch (event.type) {
     case 'JobSubmitted': {
@@ -107,7 +95,10 @@ export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus 
 
 // Reports and timers race each other (a task may finish as its timeout fires, a cancel may cross a
 // finish): whatever comes second finds the job already moved on and changes nothing.
-export function decideJob(command: JobCommand, state: JobStatus): readonly NewEvent[] | CommandError {
+export function decideJob(
+  command: JobCommand,
+  state: JobStatus,
+): readonly NewEvent<JobEvent>[] | CommandError {
   const id = command.id;
   if (command.kind === 'submit') {
     if (state.state !== 'absent') return failure('conflict', `job ${id} already exists`);
@@ -126,7 +117,8 @@ export function decideJob(command: JobCommand, state: JobStatus): readonly NewEv
             data: { id, reason: 'cancelled before it started', log: null },
           },
         ];
-      if (state.state === 'starting' || state.state === 'running')
+      // A placed job always has its worker and host (JobAssigned set them).
+      if ((state.state === 'starting' || state.state === 'running') && state.workerId && state.hostId)
         return [
           {
             type: 'JobCancelRequested',
@@ -179,7 +171,7 @@ export function decideJob(command: JobCommand, state: JobStatus): readonly NewEv
   }
 }
 
-function finished(command: Extract<JobCommand, { kind: 'finish' }>): NewEvent {
+function finished(command: Extract<JobCommand, { kind: 'finish' }>): NewEvent<JobEvent> {
   const { id, log } = command;
   switch (command.outcome) {
     case 'succeeded':

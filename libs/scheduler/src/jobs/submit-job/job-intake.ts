@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { functionStreamId, jobStreamId } from '@spindle/contracts';
-import type { CommandResult, EventEnvelope, SubmitJobCommand } from '@spindle/contracts';
+import type { CommandResult, SpindleEvent, SubmitJobCommand } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand, Decider, GroupCommit, Idempotency, Preparation } from '@spindle/backbone';
 import { functionDecider } from '../../functions/domain/function.decider';
@@ -70,7 +70,7 @@ function submitsOf(batch: readonly BoundCommand[]): SubmitJobCommand[] {
   return batch.map((bound) => bound.command as SubmitJobCommand);
 }
 
-function fold(history: readonly EventEnvelope[]): FunctionState {
+function fold(history: readonly SpindleEvent[]): FunctionState {
   return history.reduce(functionDecider.evolve, functionDecider.initialState);
 }
 

@@ -1,4 +1,4 @@
-import type { EventEnvelope, NewEvent, WorkerRequestedV1 } from '@spindle/contracts';
+import type { NewEvent, WorkerRequestedV1 } from '@spindle/contracts';
 import { decideWorker, evolveWorker, workerDecider } from './worker.decider';
 import type { WorkerCommand, WorkerStatus } from './worker.decider';
 
@@ -13,6 +13,15 @@ const worker: WorkerRequestedV1 = {
   runOptions: '',
 };
 
+// The envelope fields a decider's evolve reads past type and data.
+const envelope = {
+  id: '',
+  streamId: `worker-${id}`,
+  occurredAt: '2026-11-22T10:00:00.000Z',
+  correlationId: 'c',
+  causationId: null,
+};
+
 // Given the commands so far, when one more comes, then these events.
 function run(...commands: WorkerCommand[]): { state: WorkerStatus; last: readonly NewEvent[] } {
   let state = workerDecider.initialState;
@@ -23,8 +32,12 @@ function run(...commands: WorkerCommand[]): { state: WorkerStatus; last: readonl
     if (!Array.isArray(decided)) throw new Error(`refused: ${JSON.stringify(decided)}`);
     last = decided as readonly NewEvent[];
     for (const event of last) {
-      const envelope = { ...event, streamId: `worker-${id}`, streamPosition: ++position } as EventEnvelope;
-      state = evolveWorker(state, envelope);
+      state = evolveWorker(state, {
+        ...envelope,
+        ...event,
+        streamId: `worker-${id}`,
+        streamPosition: ++position,
+      });
     }
   }
   return { state, last };

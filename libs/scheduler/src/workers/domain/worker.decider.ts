@@ -1,9 +1,9 @@
-import { EventTopics, commandError, workerStreamId } from '@spindle/contracts';
+import { EventTopics, commandError, isWorkerEvent, workerStreamId } from '@spindle/contracts';
 import type {
   CommandError,
-  EventEnvelope,
   NewEvent,
   WorkerEvent,
+  SpindleEvent,
   WorkerRequestedV1,
   WorkerState,
 } from '@spindle/contracts';
@@ -22,8 +22,8 @@ export type WorkerCommand =
   | { readonly kind: 'stop'; readonly id: string; readonly reason: string; readonly graceMs?: number | null }
   | { readonly kind: 'stopped'; readonly id: string; readonly reason: string };
 
-export function evolveWorker(state: WorkerStatus, envelope: EventEnvelope): WorkerStatus {
-  const event = envelope as WorkerEvent;
+export function evolveWorker(state: WorkerStatus, event: SpindleEvent): WorkerStatus {
+  if (!isWorkerEvent(event)) throw new Error(`unexpected ${event.type} in a worker stream`);
   const was = state.state === 'absent' ? { hostId: '', pid: null } : state;
   switch (event.type) {
     case 'WorkerRequested':
@@ -50,7 +50,7 @@ export function evolveWorker(state: WorkerStatus, envelope: EventEnvelope): Work
 export function decideWorker(
   command: WorkerCommand,
   state: WorkerStatus,
-): readonly NewEvent[] | CommandError {
+): readonly NewEvent<WorkerEvent>[] | CommandError {
   const id = command.id;
   if (command.kind === 'request') {
     if (state.state !== 'absent') return [];

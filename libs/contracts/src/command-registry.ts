@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+import { CommandPatterns } from './topics';
+import type { CommandPattern } from './topics';
+import {
+  createContextCommandSchema,
+  deleteContextCommandSchema,
+  updateContextCommandSchema,
+} from './scheduler/context.commands';
+import {
+  changeFunctionCommandSchema,
+  deleteFunctionCommandSchema,
+  registerFunctionCommandSchema,
+} from './scheduler/function.events';
+import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
+import { stopWorkerCommandSchema } from './scheduler/worker.events';
+
+// The payload schema of every command topic: what its message controller validates.
+export const commandPayloadSchemas = {
+  [CommandPatterns.createContext]: createContextCommandSchema,
+  [CommandPatterns.updateContext]: updateContextCommandSchema,
+  [CommandPatterns.deleteContext]: deleteContextCommandSchema,
+  [CommandPatterns.registerFunction]: registerFunctionCommandSchema,
+  [CommandPatterns.changeFunction]: changeFunctionCommandSchema,
+  [CommandPatterns.deleteFunction]: deleteFunctionCommandSchema,
+  [CommandPatterns.submitJob]: submitJobCommandSchema,
+  [CommandPatterns.cancelJob]: cancelJobCommandSchema,
+  [CommandPatterns.stopWorker]: stopWorkerCommandSchema,
+} as const satisfies Record<CommandPattern, z.ZodType>;
