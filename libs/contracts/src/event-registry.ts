@@ -7,6 +7,7 @@ import { functionEventDataSchemas } from './scheduler/function.events';
 import { jobEventDataSchemas } from './scheduler/job.events';
 import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
+import { secretEventDataSchemas } from './secrets/secret.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it.
@@ -17,6 +18,7 @@ const dataSchemas: Record<string, z.ZodType> = {
   ...jobEventDataSchemas,
   ...workerEventDataSchemas,
   ...agentReportDataSchemas,
+  ...secretEventDataSchemas,
 };
 
 export class InvalidEventError extends Error {

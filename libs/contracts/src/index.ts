@@ -12,3 +12,6 @@ export * from './scheduler/job.events';
 export * from './scheduler/worker.events';
 export * from './worker/agent-reports';
 export * from './logs/log-records';
+export * from './secrets/secret.events';
+export * from './secrets/secret-refs';
+export * from './secrets/secret-routes';
