@@ -5,6 +5,8 @@ import type { LogTotals } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import type { Runtime } from './function.events';
+import { secretRefsSchema } from '../secrets/secret-refs';
+import type { SecretRef } from '../secrets/secret-refs';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
@@ -60,6 +62,8 @@ export interface JobSubmittedV1 {
   readonly source?: JobSource; // absent in events recorded before sources were kept
   // The function's retry policy when the job was submitted (absent: 0, no retry).
   readonly retries?: number;
+  // The secrets its process gets (the function's and the submit's), by reference: never values.
+  readonly secrets?: readonly SecretRef[];
 }
 // What a worker agent needs to run the job, carried on the assignment so that the agent keeps no
 // copy of the job streams.
@@ -69,6 +73,8 @@ export interface JobTask {
   readonly args: Record<string, unknown>;
   readonly program: JobProgram;
   readonly performTimeoutMs: number | null;
+  // Resolved by the worker agent from the secrets service when the task starts (absent: none).
+  readonly secrets?: readonly SecretRef[];
 }
 export interface JobAssignedV1 {
   readonly id: string;
@@ -138,6 +144,7 @@ export const jobEventDataSchemas = {
     performTimeoutMs: z.number().int().positive().nullable(),
     source: z.enum(JOB_SOURCES).optional(),
     retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
+    secrets: secretRefsSchema.optional(),
   }),
   'JobAssigned@1': z.object({
     id,
@@ -149,6 +156,7 @@ export const jobEventDataSchemas = {
       args: jobArgsSchema,
       program: jobProgramSchema,
       performTimeoutMs: z.number().int().positive().nullable(),
+      secrets: secretRefsSchema.optional(),
     }),
   }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
@@ -188,6 +196,8 @@ export const submitJobCommandSchema = z.object({
   startTimeoutMs: timeoutMsSchema.optional(),
   performTimeoutMs: timeoutMsSchema.optional(),
   source: z.enum(JOB_SOURCES).optional(),
+  // Secrets for this job, added to its function's.
+  secrets: secretRefsSchema.optional(),
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 

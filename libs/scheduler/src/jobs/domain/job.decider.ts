@@ -10,6 +10,7 @@ import type {
   JobTask,
   LogTotals,
   NewEvent,
+  SecretRef,
   TaskOutcome,
 } from '@spindle/contracts';
 import type { Decider } from '@spindle/backbone';
@@ -36,6 +37,7 @@ export interface SubmittedJob {
   readonly performTimeoutMs: number | null;
   readonly source?: JobSource;
   readonly retries?: number;
+  readonly secrets?: readonly SecretRef[];
 }
 
 // Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,
@@ -78,8 +80,15 @@ export function evolveJob(state: JobStatus, envelope: EventEnvelope): JobStatus 
   const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
   switch (event.type) {
     case 'JobSubmitted': {
-      const { function: fn, context, args, program, performTimeoutMs } = event.data;
-      const task: JobTask = { function: fn, context, args, program, performTimeoutMs };
+      const { function: fn, context, args, program, performTimeoutMs, secrets } = event.data;
+      const task: JobTask = {
+        function: fn,
+        context,
+        args,
+        program,
+        performTimeoutMs,
+        ...(secrets ? { secrets } : {}),
+      };
       return { state: 'queued', workerId: null, hostId: null, attempt: 1, task };
     }
     case 'JobAssigned':
