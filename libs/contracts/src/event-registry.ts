@@ -7,6 +7,7 @@ import { functionEventDataSchemas } from './scheduler/function.events';
 import { jobEventDataSchemas } from './scheduler/job.events';
 import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
+import { secretEventDataSchemas } from './secrets/secret.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -18,6 +19,7 @@ export const eventDataSchemas = {
   ...jobEventDataSchemas,
   ...workerEventDataSchemas,
   ...agentReportDataSchemas,
+  ...secretEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

@@ -13,3 +13,6 @@ export * from './scheduler/worker.events';
 export * from './worker/agent-reports';
 export * from './logs/log-records';
 export * from './command-registry';
+export * from './secrets/secret.events';
+export * from './secrets/secret-refs';
+export * from './secrets/secret-routes';

@@ -6,6 +6,8 @@ export const EventTopics = {
   schedulerJob: 'spindle.scheduler.job.v1',
   schedulerWorker: 'spindle.scheduler.worker.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
+  // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
+  secret: 'spindle.secrets.secret.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
   workerReport: 'spindle.worker.report.v1',
 } as const;

@@ -35,6 +35,8 @@ import { JobSubmission } from './jobs/job-submission.service';
 import { JobsController } from './jobs/jobs.controller';
 import { LogCollectorClient } from './logs/log-collector.client';
 import { LogsController } from './logs/logs.controller';
+import { SecretsClient } from './secrets/secrets.client';
+import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
 import { WorkersController } from './workers/workers.controller';
 
@@ -59,6 +61,7 @@ const PATTERNS = Object.values(CommandPatterns);
     LogsController,
     WorkersController,
     EventsController,
+    SecretsController,
     StatusController,
   ],
   providers: [
@@ -82,6 +85,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactStoreClient,
     ArtifactUploads,
     LogCollectorClient,
+    SecretsClient,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [

@@ -7,3 +7,4 @@ export * from './http/http-app';
 export * from './util/duration';
 export * from './config/version';
 export * from './http/internal-only.guard';
+export * from './startup-error';

@@ -24,6 +24,7 @@ import {
   JobsV11763900000400,
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
+  SecretRefs1764700000100,
   WorkerView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
@@ -63,6 +64,7 @@ export const PROJECTOR_MIGRATIONS = [
   JobsV1Source1763900000600,
   FunctionsV1Retries1763900000700,
   JobsV1Attempt1763900000800,
+  SecretRefs1764700000100,
 ];
 
 @Module({

@@ -71,6 +71,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   // A process that runs the artifact store serves its internal routes itself.
   if (services.includes('artifact-store')) config.urls.artifactStore = url;
   if (services.includes('log-collector')) config.urls.logCollector = url;
+  if (services.includes('secrets')) config.urls.secrets = url;
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );

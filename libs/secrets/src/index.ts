@@ -1,1 +1,3 @@
 export * from './secrets.module';
+export * from './secrets.tokens';
+export { masterKeyFileOf } from './crypto/master-keys';

@@ -3,6 +3,7 @@ import { isEventOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
 import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
 import { CONTEXT_NAME_PATTERN } from './context-settings';
+import { secretRefsSchema } from '../secrets/secret-refs';
 
 export const RUNTIMES = ['node', 'python', 'exec', 'jvm'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -26,6 +27,9 @@ export const functionDefinitionSchema = z.object({
   // How often a job of the function is put back in its queue when its worker host dies under it
   // (0: it fails). Absent in events recorded before retry policies: 0.
   retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
+  // Secrets every job of the function gets as environment variables (references only; absent in
+  // events recorded before secrets: none).
+  secrets: secretRefsSchema.optional(),
 });
 export type FunctionDefinition = z.infer<typeof functionDefinitionSchema>;
 

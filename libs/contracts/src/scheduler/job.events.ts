@@ -4,6 +4,7 @@ import type { EventData, EventsOf } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
+import { secretRefsSchema } from '../secrets/secret-refs';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
@@ -58,6 +59,8 @@ export const jobTaskSchema = z.object({
   args: jobArgsSchema,
   program: jobProgramSchema,
   performTimeoutMs: z.number().int().positive().nullable(),
+  // Resolved by the worker agent from the secrets service when the task starts (absent: none).
+  secrets: secretRefsSchema.optional(),
 });
 export type JobTask = EventData<typeof jobTaskSchema>;
 
@@ -74,6 +77,7 @@ export const jobEventDataSchemas = {
     source: z.enum(JOB_SOURCES).optional(), // absent in events recorded before sources were kept
     // The function's retry policy when the job was submitted (absent: 0, no retry).
     retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
+    secrets: secretRefsSchema.optional(),
   }),
   'JobAssigned@1': z.object({ id, workerId: z.string(), hostId: z.string(), task: jobTaskSchema }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
@@ -131,6 +135,8 @@ export const submitJobCommandSchema = z.object({
   startTimeoutMs: timeoutMsSchema.optional(),
   performTimeoutMs: timeoutMsSchema.optional(),
   source: z.enum(JOB_SOURCES).optional(),
+  // Secrets for this job, added to its function's.
+  secrets: secretRefsSchema.optional(),
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 

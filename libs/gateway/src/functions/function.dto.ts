@@ -21,6 +21,7 @@ import {
 import type { Runtime } from '@spindle/contracts';
 import type { FunctionView } from '@spindle/read-models';
 import { PageQueryDto } from '../pagination.dto';
+import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
 
 export class CreateFunctionDto {
   @ApiProperty({ description: 'Unique name', example: 'sum' })
@@ -84,6 +85,12 @@ export class CreateFunctionDto {
   @Min(0, { message: 'retries must be at least 0' })
   @Max(FUNCTION_RETRIES_MAX, { message: `retries must be at most ${FUNCTION_RETRIES_MAX}` })
   retries?: number;
+
+  @SecretRefsProperty(
+    'Secrets every job of this function gets as environment variables (each key a variable of the same name); ' +
+      'a submit may add more. Checked when a job starts, not here.',
+  )
+  secrets?: SecretRefDto[];
 }
 
 // PUT: any subset of the settings; what is left out keeps its value.
@@ -110,6 +117,8 @@ export class FunctionDto {
     example: 0,
   })
   retries!: number;
+  @ApiProperty({ type: [SecretRefDto], description: 'Secrets its jobs get (references, never values)' })
+  secrets!: SecretRefDto[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
@@ -122,6 +131,7 @@ export class FunctionDto {
       defaultContext: view.defaultContext,
       tags: view.tags,
       retries: view.retries,
+      secrets: view.secrets ?? [],
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };

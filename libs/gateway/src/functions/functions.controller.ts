@@ -25,7 +25,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, DEFAULT_CONTEXT_NAME } from '@spindle/contracts';
-import type { FunctionDefinition } from '@spindle/contracts';
+import type { FunctionDefinition, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { FieldViolation, SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
@@ -42,6 +42,7 @@ import {
   FunctionSettingsDto,
 } from './function.dto';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { toSecretRefs } from '../secrets/secret-ref.dto';
 
 const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' };
 
@@ -75,6 +76,7 @@ export class FunctionsController {
       defaultContext: body.defaultContext ?? DEFAULT_CONTEXT_NAME,
       tags: body.tags ?? [],
       retries: body.retries ?? 0,
+      ...secretsOf(toSecretRefs(body.secrets ?? [])),
     };
     await this.checkReferences(definition);
     const accepted = await this.commands.send(
@@ -124,6 +126,7 @@ export class FunctionsController {
       defaultContext: body.defaultContext ?? current.defaultContext,
       tags: body.tags ?? current.tags,
       retries: body.retries ?? current.retries,
+      ...secretsOf(body.secrets ? toSecretRefs(body.secrets) : (current.secrets ?? [])),
     };
     await this.checkReferences(definition);
     const accepted = await this.commands.send(CommandPatterns.changeFunction, { name, definition });
@@ -183,4 +186,9 @@ export class FunctionsController {
       },
     );
   }
+}
+
+// Left out when there are none: a definition as it was before secrets existed.
+function secretsOf(refs: SecretRef[]): { secrets?: SecretRef[] } {
+  return refs.length > 0 ? { secrets: refs } : {};
 }

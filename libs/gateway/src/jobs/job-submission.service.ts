@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandPatterns, JOB_ID_PATTERN, jobStreamId, newEventId } from '@spindle/contracts';
-import type { JobSource } from '@spindle/contracts';
+import type { JobSource, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
@@ -17,6 +17,7 @@ export interface JobRequest {
   readonly performTimeoutMs?: number;
   readonly idempotencyKey?: string;
   readonly source: JobSource; // how the request came in, kept on the job
+  readonly secrets?: readonly SecretRef[]; // added to the function's
 }
 
 // Submitting and cancelling jobs, once, for every API that offers it (the native one and the
@@ -67,6 +68,7 @@ export class JobSubmission {
         ...(request.startTimeoutMs === undefined ? {} : { startTimeoutMs: request.startTimeoutMs }),
         ...(request.performTimeoutMs === undefined ? {} : { performTimeoutMs: request.performTimeoutMs }),
         source: request.source,
+        ...(request.secrets?.length ? { secrets: request.secrets } : {}),
       },
       request.idempotencyKey,
     );

@@ -26,6 +26,7 @@ import type { JobView } from '@spindle/read-models';
 import { IsDurationConstraint } from '../contexts/context.dto';
 import { DurationRangeConstraint } from '../duration-range';
 import { PageQueryDto } from '../pagination.dto';
+import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
 
 const TIMEOUT_RANGE = `${DURATION_FORMAT_HINT}, from 1ms to ${MAX_DURATION_MS}ms (about 24.8 days). Default and "Inf": no limit`;
 
@@ -71,6 +72,12 @@ export class SubmitJobDto {
   @IsString()
   @MaxLength(EXTERNAL_ID_MAX)
   externalId?: string;
+
+  @SecretRefsProperty(
+    "Secrets this job's process gets as environment variables, added to its function's (each key a variable " +
+      'of the same name; `keys` picks a subset). A missing secret or key fails the job when it starts.',
+  )
+  secrets?: SecretRefDto[];
 }
 
 const toArray = ({ value }: { value: unknown }) =>
@@ -145,6 +152,11 @@ export class JobDto {
       'put it back in its queue',
   })
   attempt!: number;
+  @ApiProperty({
+    type: [SecretRefDto],
+    description: "The secrets its process gets (its function's and its own), by reference: never values",
+  })
+  secrets!: SecretRefDto[];
   @ApiProperty({ example: 'sum.js' }) artifact!: string;
   @ApiProperty({ enum: RUNTIMES, example: 'node' }) runtime!: Runtime;
   @ApiProperty({ nullable: true, type: String, example: '30s' }) startTimeout!: string | null;
@@ -170,6 +182,7 @@ export class JobDto {
       externalId: view.externalId,
       source: view.source,
       attempt: view.attempt,
+      secrets: view.secrets ?? [],
       artifact: view.artifact,
       runtime: view.runtime,
       startTimeout: view.startTimeoutMs === null ? null : `${view.startTimeoutMs}ms`,

@@ -19,6 +19,7 @@ import { notFound } from '../read-back';
 import { JobSubmission } from './job-submission.service';
 import { JobDto, JobListQueryDto, JobPageDto, SubmitJobDto } from './job.dto';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { toSecretRefs } from '../secrets/secret-ref.dto';
 
 // A job just submitted may not be in the read model yet: `findRecent` waits for it.
 export async function findJob(jobs: JobsQuery, id: string): Promise<JobView> {
@@ -67,6 +68,7 @@ export class JobsController {
       args: body.args ?? {},
       context: body.context,
       externalId: body.externalId,
+      ...(body.secrets?.length ? { secrets: toSecretRefs(body.secrets) } : {}),
       startTimeoutMs: durationMs(body.startTimeout),
       performTimeoutMs: durationMs(body.performTimeout),
       idempotencyKey: key,

@@ -4,6 +4,8 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
+const MASTER_KEY_RULE = 'must be the base64 encoding of 32 bytes (openssl rand -base64 32)';
+
 // Everything configurable comes from the environment, validated once at start.
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -74,7 +76,23 @@ const envSchema = z.object({
   // Scheduler: how long a host may stay silent before its jobs are failed.
   HOST_SILENCE_LIMIT_MS: positiveInt.default(5_000),
   SPINDLE_INTERNAL_TOKEN: z.string().min(16).optional(),
+  // Secrets: the master key that wraps every data key (base64 of 32 bytes; unset: a key file in
+  // SPINDLE_DATA_DIR), and during a rotation the earlier ones, still accepted for reading.
+  SPINDLE_MASTER_KEY: z.string().refine(isMasterKey, MASTER_KEY_RULE).optional(),
+  SPINDLE_MASTER_KEY_PREVIOUS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((k) => isMasterKey(k.trim())),
+      `each (comma-separated) ${MASTER_KEY_RULE}`,
+    )
+    .optional(),
+  SECRETS_URL: z.string().url().optional(),
 });
+
+// Never echoes the value: a configuration error names the variable and the rule only.
+export function isMasterKey(value: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, 'base64').length === 32;
+}
 
 export type BusKind = 'kafka' | 'in-process';
 
@@ -123,7 +141,7 @@ export interface SpindleConfig {
   readonly artifacts: { readonly maxBytes: number };
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
   // runs the service itself replaces this with its own address once it listens.
-  readonly urls: { artifactStore: string; logCollector: string };
+  readonly urls: { artifactStore: string; logCollector: string; secrets: string };
   readonly worker: { readonly hostId: string | undefined; readonly slots: number };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
   readonly mist: {
@@ -135,6 +153,11 @@ export interface SpindleConfig {
   };
   // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
   readonly internalToken: string | undefined;
+  // Read by the secrets service only (base64 of 32 bytes each). undefined: the key file in dataDir.
+  readonly secrets: {
+    readonly masterKey: string | undefined;
+    readonly previousMasterKeys: readonly string[];
+  };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -195,6 +218,7 @@ export function loadConfig(
     urls: {
       artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}`,
       logCollector: e.LOG_COLLECTOR_URL ?? `http://127.0.0.1:${e.LOG_COLLECTOR_PORT}`,
+      secrets: e.SECRETS_URL ?? `http://127.0.0.1:${e.SECRETS_PORT}`,
     },
     worker: { hostId: e.WORKER_HOST_ID, slots: e.WORKER_SLOTS },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },
@@ -219,6 +243,13 @@ export function loadConfig(
             },
     },
     internalToken: e.SPINDLE_INTERNAL_TOKEN,
+    secrets: {
+      masterKey: e.SPINDLE_MASTER_KEY,
+      previousMasterKeys: (e.SPINDLE_MASTER_KEY_PREVIOUS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    },
   };
 }
 

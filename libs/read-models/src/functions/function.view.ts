@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { Runtime } from '@spindle/contracts';
+import type { Runtime, SecretRef } from '@spindle/contracts';
 
 // One row per function stream; deleted functions keep a tombstone.
 @Entity({ name: 'functions_v1' })
@@ -17,6 +17,7 @@ export class FunctionView {
   @Column('text', { name: 'default_context' }) defaultContext!: string;
   @Column('jsonb') tags!: string[];
   @Column('integer', { default: 0 }) retries!: number; // jobs put back in their queue when their host dies
+  @Column('jsonb', { default: () => "'[]'" }) secrets!: SecretRef[]; // references its jobs get, never values
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
   @Column('timestamptz', { name: 'deleted_at', nullable: true }) deletedAt!: Date | null;

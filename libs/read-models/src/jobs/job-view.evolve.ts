@@ -26,6 +26,7 @@ export function evolveJobView(row: JobView | null, event: SpindleEvent): JobView
       externalId: d.externalId,
       source: d.source ?? null,
       attempt: 1,
+      secrets: [...(d.secrets ?? [])],
       artifact: d.program.artifact,
       entrypoint: d.program.entrypoint,
       runtime: d.program.runtime,

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { JobSource, JobState, Runtime } from '@spindle/contracts';
+import type { JobSource, JobState, Runtime, SecretRef } from '@spindle/contracts';
 
 const bigintNumber = {
   to: (v: number | null) => v,
@@ -27,6 +27,8 @@ export class JobView {
   @Column('text', { nullable: true }) source!: JobSource | null;
   // 1, one more each time its host died and it was put back in its queue
   @Column('integer', { default: 1 }) attempt!: number;
+  // the secrets its process gets, by reference (never values)
+  @Column('jsonb', { default: () => "'[]'" }) secrets!: SecretRef[];
   @Column('text') artifact!: string;
   @Column('text') entrypoint!: string;
   @Column('text') runtime!: Runtime;

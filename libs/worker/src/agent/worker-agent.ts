@@ -31,6 +31,7 @@ import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
+import { SecretResolver } from './secret-resolver';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
 
 const HEARTBEAT_MS = 1_000;
@@ -66,6 +67,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private readonly waiting = new Map<string, { assigned: JobAssignedV1; since: number }[]>();
   private readonly baseDir: string;
   private readonly artifacts: ArtifactCache;
+  private readonly secrets: SecretResolver;
   private reporter!: AgentReporter;
   private subscription: Subscription | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -83,6 +85,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     this.hostId = config.worker.hostId ?? `${hostname()}-${process.pid}`;
     this.baseDir = join(resolve(config.dataDir), 'worker', this.hostId);
     this.artifacts = new ArtifactCache(config, join(resolve(config.dataDir), 'worker', 'artifacts'));
+    this.secrets = new SecretResolver(config, this.hostId);
   }
 
   async onModuleInit(): Promise<void> {
@@ -308,6 +311,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     let finishedAt: Date | undefined;
     try {
       const programPath = await this.artifacts.materialize(spec.program.sha256, spec.program.artifact);
+      // This job's secrets, for this job's process only; Spindle's own variables win a clash.
+      const secretEnv = task.cancelled ? {} : await this.secrets.resolve(jobId, spec.secrets ?? []);
       if (task.cancelled) {
         result = { outcome: task.cancelled.outcome, error: task.cancelled.reason };
       } else {
@@ -320,6 +325,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
             args: spec.args,
             workDir,
             env: {
+              ...secretEnv,
               SPINDLE_JOB_ID: jobId,
               SPINDLE_FUNCTION: spec.function,
               SPINDLE_CONTEXT: spec.context,

@@ -13,12 +13,21 @@ export function evolveFunctionView(row: FunctionView | null, event: SpindleEvent
         streamPosition: event.streamPosition,
         ...event.data,
         retries: event.data.retries ?? 0,
+        secrets: [...(event.data.secrets ?? [])],
         createdAt: at,
         updatedAt: at,
         deletedAt: null,
       });
     case 'FunctionChanged':
-      return row ? { ...row, ...event.data, retries: event.data.retries ?? 0, updatedAt: at } : null;
+      return row
+        ? {
+            ...row,
+            ...event.data,
+            retries: event.data.retries ?? 0,
+            secrets: [...(event.data.secrets ?? [])],
+            updatedAt: at,
+          }
+        : null;
     case 'FunctionDeleted':
       return row ? { ...row, updatedAt: at, deletedAt: at } : null;
     default: {

@@ -66,8 +66,15 @@ export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
   const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
   switch (event.type) {
     case 'JobSubmitted': {
-      const { function: fn, context, args, program, performTimeoutMs } = event.data;
-      const task: JobTask = { function: fn, context, args, program, performTimeoutMs };
+      const { function: fn, context, args, program, performTimeoutMs, secrets } = event.data;
+      const task: JobTask = {
+        function: fn,
+        context,
+        args,
+        program,
+        performTimeoutMs,
+        ...(secrets ? { secrets } : {}),
+      };
       return { state: 'queued', workerId: null, hostId: null, attempt: 1, task };
     }
     case 'JobAssigned':

@@ -1,4 +1,4 @@
-import { commandFailed } from '@spindle/contracts';
+import { commandFailed, mergeSecretRefs } from '@spindle/contracts';
 import type { CommandResult, SubmitJobCommand } from '@spindle/contracts';
 import type { FunctionState } from '../../functions/domain/function.decider';
 import type { JobCommand } from '../domain/job.decider';
@@ -24,6 +24,8 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
   const context = command.context ?? fn.definition.defaultContext;
   if (!refs.contextLive(context))
     return commandFailed('invalid', `context ${context} does not exist`, 'context');
+  // The function's secrets, and the submit's added to them: references only.
+  const secrets = mergeSecretRefs(fn.definition.secrets, command.secrets);
   return {
     kind: 'submit',
     id: command.id,
@@ -45,6 +47,7 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
       ...(command.source === undefined ? {} : { source: command.source }),
       // The function's retry policy as of now: a later change to the function does not change it.
       ...(fn.definition.retries ? { retries: fn.definition.retries } : {}),
+      ...(secrets.length > 0 ? { secrets } : {}),
     },
   };
 }

@@ -1,0 +1,112 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { SECRET_ID_PATTERN } from '@spindle/contracts';
+import { ValidationProblem } from '@spindle/platform';
+import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
+import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
+import { SecretsClient } from './secrets.client';
+import type { Caller } from './secrets.client';
+
+const ID_PARAM = {
+  name: 'id',
+  description: 'Secret id: a letter or digit, then letters, digits, "_", "." or "-" (at most 128)',
+  example: 'warehouse-db',
+};
+
+// Secrets are served by the secrets service itself (over its internal routes), not by a read
+// model: it is the only holder of values, and its list is read-your-writes by construction.
+@ApiTags('secrets')
+@Controller('api/v1/secrets')
+export class SecretsController {
+  constructor(private readonly secrets: SecretsClient) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List secrets by id: ids, key names, versions and times, never values' })
+  @ApiOkResponse({ type: SecretPageDto })
+  async list(@Query() query: PageQueryDto): Promise<SecretPageDto> {
+    const page = await this.secrets.list(query.limit, cursorAfter(query.cursor));
+    return pageOf({ items: [...page.items], nextCursor: page.nextCursor }, (s) => SecretDto.from(s));
+  }
+
+  @Put(':id')
+  @ApiOperation({
+    summary: 'Write a secret: a new version of its whole map (201 for a new secret, 200 after)',
+  })
+  @ApiParam(ID_PARAM)
+  @ApiCreatedResponse({ type: SecretDto, description: 'A new secret' })
+  @ApiOkResponse({ type: SecretDto, description: 'A new version of an existing secret' })
+  @ApiBadRequestResponse({ description: 'A bad id, key name, value type or size' })
+  async write(
+    @Param('id') id: string,
+    @Body() body: WriteSecretDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SecretDto> {
+    assertId(id);
+    const { created, secret } = await this.secrets.write(id, body.values, callerOf(request));
+    void reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    if (created) void reply.header('location', `/api/v1/secrets/${encodeURIComponent(id)}`);
+    return SecretDto.from(secret);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "Read a secret's latest values (the read is audited)" })
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: SecretWithValuesDto })
+  @ApiNotFoundResponse({ description: 'No such secret' })
+  async read(@Param('id') id: string, @Req() request: FastifyRequest): Promise<SecretWithValuesDto> {
+    assertId(id);
+    return SecretWithValuesDto.fromRead(await this.secrets.read(id, callerOf(request)));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete a secret and destroy the values of all its versions' })
+  @ApiParam(ID_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such secret' })
+  async remove(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
+    assertId(id);
+    await this.secrets.remove(id, callerOf(request));
+  }
+}
+
+function assertId(id: string): void {
+  if (!SECRET_ID_PATTERN.test(id))
+    throw new ValidationProblem([
+      {
+        field: 'id',
+        rule: 'isSecretId',
+        message:
+          'id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
+      },
+    ]);
+}
+
+// No authentication yet: the audit records the client's address and this request's correlation id.
+function callerOf(request: FastifyRequest): Caller {
+  return { source: request.socket.remoteAddress ?? request.ip, correlationId: randomUUID() };
+}

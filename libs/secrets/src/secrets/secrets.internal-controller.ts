@@ -1,0 +1,174 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  CORRELATION_ID_HEADER,
+  SECRET_ID_PATTERN,
+  SECRET_KEY_PATTERN,
+  SECRET_SOURCE_HEADER,
+  resolveSecretsBodySchema,
+  writeSecretBodySchema,
+} from '@spindle/contracts';
+import type {
+  ResolvedSecrets,
+  SecretActor,
+  SecretPage,
+  SecretSummary,
+  SecretWithValues,
+} from '@spindle/contracts';
+import { InternalOnlyGuard, ProblemException, ValidationProblem, httpStatusOf } from '@spindle/platform';
+import type { FieldViolation } from '@spindle/platform';
+import { KeyRotation } from '../rotation/key-rotation';
+import type { RotationStatus } from '../rotation/key-rotation';
+import { SecretVault } from './secret-vault';
+import type { Refused } from './secret-vault';
+
+// The secrets service's own HTTP surface, for the gateway and worker agents only: plaintext goes
+// out here and nowhere else. Errors name ids, keys and fields, never a value.
+@ApiExcludeController()
+@UseGuards(InternalOnlyGuard)
+@Controller('internal/v1/secrets')
+export class SecretsInternalController {
+  constructor(
+    private readonly vault: SecretVault,
+    private readonly rotation: KeyRotation,
+  ) {}
+
+  @Get()
+  list(
+    @Query('limit') limit: string | undefined,
+    @Query('after') after: string | undefined,
+  ): Promise<SecretPage> {
+    const n = Number(limit ?? 25);
+    if (!Number.isInteger(n) || n < 1 || n > 500)
+      throw new ValidationProblem([{ field: 'limit', rule: 'range', message: 'limit must be 1 to 500' }]);
+    return this.vault.list(n, after ?? null);
+  }
+
+  @Put(':id')
+  async write(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SecretSummary> {
+    assertId(id);
+    const { values } = parsed(writeSecretBodySchema, body);
+    const written = answer(await this.vault.write(id, values, actorOf(request), correlationOf(request)));
+    const { created, ...summary } = written;
+    void reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    return summary;
+  }
+
+  @Get(':id/values')
+  async read(
+    @Param('id') id: string,
+    @Query('keys') keys: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<SecretWithValues> {
+    assertId(id);
+    const wanted = keys === undefined ? undefined : keys.split(',').filter(Boolean);
+    if (wanted?.some((k) => !SECRET_KEY_PATTERN.test(k)))
+      throw new ValidationProblem([{ field: 'keys', rule: 'isKeyName', message: KEY_RULE }]);
+    const read = answer(await this.vault.read(id, wanted, actorOf(request), correlationOf(request)));
+    return { ...read.summary, values: read.values };
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async remove(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
+    assertId(id);
+    answer(await this.vault.remove(id, actorOf(request), correlationOf(request)));
+  }
+
+  // A worker agent, at a job's start: the job's variables from its secret references.
+  @Post('resolve')
+  @HttpCode(HttpStatus.OK)
+  async resolve(@Body() body: unknown, @Req() request: FastifyRequest): Promise<ResolvedSecrets> {
+    return answer(await this.vault.resolve(parsed(resolveSecretsBodySchema, body), correlationOf(request)));
+  }
+
+  @Get('-/rotation')
+  rotationStatus(): Promise<RotationStatus> {
+    return this.rotation.status();
+  }
+
+  // Runs the rotation to its end (it also starts by itself when the service starts with old keys).
+  @Post('-/rotation')
+  @HttpCode(HttpStatus.OK)
+  async rotate(): Promise<RotationStatus & { rewrapped: number }> {
+    const rewrapped = await this.rotation.run();
+    return { ...(await this.rotation.status()), rewrapped };
+  }
+}
+
+const KEY_RULE =
+  'keys are environment variable names: a letter or "_", then letters, digits or "_" (at most 128)';
+
+function assertId(id: string): void {
+  if (!SECRET_ID_PATTERN.test(id))
+    throw new ValidationProblem([
+      {
+        field: 'id',
+        rule: 'isSecretId',
+        message:
+          'id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
+      },
+    ]);
+}
+
+// zod's messages name the rule, never the input: safe for values.
+function parsed<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const violations: FieldViolation[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.') || 'body',
+    rule: issue.code,
+    message: issue.code === 'invalid_key' ? KEY_RULE : issue.message,
+  }));
+  throw new ValidationProblem(violations);
+}
+
+function answer<T extends object>(result: T | Refused): T {
+  if ('ok' in result && result.ok === false) {
+    const { code, message, field } = result.error;
+    throw new ProblemException(
+      httpStatusOf(code),
+      code.replace('_', '-'),
+      code === 'not_found' ? 'Not Found' : 'Refused',
+      message,
+      field ? [{ field, rule: code === 'not_found' ? 'exists' : code, message }] : undefined,
+    );
+  }
+  return result as T;
+}
+
+// No authentication yet: the caller is anonymous, known by where the request came from (the
+// gateway says who called it). Authentication will fill `principal`.
+function actorOf(request: FastifyRequest): SecretActor {
+  const forwarded = request.headers[SECRET_SOURCE_HEADER];
+  const source =
+    typeof forwarded === 'string' && forwarded ? forwarded : (request.socket.remoteAddress ?? '');
+  return { principal: 'anonymous', source: source.slice(0, 300) };
+}
+
+function correlationOf(request: FastifyRequest): string {
+  const id = request.headers[CORRELATION_ID_HEADER];
+  return typeof id === 'string' && /^[\x21-\x7e]{1,200}$/.test(id) ? id : randomUUID();
+}
