@@ -1,13 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EventTopics } from '@spindle/contracts';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase, readKafkaTopic } from '@spindle/testing';
+import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 const LIMIT = 64 * 1024;
 
@@ -23,41 +19,11 @@ function sha(algorithm: string, content: Buffer): string {
 }
 
 describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
-  let url: string;
-
-  async function boot(): Promise<void> {
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dataDir,
-        ARTIFACT_MAX_BYTES: String(LIMIT),
-        ...env,
-      },
-      false,
-    );
-    url = spindle.url;
-  }
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-artifacts-'));
-    await boot();
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = spindleSuite({ name: 'artifacts', env: { ARTIFACT_MAX_BYTES: String(LIMIT), ...env } });
 
   it('stores an upload, reads its metadata back at once and serves the same bytes', async () => {
     const content = Buffer.from('def run(a, b):\n    return a + b\n');
-    const created = await upload(url, 'sum.py', content);
+    const created = await upload(suite.url, 'sum.py', content);
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe('/api/v1/artifacts/sum.py');
     expect(created.body).toMatchObject({
@@ -68,34 +34,34 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
       sha1: sha('sha1', content),
       contentType: 'text/x-python',
     });
-    const meta = await http(url, 'GET', '/api/v1/artifacts/sum.py');
+    const meta = await http(suite.url, 'GET', '/api/v1/artifacts/sum.py');
     expect(meta.status).toBe(200);
     expect(meta.body.sha256).toBe(sha('sha256', content));
 
-    const download = await fetch(`${url}/api/v1/artifacts/sum.py/content`);
+    const download = await fetch(`${suite.url}/api/v1/artifacts/sum.py/content`);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
     expect(download.headers.get('content-disposition')).toContain('sum.py');
 
-    const list = await http(url, 'GET', '/api/v1/artifacts');
+    const list = await http(suite.url, 'GET', '/api/v1/artifacts');
     expect(list.body.items.map((a: { name: string }) => a.name)).toContain('sum.py');
   });
 
   it('keeps binary content intact', async () => {
     const content = randomBytes(LIMIT - 1);
-    expect((await upload(url, 'blob.bin', content, '', 'application/octet-stream')).status).toBe(201);
-    const download = await fetch(`${url}/api/v1/artifacts/blob.bin/content`);
+    expect((await upload(suite.url, 'blob.bin', content, '', 'application/octet-stream')).status).toBe(201);
+    const download = await fetch(`${suite.url}/api/v1/artifacts/blob.bin/content`);
     expect(sha('sha256', Buffer.from(await download.arrayBuffer()))).toBe(sha('sha256', content));
   });
 
   it('refuses a second upload under the same name unless force=true', async () => {
-    const first = await upload(url, 'job.js', Buffer.from('exports.run = () => 1;'));
+    const first = await upload(suite.url, 'job.js', Buffer.from('exports.run = () => 1;'));
     expect(first.status).toBe(201);
-    const again = await upload(url, 'job.js', Buffer.from('exports.run = () => 2;'));
+    const again = await upload(suite.url, 'job.js', Buffer.from('exports.run = () => 2;'));
     expect(again.status).toBe(409);
     expect(again.body.errors[0]).toMatchObject({ field: 'name', rule: 'conflict' });
 
-    const replaced = await upload(url, 'job.js', Buffer.from('exports.run = () => 2;'), '?force=true');
+    const replaced = await upload(suite.url, 'job.js', Buffer.from('exports.run = () => 2;'), '?force=true');
     expect(replaced.status).toBe(201);
     expect(replaced.body.sha256).toBe(sha('sha256', Buffer.from('exports.run = () => 2;')));
     expect(replaced.body.createdAt).toBe(first.body.createdAt);
@@ -103,53 +69,52 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
 
   it('refuses a file name that would escape its directory, and stores nothing', async () => {
     for (const name of ['../x', 'a/b.py', '..', '.hidden']) {
-      const res = await upload(url, name, Buffer.from('x'));
+      const res = await upload(suite.url, name, Buffer.from('x'));
       expect(res.status).toBe(400);
       expect(res.body.errors[0]).toMatchObject({ field: 'file.filename', rule: 'isSafeFileName' });
     }
-    expect((await http(url, 'GET', '/api/v1/artifacts/x')).status).toBe(404);
+    expect((await http(suite.url, 'GET', '/api/v1/artifacts/x')).status).toBe(404);
   });
 
   it('refuses an upload over the limit with 413, and stores nothing', async () => {
-    const res = await upload(url, 'huge.bin', randomBytes(LIMIT + 10), '', 'application/octet-stream');
+    const res = await upload(suite.url, 'huge.bin', randomBytes(LIMIT + 10), '', 'application/octet-stream');
     expect(res.status).toBe(413);
     expect(res.body.errors).toEqual([
       { field: 'file', rule: 'maxSize', message: `the file exceeds the limit of ${LIMIT} bytes` },
     ]);
-    expect((await http(url, 'GET', '/api/v1/artifacts/huge.bin')).status).toBe(404);
+    expect((await http(suite.url, 'GET', '/api/v1/artifacts/huge.bin')).status).toBe(404);
   });
 
   it('asks for the file field by name', async () => {
     const form = new FormData();
     form.append('other', new Blob([Buffer.from('x')]), 'x.py');
-    const res = await fetch(`${url}/api/v1/artifacts`, { method: 'POST', body: form });
+    const res = await fetch(`${suite.url}/api/v1/artifacts`, { method: 'POST', body: form });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).errors[0]).toMatchObject({ field: 'file', rule: 'required' });
-    const notMultipart = await http(url, 'POST', '/api/v1/artifacts', { file: 'x' });
+    const notMultipart = await http(suite.url, 'POST', '/api/v1/artifacts', { file: 'x' });
     expect(notMultipart.status).toBe(400);
   });
 
   it('deletes an artifact', async () => {
-    await upload(url, 'gone.sh', Buffer.from('#!/bin/sh\necho hi\n'));
-    expect((await http(url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(204);
-    expect((await http(url, 'GET', '/api/v1/artifacts/gone.sh')).status).toBe(404);
-    expect((await fetch(`${url}/api/v1/artifacts/gone.sh/content`)).status).toBe(404);
-    expect((await http(url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(404);
+    await upload(suite.url, 'gone.sh', Buffer.from('#!/bin/sh\necho hi\n'));
+    expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(204);
+    expect((await http(suite.url, 'GET', '/api/v1/artifacts/gone.sh')).status).toBe(404);
+    expect((await fetch(`${suite.url}/api/v1/artifacts/gone.sh/content`)).status).toBe(404);
+    expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(404);
   });
 
   it('keeps artifacts and their content across a restart', async () => {
     const content = Buffer.from('print("durable")\n');
-    await upload(url, 'durable.py', content);
-    await spindle.stop();
-    await boot();
-    const download = await fetch(`${url}/api/v1/artifacts/durable.py/content`);
+    await upload(suite.url, 'durable.py', content);
+    await suite.restart();
+    const download = await fetch(`${suite.url}/api/v1/artifacts/durable.py/content`);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
   });
 
   if (mode === 'Kafka') {
     it('publishes ArtifactStored on the versioned topic, keyed by stream id', async () => {
-      await upload(url, 'wire.py', Buffer.from('pass\n'));
+      await upload(suite.url, 'wire.py', Buffer.from('pass\n'));
       const records = await readKafkaTopic(EventTopics.artifact, (r) =>
         r.some((x) => x.key === 'artifact-wire.py'),
       );

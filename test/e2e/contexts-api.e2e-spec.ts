@@ -1,37 +1,16 @@
 import { EventTopics } from '@spindle/contracts';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase, readKafkaTopic } from '@spindle/testing';
+import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 // HTTP in, response and events out. The same suite runs on the in-process bus (standalone) and
 // on the real Kafka broker, both against the real Postgres.
 describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let spindle: Standalone;
-  let url: string;
-
-  async function boot(): Promise<void> {
-    spindle = await startStandalone(
-      { DATABASE_URL: db.url, GATEWAY_PORT: '0', SPINDLE_HOST: '127.0.0.1', ...env },
-      false,
-    );
-    url = spindle.url.replace('[::1]', '127.0.0.1');
-  }
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await boot();
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-  });
+  const suite = spindleSuite({ name: 'contexts', env });
 
   it('reports health of the bus and Postgres', async () => {
-    const res = await http(url, 'GET', '/health');
+    const res = await http(suite.url, 'GET', '/health');
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ok');
     expect(res.body.info[mode === 'Kafka' ? 'kafka' : 'bus'].status).toBe('up');
@@ -39,8 +18,8 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('exposes Prometheus metrics, with the lag of each consumer that applied an event', async () => {
-    await http(url, 'POST', '/api/v1/contexts', { name: 'metered' });
-    const res = await http(url, 'GET', '/metrics');
+    await http(suite.url, 'POST', '/api/v1/contexts', { name: 'metered' });
+    const res = await http(suite.url, 'GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(res.text).toMatch(
@@ -52,7 +31,7 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('reports status: version, uptime, bus and Postgres, runtimes and counts', async () => {
-    const res = await http(url, 'GET', '/api/v1/status');
+    const res = await http(suite.url, 'GET', '/api/v1/status');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
@@ -67,19 +46,19 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('serves OpenAPI 3 and Swagger UI', async () => {
-    const doc = await http(url, 'GET', '/api/openapi.json');
+    const doc = await http(suite.url, 'GET', '/api/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/api/v1/contexts', '/api/v1/contexts/{name}', '/health']),
     );
-    const ui = await http(url, 'GET', '/docs');
+    const ui = await http(suite.url, 'GET', '/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger-ui');
   });
 
   it("always has the default context, with Mist's defaults", async () => {
-    const res = await http(url, 'GET', '/api/v1/contexts/default');
+    const res = await http(suite.url, 'GET', '/api/v1/contexts/default');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       name: 'default',
@@ -92,10 +71,14 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   it('reads a context back the moment it is created: no 404 window', async () => {
     for (let i = 0; i < 10; i++) {
       const name = `ryw-${i}`;
-      const created = await http(url, 'POST', '/api/v1/contexts', { name, maxJobs: 2, downtime: '10m' });
+      const created = await http(suite.url, 'POST', '/api/v1/contexts', {
+        name,
+        maxJobs: 2,
+        downtime: '10m',
+      });
       expect(created.status).toBe(201);
       expect(created.headers.get('location')).toBe(`/api/v1/contexts/${name}`);
-      const read = await http(url, 'GET', `/api/v1/contexts/${name}`);
+      const read = await http(suite.url, 'GET', `/api/v1/contexts/${name}`);
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({ name, maxJobs: 2, downtime: '600s', workerMode: 'exclusive' });
     }
@@ -105,24 +88,24 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     const key = { 'idempotency-key': `ctx-${Date.now()}` };
     const attempts = await Promise.all(
       Array.from({ length: 5 }, () =>
-        http(url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key),
+        http(suite.url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key),
       ),
     );
     expect(attempts.map((a) => a.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(attempts.map((a) => a.body.createdAt)).size).toBe(1);
     // Later change, then a late retry: the retry changes nothing.
-    await http(url, 'PUT', '/api/v1/contexts/idem', { maxJobs: 7 });
-    const late = await http(url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key);
+    await http(suite.url, 'PUT', '/api/v1/contexts/idem', { maxJobs: 7 });
+    const late = await http(suite.url, 'POST', '/api/v1/contexts', { name: 'idem', maxJobs: 2 }, key);
     expect(late.status).toBe(201);
-    expect((await http(url, 'GET', '/api/v1/contexts/idem')).body.maxJobs).toBe(7);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/idem')).body.maxJobs).toBe(7);
 
-    const reused = await http(url, 'POST', '/api/v1/contexts', { name: 'idem-other' }, key);
+    const reused = await http(suite.url, 'POST', '/api/v1/contexts', { name: 'idem-other' }, key);
     expect(reused.status).toBe(400);
     expect(reused.body.errors[0]).toMatchObject({ field: 'Idempotency-Key' });
-    expect((await http(url, 'GET', '/api/v1/contexts/idem-other')).status).toBe(404);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/idem-other')).status).toBe(404);
 
     const malformed = await http(
-      url,
+      suite.url,
       'POST',
       '/api/v1/contexts',
       { name: 'idem-bad' },
@@ -133,17 +116,17 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('refuses a duplicate name with 409 problem+json', async () => {
-    await http(url, 'POST', '/api/v1/contexts', { name: 'dup' });
-    const res = await http(url, 'POST', '/api/v1/contexts', { name: 'dup', maxJobs: 5 });
+    await http(suite.url, 'POST', '/api/v1/contexts', { name: 'dup' });
+    const res = await http(suite.url, 'POST', '/api/v1/contexts', { name: 'dup', maxJobs: 5 });
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body).toMatchObject({ status: 409, errors: [{ field: 'name', rule: 'conflict' }] });
-    expect((await http(url, 'GET', '/api/v1/contexts/dup')).body.maxJobs).toBe(1);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/dup')).body.maxJobs).toBe(1);
   });
 
   it('names each bad field and the rule it broke, and changes nothing', async () => {
-    const before = await http(url, 'GET', '/api/v1/contexts?limit=500');
-    const res = await http(url, 'POST', '/api/v1/contexts', {
+    const before = await http(suite.url, 'GET', '/api/v1/contexts?limit=500');
+    const res = await http(suite.url, 'POST', '/api/v1/contexts', {
       name: '../x',
       downtime: '10 parsecs',
       maxJobs: 0,
@@ -164,10 +147,10 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
         'extra:whitelistValidation',
       ]),
     );
-    const after = await http(url, 'GET', '/api/v1/contexts?limit=500');
+    const after = await http(suite.url, 'GET', '/api/v1/contexts?limit=500');
     expect(after.body.items).toEqual(before.body.items);
 
-    const badJson = await fetch(`${url}/api/v1/contexts`, {
+    const badJson = await fetch(`${suite.url}/api/v1/contexts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"name":',
@@ -177,7 +160,7 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('refuses durations past 2^31 - 1 ms (about 24.8 days) naming the field, and takes "Inf"', async () => {
-    const res = await http(url, 'POST', '/api/v1/contexts', {
+    const res = await http(suite.url, 'POST', '/api/v1/contexts', {
       name: 'forever',
       downtime: '25d',
       streamingDuration: '999999999999d',
@@ -185,8 +168,8 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     expect(res.status).toBe(400);
     const fields = (res.body.errors as { field: string; rule: string }[]).map((e) => `${e.field}:${e.rule}`);
     expect(fields).toEqual(['downtime:durationRange', 'streamingDuration:durationRange']);
-    expect((await http(url, 'GET', '/api/v1/contexts/forever')).status).toBe(404);
-    const longest = await http(url, 'POST', '/api/v1/contexts', {
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/forever')).status).toBe(404);
+    const longest = await http(suite.url, 'POST', '/api/v1/contexts', {
       name: 'forever',
       downtime: 'Inf',
       streamingDuration: '2147483647ms',
@@ -196,27 +179,27 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it.each(['-1', '0', '501', 'ten'])('refuses limit=%s naming the field', async (limit) => {
-    const res = await http(url, 'GET', `/api/v1/contexts?limit=${limit}`);
+    const res = await http(suite.url, 'GET', `/api/v1/contexts?limit=${limit}`);
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('limit');
   });
 
   it('refuses a cursor it did not issue', async () => {
-    const res = await http(url, 'GET', '/api/v1/contexts?cursor=bogus');
+    const res = await http(suite.url, 'GET', '/api/v1/contexts?cursor=bogus');
     expect(res.status).toBe(400);
     expect(res.body.errors[0]).toMatchObject({ field: 'cursor' });
   });
 
   it('pages through every context once with keyset cursors', async () => {
-    for (let i = 0; i < 7; i++) await http(url, 'POST', '/api/v1/contexts', { name: `page-${i}` });
-    const all = (await http(url, 'GET', '/api/v1/contexts?limit=500')).body.items.map(
+    for (let i = 0; i < 7; i++) await http(suite.url, 'POST', '/api/v1/contexts', { name: `page-${i}` });
+    const all = (await http(suite.url, 'GET', '/api/v1/contexts?limit=500')).body.items.map(
       (c: { name: string }) => c.name,
     );
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const page: { body: { items: { name: string }[]; nextCursor: string | null } } = await http(
-        url,
+        suite.url,
         'GET',
         `/api/v1/contexts?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
       );
@@ -230,37 +213,36 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   });
 
   it('updates and deletes, and protects default', async () => {
-    await http(url, 'POST', '/api/v1/contexts', { name: 'lifecycle', maxJobs: 1 });
-    const updated = await http(url, 'PUT', '/api/v1/contexts/lifecycle', {
+    await http(suite.url, 'POST', '/api/v1/contexts', { name: 'lifecycle', maxJobs: 1 });
+    const updated = await http(suite.url, 'PUT', '/api/v1/contexts/lifecycle', {
       maxJobs: 8,
       workerMode: 'shared',
     });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ maxJobs: 8, workerMode: 'shared', downtime: '3600s' });
-    expect((await http(url, 'GET', '/api/v1/contexts/lifecycle')).body.maxJobs).toBe(8);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/lifecycle')).body.maxJobs).toBe(8);
 
-    expect((await http(url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(204);
-    expect((await http(url, 'GET', '/api/v1/contexts/lifecycle')).status).toBe(404);
-    expect((await http(url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(404);
-    expect((await http(url, 'PUT', '/api/v1/contexts/lifecycle', { maxJobs: 2 })).status).toBe(404);
+    expect((await http(suite.url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(204);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/lifecycle')).status).toBe(404);
+    expect((await http(suite.url, 'DELETE', '/api/v1/contexts/lifecycle')).status).toBe(404);
+    expect((await http(suite.url, 'PUT', '/api/v1/contexts/lifecycle', { maxJobs: 2 })).status).toBe(404);
 
-    const protectedDefault = await http(url, 'DELETE', '/api/v1/contexts/default');
+    const protectedDefault = await http(suite.url, 'DELETE', '/api/v1/contexts/default');
     expect(protectedDefault.status).toBe(403);
-    expect((await http(url, 'GET', '/api/v1/contexts/default')).status).toBe(200);
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/default')).status).toBe(200);
   });
 
   it('keeps everything across a restart', async () => {
-    await http(url, 'POST', '/api/v1/contexts', { name: 'durable', maxJobs: 3 });
-    await spindle.stop();
-    await boot();
-    const res = await http(url, 'GET', '/api/v1/contexts/durable');
+    await http(suite.url, 'POST', '/api/v1/contexts', { name: 'durable', maxJobs: 3 });
+    await suite.restart();
+    const res = await http(suite.url, 'GET', '/api/v1/contexts/durable');
     expect(res.status).toBe(200);
     expect(res.body.maxJobs).toBe(3);
   });
 
   if (mode === 'Kafka') {
     it('publishes the events on the versioned topic, keyed by stream id', async () => {
-      await http(url, 'POST', '/api/v1/contexts', { name: 'on-the-wire' });
+      await http(suite.url, 'POST', '/api/v1/contexts', { name: 'on-the-wire' });
       const records = await readKafkaTopic(EventTopics.schedulerContext, (r) =>
         r.some((x) => x.key === 'context-on-the-wire'),
       );

@@ -1,11 +1,6 @@
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 async function upload(url: string, name: string, content: string): Promise<number> {
   const form = new FormData();
@@ -14,36 +9,14 @@ async function upload(url: string, name: string, content: string): Promise<numbe
 }
 
 describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
-  let url: string;
+  const suite = spindleSuite({ name: 'functions', env });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-functions-'));
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dataDir,
-        ...env,
-      },
-      false,
-    );
-    url = spindle.url;
-    expect(await upload(url, 'sum.py', 'def run(a, b):\n    return a + b\n')).toBe(201);
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    expect(await upload(suite.url, 'sum.py', 'def run(a, b):\n    return a + b\n')).toBe(201);
   });
 
   it('registers a function on an uploaded artifact and reads it back at once', async () => {
-    const created = await http(url, 'POST', '/api/v1/functions', {
+    const created = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'sum',
       artifact: 'sum.py',
       entrypoint: 'run',
@@ -59,16 +32,18 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
       defaultContext: 'default',
       tags: ['math'],
     });
-    const read = await http(url, 'GET', '/api/v1/functions/sum');
+    const read = await http(suite.url, 'GET', '/api/v1/functions/sum');
     expect(read.status).toBe(200);
     expect(
-      (await http(url, 'GET', '/api/v1/functions?tag=math')).body.items.map((f: { name: string }) => f.name),
+      (await http(suite.url, 'GET', '/api/v1/functions?tag=math')).body.items.map(
+        (f: { name: string }) => f.name,
+      ),
     ).toEqual(['sum']);
-    expect((await http(url, 'GET', '/api/v1/functions?tag=other')).body.items).toEqual([]);
+    expect((await http(suite.url, 'GET', '/api/v1/functions?tag=other')).body.items).toEqual([]);
   });
 
   it('refuses an unknown artifact or context, naming the field, and registers nothing', async () => {
-    const res = await http(url, 'POST', '/api/v1/functions', {
+    const res = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'broken',
       artifact: 'missing.py',
       runtime: 'python',
@@ -79,11 +54,11 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
       expect.objectContaining({ field: 'artifact', rule: 'exists' }),
       expect.objectContaining({ field: 'defaultContext', rule: 'exists' }),
     ]);
-    expect((await http(url, 'GET', '/api/v1/functions/broken')).status).toBe(404);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/broken')).status).toBe(404);
   });
 
   it('validates the body', async () => {
-    const res = await http(url, 'POST', '/api/v1/functions', {
+    const res = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'bad name',
       artifact: 'sum.py',
       runtime: 'cobol',
@@ -95,40 +70,48 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
   });
 
   it('refuses a duplicate name', async () => {
-    await http(url, 'POST', '/api/v1/functions', { name: 'twice', artifact: 'sum.py', runtime: 'python' });
-    const again = await http(url, 'POST', '/api/v1/functions', {
+    await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'twice',
+      artifact: 'sum.py',
+      runtime: 'python',
+    });
+    const again = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'twice',
       artifact: 'sum.py',
       runtime: 'exec',
     });
     expect(again.status).toBe(409);
-    expect((await http(url, 'GET', '/api/v1/functions/twice')).body.runtime).toBe('python');
+    expect((await http(suite.url, 'GET', '/api/v1/functions/twice')).body.runtime).toBe('python');
   });
 
   it('changes, deletes, and keeps an artifact in use from being deleted', async () => {
-    await upload(url, 'tool.sh', '#!/bin/sh\necho 1\n');
-    await http(url, 'POST', '/api/v1/functions', { name: 'tool', artifact: 'tool.sh', runtime: 'exec' });
-    const changed = await http(url, 'PUT', '/api/v1/functions/tool', { tags: ['ops'] });
+    await upload(suite.url, 'tool.sh', '#!/bin/sh\necho 1\n');
+    await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'tool',
+      artifact: 'tool.sh',
+      runtime: 'exec',
+    });
+    const changed = await http(suite.url, 'PUT', '/api/v1/functions/tool', { tags: ['ops'] });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ runtime: 'exec', tags: ['ops'] });
 
-    const inUse = await http(url, 'DELETE', '/api/v1/artifacts/tool.sh');
+    const inUse = await http(suite.url, 'DELETE', '/api/v1/artifacts/tool.sh');
     expect(inUse.status).toBe(409);
     expect(inUse.body.detail).toContain('tool');
 
-    expect((await http(url, 'DELETE', '/api/v1/functions/tool')).status).toBe(204);
-    expect((await http(url, 'GET', '/api/v1/functions/tool')).status).toBe(404);
-    expect((await http(url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
+    expect((await http(suite.url, 'DELETE', '/api/v1/functions/tool')).status).toBe(204);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/tool')).status).toBe(404);
+    expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
   });
 
   it('keeps a retry policy (0–10, default 0) and refuses one out of range, naming retries', async () => {
-    const plain = await http(url, 'POST', '/api/v1/functions', {
+    const plain = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'once',
       artifact: 'sum.py',
       runtime: 'python',
     });
     expect(plain.body.retries).toBe(0);
-    const created = await http(url, 'POST', '/api/v1/functions', {
+    const created = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'again',
       artifact: 'sum.py',
       runtime: 'python',
@@ -137,10 +120,10 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
     expect(created.status).toBe(201);
     expect(created.body.retries).toBe(3);
     // A change that leaves it out keeps it; one that names it sets it.
-    expect((await http(url, 'PUT', '/api/v1/functions/again', { tags: ['x'] })).body.retries).toBe(3);
-    expect((await http(url, 'PUT', '/api/v1/functions/again', { retries: 10 })).body.retries).toBe(10);
+    expect((await http(suite.url, 'PUT', '/api/v1/functions/again', { tags: ['x'] })).body.retries).toBe(3);
+    expect((await http(suite.url, 'PUT', '/api/v1/functions/again', { retries: 10 })).body.retries).toBe(10);
     for (const retries of [-1, 11, 1.5, '2']) {
-      const refused = await http(url, 'POST', '/api/v1/functions', {
+      const refused = await http(suite.url, 'POST', '/api/v1/functions', {
         name: 'wrong',
         artifact: 'sum.py',
         runtime: 'python',
@@ -151,8 +134,8 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
         new Set(['retries']),
       );
     }
-    expect((await http(url, 'PUT', '/api/v1/functions/again', { retries: 99 })).status).toBe(400);
-    expect((await http(url, 'GET', '/api/v1/functions/wrong')).status).toBe(404);
-    expect((await http(url, 'GET', '/api/v1/functions/again')).body.retries).toBe(10);
+    expect((await http(suite.url, 'PUT', '/api/v1/functions/again', { retries: 99 })).status).toBe(400);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/wrong')).status).toBe(404);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/again')).body.retries).toBe(10);
   });
 });

@@ -1,13 +1,8 @@
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, upload } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(60_000);
 
@@ -15,33 +10,23 @@ jest.setTimeout(60_000);
 // burst every submit must still get its own answer: its own job, the first answer again for a
 // reused Idempotency-Key, a refusal for a key reused with another request, and nothing lost.
 describe.each(SPINDLE_MODES)('job intake under a burst, over %s', (_mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
-  let url: string;
+  // No worker host runs jobs here: they stay queued, and only the intake is exercised.
+  const suite = spindleSuite({ name: 'intake', env: { WORKER_SLOTS: '0', ...env } });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-intake-'));
-    // No worker host runs jobs here: they stay queued, and only the intake is exercised.
-    spindle = await startStandalone(
-      { DATABASE_URL: db.url, GATEWAY_PORT: '0', SPINDLE_DATA_DIR: dataDir, WORKER_SLOTS: '0', ...env },
-      false,
-    );
-    url = spindle.url;
-    await upload(url, 'sum.js', PROGRAMS['sum.js']);
-    await registerFunction(url, 'burst', 'sum.js', 'node', 'sum');
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await upload(suite.url, 'sum.js', PROGRAMS['sum.js']);
+    await registerFunction(suite.url, 'burst', 'sum.js', 'node', 'sum');
   });
 
   it('gives each of 200 concurrent submits its own answer, in batches', async () => {
     const submit = (args: object, key?: string) =>
-      http(url, 'POST', '/api/v1/functions/burst/jobs', { args }, key ? { 'idempotency-key': key } : {});
+      http(
+        suite.url,
+        'POST',
+        '/api/v1/functions/burst/jobs',
+        { args },
+        key ? { 'idempotency-key': key } : {},
+      );
     const plain = Array.from({ length: 150 }, (_, i) => submit({ a: i, b: 1 }));
     const twins = Array.from({ length: 40 }, () => submit({ a: 7, b: 7 }, 'burst-twins'));
     const clashes = Array.from({ length: 10 }, (_, i) => submit({ a: 100 + i, b: 0 }, 'burst-clash'));
@@ -70,13 +55,13 @@ describe.each(SPINDLE_MODES)('job intake under a burst, over %s', (_mode, env) =
 
     // Every acknowledged job is there, readable by id, and no other job was made.
     for (const id of [...ids, twinAnswers[0]!.body.id, accepted[0]!.body.id]) {
-      expect((await http(url, 'GET', `/api/v1/jobs/${id}`)).status).toBe(200);
+      expect((await http(suite.url, 'GET', `/api/v1/jobs/${id}`)).status).toBe(200);
     }
     const listed: string[] = [];
     let cursor: string | null = null;
     do {
       const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await http(
-        url,
+        suite.url,
         'GET',
         `/api/v1/jobs?function=burst&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
       );

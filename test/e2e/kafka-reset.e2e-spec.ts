@@ -1,13 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { createContext, registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(120_000);
 
@@ -28,37 +24,19 @@ function broker(script: 'kafka-up.sh' | 'kafka-down.sh'): void {
 }
 
 describe('Spindle after its Kafka broker was reset, its database kept', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone | undefined;
-
+  // Started by the test, once the broker is up.
+  const suite = spindleSuite({
+    name: 'kafka-reset',
+    env: { MIST_PORT: '0', KAFKA_BROKERS: `127.0.0.1:${PORT}`, KAFKA_TOPIC_PARTITIONS: '1' },
+    start: false,
+  });
   const start = async (): Promise<string> => {
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        MIST_PORT: '0',
-        SPINDLE_DATA_DIR: dataDir,
-        KAFKA_BROKERS: `127.0.0.1:${PORT}`,
-        KAFKA_TOPIC_PARTITIONS: '1',
-      },
-      false,
-    );
-    return spindle.url;
+    await suite.start();
+    return suite.url;
   };
 
-  beforeAll(async () => {
-    broker('kafka-up.sh');
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-kafka-reset-'));
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    broker('kafka-down.sh');
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  beforeAll(() => broker('kafka-up.sh'));
+  afterAll(() => broker('kafka-down.sh'));
 
   async function runJobs(url: string, n: number): Promise<string[]> {
     const jobs = await Promise.all(
@@ -79,8 +57,7 @@ describe('Spindle after its Kafka broker was reset, its database kept', () => {
     await upload(url, 'sum.js', PROGRAMS['sum.js']);
     await registerFunction(url, 'add', 'sum.js', 'node', 'sum');
     const before = await runJobs(url, 3);
-    await spindle!.stop();
-    spindle = undefined;
+    await suite.stop();
 
     broker('kafka-down.sh');
     broker('kafka-up.sh');

@@ -2,33 +2,23 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import {
-  TEST_KAFKA_BROKERS,
-  createTestDatabase,
-  eventually,
-  readKafkaTopic,
-  uniqueName,
-} from '@spindle/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { TEST_KAFKA_BROKERS, eventually, readKafkaTopic, uniqueName } from '@spindle/testing';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(60_000);
 
 // A client that behaves like a Hydrosphere Mist client: HTTP API v2 only, on Mist's own port.
 describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
-  let mist: string;
   const requests = uniqueName('mist-requests');
   const events = uniqueName('mist-events');
   const onKafka = env['KAFKA_BROKERS'] !== undefined;
+  const suite = spindleSuite({
+    name: 'mist',
+    env: { MIST_ASYNC_SUBSCRIBE_TOPIC: requests, MIST_ASYNC_PUBLISH_TOPIC: events, ...env },
+  });
 
   // What a Mist client does to start a job asynchronously: put a request on the topic.
   async function sendStartRequest(request: object): Promise<void> {
@@ -43,19 +33,19 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
       await producer.send({ topic: requests, messages: [{ key: '', value: JSON.stringify(request) }] });
       await producer.disconnect();
     } else {
-      await spindle.app
+      await suite.spindle.app
         .get<MessageBus>(MESSAGE_BUS)
         .publish([{ topic: requests, messages: [{ key: '', value: JSON.stringify(request) }] }]);
     }
   }
 
   const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    http(mist, method, `/v2/api${path}`, body, headers);
+    http(suite.mistUrl, method, `/v2/api${path}`, body, headers);
 
   async function uploadFile(name: string, content: string, force = false) {
     const form = new FormData();
     form.append('file', new Blob([content]), name);
-    const response = await fetch(`${mist}/v2/api/artifacts${force ? '?force=true' : ''}`, {
+    const response = await fetch(`${suite.mistUrl}/v2/api/artifacts${force ? '?force=true' : ''}`, {
       method: 'POST',
       body: form,
     });
@@ -75,34 +65,6 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-
-  async function start(): Promise<void> {
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dataDir,
-        MIST_ASYNC_SUBSCRIBE_TOPIC: requests,
-        MIST_ASYNC_PUBLISH_TOPIC: events,
-        ...env,
-      },
-      false,
-    );
-    mist = spindle.mistUrl!;
-  }
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-mist-'));
-    await start();
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
 
   it('uploads artifacts as Mist does: the name back as text, 409 on a taken name unless force', async () => {
     const first = await uploadFile('tools.js', PROGRAMS['tools.js']);
@@ -360,9 +322,9 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const status = (await api('GET', '/status')).body;
     expect(status).toMatchObject({ mistVersion: expect.any(String), started: expect.any(String) });
     expect(status.javaVersion).toHaveProperty('runtimeVersion');
-    const compat = await http(spindle.url, 'GET', '/compat/mist/v2/api/status');
+    const compat = await http(suite.url, 'GET', '/compat/mist/v2/api/status');
     expect(compat.status).toBe(200);
-    expect((await http(spindle.url, 'GET', '/compat/mist/openapi.json')).body.info.title).toContain('Mist');
+    expect((await http(suite.url, 'GET', '/compat/mist/openapi.json')).body.info.title).toContain('Mist');
     const unknown = await api('GET', '/no-such-route');
     expect(unknown.status).toBe(404);
     expect(unknown.text).toBe('The requested resource could not be found.');
@@ -370,7 +332,7 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
 
   it('follows a job over the WebSocket until its finished event', async () => {
     const { id } = (await api('POST', '/functions/lines/jobs', { n: 2 })).body;
-    const ws = new WebSocket(`${mist.replace('http', 'ws')}/v2/api/ws/jobs/${id}?withLogs=true`);
+    const ws = new WebSocket(`${suite.mistUrl.replace('http', 'ws')}/v2/api/ws/jobs/${id}?withLogs=true`);
     const received: { event: string; [k: string]: unknown }[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -420,13 +382,13 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     if (onKafka) {
       // Mist's own server reads with a fresh consumer group at every start and loses what was
       // sent while it was down; Spindle's group is durable.
-      await spindle.stop();
+      await suite.stop();
       await sendStartRequest({
         functionId: 'pysum',
         parameters: { a: 1, b: 1 },
         externalId: 'sent-while-down',
       });
-      await start();
+      await suite.start();
     }
     const job = await eventually(
       async () => {

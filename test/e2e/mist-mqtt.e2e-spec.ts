@@ -2,17 +2,15 @@ import { connect, connectAsync } from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MistStartRequests } from '@spindle/gateway';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase, eventually, readKafkaTopic, uniqueName } from '@spindle/testing';
+import { eventually, readKafkaTopic, uniqueName } from '@spindle/testing';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(90_000);
 
@@ -41,14 +39,7 @@ async function dropSession(url: string, clientId: string): Promise<void> {
   await client.endAsync();
 }
 
-function dataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'spindle-mqtt-'));
-}
-
 describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dir: string;
-  let spindle: Standalone;
   let client: Awaited<ReturnType<typeof mistClient>>;
   const onKafka = env['KAFKA_BROKERS'] !== undefined;
   const base = uniqueName('spindle-test');
@@ -57,26 +48,20 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
   const kafkaEvents = uniqueName('mist-events'); // the same events on Kafka, to compare
   const clientId = uniqueName('spindle-mist');
 
-  const api = (method: string, path: string, body?: unknown) =>
-    http(spindle.mistUrl!, method, `/v2/api${path}`, body);
+  const suite = spindleSuite({
+    name: 'mqtt',
+    env: {
+      MIST_MQTT_URL: BROKER,
+      MIST_MQTT_SUBSCRIBE_TOPIC: requests,
+      MIST_MQTT_PUBLISH_TOPIC: events,
+      MIST_MQTT_CLIENT_ID: clientId,
+      ...(onKafka ? { MIST_ASYNC_PUBLISH_TOPIC: kafkaEvents } : {}),
+      ...env,
+    },
+  });
 
-  async function start(): Promise<void> {
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dir,
-        MIST_MQTT_URL: BROKER,
-        MIST_MQTT_SUBSCRIBE_TOPIC: requests,
-        MIST_MQTT_PUBLISH_TOPIC: events,
-        MIST_MQTT_CLIENT_ID: clientId,
-        ...(onKafka ? { MIST_ASYNC_PUBLISH_TOPIC: kafkaEvents } : {}),
-        ...env,
-      },
-      false,
-    );
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    http(suite.mistUrl, method, `/v2/api${path}`, body);
 
   // Mist's jobs of this suite with these external ids, every one (a job started twice shows twice).
   async function jobsWith(externalIds: string[]): Promise<Record<string, any>[]> {
@@ -93,13 +78,10 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dir = dataDir();
-    await start();
     client = await mistClient(BROKER, events);
     const form = new FormData();
     form.append('file', new Blob([PROGRAMS['sum.py']]), 'sum.py');
-    expect((await fetch(`${spindle.mistUrl!}/v2/api/artifacts`, { method: 'POST', body: form })).status).toBe(
+    expect((await fetch(`${suite.mistUrl}/v2/api/artifacts`, { method: 'POST', body: form })).status).toBe(
       200,
     );
     const created = await api('POST', '/functions', {
@@ -112,11 +94,8 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
   });
 
   afterAll(async () => {
-    await spindle?.stop();
     await client?.end();
     await dropSession(BROKER, clientId).catch(() => undefined);
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts a job from a request and publishes its events and logs in Mist’s shapes', async () => {
@@ -196,7 +175,7 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
     const job = await finishedWith('after-bad');
     expect(job).toMatchObject({ jobResult: 3, source: 'Async Mqtt' });
     expect(await jobsWith(['bad-params', 'unknown-fn'])).toEqual([]);
-    expect((await http(spindle.url, 'GET', '/health')).status).toBe(200);
+    expect((await http(suite.url, 'GET', '/health')).status).toBe(200);
   });
 
   it('starts the requests sent while it was stopped, each exactly once, also those the broker delivers again', async () => {
@@ -208,7 +187,7 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
       true,
     );
     await finishedWith('retained');
-    await spindle.stop();
+    await suite.stop();
     const ids = ['down-1', 'down-2', 'down-3'];
     for (const [i, externalId] of ids.entries()) {
       await client.request(requests, { functionId: 'pysum', parameters: { a: i, b: 10 }, externalId });
@@ -225,7 +204,7 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
     );
     expect(taken.every((p) => !p.dup)).toBe(true);
     thief.stream.destroy();
-    await start();
+    await suite.start();
     for (const [i, externalId] of ids.entries()) {
       expect(await finishedWith(externalId)).toMatchObject({ jobResult: i + 10, source: 'Async Mqtt' });
     }
@@ -237,7 +216,7 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
   it('answers a request delivered again with the job it started, and a new one sharing its key with a job of its own', async () => {
     // What the transport hands over for a request the broker delivers twice (DUP set the second
     // time), and for a later request that reuses the packet id with the same bytes (DUP clear).
-    const requests = spindle.app.get(MistStartRequests);
+    const requests = suite.spindle.app.get(MistStartRequests);
     const value = JSON.stringify({
       functionId: 'pysum',
       parameters: { a: 7, b: 7 },
@@ -276,12 +255,21 @@ describe.each(SPINDLE_MODES)('Mist async interface over MQTT, %s', (_mode, env) 
 // picks up again after it went away (and lost the session, as a broker without persistence does).
 describe('Mist async interface over MQTT, when the broker comes and goes', () => {
   const mosquitto = '/usr/sbin/mosquitto';
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dir: string;
-  let spindle: Standalone | undefined;
   let broker: ChildProcess | undefined;
   let port: number;
   const base = uniqueName('spindle-test');
+  const mqttUrl = (): string => `mqtt://127.0.0.1:${port}`;
+  // Started by the test, once it knows the broker's port.
+  const suite = spindleSuite({
+    name: 'mqtt',
+    env: () => ({
+      MIST_PORT: '0',
+      MIST_MQTT_URL: mqttUrl(),
+      MIST_MQTT_SUBSCRIBE_TOPIC: `${base}/requests`,
+      MIST_MQTT_PUBLISH_TOPIC: `${base}/events`,
+    }),
+    start: false,
+  });
 
   async function freePort(): Promise<number> {
     const server = createServer();
@@ -292,7 +280,7 @@ describe('Mist async interface over MQTT, when the broker comes and goes', () =>
   }
 
   async function startBroker(): Promise<void> {
-    const conf = join(dir, 'mosquitto.conf');
+    const conf = join(suite.dataDir, 'mosquitto.conf');
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
     broker = spawn(mosquitto, ['-c', conf], { stdio: 'ignore' });
     await eventually(
@@ -320,39 +308,22 @@ describe('Mist async interface over MQTT, when the broker comes and goes', () =>
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dir = dataDir();
     port = await freePort();
   });
 
   afterAll(async () => {
-    await spindle?.stop();
     await stopBroker();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts without the broker, connects when it comes, and reconnects after it went away', async () => {
-    const url = `mqtt://127.0.0.1:${port}`;
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dir,
-        MIST_PORT: '0',
-        MIST_MQTT_URL: url,
-        MIST_MQTT_SUBSCRIBE_TOPIC: `${base}/requests`,
-        MIST_MQTT_PUBLISH_TOPIC: `${base}/events`,
-      },
-      false,
-    );
+    const url = mqttUrl();
+    await suite.start();
     const api = (method: string, path: string, body?: unknown) =>
-      http(spindle!.mistUrl!, method, `/v2/api${path}`, body);
+      http(suite.mistUrl, method, `/v2/api${path}`, body);
     expect((await api('GET', '/functions')).status).toBe(200); // serving, broker or not
     const form = new FormData();
     form.append('file', new Blob([PROGRAMS['sum.py']]), 'sum.py');
-    await fetch(`${spindle.mistUrl!}/v2/api/artifacts`, { method: 'POST', body: form });
+    await fetch(`${suite.mistUrl}/v2/api/artifacts`, { method: 'POST', body: form });
     await api('POST', '/functions', {
       name: 'pysum',
       path: 'sum.py',

@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
 import { http } from '../support/http';
+import { spindleSuite } from '../support/spindle-suite';
 
 type Json = Record<string, any>;
 
@@ -14,33 +9,13 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 // answers and what that looks like, and every 4xx is a problem document. The document does not
 // depend on the bus, so one mode is enough.
 describe('the native OpenAPI document', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
+  const suite = spindleSuite({ name: 'openapi', env: { MIST_PORT: '0' } });
   let doc: Json;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-openapi-'));
-    spindle = await startStandalone(
-      {
-        DATABASE_URL: db.url,
-        GATEWAY_PORT: '0',
-        SPINDLE_HOST: '127.0.0.1',
-        SPINDLE_DATA_DIR: dataDir,
-        MIST_PORT: '0',
-      },
-      false,
-    );
-    const answer = await http(spindle.url, 'GET', '/api/openapi.json');
+    const answer = await http(suite.url, 'GET', '/api/openapi.json');
     expect(answer.status).toBe(200);
     doc = answer.body;
-  });
-
-  afterAll(async () => {
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const operations = (): [string, Json][] =>

@@ -1,36 +1,43 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStandalone } from '@spindle/runtime';
-import type { Standalone } from '@spindle/runtime';
-import { TEST_KAFKA_BROKERS, createTestDatabase } from '@spindle/testing';
+import { TEST_KAFKA_BROKERS } from '@spindle/testing';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(90_000);
+
+const KAFKA = { KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','), KAFKA_TOPIC_PARTITIONS: '1' };
 
 // A worker host that dies (SIGKILL: no goodbye) must not leave its jobs running: the scheduler
 // notices the silence and fails them, or puts them back in their queue where their function
 // allows a retry. Needs other processes, so it runs on Kafka only.
 describe('a worker host that stops heartbeating', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let dataDir: string;
-  let spindle: Standalone;
-  let env: Record<string, string>;
   const workers: ChildProcess[] = [];
+  // Declared before the suite's own afterAll, so it runs first: the hosts go before Spindle does.
+  afterAll(() => {
+    for (const worker of workers) if (worker.pid) killGroup(worker.pid);
+  });
+  // The standalone process keeps its own agent out of the way: it offers no slots.
+  const suite = spindleSuite({
+    name: 'hostloss',
+    env: { ...KAFKA, MIST_PORT: '0', WORKER_SLOTS: '0' },
+  });
 
   // A worker host of its own: a separate process, its own process group (a kill takes its jobs).
   function startWorkerHost(name: string): ChildProcess {
     const worker = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/worker/src/main.ts'], {
       env: {
         ...process.env,
-        ...env,
+        ...KAFKA,
+        DATABASE_URL: suite.databaseUrl,
+        SPINDLE_DATA_DIR: suite.dataDir,
         WORKER_PORT: '0',
         WORKER_HOST_ID: `${name}-${process.pid}`,
-        ARTIFACT_STORE_URL: spindle.url,
+        ARTIFACT_STORE_URL: suite.url,
       },
       stdio: 'ignore',
       detached: true,
@@ -40,20 +47,10 @@ describe('a worker host that stops heartbeating', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-hostloss-'));
-    env = {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
-      KAFKA_TOPIC_PARTITIONS: '1',
-      SPINDLE_DATA_DIR: dataDir,
-    };
-    // The standalone process keeps its own agent out of the way: it offers no slots.
-    spindle = await startStandalone({ ...env, GATEWAY_PORT: '0', MIST_PORT: '0', WORKER_SLOTS: '0' }, false);
-    for (const [name, content] of Object.entries(PROGRAMS)) await upload(spindle.url, name, content);
-    await upload(spindle.url, 'gate.js', GATE_PROGRAM);
-    await registerFunction(spindle.url, 'sleep', 'tools.js', 'node', 'sleep');
-    const patient = await http(spindle.url, 'POST', '/api/v1/functions', {
+    for (const [name, content] of Object.entries(PROGRAMS)) await upload(suite.url, name, content);
+    await upload(suite.url, 'gate.js', GATE_PROGRAM);
+    await registerFunction(suite.url, 'sleep', 'tools.js', 'node', 'sleep');
+    const patient = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'patient',
       artifact: 'gate.js',
       runtime: 'node',
@@ -64,22 +61,15 @@ describe('a worker host that stops heartbeating', () => {
     expect(patient.body.retries).toBe(1);
   });
 
-  afterAll(async () => {
-    for (const worker of workers) if (worker.pid) killGroup(worker.pid);
-    await spindle?.stop();
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
   it('fails the jobs of a killed host within seconds, leaving none running', async () => {
     const worker = startWorkerHost('victim');
-    const job = await submit(spindle.url, 'sleep', { args: { ms: 120_000 } });
-    const running = await waitForState(spindle.url, job.id, ['running'], 60_000);
+    const job = await submit(suite.url, 'sleep', { args: { ms: 120_000 } });
+    const running = await waitForState(suite.url, job.id, ['running'], 60_000);
     expect(running.workerId).toEqual(expect.any(String));
     const killedAt = Date.now();
     killGroup(worker.pid!);
     const done = await waitForState(
-      spindle.url,
+      suite.url,
       job.id,
       ['failed', 'succeeded', 'cancelled', 'timed_out'],
       20_000,
@@ -88,37 +78,37 @@ describe('a worker host that stops heartbeating', () => {
     expect(done.error).toMatch(/stopped responding|worker process ended/);
     // The issue's promise: no job stays running past 10 s after its host died.
     expect(Date.now() - killedAt).toBeLessThanOrEqual(10_000);
-    const stillRunning = await http(spindle.url, 'GET', '/api/v1/jobs?state=running&state=starting');
+    const stillRunning = await http(suite.url, 'GET', '/api/v1/jobs?state=running&state=starting');
     expect(stillRunning.body.items).toEqual([]);
     // The dispatcher fails the job, then stops its worker: a second command, so read until it shows.
     const deadline = Date.now() + 20_000;
-    let lostWorker = await http(spindle.url, 'GET', `/api/v1/workers/${running.workerId}`);
+    let lostWorker = await http(suite.url, 'GET', `/api/v1/workers/${running.workerId}`);
     while (lostWorker.body.state !== 'stopped' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
-      lostWorker = await http(spindle.url, 'GET', `/api/v1/workers/${running.workerId}`);
+      lostWorker = await http(suite.url, 'GET', `/api/v1/workers/${running.workerId}`);
     }
     expect(lostWorker.body.state).toBe('stopped');
   });
 
   it('puts a job of a function with retries back in its queue, and runs it again on another host', async () => {
     const worker = startWorkerHost('doomed');
-    const gate = join(dataDir, 'gate');
-    const job = await submit(spindle.url, 'patient', { args: { gate } });
-    const running = await waitForState(spindle.url, job.id, ['running'], 60_000);
+    const gate = join(suite.dataDir, 'gate');
+    const job = await submit(suite.url, 'patient', { args: { gate } });
+    const running = await waitForState(suite.url, job.id, ['running'], 60_000);
     expect(running).toMatchObject({ attempt: 1 });
     // The job keeps the policy it was submitted with.
-    expect((await http(spindle.url, 'PUT', '/api/v1/functions/patient', { retries: 0 })).status).toBe(200);
+    expect((await http(suite.url, 'PUT', '/api/v1/functions/patient', { retries: 0 })).status).toBe(200);
     killGroup(worker.pid!);
     // No other host yet: it waits in its queue for its second attempt.
-    const requeued = await waitForState(spindle.url, job.id, ['queued', 'failed'], 20_000);
+    const requeued = await waitForState(suite.url, job.id, ['queued', 'failed'], 20_000);
     expect(requeued).toMatchObject({ state: 'queued', attempt: 2, workerId: null, startedAt: null });
     startWorkerHost('rescuer');
-    const again = await waitForState(spindle.url, job.id, ['running'], 60_000);
+    const again = await waitForState(suite.url, job.id, ['running'], 60_000);
     expect(again.workerId).not.toBe(running.workerId);
     writeFileSync(gate, 'open');
-    const done = await waitForState(spindle.url, job.id, undefined, 30_000);
+    const done = await waitForState(suite.url, job.id, undefined, 30_000);
     expect(done).toMatchObject({ state: 'succeeded', result: 'through', attempt: 2 });
-    const events = await fetch(`${spindle.url}/api/v1/jobs/${job.id}/events`);
+    const events = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`);
     const types = (await events.text()).match(/^event: (\w+)$/gm)?.map((l) => l.slice(7));
     expect(types).toEqual([
       'JobSubmitted',
