@@ -6,7 +6,7 @@ import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/bac
 import { mountMistWebSockets, mountOpenApi, registerMistWebSocketPlugin } from '@spindle/gateway';
 import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { openMistPort } from './mist-port';
+import { openDialectPorts } from './dialect-ports';
 import { SERVICES } from './service-catalog';
 import type { ServiceName } from './service-catalog';
 
@@ -16,7 +16,9 @@ class SpindleRootModule {}
 export interface RunningApp {
   readonly app: NestFastifyApplication;
   readonly url: string;
-  readonly mistUrl?: string; // where Mist's clients find /v2/api, when this process runs the gateway
+  // Where each dialect's clients find it on its own port, by name, when this process runs the gateway.
+  readonly dialectUrls: Readonly<Record<string, string>>;
+  readonly mistUrl?: string; // Mist's, kept for the callers that only know it
   stop(): Promise<void>;
 }
 
@@ -75,15 +77,15 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );
-  const mist = services.includes('gateway')
-    ? await openMistPort(url, config.host, config.ports.mist)
-    : undefined;
+  const dialects = services.includes('gateway') ? await openDialectPorts(url, config) : [];
+  const dialectUrls = Object.fromEntries(dialects.map((d) => [d.name, d.url]));
   return {
     app,
     url,
-    mistUrl: mist?.url,
+    dialectUrls,
+    mistUrl: dialectUrls['mist'],
     stop: async () => {
-      await mist?.close();
+      await Promise.all(dialects.map((d) => d.close()));
       await app.close();
     },
   };

@@ -9,7 +9,8 @@ import type {
 } from '@nestjs/swagger';
 import { HealthModule } from '@spindle/backbone';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '@spindle/platform';
-import { MistDialectModule } from '../dialects/mist/mist-dialect.module';
+import { DIALECTS } from '../dialects/dialects';
+import type { DialectSurface } from '../dialects/dialects';
 import { GatewayModule } from '../gateway.module';
 import { ProblemDetailsDto } from './problem-details.dto';
 
@@ -125,27 +126,34 @@ function isReference(value: object): value is ReferenceObject {
   return '$ref' in value;
 }
 
-export function buildMistOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+// A dialect's own OpenAPI document: its routes only, as its system's clients see them.
+export function buildDialectOpenApiDocument(
+  app: INestApplication,
+  version: string,
+  dialect: DialectSurface,
+): OpenAPIObject {
   const config = new DocumentBuilder()
-    .setTitle('Spindle: Hydrosphere Mist HTTP API v2')
-    .setDescription(
-      "Mist's HTTP API v2 as Mist's own server answers it, mapped onto Spindle's jobs, functions, contexts, " +
-        'workers and artifacts. Served at /v2/api on the Mist port (default 2004) and at /compat/mist/v2/api ' +
-        'on the main port. Errors are text/plain, as Mist sends them.',
-    )
+    .setTitle(dialect.title)
+    .setDescription(dialect.description)
     .setVersion(version)
     .build();
-  return SwaggerModule.createDocument(app, config, { include: [MistDialectModule] });
+  return SwaggerModule.createDocument(app, config, { include: [dialect.module] });
 }
 
-// OpenAPI 3 at /api/openapi.json and Swagger UI at /docs; Mist's at /compat/mist/openapi.json and
-// /compat/mist/docs.
+// OpenAPI 3 at /api/openapi.json and Swagger UI at /docs; each dialect's at
+// /compat/<name>/openapi.json and /compat/<name>/docs.
 export function mountOpenApi(app: INestApplication, version: string): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app, version), {
     jsonDocumentUrl: 'api/openapi.json',
     yamlDocumentUrl: 'api/openapi.yaml',
   });
-  SwaggerModule.setup('compat/mist/docs', app, buildMistOpenApiDocument(app, version), {
-    jsonDocumentUrl: 'compat/mist/openapi.json',
-  });
+  for (const dialect of DIALECTS)
+    SwaggerModule.setup(
+      `compat/${dialect.name}/docs`,
+      app,
+      buildDialectOpenApiDocument(app, version, dialect),
+      {
+        jsonDocumentUrl: `compat/${dialect.name}/openapi.json`,
+      },
+    );
 }

@@ -1,0 +1,38 @@
+import type { Type } from '@nestjs/common';
+import type { SpindleConfig } from '@spindle/platform';
+import { MistDialectModule } from './mist/mist-dialect.module';
+
+// One API of a system Spindle replaces, mapped onto the core. The gateway serves it under
+// /compat/<name><path> on the main port, with its own OpenAPI document
+// (/compat/<name>/openapi.json) and Swagger UI (/compat/<name>/docs); the process that runs the
+// gateway also opens the system's own port, where the same routes answer at the system's own paths,
+// so its clients change only host and port. A new dialect is one more entry here (see
+// docs/dialects/README.md).
+export interface DialectSurface {
+  readonly name: string;
+  readonly module: Type<unknown>;
+  readonly title: string;
+  readonly description: string;
+  // The system's own path prefixes, served on its port (`/v2/api`).
+  readonly paths: readonly string[];
+  readonly websocket?: boolean;
+  readonly port: (config: SpindleConfig) => number;
+  // The line logged when its port opens (`Mist API v2 on http://127.0.0.1:2004/v2/api`).
+  readonly banner: (url: string) => string;
+}
+
+export const DIALECTS: readonly DialectSurface[] = [
+  {
+    name: 'mist',
+    module: MistDialectModule,
+    title: 'Spindle: Hydrosphere Mist HTTP API v2',
+    description:
+      "Mist's HTTP API v2 as Mist's own server answers it, mapped onto Spindle's jobs, functions, contexts, " +
+      'workers and artifacts. Served at /v2/api on the Mist port (default 2004) and at /compat/mist/v2/api ' +
+      'on the main port. Errors are text/plain, as Mist sends them.',
+    paths: ['/v2/api'],
+    websocket: true,
+    port: (config) => config.ports.mist,
+    banner: (url) => `Mist API v2 on ${url}/v2/api`,
+  },
+];
