@@ -84,6 +84,58 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     }
   });
 
+  it('versions a context: GET answers an ETag, PUT with a stale If-Match is refused with 412 and changes nothing', async () => {
+    await http(suite.url, 'POST', '/api/v1/contexts', { name: 'versioned', maxJobs: 1 });
+    const read = await http(suite.url, 'GET', '/api/v1/contexts/versioned');
+    const etag = read.headers.get('etag');
+    expect(etag).toBe('"1"');
+    const first = await http(
+      suite.url,
+      'PUT',
+      '/api/v1/contexts/versioned',
+      { maxJobs: 2 },
+      { 'if-match': etag! },
+    );
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).toBe('"2"');
+    // A second client that read the same version loses the race: 412, not a silent overwrite.
+    const second = await http(
+      suite.url,
+      'PUT',
+      '/api/v1/contexts/versioned',
+      { maxJobs: 3 },
+      { 'if-match': etag! },
+    );
+    expect(second.status).toBe(412);
+    expect(second.body).toMatchObject({
+      status: 412,
+      errors: [expect.objectContaining({ field: 'If-Match' })],
+    });
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/versioned')).body.maxJobs).toBe(2);
+    const bad = await http(
+      suite.url,
+      'PUT',
+      '/api/v1/contexts/versioned',
+      { maxJobs: 4 },
+      { 'if-match': 'abc' },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'If-Match' })]);
+    // Without If-Match the change is based on the current version.
+    const plain = await http(suite.url, 'PUT', '/api/v1/contexts/versioned', { maxJobs: 5 });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('etag')).toBe('"3"');
+    // Concurrent read-modify-writes: each is applied or refused with 412, none lost silently.
+    const racing = await Promise.all(
+      [6, 7, 8, 9].map((maxJobs) =>
+        http(suite.url, 'PUT', '/api/v1/contexts/versioned', { maxJobs }, { 'if-match': '"3"' }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
+    const winner = racing.find((r) => r.status === 200)!.body.maxJobs;
+    expect((await http(suite.url, 'GET', '/api/v1/contexts/versioned')).body.maxJobs).toBe(winner);
+  });
+
   it('answers a retried create with the same Idempotency-Key as the first time, with no second effect', async () => {
     const key = { 'idempotency-key': `ctx-${Date.now()}` };
     const attempts = await Promise.all(

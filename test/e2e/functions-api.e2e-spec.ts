@@ -104,6 +104,33 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
     expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
   });
 
+  it('versions a function: a change based on a stale ETag is refused with 412', async () => {
+    await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'vsum',
+      artifact: 'sum.py',
+      runtime: 'python',
+      entrypoint: 'run',
+    });
+    const etag = (await http(suite.url, 'GET', '/api/v1/functions/vsum')).headers.get('etag')!;
+    const changed = await http(
+      suite.url,
+      'PUT',
+      '/api/v1/functions/vsum',
+      { retries: 1 },
+      { 'if-match': etag },
+    );
+    expect(changed.status).toBe(200);
+    const stale = await http(
+      suite.url,
+      'PUT',
+      '/api/v1/functions/vsum',
+      { retries: 2 },
+      { 'if-match': etag },
+    );
+    expect(stale.status).toBe(412);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/vsum')).body.retries).toBe(1);
+  });
+
   it('keeps a retry policy (0–10, default 0) and refuses one out of range, naming retries', async () => {
     const plain = await http(suite.url, 'POST', '/api/v1/functions', {
       name: 'once',

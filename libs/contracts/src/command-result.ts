@@ -2,7 +2,14 @@ import type { SpindleEvent } from './event-registry';
 
 // What an owning service answers to a command, on any transport. Errors are values, not
 // exceptions, so they survive serialization and map cleanly onto HTTP problems at the edge.
-export type CommandErrorCode = 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unavailable';
+export type CommandErrorCode =
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unavailable'
+  // The entity is not at the version the command expected (it changed since the client read it).
+  | 'precondition_failed';
 
 export interface CommandError {
   readonly code: CommandErrorCode;

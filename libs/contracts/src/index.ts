@@ -16,3 +16,4 @@ export * from './command-registry';
 export * from './secrets/secret.events';
 export * from './secrets/secret-refs';
 export * from './secrets/secret-routes';
+export * from './command-metadata';

@@ -22,6 +22,7 @@ interface Issued {
   readonly correlationId: string;
   readonly issuedAt: string;
   readonly idempotencyKey?: string;
+  readonly expectedVersion?: number;
 }
 
 export interface ExecuteOptions<TCommand> {
@@ -69,14 +70,23 @@ export class SchedulerCommandsService {
       const issue = parsed.error.issues[0];
       return commandFailed('invalid', issue?.message ?? 'invalid command', issue?.path.join('.'));
     }
-    const { correlationId, issuedAt, idempotencyKey, ...request } = parsed.data as Issued &
+    const { correlationId, issuedAt, idempotencyKey, expectedVersion, ...request } = parsed.data as Issued &
       Record<string, unknown>;
     const shaped = options.toCommand
       ? await options.toCommand(parsed.data as never)
       : ({ kind, ...request } as unknown as TCommand);
     if ('ok' in shaped) return shaped;
     const idempotency = idempotencyOf(entity.topic, kind, idempotencyKey, request, options.fingerprintOmits);
-    return this.run(entity, shaped, { correlationId, causationId: null }, new Date(issuedAt), idempotency);
+    return this.engine.run(
+      commandFor(
+        entity,
+        shaped,
+        { correlationId, causationId: null },
+        new Date(issuedAt),
+        idempotency,
+        expectedVersion,
+      ),
+    );
   }
 
   // After a commit made outside the engine's own transactions (a consumer's): wake the relay and

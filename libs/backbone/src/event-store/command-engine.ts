@@ -38,6 +38,8 @@ export interface BoundCommand {
   readonly metadata: MessageMetadata;
   readonly now: Date; // when it happened: the events' occurredAt
   readonly idempotency?: Idempotency;
+  // The stream position the command was based on (a client's If-Match): refused when it moved.
+  readonly expectedPosition?: number;
 }
 
 export function commandFor<TCommand, TState>(
@@ -46,6 +48,7 @@ export function commandFor<TCommand, TState>(
   metadata: MessageMetadata,
   now = new Date(),
   idempotency?: Idempotency,
+  expectedPosition?: number,
 ): BoundCommand {
   return {
     streamId: entity.streamIdOf(command),
@@ -56,6 +59,7 @@ export function commandFor<TCommand, TState>(
     metadata,
     now,
     ...(idempotency ? { idempotency } : {}),
+    ...(expectedPosition !== undefined ? { expectedPosition } : {}),
   };
 }
 
@@ -249,6 +253,14 @@ export class CommandEngine {
           position: history.at(-1)?.streamPosition ?? 0,
         };
         streams.set(streamId, stream);
+      }
+      if (bound.expectedPosition !== undefined && bound.expectedPosition !== stream.position) {
+        results[i] = commandFailed(
+          'precondition_failed',
+          `it is at version ${stream.position}, not ${bound.expectedPosition}: read it again and retry`,
+          'If-Match',
+        );
+        return;
       }
       const decision = decider.decide(bound.command, stream.state);
       if (isCommandError(decision)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commandMetadataShape, expectedVersionShape } from '../command-metadata';
 import { isEventOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
 import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
@@ -50,23 +51,16 @@ export type FunctionDeletedV1 = EventData<Schemas['FunctionDeleted@1']>;
 export type FunctionEvent = EventsOf<Schemas>;
 export const isFunctionEvent = isEventOf(functionEventDataSchemas);
 
-const metadata = {
-  correlationId: z.string().min(1).max(200),
-  issuedAt: z.iso.datetime({ offset: true }),
-  // The client's Idempotency-Key header, when it sent one.
-  idempotencyKey: z.string().min(1).max(255).optional(),
-};
-
 export const registerFunctionCommandSchema = z.object({
-  ...metadata,
+  ...commandMetadataShape,
   name: z.string().regex(FUNCTION_NAME_PATTERN),
   definition: functionDefinitionSchema,
 });
 export type RegisterFunctionCommand = z.infer<typeof registerFunctionCommandSchema>;
-export const changeFunctionCommandSchema = registerFunctionCommandSchema;
-export type ChangeFunctionCommand = RegisterFunctionCommand;
+export const changeFunctionCommandSchema = registerFunctionCommandSchema.extend(expectedVersionShape);
+export type ChangeFunctionCommand = z.infer<typeof changeFunctionCommandSchema>;
 export const deleteFunctionCommandSchema = z.object({
-  ...metadata,
+  ...commandMetadataShape,
   name: z.string().regex(FUNCTION_NAME_PATTERN),
 });
 export type DeleteFunctionCommand = z.infer<typeof deleteFunctionCommandSchema>;

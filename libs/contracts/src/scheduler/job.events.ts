@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commandMetadataShape } from '../command-metadata';
 import { isEventOf, isEventTypeOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
 import { logTotalsSchema } from '../logs/log-records';
@@ -112,16 +113,10 @@ export type JobEvent = EventsOf<Schemas>;
 export const isJobEvent = isEventOf(jobEventDataSchemas);
 export const isJobEventType = isEventTypeOf(jobEventDataSchemas);
 
-const metadata = {
-  correlationId: z.string().min(1).max(200),
-  issuedAt: z.iso.datetime({ offset: true }),
-  idempotencyKey: z.string().min(1).max(255).optional(),
-};
-
 // Gateway → scheduler. The gateway resolved the function and context in the read models; the
 // scheduler checks again against its own streams before it accepts.
 export const submitJobCommandSchema = z.object({
-  ...metadata,
+  ...commandMetadataShape,
   id,
   function: z.string().min(1),
   context: z.string().min(1).optional(),
@@ -140,5 +135,5 @@ export const submitJobCommandSchema = z.object({
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 
-export const cancelJobCommandSchema = z.object({ ...metadata, id });
+export const cancelJobCommandSchema = z.object({ ...commandMetadataShape, id });
 export type CancelJobCommand = z.infer<typeof cancelJobCommandSchema>;

@@ -4,6 +4,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Headers,
   HttpStatus,
   Param,
   Post,
@@ -30,6 +31,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Inject } from '@nestjs/common';
 import { CommandSender } from '../commands/command-sender';
+import { ApiIfMatch, basedOn, sendVersion } from '../commands/entity-version';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
@@ -83,9 +85,13 @@ export class ContextsController {
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ContextDto })
   @ApiNotFoundResponse({ description: 'No such context' })
-  async get(@Param('name') name: string): Promise<ContextDto> {
+  async get(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContextDto> {
     const row = await this.contexts.findByName(name);
     if (!row) throw notFound(`context ${name}`);
+    sendVersion(reply, row.streamPosition);
     return ContextDto.from(row);
   }
 
@@ -94,13 +100,21 @@ export class ContextsController {
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ContextDto })
   @ApiNotFoundResponse({ description: 'No such context' })
-  async update(@Param('name') name: string, @Body() body: ContextSettingsDto): Promise<ContextDto> {
+  @ApiIfMatch()
+  async update(
+    @Param('name') name: string,
+    @Body() body: ContextSettingsDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContextDto> {
     const current = await this.contexts.findByName(name);
     if (!current) throw notFound(`context ${name}`);
     const accepted = await this.commands.send(CommandPatterns.updateContext, {
       name,
       settings: toSettings(body, current.settings),
+      expectedVersion: basedOn(current.streamPosition, ifMatch, `context ${name}`),
     });
+    sendVersion(reply, accepted.streamPosition);
     return this.readBack(name, accepted);
   }
 

@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   HttpStatus,
   Inject,
@@ -30,6 +31,7 @@ import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { FieldViolation, SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
+import { ApiIfMatch, basedOn, sendVersion } from '../commands/entity-version';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import type { Accepted } from '../commands/command-sender';
 import { cursorAfter, pageOf } from '../pagination.dto';
@@ -105,9 +107,13 @@ export class FunctionsController {
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: FunctionDto })
   @ApiNotFoundResponse({ description: 'No such function' })
-  async get(@Param('name') name: string): Promise<FunctionDto> {
+  async get(
+    @Param('name') name: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FunctionDto> {
     const row = await this.functions.findByName(name);
     if (!row) throw notFound(`function ${name}`);
+    sendVersion(reply, row.streamPosition);
     return FunctionDto.from(row);
   }
 
@@ -116,9 +122,16 @@ export class FunctionsController {
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: FunctionDto })
   @ApiNotFoundResponse({ description: 'No such function' })
-  async update(@Param('name') name: string, @Body() body: FunctionSettingsDto): Promise<FunctionDto> {
+  @ApiIfMatch()
+  async update(
+    @Param('name') name: string,
+    @Body() body: FunctionSettingsDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<FunctionDto> {
     const current = await this.functions.findByName(name);
     if (!current) throw notFound(`function ${name}`);
+    const expectedVersion = basedOn(current.streamPosition, ifMatch, `function ${name}`);
     const definition: FunctionDefinition = {
       artifact: body.artifact ?? current.artifact,
       entrypoint: body.entrypoint ?? current.entrypoint,
@@ -129,7 +142,12 @@ export class FunctionsController {
       ...secretsOf(body.secrets ? toSecretRefs(body.secrets) : (current.secrets ?? [])),
     };
     await this.checkReferences(definition);
-    const accepted = await this.commands.send(CommandPatterns.changeFunction, { name, definition });
+    const accepted = await this.commands.send(CommandPatterns.changeFunction, {
+      name,
+      definition,
+      expectedVersion,
+    });
+    sendVersion(reply, accepted.streamPosition);
     return this.readBack(name, accepted);
   }
 

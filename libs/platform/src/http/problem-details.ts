@@ -54,6 +54,7 @@ const STATUS_OF_COMMAND_ERROR: Record<CommandErrorCode, HttpStatus> = {
   conflict: HttpStatus.CONFLICT,
   forbidden: HttpStatus.FORBIDDEN,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+  precondition_failed: HttpStatus.PRECONDITION_FAILED,
 };
 
 export function httpStatusOf(code: CommandErrorCode): HttpStatus {
