@@ -7,7 +7,7 @@ import { MistDialectModule } from './mist/mist-dialect.module';
 // (/compat/<name>/openapi.json) and Swagger UI (/compat/<name>/docs); the process that runs the
 // gateway also opens the system's own port, where the same routes answer at the system's own paths,
 // so its clients change only host and port. A new dialect is one more entry here (see
-// docs/dialects/README.md).
+// docs/adding.md).
 export interface DialectSurface {
   readonly name: string;
   readonly module: Type<unknown>;
