@@ -84,10 +84,15 @@ export class KafkaMessageBus implements MessageBus {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions })),
-      });
+      // Not kafkajs's own wait for leaders: right after a create, KRaft brokers may answer that
+      // they do not host the topic yet, which that wait takes for a failure. A topic created
+      // meanwhile by another process is fine too. The loop below waits for every leader.
+      await admin
+        .createTopics({
+          waitForLeaders: false,
+          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions })),
+        })
+        .catch(() => undefined);
     }
     const deadline = Date.now() + 30_000;
     for (;;) {
