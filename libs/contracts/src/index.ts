@@ -16,3 +16,6 @@ export * from './command-registry';
 export * from './secrets/secret.events';
 export * from './secrets/secret-refs';
 export * from './secrets/secret-routes';
+export * from './scheduler/cluster-definition';
+export * from './scheduler/cluster.events';
+export * from './scheduler/cluster.commands';
