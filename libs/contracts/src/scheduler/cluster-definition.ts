@@ -51,3 +51,13 @@ export function clusterSecretId(id: string): string {
 export function clusterSecretKey(index: number): string {
   return `f${index}`;
 }
+
+// Cluster types Spindle can run work on. Groups and jobs sent to any other type are refused
+// (409 in Ilum's dialect) with this message, until an executor for it exists.
+export const EXECUTABLE_CLUSTER_TYPES: readonly ClusterType[] = ['local'];
+
+export function clusterExecutorRefusal(name: string, type: ClusterType): string | null {
+  return EXECUTABLE_CLUSTER_TYPES.includes(type)
+    ? null
+    : `cluster ${name} is a ${type} cluster: Spindle has no ${type} executor yet; use a local cluster (such as default)`;
+}
