@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { EventTopics } from '@spindle/contracts';
+import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
@@ -54,7 +56,7 @@ async function tablesHolding(databaseUrl: string, marker: string): Promise<strin
 }
 
 // An Ilum client changes only host and port: everything here talks to the Ilum port's own paths.
-describe.each(SPINDLE_MODES)('Ilum clusters over %s', (_mode, env) => {
+describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
   const marker = `MARKER-${randomUUID()}`;
   let output: ReturnType<typeof captureOutput>;
   const responses: string[] = [];
@@ -272,7 +274,15 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (_mode, env) => {
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'threads' })]);
     expect((await http(suite.url, 'DELETE', '/api/v1/clusters/default')).status).toBe(403);
     expect((await http(suite.url, 'GET', '/api/v1/clusters/nope')).status).toBe(404);
+    // The credentials are a secret of their own (listed by id and key names, never values)...
+    const secretId = `cluster-${created.body.id}`;
+    const secrets = await http(suite.url, 'GET', '/api/v1/secrets?limit=100');
+    responses.push(secrets.text);
+    expect(secrets.text).toContain(secretId);
     expect((await http(suite.url, 'DELETE', `/api/v1/clusters/${created.body.id}`)).status).toBe(204);
+    // ...deleted with the cluster.
+    const gone = await http(suite.url, 'GET', `/api/v1/secrets/${secretId}`);
+    expect(gone.status).toBe(404);
     expect((await http(suite.url, 'GET', `/api/v1/clusters/${created.body.id}`)).status).toBe(404);
   });
 
@@ -306,6 +316,19 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (_mode, env) => {
     expect(await tablesHolding(suite.databaseUrl, 'k8s.example')).toEqual(
       expect.arrayContaining(['scheduler.events', 'projector.clusters_v1']),
     );
+    if (mode === 'Kafka') {
+      // Standalone sends commands in-process; what crosses Kafka is the events (the cluster's and the
+      // secrets service's audit trail).
+      const clusterEvents = await readKafkaTopic(EventTopics.schedulerCluster, (rs) =>
+        rs.some((r) => r.value.includes('"native"')),
+      );
+      expect(clusterEvents.some((r) => r.value.includes('prod-k8s'))).toBe(true);
+      const secretEvents = await readKafkaTopic(EventTopics.secret, (rs) =>
+        rs.some((r) => r.value.includes('SecretDeleted') && r.value.includes('cluster-')),
+      );
+      expect(secretEvents.some((r) => r.value.includes('cluster-'))).toBe(true);
+      for (const r of [...clusterEvents, ...secretEvents]) expect(r.value).not.toContain(marker);
+    }
     expect(output.text()).toContain('Ilum API v1 on'); // the capture works
     expect(output.text()).not.toContain(marker);
   });
