@@ -245,6 +245,10 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
     expect(del.text).toBe('');
     expect((await ilum('GET', '/cluster/yarn-1')).status).toBe(404);
     expect((await ilum('GET', '/cluster/names')).body.names).not.toContain('hadoop');
+    // Its id stays taken: a deleted cluster's id (and secret name) is never reused.
+    const reused = await ilum('POST', '/cluster', { id: 'yarn-1', name: 'hadoop2', type: 'yarn' });
+    expect(reused.status).toBe(409);
+    expect(reused.body.message).toContain('yarn-1');
   });
 
   it('serves the same clusters on the native routes', async () => {

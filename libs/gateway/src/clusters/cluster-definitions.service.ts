@@ -27,7 +27,7 @@ export class ClusterDefinitions {
   // No Idempotency-Key yet: a retry would pick a new id and secret (see docs/dialects/ilum.md).
   async create(request: ClusterRequest): Promise<ClusterView> {
     const id = request.id ?? randomUUID();
-    if (request.id !== undefined && (await this.clusters.findById(id))) {
+    if (request.id !== undefined && (await this.clusters.idEverUsed(id))) {
       throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', `cluster id ${id} is taken`, [
         { field: 'id', rule: 'conflict', message: `cluster id ${id} is taken` },
       ]);

@@ -11,7 +11,7 @@ export class ClusterView {
   @Column('integer', { name: 'stream_position' })
   streamPosition!: number;
 
-  @Index('clusters_v1_id', { unique: true })
+  @Index('clusters_v1_id')
   @Column('text')
   id!: string;
 

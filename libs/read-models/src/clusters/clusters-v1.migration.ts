@@ -17,7 +17,8 @@ export class ClustersV11764800000100 implements MigrationInterface {
       created_at timestamptz not null,
       deleted_at timestamptz
     )`);
-    await runner.query(`create unique index clusters_v1_id on "${PROJECTOR_SCHEMA}".clusters_v1 (id)`);
+    // Not unique: ids are checked by the gateway, and a projection must never fail on a row.
+    await runner.query(`create index clusters_v1_id on "${PROJECTOR_SCHEMA}".clusters_v1 (id)`);
     await runner.query(`create unique index clusters_v1_name on "${PROJECTOR_SCHEMA}".clusters_v1 (name)`);
   }
 

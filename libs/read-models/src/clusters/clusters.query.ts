@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { IsNull } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { NamedViewQuery } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -28,8 +29,12 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
   }
 
   async findById(id: string): Promise<ClusterView | null> {
-    const row = await this.dataSource.getRepository(ClusterView).findOneBy({ id });
-    return row && !row.deletedAt ? row : null;
+    return this.dataSource.getRepository(ClusterView).findOneBy({ id, deletedAt: IsNull() });
+  }
+
+  // Ids are never reused, not even a deleted cluster's (its secret and history are named by it).
+  async idEverUsed(id: string): Promise<boolean> {
+    return this.dataSource.getRepository(ClusterView).existsBy({ id });
   }
 
   // An offset page with its real total (Ilum's Spring pages), sorted as asked, then by name.
