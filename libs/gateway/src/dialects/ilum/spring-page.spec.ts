@@ -29,14 +29,15 @@ describe("Ilum's Spring pages", () => {
   });
 
   it('refuses malformed pages with 409, naming the parameter', () => {
-    for (const [query, word] of [
+    const cases: [Record<string, string | string[]>, string][] = [
       [{ page: '-1' }, 'page'],
       [{ size: '0' }, 'size'],
       [{ size: '1001' }, 'size'],
       [{ page: ['1', '2'] }, 'page'],
       [{ sort: 'secret,asc' }, 'sort'],
       [{ sort: 'name,up' }, 'sort'],
-    ] as const) {
+    ];
+    for (const [query, word] of cases) {
       const e = refusal(query);
       expect(e.status).toBe(409);
       expect(e.message).toContain(word);
