@@ -14,6 +14,8 @@ export interface SpindleSuiteOptions {
   readonly env?: Env | (() => Env);
   // false: the suite starts Spindle itself when it is ready to, with `start()`.
   readonly start?: boolean;
+  // true: Spindle logs (to stdout and stderr), for suites that capture what it writes.
+  readonly logger?: boolean;
 }
 
 // One standalone Spindle for the tests of a describe block. Read its fields inside tests and
@@ -64,7 +66,7 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
           SPINDLE_DATA_DIR: suite.dataDir,
           ...env,
         },
-        false,
+        options.logger ?? false,
       );
     },
     async stop() {

@@ -3,6 +3,7 @@ import { eventEnvelopeSchema } from './envelope';
 import type { EventEnvelope, EventSchemas, EventsOf, NewEvent } from './envelope';
 import { artifactEventDataSchemas } from './artifacts/artifact.events';
 import { contextEventDataSchemas } from './scheduler/context.events';
+import { clusterEventDataSchemas } from './scheduler/cluster.events';
 import { functionEventDataSchemas } from './scheduler/function.events';
 import { jobEventDataSchemas } from './scheduler/job.events';
 import { workerEventDataSchemas } from './scheduler/worker.events';
@@ -20,6 +21,7 @@ export const eventDataSchemas = {
   ...workerEventDataSchemas,
   ...agentReportDataSchemas,
   ...secretEventDataSchemas,
+  ...clusterEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

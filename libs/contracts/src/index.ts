@@ -17,3 +17,6 @@ export * from './secrets/secret.events';
 export * from './secrets/secret-refs';
 export * from './secrets/secret-routes';
 export * from './command-metadata';
+export * from './scheduler/cluster-definition';
+export * from './scheduler/cluster.events';
+export * from './scheduler/cluster.commands';

@@ -5,6 +5,8 @@ export const EventTopics = {
   schedulerFunction: 'spindle.scheduler.function.v1',
   schedulerJob: 'spindle.scheduler.job.v1',
   schedulerWorker: 'spindle.scheduler.worker.v1',
+  // Cluster definitions (where work runs: local, k8s, yarn), keyed by cluster name.
+  schedulerCluster: 'spindle.scheduler.cluster.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
@@ -36,6 +38,8 @@ export const CommandPatterns = {
   submitJob: 'spindle.scheduler.cmd.submit-job.v1',
   cancelJob: 'spindle.scheduler.cmd.cancel-job.v1',
   stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
+  createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
+  deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

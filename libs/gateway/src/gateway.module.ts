@@ -7,6 +7,8 @@ import type { SpindleConfig } from '@spindle/platform';
 import {
   ArtifactView,
   ArtifactsQuery,
+  ClusterView,
+  ClustersQuery,
   ContextView,
   ContextsQuery,
   FeedEntryView,
@@ -25,6 +27,8 @@ import {
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
+import { ClusterDefinitions } from './clusters/cluster-definitions.service';
+import { ClustersController } from './clusters/clusters.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
@@ -48,7 +52,16 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView, FunctionView, JobView, WorkerView, HostView, FeedEntryView],
+      entities: [
+        ContextView,
+        ArtifactView,
+        FunctionView,
+        JobView,
+        WorkerView,
+        HostView,
+        FeedEntryView,
+        ClusterView,
+      ],
       migrations: [],
       migrate: false,
     }),
@@ -63,6 +76,7 @@ const PATTERNS = Object.values(CommandPatterns);
     EventsController,
     SecretsController,
     StatusController,
+    ClustersController,
   ],
   providers: [
     {
@@ -86,6 +100,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     SecretsClient,
+    ClustersQuery,
+    ClusterDefinitions,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -99,6 +115,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactStoreClient,
     ArtifactUploads,
     LogCollectorClient,
+    ClustersQuery,
+    ClusterDefinitions,
   ],
 })
 export class GatewayModule {}

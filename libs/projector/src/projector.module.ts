@@ -13,6 +13,8 @@ import type { SpindleConfig } from '@spindle/platform';
 import {
   ArtifactView,
   ArtifactsV11763800000200,
+  ClusterView,
+  ClustersV11764800000100,
   ContextView,
   ContextsV11763800000100,
   FeedEntryView,
@@ -31,6 +33,7 @@ import {
 } from '@spindle/read-models';
 import { artifactsProjection } from './projections/artifacts/artifacts.projection';
 import { functionsProjection } from './projections/functions/functions.projection';
+import { clustersProjection } from './projections/clusters/clusters.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
@@ -43,6 +46,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   functionsProjection,
   jobsProjection,
   workersProjection,
+  clustersProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -54,6 +58,7 @@ export const PROJECTOR_ENTITIES = [
   WorkerView,
   HostView,
   FeedEntryView,
+  ClusterView,
 ];
 export const PROJECTOR_MIGRATIONS = [
   ...backboneMigrations(PROJECTOR_SCHEMA),
@@ -65,6 +70,7 @@ export const PROJECTOR_MIGRATIONS = [
   FunctionsV1Retries1763900000700,
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
+  ClustersV11764800000100,
 ];
 
 @Module({

@@ -23,3 +23,6 @@ export * from './feed/feed.query';
 export * from './jobs/job-view.evolve';
 export * from './consistency/read-model-sources';
 export * from './consistency/read-barrier';
+export * from './clusters/cluster.view';
+export * from './clusters/clusters-v1.migration';
+export * from './clusters/clusters.query';

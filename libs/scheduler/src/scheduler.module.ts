@@ -12,6 +12,9 @@ import {
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
+import { CreateClusterMessageController } from './clusters/create-cluster/create-cluster.message-controller';
+import { DefaultClusterInitializer } from './clusters/default-cluster.initializer';
+import { DeleteClusterMessageController } from './clusters/delete-cluster/delete-cluster.message-controller';
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
@@ -35,7 +38,7 @@ import {
   SCHEDULER_SCHEMA,
 } from './scheduler.tokens';
 
-// The scheduler owns functions, contexts, jobs and workers: it accepts jobs, places them on worker
+// The scheduler owns functions, contexts, clusters, jobs and workers: it accepts jobs, places them on worker
 // hosts, keeps their time, and turns what worker agents report into job and worker events.
 @Module({
   imports: [
@@ -57,6 +60,8 @@ import {
     SubmitJobMessageController,
     CancelJobMessageController,
     StopWorkerMessageController,
+    CreateClusterMessageController,
+    DeleteClusterMessageController,
   ],
   providers: [
     JobIntake,
@@ -69,6 +74,7 @@ import {
     },
     SchedulerCommandsService,
     DefaultContextInitializer,
+    DefaultClusterInitializer,
     Dispatcher,
     HeartbeatsListener,
     {

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { SpindleConfig } from '@spindle/platform';
+import { IlumDialectModule } from './ilum/ilum-dialect.module';
 import { MistDialectModule } from './mist/mist-dialect.module';
 
 // One API of a system Spindle replaces, mapped onto the core. The gateway serves it under
@@ -34,5 +35,17 @@ export const DIALECTS: readonly DialectSurface[] = [
     websocket: true,
     port: (config) => config.ports.mist,
     banner: (url) => `Mist API v2 on ${url}/v2/api`,
+  },
+  {
+    name: 'ilum',
+    module: IlumDialectModule,
+    title: 'Spindle: Ilum REST API v1',
+    description:
+      "Ilum's REST API (1.3.0) mapped onto Spindle's clusters. Served at /api/v1 on the Ilum port (default " +
+      '9888) and at /compat/ilum/api/v1 on the main port. Errors are `{"message": ...}`: 404 for unknown ids, ' +
+      '409 for validation. Credentials are kept by the secrets service and read back as "***".',
+    paths: ['/api/v1'],
+    port: (config) => config.ports.ilum,
+    banner: (url) => `Ilum API v1 on ${url}/api/v1`,
   },
 ];

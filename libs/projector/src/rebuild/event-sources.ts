@@ -1,6 +1,7 @@
 import {
   EventTopics,
   artifactEventDataSchemas,
+  clusterEventDataSchemas,
   contextEventDataSchemas,
   functionEventDataSchemas,
   jobEventDataSchemas,
@@ -25,6 +26,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerFunction]: { schema: 'scheduler', types: typesOf(functionEventDataSchemas) },
   [EventTopics.schedulerJob]: { schema: 'scheduler', types: typesOf(jobEventDataSchemas) },
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
+  [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

@@ -1,5 +1,6 @@
 import type { StreamProjection } from '@spindle/backbone';
 import { artifactsProjection } from '../projections/artifacts/artifacts.projection';
+import { clustersProjection } from '../projections/clusters/clusters.projection';
 import { contextsProjection } from '../projections/contexts/contexts.projection';
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
@@ -14,6 +15,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   functionsProjection,
   jobRowsProjection,
   workerRowsProjection,
+  clustersProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

@@ -8,6 +8,7 @@ export const READ_MODEL_SOURCES = {
   functions: { topic: EventTopics.schedulerFunction, owner: 'scheduler', consumer: 'projector.functions.v1' },
   jobs: { topic: EventTopics.schedulerJob, owner: 'scheduler', consumer: 'projector.jobs.v1' },
   workers: { topic: EventTopics.schedulerWorker, owner: 'scheduler', consumer: 'projector.workers.v1' },
+  clusters: { topic: EventTopics.schedulerCluster, owner: 'scheduler', consumer: 'projector.clusters.v1' },
   artifacts: { topic: EventTopics.artifact, owner: 'artifact_store', consumer: 'projector.artifacts.v1' },
 } as const;
 

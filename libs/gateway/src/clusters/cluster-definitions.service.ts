@@ -1,0 +1,114 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CommandPatterns, clusterSecretId, clusterSecretKey } from '@spindle/contracts';
+import { ClustersQuery } from '@spindle/read-models';
+import type { ClusterView } from '@spindle/read-models';
+import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { CommandSender } from '../commands/command-sender';
+import { awaitVisible, notFound, readBack } from '../read-back';
+import { SecretsClient } from '../secrets/secrets.client';
+import type { ClusterRequest } from './cluster-request';
+
+// The use cases behind both the native and the Ilum cluster routes: credentials go to the secrets
+// service under `cluster-<id>` before the cluster is recorded with only that reference; a delete
+// is refused while anything uses the cluster, and removes the secret after the cluster.
+@Injectable()
+export class ClusterDefinitions {
+  private readonly logger = new Logger('clusters');
+
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly clusters: ClustersQuery,
+    private readonly secrets: SecretsClient,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  // No Idempotency-Key yet: a retry would pick a new id and secret (see docs/dialects/ilum.md).
+  async create(request: ClusterRequest): Promise<ClusterView> {
+    const id = request.id ?? randomUUID();
+    if (request.id !== undefined && (await this.clusters.idEverUsed(id))) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', `cluster id ${id} is taken`, [
+        { field: 'id', rule: 'conflict', message: `cluster id ${id} is taken` },
+      ]);
+    }
+    if (await this.clusters.findByName(request.name)) {
+      const message = `cluster ${request.name} already exists`;
+      throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', message, [
+        { field: 'name', rule: 'conflict', message },
+      ]);
+    }
+    const secretFields = [...request.secrets.keys()];
+    const secretId = secretFields.length > 0 ? clusterSecretId(id) : null;
+    const caller = { source: 'clusters', correlationId: randomUUID() };
+    if (secretId !== null) {
+      const values = Object.fromEntries(
+        secretFields.map((f, i) => [clusterSecretKey(i), request.secrets.get(f)!]),
+      );
+      await this.secrets.write(secretId, values, caller);
+    }
+    let accepted;
+    try {
+      accepted = await this.commands.send(CommandPatterns.createCluster, {
+        id,
+        name: request.name,
+        type: request.type,
+        definition: request.definition,
+        secretId,
+        secretFields,
+      });
+    } catch (e) {
+      // Refused (a name taken meanwhile): the credentials it brought are not kept.
+      if (secretId !== null) await this.forgetSecret(secretId, caller);
+      throw e;
+    }
+    return readBack(
+      `cluster ${request.name}`,
+      this.clusters.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+      () => this.clusters.findByName(request.name),
+    );
+  }
+
+  async findById(id: string): Promise<ClusterView> {
+    const row = await this.clusters.findById(id);
+    if (!row) throw notFound(`cluster ${id}`, 'clusterId');
+    return row;
+  }
+
+  async remove(view: ClusterView): Promise<void> {
+    const users = await this.clusters.usersOf(view.name);
+    if (users.length > 0) {
+      const message = `cluster ${view.name} is used by ${users.join(', ')}`;
+      throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', message, [
+        { field: 'clusterId', rule: 'inUse', message },
+      ]);
+    }
+    const accepted = await this.commands.send(CommandPatterns.deleteCluster, { name: view.name });
+    await awaitVisible(
+      `cluster ${view.name}`,
+      this.clusters.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+    );
+    if (view.secretId !== null) {
+      await this.forgetSecret(view.secretId, { source: 'clusters', correlationId: randomUUID() });
+    }
+  }
+
+  private async forgetSecret(
+    secretId: string,
+    caller: { source: string; correlationId: string },
+  ): Promise<void> {
+    try {
+      await this.secrets.remove(secretId, caller);
+    } catch (e) {
+      this.logger.warn(`could not remove secret ${secretId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  UseFilters,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ClustersQuery, CLUSTER_SORT_FIELDS } from '@spindle/read-models';
+import { ClusterDefinitions } from '../../clusters/cluster-definitions.service';
+import { clusterInfoOf } from '../../clusters/cluster-info';
+import { parseClusterRequest } from '../../clusters/cluster-request';
+import { CLUSTER_REQUEST_SCHEMA } from '../../clusters/cluster.dto';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
+import {
+  IlumClusterIdDto,
+  IlumClusterInfoDto,
+  IlumClusterNamesDto,
+  IlumClusterPageDto,
+} from './ilum-cluster.dto';
+import { ILUM_PREFIX } from './ilum-prefix';
+import { springPage, springPageRequest } from './spring-page';
+import type { SpringPageQuery } from './spring-page';
+
+const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
+const CLUSTER_ID = {
+  name: 'clusterId',
+  description: 'The unique identifier of a cluster',
+  example: 'default',
+};
+
+@ApiTags('ilum: clusters')
+@UseFilters(IlumErrorsFilter)
+@Controller(`${ILUM_PREFIX}/cluster`)
+export class IlumClustersController {
+  constructor(
+    private readonly definitions: ClusterDefinitions,
+    private readonly clusters: ClustersQuery,
+  ) {}
+
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Creates a cluster definition' })
+  @ApiBody({ schema: CLUSTER_REQUEST_SCHEMA })
+  @ApiOkResponse({ type: IlumClusterIdDto })
+  @ApiConflictResponse({ description: 'Validation failed, or the name is taken', ...ERROR })
+  async create(@Body() body: unknown): Promise<IlumClusterIdDto> {
+    const parsed = parseClusterRequest(body);
+    if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+    const row = await this.definitions.create(parsed.request);
+    return { clusterId: row.id };
+  }
+
+  @Get()
+  @ReadsFrom('clusters')
+  @ApiOperation({ summary: 'Returns a page of existing clusters' })
+  @ApiQuery({
+    name: 'search',
+    required: false,
+    description: 'The word to apply for filtering (name, description)',
+  })
+  @ApiQuery({ name: 'page', required: false, schema: { type: 'integer', default: 0 } })
+  @ApiQuery({ name: 'size', required: false, schema: { type: 'integer', default: 10 } })
+  @ApiQuery({
+    name: 'sort',
+    required: false,
+    isArray: true,
+    description: `field,asc|desc; field one of ${CLUSTER_SORT_FIELDS.join(', ')}`,
+    example: ['name,asc'],
+  })
+  @ApiOkResponse({ type: IlumClusterPageDto })
+  @ApiConflictResponse({ description: 'A malformed page, size or sort', ...ERROR })
+  async list(@Query() query: SpringPageQuery): Promise<IlumClusterPageDto> {
+    const request = springPageRequest(query, CLUSTER_SORT_FIELDS);
+    const { rows, total } = await this.clusters.page({
+      offset: request.page * request.size,
+      limit: request.size,
+      sort: request.sort,
+      ...(request.search === undefined ? {} : { search: request.search }),
+    });
+    return springPage(request, rows, total, (row) => clusterInfoOf(row) as unknown as IlumClusterInfoDto);
+  }
+
+  @Get('names')
+  @ReadsFrom('clusters')
+  @ApiOperation({ summary: 'Returns the names of all clusters' })
+  @ApiOkResponse({ type: IlumClusterNamesDto })
+  async names(): Promise<IlumClusterNamesDto> {
+    return { names: await this.clusters.names() };
+  }
+
+  @Get(':clusterId')
+  @ReadsFrom('clusters')
+  @ApiOperation({ summary: 'Returns a cluster found by its id' })
+  @ApiParam(CLUSTER_ID)
+  @ApiOkResponse({ type: IlumClusterInfoDto })
+  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
+  async get(@Param('clusterId') id: string): Promise<IlumClusterInfoDto> {
+    const row = await this.clusters.findById(id);
+    if (!row) throw ilumNotFound(`Cluster ${id} not found`);
+    return clusterInfoOf(row) as unknown as IlumClusterInfoDto;
+  }
+
+  @Delete(':clusterId')
+  @ReadsFrom('clusters')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Deletes a cluster (never `default`, nor one that groups or jobs use)' })
+  @ApiParam(CLUSTER_ID)
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
+  @ApiConflictResponse({ description: 'The default cluster, or one in use', ...ERROR })
+  async remove(@Param('clusterId') id: string): Promise<void> {
+    const row = await this.clusters.findById(id);
+    if (!row) throw ilumNotFound(`Cluster ${id} not found`);
+    await this.definitions.remove(row);
+  }
+}

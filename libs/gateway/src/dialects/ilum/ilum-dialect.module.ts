@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { GatewayModule } from '../../gateway.module';
+import { IlumBodyErrorsHook } from './ilum-body-errors.hook';
+import { IlumClustersController } from './ilum-clusters.controller';
+import { IlumNotFoundController } from './ilum-not-found.controller';
+
+// Ilum's REST API (spec 1.3.0) as a thin mapping onto the core: served under /compat/ilum/api/v1
+// on the gateway and, through the dialect port proxy, at /api/v1 on Ilum's own port (ILUM_PORT,
+// 9888). Built so far: clusters. Groups, single jobs, logs and the SSE streams come next.
+@Module({
+  imports: [GatewayModule],
+  controllers: [
+    IlumClustersController,
+    IlumNotFoundController, // last: only what no other route takes
+  ],
+  providers: [IlumBodyErrorsHook],
+})
+export class IlumDialectModule {}

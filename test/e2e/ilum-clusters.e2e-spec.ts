@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { openServiceDataSource } from '@spindle/backbone';
+import { EventTopics } from '@spindle/contracts';
+import {
+  PROJECTOR_ENTITIES,
+  PROJECTOR_MIGRATIONS,
+  ProjectionRebuild,
+  rebuildableProjection,
+} from '@spindle/projector';
+import { PROJECTOR_SCHEMA } from '@spindle/read-models';
+import { readKafkaTopic } from '@spindle/testing';
+import { http } from '../support/http';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
+
+// Everything Spindle writes to stdout and stderr while it runs (its log lines).
+function captureOutput(): { text: () => string; restore: () => void } {
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = (chunk: unknown): boolean => {
+    chunks.push(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+    return true;
+  };
+  process.stdout.write = grab;
+  process.stderr.write = grab;
+  return {
+    text: () => chunks.join(''),
+    restore: () => {
+      process.stdout.write = out;
+      process.stderr.write = err;
+    },
+  };
+}
+
+// Every table of every schema holding `marker` as text. The secrets service's own table holds the
+// values encrypted, so the plain marker is found nowhere.
+async function tablesHolding(databaseUrl: string, marker: string): Promise<string[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const tables = (
+      await client.query<{ schema: string; name: string }>(
+        `select table_schema as schema, table_name as name from information_schema.tables
+         where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`,
+      )
+    ).rows;
+    expect(tables.map((t) => `${t.schema}.${t.name}`)).toEqual(
+      expect.arrayContaining(['scheduler.events', 'projector.clusters_v1']),
+    );
+    const hits: string[] = [];
+    for (const t of tables) {
+      const found = await client.query(
+        `select count(*)::int as n from "${t.schema}"."${t.name}" t where t::text like $1`,
+        [`%${marker}%`],
+      );
+      if (found.rows[0].n > 0) hits.push(`${t.schema}.${t.name}`);
+    }
+    return hits;
+  } finally {
+    await client.end();
+  }
+}
+
+// An Ilum client changes only host and port: everything here talks to the Ilum port's own paths.
+describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
+  const marker = `MARKER-${randomUUID()}`;
+  let output: ReturnType<typeof captureOutput>;
+  const responses: string[] = [];
+  beforeAll(() => {
+    output = captureOutput();
+  });
+  afterAll(() => output.restore());
+  const suite = spindleSuite({ name: 'ilum-clusters', env, logger: true });
+
+  const ilum = async (method: string, path: string, body?: unknown) => {
+    const res = await http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
+    responses.push(res.text);
+    return res;
+  };
+
+  const k8s = {
+    name: 'prod-k8s',
+    type: 'k8s',
+    description: 'production',
+    url: 'https://k8s.example:6443',
+    username: 'spark',
+    password: `${marker}-password`,
+    clientKey: `${marker}-key`,
+    sparkStorage: 'lake',
+    storages: {
+      lake: {
+        type: 's3',
+        sparkBucket: 'spark',
+        dataBucket: 'data',
+        endpoint: 'http://minio:9000',
+        accessKey: `${marker}-access`,
+        secretKey: `${marker}-secret`,
+      },
+    },
+  };
+
+  it('has the default local cluster, which cannot be deleted', async () => {
+    const names = await ilum('GET', '/cluster/names');
+    expect(names.status).toBe(200);
+    expect(names.body).toEqual({ names: ['default'] });
+    const got = await ilum('GET', '/cluster/default');
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      id: 'default',
+      name: 'default',
+      type: 'local',
+      threads: 4,
+      sparkMaster: 'local[4]',
+    });
+    const del = await ilum('DELETE', '/cluster/default');
+    expect(del.status).toBe(409);
+    expect(del.body).toEqual({ message: expect.stringContaining('default cluster cannot be deleted') });
+  });
+
+  it('creates local, k8s and yarn clusters and reads them back, credentials redacted', async () => {
+    const created = await ilum('POST', '/cluster', k8s);
+    expect(created.status).toBe(200);
+    expect(created.body).toEqual({ clusterId: expect.any(String) });
+    const local = await ilum('POST', '/cluster', { name: 'laptop', type: 'local', threads: 2 });
+    expect(local.status).toBe(200);
+    const yarn = await ilum('POST', '/cluster', {
+      id: 'yarn-1',
+      name: 'hadoop',
+      type: 'yarn',
+      url: 'http://rm:8088',
+    });
+    expect(yarn.body).toEqual({ clusterId: 'yarn-1' });
+
+    const got = await ilum('GET', `/cluster/${created.body.clusterId}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual({
+      id: created.body.clusterId,
+      name: 'prod-k8s',
+      description: 'production',
+      sparkMaster: 'k8s://https://k8s.example:6443',
+      sparkDeployMode: 'cluster',
+      sparkStorage: 'lake',
+      storages: {
+        lake: {
+          type: 's3',
+          sparkBucket: 'spark',
+          dataBucket: 'data',
+          endpoint: 'http://minio:9000',
+          accessKey: '***',
+          secretKey: '***',
+        },
+      },
+      defaultApplicationConfig: null,
+      type: 'k8s',
+      url: 'https://k8s.example:6443',
+      username: 'spark',
+      password: '***',
+      clientKey: '***',
+    });
+    expect((await ilum('GET', '/cluster/yarn-1')).body).toMatchObject({ type: 'yarn', sparkMaster: 'yarn' });
+    expect((await ilum('GET', `/cluster/${local.body.clusterId}`)).body).toMatchObject({ threads: 2 });
+    expect((await ilum('GET', '/cluster/names')).body).toEqual({
+      names: ['default', 'hadoop', 'laptop', 'prod-k8s'],
+    });
+  });
+
+  it('pages with Spring totals, sort and search', async () => {
+    const first = await ilum('GET', '/cluster?size=3&sort=name,desc');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      page: { number: 0, size: 3, offset: 0, paged: true },
+      sort: ['name,desc'],
+      totalElements: 4,
+      totalPages: 2,
+      first: true,
+      last: false,
+      empty: false,
+    });
+    expect(first.body.content.map((c: { name: string }) => c.name)).toEqual(['prod-k8s', 'laptop', 'hadoop']);
+    const second = await ilum('GET', '/cluster?size=3&page=1&sort=name,desc');
+    expect(second.body).toMatchObject({ first: false, last: true, totalElements: 4 });
+    expect(second.body.content.map((c: { name: string }) => c.name)).toEqual(['default']);
+    const beyond = await ilum('GET', '/cluster?page=9');
+    expect(beyond.body).toMatchObject({ empty: true, content: [], totalElements: 4, totalPages: 1 });
+    const byType = await ilum('GET', '/cluster?sort=type,asc&sort=name,asc');
+    expect(byType.body.content.map((c: { name: string }) => c.name)).toEqual([
+      'prod-k8s',
+      'default',
+      'laptop',
+      'hadoop',
+    ]);
+    const defaults = await ilum('GET', '/cluster');
+    expect(defaults.body.page).toEqual({ number: 0, size: 10, offset: 0, paged: true });
+    const search = await ilum('GET', '/cluster?search=product');
+    expect(search.body.content.map((c: { name: string }) => c.name)).toEqual(['prod-k8s']);
+    expect(search.body.totalElements).toBe(1);
+  });
+
+  it('answers validation with 409 {message} and unknown ids with 404 {message}, never a 5xx', async () => {
+    for (const body of [
+      { type: 'k8s', url: 'https://x' },
+      { name: 'no-url', type: 'k8s' },
+      { name: 'bad type', type: 'mesos' },
+      { name: 'threads', type: 'local', threads: 0 },
+      { name: 'prod-k8s', type: 'local', threads: 1 },
+      [1, 2],
+    ]) {
+      const res = await ilum('POST', '/cluster', body);
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    }
+    const notJson = await fetch(`${suite.spindle.dialectUrls['ilum']}/api/v1/cluster`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(notJson.status).toBe(409);
+    expect(await notJson.json()).toEqual({ message: expect.any(String) });
+    for (const path of [
+      '/cluster?size=0',
+      '/cluster?page=-1',
+      '/cluster?sort=password,asc',
+      '/cluster?sort=name,up',
+    ]) {
+      const res = await ilum('GET', path);
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    }
+    for (const [method, path] of [
+      ['GET', '/cluster/nope'],
+      ['DELETE', '/cluster/nope'],
+      ['GET', '/no-such-route'],
+    ] as const) {
+      const res = await ilum(method, path);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ message: expect.any(String) });
+    }
+  });
+
+  it('deletes a cluster with an empty 200, then forgets it', async () => {
+    const del = await ilum('DELETE', '/cluster/yarn-1');
+    expect(del.status).toBe(200);
+    expect(del.text).toBe('');
+    expect((await ilum('GET', '/cluster/yarn-1')).status).toBe(404);
+    expect((await ilum('GET', '/cluster/names')).body.names).not.toContain('hadoop');
+    // Its id stays taken: a deleted cluster's id (and secret name) is never reused.
+    const reused = await ilum('POST', '/cluster', { id: 'yarn-1', name: 'hadoop2', type: 'yarn' });
+    expect(reused.status).toBe(409);
+    expect(reused.body.message).toContain('yarn-1');
+  });
+
+  it('serves the same clusters on the native routes', async () => {
+    const list = await http(suite.url, 'GET', '/api/v1/clusters?limit=2');
+    responses.push(list.text);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((c: { name: string }) => c.name)).toEqual(['default', 'laptop']);
+    const next = await http(suite.url, 'GET', `/api/v1/clusters?limit=2&cursor=${list.body.nextCursor}`);
+    responses.push(next.text);
+    expect(next.body).toMatchObject({ items: [{ name: 'prod-k8s' }], nextCursor: null });
+    expect(next.body.items[0]).toMatchObject({
+      type: 'k8s',
+      settings: { url: 'https://k8s.example:6443', username: 'spark' },
+      credentials: ['clientKey', 'password', 'storages.lake.accessKey', 'storages.lake.secretKey'],
+      secretId: `cluster-${next.body.items[0].id}`,
+    });
+
+    const created = await http(suite.url, 'POST', '/api/v1/clusters', {
+      name: 'native',
+      type: 'k8s',
+      url: 'https://k:6443',
+      password: `${marker}-native`,
+    });
+    responses.push(created.text);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/api/v1/clusters/${created.body.id}`);
+    expect(created.body).toMatchObject({ name: 'native', credentials: ['password'] });
+    const bad = await http(suite.url, 'POST', '/api/v1/clusters', {
+      name: 'x',
+      type: 'local',
+      threads: 'many',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'threads' })]);
+    expect((await http(suite.url, 'DELETE', '/api/v1/clusters/default')).status).toBe(403);
+    expect((await http(suite.url, 'GET', '/api/v1/clusters/nope')).status).toBe(404);
+    // The credentials are a secret of their own (listed by id and key names, never values)...
+    const secretId = `cluster-${created.body.id}`;
+    const secrets = await http(suite.url, 'GET', '/api/v1/secrets?limit=100');
+    responses.push(secrets.text);
+    expect(secrets.text).toContain(secretId);
+    expect((await http(suite.url, 'DELETE', `/api/v1/clusters/${created.body.id}`)).status).toBe(204);
+    // ...deleted with the cluster.
+    const gone = await http(suite.url, 'GET', `/api/v1/secrets/${secretId}`);
+    expect(gone.status).toBe(404);
+    expect((await http(suite.url, 'GET', `/api/v1/clusters/${created.body.id}`)).status).toBe(404);
+  });
+
+  it('serves its OpenAPI document on both addresses', async () => {
+    for (const [base, path] of [
+      [suite.url, '/compat/ilum/openapi.json'],
+      [suite.spindle.dialectUrls['ilum']!, '/openapi.json'],
+    ] as const) {
+      const doc = await http(base, 'GET', path);
+      expect(doc.status).toBe(200);
+      expect(doc.body.info.title).toBe('Spindle: Ilum REST API v1');
+      expect(Object.keys(doc.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/compat/ilum/api/v1/cluster',
+          '/compat/ilum/api/v1/cluster/names',
+          '/compat/ilum/api/v1/cluster/{clusterId}',
+        ]),
+      );
+    }
+    const native = await http(suite.url, 'GET', '/api/openapi.json');
+    expect(Object.keys(native.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/clusters', '/api/v1/clusters/{id}']),
+    );
+  });
+
+  it("rebuilds clusters_v1 from the scheduler's event store into the same rows", async () => {
+    const projector = await openServiceDataSource({
+      name: `ilum-rebuild-${randomUUID()}`,
+      schema: PROJECTOR_SCHEMA,
+      url: suite.databaseUrl,
+      entities: PROJECTOR_ENTITIES,
+      migrations: PROJECTOR_MIGRATIONS,
+    });
+    try {
+      const rows = () => projector.query('select * from projector.clusters_v1 order by stream_id');
+      const expected = await rows();
+      expect(expected.length).toBeGreaterThanOrEqual(5); // default, 3 Ilum, 1 native (tombstones too)
+      await projector.query(`delete from projector.clusters_v1 where name = 'prod-k8s'`);
+      const report = await new ProjectionRebuild(projector, rebuildableProjection('clusters')).run();
+      expect(report).toMatchObject({ table: '"projector"."clusters_v1"', invalidEvents: 0 });
+      expect(await rows()).toEqual(expected);
+    } finally {
+      await projector.destroy();
+    }
+  });
+
+  it('keeps the credentials out of every response, table and log line', async () => {
+    await new Promise((r) => setTimeout(r, 500)); // let relays and consumers settle
+    for (const text of responses) expect(text).not.toContain(marker);
+    expect(await tablesHolding(suite.databaseUrl, marker)).toEqual([]);
+    // The search finds what is there.
+    expect(await tablesHolding(suite.databaseUrl, 'k8s.example')).toEqual(
+      expect.arrayContaining(['scheduler.events', 'projector.clusters_v1']),
+    );
+    if (mode === 'Kafka') {
+      // Standalone sends commands in-process; what crosses Kafka is the events (the cluster's and the
+      // secrets service's audit trail).
+      const clusterEvents = await readKafkaTopic(EventTopics.schedulerCluster, (rs) =>
+        rs.some((r) => r.value.includes('"native"')),
+      );
+      expect(clusterEvents.some((r) => r.value.includes('prod-k8s'))).toBe(true);
+      const secretEvents = await readKafkaTopic(EventTopics.secret, (rs) =>
+        rs.some((r) => r.value.includes('SecretDeleted') && r.value.includes('cluster-')),
+      );
+      expect(secretEvents.some((r) => r.value.includes('cluster-'))).toBe(true);
+      for (const r of [...clusterEvents, ...secretEvents]) expect(r.value).not.toContain(marker);
+    }
+    expect(output.text()).toContain('Ilum API v1 on'); // the capture works
+    expect(output.text()).not.toContain(marker);
+  });
+});
