@@ -45,6 +45,7 @@ export async function startSpindle(
         DATABASE_URL: databaseUrl,
         GATEWAY_PORT: port,
         MIST_PORT: '0',
+        GENVID_PORT: '0',
         SPINDLE_DATA_DIR: dataDir,
         ...extra,
       },

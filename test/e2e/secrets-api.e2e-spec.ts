@@ -377,7 +377,13 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
             ['-r', '@swc-node/register', 'apps/standalone/src/main.ts'],
             {
               cwd: join(__dirname, '..', '..'),
-              env: { PATH: process.env['PATH'], ...base(), SPINDLE_DATA_DIR: lostDir, MIST_PORT: '0' },
+              env: {
+                PATH: process.env['PATH'],
+                ...base(),
+                SPINDLE_DATA_DIR: lostDir,
+                MIST_PORT: '0',
+                GENVID_PORT: '0',
+              },
               timeout: 90_000,
             },
             (error, _stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),

@@ -35,6 +35,7 @@ describe('npm run start:all (every service its own process)', () => {
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
         KAFKA_TOPIC_PARTITIONS: '1',
         MIST_PORT: '28087', // the gateway's Mist listener
+        GENVID_PORT: '28089', // and its Genvid one
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],

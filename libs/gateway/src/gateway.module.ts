@@ -99,6 +99,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactStoreClient,
     ArtifactUploads,
     LogCollectorClient,
+    SecretsClient,
   ],
 })
 export class GatewayModule {}

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { SpindleConfig } from '@spindle/platform';
+import { GenvidDialectModule } from './genvid/genvid-dialect.module';
 import { MistDialectModule } from './mist/mist-dialect.module';
 
 // One API of a system Spindle replaces, mapped onto the core. The gateway serves it under
@@ -34,5 +35,17 @@ export const DIALECTS: readonly DialectSurface[] = [
     websocket: true,
     port: (config) => config.ports.mist,
     banner: (url) => `Mist API v2 on ${url}/v2/api`,
+  },
+  {
+    name: 'genvid',
+    module: GenvidDialectModule,
+    title: 'Spindle: Genvid Cluster API',
+    description:
+      "The Genvid Cluster API's secrets and settings, mapped onto Spindle's secrets service and its " +
+      'settings. Served at /v1 and /secrets on the Genvid port (default 8089) and under /compat/genvid ' +
+      'on the main port. Errors are JSON `{"error": "..."}`.',
+    paths: ['/v1', '/secrets'],
+    port: (config) => config.ports.genvid,
+    banner: (url) => `Genvid Cluster API on ${url}/v1`,
   },
 ];

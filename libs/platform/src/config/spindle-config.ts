@@ -23,6 +23,8 @@ const envSchema = z.object({
   WORKER_PORT: port.default(8086),
   // Hydrosphere Mist's own port, where its clients find /v2/api (0: any free port).
   MIST_PORT: port.default(2004),
+  // The Genvid Cluster API's own port, where its clients find /v1 and /secrets (0: any free port).
+  GENVID_PORT: port.default(8089),
   // Mist's async interface: where start requests arrive and where job events go (unset: off).
   MIST_ASYNC_SUBSCRIBE_TOPIC: z
     .string()
@@ -129,6 +131,7 @@ export interface SpindleConfig {
     readonly projector: number;
     readonly worker: number;
     readonly mist: number;
+    readonly genvid: number;
     readonly embeddedPostgres: number;
   };
   readonly outboxPollMs: number;
@@ -206,6 +209,7 @@ export function loadConfig(
       projector: e.PROJECTOR_PORT,
       worker: e.WORKER_PORT,
       mist: e.MIST_PORT,
+      genvid: e.GENVID_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,
