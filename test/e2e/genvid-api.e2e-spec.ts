@@ -1,5 +1,7 @@
 import { uniqueName } from '@spindle/testing';
+import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
+import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 
@@ -77,13 +79,97 @@ describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (_mode, env) => {
     });
   });
 
+  describe('settings', () => {
+    const DEFAULTS = {
+      jobs: { startTimeoutMs: null, performTimeoutMs: null },
+      logs: { maxPageLines: 25_000 },
+    };
+
+    beforeAll(async () => {
+      await upload(suite.url, 'tools.js', PROGRAMS['tools.js']);
+      await registerFunction(suite.url, 'lines', 'tools.js', 'node', 'lines');
+    });
+
+    it('answers the defaults and the JSON Schema that validates them', async () => {
+      expect((await genvid('GET', '/v1/settings/default')).body).toEqual(DEFAULTS);
+      expect((await genvid('GET', '/v1/settings')).body).toEqual(DEFAULTS);
+      const schema = await genvid('GET', '/v1/schemas/settings.json');
+      expect(schema.status).toBe(200);
+      expect(schema.body).toMatchObject({
+        type: 'object',
+        additionalProperties: false,
+        properties: { jobs: { type: 'object' }, logs: { type: 'object' } },
+      });
+      expect(schema.body.properties.logs.properties.maxPageLines).toMatchObject({ default: 25_000 });
+    });
+
+    it('refuses a bad document with a 400 naming each invalid path, and changes nothing', async () => {
+      const bad = await genvid('POST', '/v1/settings', {
+        jobs: { startTimeoutMs: 'soon' },
+        logs: { maxPageLines: 0, colour: 'red' },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toContain('jobs.startTimeoutMs');
+      expect(bad.body.error).toContain('logs.maxPageLines');
+      expect(bad.body.error).toContain('logs.colour');
+      expect((await genvid('GET', '/v1/settings')).body).toEqual(DEFAULTS);
+      // the native API refuses the same document as problem+json
+      const native = await http(suite.url, 'PUT', '/api/v1/settings', { jobs: { performTimeoutMs: -5 } });
+      expect(native.status).toBe(400);
+      expect(native.headers.get('content-type')).toContain('application/problem+json');
+      expect(native.body.errors.map((e: { field: string }) => e.field)).toEqual(['jobs.performTimeoutMs']);
+    });
+
+    it('sets a document, filling what is missing with defaults, and the services obey it at once', async () => {
+      const set = await genvid('POST', '/v1/settings', {
+        jobs: { performTimeoutMs: 60_000 },
+        logs: { maxPageLines: 3 },
+      });
+      expect(set.status).toBe(200);
+      const expected = {
+        jobs: { startTimeoutMs: null, performTimeoutMs: 60_000 },
+        logs: { maxPageLines: 3 },
+      };
+      expect(set.body).toEqual(expected);
+      expect((await genvid('GET', '/v1/settings')).body).toEqual(expected);
+      expect((await http(suite.url, 'GET', '/api/v1/settings')).body).toEqual(expected);
+
+      // a job submitted without timeouts takes the default in force; its log pages are cut to 3
+      const job = await submit(suite.url, 'lines', { args: { n: 5 } });
+      expect(job).toMatchObject({ startTimeout: null, performTimeout: '60000ms' });
+      const done = await waitForState(suite.url, job.id);
+      expect(done.state).toBe('succeeded');
+      const cut = await http(suite.url, 'GET', `/api/v1/jobs/${job.id}/logs?from=0&size=10`);
+      expect(cut.body.items.map((l: { text: string }) => l.text)).toEqual(['line 1', 'line 2', 'line 3']);
+      expect(cut.body.next).toBe(3);
+
+      // changed again through the native API: obeyed by the next request, no restart
+      const back = await http(suite.url, 'PUT', '/api/v1/settings', { jobs: { startTimeoutMs: 30_000 } });
+      expect(back.status).toBe(200);
+      expect(back.body).toEqual({ ...DEFAULTS, jobs: { startTimeoutMs: 30_000, performTimeoutMs: null } });
+      const all = await http(suite.url, 'GET', `/api/v1/jobs/${job.id}/logs?from=0&size=10`);
+      expect(all.body.items).toHaveLength(5);
+      const next = await submit(suite.url, 'lines', { args: { n: 1 }, performTimeout: '2m' });
+      expect(next).toMatchObject({ startTimeout: '30000ms', performTimeout: '120000ms' });
+
+      // back to the defaults, for the other tests
+      expect((await genvid('POST', '/v1/settings', {})).body).toEqual(DEFAULTS);
+    });
+  });
+
   describe('OpenAPI', () => {
     it('publishes its own document on the main port and on the Genvid port', async () => {
       const compat = await http(suite.url, 'GET', '/compat/genvid/openapi.json');
       expect(compat.status).toBe(200);
       expect(compat.body.info.title).toContain('Genvid');
       expect(Object.keys(compat.body.paths)).toEqual(
-        expect.arrayContaining(['/compat/genvid/v1/secrets/list', '/compat/genvid/secrets/secret/{id}']),
+        expect.arrayContaining([
+          '/compat/genvid/v1/secrets/list',
+          '/compat/genvid/secrets/secret/{id}',
+          '/compat/genvid/v1/settings',
+          '/compat/genvid/v1/settings/default',
+          '/compat/genvid/v1/schemas/settings.json',
+        ]),
       );
       expect(Object.keys(compat.body.paths).some((p) => p.startsWith('/api/'))).toBe(false);
       const own = await genvid('GET', '/openapi.json');

@@ -13,6 +13,7 @@ import {
 } from './scheduler/function.events';
 import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
+import { changeSettingsCommandSchema } from './scheduler/settings.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -25,4 +26,5 @@ export const commandPayloadSchemas = {
   [CommandPatterns.submitJob]: submitJobCommandSchema,
   [CommandPatterns.cancelJob]: cancelJobCommandSchema,
   [CommandPatterns.stopWorker]: stopWorkerCommandSchema,
+  [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -6,6 +6,8 @@ export const EventTopics = {
   schedulerJob: 'spindle.scheduler.job.v1',
   schedulerWorker: 'spindle.scheduler.worker.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
+  // The installation's settings (stream `settings`): the whole document each time it changes.
+  schedulerSettings: 'spindle.scheduler.settings.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
@@ -36,6 +38,7 @@ export const CommandPatterns = {
   submitJob: 'spindle.scheduler.cmd.submit-job.v1',
   cancelJob: 'spindle.scheduler.cmd.cancel-job.v1',
   stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
+  changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

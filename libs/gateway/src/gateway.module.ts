@@ -21,6 +21,8 @@ import {
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
   ReadBarrier,
+  SettingsQuery,
+  SettingsView,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
@@ -38,6 +40,8 @@ import { LogsController } from './logs/logs.controller';
 import { SecretsClient } from './secrets/secrets.client';
 import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
+import { InstallationSettingsService } from './settings/installation-settings.service';
+import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
 
 const PATTERNS = Object.values(CommandPatterns);
@@ -48,7 +52,16 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [ContextView, ArtifactView, FunctionView, JobView, WorkerView, HostView, FeedEntryView],
+      entities: [
+        ContextView,
+        ArtifactView,
+        FunctionView,
+        JobView,
+        WorkerView,
+        HostView,
+        FeedEntryView,
+        SettingsView,
+      ],
       migrations: [],
       migrate: false,
     }),
@@ -62,6 +75,7 @@ const PATTERNS = Object.values(CommandPatterns);
     WorkersController,
     EventsController,
     SecretsController,
+    SettingsController,
     StatusController,
   ],
   providers: [
@@ -86,6 +100,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     SecretsClient,
+    SettingsQuery,
+    InstallationSettingsService,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -100,6 +116,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     SecretsClient,
+    SettingsQuery,
+    InstallationSettingsService,
   ],
 })
 export class GatewayModule {}

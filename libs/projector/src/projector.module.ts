@@ -25,6 +25,8 @@ import {
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
+  SettingsV11764800000100,
+  SettingsView,
   WorkerView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
@@ -33,6 +35,7 @@ import { artifactsProjection } from './projections/artifacts/artifacts.projectio
 import { functionsProjection } from './projections/functions/functions.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
+import { settingsProjection } from './projections/settings/settings.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -43,6 +46,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   functionsProjection,
   jobsProjection,
   workersProjection,
+  settingsProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -54,6 +58,7 @@ export const PROJECTOR_ENTITIES = [
   WorkerView,
   HostView,
   FeedEntryView,
+  SettingsView,
 ];
 export const PROJECTOR_MIGRATIONS = [
   ...backboneMigrations(PROJECTOR_SCHEMA),
@@ -65,6 +70,7 @@ export const PROJECTOR_MIGRATIONS = [
   FunctionsV1Retries1763900000700,
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
+  SettingsV11764800000100,
 ];
 
 @Module({

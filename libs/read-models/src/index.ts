@@ -21,5 +21,8 @@ export * from './workers/workers.query';
 export * from './feed/feed-entry.view';
 export * from './feed/feed.query';
 export * from './jobs/job-view.evolve';
+export * from './settings/settings.view';
+export * from './settings/settings-v1.migration';
+export * from './settings/settings.query';
 export * from './consistency/read-model-sources';
 export * from './consistency/read-barrier';

@@ -15,6 +15,7 @@ import type { SpindleConfig } from '@spindle/platform';
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
+import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
@@ -57,6 +58,7 @@ import {
     SubmitJobMessageController,
     CancelJobMessageController,
     StopWorkerMessageController,
+    ChangeSettingsMessageController,
   ],
   providers: [
     JobIntake,

@@ -4,6 +4,7 @@ import {
   contextEventDataSchemas,
   functionEventDataSchemas,
   jobEventDataSchemas,
+  settingsEventDataSchemas,
   workerEventDataSchemas,
 } from '@spindle/contracts';
 
@@ -25,6 +26,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerFunction]: { schema: 'scheduler', types: typesOf(functionEventDataSchemas) },
   [EventTopics.schedulerJob]: { schema: 'scheduler', types: typesOf(jobEventDataSchemas) },
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
+  [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

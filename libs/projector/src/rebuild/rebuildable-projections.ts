@@ -3,6 +3,7 @@ import { artifactsProjection } from '../projections/artifacts/artifacts.projecti
 import { contextsProjection } from '../projections/contexts/contexts.projection';
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
+import { settingsProjection } from '../projections/settings/settings.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -14,6 +15,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   functionsProjection,
   jobRowsProjection,
   workerRowsProjection,
+  settingsProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).
