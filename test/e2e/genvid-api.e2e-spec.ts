@@ -1,4 +1,5 @@
-import { uniqueName } from '@spindle/testing';
+import { EventTopics } from '@spindle/contracts';
+import { readKafkaTopic, uniqueName } from '@spindle/testing';
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
@@ -9,7 +10,7 @@ jest.setTimeout(60_000);
 
 // A client that behaves like a Genvid Cluster API client: JSON in and out, on Genvid's own port
 // and paths (only host and port changed).
-describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (_mode, env) => {
+describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (mode, env) => {
   const suite = spindleSuite({ name: 'genvid', env });
   const genvid = (method: string, path: string, body?: unknown) =>
     http(suite.spindle.dialectUrls['genvid']!, method, path, body);
@@ -155,6 +156,39 @@ describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (_mode, env) => {
       // back to the defaults, for the other tests
       expect((await genvid('POST', '/v1/settings', {})).body).toEqual(DEFAULTS);
     });
+    it('keeps the settings across a restart', async () => {
+      const document = {
+        jobs: { startTimeoutMs: 45_000, performTimeoutMs: null },
+        logs: { maxPageLines: 500 },
+      };
+      expect((await genvid('POST', '/v1/settings', document)).status).toBe(200);
+      await suite.restart();
+      expect((await genvid('GET', '/v1/settings')).body).toEqual(document);
+      expect((await genvid('POST', '/v1/settings', {})).body).toEqual(DEFAULTS);
+    });
+
+    if (mode === 'Kafka') {
+      it('records a change as an event on the versioned topic, keyed by its stream', async () => {
+        // the broker outlives the suite: find this change by a value no other run sets
+        const startTimeoutMs = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+        await genvid('POST', '/v1/settings', { jobs: { startTimeoutMs } });
+        const mine = (value: string) => value.includes(`"startTimeoutMs":${startTimeoutMs}`);
+        const records = await readKafkaTopic(EventTopics.schedulerSettings, (r) =>
+          r.some((x) => mine(x.value)),
+        );
+        const record = records.find((r) => mine(r.value))!;
+        expect(record.key).toBe('settings');
+        expect(JSON.parse(record.value)).toMatchObject({
+          type: 'SettingsChanged',
+          version: 1,
+          streamId: 'settings',
+          data: {
+            settings: { jobs: { startTimeoutMs, performTimeoutMs: null }, logs: { maxPageLines: 25_000 } },
+          },
+        });
+        await genvid('POST', '/v1/settings', {});
+      });
+    }
   });
 
   describe('OpenAPI', () => {
