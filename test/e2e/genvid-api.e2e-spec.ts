@@ -73,6 +73,18 @@ describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (mode, env) => {
       expect((await genvid('GET', '/v1/secrets/list')).body.keys).not.toContain(id);
     });
 
+    it('answers a body that is not JSON with a 400 {error}, and the native API with problem+json', async () => {
+      const post = (url: string) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"akey": ' });
+      const response = await post(`${suite.spindle.dialectUrls['genvid']}/secrets/secret/${uniqueName('x')}`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(((await response.json()) as { error: unknown }).error).toEqual(expect.any(String));
+      const native = await post(`${suite.url}/api/v1/contexts`);
+      expect(native.status).toBe(400);
+      expect(native.headers.get('content-type')).toContain('application/problem+json');
+    });
+
     it('answers a path Spindle does not offer with a JSON 404', async () => {
       const unknown = await genvid('GET', '/v1/nothing/here');
       expect(unknown.status).toBe(404);

@@ -1,5 +1,6 @@
-import type { Type } from '@nestjs/common';
+import type { ExceptionFilter, Type } from '@nestjs/common';
 import type { SpindleConfig } from '@spindle/platform';
+import { GenvidErrorsFilter } from './genvid/genvid-errors.filter';
 import { GenvidDialectModule } from './genvid/genvid-dialect.module';
 import { MistDialectModule } from './mist/mist-dialect.module';
 
@@ -20,6 +21,8 @@ export interface DialectSurface {
   readonly port: (config: SpindleConfig) => number;
   // The line logged when its port opens (`Mist API v2 on http://127.0.0.1:2004/v2/api`).
   readonly banner: (url: string) => string;
+  // How its errors look when they arise before a route is chosen (bad JSON); unset: problem+json.
+  readonly errors?: ExceptionFilter;
 }
 
 export const DIALECTS: readonly DialectSurface[] = [
@@ -47,5 +50,6 @@ export const DIALECTS: readonly DialectSurface[] = [
     paths: ['/v1', '/secrets'],
     port: (config) => config.ports.genvid,
     banner: (url) => `Genvid Cluster API on ${url}/v1`,
+    errors: new GenvidErrorsFilter(),
   },
 ];
