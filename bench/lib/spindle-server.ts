@@ -46,6 +46,7 @@ export async function startSpindle(
         GATEWAY_PORT: port,
         MIST_PORT: '0',
         ILUM_PORT: '0',
+        GENVID_PORT: '0',
         SPINDLE_DATA_DIR: dataDir,
         ...extra,
       },

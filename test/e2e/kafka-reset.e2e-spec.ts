@@ -27,7 +27,13 @@ describe('Spindle after its Kafka broker was reset, its database kept', () => {
   // Started by the test, once the broker is up.
   const suite = spindleSuite({
     name: 'kafka-reset',
-    env: { MIST_PORT: '0', ILUM_PORT: '0', KAFKA_BROKERS: `127.0.0.1:${PORT}`, KAFKA_TOPIC_PARTITIONS: '1' },
+    env: {
+      MIST_PORT: '0',
+      ILUM_PORT: '0',
+      GENVID_PORT: '0',
+      KAFKA_BROKERS: `127.0.0.1:${PORT}`,
+      KAFKA_TOPIC_PARTITIONS: '1',
+    },
     start: false,
   });
   const start = async (): Promise<string> => {

@@ -265,6 +265,7 @@ describe('Mist async interface over MQTT, when the broker comes and goes', () =>
     env: () => ({
       MIST_PORT: '0',
       ILUM_PORT: '0',
+      GENVID_PORT: '0',
       MIST_MQTT_URL: mqttUrl(),
       MIST_MQTT_SUBSCRIBE_TOPIC: `${base}/requests`,
       MIST_MQTT_PUBLISH_TOPIC: `${base}/events`,

@@ -383,6 +383,7 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
                 SPINDLE_DATA_DIR: lostDir,
                 MIST_PORT: '0',
                 ILUM_PORT: '0',
+                GENVID_PORT: '0',
               },
               timeout: 90_000,
             },

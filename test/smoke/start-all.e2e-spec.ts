@@ -36,6 +36,7 @@ describe('npm run start:all (every service its own process)', () => {
         KAFKA_TOPIC_PARTITIONS: '1',
         MIST_PORT: '28087', // the gateway's Mist listener
         ILUM_PORT: '0', // the gateway's Ilum listener
+        GENVID_PORT: '28089', // and its Genvid one
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import {
 import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
+import { changeSettingsCommandSchema } from './scheduler/settings.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -28,4 +29,5 @@ export const commandPayloadSchemas = {
   [CommandPatterns.stopWorker]: stopWorkerCommandSchema,
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,
+  [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -9,6 +9,7 @@ import { jobEventDataSchemas } from './scheduler/job.events';
 import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
 import { secretEventDataSchemas } from './secrets/secret.events';
+import { settingsEventDataSchemas } from './scheduler/settings.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -22,6 +23,7 @@ export const eventDataSchemas = {
   ...agentReportDataSchemas,
   ...secretEventDataSchemas,
   ...clusterEventDataSchemas,
+  ...settingsEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

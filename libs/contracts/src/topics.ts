@@ -8,6 +8,8 @@ export const EventTopics = {
   // Cluster definitions (where work runs: local, k8s, yarn), keyed by cluster name.
   schedulerCluster: 'spindle.scheduler.cluster.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
+  // The installation's settings (stream `settings`): the whole document each time it changes.
+  schedulerSettings: 'spindle.scheduler.settings.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
@@ -40,6 +42,7 @@ export const CommandPatterns = {
   stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
   createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
   deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',
+  changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

@@ -23,6 +23,8 @@ import {
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
   ReadBarrier,
+  SettingsQuery,
+  SettingsView,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
@@ -42,6 +44,8 @@ import { LogsController } from './logs/logs.controller';
 import { SecretsClient } from './secrets/secrets.client';
 import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
+import { InstallationSettingsService } from './settings/installation-settings.service';
+import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
 
 const PATTERNS = Object.values(CommandPatterns);
@@ -61,6 +65,7 @@ const PATTERNS = Object.values(CommandPatterns);
         HostView,
         FeedEntryView,
         ClusterView,
+        SettingsView,
       ],
       migrations: [],
       migrate: false,
@@ -75,6 +80,7 @@ const PATTERNS = Object.values(CommandPatterns);
     WorkersController,
     EventsController,
     SecretsController,
+    SettingsController,
     StatusController,
     ClustersController,
   ],
@@ -102,6 +108,8 @@ const PATTERNS = Object.values(CommandPatterns);
     SecretsClient,
     ClustersQuery,
     ClusterDefinitions,
+    SettingsQuery,
+    InstallationSettingsService,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -117,6 +125,9 @@ const PATTERNS = Object.values(CommandPatterns);
     LogCollectorClient,
     ClustersQuery,
     ClusterDefinitions,
+    SecretsClient,
+    SettingsQuery,
+    InstallationSettingsService,
   ],
 })
 export class GatewayModule {}

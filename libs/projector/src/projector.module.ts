@@ -27,6 +27,8 @@ import {
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
+  SettingsV11764800000100,
+  SettingsView,
   WorkerView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
@@ -36,6 +38,7 @@ import { functionsProjection } from './projections/functions/functions.projectio
 import { clustersProjection } from './projections/clusters/clusters.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
+import { settingsProjection } from './projections/settings/settings.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -47,6 +50,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   jobsProjection,
   workersProjection,
   clustersProjection,
+  settingsProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -59,6 +63,7 @@ export const PROJECTOR_ENTITIES = [
   HostView,
   FeedEntryView,
   ClusterView,
+  SettingsView,
 ];
 export const PROJECTOR_MIGRATIONS = [
   ...backboneMigrations(PROJECTOR_SCHEMA),
@@ -71,6 +76,7 @@ export const PROJECTOR_MIGRATIONS = [
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
   ClustersV11764800000100,
+  SettingsV11764800000100,
 ];
 
 @Module({

@@ -3,7 +3,12 @@ import { Logger, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BackboneModule, HealthModule, commandServerOptions } from '@spindle/backbone';
-import { mountMistWebSockets, mountOpenApi, registerMistWebSocketPlugin } from '@spindle/gateway';
+import {
+  DialectErrorsFilter,
+  mountMistWebSockets,
+  mountOpenApi,
+  registerMistWebSocketPlugin,
+} from '@spindle/gateway';
 import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { openDialectPorts } from './dialect-ports';
@@ -50,6 +55,8 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   };
   const app = await createHttpApp(root, { logger: options.logger });
   if (services.includes('gateway')) {
+    // Registered last, so it is the global filter that answers: dialects' paths get their errors.
+    app.useGlobalFilters(new DialectErrorsFilter());
     // Uploads stream through; one byte over the limit tells the gateway the file was cut.
     await app.register(fastifyMultipart, {
       preservePath: true, // see the name as sent, so "../x" is refused rather than silently shortened

@@ -18,6 +18,7 @@ import { DeleteClusterMessageController } from './clusters/delete-cluster/delete
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
+import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
@@ -62,6 +63,7 @@ import {
     StopWorkerMessageController,
     CreateClusterMessageController,
     DeleteClusterMessageController,
+    ChangeSettingsMessageController,
   ],
   providers: [
     JobIntake,

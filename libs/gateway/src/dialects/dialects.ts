@@ -1,6 +1,9 @@
-import type { Type } from '@nestjs/common';
+import type { ExceptionFilter, Type } from '@nestjs/common';
 import type { SpindleConfig } from '@spindle/platform';
+import { GenvidErrorsFilter } from './genvid/genvid-errors.filter';
+import { GenvidDialectModule } from './genvid/genvid-dialect.module';
 import { IlumDialectModule } from './ilum/ilum-dialect.module';
+import { IlumErrorsFilter } from './ilum/ilum-errors.filter';
 import { MistDialectModule } from './mist/mist-dialect.module';
 
 // One API of a system Spindle replaces, mapped onto the core. The gateway serves it under
@@ -20,6 +23,8 @@ export interface DialectSurface {
   readonly port: (config: SpindleConfig) => number;
   // The line logged when its port opens (`Mist API v2 on http://127.0.0.1:2004/v2/api`).
   readonly banner: (url: string) => string;
+  // How its errors look when they arise before a route is chosen (bad JSON); unset: problem+json.
+  readonly errors?: ExceptionFilter;
 }
 
 export const DIALECTS: readonly DialectSurface[] = [
@@ -47,5 +52,19 @@ export const DIALECTS: readonly DialectSurface[] = [
     paths: ['/api/v1'],
     port: (config) => config.ports.ilum,
     banner: (url) => `Ilum API v1 on ${url}/api/v1`,
+    errors: new IlumErrorsFilter(),
+  },
+  {
+    name: 'genvid',
+    module: GenvidDialectModule,
+    title: 'Spindle: Genvid Cluster API',
+    description:
+      "The Genvid Cluster API's secrets and settings, mapped onto Spindle's secrets service and its " +
+      'settings. Served at /v1 and /secrets on the Genvid port (default 8089) and under /compat/genvid ' +
+      'on the main port. Errors are JSON `{"error": "..."}`.',
+    paths: ['/v1', '/secrets'],
+    port: (config) => config.ports.genvid,
+    banner: (url) => `Genvid Cluster API on ${url}/v1`,
+    errors: new GenvidErrorsFilter(),
   },
 ];

@@ -3,7 +3,7 @@ import { CommandPatterns, JOB_ID_PATTERN, jobStreamId, newEventId } from '@spind
 import type { JobSource, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, SettingsQuery, evolveJobView } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { notFound, readBack } from '../read-back';
@@ -29,6 +29,7 @@ export class JobSubmission {
     private readonly commands: CommandSender,
     private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
+    private readonly settings: SettingsQuery,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
@@ -54,6 +55,10 @@ export class JobSubmission {
         },
       ]);
     }
+    // A job without timeouts of its own takes the settings' defaults in force now.
+    const defaults = (await this.settings.current()).jobs;
+    const startTimeoutMs = request.startTimeoutMs ?? defaults.startTimeoutMs ?? undefined;
+    const performTimeoutMs = request.performTimeoutMs ?? defaults.performTimeoutMs ?? undefined;
     const id = newEventId();
     const accepted = await this.commands.send(
       CommandPatterns.submitJob,
@@ -65,8 +70,8 @@ export class JobSubmission {
         artifact: target.artifact,
         artifactSha256: target.artifactSha256,
         ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
-        ...(request.startTimeoutMs === undefined ? {} : { startTimeoutMs: request.startTimeoutMs }),
-        ...(request.performTimeoutMs === undefined ? {} : { performTimeoutMs: request.performTimeoutMs }),
+        ...(startTimeoutMs === undefined ? {} : { startTimeoutMs }),
+        ...(performTimeoutMs === undefined ? {} : { performTimeoutMs }),
         source: request.source,
         ...(request.secrets?.length ? { secrets: request.secrets } : {}),
       },

@@ -14,7 +14,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
-import { JobsQuery } from '@spindle/read-models';
+import { JobsQuery, SettingsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
 import { LogCollectorClient } from './log-collector.client';
@@ -130,6 +130,7 @@ export class LogsController {
   constructor(
     private readonly jobs: JobsQuery,
     private readonly logs: LogCollectorClient,
+    private readonly settings: SettingsQuery,
   ) {}
 
   @Get(':id/logs')
@@ -138,7 +139,7 @@ export class LogsController {
     summary: "Read a job's log: by lines, by bytes, whole, or following it",
     description:
       'JSON pages of lines (`from`, a 0-based line offset, and `size`; default the last 100 lines, at most ' +
-      '25 000 per call; pages from 0 by `next` read every line once, in order); ' +
+      '25 000 per call, or the `logs.maxPageLines` setting; pages from 0 by `next` read every line once, in order); ' +
       '`offset` + `origin` for byte ranges of the text; `Accept: text/plain` (or `format=text`) for the whole ' +
       'text; `follow=true` streams the text until the job ends. Every line is its text and a "\\n".',
   })
@@ -176,7 +177,8 @@ export class LogsController {
       void reply.header('content-type', 'text/plain; charset=utf-8').send(await this.logs.text(id));
       return;
     }
-    const size = query.size ?? DEFAULT_TAIL;
+    // The settings' page bound applies as they are now (`logs.maxPageLines`).
+    const size = Math.min(query.size ?? DEFAULT_TAIL, (await this.settings.current()).logs.maxPageLines);
     const page = fromZero(
       query.from === undefined
         ? await this.logs.tail(id, size)

@@ -25,6 +25,8 @@ const envSchema = z.object({
   MIST_PORT: port.default(2004),
   // Ilum's own port, where its clients find /api/v1 (0: any free port).
   ILUM_PORT: port.default(9888),
+  // The Genvid Cluster API's own port, where its clients find /v1 and /secrets (0: any free port).
+  GENVID_PORT: port.default(8089),
   // Mist's async interface: where start requests arrive and where job events go (unset: off).
   MIST_ASYNC_SUBSCRIBE_TOPIC: z
     .string()
@@ -132,6 +134,7 @@ export interface SpindleConfig {
     readonly worker: number;
     readonly mist: number;
     readonly ilum: number;
+    readonly genvid: number;
     readonly embeddedPostgres: number;
   };
   readonly outboxPollMs: number;
@@ -210,6 +213,7 @@ export function loadConfig(
       worker: e.WORKER_PORT,
       mist: e.MIST_PORT,
       ilum: e.ILUM_PORT,
+      genvid: e.GENVID_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,

@@ -5,6 +5,7 @@ import {
   contextEventDataSchemas,
   functionEventDataSchemas,
   jobEventDataSchemas,
+  settingsEventDataSchemas,
   workerEventDataSchemas,
 } from '@spindle/contracts';
 
@@ -27,6 +28,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerJob]: { schema: 'scheduler', types: typesOf(jobEventDataSchemas) },
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
+  [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

@@ -4,6 +4,7 @@ import { clustersProjection } from '../projections/clusters/clusters.projection'
 import { contextsProjection } from '../projections/contexts/contexts.projection';
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
+import { settingsProjection } from '../projections/settings/settings.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -16,6 +17,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   jobRowsProjection,
   workerRowsProjection,
   clustersProjection,
+  settingsProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
-import { IlumBodyErrorsHook } from './ilum-body-errors.hook';
 import { IlumClustersController } from './ilum-clusters.controller';
 import { IlumNotFoundController } from './ilum-not-found.controller';
 
@@ -13,6 +12,5 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
     IlumClustersController,
     IlumNotFoundController, // last: only what no other route takes
   ],
-  providers: [IlumBodyErrorsHook],
 })
 export class IlumDialectModule {}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { GatewayModule } from '../../gateway.module';
+import { GenvidNotFoundController } from './genvid-not-found.controller';
+import { GenvidSecretsController } from './genvid-secrets.controller';
+import { GenvidSettingsController } from './genvid-settings.controller';
+
+// The Genvid Cluster API as a thin mapping onto the core: served under /compat/genvid on the
+// gateway and, through a small proxy, at /v1 and /secrets on Genvid's own port (GENVID_PORT, 8089).
+@Module({
+  imports: [GatewayModule],
+  controllers: [
+    GenvidSecretsController,
+    GenvidSettingsController,
+    GenvidNotFoundController, // last: only what no other route takes
+  ],
+})
+export class GenvidDialectModule {}
