@@ -5,26 +5,18 @@ import { CommandPatterns } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
-  ArtifactView,
   ArtifactsQuery,
-  ClusterView,
   ClustersQuery,
-  ContextView,
   ContextsQuery,
-  FeedEntryView,
   FeedQuery,
-  FunctionView,
   FunctionsQuery,
-  HostView,
-  JobView,
   JobsQuery,
-  WorkerView,
   WorkersQuery,
   PROJECTOR_SCHEMA,
   READ_MODELS_CONNECTION,
   ReadBarrier,
   SettingsQuery,
-  SettingsView,
+  READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
@@ -56,17 +48,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceDatabaseModule.forService({
       name: READ_MODELS_CONNECTION,
       schema: PROJECTOR_SCHEMA,
-      entities: [
-        ContextView,
-        ArtifactView,
-        FunctionView,
-        JobView,
-        WorkerView,
-        HostView,
-        FeedEntryView,
-        ClusterView,
-        SettingsView,
-      ],
+      entities: READ_MODEL_ENTITIES,
       migrations: [],
       migrate: false,
     }),

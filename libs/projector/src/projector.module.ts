@@ -11,27 +11,19 @@ import type { EventConsumer, MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
-  ArtifactView,
   ArtifactsV11763800000200,
-  ClusterView,
   ClustersV11764800000100,
-  ContextView,
   ContextsV11763800000100,
-  FeedEntryView,
-  FunctionView,
   FunctionsV11763800000300,
   FunctionsV1Retries1763900000700,
-  HostView,
-  JobView,
   JobsV11763900000400,
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
   SettingsV11764800000100,
-  SettingsView,
-  WorkerView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
+  READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { artifactsProjection } from './projections/artifacts/artifacts.projection';
 import { functionsProjection } from './projections/functions/functions.projection';
@@ -54,17 +46,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
-export const PROJECTOR_ENTITIES = [
-  ContextView,
-  ArtifactView,
-  FunctionView,
-  JobView,
-  WorkerView,
-  HostView,
-  FeedEntryView,
-  ClusterView,
-  SettingsView,
-];
+export const PROJECTOR_ENTITIES = READ_MODEL_ENTITIES;
 export const PROJECTOR_MIGRATIONS = [
   ...backboneMigrations(PROJECTOR_SCHEMA),
   ContextsV11763800000100,

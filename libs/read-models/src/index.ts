@@ -29,3 +29,4 @@ export * from './consistency/read-barrier';
 export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
+export * from './read-model-entities';

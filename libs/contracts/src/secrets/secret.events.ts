@@ -4,6 +4,13 @@ import type { EventData, EventsOf } from '../envelope';
 
 // A secret's id, and its keys: each key becomes an environment variable of the jobs that use it.
 export const SECRET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const SECRET_ID_RULE =
+  'id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)';
+
+// What is wrong with a secret id, as a field violation (null: nothing), for every edge that takes one.
+export function secretIdViolation(id: string): { field: 'id'; rule: 'isSecretId'; message: string } | null {
+  return SECRET_ID_PATTERN.test(id) ? null : { field: 'id', rule: 'isSecretId', message: SECRET_ID_RULE };
+}
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // Limits of one secret: keys per map, UTF-8 bytes per value, and of all its keys and values.
 export const SECRET_MAX_KEYS = 100;

@@ -23,7 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { SECRET_ID_PATTERN } from '@spindle/contracts';
+import { secretIdViolation } from '@spindle/contracts';
 import { ValidationProblem } from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
@@ -95,15 +95,8 @@ export class SecretsController {
 }
 
 function assertId(id: string): void {
-  if (!SECRET_ID_PATTERN.test(id))
-    throw new ValidationProblem([
-      {
-        field: 'id',
-        rule: 'isSecretId',
-        message:
-          'id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
-      },
-    ]);
+  const violation = secretIdViolation(id);
+  if (violation) throw new ValidationProblem([violation]);
 }
 
 // No authentication yet: the audit records the client's address and this request's correlation id.

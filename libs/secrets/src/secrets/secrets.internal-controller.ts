@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
   CORRELATION_ID_HEADER,
-  SECRET_ID_PATTERN,
+  secretIdViolation,
   SECRET_KEY_PATTERN,
   SECRET_SOURCE_HEADER,
   resolveSecretsBodySchema,
@@ -122,15 +122,8 @@ const KEY_RULE =
   'keys are environment variable names: a letter or "_", then letters, digits or "_" (at most 128)';
 
 function assertId(id: string): void {
-  if (!SECRET_ID_PATTERN.test(id))
-    throw new ValidationProblem([
-      {
-        field: 'id',
-        rule: 'isSecretId',
-        message:
-          'id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
-      },
-    ]);
+  const violation = secretIdViolation(id);
+  if (violation) throw new ValidationProblem([violation]);
 }
 
 // zod's messages name the rule, never the input: safe for values.

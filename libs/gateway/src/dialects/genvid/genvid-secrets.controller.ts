@@ -21,7 +21,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { SECRET_ID_PATTERN } from '@spindle/contracts';
+import { secretIdViolation } from '@spindle/contracts';
 import { MAX_PAGE_SIZE } from '../../pagination.dto';
 import { secretMapProblem } from '../../secrets/secret.dto';
 import { SecretsClient } from '../../secrets/secrets.client';
@@ -102,10 +102,8 @@ export class GenvidSecretsController {
 }
 
 function assertId(id: string): void {
-  if (!SECRET_ID_PATTERN.test(id))
-    throw genvidBadRequest(
-      'secret id must start with a letter or digit and use only letters, digits, "_", "." and "-" (at most 128)',
-    );
+  const violation = secretIdViolation(id);
+  if (violation) throw genvidBadRequest(`secret ${violation.message}`);
 }
 
 // No authentication yet: the audit records the client's address and this request's correlation id.

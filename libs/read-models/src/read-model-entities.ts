@@ -1,0 +1,21 @@
+import { ArtifactView } from './artifacts/artifact.view';
+import { ClusterView } from './clusters/cluster.view';
+import { ContextView } from './contexts/context.view';
+import { FeedEntryView } from './feed/feed-entry.view';
+import { FunctionView } from './functions/function.view';
+import { JobView } from './jobs/job.view';
+import { SettingsView } from './settings/settings.view';
+import { HostView, WorkerView } from './workers/worker.view';
+
+// Every read-model table, for the projector that writes them and the gateway that reads them.
+export const READ_MODEL_ENTITIES = [
+  ContextView,
+  ArtifactView,
+  FunctionView,
+  JobView,
+  WorkerView,
+  HostView,
+  FeedEntryView,
+  ClusterView,
+  SettingsView,
+];
