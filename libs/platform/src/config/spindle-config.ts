@@ -77,6 +77,15 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)
     .optional(),
   WORKER_SLOTS: z.coerce.number().int().min(0).max(10_000).default(16),
+  // Job confinement (docs/security.md): how many job users the host's pool may hold (0: jobs run
+  // as Spindle's user; users need the agent to run as root), whether jobs reach the network, and
+  // their rlimits.
+  SPINDLE_JOB_USERS: z.coerce.number().int().min(0).max(60_000).default(256),
+  SPINDLE_JOB_NETWORK: z.enum(['on', 'off']).default('on'),
+  SPINDLE_JOB_MAX_OPEN_FILES: z.coerce.number().int().min(16).max(1_048_576).default(4_096),
+  SPINDLE_JOB_MAX_PROCESSES: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
+  SPINDLE_JOB_MAX_ADDRESS_SPACE_MB: positiveInt.optional(),
+  SPINDLE_JOB_MAX_CPU_SECONDS: positiveInt.optional(),
   // Scheduler: how long a host may stay silent before its jobs are failed.
   HOST_SILENCE_LIMIT_MS: positiveInt.default(5_000),
   SPINDLE_INTERNAL_TOKEN: z.string().min(16).optional(),
@@ -148,7 +157,20 @@ export interface SpindleConfig {
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
   // runs the service itself replaces this with its own address once it listens.
   readonly urls: { artifactStore: string; logCollector: string; secrets: string };
-  readonly worker: { readonly hostId: string | undefined; readonly slots: number };
+  readonly worker: {
+    readonly hostId: string | undefined;
+    readonly slots: number;
+    readonly confinement: {
+      readonly jobUsers: number;
+      readonly network: boolean;
+      readonly limits: {
+        readonly openFiles: number;
+        readonly processes: number;
+        readonly addressSpaceBytes: number | null;
+        readonly cpuSeconds: number | null;
+      };
+    };
+  };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
   readonly mist: {
     // Kafka topics of Mist's async interface (on Spindle's own broker)
@@ -228,7 +250,23 @@ export function loadConfig(
       logCollector: e.LOG_COLLECTOR_URL ?? `http://127.0.0.1:${e.LOG_COLLECTOR_PORT}`,
       secrets: e.SECRETS_URL ?? `http://127.0.0.1:${e.SECRETS_PORT}`,
     },
-    worker: { hostId: e.WORKER_HOST_ID, slots: e.WORKER_SLOTS },
+    worker: {
+      hostId: e.WORKER_HOST_ID,
+      slots: e.WORKER_SLOTS,
+      confinement: {
+        jobUsers: e.SPINDLE_JOB_USERS,
+        network: e.SPINDLE_JOB_NETWORK === 'on',
+        limits: {
+          openFiles: e.SPINDLE_JOB_MAX_OPEN_FILES,
+          processes: e.SPINDLE_JOB_MAX_PROCESSES,
+          addressSpaceBytes:
+            e.SPINDLE_JOB_MAX_ADDRESS_SPACE_MB === undefined
+              ? null
+              : e.SPINDLE_JOB_MAX_ADDRESS_SPACE_MB * 1024 * 1024,
+          cpuSeconds: e.SPINDLE_JOB_MAX_CPU_SECONDS ?? null,
+        },
+      },
+    },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },
     mist: {
       subscribeTopic: e.MIST_ASYNC_SUBSCRIBE_TOPIC,

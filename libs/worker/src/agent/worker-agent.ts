@@ -26,7 +26,7 @@ import type {
 } from '@spindle/backbone';
 import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { WorkerSandbox } from '../sandbox';
+import { JobUserPool, WorkerSandbox, traversableForJobs } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
@@ -68,6 +68,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private readonly baseDir: string;
   private readonly artifacts: ArtifactCache;
   private readonly secrets: SecretResolver;
+  // Null when jobs run as Spindle's own user (not root, or SPINDLE_JOB_USERS=0).
+  private jobUsers: JobUserPool | null;
   private reporter!: AgentReporter;
   private subscription: Subscription | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -86,9 +88,25 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     this.baseDir = join(resolve(config.dataDir), 'worker', this.hostId);
     this.artifacts = new ArtifactCache(config, join(resolve(config.dataDir), 'worker', 'artifacts'));
     this.secrets = new SecretResolver(config, this.hostId);
+    const { confinement } = config.worker;
+    this.jobUsers =
+      confinement.jobUsers > 0 && JobUserPool.available() ? new JobUserPool(confinement.jobUsers) : null;
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.jobUsers) {
+      const dataDir = this.config.dataDir;
+      const blocked =
+        (await traversableForJobs(dataDir, join(this.baseDir, 'workers'))) ??
+        (await traversableForJobs(dataDir, join(this.baseDir, 'jobs'))) ??
+        (await traversableForJobs(dataDir, this.artifacts.dir));
+      if (blocked) {
+        this.jobUsers = null;
+        this.logger.warn(
+          `jobs run as Spindle's own user, not as job users: ${blocked} (above SPINDLE_DATA_DIR) lets no other user through; choose a data directory outside it (docs/security.md)`,
+        );
+      }
+    }
     this.reporter = AgentReporter.forHost(
       this.dataSource,
       this.store,
@@ -218,9 +236,18 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       });
       return;
     }
+    const { confinement } = this.config.worker;
     const sandbox = new WorkerSandbox({
       workerId: request.id,
       baseDir: join(this.baseDir, 'workers', request.id),
+      confinement: {
+        policy: {
+          separateUsers: this.jobUsers !== null,
+          network: confinement.network,
+          limits: confinement.limits,
+        },
+        users: this.jobUsers,
+      },
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };
     this.workers.set(request.id, worker);

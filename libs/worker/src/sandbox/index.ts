@@ -1,2 +1,4 @@
 export * from './types';
 export * from './worker-sandbox';
+export * from './confinement';
+export * from './job-users';

@@ -1,34 +1,45 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, chown, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Jail } from './confinement';
 import { LineSplitter } from './line-splitter';
-import { baseEnv, killGroup, timerFrom } from './types';
+import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
 const STDERR_TAIL = 20;
 
-// exec and jvm: every task is a process of its own, in its own process group. Arguments go in as
-// JSON (exec: on stdin; jvm: as the single argument of main); the last non-empty stdout line is
-// the result, as JSON when it parses, else as text.
+// exec and jvm: every task is a process of its own, in its own process group, confined by its
+// worker's jail. Arguments go in as JSON (exec: on stdin; jvm: as the single argument of main,
+// through a java @argument file, so that they never show on a command line); the last non-empty
+// stdout line is the result, as JSON when it parses, else as text.
 export async function runProcessTask(
   spec: TaskSpec,
   output: TaskOutput,
   maxLineBytes: number,
+  jail: Jail,
 ): Promise<RunningTask> {
-  await mkdir(spec.workDir, { recursive: true });
+  await jail.prepare(spec.workDir);
   const argsJson = JSON.stringify(spec.args);
-  let command: string;
-  let argv: string[];
+  let program: string;
+  let programArgv: string[];
   if (spec.runtime === 'jvm') {
-    command = 'java';
-    argv = ['-cp', spec.programPath, spec.entrypoint, argsJson];
+    const argFile = join(spec.workDir, '.spindle-java-args');
+    await writeFile(argFile, javaArgFile(['-cp', spec.programPath, spec.entrypoint, argsJson]), {
+      mode: 0o600,
+    });
+    if (jail.user) await chown(argFile, jail.user.uid, jail.user.gid);
+    program = 'java';
+    programArgv = [`@${argFile}`];
   } else {
-    await chmod(spec.programPath, 0o755).catch(() => undefined);
-    command = spec.programPath;
-    argv = [];
+    // The cached artifact is read-only to jobs (0555); this only matters for a program given by path.
+    await chmod(spec.programPath, 0o555).catch(() => undefined);
+    program = spec.programPath;
+    programArgv = [];
   }
+  const { command, argv } = jail.command(program, programArgv);
   const child = spawn(command, argv, {
     cwd: spec.workDir,
-    env: baseEnv(spec.env), // a process of its own: the job's variables are the process's
+    env: jail.env(spec.env, spec.workDir), // a process of its own: the job's variables are the process's
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -87,6 +98,14 @@ export async function runProcessTask(
   });
   // Spawn failures (no such file) surface as 'error' before a pid exists.
   return { pid: child.pid ?? -1, started, done, cancel: (reason = 'cancelled') => stop('cancelled', reason) };
+}
+
+// java's @file syntax: one argument per line, each double-quoted with \\ and \" escaped
+// (inside quotes java reads \\n as a newline, so newlines are escaped too).
+export function javaArgFile(args: readonly string[]): string {
+  const quote = (a: string): string =>
+    `"${a.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+  return `${args.map(quote).join('\n')}\n`;
 }
 
 function parseResult(line: string | null): unknown {

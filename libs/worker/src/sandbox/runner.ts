@@ -1,16 +1,35 @@
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { LogStream } from '@spindle/contracts';
-import { baseEnv, killGroup, timerFrom } from './types';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { LOG_STREAMS } from '@spindle/contracts';
+import { Jail } from './confinement';
+import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
-type RunnerMessage =
-  | { type: 'started'; taskId: string; at: number }
-  | { type: 'log'; taskId: string; stream: LogStream; text: string }
-  | { type: 'result'; taskId: string; ok: boolean; value?: unknown; error?: string }
-  | { type: 'pong'; id: number };
+// Everything a runner may say. A runner runs job code, so a message is checked before it is
+// believed: one that does not parse (null, a wrong type, a missing field) is logged as the
+// runner's own output and changes nothing, so that no job can crash or mislead the agent.
+const runnerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started'), taskId: z.string(), at: z.number().finite() }),
+  z.object({
+    type: z.literal('log'),
+    taskId: z.string(),
+    stream: z.enum(LOG_STREAMS),
+    text: z.string(),
+  }),
+  z.object({
+    type: z.literal('result'),
+    taskId: z.string(),
+    ok: z.boolean(),
+    value: z.unknown().optional(),
+    error: z.string().optional(),
+  }),
+  z.object({ type: z.literal('pong'), id: z.number().int() }),
+]);
+type RunnerMessage = z.infer<typeof runnerMessage>;
 
 type Stopped = { outcome: 'cancelled' | 'timed_out'; error: string };
 
@@ -55,6 +74,7 @@ export class Runner {
     private readonly language: RunnerLanguage,
     private readonly hooks: RunnerHooks,
     private readonly graceMs = UNRESPONSIVE_GRACE_MS,
+    private readonly jail: Jail = Jail.unconfined,
   ) {}
 
   get pid(): number | null {
@@ -76,40 +96,37 @@ export class Runner {
   }
 
   // The process environment holds no job's variables: several jobs share it. Each task brings
-  // its own (SPINDLE_JOB_ID, ...), which the bootstrap shows to that task alone.
+  // its own (SPINDLE_JOB_ID, ...), which the bootstrap shows to that task alone. The protocol has a
+  // channel of its own, apart from the output of the code it runs (node: the IPC channel; python:
+  // JSON lines on fd 3), so that what a job prints is never taken for a message.
   start(cwd: string): void {
-    const env = baseEnv();
-    const child =
+    const env = this.jail.env({}, cwd);
+    const { command, argv } =
       this.language === 'node'
-        ? fork(BOOTSTRAP.node, [], {
-            cwd,
-            env,
-            detached: true,
-            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-            execArgv: [],
-          })
-        : spawn('python3', ['-u', BOOTSTRAP.python], {
-            cwd,
-            env,
-            detached: true,
-            stdio: ['pipe', 'pipe', 'pipe'],
-          });
+        ? this.jail.command(process.execPath, [BOOTSTRAP.node])
+        : this.jail.command('python3', ['-u', BOOTSTRAP.python]);
+    const child = spawn(command, argv, {
+      cwd,
+      env,
+      detached: true,
+      stdio: this.language === 'node' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
     if (this.language === 'node') {
-      child.on('message', (m) => this.handle(m as RunnerMessage));
-      this.forwardLoose(child.stdout!);
+      child.on('message', (m) => this.receive(m));
     } else {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        let message: RunnerMessage;
+      createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
+        let parsed: unknown;
         try {
-          message = JSON.parse(line) as RunnerMessage;
+          parsed = JSON.parse(line);
         } catch {
           return this.loose(line);
         }
-        this.handle(message);
+        this.receive(parsed, line);
       });
       child.stdin!.on('error', () => undefined);
     }
+    this.forwardLoose(child.stdout!);
     this.forwardLoose(child.stderr!);
     child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
     child.on('exit', (code, signal) => {
@@ -122,6 +139,12 @@ export class Runner {
       if (child.pid) this.hooks.onExit(child.pid, code, signal);
     });
     if (child.pid) this.hooks.onStart?.(child.pid);
+  }
+
+  private receive(raw: unknown, line?: string): void {
+    const message = runnerMessage.safeParse(raw);
+    if (message.success) return this.handle(message.data);
+    this.loose(`[spindle] ignored a malformed ${this.language} runner message: ${line ?? safeJson(raw)}`);
   }
 
   run(spec: TaskSpec, output: TaskOutput): RunningTask {
@@ -274,6 +297,14 @@ export class Runner {
     if (this.tasks.size !== 1) return;
     const [task] = this.tasks.values();
     task!.output.line('system', line, new Date());
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 200) ?? String(value);
+  } catch {
+    return String(value);
   }
 }
 

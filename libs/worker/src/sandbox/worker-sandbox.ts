@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { Jail } from './confinement';
+import type { ConfinementPolicy } from './confinement';
+import type { JobUserLease, JobUserPool } from './job-users';
 import { runProcessTask } from './process-task';
 import { Runner } from './runner';
 import type { RunnerLanguage } from './runner';
@@ -12,6 +13,9 @@ type StartListener = (pid: number, language: RunnerLanguage) => void;
 // every task of the worker and running them concurrently, and a process of its own for every exec
 // or jvm task. A runner that dies or is killed is replaced by a fresh one at the next task.
 // Exclusive contexts make one sandbox per job; shared contexts keep one per worker.
+// Confined, every process of the worker runs as one user leased from the host's job-user pool
+// for the worker's lifetime; stopping the worker kills every process of that user (also those
+// that detached from their process group) before the user goes back to the pool.
 export class WorkerSandbox {
   private readonly runners = new Map<RunnerLanguage, Runner>();
   private readonly retired = new Set<Runner>();
@@ -20,6 +24,8 @@ export class WorkerSandbox {
   private readonly startListeners: StartListener[] = [];
   private readonly maxLineBytes: number;
   private stopped = false;
+  private jail: Promise<Jail> | undefined;
+  private lease: JobUserLease | undefined;
 
   constructor(
     private readonly options: {
@@ -27,6 +33,7 @@ export class WorkerSandbox {
       baseDir: string;
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
+      confinement?: { policy: ConfinementPolicy; users: JobUserPool | null };
     },
   ) {
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
@@ -58,20 +65,36 @@ export class WorkerSandbox {
 
   async run(spec: TaskSpec, output: TaskOutput): Promise<RunningTask> {
     if (this.stopped) throw new Error(`worker ${this.options.workerId} is stopped`);
-    // The job's own directory exists before anything of it runs.
-    await mkdir(spec.workDir, { recursive: true });
+    const jail = await this.jailed();
+    // The job's own directory exists, its user's alone, before anything of it runs.
+    await jail.prepare(spec.workDir);
     if (spec.runtime === 'exec' || spec.runtime === 'jvm') {
-      const task = await runProcessTask(spec, output, this.maxLineBytes);
+      const task = await runProcessTask(spec, output, this.maxLineBytes, jail);
       this.own.add(task);
       void task.done.then(() => this.own.delete(task));
       return task;
     }
     if (this.stopped) throw new Error(`worker ${this.options.workerId} is stopped`);
     // Found or started with no await in between: tasks arriving together share one runner.
-    return this.runnerFor(spec.runtime).run(spec, output);
+    return this.runnerFor(spec.runtime, jail).run(spec, output);
   }
 
-  private runnerFor(language: RunnerLanguage): Runner {
+  // The worker's jail: its user leased at its first task (and its directory made that user's).
+  private jailed(): Promise<Jail> {
+    this.jail ??= (async () => {
+      const confinement = this.options.confinement;
+      if (confinement?.users && confinement.policy.separateUsers) {
+        this.lease = await confinement.users.lease();
+        if (this.stopped) await this.lease.release(); // stopped while leasing
+      }
+      const jail = confinement ? new Jail(confinement.policy, this.lease ?? null) : Jail.unconfined;
+      await jail.prepare(this.options.baseDir);
+      return jail;
+    })();
+    return this.jail;
+  }
+
+  private runnerFor(language: RunnerLanguage, jail: Jail): Runner {
     const current = this.runners.get(language);
     if (current?.alive) return current;
     if (current?.present) this.retired.add(current); // dying: its last tasks still end there
@@ -87,9 +110,9 @@ export class WorkerSandbox {
         },
       },
       this.options.unresponsiveGraceMs,
+      jail,
     );
     this.runners.set(language, runner);
-    mkdirSync(this.options.baseDir, { recursive: true });
     runner.start(this.options.baseDir);
     return runner;
   }
@@ -106,5 +129,11 @@ export class WorkerSandbox {
     while (runners.some((r) => r.present) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    // Whatever a job left behind (a daemon it started with setsid, a child holding its stdout).
+    if (this.jail)
+      await this.jail.then(
+        () => this.lease?.release(),
+        () => undefined,
+      );
   }
 }

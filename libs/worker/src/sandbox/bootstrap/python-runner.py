@@ -1,6 +1,7 @@
 # Spindle's python runner: one long-lived process that runs a worker's python tasks, each in its
 # own thread. Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","entrypoint","args",
-# "workDir","env"}, {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on the real stdout:
+# "workDir","env"}, {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on fd 3 (a channel of its
+# own, so nothing a task writes to the real stdout can pass for a message):
 # {"type":"started","taskId","at"}, {"type":"log","taskId","stream","text"},
 # {"type":"result","taskId","ok","value"|"error"}, {"type":"pong","id"}. print() inside a task is
 # attributed to it; so are os.environ's SPINDLE_* values, and `import spindle; spindle.context()`
@@ -16,7 +17,7 @@ import traceback
 import types
 from collections.abc import MutableMapping
 
-_out = sys.stdout
+_out = os.fdopen(3, "w")
 _lock = threading.Lock()
 _local = threading.local()
 _modules = {}

@@ -1,0 +1,117 @@
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import type { JobUser } from './job-users';
+import { baseEnv } from './types';
+
+// What a job process may use. Limits are rlimits set by util-linux's `prlimit` in front of the
+// program (cgroups v2 would cover memory better; most hosts here have v1 or no delegation, so
+// rlimits are what every host has). Address-space limits break runtimes that reserve large
+// virtual ranges (V8, the JVM), so memory is off unless the operator sets it.
+export interface JobLimits {
+  readonly openFiles: number;
+  readonly processes: number;
+  readonly addressSpaceBytes: number | null;
+  readonly cpuSeconds: number | null;
+}
+
+export interface ConfinementPolicy {
+  // Run each process as a user of the job-user pool (needs the agent to run as root).
+  readonly separateUsers: boolean;
+  readonly network: boolean;
+  readonly limits: JobLimits;
+}
+
+export const DEFAULT_JOB_LIMITS: JobLimits = {
+  openFiles: 4_096,
+  processes: 1_024,
+  addressSpaceBytes: null,
+  cpuSeconds: null,
+};
+
+// The command line that starts `command argv` confined: without the network (a fresh network
+// namespace: `unshare`, as root, before privileges are dropped), as the job's user with no
+// supplementary groups and no way to regain privileges (`setpriv`), under the limits (`prlimit`,
+// which an unprivileged process may apply to itself). Without a job user (the agent is not
+// root) only the limits apply: jobs then share Spindle's user, as docs/security.md explains.
+export function confinedCommand(
+  policy: ConfinementPolicy,
+  user: JobUser | null,
+  command: string,
+  argv: readonly string[],
+): { command: string; argv: string[] } {
+  const chain: string[] = [];
+  if (user && !policy.network) chain.push('unshare', '--net', '--');
+  if (user)
+    chain.push(
+      'setpriv',
+      `--reuid=${user.uid}`,
+      `--regid=${user.gid}`,
+      '--clear-groups',
+      '--no-new-privs',
+      '--',
+    );
+  const { limits } = policy;
+  chain.push('prlimit', `--nofile=${limits.openFiles}:${limits.openFiles}`);
+  // RLIMIT_NPROC counts every process of the user: only a job's own user makes it the job's.
+  if (user) chain.push(`--nproc=${limits.processes}:${limits.processes}`);
+  if (limits.addressSpaceBytes !== null)
+    chain.push(`--as=${limits.addressSpaceBytes}:${limits.addressSpaceBytes}`);
+  if (limits.cpuSeconds !== null) chain.push(`--cpu=${limits.cpuSeconds}:${limits.cpuSeconds}`);
+  chain.push('--', command, ...argv);
+  return { command: chain[0]!, argv: chain.slice(1) };
+}
+
+// A directory only its job's user can enter (and the agent, as root): other jobs on the host
+// cannot list or read it.
+export async function privateDirectory(path: string, user: JobUser | null): Promise<void> {
+  await mkdir(path, { recursive: true });
+  if (!user) return;
+  await chown(path, user.uid, user.gid);
+  await chmod(path, 0o700);
+}
+
+// One worker's confinement: the policy and the user its processes run as (null: Spindle's own).
+export class Jail {
+  constructor(
+    readonly policy: ConfinementPolicy,
+    readonly user: JobUser | null,
+  ) {}
+
+  static readonly unconfined = new Jail(
+    { separateUsers: false, network: true, limits: DEFAULT_JOB_LIMITS },
+    null,
+  );
+
+  command(command: string, argv: readonly string[]): { command: string; argv: string[] } {
+    return confinedCommand(this.policy, this.user, command, argv);
+  }
+
+  // A job user has no home of its own: HOME is the directory it may write (caches, dotfiles).
+  env(own: Readonly<Record<string, string>>, home: string): NodeJS.ProcessEnv {
+    return this.user ? { ...baseEnv(own), HOME: home } : baseEnv(own);
+  }
+
+  prepare(dir: string): Promise<void> {
+    return privateDirectory(dir, this.user);
+  }
+}
+
+// Job users must pass through every directory above their own (execute, not read): those at or
+// under Spindle's data directory get o+x; one above it that denies them (a data directory under
+// /root, say) is returned so the agent can say why it falls back to running jobs as itself.
+export async function traversableForJobs(dataDir: string, target: string): Promise<string | null> {
+  const root = resolve(dataDir);
+  const ownTree: string[] = [];
+  for (let dir = resolve(target); ; dir = dirname(dir)) {
+    const inside = dir === root || dir.startsWith(`${root}${sep}`);
+    if (inside) ownTree.push(dir);
+    else if (((await stat(dir)).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) break;
+  }
+  for (const dir of ownTree) {
+    await mkdir(dir, { recursive: true });
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+  }
+  return null;
+}
