@@ -86,6 +86,14 @@ const envSchema = z.object({
   SPINDLE_JOB_MAX_PROCESSES: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
   SPINDLE_JOB_MAX_ADDRESS_SPACE_MB: positiveInt.optional(),
   SPINDLE_JOB_MAX_CPU_SECONDS: positiveInt.optional(),
+  // What one job may put in its end report (beyond: into its log, referenced) and in its log.
+  SPINDLE_JOB_MAX_RESULT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(512 * 1024)
+    .default(256 * 1024),
+  SPINDLE_JOB_MAX_LOG_BYTES: positiveInt.default(64 * 1024 * 1024),
   // Scheduler: how long a host may stay silent before its jobs are failed.
   HOST_SILENCE_LIMIT_MS: positiveInt.default(5_000),
   SPINDLE_INTERNAL_TOKEN: z.string().min(16).optional(),
@@ -160,6 +168,8 @@ export interface SpindleConfig {
   readonly worker: {
     readonly hostId: string | undefined;
     readonly slots: number;
+    readonly maxResultBytes: number;
+    readonly maxLogBytes: number;
     readonly confinement: {
       readonly jobUsers: number;
       readonly network: boolean;
@@ -253,6 +263,8 @@ export function loadConfig(
     worker: {
       hostId: e.WORKER_HOST_ID,
       slots: e.WORKER_SLOTS,
+      maxResultBytes: e.SPINDLE_JOB_MAX_RESULT_BYTES,
+      maxLogBytes: e.SPINDLE_JOB_MAX_LOG_BYTES,
       confinement: {
         jobUsers: e.SPINDLE_JOB_USERS,
         network: e.SPINDLE_JOB_NETWORK === 'on',

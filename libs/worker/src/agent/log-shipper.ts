@@ -18,14 +18,38 @@ export class LogShipper {
   private nextByte = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private capped = false;
 
+  // `maxBytes`: the most output of one task that is kept (SPINDLE_JOB_MAX_LOG_BYTES); past it
+  // the task runs on, its output is read and dropped, and one system line says so.
   constructor(
     private readonly bus: MessageBus,
     private readonly jobId: string,
     private readonly workerId: string,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
 
+  // How many lines went to the log so far (the 0-based offset of the next one).
+  get lineCount(): number {
+    return this.nextLine - 1 + this.buffer.length;
+  }
+
   line(stream: LogStream, text: string, at: Date): void {
+    if (this.capped) return;
+    if (this.nextByte + this.bufferedBytes + logLineBytes(text) > this.maxBytes) {
+      this.capped = true;
+      text = `[spindle] output beyond ${this.maxBytes} bytes is not kept (SPINDLE_JOB_MAX_LOG_BYTES); the job runs on`;
+      stream = 'system';
+    }
+    this.append(stream, text, at);
+  }
+
+  // Lines Spindle itself writes into the task's log (an oversized result), kept past the cap.
+  system(text: string, at = new Date()): void {
+    this.append('system', text, at);
+  }
+
+  private append(stream: LogStream, text: string, at: Date): void {
     this.buffer.push({ at: at.toISOString(), stream, text });
     this.bufferedBytes += logLineBytes(text);
     if (this.buffer.length >= MAX_LINES || this.bufferedBytes >= MAX_BYTES) this.flush();

@@ -26,17 +26,20 @@ import type {
 } from '@spindle/backbone';
 import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { JobUserPool, WorkerSandbox, traversableForJobs } from '../sandbox';
+import { JobUserPool, MAX_LINE_BYTES, WorkerSandbox, traversableForJobs } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
 import { SecretResolver } from './secret-resolver';
+import { boundReport } from './task-bounds';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
 
 const HEARTBEAT_MS = 1_000;
 // An assignment whose worker request never arrives (it went to another run of this agent).
 const ORPHAN_ASSIGNMENT_MS = 30_000;
+// An error message travels whole in the task's end report; a longer one keeps its start and end.
+const MAX_ERROR_BYTES = 16 * 1024;
 
 interface Task {
   readonly jobId: string;
@@ -332,7 +335,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
 
   private async runTask(worker: Worker, task: Task, assigned: JobAssignedV1): Promise<void> {
     const { id: jobId, workerId, task: spec } = assigned;
-    const shipper = new LogShipper(this.bus, jobId, workerId);
+    const shipper = new LogShipper(this.bus, jobId, workerId, this.config.worker.maxLogBytes);
     const workDir = join(this.baseDir, 'jobs', jobId);
     let result: TaskResult;
     let finishedAt: Date | undefined;
@@ -387,6 +390,15 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     } catch (e) {
       result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
     }
+    result = boundReport(
+      result,
+      {
+        maxResultBytes: this.config.worker.maxResultBytes,
+        maxErrorBytes: MAX_ERROR_BYTES,
+        logChunkBytes: MAX_LINE_BYTES,
+      },
+      shipper,
+    );
     const log = await shipper.close();
     const reported = this.reporter.report({
       type: 'TaskFinished',

@@ -16,6 +16,9 @@ type StartListener = (pid: number, language: RunnerLanguage) => void;
 // Confined, every process of the worker runs as one user leased from the host's job-user pool
 // for the worker's lifetime; stopping the worker kills every process of that user (also those
 // that detached from their process group) before the user goes back to the pool.
+// No output line is longer: a longer one is cut into lines of this many bytes.
+export const MAX_LINE_BYTES = 64 * 1024;
+
 export class WorkerSandbox {
   private readonly runners = new Map<RunnerLanguage, Runner>();
   private readonly retired = new Set<Runner>();
@@ -36,7 +39,7 @@ export class WorkerSandbox {
       confinement?: { policy: ConfinementPolicy; users: JobUserPool | null };
     },
   ) {
-    this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+    this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   }
 
   // The worker's long-lived process: its current runner (node first), null before its first.
