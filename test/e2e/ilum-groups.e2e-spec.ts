@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
+import { EventTopics } from '@spindle/contracts';
+import { readKafkaTopic } from '@spindle/testing';
 import { SchedulerCommandsService, groupCommands } from '@spindle/scheduler';
 import type { GroupCommand } from '@spindle/scheduler';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { expectRebuildRestores } from '../support/rebuild';
 import { spindleSuite } from '../support/spindle-suite';
 import { waitUntil } from '../support/wait';
 
@@ -37,7 +40,7 @@ function groupForm(fields: Record<string, string>, files: [string, string, strin
 }
 
 // An Ilum client changes only host and port: everything Ilum here talks to the Ilum port's paths.
-describe.each(SPINDLE_MODES)('Ilum groups over %s', (_mode, env) => {
+describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
   const suite = spindleSuite({ name: 'ilum-groups', env });
   const ilum = (method: string, path: string, body?: unknown) =>
     http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
@@ -225,6 +228,24 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (_mode, env) => {
     expect(created.body).toMatchObject({ name: 'native-one', kind: 'CODE', language: 'NODE', scale: 2 });
     const again = await native('POST', '/groups', { name: 'native-one' });
     expect(again.status).toBe(409);
+    // With an Idempotency-Key a retry gets the first answer; the key still checks the cluster.
+    const keyed = { name: 'keyed', scale: 2 };
+    const headers = { 'idempotency-key': `k-${randomUUID()}` };
+    const first = await http(suite.url, 'POST', '/api/v1/groups', keyed, headers);
+    const retry = await http(suite.url, 'POST', '/api/v1/groups', keyed, headers);
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(retry.body.id).toBe(first.body.id);
+    const far = await http(
+      suite.url,
+      'POST',
+      '/api/v1/groups',
+      { name: 'far', clusterName: 'far-k8s' },
+      {
+        'idempotency-key': `k-${randomUUID()}`,
+      },
+    );
+    expect(far.status).toBe(409);
+    expect(far.body.detail).toContain('no k8s executor yet');
     const bad = await native('POST', '/groups', { name: 'x', scale: 99, pyFiles: ['missing.py'] });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
@@ -243,6 +264,42 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (_mode, env) => {
     expect((await native('DELETE', `/groups/${created.body.id}`)).status).toBe(204);
     expect((await native('GET', `/groups/${created.body.id}`)).status).toBe(404);
   });
+
+  it('serves its group routes in both OpenAPI documents', async () => {
+    const ilumDoc = await http(suite.spindle.dialectUrls['ilum']!, 'GET', '/openapi.json');
+    expect(Object.keys(ilumDoc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/compat/ilum/api/v1/group',
+        '/compat/ilum/api/v1/group/{groupId}',
+        '/compat/ilum/api/v1/group/name/{groupName}',
+        '/compat/ilum/api/v1/group/{groupId}/stop',
+        '/compat/ilum/api/v1/group/{groupId}/rescale/{scale}',
+      ]),
+    );
+    const nativeDoc = await http(suite.url, 'GET', '/api/openapi.json');
+    expect(Object.keys(nativeDoc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/groups', '/api/v1/groups/{id}', '/api/v1/groups/{id}/rescale']),
+    );
+  });
+
+  it("rebuilds groups_v1 from the scheduler's event store into the same rows", async () => {
+    const rows = await expectRebuildRestores(suite.databaseUrl, 'groups', 'groups_v1', "name = 'plain'");
+    expect(rows.length).toBeGreaterThanOrEqual(5); // Ilum's and native groups, tombstones too
+  });
+
+  // Standalone has no broker: its events stay in-process.
+  (mode === 'Kafka' ? it : it.skip)(
+    "publishes a group's life on its topic, keyed by its stream",
+    async () => {
+      const records = await readKafkaTopic(EventTopics.schedulerGroup, (rs) =>
+        rs.some((r) => r.value.includes('"GroupDeleted"') && r.value.includes('native-one')),
+      );
+      const life = records
+        .filter((r) => r.key === 'group-native-one')
+        .map((r) => (JSON.parse(r.value) as { type: string }).type);
+      expect(life).toEqual(['GroupCreated', 'GroupRescaled', 'GroupStopped', 'GroupDeleted']);
+    },
+  );
 
   describe('a page of 10 000 groups', () => {
     const COUNT = 10_000;

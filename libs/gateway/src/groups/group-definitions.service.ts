@@ -38,14 +38,20 @@ export class GroupDefinitions {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
-  // Checks what the group refers to; the caller may then store its uploads and create it.
-  async checkReferences(request: GroupRequest, uploaded: ReadonlySet<string> = new Set()): Promise<void> {
+  // Checks what the group refers to; the caller may then store its uploads and create it. A create
+  // with an Idempotency-Key leaves a taken name to the owner, which answers a retry with its first
+  // answer rather than a conflict.
+  async checkReferences(
+    request: GroupRequest,
+    options: { readonly uploaded?: ReadonlySet<string>; readonly retryable?: boolean } = {},
+  ): Promise<void> {
+    const uploaded = options.uploaded ?? new Set<string>();
     const { clusterName } = request.definition;
     const cluster = await this.clusters.findByName(clusterName);
     if (!cluster) throw notFound(`cluster ${clusterName}`, 'clusterName');
     const refusal = clusterExecutorRefusal(cluster.name, cluster.type);
     if (refusal !== null) throw conflict('clusterName', 'executable', refusal);
-    if (await this.groups.findByName(request.name))
+    if (!options.retryable && (await this.groups.findByName(request.name)))
       throw conflict('name', 'unique', `group ${request.name} already exists`);
     const { jars, files, pyFiles } = request.definition;
     for (const [field, names] of Object.entries({ jars, files, pyFiles })) {

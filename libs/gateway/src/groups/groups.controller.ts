@@ -53,8 +53,7 @@ export class GroupsController {
     const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseGroupRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
-    // A retried create (same key) is answered by the owner from its first answer, not refused here.
-    if (key === undefined) await this.definitions.checkReferences(parsed.request);
+    await this.definitions.checkReferences(parsed.request, { retryable: key !== undefined });
     const row = await this.definitions.create(parsed.request, undefined, key);
     void reply.status(HttpStatus.CREATED).header('location', `/api/v1/groups/${encodeURIComponent(row.id)}`);
     return GroupDto.from(row);

@@ -43,7 +43,7 @@ import {
 } from './ilum-group-format';
 import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
 import { ILUM_PREFIX } from './ilum-prefix';
-import { springPage, springPageRequest } from './spring-page';
+import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
@@ -103,7 +103,7 @@ export class IlumGroupsController {
         scale,
       });
       if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-      await this.definitions.checkReferences(parsed.request, new Set(stored));
+      await this.definitions.checkReferences(parsed.request, { uploaded: new Set(stored) });
       const row = await this.definitions.create(parsed.request, id);
       return { groupId: row.id };
     } catch (e) {
@@ -120,26 +120,14 @@ export class IlumGroupsController {
   @many('jobStates', "States of the groups' workers (accepted and checked; see the docs)", ILUM_JOB_STATES)
   @many('clusterNames', 'The cluster names to keep')
   @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2: all must match' })
-  @ApiQuery({ name: 'search', required: false, description: 'A word in the name or description' })
-  @ApiQuery({ name: 'page', required: false, schema: { type: 'integer', default: 0 } })
-  @ApiQuery({ name: 'size', required: false, schema: { type: 'integer', default: 10 } })
-  @ApiQuery({
-    name: 'sort',
-    required: false,
-    isArray: true,
-    description: `field,asc|desc; field one of ${GROUP_SORT_FIELDS.join(', ')}`,
-    example: ['createdTime,desc'],
-  })
+  @ApiSpringPage(GROUP_SORT_FIELDS, 'name, description', 'createdTime,desc')
   @ApiOkResponse({ type: IlumGroupPageDto })
   @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
   async list(@Query() query: SpringPageQuery & Record<string, unknown>): Promise<IlumGroupPageDto> {
     const request = springPageRequest(query, GROUP_SORT_FIELDS);
     enumParam(query, 'jobStates', ILUM_JOB_STATES);
     const { rows, total } = await this.groups.page({
-      offset: request.page * request.size,
-      limit: request.size,
-      sort: request.sort,
-      ...(request.search === undefined ? {} : { search: request.search }),
+      ...offsetPageOf(request),
       states: groupStatesParam(query),
       kinds: groupKindsParam(query),
       clusterNames: listParam(query, 'clusterNames'),
