@@ -377,6 +377,8 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
       expect(eastPage.body.totalElements).toBe(east.length);
       expect(names(eastPage.body)).toEqual(east.slice(40, 60).map(nameOf));
 
+      const twice = await ilum('GET', '/group?tags=shard=3&tags=bulk=yes&clusterNames=east&size=1');
+      expect(twice.body.totalElements).toBe(expected((i) => i % 3 === 1 && i % 7 === 3).length);
       const both = await ilum('GET', '/group?clusterNames=east,west&groupKinds=CODE&groupKinds=JOB&size=1');
       expect(both.body.totalElements).toBe(expected((i) => i % 3 !== 0).length);
 

@@ -131,7 +131,14 @@ export class IlumGroupsController {
       states: groupStatesParam(query),
       kinds: groupKindsParam(query),
       clusterNames: listParam(query, 'clusterNames'),
-      tags: parsePairs('tags', typeof query['tags'] === 'string' ? query['tags'] : undefined),
+      // Sent twice, tags are read as one list of pairs: every one must match.
+      tags: parsePairs(
+        'tags',
+        [query['tags']]
+          .flat()
+          .filter((t) => typeof t === 'string')
+          .join(';'),
+      ),
     });
     return springPage(request, rows, total, (row) => groupInfoOf(row) as IlumGroupInfoDto);
   }
