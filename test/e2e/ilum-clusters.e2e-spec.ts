@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { openServiceDataSource } from '@spindle/backbone';
 import { EventTopics } from '@spindle/contracts';
-import {
-  PROJECTOR_ENTITIES,
-  PROJECTOR_MIGRATIONS,
-  ProjectionRebuild,
-  rebuildableProjection,
-} from '@spindle/projector';
-import { PROJECTOR_SCHEMA } from '@spindle/read-models';
 import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { captureOutput, tablesHolding } from '../support/leaks';
+import { expectRebuildRestores } from '../support/rebuild';
 import { spindleSuite } from '../support/spindle-suite';
 
 // An Ilum client changes only host and port: everything here talks to the Ilum port's own paths.
@@ -272,24 +265,13 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
   });
 
   it("rebuilds clusters_v1 from the scheduler's event store into the same rows", async () => {
-    const projector = await openServiceDataSource({
-      name: `ilum-rebuild-${randomUUID()}`,
-      schema: PROJECTOR_SCHEMA,
-      url: suite.databaseUrl,
-      entities: PROJECTOR_ENTITIES,
-      migrations: PROJECTOR_MIGRATIONS,
-    });
-    try {
-      const rows = () => projector.query('select * from projector.clusters_v1 order by stream_id');
-      const expected = await rows();
-      expect(expected.length).toBeGreaterThanOrEqual(5); // default, 3 Ilum, 1 native (tombstones too)
-      await projector.query(`delete from projector.clusters_v1 where name = 'prod-k8s'`);
-      const report = await new ProjectionRebuild(projector, rebuildableProjection('clusters')).run();
-      expect(report).toMatchObject({ table: '"projector"."clusters_v1"', invalidEvents: 0 });
-      expect(await rows()).toEqual(expected);
-    } finally {
-      await projector.destroy();
-    }
+    const rows = await expectRebuildRestores(
+      suite.databaseUrl,
+      'clusters',
+      'clusters_v1',
+      "name = 'prod-k8s'",
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(5); // default, 3 Ilum, 1 native (tombstones too)
   });
 
   it('keeps the credentials out of every response, table and log line', async () => {

@@ -13,10 +13,12 @@ export async function http<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResponse<T>> {
+  // A form goes as multipart/form-data (fetch sets the boundary); anything else as JSON.
+  const form = body instanceof FormData;
   const response = await fetch(baseUrl + path, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined || form ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const text = await response.text();
   let parsed: unknown = text;

@@ -14,6 +14,11 @@ import {
 import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
+import {
+  createGroupCommandSchema,
+  groupNameCommandSchema,
+  rescaleGroupCommandSchema,
+} from './scheduler/group.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
 
 // The payload schema of every command topic: what its message controller validates.
@@ -29,5 +34,9 @@ export const commandPayloadSchemas = {
   [CommandPatterns.stopWorker]: stopWorkerCommandSchema,
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,
+  [CommandPatterns.createGroup]: createGroupCommandSchema,
+  [CommandPatterns.rescaleGroup]: rescaleGroupCommandSchema,
+  [CommandPatterns.stopGroup]: groupNameCommandSchema,
+  [CommandPatterns.deleteGroup]: groupNameCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

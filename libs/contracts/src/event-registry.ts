@@ -4,6 +4,7 @@ import type { EventEnvelope, EventSchemas, EventsOf, NewEvent } from './envelope
 import { artifactEventDataSchemas } from './artifacts/artifact.events';
 import { contextEventDataSchemas } from './scheduler/context.events';
 import { clusterEventDataSchemas } from './scheduler/cluster.events';
+import { groupEventDataSchemas } from './scheduler/group.events';
 import { functionEventDataSchemas } from './scheduler/function.events';
 import { jobEventDataSchemas } from './scheduler/job.events';
 import { workerEventDataSchemas } from './scheduler/worker.events';
@@ -23,6 +24,7 @@ export const eventDataSchemas = {
   ...agentReportDataSchemas,
   ...secretEventDataSchemas,
   ...clusterEventDataSchemas,
+  ...groupEventDataSchemas,
   ...settingsEventDataSchemas,
 } as const satisfies EventSchemas;
 

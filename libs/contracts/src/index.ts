@@ -23,3 +23,6 @@ export * from './command-metadata';
 export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
+export * from './scheduler/group-definition';
+export * from './scheduler/group.events';
+export * from './scheduler/group.commands';

@@ -7,6 +7,8 @@ export const EventTopics = {
   schedulerWorker: 'spindle.scheduler.worker.v1',
   // Cluster definitions (where work runs: local, k8s, yarn), keyed by cluster name.
   schedulerCluster: 'spindle.scheduler.cluster.v1',
+  // Groups of interactive workers (created, rescaled, stopped, deleted), keyed by group name.
+  schedulerGroup: 'spindle.scheduler.group.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
   // The installation's settings (stream `settings`): the whole document each time it changes.
   schedulerSettings: 'spindle.scheduler.settings.v1',
@@ -42,6 +44,10 @@ export const CommandPatterns = {
   stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
   createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
   deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',
+  createGroup: 'spindle.scheduler.cmd.create-group.v1',
+  rescaleGroup: 'spindle.scheduler.cmd.rescale-group.v1',
+  stopGroup: 'spindle.scheduler.cmd.stop-group.v1',
+  deleteGroup: 'spindle.scheduler.cmd.delete-group.v1',
   changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];

@@ -10,6 +10,7 @@ import {
   ContextsQuery,
   FeedQuery,
   FunctionsQuery,
+  GroupsQuery,
   JobsQuery,
   WorkersQuery,
   PROJECTOR_SCHEMA,
@@ -23,6 +24,8 @@ import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { ClusterDefinitions } from './clusters/cluster-definitions.service';
 import { ClustersController } from './clusters/clusters.controller';
+import { GroupDefinitions } from './groups/group-definitions.service';
+import { GroupsController } from './groups/groups.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
@@ -65,6 +68,7 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsController,
     StatusController,
     ClustersController,
+    GroupsController,
   ],
   providers: [
     {
@@ -90,6 +94,8 @@ const PATTERNS = Object.values(CommandPatterns);
     SecretsClient,
     ClustersQuery,
     ClusterDefinitions,
+    GroupsQuery,
+    GroupDefinitions,
     SettingsQuery,
     InstallationSettingsService,
   ],
@@ -107,6 +113,8 @@ const PATTERNS = Object.values(CommandPatterns);
     LogCollectorClient,
     ClustersQuery,
     ClusterDefinitions,
+    GroupsQuery,
+    GroupDefinitions,
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,

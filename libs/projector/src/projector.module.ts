@@ -16,6 +16,7 @@ import {
   ContextsV11763800000100,
   FunctionsV11763800000300,
   FunctionsV1Retries1763900000700,
+  GroupsV11764900000300,
   JobsV11763900000400,
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
@@ -28,6 +29,7 @@ import {
 import { artifactsProjection } from './projections/artifacts/artifacts.projection';
 import { functionsProjection } from './projections/functions/functions.projection';
 import { clustersProjection } from './projections/clusters/clusters.projection';
+import { groupsProjection } from './projections/groups/groups.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
@@ -42,6 +44,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   jobsProjection,
   workersProjection,
   clustersProjection,
+  groupsProjection,
   settingsProjection,
 ];
 
@@ -59,6 +62,7 @@ export const PROJECTOR_MIGRATIONS = [
   SecretRefs1764700000100,
   ClustersV11764800000100,
   SettingsV11764800000100,
+  GroupsV11764900000300,
 ];
 
 @Module({

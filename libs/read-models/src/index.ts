@@ -30,3 +30,7 @@ export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
 export * from './read-model-entities';
+export * from './offset-page';
+export * from './groups/group.view';
+export * from './groups/groups-v1.migration';
+export * from './groups/groups.query';

@@ -2,6 +2,7 @@ import { ArtifactView } from './artifacts/artifact.view';
 import { ClusterView } from './clusters/cluster.view';
 import { ContextView } from './contexts/context.view';
 import { FeedEntryView } from './feed/feed-entry.view';
+import { GroupView } from './groups/group.view';
 import { FunctionView } from './functions/function.view';
 import { JobView } from './jobs/job.view';
 import { SettingsView } from './settings/settings.view';
@@ -17,5 +18,6 @@ export const READ_MODEL_ENTITIES = [
   HostView,
   FeedEntryView,
   ClusterView,
+  GroupView,
   SettingsView,
 ];

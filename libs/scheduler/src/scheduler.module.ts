@@ -15,6 +15,10 @@ import type { SpindleConfig } from '@spindle/platform';
 import { CreateClusterMessageController } from './clusters/create-cluster/create-cluster.message-controller';
 import { DefaultClusterInitializer } from './clusters/default-cluster.initializer';
 import { DeleteClusterMessageController } from './clusters/delete-cluster/delete-cluster.message-controller';
+import { CreateGroupMessageController } from './groups/create-group/create-group.message-controller';
+import { DeleteGroupMessageController } from './groups/delete-group/delete-group.message-controller';
+import { RescaleGroupMessageController } from './groups/rescale-group/rescale-group.message-controller';
+import { StopGroupMessageController } from './groups/stop-group/stop-group.message-controller';
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
@@ -63,6 +67,10 @@ import {
     StopWorkerMessageController,
     CreateClusterMessageController,
     DeleteClusterMessageController,
+    CreateGroupMessageController,
+    RescaleGroupMessageController,
+    StopGroupMessageController,
+    DeleteGroupMessageController,
     ChangeSettingsMessageController,
   ],
   providers: [

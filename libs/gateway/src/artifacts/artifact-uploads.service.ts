@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
+import type { MultipartFile } from '@fastify/multipart'; // also augments FastifyRequest with file()
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
@@ -47,6 +47,12 @@ export class ArtifactUploads {
         },
       ]);
     }
+    return this.readBack(name, await this.storePart(part, name, reply, force));
+  }
+
+  // Streams one multipart file to the artifact store under `name` (already checked), refusing a
+  // file past the size limit. For every form that carries programs (here, Ilum's groups).
+  async storePart(part: MultipartFile, name: string, reply: FastifyReply, force = false): Promise<Accepted> {
     // Past the limit, abort the upstream request so the artifact store never records a cut file.
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
@@ -67,7 +73,7 @@ export class ArtifactUploads {
       void reply.header('connection', 'close');
       throw tooLarge(this.config.artifacts.maxBytes);
     }
-    return this.readBack(name, accepted);
+    return accepted;
   }
 
   async remove(name: string): Promise<void> {

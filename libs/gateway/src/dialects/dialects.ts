@@ -46,7 +46,7 @@ export const DIALECTS: readonly DialectSurface[] = [
     module: IlumDialectModule,
     title: 'Spindle: Ilum REST API v1',
     description:
-      "Ilum's REST API (1.3.0) mapped onto Spindle's clusters. Served at /api/v1 on the Ilum port (default " +
+      "Ilum's REST API (1.3.0) mapped onto Spindle's clusters and groups. Served at /api/v1 on the Ilum port (default " +
       '9888) and at /compat/ilum/api/v1 on the main port. Errors are `{"message": ...}`: 404 for unknown ids, ' +
       '409 for validation. Credentials are kept by the secrets service and read back as "***".',
     paths: ['/api/v1'],

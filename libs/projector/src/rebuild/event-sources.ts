@@ -4,6 +4,7 @@ import {
   clusterEventDataSchemas,
   contextEventDataSchemas,
   functionEventDataSchemas,
+  groupEventDataSchemas,
   jobEventDataSchemas,
   settingsEventDataSchemas,
   workerEventDataSchemas,
@@ -28,6 +29,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerJob]: { schema: 'scheduler', types: typesOf(jobEventDataSchemas) },
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
+  [EventTopics.schedulerGroup]: { schema: 'scheduler', types: typesOf(groupEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };

@@ -2,6 +2,7 @@ import type { StreamProjection } from '@spindle/backbone';
 import { artifactsProjection } from '../projections/artifacts/artifacts.projection';
 import { clustersProjection } from '../projections/clusters/clusters.projection';
 import { contextsProjection } from '../projections/contexts/contexts.projection';
+import { groupsProjection } from '../projections/groups/groups.projection';
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
 import { settingsProjection } from '../projections/settings/settings.projection';
@@ -17,6 +18,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   jobRowsProjection,
   workerRowsProjection,
   clustersProjection,
+  groupsProjection,
   settingsProjection,
 ];
 

@@ -3,7 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { IsNull } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { NamedViewQuery } from '../named-view.query';
+import { containsPattern, offsetPage } from '../offset-page';
+import type { OffsetPageRequest } from '../offset-page';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { GroupsQuery } from '../groups/groups.query';
 import { ClusterView } from './cluster.view';
 
 export const CLUSTER_SORT_FIELDS = ['name', 'type', 'createdTime', 'id'] as const;
@@ -14,13 +17,6 @@ const COLUMN_OF: Record<ClusterSortField, string> = {
   createdTime: 'v.created_at',
   id: 'v.id',
 };
-
-export interface OffsetPageRequest {
-  readonly offset: number;
-  readonly limit: number;
-  readonly sort: readonly { readonly field: ClusterSortField; readonly ascending: boolean }[];
-  readonly search?: string;
-}
 
 @Injectable()
 export class ClustersQuery extends NamedViewQuery<ClusterView> {
@@ -38,7 +34,7 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
   }
 
   // An offset page with its real total (Ilum's Spring pages), sorted as asked, then by name.
-  async page(request: OffsetPageRequest): Promise<{ rows: ClusterView[]; total: number }> {
+  async page(request: OffsetPageRequest<ClusterSortField>): Promise<{ rows: ClusterView[]; total: number }> {
     const query = this.dataSource
       .getRepository(ClusterView)
       .createQueryBuilder('v')
@@ -46,17 +42,10 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
     if (request.search) {
       query.andWhere(
         "(v.name ilike :search escape '\\' or v.definition->>'description' ilike :search escape '\\')",
-        {
-          search: `%${request.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
-        },
+        { search: containsPattern(request.search) },
       );
     }
-    for (const s of request.sort) query.addOrderBy(COLUMN_OF[s.field], s.ascending ? 'ASC' : 'DESC');
-    // Name last, as the tie-break, unless asked for (a second order on one column replaces the first).
-    if (!request.sort.some((s) => s.field === 'name')) query.addOrderBy('v.name', 'ASC');
-    query.offset(request.offset).limit(request.limit);
-    const [rows, total] = await query.getManyAndCount();
-    return { rows, total };
+    return offsetPage(query, request, COLUMN_OF, 'name');
   }
 
   async names(): Promise<string[]> {
@@ -70,10 +59,10 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
     return rows.map((r) => r.name);
   }
 
-  // What still uses a cluster, which keeps it from being deleted. Nothing references clusters yet;
-  // groups and Ilum jobs will add their read models here (`group <name>`, `job <id>`).
+  // What still uses a cluster, which keeps it from being deleted: its groups (`group <name>`), a
+  // few of them named. Ilum's single jobs add theirs here.
   async usersOf(name: string): Promise<string[]> {
-    void name;
-    return Promise.resolve([]);
+    const groups = await new GroupsQuery(this.dataSource).namesOnCluster(name, 10);
+    return groups.map((group) => `group ${group}`);
   }
 }

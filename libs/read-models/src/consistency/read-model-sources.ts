@@ -9,6 +9,7 @@ export const READ_MODEL_SOURCES = {
   jobs: { topic: EventTopics.schedulerJob, owner: 'scheduler', consumer: 'projector.jobs.v1' },
   workers: { topic: EventTopics.schedulerWorker, owner: 'scheduler', consumer: 'projector.workers.v1' },
   clusters: { topic: EventTopics.schedulerCluster, owner: 'scheduler', consumer: 'projector.clusters.v1' },
+  groups: { topic: EventTopics.schedulerGroup, owner: 'scheduler', consumer: 'projector.groups.v1' },
   artifacts: { topic: EventTopics.artifact, owner: 'artifact_store', consumer: 'projector.artifacts.v1' },
   settings: { topic: EventTopics.schedulerSettings, owner: 'scheduler', consumer: 'projector.settings.v1' },
 } as const;

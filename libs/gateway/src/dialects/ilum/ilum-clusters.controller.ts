@@ -17,7 +17,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { ClustersQuery, CLUSTER_SORT_FIELDS } from '@spindle/read-models';
@@ -34,7 +33,7 @@ import {
   IlumClusterPageDto,
 } from './ilum-cluster.dto';
 import { ILUM_PREFIX } from './ilum-prefix';
-import { springPage, springPageRequest } from './spring-page';
+import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
@@ -69,30 +68,12 @@ export class IlumClustersController {
   @Get()
   @ReadsFrom('clusters')
   @ApiOperation({ summary: 'Returns a page of existing clusters' })
-  @ApiQuery({
-    name: 'search',
-    required: false,
-    description: 'The word to apply for filtering (name, description)',
-  })
-  @ApiQuery({ name: 'page', required: false, schema: { type: 'integer', default: 0 } })
-  @ApiQuery({ name: 'size', required: false, schema: { type: 'integer', default: 10 } })
-  @ApiQuery({
-    name: 'sort',
-    required: false,
-    isArray: true,
-    description: `field,asc|desc; field one of ${CLUSTER_SORT_FIELDS.join(', ')}`,
-    example: ['name,asc'],
-  })
+  @ApiSpringPage(CLUSTER_SORT_FIELDS, 'name, description', 'name,asc')
   @ApiOkResponse({ type: IlumClusterPageDto })
   @ApiConflictResponse({ description: 'A malformed page, size or sort', ...ERROR })
   async list(@Query() query: SpringPageQuery): Promise<IlumClusterPageDto> {
     const request = springPageRequest(query, CLUSTER_SORT_FIELDS);
-    const { rows, total } = await this.clusters.page({
-      offset: request.page * request.size,
-      limit: request.size,
-      sort: request.sort,
-      ...(request.search === undefined ? {} : { search: request.search }),
-    });
+    const { rows, total } = await this.clusters.page(offsetPageOf(request));
     return springPage(request, rows, total, (row) => clusterInfoOf(row) as unknown as IlumClusterInfoDto);
   }
 

@@ -1,4 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiQuery } from '@nestjs/swagger';
+import type { OffsetPageRequest } from '@spindle/read-models';
 import { ilumInvalid } from './ilum-errors.filter';
 
 // Ilum's pages are Spring Data's: `page` from 0, `size` (default 10), `sort=field,asc|desc`
@@ -73,6 +75,42 @@ export function springPageRequest<TField extends string>(
   const search = single('search', query.search);
   if (search !== undefined && search.length > 1_000) throw ilumInvalid('search is at most 1000 characters');
   return { page, size, sort, ...(search ? { search } : {}) };
+}
+
+// The read model's window for a page request: what its `page(...)` query takes.
+export function offsetPageOf<TField extends string>(
+  request: SpringPageRequest<TField>,
+): OffsetPageRequest<TField> {
+  return {
+    offset: request.page * request.size,
+    limit: request.size,
+    sort: request.sort,
+    ...(request.search === undefined ? {} : { search: request.search }),
+  };
+}
+
+// Documents a Spring-paged list's `search`, `page`, `size` and `sort` parameters.
+export function ApiSpringPage(fields: readonly string[], searched: string, sortExample: string) {
+  return applyDecorators(
+    ApiQuery({
+      name: 'search',
+      required: false,
+      description: `The word to apply for filtering (${searched})`,
+    }),
+    ApiQuery({ name: 'page', required: false, schema: { type: 'integer', default: 0 } }),
+    ApiQuery({
+      name: 'size',
+      required: false,
+      schema: { type: 'integer', default: SPRING_PAGE_DEFAULT_SIZE, maximum: SPRING_PAGE_MAX_SIZE },
+    }),
+    ApiQuery({
+      name: 'sort',
+      required: false,
+      isArray: true,
+      description: `field,asc|desc; field one of ${fields.join(', ')}`,
+      example: [sortExample],
+    }),
+  );
 }
 
 export class SpringPageable {

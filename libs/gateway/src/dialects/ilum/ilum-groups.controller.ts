@@ -1,0 +1,202 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { GroupsQuery, GROUP_SORT_FIELDS } from '@spindle/read-models';
+import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { GroupDefinitions } from '../../groups/group-definitions.service';
+import { parseGroupRequest, parseScale } from '../../groups/group-request';
+import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
+import { readGroupForm } from './ilum-group-form';
+import {
+  ILUM_JOB_STATES,
+  enumParam,
+  groupInfoOf,
+  groupKindsParam,
+  groupStatesParam,
+  listParam,
+  parseList,
+  parsePairs,
+} from './ilum-group-format';
+import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
+import { ILUM_PREFIX } from './ilum-prefix';
+import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
+import type { SpringPageQuery } from './spring-page';
+
+const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
+const GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
+const many = (name: string, description: string, values?: readonly string[]) =>
+  ApiQuery({
+    name,
+    required: false,
+    isArray: true,
+    description,
+    ...(values ? { enum: [...values] } : {}),
+  });
+
+@ApiTags('ilum: groups')
+@UseFilters(IlumErrorsFilter)
+@Controller(`${ILUM_PREFIX}/group`)
+export class IlumGroupsController {
+  constructor(
+    private readonly definitions: GroupDefinitions,
+    private readonly groups: GroupsQuery,
+    private readonly uploads: ArtifactUploads,
+  ) {}
+
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Creates a group of interactive workers; its files become artifacts' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: ILUM_GROUP_FORM_SCHEMA })
+  @ApiOkResponse({ type: IlumGroupIdDto })
+  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
+  @ApiConflictResponse({
+    description: 'Validation failed, the name is taken, or a k8s/yarn cluster',
+    ...ERROR,
+  })
+  async create(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IlumGroupIdDto> {
+    const id = randomUUID();
+    const forget = (stored: readonly string[]) => this.definitions.forgetArtifacts(stored);
+    const form = await readGroupForm(request, reply, this.uploads, id, forget);
+    const stored = Object.values(form.stored).flat();
+    try {
+      const { fields } = form;
+      const scale = fields['scale'] === undefined || fields['scale'] === '' ? 1 : parseScale(fields['scale']);
+      if (typeof scale !== 'number') throw ilumInvalid(`${scale.field}: ${scale.message}`);
+      const parsed = parseGroupRequest({
+        name: fields['name'],
+        clusterName: fields['clusterName'] || undefined,
+        description: fields['description'],
+        kind: fields['kind'] || undefined,
+        language: fields['language'] || undefined,
+        tags: parsePairs('tags', fields['tags']),
+        jobConfig: parsePairs('jobConfig', fields['jobConfig']),
+        pyRequirements: parseList(fields['pyRequirements']),
+        ...form.stored,
+        scale,
+      });
+      if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+      await this.definitions.checkReferences(parsed.request, { uploaded: new Set(stored) });
+      const row = await this.definitions.create(parsed.request, id);
+      return { groupId: row.id };
+    } catch (e) {
+      await forget(stored);
+      throw e;
+    }
+  }
+
+  @Get()
+  @ReadsFrom('groups')
+  @ApiOperation({ summary: 'Returns a page of existing groups' })
+  @many('groupStates', 'The group states to keep', ['ACTIVE', 'ARCHIVED'])
+  @many('groupKinds', 'The group kinds to keep', ['JOB', 'CODE'])
+  @many('jobStates', "States of the groups' workers (accepted and checked; see the docs)", ILUM_JOB_STATES)
+  @many('clusterNames', 'The cluster names to keep')
+  @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2: all must match' })
+  @ApiSpringPage(GROUP_SORT_FIELDS, 'name, description', 'createdTime,desc')
+  @ApiOkResponse({ type: IlumGroupPageDto })
+  @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
+  async list(@Query() query: SpringPageQuery & Record<string, unknown>): Promise<IlumGroupPageDto> {
+    const request = springPageRequest(query, GROUP_SORT_FIELDS);
+    enumParam(query, 'jobStates', ILUM_JOB_STATES);
+    const { rows, total } = await this.groups.page({
+      ...offsetPageOf(request),
+      states: groupStatesParam(query),
+      kinds: groupKindsParam(query),
+      clusterNames: listParam(query, 'clusterNames'),
+      // Sent twice, tags are read as one list of pairs: every one must match.
+      tags: parsePairs(
+        'tags',
+        [query['tags']]
+          .flat()
+          .filter((t) => typeof t === 'string')
+          .join(';'),
+      ),
+    });
+    return springPage(request, rows, total, (row) => groupInfoOf(row) as IlumGroupInfoDto);
+  }
+
+  @Get('name/:groupName')
+  @ReadsFrom('groups')
+  @ApiOperation({ summary: 'Returns a group found by its name' })
+  @ApiParam({ name: 'groupName', description: 'The unique name of a group' })
+  @ApiOkResponse({ type: IlumGroupInfoDto })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  async byName(@Param('groupName') name: string): Promise<IlumGroupInfoDto> {
+    return groupInfoOf(await this.definitions.findByName(name));
+  }
+
+  @Get(':groupId')
+  @ReadsFrom('groups')
+  @ApiOperation({ summary: 'Returns a group found by its id' })
+  @ApiParam(GROUP_ID)
+  @ApiOkResponse({ type: IlumGroupInfoDto })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  async get(@Param('groupId') id: string): Promise<IlumGroupInfoDto> {
+    return groupInfoOf(await this.definitions.findById(id));
+  }
+
+  @Delete(':groupId')
+  @ReadsFrom('groups')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Deletes a group (its workers stop) and the files uploaded with it' })
+  @ApiParam(GROUP_ID)
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  async remove(@Param('groupId') id: string): Promise<void> {
+    await this.definitions.remove(await this.definitions.findById(id));
+  }
+
+  @Post(':groupId/stop')
+  @ReadsFrom('groups')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Stops a group: ARCHIVED, with its archivedTime; its workers stop' })
+  @ApiParam(GROUP_ID)
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  async stop(@Param('groupId') id: string): Promise<void> {
+    await this.definitions.stop(await this.definitions.findById(id));
+  }
+
+  @Post(':groupId/rescale/:scale')
+  @ReadsFrom('groups')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Changes the number of workers of a group (absolute)' })
+  @ApiParam(GROUP_ID)
+  @ApiParam({ name: 'scale', description: 'The number of workers, 1 to 64', schema: { type: 'integer' } })
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiConflictResponse({ description: 'A scale out of range, or a stopped group', ...ERROR })
+  async rescale(@Param('groupId') id: string, @Param('scale') raw: string): Promise<void> {
+    const scale = parseScale(raw);
+    if (typeof scale !== 'number') throw ilumInvalid(`${scale.field}: ${scale.message}`);
+    await this.definitions.rescale(await this.definitions.findById(id), scale);
+  }
+}
