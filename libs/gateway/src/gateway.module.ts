@@ -6,6 +6,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   ArtifactsQuery,
+  ClusterJobsQuery,
   ClustersQuery,
   ContextsQuery,
   FeedQuery,
@@ -89,6 +90,7 @@ const PATTERNS = Object.values(CommandPatterns);
     LogCollectorClient,
     SecretsClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     SettingsQuery,
     InstallationSettingsService,
@@ -106,6 +108,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     SecretsClient,
     SettingsQuery,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { IsNull } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { NamedViewQuery } from '../named-view.query';
+import { liveJobsOnCluster } from '../jobs/cluster-jobs.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { ClusterView } from './cluster.view';
 
@@ -14,6 +15,12 @@ const COLUMN_OF: Record<ClusterSortField, string> = {
   createdTime: 'v.created_at',
   id: 'v.id',
 };
+
+// Each read model whose rows use clusters, answering what uses one (by name; at most `limit`
+// names such as `job <id>`). Groups add theirs here.
+export type ClusterUsers = (dataSource: DataSource, cluster: string, limit: number) => Promise<string[]>;
+export const CLUSTER_USERS: readonly ClusterUsers[] = [liveJobsOnCluster];
+const USERS_NAMED = 10; // enough to say why a delete is refused
 
 export interface OffsetPageRequest {
   readonly offset: number;
@@ -70,10 +77,9 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
     return rows.map((r) => r.name);
   }
 
-  // What still uses a cluster, which keeps it from being deleted. Nothing references clusters yet;
-  // groups and Ilum jobs will add their read models here (`group <name>`, `job <id>`).
+  // What still uses a cluster, which keeps it from being deleted.
   async usersOf(name: string): Promise<string[]> {
-    void name;
-    return Promise.resolve([]);
+    const users = await Promise.all(CLUSTER_USERS.map((users) => users(this.dataSource, name, USERS_NAMED)));
+    return users.flat();
   }
 }
