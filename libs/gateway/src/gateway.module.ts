@@ -110,6 +110,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ClustersQuery,
     ClusterJobsQuery,
     ClusterDefinitions,
+    FeedHub,
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,

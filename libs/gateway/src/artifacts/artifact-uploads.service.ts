@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
+import type { MultipartFile } from '@fastify/multipart'; // also augments FastifyRequest with file()
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
@@ -47,6 +47,17 @@ export class ArtifactUploads {
         },
       ]);
     }
+    return this.storeFile(part, name, reply, force);
+  }
+
+  // Streams one uploaded file to the artifact store under `name`; answers once it is readable.
+  // A file past the size limit is refused (413) and never recorded.
+  async storeFile(
+    part: MultipartFile,
+    name: string,
+    reply: FastifyReply,
+    force: boolean,
+  ): Promise<ArtifactView> {
     // Past the limit, abort the upstream request so the artifact store never records a cut file.
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
