@@ -18,7 +18,7 @@ const NOT_STARTED: readonly JobState[] = ['queued', 'starting'];
 const REMEMBERED = 10_000;
 
 // Ilum's `/job/updates`: each change of a job sent to a cluster as the whole jobInfo as of that
-// change. A job's labels never change, so each stream reads a job's row once and remembers it.
+// change. A job's labels never change, so each stream remembers the rows it read.
 @Injectable()
 export class IlumJobUpdates {
   constructor(private readonly jobs: JobsQuery) {}
@@ -30,15 +30,24 @@ export class IlumJobUpdates {
     return async (entry) => {
       if (entry.kind !== 'job') return null;
       if (filter.jobIds !== undefined && !filter.jobIds.includes(entry.subjectId)) return null;
-      if (!rows.has(entry.subjectId)) {
+      let row = rows.get(entry.subjectId);
+      // Read once for its labels, again only when the entry tells of times the row read lacks.
+      if (row === undefined || (row !== null && behind(row, entry))) {
         if (rows.size >= REMEMBERED) rows.clear();
-        rows.set(entry.subjectId, await this.jobs.findById(entry.subjectId));
+        row = await this.jobs.findById(entry.subjectId);
+        rows.set(entry.subjectId, row);
       }
-      const row = rows.get(entry.subjectId) ?? null;
       if (row === null || row.cluster === null || !wanted(row, filter)) return null;
       return { id: entry.seq, event: entry.type, data: jobInfoAt(row, entry) };
     };
   }
+}
+
+// The row was read before this entry's start or end was recorded on it.
+function behind(row: JobView, entry: FeedEntryView): boolean {
+  const state = entry.state as JobState;
+  if (FINISHED_JOB_STATES.includes(state)) return row.finishedAt === null;
+  return !NOT_STARTED.includes(state) && row.startedAt === null && entry.type !== 'JobStarted';
 }
 
 function wanted(row: JobView, filter: IlumJobUpdatesFilter): boolean {
@@ -52,7 +61,7 @@ function wanted(row: JobView, filter: IlumJobUpdatesFilter): boolean {
 export function jobInfoAt(row: JobView, entry: FeedEntryView): IlumJobInfo {
   const state = entry.state as JobState;
   const ended = FINISHED_JOB_STATES.includes(state);
-  const started = !NOT_STARTED.includes(state) && entry.type !== 'JobCancelled' ? row.startedAt : null;
+  const started = NOT_STARTED.includes(state) ? null : row.startedAt;
   return ilumJobInfo({
     ...row,
     state,
