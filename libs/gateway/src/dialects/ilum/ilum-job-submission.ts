@@ -123,7 +123,7 @@ export class IlumJobSubmission {
     if (refusal !== null) throw ilumInvalid(refusal);
 
     const fn = `ilum-${tag}`;
-    const accepted = await this.commands.send(CommandPatterns.registerFunction, {
+    await this.changeFunction(CommandPatterns.registerFunction, {
       name: fn,
       definition: {
         artifact: stored.get(program.value.file)!,
@@ -133,14 +133,6 @@ export class IlumJobSubmission {
         tags: ['ilum'],
       },
     });
-    await awaitVisible(
-      `function ${fn}`,
-      this.functions.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
     return this.submission.submit({
       function: fn,
       args: { args: parseArgs(fields.get('args')), config: config.value },
@@ -149,6 +141,23 @@ export class IlumJobSubmission {
       cluster: cluster.name,
       tags: tags.value,
     });
+  }
+
+  // The job is submitted on the function, and an artifact is removed only once no function uses
+  // it, both checked in the read model: answer once it shows the change.
+  private async changeFunction(
+    pattern: string,
+    body: { readonly name: string; readonly [field: string]: unknown },
+  ): Promise<void> {
+    const accepted = await this.commands.send(pattern, body);
+    await awaitVisible(
+      `function ${body.name}`,
+      this.functions.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+    );
   }
 
   // What a submit made for its job (function `ilum-<tag>`, artifacts `ilum-<tag>-*`), removed when
@@ -162,17 +171,8 @@ export class IlumJobSubmission {
   private async forget(tag: string, stored: ReadonlyMap<string, string>): Promise<void> {
     const fn = `ilum-${tag}`;
     try {
-      if (await this.functions.findByName(fn)) {
-        const accepted = await this.commands.send(CommandPatterns.deleteFunction, { name: fn });
-        await awaitVisible(
-          `function ${fn}`,
-          this.functions.waitForPosition(
-            accepted.streamId,
-            accepted.streamPosition,
-            this.config.readYourWritesTimeoutMs,
-          ),
-        );
-      }
+      if (await this.functions.findByName(fn))
+        await this.changeFunction(CommandPatterns.deleteFunction, { name: fn });
       const artifacts = new Set(stored.values());
       const page = await this.artifacts.list(MAX_FILES, null, (q) =>
         q.andWhere('v.name like :prefix', { prefix: `ilum-${tag}-%` }),
