@@ -56,7 +56,7 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
   const sleeper = (name: string, clusterName = 'default') =>
     submit(
       { name, clusterName, language: 'NODE', jobClass: 'sleeper' },
-      { 'sleeper.js': ['files', SLEEPER_JS] },
+      { 'sleeper.js': ['files', SLEEPER_JS], 'notes.txt': ['files', 'stored beside the program'] },
     );
 
   const waitFor = async (id: string, states: readonly string[]): Promise<JobInfo> => {
@@ -203,6 +203,9 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
 
     const fn = (await http(suite.url, 'GET', `/api/v1/jobs/${id}`)).body.function as string;
     expect((await http(suite.url, 'GET', `/api/v1/functions/${fn}`)).status).toBe(200);
+    const stored = (await http(suite.url, 'GET', '/api/v1/artifacts?limit=500')).text;
+    expect(stored).toContain(`${fn}-sleeper.js`);
+    expect(stored).toContain(`${fn}-notes.txt`);
     const deleted = await fetch(`${base()}/api/v1/job/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
     expect(await deleted.text()).toBe('');
@@ -236,6 +239,11 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
     const k8s = await report('x', { clusterName: 'remote' });
     expect(k8s.status).toBe(409);
     expect(k8s.body!['message']).toContain('Spindle has no k8s executor yet');
+    const files = Object.fromEntries(
+      Array.from({ length: 21 }, (_, i): [string, [string, string]] => [`f${i}.py`, ['files', REPORT_PY]]),
+    );
+    const tooMany = await submit({ name: 'x', language: 'PYTHON', jobClass: 'f0' }, files);
+    expect(tooMany).toEqual({ status: 409, body: { message: expect.stringContaining('multipart') } });
     const notMultipart = await ilum('POST', '/job/submit', { name: 'x' });
     expect(notMultipart.status).toBe(409);
     expect((await http(suite.url, 'GET', '/api/v1/artifacts?limit=500')).body).toEqual(before);
