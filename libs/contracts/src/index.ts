@@ -12,6 +12,7 @@ export * from './scheduler/settings.commands';
 export * from './artifacts/artifact.events';
 export * from './scheduler/function.events';
 export * from './scheduler/job.events';
+export * from './scheduler/job-labels';
 export * from './scheduler/worker.events';
 export * from './worker/agent-reports';
 export * from './logs/log-records';

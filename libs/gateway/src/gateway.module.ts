@@ -6,6 +6,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   ArtifactsQuery,
+  ClusterJobsQuery,
   ClustersQuery,
   ContextsQuery,
   FeedQuery,
@@ -93,6 +94,7 @@ const PATTERNS = Object.values(CommandPatterns);
     LogCollectorClient,
     SecretsClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     GroupsQuery,
     GroupDefinitions,
@@ -112,9 +114,11 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     GroupsQuery,
     GroupDefinitions,
+    FeedHub,
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,

@@ -6,6 +6,7 @@ import { logTotalsSchema } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import { secretRefsSchema } from '../secrets/secret-refs';
+import { jobLabelShape } from './job-labels';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
@@ -79,6 +80,7 @@ export const jobEventDataSchemas = {
     // The function's retry policy when the job was submitted (absent: 0, no retry).
     retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
     secrets: secretRefsSchema.optional(),
+    ...jobLabelShape, // absent for jobs that were given none
   }),
   'JobAssigned@1': z.object({ id, workerId: z.string(), hostId: z.string(), task: jobTaskSchema }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
@@ -132,6 +134,7 @@ export const submitJobCommandSchema = z.object({
   source: z.enum(JOB_SOURCES).optional(),
   // Secrets for this job, added to its function's.
   secrets: secretRefsSchema.optional(),
+  ...jobLabelShape,
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 

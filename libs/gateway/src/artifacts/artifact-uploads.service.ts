@@ -47,12 +47,17 @@ export class ArtifactUploads {
         },
       ]);
     }
-    return this.readBack(name, await this.storePart(part, name, reply, force));
+    return this.storeFile(part, name, reply, force);
   }
 
-  // Streams one multipart file to the artifact store under `name` (already checked), refusing a
-  // file past the size limit. For every form that carries programs (here, Ilum's groups).
-  async storePart(part: MultipartFile, name: string, reply: FastifyReply, force = false): Promise<Accepted> {
+  // Streams one uploaded file to the artifact store under `name`; answers once it is readable.
+  // A file past the size limit is refused (413) and never recorded.
+  async storeFile(
+    part: MultipartFile,
+    name: string,
+    reply: FastifyReply,
+    force: boolean,
+  ): Promise<ArtifactView> {
     // Past the limit, abort the upstream request so the artifact store never records a cut file.
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
@@ -73,7 +78,7 @@ export class ArtifactUploads {
       void reply.header('connection', 'close');
       throw tooLarge(this.config.artifacts.maxBytes);
     }
-    return accepted;
+    return this.readBack(name, accepted);
   }
 
   async remove(name: string): Promise<void> {

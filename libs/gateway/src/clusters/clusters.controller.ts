@@ -69,7 +69,7 @@ export class ClustersController {
   }
 
   @Delete(':id')
-  @ReadsFrom('clusters')
+  @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a cluster and its credentials (never `default`, nor one in use)' })
   @ApiParam(ID_PARAM)

@@ -1,7 +1,8 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { LogStream } from '@spindle/contracts';
+import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import type { JobState, LogStream } from '@spindle/contracts';
 import {
   INTERNAL_TOKEN_HEADER,
   ProblemException,
@@ -9,6 +10,9 @@ import {
   ValidationProblem,
 } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
+
+// A finished job's last lines may still be on their way to the collector: wait this long for them.
+export const COMPLETE_WAIT_MS = 5_000;
 
 export interface LogLineItem {
   line: number;
@@ -35,6 +39,23 @@ export class LogCollectorClient {
 
   async lines(jobId: string, from: number, size: number): Promise<LogLinePage> {
     return (await this.json(`${enc(jobId)}/lines?from=${from}&size=${size}`)) as LogLinePage;
+  }
+
+  // A finished job says how many lines it wrote; wait (at most `waitMs`) until the collector holds
+  // them all, so a read right after the end sees the whole log. False while the job runs.
+  async awaitComplete(
+    job: { readonly id: string; readonly state: JobState; readonly logLines: number | null },
+    waitMs = COMPLETE_WAIT_MS,
+  ): Promise<boolean> {
+    if (!FINISHED_JOB_STATES.includes(job.state)) return false;
+    const expected = job.logLines ?? 0;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const stats = await this.stats(job.id);
+      if (stats.lines >= expected) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   async tail(jobId: string, size: number): Promise<LogLinePage> {
