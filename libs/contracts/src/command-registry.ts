@@ -15,6 +15,13 @@ import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
+import {
+  createServiceJobCommandSchema,
+  deleteServiceJobCommandSchema,
+  scaleServiceJobCommandSchema,
+  startServiceJobCommandSchema,
+  stopServiceJobCommandSchema,
+} from './scheduler/service-job.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -30,4 +37,9 @@ export const commandPayloadSchemas = {
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
+  [CommandPatterns.createServiceJob]: createServiceJobCommandSchema,
+  [CommandPatterns.startServiceJob]: startServiceJobCommandSchema,
+  [CommandPatterns.stopServiceJob]: stopServiceJobCommandSchema,
+  [CommandPatterns.scaleServiceJob]: scaleServiceJobCommandSchema,
+  [CommandPatterns.deleteServiceJob]: deleteServiceJobCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

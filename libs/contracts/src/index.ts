@@ -23,3 +23,6 @@ export * from './command-metadata';
 export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
+export * from './scheduler/service-job.events';
+export * from './scheduler/service-job.commands';
+export * from './scheduler/service-job.fold';

@@ -16,6 +16,7 @@ import {
   READ_MODELS_CONNECTION,
   ReadBarrier,
   SettingsQuery,
+  ServiceJobsQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -39,6 +40,9 @@ import { StatusController } from './status/status.controller';
 import { InstallationSettingsService } from './settings/installation-settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
+import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
+import { ServiceJobsController } from './service-jobs/service-jobs.controller';
+import { ServiceJobsService } from './service-jobs/service-jobs.service';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -65,6 +69,7 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsController,
     StatusController,
     ClustersController,
+    ServiceJobsController,
   ],
   providers: [
     {
@@ -92,6 +97,9 @@ const PATTERNS = Object.values(CommandPatterns);
     ClusterDefinitions,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -110,6 +118,9 @@ const PATTERNS = Object.values(CommandPatterns);
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
   ],
 })
 export class GatewayModule {}

@@ -30,3 +30,6 @@ export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
 export * from './read-model-entities';
+export * from './service-jobs/service-job.view';
+export * from './service-jobs/service-jobs-v1.migration';
+export * from './service-jobs/service-jobs.query';

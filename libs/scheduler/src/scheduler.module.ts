@@ -31,6 +31,9 @@ import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
+import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
+import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
+import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -47,7 +50,11 @@ import {
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
+      migrations: [
+        ...backboneMigrations(SCHEDULER_SCHEMA),
+        SchedulerDispatchTables1763900000100,
+        SchedulerServiceJobs1764900000100,
+      ],
       migrate: true,
     }),
   ],
@@ -64,6 +71,7 @@ import {
     CreateClusterMessageController,
     DeleteClusterMessageController,
     ChangeSettingsMessageController,
+    ServiceJobMessageController,
   ],
   providers: [
     JobIntake,
@@ -78,6 +86,7 @@ import {
     DefaultContextInitializer,
     DefaultClusterInitializer,
     Dispatcher,
+    ServiceJobSupervisor,
     HeartbeatsListener,
     {
       provide: 'scheduler.agent-reports',

@@ -5,6 +5,7 @@ import {
   contextEventDataSchemas,
   functionEventDataSchemas,
   jobEventDataSchemas,
+  serviceJobEventDataSchemas,
   settingsEventDataSchemas,
   workerEventDataSchemas,
 } from '@spindle/contracts';
@@ -29,6 +30,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
+  [EventTopics.schedulerServiceJob]: { schema: 'scheduler', types: typesOf(serviceJobEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 
