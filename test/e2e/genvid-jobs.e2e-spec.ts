@@ -1,21 +1,15 @@
 import { http } from '../support/http';
 import { defineServe, waitForSummary } from '../support/service-jobs';
+import type { ServiceJob } from '../support/service-jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(90_000);
 
-interface GenvidJob {
-  name: string;
-  status: string;
-  taskGroups: {
-    name: string;
-    count: number;
-    countInit: number;
-    countMax: number;
-    summary: Record<string, number>;
-  }[];
-}
+// What GET /v1/jobs shows of a service job.
+type GenvidJob = Omit<ServiceJob, 'taskGroups'> & {
+  taskGroups: Omit<ServiceJob['taskGroups'][number], 'allocations'>[];
+};
 
 // A client that behaves like a Genvid Cluster API client for its jobs: Genvid's paths on Genvid's
 // own port, JSON `{error}` refusals, and long polls on the `waitIndex` header.

@@ -10,6 +10,8 @@ describe("Genvid's jobs", () => {
     const row = {
       name: 'web',
       status: 'running',
+      createdAt: new Date(at),
+      updatedAt: new Date(at),
       job: {
         name: 'web',
         started: true,

@@ -1,7 +1,7 @@
-import { summaryOf } from '@spindle/contracts';
 import type { ServiceJobStatusName, TaskGroupSummary } from '@spindle/contracts';
 import type { ServiceJobView } from '@spindle/read-models';
 import { parseDuration } from '@spindle/platform';
+import { ServiceJobDto } from '../../service-jobs/service-job.dto';
 import { genvidBadRequest } from './genvid-errors.filter';
 
 export interface GenvidTaskGroup {
@@ -18,18 +18,19 @@ export interface GenvidJob {
   readonly taskGroups: readonly GenvidTaskGroup[];
 }
 
-// A service job as GET /v1/jobs shows it (the seed's example, Nomad's job summary per group).
+// A service job as GET /v1/jobs shows it (the seed's example, Nomad's job summary per group): the
+// native answer without what Genvid does not show (functions, instances, times).
 export function genvidJob(row: ServiceJobView): GenvidJob {
-  const { job } = row;
+  const { name, status, taskGroups } = ServiceJobDto.from(row);
   return {
-    name: row.name,
-    status: row.status,
-    taskGroups: job.taskGroups.map((g) => ({
-      name: g.name,
-      count: g.count,
-      countInit: g.countInit,
-      countMax: g.countMax,
-      summary: summaryOf(job, g),
+    name,
+    status,
+    taskGroups: taskGroups.map(({ name: group, count, countInit, countMax, summary }) => ({
+      name: group,
+      count,
+      countInit,
+      countMax,
+      summary,
     })),
   };
 }

@@ -18,6 +18,7 @@ import type {
 import { ADVISORY_LOCK_CLASS, LeaderLock, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { jobCommands } from '../../jobs/domain/job.decider';
+import { LeadingLoop } from '../../leading-loop';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 import { serviceJobCommands } from '../domain/service-job.decider';
@@ -52,10 +53,7 @@ const LIVE_STATES: Readonly<Record<string, AllocationState>> = {
 export class ServiceJobSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('service-jobs');
   private readonly leader: LeaderLock;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'service job');
 
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
@@ -71,43 +69,13 @@ export class ServiceJobSupervisor implements OnApplicationBootstrap, BeforeAppli
   }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.commands.onCommitted(() => this.wake());
-    this.schedule(0);
+    this.commands.onCommitted(() => this.loop.wake());
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.leader.release();
-  }
-
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.again = false;
-    let next = TICK_MS;
-    this.running = this.pass()
-      .then((restartAt) => {
-        if (restartAt !== null) next = Math.max(0, Math.min(next, restartAt - Date.now()));
-      })
-      .catch((e: unknown) => {
-        this.logger.warn(`service job pass failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
-      });
-    await this.running;
-    this.running = undefined;
-    if (!this.stopped) this.schedule(this.again ? 0 : next);
   }
 
   // One look at every service job; answers when the next back-off ends, if one is waiting.
