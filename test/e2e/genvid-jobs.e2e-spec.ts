@@ -1,5 +1,6 @@
 import { http } from '../support/http';
-import { defineServe, waitForSummary } from '../support/service-jobs';
+import { defineServe, serviceJob, waitForSummary } from '../support/service-jobs';
+import { waitUntil } from '../support/wait';
 import type { ServiceJob } from '../support/service-jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
@@ -68,6 +69,38 @@ describe.each(SPINDLE_MODES)('Genvid jobs over %s', (_mode, env) => {
     expect((await update(-9)).body.taskGroups[0].count).toBe(0); // clamped to 0
     expect((await update(2)).body.taskGroups[0].count).toBe(2);
     expect((await update(0)).body.taskGroups[0].count).toBe(0); // 0 stops the group
+    await waitForSummary(suite.url, 'web', { running: 0, starting: 0, queued: 0 });
+  });
+
+  it("serves an allocation's stdout and stderr by bytes, from the start or the end", async () => {
+    const update = (count: number) =>
+      genvid('POST', '/v1/jobs/updatecounts', { jobID: 'web', taskGroup: 'web', count });
+    expect((await update(1)).status).toBe(200);
+    await waitForSummary(suite.url, 'web', { running: 1 });
+    const alloc = (await serviceJob(suite.url, 'web')).taskGroups[0]!.allocations[0]!.id;
+    const fs = (path: string) =>
+      http(suite.spindle.dialectUrls['genvid']!, 'GET', `/v1/log/fs/${alloc}/web/${path}`);
+    let stdout = await fs('stdout');
+    await waitUntil(async () => (stdout = await fs('stdout')).text.includes('tick'));
+    expect(stdout.status).toBe(200);
+    expect(stdout.headers.get('content-type')).toContain('text/plain');
+    expect(stdout.text).toMatch(/^serving \d+\ntick\n/);
+    const stderr = await fs('stderr');
+    expect(stderr.text).toBe('ready\n');
+    expect((await fs('stdout?offset=8')).text).toMatch(/^\d+\ntick\n/);
+    expect((await fs('stderr?origin=end&offset=3')).text).toBe('dy\n');
+    expect((await fs('stdout?origin=end&offset=5')).text).toBe('tick\n');
+    const bad = await fs('stdin');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('stdout or stderr');
+    const missing = await http(
+      suite.spindle.dialectUrls['genvid']!,
+      'GET',
+      '/v1/log/fs/0193a5b2-7c1e-7f00-8000-c0ffee0000a1/web/stdout',
+    );
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toContain('not found');
+    expect((await update(0)).status).toBe(200);
     await waitForSummary(suite.url, 'web', { running: 0, starting: 0, queued: 0 });
   });
 

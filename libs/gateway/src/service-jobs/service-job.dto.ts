@@ -114,9 +114,9 @@ export class AllocationDto {
 }
 
 export class TaskGroupStatusDto {
-  @ApiProperty() name!: string;
-  @ApiProperty() function!: string;
-  @ApiProperty() context!: string;
+  @ApiProperty({ example: 'front' }) name!: string;
+  @ApiProperty({ example: 'serve' }) function!: string;
+  @ApiProperty({ example: 'default' }) context!: string;
   @ApiProperty({ type: Object }) args!: Record<string, unknown>;
   @ApiProperty({ description: 'Instances wanted now' }) count!: number;
   @ApiProperty() countInit!: number;
@@ -126,15 +126,15 @@ export class TaskGroupStatusDto {
 }
 
 export class ServiceJobDto {
-  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'web' }) name!: string;
   @ApiProperty({
     enum: SERVICE_JOB_STATUSES,
     description: 'dead: not started; pending: started, none running yet; running',
   })
   status!: ServiceJobStatusName;
   @ApiProperty({ type: [TaskGroupStatusDto] }) taskGroups!: TaskGroupStatusDto[];
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ example: '2026-12-03T10:00:00.000Z' }) createdAt!: string;
+  @ApiProperty({ example: '2026-12-03T10:00:05.000Z' }) updatedAt!: string;
 
   static from(row: ServiceJobView): ServiceJobDto {
     const { job } = row;
