@@ -20,6 +20,13 @@ import {
   rescaleGroupCommandSchema,
 } from './scheduler/group.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
+import {
+  createServiceJobCommandSchema,
+  deleteServiceJobCommandSchema,
+  scaleServiceJobCommandSchema,
+  startServiceJobCommandSchema,
+  stopServiceJobCommandSchema,
+} from './scheduler/service-job.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -39,4 +46,9 @@ export const commandPayloadSchemas = {
   [CommandPatterns.stopGroup]: groupNameCommandSchema,
   [CommandPatterns.deleteGroup]: groupNameCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
+  [CommandPatterns.createServiceJob]: createServiceJobCommandSchema,
+  [CommandPatterns.startServiceJob]: startServiceJobCommandSchema,
+  [CommandPatterns.stopServiceJob]: stopServiceJobCommandSchema,
+  [CommandPatterns.scaleServiceJob]: scaleServiceJobCommandSchema,
+  [CommandPatterns.deleteServiceJob]: deleteServiceJobCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -11,6 +11,7 @@ import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
 import { secretEventDataSchemas } from './secrets/secret.events';
 import { settingsEventDataSchemas } from './scheduler/settings.events';
+import { serviceJobEventDataSchemas } from './scheduler/service-job.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -26,6 +27,7 @@ export const eventDataSchemas = {
   ...clusterEventDataSchemas,
   ...groupEventDataSchemas,
   ...settingsEventDataSchemas,
+  ...serviceJobEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

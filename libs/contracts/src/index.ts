@@ -27,3 +27,6 @@ export * from './scheduler/cluster.commands';
 export * from './scheduler/group-definition';
 export * from './scheduler/group.events';
 export * from './scheduler/group.commands';
+export * from './scheduler/service-job.events';
+export * from './scheduler/service-job.commands';
+export * from './scheduler/service-job.fold';

@@ -18,6 +18,7 @@ import {
   READ_MODELS_CONNECTION,
   ReadBarrier,
   SettingsQuery,
+  ServiceJobsQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -43,6 +44,9 @@ import { StatusController } from './status/status.controller';
 import { InstallationSettingsService } from './settings/installation-settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
+import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
+import { ServiceJobsController } from './service-jobs/service-jobs.controller';
+import { ServiceJobsService } from './service-jobs/service-jobs.service';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -70,6 +74,7 @@ const PATTERNS = Object.values(CommandPatterns);
     StatusController,
     ClustersController,
     GroupsController,
+    ServiceJobsController,
   ],
   providers: [
     {
@@ -100,6 +105,9 @@ const PATTERNS = Object.values(CommandPatterns);
     GroupDefinitions,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -122,6 +130,9 @@ const PATTERNS = Object.values(CommandPatterns);
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
   ],
 })
 export class GatewayModule {}

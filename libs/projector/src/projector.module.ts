@@ -23,6 +23,7 @@ import {
   JobsV1Labels1764900000310,
   SecretRefs1764700000100,
   SettingsV11764800000100,
+  ServiceJobsV11764900000200,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -34,6 +35,7 @@ import { groupsProjection } from './projections/groups/groups.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
+import { serviceJobsProjection } from './projections/service-jobs/service-jobs.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -47,6 +49,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   clustersProjection,
   groupsProjection,
   settingsProjection,
+  serviceJobsProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -65,6 +68,7 @@ export const PROJECTOR_MIGRATIONS = [
   SettingsV11764800000100,
   GroupsV11764900000300,
   JobsV1Labels1764900000310,
+  ServiceJobsV11764900000200,
 ];
 
 @Module({

@@ -36,3 +36,6 @@ export * from './offset-page';
 export * from './groups/group.view';
 export * from './groups/groups-v1.migration';
 export * from './groups/groups.query';
+export * from './service-jobs/service-job.view';
+export * from './service-jobs/service-jobs-v1.migration';
+export * from './service-jobs/service-jobs.query';

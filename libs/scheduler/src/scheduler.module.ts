@@ -35,6 +35,9 @@ import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
+import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
+import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
+import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -51,7 +54,11 @@ import {
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
+      migrations: [
+        ...backboneMigrations(SCHEDULER_SCHEMA),
+        SchedulerDispatchTables1763900000100,
+        SchedulerServiceJobs1764900000100,
+      ],
       migrate: true,
     }),
   ],
@@ -72,6 +79,7 @@ import {
     StopGroupMessageController,
     DeleteGroupMessageController,
     ChangeSettingsMessageController,
+    ServiceJobMessageController,
   ],
   providers: [
     JobIntake,
@@ -86,6 +94,7 @@ import {
     DefaultContextInitializer,
     DefaultClusterInitializer,
     Dispatcher,
+    ServiceJobSupervisor,
     HeartbeatsListener,
     {
       provide: 'scheduler.agent-reports',

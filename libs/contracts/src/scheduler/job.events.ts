@@ -29,6 +29,13 @@ export function jobStreamId(id: string): string {
   return `job-${id}`;
 }
 
+// Why a placed job failed when its worker host stopped responding: one spelling, so that a
+// consumer can tell a lost host from a failed process (service jobs count such instances as lost).
+export function hostLostReason(hostId: string): string {
+  return `worker host ${hostId} stopped responding`;
+}
+export const HOST_LOST_REASON = /^worker host .+ stopped responding$/;
+
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const EXTERNAL_ID_MAX = 256;
 

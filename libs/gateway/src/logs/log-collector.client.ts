@@ -67,8 +67,12 @@ export class LogCollectorClient {
     offset: number,
     origin: 'start' | 'end',
     max: number,
+    stream?: LogStream,
   ): Promise<{ text: Buffer; offset: number; totalBytes: number }> {
-    const response = await this.call(`${enc(jobId)}/bytes?offset=${offset}&origin=${origin}&max=${max}`);
+    const only = stream ? `&stream=${stream}` : '';
+    const response = await this.call(
+      `${enc(jobId)}/bytes?offset=${offset}&origin=${origin}&max=${max}${only}`,
+    );
     return {
       text: Buffer.from(await response.arrayBuffer()),
       offset: Number(response.headers.get('x-log-offset') ?? offset),

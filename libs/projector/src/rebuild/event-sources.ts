@@ -6,6 +6,7 @@ import {
   functionEventDataSchemas,
   groupEventDataSchemas,
   jobEventDataSchemas,
+  serviceJobEventDataSchemas,
   settingsEventDataSchemas,
   workerEventDataSchemas,
 } from '@spindle/contracts';
@@ -31,6 +32,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.schedulerGroup]: { schema: 'scheduler', types: typesOf(groupEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
+  [EventTopics.schedulerServiceJob]: { schema: 'scheduler', types: typesOf(serviceJobEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

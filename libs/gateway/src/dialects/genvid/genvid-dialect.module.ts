@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
+import { GenvidJobsController } from './genvid-jobs.controller';
+import { GenvidLogFsController } from './genvid-log-fs.controller';
 import { GenvidNotFoundController } from './genvid-not-found.controller';
 import { GenvidSecretsController } from './genvid-secrets.controller';
 import { GenvidSettingsController } from './genvid-settings.controller';
@@ -11,6 +13,8 @@ import { GenvidSettingsController } from './genvid-settings.controller';
   controllers: [
     GenvidSecretsController,
     GenvidSettingsController,
+    GenvidJobsController,
+    GenvidLogFsController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
 })
