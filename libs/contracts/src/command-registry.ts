@@ -15,6 +15,11 @@ import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
+import {
+  replaceEventRulesCommandSchema,
+  replaceLogCatalogueCommandSchema,
+  setLoggerLevelsCommandSchema,
+} from './cluster-config/cluster-config.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -30,4 +35,7 @@ export const commandPayloadSchemas = {
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
+  [CommandPatterns.replaceLogCatalogue]: replaceLogCatalogueCommandSchema,
+  [CommandPatterns.setLoggerLevels]: setLoggerLevelsCommandSchema,
+  [CommandPatterns.replaceEventRules]: replaceEventRulesCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -23,3 +23,6 @@ export * from './command-metadata';
 export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
+export * from './cluster-config/cluster-config';
+export * from './cluster-config/cluster-config.events';
+export * from './cluster-config/cluster-config.commands';

@@ -10,6 +10,8 @@ export const EventTopics = {
   artifact: 'spindle.artifact-store.artifact.v1',
   // The installation's settings (stream `settings`): the whole document each time it changes.
   schedulerSettings: 'spindle.scheduler.settings.v1',
+  // The log catalogue, logger levels and event rules (streams log-catalogue, loggers, event-rules).
+  schedulerClusterConfig: 'spindle.scheduler.cluster-config.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
@@ -43,6 +45,9 @@ export const CommandPatterns = {
   createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
   deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',
   changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
+  replaceLogCatalogue: 'spindle.scheduler.cmd.replace-log-catalogue.v1',
+  setLoggerLevels: 'spindle.scheduler.cmd.set-logger-levels.v1',
+  replaceEventRules: 'spindle.scheduler.cmd.replace-event-rules.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

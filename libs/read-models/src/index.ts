@@ -30,3 +30,6 @@ export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
 export * from './read-model-entities';
+export * from './cluster-config/cluster-config.view';
+export * from './cluster-config/cluster-config-v1.migration';
+export * from './cluster-config/cluster-config.query';

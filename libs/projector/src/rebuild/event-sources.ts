@@ -1,6 +1,7 @@
 import {
   EventTopics,
   artifactEventDataSchemas,
+  clusterConfigEventDataSchemas,
   clusterEventDataSchemas,
   contextEventDataSchemas,
   functionEventDataSchemas,
@@ -29,6 +30,10 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
+  [EventTopics.schedulerClusterConfig]: {
+    schema: 'scheduler',
+    types: typesOf(clusterConfigEventDataSchemas),
+  },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

@@ -6,7 +6,14 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { DataTopics, EventTopics, isJobEvent, isWorkerEvent, parseEvent } from '@spindle/contracts';
+import {
+  DataTopics,
+  EventTopics,
+  isClusterConfigEvent,
+  isJobEvent,
+  isWorkerEvent,
+  parseEvent,
+} from '@spindle/contracts';
 import type {
   HostHeartbeat,
   JobAssignedV1,
@@ -31,6 +38,7 @@ import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
+import { LoggerFiles } from './logger-files';
 import { SecretResolver } from './secret-resolver';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
 
@@ -70,6 +78,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private readonly secrets: SecretResolver;
   private reporter!: AgentReporter;
   private subscription: Subscription | undefined;
+  private loggersSubscription: Subscription | undefined;
+  private readonly loggerFiles = new LoggerFiles();
+  private loggersPosition = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private heartbeatFailures = 0;
@@ -107,8 +118,33 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       },
       (batch) => this.handle(batch),
     );
+    // Every run of the agent reads the logger levels from the start of their topic (each event
+    // holds the whole document), so a task starts with the levels in force.
+    this.loggersSubscription = await this.bus.subscribe(
+      {
+        groupId: `worker-agent-loggers.${this.hostId}.${this.incarnation}`,
+        topics: [EventTopics.schedulerClusterConfig],
+        fromBeginning: true,
+      },
+      (batch) => this.applyLoggers(batch),
+    );
     // Announce the host only once its events reach it: nothing is placed here before.
     void ready.then(() => this.startHeartbeats());
+  }
+
+  private async applyLoggers(batch: DeliveredBatch): Promise<void> {
+    for (const message of batch.messages) {
+      let event: SpindleEvent;
+      try {
+        event = parseEvent(JSON.parse(message.value));
+      } catch {
+        continue;
+      }
+      if (!isClusterConfigEvent(event) || event.type !== 'LoggersChanged') continue;
+      if (event.streamPosition <= this.loggersPosition) continue; // a replay of what it has
+      this.loggersPosition = event.streamPosition;
+      await this.loggerFiles.change(event.data.loggers);
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -120,6 +156,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.beat();
     clearInterval(this.heartbeatTimer);
     await this.subscription?.stop();
+    await this.loggersSubscription?.stop();
     await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id, 'its worker host shut down')));
     await this.reporter.drain();
   }
@@ -313,6 +350,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       const programPath = await this.artifacts.materialize(spec.program.sha256, spec.program.artifact);
       // This job's secrets, for this job's process only; Spindle's own variables win a clash.
       const secretEnv = task.cancelled ? {} : await this.secrets.resolve(jobId, spec.secrets ?? []);
+      // The job is its own allocation until service jobs give instances ids of their own.
+      const loggersFile = await this.loggerFiles.open(jobId, workDir);
       if (task.cancelled) {
         result = { outcome: task.cancelled.outcome, error: task.cancelled.reason };
       } else {
@@ -330,6 +369,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
               SPINDLE_FUNCTION: spec.function,
               SPINDLE_CONTEXT: spec.context,
               SPINDLE_WORKER_ID: workerId,
+              SPINDLE_LOGGERS: loggersFile,
             },
             performTimeoutMs: spec.performTimeoutMs,
           },
@@ -360,6 +400,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     } catch (e) {
       result = { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
     }
+    this.loggerFiles.close(jobId);
     const log = await shipper.close();
     const reported = this.reporter.report({
       type: 'TaskFinished',

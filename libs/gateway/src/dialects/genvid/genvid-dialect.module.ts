@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
+import { ClusterConfigQuery } from '@spindle/read-models';
+import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
+import { GenvidAllocations } from './genvid-allocations';
+import { GenvidLoggersController } from './genvid-loggers.controller';
+import { GenvidLogsController } from './genvid-logs.controller';
 import { GenvidNotFoundController } from './genvid-not-found.controller';
 import { GenvidSecretsController } from './genvid-secrets.controller';
 import { GenvidSettingsController } from './genvid-settings.controller';
@@ -11,7 +16,10 @@ import { GenvidSettingsController } from './genvid-settings.controller';
   controllers: [
     GenvidSecretsController,
     GenvidSettingsController,
+    GenvidLogsController,
+    GenvidLoggersController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
+  providers: [ClusterConfigQuery, ClusterConfigService, GenvidAllocations],
 })
 export class GenvidDialectModule {}
