@@ -26,3 +26,4 @@ export * from './scheduler/cluster.commands';
 export * from './cluster-config/cluster-config';
 export * from './cluster-config/cluster-config.events';
 export * from './cluster-config/cluster-config.commands';
+export * from './cluster-config/published-event';

@@ -3,6 +3,8 @@ import { GatewayModule } from '../../gateway.module';
 import { ClusterConfigQuery } from '@spindle/read-models';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import { GenvidAllocations } from './genvid-allocations';
+import { GenvidEventsController } from './genvid-events.controller';
+import { GenvidEventResults } from './events/event-results.service';
 import { GenvidLoggersController } from './genvid-loggers.controller';
 import { GenvidLogsController } from './genvid-logs.controller';
 import { GenvidNotFoundController } from './genvid-not-found.controller';
@@ -18,8 +20,9 @@ import { GenvidSettingsController } from './genvid-settings.controller';
     GenvidSettingsController,
     GenvidLogsController,
     GenvidLoggersController,
+    GenvidEventsController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
-  providers: [ClusterConfigQuery, ClusterConfigService, GenvidAllocations],
+  providers: [ClusterConfigQuery, ClusterConfigService, GenvidAllocations, GenvidEventResults],
 })
 export class GenvidDialectModule {}
