@@ -136,7 +136,6 @@ describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
     // counters are the positions of the log, one after the other
     expect(seen.map((r) => r.counter)).toEqual(seen.map((_, i) => start.body.counter + i + 1));
 
-
     // the log resets when no request came for 5 s
     await new Promise((r) => setTimeout(r, 6_500));
     const reset = await genvid('GET', `/v1/events/results/${counter}`);
