@@ -80,7 +80,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private subscription: Subscription | undefined;
   private loggersSubscription: Subscription | undefined;
   private readonly loggerFiles = new LoggerFiles();
-  private loggersPosition = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private heartbeatFailures = 0;
@@ -140,10 +139,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       } catch {
         continue;
       }
-      if (!isClusterConfigEvent(event) || event.type !== 'LoggersChanged') continue;
-      if (event.streamPosition <= this.loggersPosition) continue; // a replay of what it has
-      this.loggersPosition = event.streamPosition;
-      await this.loggerFiles.change(event.data.loggers);
+      // Keyed by their stream, they come in order: the last one delivered is the one in force.
+      if (isClusterConfigEvent(event) && event.type === 'LoggersChanged')
+        await this.loggerFiles.change(event.data.loggers);
     }
   }
 
