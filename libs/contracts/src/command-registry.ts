@@ -27,6 +27,11 @@ import {
   startServiceJobCommandSchema,
   stopServiceJobCommandSchema,
 } from './scheduler/service-job.commands';
+import {
+  replaceEventRulesCommandSchema,
+  replaceLogCatalogueCommandSchema,
+  setLoggerLevelsCommandSchema,
+} from './cluster-config/cluster-config.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -51,4 +56,7 @@ export const commandPayloadSchemas = {
   [CommandPatterns.stopServiceJob]: stopServiceJobCommandSchema,
   [CommandPatterns.scaleServiceJob]: scaleServiceJobCommandSchema,
   [CommandPatterns.deleteServiceJob]: deleteServiceJobCommandSchema,
+  [CommandPatterns.replaceLogCatalogue]: replaceLogCatalogueCommandSchema,
+  [CommandPatterns.setLoggerLevels]: setLoggerLevelsCommandSchema,
+  [CommandPatterns.replaceEventRules]: replaceEventRulesCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

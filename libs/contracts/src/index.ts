@@ -30,3 +30,7 @@ export * from './scheduler/group.commands';
 export * from './scheduler/service-job.events';
 export * from './scheduler/service-job.commands';
 export * from './scheduler/service-job.fold';
+export * from './cluster-config/cluster-config';
+export * from './cluster-config/cluster-config.events';
+export * from './cluster-config/cluster-config.commands';
+export * from './cluster-config/published-event';

@@ -24,6 +24,7 @@ import {
   SecretRefs1764700000100,
   SettingsV11764800000100,
   ServiceJobsV11764900000200,
+  ClusterConfigV11764910000130,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -36,6 +37,7 @@ import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
 import { serviceJobsProjection } from './projections/service-jobs/service-jobs.projection';
+import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -50,6 +52,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   groupsProjection,
   settingsProjection,
   serviceJobsProjection,
+  clusterConfigProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -69,6 +72,7 @@ export const PROJECTOR_MIGRATIONS = [
   GroupsV11764900000300,
   JobsV1Labels1764900000310,
   ServiceJobsV11764900000200,
+  ClusterConfigV11764910000130,
 ];
 
 @Module({

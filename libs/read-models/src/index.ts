@@ -39,3 +39,6 @@ export * from './groups/groups.query';
 export * from './service-jobs/service-job.view';
 export * from './service-jobs/service-jobs-v1.migration';
 export * from './service-jobs/service-jobs.query';
+export * from './cluster-config/cluster-config.view';
+export * from './cluster-config/cluster-config-v1.migration';
+export * from './cluster-config/cluster-config.query';

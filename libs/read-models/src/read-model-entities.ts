@@ -7,6 +7,7 @@ import { FunctionView } from './functions/function.view';
 import { JobView } from './jobs/job.view';
 import { SettingsView } from './settings/settings.view';
 import { ServiceJobView } from './service-jobs/service-job.view';
+import { ClusterConfigView } from './cluster-config/cluster-config.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -22,4 +23,5 @@ export const READ_MODEL_ENTITIES = [
   GroupView,
   SettingsView,
   ServiceJobView,
+  ClusterConfigView,
 ];

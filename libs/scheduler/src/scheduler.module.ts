@@ -23,6 +23,9 @@ import { CreateContextMessageController } from './contexts/create-context/create
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
 import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
+import { ReplaceLogCatalogueMessageController } from './cluster-config/replace-log-catalogue/replace-log-catalogue.message-controller';
+import { SetLoggerLevelsMessageController } from './cluster-config/set-logger-levels/set-logger-levels.message-controller';
+import { ReplaceEventRulesMessageController } from './cluster-config/replace-event-rules/replace-event-rules.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
@@ -80,6 +83,9 @@ import {
     DeleteGroupMessageController,
     ChangeSettingsMessageController,
     ServiceJobMessageController,
+    ReplaceLogCatalogueMessageController,
+    SetLoggerLevelsMessageController,
+    ReplaceEventRulesMessageController,
   ],
   providers: [
     JobIntake,

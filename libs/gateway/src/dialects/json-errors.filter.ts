@@ -36,7 +36,10 @@ export function jsonErrorsFilter(options: JsonErrorsOptions): ExceptionFilter {
         message = exception.message;
       } else if (exception instanceof ProblemException) {
         status = statusOf(exception.getStatus());
-        message = exception.errors?.map((e) => `${e.field}: ${e.message}`).join('; ') || exception.message;
+        message =
+          exception.errors
+            ?.map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`))
+            .join('; ') || exception.message;
       } else if (exception instanceof HttpException) {
         status = statusOf(exception.getStatus());
         message = exception.message;

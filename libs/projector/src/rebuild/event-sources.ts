@@ -1,6 +1,7 @@
 import {
   EventTopics,
   artifactEventDataSchemas,
+  clusterConfigEventDataSchemas,
   clusterEventDataSchemas,
   contextEventDataSchemas,
   functionEventDataSchemas,
@@ -33,6 +34,10 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerGroup]: { schema: 'scheduler', types: typesOf(groupEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
   [EventTopics.schedulerServiceJob]: { schema: 'scheduler', types: typesOf(serviceJobEventDataSchemas) },
+  [EventTopics.schedulerClusterConfig]: {
+    schema: 'scheduler',
+    types: typesOf(clusterConfigEventDataSchemas),
+  },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

@@ -7,6 +7,7 @@ import { functionsProjection } from '../projections/functions/functions.projecti
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
 import { settingsProjection } from '../projections/settings/settings.projection';
 import { serviceJobsProjection } from '../projections/service-jobs/service-jobs.projection';
+import { clusterConfigProjection } from '../projections/cluster-config/cluster-config.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -22,6 +23,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   groupsProjection,
   settingsProjection,
   serviceJobsProjection,
+  clusterConfigProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

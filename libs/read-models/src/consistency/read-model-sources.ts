@@ -17,6 +17,11 @@ export const READ_MODEL_SOURCES = {
     owner: 'scheduler',
     consumer: 'projector.service-jobs.v1',
   },
+  clusterConfig: {
+    topic: EventTopics.schedulerClusterConfig,
+    owner: 'scheduler',
+    consumer: 'projector.cluster-config.v1',
+  },
 } as const;
 
 export type ReadModelName = keyof typeof READ_MODEL_SOURCES;
