@@ -16,6 +16,7 @@ import {
   READ_MODELS_CONNECTION,
   ReadBarrier,
   SettingsQuery,
+  StatusQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -92,6 +93,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ClusterDefinitions,
     SettingsQuery,
     InstallationSettingsService,
+    StatusQuery,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [

@@ -30,3 +30,4 @@ export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
 export * from './read-model-entities';
+export * from './status/status.query';

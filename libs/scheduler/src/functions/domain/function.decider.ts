@@ -2,7 +2,6 @@ import { EventTopics, commandError, isFunctionEvent, functionStreamId } from '@s
 import type {
   ChangeFunctionCommand,
   CommandError,
-  CommandErrorCode,
   DeleteFunctionCommand,
   FunctionDefinition,
   FunctionEvent,
@@ -20,9 +19,6 @@ export type FunctionCommand =
   | ({ readonly kind: 'register' } & RegisterFunctionCommand)
   | ({ readonly kind: 'change' } & ChangeFunctionCommand)
   | ({ readonly kind: 'delete' } & DeleteFunctionCommand);
-
-const failure = (code: CommandErrorCode, message: string): CommandError =>
-  commandError(code, message, 'name');
 
 export function evolveFunction(_state: FunctionState, event: SpindleEvent): FunctionState {
   if (!isFunctionEvent(event)) throw new Error(`unexpected ${event.type} in a function stream`);
@@ -48,14 +44,14 @@ export function decideFunction(
   switch (command.kind) {
     case 'register': {
       if (state.status === 'registered')
-        return failure('conflict', `function ${command.name} already exists`);
+        return commandError('conflict', `function ${command.name} already exists`, 'name');
       // The retry policy is always recorded: none named is none (0).
       const definition = { ...command.definition, retries: command.definition.retries ?? 0 };
       return [{ type: 'FunctionRegistered', version: 1, data: { name: command.name, ...definition } }];
     }
     case 'change': {
       if (state.status !== 'registered')
-        return failure('not_found', `function ${command.name} does not exist`);
+        return commandError('not_found', `function ${command.name} does not exist`, 'name');
       // A change that names no retry policy (a client that knows none) keeps the current one.
       const definition = {
         ...command.definition,
@@ -67,7 +63,7 @@ export function decideFunction(
     }
     case 'delete':
       if (state.status !== 'registered')
-        return failure('not_found', `function ${command.name} does not exist`);
+        return commandError('not_found', `function ${command.name} does not exist`, 'name');
       return [{ type: 'FunctionDeleted', version: 1, data: { name: command.name } }];
     default: {
       const unknownCommand: never = command;
