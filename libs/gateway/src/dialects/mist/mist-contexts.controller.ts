@@ -26,7 +26,8 @@ import type { ContextView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
 import { awaitVisible } from '../../read-back';
 import { contextOf, parseMistBodyDuration } from './mist-format';
-import { MistError, MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
+import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
+import { DialectError } from '../json-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 
@@ -163,8 +164,11 @@ function nameOf(b: Record<string, unknown>): string {
 }
 
 // Mist's own words, without the "Bad request: " prefix, for a POST or PUT of `default` alike.
-function defaultIsFixed(): MistError {
-  return new MistError(HttpStatus.BAD_REQUEST, `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`);
+function defaultIsFixed(): DialectError {
+  return new DialectError(
+    HttpStatus.BAD_REQUEST,
+    `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`,
+  );
 }
 
 // Mist's body fields over the given settings; durations only as "<seconds>s" or "Inf", like Mist.
