@@ -27,6 +27,7 @@ import { ClustersController } from './clusters/clusters.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
+import { FunctionReferences } from './functions/function-references';
 import { FunctionsController } from './functions/functions.controller';
 import { EventsController } from './events/events.controller';
 import { FeedHub } from './events/feed-hub';
@@ -34,6 +35,7 @@ import { JobSubmission } from './jobs/job-submission.service';
 import { JobsController } from './jobs/jobs.controller';
 import { LogCollectorClient } from './logs/log-collector.client';
 import { LogsController } from './logs/logs.controller';
+import { NamedResources } from './resources/named-resource';
 import { SecretsClient } from './secrets/secrets.client';
 import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
@@ -75,6 +77,8 @@ const PATTERNS = Object.values(CommandPatterns);
         new CommandBus(createCommandClient(config, 'gateway', PATTERNS), PATTERNS, config.commandTimeoutMs),
     },
     CommandSender,
+    NamedResources,
+    FunctionReferences,
     ReadBarrier,
     { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
     ContextsQuery,
@@ -98,6 +102,7 @@ const PATTERNS = Object.values(CommandPatterns);
   // For the dialects, which map their APIs onto the same core.
   exports: [
     CommandSender,
+    NamedResources,
     ContextsQuery,
     ArtifactsQuery,
     FunctionsQuery,

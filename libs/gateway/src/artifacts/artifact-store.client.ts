@@ -5,11 +5,9 @@ import { ARTIFACT_CONTENT_TYPE_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
 import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
+import type { Accepted } from '../commands/command-sender';
 
-export interface Accepted {
-  readonly streamId: string;
-  readonly streamPosition: number;
-}
+export type { Accepted };
 
 // Streams artifact content to and from the artifact store, which owns the blobs. Its refusals
 // (400, 409, 413, 404) come back as the same problem documents.

@@ -29,6 +29,7 @@ import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
 import { SecretsClient } from './secrets.client';
 import type { Caller } from './secrets.client';
+import { answerCreated } from '../resources/named-resource';
 
 const ID_PARAM = {
   name: 'id',
@@ -67,8 +68,8 @@ export class SecretsController {
   ): Promise<SecretDto> {
     assertId(id);
     const { created, secret } = await this.secrets.write(id, body.values, callerOf(request));
-    void reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
-    if (created) void reply.header('location', `/api/v1/secrets/${encodeURIComponent(id)}`);
+    if (created) answerCreated(reply, '/api/v1/secrets', id);
+    else void reply.status(HttpStatus.OK);
     return SecretDto.from(secret);
   }
 

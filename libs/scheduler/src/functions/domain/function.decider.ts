@@ -1,4 +1,11 @@
-import { EventTopics, commandError, isFunctionEvent, functionStreamId } from '@spindle/contracts';
+import {
+  DEFAULT_CONTEXT_NAME,
+  EventTopics,
+  commandError,
+  functionStreamId,
+  isFunctionEvent,
+  namedFields,
+} from '@spindle/contracts';
 import type {
   ChangeFunctionCommand,
   CommandError,
@@ -45,19 +52,17 @@ export function decideFunction(
     case 'register': {
       if (state.status === 'registered')
         return commandError('conflict', `function ${command.name} already exists`, 'name');
-      // The retry policy is always recorded: none named is none (0).
-      const definition = { ...command.definition, retries: command.definition.retries ?? 0 };
+      // What the command leaves out takes its default; the retry policy is always recorded.
+      const definition = withoutNoSecrets({ ...REGISTER_DEFAULTS, ...namedFields(command.definition) });
       return [{ type: 'FunctionRegistered', version: 1, data: { name: command.name, ...definition } }];
     }
     case 'change': {
       if (state.status !== 'registered')
         return commandError('not_found', `function ${command.name} does not exist`, 'name');
-      // A change that names no retry policy (a client that knows none) keeps the current one.
-      const definition = {
-        ...command.definition,
-        retries: command.definition.retries ?? state.definition.retries ?? 0,
-      };
+      // What the command leaves out keeps its value (a client that knows no retry policy or secrets
+      // keeps them), merged on the state the change is decided on.
       const current = { ...state.definition, retries: state.definition.retries ?? 0 };
+      const definition = withoutNoSecrets({ ...current, ...namedFields(command.definition) });
       if (JSON.stringify(canonical(current)) === JSON.stringify(canonical(definition))) return [];
       return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...definition } }];
     }
@@ -70,6 +75,19 @@ export function decideFunction(
       throw new Error(`unexpected function command ${JSON.stringify(unknownCommand)}`);
     }
   }
+}
+
+const REGISTER_DEFAULTS = {
+  entrypoint: '',
+  defaultContext: DEFAULT_CONTEXT_NAME,
+  tags: [],
+  retries: 0,
+} satisfies Partial<FunctionDefinition>;
+
+// No secrets are left out of the definition: it reads as one recorded before secrets existed.
+function withoutNoSecrets(definition: FunctionDefinition): FunctionDefinition {
+  const { secrets, ...rest } = definition;
+  return secrets && secrets.length > 0 ? { ...rest, secrets } : rest;
 }
 
 function canonical(definition: FunctionDefinition): Record<string, unknown> {
