@@ -22,9 +22,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { secretIdViolation } from '@spindle/contracts';
-import { ValidationProblem } from '@spindle/platform';
+import { ValidationProblem, requestCorrelationId } from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
 import { SecretsClient } from './secrets.client';
@@ -102,5 +101,5 @@ function assertId(id: string): void {
 
 // No authentication yet: the audit records the client's address and this request's correlation id.
 function callerOf(request: FastifyRequest): Caller {
-  return { source: request.socket.remoteAddress ?? request.ip, correlationId: randomUUID() };
+  return { source: request.socket.remoteAddress ?? request.ip, correlationId: requestCorrelationId() };
 }
