@@ -19,6 +19,7 @@ import {
   ReadBarrier,
   SettingsQuery,
   ServiceJobsQuery,
+  StatusQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -31,6 +32,7 @@ import { GroupsController } from './groups/groups.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
+import { FunctionReferences } from './functions/function-references';
 import { FunctionsController } from './functions/functions.controller';
 import { EventsController } from './events/events.controller';
 import { FeedHub } from './events/feed-hub';
@@ -38,6 +40,7 @@ import { JobSubmission } from './jobs/job-submission.service';
 import { JobsController } from './jobs/jobs.controller';
 import { LogCollectorClient } from './logs/log-collector.client';
 import { LogsController } from './logs/logs.controller';
+import { NamedResources } from './resources/named-resource';
 import { SecretsClient } from './secrets/secrets.client';
 import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
@@ -84,6 +87,8 @@ const PATTERNS = Object.values(CommandPatterns);
         new CommandBus(createCommandClient(config, 'gateway', PATTERNS), PATTERNS, config.commandTimeoutMs),
     },
     CommandSender,
+    NamedResources,
+    FunctionReferences,
     ReadBarrier,
     { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
     ContextsQuery,
@@ -108,10 +113,12 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsQuery,
     ServiceJobsService,
     ServiceJobsChanges,
+    StatusQuery,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
     CommandSender,
+    NamedResources,
     ContextsQuery,
     ArtifactsQuery,
     FunctionsQuery,

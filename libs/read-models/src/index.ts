@@ -42,3 +42,4 @@ export * from './service-jobs/service-jobs.query';
 export * from './cluster-config/cluster-config.view';
 export * from './cluster-config/cluster-config-v1.migration';
 export * from './cluster-config/cluster-config.query';
+export * from './status/status.query';

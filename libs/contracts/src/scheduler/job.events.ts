@@ -24,6 +24,10 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINISHED_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+// Placed on a worker and not finished: what holds a worker's slot.
+export const PLACED_JOB_STATES: readonly JobState[] = ['starting', 'running', 'cancelling'];
+// Not finished: waiting in a queue or placed.
+export const UNFINISHED_JOB_STATES: readonly JobState[] = ['queued', ...PLACED_JOB_STATES];
 
 export function jobStreamId(id: string): string {
   return `job-${id}`;
