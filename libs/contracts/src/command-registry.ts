@@ -15,6 +15,7 @@ import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
+import { createApiKeyCommandSchema, revokeApiKeyCommandSchema } from './auth/api-key.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -30,4 +31,6 @@ export const commandPayloadSchemas = {
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
+  [CommandPatterns.createApiKey]: createApiKeyCommandSchema,
+  [CommandPatterns.revokeApiKey]: revokeApiKeyCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -23,3 +23,7 @@ export * from './command-metadata';
 export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
+export * from './auth/api-scopes';
+export * from './auth/api-key.events';
+export * from './auth/api-key.commands';
+export * from './auth/audit-record';

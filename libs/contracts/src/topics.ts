@@ -12,6 +12,8 @@ export const EventTopics = {
   schedulerSettings: 'spindle.scheduler.settings.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
+  // API keys (created, revoked), keyed by key id: scopes and a verifier, never the key.
+  schedulerApiKey: 'spindle.scheduler.api-key.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
   workerReport: 'spindle.worker.report.v1',
 } as const;
@@ -23,6 +25,8 @@ export const DataTopics = {
   logs: 'spindle.worker.log.v1',
   // Worker host heartbeats (HostHeartbeat), keyed by host id; the scheduler watches them.
   heartbeats: 'spindle.worker.heartbeat.v1',
+  // Audit records of writes made with an API key (AuditRecord: who, what, from where), keyed by key id.
+  audit: 'spindle.gateway.audit.v1',
 } as const;
 
 // Poison messages land here with headers naming their origin and the error.
@@ -43,6 +47,8 @@ export const CommandPatterns = {
   createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
   deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',
   changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
+  createApiKey: 'spindle.scheduler.cmd.create-api-key.v1',
+  revokeApiKey: 'spindle.scheduler.cmd.revoke-api-key.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CommandBus, ServiceDatabaseModule, createCommandClient } from '@spindle/backbone';
 import { CommandPatterns } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
+  ApiKeysQuery,
   ArtifactsQuery,
   ClustersQuery,
   ContextsQuery,
@@ -18,6 +19,10 @@ import {
   SettingsQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
+import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { ApiKeys } from './auth/api-keys.service';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
@@ -65,6 +70,7 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsController,
     StatusController,
     ClustersController,
+    ApiKeysController,
   ],
   providers: [
     {
@@ -92,6 +98,11 @@ const PATTERNS = Object.values(CommandPatterns);
     ClusterDefinitions,
     SettingsQuery,
     InstallationSettingsService,
+    ApiKeysQuery,
+    ApiKeys,
+    ApiKeyAuthenticator,
+    ApiKeyGuard,
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -110,6 +121,8 @@ const PATTERNS = Object.values(CommandPatterns);
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,
+    ApiKeys,
+    ApiKeysQuery,
   ],
 })
 export class GatewayModule {}

@@ -21,6 +21,7 @@ import {
   JobsV1Attempt1763900000800,
   SecretRefs1764700000100,
   SettingsV11764800000100,
+  ApiKeysV11764900000100,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -31,6 +32,7 @@ import { clustersProjection } from './projections/clusters/clusters.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
+import { apiKeysProjection } from './projections/api-keys/api-keys.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -43,6 +45,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   workersProjection,
   clustersProjection,
   settingsProjection,
+  apiKeysProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -59,6 +62,7 @@ export const PROJECTOR_MIGRATIONS = [
   SecretRefs1764700000100,
   ClustersV11764800000100,
   SettingsV11764800000100,
+  ApiKeysV11764900000100,
 ];
 
 @Module({

@@ -30,3 +30,6 @@ export * from './clusters/cluster.view';
 export * from './clusters/clusters-v1.migration';
 export * from './clusters/clusters.query';
 export * from './read-model-entities';
+export * from './api-keys/api-key.view';
+export * from './api-keys/api-keys-v1.migration';
+export * from './api-keys/api-keys.query';

@@ -5,6 +5,7 @@ import { FeedEntryView } from './feed/feed-entry.view';
 import { FunctionView } from './functions/function.view';
 import { JobView } from './jobs/job.view';
 import { SettingsView } from './settings/settings.view';
+import { ApiKeyView } from './api-keys/api-key.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -18,4 +19,5 @@ export const READ_MODEL_ENTITIES = [
   FeedEntryView,
   ClusterView,
   SettingsView,
+  ApiKeyView,
 ];

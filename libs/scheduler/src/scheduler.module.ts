@@ -18,6 +18,8 @@ import { DeleteClusterMessageController } from './clusters/delete-cluster/delete
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
+import { CreateApiKeyMessageController } from './api-keys/create-api-key/create-api-key.message-controller';
+import { RevokeApiKeyMessageController } from './api-keys/revoke-api-key/revoke-api-key.message-controller';
 import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
@@ -64,6 +66,8 @@ import {
     CreateClusterMessageController,
     DeleteClusterMessageController,
     ChangeSettingsMessageController,
+    CreateApiKeyMessageController,
+    RevokeApiKeyMessageController,
   ],
   providers: [
     JobIntake,

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ARTIFACT_CONTENT_TYPE_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, internalHeaders } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 export interface Accepted {
@@ -43,10 +43,9 @@ export class ArtifactStoreClient {
   }
 
   private async call(path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
-    const token = this.config.internalToken;
     const headers = {
       ...(init.headers as Record<string, string> | undefined),
-      ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+      ...internalHeaders(this.config),
     };
     try {
       return await fetch(this.config.urls.artifactStore + path, { ...init, headers });

@@ -20,10 +20,12 @@ import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact
 import { ArtifactStoreClient } from './artifact-store.client';
 import { ArtifactUploads } from './artifact-uploads.service';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { RequiresScope } from '@spindle/platform';
 
 const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
 
 @ApiTags('artifacts')
+@RequiresScope('read')
 @Controller('api/v1/artifacts')
 export class ArtifactsController {
   constructor(
@@ -32,6 +34,7 @@ export class ArtifactsController {
     private readonly artifacts: ArtifactsQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({
     summary: 'Upload a program (multipart field `file`); its file name becomes the artifact name',
@@ -110,6 +113,7 @@ export class ArtifactsController {
       .send(stream);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete an artifact' })

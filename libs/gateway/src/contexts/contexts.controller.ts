@@ -27,7 +27,7 @@ import type { FastifyReply } from 'fastify';
 import { CommandPatterns, DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
 
 import { ContextsQuery } from '@spindle/read-models';
-import { SPINDLE_CONFIG } from '@spindle/platform';
+import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Inject } from '@nestjs/common';
 import { CommandSender } from '../commands/command-sender';
@@ -42,6 +42,7 @@ import { ReadsFrom } from '../consistency/consistent-read';
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
 
 @ApiTags('contexts')
+@RequiresScope('read')
 @Controller('api/v1/contexts')
 export class ContextsController {
   constructor(
@@ -50,6 +51,7 @@ export class ContextsController {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
   @ApiCreatedResponse({ type: ContextDto })
@@ -95,6 +97,7 @@ export class ContextsController {
     return ContextDto.from(row);
   }
 
+  @RequiresScope('write')
   @Put(':name')
   @ApiOperation({ summary: "Replace a context's settings; settings left out keep their current value" })
   @ApiParam(NAME_PARAM)
@@ -118,6 +121,7 @@ export class ContextsController {
     return this.readBack(name, accepted);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a context (never `default`)' })

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ProblemException } from '@spindle/platform';
+import { ProblemException, isAuthRefusal } from '@spindle/platform';
 
 // A refusal in a dialect's own terms: the status its clients expect and a message.
 export class DialectError extends Error {
@@ -35,7 +35,8 @@ export function jsonErrorsFilter(options: JsonErrorsOptions): ExceptionFilter {
         status = exception.status;
         message = exception.message;
       } else if (exception instanceof ProblemException) {
-        status = statusOf(exception.getStatus());
+        // A missing or insufficient key keeps its 401/403, whatever the dialect does with others.
+        status = isAuthRefusal(exception) ? exception.getStatus() : statusOf(exception.getStatus());
         message = exception.errors?.map((e) => `${e.field}: ${e.message}`).join('; ') || exception.message;
       } else if (exception instanceof HttpException) {
         status = statusOf(exception.getStatus());

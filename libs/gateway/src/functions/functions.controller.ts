@@ -27,7 +27,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, DEFAULT_CONTEXT_NAME } from '@spindle/contracts';
 import type { FunctionDefinition, SecretRef } from '@spindle/contracts';
-import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
+import { RequiresScope, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { FieldViolation, SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
@@ -49,6 +49,7 @@ import { toSecretRefs } from '../secrets/secret-ref.dto';
 const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' };
 
 @ApiTags('functions')
+@RequiresScope('read')
 @Controller('api/v1/functions')
 export class FunctionsController {
   constructor(
@@ -59,6 +60,7 @@ export class FunctionsController {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Register a function: an artifact, what to call in it, and how to run it' })
   @ApiCreatedResponse({ type: FunctionDto })
@@ -117,6 +119,7 @@ export class FunctionsController {
     return FunctionDto.from(row);
   }
 
+  @RequiresScope('write')
   @Put(':name')
   @ApiOperation({ summary: 'Change a function; settings left out keep their value' })
   @ApiParam(NAME_PARAM)
@@ -151,6 +154,7 @@ export class FunctionsController {
     return this.readBack(name, accepted);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a function' })

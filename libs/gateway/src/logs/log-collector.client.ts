@@ -2,12 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { LogStream } from '@spindle/contracts';
-import {
-  INTERNAL_TOKEN_HEADER,
-  ProblemException,
-  SPINDLE_CONFIG,
-  ValidationProblem,
-} from '@spindle/platform';
+import { internalHeaders, ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 export interface LogLineItem {
@@ -65,11 +60,10 @@ export class LogCollectorClient {
   }
 
   private async call(path: string): Promise<Response> {
-    const token = this.config.internalToken;
     let response: Response;
     try {
       response = await fetch(`${this.config.urls.logCollector}/internal/v1/logs/${path}`, {
-        headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {},
+        headers: internalHeaders(this.config),
       });
     } catch (e) {
       throw unavailable(e instanceof Error ? e.message : String(e));

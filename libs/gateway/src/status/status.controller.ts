@@ -5,7 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
-import { SPINDLE_VERSION } from '@spindle/platform';
+import { RequiresScope, SPINDLE_VERSION } from '@spindle/platform';
 import { PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '@spindle/read-models';
 import { probeRuntimes } from './runtime-probe';
 import type { RuntimeVersions } from './runtime-probe';
@@ -44,6 +44,7 @@ class StatusDto {
 }
 
 @ApiTags('status')
+@RequiresScope('read')
 @Controller('api/v1/status')
 export class StatusController implements OnApplicationBootstrap {
   private readonly startedAt = new Date();

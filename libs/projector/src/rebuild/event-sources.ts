@@ -1,5 +1,6 @@
 import {
   EventTopics,
+  apiKeyEventDataSchemas,
   artifactEventDataSchemas,
   clusterEventDataSchemas,
   contextEventDataSchemas,
@@ -29,6 +30,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerWorker]: { schema: 'scheduler', types: typesOf(workerEventDataSchemas) },
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
+  [EventTopics.schedulerApiKey]: { schema: 'scheduler', types: typesOf(apiKeyEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

@@ -5,6 +5,7 @@ import { contextsProjection } from '../projections/contexts/contexts.projection'
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
 import { settingsProjection } from '../projections/settings/settings.projection';
+import { apiKeysProjection } from '../projections/api-keys/api-keys.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -18,6 +19,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   workerRowsProjection,
   clustersProjection,
   settingsProjection,
+  apiKeysProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

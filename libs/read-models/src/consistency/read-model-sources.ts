@@ -11,6 +11,7 @@ export const READ_MODEL_SOURCES = {
   clusters: { topic: EventTopics.schedulerCluster, owner: 'scheduler', consumer: 'projector.clusters.v1' },
   artifacts: { topic: EventTopics.artifact, owner: 'artifact_store', consumer: 'projector.artifacts.v1' },
   settings: { topic: EventTopics.schedulerSettings, owner: 'scheduler', consumer: 'projector.settings.v1' },
+  apiKeys: { topic: EventTopics.schedulerApiKey, owner: 'scheduler', consumer: 'projector.api-keys.v1' },
 } as const;
 
 export type ReadModelName = keyof typeof READ_MODEL_SOURCES;

@@ -11,7 +11,6 @@ import {
   Query,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -32,7 +31,7 @@ import type {
   SecretSummary,
   SecretWithValues,
 } from '@spindle/contracts';
-import { InternalOnlyGuard, ProblemException, ValidationProblem, httpStatusOf } from '@spindle/platform';
+import { InternalRoute, ProblemException, ValidationProblem, httpStatusOf } from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 import { KeyRotation } from '../rotation/key-rotation';
 import type { RotationStatus } from '../rotation/key-rotation';
@@ -42,7 +41,7 @@ import type { Refused } from './secret-vault';
 // The secrets service's own HTTP surface, for the gateway and worker agents only: plaintext goes
 // out here and nowhere else. Errors name ids, keys and fields, never a value.
 @ApiExcludeController()
-@UseGuards(InternalOnlyGuard)
+@InternalRoute()
 @Controller('internal/v1/secrets')
 export class SecretsInternalController {
   constructor(

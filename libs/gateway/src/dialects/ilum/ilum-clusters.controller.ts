@@ -36,6 +36,7 @@ import {
 import { ILUM_PREFIX } from './ilum-prefix';
 import { springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
+import { RequiresScope } from '@spindle/platform';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const CLUSTER_ID = {
@@ -46,6 +47,7 @@ const CLUSTER_ID = {
 
 @ApiTags('ilum: clusters')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/cluster`)
 export class IlumClustersController {
   constructor(
@@ -53,6 +55,7 @@ export class IlumClustersController {
     private readonly clusters: ClustersQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Creates a cluster definition' })
@@ -116,6 +119,7 @@ export class IlumClustersController {
     return clusterInfoOf(row) as unknown as IlumClusterInfoDto;
   }
 
+  @RequiresScope('write')
   @Delete(':clusterId')
   @ReadsFrom('clusters')
   @HttpCode(HttpStatus.OK)
