@@ -97,7 +97,8 @@ const envSchema = z.object({
   // Authentication (docs/security.md): an admin key accepted as is (automation, tests), the
   // secret API keys' verifiers are made with (unset: a file in SPINDLE_DATA_DIR), and each
   // listener's policy: `keys` (a key with the route's scope) or `open` (anyone who can connect).
-  SPINDLE_ADMIN_KEY: z.string().min(32).max(512).optional(),
+  // (Empty: unset, so a wrapper can switch an inherited key off.)
+  SPINDLE_ADMIN_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32).max(512).optional()),
   SPINDLE_API_KEY_SECRET: z.string().min(32).optional(),
   SPINDLE_AUTH: authPolicy.default('keys'),
   // Every dialect port's policy, unless <NAME>_AUTH (MIST_AUTH, ILUM_AUTH, ...) says otherwise.
