@@ -13,6 +13,7 @@ import { http } from '../support/http';
 import { captureOutput, tablesHolding } from '../support/leaks';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { TEST_ADMIN_KEY } from '../support/auth';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -94,6 +95,7 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
     GATEWAY_PORT: '0',
     SPINDLE_HOST: '127.0.0.1',
     SPINDLE_DATA_DIR: dataDir,
+    SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
     ...env,
   });
   const start = async (extra: Record<string, string> = {}) => {
