@@ -104,6 +104,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   if (services.includes('gateway')) {
     const logger = new Logger(options.name);
     logger.log(`native API auth: ${config.auth.api}`);
+    if (internal) logger.log(`internal routes on ${internal.url} (X-Spindle-Internal-Token required)`);
     warnIfOpenBeyondLoopback(logger, config.host, config.auth.api, 'SPINDLE_AUTH');
   }
   new Logger(options.name).log(
