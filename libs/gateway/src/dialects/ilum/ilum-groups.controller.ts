@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Controller,
   Delete,
@@ -59,6 +60,7 @@ const many = (name: string, description: string, values?: readonly string[]) =>
 
 @ApiTags('ilum: groups')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/group`)
 export class IlumGroupsController {
   constructor(
@@ -67,6 +69,7 @@ export class IlumGroupsController {
     private readonly uploads: ArtifactUploads,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Creates a group of interactive workers; its files become artifacts' })
@@ -163,6 +166,7 @@ export class IlumGroupsController {
     return groupInfoOf(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Delete(':groupId')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -174,6 +178,7 @@ export class IlumGroupsController {
     await this.definitions.remove(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Post(':groupId/stop')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -185,6 +190,7 @@ export class IlumGroupsController {
     await this.definitions.stop(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Post(':groupId/rescale/:scale')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
