@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
 import { IlumClustersController } from './ilum-clusters.controller';
+import { IlumGroupJobsController } from './ilum-group-jobs.controller';
+import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { IlumGroupsController } from './ilum-groups.controller';
 import { IlumNotFoundController } from './ilum-not-found.controller';
 
@@ -13,7 +15,9 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
   controllers: [
     IlumClustersController,
     IlumGroupsController,
+    IlumGroupJobsController,
     IlumNotFoundController, // last: only what no other route takes
   ],
+  providers: [IlumGroupJobs],
 })
 export class IlumDialectModule {}
