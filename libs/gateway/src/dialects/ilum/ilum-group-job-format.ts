@@ -1,5 +1,5 @@
 import type { GroupLanguage, Runtime } from '@spindle/contracts';
-import type { JobView } from '@spindle/read-models';
+import type { GroupView, JobView, WorkerView } from '@spindle/read-models';
 import { ilumInvalid } from './ilum-errors.filter';
 
 // `module.Name`: a program file of the group (`module.py`, `module.js`) and the class or export in it.
@@ -98,4 +98,17 @@ export function groupJobInstanceOf(groupId: string, job: JobView): Record<string
 function lastLine(text: string): string {
   const lines = text.trimEnd().split('\n');
   return lines[lines.length - 1]!.trim();
+}
+
+// A group worker as Ilum's jobInfo of an interactive job: STARTING until its process is up, then
+// READY when idle and BUSY while it runs a request.
+export function groupWorkerOf(group: GroupView, worker: WorkerView, busy: boolean): Record<string, unknown> {
+  return {
+    jobId: worker.id,
+    jobType: 'INTERACTIVE',
+    groupId: group.id,
+    clusterName: group.clusterName,
+    state: worker.state === 'starting' ? 'STARTING' : busy ? 'BUSY' : 'READY',
+    startTime: worker.createdAt.getTime(),
+  };
 }

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandPatterns, groupContextName } from '@spindle/contracts';
+import { CommandPatterns, MAX_GROUP_SCALE, groupContextName } from '@spindle/contracts';
 import type { Runtime } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { GroupView, JobView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { awaitVisible } from '../../read-back';
 import { ilumInvalid } from './ilum-errors.filter';
-import { groupJobArgs, groupJobFunction, groupProgramOf } from './ilum-group-job-format';
+import { groupJobArgs, groupJobFunction, groupProgramOf, groupWorkerOf } from './ilum-group-job-format';
 import type { GroupJobRequest } from './ilum-group-job-format';
 
 // Ilum documents no bound for `execute`; Spindle answers the instance as it stands after this.
@@ -26,6 +26,7 @@ export class IlumGroupJobs {
     private readonly commands: CommandSender,
     private readonly functions: FunctionsQuery,
     private readonly jobs: JobsQuery,
+    private readonly workers: WorkersQuery,
     private readonly submission: JobSubmission,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
@@ -56,6 +57,16 @@ export class IlumGroupJobs {
       this.jobs.count(filter),
     ]);
     return { rows, total };
+  }
+
+  // The group's live workers (a rescale down may leave a few more until they are idle).
+  async workersOf(group: GroupView): Promise<Record<string, unknown>[]> {
+    const { items } = await this.workers.list(2 * MAX_GROUP_SCALE, null, {
+      states: ['starting', 'running'],
+      context: groupContextName(group.id),
+    });
+    const busy = await this.jobs.countActiveOn(items.map((w) => w.id));
+    return items.reverse().map((w) => groupWorkerOf(group, w, (busy.get(w.id) ?? 0) > 0));
   }
 
   private async functionFor(
