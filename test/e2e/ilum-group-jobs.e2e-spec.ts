@@ -237,4 +237,13 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     // Its instances stay readable.
     expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(50);
   });
+
+  it('deletes the group with the functions its requests ran as and its uploads', async () => {
+    const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
+    expect((await native(`/functions/group-${groupId}-jobs.Hello`)).status).toBe(200);
+    expect((await ilum('DELETE', `/group/${groupId}`)).status).toBe(200);
+    for (const jobClass of ['jobs.Hello', 'jobs.Hold', 'jobs.Fail'])
+      expect((await native(`/functions/group-${groupId}-${jobClass}`)).status).toBe(404);
+    expect((await native(`/artifacts/group-${groupId}-jobs.py`)).status).toBe(404);
+  });
 });

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandPatterns, clusterExecutorRefusal } from '@spindle/contracts';
-import { ArtifactsQuery, ClustersQuery, GroupsQuery } from '@spindle/read-models';
+import { ArtifactsQuery, ClustersQuery, FunctionsQuery, GroupsQuery } from '@spindle/read-models';
 import type { GroupView } from '@spindle/read-models';
 import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -34,6 +34,7 @@ export class GroupDefinitions {
     private readonly groups: GroupsQuery,
     private readonly clusters: ClustersQuery,
     private readonly artifacts: ArtifactsQuery,
+    private readonly functions: FunctionsQuery,
     private readonly artifactStore: ArtifactStoreClient,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
@@ -96,11 +97,34 @@ export class GroupDefinitions {
   async remove(group: GroupView): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteGroup, { name: group.name });
     await awaitVisible(`group ${group.name}`, this.visible(accepted));
+    await this.forgetFunctions(group);
     const { jars, files, pyFiles } = group.definition;
     const owned = [...jars, ...files, ...pyFiles].filter((name) =>
       name.startsWith(groupArtifactName(group.id, '')),
     );
     await this.forgetArtifacts(owned);
+  }
+
+  // The functions its requests ran as (`group-<id>-<jobClass>`), so that its uploads may go too.
+  private async forgetFunctions(group: GroupView): Promise<void> {
+    const prefix = groupArtifactName(group.id, '');
+    for (;;) {
+      const page = await this.functions.list(100, null, (q) =>
+        q.andWhere('starts_with(v.name, :prefix)', { prefix }),
+      );
+      for (const fn of page.items) {
+        const accepted = await this.commands.send(CommandPatterns.deleteFunction, { name: fn.name });
+        await awaitVisible(
+          `function ${fn.name}`,
+          this.functions.waitForPosition(
+            accepted.streamId,
+            accepted.streamPosition,
+            this.config.readYourWritesTimeoutMs,
+          ),
+        );
+      }
+      if (page.nextCursor === null) return;
+    }
   }
 
   // Uploads of a group that was refused, or of one deleted: nothing else refers to them.

@@ -1,5 +1,6 @@
 import type { GroupLanguage, Runtime } from '@spindle/contracts';
 import type { GroupView, JobView, WorkerView } from '@spindle/read-models';
+import { groupArtifactName } from '../../groups/group-definitions.service';
 import { ilumInvalid } from './ilum-errors.filter';
 
 // `module.Name`: a program file of the group (`module.py`, `module.js`) and the class or export in it.
@@ -67,9 +68,10 @@ export function groupJobArgs(runtime: Runtime, jobConfig: Record<string, unknown
   return runtime === 'python' ? { spark: null, config: jobConfig } : { config: jobConfig };
 }
 
-// The function a group's jobClass runs as (registered on first use): `group-<groupId>-<jobClass>`.
+// The function a group's jobClass runs as (registered on first use): `group-<groupId>-<jobClass>`,
+// named like the group's uploads so that deleting the group finds and removes it.
 export function groupJobFunction(groupId: string, jobClass: string): string {
-  return `group-${groupId}-${jobClass}`;
+  return groupArtifactName(groupId, jobClass);
 }
 
 // Ilum's groupJobInstanceInfo. `jobId` is the worker (Ilum's interactive job) that ran it; the
