@@ -307,5 +307,39 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
         data: { name: 'on-the-wire' },
       });
     });
+
+    it("carries the request's correlation id (X-Correlation-Id, traceparent or a new one) into the published events", async () => {
+      const own = await http(
+        suite.url,
+        'POST',
+        '/api/v1/contexts',
+        { name: 'traced' },
+        { 'x-correlation-id': 'order-4711' },
+      );
+      expect(own.headers.get('x-correlation-id')).toBe('order-4711');
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const traced = await http(
+        suite.url,
+        'PUT',
+        '/api/v1/contexts/traced',
+        { maxJobs: 2 },
+        { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      );
+      expect(traced.headers.get('x-correlation-id')).toBe(traceId);
+      const fresh = await http(suite.url, 'DELETE', '/api/v1/contexts/traced');
+      const generated = fresh.headers.get('x-correlation-id');
+      expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+      const records = await readKafkaTopic(EventTopics.schedulerContext, (r) =>
+        r.some((x) => x.key === 'context-traced' && JSON.parse(x.value).type === 'ContextDeleted'),
+      );
+      const events = records
+        .filter((r) => r.key === 'context-traced')
+        .map((r) => JSON.parse(r.value) as { type: string; correlationId: string });
+      expect(events.map((e) => [e.type, e.correlationId])).toEqual([
+        ['ContextCreated', 'order-4711'],
+        ['ContextSettingsChanged', traceId],
+        ['ContextDeleted', generated],
+      ]);
+    });
   }
 });

@@ -15,3 +15,17 @@ export const commandMetadataShape = {
 export const expectedVersionShape = {
   expectedVersion: z.number().int().nonnegative().optional(),
 };
+
+// The fields a command named, for a decider that merges them over defaults or the current state:
+// a field left out may still be present as `undefined` (a command passed in process is not
+// serialized), and must not overwrite anything. `null` is a value (an infinite duration).
+export function namedFields<T extends object>(fields: T): NamedFields<T> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  ) as NamedFields<T>;
+}
+
+// Required fields stay required; optional ones, when there, are never `undefined`.
+export type NamedFields<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & {
+  [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined>;
+};

@@ -20,6 +20,18 @@ import {
   rescaleGroupCommandSchema,
 } from './scheduler/group.commands';
 import { changeSettingsCommandSchema } from './scheduler/settings.commands';
+import {
+  createServiceJobCommandSchema,
+  deleteServiceJobCommandSchema,
+  scaleServiceJobCommandSchema,
+  startServiceJobCommandSchema,
+  stopServiceJobCommandSchema,
+} from './scheduler/service-job.commands';
+import {
+  replaceEventRulesCommandSchema,
+  replaceLogCatalogueCommandSchema,
+  setLoggerLevelsCommandSchema,
+} from './cluster-config/cluster-config.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -39,4 +51,12 @@ export const commandPayloadSchemas = {
   [CommandPatterns.stopGroup]: groupNameCommandSchema,
   [CommandPatterns.deleteGroup]: groupNameCommandSchema,
   [CommandPatterns.changeSettings]: changeSettingsCommandSchema,
+  [CommandPatterns.createServiceJob]: createServiceJobCommandSchema,
+  [CommandPatterns.startServiceJob]: startServiceJobCommandSchema,
+  [CommandPatterns.stopServiceJob]: stopServiceJobCommandSchema,
+  [CommandPatterns.scaleServiceJob]: scaleServiceJobCommandSchema,
+  [CommandPatterns.deleteServiceJob]: deleteServiceJobCommandSchema,
+  [CommandPatterns.replaceLogCatalogue]: replaceLogCatalogueCommandSchema,
+  [CommandPatterns.setLoggerLevels]: setLoggerLevelsCommandSchema,
+  [CommandPatterns.replaceEventRules]: replaceEventRulesCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

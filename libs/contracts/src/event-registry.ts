@@ -11,6 +11,8 @@ import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
 import { secretEventDataSchemas } from './secrets/secret.events';
 import { settingsEventDataSchemas } from './scheduler/settings.events';
+import { serviceJobEventDataSchemas } from './scheduler/service-job.events';
+import { clusterConfigEventDataSchemas } from './cluster-config/cluster-config.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -26,6 +28,8 @@ export const eventDataSchemas = {
   ...clusterEventDataSchemas,
   ...groupEventDataSchemas,
   ...settingsEventDataSchemas,
+  ...serviceJobEventDataSchemas,
+  ...clusterConfigEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

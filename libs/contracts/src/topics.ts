@@ -12,6 +12,10 @@ export const EventTopics = {
   artifact: 'spindle.artifact-store.artifact.v1',
   // The installation's settings (stream `settings`): the whole document each time it changes.
   schedulerSettings: 'spindle.scheduler.settings.v1',
+  // Service jobs (task groups of long-running instances), keyed by service-job-<name>.
+  schedulerServiceJob: 'spindle.scheduler.service-job.v1',
+  // The log catalogue, logger levels and event rules (streams log-catalogue, loggers, event-rules).
+  schedulerClusterConfig: 'spindle.scheduler.cluster-config.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
@@ -49,6 +53,14 @@ export const CommandPatterns = {
   stopGroup: 'spindle.scheduler.cmd.stop-group.v1',
   deleteGroup: 'spindle.scheduler.cmd.delete-group.v1',
   changeSettings: 'spindle.scheduler.cmd.change-settings.v1',
+  createServiceJob: 'spindle.scheduler.cmd.create-service-job.v1',
+  startServiceJob: 'spindle.scheduler.cmd.start-service-job.v1',
+  stopServiceJob: 'spindle.scheduler.cmd.stop-service-job.v1',
+  scaleServiceJob: 'spindle.scheduler.cmd.scale-service-job.v1',
+  deleteServiceJob: 'spindle.scheduler.cmd.delete-service-job.v1',
+  replaceLogCatalogue: 'spindle.scheduler.cmd.replace-log-catalogue.v1',
+  setLoggerLevels: 'spindle.scheduler.cmd.set-logger-levels.v1',
+  replaceEventRules: 'spindle.scheduler.cmd.replace-event-rules.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

@@ -6,6 +6,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   ArtifactsQuery,
+  ClusterJobsQuery,
   ClustersQuery,
   ContextsQuery,
   FeedQuery,
@@ -17,6 +18,8 @@ import {
   READ_MODELS_CONNECTION,
   ReadBarrier,
   SettingsQuery,
+  ServiceJobsQuery,
+  StatusQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -29,6 +32,7 @@ import { GroupsController } from './groups/groups.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
+import { FunctionReferences } from './functions/function-references';
 import { FunctionsController } from './functions/functions.controller';
 import { EventsController } from './events/events.controller';
 import { FeedHub } from './events/feed-hub';
@@ -36,12 +40,16 @@ import { JobSubmission } from './jobs/job-submission.service';
 import { JobsController } from './jobs/jobs.controller';
 import { LogCollectorClient } from './logs/log-collector.client';
 import { LogsController } from './logs/logs.controller';
+import { NamedResources } from './resources/named-resource';
 import { SecretsClient } from './secrets/secrets.client';
 import { SecretsController } from './secrets/secrets.controller';
 import { StatusController } from './status/status.controller';
 import { InstallationSettingsService } from './settings/installation-settings.service';
 import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
+import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
+import { ServiceJobsController } from './service-jobs/service-jobs.controller';
+import { ServiceJobsService } from './service-jobs/service-jobs.service';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -69,6 +77,7 @@ const PATTERNS = Object.values(CommandPatterns);
     StatusController,
     ClustersController,
     GroupsController,
+    ServiceJobsController,
   ],
   providers: [
     {
@@ -78,6 +87,8 @@ const PATTERNS = Object.values(CommandPatterns);
         new CommandBus(createCommandClient(config, 'gateway', PATTERNS), PATTERNS, config.commandTimeoutMs),
     },
     CommandSender,
+    NamedResources,
+    FunctionReferences,
     ReadBarrier,
     { provide: APP_INTERCEPTOR, useClass: ConsistentReadInterceptor },
     ContextsQuery,
@@ -93,15 +104,21 @@ const PATTERNS = Object.values(CommandPatterns);
     LogCollectorClient,
     SecretsClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     GroupsQuery,
     GroupDefinitions,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
+    StatusQuery,
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
     CommandSender,
+    NamedResources,
     ContextsQuery,
     ArtifactsQuery,
     FunctionsQuery,
@@ -112,12 +129,17 @@ const PATTERNS = Object.values(CommandPatterns);
     ArtifactUploads,
     LogCollectorClient,
     ClustersQuery,
+    ClusterJobsQuery,
     ClusterDefinitions,
     GroupsQuery,
     GroupDefinitions,
+    FeedHub,
     SecretsClient,
     SettingsQuery,
     InstallationSettingsService,
+    ServiceJobsQuery,
+    ServiceJobsService,
+    ServiceJobsChanges,
   ],
 })
 export class GatewayModule {}

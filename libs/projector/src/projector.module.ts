@@ -20,8 +20,11 @@ import {
   JobsV11763900000400,
   JobsV1Source1763900000600,
   JobsV1Attempt1763900000800,
+  JobsV1Labels1764900000310,
   SecretRefs1764700000100,
   SettingsV11764800000100,
+  ServiceJobsV11764900000200,
+  ClusterConfigV11764910000130,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -33,6 +36,8 @@ import { groupsProjection } from './projections/groups/groups.projection';
 import { contextsProjection } from './projections/contexts/contexts.projection';
 import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
+import { serviceJobsProjection } from './projections/service-jobs/service-jobs.projection';
+import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -46,6 +51,8 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   clustersProjection,
   groupsProjection,
   settingsProjection,
+  serviceJobsProjection,
+  clusterConfigProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -63,6 +70,9 @@ export const PROJECTOR_MIGRATIONS = [
   ClustersV11764800000100,
   SettingsV11764800000100,
   GroupsV11764900000300,
+  JobsV1Labels1764900000310,
+  ServiceJobsV11764900000200,
+  ClusterConfigV11764910000130,
 ];
 
 @Module({

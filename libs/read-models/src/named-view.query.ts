@@ -59,15 +59,16 @@ export async function waitForStreamPosition(
   position: number,
   timeoutMs: number,
 ): Promise<boolean> {
-  const table = dataSource.getMetadata(entity).tablePath;
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
-    const rows: { stream_position: number }[] = await dataSource.query(
-      `select stream_position from ${table} where stream_id = $1`,
-      [streamId],
-    );
-    if ((rows[0]?.stream_position ?? 0) >= position) return true;
+    const row = await dataSource
+      .getRepository(entity)
+      .createQueryBuilder('v')
+      .select('v.stream_position', 'position')
+      .where('v.stream_id = :streamId', { streamId })
+      .getRawOne<{ position: number }>();
+    if ((row?.position ?? 0) >= position) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);

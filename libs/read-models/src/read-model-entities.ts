@@ -6,6 +6,8 @@ import { GroupView } from './groups/group.view';
 import { FunctionView } from './functions/function.view';
 import { JobView } from './jobs/job.view';
 import { SettingsView } from './settings/settings.view';
+import { ServiceJobView } from './service-jobs/service-job.view';
+import { ClusterConfigView } from './cluster-config/cluster-config.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -20,4 +22,6 @@ export const READ_MODEL_ENTITIES = [
   ClusterView,
   GroupView,
   SettingsView,
+  ServiceJobView,
+  ClusterConfigView,
 ];

@@ -16,6 +16,7 @@ import type {
   Preparation,
 } from '@spindle/backbone';
 import { applyDispatchState } from './dispatch/dispatch-state';
+import { applyServiceJobState } from './service-jobs/supervise/service-job-state';
 import { SCHEDULER_CONNECTION, SCHEDULER_EVENT_STORE, SCHEDULER_OUTBOX_RELAY } from './scheduler.tokens';
 
 interface Issued {
@@ -48,7 +49,10 @@ export class SchedulerCommandsService {
     @Inject(SCHEDULER_OUTBOX_RELAY) private readonly relay: OutboxRelay,
   ) {
     this.engine = new CommandEngine(dataSource, store, {
-      afterAppend: applyDispatchState,
+      afterAppend: async (manager, appended) => {
+        await applyDispatchState(manager, appended);
+        await applyServiceJobState(manager, appended);
+      },
       onCommitted: () => this.committed(),
     });
   }

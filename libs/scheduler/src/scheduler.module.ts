@@ -23,6 +23,9 @@ import { CreateContextMessageController } from './contexts/create-context/create
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
 import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
+import { ReplaceLogCatalogueMessageController } from './cluster-config/replace-log-catalogue/replace-log-catalogue.message-controller';
+import { SetLoggerLevelsMessageController } from './cluster-config/set-logger-levels/set-logger-levels.message-controller';
+import { ReplaceEventRulesMessageController } from './cluster-config/replace-event-rules/replace-event-rules.message-controller';
 import { UpdateContextMessageController } from './contexts/update-context/update-context.message-controller';
 import { ChangeFunctionMessageController } from './functions/change-function/change-function.message-controller';
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
@@ -35,6 +38,9 @@ import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
+import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
+import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
+import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -51,7 +57,11 @@ import {
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
+      migrations: [
+        ...backboneMigrations(SCHEDULER_SCHEMA),
+        SchedulerDispatchTables1763900000100,
+        SchedulerServiceJobs1764900000100,
+      ],
       migrate: true,
     }),
   ],
@@ -72,6 +82,10 @@ import {
     StopGroupMessageController,
     DeleteGroupMessageController,
     ChangeSettingsMessageController,
+    ServiceJobMessageController,
+    ReplaceLogCatalogueMessageController,
+    SetLoggerLevelsMessageController,
+    ReplaceEventRulesMessageController,
   ],
   providers: [
     JobIntake,
@@ -86,6 +100,7 @@ import {
     DefaultContextInitializer,
     DefaultClusterInitializer,
     Dispatcher,
+    ServiceJobSupervisor,
     HeartbeatsListener,
     {
       provide: 'scheduler.agent-reports',

@@ -32,9 +32,9 @@ import {
   SPINDLE_CONFIG,
   ValidationProblem,
   httpStatusOf,
+  requestCorrelationId,
 } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { randomUUID } from 'node:crypto';
 import { BlobTooLargeError, FilesystemBlobStore } from '../blobs/blob-store';
 import {
   ARTIFACT_STORE_CONNECTION,
@@ -127,7 +127,7 @@ export class ArtifactsInternalController {
       streamId: artifactStreamId(command.name),
       topic: EventTopics.artifact,
       command,
-      metadata: { correlationId: randomUUID(), causationId: null },
+      metadata: { correlationId: requestCorrelationId(), causationId: null },
       now: new Date(),
       onCommitted: () => this.relay.wake(),
     });

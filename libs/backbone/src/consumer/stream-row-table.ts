@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { EntityManager, EntityMetadata } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import { ApplyValueTransformers } from 'typeorm/util/ApplyValueTransformers';
+import type { EntityManager, EntityMetadata, ValueTransformer } from 'typeorm';
+
+type ColumnMetadata = EntityMetadata['columns'][number];
 
 // Rows are written in statements of at most this many (one JSON parameter each).
 const WRITE_CHUNK = 2_000;
@@ -92,7 +92,7 @@ export class StreamRowTable<TRow extends object> {
       const cells: string[] = [];
       for (const [i, column] of columns.entries()) {
         let value = (row as Record<string, unknown>)[column.propertyName];
-        if (column.transformer) value = ApplyValueTransformers.transformTo(column.transformer, value);
+        if (column.transformer) value = toDatabase(column.transformer, value);
         cells.push(csvCell(value, json[i]!));
       }
       return cells.join(',');
@@ -116,9 +116,7 @@ export class StreamRowTable<TRow extends object> {
     const record: Record<string, unknown> = {};
     for (const column of this.columns) {
       const value = (row as Record<string, unknown>)[column.propertyName];
-      record[column.databaseName] = column.transformer
-        ? ApplyValueTransformers.transformTo(column.transformer, value)
-        : value;
+      record[column.databaseName] = column.transformer ? toDatabase(column.transformer, value) : value;
     }
     return record;
   }
@@ -127,12 +125,20 @@ export class StreamRowTable<TRow extends object> {
     const row = this.metadata.create() as Record<string, unknown>;
     for (const column of this.columns) {
       const value = raw[column.databaseName] ?? null;
-      row[column.propertyName] = column.transformer
-        ? ApplyValueTransformers.transformFrom(column.transformer, value)
-        : value;
+      row[column.propertyName] = column.transformer ? fromDatabase(column.transformer, value) : value;
     }
     return row as TRow;
   }
+}
+
+// A column's transformers as TypeORM's own reads and writes apply them (ValueTransformer's
+// contract): `to` in the order declared, `from` in reverse.
+function toDatabase(transformer: ValueTransformer | ValueTransformer[], value: unknown): unknown {
+  return [transformer].flat().reduce<unknown>((v, t) => t.to(v), value);
+}
+
+function fromDatabase(transformer: ValueTransformer | ValueTransformer[], value: unknown): unknown {
+  return [transformer].flat().reduceRight<unknown>((v, t) => t.from(v), value);
 }
 
 function columnNamed(metadata: EntityMetadata, property: string): string {

@@ -6,4 +6,5 @@ export const ADVISORY_LOCK_CLASS = {
   idempotencyKey: 3,
   dispatcher: 4,
   projectionRebuild: 5,
+  serviceJobSupervisor: 6,
 } as const;

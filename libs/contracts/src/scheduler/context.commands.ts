@@ -4,11 +4,15 @@ import { contextNameSchema, contextSettingsSchema } from './context-settings';
 import { durationMsSchema } from './durations';
 
 // What a command may set. Events keep the schema they were recorded with; new settings take the
-// one bound of every duration (MAX_DURATION_MS, longer is "Inf").
-const settingsToSetSchema = contextSettingsSchema.extend({
-  downtimeMs: durationMsSchema.nullable(),
-  streamingDurationMs: durationMsSchema.nullable(),
-});
+// one bound of every duration (MAX_DURATION_MS, longer is "Inf"). Settings a command leaves out
+// take their default on a create (DEFAULT_CONTEXT_SETTINGS) and keep their value on an update:
+// the decider fills them.
+const settingsToSetSchema = contextSettingsSchema
+  .extend({
+    downtimeMs: durationMsSchema.nullable(),
+    streamingDurationMs: durationMsSchema.nullable(),
+  })
+  .partial();
 
 export const createContextCommandSchema = z.object({
   ...commandMetadataShape,

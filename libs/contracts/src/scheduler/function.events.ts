@@ -51,13 +51,20 @@ export type FunctionDeletedV1 = EventData<Schemas['FunctionDeleted@1']>;
 export type FunctionEvent = EventsOf<Schemas>;
 export const isFunctionEvent = isEventOf(functionEventDataSchemas);
 
+// What a command names: a register leaves out what takes its default (no entrypoint, the default
+// context, no tags, no retries, no secrets), a change what keeps its value; the decider fills both.
 export const registerFunctionCommandSchema = z.object({
   ...commandMetadataShape,
   name: z.string().regex(FUNCTION_NAME_PATTERN),
-  definition: functionDefinitionSchema,
+  definition: functionDefinitionSchema.partial({ entrypoint: true, defaultContext: true, tags: true }),
 });
 export type RegisterFunctionCommand = z.infer<typeof registerFunctionCommandSchema>;
-export const changeFunctionCommandSchema = registerFunctionCommandSchema.extend(expectedVersionShape);
+export const changeFunctionCommandSchema = z.object({
+  ...commandMetadataShape,
+  name: z.string().regex(FUNCTION_NAME_PATTERN),
+  definition: functionDefinitionSchema.partial(),
+  ...expectedVersionShape,
+});
 export type ChangeFunctionCommand = z.infer<typeof changeFunctionCommandSchema>;
 export const deleteFunctionCommandSchema = z.object({
   ...commandMetadataShape,

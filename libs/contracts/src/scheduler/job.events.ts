@@ -6,6 +6,7 @@ import { logTotalsSchema } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import { secretRefsSchema } from '../secrets/secret-refs';
+import { jobLabelShape } from './job-labels';
 
 // One closed set of job states. queued → starting (placed on a worker) → running (its process
 // took it) → succeeded | failed | timed_out; cancel moves queued straight to cancelled, and a
@@ -23,10 +24,21 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const FINISHED_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+// Placed on a worker and not finished: what holds a worker's slot.
+export const PLACED_JOB_STATES: readonly JobState[] = ['starting', 'running', 'cancelling'];
+// Not finished: waiting in a queue or placed.
+export const UNFINISHED_JOB_STATES: readonly JobState[] = ['queued', ...PLACED_JOB_STATES];
 
 export function jobStreamId(id: string): string {
   return `job-${id}`;
 }
+
+// Why a placed job failed when its worker host stopped responding: one spelling, so that a
+// consumer can tell a lost host from a failed process (service jobs count such instances as lost).
+export function hostLostReason(hostId: string): string {
+  return `worker host ${hostId} stopped responding`;
+}
+export const HOST_LOST_REASON = /^worker host .+ stopped responding$/;
 
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const EXTERNAL_ID_MAX = 256;
@@ -79,6 +91,7 @@ export const jobEventDataSchemas = {
     // The function's retry policy when the job was submitted (absent: 0, no retry).
     retries: z.number().int().min(0).max(FUNCTION_RETRIES_MAX).optional(),
     secrets: secretRefsSchema.optional(),
+    ...jobLabelShape, // absent for jobs that were given none
   }),
   'JobAssigned@1': z.object({ id, workerId: z.string(), hostId: z.string(), task: jobTaskSchema }),
   'JobStarted@1': z.object({ id, workerId: z.string(), pid: z.number().int() }),
@@ -132,6 +145,7 @@ export const submitJobCommandSchema = z.object({
   source: z.enum(JOB_SOURCES).optional(),
   // Secrets for this job, added to its function's.
   secrets: secretRefsSchema.optional(),
+  ...jobLabelShape,
 });
 export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 

@@ -1,15 +1,18 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { ARTIFACT_CONTENT_TYPE_HEADER } from '@spindle/contracts';
+import { ARTIFACT_CONTENT_TYPE_HEADER, CORRELATION_ID_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import {
+  INTERNAL_TOKEN_HEADER,
+  ProblemException,
+  SPINDLE_CONFIG,
+  requestCorrelationId,
+} from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
+import type { Accepted } from '../commands/command-sender';
 
-export interface Accepted {
-  readonly streamId: string;
-  readonly streamPosition: number;
-}
+export type { Accepted };
 
 // Streams artifact content to and from the artifact store, which owns the blobs. Its refusals
 // (400, 409, 413, 404) come back as the same problem documents.
@@ -47,6 +50,8 @@ export class ArtifactStoreClient {
     const headers = {
       ...(init.headers as Record<string, string> | undefined),
       ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+      // The artifact store records its events under the request's correlation id.
+      [CORRELATION_ID_HEADER]: requestCorrelationId(),
     };
     try {
       return await fetch(this.config.urls.artifactStore + path, { ...init, headers });

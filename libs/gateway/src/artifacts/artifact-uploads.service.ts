@@ -6,19 +6,31 @@ import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/pl
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
-import { awaitVisible, notFound, readBack } from '../read-back';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
 import { ArtifactStoreClient } from './artifact-store.client';
 import type { Accepted } from './artifact-store.client';
 
 // Uploading and deleting artifacts, once, for every API that offers it (native and dialects).
 @Injectable()
 export class ArtifactUploads {
+  private readonly resource: NamedResource<ArtifactView, ArtifactView>;
+
   constructor(
     private readonly store: ArtifactStoreClient,
-    private readonly artifacts: ArtifactsQuery,
+    artifacts: ArtifactsQuery,
     private readonly functions: FunctionsQuery,
+    resources: NamedResources,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+  ) {
+    // Rows as they are: each API shows them in its own form.
+    this.resource = resources.of({
+      kind: 'artifact',
+      path: '/api/v1/artifacts',
+      query: artifacts,
+      toDto: (row) => row,
+    });
+  }
 
   // Streams the multipart field `file` to the artifact store; answers once the artifact is readable.
   async receive(request: FastifyRequest, reply: FastifyReply, force: boolean): Promise<ArtifactView> {
@@ -47,12 +59,17 @@ export class ArtifactUploads {
         },
       ]);
     }
-    return this.readBack(name, await this.storePart(part, name, reply, force));
+    return this.storeFile(part, name, reply, force);
   }
 
-  // Streams one multipart file to the artifact store under `name` (already checked), refusing a
-  // file past the size limit. For every form that carries programs (here, Ilum's groups).
-  async storePart(part: MultipartFile, name: string, reply: FastifyReply, force = false): Promise<Accepted> {
+  // Streams one uploaded file to the artifact store under `name`; answers once it is readable.
+  // A file past the size limit is refused (413) and never recorded.
+  async storeFile(
+    part: MultipartFile,
+    name: string,
+    reply: FastifyReply,
+    force: boolean,
+  ): Promise<ArtifactView> {
     // Past the limit, abort the upstream request so the artifact store never records a cut file.
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
@@ -73,7 +90,7 @@ export class ArtifactUploads {
       void reply.header('connection', 'close');
       throw tooLarge(this.config.artifacts.maxBytes);
     }
-    return accepted;
+    return this.resource.readBack(name, accepted);
   }
 
   async remove(name: string): Promise<void> {
@@ -87,33 +104,11 @@ export class ArtifactUploads {
         [{ field: 'name', rule: 'notInUse', message: `used by ${users.join(', ')}` }],
       );
     }
-    const accepted = await this.store.remove(name);
-    await awaitVisible(
-      `artifact ${name}`,
-      this.artifacts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.resource.applied(name, await this.store.remove(name));
   }
 
-  async require(name: string) {
-    const row = await this.artifacts.findByName(name);
-    if (!row) throw notFound(`artifact ${name}`);
-    return row;
-  }
-
-  private readBack(name: string, accepted: Accepted): Promise<ArtifactView> {
-    return readBack(
-      `artifact ${name}`,
-      this.artifacts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-      () => this.artifacts.findByName(name),
-    );
+  require(name: string): Promise<ArtifactView> {
+    return this.resource.require(name);
   }
 }
 

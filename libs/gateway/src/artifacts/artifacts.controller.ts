@@ -20,6 +20,7 @@ import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact
 import { ArtifactStoreClient } from './artifact-store.client';
 import { ArtifactUploads } from './artifact-uploads.service';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { answerCreated } from '../resources/named-resource';
 
 const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
 
@@ -61,9 +62,7 @@ export class ArtifactsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ArtifactDto> {
     const row = await this.uploads.receive(request, reply, query.force ?? false);
-    void reply
-      .status(HttpStatus.CREATED)
-      .header('location', `/api/v1/artifacts/${encodeURIComponent(row.name)}`);
+    answerCreated(reply, '/api/v1/artifacts', row.name);
     return ArtifactDto.from(row);
   }
   @Get()

@@ -1,9 +1,9 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandPatterns, clusterSecretId, clusterSecretKey } from '@spindle/contracts';
 import { ClustersQuery } from '@spindle/read-models';
 import type { ClusterView } from '@spindle/read-models';
-import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, requestCorrelationId } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { CommandSender } from '../commands/command-sender';
 import { awaitVisible, notFound, readBack } from '../read-back';
@@ -40,7 +40,7 @@ export class ClusterDefinitions {
     }
     const secretFields = [...request.secrets.keys()];
     const secretId = secretFields.length > 0 ? clusterSecretId(id) : null;
-    const caller = { source: 'clusters', correlationId: randomUUID() };
+    const caller = { source: 'clusters', correlationId: requestCorrelationId() };
     if (secretId !== null) {
       const values = Object.fromEntries(
         secretFields.map((f, i) => [clusterSecretKey(i), request.secrets.get(f)!]),
@@ -97,7 +97,7 @@ export class ClusterDefinitions {
       ),
     );
     if (view.secretId !== null) {
-      await this.forgetSecret(view.secretId, { source: 'clusters', correlationId: randomUUID() });
+      await this.forgetSecret(view.secretId, { source: 'clusters', correlationId: requestCorrelationId() });
     }
   }
 

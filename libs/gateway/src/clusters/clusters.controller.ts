@@ -16,6 +16,7 @@ import type { FastifyReply } from 'fastify';
 import { ClustersQuery } from '@spindle/read-models';
 import { ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { answerCreated } from '../resources/named-resource';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { ClusterDefinitions } from './cluster-definitions.service';
 import { parseClusterRequest } from './cluster-request';
@@ -43,9 +44,7 @@ export class ClustersController {
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
     const row = await this.definitions.create(parsed.request);
-    void reply
-      .status(HttpStatus.CREATED)
-      .header('location', `/api/v1/clusters/${encodeURIComponent(row.id)}`);
+    answerCreated(reply, '/api/v1/clusters', row.id);
     return ClusterDto.from(row);
   }
 
@@ -69,7 +68,7 @@ export class ClustersController {
   }
 
   @Delete(':id')
-  @ReadsFrom('clusters')
+  @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a cluster and its credentials (never `default`, nor one in use)' })
   @ApiParam(ID_PARAM)

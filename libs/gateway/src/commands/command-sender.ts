@@ -1,11 +1,10 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
 import { parseEvent } from '@spindle/contracts';
 import type { SpindleEvent } from '@spindle/contracts';
-import { ProblemException, httpStatusOf } from '@spindle/platform';
+import { ProblemException, httpStatusOf, requestCorrelationId } from '@spindle/platform';
 
 export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
 
@@ -31,7 +30,8 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
 
   async send(pattern: string, body: object, idempotencyKey?: string): Promise<Accepted> {
     const envelope = {
-      correlationId: randomUUID(),
+      // The request's, so the events it records can be found from it.
+      correlationId: requestCorrelationId(),
       issuedAt: new Date().toISOString(),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       ...body,

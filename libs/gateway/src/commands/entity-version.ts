@@ -1,12 +1,12 @@
 import { HttpStatus, applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ProblemException, ValidationProblem } from '@spindle/platform';
+import { ValidationProblem } from '@spindle/platform';
 
 // Optimistic concurrency over HTTP: a read answers the entity's version (its stream position) as
 // a strong ETag; a change sends it back in If-Match, and the owner refuses the change with 412 when
-// the entity moved meanwhile. A change without If-Match is based on the version the gateway read
-// for it, so two concurrent read-modify-writes never lose one another silently.
+// the entity moved meanwhile. A change without If-Match is merged by the owner into the version
+// it holds when it decides (the gateway never reads before it writes), so no change is lost.
 export function sendVersion(reply: FastifyReply, version: number): void {
   void reply.header('etag', `"${version}"`);
 }
@@ -22,21 +22,6 @@ export function versionOf(ifMatch: string | undefined): number | undefined {
       { field: 'If-Match', rule: 'isETag', message: 'If-Match must be an ETag this API sent, such as "3"' },
     ]);
   return Number(match[1]);
-}
-
-// The change is based on `read` (the version the gateway merged it with): when the client said it
-// read another one, its change would overwrite what it has not seen.
-export function basedOn(read: number, ifMatch: string | undefined, what: string): number {
-  const expected = versionOf(ifMatch);
-  if (expected !== undefined && expected !== read)
-    throw new ProblemException(
-      HttpStatus.PRECONDITION_FAILED,
-      'precondition-failed',
-      'Precondition Failed',
-      `${what} is at version ${read}, not ${expected}: read it again and retry`,
-      [{ field: 'If-Match', rule: 'matchesVersion', message: `${what} is at version ${read}` }],
-    );
-  return read;
 }
 
 // Documents If-Match and the 412 on a change.

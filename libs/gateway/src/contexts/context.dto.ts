@@ -14,7 +14,7 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import type { ValidatorConstraintInterface } from 'class-validator';
-import { CONTEXT_NAME_PATTERN, WORKER_MODES } from '@spindle/contracts';
+import { CONTEXT_NAME_PATTERN, WORKER_MODES, namedFields } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
 import { DURATION_FORMAT_HINT, formatDuration, parseDuration } from '@spindle/platform';
 import type { ContextView } from '@spindle/read-models';
@@ -162,19 +162,18 @@ export class ContextPageDto {
   nextCursor!: string | null;
 }
 
-// Missing settings take the given defaults (Mist's, for a new context).
-export function toSettings(dto: ContextSettingsDto, defaults: ContextSettings): ContextSettings {
-  return {
-    config: dto.config ?? defaults.config,
-    downtimeMs: dto.downtime !== undefined ? parseDuration(dto.downtime)! : defaults.downtimeMs,
-    maxJobs: dto.maxJobs ?? defaults.maxJobs,
-    workerMode: dto.workerMode ?? defaults.workerMode,
-    precreated: dto.precreated ?? defaults.precreated,
-    runOptions: dto.runOptions ?? defaults.runOptions,
+// The settings a request names; the scheduler fills the rest (defaults on a create, the current
+// values on an update).
+export function settingsToSet(dto: ContextSettingsDto): Partial<ContextSettings> {
+  return namedFields({
+    config: dto.config,
+    downtimeMs: dto.downtime === undefined ? undefined : parseDuration(dto.downtime)!,
+    maxJobs: dto.maxJobs,
+    workerMode: dto.workerMode,
+    precreated: dto.precreated,
+    runOptions: dto.runOptions,
     streamingDurationMs:
-      dto.streamingDuration !== undefined
-        ? parseDuration(dto.streamingDuration)!
-        : defaults.streamingDurationMs,
-    maxConnFailures: dto.maxConnFailures ?? defaults.maxConnFailures,
-  };
+      dto.streamingDuration === undefined ? undefined : parseDuration(dto.streamingDuration)!,
+    maxConnFailures: dto.maxConnFailures,
+  });
 }

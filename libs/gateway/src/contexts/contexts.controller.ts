@@ -24,19 +24,21 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CommandPatterns, DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
-
+import { CommandPatterns } from '@spindle/contracts';
 import { ContextsQuery } from '@spindle/read-models';
-import { SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
-import { Inject } from '@nestjs/common';
-import { CommandSender } from '../commands/command-sender';
-import { ApiIfMatch, basedOn, sendVersion } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
-import type { Accepted } from '../commands/command-sender';
-import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
-import { awaitVisible, notFound, readBack } from '../read-back';
-import { ContextDto, ContextPageDto, ContextSettingsDto, CreateContextDto, toSettings } from './context.dto';
+import type { ContextView } from '@spindle/read-models';
+import { ApiIfMatch } from '../commands/entity-version';
+import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
+import { PageQueryDto, cursorAfter } from '../pagination.dto';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
+import {
+  ContextDto,
+  ContextPageDto,
+  ContextSettingsDto,
+  CreateContextDto,
+  settingsToSet,
+} from './context.dto';
 import { ReadsFrom } from '../consistency/consistent-read';
 
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
@@ -44,11 +46,19 @@ const NAME_PARAM = { name: 'name', description: 'Context name', example: 'defaul
 @ApiTags('contexts')
 @Controller('api/v1/contexts')
 export class ContextsController {
+  private readonly resource: NamedResource<ContextView, ContextDto>;
+
   constructor(
-    private readonly commands: CommandSender,
+    resources: NamedResources,
     private readonly contexts: ContextsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+  ) {
+    this.resource = resources.of({
+      kind: 'context',
+      path: '/api/v1/contexts',
+      query: contexts,
+      toDto: (row) => ContextDto.from(row),
+    });
+  }
 
   @Post()
   @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
@@ -61,13 +71,13 @@ export class ContextsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
     const { name, ...settings } = body;
-    const accepted = await this.commands.send(
+    return this.resource.create(
       CommandPatterns.createContext,
-      { name, settings: toSettings(settings, DEFAULT_CONTEXT_SETTINGS) },
-      checkIdempotencyKey(idempotencyKey),
+      name,
+      { name, settings: settingsToSet(settings) },
+      idempotencyKey,
+      reply,
     );
-    void reply.status(HttpStatus.CREATED).header('location', `/api/v1/contexts/${encodeURIComponent(name)}`);
-    return this.readBack(name, accepted);
   }
 
   @Get()
@@ -75,8 +85,7 @@ export class ContextsController {
   @ApiOperation({ summary: 'List contexts by name' })
   @ApiOkResponse({ type: ContextPageDto })
   async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
-    const page = await this.contexts.list(query.limit, cursorAfter(query.cursor));
-    return pageOf(page, (row) => ContextDto.from(row));
+    return this.resource.list(this.contexts.list(query.limit, cursorAfter(query.cursor)));
   }
 
   @Get(':name')
@@ -89,10 +98,7 @@ export class ContextsController {
     @Param('name') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
-    const row = await this.contexts.findByName(name);
-    if (!row) throw notFound(`context ${name}`);
-    sendVersion(reply, row.streamPosition);
-    return ContextDto.from(row);
+    return this.resource.get(name, reply);
   }
 
   @Put(':name')
@@ -107,15 +113,13 @@ export class ContextsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
-    const current = await this.contexts.findByName(name);
-    if (!current) throw notFound(`context ${name}`);
-    const accepted = await this.commands.send(CommandPatterns.updateContext, {
+    return this.resource.update(
+      CommandPatterns.updateContext,
       name,
-      settings: toSettings(body, current.settings),
-      expectedVersion: basedOn(current.streamPosition, ifMatch, `context ${name}`),
-    });
-    sendVersion(reply, accepted.streamPosition);
-    return this.readBack(name, accepted);
+      { settings: settingsToSet(body) },
+      ifMatch,
+      reply,
+    );
   }
 
   @Delete(':name')
@@ -126,29 +130,6 @@ export class ContextsController {
   @ApiNotFoundResponse({ description: 'No such context' })
   @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
   async remove(@Param('name') name: string): Promise<void> {
-    const accepted = await this.commands.send(CommandPatterns.deleteContext, { name });
-    await awaitVisible(
-      `context ${name}`,
-      this.contexts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
-  }
-
-  private readBack(name: string, accepted: Accepted): Promise<ContextDto> {
-    return readBack(
-      `context ${name}`,
-      this.contexts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-      async () => {
-        const row = await this.contexts.findByName(name);
-        return row && ContextDto.from(row);
-      },
-    );
+    await this.resource.remove(CommandPatterns.deleteContext, name);
   }
 }

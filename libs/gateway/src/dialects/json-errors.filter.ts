@@ -2,6 +2,7 @@ import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProblemException } from '@spindle/platform';
+import type { FieldViolation } from '@spindle/platform';
 
 // A refusal in a dialect's own terms: the status its clients expect and a message.
 export class DialectError extends Error {
@@ -13,40 +14,99 @@ export class DialectError extends Error {
   }
 }
 
-export interface JsonErrorsOptions {
+// Whatever was thrown, sorted once for every dialect: its own refusal (said as is), the core's
+// problem (with the fields it names), Fastify's or Nest's HTTP errors (a body that is not JSON),
+// or Spindle's own failure (logged; how much of it is said is the dialect's choice).
+export type DialectFailure =
+  | { readonly kind: 'dialect' | 'http'; readonly status: number; readonly message: string }
+  | {
+      readonly kind: 'problem';
+      readonly status: number;
+      readonly message: string;
+      readonly violations: readonly FieldViolation[];
+    }
+  | { readonly kind: 'internal'; readonly status: number; readonly message: string };
+
+export interface DialectErrorsOptions {
   readonly name: string; // the dialect, for the log
-  readonly field: string; // the one key of the error body (`{"error": ...}`, `{"message": ...}`)
+  readonly contentType: string;
   // A client refusal's status as the dialect answers it (Ilum answers 409 where others say 400).
   readonly statusOf?: (status: number) => number;
+  // The body its clients read for a failure.
+  readonly render: (failure: DialectFailure) => string | Record<string, unknown>;
 }
 
-// Errors as a dialect whose clients read a JSON body with one message field: its own refusals
-// (DialectError), the core's (problem+json, naming each field), Fastify's before any route (a body
-// that is not JSON); Spindle's own failures are logged and answered without their details.
-export function jsonErrorsFilter(options: JsonErrorsOptions): ExceptionFilter {
+// The one error-filter family of the dialects: each says only its content type and body.
+export function dialectErrorsFilter(options: DialectErrorsOptions): ExceptionFilter {
   const logger = new Logger(options.name);
   const statusOf = options.statusOf ?? ((status: number) => status);
   return {
     catch(exception: unknown, host: ArgumentsHost): void {
-      const reply = host.switchToHttp().getResponse<FastifyReply>();
-      let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
-      let message = 'internal error';
-      if (exception instanceof DialectError) {
-        status = exception.status;
-        message = exception.message;
-      } else if (exception instanceof ProblemException) {
-        status = statusOf(exception.getStatus());
-        message = exception.errors?.map((e) => `${e.field}: ${e.message}`).join('; ') || exception.message;
-      } else if (exception instanceof HttpException) {
-        status = statusOf(exception.getStatus());
-        message = exception.message;
-      } else {
+      const failure = classify(exception, statusOf);
+      if (failure.kind === 'internal')
         logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-      }
-      void reply
-        .status(status)
-        .header('content-type', 'application/json; charset=utf-8')
-        .send({ [options.field]: message });
+      void host
+        .switchToHttp()
+        .getResponse<FastifyReply>()
+        .status(failure.status)
+        .header('content-type', options.contentType)
+        .send(options.render(failure));
     },
   };
+}
+
+function classify(exception: unknown, statusOf: (status: number) => number): DialectFailure {
+  if (exception instanceof DialectError)
+    return { kind: 'dialect', status: exception.status, message: exception.message };
+  if (exception instanceof ProblemException)
+    return {
+      kind: 'problem',
+      status: statusOf(exception.getStatus()),
+      message: exception.message,
+      violations: exception.errors ?? [],
+    };
+  if (exception instanceof HttpException)
+    return { kind: 'http', status: statusOf(exception.getStatus()), message: exception.message };
+  return {
+    kind: 'internal',
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    message: exception instanceof Error ? exception.message : String(exception),
+  };
+}
+
+export interface JsonErrorsOptions {
+  readonly name: string; // the dialect, for the log
+  readonly field: string; // the one key of the error body (`{"error": ...}`, `{"message": ...}`)
+  readonly statusOf?: (status: number) => number;
+}
+
+// Errors as a dialect whose clients read a JSON body with one message field; the core's problems
+// name each field, Spindle's own failures are answered without their details.
+export function jsonErrorsFilter(options: JsonErrorsOptions): ExceptionFilter {
+  return dialectErrorsFilter({
+    name: options.name,
+    contentType: 'application/json; charset=utf-8',
+    ...(options.statusOf ? { statusOf: options.statusOf } : {}),
+    render: (failure) => ({ [options.field]: jsonMessageOf(failure) }),
+  });
+}
+
+function jsonMessageOf(failure: DialectFailure): string {
+  switch (failure.kind) {
+    case 'dialect':
+    case 'http':
+      return failure.message;
+    case 'problem':
+      return (
+        failure.violations
+          .map((e) => (e.message.startsWith(e.field) ? e.message : `${e.field}: ${e.message}`))
+          .join('; ') || failure.message
+      );
+    case 'internal':
+      return 'internal error';
+    default: {
+      const unknownFailure: never = failure;
+      throw new Error(`unexpected failure ${JSON.stringify(unknownFailure)}`);
+    }
+  }
 }

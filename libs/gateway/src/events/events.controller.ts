@@ -12,13 +12,13 @@ import { Transform } from 'class-transformer';
 import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
-import { ValidationProblem } from '@spindle/platform';
 import { FeedQuery, JobsQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
 import { FeedHub } from './feed-hub';
+import { resumePoint, streamFeed } from './sse-stream';
+import type { FeedStreamEnding, SseMessage } from './sse-stream';
 
-const KEEP_ALIVE_MS = 15_000;
 const toArray = ({ value }: { value: unknown }) =>
   value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
@@ -151,78 +151,22 @@ export class EventsController {
     return last === null || BigInt(last) <= BigInt(seq);
   }
 
-  private async stream(
+  private stream(
     request: FastifyRequest,
     reply: FastifyReply,
     after: string | null,
     wanted: (entry: FeedEntryView) => boolean,
-    ending: StreamEnding = {},
+    ending: FeedStreamEnding = {},
   ): Promise<void> {
-    const { last = () => false, history, over } = ending;
-    reply.hijack();
-    const out = reply.raw;
-    out.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    out.write(': stream open\n\n');
-    let closed = false;
-    let unsubscribe: () => void = () => undefined;
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      clearInterval(keepAlive);
-      unsubscribe();
-      out.end();
-    };
-    const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    request.raw.on('close', close);
-    try {
-      unsubscribe = await this.hub.subscribe(
-        after,
-        (entry) => {
-          if (closed || !wanted(entry)) return;
-          out.write(`id: ${entry.seq}\nevent: ${entry.type}\ndata: ${JSON.stringify(payloadOf(entry))}\n\n`);
-          if (last(entry)) close();
-        },
-        history,
-      );
-      // History came and went without the last event: the stream may be over already.
-      if (!closed && over && (await over())) close();
-    } catch (e) {
-      out.write(
-        `event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`,
-      );
-      close();
-    }
-    if (closed) unsubscribe();
+    return streamFeed(
+      this.hub,
+      request,
+      reply,
+      after,
+      (entry) => (wanted(entry) ? messageOf(entry) : null),
+      ending,
+    );
   }
-}
-
-interface StreamEnding {
-  // The event after which the stream ends (a job's final one).
-  readonly last?: (entry: FeedEntryView) => boolean;
-  // Where the recorded entries come from (default: the whole feed).
-  readonly history?: (after: string) => Promise<FeedEntryView[]>;
-  // Asked once history is delivered: is there nothing more to wait for?
-  readonly over?: () => Promise<boolean>;
-}
-
-function resumePoint(header: string | undefined, query: string | undefined): string | null {
-  const value = header ?? query;
-  if (value === undefined || value === '') return null;
-  if (!/^\d{1,19}$/.test(value)) {
-    throw new ValidationProblem([
-      {
-        field: 'Last-Event-ID',
-        rule: 'isEventId',
-        message: 'Last-Event-ID must be an event id from this stream',
-      },
-    ]);
-  }
-  return value;
 }
 
 function matches(entry: FeedEntryView, query: EventStreamQueryDto): boolean {
@@ -232,6 +176,10 @@ function matches(entry: FeedEntryView, query: EventStreamQueryDto): boolean {
   if (query.function !== undefined && entry.function !== query.function) return false;
   if (query.worker !== undefined && entry.workerId !== query.worker) return false;
   return true;
+}
+
+function messageOf(entry: FeedEntryView): SseMessage {
+  return { id: entry.seq, event: entry.type, data: payloadOf(entry) };
 }
 
 function payloadOf(entry: FeedEntryView): Record<string, unknown> {

@@ -6,7 +6,6 @@ import {
   Headers,
   HttpCode,
   HttpStatus,
-  Inject,
   Param,
   Post,
   Put,
@@ -25,17 +24,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CommandPatterns, DEFAULT_CONTEXT_NAME } from '@spindle/contracts';
-import type { FunctionDefinition, SecretRef } from '@spindle/contracts';
-import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
-import type { FieldViolation, SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
-import { CommandSender } from '../commands/command-sender';
-import { ApiIfMatch, basedOn, sendVersion } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
-import type { Accepted } from '../commands/command-sender';
-import { cursorAfter, pageOf } from '../pagination.dto';
-import { awaitVisible, notFound, readBack } from '../read-back';
+import { CommandPatterns, namedFields } from '@spindle/contracts';
+import { FunctionsQuery } from '@spindle/read-models';
+import type { FunctionView } from '@spindle/read-models';
+import { ApiIfMatch } from '../commands/entity-version';
+import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
+import { cursorAfter } from '../pagination.dto';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
 import {
   CreateFunctionDto,
   FunctionDto,
@@ -43,6 +39,7 @@ import {
   FunctionPageDto,
   FunctionSettingsDto,
 } from './function.dto';
+import { FunctionReferences } from './function-references';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { toSecretRefs } from '../secrets/secret-ref.dto';
 
@@ -51,13 +48,20 @@ const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' 
 @ApiTags('functions')
 @Controller('api/v1/functions')
 export class FunctionsController {
+  private readonly resource: NamedResource<FunctionView, FunctionDto>;
+
   constructor(
-    private readonly commands: CommandSender,
+    resources: NamedResources,
     private readonly functions: FunctionsQuery,
-    private readonly artifacts: ArtifactsQuery,
-    private readonly contexts: ContextsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    private readonly references: FunctionReferences,
+  ) {
+    this.resource = resources.of({
+      kind: 'function',
+      path: '/api/v1/functions',
+      query: functions,
+      toDto: (row) => FunctionDto.from(row),
+    });
+  }
 
   @Post()
   @ApiOperation({ summary: 'Register a function: an artifact, what to call in it, and how to run it' })
@@ -70,26 +74,16 @@ export class FunctionsController {
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
-    const key = checkIdempotencyKey(idempotencyKey);
-    const definition: FunctionDefinition = {
-      artifact: body.artifact,
-      entrypoint: body.entrypoint ?? '',
-      runtime: body.runtime,
-      defaultContext: body.defaultContext ?? DEFAULT_CONTEXT_NAME,
-      tags: body.tags ?? [],
-      retries: body.retries ?? 0,
-      ...secretsOf(toSecretRefs(body.secrets ?? [])),
-    };
-    await this.checkReferences(definition);
-    const accepted = await this.commands.send(
+    const { name, ...settings } = body;
+    const definition = { ...definitionToSet(settings), artifact: body.artifact, runtime: body.runtime };
+    await this.references.check(definition);
+    return this.resource.create(
       CommandPatterns.registerFunction,
-      { name: body.name, definition },
-      key,
+      name,
+      { name, definition },
+      idempotencyKey,
+      reply,
     );
-    void reply
-      .status(HttpStatus.CREATED)
-      .header('location', `/api/v1/functions/${encodeURIComponent(body.name)}`);
-    return this.readBack(body.name, accepted);
   }
 
   @Get()
@@ -97,8 +91,7 @@ export class FunctionsController {
   @ApiOperation({ summary: 'List functions by name' })
   @ApiOkResponse({ type: FunctionPageDto })
   async list(@Query() query: FunctionListQueryDto): Promise<FunctionPageDto> {
-    const page = await this.functions.listTagged(query.limit, cursorAfter(query.cursor), query.tag);
-    return pageOf(page, (row) => FunctionDto.from(row));
+    return this.resource.list(this.functions.listTagged(query.limit, cursorAfter(query.cursor), query.tag));
   }
 
   @Get(':name')
@@ -111,10 +104,7 @@ export class FunctionsController {
     @Param('name') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
-    const row = await this.functions.findByName(name);
-    if (!row) throw notFound(`function ${name}`);
-    sendVersion(reply, row.streamPosition);
-    return FunctionDto.from(row);
+    return this.resource.get(name, reply);
   }
 
   @Put(':name')
@@ -129,26 +119,9 @@ export class FunctionsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
-    const current = await this.functions.findByName(name);
-    if (!current) throw notFound(`function ${name}`);
-    const expectedVersion = basedOn(current.streamPosition, ifMatch, `function ${name}`);
-    const definition: FunctionDefinition = {
-      artifact: body.artifact ?? current.artifact,
-      entrypoint: body.entrypoint ?? current.entrypoint,
-      runtime: body.runtime ?? current.runtime,
-      defaultContext: body.defaultContext ?? current.defaultContext,
-      tags: body.tags ?? current.tags,
-      retries: body.retries ?? current.retries,
-      ...secretsOf(body.secrets ? toSecretRefs(body.secrets) : (current.secrets ?? [])),
-    };
-    await this.checkReferences(definition);
-    const accepted = await this.commands.send(CommandPatterns.changeFunction, {
-      name,
-      definition,
-      expectedVersion,
-    });
-    sendVersion(reply, accepted.streamPosition);
-    return this.readBack(name, accepted);
+    const definition = definitionToSet(body);
+    await this.references.check(definition);
+    return this.resource.update(CommandPatterns.changeFunction, name, { definition }, ifMatch, reply);
   }
 
   @Delete(':name')
@@ -158,55 +131,20 @@ export class FunctionsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such function' })
   async remove(@Param('name') name: string): Promise<void> {
-    const accepted = await this.commands.send(CommandPatterns.deleteFunction, { name });
-    await awaitVisible(
-      `function ${name}`,
-      this.functions.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
-  }
-
-  // The artifact and context must exist. Checked against the read models, which a client's own
-  // earlier uploads and creates are guaranteed to have reached.
-  private async checkReferences(definition: FunctionDefinition): Promise<void> {
-    const violations: FieldViolation[] = [];
-    if (!(await this.artifacts.findByName(definition.artifact))) {
-      violations.push({
-        field: 'artifact',
-        rule: 'exists',
-        message: `artifact ${definition.artifact} does not exist`,
-      });
-    }
-    if (!(await this.contexts.findByName(definition.defaultContext))) {
-      violations.push({
-        field: 'defaultContext',
-        rule: 'exists',
-        message: `context ${definition.defaultContext} does not exist`,
-      });
-    }
-    if (violations.length > 0) throw new ValidationProblem(violations);
-  }
-
-  private readBack(name: string, accepted: Accepted): Promise<FunctionDto> {
-    return readBack(
-      `function ${name}`,
-      this.functions.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-      async () => {
-        const row = await this.functions.findByName(name);
-        return row && FunctionDto.from(row);
-      },
-    );
+    await this.resource.remove(CommandPatterns.deleteFunction, name);
   }
 }
 
-// Left out when there are none: a definition as it was before secrets existed.
-function secretsOf(refs: SecretRef[]): { secrets?: SecretRef[] } {
-  return refs.length > 0 ? { secrets: refs } : {};
+// What a request names of a definition; the scheduler fills the rest (defaults on a register, the
+// current values on a change). Secrets named as none remove them.
+function definitionToSet(dto: FunctionSettingsDto) {
+  return namedFields({
+    artifact: dto.artifact,
+    entrypoint: dto.entrypoint,
+    runtime: dto.runtime,
+    defaultContext: dto.defaultContext,
+    tags: dto.tags,
+    retries: dto.retries,
+    secrets: dto.secrets && toSecretRefs(dto.secrets),
+  });
 }

@@ -6,7 +6,7 @@ import {
   jobStreamId,
   newEventId,
 } from '@spindle/contracts';
-import type { JobSource, SecretRef } from '@spindle/contracts';
+import type { JobSource, JobTags, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { FunctionsQuery, JobsQuery, SettingsQuery, evolveJobView } from '@spindle/read-models';
@@ -24,6 +24,10 @@ export interface JobRequest {
   readonly idempotencyKey?: string;
   readonly source: JobSource; // how the request came in, kept on the job
   readonly secrets?: readonly SecretRef[]; // added to the function's
+  // Labels of APIs whose jobs have them (Ilum: a name, the cluster it was sent to, tags).
+  readonly name?: string;
+  readonly cluster?: string;
+  readonly tags?: JobTags;
 }
 
 // Submitting and cancelling jobs, once, for every API that offers it (the native one and the
@@ -80,6 +84,9 @@ export class JobSubmission {
         ...(performTimeoutMs === undefined ? {} : { performTimeoutMs }),
         source: request.source,
         ...(request.secrets?.length ? { secrets: request.secrets } : {}),
+        ...(request.name === undefined ? {} : { name: request.name }),
+        ...(request.cluster === undefined ? {} : { cluster: request.cluster }),
+        ...(request.tags === undefined ? {} : { tags: request.tags }),
       },
       request.idempotencyKey,
     );

@@ -1,7 +1,8 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { LogStream } from '@spindle/contracts';
+import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import type { JobState, LogStream } from '@spindle/contracts';
 import {
   INTERNAL_TOKEN_HEADER,
   ProblemException,
@@ -9,6 +10,9 @@ import {
   ValidationProblem,
 } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
+
+// A finished job's last lines may still be on their way to the collector: wait this long for them.
+export const COMPLETE_WAIT_MS = 5_000;
 
 export interface LogLineItem {
   line: number;
@@ -37,6 +41,23 @@ export class LogCollectorClient {
     return (await this.json(`${enc(jobId)}/lines?from=${from}&size=${size}`)) as LogLinePage;
   }
 
+  // A finished job says how many lines it wrote; wait (at most `waitMs`) until the collector holds
+  // them all, so a read right after the end sees the whole log. False while the job runs.
+  async awaitComplete(
+    job: { readonly id: string; readonly state: JobState; readonly logLines: number | null },
+    waitMs = COMPLETE_WAIT_MS,
+  ): Promise<boolean> {
+    if (!FINISHED_JOB_STATES.includes(job.state)) return false;
+    const expected = job.logLines ?? 0;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const stats = await this.stats(job.id);
+      if (stats.lines >= expected) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   async tail(jobId: string, size: number): Promise<LogLinePage> {
     return (await this.json(`${enc(jobId)}/lines?tail=${size}`)) as LogLinePage;
   }
@@ -46,8 +67,12 @@ export class LogCollectorClient {
     offset: number,
     origin: 'start' | 'end',
     max: number,
+    stream?: LogStream,
   ): Promise<{ text: Buffer; offset: number; totalBytes: number }> {
-    const response = await this.call(`${enc(jobId)}/bytes?offset=${offset}&origin=${origin}&max=${max}`);
+    const only = stream ? `&stream=${stream}` : '';
+    const response = await this.call(
+      `${enc(jobId)}/bytes?offset=${offset}&origin=${origin}&max=${max}${only}`,
+    );
     return {
       text: Buffer.from(await response.arrayBuffer()),
       offset: Number(response.headers.get('x-log-offset') ?? offset),

@@ -17,7 +17,7 @@ import { FINISHED_JOB_STATES } from '@spindle/contracts';
 import { JobsQuery, SettingsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
-import { LogCollectorClient } from './log-collector.client';
+import { COMPLETE_WAIT_MS, LogCollectorClient } from './log-collector.client';
 import type { LogLinePage } from './log-collector.client';
 import { ReadsFrom } from '../consistency/consistent-read';
 
@@ -28,8 +28,6 @@ const MAX_LINE_OFFSET = 2_147_483_646;
 const MAX_BYTE_OFFSET = Number.MAX_SAFE_INTEGER;
 const DEFAULT_TAIL = 100;
 const FOLLOW_POLL_MS = 200;
-// A finished job's last lines may still be on their way to the collector: wait this long for them.
-const COMPLETE_WAIT_MS = 5_000;
 
 export class LogQueryDto {
   @ApiPropertyOptional({
@@ -162,7 +160,7 @@ export class LogsController {
   ): Promise<void> {
     const job = await findJob(this.jobs, id);
     if (query.follow) return this.follow(job, request, reply);
-    const complete = await this.awaitComplete(job);
+    const complete = await this.logs.awaitComplete(job);
     if (query.offset !== undefined) {
       const slice = await this.logs.bytes(id, query.offset, query.origin ?? 'start', 16 * 1024 * 1024);
       void reply
@@ -228,19 +226,6 @@ export class LogsController {
       }
     } finally {
       out.end();
-    }
-  }
-
-  // Finished jobs say how many lines they wrote; answer once the collector holds them all.
-  private async awaitComplete(job: JobView): Promise<boolean> {
-    if (!FINISHED_JOB_STATES.includes(job.state)) return false;
-    const expected = job.logLines ?? 0;
-    const deadline = Date.now() + COMPLETE_WAIT_MS;
-    for (;;) {
-      const stats = await this.logs.stats(job.id);
-      if (stats.lines >= expected) return true;
-      if (Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 25));
     }
   }
 }

@@ -22,13 +22,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { secretIdViolation } from '@spindle/contracts';
-import { ValidationProblem } from '@spindle/platform';
+import { ValidationProblem, requestCorrelationId } from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
 import { SecretsClient } from './secrets.client';
 import type { Caller } from './secrets.client';
+import { answerCreated } from '../resources/named-resource';
 
 const ID_PARAM = {
   name: 'id',
@@ -67,8 +67,8 @@ export class SecretsController {
   ): Promise<SecretDto> {
     assertId(id);
     const { created, secret } = await this.secrets.write(id, body.values, callerOf(request));
-    void reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
-    if (created) void reply.header('location', `/api/v1/secrets/${encodeURIComponent(id)}`);
+    if (created) answerCreated(reply, '/api/v1/secrets', id);
+    else void reply.status(HttpStatus.OK);
     return SecretDto.from(secret);
   }
 
@@ -101,5 +101,5 @@ function assertId(id: string): void {
 
 // No authentication yet: the audit records the client's address and this request's correlation id.
 function callerOf(request: FastifyRequest): Caller {
-  return { source: request.socket.remoteAddress ?? request.ip, correlationId: randomUUID() };
+  return { source: request.socket.remoteAddress ?? request.ip, correlationId: requestCorrelationId() };
 }

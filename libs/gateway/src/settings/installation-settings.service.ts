@@ -36,13 +36,13 @@ export class InstallationSettingsService {
 }
 
 // One violation per invalid path (`jobs.startTimeoutMs`), an unknown key named by its own path.
-export function violationsOf(error: z.ZodError): FieldViolation[] {
+export function violationsOf(error: z.ZodError, knownAs = 'a setting'): FieldViolation[] {
   return error.issues.flatMap((issue): FieldViolation[] => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => {
         const field = [...at, key].join('.');
-        return { field, rule: issue.code, message: `${field} is not a setting` };
+        return { field, rule: issue.code, message: `${field} is not ${knownAs}` };
       });
     const field = at.join('.') || '(document)';
     return [{ field, rule: issue.code, message: `${field}: ${issue.message}` }];

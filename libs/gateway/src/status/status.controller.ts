@@ -1,12 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_VERSION } from '@spindle/platform';
-import { PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '@spindle/read-models';
+import { StatusQuery } from '@spindle/read-models';
 import { probeRuntimes } from './runtime-probe';
 import type { RuntimeVersions } from './runtime-probe';
 
@@ -55,7 +53,7 @@ export class StatusController implements OnApplicationBootstrap {
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    @InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource,
+    private readonly readModels: StatusQuery,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,7 +68,7 @@ export class StatusController implements OnApplicationBootstrap {
     const [bus, postgres, counts, runtimes] = await Promise.all([
       this.bus.health(),
       this.postgres(),
-      this.counts().catch(() => ({
+      this.readModels.counts().catch(() => ({
         contexts: 0,
         functions: 0,
         artifacts: 0,
@@ -93,26 +91,10 @@ export class StatusController implements OnApplicationBootstrap {
 
   private async postgres(): Promise<DependencyStatusDto> {
     try {
-      const [row] = await this.dataSource.query<{ version: string }[]>(
-        "select current_setting('server_version') as version",
-      );
-      return { kind: 'postgres', up: true, detail: `PostgreSQL ${row?.version ?? 'unknown'}` };
+      const version = await this.readModels.serverVersion();
+      return { kind: 'postgres', up: true, detail: `PostgreSQL ${version}` };
     } catch (e) {
       return { kind: 'postgres', up: false, detail: e instanceof Error ? e.message : String(e) };
     }
-  }
-
-  private async counts(): Promise<CountsDto> {
-    const s = `"${PROJECTOR_SCHEMA}"`;
-    const [row] = await this.dataSource.query<CountsDto[]>(
-      `select (select count(*)::int from ${s}.contexts_v1 where deleted_at is null) as contexts,
-              (select count(*)::int from ${s}.functions_v1 where deleted_at is null) as functions,
-              (select count(*)::int from ${s}.artifacts_v1 where deleted_at is null) as artifacts,
-              (select count(*)::int from ${s}.jobs_v1
-                where state in ('queued', 'starting', 'running', 'cancelling')) as "activeJobs",
-              (select count(*)::int from ${s}.workers_v1 where state <> 'stopped') as workers,
-              (select count(*)::int from ${s}.hosts_v1 where last_seen > now() - interval '10 seconds') as hosts`,
-    );
-    return row ?? { contexts: 0, functions: 0, artifacts: 0, activeJobs: 0, workers: 0, hosts: 0 };
   }
 }

@@ -105,13 +105,16 @@ export class LogLinesStore {
   }
 
   // The log text from byte `offset` (origin start) or its last `offset` bytes (origin end), at
-  // most `max` bytes, cut exactly on bytes.
+  // most `max` bytes, cut exactly on bytes. With `stream`, the text of that stream alone (Nomad's
+  // stdout and stderr files), its offsets counted over its own lines.
   async bytes(
     jobId: string,
     offset: number,
     origin: 'start' | 'end',
     max: number,
+    stream?: LogStream,
   ): Promise<{ text: Buffer; offset: number; totalBytes: number }> {
+    if (stream) return this.streamBytes(jobId, stream, offset, origin, max);
     const { bytes: totalBytes } = await this.stats(jobId);
     const start = origin === 'start' ? Math.min(offset, totalBytes) : Math.max(0, totalBytes - offset);
     const end = Math.min(totalBytes, start + max);
@@ -125,6 +128,37 @@ export class LogLinesStore {
       [jobId, start, end],
     );
     const first = rows[0] ? Number(rows[0].byte_offset) : start;
+    const text = Buffer.from(rows.map((r) => `${r.text}\n`).join(''), 'utf8');
+    return { text: text.subarray(start - first, end - first), offset: start, totalBytes };
+  }
+
+  // One stream's offsets are not stored (a line's byte_offset counts both streams): they are summed
+  // over the stream's lines in the query, and only the lines of the range are read back.
+  private async streamBytes(
+    jobId: string,
+    stream: LogStream,
+    offset: number,
+    origin: 'start' | 'end',
+    max: number,
+  ): Promise<{ text: Buffer; offset: number; totalBytes: number }> {
+    const [total] = await this.dataSource.query<{ bytes: string }[]>(
+      `select coalesce(sum(octet_length(text) + 1), 0) as bytes from ${t} where job_id = $1 and stream = $2`,
+      [jobId, stream],
+    );
+    const totalBytes = Number(total?.bytes ?? 0);
+    const start = origin === 'start' ? Math.min(offset, totalBytes) : Math.max(0, totalBytes - offset);
+    const end = Math.min(totalBytes, start + max);
+    if (end <= start) return { text: Buffer.alloc(0), offset: start, totalBytes };
+    const rows: { first: string; text: string }[] = await this.dataSource.query(
+      `select s.first, s.text from (
+         select line_no, text,
+                sum(octet_length(text) + 1) over (order by line_no) - (octet_length(text) + 1) as first
+         from ${t} where job_id = $1 and stream = $2) s
+       where s.first + octet_length(s.text) + 1 > $3 and s.first < $4
+       order by s.line_no`,
+      [jobId, stream, start, end],
+    );
+    const first = rows[0] ? Number(rows[0].first) : start;
     const text = Buffer.from(rows.map((r) => `${r.text}\n`).join(''), 'utf8');
     return { text: text.subarray(start - first, end - first), offset: start, totalBytes };
   }

@@ -41,8 +41,13 @@ export class LogsInternalController {
     @Query('offset', ParseIntPipe) offset: number,
     @Query('origin') origin: string | undefined,
     @Query('max') max: string | undefined,
+    @Query('stream') stream: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    if (stream !== undefined && stream !== 'stdout' && stream !== 'stderr')
+      throw new ValidationProblem([
+        { field: 'stream', rule: 'isIn', message: 'stream must be stdout or stderr' },
+      ]);
     if (origin !== undefined && origin !== 'start' && origin !== 'end')
       throw new ValidationProblem([
         { field: 'origin', rule: 'isIn', message: 'origin must be start or end' },
@@ -52,6 +57,7 @@ export class LogsInternalController {
       bounded('offset', String(offset), 0, Number.MAX_SAFE_INTEGER),
       origin ?? 'start',
       bounded('max', max ?? String(1024 * 1024), 1, MAX_BYTES),
+      stream,
     );
     void reply
       .header('content-type', 'text/plain; charset=utf-8')

@@ -1,11 +1,13 @@
 import {
   EventTopics,
   artifactEventDataSchemas,
+  clusterConfigEventDataSchemas,
   clusterEventDataSchemas,
   contextEventDataSchemas,
   functionEventDataSchemas,
   groupEventDataSchemas,
   jobEventDataSchemas,
+  serviceJobEventDataSchemas,
   settingsEventDataSchemas,
   workerEventDataSchemas,
 } from '@spindle/contracts';
@@ -31,6 +33,11 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
   [EventTopics.schedulerCluster]: { schema: 'scheduler', types: typesOf(clusterEventDataSchemas) },
   [EventTopics.schedulerGroup]: { schema: 'scheduler', types: typesOf(groupEventDataSchemas) },
   [EventTopics.schedulerSettings]: { schema: 'scheduler', types: typesOf(settingsEventDataSchemas) },
+  [EventTopics.schedulerServiceJob]: { schema: 'scheduler', types: typesOf(serviceJobEventDataSchemas) },
+  [EventTopics.schedulerClusterConfig]: {
+    schema: 'scheduler',
+    types: typesOf(clusterConfigEventDataSchemas),
+  },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

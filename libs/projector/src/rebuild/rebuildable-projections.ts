@@ -6,6 +6,8 @@ import { groupsProjection } from '../projections/groups/groups.projection';
 import { functionsProjection } from '../projections/functions/functions.projection';
 import { jobRowsProjection } from '../projections/jobs/jobs.projection';
 import { settingsProjection } from '../projections/settings/settings.projection';
+import { serviceJobsProjection } from '../projections/service-jobs/service-jobs.projection';
+import { clusterConfigProjection } from '../projections/cluster-config/cluster-config.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -20,6 +22,8 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   clustersProjection,
   groupsProjection,
   settingsProjection,
+  serviceJobsProjection,
+  clusterConfigProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { NamedViewQuery } from '../named-view.query';
 import { containsPattern, offsetPage } from '../offset-page';
 import type { OffsetPageRequest } from '../offset-page';
+import { liveJobsOnCluster } from '../jobs/cluster-jobs.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { GroupsQuery } from '../groups/groups.query';
 import { ClusterView } from './cluster.view';
@@ -17,6 +18,14 @@ const COLUMN_OF: Record<ClusterSortField, string> = {
   createdTime: 'v.created_at',
   id: 'v.id',
 };
+
+// Each read model whose rows use clusters, answering what uses one (by name; at most `limit`
+// names such as `job <id>`, `group <name>`).
+export type ClusterUsers = (dataSource: DataSource, cluster: string, limit: number) => Promise<string[]>;
+const groupsOnCluster: ClusterUsers = async (dataSource, cluster, limit) =>
+  (await new GroupsQuery(dataSource).namesOnCluster(cluster, limit)).map((group) => `group ${group}`);
+export const CLUSTER_USERS: readonly ClusterUsers[] = [liveJobsOnCluster, groupsOnCluster];
+const USERS_NAMED = 10; // enough to say why a delete is refused
 
 @Injectable()
 export class ClustersQuery extends NamedViewQuery<ClusterView> {
@@ -59,10 +68,9 @@ export class ClustersQuery extends NamedViewQuery<ClusterView> {
     return rows.map((r) => r.name);
   }
 
-  // What still uses a cluster, which keeps it from being deleted: its groups (`group <name>`), a
-  // few of them named. Ilum's single jobs add theirs here.
+  // What still uses a cluster, which keeps it from being deleted.
   async usersOf(name: string): Promise<string[]> {
-    const groups = await new GroupsQuery(this.dataSource).namesOnCluster(name, 10);
-    return groups.map((group) => `group ${group}`);
+    const users = await Promise.all(CLUSTER_USERS.map((users) => users(this.dataSource, name, USERS_NAMED)));
+    return users.flat();
   }
 }

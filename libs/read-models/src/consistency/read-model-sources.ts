@@ -12,6 +12,16 @@ export const READ_MODEL_SOURCES = {
   groups: { topic: EventTopics.schedulerGroup, owner: 'scheduler', consumer: 'projector.groups.v1' },
   artifacts: { topic: EventTopics.artifact, owner: 'artifact_store', consumer: 'projector.artifacts.v1' },
   settings: { topic: EventTopics.schedulerSettings, owner: 'scheduler', consumer: 'projector.settings.v1' },
+  serviceJobs: {
+    topic: EventTopics.schedulerServiceJob,
+    owner: 'scheduler',
+    consumer: 'projector.service-jobs.v1',
+  },
+  clusterConfig: {
+    topic: EventTopics.schedulerClusterConfig,
+    owner: 'scheduler',
+    consumer: 'projector.cluster-config.v1',
+  },
 } as const;
 
 export type ReadModelName = keyof typeof READ_MODEL_SOURCES;

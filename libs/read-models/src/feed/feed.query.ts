@@ -15,9 +15,7 @@ export class FeedQuery {
 
   // Entries after `seq`, oldest first; only those of one job or worker when `subjectId` is given.
   after(seq: string, limit: number, subjectId?: string): Promise<FeedEntryView[]> {
-    const query = this.dataSource
-      .getRepository(FeedEntryView)
-      .createQueryBuilder('f')
+    const query = this.entries()
       .where('f.seq > :seq', { seq })
       .andWhere(SETTLED)
       .orderBy('f.seq', 'ASC')
@@ -29,18 +27,22 @@ export class FeedQuery {
   // The newest entry of one job or worker that has committed, settled or not: once a finished job's
   // row shows it finished, its last entry is this one (both commit in one transaction).
   async lastSeqOf(subjectId: string): Promise<string | null> {
-    const rows: { seq: string | null }[] = await this.dataSource.query(
-      `select max(f.seq)::text as seq from ${this.dataSource.getMetadata(FeedEntryView).tablePath} f
-       where f.subject_id = $1`,
-      [subjectId],
-    );
-    return rows[0]?.seq ?? null;
+    const row = await this.entries()
+      .select('max(f.seq)::text', 'seq')
+      .where('f.subject_id = :subjectId', { subjectId })
+      .getRawOne<{ seq: string | null }>();
+    return row?.seq ?? null;
   }
 
   async lastSeq(): Promise<string> {
-    const rows: { seq: string | null }[] = await this.dataSource.query(
-      `select max(f.seq)::text as seq from ${this.dataSource.getMetadata(FeedEntryView).tablePath} f where ${SETTLED}`,
-    );
-    return rows[0]?.seq ?? '0';
+    const row = await this.entries()
+      .select('max(f.seq)::text', 'seq')
+      .where(SETTLED)
+      .getRawOne<{ seq: string | null }>();
+    return row?.seq ?? '0';
+  }
+
+  private entries() {
+    return this.dataSource.getRepository(FeedEntryView).createQueryBuilder('f');
   }
 }

@@ -37,6 +37,16 @@ function event(type: string, position: number, data: object): SpindleEvent {
 }
 
 describe('jobs read model', () => {
+  it('keeps the labels a job was given (Ilum: name, cluster, tags), and none as null', () => {
+    const labels = { name: 'nightly', cluster: 'laptop', tags: { team: 'etl' } };
+    const row = evolveJobView(null, event('JobSubmitted', 1, { ...submitted, ...labels }))!;
+    expect(row).toMatchObject(labels);
+    const started = evolveJobView(row, event('JobStarted', 2, { id, workerId: 'w1', pid: 7 }));
+    expect(started).toMatchObject({ state: 'running', ...labels });
+    const plain = evolveJobView(null, event('JobSubmitted', 1, submitted))!;
+    expect(plain).toMatchObject({ name: null, cluster: null, tags: null });
+  });
+
   it('keeps where the job came from, and keeps it as the job moves on', () => {
     const row = evolveJobView(null, event('JobSubmitted', 1, { ...submitted, source: 'kafka' }))!;
     expect(row).toMatchObject({ id, state: 'queued', source: 'kafka' });

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { JobSource, JobState, Runtime, SecretRef } from '@spindle/contracts';
+import type { JobSource, JobState, JobTags, Runtime, SecretRef } from '@spindle/contracts';
 
 const bigintNumber = {
   to: (v: number | null) => v,
@@ -29,6 +29,10 @@ export class JobView {
   @Column('integer', { default: 1 }) attempt!: number;
   // the secrets its process gets, by reference (never values)
   @Column('jsonb', { default: () => "'[]'" }) secrets!: SecretRef[];
+  // Its labels, when the API it came through gives them (Ilum's single jobs): null otherwise.
+  @Column('text', { nullable: true }) name!: string | null;
+  @Column('text', { nullable: true }) cluster!: string | null;
+  @Column('jsonb', { nullable: true }) tags!: JobTags | null;
   @Column('text') artifact!: string;
   @Column('text') entrypoint!: string;
   @Column('text') runtime!: Runtime;

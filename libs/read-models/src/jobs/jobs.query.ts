@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { jobStreamId } from '@spindle/contracts';
+import { PLACED_JOB_STATES, jobStreamId } from '@spindle/contracts';
 import type { JobState } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -92,8 +92,8 @@ export class JobsQuery {
     if (workerIds.length === 0) return new Map();
     const rows: { worker_id: string; n: number }[] = await this.dataSource.query(
       `select worker_id, count(*)::int as n from ${this.rows().qualifiedName}
-       where worker_id = any($1) and state in ('starting', 'running', 'cancelling') group by worker_id`,
-      [workerIds],
+       where worker_id = any($1) and state = any($2::text[]) group by worker_id`,
+      [workerIds, PLACED_JOB_STATES],
     );
     return new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
   }

@@ -11,6 +11,7 @@ import { jobCommands } from '../jobs/domain/job.decider';
 import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
+import { LeadingLoop } from '../leading-loop';
 import { DispatchHousekeeping } from './housekeeping';
 import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
@@ -51,10 +52,7 @@ interface Snapshot {
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('dispatcher');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'dispatch');
   private readonly leader: LeaderLock;
   private housekeptAt = 0;
   private readonly housekeeping: DispatchHousekeeping;
@@ -75,39 +73,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.commands.onCommitted(() => this.wake());
-    this.schedule(0);
+    this.commands.onCommitted(() => this.loop.wake());
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.leader.release();
-  }
-
-  // Something changed (a submit, a finish): look again now rather than at the next tick.
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.again = false;
-    this.running = this.pass().catch((e: unknown) => {
-      this.logger.warn(`dispatch pass failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    await this.running;
-    this.running = undefined;
-    if (!this.stopped) this.schedule(this.again ? 0 : TICK_MS);
   }
 
   private async pass(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { newEventId } from '@spindle/contracts';
+import { hostLostReason, newEventId } from '@spindle/contracts';
 import type { MessageMetadata } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
@@ -68,7 +68,7 @@ export class DispatchHousekeeping {
       this.dataSource,
       jobs.map((j) => j.id),
     );
-    const reasonOf = new Map(lost.map((l) => [l.worker_id, `worker host ${l.host_id} stopped responding`]));
+    const reasonOf = new Map(lost.map((l) => [l.worker_id, hostLostReason(l.host_id)]));
     for (const { worker_id: workerId } of lost) {
       const count = jobs.filter((j) => j.worker_id === workerId).length;
       this.logger.warn(`${reasonOf.get(workerId)}: worker ${workerId} lost with ${count} job(s)`);

@@ -15,10 +15,8 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
-  CORRELATION_ID_HEADER,
   secretIdViolation,
   SECRET_KEY_PATTERN,
   SECRET_SOURCE_HEADER,
@@ -32,7 +30,13 @@ import type {
   SecretSummary,
   SecretWithValues,
 } from '@spindle/contracts';
-import { InternalOnlyGuard, ProblemException, ValidationProblem, httpStatusOf } from '@spindle/platform';
+import {
+  InternalOnlyGuard,
+  ProblemException,
+  ValidationProblem,
+  correlationIdOf,
+  httpStatusOf,
+} from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 import { KeyRotation } from '../rotation/key-rotation';
 import type { RotationStatus } from '../rotation/key-rotation';
@@ -162,6 +166,5 @@ function actorOf(request: FastifyRequest): SecretActor {
 }
 
 function correlationOf(request: FastifyRequest): string {
-  const id = request.headers[CORRELATION_ID_HEADER];
-  return typeof id === 'string' && /^[\x21-\x7e]{1,200}$/.test(id) ? id : randomUUID();
+  return correlationIdOf(request.headers);
 }

@@ -6,7 +6,14 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { DataTopics, EventTopics, isJobEvent, isWorkerEvent, parseEvent } from '@spindle/contracts';
+import {
+  DataTopics,
+  EventTopics,
+  isClusterConfigEvent,
+  isJobEvent,
+  isWorkerEvent,
+  parseEvent,
+} from '@spindle/contracts';
 import type {
   HostHeartbeat,
   JobAssignedV1,
@@ -31,6 +38,7 @@ import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
+import { LoggerFiles } from './logger-files';
 import { SecretResolver } from './secret-resolver';
 import { boundReport } from './task-bounds';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
@@ -75,6 +83,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private jobUsers: JobUserPool | null;
   private reporter!: AgentReporter;
   private subscription: Subscription | undefined;
+  private loggersSubscription: Subscription | undefined;
+  private readonly loggerFiles = new LoggerFiles();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private heartbeatFailures = 0;
@@ -128,8 +138,32 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       },
       (batch) => this.handle(batch),
     );
+    // Every run of the agent reads the logger levels from the start of their topic (each event
+    // holds the whole document), so a task starts with the levels in force.
+    this.loggersSubscription = await this.bus.subscribe(
+      {
+        groupId: `worker-agent-loggers.${this.hostId}.${this.incarnation}`,
+        topics: [EventTopics.schedulerClusterConfig],
+        fromBeginning: true,
+      },
+      (batch) => this.applyLoggers(batch),
+    );
     // Announce the host only once its events reach it: nothing is placed here before.
     void ready.then(() => this.startHeartbeats());
+  }
+
+  private async applyLoggers(batch: DeliveredBatch): Promise<void> {
+    for (const message of batch.messages) {
+      let event: SpindleEvent;
+      try {
+        event = parseEvent(JSON.parse(message.value));
+      } catch {
+        continue;
+      }
+      // Keyed by their stream, they come in order: the last one delivered is the one in force.
+      if (isClusterConfigEvent(event) && event.type === 'LoggersChanged')
+        await this.loggerFiles.change(event.data.loggers);
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -141,6 +175,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.beat();
     clearInterval(this.heartbeatTimer);
     await this.subscription?.stop();
+    await this.loggersSubscription?.stop();
     await Promise.all([...this.workers.keys()].map((id) => this.stopWorker(id, 'its worker host shut down')));
     await this.reporter.drain();
   }
@@ -343,6 +378,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       const programPath = await this.artifacts.materialize(spec.program.sha256, spec.program.artifact);
       // This job's secrets, for this job's process only; Spindle's own variables win a clash.
       const secretEnv = task.cancelled ? {} : await this.secrets.resolve(jobId, spec.secrets ?? []);
+      // The job is its own allocation until service jobs give instances ids of their own.
+      const loggersFile = await this.loggerFiles.open(jobId, workDir);
       if (task.cancelled) {
         result = { outcome: task.cancelled.outcome, error: task.cancelled.reason };
       } else {
@@ -360,6 +397,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
               SPINDLE_FUNCTION: spec.function,
               SPINDLE_CONTEXT: spec.context,
               SPINDLE_WORKER_ID: workerId,
+              SPINDLE_LOGGERS: loggersFile,
             },
             performTimeoutMs: spec.performTimeoutMs,
           },
@@ -399,6 +437,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       },
       shipper,
     );
+    this.loggerFiles.close(jobId);
     const log = await shipper.close();
     const reported = this.reporter.report({
       type: 'TaskFinished',

@@ -1,11 +1,5 @@
 import { artifactKindOf, commandError, isArtifactEvent } from '@spindle/contracts';
-import type {
-  ArtifactEvent,
-  SpindleEvent,
-  CommandError,
-  CommandErrorCode,
-  NewEvent,
-} from '@spindle/contracts';
+import type { ArtifactEvent, SpindleEvent, CommandError, NewEvent } from '@spindle/contracts';
 import type { Decider } from '@spindle/backbone';
 import type { StoredBlob } from '../../blobs/blob-store';
 
@@ -21,9 +15,6 @@ export type ArtifactCommand =
       readonly force: boolean;
     }
   | { readonly kind: 'delete'; readonly name: string };
-
-const failure = (code: CommandErrorCode, message: string): CommandError =>
-  commandError(code, message, 'name');
 
 export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
   initialState: { status: 'absent' },
@@ -48,7 +39,7 @@ export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
       case 'store':
         // Names are unique; `force` replaces the content under the same name.
         if (state.status === 'stored' && !command.force) {
-          return failure('conflict', `artifact ${command.name} already exists`);
+          return commandError('conflict', `artifact ${command.name} already exists`, 'name');
         }
         if (state.status === 'stored' && state.sha256 === command.blob.sha256) return [];
         return [
@@ -66,7 +57,8 @@ export const artifactDecider: Decider<ArtifactCommand, ArtifactState> = {
           },
         ];
       case 'delete':
-        if (state.status !== 'stored') return failure('not_found', `artifact ${command.name} does not exist`);
+        if (state.status !== 'stored')
+          return commandError('not_found', `artifact ${command.name} does not exist`, 'name');
         return [{ type: 'ArtifactDeleted', version: 1, data: { name: command.name } }];
       default: {
         const unknownCommand: never = command;

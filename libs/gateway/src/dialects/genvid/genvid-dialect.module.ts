@@ -1,5 +1,14 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
+import { GenvidJobsController } from './genvid-jobs.controller';
+import { GenvidLogFsController } from './genvid-log-fs.controller';
+import { ClusterConfigQuery } from '@spindle/read-models';
+import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
+import { GenvidAllocations } from './genvid-allocations';
+import { GenvidEventsController } from './genvid-events.controller';
+import { GenvidEventResults } from './events/event-results.service';
+import { GenvidLoggersController } from './genvid-loggers.controller';
+import { GenvidLogsController } from './genvid-logs.controller';
 import { GenvidNotFoundController } from './genvid-not-found.controller';
 import { GenvidSecretsController } from './genvid-secrets.controller';
 import { GenvidSettingsController } from './genvid-settings.controller';
@@ -11,7 +20,13 @@ import { GenvidSettingsController } from './genvid-settings.controller';
   controllers: [
     GenvidSecretsController,
     GenvidSettingsController,
+    GenvidJobsController,
+    GenvidLogFsController,
+    GenvidLogsController,
+    GenvidLoggersController,
+    GenvidEventsController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
+  providers: [ClusterConfigQuery, ClusterConfigService, GenvidAllocations, GenvidEventResults],
 })
 export class GenvidDialectModule {}

@@ -20,8 +20,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { secretIdViolation } from '@spindle/contracts';
+import { requestCorrelationId } from '@spindle/platform';
 import { MAX_PAGE_SIZE } from '../../pagination.dto';
 import { secretMapProblem } from '../../secrets/secret.dto';
 import { SecretsClient } from '../../secrets/secrets.client';
@@ -108,5 +108,5 @@ function assertId(id: string): void {
 
 // No authentication yet: the audit records the client's address and this request's correlation id.
 function callerOf(request: FastifyRequest): Caller {
-  return { source: request.socket.remoteAddress ?? request.ip, correlationId: randomUUID() };
+  return { source: request.socket.remoteAddress ?? request.ip, correlationId: requestCorrelationId() };
 }

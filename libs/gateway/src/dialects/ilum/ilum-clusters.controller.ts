@@ -98,7 +98,7 @@ export class IlumClustersController {
   }
 
   @Delete(':clusterId')
-  @ReadsFrom('clusters')
+  @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Deletes a cluster (never `default`, nor one that groups or jobs use)' })
   @ApiParam(CLUSTER_ID)

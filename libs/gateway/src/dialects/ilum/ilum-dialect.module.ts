@@ -4,20 +4,24 @@ import { IlumClustersController } from './ilum-clusters.controller';
 import { IlumGroupJobsController } from './ilum-group-jobs.controller';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { IlumGroupsController } from './ilum-groups.controller';
+import { IlumJobSubmission } from './ilum-job-submission';
+import { IlumJobUpdates } from './ilum-job-updates';
+import { IlumJobsController } from './ilum-jobs.controller';
 import { IlumNotFoundController } from './ilum-not-found.controller';
 
 // Ilum's REST API (spec 1.3.0) as a thin mapping onto the core: served under /compat/ilum/api/v1
 // on the gateway and, through the dialect port proxy, at /api/v1 on Ilum's own port (ILUM_PORT,
-// 9888). Built so far: clusters and groups (their definitions and scale). Group execution, single jobs, logs
-// and the SSE streams come next.
+// 9888). Built so far: clusters, groups (their definitions and scale), and single jobs with their
+// logs and their SSE stream. Group execution comes next.
 @Module({
   imports: [GatewayModule],
   controllers: [
     IlumClustersController,
     IlumGroupsController,
     IlumGroupJobsController,
+    IlumJobsController,
     IlumNotFoundController, // last: only what no other route takes
   ],
-  providers: [IlumGroupJobs],
+  providers: [IlumGroupJobs, IlumJobSubmission, IlumJobUpdates],
 })
 export class IlumDialectModule {}

@@ -75,7 +75,7 @@ export async function readGroupForm(
         part.file.resume();
         throw ilumInvalid(`${field}: ${part.filename} is sent twice`);
       }
-      await uploads.storePart(part, name, reply);
+      await uploads.storeFile(part, name, reply, false);
       stored[field].push(name);
     }
   } catch (e) {

@@ -22,7 +22,8 @@ export interface SpringPageQuery {
   readonly search?: string | string[];
 }
 
-function single(name: string, value: string | string[] | undefined): string | undefined {
+// One value of a query parameter (given twice: refused).
+export function single(name: string, value: string | string[] | undefined): string | undefined {
   if (Array.isArray(value)) {
     if (value.length > 1) throw ilumInvalid(`${name} may be given once`);
     return value[0];
@@ -30,7 +31,7 @@ function single(name: string, value: string | string[] | undefined): string | un
   return value;
 }
 
-function wholeNumber(
+export function wholeNumber(
   name: string,
   raw: string | undefined,
   fallback: number,

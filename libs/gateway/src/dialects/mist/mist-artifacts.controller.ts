@@ -17,7 +17,8 @@ import { ArtifactsQuery } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
 import { ArtifactStoreClient } from '../../artifacts/artifact-store.client';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
-import { MistError, MistErrorsFilter, mistNotFound } from './mist-errors.filter';
+import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
+import { DialectError } from '../json-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 
@@ -77,7 +78,7 @@ export class MistArtifactsController {
     } catch (e) {
       if (e instanceof ProblemException && e.getStatus() === (HttpStatus.CONFLICT as number)) {
         const name = /artifact (\S+)/.exec(e.message)?.[1] ?? 'the file';
-        throw new MistError(HttpStatus.CONFLICT, `Filename must be unique: found ${name} in repository`);
+        throw new DialectError(HttpStatus.CONFLICT, `Filename must be unique: found ${name} in repository`);
       }
       throw e;
     }

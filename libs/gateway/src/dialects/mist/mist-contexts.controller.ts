@@ -5,7 +5,6 @@ import {
   Get,
   HttpCode,
   HttpStatus,
-  Inject,
   Param,
   Post,
   Put,
@@ -19,14 +18,14 @@ import {
   WORKER_MODES,
 } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
-import { SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
 import { ContextsQuery } from '@spindle/read-models';
 import type { ContextView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
-import { awaitVisible } from '../../read-back';
+import { NamedResources } from '../../resources/named-resource';
+import type { NamedResource } from '../../resources/named-resource';
 import { contextOf, parseMistBodyDuration } from './mist-format';
-import { MistError, MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
+import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
+import { DialectError } from '../json-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 
@@ -54,11 +53,20 @@ const CONTEXT_CONFIG = {
 @UseFilters(MistErrorsFilter)
 @Controller(`${MIST_PREFIX}/contexts`)
 export class MistContextsController {
+  private readonly resource: NamedResource<ContextView, ContextView>;
+
   constructor(
     private readonly commands: CommandSender,
     private readonly contexts: ContextsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.resource = resources.of({
+      kind: 'context',
+      path: '/api/v1/contexts',
+      query: contexts,
+      toDto: (row) => row,
+    });
+  }
 
   @Get()
   @ReadsFrom('contexts')
@@ -117,15 +125,7 @@ export class MistContextsController {
   async remove(@Param('id') id: string): Promise<Record<string, unknown>> {
     if (id === DEFAULT_CONTEXT_NAME) throw mistNotFound(`Context with name ${id} not found`);
     const current = await this.find(id);
-    const accepted = await this.commands.send(CommandPatterns.deleteContext, { name: id });
-    await awaitVisible(
-      `context ${id}`,
-      this.contexts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.resource.remove(CommandPatterns.deleteContext, id);
     return contextOf(current);
   }
 
@@ -136,15 +136,7 @@ export class MistContextsController {
   }
 
   private async write(pattern: string, name: string, settings: ContextSettings): Promise<void> {
-    const accepted = await this.commands.send(pattern, { name, settings });
-    await awaitVisible(
-      `context ${name}`,
-      this.contexts.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.resource.applied(name, await this.commands.send(pattern, { name, settings }));
   }
 }
 
@@ -163,8 +155,11 @@ function nameOf(b: Record<string, unknown>): string {
 }
 
 // Mist's own words, without the "Bad request: " prefix, for a POST or PUT of `default` alike.
-function defaultIsFixed(): MistError {
-  return new MistError(HttpStatus.BAD_REQUEST, `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`);
+function defaultIsFixed(): DialectError {
+  return new DialectError(
+    HttpStatus.BAD_REQUEST,
+    `Can not create context with name:"${DEFAULT_CONTEXT_NAME}"`,
+  );
 }
 
 // Mist's body fields over the given settings; durations only as "<seconds>s" or "Inf", like Mist.

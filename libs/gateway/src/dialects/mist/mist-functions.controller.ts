@@ -1,25 +1,12 @@
-import {
-  Body,
-  Controller,
-  HttpCode,
-  Delete,
-  Get,
-  Inject,
-  Param,
-  Post,
-  Put,
-  Query,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Controller, HttpCode, Delete, Get, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CONTEXT_NAME_PATTERN, CommandPatterns, FUNCTION_NAME_PATTERN } from '@spindle/contracts';
 import type { FunctionDefinition } from '@spindle/contracts';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import type { FunctionView } from '@spindle/read-models';
-import { SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
 import { CommandSender } from '../../commands/command-sender';
-import { awaitVisible } from '../../read-back';
+import { NamedResources } from '../../resources/named-resource';
+import type { NamedResource } from '../../resources/named-resource';
 import { functionInfo, runtimeForPath } from './mist-format';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
@@ -44,13 +31,22 @@ const FUNCTION_CONFIG = {
 @UseFilters(MistErrorsFilter)
 @Controller(`${MIST_PREFIX}/functions`)
 export class MistFunctionsController {
+  private readonly resource: NamedResource<FunctionView, FunctionView>;
+
   constructor(
     private readonly commands: CommandSender,
     private readonly functions: FunctionsQuery,
     private readonly artifacts: ArtifactsQuery,
     private readonly contexts: ContextsQuery,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.resource = resources.of({
+      kind: 'function',
+      path: '/api/v1/functions',
+      query: functions,
+      toDto: (row) => row,
+    });
+  }
 
   @Get()
   @ReadsFrom('functions')
@@ -113,15 +109,7 @@ export class MistFunctionsController {
 
   // Answers once the read model shows the write (read your writes).
   private async send(pattern: string, body: object, name: string): Promise<void> {
-    const accepted = await this.commands.send(pattern, body);
-    await awaitVisible(
-      `function ${name}`,
-      this.functions.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.resource.applied(name, await this.commands.send(pattern, body));
   }
 
   private async functionConfig(body: unknown): Promise<{ name: string; definition: FunctionDefinition }> {

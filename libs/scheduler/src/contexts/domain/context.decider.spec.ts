@@ -69,6 +69,24 @@ describe('context decisions', () => {
     expect(when(given(created), { kind: 'delete', ...meta, name: 'etl' })).toEqual([deleted]);
   });
 
+  it("fills the settings a create leaves out with Mist's defaults", () => {
+    expect(when(given(), { kind: 'create', ...meta, name: 'etl', settings: { maxJobs: 4 } })).toEqual([
+      created,
+    ]);
+  });
+
+  it('keeps the settings an update leaves out, and an infinite duration named as null', () => {
+    const partial = { workerMode: 'shared' as const, downtimeMs: null, maxJobs: undefined };
+    expect(when(given(created), { kind: 'update', ...meta, name: 'etl', settings: partial })).toEqual([
+      {
+        type: 'ContextSettingsChanged',
+        version: 1,
+        data: { name: 'etl', settings: { ...settings, workerMode: 'shared', downtimeMs: null } },
+      },
+    ]);
+    expect(when(given(created), { kind: 'update', ...meta, name: 'etl', settings: {} })).toEqual([]);
+  });
+
   it('never deletes the default context', () => {
     expect(when(given(), { kind: 'delete', ...meta, name: 'default' })).toMatchObject({ code: 'forbidden' });
   });

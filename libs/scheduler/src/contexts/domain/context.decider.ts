@@ -1,4 +1,10 @@
-import { DEFAULT_CONTEXT_NAME, commandError, isContextEvent } from '@spindle/contracts';
+import {
+  DEFAULT_CONTEXT_NAME,
+  DEFAULT_CONTEXT_SETTINGS,
+  commandError,
+  isContextEvent,
+  namedFields,
+} from '@spindle/contracts';
 import type {
   ContextEvent,
   SpindleEvent,
@@ -45,20 +51,27 @@ export function decideContext(
     case 'create':
       if (state.status === 'active')
         return commandError('conflict', `context ${command.name} already exists`, 'name');
+      // Settings left out take Mist's defaults.
       return [
-        { type: 'ContextCreated', version: 1, data: { name: command.name, settings: command.settings } },
+        {
+          type: 'ContextCreated',
+          version: 1,
+          data: {
+            name: command.name,
+            settings: { ...DEFAULT_CONTEXT_SETTINGS, ...namedFields(command.settings) },
+          },
+        },
       ];
     case 'update':
       if (state.status !== 'active')
         return commandError('not_found', `context ${command.name} does not exist`, 'name');
-      if (JSON.stringify(state.settings) === JSON.stringify(command.settings)) return [];
-      return [
-        {
-          type: 'ContextSettingsChanged',
-          version: 1,
-          data: { name: command.name, settings: command.settings },
-        },
-      ];
+      {
+        // Settings left out keep their value: merged here, on the state the change is decided on, so
+        // two concurrent changes of different settings both land.
+        const settings = { ...state.settings, ...namedFields(command.settings) };
+        if (JSON.stringify(state.settings) === JSON.stringify(settings)) return [];
+        return [{ type: 'ContextSettingsChanged', version: 1, data: { name: command.name, settings } }];
+      }
     case 'delete':
       if (command.name === DEFAULT_CONTEXT_NAME) {
         return commandError('forbidden', 'the default context cannot be deleted', 'name');

@@ -78,6 +78,51 @@ describe('function decisions', () => {
     ).toEqual([{ type: 'FunctionChanged', version: 1, data: { name: 'sum', ...definition, retries: 0 } }]);
   });
 
+  it('fills what a register leaves out with the defaults, and leaves out no secrets', () => {
+    expect(
+      when(given(), {
+        kind: 'register',
+        ...meta,
+        name: 'sum',
+        definition: { artifact: 'sum.py', runtime: 'python', secrets: [] },
+      }),
+    ).toEqual([
+      {
+        type: 'FunctionRegistered',
+        version: 1,
+        data: {
+          name: 'sum',
+          artifact: 'sum.py',
+          runtime: 'python',
+          entrypoint: '',
+          defaultContext: 'default',
+          tags: [],
+          retries: 0,
+        },
+      },
+    ]);
+  });
+
+  it('keeps what a change leaves out (secrets too), and removes secrets a change names as none', () => {
+    const secrets = [{ id: 'db' }];
+    const history = given({
+      type: 'FunctionRegistered',
+      version: 1,
+      data: { name: 'sum', ...definition, retries: 2, secrets },
+    });
+    expect(when(history, { kind: 'change', ...meta, name: 'sum', definition: { tags: ['math'] } })).toEqual([
+      {
+        type: 'FunctionChanged',
+        version: 1,
+        data: { name: 'sum', ...definition, tags: ['math'], retries: 2, secrets },
+      },
+    ]);
+    expect(when(history, { kind: 'change', ...meta, name: 'sum', definition: { secrets: [] } })).toEqual([
+      { type: 'FunctionChanged', version: 1, data: { name: 'sum', ...definition, retries: 2 } },
+    ]);
+    expect(when(history, { kind: 'change', ...meta, name: 'sum', definition: {} })).toEqual([]);
+  });
+
   it('reads a function recorded before retry policies as one with none', () => {
     const old: NewEvent = { type: 'FunctionRegistered', version: 1, data: { name: 'sum', ...definition } };
     expect(

@@ -1,8 +1,14 @@
-import { EventTopics, commandError, isFunctionEvent, functionStreamId } from '@spindle/contracts';
+import {
+  DEFAULT_CONTEXT_NAME,
+  EventTopics,
+  commandError,
+  functionStreamId,
+  isFunctionEvent,
+  namedFields,
+} from '@spindle/contracts';
 import type {
   ChangeFunctionCommand,
   CommandError,
-  CommandErrorCode,
   DeleteFunctionCommand,
   FunctionDefinition,
   FunctionEvent,
@@ -20,9 +26,6 @@ export type FunctionCommand =
   | ({ readonly kind: 'register' } & RegisterFunctionCommand)
   | ({ readonly kind: 'change' } & ChangeFunctionCommand)
   | ({ readonly kind: 'delete' } & DeleteFunctionCommand);
-
-const failure = (code: CommandErrorCode, message: string): CommandError =>
-  commandError(code, message, 'name');
 
 export function evolveFunction(_state: FunctionState, event: SpindleEvent): FunctionState {
   if (!isFunctionEvent(event)) throw new Error(`unexpected ${event.type} in a function stream`);
@@ -48,32 +51,43 @@ export function decideFunction(
   switch (command.kind) {
     case 'register': {
       if (state.status === 'registered')
-        return failure('conflict', `function ${command.name} already exists`);
-      // The retry policy is always recorded: none named is none (0).
-      const definition = { ...command.definition, retries: command.definition.retries ?? 0 };
+        return commandError('conflict', `function ${command.name} already exists`, 'name');
+      // What the command leaves out takes its default; the retry policy is always recorded.
+      const definition = withoutNoSecrets({ ...REGISTER_DEFAULTS, ...namedFields(command.definition) });
       return [{ type: 'FunctionRegistered', version: 1, data: { name: command.name, ...definition } }];
     }
     case 'change': {
       if (state.status !== 'registered')
-        return failure('not_found', `function ${command.name} does not exist`);
-      // A change that names no retry policy (a client that knows none) keeps the current one.
-      const definition = {
-        ...command.definition,
-        retries: command.definition.retries ?? state.definition.retries ?? 0,
-      };
+        return commandError('not_found', `function ${command.name} does not exist`, 'name');
+      // What the command leaves out keeps its value (a client that knows no retry policy or secrets
+      // keeps them), merged on the state the change is decided on.
       const current = { ...state.definition, retries: state.definition.retries ?? 0 };
+      const definition = withoutNoSecrets({ ...current, ...namedFields(command.definition) });
       if (JSON.stringify(canonical(current)) === JSON.stringify(canonical(definition))) return [];
       return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...definition } }];
     }
     case 'delete':
       if (state.status !== 'registered')
-        return failure('not_found', `function ${command.name} does not exist`);
+        return commandError('not_found', `function ${command.name} does not exist`, 'name');
       return [{ type: 'FunctionDeleted', version: 1, data: { name: command.name } }];
     default: {
       const unknownCommand: never = command;
       throw new Error(`unexpected function command ${JSON.stringify(unknownCommand)}`);
     }
   }
+}
+
+const REGISTER_DEFAULTS = {
+  entrypoint: '',
+  defaultContext: DEFAULT_CONTEXT_NAME,
+  tags: [],
+  retries: 0,
+} satisfies Partial<FunctionDefinition>;
+
+// No secrets are left out of the definition: it reads as one recorded before secrets existed.
+function withoutNoSecrets(definition: FunctionDefinition): FunctionDefinition {
+  const { secrets, ...rest } = definition;
+  return secrets && secrets.length > 0 ? { ...rest, secrets } : rest;
 }
 
 function canonical(definition: FunctionDefinition): Record<string, unknown> {

@@ -1,7 +1,6 @@
-import { EventTopics, commandError, isJobEvent, jobStreamId } from '@spindle/contracts';
+import { EventTopics, PLACED_JOB_STATES, commandError, isJobEvent, jobStreamId } from '@spindle/contracts';
 import type {
   CommandError,
-  CommandErrorCode,
   JobEvent,
   SpindleEvent,
   JobSubmittedV1,
@@ -56,11 +55,6 @@ export type JobCommand =
       readonly retries?: number;
     };
 
-const ACTIVE: readonly JobState[] = ['starting', 'running', 'cancelling'];
-
-const failure = (code: CommandErrorCode, message: string, field = 'id'): CommandError =>
-  commandError(code, message, field);
-
 export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
   if (!isJobEvent(event)) throw new Error(`unexpected ${event.type} in a job stream`);
   const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
@@ -108,11 +102,11 @@ export function decideJob(
 ): readonly NewEvent<JobEvent>[] | CommandError {
   const id = command.id;
   if (command.kind === 'submit') {
-    if (state.state !== 'absent') return failure('conflict', `job ${id} already exists`);
+    if (state.state !== 'absent') return commandError('conflict', `job ${id} already exists`, 'id');
     return [{ type: 'JobSubmitted', version: 1, data: command.job }];
   }
-  if (state.state === 'absent') return failure('not_found', `job ${id} does not exist`);
-  const active = ACTIVE.includes(state.state);
+  if (state.state === 'absent') return commandError('not_found', `job ${id} does not exist`, 'id');
+  const active = PLACED_JOB_STATES.includes(state.state);
   const onWorker = (workerId: string): boolean => active && state.workerId === workerId;
   switch (command.kind) {
     case 'cancel':
@@ -135,8 +129,9 @@ export function decideJob(
         ];
       return []; // cancelling already, or finished: left as it is
     case 'assign':
-      if (state.state !== 'queued') return failure('conflict', `job ${id} is ${state.state}, not queued`);
-      if (!state.task) return failure('conflict', `job ${id} was recorded without its task`);
+      if (state.state !== 'queued')
+        return commandError('conflict', `job ${id} is ${state.state}, not queued`, 'id');
+      if (!state.task) return commandError('conflict', `job ${id} was recorded without its task`, 'id');
       return [
         {
           type: 'JobAssigned',

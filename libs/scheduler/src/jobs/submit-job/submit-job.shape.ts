@@ -48,6 +48,9 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
       // The function's retry policy as of now: a later change to the function does not change it.
       ...(fn.definition.retries ? { retries: fn.definition.retries } : {}),
       ...(secrets.length > 0 ? { secrets } : {}),
+      ...(command.name === undefined ? {} : { name: command.name }),
+      ...(command.cluster === undefined ? {} : { cluster: command.cluster }),
+      ...(command.tags === undefined ? {} : { tags: command.tags }),
     },
   };
 }

@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  CommandPatterns,
+  EVENT_RULES_STREAM_ID,
+  eventRulesFileSchema,
+  eventRulesSchema,
+} from '@spindle/contracts';
+import type { EventRulesFile } from '@spindle/contracts';
+import { ClusterConfigQuery } from '@spindle/read-models';
+import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { compileRules } from './events/event-rules';
+import { GenvidEventResults } from './events/event-results.service';
+import type { EventResult } from './events/event-results.service';
+import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
+
+const RULES_EXAMPLE = {
+  maps: [
+    {
+      id: 'votes',
+      source: 'vote',
+      where: { 'data.color': { $in: ['red', 'blue'] } },
+      key: ['$data.color'],
+      value: '$data.weight',
+    },
+  ],
+  reductions: [{ id: 'votesPerColor', source: 'votes', operations: ['count', 'sum'], period: 1000 }],
+};
+
+interface EventsDefinitions {
+  mapreduce: EventRulesFile[];
+  errors: string;
+}
+
+// Genvid's events: map and reduce rules (event-sourced, stream event-rules) over the events jobs
+// publish, and the log of their results (docs/dialects/genvid.md, "Events").
+@ApiTags('genvid: events')
+@UseFilters(GenvidErrorsFilter)
+@Controller(`${GENVID_PREFIX}/v1/events`)
+export class GenvidEventsController {
+  constructor(
+    private readonly config: ClusterConfigService,
+    private readonly query: ClusterConfigQuery,
+    private readonly resultsLog: GenvidEventResults,
+  ) {}
+
+  @Get()
+  @ReadsFrom('clusterConfig')
+  @ApiOperation({ summary: 'Get the events definitions and their errors (one line per rule left out)' })
+  @ApiOkResponse({ schema: { type: 'object', example: { mapreduce: [RULES_EXAMPLE], errors: '' } } })
+  async definitions(): Promise<EventsDefinitions> {
+    const files = await this.query.eventRules();
+    return { mapreduce: files, errors: compileRules(files).errors.join('\n') };
+  }
+
+  @Post()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'Replace the events definitions (one events file or an array of them); answers them with their errors',
+  })
+  @ApiBody({ schema: { type: 'object', example: RULES_EXAMPLE } })
+  @ApiOkResponse({ schema: { type: 'object', example: { mapreduce: [RULES_EXAMPLE], errors: '' } } })
+  @ApiBadRequestResponse({
+    description: '`{"error": "..."}` naming each field that does not fit the rules shape',
+  })
+  async replace(@Body() body: unknown): Promise<EventsDefinitions> {
+    // One events file, or an array of them.
+    const files = Array.isArray(body)
+      ? this.config.parse(eventRulesSchema, body, 'a rule field')
+      : [this.config.parse(eventRulesFileSchema, body, 'a rule field')];
+    await this.config.change(CommandPatterns.replaceEventRules, EVENT_RULES_STREAM_ID, { files });
+    return this.definitions();
+  }
+
+  @Get('results/:counter')
+  @ApiOperation({
+    summary:
+      'Get every result after `counter`, and the counter at the end of the log; the log resets when no request came for 5 s',
+  })
+  @ApiParam({ name: 'counter', description: 'Position of the log (0: from its start)', example: 0 })
+  @ApiOkResponse({ schema: { type: 'object', example: { counter: 2, messages: [] } } })
+  @ApiBadRequestResponse({ description: '`{"error": "..."}`: counter is not a non-negative integer' })
+  results(@Param('counter') counter: string): Promise<{ counter: number; messages: EventResult[] }> {
+    if (!/^[0-9]{1,15}$/.test(counter)) throw genvidBadRequest('counter: must be a non-negative integer');
+    return this.resultsLog.after(Number(counter));
+  }
+}

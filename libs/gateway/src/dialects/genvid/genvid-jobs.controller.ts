@@ -1,0 +1,148 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceJobsQuery } from '@spindle/read-models';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { ServiceJobsChanges } from '../../service-jobs/service-jobs-changes';
+import { ServiceJobsService } from '../../service-jobs/service-jobs.service';
+import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
+import { genvidJob, waitIndexOf, waitMsOf } from './genvid-jobs-format';
+import type { GenvidJob } from './genvid-jobs-format';
+
+// GET /v1/jobs has no paging in Genvid: this many jobs at most, by name.
+const JOBS_LISTED_MAX = 1_000;
+
+export class UpdateCountsDto {
+  @ApiProperty({ example: 'web', description: 'The job ID (its name)' })
+  @IsString()
+  @MaxLength(128)
+  jobID!: string;
+
+  @ApiProperty({ example: 'web', description: 'The task group id' })
+  @IsString()
+  @MaxLength(128)
+  taskGroup!: string;
+
+  @ApiProperty({
+    example: 1,
+    description: 'The count delta, clamped to [0, countMax]. 0 will stop the task group.',
+  })
+  @IsInt()
+  @Min(-1000)
+  @Max(1000)
+  count!: number;
+}
+
+// Genvid's jobs are Spindle's service jobs (job id = name): the same commands and read model as
+// the native /api/v1/service-jobs. GET /v1/jobs blocks on `waitIndex` like a Nomad blocking query.
+@ApiTags('genvid: jobs')
+@UseFilters(GenvidErrorsFilter)
+@Controller(`${GENVID_PREFIX}/v1/jobs`)
+export class GenvidJobsController {
+  constructor(
+    private readonly serviceJobs: ServiceJobsService,
+    private readonly query: ServiceJobsQuery,
+    private readonly changes: ServiceJobsChanges,
+  ) {}
+
+  @Get()
+  @ReadsFrom('serviceJobs')
+  @ApiOperation({
+    summary:
+      'Get the list of jobs in the cluster. With `waitIndex`, blocks until the list changes past it or the wait ends',
+  })
+  @ApiHeader({
+    name: 'waitIndex',
+    required: false,
+    description: 'Used for long polling: the waitIndex of an earlier answer',
+  })
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    description: 'How long to block (default and most 5m), e.g. 10s',
+  })
+  @ApiOkResponse({ description: 'The jobs; response header `waitIndex` for the next long poll' })
+  async list(
+    @Headers('waitindex') waitIndexHeader: string | undefined,
+    @Query('wait') wait: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenvidJob[]> {
+    const waitIndex = waitIndexOf(waitIndexHeader);
+    const waitMs = waitMsOf(wait);
+    let view = await this.query.allWithIndex(JOBS_LISTED_MAX);
+    if (waitIndex !== null && view.index <= waitIndex) {
+      // The client that gives up ends the wait too.
+      const left = new AbortController();
+      request.raw.once('close', () => left.abort());
+      await this.changes.waitPast(waitIndex, waitMs, left.signal);
+      view = await this.query.allWithIndex(JOBS_LISTED_MAX);
+    }
+    void reply.header('waitIndex', String(view.index));
+    return view.rows.map(genvidJob);
+  }
+
+  @Post('start/:id')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "Start a job: every task group's count becomes its countInit" })
+  @ApiParam({ name: 'id', description: 'The job id' })
+  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
+  @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
+  async start(@Param('id') id: string): Promise<GenvidJob> {
+    await this.exists(id);
+    return genvidJob(await this.serviceJobs.start(id));
+  }
+
+  @Post('stop/:id')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Stop a job: every instance is stopped' })
+  @ApiParam({ name: 'id', description: 'The job id' })
+  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
+  @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
+  async stop(@Param('id') id: string): Promise<GenvidJob> {
+    await this.exists(id);
+    return genvidJob(await this.serviceJobs.stop(id));
+  }
+
+  @Post('updatecounts')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Increment or decrement a task group count (clamped to [0, countMax]; 0 stops the group)',
+  })
+  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
+  @ApiBadRequestResponse({ description: '`{"error": ...}` naming the field' })
+  @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job or task group' })
+  async updateCounts(@Body() body: UpdateCountsDto): Promise<GenvidJob> {
+    await this.exists(body.jobID);
+    return genvidJob(await this.serviceJobs.scale(body.jobID, body.taskGroup, 'delta', body.count));
+  }
+
+  // Genvid's own words for a job it does not have, before any command is sent.
+  private async exists(id: string): Promise<void> {
+    if (!(await this.serviceJobs.find(id))) throw genvidNotFound(`job ${id} not found`);
+  }
+}

@@ -1,0 +1,93 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CommandPatterns, LOG_CATALOGUE_STREAM_ID, logCatalogueSchema } from '@spindle/contracts';
+import type { LogCatalogueEntry } from '@spindle/contracts';
+import { ClusterConfigQuery } from '@spindle/read-models';
+import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { GenvidAllocations } from './genvid-allocations';
+import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
+
+const LOG_ENTRY_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'The log ID' },
+    group: { type: 'string', description: 'The log group' },
+    job: { type: 'string', description: 'The log job' },
+    task: { type: 'string', description: 'The task' },
+    fileName: { type: 'string', description: 'The file name' },
+    logLevel: { type: 'boolean', description: 'If the process supports log level or not' },
+  },
+  required: ['id', 'group', 'job', 'task', 'fileName', 'logLevel'],
+};
+
+interface LogMeta {
+  allocID: string;
+  status: string;
+  jobName: string;
+  taskName: string;
+  fileName: string;
+  createTime: string;
+  logLevel: string;
+}
+
+// The log catalogue: which logs the cluster's jobs write, event-sourced (stream log-catalogue).
+@ApiTags('genvid: logs')
+@UseFilters(GenvidErrorsFilter)
+@Controller(`${GENVID_PREFIX}/v1/log`)
+export class GenvidLogsController {
+  constructor(
+    private readonly config: ClusterConfigService,
+    private readonly query: ClusterConfigQuery,
+    private readonly allocations: GenvidAllocations,
+  ) {}
+
+  @Get('logs')
+  @ReadsFrom('clusterConfig')
+  @ApiOperation({ summary: 'Get the list of logs' })
+  @ApiOkResponse({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
+  list(): Promise<LogCatalogueEntry[]> {
+    return this.query.logCatalogue();
+  }
+
+  @Post('logs')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Set the list of logs: every previous entry is deleted or replaced; answers the list',
+  })
+  @ApiBody({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
+  @ApiOkResponse({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
+  @ApiBadRequestResponse({ description: '`{"error": "..."}` naming each invalid entry field' })
+  async replace(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
+    const logs = this.config.parse(logCatalogueSchema, body, 'a log field');
+    await this.config.change(CommandPatterns.replaceLogCatalogue, LOG_CATALOGUE_STREAM_ID, { logs });
+    return this.query.logCatalogue();
+  }
+
+  @Get('meta/:name')
+  @ReadsFrom('clusterConfig', 'jobs')
+  @ApiOperation({ summary: "Get a log's meta information: one entry per live allocation that writes it" })
+  @ApiOkResponse({ schema: { type: 'array', items: { type: 'object' } } })
+  @ApiNotFoundResponse({ description: '`{"error": "..."}`: no log of that id in the catalogue' })
+  async meta(@Param('name') name: string): Promise<LogMeta[]> {
+    const entry = (await this.query.logCatalogue()).find((log) => log.id === name);
+    if (!entry) throw genvidNotFound(`log ${name} is not in the log catalogue`);
+    return (await this.allocations.ofLog(entry)).map((allocation) => ({
+      allocID: allocation.id,
+      status: allocation.status,
+      jobName: allocation.jobName,
+      taskName: entry.task,
+      fileName: entry.fileName,
+      createTime: allocation.createTime.toISOString(),
+      // The seed types it as a string; Genvid's own answers carry "true" / "false".
+      logLevel: String(entry.logLevel),
+    }));
+  }
+}

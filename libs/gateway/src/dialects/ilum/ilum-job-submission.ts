@@ -1,0 +1,197 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { Multipart } from '@fastify/multipart';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import {
+  ARTIFACT_NAME_PATTERN,
+  CommandPatterns,
+  JOB_NAME_MAX,
+  clusterExecutorRefusal,
+} from '@spindle/contracts';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { ArtifactsQuery, ClustersQuery, FunctionsQuery } from '@spindle/read-models';
+import type { JobView } from '@spindle/read-models';
+import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
+import { CommandSender } from '../../commands/command-sender';
+import { JobSubmission } from '../../jobs/job-submission.service';
+import { awaitVisible } from '../../read-back';
+import { DialectError } from '../json-errors.filter';
+import { ilumInvalid, ilumNotFound } from './ilum-errors.filter';
+import { ILUM_LANGUAGES, ilumProgram, parseArgs, parsePairs } from './ilum-job-format';
+import type { IlumLanguage } from './ilum-job-format';
+
+const FILE_FIELDS = new Set(['jars', 'files', 'pyFiles', 'jars[]', 'files[]', 'pyFiles[]']);
+const TEXT_FIELDS = [
+  'name',
+  'clusterName',
+  'tags',
+  'language',
+  'jobClass',
+  'jobConfig',
+  'pyRequirements',
+  'args',
+] as const;
+type TextField = (typeof TEXT_FIELDS)[number];
+const MAX_FILES = 20;
+
+// Ilum's `POST /job/submit` on the core: every file sent becomes an artifact of its own
+// (`ilum-<tag>-<file name>`, so two jobs' `job.py` never overwrite each other), the program (the
+// file jobClass names) becomes a function (`ilum-<tag>`), and the job is submitted on it with its
+// labels (name, cluster, tags) and `{args, config}` as arguments. A refused request keeps nothing.
+@Injectable()
+export class IlumJobSubmission {
+  private readonly logger = new Logger('ilum');
+
+  constructor(
+    private readonly uploads: ArtifactUploads,
+    private readonly commands: CommandSender,
+    private readonly functions: FunctionsQuery,
+    private readonly clusters: ClustersQuery,
+    private readonly artifacts: ArtifactsQuery,
+    private readonly submission: JobSubmission,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  async submit(request: FastifyRequest, reply: FastifyReply): Promise<JobView> {
+    if (!request.isMultipart()) throw ilumInvalid('send the job as multipart/form-data');
+    const tag = randomBytes(6).toString('hex');
+    const stored = new Map<string, string>(); // file name as sent → artifact
+    const fields = new Map<TextField, string>();
+    try {
+      const parts: AsyncIterableIterator<Multipart> = request.parts({
+        limits: {
+          fileSize: this.config.artifacts.maxBytes + 1,
+          files: MAX_FILES,
+          fields: 20,
+          fieldSize: 64 * 1024,
+        },
+      });
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (!FILE_FIELDS.has(part.fieldname)) {
+            part.file.resume();
+            throw ilumInvalid(`${part.fieldname} is not a file field: send files as jars, files or pyFiles`);
+          }
+          const artifact = `ilum-${tag}-${part.filename}`;
+          if (!ARTIFACT_NAME_PATTERN.test(artifact) || stored.has(part.filename)) {
+            part.file.resume();
+            void reply.header('connection', 'close');
+            throw ilumInvalid(
+              `${part.fieldname}: each file needs its own plain name (letters, digits, "_", ".", "+", "-")`,
+            );
+          }
+          await this.uploads.storeFile(part, artifact, reply, false);
+          stored.set(part.filename, artifact);
+          continue;
+        }
+        const field = part.fieldname as TextField;
+        if (!TEXT_FIELDS.includes(field)) continue; // Ilum ignores fields it does not know
+        if (fields.has(field)) throw ilumInvalid(`${field} may be given once`);
+        fields.set(field, String(part.value));
+      }
+      return await this.submitJob(tag, fields, stored);
+    } catch (e) {
+      await this.forget(tag, stored);
+      throw multipartRefusal(e);
+    }
+  }
+
+  private async submitJob(
+    tag: string,
+    fields: ReadonlyMap<TextField, string>,
+    stored: ReadonlyMap<string, string>,
+  ): Promise<JobView> {
+    const name = fields.get('name');
+    if (name === undefined || name === '' || name.length > JOB_NAME_MAX)
+      throw ilumInvalid(`name is required (1 to ${JOB_NAME_MAX} characters)`);
+    const language = (fields.get('language') || 'SCALA').toUpperCase() as IlumLanguage;
+    if (!ILUM_LANGUAGES.includes(language))
+      throw ilumInvalid(`language must be one of ${ILUM_LANGUAGES.join(', ')}`);
+    const tags = parsePairs('tags', fields.get('tags'));
+    if (!tags.ok) throw ilumInvalid(tags.message);
+    const config = parsePairs('jobConfig', fields.get('jobConfig'), 500);
+    if (!config.ok) throw ilumInvalid(config.message);
+    if (fields.get('pyRequirements')) {
+      throw ilumInvalid('pyRequirements is not supported: Spindle installs no packages for a job');
+    }
+    const program = ilumProgram(language, fields.get('jobClass'), [...stored.keys()]);
+    if (!program.ok) throw ilumInvalid(program.message);
+    const clusterName = fields.get('clusterName') || 'default';
+    const cluster = await this.clusters.findByName(clusterName);
+    if (!cluster) throw ilumNotFound(`Cluster ${clusterName} not found`);
+    const refusal = clusterExecutorRefusal(cluster.name, cluster.type);
+    if (refusal !== null) throw ilumInvalid(refusal);
+
+    const fn = `ilum-${tag}`;
+    await this.changeFunction(CommandPatterns.registerFunction, {
+      name: fn,
+      definition: {
+        artifact: stored.get(program.value.file)!,
+        entrypoint: program.value.entrypoint,
+        runtime: program.value.runtime,
+        defaultContext: 'default',
+        tags: ['ilum'],
+      },
+    });
+    return this.submission.submit({
+      function: fn,
+      args: { args: parseArgs(fields.get('args')), config: config.value },
+      source: 'http',
+      name,
+      cluster: cluster.name,
+      tags: tags.value,
+    });
+  }
+
+  // The job is submitted on the function, and an artifact is removed only once no function uses
+  // it, both checked in the read model: answer once it shows the change.
+  private async changeFunction(
+    pattern: string,
+    body: { readonly name: string; readonly [field: string]: unknown },
+  ): Promise<void> {
+    const accepted = await this.commands.send(pattern, body);
+    await awaitVisible(
+      `function ${body.name}`,
+      this.functions.waitForPosition(
+        accepted.streamId,
+        accepted.streamPosition,
+        this.config.readYourWritesTimeoutMs,
+      ),
+    );
+  }
+
+  // What a submit made for its job (function `ilum-<tag>`, artifacts `ilum-<tag>-*`), removed when
+  // the submit is refused or the job deleted. The job's own record keeps its program's hash.
+  async removeProgram(fn: string): Promise<void> {
+    const tag = /^ilum-([0-9a-f]{12})$/.exec(fn)?.[1];
+    if (tag === undefined) return; // not made by an Ilum submit
+    await this.forget(tag, new Map());
+  }
+
+  private async forget(tag: string, stored: ReadonlyMap<string, string>): Promise<void> {
+    const fn = `ilum-${tag}`;
+    try {
+      if (await this.functions.findByName(fn))
+        await this.changeFunction(CommandPatterns.deleteFunction, { name: fn });
+      const artifacts = new Set(stored.values());
+      const page = await this.artifacts.list(MAX_FILES, null, (q) =>
+        q.andWhere('v.name like :prefix', { prefix: `ilum-${tag}-%` }),
+      );
+      for (const a of page.items) artifacts.add(a.name);
+      for (const artifact of artifacts) await this.uploads.remove(artifact);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.logger.warn(`could not remove the program of Ilum submit ${tag}: ${reason}`);
+    }
+  }
+}
+
+// The multipart parser's own refusals (too many files or fields, a cut body) carry a 4xx
+// `statusCode`: the client's fault, answered as Ilum answers validation, never as a 500.
+function multipartRefusal(e: unknown): unknown {
+  if (e instanceof HttpException || e instanceof DialectError) return e;
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return e;
+  return ilumInvalid(`the multipart body was refused: ${(e as Error).message}`);
+}

@@ -1,0 +1,268 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FINISHED_JOB_STATES, JOB_ID_PATTERN } from '@spindle/contracts';
+import { CLUSTER_JOB_SORT_FIELDS, ClusterJobsQuery, JobsQuery } from '@spindle/read-models';
+import type { JobView } from '@spindle/read-models';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { FeedHub } from '../../events/feed-hub';
+import { resumePoint, streamFeed } from '../../events/sse-stream';
+import { JobSubmission } from '../../jobs/job-submission.service';
+import { LogCollectorClient } from '../../logs/log-collector.client';
+import { MAX_LOG_LINES } from '../../logs/logs.controller';
+import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
+import { IlumJobSubmission } from './ilum-job-submission';
+import {
+  ILUM_JOB_STATES,
+  ILUM_JOB_TYPES,
+  coreStatesOf,
+  ilumJobInfo,
+  ilumJobLog,
+  parsePairs,
+} from './ilum-job-format';
+import type { IlumJobInfo, IlumJobResourceLog } from './ilum-job-format';
+import {
+  IlumJobIdDto,
+  IlumJobInfoDto,
+  IlumJobPageDto,
+  IlumJobResourceLogDto,
+  JOB_CREATION_SCHEMA,
+} from './ilum-job.dto';
+import { ILUM_PREFIX } from './ilum-prefix';
+import { single, springPage, springPageRequest, wholeNumber } from './spring-page';
+import type { SpringPageQuery } from './spring-page';
+import { IlumJobUpdates } from './ilum-job-updates';
+import { listParam } from './ilum-query';
+
+const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
+const JOB_ID = { name: 'jobId', description: 'The unique identifier of a job' };
+const STOP_WAIT_MS = 10_000; // how long a stop waits for the job's process to end
+const MAX_LOG_FROM = 999_999_999; // line offsets the collector's integers hold
+
+type JobListQuery = SpringPageQuery & Record<string, string | string[] | undefined>;
+
+// Ilum's single jobs on the core's jobs: submit (multipart), pages with Ilum's filters, one job,
+// stop, delete, its log, and the stream of changes. Only jobs sent to a cluster are Ilum's.
+@ApiTags('ilum: jobs')
+@UseFilters(IlumErrorsFilter)
+@Controller(`${ILUM_PREFIX}/job`)
+export class IlumJobsController {
+  constructor(
+    private readonly ilumSubmission: IlumJobSubmission,
+    private readonly submission: JobSubmission,
+    private readonly jobs: JobsQuery,
+    private readonly clusterJobs: ClusterJobsQuery,
+    private readonly logs: LogCollectorClient,
+    private readonly hub: FeedHub,
+    private readonly updates: IlumJobUpdates,
+  ) {}
+
+  @Post('submit')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Submits a single job' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: JOB_CREATION_SCHEMA })
+  @ApiOkResponse({ type: IlumJobIdDto })
+  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
+  @ApiConflictResponse({ description: 'Validation failed, or the cluster has no executor', ...ERROR })
+  async submit(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IlumJobIdDto> {
+    const job = await this.ilumSubmission.submit(request, reply);
+    return { jobId: job.id };
+  }
+
+  @Get()
+  @ReadsFrom('jobs')
+  @ApiOperation({ summary: 'Returns a page of existing jobs' })
+  @ApiQuery({ name: 'jobTypes', required: false, isArray: true, enum: ILUM_JOB_TYPES })
+  @ApiQuery({ name: 'jobStates', required: false, isArray: true, enum: ILUM_JOB_STATES })
+  @ApiQuery({ name: 'clusterNames', required: false, isArray: true, type: String })
+  @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2, all must match' })
+  @ApiQuery({ name: 'search', required: false, description: 'Part of the job name or id' })
+  @ApiQuery({ name: 'page', required: false, schema: { type: 'integer', default: 0 } })
+  @ApiQuery({ name: 'size', required: false, schema: { type: 'integer', default: 10 } })
+  @ApiQuery({
+    name: 'sort',
+    required: false,
+    isArray: true,
+    description: `field,asc|desc; field one of ${CLUSTER_JOB_SORT_FIELDS.join(', ')}; then newest first`,
+    example: ['submitTime,desc'],
+  })
+  @ApiOkResponse({ type: IlumJobPageDto })
+  @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
+  async list(@Query() query: JobListQuery): Promise<IlumJobPageDto> {
+    const request = springPageRequest(query, CLUSTER_JOB_SORT_FIELDS);
+    const types = listParam(query, 'jobTypes', ILUM_JOB_TYPES);
+    const states = listParam(query, 'jobStates', ILUM_JOB_STATES);
+    const clusters = listParam(query, 'clusterNames');
+    const tags = parsePairs('tags', single('tags', query['tags']));
+    if (!tags.ok) throw ilumInvalid(tags.message);
+    // Every job here is SINGLE; INTERACTIVE and SHELL jobs (groups') are not in this read model.
+    const { rows, total } =
+      types !== undefined && !types.includes('SINGLE')
+        ? { rows: [], total: 0 }
+        : await this.clusterJobs.page(
+            {
+              ...(states === undefined ? {} : { states: coreStatesOf(states) }),
+              ...(clusters === undefined ? {} : { clusters }),
+              tags: tags.value,
+              ...(request.search === undefined ? {} : { search: request.search }),
+            },
+            { offset: request.page * request.size, limit: request.size, sort: request.sort },
+          );
+    return springPage(request, rows, total, ilumJobInfo);
+  }
+
+  // Before `:jobId`, which would take it otherwise.
+  @Get('updates')
+  @ApiOperation({
+    summary: 'Returns a stream of job changes (Server-Sent Events)',
+    description:
+      'Each change of a job is one event: `id` (resume with Last-Event-ID), `event` (the change, e.g. ' +
+      'JobStarted) and `data`, the whole jobInfo as of that change. A comment line every 15 s keeps idle ' +
+      'connections open.',
+  })
+  @ApiQuery({ name: 'jobIds', required: false, isArray: true, type: String })
+  @ApiQuery({ name: 'groupIds', required: false, isArray: true, type: String })
+  @ApiQuery({ name: 'clusterNames', required: false, isArray: true, type: String })
+  @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2, all must match' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiOkResponse({ description: 'An endless event stream', content: { 'text/event-stream': {} } })
+  async stream(
+    @Query() query: Record<string, string | string[] | undefined>,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const tags = parsePairs('tags', single('tags', query['tags']));
+    if (!tags.ok) throw ilumInvalid(tags.message);
+    const render = this.updates.renderer({
+      jobIds: listParam(query, 'jobIds'),
+      groupIds: listParam(query, 'groupIds'),
+      clusterNames: listParam(query, 'clusterNames'),
+      tags: tags.value,
+    });
+    const after = resumePoint(lastEventId, single('lastEventId', query['lastEventId']));
+    await streamFeed(this.hub, request, reply, after, render);
+  }
+
+  @Get(':jobId')
+  @ReadsFrom('jobs')
+  @ApiOperation({ summary: 'Returns a job found by its id' })
+  @ApiParam(JOB_ID)
+  @ApiOkResponse({ type: IlumJobInfoDto })
+  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  async get(@Param('jobId') id: string): Promise<IlumJobInfo> {
+    return ilumJobInfo(await this.find(id));
+  }
+
+  @Post(':jobId/stop')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Stops a job (it ends FINISHED, as in Ilum 1.3.0)' })
+  @ApiParam(JOB_ID)
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  async stop(@Param('jobId') id: string): Promise<void> {
+    await this.stopAndWait(await this.find(id));
+  }
+
+  @Delete(':jobId')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      "Deletes a job: stops it if it runs and removes its program (its record stays in Spindle's history)",
+  })
+  @ApiParam(JOB_ID)
+  @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
+  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  async remove(@Param('jobId') id: string): Promise<void> {
+    const job = await this.stopAndWait(await this.find(id));
+    await this.ilumSubmission.removeProgram(job.function);
+  }
+
+  @Get(':jobId/logs')
+  @ReadsFrom('jobs')
+  @ApiOperation({ summary: 'Returns logs for all job resources (a single job has one: its process)' })
+  @ApiParam(JOB_ID)
+  @ApiQuery({
+    name: 'logSize',
+    required: false,
+    schema: { type: 'integer', default: 100, minimum: 1 },
+    description: `Max number of lines; more than ${MAX_LOG_LINES} reads ${MAX_LOG_LINES}`,
+  })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    schema: { type: 'integer', default: 0, minimum: 0 },
+    description: 'Offset from the start of the log: 0 is the first line',
+  })
+  @ApiOkResponse({ type: [IlumJobResourceLogDto] })
+  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  @ApiConflictResponse({ description: 'A malformed logSize or from', ...ERROR })
+  async log(
+    @Param('jobId') id: string,
+    @Query('logSize') logSizeText: string | string[] | undefined,
+    @Query('from') fromText: string | string[] | undefined,
+  ): Promise<IlumJobResourceLog[]> {
+    const logSize = Math.min(
+      wholeNumber('logSize', single('logSize', logSizeText), 100, 1, 999_999_999),
+      MAX_LOG_LINES,
+    );
+    const from = wholeNumber('from', single('from', fromText), 0, 0, MAX_LOG_FROM);
+    const job = await this.find(id);
+    await this.logs.awaitComplete(job);
+    // The collector counts lines from 1.
+    const page = await this.logs.lines(id, from + 1, logSize);
+    return [
+      ilumJobLog(
+        job,
+        from,
+        page.items.map((l) => l.text),
+      ),
+    ];
+  }
+
+  private async find(id: string): Promise<JobView> {
+    const job = JOB_ID_PATTERN.test(id) ? await this.jobs.findRecent(id) : null;
+    if (!job || job.cluster === null) throw ilumNotFound(`Job ${id} not found`);
+    return job;
+  }
+
+  // Cancels a job that has not ended and waits (a while) for it to end; an ended job is left as is.
+  private async stopAndWait(job: JobView): Promise<JobView> {
+    if (FINISHED_JOB_STATES.includes(job.state)) return job;
+    if (job.state !== 'cancelling') await this.submission.cancel(job.id);
+    const deadline = Date.now() + STOP_WAIT_MS;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const now = (await this.jobs.findById(job.id)) ?? job;
+      if (FINISHED_JOB_STATES.includes(now.state) || Date.now() > deadline) return now;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

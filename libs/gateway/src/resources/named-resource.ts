@@ -1,0 +1,126 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import type { NamedPage, NamedView, NamedViewQuery } from '@spindle/read-models';
+import { CommandSender } from '../commands/command-sender';
+import type { Accepted } from '../commands/command-sender';
+import { sendVersion, versionOf } from '../commands/entity-version';
+import { checkIdempotencyKey } from '../commands/idempotency-key';
+import { pageOf } from '../pagination.dto';
+import { awaitVisible, notFound, readBack } from '../read-back';
+
+// A resource of the native API kept by a named read model: what it is called in errors, where it
+// lives, how it is read, how a row is shown.
+export interface NamedResourceSpec<TView extends NamedView, TDto> {
+  readonly kind: string; // "context": "context x does not exist"
+  readonly path: string; // "/api/v1/contexts": where a created one is (Location)
+  readonly query: NamedViewQuery<TView>;
+  readonly toDto: (row: TView) => TDto;
+}
+
+// A create's answer: 201 and where the new resource is.
+export function answerCreated(reply: FastifyReply, path: string, id: string): void {
+  void reply.status(HttpStatus.CREATED).header('location', `${path}/${encodeURIComponent(id)}`);
+}
+
+// The list/get/create/update/delete routes every named resource answers alike. A controller keeps
+// its routes, DTOs and Swagger text, and delegates each body here; what a command means (defaults,
+// merging a change into the current state, references) is decided by the resource's owner.
+export class NamedResource<TView extends NamedView, TDto> {
+  constructor(
+    private readonly spec: NamedResourceSpec<TView, TDto>,
+    private readonly commands: CommandSender,
+    private readonly readYourWritesTimeoutMs: number,
+  ) {}
+
+  // POST: the command (retried safely with the client's Idempotency-Key); 201, Location, and the
+  // resource as its read model shows it once the command reached it.
+  async create(
+    pattern: string,
+    name: string,
+    command: object,
+    idempotencyKey: string | undefined,
+    reply: FastifyReply,
+  ): Promise<TDto> {
+    const accepted = await this.commands.send(pattern, command, checkIdempotencyKey(idempotencyKey));
+    answerCreated(reply, this.spec.path, name);
+    return this.readBack(name, accepted);
+  }
+
+  async list(page: Promise<NamedPage<TView>>): Promise<{ items: TDto[]; nextCursor: string | null }> {
+    return pageOf(await page, this.spec.toDto);
+  }
+
+  // GET one, with its version as an ETag.
+  async get(name: string, reply: FastifyReply): Promise<TDto> {
+    const row = await this.require(name);
+    sendVersion(reply, row.streamPosition);
+    return this.spec.toDto(row);
+  }
+
+  async require(name: string): Promise<TView> {
+    const row = await this.spec.query.findByName(name);
+    if (!row) throw notFound(`${this.spec.kind} ${name}`);
+    return row;
+  }
+
+  // PUT: the change, based on the version its If-Match names (412 when the resource moved since);
+  // without one, on the version the owner holds when it decides (the owner merges what the change
+  // leaves out into that version, so no concurrent change is lost).
+  async update(
+    pattern: string,
+    name: string,
+    change: object,
+    ifMatch: string | undefined,
+    reply: FastifyReply,
+  ): Promise<TDto> {
+    const expectedVersion = versionOf(ifMatch);
+    const accepted = await this.commands.send(pattern, {
+      ...change,
+      name,
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+    });
+    sendVersion(reply, accepted.streamPosition);
+    return this.readBack(name, accepted);
+  }
+
+  // DELETE: answered once the read model shows the resource gone.
+  async remove(pattern: string, name: string): Promise<void> {
+    await this.applied(name, await this.commands.send(pattern, { name }));
+  }
+
+  // Returns once the read model applied an accepted command (a 503 that says so if it lags).
+  applied(name: string, accepted: Accepted): Promise<void> {
+    return awaitVisible(`${this.spec.kind} ${name}`, this.visible(accepted));
+  }
+
+  // Read your writes: the resource as the read model shows it once it applied the command.
+  readBack(name: string, accepted: Accepted): Promise<TDto> {
+    return readBack(`${this.spec.kind} ${name}`, this.visible(accepted), async () => {
+      const row = await this.spec.query.findByName(name);
+      return row && this.spec.toDto(row);
+    });
+  }
+
+  private visible(accepted: Accepted): Promise<boolean> {
+    return this.spec.query.waitForPosition(
+      accepted.streamId,
+      accepted.streamPosition,
+      this.readYourWritesTimeoutMs,
+    );
+  }
+}
+
+// Makes a controller's NamedResource, with the gateway's command sender and read-your-writes bound.
+@Injectable()
+export class NamedResources {
+  constructor(
+    private readonly commands: CommandSender,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+  ) {}
+
+  of<TView extends NamedView, TDto>(spec: NamedResourceSpec<TView, TDto>): NamedResource<TView, TDto> {
+    return new NamedResource(spec, this.commands, this.config.readYourWritesTimeoutMs);
+  }
+}

@@ -1,0 +1,59 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable } from 'rxjs';
+import { CORRELATION_ID_HEADER } from '@spindle/contracts';
+
+// What a client may send as its own id: visible ASCII, short enough for every envelope.
+const CLIENT_ID = /^[\x21-\x7e]{1,200}$/;
+// W3C trace context: version-traceid-parentid-flags; the trace id names the whole trace.
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const NO_TRACE = '0'.repeat(32);
+
+const current = new AsyncLocalStorage<string>();
+
+// The request's correlation id: the client's X-Correlation-Id, else the trace id of its
+// traceparent, else a new one. An unusable header is ignored rather than refused: tracing never
+// fails a request.
+export function correlationIdOf(headers: Record<string, string | string[] | undefined>): string {
+  const own = first(headers[CORRELATION_ID_HEADER]);
+  if (own !== undefined && CLIENT_ID.test(own)) return own;
+  const trace = TRACEPARENT.exec(first(headers['traceparent'])?.trim().toLowerCase() ?? '')?.[1];
+  if (trace !== undefined && trace !== NO_TRACE) return trace;
+  return randomUUID();
+}
+
+// The correlation id of the request being handled, if any (commands, audit records and calls to
+// other services carry it, so its events and logs can be found from the request).
+export function currentCorrelationId(): string | undefined {
+  return current.getStore();
+}
+
+// The same, or a new id outside any request (a command a process issues on its own).
+export function requestCorrelationId(): string {
+  return current.getStore() ?? randomUUID();
+}
+
+export function withCorrelationId<T>(id: string, run: () => T): T {
+  return current.run(id, run);
+}
+
+// Gives every HTTP request its correlation id for the whole of its handling, and answers it in
+// X-Correlation-Id so a client can quote it.
+@Injectable()
+export class CorrelationInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const id = correlationIdOf(http.getRequest<FastifyRequest>().headers);
+    void http.getResponse<FastifyReply>().header(CORRELATION_ID_HEADER, id);
+    // Subscribing runs the handler: inside the id's context, so everything it awaits sees the id.
+    return new Observable((subscriber) => withCorrelationId(id, () => next.handle().subscribe(subscriber)));
+  }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,58 @@
+import type { Logger } from '@nestjs/common';
+
+// A pass that one scheduler runs at a time (it holds its own leader lock): at once when woken
+// (a commit), else every `tickMs`, or sooner when the pass asks to run again at a time (ms since
+// epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's
+// and the service job supervisor's loop.
+export class LeadingLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly pass: () => Promise<number | null | void>,
+    private readonly tickMs: number,
+    private readonly logger: Logger,
+    private readonly what: string,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  // Something changed: look again now rather than at the next tick.
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.running) return;
+    this.again = false;
+    let next = this.tickMs;
+    this.running = this.pass()
+      .then((at) => {
+        if (typeof at === 'number') next = Math.max(0, Math.min(next, at - Date.now()));
+      })
+      .catch((e: unknown) => {
+        this.logger.warn(`${this.what} pass failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    await this.running;
+    this.running = undefined;
+    if (!this.stopped) this.schedule(this.again ? 0 : next);
+  }
+}

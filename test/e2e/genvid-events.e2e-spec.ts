@@ -1,0 +1,144 @@
+import { http } from '../support/http';
+import { registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
+
+jest.setTimeout(90_000);
+
+// A job that publishes events with the line protocol, among ordinary output.
+const PUBLISHER = `
+exports.publish = (args) => {
+  for (const vote of args.votes) console.log('SPINDLE_EVENT ' + JSON.stringify({ source: 'vote', data: vote }));
+  console.log('an ordinary line');
+  console.log('SPINDLE_EVENT this is not json');
+  return args.votes.length;
+};
+`;
+
+const RULES = {
+  maps: [
+    {
+      id: 'votes',
+      source: 'vote',
+      where: { 'data.color': { $in: ['red', 'blue'] } },
+      key: ['$data.color'],
+      value: '$data.weight',
+    },
+  ],
+  reductions: [{ id: 'perColor', source: 'votes', operations: ['count', 'sum', 'max'], period: 300 }],
+};
+
+interface Result {
+  counter: number;
+  type: 'map' | 'reduce';
+  id: string;
+  key: unknown[];
+  value?: unknown;
+  count?: number;
+  sum?: number;
+  max?: number;
+}
+
+// A Genvid client's view of events: definitions in, a results log polled by counter.
+describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
+  const suite = spindleSuite({ name: 'genvid-events', env });
+  const genvid = (method: string, path: string, body?: unknown) =>
+    http(suite.spindle.dialectUrls['genvid']!, method, path, body);
+
+  beforeAll(async () => {
+    await upload(suite.url, 'publisher.js', PUBLISHER);
+    await registerFunction(suite.url, 'publisher', 'publisher.js', 'node', 'publish');
+  });
+
+  it('replaces the definitions, and answers the rules it leaves out as errors', async () => {
+    const broken = {
+      maps: [...RULES.maps, { id: 'odd', source: 'vote', where: { data: { $bogus: 1 } } }],
+      reductions: [{ id: 'lost', source: 'nothing', operations: ['count'], period: 1000 }],
+    };
+    const set = await genvid('POST', '/v1/events', broken);
+    expect(set.status).toBe(200);
+    expect(set.body.mapreduce).toEqual([broken]);
+    expect(set.body.errors).toContain('(odd)');
+    expect(set.body.errors).toContain('$bogus');
+    expect(set.body.errors).toContain('source nothing is no map rule');
+    expect((await genvid('GET', '/v1/events')).body).toEqual(set.body);
+
+    // an array of events files replaces them all
+    const replaced = await genvid('POST', '/v1/events', [RULES]);
+    expect(replaced.body).toEqual({ mapreduce: [RULES], errors: '' });
+    expect((await genvid('GET', '/v1/events')).body).toEqual({ mapreduce: [RULES], errors: '' });
+  });
+
+  it('refuses definitions of the wrong shape with a 400 {error} naming the field, and keeps those in force', async () => {
+    expect((await genvid('POST', '/v1/events', RULES)).status).toBe(200);
+    const bad = await genvid('POST', '/v1/events', {
+      maps: RULES.maps,
+      reductions: [{ ...RULES.reductions[0], operations: ['average'] }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('reductions.0.operations.0');
+    const unknown = await genvid('POST', '/v1/events', { maps: [{ ...RULES.maps[0], colour: 'red' }] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toContain('maps.0.colour');
+    expect((await genvid('POST', '/v1/events', 'rules')).status).toBe(400);
+    expect((await genvid('GET', '/v1/events')).body.mapreduce).toEqual([RULES]);
+
+    const counter = await genvid('GET', '/v1/events/results/soon');
+    expect(counter.status).toBe(400);
+    expect(counter.body.error).toContain('counter');
+  });
+
+  it('maps and reduces what a job publishes into the results log, read by counter', async () => {
+    expect((await genvid('POST', '/v1/events', RULES)).status).toBe(200);
+    const start = await genvid('GET', '/v1/events/results/0'); // opens the log
+    expect(start.status).toBe(200);
+    let counter: number = start.body.counter;
+
+    const votes = [
+      { color: 'red', weight: 1 },
+      { color: 'blue', weight: 5 },
+      { color: 'red', weight: 4 },
+      { color: 'green', weight: 9 },
+    ];
+    const job = await submit(suite.url, 'publisher', { args: { votes } });
+
+    // Poll as a Genvid client does (a request at least every 5 s keeps the log), each time from
+    // the counter it was given, until both colours are reduced (in one period or two).
+    const seen: Result[] = [];
+    const reduced = () => seen.filter((r) => r.type === 'reduce');
+    const total = (color: string, field: 'count' | 'sum') =>
+      reduced()
+        .filter((r) => r.key[0] === color)
+        .reduce((n, r) => n + (r[field] ?? 0), 0);
+    for (let i = 0; i < 150 && !(total('red', 'count') === 2 && total('blue', 'count') === 1); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const page = await genvid('GET', `/v1/events/results/${counter}`);
+      expect(page.status).toBe(200);
+      for (const message of page.body.messages as Result[]) expect(message.counter).toBeGreaterThan(counter);
+      seen.push(...page.body.messages);
+      counter = page.body.counter;
+    }
+
+    // nothing new after the end (asked at once: the log lives while it is read)
+    expect((await genvid('GET', `/v1/events/results/${counter}`)).body).toEqual({ counter, messages: [] });
+    expect((await waitForState(suite.url, job.id)).state).toBe('succeeded');
+    const mapped = seen.filter((r) => r.type === 'map');
+    expect(mapped.map((r) => [r.id, r.key, r.value])).toEqual([
+      ['votes', ['red'], 1],
+      ['votes', ['blue'], 5],
+      ['votes', ['red'], 4],
+    ]);
+    expect(total('red', 'count')).toBe(2);
+    expect(total('red', 'sum')).toBe(5);
+    expect(total('blue', 'sum')).toBe(5);
+    expect(reduced().every((r) => r.id === 'perColor')).toBe(true);
+    expect(reduced().some((r) => r.key[0] === 'green')).toBe(false);
+    // counters are the positions of the log, one after the other
+    expect(seen.map((r) => r.counter)).toEqual(seen.map((_, i) => start.body.counter + i + 1));
+
+    // the log resets when no request came for 5 s
+    await new Promise((r) => setTimeout(r, 6_500));
+    const reset = await genvid('GET', `/v1/events/results/${counter}`);
+    expect(reset.body).toEqual({ counter: 0, messages: [] });
+  });
+});
