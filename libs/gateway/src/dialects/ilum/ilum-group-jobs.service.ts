@@ -1,14 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CommandPatterns, MAX_GROUP_SCALE, groupContextName } from '@spindle/contracts';
 import type { Runtime } from '@spindle/contracts';
-import { SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
 import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
-import type { GroupView, JobView } from '@spindle/read-models';
+import type { FunctionView, GroupView, JobView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { JobSubmission } from '../../jobs/job-submission.service';
-import { awaitVisible } from '../../read-back';
+import { functionRows } from '../../functions/function-rows';
+import { NamedResources } from '../../resources/named-resource';
+import type { NamedResource } from '../../resources/named-resource';
 import { ilumInvalid } from './ilum-errors.filter';
 import { groupJobArgs, groupJobFunction, groupProgramOf, groupWorkerOf } from './ilum-group-job-format';
 import type { GroupJobRequest } from './ilum-group-job-format';
@@ -22,14 +22,18 @@ export const GROUP_EXECUTE_WAIT_MS = 10 * 60_000;
 // at a time and queues the rest. So an instance has a state, a log and events like any job.
 @Injectable()
 export class IlumGroupJobs {
+  private readonly functionResource: NamedResource<FunctionView, FunctionView>;
+
   constructor(
     private readonly commands: CommandSender,
     private readonly functions: FunctionsQuery,
     private readonly jobs: JobsQuery,
     private readonly workers: WorkersQuery,
     private readonly submission: JobSubmission,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.functionResource = functionRows(resources, functions);
+  }
 
   async submit(group: GroupView, request: GroupJobRequest): Promise<JobView> {
     if (group.state !== 'ACTIVE') throw ilumInvalid(`group ${group.name} is stopped: it runs no requests`);
@@ -87,27 +91,16 @@ export class IlumGroupJobs {
       );
     }
     // Keyed by the function's name: two first requests at once register it once.
-    const accepted = await this.commands.send(
-      CommandPatterns.registerFunction,
-      {
-        name,
-        definition: {
-          artifact,
-          entrypoint: program.entrypoint,
-          runtime: program.runtime,
-          defaultContext: 'default',
-          tags: ['ilum-group'],
-        },
-      },
-      `register-${name}`,
-    );
-    await awaitVisible(
-      `function ${name}`,
-      this.functions.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
+    const definition = {
+      artifact,
+      entrypoint: program.entrypoint,
+      runtime: program.runtime,
+      defaultContext: 'default',
+      tags: ['ilum-group'],
+    };
+    await this.functionResource.applied(
+      name,
+      await this.commands.send(CommandPatterns.registerFunction, { name, definition }, `register-${name}`),
     );
     return { name, runtime: program.runtime };
   }
