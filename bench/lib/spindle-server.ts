@@ -48,6 +48,9 @@ export async function startSpindle(
         ILUM_PORT: '0',
         GENVID_PORT: '0',
         SPINDLE_DATA_DIR: dataDir,
+        // The bench measures the API, not its key checks, on loopback: every listener open.
+        SPINDLE_AUTH: 'open',
+        SPINDLE_DIALECT_AUTH: 'open',
         ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

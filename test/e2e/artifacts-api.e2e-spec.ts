@@ -4,13 +4,18 @@ import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
+import { AUTH } from '../support/auth';
 
 const LIMIT = 64 * 1024;
 
 async function upload(url: string, name: string, content: Buffer, query = '', type = 'text/x-python') {
   const form = new FormData();
   form.append('file', new Blob([content], { type }), name);
-  const response = await fetch(`${url}/api/v1/artifacts${query}`, { method: 'POST', body: form });
+  const response = await fetch(`${url}/api/v1/artifacts${query}`, {
+    method: 'POST',
+    body: form,
+    headers: AUTH,
+  });
   return { status: response.status, headers: response.headers, body: (await response.json()) as any };
 }
 
@@ -38,7 +43,7 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
     expect(meta.status).toBe(200);
     expect(meta.body.sha256).toBe(sha('sha256', content));
 
-    const download = await fetch(`${suite.url}/api/v1/artifacts/sum.py/content`);
+    const download = await fetch(`${suite.url}/api/v1/artifacts/sum.py/content`, { headers: AUTH });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
     expect(download.headers.get('content-disposition')).toContain('sum.py');
@@ -50,7 +55,7 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
   it('keeps binary content intact', async () => {
     const content = randomBytes(LIMIT - 1);
     expect((await upload(suite.url, 'blob.bin', content, '', 'application/octet-stream')).status).toBe(201);
-    const download = await fetch(`${suite.url}/api/v1/artifacts/blob.bin/content`);
+    const download = await fetch(`${suite.url}/api/v1/artifacts/blob.bin/content`, { headers: AUTH });
     expect(sha('sha256', Buffer.from(await download.arrayBuffer()))).toBe(sha('sha256', content));
   });
 
@@ -88,7 +93,7 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
   it('asks for the file field by name', async () => {
     const form = new FormData();
     form.append('other', new Blob([Buffer.from('x')]), 'x.py');
-    const res = await fetch(`${suite.url}/api/v1/artifacts`, { method: 'POST', body: form });
+    const res = await fetch(`${suite.url}/api/v1/artifacts`, { method: 'POST', body: form, headers: AUTH });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).errors[0]).toMatchObject({ field: 'file', rule: 'required' });
     const notMultipart = await http(suite.url, 'POST', '/api/v1/artifacts', { file: 'x' });
@@ -99,7 +104,9 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
     await upload(suite.url, 'gone.sh', Buffer.from('#!/bin/sh\necho hi\n'));
     expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(204);
     expect((await http(suite.url, 'GET', '/api/v1/artifacts/gone.sh')).status).toBe(404);
-    expect((await fetch(`${suite.url}/api/v1/artifacts/gone.sh/content`)).status).toBe(404);
+    expect((await fetch(`${suite.url}/api/v1/artifacts/gone.sh/content`, { headers: AUTH })).status).toBe(
+      404,
+    );
     expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/gone.sh')).status).toBe(404);
   });
 
@@ -107,7 +114,7 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
     const content = Buffer.from('print("durable")\n');
     await upload(suite.url, 'durable.py', content);
     await suite.restart();
-    const download = await fetch(`${suite.url}/api/v1/artifacts/durable.py/content`);
+    const download = await fetch(`${suite.url}/api/v1/artifacts/durable.py/content`, { headers: AUTH });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(content);
   });

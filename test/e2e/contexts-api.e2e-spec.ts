@@ -1,6 +1,7 @@
 import { EventTopics } from '@spindle/contracts';
 import { readKafkaTopic } from '@spindle/testing';
 import { http } from '../support/http';
+import { AUTH } from '../support/auth';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 
@@ -204,7 +205,7 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
 
     const badJson = await fetch(`${suite.url}/api/v1/contexts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       body: '{"name":',
     });
     expect(badJson.status).toBe(400);

@@ -1,11 +1,12 @@
 import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
+import { AUTH } from '../support/auth';
 
 async function upload(url: string, name: string, content: string): Promise<number> {
   const form = new FormData();
   form.append('file', new Blob([content]), name);
-  return (await fetch(`${url}/api/v1/artifacts`, { method: 'POST', body: form })).status;
+  return (await fetch(`${url}/api/v1/artifacts`, { method: 'POST', body: form, headers: AUTH })).status;
 }
 
 describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {

@@ -3,6 +3,7 @@ import { openSse, parseSse } from '../support/sse';
 import type { SseEvent } from '../support/sse';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { AUTH } from '../support/auth';
 
 jest.setTimeout(60_000);
 
@@ -12,14 +13,14 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
 
   it('streams a job’s events over SSE until it ends, and resumes with Last-Event-ID', async () => {
     const job = await submit(suite.url, 'sum', { args: { a: 1, b: 1 } });
-    const stream = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`);
+    const stream = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`, { headers: AUTH });
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     const text = await stream.text(); // ends after the job finished
     const events = parseSse(text);
     expect(events.map((e) => e.event)).toEqual(['JobSubmitted', 'JobAssigned', 'JobStarted', 'JobSucceeded']);
     expect(JSON.parse(events[3]!.data)).toMatchObject({ id: job.id, state: 'succeeded', kind: 'job' });
     const resumed = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`, {
-      headers: { 'last-event-id': events[1]!.id },
+      headers: { ...AUTH, 'last-event-id': events[1]!.id },
     });
     expect(parseSse(await resumed.text()).map((e) => e.event)).toEqual(['JobStarted', 'JobSucceeded']);
     // Resumed after its final event, a finished job's stream has nothing left: it ends at once
@@ -31,7 +32,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     ];
     for (const [query, headers] of resumes) {
       const after = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events${query}`, {
-        headers,
+        headers: { ...AUTH, ...headers },
         signal: AbortSignal.timeout(20_000),
       });
       expect(after.status).toBe(200);
@@ -63,6 +64,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
   it('streams all changes on /events, filtered by function', async () => {
     const controller = new AbortController();
     const response = await fetch(`${suite.url}/api/v1/events?function=pysum&kind=job`, {
+      headers: AUTH,
       signal: controller.signal,
     });
     const reader = response.body!.getReader();

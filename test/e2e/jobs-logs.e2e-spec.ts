@@ -5,6 +5,7 @@ import { http } from '../support/http';
 import { submit, waitForState } from '../support/jobs';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { AUTH } from '../support/auth';
 
 jest.setTimeout(60_000);
 
@@ -48,13 +49,17 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       'line 5002',
     ]);
     const at5000 = items[4_999]!.offset;
-    const bytes = await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs?offset=${at5000}&origin=start`);
+    const bytes = await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs?offset=${at5000}&origin=start`, {
+      headers: AUTH,
+    });
     expect(bytes.headers.get('content-type')).toContain('text/plain');
     expect((await bytes.text()).startsWith('line 5000\nline 5001\n')).toBe(true);
-    const end = await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs?offset=11&origin=end`);
+    const end = await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs?offset=11&origin=end`, {
+      headers: AUTH,
+    });
     expect(await end.text()).toBe('line 10000\n');
     const text = await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs`, {
-      headers: { accept: 'text/plain' },
+      headers: { ...AUTH, accept: 'text/plain' },
     });
     const lines = (await text.text()).split('\n');
     expect(lines).toHaveLength(10_001);
@@ -70,7 +75,7 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       expect({ query, status: page.status }).toEqual({ query, status: 200 });
       expect(page.body.items.length).toBeLessThanOrEqual(1);
     }
-    const beyond = await fetch(`${suite.url}${logs}?offset=${Number.MAX_SAFE_INTEGER}`);
+    const beyond = await fetch(`${suite.url}${logs}?offset=${Number.MAX_SAFE_INTEGER}`, { headers: AUTH });
     expect(beyond.status).toBe(200);
     expect(await beyond.text()).toBe('');
     for (const query of ['from=2147483647', 'from=-1', 'size=25001', 'size=0', 'offset=1e20', 'offset=-1']) {
@@ -90,7 +95,9 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
 
   it('follows the log of a running job until it ends', async () => {
     const job = await submit(suite.url, 'lines', { args: { n: 300 } });
-    const followed = await (await fetch(`${suite.url}/api/v1/jobs/${job.id}/logs?follow=true`)).text();
+    const followed = await (
+      await fetch(`${suite.url}/api/v1/jobs/${job.id}/logs?follow=true`, { headers: AUTH })
+    ).text();
     const lines = followed.split('\n').filter(Boolean);
     expect(lines).toHaveLength(300);
     expect(lines[299]).toBe('line 300');
@@ -99,7 +106,11 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
   it('keeps logs readable after a restart', async () => {
     const done = await waitForState(suite.url, (await submit(suite.url, 'lines', { args: { n: 50 } })).id);
     const text = async () =>
-      (await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs`, { headers: { accept: 'text/plain' } })).text();
+      (
+        await fetch(`${suite.url}/api/v1/jobs/${done.id}/logs`, {
+          headers: { ...AUTH, ...{ accept: 'text/plain' } },
+        })
+      ).text();
     const before = await text();
     expect(before.split('\n')).toHaveLength(51);
     await suite.restart();

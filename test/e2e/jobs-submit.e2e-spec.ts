@@ -4,6 +4,7 @@ import { http } from '../support/http';
 import { registerFunction, submit, waitForState } from '../support/jobs';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { AUTH } from '../support/auth';
 
 jest.setTimeout(60_000);
 
@@ -31,7 +32,8 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     const form = new FormData();
     form.append('file', new Blob([readFileSync(jar)]), 'sum.jar');
     expect(
-      (await fetch(`${suite.url}/api/v1/artifacts?force=true`, { method: 'POST', body: form })).status,
+      (await fetch(`${suite.url}/api/v1/artifacts?force=true`, { method: 'POST', body: form, headers: AUTH }))
+        .status,
     ).toBe(201);
     await registerFunction(suite.url, 'jvmsum', 'sum.jar', 'jvm', 'Sum');
     const done = await waitForState(

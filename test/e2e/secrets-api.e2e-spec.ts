@@ -13,6 +13,9 @@ import { http } from '../support/http';
 import { captureOutput, tablesHolding } from '../support/leaks';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { TEST_ADMIN_KEY } from '../support/auth';
+import { INTERNAL_TOKEN_HEADER, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -94,6 +97,7 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
     GATEWAY_PORT: '0',
     SPINDLE_HOST: '127.0.0.1',
     SPINDLE_DATA_DIR: dataDir,
+    SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
     ...env,
   });
   const start = async (extra: Record<string, string> = {}) => {
@@ -304,7 +308,11 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
     // Readable while the rotation runs, and written under the new key meanwhile.
     expect((await http(url, 'GET', '/api/v1/secrets/db')).body.values.DB_PASSWORD).toBe(marker);
     expect((await http(url, 'PUT', '/api/v1/secrets/later', { values: { L: 'l' } })).status).toBe(201);
-    const rotated = await http(url, 'POST', '/internal/v1/secrets/-/rotation');
+    // An operator's call, on the internal listener with the installation's token (never the public port).
+    const config = spindle!.app.get<SpindleConfig>(SPINDLE_CONFIG);
+    const rotated = await http(config.urls.secrets, 'POST', '/internal/v1/secrets/-/rotation', undefined, {
+      [INTERNAL_TOKEN_HEADER]: config.internalToken!,
+    });
     expect(rotated.status).toBe(200);
     expect(rotated.body.pending).toEqual({});
     expect(output.text()).toContain('master key rotation finished');

@@ -7,6 +7,7 @@ import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 import { spindleSuite } from '../support/spindle-suite';
+import { AUTH } from '../support/auth';
 
 jest.setTimeout(90_000);
 
@@ -108,7 +109,7 @@ describe('a worker host that stops heartbeating', () => {
     writeFileSync(gate, 'open');
     const done = await waitForState(suite.url, job.id, undefined, 30_000);
     expect(done).toMatchObject({ state: 'succeeded', result: 'through', attempt: 2 });
-    const events = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`);
+    const events = await fetch(`${suite.url}/api/v1/jobs/${job.id}/events`, { headers: AUTH });
     const types = (await events.text()).match(/^event: (\w+)$/gm)?.map((l) => l.slice(7));
     expect(types).toEqual([
       'JobSubmitted',

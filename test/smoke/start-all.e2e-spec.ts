@@ -5,6 +5,7 @@ import { TEST_KAFKA_BROKERS, createTestDatabase, eventually } from '@spindle/tes
 import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, submit, waitForState } from '../support/jobs';
+import { AUTH, TEST_ADMIN_KEY } from '../support/auth';
 
 // The real topology: `npm run start:all` starts every service as its own process; a request goes
 // gateway -> Kafka -> scheduler -> Postgres outbox -> Kafka -> projector -> read model -> gateway.
@@ -37,6 +38,8 @@ describe('npm run start:all (every service its own process)', () => {
         MIST_PORT: '28087', // the gateway's Mist listener
         ILUM_PORT: '0', // the gateway's Ilum listener
         GENVID_PORT: '28089', // and its Genvid one
+        SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
+        SPINDLE_DIALECT_AUTH: 'open',
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,16 +101,18 @@ describe('npm run start:all (every service its own process)', () => {
   it('streams an upload through the gateway to the artifact store process and back', async () => {
     const form = new FormData();
     form.append('file', new Blob([Buffer.from('print(1)\n')], { type: 'text/x-python' }), 'smoke.py');
-    const created = await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form });
+    const created = await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form, headers: AUTH });
     expect(created.status).toBe(201);
-    const download = await fetch(`${gateway}/api/v1/artifacts/smoke.py/content`);
+    const download = await fetch(`${gateway}/api/v1/artifacts/smoke.py/content`, { headers: AUTH });
     expect(await download.text()).toBe('print(1)\n');
   });
 
   it('runs a job on the worker process and reads its result and logs through the gateway', async () => {
     const form = new FormData();
     form.append('file', new Blob([PROGRAMS['sum.js']]), 'smoke-sum.js');
-    expect((await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form })).status).toBe(201);
+    expect(
+      (await fetch(`${gateway}/api/v1/artifacts`, { method: 'POST', body: form, headers: AUTH })).status,
+    ).toBe(201);
     await registerFunction(gateway, 'smoke-sum', 'smoke-sum.js', 'node', 'sum');
     const job = await submit(gateway, 'smoke-sum', { args: { a: 20, b: 22 } });
     const done = await waitForState(gateway, job.id, undefined, 60_000);

@@ -1,4 +1,7 @@
-// A tiny HTTP client for end-to-end tests: JSON in, status + headers + parsed body out.
+import { withAuth } from './auth';
+
+// A tiny HTTP client for end-to-end tests: JSON in, status + headers + parsed body out. Sends the
+// suites' admin key unless the headers carry an Authorization of their own.
 export interface HttpResponse<T = any> {
   readonly status: number;
   readonly headers: Headers;
@@ -17,7 +20,7 @@ export async function http<T = any>(
   const form = body instanceof FormData;
   const response = await fetch(baseUrl + path, {
     method,
-    headers: body === undefined || form ? headers : { 'content-type': 'application/json', ...headers },
+    headers: withAuth(body === undefined || form ? headers : { 'content-type': 'application/json', ...headers }),
     body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const text = await response.text();

@@ -1,10 +1,15 @@
 import { http } from './http';
+import { AUTH } from './auth';
 
 // Helpers for suites that run jobs end to end.
 export async function upload(url: string, name: string, content: string): Promise<void> {
   const form = new FormData();
   form.append('file', new Blob([content]), name);
-  const response = await fetch(`${url}/api/v1/artifacts?force=true`, { method: 'POST', body: form });
+  const response = await fetch(`${url}/api/v1/artifacts?force=true`, {
+    method: 'POST',
+    body: form,
+    headers: AUTH,
+  });
   if (response.status !== 201) throw new Error(`upload ${name}: ${response.status} ${await response.text()}`);
 }
 

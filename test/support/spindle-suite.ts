@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
 import { createTestDatabase } from '@spindle/testing';
+import { TEST_ADMIN_KEY } from './auth';
 
 type Env = Record<string, string>;
 
@@ -64,6 +65,8 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
           GATEWAY_PORT: '0',
           SPINDLE_HOST: '127.0.0.1',
           SPINDLE_DATA_DIR: suite.dataDir,
+          SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
+          SPINDLE_DIALECT_AUTH: 'open',
           ...env,
         },
         options.logger ?? false,

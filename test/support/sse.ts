@@ -1,3 +1,5 @@
+import { withAuth } from './auth';
+
 // Server-sent events as a test reads them: a finished stream parsed whole, or an endless one read
 // until what came is enough.
 export interface SseEvent {
@@ -13,7 +15,7 @@ export interface OpenSse {
 
 export async function openSse(streamUrl: string, headers: Record<string, string> = {}): Promise<OpenSse> {
   const controller = new AbortController();
-  const response = await fetch(streamUrl, { headers, signal: controller.signal });
+  const response = await fetch(streamUrl, { headers: withAuth(headers), signal: controller.signal });
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';

@@ -32,6 +32,7 @@ import {
   replaceLogCatalogueCommandSchema,
   setLoggerLevelsCommandSchema,
 } from './cluster-config/cluster-config.commands';
+import { createApiKeyCommandSchema, revokeApiKeyCommandSchema } from './auth/api-key.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -59,4 +60,6 @@ export const commandPayloadSchemas = {
   [CommandPatterns.replaceLogCatalogue]: replaceLogCatalogueCommandSchema,
   [CommandPatterns.setLoggerLevels]: setLoggerLevelsCommandSchema,
   [CommandPatterns.replaceEventRules]: replaceEventRulesCommandSchema,
+  [CommandPatterns.createApiKey]: createApiKeyCommandSchema,
+  [CommandPatterns.revokeApiKey]: revokeApiKeyCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -13,6 +13,7 @@ import { secretEventDataSchemas } from './secrets/secret.events';
 import { settingsEventDataSchemas } from './scheduler/settings.events';
 import { serviceJobEventDataSchemas } from './scheduler/service-job.events';
 import { clusterConfigEventDataSchemas } from './cluster-config/cluster-config.events';
+import { apiKeyEventDataSchemas } from './auth/api-key.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -30,6 +31,7 @@ export const eventDataSchemas = {
   ...settingsEventDataSchemas,
   ...serviceJobEventDataSchemas,
   ...clusterConfigEventDataSchemas,
+  ...apiKeyEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

@@ -18,6 +18,8 @@ export const EventTopics = {
   schedulerClusterConfig: 'spindle.scheduler.cluster-config.v1',
   // Secrets' history and audit (writes, reads, deletes, key rotations): ids and key names, no values.
   secret: 'spindle.secrets.secret.v1',
+  // API keys (created, revoked), keyed by key id: scopes and a verifier, never the key.
+  schedulerApiKey: 'spindle.scheduler.api-key.v1',
   // What worker agents report about the processes they run (task started/finished, process exits).
   workerReport: 'spindle.worker.report.v1',
 } as const;
@@ -29,6 +31,8 @@ export const DataTopics = {
   logs: 'spindle.worker.log.v1',
   // Worker host heartbeats (HostHeartbeat), keyed by host id; the scheduler watches them.
   heartbeats: 'spindle.worker.heartbeat.v1',
+  // Audit records of writes made with an API key (AuditRecord: who, what, from where), keyed by key id.
+  audit: 'spindle.gateway.audit.v1',
 } as const;
 
 // Poison messages land here with headers naming their origin and the error.
@@ -61,6 +65,8 @@ export const CommandPatterns = {
   replaceLogCatalogue: 'spindle.scheduler.cmd.replace-log-catalogue.v1',
   setLoggerLevels: 'spindle.scheduler.cmd.set-logger-levels.v1',
   replaceEventRules: 'spindle.scheduler.cmd.replace-event-rules.v1',
+  createApiKey: 'spindle.scheduler.cmd.create-api-key.v1',
+  revokeApiKey: 'spindle.scheduler.cmd.revoke-api-key.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CommandBus, ServiceDatabaseModule, createCommandClient } from '@spindle/backbone';
 import { CommandPatterns } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
+  ApiKeysQuery,
   ArtifactsQuery,
   ClusterJobsQuery,
   ClustersQuery,
@@ -22,6 +23,10 @@ import {
   StatusQuery,
   READ_MODEL_ENTITIES,
 } from '@spindle/read-models';
+import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { ApiKeys } from './auth/api-keys.service';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
 import { ArtifactUploads } from './artifacts/artifact-uploads.service';
 import { ArtifactsController } from './artifacts/artifacts.controller';
@@ -78,6 +83,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ClustersController,
     GroupsController,
     ServiceJobsController,
+    ApiKeysController,
   ],
   providers: [
     {
@@ -114,6 +120,11 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsService,
     ServiceJobsChanges,
     StatusQuery,
+    ApiKeysQuery,
+    ApiKeys,
+    ApiKeyAuthenticator,
+    ApiKeyGuard,
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
@@ -140,6 +151,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsQuery,
     ServiceJobsService,
     ServiceJobsChanges,
+    ApiKeys,
+    ApiKeysQuery,
   ],
 })
 export class GatewayModule {}

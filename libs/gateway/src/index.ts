@@ -7,3 +7,7 @@ export * from './dialects/mist/mist-dialect.module';
 export * from './dialects/mist/mist-websockets';
 export * from './dialects/mist/mist-start-requests';
 export * from './logs/log-collector.client';
+export * from './auth/api-keys.service';
+export * from './auth/api-key.guard';
+export * from './auth/listener';
+export * from './auth/api-key-material';

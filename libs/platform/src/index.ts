@@ -9,3 +9,6 @@ export * from './util/duration';
 export * from './config/version';
 export * from './http/internal-only.guard';
 export * from './startup-error';
+export * from './http/route-access';
+export * from './config/installation-secrets';
+export * from './http/browser-safety';

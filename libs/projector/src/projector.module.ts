@@ -25,6 +25,7 @@ import {
   SettingsV11764800000100,
   ServiceJobsV11764900000200,
   ClusterConfigV11764910000130,
+  ApiKeysV11764900000100,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -38,6 +39,7 @@ import { jobsProjection } from './projections/jobs/jobs.projection';
 import { settingsProjection } from './projections/settings/settings.projection';
 import { serviceJobsProjection } from './projections/service-jobs/service-jobs.projection';
 import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
+import { apiKeysProjection } from './projections/api-keys/api-keys.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -53,6 +55,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   settingsProjection,
   serviceJobsProjection,
   clusterConfigProjection,
+  apiKeysProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -73,6 +76,7 @@ export const PROJECTOR_MIGRATIONS = [
   JobsV1Labels1764900000310,
   ServiceJobsV11764900000200,
   ClusterConfigV11764910000130,
+  ApiKeysV11764900000100,
 ];
 
 @Module({

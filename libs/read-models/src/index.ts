@@ -43,3 +43,6 @@ export * from './cluster-config/cluster-config.view';
 export * from './cluster-config/cluster-config-v1.migration';
 export * from './cluster-config/cluster-config.query';
 export * from './status/status.query';
+export * from './api-keys/api-key.view';
+export * from './api-keys/api-keys-v1.migration';
+export * from './api-keys/api-keys.query';

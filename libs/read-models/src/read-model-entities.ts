@@ -8,6 +8,7 @@ import { JobView } from './jobs/job.view';
 import { SettingsView } from './settings/settings.view';
 import { ServiceJobView } from './service-jobs/service-job.view';
 import { ClusterConfigView } from './cluster-config/cluster-config.view';
+import { ApiKeyView } from './api-keys/api-key.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -24,4 +25,5 @@ export const READ_MODEL_ENTITIES = [
   SettingsView,
   ServiceJobView,
   ClusterConfigView,
+  ApiKeyView,
 ];

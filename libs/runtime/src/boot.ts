@@ -9,9 +9,19 @@ import {
   mountOpenApi,
   registerMistWebSocketPlugin,
 } from '@spindle/gateway';
-import { SPINDLE_VERSION, SpindleConfigModule, createHttpApp, listen, redactUrl } from '@spindle/platform';
+import {
+  SPINDLE_VERSION,
+  SpindleConfigModule,
+  createHttpApp,
+  installBrowserSafety,
+  listen,
+  redactUrl,
+  withInstallationSecrets,
+} from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { openDialectPorts } from './dialect-ports';
+import { warnIfOpenBeyondLoopback } from './exposure';
+import { hideInternalRoutes, openInternalListener } from './internal-listener';
 import { SERVICES } from './service-catalog';
 import type { ServiceName } from './service-catalog';
 
@@ -40,9 +50,10 @@ export interface BootOptions {
 export async function bootServices(options: BootOptions): Promise<RunningApp> {
   const { services } = options;
   // Commands whose owner runs here are called in-process, even when events go through Kafka.
+  const settled = withInstallationSecrets(options.config);
   const config: SpindleConfig = services.includes('scheduler')
-    ? { ...options.config, commands: 'in-process' }
-    : options.config;
+    ? { ...settled, commands: 'in-process' }
+    : settled;
   const definitions = services.map((s) => SERVICES[s]);
   const root: DynamicModule = {
     module: SpindleRootModule,
@@ -54,6 +65,13 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
     ],
   };
   const app = await createHttpApp(root, { logger: options.logger });
+  installBrowserSafety(app.getHttpAdapter().getInstance(), config);
+  if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: [...config.auth.corsOrigins] });
+  // The gateway's port is public: service-to-service routes of the services that share its
+  // process are served on a loopback listener of their own instead (internal-listener.ts).
+  const internalBesideGateway =
+    services.includes('gateway') && services.some((s) => SERVICES[s].internalRoutes === true);
+  if (internalBesideGateway) hideInternalRoutes(app);
   if (services.includes('gateway')) {
     // Registered last, so it is the global filter that answers: dialects' paths get their errors.
     app.useGlobalFilters(new DialectErrorsFilter());
@@ -77,10 +95,18 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   }
   await app.startAllMicroservices();
   const url = await listen(app, options.port, config.host, options.name);
+  const internal = internalBesideGateway ? await openInternalListener(app) : undefined;
   // A process that runs the artifact store serves its internal routes itself.
-  if (services.includes('artifact-store')) config.urls.artifactStore = url;
-  if (services.includes('log-collector')) config.urls.logCollector = url;
-  if (services.includes('secrets')) config.urls.secrets = url;
+  const internalUrl = internal?.url ?? url;
+  if (services.includes('artifact-store')) config.urls.artifactStore = internalUrl;
+  if (services.includes('log-collector')) config.urls.logCollector = internalUrl;
+  if (services.includes('secrets')) config.urls.secrets = internalUrl;
+  if (services.includes('gateway')) {
+    const logger = new Logger(options.name);
+    logger.log(`native API auth: ${config.auth.api}`);
+    if (internal) logger.log(`internal routes on ${internal.url} (X-Spindle-Internal-Token required)`);
+    warnIfOpenBeyondLoopback(logger, config.host, config.auth.api, 'SPINDLE_AUTH');
+  }
   new Logger(options.name).log(
     `bus=${config.bus}${config.bus === 'kafka' ? `(${config.kafka.brokers.join(',')})` : ''} db=${redactUrl(config.databaseUrl ?? '')}`,
   );
@@ -93,6 +119,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
     mistUrl: dialectUrls['mist'],
     stop: async () => {
       await Promise.all(dialects.map((d) => d.close()));
+      await internal?.close();
       await app.close();
     },
   };

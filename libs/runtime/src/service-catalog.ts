@@ -24,6 +24,8 @@ export interface ServiceDefinition {
   readonly module: Type<unknown> | DynamicModule;
   readonly connections: readonly string[]; // checked by GET /health
   readonly receivesCommands: boolean;
+  // Serves /internal/* (service-to-service routes, InternalRoute).
+  readonly internalRoutes?: boolean;
   port(config: SpindleConfig): number;
 }
 
@@ -45,18 +47,21 @@ export const SERVICES: Record<ServiceName, ServiceDefinition> = {
     module: ArtifactStoreModule,
     connections: [ARTIFACT_STORE_CONNECTION],
     receivesCommands: false,
+    internalRoutes: true,
     port: (c) => c.ports.artifactStore,
   },
   'log-collector': {
     module: LogCollectorModule,
     connections: [LOG_COLLECTOR_CONNECTION],
     receivesCommands: false,
+    internalRoutes: true,
     port: (c) => c.ports.logCollector,
   },
   secrets: {
     module: SecretsModule,
     connections: [SECRETS_CONNECTION],
     receivesCommands: false,
+    internalRoutes: true,
     port: (c) => c.ports.secrets,
   },
   projector: {

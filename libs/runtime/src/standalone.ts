@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { DEFAULT_CONTEXT_NAME, contextStreamId } from '@spindle/contracts';
+import { API_SCOPES, DEFAULT_CONTEXT_NAME, contextStreamId } from '@spindle/contracts';
 import { loadConfig } from '@spindle/platform';
-import { ContextsQuery } from '@spindle/read-models';
+import { ApiKeys } from '@spindle/gateway';
+import type { SpindleConfig } from '@spindle/platform';
+import { ApiKeysQuery, ContextsQuery, ReadBarrier } from '@spindle/read-models';
 import { bootServices } from './boot';
 import type { RunningApp } from './boot';
 import { startEmbeddedPostgres } from './embedded-postgres/embedded-postgres';
@@ -37,6 +39,7 @@ export async function startStandalone(
       .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
     if (!visible)
       new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
+    await issueFirstAdminKey(running.app, config);
     return {
       ...running,
       embeddedDatabase,
@@ -49,6 +52,21 @@ export async function startStandalone(
     await embeddedDatabase?.stop().catch(() => undefined);
     throw e;
   }
+}
+
+// First start without SPINDLE_ADMIN_KEY: nobody holds a key yet, so one admin key is created and
+// printed this once (Spindle keeps only its verifier); later starts find a key and print nothing.
+async function issueFirstAdminKey(app: RunningApp['app'], config: SpindleConfig): Promise<void> {
+  if (config.auth.adminKey !== undefined) return;
+  await app.get(ReadBarrier).await(['apiKeys']);
+  if (await app.get(ApiKeysQuery).any()) return;
+  const created = await app.get(ApiKeys).create({ name: 'admin (first start)', scopes: [...API_SCOPES] });
+  process.stdout.write(
+    `\n  Spindle created an admin API key. It is shown this once; keep it somewhere safe:\n\n` +
+      `    ${created.key}\n\n` +
+      `  Send it as "Authorization: Bearer <key>" (Swagger UI: Authorize). Make narrower keys with\n` +
+      `  npm run spindle -- keys create --scopes read,submit --name ci\n\n`,
+  );
 }
 
 export function printWelcome(url: string): void {

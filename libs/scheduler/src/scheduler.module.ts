@@ -22,6 +22,8 @@ import { StopGroupMessageController } from './groups/stop-group/stop-group.messa
 import { CreateContextMessageController } from './contexts/create-context/create-context.message-controller';
 import { DefaultContextInitializer } from './contexts/default-context.initializer';
 import { DeleteContextMessageController } from './contexts/delete-context/delete-context.message-controller';
+import { CreateApiKeyMessageController } from './api-keys/create-api-key/create-api-key.message-controller';
+import { RevokeApiKeyMessageController } from './api-keys/revoke-api-key/revoke-api-key.message-controller';
 import { ChangeSettingsMessageController } from './settings/change-settings/change-settings.message-controller';
 import { ReplaceLogCatalogueMessageController } from './cluster-config/replace-log-catalogue/replace-log-catalogue.message-controller';
 import { SetLoggerLevelsMessageController } from './cluster-config/set-logger-levels/set-logger-levels.message-controller';
@@ -86,6 +88,8 @@ import {
     ReplaceLogCatalogueMessageController,
     SetLoggerLevelsMessageController,
     ReplaceEventRulesMessageController,
+    CreateApiKeyMessageController,
+    RevokeApiKeyMessageController,
   ],
   providers: [
     JobIntake,

@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpStatus,
-  Inject,
-  Param,
-  Put,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpStatus, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -27,7 +15,7 @@ import type { CommandResult } from '@spindle/contracts';
 import { handleCommand } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 import {
-  InternalOnlyGuard,
+  InternalRoute,
   ProblemException,
   SPINDLE_CONFIG,
   ValidationProblem,
@@ -47,7 +35,7 @@ import type { ArtifactCommand } from './domain/artifact.decider';
 // The artifact store's own HTTP surface, used by the gateway (not part of the public API): blobs
 // are streamed to the service that owns them rather than through Kafka.
 @ApiExcludeController()
-@UseGuards(InternalOnlyGuard)
+@InternalRoute()
 @Controller('internal/v1')
 export class ArtifactsInternalController {
   constructor(

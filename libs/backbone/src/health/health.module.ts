@@ -11,6 +11,7 @@ import {
 } from '@nestjs/terminus';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { PublicRoute, RequiresScope } from '@spindle/platform';
 import { MESSAGE_BUS } from '../bus/message-bus';
 import type { MessageBus } from '../bus/message-bus';
 import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/backbone-metrics';
@@ -35,6 +36,7 @@ class BusHealthIndicator {
 }
 
 @ApiTags('health')
+@PublicRoute()
 @Controller('health')
 class HealthController {
   constructor(
@@ -65,6 +67,7 @@ class HealthController {
 }
 
 @ApiTags('health')
+@RequiresScope('read')
 @Controller('metrics')
 class MetricsController {
   @Get()

@@ -3,12 +3,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ARTIFACT_CONTENT_TYPE_HEADER, CORRELATION_ID_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import {
-  INTERNAL_TOKEN_HEADER,
-  ProblemException,
-  SPINDLE_CONFIG,
-  requestCorrelationId,
-} from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, internalHeaders, requestCorrelationId } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 import type { Accepted } from '../commands/command-sender';
 
@@ -46,10 +41,9 @@ export class ArtifactStoreClient {
   }
 
   private async call(path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
-    const token = this.config.internalToken;
     const headers = {
       ...(init.headers as Record<string, string> | undefined),
-      ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+      ...internalHeaders(this.config),
       // The artifact store records its events under the request's correlation id.
       [CORRELATION_ID_HEADER]: requestCorrelationId(),
     };

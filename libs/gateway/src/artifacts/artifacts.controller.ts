@@ -21,10 +21,12 @@ import { ArtifactStoreClient } from './artifact-store.client';
 import { ArtifactUploads } from './artifact-uploads.service';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { answerCreated } from '../resources/named-resource';
+import { RequiresScope } from '@spindle/platform';
 
 const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
 
 @ApiTags('artifacts')
+@RequiresScope('read')
 @Controller('api/v1/artifacts')
 export class ArtifactsController {
   constructor(
@@ -33,6 +35,7 @@ export class ArtifactsController {
     private readonly artifacts: ArtifactsQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({
     summary: 'Upload a program (multipart field `file`); its file name becomes the artifact name',
@@ -109,6 +112,7 @@ export class ArtifactsController {
       .send(stream);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete an artifact' })

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ClustersQuery } from '@spindle/read-models';
-import { ValidationProblem } from '@spindle/platform';
+import { RequiresScope, ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { answerCreated } from '../resources/named-resource';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
@@ -25,6 +25,7 @@ import { CLUSTER_REQUEST_SCHEMA, ClusterDto, ClusterPageDto } from './cluster.dt
 const ID_PARAM = { name: 'id', description: 'Cluster id', example: 'default' };
 
 @ApiTags('clusters')
+@RequiresScope('read')
 @Controller('api/v1/clusters')
 export class ClustersController {
   constructor(
@@ -32,6 +33,7 @@ export class ClustersController {
     private readonly clusters: ClustersQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({
     summary: 'Define a cluster (local, k8s or yarn); its credentials go to the secrets service',
@@ -67,6 +69,7 @@ export class ClustersController {
     return ClusterDto.from(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
   @HttpCode(HttpStatus.NO_CONTENT)

@@ -26,6 +26,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns } from '@spindle/contracts';
 import { ContextsQuery } from '@spindle/read-models';
+import { RequiresScope } from '@spindle/platform';
 import type { ContextView } from '@spindle/read-models';
 import { ApiIfMatch } from '../commands/entity-version';
 import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
@@ -44,6 +45,7 @@ import { ReadsFrom } from '../consistency/consistent-read';
 const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
 
 @ApiTags('contexts')
+@RequiresScope('read')
 @Controller('api/v1/contexts')
 export class ContextsController {
   private readonly resource: NamedResource<ContextView, ContextDto>;
@@ -60,6 +62,7 @@ export class ContextsController {
     });
   }
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
   @ApiCreatedResponse({ type: ContextDto })
@@ -101,6 +104,7 @@ export class ContextsController {
     return this.resource.get(name, reply);
   }
 
+  @RequiresScope('write')
   @Put(':name')
   @ApiOperation({ summary: "Replace a context's settings; settings left out keep their current value" })
   @ApiParam(NAME_PARAM)
@@ -122,6 +126,7 @@ export class ContextsController {
     );
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a context (never `default`)' })

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ProblemException } from '@spindle/platform';
+import { ProblemException, isAuthRefusal } from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 
 // A refusal in a dialect's own terms: the status its clients expect and a message.
@@ -61,7 +61,8 @@ function classify(exception: unknown, statusOf: (status: number) => number): Dia
   if (exception instanceof ProblemException)
     return {
       kind: 'problem',
-      status: statusOf(exception.getStatus()),
+      // A missing or insufficient key keeps its 401/403, whatever the dialect does with others.
+      status: isAuthRefusal(exception) ? exception.getStatus() : statusOf(exception.getStatus()),
       message: exception.message,
       violations: exception.errors ?? [],
     };

@@ -12,6 +12,7 @@ import { Transform } from 'class-transformer';
 import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import { RequiresScope } from '@spindle/platform';
 import { FeedQuery, JobsQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
@@ -94,6 +95,7 @@ const SSE_CONTENT = { 'text/event-stream': { schema: { type: 'string' }, example
 // Live job and worker changes as Server-Sent Events, resumable: every event carries its feed
 // sequence number as id, and a client that reconnects with Last-Event-ID gets what it missed.
 @ApiTags('events')
+@RequiresScope('read')
 @Controller('api/v1')
 export class EventsController {
   constructor(

@@ -32,6 +32,7 @@ import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency
 import { cursorAfter } from '../pagination.dto';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
+import { RequiresScope } from '@spindle/platform';
 import {
   CreateFunctionDto,
   FunctionDto,
@@ -46,6 +47,7 @@ import { toSecretRefs } from '../secrets/secret-ref.dto';
 const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' };
 
 @ApiTags('functions')
+@RequiresScope('read')
 @Controller('api/v1/functions')
 export class FunctionsController {
   private readonly resource: NamedResource<FunctionView, FunctionDto>;
@@ -63,6 +65,7 @@ export class FunctionsController {
     });
   }
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Register a function: an artifact, what to call in it, and how to run it' })
   @ApiCreatedResponse({ type: FunctionDto })
@@ -107,6 +110,7 @@ export class FunctionsController {
     return this.resource.get(name, reply);
   }
 
+  @RequiresScope('write')
   @Put(':name')
   @ApiOperation({ summary: 'Change a function; settings left out keep their value' })
   @ApiParam(NAME_PARAM)
@@ -124,6 +128,7 @@ export class FunctionsController {
     return this.resource.update(CommandPatterns.changeFunction, name, { definition }, ifMatch, reply);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a function' })

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { GroupsQuery } from '@spindle/read-models';
-import { ValidationProblem } from '@spindle/platform';
+import { ValidationProblem, RequiresScope } from '@spindle/platform';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { cursorAfter, pageOf } from '../pagination.dto';
@@ -30,6 +30,7 @@ import {
 const ID_PARAM = { name: 'id', description: 'Group id' };
 
 @ApiTags('groups')
+@RequiresScope('read')
 @Controller('api/v1/groups')
 export class GroupsController {
   constructor(
@@ -37,6 +38,7 @@ export class GroupsController {
     private readonly groups: GroupsQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Create a group of warm interactive workers on a local cluster' })
   @ApiBody({ schema: GROUP_REQUEST_SCHEMA })
@@ -82,6 +84,7 @@ export class GroupsController {
     return GroupDto.from(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Post(':id/rescale')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -98,6 +101,7 @@ export class GroupsController {
     return GroupDto.from(await this.definitions.rescale(group, scale));
   }
 
+  @RequiresScope('write')
   @Post(':id/stop')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -109,6 +113,7 @@ export class GroupsController {
     return GroupDto.from(await this.definitions.stop(await this.definitions.findById(id)));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.NO_CONTENT)

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { JOB_ID_PATTERN } from '@spindle/contracts';
-import { parseDuration } from '@spindle/platform';
+import { parseDuration, RequiresScope } from '@spindle/platform';
 import { JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
@@ -37,6 +37,7 @@ export const JOB_ID_PARAM = {
 // Jobs: submit one to a function, find them, cancel one. Logs and event streams have their own
 // controllers.
 @ApiTags('jobs')
+@RequiresScope('read')
 @Controller('api/v1')
 export class JobsController {
   constructor(
@@ -44,6 +45,7 @@ export class JobsController {
     private readonly jobs: JobsQuery,
   ) {}
 
+  @RequiresScope('submit')
   @Post('functions/:name/jobs')
   @ApiOperation({
     summary: 'Submit a job: run the function with these arguments',
@@ -108,6 +110,7 @@ export class JobsController {
     return JobDto.from(await this.findJob(id));
   }
 
+  @RequiresScope('submit')
   @Post('jobs/:id/cancel')
   @ApiOperation({
     summary: 'Cancel a job',

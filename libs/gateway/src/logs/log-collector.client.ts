@@ -3,12 +3,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
 import type { JobState, LogStream } from '@spindle/contracts';
-import {
-  INTERNAL_TOKEN_HEADER,
-  ProblemException,
-  SPINDLE_CONFIG,
-  ValidationProblem,
-} from '@spindle/platform';
+import { internalHeaders, ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 // A finished job's last lines may still be on their way to the collector: wait this long for them.
@@ -90,11 +85,10 @@ export class LogCollectorClient {
   }
 
   private async call(path: string): Promise<Response> {
-    const token = this.config.internalToken;
     let response: Response;
     try {
       response = await fetch(`${this.config.urls.logCollector}/internal/v1/logs/${path}`, {
-        headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {},
+        headers: internalHeaders(this.config),
       });
     } catch (e) {
       throw unavailable(e instanceof Error ? e.message : String(e));

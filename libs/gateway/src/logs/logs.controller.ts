@@ -20,6 +20,7 @@ import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
 import { COMPLETE_WAIT_MS, LogCollectorClient } from './log-collector.client';
 import type { LogLinePage } from './log-collector.client';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { RequiresScope } from '@spindle/platform';
 
 export const MAX_LOG_LINES = 25_000;
 // The collector numbers lines from 1 in Postgres integers; this API counts them from 0, as Livy's
@@ -123,6 +124,7 @@ const LOG_PAGE_EXAMPLE: LogPageDto = {
 };
 
 @ApiTags('jobs')
+@RequiresScope('read')
 @Controller('api/v1/jobs')
 export class LogsController {
   constructor(

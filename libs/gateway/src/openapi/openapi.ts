@@ -8,11 +8,23 @@ import type {
   ResponseObject,
 } from '@nestjs/swagger';
 import { HealthModule } from '@spindle/backbone';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '@spindle/platform';
+import { BASIC_SCHEME, BEARER_SCHEME, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '@spindle/platform';
 import { DIALECTS } from '../dialects/dialects';
 import type { DialectSurface } from '../dialects/dialects';
 import { GatewayModule } from '../gateway.module';
 import { ProblemDetailsDto } from './problem-details.dto';
+
+// Swagger UI's Authorize offers both: a key as a bearer token, or as basic auth's password.
+const BEARER_AUTH = {
+  type: 'http' as const,
+  scheme: 'bearer',
+  description: 'An API key (`spindle_<id>_<secret>`, or SPINDLE_ADMIN_KEY): Authorization: Bearer <key>',
+};
+const BASIC_AUTH = {
+  type: 'http' as const,
+  scheme: 'basic',
+  description: 'For clients that can only send basic auth: any user name, the API key as the password',
+};
 
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -22,6 +34,8 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
         'Errors are RFC 9457 application/problem+json documents whose `errors` name each offending field.',
     )
     .setVersion(version)
+    .addBearerAuth(BEARER_AUTH, BEARER_SCHEME)
+    .addBasicAuth(BASIC_AUTH, BASIC_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     include: [GatewayModule, HealthModule],
@@ -34,6 +48,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 const PROBLEMS: Record<number, { type: string; title: string }> = {
   400: { type: 'validation', title: 'Request validation failed' },
+  401: { type: 'unauthorized', title: 'Unauthorized' },
   403: { type: 'forbidden', title: 'Forbidden' },
   404: { type: 'not-found', title: 'Not Found' },
   409: { type: 'conflict', title: 'Conflict' },
@@ -136,6 +151,8 @@ export function buildDialectOpenApiDocument(
     .setTitle(dialect.title)
     .setDescription(dialect.description)
     .setVersion(version)
+    .addBearerAuth(BEARER_AUTH, BEARER_SCHEME)
+    .addBasicAuth(BASIC_AUTH, BASIC_SCHEME)
     .build();
   return SwaggerModule.createDocument(app, config, { include: [dialect.module] });
 }

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { CORRELATION_ID_HEADER, SECRETS_INTERNAL_BASE, SECRET_SOURCE_HEADER } from '@spindle/contracts';
 import type { SecretPage, SecretSummary, SecretWithValues } from '@spindle/contracts';
-import { INTERNAL_TOKEN_HEADER, ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, internalHeaders } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 
 // Who asked, passed on for the secrets service's audit events.
@@ -46,9 +46,8 @@ export class SecretsClient {
     caller: Caller | undefined,
     body?: unknown,
   ): Promise<Response> {
-    const token = this.config.internalToken;
     const headers: Record<string, string> = {
-      ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+      ...internalHeaders(this.config),
       ...(caller
         ? { [SECRET_SOURCE_HEADER]: caller.source, [CORRELATION_ID_HEADER]: caller.correlationId }
         : {}),

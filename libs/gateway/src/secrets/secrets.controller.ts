@@ -23,7 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
-import { ValidationProblem, requestCorrelationId } from '@spindle/platform';
+import { RequiresScope, ValidationProblem, requestCorrelationId } from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
 import { SecretsClient } from './secrets.client';
@@ -39,6 +39,7 @@ const ID_PARAM = {
 // Secrets are served by the secrets service itself (over its internal routes), not by a read
 // model: it is the only holder of values, and its list is read-your-writes by construction.
 @ApiTags('secrets')
+@RequiresScope('secrets')
 @Controller('api/v1/secrets')
 export class SecretsController {
   constructor(private readonly secrets: SecretsClient) {}

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Body,
   Controller,
@@ -36,6 +37,7 @@ const NAME_PARAM = { name: 'name', description: 'Service job name', example: 'we
 
 // Service jobs: task groups of long-running instances of functions, kept at their counts.
 @ApiTags('service-jobs')
+@RequiresScope('read')
 @Controller('api/v1/service-jobs')
 export class ServiceJobsController {
   constructor(
@@ -43,6 +45,7 @@ export class ServiceJobsController {
     private readonly query: ServiceJobsQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({
     summary: 'Define a service job (not started: start it to run countInit instances per group)',
@@ -88,6 +91,7 @@ export class ServiceJobsController {
     return answer(reply, await this.serviceJobs.get(name));
   }
 
+  @RequiresScope('submit')
   @Post(':name/start')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Start: every group's count becomes its countInit" })
@@ -103,6 +107,7 @@ export class ServiceJobsController {
     return answer(reply, await this.serviceJobs.start(name, versionOf(ifMatch)));
   }
 
+  @RequiresScope('submit')
   @Post(':name/stop')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Stop: every instance is stopped, every count becomes 0' })
@@ -118,6 +123,7 @@ export class ServiceJobsController {
     return answer(reply, await this.serviceJobs.stop(name, versionOf(ifMatch)));
   }
 
+  @RequiresScope('submit')
   @Put(':name/task-groups/:group/count')
   @ApiOperation({ summary: "Set a started job's group count (absolute, 0 to countMax)" })
   @ApiParam(NAME_PARAM)
@@ -139,6 +145,7 @@ export class ServiceJobsController {
     );
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete a service job; its instances are stopped' })

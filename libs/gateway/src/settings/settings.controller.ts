@@ -5,8 +5,10 @@ import { DEFAULT_INSTALLATION_SETTINGS } from '@spindle/contracts';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { InstallationSettingsService } from './installation-settings.service';
 import { SettingsDto } from './settings.dto';
+import { RequiresScope } from '@spindle/platform';
 
 @ApiTags('settings')
+@RequiresScope('read')
 @Controller('api/v1/settings')
 export class SettingsController {
   constructor(private readonly settings: InstallationSettingsService) {}
@@ -19,6 +21,7 @@ export class SettingsController {
     return this.settings.current();
   }
 
+  @RequiresScope('admin')
   @Put()
   @ApiOperation({
     summary:

@@ -3,7 +3,7 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
-import { SPINDLE_VERSION } from '@spindle/platform';
+import { RequiresScope, SPINDLE_VERSION } from '@spindle/platform';
 import { StatusQuery } from '@spindle/read-models';
 import { probeRuntimes } from './runtime-probe';
 import type { RuntimeVersions } from './runtime-probe';
@@ -42,6 +42,7 @@ class StatusDto {
 }
 
 @ApiTags('status')
+@RequiresScope('read')
 @Controller('api/v1/status')
 export class StatusController implements OnApplicationBootstrap {
   private readonly startedAt = new Date();

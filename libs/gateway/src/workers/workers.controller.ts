@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
-import { SPINDLE_CONFIG, parseDuration } from '@spindle/platform';
+import { parseDuration, RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { WorkerView } from '@spindle/read-models';
@@ -30,6 +30,7 @@ import { ReadsFrom } from '../consistency/consistent-read';
 const ID_PARAM = { name: 'id', description: 'Worker id', example: '0193a5b2-7c20-7f00-8000-1234567890ab' };
 
 @ApiTags('workers')
+@RequiresScope('read')
 @Controller('api/v1/workers')
 export class WorkersController {
   constructor(
@@ -65,6 +66,7 @@ export class WorkersController {
     return this.toDto(await this.find(id));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @ApiOperation({
     summary: 'Stop a worker gracefully',

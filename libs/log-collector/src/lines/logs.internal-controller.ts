@@ -1,7 +1,7 @@
-import { Controller, Get, Param, ParseIntPipe, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, ParseIntPipe, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { InternalOnlyGuard, ValidationProblem } from '@spindle/platform';
+import { InternalRoute, ValidationProblem } from '@spindle/platform';
 import { LogLinesStore } from './log-lines.store';
 import type { LinePage } from './log-lines.store';
 
@@ -10,7 +10,7 @@ const MAX_BYTES = 16 * 1024 * 1024;
 
 // The log-collector's own HTTP surface, for the gateway (not part of the public API).
 @ApiExcludeController()
-@UseGuards(InternalOnlyGuard)
+@InternalRoute()
 @Controller('internal/v1/logs')
 export class LogsInternalController {
   constructor(private readonly store: LogLinesStore) {}

@@ -4,6 +4,9 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
+const authPolicy = z.enum(['open', 'keys']);
+export type AuthPolicy = z.infer<typeof authPolicy>;
+
 const MASTER_KEY_RULE = 'must be the base64 encoding of 32 bytes (openssl rand -base64 32)';
 
 // Everything configurable comes from the environment, validated once at start.
@@ -108,6 +111,20 @@ const envSchema = z.object({
     )
     .optional(),
   SECRETS_URL: z.string().url().optional(),
+  // Authentication (docs/security.md): an admin key accepted as is (automation, tests), the
+  // secret API keys' verifiers are made with (unset: a file in SPINDLE_DATA_DIR), and each
+  // listener's policy: `keys` (a key with the route's scope) or `open` (anyone who can connect).
+  // (Empty: unset, so a wrapper can switch an inherited key off.)
+  SPINDLE_ADMIN_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32).max(512).optional()),
+  SPINDLE_API_KEY_SECRET: z.string().min(32).optional(),
+  SPINDLE_AUTH: authPolicy.default('keys'),
+  // Every dialect port's policy, unless <NAME>_AUTH (MIST_AUTH, ILUM_AUTH, ...) says otherwise.
+  SPINDLE_DIALECT_AUTH: authPolicy.default('keys'),
+  // Host names the HTTP listeners answer besides IP literals, localhost and SPINDLE_HOST
+  // (defeats DNS rebinding); `*`: any.
+  SPINDLE_ALLOWED_HOSTS: z.string().optional(),
+  // Origins allowed to call the APIs from a browser (CORS, and writes carrying an Origin); unset: none.
+  SPINDLE_CORS_ORIGINS: z.string().optional(),
 });
 
 // Never echoes the value: a configuration error names the variable and the rule only.
@@ -191,6 +208,17 @@ export interface SpindleConfig {
   };
   // Service-to-service routes (/internal/...) answer loopback callers, and others only with this token.
   readonly internalToken: string | undefined;
+  readonly auth: {
+    readonly adminKey: string | undefined;
+    // Settled at boot (installationSecrets): the env value, or the file in dataDir.
+    readonly apiKeySecret: string | undefined;
+    readonly api: AuthPolicy;
+    // By dialect name; a dialect not named here has `dialectDefault`.
+    readonly dialects: Readonly<Record<string, AuthPolicy>>;
+    readonly dialectDefault: AuthPolicy;
+    readonly allowedHosts: readonly string[];
+    readonly corsOrigins: readonly string[];
+  };
   // Read by the secrets service only (base64 of 32 bytes each). undefined: the key file in dataDir.
   readonly secrets: {
     readonly masterKey: string | undefined;
@@ -301,6 +329,15 @@ export function loadConfig(
             },
     },
     internalToken: e.SPINDLE_INTERNAL_TOKEN,
+    auth: {
+      adminKey: e.SPINDLE_ADMIN_KEY,
+      apiKeySecret: e.SPINDLE_API_KEY_SECRET,
+      api: e.SPINDLE_AUTH,
+      dialects: dialectPolicies(env),
+      dialectDefault: e.SPINDLE_DIALECT_AUTH,
+      allowedHosts: listOf(e.SPINDLE_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+      corsOrigins: listOf(e.SPINDLE_CORS_ORIGINS),
+    },
     secrets: {
       masterKey: e.SPINDLE_MASTER_KEY,
       previousMasterKeys: (e.SPINDLE_MASTER_KEY_PREVIOUS ?? '')
@@ -309,6 +346,27 @@ export function loadConfig(
         .filter(Boolean),
     },
   };
+}
+
+function listOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+// <NAME>_AUTH for any dialect, so a new dialect needs no entry here (SPINDLE_AUTH and
+// SPINDLE_DIALECT_AUTH are not dialects).
+function dialectPolicies(env: NodeJS.ProcessEnv): Record<string, AuthPolicy> {
+  const policies: Record<string, AuthPolicy> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = /^([A-Z][A-Z0-9]*)_AUTH$/.exec(name);
+    if (!match || match[1] === 'SPINDLE' || value === undefined) continue;
+    const parsed = authPolicy.safeParse(value);
+    if (!parsed.success) throw new ConfigError(`invalid configuration: ${name}: must be open or keys`);
+    policies[match[1]!.toLowerCase()] = parsed.data;
+  }
+  return policies;
 }
 
 // Credentials never reach a log line.

@@ -34,6 +34,11 @@ export class ProblemException extends HttpException {
   }
 }
 
+// The gateway's refusal of a request's credentials (401) or of their scope (403).
+export function isAuthRefusal(exception: ProblemException): boolean {
+  return exception.errors?.[0]?.field === 'Authorization';
+}
+
 export class ValidationProblem extends ProblemException {
   constructor(errors: readonly FieldViolation[]) {
     super(

@@ -1,5 +1,6 @@
 import {
   EventTopics,
+  apiKeyEventDataSchemas,
   artifactEventDataSchemas,
   clusterConfigEventDataSchemas,
   clusterEventDataSchemas,
@@ -38,6 +39,7 @@ export const EVENT_SOURCES: Readonly<Record<string, EventSource>> = {
     schema: 'scheduler',
     types: typesOf(clusterConfigEventDataSchemas),
   },
+  [EventTopics.schedulerApiKey]: { schema: 'scheduler', types: typesOf(apiKeyEventDataSchemas) },
   [EventTopics.artifact]: { schema: 'artifact_store', types: typesOf(artifactEventDataSchemas) },
 };
 

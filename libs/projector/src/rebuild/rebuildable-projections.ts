@@ -8,6 +8,7 @@ import { jobRowsProjection } from '../projections/jobs/jobs.projection';
 import { settingsProjection } from '../projections/settings/settings.projection';
 import { serviceJobsProjection } from '../projections/service-jobs/service-jobs.projection';
 import { clusterConfigProjection } from '../projections/cluster-config/cluster-config.projection';
+import { apiKeysProjection } from '../projections/api-keys/api-keys.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -24,6 +25,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   settingsProjection,
   serviceJobsProjection,
   clusterConfigProjection,
+  apiKeysProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

@@ -22,6 +22,7 @@ export const READ_MODEL_SOURCES = {
     owner: 'scheduler',
     consumer: 'projector.cluster-config.v1',
   },
+  apiKeys: { topic: EventTopics.schedulerApiKey, owner: 'scheduler', consumer: 'projector.api-keys.v1' },
 } as const;
 
 export type ReadModelName = keyof typeof READ_MODEL_SOURCES;

@@ -11,7 +11,6 @@ import {
   Query,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -31,7 +30,7 @@ import type {
   SecretWithValues,
 } from '@spindle/contracts';
 import {
-  InternalOnlyGuard,
+  InternalRoute,
   ProblemException,
   ValidationProblem,
   correlationIdOf,
@@ -46,7 +45,7 @@ import type { Refused } from './secret-vault';
 // The secrets service's own HTTP surface, for the gateway and worker agents only: plaintext goes
 // out here and nowhere else. Errors name ids, keys and fields, never a value.
 @ApiExcludeController()
-@UseGuards(InternalOnlyGuard)
+@InternalRoute()
 @Controller('internal/v1/secrets')
 export class SecretsInternalController {
   constructor(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { INTERNAL_TOKEN_HEADER } from '@spindle/platform';
+import { internalHeaders } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 
 // Programs a worker host has fetched, by content hash: fetched once from the artifact store,
@@ -43,9 +43,8 @@ export class ArtifactCache {
       await rm(path, { force: true }); // changed since it was fetched: never run it
     }
     await mkdir(folder, { recursive: true, mode: 0o755 });
-    const token = this.config.internalToken;
     const response = await fetch(`${this.config.urls.artifactStore}/internal/v1/blobs/${sha256}`, {
-      headers: token ? { [INTERNAL_TOKEN_HEADER]: token } : {},
+      headers: internalHeaders(this.config),
     });
     if (!response.ok || !response.body)
       throw new Error(`artifact ${name} (${sha256}) could not be fetched: HTTP ${response.status}`);

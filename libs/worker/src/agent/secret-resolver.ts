@@ -1,6 +1,6 @@
 import { CORRELATION_ID_HEADER, SECRETS_INTERNAL_BASE } from '@spindle/contracts';
 import type { ResolveSecretsBody, ResolvedSecrets, SecretRef } from '@spindle/contracts';
-import { INTERNAL_TOKEN_HEADER } from '@spindle/platform';
+import { internalHeaders } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 
 // A job's secrets, fetched from the secrets service over its internal route when the job starts
@@ -14,7 +14,6 @@ export class SecretResolver {
 
   async resolve(jobId: string, refs: readonly SecretRef[]): Promise<Record<string, string>> {
     if (refs.length === 0) return {};
-    const token = this.config.internalToken;
     const body: ResolveSecretsBody = { jobId, hostId: this.hostId, refs: [...refs] };
     let response: Response;
     try {
@@ -23,7 +22,7 @@ export class SecretResolver {
         headers: {
           'content-type': 'application/json',
           [CORRELATION_ID_HEADER]: jobId,
-          ...(token ? { [INTERNAL_TOKEN_HEADER]: token } : {}),
+          ...internalHeaders(this.config),
         },
         body: JSON.stringify(body),
       });

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -44,6 +45,7 @@ interface EventsDefinitions {
 // publish, and the log of their results (docs/dialects/genvid.md, "Events").
 @ApiTags('genvid: events')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/events`)
 export class GenvidEventsController {
   constructor(
@@ -61,6 +63,7 @@ export class GenvidEventsController {
     return { mapreduce: files, errors: compileRules(files).errors.join('\n') };
   }
 
+  @RequiresScope('write')
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Body,
   Controller,
@@ -61,6 +62,7 @@ export class UpdateCountsDto {
 // the native /api/v1/service-jobs. GET /v1/jobs blocks on `waitIndex` like a Nomad blocking query.
 @ApiTags('genvid: jobs')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/jobs`)
 export class GenvidJobsController {
   constructor(
@@ -106,6 +108,7 @@ export class GenvidJobsController {
     return view.rows.map(genvidJob);
   }
 
+  @RequiresScope('submit')
   @Post('start/:id')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Start a job: every task group's count becomes its countInit" })
@@ -117,6 +120,7 @@ export class GenvidJobsController {
     return genvidJob(await this.serviceJobs.start(id));
   }
 
+  @RequiresScope('submit')
   @Post('stop/:id')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Stop a job: every instance is stopped' })
@@ -128,6 +132,7 @@ export class GenvidJobsController {
     return genvidJob(await this.serviceJobs.stop(id));
   }
 
+  @RequiresScope('submit')
   @Post('updatecounts')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
 import {
   ApiNotFoundResponse,
@@ -22,6 +23,7 @@ const FS_LOG_MAX_BYTES = 16 * 1024 * 1024;
 // as the log collector holds it, one stream of it.
 @ApiTags('genvid: logs')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/log/fs`)
 export class GenvidLogFsController {
   constructor(

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -38,6 +39,7 @@ const ALLOC_PARAM = { name: 'allocID', description: 'The allocation ID (a job id
 // get every change live through their SPINDLE_LOGGERS file (docs/dialects/genvid.md).
 @ApiTags('genvid: loggers')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/log`)
 export class GenvidLoggersController {
   constructor(
@@ -54,6 +56,7 @@ export class GenvidLoggersController {
     return (await this.query.loggers()).defaults;
   }
 
+  @RequiresScope('write')
   @Post('defaults/:loggerID')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Set a default logger configuration; answers the logger's default levels" })
@@ -88,6 +91,7 @@ export class GenvidLoggersController {
     );
   }
 
+  @RequiresScope('write')
   @Post('allocs/:allocID/:loggerID')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: "Set an allocation's logger configuration; answers the allocation's own levels" })

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -41,6 +42,7 @@ interface LogMeta {
 // The log catalogue: which logs the cluster's jobs write, event-sourced (stream log-catalogue).
 @ApiTags('genvid: logs')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/log`)
 export class GenvidLogsController {
   constructor(
@@ -57,6 +59,7 @@ export class GenvidLogsController {
     return this.query.logCatalogue();
   }
 
+  @RequiresScope('write')
   @Post('logs')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

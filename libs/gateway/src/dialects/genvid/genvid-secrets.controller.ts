@@ -27,6 +27,7 @@ import { secretMapProblem } from '../../secrets/secret.dto';
 import { SecretsClient } from '../../secrets/secrets.client';
 import type { Caller } from '../../secrets/secrets.client';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
+import { RequiresScope } from '@spindle/platform';
 
 const MAP_SCHEMA = {
   type: 'object',
@@ -39,6 +40,7 @@ const ID_PARAM = { name: 'id', description: 'The secret id', example: 'command' 
 // routes), so there is one store. A secret is a map of keys to strings; POST replaces the whole map.
 @ApiTags('genvid: secrets')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('secrets')
 @Controller(GENVID_PREFIX)
 export class GenvidSecretsController {
   constructor(private readonly secrets: SecretsClient) {}

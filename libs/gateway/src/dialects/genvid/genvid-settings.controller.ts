@@ -6,11 +6,13 @@ import { ReadsFrom } from '../../consistency/consistent-read';
 import { InstallationSettingsService } from '../../settings/installation-settings.service';
 import { SettingsDto } from '../../settings/settings.dto';
 import { GENVID_PREFIX, GenvidErrorsFilter } from './genvid-errors.filter';
+import { RequiresScope } from '@spindle/platform';
 
 // Genvid's cluster settings are Spindle's installation settings: the same document, schema and
 // events as the native /api/v1/settings.
 @ApiTags('genvid: settings')
 @UseFilters(GenvidErrorsFilter)
+@RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1`)
 export class GenvidSettingsController {
   constructor(private readonly settings: InstallationSettingsService) {}
@@ -39,6 +41,7 @@ export class GenvidSettingsController {
     return settingsJsonSchema();
   }
 
+  @RequiresScope('admin')
   @Post('settings')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

@@ -35,6 +35,7 @@ import {
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
+import { RequiresScope } from '@spindle/platform';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const CLUSTER_ID = {
@@ -45,6 +46,7 @@ const CLUSTER_ID = {
 
 @ApiTags('ilum: clusters')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/cluster`)
 export class IlumClustersController {
   constructor(
@@ -52,6 +54,7 @@ export class IlumClustersController {
     private readonly clusters: ClustersQuery,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Creates a cluster definition' })
@@ -97,6 +100,7 @@ export class IlumClustersController {
     return clusterInfoOf(row) as unknown as IlumClusterInfoDto;
   }
 
+  @RequiresScope('write')
   @Delete(':clusterId')
   @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
   @HttpCode(HttpStatus.OK)

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters } from '@nestjs/common';
 import {
   ApiBody,
@@ -54,6 +55,7 @@ const INSTANCE = {
 // Requests run on a group's warm workers (Ilum's interactive job instances).
 @ApiTags('ilum: groups')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/group`)
 export class IlumGroupJobsController {
   constructor(
@@ -61,6 +63,7 @@ export class IlumGroupJobsController {
     private readonly groupJobs: IlumGroupJobs,
   ) {}
 
+  @RequiresScope('submit') // a request runs a program, as a job submit does
   @Post(':groupId/job/execute')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -76,6 +79,7 @@ export class IlumGroupJobsController {
     return groupJobInstanceOf(group.id, job);
   }
 
+  @RequiresScope('submit')
   @Post(':groupId/job/submit')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)

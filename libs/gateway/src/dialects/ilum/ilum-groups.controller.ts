@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Controller,
   Delete,
@@ -60,6 +61,7 @@ const many = (name: string, description: string, values?: readonly string[]) =>
 
 @ApiTags('ilum: groups')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/group`)
 export class IlumGroupsController {
   constructor(
@@ -69,6 +71,7 @@ export class IlumGroupsController {
     private readonly groupJobs: IlumGroupJobs,
   ) {}
 
+  @RequiresScope('write')
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Creates a group of interactive workers; its files become artifacts' })
@@ -167,6 +170,7 @@ export class IlumGroupsController {
     return groupInfoOf(group, await this.groupJobs.workersOf(group));
   }
 
+  @RequiresScope('write')
   @Delete(':groupId')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -178,6 +182,7 @@ export class IlumGroupsController {
     await this.definitions.remove(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Post(':groupId/stop')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -189,6 +194,7 @@ export class IlumGroupsController {
     await this.definitions.stop(await this.definitions.findById(id));
   }
 
+  @RequiresScope('write')
   @Post(':groupId/rescale/:scale')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)

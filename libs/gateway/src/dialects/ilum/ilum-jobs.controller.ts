@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Controller,
   Delete,
@@ -69,6 +70,7 @@ type JobListQuery = SpringPageQuery & Record<string, string | string[] | undefin
 // stop, delete, its log, and the stream of changes. Only jobs sent to a cluster are Ilum's.
 @ApiTags('ilum: jobs')
 @UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
 @Controller(`${ILUM_PREFIX}/job`)
 export class IlumJobsController {
   constructor(
@@ -81,6 +83,7 @@ export class IlumJobsController {
     private readonly updates: IlumJobUpdates,
   ) {}
 
+  @RequiresScope('submit')
   @Post('submit')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Submits a single job' })
@@ -182,6 +185,7 @@ export class IlumJobsController {
     return ilumJobInfo(await this.find(id));
   }
 
+  @RequiresScope('submit')
   @Post(':jobId/stop')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Stops a job (it ends FINISHED, as in Ilum 1.3.0)' })
@@ -192,6 +196,7 @@ export class IlumJobsController {
     await this.stopAndWait(await this.find(id));
   }
 
+  @RequiresScope('submit')
   @Delete(':jobId')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

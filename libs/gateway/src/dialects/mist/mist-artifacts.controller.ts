@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemException } from '@spindle/platform';
+import { ProblemException, RequiresScope } from '@spindle/platform';
 import { ArtifactsQuery } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
 import { ArtifactStoreClient } from '../../artifacts/artifact-store.client';
@@ -25,6 +25,7 @@ import { ReadsFrom } from '../../consistency/consistent-read';
 // Mist's artifacts: a flat store of files by name; uploads answer the name as text.
 @ApiTags('mist: artifacts')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(`${MIST_PREFIX}/artifacts`)
 export class MistArtifactsController {
   constructor(
@@ -62,6 +63,7 @@ export class MistArtifactsController {
     void reply.header('content-type', 'text/plain; charset=utf-8').send((await this.find(name)).sha1);
   }
 
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Upload (multipart `file`); 409 on a taken name unless force=true' })
   @ApiConsumes('multipart/form-data')
@@ -85,6 +87,7 @@ export class MistArtifactsController {
     void reply.status(200).header('content-type', 'text/plain; charset=utf-8').send(row.name);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @ApiOperation({ summary: 'Delete an artifact; answers its name' })
   async remove(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {

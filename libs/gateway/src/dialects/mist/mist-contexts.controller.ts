@@ -18,6 +18,7 @@ import {
   WORKER_MODES,
 } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
+import { RequiresScope } from '@spindle/platform';
 import { ContextsQuery } from '@spindle/read-models';
 import type { ContextView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
@@ -51,6 +52,7 @@ const CONTEXT_CONFIG = {
 // POST on an existing name overwrites it; fields left out come from `default`.
 @ApiTags('mist: contexts')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(`${MIST_PREFIX}/contexts`)
 export class MistContextsController {
   private readonly resource: NamedResource<ContextView, ContextView>;
@@ -90,6 +92,7 @@ export class MistContextsController {
   }
 
   @HttpCode(200)
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Create a context, or overwrite one of that name' })
   @ApiBody(CONTEXT_CONFIG)
@@ -106,6 +109,7 @@ export class MistContextsController {
     return contextOf(await this.find(name));
   }
 
+  @RequiresScope('write')
   @Put(':id')
   @ApiOperation({ summary: 'Change a context (full ContextConfig)' })
   @ApiBody(CONTEXT_CONFIG)
@@ -120,6 +124,7 @@ export class MistContextsController {
     return contextOf(await this.find(name));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @ApiOperation({ summary: 'Delete a context; answers what it was' })
   async remove(@Param('id') id: string): Promise<Record<string, unknown>> {

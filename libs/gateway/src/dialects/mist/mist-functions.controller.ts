@@ -4,6 +4,7 @@ import { CONTEXT_NAME_PATTERN, CommandPatterns, FUNCTION_NAME_PATTERN } from '@s
 import type { FunctionDefinition } from '@spindle/contracts';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import type { FunctionView } from '@spindle/read-models';
+import { RequiresScope } from '@spindle/platform';
 import { CommandSender } from '../../commands/command-sender';
 import { functionRows } from '../../functions/function-rows';
 import { NamedResources } from '../../resources/named-resource';
@@ -30,6 +31,7 @@ const FUNCTION_CONFIG = {
 // The runtime follows from the artifact's file name (.py python, .jar jvm, .js node, else exec).
 @ApiTags('mist: functions')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(`${MIST_PREFIX}/functions`)
 export class MistFunctionsController {
   private readonly resource: NamedResource<FunctionView, FunctionView>;
@@ -66,6 +68,7 @@ export class MistFunctionsController {
   }
 
   @HttpCode(200)
+  @RequiresScope('write')
   @Post()
   @ApiOperation({ summary: 'Create a function; an existing name is a 400 unless force=true' })
   @ApiBody(FUNCTION_CONFIG)
@@ -79,6 +82,7 @@ export class MistFunctionsController {
     return functionInfo(await this.find(name));
   }
 
+  @RequiresScope('write')
   @Put()
   @ApiOperation({ summary: 'Change a function (the body names it)' })
   @ApiBody(FUNCTION_CONFIG)
@@ -89,6 +93,7 @@ export class MistFunctionsController {
     return functionInfo(await this.find(name));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @ApiOperation({ summary: 'Delete a function; answers what it was' })
   async remove(@Param('id') id: string): Promise<Record<string, unknown>> {

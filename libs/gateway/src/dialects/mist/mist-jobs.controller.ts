@@ -24,6 +24,7 @@ import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { RequiresScope } from '@spindle/platform';
 
 const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
 const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be cancelled
@@ -45,6 +46,7 @@ function ListQueries(): MethodDecorator {
 // with offset pages, read one, cancel one, read its log in Mist's line format.
 @ApiTags('mist: jobs')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(MIST_PREFIX)
 export class MistJobsController {
   constructor(
@@ -56,6 +58,7 @@ export class MistJobsController {
   ) {}
 
   @HttpCode(200)
+  @RequiresScope('submit')
   @Post('functions/:id/jobs')
   @ApiOperation({ summary: 'Start a job; the body is the function arguments' })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { numbers: [1, 2, 3] } } })
@@ -120,6 +123,7 @@ export class MistJobsController {
     return jobDetails(await this.find(id));
   }
 
+  @RequiresScope('submit')
   @Delete('jobs/:id')
   @ApiOperation({ summary: 'Cancel a job; a finished one is answered unchanged' })
   async cancel(@Param('id') id: string): Promise<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { Controller, Get, UseFilters } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SPINDLE_VERSION } from '@spindle/platform';
+import { RequiresScope, SPINDLE_VERSION } from '@spindle/platform';
 import { probeRuntimes } from '../../status/runtime-probe';
 import type { RuntimeVersions } from '../../status/runtime-probe';
 import { MistErrorsFilter } from './mist-errors.filter';
@@ -13,6 +13,7 @@ const MB = 1024 * 1024;
 // the gateway process's memory. There is no Spark: sparkVersion says so.
 @ApiTags('mist: status')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(`${MIST_PREFIX}/status`)
 export class MistStatusController implements OnApplicationBootstrap {
   private readonly started = new Date();

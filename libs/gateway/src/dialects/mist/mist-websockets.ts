@@ -4,6 +4,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { JOB_ID_PATTERN, isJobEventType } from '@spindle/contracts';
 import { FeedQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemException } from '@spindle/platform';
+import { ApiKeyGuard } from '../../auth/api-key.guard';
 import { FeedHub } from '../../events/feed-hub';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { mistEventsOf, mistLogsEvents } from './mist-events';
@@ -26,14 +29,24 @@ export function mountMistWebSockets(app: NestFastifyApplication): void {
   const hub = app.get(FeedHub);
   const feed = app.get(FeedQuery);
   const logs = app.get(LogCollectorClient);
+  const guard = app.get(ApiKeyGuard);
+  // Outside Nest's routing, so the guard is asked here: a `read` key, before the upgrade.
+  const preValidation = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await guard.authorize(request, reply, 'read');
+    } catch (e) {
+      if (!(e instanceof ProblemException)) throw e;
+      return reply.code(e.getStatus()).header('content-type', 'text/plain; charset=utf-8').send(e.message);
+    }
+  };
 
-  fastify.get(`/${MIST_PREFIX}/ws/all`, { websocket: true }, (socket: WebSocket) => {
+  fastify.get(`/${MIST_PREFIX}/ws/all`, { websocket: true, preValidation }, (socket: WebSocket) => {
     void follow(socket, hub, null, () => true);
   });
 
   fastify.get<{ Params: { id: string }; Querystring: { withLogs?: string } }>(
     `/${MIST_PREFIX}/ws/jobs/:id`,
-    { websocket: true },
+    { websocket: true, preValidation },
     (socket: WebSocket, request) => {
       const id = request.params.id;
       if (!JOB_ID_PATTERN.test(id)) {

@@ -9,10 +9,12 @@ import { workerLink } from './mist-format';
 import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { RequiresScope } from '@spindle/platform';
 
 // Mist's workers: live ones only, as WorkerLink.
 @ApiTags('mist: workers')
 @UseFilters(MistErrorsFilter)
+@RequiresScope('read')
 @Controller(`${MIST_PREFIX}/workers`)
 export class MistWorkersController {
   constructor(
@@ -43,6 +45,7 @@ export class MistWorkersController {
     return this.link(await this.find(id));
   }
 
+  @RequiresScope('write')
   @Delete(':id')
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop a worker' })
