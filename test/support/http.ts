@@ -20,7 +20,9 @@ export async function http<T = any>(
   const form = body instanceof FormData;
   const response = await fetch(baseUrl + path, {
     method,
-    headers: withAuth(body === undefined || form ? headers : { 'content-type': 'application/json', ...headers }),
+    headers: withAuth(
+      body === undefined || form ? headers : { 'content-type': 'application/json', ...headers },
+    ),
     body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   const text = await response.text();
