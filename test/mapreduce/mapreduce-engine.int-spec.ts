@@ -6,6 +6,7 @@ import { parseStorageUrl } from '@spindle/platform';
 import { MapReduceRun, TASK_MAX_ATTEMPTS } from '@spindle/worker';
 import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
+import { processAlive } from '../support/jobs';
 import { waitUntil } from '../support/wait';
 
 // The engine against the real S3 server, with mapper and reducer programs written here the way
@@ -286,7 +287,7 @@ exec awk '{ for (i = 1; i <= NF; i++) print $i "\\t1" }'
     );
     job.stop('stopped by request');
     expect(await outcome).toEqual({ state: 'stopped', reason: 'stopped by request' });
-    for (const pid of running) expect(alive(pid)).toBe(false);
+    for (const pid of running) expect(processAlive(pid)).toBe(false);
     expect(
       progress
         .filter((p) => p.type === 'task-stopped')
@@ -324,12 +325,3 @@ exec awk '{ for (i = 1; i <= NF; i++) print $i "\\t1" }'
     expect(texts).toEqual(['one\t1\ntwo\t1\nthree\t1\n', 'four\t1\nfive\t1\nsix\t1\n', '']);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
