@@ -10,6 +10,7 @@ import { workerEventDataSchemas } from './scheduler/worker.events';
 import { agentReportDataSchemas } from './worker/agent-reports';
 import { secretEventDataSchemas } from './secrets/secret.events';
 import { settingsEventDataSchemas } from './scheduler/settings.events';
+import { mapReduceJobEventDataSchemas } from './mapreduce/mapreduce-job.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -24,6 +25,7 @@ export const eventDataSchemas = {
   ...secretEventDataSchemas,
   ...clusterEventDataSchemas,
   ...settingsEventDataSchemas,
+  ...mapReduceJobEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

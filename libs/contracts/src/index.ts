@@ -24,3 +24,4 @@ export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
 export * from './mapreduce/mapreduce-protocols';
+export * from './mapreduce/mapreduce-job.events';

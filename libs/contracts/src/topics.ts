@@ -7,6 +7,8 @@ export const EventTopics = {
   schedulerWorker: 'spindle.scheduler.worker.v1',
   // Cluster definitions (where work runs: local, k8s, yarn), keyed by cluster name.
   schedulerCluster: 'spindle.scheduler.cluster.v1',
+  // MapReduce jobs and their tasks, keyed by job (streams mapreduce-job-<id>).
+  schedulerMapReduceJob: 'spindle.scheduler.mapreduce-job.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
   // The installation's settings (stream `settings`): the whole document each time it changes.
   schedulerSettings: 'spindle.scheduler.settings.v1',
