@@ -1,7 +1,6 @@
-import type { NewEvent } from '@spindle/contracts';
-import { isCommandError } from '@spindle/backbone';
+import { runDecider } from '@spindle/testing';
 import { mapReduceJobDecider } from './mapreduce-job.decider';
-import type { MapReduceJobCommand, MapReduceJobStatus } from './mapreduce-job.decider';
+import type { MapReduceJobCommand } from './mapreduce-job.decider';
 
 const id = 'j-0193a5b2-7c1e-7f00-8000-1234567890ab';
 const submit: MapReduceJobCommand = {
@@ -44,27 +43,8 @@ const failed = (taskId: string, attempt: number, retried: boolean): MapReduceJob
   retried,
 });
 
-const envelope = {
-  id: '',
-  streamId: 'x',
-  occurredAt: '2026-12-03T10:00:00.000Z',
-  correlationId: 'c',
-  causationId: null,
-};
-
 // Given the commands before the last, when the last: its events (or refusal) and the state after.
-function run(...commands: MapReduceJobCommand[]): { state: MapReduceJobStatus; last: unknown } {
-  let state = mapReduceJobDecider.initialState;
-  let last: unknown = [];
-  let position = 0;
-  for (const command of commands) {
-    last = mapReduceJobDecider.decide(command, state);
-    if (isCommandError(last)) continue;
-    for (const e of last as NewEvent[])
-      state = mapReduceJobDecider.evolve(state, { ...envelope, ...e, streamPosition: ++position });
-  }
-  return { state, last };
-}
+const run = (...commands: MapReduceJobCommand[]) => runDecider(mapReduceJobDecider, commands);
 
 describe('MapReduce job decider', () => {
   it('plans every task scheduled, then walks a task through its attempts', () => {
