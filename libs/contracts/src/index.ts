@@ -23,3 +23,4 @@ export * from './command-metadata';
 export * from './scheduler/cluster-definition';
 export * from './scheduler/cluster.events';
 export * from './scheduler/cluster.commands';
+export * from './mapreduce/mapreduce-protocols';

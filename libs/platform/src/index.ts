@@ -8,3 +8,5 @@ export * from './util/duration';
 export * from './config/version';
 export * from './http/internal-only.guard';
 export * from './startup-error';
+export * from './storage/storage-location';
+export * from './storage/object-storage';

@@ -91,6 +91,9 @@ const envSchema = z.object({
     )
     .optional(),
   SECRETS_URL: z.string().url().optional(),
+  // Storage endpoints (origins, comma-separated: http://host:port) that job input and output URLs
+  // may name; anything else is refused before it is fetched. Default: the local S3Proxy.
+  SPINDLE_STORAGE_ALLOW: z.string().min(1).default('http://127.0.0.1:19000'),
 });
 
 // Never echoes the value: a configuration error names the variable and the rule only.
@@ -164,6 +167,7 @@ export interface SpindleConfig {
     readonly masterKey: string | undefined;
     readonly previousMasterKeys: readonly string[];
   };
+  readonly storage: { readonly allow: readonly string[] };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -256,6 +260,11 @@ export function loadConfig(
       previousMasterKeys: (e.SPINDLE_MASTER_KEY_PREVIOUS ?? '')
         .split(',')
         .map((k) => k.trim())
+        .filter(Boolean),
+    },
+    storage: {
+      allow: e.SPINDLE_STORAGE_ALLOW.split(',')
+        .map((o) => o.trim())
         .filter(Boolean),
     },
   };
