@@ -1,7 +1,6 @@
 import { chmod } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { LogStream } from '@spindle/contracts';
 import { invokeMapper, invokeReducer } from './apollo-invocation';
 import type { ApolloPair, InvocationContext } from './apollo-invocation';
 
@@ -16,7 +15,9 @@ export interface ApolloTaskRun {
   // Invocations at once; Apollo's own reducer runs up to 50.
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
-  readonly output?: (stream: LogStream, text: string) => void;
+  readonly output?: (stream: 'stdout' | 'stderr', text: string) => void;
+  // Called as each invocation ends: the task shows life (its timeout counts from the last call).
+  readonly progress?: () => void;
 }
 
 export interface ApolloGroup {
@@ -37,6 +38,7 @@ export async function runApolloMap(
   await pool(task, lines, async (line, context) => {
     const n = lineNumber++;
     const pairs = await invokeMapper(context(`m${n}`), n, line.endsWith('\r') ? line.slice(0, -1) : line);
+    task.progress?.();
     await emit(pairs, n);
   });
   return lineNumber;
@@ -53,6 +55,7 @@ export async function runApolloReduce(
   await pool(task, groups, async (group, context) => {
     const n = order++;
     reduced[n] = await invokeReducer(context(`r${n}`), n, group.key, group.values);
+    task.progress?.();
   });
   return reduced;
 }

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogStream } from '@spindle/contracts';
 import { LineSplitter } from '../sandbox/line-splitter';
 import { baseEnv, killGroup } from '../sandbox/types';
 import { privateTmp } from './private-tmp';
@@ -22,7 +21,7 @@ export interface InvocationContext {
   readonly scratchDir: string; // becomes the program's /tmp; removed afterwards
   readonly env: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
-  readonly output?: (stream: LogStream, text: string) => void;
+  readonly output?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 // Linux refuses a single argument longer than this (MAX_ARG_STRLEN), so a longer line cannot be
