@@ -37,6 +37,7 @@ describe('npm run start:all (every service its own process)', () => {
         MIST_PORT: '28087', // the gateway's Mist listener
         ILUM_PORT: '0', // the gateway's Ilum listener
         GENVID_PORT: '28089', // and its Genvid one
+        APOLLO_PORT: '0', // and its Apollo one
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],

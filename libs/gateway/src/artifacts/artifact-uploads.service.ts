@@ -20,18 +20,24 @@ export class ArtifactUploads {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
-  // Streams the multipart field `file` to the artifact store; answers once the artifact is readable.
-  async receive(request: FastifyRequest, reply: FastifyReply, force: boolean): Promise<ArtifactView> {
+  // Streams the multipart field `field` (`file`; Apollo's `program`) to the artifact store; answers
+  // once the artifact is readable.
+  async receive(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    force: boolean,
+    field = 'file',
+  ): Promise<ArtifactView> {
     if (!request.isMultipart()) {
       throw new ValidationProblem([
-        { field: 'file', rule: 'isMultipart', message: 'send the file as multipart/form-data field "file"' },
+        { field, rule: 'isMultipart', message: `send the file as multipart/form-data field "${field}"` },
       ]);
     }
     const part = await request.file();
-    if (!part || part.fieldname !== 'file') {
+    if (!part || part.fieldname !== field) {
       part?.file.resume();
       throw new ValidationProblem([
-        { field: 'file', rule: 'required', message: 'multipart field "file" is required' },
+        { field, rule: 'required', message: `multipart field "${field}" is required` },
       ]);
     }
     const name = part.filename;
@@ -40,7 +46,7 @@ export class ArtifactUploads {
       void reply.header('connection', 'close');
       throw new ValidationProblem([
         {
-          field: 'file.filename',
+          field: `${field}.filename`,
           rule: 'isSafeFileName',
           message:
             'the file name must be a plain name: letters, digits, "_", ".", "+", "-"; no "/", "\\" or ".."',
@@ -55,7 +61,7 @@ export class ArtifactUploads {
     } catch (e) {
       if (part.file.truncated) {
         void reply.header('connection', 'close');
-        throw tooLarge(this.config.artifacts.maxBytes);
+        throw tooLarge(this.config.artifacts.maxBytes, field);
       }
       // The upload may be only partly read: close the connection after the answer rather than
       // leave the client's unread body hanging on it.
@@ -65,7 +71,7 @@ export class ArtifactUploads {
     }
     if (part.file.truncated) {
       void reply.header('connection', 'close');
-      throw tooLarge(this.config.artifacts.maxBytes);
+      throw tooLarge(this.config.artifacts.maxBytes, field);
     }
     return this.readBack(name, accepted);
   }
@@ -111,9 +117,9 @@ export class ArtifactUploads {
   }
 }
 
-function tooLarge(maxBytes: number): ProblemException {
+function tooLarge(maxBytes: number, field: string): ProblemException {
   const message = `the file exceeds the limit of ${maxBytes} bytes`;
   return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-large', 'Content Too Large', message, [
-    { field: 'file', rule: 'maxSize', message },
+    { field, rule: 'maxSize', message },
   ]);
 }

@@ -15,7 +15,10 @@ export class DialectError extends Error {
 
 export interface JsonErrorsOptions {
   readonly name: string; // the dialect, for the log
-  readonly field: string; // the one key of the error body (`{"error": ...}`, `{"message": ...}`)
+  // The one key of the error body (`{"error": ...}`, `{"message": ...}`); unset: the message as
+  // text/plain with a final newline, as Go's http.Error writes it (Apollo), and an empty message
+  // as an empty body.
+  readonly field?: string;
   // A client refusal's status as the dialect answers it (Ilum answers 409 where others say 400).
   readonly statusOf?: (status: number) => number;
 }
@@ -42,6 +45,14 @@ export function jsonErrorsFilter(options: JsonErrorsOptions): ExceptionFilter {
         message = exception.message;
       } else {
         logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      }
+      if (options.field === undefined) {
+        void reply.status(status);
+        if (message === '') return void reply.send();
+        return void reply
+          .header('content-type', 'text/plain; charset=utf-8')
+          .header('x-content-type-options', 'nosniff')
+          .send(`${message}\n`);
       }
       void reply
         .status(status)

@@ -1,0 +1,17 @@
+import { Catch, HttpStatus } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { DialectError, jsonErrorsFilter } from '../json-errors.filter';
+
+// Apollo's coordinator answers errors as Go's http.Error does: text/plain, the message and a
+// newline; an unknown job or artifact on GET is a 404 with an empty body.
+export const apolloError = (status: HttpStatus, message: string) => new DialectError(status, message);
+export const apolloEmptyNotFound = () => new DialectError(HttpStatus.NOT_FOUND, '');
+
+@Catch()
+export class ApolloErrorsFilter implements ExceptionFilter {
+  private readonly filter = jsonErrorsFilter({ name: 'apollo' });
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    this.filter.catch(exception, host);
+  }
+}
