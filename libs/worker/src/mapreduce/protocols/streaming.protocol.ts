@@ -69,12 +69,22 @@ async function runOneProcess(
   let stdinClosed = false;
   child.stdin.on('error', () => void (stdinClosed = true));
   child.stdin.on('close', () => void (stdinClosed = true));
+  // Lines are written in batches of about 64 KiB: a write per line costs more than the line.
+  const write = async (batch: string): Promise<void> => {
+    if (!child.stdin.write(batch))
+      await Promise.race([once(child.stdin, 'drain').catch(() => undefined), closed]);
+  };
   const feed = (async () => {
+    let batch = '';
     for await (const line of lines) {
       if (stdinClosed || run.signal.aborted) return;
+      batch += `${line}\n`;
+      if (batch.length < 65_536) continue;
       run.progress();
-      if (!child.stdin.write(`${line}\n`)) await Promise.race([once(child.stdin, 'drain'), closed]);
+      await write(batch);
+      batch = '';
     }
+    if (batch !== '' && !stdinClosed) await write(batch);
   })();
   try {
     await Promise.race([feed, closed.then(() => undefined)]);
