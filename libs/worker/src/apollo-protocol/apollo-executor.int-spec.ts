@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/testing';
@@ -35,10 +35,15 @@ describe('the apollo protocol', () => {
     lines.push('', 'alpha\r'); // an empty line has no pairs; a CRLF line loses its "\r"
     const seen: number[] = [];
     const pairs: ApolloPair[] = [];
-    const n = await runApolloMap({ programPath: mapper, workDir, concurrency: 8 }, lines, (p, lineNumber) => {
-      seen.push(lineNumber);
-      pairs.push(...p);
-    });
+    const scratchRoot = join(dir, 'scratch');
+    const n = await runApolloMap(
+      { programPath: mapper, workDir, scratchRoot, concurrency: 8 },
+      lines,
+      (p, lineNumber) => {
+        seen.push(lineNumber);
+        pairs.push(...p);
+      },
+    );
     expect(n).toBe(26);
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 26 }, (_, i) => i));
     const expected = new Map<string, number>();
@@ -46,7 +51,7 @@ describe('the apollo protocol', () => {
       for (const w of line.trim().split(/\s+/).filter(Boolean)) expected.set(w, (expected.get(w) ?? 0) + 1);
     expect(countOf(pairs)).toEqual(expected);
     expect(existsSync('/tmp/map.sock')).toBe(false); // the host's /tmp was never used
-    expect(existsSync(join(workDir, '.apollo-tmp', 'm0'))).toBe(false); // scratch removed
+    expect(readdirSync(scratchRoot)).toEqual([]); // every invocation's /tmp removed
   });
 
   it('passes the line number and the line as the program arguments', async () => {

@@ -1,6 +1,5 @@
 import { chmod } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
 import { invokeMapper, invokeReducer } from './apollo-invocation';
 import type { ApolloPair, InvocationContext } from './apollo-invocation';
 
@@ -14,6 +13,9 @@ export interface ApolloTaskRun {
   readonly env?: Readonly<Record<string, string>>;
   // Invocations at once; Apollo's own reducer runs up to 50.
   readonly concurrency?: number;
+  // Where the invocations' private /tmp directories are made; the system's temporary directory
+  // unless given (it must be short: socket paths are).
+  readonly scratchRoot?: string;
   readonly signal?: AbortSignal;
   readonly output?: (stream: 'stdout' | 'stderr', text: string) => void;
   // Called as each invocation ends: the task shows life (its timeout counts from the last call).
@@ -37,7 +39,7 @@ export async function runApolloMap(
   let lineNumber = 0;
   await pool(task, lines, async (line, context) => {
     const n = lineNumber++;
-    const pairs = await invokeMapper(context(`m${n}`), n, line.endsWith('\r') ? line.slice(0, -1) : line);
+    const pairs = await invokeMapper(context(), n, line.endsWith('\r') ? line.slice(0, -1) : line);
     task.progress?.();
     await emit(pairs, n);
   });
@@ -54,7 +56,7 @@ export async function runApolloReduce(
   let order = 0;
   await pool(task, groups, async (group, context) => {
     const n = order++;
-    reduced[n] = await invokeReducer(context(`r${n}`), n, group.key, group.values);
+    reduced[n] = await invokeReducer(context(), n, group.key, group.values);
     task.progress?.();
   });
   return reduced;
@@ -65,7 +67,7 @@ export async function runApolloReduce(
 async function pool<T>(
   task: ApolloTaskRun,
   items: AsyncIterable<T> | Iterable<T>,
-  each: (item: T, context: (name: string) => InvocationContext) => Promise<void>,
+  each: (item: T, context: () => InvocationContext) => Promise<void>,
 ): Promise<void> {
   const limit = Math.max(1, task.concurrency ?? defaultApolloConcurrency());
   // Uploaded programs are files like any other until made executable (Apollo writes them 0744).
@@ -74,10 +76,10 @@ async function pool<T>(
   const stopOnOuter = (): void => abort.abort();
   task.signal?.addEventListener('abort', stopOnOuter, { once: true });
   if (task.signal?.aborted) abort.abort();
-  const context = (name: string): InvocationContext => ({
+  const context = (): InvocationContext => ({
     programPath: task.programPath,
     workDir: task.workDir,
-    scratchDir: join(task.workDir, '.apollo-tmp', name),
+    scratchRoot: task.scratchRoot ?? tmpdir(),
     env: task.env ?? {},
     signal: abort.signal,
     output: task.output,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineSplitter } from '../sandbox/line-splitter';
 import { baseEnv, killGroup } from '../sandbox/types';
@@ -18,7 +18,9 @@ export interface ApolloPair {
 export interface InvocationContext {
   readonly programPath: string;
   readonly workDir: string; // the task's directory: the program's cwd
-  readonly scratchDir: string; // becomes the program's /tmp; removed afterwards
+  // Where each invocation's own directory is made (it becomes the program's /tmp and is removed
+  // afterwards). Short, because Unix socket paths are (at most 107 bytes).
+  readonly scratchRoot: string;
   readonly env: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
   readonly output?: (stream: 'stdout' | 'stderr', text: string) => void;
@@ -43,10 +45,10 @@ export async function invokeMapper(
       `${what}: the line is longer than ${MAX_APOLLO_LINE_BYTES} bytes, the most one program argument can hold`,
     );
   }
-  return withScratch(context, async () => {
-    const inbox = await listenForDocuments(join(context.scratchDir, 'map.sock'));
+  return withScratch(context, async (scratch) => {
+    const inbox = await listenForDocuments(socketPath(scratch, 'map.sock'));
     try {
-      await run(context, [String(lineNumber), line], what);
+      await run(context, scratch, [String(lineNumber), line], what);
     } catch (e) {
       inbox.close();
       throw e;
@@ -66,17 +68,17 @@ export async function invokeReducer(
   values: readonly unknown[],
 ): Promise<ApolloPair> {
   const what = `the reducer on key ${JSON.stringify(key)} (order ${order})`;
-  return withScratch(context, async () => {
-    const inbox = await listenForDocuments(join(context.scratchDir, 'reduce.sock'));
+  return withScratch(context, async (scratch) => {
+    const inbox = await listenForDocuments(socketPath(scratch, 'reduce.sock'));
     let ended = false;
     try {
       const input = JSON.stringify({ key: { key, value: order }, value: values });
-      const running = run(context, [String(order)], what).finally(() => (ended = true));
+      const running = run(context, scratch, [String(order)], what).finally(() => (ended = true));
       running.catch(() => undefined); // awaited below, after the delivery
       const socket = `reduce-input-${order}.sock`;
       let delivered: boolean;
       try {
-        delivered = await deliverDocument(join(context.scratchDir, socket), input, () => ended);
+        delivered = await deliverDocument(socketPath(scratch, socket), input, () => ended);
       } catch (e) {
         await running; // the program's own failure is the better reason
         throw e;
@@ -93,18 +95,38 @@ export async function invokeReducer(
   });
 }
 
-async function withScratch<T>(context: InvocationContext, body: () => Promise<T>): Promise<T> {
-  await mkdir(context.scratchDir, { recursive: true });
+async function withScratch<T>(context: InvocationContext, body: (scratch: string) => Promise<T>): Promise<T> {
+  await mkdir(context.workDir, { recursive: true }); // the program's cwd: spawn needs it
+  await mkdir(context.scratchRoot, { recursive: true });
+  const scratch = await mkdtemp(join(context.scratchRoot, 'apollo-'));
   try {
-    return await body();
+    return await body(scratch);
   } finally {
-    await rm(context.scratchDir, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
+// A longer socket path would be cut short by the system and never meet the program's.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+function socketPath(scratch: string, name: string): string {
+  const path = join(scratch, name);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
+    throw new ApolloInvocationError(
+      `the scratch directory ${scratch} is too deep for a Unix socket path (${MAX_SOCKET_PATH_BYTES} bytes at most)`,
+    );
+  }
+  return path;
+}
+
 // Runs the program in its private /tmp; resolves on exit 0, rejects with the reason otherwise.
-function run(context: InvocationContext, args: readonly string[], what: string): Promise<void> {
-  const { file, argv } = privateTmp().command(context.scratchDir, context.programPath, args);
+function run(
+  context: InvocationContext,
+  scratch: string,
+  args: readonly string[],
+  what: string,
+): Promise<void> {
+  const { file, argv } = privateTmp().command(scratch, context.programPath, args);
   return new Promise<void>((resolve, reject) => {
     if (context.signal?.aborted) return reject(new ApolloInvocationError(`${what}: stopped`));
     const child = spawn(file, argv, {

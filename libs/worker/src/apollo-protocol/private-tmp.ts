@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 // Apollo's programs talk over fixed paths (/tmp/map.sock, /tmp/reduce.sock,
 // /tmp/reduce-input-<order>.sock), so two invocations at once on one host would take each other's
@@ -28,11 +29,14 @@ const UNSHARE_FLAGS: Record<PrivateTmpMode, string[]> = {
   'user-namespace': ['--user', '--map-root-user', '--mount', '--propagation', 'private'],
 };
 
+// By its full path: a program's environment may carry a PATH of its own.
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path)) ?? 'unshare';
+
 function launcher(mode: PrivateTmpMode): PrivateTmpLauncher {
   return {
     mode,
     command: (dir, program, args) => ({
-      file: 'unshare',
+      file: UNSHARE,
       argv: [...UNSHARE_FLAGS[mode], 'sh', '-c', BIND_AND_EXEC, 'sh', dir, program, ...args],
     }),
   };
