@@ -30,6 +30,8 @@ const envSchema = z.object({
   ILUM_PORT: port.default(9888),
   // The Genvid Cluster API's own port, where its clients find /v1 and /secrets (0: any free port).
   GENVID_PORT: port.default(8089),
+  // Apollo's coordinator port, where its clients find /api/v1 (0: any free port).
+  APOLLO_PORT: port.default(4750),
   // Mist's async interface: where start requests arrive and where job events go (unset: off).
   MIST_ASYNC_SUBSCRIBE_TOPIC: z
     .string()
@@ -172,6 +174,7 @@ export interface SpindleConfig {
     readonly mist: number;
     readonly ilum: number;
     readonly genvid: number;
+    readonly apollo: number;
     readonly embeddedPostgres: number;
   };
   readonly outboxPollMs: number;
@@ -278,6 +281,7 @@ export function loadConfig(
       mist: e.MIST_PORT,
       ilum: e.ILUM_PORT,
       genvid: e.GENVID_PORT,
+      apollo: e.APOLLO_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,
