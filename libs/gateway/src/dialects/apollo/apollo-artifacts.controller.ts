@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import {
   Controller,
   Delete,
@@ -41,6 +42,7 @@ const ARTIFACT_SCHEMA = {
 // Apollo's artifacts are Spindle's: the native API lists and serves the same ones.
 @ApiTags('apollo: artifacts')
 @UseFilters(ApolloErrorsFilter)
+@RequiresScope('read')
 @Controller(`${APOLLO_PREFIX}/artifacts`)
 export class ApolloArtifactsController {
   constructor(
@@ -62,6 +64,7 @@ export class ApolloArtifactsController {
     }
   }
 
+  @RequiresScope('write')
   @Put()
   @ApiOperation({
     summary: 'Upload a program (multipart field `program`), stored under its upload file name',
@@ -95,6 +98,7 @@ export class ApolloArtifactsController {
     return apolloArtifactOf(row);
   }
 
+  @RequiresScope('write')
   @Delete(':name')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete an artifact; 409 while something uses it' })

@@ -1,3 +1,4 @@
+import { RequiresScope } from '@spindle/platform';
 import { All, Controller, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { APOLLO_PREFIX } from './apollo-format';
@@ -7,6 +8,7 @@ import { ApolloErrorsFilter, apolloError } from './apollo-errors.filter';
 // More specific routes win.
 @ApiExcludeController()
 @UseFilters(ApolloErrorsFilter)
+@RequiresScope('read')
 @Controller(APOLLO_PREFIX)
 export class ApolloNotFoundController {
   @All('*')
