@@ -38,7 +38,10 @@ describe('a worker host that stops heartbeating', () => {
         SPINDLE_DATA_DIR: suite.dataDir,
         WORKER_PORT: '0',
         WORKER_HOST_ID: `${name}-${process.pid}`,
-        ARTIFACT_STORE_URL: suite.url,
+        // The standalone serves service-to-service routes on its loopback internal listener only.
+        ARTIFACT_STORE_URL: suite.spindle.internalUrl,
+        LOG_COLLECTOR_URL: suite.spindle.internalUrl,
+        SECRETS_URL: suite.spindle.internalUrl,
       },
       stdio: 'ignore',
       detached: true,

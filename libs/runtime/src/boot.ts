@@ -34,6 +34,9 @@ export interface RunningApp {
   // Where each dialect's clients find it on its own port, by name, when this process runs the gateway.
   readonly dialectUrls: Readonly<Record<string, string>>;
   readonly mistUrl?: string; // Mist's, kept for the callers that only know it
+  // Where other Spindle processes reach this one's service-to-service routes (the loopback
+  // internal listener beside a gateway, else the service's own port).
+  readonly internalUrl: string;
   stop(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
     url,
     dialectUrls,
     mistUrl: dialectUrls['mist'],
+    internalUrl,
     stop: async () => {
       await Promise.all(dialects.map((d) => d.close()));
       await internal?.close();

@@ -13,6 +13,10 @@ export const contextSettingsSchema = z.object({
   runOptions: z.string().max(10_000),
   streamingDurationMs: z.number().int().nonnegative().nullable(),
   maxConnFailures: z.number().int().min(0).max(1_000_000),
+  // Pools that are not Mist's (a group's): the jobs one shared worker runs at once (absent:
+  // maxJobs) and how many shared workers a precreated context keeps up (absent: 1).
+  workerJobs: z.number().int().min(1).max(10_000).optional(),
+  keepWorkers: z.number().int().min(0).max(10_000).optional(),
 });
 export type ContextSettings = z.infer<typeof contextSettingsSchema>;
 

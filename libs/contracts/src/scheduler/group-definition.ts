@@ -43,3 +43,10 @@ export type GroupDefinition = z.infer<typeof groupDefinitionSchema>;
 export function groupStreamId(name: string): string {
   return `group-${name}`;
 }
+
+// The dispatch context behind a group's workers. A `:` no context name may hold, so no Mist
+// context can take it.
+export const GROUP_CONTEXT_PREFIX = 'group:';
+export function groupContextName(id: string): string {
+  return `${GROUP_CONTEXT_PREFIX}${id}`;
+}

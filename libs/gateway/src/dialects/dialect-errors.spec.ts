@@ -35,7 +35,15 @@ describe('the dialects’ error filters', () => {
     expect(answer(filter, missing)).toEqual({
       status: 400,
       type: 'application/json; charset=utf-8',
-      body: { error: 'artifact: artifact a does not exist' },
+      body: { error: 'artifact a does not exist' }, // the message names its field already
+    });
+    const unnamed = new ValidationProblem([
+      { field: 'count', rule: 'isInt', message: 'must be an integer' },
+      { field: 'name', rule: 'required', message: 'name is required' },
+    ]);
+    expect(answer(filter, unnamed)).toMatchObject({
+      status: 400,
+      body: { error: 'count: must be an integer; name is required' },
     });
     expect(answer(filter, new DialectError(404, 'no such secret'))).toMatchObject({
       status: 404,

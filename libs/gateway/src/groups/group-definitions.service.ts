@@ -1,14 +1,17 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandPatterns, clusterExecutorRefusal } from '@spindle/contracts';
-import { ArtifactsQuery, ClustersQuery, GroupsQuery } from '@spindle/read-models';
-import type { GroupView } from '@spindle/read-models';
+import { ArtifactsQuery, ClustersQuery, FunctionsQuery, GroupsQuery } from '@spindle/read-models';
+import type { FunctionView, GroupView } from '@spindle/read-models';
 import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactStoreClient } from '../artifacts/artifact-store.client';
 import { CommandSender } from '../commands/command-sender';
 import type { Accepted } from '../commands/command-sender';
 import { awaitVisible, notFound, readBack } from '../read-back';
+import { functionRows } from '../functions/function-rows';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
 import type { GroupRequest } from './group-request';
 
 // The artifacts a group brought with it (Ilum's form uploads) are named after it, and go with it.
@@ -28,15 +31,20 @@ function conflict(field: string, rule: string, message: string): ProblemExceptio
 @Injectable()
 export class GroupDefinitions {
   private readonly logger = new Logger('groups');
+  private readonly functionResource: NamedResource<FunctionView, FunctionView>;
 
   constructor(
     private readonly commands: CommandSender,
     private readonly groups: GroupsQuery,
     private readonly clusters: ClustersQuery,
     private readonly artifacts: ArtifactsQuery,
+    private readonly functions: FunctionsQuery,
     private readonly artifactStore: ArtifactStoreClient,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.functionResource = functionRows(resources, functions);
+  }
 
   // Checks what the group refers to; the caller may then store its uploads and create it. A create
   // with an Idempotency-Key leaves a taken name to the owner, which answers a retry with its first
@@ -96,11 +104,25 @@ export class GroupDefinitions {
   async remove(group: GroupView): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteGroup, { name: group.name });
     await awaitVisible(`group ${group.name}`, this.visible(accepted));
+    await this.forgetFunctions(group);
     const { jars, files, pyFiles } = group.definition;
     const owned = [...jars, ...files, ...pyFiles].filter((name) =>
       name.startsWith(groupArtifactName(group.id, '')),
     );
     await this.forgetArtifacts(owned);
+  }
+
+  // The functions its requests ran as (`group-<id>-<jobClass>`), so that its uploads may go too.
+  private async forgetFunctions(group: GroupView): Promise<void> {
+    const prefix = groupArtifactName(group.id, '');
+    for (;;) {
+      const page = await this.functions.list(100, null, (q) =>
+        q.andWhere('starts_with(v.name, :prefix)', { prefix }),
+      );
+      for (const fn of page.items)
+        await this.functionResource.remove(CommandPatterns.deleteFunction, fn.name);
+      if (page.nextCursor === null) return;
+    }
   }
 
   // Uploads of a group that was refused, or of one deleted: nothing else refers to them.

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandPatterns, JOB_ID_PATTERN, jobStreamId, newEventId } from '@spindle/contracts';
+import {
+  CommandPatterns,
+  FINISHED_JOB_STATES,
+  JOB_ID_PATTERN,
+  jobStreamId,
+  newEventId,
+} from '@spindle/contracts';
 import type { JobSource, JobTags, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -108,6 +114,18 @@ export class JobSubmission {
     const row = JOB_ID_PATTERN.test(id) ? await this.jobs.findRecent(id) : null;
     if (!row) throw notFound(`job ${id}`);
     return row;
+  }
+
+  // A job as soon as it has finished, or as it stands when `timeoutMs` is up (for the APIs whose
+  // clients wait for the end in one request). Null: no such job.
+  async waitForEnd(id: string, timeoutMs: number): Promise<JobView | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      // Just submitted, it may not be in the read model yet: findRecent waits for it.
+      const job = await this.jobs.findRecent(id);
+      if (!job || FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   private readBack(id: string, position: number): Promise<JobView> {

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { GROUP_CONTEXT_PREFIX } from '@spindle/contracts';
 import { NamedViewQuery } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { ArtifactView } from '../artifacts/artifact.view';
 import { ContextView } from '../contexts/context.view';
+import { GroupView } from '../groups/group.view';
 import { FunctionView } from './function.view';
 
 // What a submit needs to know of a function, in one read: the context the job would run in and
@@ -34,12 +36,16 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       sha256: string | null;
     }[] = await this.dataSource.query(
       `select f.name, coalesce($2, f.default_context) as context, f.artifact, a.sha256,
-              exists (select 1 from ${table(ContextView)} c
-                      where c.name = coalesce($2, f.default_context) and c.deleted_at is null) as context_exists
+              (exists (select 1 from ${table(ContextView)} c
+                       where c.name = coalesce($2, f.default_context) and c.deleted_at is null)
+               -- an active group's pool (groupContextName) takes its requests like a context
+               or exists (select 1 from ${table(GroupView)} g
+                          where $3 || g.id = $2 and g.state = 'ACTIVE' and g.deleted_at is null))
+                as context_exists
        from ${table(FunctionView)} f
        left join ${table(ArtifactView)} a on a.name = f.artifact and a.deleted_at is null
        where f.name = $1 and f.deleted_at is null`,
-      [name, context ?? null],
+      [name, context ?? null, GROUP_CONTEXT_PREFIX],
     );
     const row = rows[0];
     if (!row) return null;

@@ -1,21 +1,31 @@
 import type { EntityManager } from 'typeorm';
-import { isContextEvent, isJobEvent, isWorkerEvent } from '@spindle/contracts';
-import type { ContextEvent, JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
+import {
+  groupContextName,
+  isContextEvent,
+  isGroupEvent,
+  isJobEvent,
+  isWorkerEvent,
+} from '@spindle/contracts';
+import type { ContextEvent, GroupEvent, JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { returnedRows } from '@spindle/backbone';
+import { groupPoolSettings } from '../groups/pool/group-pool';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 
-type DispatchEvent = ContextEvent | JobEvent | WorkerEvent;
+type DispatchEvent = ContextEvent | GroupEvent | JobEvent | WorkerEvent;
 
-// Other events (functions, say) change no dispatch table.
+// Other events (functions, say) change no dispatch table. A group's workers are a pool of its
+// own (groupPoolSettings), so its events keep that pool's context row.
 const isDispatchEvent = (event: SpindleEvent): event is DispatchEvent =>
-  isContextEvent(event) || isJobEvent(event) || isWorkerEvent(event);
+  isContextEvent(event) || isGroupEvent(event) || isJobEvent(event) || isWorkerEvent(event);
 
 // Events that change the dispatch tables alike, applied together.
 type Kind =
   | 'context-settings'
   | 'context-deleted'
+  | 'group-pool'
+  | 'group-retired'
   | 'job-submitted'
   | 'job-assigned'
   | 'job-started'
@@ -35,6 +45,12 @@ function kindOf(event: DispatchEvent): Kind {
       return 'context-settings';
     case 'ContextDeleted':
       return 'context-deleted';
+    case 'GroupCreated':
+    case 'GroupRescaled':
+      return 'group-pool';
+    case 'GroupStopped':
+    case 'GroupDeleted':
+      return 'group-retired';
     case 'JobSubmitted':
       return 'job-submitted';
     case 'JobAssigned':
@@ -78,7 +94,7 @@ export async function applyDispatchState(
   for (const event of appended) {
     const next = isDispatchEvent(event) ? kindOf(event) : 'none';
     // A context's settings are upserted one event at a time: one statement may not touch a row twice.
-    if (next !== kind || next === 'context-settings') {
+    if (next !== kind || next === 'context-settings' || next === 'group-pool') {
       await applyRun(manager, kind, run);
       run = [];
       kind = next;
@@ -107,6 +123,25 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
     }
     case 'context-deleted': {
       const names = (run as Extract<ContextEvent, { type: 'ContextDeleted' }>[]).map((e) => e.data.name);
+      await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [
+        names,
+      ]);
+      return;
+    }
+    case 'group-pool': {
+      for (const event of run as Extract<GroupEvent, { type: 'GroupCreated' | 'GroupRescaled' }>[])
+        await manager.query(
+          `insert into ${s}.dispatch_contexts (name, settings, deleted) values ($1, $2, false)
+           on conflict (name) do update set settings = excluded.settings, deleted = false`,
+          [groupContextName(event.data.id), JSON.stringify(groupPoolSettings(event.data.scale))],
+        );
+      return;
+    }
+    case 'group-retired': {
+      // Its workers stop once idle (housekeeping), its queued requests are refused.
+      const names = (run as Extract<GroupEvent, { type: 'GroupStopped' | 'GroupDeleted' }>[]).map((e) =>
+        groupContextName(e.data.id),
+      );
       await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [
         names,
       ]);

@@ -13,7 +13,7 @@ import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 import { LeadingLoop } from '../leading-loop';
 import { DispatchHousekeeping } from './housekeeping';
-import { planExclusive, planShared } from './placement';
+import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
@@ -233,17 +233,21 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
 
   // Shared contexts marked `precreated` keep a worker up even before their first job.
   private async precreateWorkers(): Promise<void> {
-    const wanting: { name: string; settings: ContextSettings }[] = await this.dataSource.query(
-      `select c.name, c.settings from ${s}.dispatch_contexts c
+    // A precreated context keeps `keepWorkers` shared workers up (Mist's: one; a group's: its scale).
+    const wanting: { name: string; settings: ContextSettings; missing: number }[] =
+      await this.dataSource.query(
+        `select c.name, c.settings, m.missing from ${s}.dispatch_contexts c
+       cross join lateral (
+         select coalesce((c.settings->>'keepWorkers')::int, 1) - count(*)::int as missing
+         from ${s}.dispatch_workers w
+         where w.context = c.name and w.mode = 'shared' and w.state in ('starting', 'running')) m
        where not c.deleted and c.settings->>'workerMode' = 'shared'
-         and coalesce((c.settings->>'precreated')::boolean, false)
-         and not exists (select 1 from ${s}.dispatch_workers w
-                         where w.context = c.name and w.mode = 'shared' and w.state in ('starting', 'running'))`,
-    );
+         and coalesce((c.settings->>'precreated')::boolean, false) and m.missing > 0`,
+      );
     if (wanting.length === 0) return;
     const hosts = await this.liveHosts();
-    const requested = wanting.flatMap(
-      ({ name, settings }) => planShared(name, settings, ['precreated'], 0, [], hosts, newEventId).requested,
+    const requested = wanting.flatMap(({ name, settings, missing }) =>
+      planKeptWorkers(name, settings, missing, hosts, newEventId),
     );
     await this.commands.runMany(
       requested.map((worker) =>

@@ -111,15 +111,16 @@ export class DispatchHousekeeping {
   }
 
   private async stopIdleWorkers(): Promise<BoundCommand[]> {
-    // A precreated context keeps its oldest shared worker; the others of its pool go like any.
+    // A precreated context keeps its oldest `keepWorkers` shared workers (1 unless set: a group
+    // keeps its scale); the others of its pool go like any.
     const idle: { id: string }[] = await this.dataSource.query(
       `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
        where w.state = 'running' and w.idle_since is not null
          and ((w.mode = 'shared'
-               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id = (
+               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id in (
                  select k.id from ${s}.dispatch_workers k
                  where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
-                 order by k.requested_at, k.id limit 1))
+                 order by k.requested_at, k.id limit coalesce((c.settings->>'keepWorkers')::int, 1)))
                and c.settings->>'downtimeMs' is not null
                and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
            or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $1::double precision / 1000) < now())

@@ -1,6 +1,6 @@
 import { DEFAULT_CONTEXT_SETTINGS } from '@spindle/contracts';
 import type { ContextSettings } from '@spindle/contracts';
-import { planExclusive, planShared } from './placement';
+import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, PoolWorker } from './placement';
 
 function ids(): () => string {
@@ -127,5 +127,46 @@ describe('placing a queue', () => {
     expect(plan.requested).toEqual([]);
     expect(plan.placements.map((p) => p.workerId)).toEqual(['old', 'old', 'old']);
     expect(pool[0]!.free).toBe(2);
+  });
+
+  it('places one job per worker of a pool with workerJobs 1 (a group), and queues the rest', () => {
+    const hosts: HostSlots[] = [{ id: 'h1', incarnation: 'i1', free: 10 }];
+    const pool: PoolWorker[] = [
+      { id: 'a', hostId: 'h1', free: 1 },
+      { id: 'b', hostId: 'h1', free: 0 }, // busy
+      { id: 'c', hostId: 'h1', free: 1 },
+    ];
+    const plan = planShared(
+      'group:g',
+      settings({ workerMode: 'shared', maxJobs: 3, workerJobs: 1 }),
+      queue(5),
+      1,
+      pool,
+      hosts,
+      ids(),
+    );
+    expect(plan.placements).toEqual([
+      { jobId: 'j1', workerId: 'a', hostId: 'h1' },
+      { jobId: 'j2', workerId: 'c', hostId: 'h1' },
+    ]);
+    expect(plan.requested).toEqual([]);
+  });
+
+  it('asks for the workers a kept pool misses, each taking workerJobs jobs, as far as slots allow', () => {
+    const hosts: HostSlots[] = [
+      { id: 'h1', incarnation: 'i1', free: 1 },
+      { id: 'h2', incarnation: 'i2', free: 1 },
+    ];
+    const requested = planKeptWorkers(
+      'group:g',
+      settings({ workerMode: 'shared', maxJobs: 3, workerJobs: 1, keepWorkers: 3 }),
+      3,
+      hosts,
+      ids(),
+    );
+    expect(requested.map((w) => [w.id, w.hostId, w.mode, w.maxJobs])).toEqual([
+      ['w1', 'h1', 'shared', 1],
+      ['w2', 'h2', 'shared', 1],
+    ]);
   });
 });

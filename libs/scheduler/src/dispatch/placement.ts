@@ -47,7 +47,7 @@ function workerOn(
     mode,
     hostId: host.id,
     hostIncarnation: host.incarnation,
-    maxJobs: mode === 'shared' ? settings.maxJobs : 1,
+    maxJobs: mode === 'shared' ? (settings.workerJobs ?? settings.maxJobs) : 1,
     runOptions: settings.runOptions,
   };
 }
@@ -101,4 +101,22 @@ export function planShared(
     plan.placements.push({ jobId, workerId: worker.id, hostId: worker.hostId });
   }
   return plan;
+}
+
+// The workers a precreated shared context is missing (it keeps `keepWorkers` up, 1 unless set),
+// each on the host with the most free slots, as far as the hosts' slots allow.
+export function planKeptWorkers(
+  context: string,
+  settings: ContextSettings,
+  missing: number,
+  hosts: HostSlots[],
+  newId: () => string,
+): WorkerRequestedV1[] {
+  const requested: WorkerRequestedV1[] = [];
+  for (let i = 0; i < missing; i++) {
+    const host = takeSlot(hosts);
+    if (!host) break;
+    requested.push(workerOn(host, newId(), context, settings, 'shared'));
+  }
+  return requested;
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
 import { IlumClustersController } from './ilum-clusters.controller';
+import { IlumGroupJobsController } from './ilum-group-jobs.controller';
+import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { IlumGroupsController } from './ilum-groups.controller';
 import { IlumJobSubmission } from './ilum-job-submission';
 import { IlumJobUpdates } from './ilum-job-updates';
@@ -16,9 +18,10 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
   controllers: [
     IlumClustersController,
     IlumGroupsController,
+    IlumGroupJobsController,
     IlumJobsController,
     IlumNotFoundController, // last: only what no other route takes
   ],
-  providers: [IlumJobSubmission, IlumJobUpdates],
+  providers: [IlumGroupJobs, IlumJobSubmission, IlumJobUpdates],
 })
 export class IlumDialectModule {}

@@ -87,9 +87,9 @@ export interface IlumGroupInfo {
   readonly jobs: unknown[];
 }
 
-// Ilum's groupInfo. Times are epoch milliseconds. `jobs` lists the group's workers, which come
-// with group execution (not built yet): an empty list until then.
-export function groupInfoOf(view: GroupView): IlumGroupInfo {
+// Ilum's groupInfo. Times are epoch milliseconds. `jobs` lists the group's workers (read by id or
+// name; a page leaves it empty rather than read every group's workers).
+export function groupInfoOf(view: GroupView, workers: unknown[] = []): IlumGroupInfo {
   return {
     id: view.id,
     name: view.name,
@@ -103,6 +103,6 @@ export function groupInfoOf(view: GroupView): IlumGroupInfo {
     jobConfig: view.definition.jobConfig,
     createdTime: view.createdAt.getTime(),
     archivedTime: view.archivedAt?.getTime() ?? null,
-    jobs: [],
+    jobs: workers,
   };
 }

@@ -43,6 +43,7 @@ import {
   parsePairs,
 } from './ilum-group-format';
 import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
+import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
@@ -67,6 +68,7 @@ export class IlumGroupsController {
     private readonly definitions: GroupDefinitions,
     private readonly groups: GroupsQuery,
     private readonly uploads: ArtifactUploads,
+    private readonly groupJobs: IlumGroupJobs,
   ) {}
 
   @RequiresScope('write')
@@ -147,23 +149,25 @@ export class IlumGroupsController {
   }
 
   @Get('name/:groupName')
-  @ReadsFrom('groups')
+  @ReadsFrom('groups', 'workers')
   @ApiOperation({ summary: 'Returns a group found by its name' })
   @ApiParam({ name: 'groupName', description: 'The unique name of a group' })
   @ApiOkResponse({ type: IlumGroupInfoDto })
   @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
   async byName(@Param('groupName') name: string): Promise<IlumGroupInfoDto> {
-    return groupInfoOf(await this.definitions.findByName(name));
+    const group = await this.definitions.findByName(name);
+    return groupInfoOf(group, await this.groupJobs.workersOf(group));
   }
 
   @Get(':groupId')
-  @ReadsFrom('groups')
+  @ReadsFrom('groups', 'workers')
   @ApiOperation({ summary: 'Returns a group found by its id' })
   @ApiParam(GROUP_ID)
   @ApiOkResponse({ type: IlumGroupInfoDto })
   @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
   async get(@Param('groupId') id: string): Promise<IlumGroupInfoDto> {
-    return groupInfoOf(await this.definitions.findById(id));
+    const group = await this.definitions.findById(id);
+    return groupInfoOf(group, await this.groupJobs.workersOf(group));
   }
 
   @RequiresScope('write')

@@ -6,6 +6,7 @@ import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-mod
 import type { FunctionView } from '@spindle/read-models';
 import { RequiresScope } from '@spindle/platform';
 import { CommandSender } from '../../commands/command-sender';
+import { functionRows } from '../../functions/function-rows';
 import { NamedResources } from '../../resources/named-resource';
 import type { NamedResource } from '../../resources/named-resource';
 import { functionInfo, runtimeForPath } from './mist-format';
@@ -42,12 +43,7 @@ export class MistFunctionsController {
     private readonly contexts: ContextsQuery,
     resources: NamedResources,
   ) {
-    this.resource = resources.of({
-      kind: 'function',
-      path: '/api/v1/functions',
-      query: functions,
-      toDto: (row) => row,
-    });
+    this.resource = functionRows(resources, functions);
   }
 
   @Get()

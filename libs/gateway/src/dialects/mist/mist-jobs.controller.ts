@@ -14,7 +14,7 @@ import {
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
-import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
+import { FunctionsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
@@ -51,7 +51,6 @@ function ListQueries(): MethodDecorator {
 export class MistJobsController {
   constructor(
     private readonly submission: JobSubmission,
-    private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
     private readonly logs: LogCollectorClient,
     private readonly lists: MistJobList,
@@ -176,14 +175,9 @@ export class MistJobsController {
   }
 
   private async waitForEnd(id: string, timeoutMs: number): Promise<JobView> {
-    const deadline = Date.now() + timeoutMs;
-    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      // Just submitted, it may not be in the read model yet: findRecent waits for it.
-      const job = await this.jobs.findRecent(id);
-      if (!job) throw mistNotFound(`Job ${id} not found`);
-      if (FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
-      await new Promise((r) => setTimeout(r, delay));
-    }
+    const job = await this.submission.waitForEnd(id, timeoutMs);
+    if (!job) throw mistNotFound(`Job ${id} not found`);
+    return job;
   }
 }
 

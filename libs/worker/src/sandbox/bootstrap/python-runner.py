@@ -5,7 +5,8 @@
 # {"type":"started","taskId","at"}, {"type":"log","taskId","stream","text"},
 # {"type":"result","taskId","ok","value"|"error"}, {"type":"pong","id"}. print() inside a task is
 # attributed to it; so are os.environ's SPINDLE_* values, and `import spindle; spindle.context()`
-# gives the task's job_id and work_dir.
+# gives the task's job_id and work_dir. An entrypoint that is a class is instantiated and its
+# run() called with the arguments; `from ilum.api import IlumJob` gives Ilum's base class.
 import ctypes
 import importlib.util
 import json
@@ -133,6 +134,25 @@ def _context():
 spindle.context = _context
 sys.modules["spindle"] = spindle
 
+# Ilum's job API, so that programs written for Ilum groups import as they do there. There is no
+# Spark runtime: `spark` is None.
+ilum = types.ModuleType("ilum")
+ilum.__path__ = []
+ilum_api = types.ModuleType("ilum.api")
+
+
+class IlumJob:
+    """An Ilum interactive job: run(self, spark, config) returns the result as a string."""
+
+    def run(self, spark, config):
+        raise NotImplementedError("an IlumJob implements run(self, spark, config)")
+
+
+ilum_api.IlumJob = IlumJob
+ilum.api = ilum_api
+sys.modules["ilum"] = ilum
+sys.modules["ilum.api"] = ilum_api
+
 
 class TaskCancelled(BaseException):
     """Raised inside a task's thread when the task is cancelled or timed out."""
@@ -167,6 +187,9 @@ def run(message):
         fn = getattr(load(message["file"]), message["entrypoint"] or "main", None)
         if not callable(fn):
             raise AttributeError("%s is not a function in the program" % (message["entrypoint"] or "main"))
+        # A class (an IlumJob, say) is instantiated for the task and its run() called.
+        if isinstance(fn, type):
+            fn = fn().run
         value = fn(**(message.get("args") or {}))
         try:
             json.dumps(value)

@@ -1,0 +1,110 @@
+import type { JobView } from '@spindle/read-models';
+import { DialectError } from '../json-errors.filter';
+import {
+  groupJobArgs,
+  groupJobFunction,
+  groupJobInstanceOf,
+  groupProgramOf,
+  parseGroupJobRequest,
+} from './ilum-group-job-format';
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof DialectError) return `${e.status} ${e.message}`;
+    throw e;
+  }
+  throw new Error('not refused');
+}
+
+const job = (overrides: Partial<JobView>): JobView =>
+  ({
+    id: '0192f3a4-0000-7000-8000-000000000001',
+    function: groupJobFunction('g1', 'jobs.Hello'),
+    context: 'group:g1',
+    state: 'succeeded',
+    args: { spark: null, config: { n: 1 } },
+    result: { value: 'hi' },
+    error: null,
+    workerId: 'w1',
+    startedAt: new Date(1_000),
+    finishedAt: new Date(2_000),
+    ...overrides,
+  }) as JobView;
+
+describe('Ilum group requests', () => {
+  it('reads a request and refuses a malformed one with a 409 naming the field', () => {
+    expect(
+      parseGroupJobRequest({ type: 'interactive_job_execute', jobClass: 'jobs.Hello', jobConfig: { a: 1 } }),
+    ).toEqual({ jobClass: 'jobs.Hello', jobConfig: { a: 1 } });
+    expect(parseGroupJobRequest({ jobClass: 'jobs.Hello' })).toEqual({
+      jobClass: 'jobs.Hello',
+      jobConfig: {},
+    });
+    expect(refusal(() => parseGroupJobRequest([]))).toBe(
+      '409 the body must be a JSON object {type, jobClass, jobConfig}',
+    );
+    expect(refusal(() => parseGroupJobRequest({ jobClass: 'Hello' }))).toMatch(
+      /^409 jobClass must be module\.Name/,
+    );
+    expect(refusal(() => parseGroupJobRequest({ jobClass: 'a.b.C' }))).toMatch(/^409 jobClass/);
+    expect(refusal(() => parseGroupJobRequest({ jobClass: 'jobs.Hello', jobConfig: [1] }))).toBe(
+      '409 jobConfig must be an object',
+    );
+    expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_execute', code: '1' }))).toBe(
+      '409 type: interactive_code_execute is not supported yet: only interactive_job_execute runs',
+    );
+  });
+
+  it('finds the file and entry a jobClass names, per language', () => {
+    expect(groupProgramOf('PYTHON', 'jobs.Hello')).toEqual({
+      file: 'jobs.py',
+      entrypoint: 'Hello',
+      runtime: 'python',
+    });
+    expect(groupProgramOf('NODE', 'jobs.hello')).toEqual({
+      file: 'jobs.js',
+      entrypoint: 'hello',
+      runtime: 'node',
+    });
+    expect(refusal(() => groupProgramOf('SCALA', 'jobs.Hello'))).toMatch(
+      /^409 language: SCALA groups cannot run/,
+    );
+    expect(groupJobArgs('python', { a: 1 })).toEqual({ spark: null, config: { a: 1 } });
+    expect(groupJobArgs('node', { a: 1 })).toEqual({ config: { a: 1 } });
+  });
+
+  it('answers an instance as groupJobInstanceInfo: result as a string, error with message and trace', () => {
+    expect(groupJobInstanceOf('g1', job({}))).toEqual({
+      jobInstanceId: '0192f3a4-0000-7000-8000-000000000001',
+      jobId: 'w1',
+      groupId: 'g1',
+      startTime: 1_000,
+      endTime: 2_000,
+      jobClass: 'jobs.Hello',
+      jobConfig: { n: 1 },
+      result: 'hi',
+      error: null,
+    });
+    expect(groupJobInstanceOf('g1', job({ result: { value: { rows: 2 } } })).result).toBe('{"rows":2}');
+    const failed = groupJobInstanceOf(
+      'g1',
+      job({
+        state: 'failed',
+        result: null,
+        error: 'Traceback (most recent call last):\n  ...\nValueError: boom\n',
+      }),
+    );
+    expect(failed.result).toBeNull();
+    expect(failed.error).toEqual({
+      message: 'ValueError: boom',
+      stackTrace: 'Traceback (most recent call last):\n  ...\nValueError: boom\n',
+    });
+    const queued = groupJobInstanceOf(
+      'g1',
+      job({ state: 'queued', result: null, startedAt: null, finishedAt: null, workerId: null }),
+    );
+    expect(queued).toMatchObject({ jobId: null, startTime: null, endTime: null, result: null, error: null });
+  });
+});

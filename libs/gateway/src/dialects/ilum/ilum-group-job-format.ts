@@ -1,0 +1,116 @@
+import type { GroupLanguage, Runtime } from '@spindle/contracts';
+import type { GroupView, JobView, WorkerView } from '@spindle/read-models';
+import { groupArtifactName } from '../../groups/group-definitions.service';
+import { ilumInvalid } from './ilum-errors.filter';
+
+// `module.Name`: a program file of the group (`module.py`, `module.js`) and the class or export in it.
+const JOB_CLASS_PATTERN = /^([A-Za-z_][A-Za-z0-9_]{0,63})\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
+const MAX_JOB_CONFIG_BYTES = 64 * 1024;
+
+export interface GroupJobRequest {
+  readonly jobClass: string;
+  readonly jobConfig: Record<string, unknown>;
+}
+
+// Ilum's `groupJobCreation` for a JOB group; anything else is a 409 naming the field.
+export function parseGroupJobRequest(body: unknown): GroupJobRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw ilumInvalid('the body must be a JSON object {type, jobClass, jobConfig}');
+  const { type, jobClass, jobConfig } = body as Record<string, unknown>;
+  if (type !== undefined && type !== 'interactive_job_execute') {
+    throw ilumInvalid(
+      type === 'interactive_code_execute' || type === 'interactive_code_complete'
+        ? `type: ${String(type)} is not supported yet: only interactive_job_execute runs`
+        : 'type must be interactive_job_execute',
+    );
+  }
+  if (typeof jobClass !== 'string' || !JOB_CLASS_PATTERN.test(jobClass))
+    throw ilumInvalid(
+      'jobClass must be module.Name (a program file of the group and a class or export in it)',
+    );
+  if (
+    jobConfig !== undefined &&
+    (typeof jobConfig !== 'object' || jobConfig === null || Array.isArray(jobConfig))
+  )
+    throw ilumInvalid('jobConfig must be an object');
+  const config = (jobConfig ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(config).length > MAX_JOB_CONFIG_BYTES)
+    throw ilumInvalid(`jobConfig must be at most ${MAX_JOB_CONFIG_BYTES} bytes of JSON`);
+  return { jobClass, jobConfig: config };
+}
+
+export interface GroupProgram {
+  readonly file: string; // the program file's own name, as uploaded
+  readonly entrypoint: string;
+  readonly runtime: Runtime;
+}
+
+// Which file and entry a jobClass names in a group of this language. SCALA runs on no bridge yet.
+export function groupProgramOf(language: GroupLanguage, jobClass: string): GroupProgram {
+  const [, module, name] = JOB_CLASS_PATTERN.exec(jobClass)!;
+  switch (language) {
+    case 'PYTHON':
+      return { file: `${module}.py`, entrypoint: name!, runtime: 'python' };
+    case 'NODE':
+      return { file: `${module}.js`, entrypoint: name!, runtime: 'node' };
+    case 'SCALA':
+      throw ilumInvalid('language: SCALA groups cannot run requests yet (no JVM bridge): use PYTHON or NODE');
+    default: {
+      const unknownLanguage: never = language;
+      throw ilumInvalid(`language ${String(unknownLanguage)} cannot run requests`);
+    }
+  }
+}
+
+// The arguments a request's program is called with: python `run(self, spark, config)` (no Spark
+// runtime: spark is None), node `export({config}, ctx)`.
+export function groupJobArgs(runtime: Runtime, jobConfig: Record<string, unknown>): Record<string, unknown> {
+  return runtime === 'python' ? { spark: null, config: jobConfig } : { config: jobConfig };
+}
+
+// The function a group's jobClass runs as (registered on first use): `group-<groupId>-<jobClass>`,
+// named like the group's uploads so that deleting the group finds and removes it.
+export function groupJobFunction(groupId: string, jobClass: string): string {
+  return groupArtifactName(groupId, jobClass);
+}
+
+// Ilum's groupJobInstanceInfo. `jobId` is the worker (Ilum's interactive job) that ran it; the
+// result is a string (a program's non-string result as JSON); a failure is error{message,
+// stackTrace}, the message being the last line of the trace.
+export function groupJobInstanceOf(groupId: string, job: JobView): Record<string, unknown> {
+  const prefix = groupJobFunction(groupId, '');
+  const config = (job.args['config'] ?? {}) as Record<string, unknown>;
+  const value = job.result?.value;
+  const failed = job.state === 'failed' || job.state === 'timed_out' || job.state === 'cancelled';
+  const trace = job.error ?? job.state;
+  return {
+    jobInstanceId: job.id,
+    jobId: job.workerId,
+    groupId,
+    startTime: job.startedAt?.getTime() ?? null,
+    endTime: job.finishedAt?.getTime() ?? null,
+    jobClass: job.function.startsWith(prefix) ? job.function.slice(prefix.length) : job.function,
+    jobConfig: config,
+    result:
+      job.state === 'succeeded' ? (typeof value === 'string' ? value : JSON.stringify(value ?? null)) : null,
+    error: failed ? { message: lastLine(trace), stackTrace: trace } : null,
+  };
+}
+
+function lastLine(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines[lines.length - 1]!.trim();
+}
+
+// A group worker as Ilum's jobInfo of an interactive job: STARTING until its process is up, then
+// READY when idle and BUSY while it runs a request.
+export function groupWorkerOf(group: GroupView, worker: WorkerView, busy: boolean): Record<string, unknown> {
+  return {
+    jobId: worker.id,
+    jobType: 'INTERACTIVE',
+    groupId: group.id,
+    clusterName: group.clusterName,
+    state: worker.state === 'starting' ? 'STARTING' : busy ? 'BUSY' : 'READY',
+    startTime: worker.createdAt.getTime(),
+  };
+}

@@ -1,0 +1,115 @@
+import { RequiresScope } from '@spindle/platform';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ReadsFrom } from '../../consistency/consistent-read';
+import { GroupDefinitions } from '../../groups/group-definitions.service';
+import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
+import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
+import { IlumGroupJobs } from './ilum-group-jobs.service';
+import { ILUM_PREFIX } from './ilum-prefix';
+import { ApiSpringPage, springPage, springPageRequest } from './spring-page';
+import type { SpringPage, SpringPageQuery } from './spring-page';
+
+const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
+const GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
+const GROUP_JOB_CREATION = {
+  schema: {
+    type: 'object',
+    required: ['type', 'jobClass', 'jobConfig'],
+    properties: {
+      type: { type: 'string', default: 'interactive_job_execute', enum: ['interactive_job_execute'] },
+      jobClass: { type: 'string', example: 'jobs.WordCount', description: 'module.Class of the group' },
+      jobConfig: { type: 'object', additionalProperties: true },
+    },
+  },
+};
+const INSTANCE = {
+  schema: {
+    type: 'object',
+    properties: {
+      jobInstanceId: { type: 'string' },
+      jobId: { type: 'string', description: 'The group worker that ran it' },
+      groupId: { type: 'string' },
+      startTime: { type: 'integer', nullable: true },
+      endTime: { type: 'integer', nullable: true },
+      jobClass: { type: 'string' },
+      jobConfig: { type: 'object' },
+      result: { type: 'string', nullable: true },
+      error: {
+        type: 'object',
+        nullable: true,
+        properties: { message: { type: 'string' }, stackTrace: { type: 'string' } },
+      },
+    },
+  },
+};
+
+// Requests run on a group's warm workers (Ilum's interactive job instances).
+@ApiTags('ilum: groups')
+@UseFilters(IlumErrorsFilter)
+@RequiresScope('read')
+@Controller(`${ILUM_PREFIX}/group`)
+export class IlumGroupJobsController {
+  constructor(
+    private readonly definitions: GroupDefinitions,
+    private readonly groupJobs: IlumGroupJobs,
+  ) {}
+
+  @RequiresScope('submit') // a request runs a program, as a job submit does
+  @Post(':groupId/job/execute')
+  @ReadsFrom('groups')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Runs a request on one of the group’s workers and answers the finished instance' })
+  @ApiParam(GROUP_ID)
+  @ApiBody(GROUP_JOB_CREATION)
+  @ApiOkResponse(INSTANCE)
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiConflictResponse({ description: 'A malformed request, a stopped group, an unknown file', ...ERROR })
+  async execute(@Param('groupId') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+    const group = await this.definitions.findById(id);
+    const job = await this.groupJobs.execute(group, parseGroupJobRequest(body));
+    return groupJobInstanceOf(group.id, job);
+  }
+
+  @RequiresScope('submit')
+  @Post(':groupId/job/submit')
+  @ReadsFrom('groups')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Queues a request on the group and answers its instance id at once' })
+  @ApiParam(GROUP_ID)
+  @ApiBody(GROUP_JOB_CREATION)
+  @ApiOkResponse({ schema: { type: 'object', properties: { jobInstanceId: { type: 'string' } } } })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiConflictResponse({ description: 'A malformed request, a stopped group, an unknown file', ...ERROR })
+  async submit(@Param('groupId') id: string, @Body() body: unknown): Promise<{ jobInstanceId: string }> {
+    const group = await this.definitions.findById(id);
+    const job = await this.groupJobs.submit(group, parseGroupJobRequest(body));
+    return { jobInstanceId: job.id };
+  }
+
+  @Get(':groupId/job/result')
+  @ReadsFrom('groups', 'jobs')
+  @ApiOperation({ summary: 'Pages the group’s instances, newest first' })
+  @ApiParam(GROUP_ID)
+  @ApiSpringPage([], 'not supported on instances', '')
+  @ApiOkResponse({ description: 'A Spring page of groupJobInstanceInfo' })
+  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  async results(
+    @Param('groupId') id: string,
+    @Query() query: SpringPageQuery,
+  ): Promise<SpringPage<Record<string, unknown>>> {
+    const group = await this.definitions.findById(id);
+    const request = springPageRequest(query, []);
+    if (request.search !== undefined) throw ilumInvalid('search: instances cannot be searched yet');
+    const { rows, total } = await this.groupJobs.page(group, request.size, request.page * request.size);
+    return springPage(request, rows, total, (job) => groupJobInstanceOf(group.id, job));
+  }
+}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { CommandPatterns, MAX_GROUP_SCALE, groupContextName } from '@spindle/contracts';
+import type { Runtime } from '@spindle/contracts';
+import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
+import type { FunctionView, GroupView, JobView } from '@spindle/read-models';
+import { CommandSender } from '../../commands/command-sender';
+import { groupArtifactName } from '../../groups/group-definitions.service';
+import { JobSubmission } from '../../jobs/job-submission.service';
+import { functionRows } from '../../functions/function-rows';
+import { NamedResources } from '../../resources/named-resource';
+import type { NamedResource } from '../../resources/named-resource';
+import { ilumInvalid } from './ilum-errors.filter';
+import { groupJobArgs, groupJobFunction, groupProgramOf, groupWorkerOf } from './ilum-group-job-format';
+import type { GroupJobRequest } from './ilum-group-job-format';
+
+// Ilum documents no bound for `execute`; Spindle answers the instance as it stands after this.
+export const GROUP_EXECUTE_WAIT_MS = 10 * 60_000;
+
+// Requests on a group's warm workers. An instance is a core job: its jobClass runs as the function
+// `group-<groupId>-<jobClass>` (registered on first use, on the group's uploaded file), submitted
+// to the group's pool (context `group:<id>`), where the dispatcher gives each worker one request
+// at a time and queues the rest. So an instance has a state, a log and events like any job.
+@Injectable()
+export class IlumGroupJobs {
+  private readonly functionResource: NamedResource<FunctionView, FunctionView>;
+
+  constructor(
+    private readonly commands: CommandSender,
+    private readonly functions: FunctionsQuery,
+    private readonly jobs: JobsQuery,
+    private readonly workers: WorkersQuery,
+    private readonly submission: JobSubmission,
+    resources: NamedResources,
+  ) {
+    this.functionResource = functionRows(resources, functions);
+  }
+
+  async submit(group: GroupView, request: GroupJobRequest): Promise<JobView> {
+    if (group.state !== 'ACTIVE') throw ilumInvalid(`group ${group.name} is stopped: it runs no requests`);
+    if (group.kind !== 'JOB')
+      throw ilumInvalid(`type: a ${group.kind} group takes interactive_code_execute, not jobs`);
+    const fn = await this.functionFor(group, request.jobClass);
+    return this.submission.submit({
+      function: fn.name,
+      context: groupContextName(group.id),
+      args: groupJobArgs(fn.runtime, request.jobConfig),
+      source: 'http',
+    });
+  }
+
+  async execute(group: GroupView, request: GroupJobRequest): Promise<JobView> {
+    const job = await this.submit(group, request);
+    return (await this.submission.waitForEnd(job.id, GROUP_EXECUTE_WAIT_MS)) ?? job;
+  }
+
+  // The group's instances, newest first, and how many there are.
+  async page(group: GroupView, size: number, offset: number): Promise<{ rows: JobView[]; total: number }> {
+    const filter = { context: groupContextName(group.id) };
+    const [rows, total] = await Promise.all([
+      this.jobs.listAt(filter, size, offset),
+      this.jobs.count(filter),
+    ]);
+    return { rows, total };
+  }
+
+  // The group's live workers (a rescale down may leave a few more until they are idle).
+  async workersOf(group: GroupView): Promise<Record<string, unknown>[]> {
+    const { items } = await this.workers.list(2 * MAX_GROUP_SCALE, null, {
+      states: ['starting', 'running'],
+      context: groupContextName(group.id),
+    });
+    const busy = await this.jobs.countActiveOn(items.map((w) => w.id));
+    return items.reverse().map((w) => groupWorkerOf(group, w, (busy.get(w.id) ?? 0) > 0));
+  }
+
+  private async functionFor(
+    group: GroupView,
+    jobClass: string,
+  ): Promise<{ readonly name: string; readonly runtime: Runtime }> {
+    const program = groupProgramOf(group.language, jobClass);
+    const name = groupJobFunction(group.id, jobClass);
+    if (await this.functions.findByName(name)) return { name, runtime: program.runtime };
+    const { files, pyFiles } = group.definition;
+    const candidates = program.runtime === 'python' ? [...pyFiles, ...files] : files;
+    const artifact = candidates.find(
+      (a) => a === groupArtifactName(group.id, program.file) || a === program.file,
+    );
+    if (artifact === undefined) {
+      throw ilumInvalid(
+        `jobClass: the group has no file ${program.file} (in ${program.runtime === 'python' ? 'pyFiles or files' : 'files'})`,
+      );
+    }
+    // Keyed by the function's name: two first requests at once register it once.
+    const definition = {
+      artifact,
+      entrypoint: program.entrypoint,
+      runtime: program.runtime,
+      defaultContext: 'default',
+      tags: ['ilum-group'],
+    };
+    await this.functionResource.applied(
+      name,
+      await this.commands.send(CommandPatterns.registerFunction, { name, definition }, `register-${name}`),
+    );
+    return { name, runtime: program.runtime };
+  }
+}

@@ -1,0 +1,249 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { http } from '../support/http';
+import { SPINDLE_MODES } from '../support/spindle-modes';
+import { spindleSuite } from '../support/spindle-suite';
+import { waitUntil } from '../support/wait';
+
+jest.setTimeout(240_000);
+
+// Programs as an Ilum user writes them. `Hold` waits for its gate file, so the test (not the
+// clock) decides when requests end, and sees which run at once and which wait.
+const JOBS_PY = [
+  'import os',
+  'import time',
+  'from ilum.api import IlumJob',
+  '',
+  'class Hello(IlumJob):',
+  '    def run(self, spark, config):',
+  "        return 'hello %s (spark %s)' % (config.get('n'), spark)",
+  '',
+  'class Hold(IlumJob):',
+  '    def run(self, spark, config):',
+  "        while not os.path.exists(config['gate']):",
+  '            time.sleep(0.02)',
+  "        return str(config['n'])",
+  '',
+  'class Fail(IlumJob):',
+  '    def run(self, spark, config):',
+  "        raise ValueError('no rows for %s' % config['table'])",
+  '',
+].join('\n');
+
+interface Instance {
+  jobInstanceId: string;
+  jobId: string | null;
+  groupId: string;
+  startTime: number | null;
+  endTime: number | null;
+  jobClass: string;
+  jobConfig: Record<string, unknown>;
+  result: string | null;
+  error: { message: string; stackTrace: string } | null;
+}
+
+interface Worker {
+  jobId: string;
+  state: string;
+}
+
+// An Ilum client changes only host and port: everything here talks to the Ilum port's paths.
+describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
+  const suite = spindleSuite({ name: 'ilum-group-jobs', env: { WORKER_SLOTS: '8', ...env } });
+  const ilum = (method: string, path: string, body?: unknown) =>
+    http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
+  // Job users read the gates: a directory anyone may enter.
+  const gates = mkdtempSync(join(tmpdir(), 'ilum-gates-'));
+  chmodSync(gates, 0o755);
+  afterAll(() => rmSync(gates, { recursive: true, force: true }));
+  let gateCount = 0;
+  const newGate = () => join(gates, `gate-${++gateCount}`);
+  const open = (gate: string) => writeFileSync(gate, '');
+
+  let groupId = '';
+  const workers = async (): Promise<Worker[]> => (await ilum('GET', `/group/${groupId}`)).body.jobs;
+  const instances = async (): Promise<Instance[]> => {
+    const page = await ilum('GET', `/group/${groupId}/job/result?size=1000`);
+    expect(page.status).toBe(200);
+    return page.body.content;
+  };
+  const execute = (jobClass: string, jobConfig: Record<string, unknown>) =>
+    ilum('POST', `/group/${groupId}/job/execute`, { type: 'interactive_job_execute', jobClass, jobConfig });
+  const submit = (jobClass: string, jobConfig: Record<string, unknown>) =>
+    ilum('POST', `/group/${groupId}/job/submit`, { type: 'interactive_job_execute', jobClass, jobConfig });
+  // Until `count` requests run at once: they run on distinct workers and the rest wait.
+  const running = async (ids: readonly string[], count: number): Promise<Instance[]> => {
+    let now: Instance[] = [];
+    await waitUntil(async () => {
+      now = (await instances()).filter((i) => ids.includes(i.jobInstanceId) && i.startTime !== null);
+      return now.length >= count;
+    }, 60_000);
+    return now;
+  };
+
+  it('keeps scale workers up from the start', async () => {
+    const form = new FormData();
+    form.append('name', 'warm');
+    form.append('language', 'PYTHON');
+    form.append('scale', '2');
+    form.append('pyFiles', new Blob([JOBS_PY]), 'jobs.py');
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    groupId = created.body.groupId;
+    await waitUntil(async () => {
+      const now = await workers();
+      return now.length === 2 && now.every((w) => w.state === 'READY');
+    }, 60_000);
+  });
+
+  it('executes 20 requests and answers each finished instance; one per worker, the rest queued', async () => {
+    const gate = newGate();
+    const answers = Array.from({ length: 20 }, (_, n) => execute('jobs.Hold', { gate, n }));
+    const ids = (await waitForSubmitted(20)).map((i) => i.jobInstanceId);
+    const first = await running(ids, 2);
+    // Both workers are busy, each with one request; the other 18 wait for them.
+    expect(first).toHaveLength(2);
+    expect(new Set(first.map((i) => i.jobId)).size).toBe(2);
+    expect((await workers()).map((w) => w.state)).toEqual(['BUSY', 'BUSY']);
+    open(gate);
+    const done = await Promise.all(answers);
+    for (const [n, answer] of done.entries()) {
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({
+        jobInstanceId: expect.any(String),
+        jobId: expect.any(String),
+        groupId,
+        startTime: expect.any(Number),
+        endTime: expect.any(Number),
+        jobClass: 'jobs.Hold',
+        jobConfig: { gate, n },
+        result: String(n),
+        error: null,
+      });
+      expect(answer.body.endTime).toBeGreaterThanOrEqual(answer.body.startTime);
+    }
+    const used = new Set(done.map((a) => a.body.jobId));
+    expect(used).toEqual(new Set((await workers()).map((w) => w.jobId)));
+  });
+
+  // The instances sent so far, once they are all recorded.
+  async function waitForSubmitted(count: number): Promise<Instance[]> {
+    let all: Instance[] = [];
+    await waitUntil(async () => {
+      all = (await instances()).filter((i) => i.endTime === null);
+      return all.length >= count;
+    }, 60_000);
+    return all;
+  }
+
+  it('submits 20 requests at once and pages their results', async () => {
+    const gate = newGate();
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n++) {
+      const answer = await submit('jobs.Hold', { gate, n });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ jobInstanceId: expect.any(String) });
+      ids.push(answer.body.jobInstanceId);
+    }
+    const first = await running(ids, 2);
+    expect(new Set(first.map((i) => i.jobId)).size).toBe(2);
+    open(gate);
+    await waitUntil(
+      async () => (await instances()).filter((i) => ids.includes(i.jobInstanceId) && i.endTime).length === 20,
+      60_000,
+    );
+    const mine = (await instances()).filter((i) => ids.includes(i.jobInstanceId));
+    expect(mine.map((i) => i.result).sort()).toEqual(ids.map((_, n) => String(n)).sort());
+    expect(new Set(mine.map((i) => i.jobId)).size).toBe(2);
+
+    // A Spring page: newest first, real totals.
+    const page = await ilum('GET', `/group/${groupId}/job/result?page=1&size=15`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({
+      page: { number: 1, size: 15, offset: 15, paged: true },
+      totalElements: 40,
+      totalPages: 3,
+      first: false,
+      last: false,
+      empty: false,
+    });
+    expect(page.body.content).toHaveLength(15);
+  });
+
+  it('runs a plain request, with spark None', async () => {
+    const answer = await execute('jobs.Hello', { n: 7 });
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toBe('hello 7 (spark None)');
+  });
+
+  it('answers a failing run with its error and trace', async () => {
+    const answer = await execute('jobs.Fail', { table: 'sales' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toBeNull();
+    expect(answer.body.error.message).toBe('ValueError: no rows for sales');
+    expect(answer.body.error.stackTrace).toContain('Traceback');
+    expect(answer.body.error.stackTrace).toContain("raise ValueError('no rows for %s' % config['table'])");
+  });
+
+  it('refuses what it cannot run with a 409 naming the field, and an unknown group with a 404', async () => {
+    const noFile = await execute('other.Hello', {});
+    expect(noFile.status).toBe(409);
+    expect(noFile.body).toEqual({
+      message: 'jobClass: the group has no file other.py (in pyFiles or files)',
+    });
+    const badClass = await execute('Hello', {});
+    expect(badClass.status).toBe(409);
+    expect(badClass.body.message).toMatch(/^jobClass must be module\.Name/);
+    const badConfig = await execute('jobs.Hello', 'x' as unknown as Record<string, unknown>);
+    expect(badConfig.status).toBe(409);
+    expect(badConfig.body.message).toBe('jobConfig must be an object');
+    const unknown = await ilum('POST', '/group/no-such-group/job/execute', {
+      type: 'interactive_job_execute',
+      jobClass: 'jobs.Hello',
+      jobConfig: {},
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ message: expect.stringContaining('no-such-group') });
+  });
+
+  it('rescales to 1, then to 3, and runs on what it has', async () => {
+    expect((await ilum('POST', `/group/${groupId}/rescale/1`)).status).toBe(200);
+    await waitUntil(async () => (await workers()).length === 1, 60_000);
+    const [kept] = await workers();
+    const one = await Promise.all([execute('jobs.Hello', { n: 1 }), execute('jobs.Hello', { n: 2 })]);
+    expect(one.map((a) => a.body.jobId)).toEqual([kept!.jobId, kept!.jobId]);
+
+    expect((await ilum('POST', `/group/${groupId}/rescale/3`)).status).toBe(200);
+    await waitUntil(async () => (await workers()).filter((w) => w.state === 'READY').length === 3, 60_000);
+    const gate = newGate();
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) ids.push((await submit('jobs.Hold', { gate, n })).body.jobInstanceId);
+    const first = await running(ids, 3);
+    expect(new Set(first.map((i) => i.jobId))).toEqual(new Set((await workers()).map((w) => w.jobId)));
+    open(gate);
+    await waitUntil(
+      async () => (await instances()).filter((i) => ids.includes(i.jobInstanceId) && i.endTime).length === 6,
+      60_000,
+    );
+  });
+
+  it('stops: the workers go, and the group takes no more requests', async () => {
+    expect((await ilum('POST', `/group/${groupId}/stop`)).status).toBe(200);
+    await waitUntil(async () => (await workers()).length === 0, 60_000);
+    const refused = await execute('jobs.Hello', { n: 0 });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ message: 'group warm is stopped: it runs no requests' });
+    // Its instances stay readable.
+    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(50);
+  });
+
+  it('deletes the group with the functions its requests ran as and its uploads', async () => {
+    const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
+    expect((await native(`/functions/group-${groupId}-jobs.Hello`)).status).toBe(200);
+    expect((await ilum('DELETE', `/group/${groupId}`)).status).toBe(200);
+    for (const jobClass of ['jobs.Hello', 'jobs.Hold', 'jobs.Fail'])
+      expect((await native(`/functions/group-${groupId}-${jobClass}`)).status).toBe(404);
+    expect((await native(`/artifacts/group-${groupId}-jobs.py`)).status).toBe(404);
+  });
+});
