@@ -68,6 +68,7 @@ export default tseslint.config(
       '**/dist',
       '.nx',
       '.kafka',
+      '.s3',
       '.spindle',
       'coverage',
       'bench/results',

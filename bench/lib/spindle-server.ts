@@ -47,6 +47,7 @@ export async function startSpindle(
         MIST_PORT: '0',
         ILUM_PORT: '0',
         GENVID_PORT: '0',
+        APOLLO_PORT: '0',
         SPINDLE_DATA_DIR: dataDir,
         // The bench measures the API, not its key checks, on loopback: every listener open.
         SPINDLE_AUTH: 'open',

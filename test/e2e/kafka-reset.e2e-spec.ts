@@ -31,6 +31,7 @@ describe('Spindle after its Kafka broker was reset, its database kept', () => {
       MIST_PORT: '0',
       ILUM_PORT: '0',
       GENVID_PORT: '0',
+      APOLLO_PORT: '0',
       KAFKA_BROKERS: `127.0.0.1:${PORT}`,
       KAFKA_TOPIC_PARTITIONS: '1',
     },

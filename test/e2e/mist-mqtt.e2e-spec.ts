@@ -266,6 +266,7 @@ describe('Mist async interface over MQTT, when the broker comes and goes', () =>
       MIST_PORT: '0',
       ILUM_PORT: '0',
       GENVID_PORT: '0',
+      APOLLO_PORT: '0',
       MIST_MQTT_URL: mqttUrl(),
       MIST_MQTT_SUBSCRIBE_TOPIC: `${base}/requests`,
       MIST_MQTT_PUBLISH_TOPIC: `${base}/events`,

@@ -9,7 +9,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 // answers and what that looks like, and every 4xx is a problem document. The document does not
 // depend on the bus, so one mode is enough.
 describe('the native OpenAPI document', () => {
-  const suite = spindleSuite({ name: 'openapi', env: { MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0' } });
+  const suite = spindleSuite({
+    name: 'openapi',
+    env: { MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', APOLLO_PORT: '0' },
+  });
   let doc: Json;
 
   beforeAll(async () => {

@@ -349,6 +349,7 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
                 MIST_PORT: '0',
                 ILUM_PORT: '0',
                 GENVID_PORT: '0',
+                APOLLO_PORT: '0',
               },
               timeout: 90_000,
             },

@@ -25,7 +25,7 @@ describe('a worker host that stops heartbeating', () => {
   // The standalone process keeps its own agent out of the way: it offers no slots.
   const suite = spindleSuite({
     name: 'hostloss',
-    env: { ...KAFKA, MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', WORKER_SLOTS: '0' },
+    env: { ...KAFKA, MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', APOLLO_PORT: '0', WORKER_SLOTS: '0' },
   });
 
   // A worker host of its own: a separate process, its own process group (a kill takes its jobs).

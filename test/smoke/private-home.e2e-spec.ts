@@ -137,7 +137,7 @@ function startSpindle(cwd: string, home: string, env: Record<string, string>) {
   );
   const child: ChildProcess = spawn('npm', ['start'], {
     cwd,
-    env: { ...clean, HOME: home, MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', ...env },
+    env: { ...clean, HOME: home, MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', APOLLO_PORT: '0', ...env },
     detached: true, // its own process group, like a terminal's
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -40,6 +40,7 @@ describe('npm run start:all (every service its own process)', () => {
         GENVID_PORT: '28089', // and its Genvid one
         SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
         SPINDLE_DIALECT_AUTH: 'open',
+        APOLLO_PORT: '0', // and its Apollo one
       },
       detached: true, // its own process group, so the whole tree can be stopped
       stdio: ['ignore', 'pipe', 'pipe'],

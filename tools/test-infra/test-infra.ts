@@ -6,7 +6,8 @@ import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
 
 // What `npm test` needs, started when it is not already there, and stopped when the tests are
 // done (jest's global teardown disconnects, or jest is gone): the Kafka broker from the project's
-// own jars, the database on the machine's PostgreSQL, or an embedded PostgreSQL when none answers.
+// own jars, the database on the machine's PostgreSQL, or an embedded PostgreSQL when none answers,
+// and the S3-compatible storage of MapReduce jobs (S3Proxy from the project's own jars).
 // Forked by tools/jest/test-infrastructure.setup.ts; sends {env} once ready.
 
 interface Started {
@@ -57,6 +58,34 @@ async function ensureKafka(): Promise<Started | undefined> {
   };
 }
 
+const DEFAULT_S3_ENDPOINT = 'http://127.0.0.1:19000';
+
+async function ensureStorage(): Promise<Started | undefined> {
+  const endpoint = new URL(process.env['S3_ENDPOINT'] ?? DEFAULT_S3_ENDPOINT);
+  const port = Number(endpoint.port || 80);
+  if (await answers(endpoint.hostname, port)) {
+    log(`S3 storage answers at ${endpoint.origin}: using it`);
+    return undefined;
+  }
+  if (!LOCAL_HOSTS.has(endpoint.hostname))
+    throw new StartupError(
+      `no S3 storage answers at ${endpoint.origin} (S3_ENDPOINT)`,
+      'start it, or unset S3_ENDPOINT',
+    );
+  const env = { ...process.env, S3_PORT: String(port), S3_FRESH: '1' };
+  const t0 = Date.now();
+  if ((await script('tools/s3/s3-up.sh', env)) !== 0)
+    throw new StartupError(
+      `no S3 storage answers at ${endpoint.origin}, and tools/s3/s3-up.sh could not start one (see above)`,
+      'install Java 17 and Maven, or start an S3-compatible server and set S3_ENDPOINT to it',
+    );
+  log(`started S3Proxy on ${endpoint.origin} (${seconds(t0)}); it stops after the tests`);
+  return {
+    what: `the S3 storage on ${endpoint.origin}`,
+    stop: async () => void (await script('tools/s3/s3-down.sh', env)),
+  };
+}
+
 async function ensureDatabase(): Promise<{ url: string; started?: Started }> {
   const given = process.env['DATABASE_URL'];
   const url = given ?? DEFAULT_DATABASE_URL;
@@ -100,16 +129,22 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => finish(130));
   process.on('SIGTERM', () => finish(143));
 
-  const [kafka, database] = await Promise.allSettled([ensureKafka(), ensureDatabase()]);
+  const [kafka, database, storage] = await Promise.allSettled([
+    ensureKafka(),
+    ensureDatabase(),
+    ensureStorage(),
+  ]);
   if (kafka.status === 'fulfilled' && kafka.value) started.push(kafka.value);
   if (database.status === 'fulfilled' && database.value.started) started.push(database.value.started);
-  if (kafka.status === 'rejected' || database.status === 'rejected') {
-    for (const r of [kafka, database])
+  if (storage.status === 'fulfilled' && storage.value) started.push(storage.value);
+  if (kafka.status === 'rejected' || database.status === 'rejected' || storage.status === 'rejected') {
+    for (const r of [kafka, database, storage])
       if (r.status === 'rejected')
         console.error(r.reason instanceof StartupError ? `test-infra: ${r.reason.message}` : r.reason);
     return finish(1);
   }
-  process.send!({ env: { DATABASE_URL: database.value.url } });
+  const s3Endpoint = new URL(process.env['S3_ENDPOINT'] ?? DEFAULT_S3_ENDPOINT).origin;
+  process.send!({ env: { DATABASE_URL: database.value.url, S3_ENDPOINT: s3Endpoint } });
 }
 
 function script(path: string, env: NodeJS.ProcessEnv): Promise<number | null> {

@@ -14,6 +14,7 @@ import { settingsEventDataSchemas } from './scheduler/settings.events';
 import { serviceJobEventDataSchemas } from './scheduler/service-job.events';
 import { clusterConfigEventDataSchemas } from './cluster-config/cluster-config.events';
 import { apiKeyEventDataSchemas } from './auth/api-key.events';
+import { mapReduceJobEventDataSchemas } from './mapreduce/mapreduce-job.events';
 
 // All event payload schemas by `type@version`. A consumer validates every message it reads
 // against this registry before it lets a projection see it; the event store validates every event
@@ -32,6 +33,7 @@ export const eventDataSchemas = {
   ...serviceJobEventDataSchemas,
   ...clusterConfigEventDataSchemas,
   ...apiKeyEventDataSchemas,
+  ...mapReduceJobEventDataSchemas,
 } as const satisfies EventSchemas;
 
 // Every registered event, as the registry parses it: a union discriminated by `type`.

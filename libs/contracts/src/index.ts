@@ -38,3 +38,5 @@ export * from './auth/api-scopes';
 export * from './auth/api-key.events';
 export * from './auth/api-key.commands';
 export * from './auth/audit-record';
+export * from './mapreduce/mapreduce-protocols';
+export * from './mapreduce/mapreduce-job.events';

@@ -9,6 +9,8 @@ export const EventTopics = {
   schedulerCluster: 'spindle.scheduler.cluster.v1',
   // Groups of interactive workers (created, rescaled, stopped, deleted), keyed by group name.
   schedulerGroup: 'spindle.scheduler.group.v1',
+  // MapReduce jobs and their tasks, keyed by job (streams mapreduce-job-<id>).
+  schedulerMapReduceJob: 'spindle.scheduler.mapreduce-job.v1',
   artifact: 'spindle.artifact-store.artifact.v1',
   // The installation's settings (stream `settings`): the whole document each time it changes.
   schedulerSettings: 'spindle.scheduler.settings.v1',

@@ -1,1 +1,3 @@
 export * from './infrastructure';
+export * from './decider-runner';
+export * from './apollo-programs';

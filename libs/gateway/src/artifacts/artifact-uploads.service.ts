@@ -32,18 +32,24 @@ export class ArtifactUploads {
     });
   }
 
-  // Streams the multipart field `file` to the artifact store; answers once the artifact is readable.
-  async receive(request: FastifyRequest, reply: FastifyReply, force: boolean): Promise<ArtifactView> {
+  // Streams the multipart field `field` (`file`; Apollo's `program`) to the artifact store; answers
+  // once the artifact is readable.
+  async receive(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    force: boolean,
+    field = 'file',
+  ): Promise<ArtifactView> {
     if (!request.isMultipart()) {
       throw new ValidationProblem([
-        { field: 'file', rule: 'isMultipart', message: 'send the file as multipart/form-data field "file"' },
+        { field, rule: 'isMultipart', message: `send the file as multipart/form-data field "${field}"` },
       ]);
     }
     const part = await request.file();
-    if (!part || part.fieldname !== 'file') {
+    if (!part || part.fieldname !== field) {
       part?.file.resume();
       throw new ValidationProblem([
-        { field: 'file', rule: 'required', message: 'multipart field "file" is required' },
+        { field, rule: 'required', message: `multipart field "${field}" is required` },
       ]);
     }
     const name = part.filename;
@@ -52,14 +58,14 @@ export class ArtifactUploads {
       void reply.header('connection', 'close');
       throw new ValidationProblem([
         {
-          field: 'file.filename',
+          field: `${field}.filename`,
           rule: 'isSafeFileName',
           message:
             'the file name must be a plain name: letters, digits, "_", ".", "+", "-"; no "/", "\\" or ".."',
         },
       ]);
     }
-    return this.storeFile(part, name, reply, force);
+    return this.storeFile(part, name, reply, force, field);
   }
 
   // Streams one uploaded file to the artifact store under `name`; answers once it is readable.
@@ -69,6 +75,7 @@ export class ArtifactUploads {
     name: string,
     reply: FastifyReply,
     force: boolean,
+    field = part.fieldname, // named in a refusal
   ): Promise<ArtifactView> {
     // Past the limit, abort the upstream request so the artifact store never records a cut file.
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
@@ -78,7 +85,7 @@ export class ArtifactUploads {
     } catch (e) {
       if (part.file.truncated) {
         void reply.header('connection', 'close');
-        throw tooLarge(this.config.artifacts.maxBytes);
+        throw tooLarge(this.config.artifacts.maxBytes, field);
       }
       // The upload may be only partly read: close the connection after the answer rather than
       // leave the client's unread body hanging on it.
@@ -88,7 +95,7 @@ export class ArtifactUploads {
     }
     if (part.file.truncated) {
       void reply.header('connection', 'close');
-      throw tooLarge(this.config.artifacts.maxBytes);
+      throw tooLarge(this.config.artifacts.maxBytes, field);
     }
     return this.resource.readBack(name, accepted);
   }
@@ -112,9 +119,9 @@ export class ArtifactUploads {
   }
 }
 
-function tooLarge(maxBytes: number): ProblemException {
+function tooLarge(maxBytes: number, field: string): ProblemException {
   const message = `the file exceeds the limit of ${maxBytes} bytes`;
   return new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-large', 'Content Too Large', message, [
-    { field: 'file', rule: 'maxSize', message },
+    { field, rule: 'maxSize', message },
   ]);
 }

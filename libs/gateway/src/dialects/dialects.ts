@@ -1,5 +1,7 @@
 import type { ExceptionFilter, Type } from '@nestjs/common';
 import type { SpindleConfig } from '@spindle/platform';
+import { ApolloDialectModule } from './apollo/apollo-dialect.module';
+import { ApolloErrorsFilter } from './apollo/apollo-errors.filter';
 import { GenvidErrorsFilter } from './genvid/genvid-errors.filter';
 import { GenvidDialectModule } from './genvid/genvid-dialect.module';
 import { IlumDialectModule } from './ilum/ilum-dialect.module';
@@ -66,5 +68,18 @@ export const DIALECTS: readonly DialectSurface[] = [
     port: (config) => config.ports.genvid,
     banner: (url) => `Genvid Cluster API on ${url}/v1`,
     errors: new GenvidErrorsFilter(),
+  },
+  {
+    name: 'apollo',
+    module: ApolloDialectModule,
+    title: 'Spindle: Apollo coordinator API v1',
+    description:
+      "Apollo's coordinator REST API mapped onto Spindle's artifacts and MapReduce jobs. Served at /api/v1 " +
+      'on the Apollo port (default 4750) and at /compat/apollo/api/v1 on the main port. Errors are ' +
+      'text/plain, as the coordinator sends them; an unknown job or artifact is a 404 with an empty body.',
+    paths: ['/api/v1'],
+    port: (config) => config.ports.apollo,
+    banner: (url) => `Apollo coordinator API on ${url}/api/v1`,
+    errors: new ApolloErrorsFilter(),
   },
 ];

@@ -30,6 +30,8 @@ const envSchema = z.object({
   ILUM_PORT: port.default(9888),
   // The Genvid Cluster API's own port, where its clients find /v1 and /secrets (0: any free port).
   GENVID_PORT: port.default(8089),
+  // Apollo's coordinator port, where its clients find /api/v1 (0: any free port).
+  APOLLO_PORT: port.default(4750),
   // Mist's async interface: where start requests arrive and where job events go (unset: off).
   MIST_ASYNC_SUBSCRIBE_TOPIC: z
     .string()
@@ -125,6 +127,9 @@ const envSchema = z.object({
   SPINDLE_ALLOWED_HOSTS: z.string().optional(),
   // Origins allowed to call the APIs from a browser (CORS, and writes carrying an Origin); unset: none.
   SPINDLE_CORS_ORIGINS: z.string().optional(),
+  // Storage endpoints (origins, comma-separated: http://host:port) that job input and output URLs
+  // may name; anything else is refused before it is fetched. Default: the local S3Proxy.
+  SPINDLE_STORAGE_ALLOW: z.string().min(1).default('http://127.0.0.1:19000'),
 });
 
 // Never echoes the value: a configuration error names the variable and the rule only.
@@ -169,6 +174,7 @@ export interface SpindleConfig {
     readonly mist: number;
     readonly ilum: number;
     readonly genvid: number;
+    readonly apollo: number;
     readonly embeddedPostgres: number;
   };
   readonly outboxPollMs: number;
@@ -224,6 +230,7 @@ export interface SpindleConfig {
     readonly masterKey: string | undefined;
     readonly previousMasterKeys: readonly string[];
   };
+  readonly storage: { readonly allow: readonly string[] };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -274,6 +281,7 @@ export function loadConfig(
       mist: e.MIST_PORT,
       ilum: e.ILUM_PORT,
       genvid: e.GENVID_PORT,
+      apollo: e.APOLLO_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,
@@ -343,6 +351,11 @@ export function loadConfig(
       previousMasterKeys: (e.SPINDLE_MASTER_KEY_PREVIOUS ?? '')
         .split(',')
         .map((k) => k.trim())
+        .filter(Boolean),
+    },
+    storage: {
+      allow: e.SPINDLE_STORAGE_ALLOW.split(',')
+        .map((o) => o.trim())
         .filter(Boolean),
     },
   };

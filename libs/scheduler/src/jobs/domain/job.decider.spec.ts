@@ -1,7 +1,8 @@
 import type { NewEvent } from '@spindle/contracts';
 import { isCommandError } from '@spindle/backbone';
+import { runDecider } from '@spindle/testing';
 import { jobDecider } from './job.decider';
-import type { JobCommand, JobStatus, SubmittedJob } from './job.decider';
+import type { JobCommand, SubmittedJob } from './job.decider';
 
 const id = '0193a5b2-7c1e-7f00-8000-1234567890ab';
 const job: SubmittedJob = {
@@ -23,29 +24,8 @@ const task = {
 };
 const log = { lines: 2, bytes: 10 };
 
-// The envelope fields a decider's evolve reads past type and data.
-const envelope = {
-  id: '',
-  streamId: 'job-x',
-  occurredAt: '2026-11-22T10:00:00.000Z',
-  correlationId: 'c',
-  causationId: null,
-};
-
 // Runs commands one after the other, folding what each decided into the state.
-function run(...commands: JobCommand[]): { state: JobStatus; last: unknown } {
-  let state = jobDecider.initialState;
-  let last: unknown = [];
-  let position = 0;
-  for (const command of commands) {
-    last = jobDecider.decide(command, state);
-    if (isCommandError(last)) continue;
-    for (const e of last as NewEvent[]) {
-      state = jobDecider.evolve(state, { ...envelope, ...e, streamPosition: ++position });
-    }
-  }
-  return { state, last };
-}
+const run = (...commands: JobCommand[]) => runDecider(jobDecider, commands);
 
 const submit: JobCommand = { kind: 'submit', id, job };
 const assign: JobCommand = { kind: 'assign', id, workerId: 'w1', hostId: 'h1' };

@@ -1,0 +1,156 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/testing';
+import { runApolloMap, runApolloReduce } from './apollo-executor';
+import type { ApolloPair } from './apollo-invocation';
+
+jest.setTimeout(120_000);
+
+// Real programs (shebang scripts, as Apollo users would write a Go binary), real Unix sockets, a
+// real private /tmp per invocation.
+describe('the apollo protocol', () => {
+  let dir: string;
+  let workDir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'apollo-protocol-'));
+    workDir = join(dir, 'task');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const countOf = (pairs: readonly ApolloPair[]): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const { key, value } of pairs)
+      counts.set(String(key), (counts.get(String(key)) ?? 0) + Number(value));
+    return counts;
+  };
+
+  it('runs the mapper once per line, many at once, each with its own /tmp/map.sock, payloads of any size', async () => {
+    const mapper = writeProgram(dir, 'mapper', WORD_COUNT_MAPPER);
+    // 60 KB lines: each invocation writes ~300 KB of pairs, far past Apollo's 1 KiB read.
+    const words = ['alpha', 'beta', 'gamma', 'delta'];
+    const lines = Array.from({ length: 24 }, (_, i) =>
+      Array.from({ length: 10_000 }, (_, j) => words[(i + j) % words.length]).join(' '),
+    );
+    lines.push('', 'alpha\r'); // an empty line has no pairs; a CRLF line loses its "\r"
+    const seen: number[] = [];
+    const pairs: ApolloPair[] = [];
+    const scratchRoot = join(dir, 'scratch');
+    const n = await runApolloMap(
+      { programPath: mapper, workDir, scratchRoot, concurrency: 8 },
+      lines,
+      (p, lineNumber) => {
+        seen.push(lineNumber);
+        pairs.push(...p);
+      },
+    );
+    expect(n).toBe(26);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 26 }, (_, i) => i));
+    const expected = new Map<string, number>();
+    for (const line of lines)
+      for (const w of line.trim().split(/\s+/).filter(Boolean)) expected.set(w, (expected.get(w) ?? 0) + 1);
+    expect(countOf(pairs)).toEqual(expected);
+    expect(existsSync('/tmp/map.sock')).toBe(false); // the host's /tmp was never used
+    expect(readdirSync(scratchRoot)).toEqual([]); // every invocation's /tmp removed
+  });
+
+  it('passes the line number and the line as the program arguments', async () => {
+    const echo = writeProgram(
+      dir,
+      'echo-args',
+      WORD_COUNT_MAPPER.replace(
+        'pairs = [{"key": word, "value": 1} for word in line.split()]',
+        'pairs = [{"key": sys.argv[1], "value": sys.argv[2:]}]',
+      ),
+    );
+    const pairs: ApolloPair[] = [];
+    await runApolloMap({ programPath: echo, workDir }, ['first line', 'it\'s "quoted" $HOME'], (p) => {
+      pairs.push(...p);
+    });
+    expect(pairs.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
+      { key: '0', value: ['first line'] },
+      { key: '1', value: ['it\'s "quoted" $HOME'] },
+    ]);
+  });
+
+  it('runs the reducer once per key in order, feeding its input socket and reading its result, large groups too', async () => {
+    const reducer = writeProgram(dir, 'reducer', WORD_COUNT_REDUCER);
+    const groups = [
+      { key: 'many', values: Array.from({ length: 50_000 }, () => 2) }, // ~150 KB of input
+      { key: 'one', values: [1] },
+      { key: 7, values: [3, 4] },
+    ];
+    const reduced = await runApolloReduce({ programPath: reducer, workDir, concurrency: 3 }, groups);
+    expect(reduced).toEqual([
+      { key: 'many', value: 100_000 },
+      { key: 'one', value: 1 },
+      { key: 7, value: 7 },
+    ]);
+  });
+
+  it('fails the task when one invocation fails, naming the line and what the program said', async () => {
+    const failing = writeProgram(
+      dir,
+      'fails-on-two',
+      WORD_COUNT_MAPPER.replace(
+        'line = sys.argv[2]',
+        'if sys.argv[1] == "2":\n    sys.stderr.write("cannot map this line\\n"); sys.exit(3)\nline = sys.argv[2]',
+      ),
+    );
+    await expect(
+      runApolloMap({ programPath: failing, workDir, concurrency: 1 }, ['a', 'b', 'c', 'd'], () => undefined),
+    ).rejects.toThrow(/mapper on line 2 exited with code 3\ncannot map this line/);
+  });
+
+  it('fails a reducer that writes no result, and one that writes something that is not JSON', async () => {
+    const silent = writeProgram(dir, 'silent', '#!/bin/sh\nexit 0\n');
+    await expect(
+      runApolloReduce({ programPath: silent, workDir }, [{ key: 'k', values: [1] }]),
+    ).rejects.toThrow(
+      /reducer on key "k" \(order 0\) ended without listening on \/tmp\/reduce-input-0\.sock/,
+    );
+    const garbled = writeProgram(
+      dir,
+      'garbled',
+      WORD_COUNT_MAPPER.replace('json.dumps({"pairs": pairs}).encode()', 'b"not json"'),
+    );
+    await expect(runApolloMap({ programPath: garbled, workDir }, ['x'], () => undefined)).rejects.toThrow(
+      /wrote something that is not JSON to \/tmp\/map\.sock/,
+    );
+  });
+
+  it('stops every running invocation when the task is stopped', async () => {
+    const sleeper = writeProgram(
+      dir,
+      'sleeper',
+      // its /tmp is private: it leaves its pid in its working directory, the task's
+      '#!/bin/sh\necho $$ > "pid-$1"\nexec sleep 600\n',
+    );
+    const stop = new AbortController();
+    const running = runApolloMap(
+      { programPath: sleeper, workDir, concurrency: 4, signal: stop.signal },
+      ['a', 'b', 'c', 'd', 'e'],
+      () => undefined,
+    );
+    let settled = false;
+    running.catch(() => undefined).finally(() => (settled = true));
+    const pidFiles = [0, 1, 2, 3].map((i) => join(workDir, `pid-${i}`));
+    while (!pidFiles.every((f) => existsSync(f) && readFileSync(f, 'utf8').trim() !== '')) {
+      if (settled) await running; // ended before all four began: say why
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pids = pidFiles.map((f) => Number(readFileSync(f, 'utf8').trim()));
+    stop.abort();
+    await expect(running).rejects.toThrow(/stopped/);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (pids.some(alive)) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(join(workDir, 'pid-4'))).toBe(false); // the fifth line never started
+  });
+});

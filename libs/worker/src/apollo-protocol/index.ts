@@ -1,0 +1,3 @@
+export * from './apollo-executor';
+export * from './apollo-invocation';
+export * from './private-tmp';

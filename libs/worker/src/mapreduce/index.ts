@@ -1,0 +1,6 @@
+export * from './program-protocol';
+export * from './program-protocols';
+export * from './mapreduce-run';
+export * from './splits';
+export * from './split-reader';
+export * from './partition';

@@ -1,0 +1,156 @@
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ObjectStorage, StorageLocation } from '@spindle/platform';
+import { partitionOf } from './partition';
+import type { KeyValue, ProgramProtocol, ProgramRun } from './program-protocol';
+import { byKey, checkPair, encodeSpill, readSpill, spillKey } from './shuffle';
+import { readSplitLines } from './split-reader';
+import type { InputSplit } from './splits';
+
+// What a map or reduce task attempt needs, whichever host runs it.
+export interface TaskAttempt {
+  readonly jobId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly protocol: ProgramProtocol;
+  readonly programPath: string;
+  readonly workRoot: string; // the attempt's work dir is made under it and removed after
+  readonly output: StorageLocation;
+  readonly outputStorage: ObjectStorage;
+  readonly nReducers: number;
+  readonly signal: AbortSignal;
+  log(stream: 'stdout' | 'stderr', line: string): void;
+  progress(): void;
+}
+
+export interface MapAttempt extends TaskAttempt {
+  readonly mapIndex: number;
+  readonly split: InputSplit;
+  readonly input: StorageLocation;
+  readonly inputStorage: ObjectStorage;
+}
+
+export interface ReduceAttempt extends TaskAttempt {
+  readonly reducerIndex: number;
+  readonly nMaps: number;
+}
+
+async function inWorkDir<T>(attempt: TaskAttempt, body: (run: ProgramRun) => Promise<T>): Promise<T> {
+  const workDir = join(attempt.workRoot, `${attempt.taskId}.${attempt.attempt}`);
+  await rm(workDir, { recursive: true, force: true });
+  await mkdir(workDir, { recursive: true });
+  await chmod(attempt.programPath, 0o755).catch(() => undefined);
+  try {
+    return await body({
+      jobId: attempt.jobId,
+      taskId: attempt.taskId,
+      attempt: attempt.attempt,
+      programPath: attempt.programPath,
+      workDir,
+      env: {
+        SPINDLE_JOB_ID: attempt.jobId,
+        SPINDLE_TASK_ID: attempt.taskId,
+        SPINDLE_TASK_ATTEMPT: String(attempt.attempt),
+        mapreduce_task_id: attempt.taskId, // Hadoop Streaming's name for it
+      },
+      signal: attempt.signal,
+      log: (stream, line) => attempt.log(stream, line),
+      progress: () => attempt.progress(),
+    });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+// Reads the split, runs the mapper, and writes either the spills (one sorted object per reducer)
+// or, in a map-only job, the final output of this split in the program's order. Nothing is
+// written before the program succeeded, so a failed attempt leaves nothing behind.
+export async function runMapAttempt(attempt: MapAttempt): Promise<void> {
+  const partitions: KeyValue[][] = Array.from({ length: Math.max(attempt.nReducers, 1) }, () => []);
+  await inWorkDir(attempt, (run) =>
+    attempt.protocol.map({
+      ...run,
+      input: readSplitLines(attempt.inputStorage, attempt.input.bucket, attempt.split, attempt.signal),
+      emit: (pair) => {
+        checkPair(pair);
+        partitions[attempt.nReducers === 0 ? 0 : partitionOf(pair.key, attempt.nReducers)]!.push(pair);
+      },
+    }),
+  );
+  attempt.signal.throwIfAborted();
+  if (attempt.nReducers === 0) {
+    const target = attempt.protocol.output.objectOf(
+      { jobId: attempt.jobId, output: attempt.output },
+      'map',
+      attempt.mapIndex,
+    );
+    await attempt.outputStorage.write(
+      target.bucket,
+      target.key,
+      attempt.protocol.output.encode(partitions[0]!),
+    );
+    return;
+  }
+  await Promise.all(
+    partitions.map((pairs, reducer) =>
+      attempt.outputStorage.write(
+        attempt.output.bucket,
+        spillKey(attempt.output, attempt.jobId, attempt.mapIndex, reducer),
+        encodeSpill(pairs.sort(byKey)),
+      ),
+    ),
+  );
+}
+
+// Fetches partition r of every map's spill, merges them by key and runs the reducer over them;
+// its output is written once the program succeeded.
+export async function runReduceAttempt(attempt: ReduceAttempt): Promise<void> {
+  const spills = await Promise.all(
+    Array.from({ length: attempt.nMaps }, (_, i) =>
+      readSpill(
+        attempt.outputStorage,
+        attempt.output.bucket,
+        spillKey(attempt.output, attempt.jobId, i, attempt.reducerIndex),
+      ),
+    ),
+  );
+  const merged = mergeSorted(spills);
+  const output: KeyValue[] = [];
+  await inWorkDir(attempt, (run) =>
+    attempt.protocol.reduce({
+      ...run,
+      reducerIndex: attempt.reducerIndex,
+      input: iterate(merged),
+      emit: (pair) => void output.push(pair),
+    }),
+  );
+  attempt.signal.throwIfAborted();
+  const target = attempt.protocol.output.objectOf(
+    { jobId: attempt.jobId, output: attempt.output },
+    'reduce',
+    attempt.reducerIndex,
+  );
+  await attempt.outputStorage.write(target.bucket, target.key, attempt.protocol.output.encode(output));
+}
+
+// Each spill is sorted already: a k-way merge (ties go to the earlier map, so a key's values keep
+// map order). k is the number of map tasks, so a scan of the heads beats a heap.
+export function mergeSorted(runs: readonly (readonly KeyValue[])[]): KeyValue[] {
+  const heads = runs.map(() => 0);
+  const merged: KeyValue[] = [];
+  for (;;) {
+    let best = -1;
+    for (let r = 0; r < runs.length; r++)
+      if (
+        heads[r]! < runs[r]!.length &&
+        (best < 0 || byKey(runs[r]![heads[r]!]!, runs[best]![heads[best]!]!) < 0)
+      )
+        best = r;
+    if (best < 0) return merged;
+    merged.push(runs[best]![heads[best]!++]!);
+  }
+}
+
+async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {
+  yield* items;
+}
