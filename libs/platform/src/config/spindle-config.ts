@@ -69,7 +69,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,128}$/)
     .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
-  OUTBOX_POLL_MS: positiveInt.default(25),
+  OUTBOX_POLL_MS: positiveInt.default(500),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
