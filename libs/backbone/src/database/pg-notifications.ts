@@ -158,13 +158,13 @@ export async function waitForChange<T>(
     let looking = false;
     let again = false;
     const offs: (() => void)[] = [];
-    const finish = (value: T | null, error?: unknown) => {
+    const finish = (value: T | null, error?: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       clearInterval(fallback);
       for (const off of offs) off();
-      if (error !== undefined) reject(error instanceof Error ? error : new Error(String(error)));
+      if (error) reject(error);
       else resolve(value);
     };
     const look = () => {
@@ -183,7 +183,7 @@ export async function waitForChange<T>(
             look();
           }
         },
-        (e: unknown) => finish(null, e),
+        (e: unknown) => finish(null, e instanceof Error ? e : new Error(`waiting for a change: ${typeof e}`)),
       );
     };
     const deadline = setTimeout(() => finish(null), timeoutMs);
