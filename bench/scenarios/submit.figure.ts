@@ -96,6 +96,11 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
     notes: [
       'Spindle: HTTP POST /api/v1/functions/{name}/jobs through the gateway, answered once the job is committed ' +
         'and readable; peers: their enqueue call from a Node process (no HTTP), BullMQ into a Redis without persistence.',
+      'Costs per submit (bench/lib/costs.ts: the CPU of every Spindle process from its own /metrics, Postgres ' +
+        "transactions and rows written in Spindle's database, messages its relays published), from the first submit " +
+        'until every consumer is idle, so the projection of the jobs counts too. Targets: CPU ≤ 0.8 ms (2 500/s on ' +
+        'two cores), transactions ≤ 0.3 (submits share the intake, relay and projector transactions), 1 Kafka ' +
+        'message (JobSubmitted, the floor).',
     ],
   };
 }
