@@ -13,6 +13,8 @@
 #   KAFKA_PORT           broker port (default 19092); KAFKA_CONTROLLER_PORT (default 19093). With a
 #                        KAFKA_STATE_DIR of its own, a second broker runs beside the first (a bench,
 #                        or engineers testing in parallel: suites on one broker share its groups)
+#   KAFKA_LIBS_DIR       the jar cache (default $KAFKA_STATE_DIR/libs-<profile>); brokers started at
+#                        once may share one (npm test's, one per jest worker): it is filled under a lock
 #
 # Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into
 # $KAFKA_STATE_DIR/libs-<profile>; every start formats a fresh log dir.
@@ -41,7 +43,7 @@ done
 
 mkdir -p "$STATE"
 STATE="$(cd "$STATE" && pwd)"
-LIBS="$STATE/libs-$PROFILE"
+LIBS="${KAFKA_LIBS_DIR:-$STATE/libs-$PROFILE}"
 PIDFILE="$STATE/kafka.pid"
 DATAFILE="$STATE/kafka.data"
 
@@ -93,10 +95,15 @@ done
 
 # --- jars (cached per profile; refreshed when pom.xml changes) -----------------------------------
 STAMP="$PROFILE $(sha1sum < "$HERE/pom.xml" | cut -d' ' -f1)"
+mkdir -p "$(dirname "$LIBS")"
+exec 8>"$LIBS.lock"   # one resolution at a time per jar cache (another state dir may share it)
+if command -v flock >/dev/null 2>&1; then
+  flock -w 600 8 || { err "timed out waiting for $LIBS.lock (another kafka-up resolving jars?)"; exit 1; }
+fi
 if [ "$(cat "$LIBS/.complete" 2>/dev/null || true)" != "$STAMP" ]; then
   log "resolving $PROFILE broker jars with Maven into $LIBS (first run downloads from Maven Central)"
   T0=$SECONDS
-  TMP="$(mktemp -d "$STATE/libs-tmp.XXXXXX")"
+  TMP="$(mktemp -d "$LIBS-tmp.XXXXXX")"
   # Debian's Maven 3.8 prints stray ANSI resets (ESC[0m) even with -B -q: strip them (pipefail keeps mvn's status)
   if ! mvn -B -q -f "$HERE/pom.xml" -P"$PROFILE" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$TMP" < /dev/null 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'; then
@@ -113,6 +120,7 @@ if [ "$(cat "$LIBS/.complete" 2>/dev/null || true)" != "$STAMP" ]; then
   echo "$STAMP" > "$LIBS/.complete"
   log "$(ls "$LIBS"/*.jar | wc -l) jars in $LIBS ($((SECONDS - T0)) s)"
 fi
+exec 8>&-
 
 # --- fresh data dir, format, start ---------------------------------------------------------------
 DATA="$(mktemp -d "$STATE/data.XXXXXX")"
