@@ -11,10 +11,7 @@ import type { GlobalConfig, ProjectConfig } from 'jest';
 const INFRA = Symbol.for('spindle.test-infra'); // read by the global teardown
 type WithInfra = typeof globalThis & { [INFRA]?: ChildProcess };
 
-export default async function setup(
-  globalConfig: GlobalConfig,
-  projectConfig: ProjectConfig,
-): Promise<void> {
+export default async function setup(globalConfig: GlobalConfig, projectConfig: ProjectConfig): Promise<void> {
   const root = join(__dirname, '..', '..');
   const workers = integrationWorkers(globalConfig, projectConfig);
   // A process of its own, compiled like `npm start` (with the @spindle/* aliases).

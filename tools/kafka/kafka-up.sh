@@ -7,17 +7,18 @@
 #
 # Environment:
 #   KAFKA_PROFILE        kafka3 (default, Kafka 3.9.2) or kafka4 (Kafka 4.3.1); see pom.xml
-#   KAFKA_STATE_DIR      jar cache, pid file and data dirs (default: <repo>/.kafka, git-ignored)
+#   KAFKA_STATE_DIR      pid file and data dirs (default: <repo>/.kafka, git-ignored)
 #   KAFKA_CLUSTER_ID     KRaft cluster id (default MkU3OEVBNTcwNTJENDM2Qg)
 #   KAFKA_START_TIMEOUT  seconds to wait for "Kafka Server started" (default 90)
 #   KAFKA_PORT           broker port (default 19092); KAFKA_CONTROLLER_PORT (default 19093). With a
 #                        KAFKA_STATE_DIR of its own, a second broker runs beside the first (a bench,
 #                        or engineers testing in parallel: suites on one broker share its groups)
-#   KAFKA_LIBS_DIR       the jar cache (default $KAFKA_STATE_DIR/libs-<profile>); brokers started at
-#                        once may share one (npm test's, one per jest worker): it is filled under a lock
+#   KAFKA_LIBS_DIR       the jar cache (default <repo>/.kafka/libs-<profile>, whatever the state dir):
+#                        shared by every broker of the checkout (npm test starts one per jest worker,
+#                        kafka-reset's suite one of its own), filled once, under a lock
 #
-# Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into
-# $KAFKA_STATE_DIR/libs-<profile>; every start formats a fresh log dir.
+# Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into the jar cache;
+# every start formats a fresh log dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,7 +44,7 @@ done
 
 mkdir -p "$STATE"
 STATE="$(cd "$STATE" && pwd)"
-LIBS="${KAFKA_LIBS_DIR:-$STATE/libs-$PROFILE}"
+LIBS="${KAFKA_LIBS_DIR:-$ROOT/.kafka/libs-$PROFILE}"
 PIDFILE="$STATE/kafka.pid"
 DATAFILE="$STATE/kafka.data"
 

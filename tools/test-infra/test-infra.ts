@@ -50,8 +50,8 @@ async function ensureKafka(brokers: string, worker: number): Promise<Started | u
       `no Kafka broker answers at ${first} (${worker === 1 ? 'KAFKA_BROKERS' : `jest worker ${worker}'s, derived from KAFKA_BROKERS`})`,
       worker === 1 ? 'start it, or unset KAFKA_BROKERS' : 'start it, or run the tests with --maxWorkers=1',
     );
-  // A broker on another port gets a state dir of its own, so the default one is never restarted;
-  // all of them share one jar cache.
+  // A broker on another port gets a state dir of its own, so the default one is never restarted
+  // (all of them share the checkout's jar cache, see kafka-up.sh).
   const givenStateDir = process.env['KAFKA_STATE_DIR'];
   const env = {
     ...process.env,
@@ -63,8 +63,6 @@ async function ensureKafka(brokers: string, worker: number): Promise<Started | u
         ? givenStateDir
         : `${givenStateDir}-w${worker}`
       : join(ROOT, '.kafka', port === 19092 ? '' : `port-${port}`),
-    KAFKA_LIBS_DIR:
-      process.env['KAFKA_LIBS_DIR'] ?? join(ROOT, '.kafka', `libs-${process.env['KAFKA_PROFILE'] ?? 'kafka3'}`),
   };
   const t0 = Date.now();
   if ((await script('tools/kafka/kafka-up.sh', env)) !== 0)
