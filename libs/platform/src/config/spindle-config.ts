@@ -24,6 +24,8 @@ const envSchema = z.object({
   SECRETS_PORT: port.default(8084),
   PROJECTOR_PORT: port.default(8085),
   WORKER_PORT: port.default(8086),
+  // The loopback listener of /internal/* routes in a process that also serves the public API; 0: any.
+  SPINDLE_INTERNAL_PORT: port.default(0),
   // Hydrosphere Mist's own port, where its clients find /v2/api (0: any free port).
   MIST_PORT: port.default(2004),
   // Ilum's own port, where its clients find /api/v1 (0: any free port).
@@ -176,6 +178,7 @@ export interface SpindleConfig {
     readonly genvid: number;
     readonly apollo: number;
     readonly embeddedPostgres: number;
+    readonly internal: number;
   };
   readonly outboxPollMs: number;
   readonly consumerMaxAttempts: number;
@@ -283,6 +286,7 @@ export function loadConfig(
       genvid: e.GENVID_PORT,
       apollo: e.APOLLO_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
+      internal: e.SPINDLE_INTERNAL_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,
     consumerMaxAttempts: e.CONSUMER_MAX_ATTEMPTS,
