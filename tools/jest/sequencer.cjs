@@ -1,7 +1,8 @@
 // Longest suites first, so that no worker idles at the end of the run while another one still has
 // a long suite ahead of it (jest's default does the same from its own cache, which a fresh clone in
-// CI does not have). The durations come from tools/jest/suite-times.json, measured on the CI kind of
-// machine; a suite missing there is timed from jest's cache, or guessed from its tier.
+// CI does not have). The durations come from tools/jest/suite-times.json (seconds on a 2-core
+// machine; only their order matters); a suite missing there is timed from jest's cache, or guessed
+// from its tier.
 //
 //   SPINDLE_RECORD_SUITE_TIMES=1 npx jest     # rewrites suite-times.json with this run's durations
 const { readFileSync, writeFileSync } = require('node:fs');
