@@ -21,8 +21,8 @@ const common = {
 
 // Tiers by suffix: *.spec.ts are pure; *.int-spec.ts and *.e2e-spec.ts talk to the real Kafka,
 // Postgres and S3. Two workers run two files at a time: every worker has a Kafka broker and a
-// database of its own (tools/jest/integration-environment.ts; the S3 server is shared, every
-// suite uses buckets of its own), and the longest suites start first (tools/jest/sequencer.cjs).
+// PostgreSQL server of its own (tools/jest/integration-environment.ts; the S3 server is shared,
+// every suite uses buckets of its own), and the longest suites start first (tools/jest/sequencer.cjs).
 const config: Config = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },

@@ -2,7 +2,7 @@ import { TestEnvironment } from 'jest-environment-node';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 
 // The test environment of the integration project: Node's, in a worker pointed at the broker and
-// the database of its own that tools/test-infra made for it (SPINDLE_TEST_WORKER_ENV, by
+// the database (on a server of its own) that tools/test-infra made for it (SPINDLE_TEST_WORKER_ENV, by
 // JEST_WORKER_ID; 1 when jest runs in band). Set on the worker's real process.env before the
 // suite's sandbox copies it, so that child processes the suites spawn inherit them as well.
 export default class IntegrationEnvironment extends TestEnvironment {

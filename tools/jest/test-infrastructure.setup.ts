@@ -6,7 +6,7 @@ import type { GlobalConfig, ProjectConfig } from 'jest';
 
 // Global setup of the integration project only (unit runs start nothing): the brokers and the
 // databases the suites need, started by tools/test-infra when they are not already up. Every jest
-// worker that runs integration suites gets a broker and a database of its own
+// worker that runs integration suites gets a broker and a database server of its own
 // (tools/jest/integration-environment.ts picks them by JEST_WORKER_ID).
 const INFRA = Symbol.for('spindle.test-infra'); // read by the global teardown
 type WithInfra = typeof globalThis & { [INFRA]?: ChildProcess };

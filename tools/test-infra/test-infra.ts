@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
 
@@ -8,7 +9,8 @@ import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
 // done (jest's global teardown disconnects, or jest is gone): the Kafka broker from the project's
 // own jars, the database on the machine's PostgreSQL, or an embedded PostgreSQL when none answers,
 // and the S3-compatible storage of MapReduce jobs (S3Proxy from the project's own jars).
-// With SPINDLE_TEST_WORKERS=n (jest's workers), a broker and a database for each of the n workers.
+// With SPINDLE_TEST_WORKERS=n (jest's workers), a broker and a PostgreSQL server (the first one
+// DATABASE_URL's, the others embedded) for each of the n workers.
 // Forked by tools/jest/test-infrastructure.setup.ts; sends {env} once ready.
 
 interface Started {
@@ -105,29 +107,66 @@ async function ensureStorage(): Promise<Started | undefined> {
   };
 }
 
-// One database per jest worker on the server DATABASE_URL names (spindle_w1, spindle_w2, ...): the
-// suites' schemas and leader locks have fixed names. Suites that run whole services make
-// throwaway databases of their own besides (@spindle/testing createTestDatabase).
+// A database server per jest worker: worker 1's is the PostgreSQL of DATABASE_URL, every other
+// worker's an embedded PostgreSQL on a free port (data in .spindle/test-w<n>). One server for all
+// would couple them: the outbox relays and the feeds read the server-wide snapshot horizon, so one
+// suite's long transaction would hold back what the other worker's suite waits for. On each, the
+// database `<name>_w<n>` (spindle_w1, ...); suites that run whole services make throwaway
+// databases of their own besides (@spindle/testing createTestDatabase).
 function workerDatabaseUrl(url: string, worker: number): string {
   const u = new URL(url);
   u.pathname = `${u.pathname.replace(/\/$/, '') || '/spindle'}_w${worker}`;
   return u.toString();
 }
 
-async function ensureDatabases(workers: number): Promise<{ urls: string[]; started?: Started }> {
-  const server = await ensureDatabaseServer();
-  const urls = Array.from({ length: workers }, (_, i) => workerDatabaseUrl(server.url, i + 1));
-  const made = await Promise.all(
-    urls.map((url) => script('tools/postgres/ensure-db.sh', { ...process.env, DATABASE_URL: url })),
+async function ensureDatabases(workers: number): Promise<{ urls: string[]; started: Started[] }> {
+  const servers = await Promise.allSettled([
+    ensureDatabaseServer(),
+    ...Array.from({ length: workers - 1 }, (_, i) => embeddedServer(i + 2)),
+  ]);
+  const started = servers.flatMap((s) =>
+    s.status === 'fulfilled' && s.value.started ? [s.value.started] : [],
   );
-  if (made.some((code) => code !== 0)) {
-    await server.started?.stop();
+  const failed = servers.find((s) => s.status === 'rejected');
+  const urls = servers.map((s, i) => (s.status === 'fulfilled' ? workerDatabaseUrl(s.value.url, i + 1) : ''));
+  const made = failed
+    ? []
+    : await Promise.all(
+        urls.map((url) => script('tools/postgres/ensure-db.sh', { ...process.env, DATABASE_URL: url })),
+      );
+  if (failed || made.some((code) => code !== 0)) {
+    for (const s of started) await s.stop();
+    if (failed) throw failed.reason;
     throw new StartupError(
-      `the databases in ${redact(server.url)} could not be made ready (see above)`,
+      `the databases ${urls.map(redact).join(', ')} could not be made ready (see above)`,
       'check DATABASE_URL (user, password, rights to create a database)',
     );
   }
-  return { urls, started: server.started };
+  return { urls, started };
+}
+
+async function embeddedServer(worker: number): Promise<{ url: string; started: Started }> {
+  const port = await freePort();
+  const t0 = Date.now();
+  const db = await startEmbeddedPostgres(join(ROOT, '.spindle', `test-w${worker}`), port);
+  log(
+    `embedded PostgreSQL for jest worker ${worker} on 127.0.0.1:${port} (${seconds(t0)}); it stops after the tests`,
+  );
+  return {
+    url: db.url,
+    started: { what: `jest worker ${worker}'s embedded PostgreSQL`, stop: () => db.stop() },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function ensureDatabaseServer(): Promise<{ url: string; started?: Started }> {
@@ -174,7 +213,7 @@ async function main(): Promise<void> {
     ...brokers.map((address, i) => ensureKafka(address, i + 1)),
   ]);
   for (const r of kafka) if (r.status === 'fulfilled' && r.value) started.push(r.value);
-  if (database.status === 'fulfilled' && database.value.started) started.push(database.value.started);
+  if (database.status === 'fulfilled') started.push(...database.value.started);
   if (storage.status === 'fulfilled' && storage.value) started.push(storage.value);
   const failed = [database, storage, ...kafka].filter((r) => r.status === 'rejected');
   if (database.status === 'rejected' || failed.length > 0) {
