@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from '../support/http';
+import { openSse } from '../support/sse';
+import type { SseEvent } from '../support/sse';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 import { waitUntil } from '../support/wait';
@@ -87,6 +89,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     form.append('name', 'warm');
     form.append('language', 'PYTHON');
     form.append('scale', '2');
+    form.append('tags', 'team=data');
     form.append('pyFiles', new Blob([JOBS_PY]), 'jobs.py');
     const created = await ilum('POST', '/group', form);
     expect(created.status).toBe(200);
@@ -186,6 +189,57 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(answer.body.error.stackTrace).toContain("raise ValueError('no rows for %s' % config['table'])");
   });
 
+  it('streams each change of the wanted instances once, whole, resumable with Last-Event-ID', async () => {
+    const base = `${suite.spindle.dialectUrls['ilum']!}/api/v1/group/job/result/updates`;
+    const stream = await openSse(`${base}?groupNames=warm&tags=team=data`);
+    const ok = (await submit('jobs.Hello', { n: 11 })).body.jobInstanceId as string;
+    const failed = (await submit('jobs.Fail', { table: 'orders' })).body.jobInstanceId as string;
+    const of = (events: SseEvent[], id: string) =>
+      events.filter((e) => (JSON.parse(e.data) as Instance).jobInstanceId === id);
+    const ended = (events: SseEvent[], id: string) =>
+      of(events, id).some((e) => (JSON.parse(e.data) as Instance).endTime !== null);
+    const events = await stream.until((all) => ended(all, ok) && ended(all, failed));
+    stream.close();
+    expect(events.map((e) => (JSON.parse(e.data) as Instance).groupId)).toEqual(events.map(() => groupId));
+    const mine = of(events, ok);
+    expect(mine.map((e) => e.event)).toEqual(['JobSubmitted', 'JobAssigned', 'JobStarted', 'JobSucceeded']);
+    const infos = mine.map((e) => JSON.parse(e.data) as Instance);
+    expect(infos[0]).toMatchObject({
+      jobClass: 'jobs.Hello',
+      jobConfig: { n: 11 },
+      jobId: null,
+      result: null,
+    });
+    expect(infos[1]!.jobId).toEqual(expect.any(String));
+    expect(infos[2]).toMatchObject({ startTime: expect.any(Number), endTime: null, result: null });
+    const listed = (await instances()).find((i) => i.jobInstanceId === ok);
+    expect(infos[3]).toEqual(listed);
+    expect(infos[3]!.result).toBe('hello 11 (spark None)');
+    const failure = of(events, failed).map((e) => JSON.parse(e.data) as Instance);
+    expect(failure[failure.length - 1]!.error!.message).toBe('ValueError: no rows for orders');
+    const ids = events.map((e) => BigInt(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+
+    // Resumed after the first event, filtered to one instance: the rest of its changes, each once.
+    const resumed = await openSse(`${base}?jobIds=${ok}&groupIds=${groupId}`, {
+      'Last-Event-ID': events[0]!.id,
+    });
+    const rest = await resumed.until((all) => all.length >= 3);
+    resumed.close();
+    expect(rest.map((e) => e.id)).toEqual(mine.slice(1).map((e) => e.id));
+    expect(rest.map((e) => e.data)).toEqual(mine.slice(1).map((e) => e.data));
+
+    // The worker's id (the instance's jobId) selects what it ran; another group's name nothing.
+    const byWorker = await openSse(`${base}?jobIds=${infos[3]!.jobId}&lastEventId=${events[0]!.id}`);
+    const ran = await byWorker.until((all) => all.some((e) => e.id === mine[3]!.id));
+    byWorker.close();
+    expect(ran.every((e) => (JSON.parse(e.data) as Instance).jobId === infos[3]!.jobId)).toBe(true);
+
+    const badTags = await ilum('GET', '/group/job/result/updates?tags=novalue');
+    expect(badTags.status).toBe(409);
+    expect((await ilum('GET', '/group/job/result/updates?lastEventId=abc')).status).toBe(409);
+  });
+
   it('refuses what it cannot run with a 409 naming the field, and an unknown group with a 404', async () => {
     const noFile = await execute('other.Hello', {});
     expect(noFile.status).toBe(409);
@@ -235,7 +289,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({ message: 'group warm is stopped: it runs no requests' });
     // Its instances stay readable.
-    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(50);
+    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(52);
   });
 
   it('deletes the group with the functions its requests ran as and its uploads', async () => {
