@@ -282,6 +282,75 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     );
   });
 
+  it('runs code on a CODE group in a session per worker: the last expression is the answer', async () => {
+    const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
+    const code = async (id: string, text: string) => {
+      const answer = await ilum('POST', `/group/${id}/job/execute`, {
+        type: 'interactive_code_execute',
+        code: text,
+      });
+      expect(answer.status).toBe(200);
+      return answer.body as Instance;
+    };
+    for (const language of ['PYTHON', 'NODE']) {
+      const form = new FormData();
+      form.append('name', `repl-${language.toLowerCase()}`);
+      form.append('kind', 'CODE');
+      form.append('language', language);
+      const created = await ilum('POST', '/group', form);
+      expect(created.status).toBe(200);
+      const id = created.body.groupId as string;
+      const python = language === 'PYTHON';
+      // What one request defines, the next sees (one worker: one session).
+      expect(
+        await code(id, python ? 'rows = [3, 4]\ntotal = sum(rows)' : 'const rows = [3, 4]; var total = 7;'),
+      ).toMatchObject({
+        jobClass: null,
+        jobConfig: {},
+        result: '',
+        error: null,
+      });
+      const answer = await code(id, python ? 'total * 6' : 'total * 6');
+      expect(answer).toMatchObject({ groupId: id, result: '42', error: null, jobId: expect.any(String) });
+      expect(answer.endTime).toBeGreaterThanOrEqual(answer.startTime!);
+      expect((await code(id, python ? "'%s rows' % len(rows)" : '`${rows.length} rows`')).result).toBe(
+        python ? "'2 rows'" : "'2 rows'",
+      );
+      expect((await code(id, python ? 'spark is None' : 'spark === null')).result).toBe(
+        python ? 'True' : 'true',
+      );
+      const failed = await code(id, 'missing + 1');
+      expect(failed.result).toBeNull();
+      expect(failed.error!.message).toMatch(
+        python ? /^NameError: name 'missing' is not defined/ : /missing is not defined/,
+      );
+      // The kinds do not mix: a CODE group takes code, a JOB group a jobClass.
+      const wrong = await ilum('POST', `/group/${id}/job/execute`, {
+        type: 'interactive_job_execute',
+        jobClass: 'jobs.Hello',
+        jobConfig: {},
+      });
+      expect(wrong.status).toBe(409);
+      expect(wrong.body).toEqual({
+        message: 'type: a CODE group takes interactive_code_execute, not interactive_job_execute',
+      });
+      const listed = await ilum('GET', `/group/${id}/job/result?size=100`);
+      expect(listed.body.totalElements).toBe(5);
+      expect((await native(`/functions/group-${id}--code`)).status).toBe(200);
+      expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+      expect((await native(`/functions/group-${id}--code`)).status).toBe(404);
+      expect((await native(`/artifacts/group-${id}--code.${python ? 'py' : 'cjs'}`)).status).toBe(404);
+    }
+    const onJobGroup = await ilum('POST', `/group/${groupId}/job/execute`, {
+      type: 'interactive_code_execute',
+      code: '1',
+    });
+    expect(onJobGroup.status).toBe(409);
+    expect(onJobGroup.body).toEqual({
+      message: 'type: a JOB group takes interactive_job_execute, not interactive_code_execute',
+    });
+  });
+
   it('stops: the workers go, and the group takes no more requests', async () => {
     expect((await ilum('POST', `/group/${groupId}/stop`)).status).toBe(200);
     await waitUntil(async () => (await workers()).length === 0, 60_000);
