@@ -120,8 +120,9 @@ export class JobSubmission {
   async waitForEnd(id: string, timeoutMs: number): Promise<JobView | null> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      // Just submitted, it may not be in the read model yet: findRecent waits for it.
-      const job = await this.jobs.findRecent(id);
+      // Just submitted, it may not be in the read model yet: findRecent waits for it, as long as
+      // for its end (a projector that lags past the read-your-writes window is still no 'no job').
+      const job = await this.jobs.findRecent(id, Math.max(deadline - Date.now(), 0));
       if (!job || FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
       await new Promise((r) => setTimeout(r, delay));
     }
