@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { CommandPatterns } from '@spindle/contracts';
-import type { ServiceTaskGroup } from '@spindle/contracts';
+import { CommandPatterns, mergeSecretRefs } from '@spindle/contracts';
+import type { SecretRef, ServiceTaskGroup } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { FunctionsQuery, ServiceJobsQuery } from '@spindle/read-models';
@@ -13,6 +13,7 @@ export interface TaskGroupRequest {
   readonly name: string;
   readonly function: string;
   readonly args?: Record<string, unknown>;
+  readonly secrets?: readonly SecretRef[]; // added to the function's
   readonly countInit: number;
   readonly countMax: number;
 }
@@ -121,6 +122,8 @@ export class ServiceJobsService {
         `artifact ${target.artifact} of function ${group.function} does not exist`,
         [{ field, rule: 'exists', message: `artifact ${target.artifact} does not exist` }],
       );
+    // The function's secrets as of now, and the group's added to them: references only.
+    const secrets = mergeSecretRefs(fn.secrets, group.secrets);
     return {
       name: group.name,
       function: fn.name,
@@ -134,6 +137,7 @@ export class ServiceJobsService {
       },
       countInit: group.countInit,
       countMax: group.countMax,
+      ...(secrets.length > 0 ? { secrets } : {}),
     };
   }
 
