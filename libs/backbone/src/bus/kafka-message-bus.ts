@@ -221,6 +221,7 @@ export class KafkaMessageBus implements MessageBus {
         // Without resolving, kafkajs fetches from the same position again and never moves on.
         payload.resolveOffset(last.offset);
         // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
+        if (options.commitOffsets === false) return;
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
         ]);

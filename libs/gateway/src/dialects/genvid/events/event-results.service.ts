@@ -64,10 +64,12 @@ export class GenvidEventResults implements OnApplicationShutdown {
     const ready = new Promise<void>((resolve) => (joined = resolve));
     session.subscription = await this.bus.subscribe(
       {
-        // A group of its own per session: it starts at the end, and never resumes an old one.
+        // A group of its own per session: it starts at the end, and never resumes an old one. It
+        // commits no offsets, so Kafka drops the group when the session closes.
         groupId: `spindle.genvid.events.${randomUUID()}`,
         topics: [DataTopics.logs],
         fromBeginning: false,
+        commitOffsets: false,
         onJoined: () => joined(),
       },
       (batch) => Promise.resolve(session.take(batch)),
