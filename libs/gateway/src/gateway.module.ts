@@ -7,6 +7,7 @@ import type { SpindleConfig } from '@spindle/platform';
 import {
   ApiKeysQuery,
   ArtifactsQuery,
+  ClusterConfigQuery,
   ClusterJobsQuery,
   ClustersQuery,
   ContextsQuery,
@@ -53,6 +54,8 @@ import { InstallationSettingsService } from './settings/installation-settings.se
 import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
 import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
+import { ClusterConfigController } from './cluster-config/cluster-config.controller';
+import { ClusterConfigService } from './cluster-config/cluster-config.service';
 import { ServiceJobsController } from './service-jobs/service-jobs.controller';
 import { ServiceJobsService } from './service-jobs/service-jobs.service';
 
@@ -83,6 +86,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ClustersController,
     GroupsController,
     ServiceJobsController,
+    ClusterConfigController,
     ApiKeysController,
   ],
   providers: [
@@ -119,6 +123,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsQuery,
     ServiceJobsService,
     ServiceJobsChanges,
+    ClusterConfigQuery,
+    ClusterConfigService,
     StatusQuery,
     ApiKeysQuery,
     ApiKeys,
@@ -151,6 +157,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsQuery,
     ServiceJobsService,
     ServiceJobsChanges,
+    ClusterConfigQuery,
+    ClusterConfigService,
     ApiKeys,
     ApiKeysQuery,
   ],
