@@ -57,7 +57,7 @@ import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
 import { ClusterConfigController } from './cluster-config/cluster-config.controller';
 import { ClusterConfigService } from './cluster-config/cluster-config.service';
 import { ServiceJobsController } from './service-jobs/service-jobs.controller';
-import { ServiceJobsService } from './service-jobs/service-jobs.service';
+import { ServiceJobDefinitions } from './service-jobs/service-job-definitions';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -121,7 +121,7 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsQuery,
     InstallationSettingsService,
     ServiceJobsQuery,
-    ServiceJobsService,
+    ServiceJobDefinitions,
     ServiceJobsChanges,
     ClusterConfigQuery,
     ClusterConfigService,
@@ -155,7 +155,7 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsQuery,
     InstallationSettingsService,
     ServiceJobsQuery,
-    ServiceJobsService,
+    ServiceJobDefinitions,
     ServiceJobsChanges,
     ClusterConfigQuery,
     ClusterConfigService,
