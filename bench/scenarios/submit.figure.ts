@@ -3,6 +3,8 @@ import { runLoad } from '../lib/load-generator';
 import type { FigureReport } from '../lib/report';
 import { SpindleApi } from '../lib/spindle-api';
 import { startSpindle } from '../lib/spindle-server';
+import { costRows, costsOf, costsPer } from '../lib/costs';
+import type { UnitCosts } from '../lib/costs';
 import { perSecond, summarize } from '../lib/stats';
 import { PROGRAMS } from '../fixtures/programs';
 import { PEERS } from '../peers/peer-adapters';
@@ -18,6 +20,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
   const spindle = await startSpindle(env, 'submit', { WORKER_SLOTS: '0' });
   let load;
   let kept = 0;
+  let costs: UnitCosts | undefined;
   try {
     const api = new SpindleApi(spindle.url);
     await api.upload('stamp.js', PROGRAMS['stamp.js']);
@@ -28,7 +31,9 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
       body: JSON.stringify({ args: { ts: '__TS__' } }),
     };
     await runLoad({ ...plan, closed: { concurrency: 8, count: 500 } }); // warm-up
+    const before = await costsOf(spindle);
     load = await runLoad({ ...plan, closed: { concurrency, seconds } });
+    costs = costsPer(before, await costsOf(spindle), load.samples.filter((s) => s.status === 202).length);
     // Acknowledged means kept: every acknowledged job shows up in the list once the projector has
     // caught up (it may still be catching up when the load ends).
     const acknowledged = load.samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : []));
@@ -72,6 +77,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
       { metric: 'submit latency p95', unit: 'ms', better: 'lower', spindle: latency.p95 },
       { metric: 'submit latency p99', unit: 'ms', better: 'lower', spindle: latency.p99, peers: of('p99') },
       { metric: 'errors', unit: 'count', better: 'lower', spindle: errors },
+      ...costRows('per submit', costs),
       {
         metric: 'acknowledged but not found afterwards',
         unit: 'count',

@@ -195,7 +195,12 @@ export class KafkaMessageBus implements MessageBus {
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await consumer.run({
-      autoCommit: false,
+      // The consumer's real checkpoint is in Postgres; the group's offsets only save re-reading
+      // after a restart, so they are committed in the background (what was resolved, every
+      // second) rather than with a broker round trip in every batch's way. A subscriber that asks
+      // for none commits nothing (see SubscribeOptions.commitOffsets).
+      autoCommit: options.commitOffsets !== false,
+      autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {
         const { batch } = payload;
@@ -220,11 +225,6 @@ export class KafkaMessageBus implements MessageBus {
         handedUpTo.set(partitionKey, BigInt(last.offset));
         // Without resolving, kafkajs fetches from the same position again and never moves on.
         payload.resolveOffset(last.offset);
-        // The consumer's real checkpoint is in Postgres; committing here only saves re-reading.
-        if (options.commitOffsets === false) return;
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-        ]);
       },
     });
     return {

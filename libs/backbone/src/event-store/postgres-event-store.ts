@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
+import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 
 export class ConcurrencyError extends Error {
   constructor(
@@ -48,7 +49,7 @@ export const OCCURRED_AT_ISO = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM
 export class PostgresEventStore {
   private readonly t: { streams: string; events: string; outbox: string; idempotency: string };
 
-  constructor(schema: string) {
+  constructor(private readonly schema: string) {
     this.t = {
       streams: `"${schema}".streams`,
       events: `"${schema}".events`,
@@ -156,8 +157,10 @@ export class PostgresEventStore {
       ],
     );
     await manager.query(
+      // The relays of this schema, in any process, are told when the transaction commits.
       `insert into ${this.t.outbox} (topic, message_key, payload, headers)
-       select * from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
+       select o.* from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) o,
+         (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${this.schema}')) notified`,
       [
         topics,
         all.map((e) => e.streamId),

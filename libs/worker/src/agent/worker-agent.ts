@@ -44,6 +44,13 @@ import { boundReport } from './task-bounds';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
 
 const HEARTBEAT_MS = 1_000;
+// The scheduler's events a worker host acts on (apply, below).
+const FOR_HOSTS: ReadonlySet<string> = new Set([
+  'WorkerRequested',
+  'WorkerStopRequested',
+  'JobAssigned',
+  'JobCancelRequested',
+]);
 // An assignment whose worker request never arrives (it went to another run of this agent).
 const ORPHAN_ASSIGNMENT_MS = 30_000;
 // An error message travels whole in the task's end report; a longer one keeps its start and end.
@@ -219,6 +226,10 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private async handle(batch: DeliveredBatch): Promise<void> {
     const applied: Promise<void>[] = [];
     for (const message of batch.messages) {
+      // Most job and worker events are no host's business (submits, starts, ends): skipped by
+      // their type header (every relay sets it) before anything is parsed.
+      const type = message.headers['event-type'];
+      if (type !== undefined && !FOR_HOSTS.has(type)) continue;
       let event: SpindleEvent;
       try {
         event = parseEvent(JSON.parse(message.value));
