@@ -105,3 +105,8 @@ async function scrape(spindle: SpindleServer): Promise<(name: string) => number>
       .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
       .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
+
+// The CPU time of Spindle's processes so far (one scrape of each), in seconds.
+export async function cpuSecondsOf(spindle: SpindleServer): Promise<number> {
+  return (await scrape(spindle))('spindle_process_cpu_seconds_total');
+}

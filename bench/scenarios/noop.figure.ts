@@ -171,6 +171,11 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
       ...[shared, exclusive, steady].flatMap((d) => d.what).map((w) => `Not succeeded: ${w}.`),
       'Peers drain the same number of no-op jobs enqueued in bulk beforehand, handlers in their own Node process ' +
         "(no process per job): the figure for Spindle's shared mode is the comparable one.",
+      'Costs per job, submit → finished (bench/lib/costs.ts), include the API reads that wait for the jobs to end. ' +
+        'The floor of Kafka messages for a shared job is 7: JobSubmitted, JobAssigned and its copy to the host, ' +
+        'TaskStarted, TaskFinished, JobStarted, JobSucceeded; an exclusive job adds its worker (WorkerRequested and ' +
+        'its copy, WorkerProcessStarted, WorkerStarted, WorkerStopRequested and its copy, WorkerProcessExited, ' +
+        'WorkerStopped). Targets: transactions ≤ 1 per job (every step batched), CPU ≤ 3 ms per job.',
     ],
   };
 }

@@ -176,7 +176,9 @@ export class KafkaMessageBus implements MessageBus {
       groupId: options.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      maxWaitTimeInMs: 100,
+      // How long the broker may hold an empty fetch: it answers at once when a message arrives
+      // (minBytes 1), so this bounds only the idle round trips of each consumer (and a rebalance).
+      maxWaitTimeInMs: 1_000,
       retry: { retries: 10 },
     });
     this.consumers.add(consumer);
