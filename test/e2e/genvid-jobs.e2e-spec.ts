@@ -1,4 +1,5 @@
 import { http } from '../support/http';
+import { expectRebuildRestores } from '../support/rebuild';
 import { defineServe, serviceJob, waitForSummary } from '../support/service-jobs';
 import { waitUntil } from '../support/wait';
 import type { ServiceJob } from '../support/service-jobs';
@@ -179,6 +180,23 @@ describe.each(SPINDLE_MODES)('Genvid jobs over %s', (_mode, env) => {
     expect(woken.index).toBeGreaterThan(index);
     expect(woken.jobs.find((j) => j.name === 'lobby')!.taskGroups[0]!.count).toBe(1);
     expect((await genvid('POST', '/v1/jobs/stop/lobby')).status).toBe(200);
+  });
+
+  it('wakes a long poll when the jobs view is rebuilt, with a higher index and the same jobs', async () => {
+    // Quiet first: no instance left to change the view meanwhile.
+    await waitForSummary(suite.url, 'lobby', { running: 0, starting: 0, queued: 0 });
+    const before = await jobs();
+    let answered = false;
+    const poll = jobs({ waitIndex: String(before.index) }).then((answer) => {
+      answered = true;
+      return answer;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered).toBe(false);
+    await expectRebuildRestores(suite.databaseUrl, 'service-jobs', 'service_jobs_v1', "name = 'web'");
+    const woken = await poll;
+    expect(woken.index).toBeGreaterThan(before.index);
+    expect(woken.jobs.map((j) => j.name)).toEqual(before.jobs.map((j) => j.name));
   });
 
   it('serves the same routes under /compat/genvid on the main port', async () => {

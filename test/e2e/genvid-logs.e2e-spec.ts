@@ -1,6 +1,7 @@
 import { uniqueName } from '@spindle/testing';
 import { http } from '../support/http';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { defineServe, waitForSummary } from '../support/service-jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 
@@ -47,6 +48,7 @@ describe.each(SPINDLE_MODES)('Genvid logs and loggers over %s', (_mode, env) => 
     for (const [name, content] of Object.entries(LOGGER_PROGRAMS)) await upload(suite.url, name, content);
     await registerFunction(suite.url, 'watch-level', 'loggers.js', 'node', 'watchLevel');
     await registerFunction(suite.url, 'watch-level-py', 'loggers.py', 'python', 'watch_level');
+    await defineServe(suite.url);
   });
 
   describe('the log catalogue', () => {
@@ -97,40 +99,59 @@ describe.each(SPINDLE_MODES)('Genvid logs and loggers over %s', (_mode, env) => 
       expect((await genvid('GET', '/v1/log/logs')).body).toEqual([entry]);
     });
 
-    it("answers a log's meta: one entry per live allocation of its job, 404 for a log not in the catalogue", async () => {
+    it("answers a log's meta: one entry per live allocation of its job's task group, 404 for a log not in the catalogue", async () => {
+      const name = uniqueName('metaweb');
+      const front = { name: 'front', function: 'serve', countInit: 2, countMax: 3 };
+      const created = await http(suite.url, 'POST', '/api/v1/service-jobs', {
+        name,
+        taskGroups: [front, { ...front, name: 'back', countInit: 1 }],
+      });
+      expect(created.status).toBe(201);
       const entry = {
         id: uniqueName('meta'),
-        group: 'web',
-        job: 'watch-level',
+        group: 'front',
+        job: name,
         task: 'server',
         fileName: 'stdout',
         logLevel: true,
       };
-      expect((await genvid('POST', '/v1/log/logs', [entry])).status).toBe(200);
-      const job = await submit(suite.url, 'watch-level', { args: { until: 'panic' } });
-      await waitForState(suite.url, job.id, ['running']);
+      const back = { ...entry, id: uniqueName('meta-back'), group: 'back', logLevel: false };
+      const noJob = { ...entry, id: uniqueName('meta-none'), job: 'serve' }; // a function's name is no job
+      expect((await genvid('POST', '/v1/log/logs', [entry, back, noJob])).status).toBe(200);
+      expect((await genvid('GET', `/v1/log/meta/${entry.id}`)).body).toEqual([]); // not started
 
+      expect((await genvid('POST', `/v1/jobs/start/${name}`)).status).toBe(200);
+      const running = await waitForSummary(suite.url, name, { running: 2 });
+      const frontIds = running.taskGroups[0]!.allocations.map((a) => a.id).sort();
       const meta = await genvid('GET', `/v1/log/meta/${entry.id}`);
       expect(meta.status).toBe(200);
-      expect(meta.body).toContainEqual({
-        allocID: job.id,
-        status: 'running',
-        jobName: 'watch-level',
-        taskName: 'server',
-        fileName: 'stdout',
-        createTime: expect.any(String),
-        logLevel: 'true',
-      });
+      expect(meta.body.map((m: { allocID: string }) => m.allocID).sort()).toEqual(frontIds);
+      for (const m of meta.body)
+        expect(m).toEqual({
+          allocID: expect.any(String),
+          status: expect.stringMatching(/^(pending|running)$/),
+          jobName: name,
+          taskName: 'server',
+          fileName: 'stdout',
+          createTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          logLevel: 'true',
+        });
+      const backMeta = await genvid('GET', `/v1/log/meta/${back.id}`);
+      expect(backMeta.body).toHaveLength(1);
+      expect(frontIds).not.toContain(backMeta.body[0].allocID);
+      expect(backMeta.body[0]).toMatchObject({ jobName: name, logLevel: 'false' });
+      expect((await genvid('GET', `/v1/log/meta/${noJob.id}`)).body).toEqual([]);
+      // An allocation is known by its service job's name to the loggers too.
+      expect((await genvid('GET', `/v1/log/allocs/${frontIds[0]}`)).status).toBe(200);
 
       const missing = await genvid('GET', `/v1/log/meta/${uniqueName('nope')}`);
       expect(missing.status).toBe(404);
       expect(missing.body.error).toContain('log catalogue');
 
-      // let the job end: its level changes to the one it waits for
-      expect((await genvid('POST', `/v1/log/allocs/${job.id}/web`, { http: 'panic' })).status).toBe(200);
-      expect((await waitForState(suite.url, job.id)).state).toBe('succeeded');
-      const after = await genvid('GET', `/v1/log/meta/${entry.id}`);
-      expect(after.body.map((m: { allocID: string }) => m.allocID)).not.toContain(job.id);
+      // Stopped: no live allocation writes it any more.
+      expect((await genvid('POST', `/v1/jobs/stop/${name}`)).status).toBe(200);
+      await waitForSummary(suite.url, name, { queued: 0, starting: 0, running: 0, complete: 2 });
+      expect((await genvid('GET', `/v1/log/meta/${entry.id}`)).body).toEqual([]);
     });
   });
 

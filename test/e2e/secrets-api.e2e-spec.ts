@@ -11,7 +11,9 @@ import { masterKeyFileOf } from '@spindle/secrets';
 import { TEST_KAFKA_BROKERS, createTestDatabase, uniqueName } from '@spindle/testing';
 import { http } from '../support/http';
 import { captureOutput, tablesHolding } from '../support/leaks';
-import { registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { createContext, registerFunction, submit, upload, waitForState } from '../support/jobs';
+import { waitForSummary } from '../support/service-jobs';
+import { waitUntil } from '../support/wait';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { TEST_ADMIN_KEY } from '../support/auth';
 import { INTERNAL_TOKEN_HEADER, SPINDLE_CONFIG } from '@spindle/platform';
@@ -37,6 +39,16 @@ cat > /dev/null
 if [ -n "\${DB_PASSWORD+x}" ]; then echo "DB_PASSWORD present: true"; else echo "DB_PASSWORD present: false"; fi
 h=$(printf %s "$DB_PASSWORD" | sha256sum | cut -d' ' -f1)
 echo "{\\"hash\\":\\"$h\\",\\"user\\":\\"\${DB_USER:-}\\"}"
+`;
+
+// An instance of a service job that says whether its variables are there, prints hashes of them
+// (never the values) and keeps running until it is stopped.
+const SERVE_JOB = `#!/bin/sh
+cat > /dev/null
+if [ -n "\${DB_PASSWORD+x}" ]; then echo "DB_PASSWORD present: true"; else echo "DB_PASSWORD present: false"; fi
+echo "password $(printf %s "$DB_PASSWORD" | sha256sum | cut -d' ' -f1)"
+echo "token $(printf %s "$API_TOKEN" | sha256sum | cut -d' ' -f1)"
+exec sleep 600
 `;
 
 // Every message of every topic on the broker, from the beginning to where each partition ends now.
@@ -274,6 +286,51 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'secrets.0.keys' })]);
   });
 
+  it("gives a service job's instances their function's and group's secrets, by reference", async () => {
+    await upload(url, 'env-serve.sh', SERVE_JOB);
+    await createContext(url, 'services', { workerMode: 'exclusive', maxJobs: 4 });
+    const fn = await http(url, 'POST', '/api/v1/functions', {
+      name: 'env-serve',
+      artifact: 'env-serve.sh',
+      entrypoint: '',
+      runtime: 'exec',
+      defaultContext: 'services',
+      secrets: [{ id: 'db', keys: ['DB_PASSWORD'] }],
+    });
+    expect(fn.status).toBe(201);
+    const group = { name: 'front', function: 'env-serve', countInit: 1, countMax: 2 };
+    const bad = await http(url, 'POST', '/api/v1/service-jobs', {
+      name: 'env-bad',
+      taskGroups: [{ ...group, secrets: [{ id: '-x' }] }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'taskGroups.0.secrets.0.id' })]);
+
+    const created = await http(url, 'POST', '/api/v1/service-jobs', {
+      name: 'env-web',
+      taskGroups: [{ ...group, secrets: [{ id: 'extra' }] }],
+    });
+    expect(created.status).toBe(201);
+    const refs = [{ id: 'db', keys: ['DB_PASSWORD'] }, { id: 'extra' }];
+    expect(created.body.taskGroups[0].secrets).toEqual(refs);
+    expect((await http(url, 'POST', '/api/v1/service-jobs/env-web/start')).status).toBe(200);
+    const job = await waitForSummary(url, 'env-web', { running: 1 });
+    const allocId = job.taskGroups[0]!.allocations[0]!.id;
+    const instance = await http(url, 'GET', `/api/v1/jobs/${allocId}`);
+    expect(instance.body.secrets).toEqual(refs);
+    let log = '';
+    await waitUntil(async () => {
+      log = (await http(url, 'GET', `/api/v1/jobs/${allocId}/logs`, undefined, { accept: 'text/plain' }))
+        .text;
+      return log.includes('token ');
+    });
+    expect(log).toContain('DB_PASSWORD present: true');
+    expect(log).toContain(`password ${sha256(marker)}`);
+    expect(log).toContain(`token ${sha256(`t-${marker}`)}`);
+    expect((await http(url, 'POST', '/api/v1/service-jobs/env-web/stop')).status).toBe(200);
+    await waitForSummary(url, 'env-web', { running: 0, complete: 1 });
+  });
+
   it("leaves the value in no table, topic, job log or Spindle's own output", async () => {
     // Let the relays and consumers settle what the jobs caused.
     await new Promise((r) => setTimeout(r, 500));
@@ -296,6 +353,8 @@ describe.each(SPINDLE_MODES)('secrets over %s', (mode, env) => {
     }
     expect((await http(url, 'GET', '/api/v1/jobs?limit=100')).text).not.toContain(marker);
     expect((await http(url, 'GET', '/api/v1/functions')).text).not.toContain(marker);
+    expect((await http(url, 'GET', '/api/v1/service-jobs')).text).not.toContain(marker);
+    expect((await http(url, 'GET', '/compat/genvid/v1/jobs')).text).not.toContain(marker);
     expect(output.text()).toContain('listening on'); // the capture works
     expect(output.text()).not.toContain(marker);
   });

@@ -7,6 +7,7 @@ import type { SpindleConfig } from '@spindle/platform';
 import {
   ApiKeysQuery,
   ArtifactsQuery,
+  ClusterConfigQuery,
   ClusterJobsQuery,
   ClustersQuery,
   ContextsQuery,
@@ -53,8 +54,10 @@ import { InstallationSettingsService } from './settings/installation-settings.se
 import { SettingsController } from './settings/settings.controller';
 import { WorkersController } from './workers/workers.controller';
 import { ServiceJobsChanges } from './service-jobs/service-jobs-changes';
+import { ClusterConfigController } from './cluster-config/cluster-config.controller';
+import { ClusterConfigService } from './cluster-config/cluster-config.service';
 import { ServiceJobsController } from './service-jobs/service-jobs.controller';
-import { ServiceJobsService } from './service-jobs/service-jobs.service';
+import { ServiceJobDefinitions } from './service-jobs/service-job-definitions';
 
 const PATTERNS = Object.values(CommandPatterns);
 
@@ -83,6 +86,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ClustersController,
     GroupsController,
     ServiceJobsController,
+    ClusterConfigController,
     ApiKeysController,
   ],
   providers: [
@@ -117,8 +121,10 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsQuery,
     InstallationSettingsService,
     ServiceJobsQuery,
-    ServiceJobsService,
+    ServiceJobDefinitions,
     ServiceJobsChanges,
+    ClusterConfigQuery,
+    ClusterConfigService,
     StatusQuery,
     ApiKeysQuery,
     ApiKeys,
@@ -149,8 +155,10 @@ const PATTERNS = Object.values(CommandPatterns);
     SettingsQuery,
     InstallationSettingsService,
     ServiceJobsQuery,
-    ServiceJobsService,
+    ServiceJobDefinitions,
     ServiceJobsChanges,
+    ClusterConfigQuery,
+    ClusterConfigService,
     ApiKeys,
     ApiKeysQuery,
   ],

@@ -199,8 +199,9 @@ export class KafkaMessageBus implements MessageBus {
     await consumer.run({
       // The consumer's real checkpoint is in Postgres; the group's offsets only save re-reading
       // after a restart, so they are committed in the background (what was resolved, every
-      // second) rather than with a broker round trip in every batch's way.
-      autoCommit: true,
+      // second) rather than with a broker round trip in every batch's way. A subscriber that asks
+      // for none commits nothing (see SubscribeOptions.commitOffsets).
+      autoCommit: options.commitOffsets !== false,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
       eachBatch: async (payload) => {

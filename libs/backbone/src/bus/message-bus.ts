@@ -38,6 +38,12 @@ export interface SubscribeOptions {
   // that starts at the end announces itself to others only after this, so it misses nothing sent
   // to it.
   readonly onJoined?: () => void;
+  // False: the group commits no offsets. A subscriber that rebuilds its state from the topic at
+  // every start (worker agents' logger levels, Genvid results sessions) needs none, and a Kafka
+  // group that never committed is removed by the broker as soon as its last member leaves (or its
+  // session times out), instead of its offsets being kept for `offsets.retention.minutes`: a group
+  // per process run leaves nothing behind. Default true.
+  readonly commitOffsets?: boolean;
 }
 
 // Resolves once the batch is durably handled; the adapter then commits the batch's offsets

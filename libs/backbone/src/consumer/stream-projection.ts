@@ -23,6 +23,9 @@ export interface StreamProjection<TRow extends StreamRow = StreamRow> extends Ev
   // handle(), answering with the rows of the touched streams as they are now (for a consumer that
   // writes more from them in the same transaction, like the feed, without reading them again).
   apply(events: readonly SpindleEvent[], manager: EntityManager): Promise<ReadonlyMap<string, TRow>>;
+  // Called in a rebuild's swap transaction once the rebuilt table replaced the live one, for a read
+  // model that keeps more than its rows (a change index its readers wait on): the rows changed.
+  afterRebuild?(manager: EntityManager): Promise<void>;
 }
 
 // Applies events to the rows they concern, in order, in place; returns the stream ids whose row

@@ -11,6 +11,8 @@ export const NOTIFY_CHANNELS = {
   published: 'spindle_published',
   // Rows were added to an outbox (payload: the owner's schema).
   outbox: 'spindle_outbox',
+  // The service jobs view changed (payload: its new change index, Genvid's waitIndex).
+  serviceJobs: 'spindle_service_jobs_changed',
 } as const;
 export type NotifyChannel = (typeof NOTIFY_CHANNELS)[keyof typeof NOTIFY_CHANNELS];
 

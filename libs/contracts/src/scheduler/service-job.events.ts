@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isEventOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
+import { secretRefsSchema } from '../secrets/secret-refs';
 import { jobArgsSchema, jobProgramSchema, JOB_ID_PATTERN } from './job.events';
 
 // A service job (Nomad's model under Genvid's API): task groups, each running `count` instances
@@ -27,6 +28,10 @@ export const serviceTaskGroupSchema = z.object({
   program: jobProgramSchema,
   countInit: serviceCountSchema,
   countMax: serviceCountSchema,
+  // The secrets every instance's process gets (the function's and the group's own, merged when the
+  // job was defined): references only, resolved by the worker when each instance starts, as for a
+  // job. Absent in groups recorded before: none.
+  secrets: secretRefsSchema.optional(),
 });
 export type ServiceTaskGroup = z.infer<typeof serviceTaskGroupSchema>;
 

@@ -14,6 +14,7 @@ import { awaitVisible, notFound, readBack } from '../read-back';
 // lives, how it is read, how a row is shown.
 export interface NamedResourceSpec<TView extends NamedView, TDto> {
   readonly kind: string; // "context": "context x does not exist"
+  readonly field?: string; // the field a 404 names (default: the kind's first word)
   readonly path: string; // "/api/v1/contexts": where a created one is (Location)
   readonly query: NamedViewQuery<TView>;
   readonly toDto: (row: TView) => TDto;
@@ -34,8 +35,8 @@ export class NamedResource<TView extends NamedView, TDto> {
     private readonly readYourWritesTimeoutMs: number,
   ) {}
 
-  // POST: the command (retried safely with the client's Idempotency-Key); 201, Location, and the
-  // resource as its read model shows it once the command reached it.
+  // POST: the command (retried safely with the client's Idempotency-Key); 201, Location, its
+  // version as an ETag, and the resource as its read model shows it once the command reached it.
   async create(
     pattern: string,
     name: string,
@@ -45,6 +46,7 @@ export class NamedResource<TView extends NamedView, TDto> {
   ): Promise<TDto> {
     const accepted = await this.commands.send(pattern, command, checkIdempotencyKey(idempotencyKey));
     answerCreated(reply, this.spec.path, name);
+    sendVersion(reply, accepted.streamPosition);
     return this.readBack(name, accepted);
   }
 
@@ -61,7 +63,7 @@ export class NamedResource<TView extends NamedView, TDto> {
 
   async require(name: string): Promise<TView> {
     const row = await this.spec.query.findByName(name);
-    if (!row) throw notFound(`${this.spec.kind} ${name}`);
+    if (!row) throw notFound(`${this.spec.kind} ${name}`, this.spec.field);
     return row;
   }
 
@@ -85,9 +87,12 @@ export class NamedResource<TView extends NamedView, TDto> {
     return this.readBack(name, accepted);
   }
 
-  // DELETE: answered once the read model shows the resource gone.
-  async remove(pattern: string, name: string): Promise<void> {
-    await this.applied(name, await this.commands.send(pattern, { name }));
+  // DELETE: answered once the read model shows the resource gone; with If-Match, only from that
+  // version (412 when the resource moved since).
+  async remove(pattern: string, name: string, ifMatch?: string): Promise<void> {
+    const expectedVersion = versionOf(ifMatch);
+    const command = { name, ...(expectedVersion === undefined ? {} : { expectedVersion }) };
+    await this.applied(name, await this.commands.send(pattern, command));
   }
 
   // Returns once the read model applied an accepted command (a 503 that says so if it lags).

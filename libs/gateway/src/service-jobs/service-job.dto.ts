@@ -24,6 +24,7 @@ import {
 } from '@spindle/contracts';
 import type { AllocationState, ServiceJobStatusName } from '@spindle/contracts';
 import type { ServiceJobView } from '@spindle/read-models';
+import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
 
 const NAME_RULE = 'a letter or digit, then letters, digits, `_`, `.` or `-`, at most 128';
 
@@ -42,6 +43,11 @@ export class TaskGroupDto {
   @IsOptional()
   @IsObject()
   args?: Record<string, unknown>;
+
+  @SecretRefsProperty(
+    "Secrets every instance's process gets as environment variables, added to its function's",
+  )
+  secrets?: SecretRefDto[];
 
   @ApiProperty({
     minimum: 0,
@@ -118,6 +124,11 @@ export class TaskGroupStatusDto {
   @ApiProperty({ example: 'serve' }) function!: string;
   @ApiProperty({ example: 'default' }) context!: string;
   @ApiProperty({ type: Object }) args!: Record<string, unknown>;
+  @ApiProperty({
+    type: [SecretRefDto],
+    description: "The secrets its instances get (its function's and its own), by reference: never values",
+  })
+  secrets!: SecretRefDto[];
   @ApiProperty({ description: 'Instances wanted now' }) count!: number;
   @ApiProperty() countInit!: number;
   @ApiProperty() countMax!: number;
@@ -146,6 +157,7 @@ export class ServiceJobDto {
         function: g.function,
         context: g.context,
         args: g.args,
+        secrets: g.secrets ?? [],
         count: g.count,
         countInit: g.countInit,
         countMax: g.countMax,

@@ -24,14 +24,17 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CommandPatterns } from '@spindle/contracts';
 import { ServiceJobsQuery } from '@spindle/read-models';
 import type { ServiceJobView } from '@spindle/read-models';
-import { ApiIfMatch, sendVersion, versionOf } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
+import { ApiIfMatch } from '../commands/entity-version';
+import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
 import { ReadsFrom } from '../consistency/consistent-read';
-import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
+import { PageQueryDto, cursorAfter } from '../pagination.dto';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
 import { CreateServiceJobDto, ScaleTaskGroupDto, ServiceJobDto, ServiceJobPageDto } from './service-job.dto';
-import { ServiceJobsService } from './service-jobs.service';
+import { ServiceJobDefinitions } from './service-job-definitions';
 
 const NAME_PARAM = { name: 'name', description: 'Service job name', example: 'web' };
 
@@ -40,10 +43,21 @@ const NAME_PARAM = { name: 'name', description: 'Service job name', example: 'we
 @RequiresScope('read')
 @Controller('api/v1/service-jobs')
 export class ServiceJobsController {
+  private readonly resource: NamedResource<ServiceJobView, ServiceJobDto>;
+
   constructor(
-    private readonly serviceJobs: ServiceJobsService,
+    resources: NamedResources,
+    private readonly definitions: ServiceJobDefinitions,
     private readonly query: ServiceJobsQuery,
-  ) {}
+  ) {
+    this.resource = resources.of({
+      kind: 'service job',
+      field: 'name',
+      path: '/api/v1/service-jobs',
+      query,
+      toDto: (row) => ServiceJobDto.from(row),
+    });
+  }
 
   @RequiresScope('write')
   @Post()
@@ -58,24 +72,22 @@ export class ServiceJobsController {
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    const row = await this.serviceJobs.create(
+    const taskGroups = await this.definitions.resolve(body.taskGroups);
+    return this.resource.create(
+      CommandPatterns.createServiceJob,
       body.name,
-      body.taskGroups,
-      checkIdempotencyKey(idempotencyKey),
+      { name: body.name, taskGroups },
+      idempotencyKey,
+      reply,
     );
-    void reply
-      .status(HttpStatus.CREATED)
-      .header('location', `/api/v1/service-jobs/${encodeURIComponent(body.name)}`);
-    return answer(reply, row);
   }
 
   @Get()
   @ReadsFrom('serviceJobs')
   @ApiOperation({ summary: 'List service jobs by name' })
   @ApiOkResponse({ type: ServiceJobPageDto })
-  async list(@Query() query: PageQueryDto): Promise<ServiceJobPageDto> {
-    const page = await this.query.list(query.limit, cursorAfter(query.cursor));
-    return pageOf(page, (row) => ServiceJobDto.from(row));
+  list(@Query() query: PageQueryDto): Promise<ServiceJobPageDto> {
+    return this.resource.list(this.query.list(query.limit, cursorAfter(query.cursor)));
   }
 
   @Get(':name')
@@ -84,11 +96,8 @@ export class ServiceJobsController {
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: ServiceJobDto })
   @ApiNotFoundResponse({ description: 'No such service job' })
-  async get(
-    @Param('name') name: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ServiceJobDto> {
-    return answer(reply, await this.serviceJobs.get(name));
+  get(@Param('name') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ServiceJobDto> {
+    return this.resource.get(name, reply);
   }
 
   @RequiresScope('submit')
@@ -99,12 +108,12 @@ export class ServiceJobsController {
   @ApiOkResponse({ type: ServiceJobDto })
   @ApiNotFoundResponse({ description: 'No such service job' })
   @ApiIfMatch()
-  async start(
+  start(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    return answer(reply, await this.serviceJobs.start(name, versionOf(ifMatch)));
+    return this.resource.update(CommandPatterns.startServiceJob, name, {}, ifMatch, reply);
   }
 
   @RequiresScope('submit')
@@ -115,12 +124,12 @@ export class ServiceJobsController {
   @ApiOkResponse({ type: ServiceJobDto })
   @ApiNotFoundResponse({ description: 'No such service job' })
   @ApiIfMatch()
-  async stop(
+  stop(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    return answer(reply, await this.serviceJobs.stop(name, versionOf(ifMatch)));
+    return this.resource.update(CommandPatterns.stopServiceJob, name, {}, ifMatch, reply);
   }
 
   @RequiresScope('submit')
@@ -132,16 +141,19 @@ export class ServiceJobsController {
   @ApiNotFoundResponse({ description: 'No such service job or task group' })
   @ApiConflictResponse({ description: 'The job is not started' })
   @ApiIfMatch()
-  async scale(
+  scale(
     @Param('name') name: string,
     @Param('group') group: string,
     @Body() body: ScaleTaskGroupDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    return answer(
+    return this.resource.update(
+      CommandPatterns.scaleServiceJob,
+      name,
+      { taskGroup: group, mode: 'absolute', count: body.count },
+      ifMatch,
       reply,
-      await this.serviceJobs.scale(name, group, 'absolute', body.count, versionOf(ifMatch)),
     );
   }
 
@@ -154,11 +166,6 @@ export class ServiceJobsController {
   @ApiNotFoundResponse({ description: 'No such service job' })
   @ApiIfMatch()
   async remove(@Param('name') name: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.serviceJobs.remove(name, versionOf(ifMatch));
+    await this.resource.remove(CommandPatterns.deleteServiceJob, name, ifMatch);
   }
-}
-
-function answer(reply: FastifyReply, row: ServiceJobView): ServiceJobDto {
-  sendVersion(reply, row.streamPosition);
-  return ServiceJobDto.from(row);
 }

@@ -181,6 +181,7 @@ export class ProjectionRebuild<TRow extends StreamRow> {
         const refolded = await replay.refold(runner.manager, behind);
         if (refolded > 0) this.logger.log(`${refolded} stream(s) replayed whole under the lock`);
         await clone.replaceLive(runner.manager);
+        await this.projection.afterRebuild?.(runner.manager);
         return refolded;
       }),
     );

@@ -5,9 +5,6 @@ import { NamedViewQuery } from '../named-view.query';
 import { PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { ServiceJobView } from './service-job.view';
 
-// Postgres channel the projection notifies, with the new index, when it commits a change.
-export const SERVICE_JOBS_CHANGED_CHANNEL = 'spindle_service_jobs_changed';
-
 export interface ServiceJobsAt {
   readonly index: number; // the change index these rows are at
   readonly rows: ServiceJobView[];

@@ -144,12 +144,15 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       (batch) => this.handle(batch),
     );
     // Every run of the agent reads the logger levels from the start of their topic (each event
-    // holds the whole document), so a task starts with the levels in force.
+    // holds the whole document), so a task starts with the levels in force. A group of its own per
+    // run (a run must not resume another's position, nor share partitions with a dead run's member
+    // until its session times out), committing no offsets: Kafka drops it when the run leaves.
     this.loggersSubscription = await this.bus.subscribe(
       {
         groupId: `worker-agent-loggers.${this.hostId}.${this.incarnation}`,
         topics: [EventTopics.schedulerClusterConfig],
         fromBeginning: true,
+        commitOffsets: false,
       },
       (batch) => this.applyLoggers(batch),
     );

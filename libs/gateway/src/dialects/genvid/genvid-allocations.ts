@@ -1,59 +1,47 @@
 import { Injectable } from '@nestjs/common';
-import type { JobState, LogCatalogueEntry } from '@spindle/contracts';
-import { JobsQuery } from '@spindle/read-models';
-import type { JobView } from '@spindle/read-models';
+import type { AllocationState, LogCatalogueEntry } from '@spindle/contracts';
+import { ServiceJobsQuery } from '@spindle/read-models';
 
-// An allocation is one running instance of a task (Nomad's word). Until service jobs with task
-// groups exist, an allocation is a job of the core: its id is the job's, its job name the
-// function's. Every lookup goes through this class, so service jobs extend it in one place.
+// An allocation is one running instance of a task (Nomad's word): an instance of a service job's
+// task group, which is a job of the core (its id is the job's).
 export interface Allocation {
   readonly id: string;
-  readonly jobName: string;
-  readonly status: 'pending' | 'running' | 'complete' | 'failed';
+  readonly jobName: string; // the service job's name (Genvid's job id)
+  readonly status: 'pending' | 'running';
   readonly createTime: Date;
 }
 
-const LIVE_STATES: readonly JobState[] = ['queued', 'starting', 'running', 'cancelling'];
-const MAX_ALLOCATIONS = 500;
-
 @Injectable()
 export class GenvidAllocations {
-  constructor(private readonly jobs: JobsQuery) {}
+  constructor(private readonly serviceJobs: ServiceJobsQuery) {}
 
-  async find(id: string): Promise<Allocation | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null; // job ids are UUIDs
-    const job = await this.jobs.findRecent(id);
-    return job ? allocationOf(job) : null;
-  }
-
-  // The live allocations that write a log of the catalogue: the instances of its job.
+  // The live allocations that write a log of the catalogue, as Genvid (Nomad) finds them: the
+  // instances of the entry's task group (`group`) of its job (`job`, a service job's name).
   async ofLog(entry: LogCatalogueEntry): Promise<Allocation[]> {
-    const page = await this.jobs.list({ function: entry.job, states: LIVE_STATES }, MAX_ALLOCATIONS, null);
-    return page.items.map(allocationOf);
+    const service = await this.serviceJobs.findByName(entry.job);
+    if (!service) return [];
+    return service.job.allocations
+      .filter((a) => a.taskGroup === entry.group)
+      .map((a) => ({
+        id: a.id,
+        jobName: service.name,
+        status: clientStatusOfInstance(a.state),
+        createTime: new Date(a.placedAt),
+      }));
   }
 }
 
-// Nomad's client statuses, from the job's state.
-function allocationOf(job: JobView): Allocation {
-  const status = (): Allocation['status'] => {
-    switch (job.state) {
-      case 'queued':
-      case 'starting':
-        return 'pending';
-      case 'running':
-      case 'cancelling':
-        return 'running';
-      case 'succeeded':
-        return 'complete';
-      case 'failed':
-      case 'cancelled':
-      case 'timed_out':
-        return 'failed';
-      default: {
-        const unknownState: never = job.state;
-        throw new Error(`unexpected job state ${String(unknownState)}`);
-      }
+// Nomad's client statuses, from a live instance's state.
+function clientStatusOfInstance(state: AllocationState): Allocation['status'] {
+  switch (state) {
+    case 'queued':
+    case 'starting':
+      return 'pending';
+    case 'running':
+      return 'running';
+    default: {
+      const unknownState: never = state;
+      throw new Error(`unexpected allocation state ${String(unknownState)}`);
     }
-  };
-  return { id: job.id, jobName: job.function, status: status(), createTime: job.createdAt };
+  }
 }

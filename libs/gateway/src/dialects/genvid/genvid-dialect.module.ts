@@ -2,8 +2,6 @@ import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
 import { GenvidJobsController } from './genvid-jobs.controller';
 import { GenvidLogFsController } from './genvid-log-fs.controller';
-import { ClusterConfigQuery } from '@spindle/read-models';
-import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import { GenvidAllocations } from './genvid-allocations';
 import { GenvidEventsController } from './genvid-events.controller';
 import { GenvidEventResults } from './events/event-results.service';
@@ -27,6 +25,6 @@ import { GenvidSettingsController } from './genvid-settings.controller';
     GenvidEventsController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
-  providers: [ClusterConfigQuery, ClusterConfigService, GenvidAllocations, GenvidEventResults],
+  providers: [GenvidAllocations, GenvidEventResults],
 })
 export class GenvidDialectModule {}

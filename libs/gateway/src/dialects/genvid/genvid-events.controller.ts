@@ -8,17 +8,10 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import {
-  CommandPatterns,
-  EVENT_RULES_STREAM_ID,
-  eventRulesFileSchema,
-  eventRulesSchema,
-} from '@spindle/contracts';
 import type { EventRulesFile } from '@spindle/contracts';
-import { ClusterConfigQuery } from '@spindle/read-models';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
+import type { EventDefinitions } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { compileRules } from './events/event-rules';
 import { GenvidEventResults } from './events/event-results.service';
 import type { EventResult } from './events/event-results.service';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
@@ -41,6 +34,11 @@ interface EventsDefinitions {
   errors: string;
 }
 
+// Genvid's shape: the files as `mapreduce`, the errors one per line.
+function genvidDefinitions({ files, errors }: EventDefinitions): EventsDefinitions {
+  return { mapreduce: files, errors: errors.join('\n') };
+}
+
 // Genvid's events: map and reduce rules (event-sourced, stream event-rules) over the events jobs
 // publish, and the log of their results (docs/dialects/genvid.md, "Events").
 @ApiTags('genvid: events')
@@ -50,7 +48,6 @@ interface EventsDefinitions {
 export class GenvidEventsController {
   constructor(
     private readonly config: ClusterConfigService,
-    private readonly query: ClusterConfigQuery,
     private readonly resultsLog: GenvidEventResults,
   ) {}
 
@@ -59,8 +56,7 @@ export class GenvidEventsController {
   @ApiOperation({ summary: 'Get the events definitions and their errors (one line per rule left out)' })
   @ApiOkResponse({ schema: { type: 'object', example: { mapreduce: [RULES_EXAMPLE], errors: '' } } })
   async definitions(): Promise<EventsDefinitions> {
-    const files = await this.query.eventRules();
-    return { mapreduce: files, errors: compileRules(files).errors.join('\n') };
+    return genvidDefinitions(await this.config.eventDefinitions());
   }
 
   @RequiresScope('write')
@@ -76,12 +72,7 @@ export class GenvidEventsController {
     description: '`{"error": "..."}` naming each field that does not fit the rules shape',
   })
   async replace(@Body() body: unknown): Promise<EventsDefinitions> {
-    // One events file, or an array of them.
-    const files = Array.isArray(body)
-      ? this.config.parse(eventRulesSchema, body, 'a rule field')
-      : [this.config.parse(eventRulesFileSchema, body, 'a rule field')];
-    await this.config.change(CommandPatterns.replaceEventRules, EVENT_RULES_STREAM_ID, { files });
-    return this.definitions();
+    return genvidDefinitions(await this.config.replaceEventRules(body));
   }
 
   @Get('results/:counter')

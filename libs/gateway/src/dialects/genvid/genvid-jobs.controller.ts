@@ -26,10 +26,13 @@ import {
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CommandPatterns } from '@spindle/contracts';
 import { ServiceJobsQuery } from '@spindle/read-models';
+import type { ServiceJobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { ServiceJobsChanges } from '../../service-jobs/service-jobs-changes';
-import { ServiceJobsService } from '../../service-jobs/service-jobs.service';
+import { NamedResources } from '../../resources/named-resource';
+import type { NamedResource } from '../../resources/named-resource';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
 import { genvidJob, waitIndexOf, waitMsOf } from './genvid-jobs-format';
 import type { GenvidJob } from './genvid-jobs-format';
@@ -65,11 +68,22 @@ export class UpdateCountsDto {
 @RequiresScope('read')
 @Controller(`${GENVID_PREFIX}/v1/jobs`)
 export class GenvidJobsController {
+  // The native service jobs resource, shown as Genvid shows a job.
+  private readonly resource: NamedResource<ServiceJobView, GenvidJob>;
+
   constructor(
-    private readonly serviceJobs: ServiceJobsService,
+    resources: NamedResources,
     private readonly query: ServiceJobsQuery,
     private readonly changes: ServiceJobsChanges,
-  ) {}
+  ) {
+    this.resource = resources.of({
+      kind: 'job',
+      field: 'id',
+      path: '/api/v1/service-jobs',
+      query,
+      toDto: genvidJob,
+    });
+  }
 
   @Get()
   @ReadsFrom('serviceJobs')
@@ -115,9 +129,9 @@ export class GenvidJobsController {
   @ApiParam({ name: 'id', description: 'The job id' })
   @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
   @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
-  async start(@Param('id') id: string): Promise<GenvidJob> {
+  async start(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
     await this.exists(id);
-    return genvidJob(await this.serviceJobs.start(id));
+    return this.resource.update(CommandPatterns.startServiceJob, id, {}, undefined, reply);
   }
 
   @RequiresScope('submit')
@@ -127,9 +141,9 @@ export class GenvidJobsController {
   @ApiParam({ name: 'id', description: 'The job id' })
   @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
   @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
-  async stop(@Param('id') id: string): Promise<GenvidJob> {
+  async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
     await this.exists(id);
-    return genvidJob(await this.serviceJobs.stop(id));
+    return this.resource.update(CommandPatterns.stopServiceJob, id, {}, undefined, reply);
   }
 
   @RequiresScope('submit')
@@ -141,13 +155,17 @@ export class GenvidJobsController {
   @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
   @ApiBadRequestResponse({ description: '`{"error": ...}` naming the field' })
   @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job or task group' })
-  async updateCounts(@Body() body: UpdateCountsDto): Promise<GenvidJob> {
+  async updateCounts(
+    @Body() body: UpdateCountsDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenvidJob> {
     await this.exists(body.jobID);
-    return genvidJob(await this.serviceJobs.scale(body.jobID, body.taskGroup, 'delta', body.count));
+    const change = { taskGroup: body.taskGroup, mode: 'delta', count: body.count };
+    return this.resource.update(CommandPatterns.scaleServiceJob, body.jobID, change, undefined, reply);
   }
 
   // Genvid's own words for a job it does not have, before any command is sent.
   private async exists(id: string): Promise<void> {
-    if (!(await this.serviceJobs.find(id))) throw genvidNotFound(`job ${id} not found`);
+    if (!(await this.query.findByName(id))) throw genvidNotFound(`job ${id} not found`);
   }
 }

@@ -8,9 +8,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CommandPatterns, LOG_CATALOGUE_STREAM_ID, logCatalogueSchema } from '@spindle/contracts';
 import type { LogCatalogueEntry } from '@spindle/contracts';
-import { ClusterConfigQuery } from '@spindle/read-models';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { GenvidAllocations } from './genvid-allocations';
@@ -47,7 +45,6 @@ interface LogMeta {
 export class GenvidLogsController {
   constructor(
     private readonly config: ClusterConfigService,
-    private readonly query: ClusterConfigQuery,
     private readonly allocations: GenvidAllocations,
   ) {}
 
@@ -56,7 +53,7 @@ export class GenvidLogsController {
   @ApiOperation({ summary: 'Get the list of logs' })
   @ApiOkResponse({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
   list(): Promise<LogCatalogueEntry[]> {
-    return this.query.logCatalogue();
+    return this.config.logCatalogue();
   }
 
   @RequiresScope('write')
@@ -68,19 +65,20 @@ export class GenvidLogsController {
   @ApiBody({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
   @ApiOkResponse({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
   @ApiBadRequestResponse({ description: '`{"error": "..."}` naming each invalid entry field' })
-  async replace(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
-    const logs = this.config.parse(logCatalogueSchema, body, 'a log field');
-    await this.config.change(CommandPatterns.replaceLogCatalogue, LOG_CATALOGUE_STREAM_ID, { logs });
-    return this.query.logCatalogue();
+  replace(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
+    return this.config.replaceLogCatalogue(body);
   }
 
   @Get('meta/:name')
-  @ReadsFrom('clusterConfig', 'jobs')
-  @ApiOperation({ summary: "Get a log's meta information: one entry per live allocation that writes it" })
+  @ReadsFrom('clusterConfig', 'serviceJobs')
+  @ApiOperation({
+    summary:
+      "Get a log's meta information: one entry per live allocation of the entry's job (a service job) and task group",
+  })
   @ApiOkResponse({ schema: { type: 'array', items: { type: 'object' } } })
   @ApiNotFoundResponse({ description: '`{"error": "..."}`: no log of that id in the catalogue' })
   async meta(@Param('name') name: string): Promise<LogMeta[]> {
-    const entry = (await this.query.logCatalogue()).find((log) => log.id === name);
+    const entry = (await this.config.logCatalogue()).find((log) => log.id === name);
     if (!entry) throw genvidNotFound(`log ${name} is not in the log catalogue`);
     return (await this.allocations.ofLog(entry)).map((allocation) => ({
       allocID: allocation.id,

@@ -1,13 +1,9 @@
 import { foldServiceJob, isServiceJobEvent, serviceJobStatusOf } from '@spindle/contracts';
+import type { EntityManager } from 'typeorm';
 import type { SpindleEvent } from '@spindle/contracts';
-import { streamProjection } from '@spindle/backbone';
+import { NOTIFY_CHANNELS, streamProjection } from '@spindle/backbone';
 import type { StreamProjection } from '@spindle/backbone';
-import {
-  PROJECTOR_SCHEMA,
-  READ_MODEL_SOURCES,
-  SERVICE_JOBS_CHANGED_CHANNEL,
-  ServiceJobView,
-} from '@spindle/read-models';
+import { PROJECTOR_SCHEMA, READ_MODEL_SOURCES, ServiceJobView } from '@spindle/read-models';
 
 // The row holds the job folded with the owner's own fold (one definition of counts and summaries).
 export function evolveServiceJobView(row: ServiceJobView | null, event: SpindleEvent): ServiceJobView | null {
@@ -34,16 +30,22 @@ const rows = streamProjection<ServiceJobView>({
   evolve: evolveServiceJobView,
 });
 
-// Raises the change index with the rows, in their transaction, and notifies it: Postgres delivers
-// the notification when the transaction commits, so a long poll woken by it reads the new rows.
+// Raises the change index in the transaction that changed the rows, and notifies it: Postgres
+// delivers the notification when the transaction commits, so a long poll woken by it reads the new
+// rows. A rebuild's swap changes them all at once, and raises it too.
+async function raiseChangeIndex(manager: EntityManager): Promise<void> {
+  await manager.query(
+    `with raised as (update "${PROJECTOR_SCHEMA}".service_jobs_v1_index set value = value + 1 returning value)
+     select pg_notify($1, value::text) from raised`,
+    [NOTIFY_CHANNELS.serviceJobs],
+  );
+}
+
 export const serviceJobsProjection: StreamProjection<ServiceJobView> = {
   ...rows,
   async handle(events, manager): Promise<void> {
     await rows.handle(events, manager);
-    await manager.query(
-      `with raised as (update "${PROJECTOR_SCHEMA}".service_jobs_v1_index set value = value + 1 returning value)
-       select pg_notify($1, value::text) from raised`,
-      [SERVICE_JOBS_CHANGED_CHANNEL],
-    );
+    await raiseChangeIndex(manager);
   },
+  afterRebuild: raiseChangeIndex,
 };

@@ -149,6 +149,7 @@ export class ServiceJobSupervisor implements OnApplicationBootstrap, BeforeAppli
                 externalId: null,
                 startTimeoutMs: null,
                 performTimeoutMs: null,
+                ...(group.secrets?.length ? { secrets: group.secrets } : {}),
               },
             },
             metadata,

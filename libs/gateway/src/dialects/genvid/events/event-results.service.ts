@@ -6,8 +6,8 @@ import type { EventRulesFile } from '@spindle/contracts';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { DeliveredBatch, MessageBus, Subscription } from '@spindle/backbone';
 import { ClusterConfigQuery } from '@spindle/read-models';
-import { compileRules, mapEvent, reduce } from './event-rules';
-import type { CompiledRules, MapResult, ReduceResult } from './event-rules';
+import { compileRules, mapEvent, reduce } from '../../../cluster-config/event-rules';
+import type { CompiledRules, MapResult, ReduceResult } from '../../../cluster-config/event-rules';
 
 // Genvid's results log lives while it is read: it resets when no request came for 5 s.
 export const EVENT_RESULTS_IDLE_MS = 5_000;
@@ -64,10 +64,12 @@ export class GenvidEventResults implements OnApplicationShutdown {
     const ready = new Promise<void>((resolve) => (joined = resolve));
     session.subscription = await this.bus.subscribe(
       {
-        // A group of its own per session: it starts at the end, and never resumes an old one.
+        // A group of its own per session: it starts at the end, and never resumes an old one. It
+        // commits no offsets, so Kafka drops the group when the session closes.
         groupId: `spindle.genvid.events.${randomUUID()}`,
         topics: [DataTopics.logs],
         fromBeginning: false,
+        commitOffsets: false,
         onJoined: () => joined(),
       },
       (batch) => Promise.resolve(session.take(batch)),
