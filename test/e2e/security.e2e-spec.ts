@@ -231,6 +231,24 @@ describe('security: keys and scopes on every surface, browser safety, internal r
     expect(sameOrigin.status).toBe(201);
   });
 
+  it('sends security headers on every listener: main, dialect, internal', async () => {
+    const config = suite.spindle.app.get<SpindleConfig>(SPINDLE_CONFIG);
+    const token = { [INTERNAL_TOKEN_HEADER]: config.internalToken! };
+    for (const [base, path, headers] of [
+      [suite.url, '/docs', {}],
+      [suite.url, '/api/v1/jobs', {}],
+      [suite.spindle.dialectUrls['mist']!, '/v2/api/functions', {}],
+      [config.urls.artifactStore, `/internal/v1/blobs/${'0'.repeat(64)}`, token],
+    ] as const) {
+      const answer = await http(base, 'GET', path, undefined, headers);
+      expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(answer.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
   it('serves no internal route on the public port, and none without the token on the internal one', async () => {
     const config = suite.spindle.app.get<SpindleConfig>(SPINDLE_CONFIG);
     const internal = config.urls.artifactStore;

@@ -12,5 +12,6 @@ export * from './startup-error';
 export * from './http/route-access';
 export * from './config/installation-secrets';
 export * from './http/browser-safety';
+export * from './http/security-headers';
 export * from './storage/storage-location';
 export * from './storage/object-storage';

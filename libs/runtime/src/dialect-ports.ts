@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { CLIENT_ADDRESS_HEADER, DIALECTS, LISTENER_HEADER, policyOf } from '@spindle/gateway';
 import type { DialectSurface } from '@spindle/gateway';
-import { installBrowserSafety, internalHeaders } from '@spindle/platform';
+import { installBrowserSafety, installSecurityHeaders, internalHeaders } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { warnIfOpenBeyondLoopback } from './exposure';
 
@@ -29,6 +29,7 @@ export async function openDialectPort(
 ): Promise<DialectPort> {
   const server = Fastify({ forceCloseConnections: true });
   installBrowserSafety(server, config);
+  await installSecurityHeaders(server);
   const forwarded = (request: { ip: string }, headers: IncomingHttpHeaders): IncomingHttpHeaders => ({
     ...headers,
     ...internalHeaders(config),
