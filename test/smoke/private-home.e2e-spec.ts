@@ -1,10 +1,21 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Client } from 'pg';
 import { eventually } from '@spindle/testing';
 import { http } from '../support/http';
 
@@ -50,6 +61,13 @@ describe('npm start in a private home (mode 700)', () => {
           120_000,
           '/health to answer 200',
         );
+        // The embedded database's password is random, kept beside the other installation secrets.
+        const passwordFile = join(checkout, '.spindle', 'auth', 'embedded-postgres-password');
+        expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+        const password = readFileSync(passwordFile, 'utf8').trim();
+        expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(await signsIn(pgPort!, password)).toBe(true);
+        expect(await signsIn(pgPort!, 'spindle')).toBe(false); // the fixed one of earlier versions
       } catch (e) {
         throw new Error(`${String(e)}\n--- output ---\n${run.output().slice(-5000)}`);
       } finally {
@@ -185,4 +203,16 @@ function answers(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+async function signsIn(port: number, password: string): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: 'spindle', password, database: 'postgres' });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
