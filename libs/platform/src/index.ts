@@ -1,4 +1,5 @@
 export * from './config/spindle-config';
+export * from './config/kafka-security';
 export * from './config/config.module';
 export * from './http/problem-details';
 export * from './http/problem-details.filter';

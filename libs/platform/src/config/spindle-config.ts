@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { kafkaSecurityEnv, kafkaSecurityOf } from './kafka-security';
+import type { KafkaSecurity } from './kafka-security';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -15,6 +17,8 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  // TLS and SASL for every Kafka client (kafka-security.ts, docs/security.md).
+  ...kafkaSecurityEnv,
   SPINDLE_HOST: z.string().min(1).default('127.0.0.1'),
   SPINDLE_DATA_DIR: z.string().min(1).default('.spindle'),
   GATEWAY_PORT: port.default(8080),
@@ -160,7 +164,12 @@ export interface SpindleConfig {
   // How commands reach their owner: in-process whenever the owner runs in this very process (then
   // no broker round trip sits in a request), else Kafka request/reply. Set by the boot.
   readonly commands: BusKind;
-  readonly kafka: { readonly brokers: string[]; readonly clientId: string; readonly partitions: number };
+  readonly kafka: {
+    readonly brokers: string[];
+    readonly clientId: string;
+    readonly partitions: number;
+    readonly security: KafkaSecurity;
+  };
   readonly host: string;
   readonly dataDir: string;
   readonly ports: {
@@ -254,6 +263,9 @@ export function loadConfig(
   if (mqttTopics !== undefined && e.MIST_MQTT_URL === undefined) {
     throw new ConfigError('invalid configuration: MIST_MQTT_URL: required with MIST_MQTT_*_TOPIC');
   }
+  const kafkaSecurity = kafkaSecurityOf(e);
+  if (Array.isArray(kafkaSecurity))
+    throw new ConfigError(`invalid configuration: ${kafkaSecurity.join('; ')}`);
   const brokers = e.KAFKA_BROKERS ?? (mode === 'distributed' ? DEFAULT_KAFKA_BROKERS : undefined);
   const databaseUrl = e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined);
   return {
@@ -267,6 +279,7 @@ export function loadConfig(
         .filter(Boolean),
       clientId: e.KAFKA_CLIENT_ID,
       partitions: e.KAFKA_TOPIC_PARTITIONS,
+      security: kafkaSecurity,
     },
     host: e.SPINDLE_HOST,
     dataDir: e.SPINDLE_DATA_DIR,
