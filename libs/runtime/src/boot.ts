@@ -68,7 +68,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
       HealthModule.forConnections(definitions.flatMap((d) => d.connections)),
     ],
   };
-  const app = await createHttpApp(root, { logger: options.logger });
+  const app = await createHttpApp(root, { logger: options.logger, timeouts: config.http });
   installBrowserSafety(app.getHttpAdapter().getInstance(), config);
   await installSecurityHeaders(app.getHttpAdapter().getInstance());
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: [...config.auth.corsOrigins] });

@@ -5,7 +5,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { CLIENT_ADDRESS_HEADER, DIALECTS, LISTENER_HEADER, policyOf } from '@spindle/gateway';
 import type { DialectSurface } from '@spindle/gateway';
-import { installBrowserSafety, installSecurityHeaders, internalHeaders } from '@spindle/platform';
+import {
+  applyHttpTimeouts,
+  installBrowserSafety,
+  installSecurityHeaders,
+  internalHeaders,
+} from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { warnIfOpenBeyondLoopback } from './exposure';
 
@@ -27,7 +32,8 @@ export async function openDialectPort(
   port: number,
   dialect: DialectSurface,
 ): Promise<DialectPort> {
-  const server = Fastify({ forceCloseConnections: true });
+  const server = Fastify({ forceCloseConnections: true, requestTimeout: config.http.requestTimeoutMs });
+  applyHttpTimeouts(server.server, config.http);
   installBrowserSafety(server, config);
   await installSecurityHeaders(server);
   const forwarded = (request: { ip: string }, headers: IncomingHttpHeaders): IncomingHttpHeaders => ({

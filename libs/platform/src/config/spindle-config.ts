@@ -90,6 +90,9 @@ const envSchema = z.object({
   // as Spindle's user; users need the agent to run as root), whether jobs reach the network, and
   // their rlimits.
   SPINDLE_JOB_USERS: z.coerce.number().int().min(0).max(60_000).default(256),
+  // Where a worker agent keeps job and worker directories and its artifact cache (unset:
+  // <SPINDLE_DATA_DIR>/worker, or /var/lib/spindle/jobs-<hash> when job users could not reach that).
+  SPINDLE_JOB_DIR: z.string().min(1).optional(),
   SPINDLE_JOB_NETWORK: z.enum(['on', 'off']).default('on'),
   SPINDLE_JOB_MAX_OPEN_FILES: z.coerce.number().int().min(16).max(1_048_576).default(4_096),
   SPINDLE_JOB_MAX_PROCESSES: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
@@ -134,6 +137,13 @@ const envSchema = z.object({
   // Storage endpoints (origins, comma-separated: http://host:port) that job input and output URLs
   // may name; anything else is refused before it is fetched. Default: the local S3Proxy.
   SPINDLE_STORAGE_ALLOW: z.string().min(1).default('http://127.0.0.1:19000'),
+  // Slow clients (docs/security.md): how long a request may take to arrive whole (headers and
+  // body; an upload included), and its headers alone, on every HTTP listener.
+  SPINDLE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(600_000),
+  SPINDLE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  // Open SSE streams, followed logs and WebSockets: per listener, and per API key on a listener.
+  SPINDLE_MAX_STREAMS_PER_LISTENER: positiveInt.default(1_000),
+  SPINDLE_MAX_STREAMS_PER_KEY: positiveInt.default(100),
 });
 
 // Never echoes the value: a configuration error names the variable and the rule only.
@@ -200,6 +210,7 @@ export interface SpindleConfig {
   readonly worker: {
     readonly hostId: string | undefined;
     readonly slots: number;
+    readonly jobDir: string | undefined;
     readonly maxResultBytes: number;
     readonly maxLogBytes: number;
     readonly confinement: {
@@ -240,6 +251,8 @@ export interface SpindleConfig {
     readonly previousMasterKeys: readonly string[];
   };
   readonly storage: { readonly allow: readonly string[] };
+  readonly http: { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number };
+  readonly streams: { readonly perListener: number; readonly perKey: number };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -312,6 +325,7 @@ export function loadConfig(
     worker: {
       hostId: e.WORKER_HOST_ID,
       slots: e.WORKER_SLOTS,
+      jobDir: e.SPINDLE_JOB_DIR,
       maxResultBytes: e.SPINDLE_JOB_MAX_RESULT_BYTES,
       maxLogBytes: e.SPINDLE_JOB_MAX_LOG_BYTES,
       confinement: {
@@ -371,6 +385,12 @@ export function loadConfig(
         .map((o) => o.trim())
         .filter(Boolean),
     },
+    http: {
+      requestTimeoutMs: e.SPINDLE_HTTP_REQUEST_TIMEOUT_MS,
+      // Node requires the headers' timeout not to exceed the request's.
+      headersTimeoutMs: Math.min(e.SPINDLE_HTTP_HEADERS_TIMEOUT_MS, e.SPINDLE_HTTP_REQUEST_TIMEOUT_MS),
+    },
+    streams: { perListener: e.SPINDLE_MAX_STREAMS_PER_LISTENER, perKey: e.SPINDLE_MAX_STREAMS_PER_KEY },
   };
 }
 

@@ -32,6 +32,7 @@ import type { JobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { FeedHub } from '../../events/feed-hub';
 import { resumePoint, streamFeed } from '../../events/sse-stream';
+import { StreamSlots } from '../../auth/stream-slots';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { MAX_LOG_LINES } from '../../logs/logs.controller';
@@ -81,6 +82,7 @@ export class IlumJobsController {
     private readonly logs: LogCollectorClient,
     private readonly hub: FeedHub,
     private readonly updates: IlumJobUpdates,
+    private readonly slots: StreamSlots,
   ) {}
 
   @RequiresScope('submit')
@@ -172,6 +174,7 @@ export class IlumJobsController {
       tags: tags.value,
     });
     const after = resumePoint(lastEventId, single('lastEventId', query['lastEventId']));
+    this.slots.hold(request);
     await streamFeed(this.hub, request, reply, after, render);
   }
 
