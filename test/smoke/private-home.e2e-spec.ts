@@ -73,8 +73,17 @@ describe('npm start in a private home (mode 700)', () => {
       } finally {
         const moved = /binaries in (\S+), data in (\S+)/.exec(run.output());
         if (moved) movedDirs.push(moved[2]!);
+        const jobTree = /job directories in (\S+):/.exec(run.output());
+        if (jobTree) movedDirs.push(jobTree[1]!);
         await run.stop('SIGINT'); // Ctrl-C
       }
+      // Jobs are confined out of the box: their tree went where job users can reach it.
+      expect(run.output()).toMatch(
+        new RegExp(
+          `job directories in /var/lib/spindle/jobs-[0-9a-f]{12}: job users cannot pass through ${home}`,
+        ),
+      );
+      expect(run.output()).not.toContain("jobs run as Spindle's own user");
       expect(run.output()).toMatch(
         new RegExp(
           `which cannot reach ${checkout}/node_modules/\\S+ or ${checkout}/\\.spindle: binaries in /var/lib/spindle/`,
