@@ -9,7 +9,7 @@ import {
 import type { JobSource, JobTags, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { FunctionsQuery, JobsQuery, SettingsQuery, evolveJobView } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { notFound, readBack } from '../read-back';
@@ -39,7 +39,6 @@ export class JobSubmission {
     private readonly commands: CommandSender,
     private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
-    private readonly settings: SettingsQuery,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
@@ -66,7 +65,7 @@ export class JobSubmission {
       ]);
     }
     // A job without timeouts of its own takes the settings' defaults in force now.
-    const defaults = (await this.settings.current()).jobs;
+    const defaults = target.settings.jobs;
     const startTimeoutMs = request.startTimeoutMs ?? defaults.startTimeoutMs ?? undefined;
     const performTimeoutMs = request.performTimeoutMs ?? defaults.performTimeoutMs ?? undefined;
     const id = newEventId();
