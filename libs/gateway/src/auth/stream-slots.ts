@@ -71,7 +71,7 @@ function limitReached(status: HttpStatus, limit: string, message: string): Probl
   return new ProblemException(
     status,
     'stream-limit',
-    status === 429 ? 'Too Many Requests' : 'Service Unavailable',
+    status === HttpStatus.TOO_MANY_REQUESTS ? 'Too Many Requests' : 'Service Unavailable',
     message,
     [{ field: 'connection', rule: limit, message }],
   );
