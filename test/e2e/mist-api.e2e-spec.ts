@@ -205,6 +205,12 @@ describe.each(SPINDLE_MODES)('Mist HTTP API v2 over %s', (_mode, env) => {
     const bad = await api('GET', '/jobs?status=sleeping');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('Unknown statuses: sleeping');
+    const tooMany = await api('GET', '/jobs?limit=501');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.text).toContain('limit must be at most 500');
+    const tooDeep = await api('GET', '/jobs?offset=100001');
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.text).toContain('offset must be at most 100000');
   });
 
   it('cancels a running job with DELETE, and answers 404 for an unknown one', async () => {

@@ -26,7 +26,13 @@ interface Route {
 describe('security: keys and scopes on every surface, browser safety, internal routes', () => {
   const suite = spindleSuite({
     name: 'security',
-    env: { MIST_PORT: '0', ILUM_PORT: '0', GENVID_PORT: '0', SPINDLE_DIALECT_AUTH: 'keys' },
+    env: {
+      MIST_PORT: '0',
+      ILUM_PORT: '0',
+      GENVID_PORT: '0',
+      SPINDLE_DIALECT_AUTH: 'keys',
+      SPINDLE_HTTP_HEADERS_TIMEOUT_MS: '1000',
+    },
   });
   const keyOf = new Map<ApiScope, string>();
   const routes: Route[] = [];
@@ -230,6 +236,42 @@ describe('security: keys and scopes on every surface, browser safety, internal r
     });
     expect(sameOrigin.status).toBe(201);
   });
+
+  it('sends security headers on every listener: main, dialect, internal', async () => {
+    const config = suite.spindle.app.get<SpindleConfig>(SPINDLE_CONFIG);
+    const token = { [INTERNAL_TOKEN_HEADER]: config.internalToken! };
+    for (const [base, path, headers] of [
+      [suite.url, '/docs', {}],
+      [suite.url, '/api/v1/jobs', {}],
+      [suite.spindle.dialectUrls['mist']!, '/v2/api/functions', {}],
+      [config.urls.artifactStore, `/internal/v1/blobs/${'0'.repeat(64)}`, token],
+    ] as const) {
+      const answer = await http(base, 'GET', path, undefined, headers);
+      expect(answer.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(answer.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
+
+  it('cuts off a client that sends its headers too slowly (slowloris), on the main and dialect ports', async () => {
+    const { connect } = await import('node:net');
+    for (const base of [suite.url, suite.spindle.dialectUrls['mist']!]) {
+      const { port } = new URL(base);
+      // Headers begun and never finished: the server answers 408 and closes (Node checks every 30 s at most).
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n'),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    }
+  }, 90_000);
 
   it('serves no internal route on the public port, and none without the token on the internal one', async () => {
     const config = suite.spindle.app.get<SpindleConfig>(SPINDLE_CONFIG);

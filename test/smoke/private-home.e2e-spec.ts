@@ -1,10 +1,21 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Client } from 'pg';
 import { eventually } from '@spindle/testing';
 import { http } from '../support/http';
 
@@ -50,13 +61,29 @@ describe('npm start in a private home (mode 700)', () => {
           120_000,
           '/health to answer 200',
         );
+        // The embedded database's password is random, kept beside the other installation secrets.
+        const passwordFile = join(checkout, '.spindle', 'auth', 'embedded-postgres-password');
+        expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+        const password = readFileSync(passwordFile, 'utf8').trim();
+        expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(await signsIn(pgPort!, password)).toBe(true);
+        expect(await signsIn(pgPort!, 'spindle')).toBe(false); // the fixed one of earlier versions
       } catch (e) {
         throw new Error(`${String(e)}\n--- output ---\n${run.output().slice(-5000)}`);
       } finally {
         const moved = /binaries in (\S+), data in (\S+)/.exec(run.output());
         if (moved) movedDirs.push(moved[2]!);
+        const jobTree = /job directories in (\S+):/.exec(run.output());
+        if (jobTree) movedDirs.push(jobTree[1]!);
         await run.stop('SIGINT'); // Ctrl-C
       }
+      // Jobs are confined out of the box: their tree went where job users can reach it.
+      expect(run.output()).toMatch(
+        new RegExp(
+          `job directories in /var/lib/spindle/jobs-[0-9a-f]{12}: job users cannot pass through ${home}`,
+        ),
+      );
+      expect(run.output()).not.toContain("jobs run as Spindle's own user");
       expect(run.output()).toMatch(
         new RegExp(
           `which cannot reach ${checkout}/node_modules/\\S+ or ${checkout}/\\.spindle: binaries in /var/lib/spindle/`,
@@ -185,4 +212,16 @@ function answers(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+async function signsIn(port: number, password: string): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: 'spindle', password, database: 'postgres' });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -16,6 +16,9 @@
 #   KAFKA_LIBS_DIR       the jar cache (default <repo>/.kafka/libs-<profile>, whatever the state dir):
 #                        shared by every broker of the checkout (npm test starts one per jest worker,
 #                        kafka-reset's suite one of its own), filled once, under a lock
+#   KAFKA_SASL_PORT      also a SASL_PLAINTEXT listener on this port, with PLAIN, SCRAM-SHA-256 and
+#                        SCRAM-SHA-512 for the users of KAFKA_SASL_USERS (name:password,...; default
+#                        spindle:spindle-secret), to test clients' SASL (docs/security.md)
 #
 # Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into the jar cache;
 # every start formats a fresh log dir.
@@ -130,6 +133,30 @@ sed -e "s|@LOG_DIRS@|$(sed_escape "$DATA/logs")|" -e "s|@PORT@|$PORT|g" -e "s|@C
   "$HERE/server.properties" > "$DATA/server.properties"
 echo "$DATA" > "$DATAFILE"
 
+# An extra listener that asks for SASL; SCRAM credentials are written by the format below.
+SCRAM=()
+if [ -n "${KAFKA_SASL_PORT:-}" ]; then
+  JAAS_USERS=""
+  IFS=',' read -ra SASL_PAIRS <<< "${KAFKA_SASL_USERS:-spindle:spindle-secret}"
+  for pair in "${SASL_PAIRS[@]}"; do
+    name="${pair%%:*}" secret="${pair#*:}"
+    JAAS_USERS+=" user_$name=\"$secret\""
+    SCRAM+=(--add-scram "SCRAM-SHA-256=[name=$name,password=$secret]"
+            --add-scram "SCRAM-SHA-512=[name=$name,password=$secret]")
+  done
+  SASL_LISTENER="SASL_PLAINTEXT://$HOST:$KAFKA_SASL_PORT"
+  sed -i -e "s|^listeners=\(.*\)|listeners=\1,$SASL_LISTENER|" \
+    -e "s|^advertised.listeners=\(.*\)|advertised.listeners=\1,$SASL_LISTENER|" \
+    -e "s|^listener.security.protocol.map=\(.*\)|listener.security.protocol.map=\1,SASL_PLAINTEXT:SASL_PLAINTEXT|" \
+    "$DATA/server.properties"
+  cat >> "$DATA/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$JAAS_USERS;
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+fi
+
 if [ "$PROFILE" = kafka3 ]; then LOGCFG="-Dlog4j.configuration=file:$HERE/log4j.properties"
 else LOGCFG="-Dlog4j2.configurationFile=$HERE/log4j2.properties"; fi
 JOPTS=(-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1
@@ -137,7 +164,7 @@ JOPTS=(-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLe
 
 cd "$STATE"   # so that any hs_err_pid*.log lands in the state dir, not in the caller's cwd
 if ! java "${JOPTS[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format \
-      -t "$CLUSTER_ID" -c "$DATA/server.properties" > "$DATA/format.log" 2>&1 < /dev/null; then
+      -t "$CLUSTER_ID" -c "$DATA/server.properties" ${SCRAM[@]+"${SCRAM[@]}"} > "$DATA/format.log" 2>&1 < /dev/null; then
   err "formatting $DATA/logs failed:"
   cat "$DATA/format.log" >&2
   exit 1

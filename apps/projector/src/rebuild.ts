@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const cacheRows = positiveInteger('--cache-rows', values['cache-rows']);
 
   const config = loadConfig(process.env, 'standalone');
-  const url = config.databaseUrl ?? embeddedDatabaseUrl(config.ports.embeddedPostgres);
+  const url = config.databaseUrl ?? embeddedDatabaseUrl(config.dataDir, config.ports.embeddedPostgres);
   const dataSource = await openServiceDataSource({
     name: 'projector-rebuild',
     schema: PROJECTOR_SCHEMA,

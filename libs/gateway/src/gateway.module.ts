@@ -26,6 +26,7 @@ import {
 } from '@spindle/read-models';
 import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { StreamSlots } from './auth/stream-slots';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ApiKeys } from './auth/api-keys.service';
 import { ArtifactStoreClient } from './artifacts/artifact-store.client';
@@ -130,11 +131,13 @@ const PATTERNS = Object.values(CommandPatterns);
     ApiKeys,
     ApiKeyAuthenticator,
     ApiKeyGuard,
+    StreamSlots,
     { provide: APP_GUARD, useExisting: ApiKeyGuard },
   ],
   // For the dialects, which map their APIs onto the same core.
   exports: [
     CommandSender,
+    StreamSlots,
     NamedResources,
     ContextsQuery,
     ArtifactsQuery,

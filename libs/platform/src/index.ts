@@ -1,4 +1,5 @@
 export * from './config/spindle-config';
+export * from './config/kafka-security';
 export * from './config/config.module';
 export * from './http/problem-details';
 export * from './http/problem-details.filter';
@@ -12,5 +13,6 @@ export * from './startup-error';
 export * from './http/route-access';
 export * from './config/installation-secrets';
 export * from './http/browser-safety';
+export * from './http/security-headers';
 export * from './storage/storage-location';
 export * from './storage/object-storage';

@@ -14,6 +14,7 @@ import {
   SpindleConfigModule,
   createHttpApp,
   installBrowserSafety,
+  installSecurityHeaders,
   listen,
   redactUrl,
   withInstallationSecrets,
@@ -67,8 +68,9 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
       HealthModule.forConnections(definitions.flatMap((d) => d.connections)),
     ],
   };
-  const app = await createHttpApp(root, { logger: options.logger });
+  const app = await createHttpApp(root, { logger: options.logger, timeouts: config.http });
   installBrowserSafety(app.getHttpAdapter().getInstance(), config);
+  await installSecurityHeaders(app.getHttpAdapter().getInstance());
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: [...config.auth.corsOrigins] });
   // The gateway's port is public: service-to-service routes of the services that share its
   // process are served on a loopback listener of their own instead (internal-listener.ts).

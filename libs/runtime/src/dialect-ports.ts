@@ -5,7 +5,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { CLIENT_ADDRESS_HEADER, DIALECTS, LISTENER_HEADER, policyOf } from '@spindle/gateway';
 import type { DialectSurface } from '@spindle/gateway';
-import { installBrowserSafety, internalHeaders } from '@spindle/platform';
+import {
+  applyHttpTimeouts,
+  installBrowserSafety,
+  installSecurityHeaders,
+  internalHeaders,
+} from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { warnIfOpenBeyondLoopback } from './exposure';
 
@@ -27,8 +32,10 @@ export async function openDialectPort(
   port: number,
   dialect: DialectSurface,
 ): Promise<DialectPort> {
-  const server = Fastify({ forceCloseConnections: true });
+  const server = Fastify({ forceCloseConnections: true, requestTimeout: config.http.requestTimeoutMs });
+  applyHttpTimeouts(server.server, config.http);
   installBrowserSafety(server, config);
+  await installSecurityHeaders(server);
   const forwarded = (request: { ip: string }, headers: IncomingHttpHeaders): IncomingHttpHeaders => ({
     ...headers,
     ...internalHeaders(config),

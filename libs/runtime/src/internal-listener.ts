@@ -37,6 +37,9 @@ export async function openInternalListener(
     internalRequests.add(request);
     fastify.routing(request, response);
   });
+  // The same limits on slow requests as the public port's.
+  server.requestTimeout = fastify.server.requestTimeout;
+  server.headersTimeout = fastify.server.headersTimeout;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listenPort, '127.0.0.1', () => resolve());

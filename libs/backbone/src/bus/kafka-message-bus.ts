@@ -1,6 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { CompressionTypes, Kafka, Partitioners, logLevel } from 'kafkajs';
-import type { Admin, Consumer, Producer, KafkaConfig, IHeaders, LogEntry, PartitionMetadata } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  Producer,
+  KafkaConfig,
+  IHeaders,
+  LogEntry,
+  PartitionMetadata,
+  SASLOptions,
+} from 'kafkajs';
+import type { KafkaSasl, KafkaSecurity } from '@spindle/platform';
 import type {
   BatchHandler,
   BusHealth,
@@ -17,6 +27,8 @@ export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly partitions: number;
+  // TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); absent: plain, unauthenticated.
+  readonly security?: KafkaSecurity;
 }
 
 // kafkajs speaks through Nest's logger, at WARN and above.
@@ -30,14 +42,32 @@ function kafkaLogCreator() {
     };
 }
 
+// The one place a kafkajs client's configuration is made: the bus, command servers and clients.
 export function kafkaClientConfig(options: KafkaBusOptions, suffix: string): KafkaConfig {
+  const { tls, sasl } = options.security ?? NO_SECURITY;
   return {
     clientId: `${options.clientId}-${suffix}`,
     brokers: [...options.brokers],
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator,
     retry: { initialRetryTime: 100, retries: 8 },
+    ...(tls ? { ssl: tls.ca || tls.cert ? { ca: tls.ca, cert: tls.cert, key: tls.key } : true } : {}),
+    ...(sasl ? { sasl: saslConfig(sasl) } : {}),
   };
+}
+
+const NO_SECURITY: KafkaSecurity = { tls: undefined, sasl: undefined };
+
+// kafkajs types each mechanism apart; the names are the same.
+function saslConfig({ mechanism, username, password }: KafkaSasl): SASLOptions {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
@@ -241,7 +271,7 @@ export class KafkaMessageBus implements MessageBus {
   private topicIdOf(topic: string): Promise<string> {
     let known = this.topicIds.get(topic);
     if (!known) {
-      known = fetchTopicIds(this.options.brokers, [topic]).then((ids) => {
+      known = fetchTopicIds(this.options.brokers, [topic], this.options.security).then((ids) => {
         const id = ids.get(topic);
         if (id === undefined) throw new Error(`topic ${topic} has no id on the broker yet`);
         return id;

@@ -1,4 +1,7 @@
-import { Socket } from 'node:net';
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Socket, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { KafkaSasl, KafkaSecurity } from '@spindle/platform';
 
 // Topic ids (KIP-516) name one incarnation of a topic: a topic deleted and created again, or a
 // broker started on empty data, gets a new id under the same name, whatever the cluster id.
@@ -8,12 +11,13 @@ import { Socket } from 'node:net';
 export async function fetchTopicIds(
   brokers: readonly string[],
   topics: readonly string[],
+  security: KafkaSecurity = { tls: undefined, sasl: undefined },
   timeoutMs = 5_000,
 ): Promise<Map<string, string>> {
   let lastError: unknown = new Error('no Kafka broker configured');
   for (const broker of brokers) {
     try {
-      return parseMetadataV12(await exchange(broker, metadataV12Request(topics), timeoutMs));
+      return parseMetadataV12(await exchange(broker, metadataV12Request(topics), security, timeoutMs));
     } catch (e) {
       lastError = e;
     }
@@ -82,29 +86,246 @@ function parseMetadataV12(frame: Buffer): Map<string, string> {
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-function exchange(broker: string, request: Buffer, timeoutMs: number): Promise<Buffer> {
-  const at = broker.lastIndexOf(':');
-  const host = broker.slice(0, at);
-  const port = Number(broker.slice(at + 1));
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let received = Buffer.alloc(0);
-    const fail = (e: Error) => {
-      socket.destroy();
-      reject(e);
-    };
-    socket.setTimeout(timeoutMs, () => fail(new Error(`Metadata v12 from ${broker} timed out`)));
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error(`${broker} closed the connection (Kafka before 3.1?)`)));
+// One short-lived connection: TLS and SASL as the other clients of this process (KafkaSecurity),
+// then the one request.
+async function exchange(
+  broker: string,
+  request: Buffer,
+  security: KafkaSecurity,
+  timeoutMs: number,
+): Promise<Buffer> {
+  const connection = await BrokerConnection.open(broker, security, timeoutMs);
+  try {
+    if (security.sasl) await authenticate(connection, security.sasl);
+    return await connection.exchange(request);
+  } finally {
+    connection.close();
+  }
+}
+
+// A socket that answers one whole response frame (without its size) per request, in order.
+class BrokerConnection {
+  private received = Buffer.alloc(0);
+  private waiting: { resolve(frame: Buffer): void; reject(e: Error): void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    broker: string,
+  ) {
     socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
-      socket.removeAllListeners('close');
-      socket.destroy();
-      resolve(received.subarray(4, 4 + received.readInt32BE(0)));
+      this.received = Buffer.concat([this.received, chunk]);
+      this.deliver();
     });
-    socket.connect(port, host, () => socket.write(request));
-  });
+    socket.on('error', (e) => this.fail(e));
+    socket.on('close', () => this.fail(new Error(`${broker} closed the connection (Kafka before 3.1?)`)));
+  }
+
+  static open(broker: string, security: KafkaSecurity, timeoutMs: number): Promise<BrokerConnection> {
+    const at = broker.lastIndexOf(':');
+    const host = broker.slice(0, at);
+    const port = Number(broker.slice(at + 1));
+    return new Promise((resolve, reject) => {
+      const tlsOptions = security.tls;
+      const socket = tlsOptions
+        ? tlsConnect({
+            host,
+            port,
+            ...(isIP(host) === 0 ? { servername: host } : {}),
+            ca: tlsOptions.ca,
+            cert: tlsOptions.cert,
+            key: tlsOptions.key,
+          })
+        : new Socket().connect(port, host);
+      const connection = new BrokerConnection(socket, broker);
+      socket.setTimeout(timeoutMs, () => connection.fail(new Error(`Metadata v12 from ${broker} timed out`)));
+      socket.once('error', reject);
+      socket.once(tlsOptions ? 'secureConnect' : 'connect', () => resolve(connection));
+    });
+  }
+
+  exchange(request: Buffer): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.socket.write(request);
+      this.deliver();
+    });
+  }
+
+  close(): void {
+    this.socket.removeAllListeners('close');
+    this.socket.destroy();
+  }
+
+  private deliver(): void {
+    const r = this.received;
+    if (!this.waiting || r.length < 4 || r.length < 4 + r.readInt32BE(0)) return;
+    const frame = r.subarray(4, 4 + r.readInt32BE(0));
+    this.received = r.subarray(4 + frame.length);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting.resolve(frame);
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.socket.destroy();
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(e);
+  }
+}
+
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
+
+// SaslHandshake v1 and SaslAuthenticate v0 (request header v1, plain encodings): the mechanism,
+// then its messages; PLAIN in one round, SCRAM in two (RFC 5802, no channel binding).
+async function authenticate(connection: BrokerConnection, sasl: KafkaSasl): Promise<void> {
+  const mechanism = sasl.mechanism.toUpperCase();
+  const handshake = new PlainReader(
+    await connection.exchange(plainRequest(SASL_HANDSHAKE, 1, [plainString(mechanism)])),
+  );
+  handshake.int32(); // correlation id
+  const handshakeError = handshake.int16();
+  if (handshakeError !== 0)
+    throw new Error(`the broker does not offer SASL ${mechanism} (error code ${handshakeError})`);
+  const round = async (message: string): Promise<string> => {
+    const answer = new PlainReader(
+      await connection.exchange(plainRequest(SASL_AUTHENTICATE, 0, [plainBytes(Buffer.from(message))])),
+    );
+    answer.int32(); // correlation id
+    const code = answer.int16();
+    const text = answer.string();
+    if (code !== 0)
+      throw new Error(`SASL ${mechanism} authentication failed: ${text ?? `error code ${code}`}`);
+    return answer.bytes().toString('utf8');
+  };
+  if (sasl.mechanism === 'plain') {
+    await round(`\0${sasl.username}\0${sasl.password}`);
+    return;
+  }
+  const scram = new ScramClient(sasl);
+  const serverFinal = await round(scram.finalMessage(await round(scram.firstMessage())));
+  scram.verify(serverFinal);
+}
+
+class ScramClient {
+  private readonly digest: 'sha256' | 'sha512';
+  private readonly nonce = randomBytes(24).toString('base64');
+  private readonly firstBare: string;
+  private serverSignature: Buffer | undefined;
+
+  constructor(private readonly sasl: KafkaSasl) {
+    this.digest = sasl.mechanism === 'scram-sha-512' ? 'sha512' : 'sha256';
+    const name = sasl.username.replace(/=/g, '=3D').replace(/,/g, '=2C');
+    this.firstBare = `n=${name},r=${this.nonce}`;
+  }
+
+  firstMessage(): string {
+    return `n,,${this.firstBare}`;
+  }
+
+  finalMessage(serverFirst: string): string {
+    const fields = new Map(serverFirst.split(',').map((f) => [f.slice(0, 1), f.slice(2)] as const));
+    const nonce = fields.get('r') ?? '';
+    const salt = Buffer.from(fields.get('s') ?? '', 'base64');
+    const iterations = Number(fields.get('i'));
+    if (!nonce.startsWith(this.nonce) || salt.length === 0 || !(iterations > 0))
+      throw new Error('SCRAM: the broker sent an invalid first message');
+    const hmac = (key: Buffer, text: string) => createHmac(this.digest, key).update(text).digest();
+    const salted = pbkdf2Sync(
+      this.sasl.password,
+      salt,
+      iterations,
+      this.digest === 'sha512' ? 64 : 32,
+      this.digest,
+    );
+    const clientKey = hmac(salted, 'Client Key');
+    const storedKey = createHash(this.digest).update(clientKey).digest();
+    const withoutProof = `c=biws,r=${nonce}`;
+    const authMessage = `${this.firstBare},${serverFirst},${withoutProof}`;
+    const signature = hmac(storedKey, authMessage);
+    const proof = Buffer.from(clientKey.map((byte, i) => byte ^ signature[i]!));
+    this.serverSignature = hmac(hmac(salted, 'Server Key'), authMessage);
+    return `${withoutProof},p=${proof.toString('base64')}`;
+  }
+
+  // The broker proves it knows the password too.
+  verify(serverFinal: string): void {
+    const verifier = /(?:^|,)v=([^,]+)/.exec(serverFinal)?.[1];
+    const expected = this.serverSignature;
+    if (
+      verifier === undefined ||
+      expected === undefined ||
+      !timingSafeEqual(Buffer.from(verifier, 'base64'), expected)
+    )
+      throw new Error(
+        `SCRAM: the broker's signature does not match (${/e=([^,]+)/.exec(serverFinal)?.[1] ?? 'no proof'})`,
+      );
+  }
+}
+
+let correlation = 100;
+
+// Request header v1: api key, version, correlation id, client id; then the body's parts.
+function plainRequest(apiKey: number, version: number, body: Buffer[]): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeInt16BE(apiKey, 0);
+  header.writeInt16BE(version, 2);
+  header.writeInt32BE(correlation++ & 0x7fffffff, 4);
+  const payload = Buffer.concat([header, plainString(CLIENT_ID), ...body]);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length, 0);
+  return Buffer.concat([size, payload]);
+}
+
+function plainString(text: string): Buffer {
+  const length = Buffer.alloc(2);
+  length.writeInt16BE(Buffer.byteLength(text), 0);
+  return Buffer.concat([length, Buffer.from(text)]);
+}
+
+function plainBytes(bytes: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(bytes.length, 0);
+  return Buffer.concat([length, bytes]);
+}
+
+// Reads the plain (non-flexible) encoding.
+class PlainReader {
+  private at = 0;
+
+  constructor(private readonly buffer: Buffer) {}
+
+  int16(): number {
+    const v = this.buffer.readInt16BE(this.at);
+    this.at += 2;
+    return v;
+  }
+
+  int32(): number {
+    const v = this.buffer.readInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+
+  string(): string | null {
+    const length = this.int16();
+    if (length < 0) return null;
+    const text = this.buffer.toString('utf8', this.at, this.at + length);
+    this.at += length;
+    return text;
+  }
+
+  bytes(): Buffer {
+    const length = this.int32();
+    if (length < 0) return Buffer.alloc(0);
+    const bytes = this.buffer.subarray(this.at, this.at + length);
+    this.at += length;
+    return bytes;
+  }
 }
 
 function uvarint(value: number): Buffer {

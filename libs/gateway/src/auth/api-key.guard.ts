@@ -71,6 +71,7 @@ export class ApiKeyGuard implements CanActivate {
       ]);
     }
     request.spindlePrincipal = principal;
+    request.spindleListener = listener;
     if (!SAFE_METHODS.has(request.method)) this.auditOnFinish(request, reply, principal, listener);
     return principal;
   }

@@ -16,6 +16,7 @@ import { RequiresScope } from '@spindle/platform';
 import { FeedQuery, JobsQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
+import { StreamSlots } from '../auth/stream-slots';
 import { FeedHub } from './feed-hub';
 import { resumePoint, streamFeed } from './sse-stream';
 import type { FeedStreamEnding, SseMessage } from './sse-stream';
@@ -102,6 +103,7 @@ export class EventsController {
     private readonly hub: FeedHub,
     private readonly feed: FeedQuery,
     private readonly jobs: JobsQuery,
+    private readonly slots: StreamSlots,
   ) {}
 
   @Get('events')
@@ -160,6 +162,7 @@ export class EventsController {
     wanted: (entry: FeedEntryView) => boolean,
     ending: FeedStreamEnding = {},
   ): Promise<void> {
+    this.slots.hold(request);
     return streamFeed(
       this.hub,
       request,

@@ -17,6 +17,7 @@ import { FINISHED_JOB_STATES } from '@spindle/contracts';
 import { JobsQuery, SettingsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
+import { StreamSlots } from '../auth/stream-slots';
 import { COMPLETE_WAIT_MS, LogCollectorClient } from './log-collector.client';
 import type { LogLinePage } from './log-collector.client';
 import { ReadsFrom } from '../consistency/consistent-read';
@@ -131,6 +132,7 @@ export class LogsController {
     private readonly jobs: JobsQuery,
     private readonly logs: LogCollectorClient,
     private readonly settings: SettingsQuery,
+    private readonly slots: StreamSlots,
   ) {}
 
   @Get(':id/logs')
@@ -204,6 +206,7 @@ export class LogsController {
 
   // Streams lines as the collector stores them; ends once the job has ended and its last line went out.
   private async follow(job: JobView, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    this.slots.hold(request);
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });

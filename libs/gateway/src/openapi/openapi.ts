@@ -157,12 +157,17 @@ export function buildDialectOpenApiDocument(
   return SwaggerModule.createDocument(app, config, { include: [dialect.module] });
 }
 
+// No validator badge: it is an image from validator.swagger.io, which the pages' Content-Security-
+// Policy does not allow (security-headers.ts), and it would send the document's URL outside.
+const SWAGGER_UI_OPTIONS = { validatorUrl: null };
+
 // OpenAPI 3 at /api/openapi.json and Swagger UI at /docs; each dialect's at
 // /compat/<name>/openapi.json and /compat/<name>/docs.
 export function mountOpenApi(app: INestApplication, version: string): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app, version), {
     jsonDocumentUrl: 'api/openapi.json',
     yamlDocumentUrl: 'api/openapi.yaml',
+    swaggerOptions: SWAGGER_UI_OPTIONS,
   });
   for (const dialect of DIALECTS)
     SwaggerModule.setup(
@@ -171,6 +176,7 @@ export function mountOpenApi(app: INestApplication, version: string): void {
       buildDialectOpenApiDocument(app, version, dialect),
       {
         jsonDocumentUrl: `compat/${dialect.name}/openapi.json`,
+        swaggerOptions: SWAGGER_UI_OPTIONS,
       },
     );
 }

@@ -10,15 +10,16 @@ import type { SpindleConfig } from './spindle-config';
 export function withInstallationSecrets(config: SpindleConfig): SpindleConfig {
   return {
     ...config,
-    internalToken: config.internalToken ?? secretFile(config.dataDir, 'internal-token'),
+    internalToken: config.internalToken ?? installationSecretFile(config.dataDir, 'internal-token'),
     auth: {
       ...config.auth,
-      apiKeySecret: config.auth.apiKeySecret ?? secretFile(config.dataDir, 'api-key-secret'),
+      apiKeySecret: config.auth.apiKeySecret ?? installationSecretFile(config.dataDir, 'api-key-secret'),
     },
   };
 }
 
-function secretFile(dataDir: string, name: string): string {
+// <dataDir>/auth/<name>: 32 random bytes (base64url, so a URL can hold it), created on first use.
+export function installationSecretFile(dataDir: string, name: string): string {
   const dir = join(resolve(dataDir), 'auth');
   const file = join(dir, name);
   const existing = read(file);

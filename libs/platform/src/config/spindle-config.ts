@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { kafkaSecurityEnv, kafkaSecurityOf } from './kafka-security';
+import type { KafkaSecurity } from './kafka-security';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
@@ -15,6 +17,8 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  // TLS and SASL for every Kafka client (kafka-security.ts, docs/security.md).
+  ...kafkaSecurityEnv,
   SPINDLE_HOST: z.string().min(1).default('127.0.0.1'),
   SPINDLE_DATA_DIR: z.string().min(1).default('.spindle'),
   GATEWAY_PORT: port.default(8080),
@@ -88,6 +92,9 @@ const envSchema = z.object({
   // as Spindle's user; users need the agent to run as root), whether jobs reach the network, and
   // their rlimits.
   SPINDLE_JOB_USERS: z.coerce.number().int().min(0).max(60_000).default(256),
+  // Where a worker agent keeps job and worker directories and its artifact cache (unset:
+  // <SPINDLE_DATA_DIR>/worker, or /var/lib/spindle/jobs-<hash> when job users could not reach that).
+  SPINDLE_JOB_DIR: z.string().min(1).optional(),
   SPINDLE_JOB_NETWORK: z.enum(['on', 'off']).default('on'),
   SPINDLE_JOB_MAX_OPEN_FILES: z.coerce.number().int().min(16).max(1_048_576).default(4_096),
   SPINDLE_JOB_MAX_PROCESSES: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
@@ -132,6 +139,13 @@ const envSchema = z.object({
   // Storage endpoints (origins, comma-separated: http://host:port) that job input and output URLs
   // may name; anything else is refused before it is fetched. Default: the local S3Proxy.
   SPINDLE_STORAGE_ALLOW: z.string().min(1).default('http://127.0.0.1:19000'),
+  // Slow clients (docs/security.md): how long a request may take to arrive whole (headers and
+  // body; an upload included), and its headers alone, on every HTTP listener.
+  SPINDLE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(600_000),
+  SPINDLE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(30_000),
+  // Open SSE streams, followed logs and WebSockets: per listener, and per API key on a listener.
+  SPINDLE_MAX_STREAMS_PER_LISTENER: positiveInt.default(1_000),
+  SPINDLE_MAX_STREAMS_PER_KEY: positiveInt.default(100),
 });
 
 // Never echoes the value: a configuration error names the variable and the rule only.
@@ -162,7 +176,12 @@ export interface SpindleConfig {
   // How commands reach their owner: in-process whenever the owner runs in this very process (then
   // no broker round trip sits in a request), else Kafka request/reply. Set by the boot.
   readonly commands: BusKind;
-  readonly kafka: { readonly brokers: string[]; readonly clientId: string; readonly partitions: number };
+  readonly kafka: {
+    readonly brokers: string[];
+    readonly clientId: string;
+    readonly partitions: number;
+    readonly security: KafkaSecurity;
+  };
   readonly host: string;
   readonly dataDir: string;
   readonly ports: {
@@ -194,6 +213,7 @@ export interface SpindleConfig {
   readonly worker: {
     readonly hostId: string | undefined;
     readonly slots: number;
+    readonly jobDir: string | undefined;
     readonly maxResultBytes: number;
     readonly maxLogBytes: number;
     readonly confinement: {
@@ -234,6 +254,8 @@ export interface SpindleConfig {
     readonly previousMasterKeys: readonly string[];
   };
   readonly storage: { readonly allow: readonly string[] };
+  readonly http: { readonly requestTimeoutMs: number; readonly headersTimeoutMs: number };
+  readonly streams: { readonly perListener: number; readonly perKey: number };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/spindle';
@@ -257,6 +279,9 @@ export function loadConfig(
   if (mqttTopics !== undefined && e.MIST_MQTT_URL === undefined) {
     throw new ConfigError('invalid configuration: MIST_MQTT_URL: required with MIST_MQTT_*_TOPIC');
   }
+  const kafkaSecurity = kafkaSecurityOf(e);
+  if (Array.isArray(kafkaSecurity))
+    throw new ConfigError(`invalid configuration: ${kafkaSecurity.join('; ')}`);
   const brokers = e.KAFKA_BROKERS ?? (mode === 'distributed' ? DEFAULT_KAFKA_BROKERS : undefined);
   const databaseUrl = e.DATABASE_URL ?? (mode === 'distributed' ? DEFAULT_DATABASE_URL : undefined);
   return {
@@ -270,6 +295,7 @@ export function loadConfig(
         .filter(Boolean),
       clientId: e.KAFKA_CLIENT_ID,
       partitions: e.KAFKA_TOPIC_PARTITIONS,
+      security: kafkaSecurity,
     },
     host: e.SPINDLE_HOST,
     dataDir: e.SPINDLE_DATA_DIR,
@@ -303,6 +329,7 @@ export function loadConfig(
     worker: {
       hostId: e.WORKER_HOST_ID,
       slots: e.WORKER_SLOTS,
+      jobDir: e.SPINDLE_JOB_DIR,
       maxResultBytes: e.SPINDLE_JOB_MAX_RESULT_BYTES,
       maxLogBytes: e.SPINDLE_JOB_MAX_LOG_BYTES,
       confinement: {
@@ -362,6 +389,12 @@ export function loadConfig(
         .map((o) => o.trim())
         .filter(Boolean),
     },
+    http: {
+      requestTimeoutMs: e.SPINDLE_HTTP_REQUEST_TIMEOUT_MS,
+      // Node requires the headers' timeout not to exceed the request's.
+      headersTimeoutMs: Math.min(e.SPINDLE_HTTP_HEADERS_TIMEOUT_MS, e.SPINDLE_HTTP_REQUEST_TIMEOUT_MS),
+    },
+    streams: { perListener: e.SPINDLE_MAX_STREAMS_PER_LISTENER, perKey: e.SPINDLE_MAX_STREAMS_PER_KEY },
   };
 }
 

@@ -10,6 +10,12 @@ import { createValidationPipe } from './validation.pipe';
 export interface HttpAppOptions {
   readonly bodyLimitBytes?: number;
   readonly logger?: boolean;
+  readonly timeouts?: HttpTimeouts;
+}
+
+export interface HttpTimeouts {
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
 }
 
 // One way to build an HTTP surface: Fastify, problem+json errors, strict validation.
@@ -21,9 +27,14 @@ export async function createHttpApp(
     rootModule,
     // Closing drops every connection, idle or not: a client holding a half-sent upload must not keep
     // a stopping process alive.
-    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, forceCloseConnections: true }),
+    new FastifyAdapter({
+      bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+      forceCloseConnections: true,
+      ...(options.timeouts ? { requestTimeout: options.timeouts.requestTimeoutMs } : {}),
+    }),
     { bufferLogs: true, logger: options.logger === false ? false : undefined },
   );
+  if (options.timeouts) applyHttpTimeouts(app.getHttpServer(), options.timeouts);
   configureHttpApp(app);
   app.enableShutdownHooks();
   return app;
@@ -40,4 +51,14 @@ export async function listen(app: NestFastifyApplication, port: number, host: st
   const url = await app.getUrl();
   new Logger(name).log(`listening on ${url}`);
   return url;
+}
+
+// A client that sends its request slowly (a byte a minute: slowloris) is cut off: 408 once the
+// headers or the whole request take longer than allowed. Responses (SSE, downloads) are not timed.
+export function applyHttpTimeouts(
+  server: { requestTimeout: number; headersTimeout: number },
+  timeouts: HttpTimeouts,
+): void {
+  server.requestTimeout = timeouts.requestTimeoutMs;
+  server.headersTimeout = timeouts.headersTimeoutMs;
 }

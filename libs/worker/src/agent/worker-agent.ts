@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import {
   DataTopics,
@@ -33,7 +33,8 @@ import type {
 } from '@spindle/backbone';
 import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { JobUserPool, MAX_LINE_BYTES, WorkerSandbox, traversableForJobs } from '../sandbox';
+import { JobUserPool, MAX_LINE_BYTES, WorkerSandbox, jobTreeOf, traversableForJobs } from '../sandbox';
+import type { JobTree } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
@@ -81,6 +82,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private readonly startedAt = new Date().toISOString();
   private readonly workers = new Map<string, Worker>();
   private readonly baseDir: string;
+  private readonly jobTree: JobTree;
   private readonly artifacts: ArtifactCache;
   private readonly secrets: SecretResolver;
   // Null when jobs run as Spindle's own user (not root, or SPINDLE_JOB_USERS=0).
@@ -102,25 +104,27 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   ) {
     // Without a configured name, every agent run is a host of its own.
     this.hostId = config.worker.hostId ?? `${hostname()}-${process.pid}`;
-    this.baseDir = join(resolve(config.dataDir), 'worker', this.hostId);
-    this.artifacts = new ArtifactCache(config, join(resolve(config.dataDir), 'worker', 'artifacts'));
-    this.secrets = new SecretResolver(config, this.hostId);
     const { confinement } = config.worker;
     this.jobUsers =
       confinement.jobUsers > 0 && JobUserPool.available() ? new JobUserPool(confinement.jobUsers) : null;
+    this.jobTree = jobTreeOf(config.dataDir, config.worker.jobDir, this.jobUsers !== null);
+    this.baseDir = join(this.jobTree.dir, this.hostId);
+    this.artifacts = new ArtifactCache(config, join(this.jobTree.dir, 'artifacts'));
+    this.secrets = new SecretResolver(config, this.hostId);
   }
 
   async onModuleInit(): Promise<void> {
     if (this.jobUsers) {
-      const dataDir = this.config.dataDir;
+      const { ownRoot, moved } = this.jobTree;
+      if (moved) this.logger.log(moved);
       const blocked =
-        (await traversableForJobs(dataDir, join(this.baseDir, 'workers'))) ??
-        (await traversableForJobs(dataDir, join(this.baseDir, 'jobs'))) ??
-        (await traversableForJobs(dataDir, this.artifacts.dir));
+        (await traversableForJobs(ownRoot, join(this.baseDir, 'workers'))) ??
+        (await traversableForJobs(ownRoot, join(this.baseDir, 'jobs'))) ??
+        (await traversableForJobs(ownRoot, this.artifacts.dir));
       if (blocked) {
         this.jobUsers = null;
         this.logger.warn(
-          `jobs run as Spindle's own user, not as job users: ${blocked} (above SPINDLE_DATA_DIR) lets no other user through; choose a data directory outside it (docs/security.md)`,
+          `jobs run as Spindle's own user, not as job users: ${blocked} (above ${ownRoot}) lets no other user through; set SPINDLE_JOB_DIR to a directory outside it (docs/security.md)`,
         );
       }
     }

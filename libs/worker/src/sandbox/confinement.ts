@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { JobUser } from './job-users';
 import { baseEnv } from './types';
 
@@ -93,6 +95,49 @@ export class Jail {
 
   prepare(dir: string): Promise<void> {
     return privateDirectory(dir, this.user);
+  }
+}
+
+// Where a worker agent keeps its job tree (every worker's and job's directory, the artifact cache):
+// SPINDLE_JOB_DIR when set, else <SPINDLE_DATA_DIR>/worker. As root with job users, a data directory
+// that job users cannot pass through (a checkout in root's private home) would leave jobs
+// unconfined, so the tree goes under /var/lib/spindle instead, one per data directory; `moved` says so.
+export const SHARED_JOB_DIR = '/var/lib/spindle';
+
+export function jobTreeOf(dataDir: string, configured: string | undefined, withJobUsers: boolean): JobTree {
+  if (configured !== undefined) {
+    const dir = resolve(configured);
+    return { dir, ownRoot: dir, moved: undefined };
+  }
+  const root = resolve(dataDir);
+  const own: JobTree = { dir: join(root, 'worker'), ownRoot: root, moved: undefined };
+  if (!withJobUsers) return own;
+  const blocked = closedAncestor(root);
+  if (blocked === null) return own;
+  const dir = join(SHARED_JOB_DIR, `jobs-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
+  return {
+    dir,
+    ownRoot: SHARED_JOB_DIR,
+    moved: `job directories in ${dir}: job users cannot pass through ${blocked} (set SPINDLE_JOB_DIR to choose)`,
+  };
+}
+
+export interface JobTree {
+  readonly dir: string;
+  // The top directory Spindle owns on the way there, which it opens for traversal (o+x).
+  readonly ownRoot: string;
+  readonly moved: string | undefined;
+}
+
+// The nearest existing directory above `dir` that other users cannot pass through, or null.
+function closedAncestor(dir: string): string | null {
+  for (let at = dirname(dir); ; at = dirname(at)) {
+    try {
+      if ((statSync(at).mode & 0o001) === 0) return at;
+    } catch {
+      // not there yet: it will be made with the default mode
+    }
+    if (at === dirname(at)) return null;
   }
 }
 

@@ -24,3 +24,28 @@ describe('LineSplitter', () => {
     expect(lines.every((l) => Buffer.byteLength(l) <= 5)).toBe(true);
   });
 });
+
+describe('LineSplitter: whole lines and pieces', () => {
+  const flags = (chunks: string[], maxBytes: number) => {
+    const seen: [string, boolean][] = [];
+    const splitter = new LineSplitter((text, whole) => seen.push([text, whole]), maxBytes);
+    for (const c of chunks) splitter.push(c);
+    splitter.end();
+    return seen;
+  };
+
+  it('marks every piece of a cut line, also when the cut happens before its newline arrives', () => {
+    expect(flags(['abcdefgh', 'ij\nok\n'], 4)).toEqual([
+      ['abcd', false],
+      ['efgh', false],
+      ['ij', false],
+      ['ok', true],
+    ]);
+    expect(flags(['abcdefghij\nok'], 4)).toEqual([
+      ['abcd', false],
+      ['efgh', false],
+      ['ij', false],
+      ['ok', true],
+    ]);
+  });
+});

@@ -1,13 +1,16 @@
 import { StringDecoder } from 'node:string_decoder';
 
 // Cuts a byte stream into lines (without their "\n"), keeping UTF-8 characters whole and splitting
-// lines longer than `maxBytes` so that one runaway line cannot fill the memory.
+// lines longer than `maxBytes` so that one runaway line cannot fill the memory. `whole` is false for
+// each piece of a line that was cut, so a reader that needs the whole line (a result) can tell.
 export class LineSplitter {
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
+  // The pending text continues a line already cut.
+  private cutting = false;
 
   constructor(
-    private readonly onLine: (text: string) => void,
+    private readonly onLine: (text: string, whole: boolean) => void,
     private readonly maxBytes = 64 * 1024,
   ) {}
 
@@ -20,8 +23,9 @@ export class LineSplitter {
     }
     while (Buffer.byteLength(this.pending) > this.maxBytes) {
       const cut = this.cutAt(this.pending);
-      this.onLine(this.pending.slice(0, cut));
+      this.onLine(this.pending.slice(0, cut), false);
       this.pending = this.pending.slice(cut);
+      this.cutting = true;
     }
   }
 
@@ -33,14 +37,16 @@ export class LineSplitter {
 
   private emit(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    const continued = this.cutting;
+    this.cutting = false;
     if (Buffer.byteLength(text) <= this.maxBytes) {
-      this.onLine(text);
+      this.onLine(text, !continued);
       return;
     }
     let rest = text;
     while (rest.length > 0) {
       const cut = this.cutAt(rest);
-      this.onLine(rest.slice(0, cut));
+      this.onLine(rest.slice(0, cut), false);
       rest = rest.slice(cut);
     }
   }

@@ -11,7 +11,9 @@ const STDERR_TAIL = 20;
 // exec and jvm: every task is a process of its own, in its own process group, confined by its
 // worker's jail. Arguments go in as JSON (exec: on stdin; jvm: as the single argument of main,
 // through a java @argument file, so that they never show on a command line); the last non-empty
-// stdout line is the result, as JSON when it parses, else as text.
+// stdout line is the result, as JSON when it parses, else as text. A result line longer than an output
+// line may be (MAX_LINE_BYTES, 64 KiB) fails the task, saying so: its pieces are in the log, but a cut
+// line read as the result would be a wrong answer (a larger result: write it to a file).
 export async function runProcessTask(
   spec: TaskSpec,
   output: TaskOutput,
@@ -44,9 +46,13 @@ export async function runProcessTask(
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let lastStdout: string | null = null;
+  let lastStdoutCut = false;
   const stderrTail: string[] = [];
-  const stdout = new LineSplitter((text) => {
-    if (text.trim() !== '') lastStdout = text;
+  const stdout = new LineSplitter((text, whole) => {
+    if (text.trim() !== '') {
+      lastStdout = text;
+      lastStdoutCut = !whole;
+    }
     output.line('stdout', text, new Date());
   }, maxLineBytes);
   const stderr = new LineSplitter((text) => {
@@ -91,6 +97,11 @@ export async function runProcessTask(
       stdout.end();
       stderr.end();
       if (stopped) return resolve(stopped);
+      if (code === 0 && lastStdoutCut)
+        return resolve({
+          outcome: 'failed',
+          error: `the result (the last line of stdout) is longer than ${maxLineBytes} bytes, the most an output line may hold; it is in the job's log, cut into lines`,
+        });
       if (code === 0) return resolve({ outcome: 'succeeded', result: parseResult(lastStdout) });
       const how = signal ? `killed by ${signal}` : `exit code ${code}`;
       resolve({ outcome: 'failed', error: [how, ...stderrTail].join('\n') });

@@ -247,6 +247,20 @@ describe('a worker sandbox', () => {
     });
     expect(existsSync(join(task.spec.workDir, 'out.txt'))).toBe(true);
   });
+
+  it('fails an exec job whose result line is longer than an output line, saying so, the pieces logged', async () => {
+    const script = join(dir, 'long-result.sh');
+    // A JSON string of 100 000 characters on the last stdout line (64 KiB is the line limit).
+    writeFileSync(script, `#!/bin/sh\nprintf '"'\nhead -c 100000 /dev/zero | tr '\\0' x\nprintf '"\\n'\n`);
+    const task = await run({ ...spec('exec', ''), programPath: script });
+    const done = await task.running.done;
+    expect(done.outcome).toBe('failed');
+    expect(done.outcome === 'failed' && done.error).toContain(
+      'the result (the last line of stdout) is longer than 65536 bytes',
+    );
+    const logged = task.lines.filter((l) => l.stream === 'stdout').map((l) => l.text);
+    expect(logged.join('')).toBe(`"${'x'.repeat(100_000)}"`);
+  });
 });
 
 function alive(pid: number): boolean {

@@ -26,6 +26,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { FeedHub } from '../../events/feed-hub';
 import { streamFeed } from '../../events/sse-stream';
+import { StreamSlots } from '../../auth/stream-slots';
 import { GroupDefinitions } from '../../groups/group-definitions.service';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
@@ -82,6 +83,7 @@ export class IlumGroupJobsController {
     private readonly groupJobs: IlumGroupJobs,
     private readonly hub: FeedHub,
     private readonly updates: IlumGroupJobUpdates,
+    private readonly slots: StreamSlots,
   ) {}
 
   // Ilum's path has no group id: the stream is of every group's instances, filtered.
@@ -100,6 +102,7 @@ export class IlumGroupJobsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { filter, after } = ilumUpdatesRequest(query, lastEventId);
+    this.slots.hold(request);
     await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
   }
 

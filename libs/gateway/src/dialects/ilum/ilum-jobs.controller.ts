@@ -31,6 +31,7 @@ import type { JobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { FeedHub } from '../../events/feed-hub';
 import { streamFeed } from '../../events/sse-stream';
+import { StreamSlots } from '../../auth/stream-slots';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { MAX_LOG_LINES } from '../../logs/logs.controller';
@@ -82,6 +83,7 @@ export class IlumJobsController {
     private readonly logs: LogCollectorClient,
     private readonly hub: FeedHub,
     private readonly updates: IlumJobUpdates,
+    private readonly slots: StreamSlots,
   ) {}
 
   @RequiresScope('submit')
@@ -158,6 +160,7 @@ export class IlumJobsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { filter, after } = ilumUpdatesRequest(query, lastEventId);
+    this.slots.hold(request);
     await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
   }
 

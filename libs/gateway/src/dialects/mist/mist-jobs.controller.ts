@@ -22,7 +22,7 @@ import { jobDetails, mistLogLine, parseMistTimeout } from './mist-format';
 import { MistContexts } from './mist-contexts.service';
 import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
-import { MIST_PREFIX, bool } from './mist-query';
+import { MIST_MAX_LIMIT, MIST_MAX_OFFSET, MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { RequiresScope } from '@spindle/platform';
 
@@ -31,8 +31,16 @@ const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be c
 const LOG_PAGE = 25_000;
 
 const LIST_QUERIES = [
-  ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', default: 25 } }),
-  ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } }),
+  ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', default: 25, minimum: 0, maximum: MIST_MAX_LIMIT },
+  }),
+  ApiQuery({
+    name: 'offset',
+    required: false,
+    schema: { type: 'integer', default: 0, minimum: 0, maximum: MIST_MAX_OFFSET },
+  }),
   ApiQuery({ name: 'status', required: false, isArray: true, type: String }),
   ApiQuery({ name: 'paginate', required: false, schema: { type: 'boolean', default: false } }),
 ];

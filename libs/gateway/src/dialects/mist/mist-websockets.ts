@@ -7,6 +7,7 @@ import type { FeedEntryView } from '@spindle/read-models';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException } from '@spindle/platform';
 import { ApiKeyGuard } from '../../auth/api-key.guard';
+import { StreamSlots } from '../../auth/stream-slots';
 import { FeedHub } from '../../events/feed-hub';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { mistEventsOf, mistLogsEvents } from './mist-events';
@@ -30,17 +31,27 @@ export function mountMistWebSockets(app: NestFastifyApplication): void {
   const feed = app.get(FeedQuery);
   const logs = app.get(LogCollectorClient);
   const guard = app.get(ApiKeyGuard);
-  // Outside Nest's routing, so the guard is asked here: a `read` key, before the upgrade.
+  const slots = app.get(StreamSlots);
+  // A socket's stream slot, taken before the upgrade and given back when the socket closes.
+  const releases = new WeakMap<object, () => void>();
+  const holdUntilClosed = (socket: WebSocket, request: FastifyRequest) => {
+    const release = releases.get(request.raw);
+    if (release) socket.once('close', release);
+  };
+  // Outside Nest's routing, so the guard is asked here: a `read` key, before the upgrade; then a
+  // stream slot (StreamSlots), so a refusal is an HTTP answer naming the limit.
   const preValidation = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       await guard.authorize(request, reply, 'read');
+      releases.set(request.raw, slots.take(request));
     } catch (e) {
       if (!(e instanceof ProblemException)) throw e;
       return reply.code(e.getStatus()).header('content-type', 'text/plain; charset=utf-8').send(e.message);
     }
   };
 
-  fastify.get(`/${MIST_PREFIX}/ws/all`, { websocket: true, preValidation }, (socket: WebSocket) => {
+  fastify.get(`/${MIST_PREFIX}/ws/all`, { websocket: true, preValidation }, (socket: WebSocket, request) => {
+    holdUntilClosed(socket, request);
     void follow(socket, hub, null, () => true);
   });
 
@@ -48,6 +59,7 @@ export function mountMistWebSockets(app: NestFastifyApplication): void {
     `/${MIST_PREFIX}/ws/jobs/:id`,
     { websocket: true, preValidation },
     (socket: WebSocket, request) => {
+      holdUntilClosed(socket, request);
       const id = request.params.id;
       if (!JOB_ID_PATTERN.test(id)) {
         socket.close(1008, `Job ${id} not found`);
