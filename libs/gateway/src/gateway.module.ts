@@ -6,6 +6,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   ApiKeysQuery,
+  MapReduceJobsQuery,
   ArtifactsQuery,
   ClusterJobsQuery,
   ClustersQuery,
@@ -34,6 +35,8 @@ import { ClusterDefinitions } from './clusters/cluster-definitions.service';
 import { ClustersController } from './clusters/clusters.controller';
 import { GroupDefinitions } from './groups/group-definitions.service';
 import { GroupsController } from './groups/groups.controller';
+import { MapReduceJobs } from './mapreduce/mapreduce-jobs.service';
+import { MapReduceJobsController } from './mapreduce/mapreduce-jobs.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
@@ -84,6 +87,7 @@ const PATTERNS = Object.values(CommandPatterns);
     GroupsController,
     ServiceJobsController,
     ApiKeysController,
+    MapReduceJobsController,
   ],
   providers: [
     {
@@ -122,6 +126,8 @@ const PATTERNS = Object.values(CommandPatterns);
     StatusQuery,
     ApiKeysQuery,
     ApiKeys,
+    MapReduceJobsQuery,
+    MapReduceJobs,
     ApiKeyAuthenticator,
     ApiKeyGuard,
     { provide: APP_GUARD, useExisting: ApiKeyGuard },
@@ -153,6 +159,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsChanges,
     ApiKeys,
     ApiKeysQuery,
+    MapReduceJobsQuery,
+    MapReduceJobs,
   ],
 })
 export class GatewayModule {}

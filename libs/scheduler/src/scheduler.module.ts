@@ -43,6 +43,9 @@ import { SchedulerCommandsService } from './scheduler-commands.service';
 import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
 import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
 import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
+import { MapReduceJobMessageController } from './mapreduce/commands/mapreduce-job.message-controller';
+import { MapReduceSupervisor } from './mapreduce/supervise/mapreduce-supervisor';
+import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -63,6 +66,7 @@ import {
         ...backboneMigrations(SCHEDULER_SCHEMA),
         SchedulerDispatchTables1763900000100,
         SchedulerServiceJobs1764900000100,
+        SchedulerMapReduceJobs1796300000100,
       ],
       migrate: true,
     }),
@@ -90,6 +94,7 @@ import {
     ReplaceEventRulesMessageController,
     CreateApiKeyMessageController,
     RevokeApiKeyMessageController,
+    MapReduceJobMessageController,
   ],
   providers: [
     JobIntake,
@@ -105,6 +110,7 @@ import {
     DefaultClusterInitializer,
     Dispatcher,
     ServiceJobSupervisor,
+    MapReduceSupervisor,
     HeartbeatsListener,
     {
       provide: 'scheduler.agent-reports',
