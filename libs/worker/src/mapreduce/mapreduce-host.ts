@@ -107,8 +107,17 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
       if (!isMapReduceJobEvent(event)) continue;
       if (event.type === 'MapReduceJobAssigned') {
         const { hostId, incarnation } = event.data;
-        if (hostId === this.agent.hostId && incarnation === this.agent.incarnation) this.start(event.data);
-        else this.runs.get(event.data.id)?.run.stop(`the job was placed on host ${hostId}`);
+        const current = this.runs.get(event.data.id);
+        const mine = hostId === this.agent.hostId && incarnation === this.agent.incarnation;
+        if (current && current.number < event.data.run) {
+          // Placed again (here too, when this host looked silent for a while): the older run
+          // stops, its reports are ignored from now on, and the new run starts once it ended.
+          current.run.stop(`the job was placed again (run ${event.data.run})`);
+          if (mine) {
+            const assigned = event.data;
+            void current.done.then(() => this.start(assigned));
+          }
+        } else if (mine) this.start(event.data);
       } else if (event.type === 'MapReduceJobStopRequested') {
         this.runs.get(event.data.id)?.run.stop(event.data.reason);
       }
