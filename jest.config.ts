@@ -19,8 +19,12 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 
-// Tiers by suffix: *.spec.ts are pure; *.int-spec.ts and *.e2e-spec.ts talk to the real Kafka
-// and Postgres and run one file at a time (they share a broker and a database server).
+// Tiers by suffix: *.spec.ts are pure; *.int-spec.ts and *.e2e-spec.ts talk to the real Kafka,
+// Postgres and S3. SPINDLE_TEST_WORKERS=2 runs two files at a time: every worker has a Kafka broker
+// and a PostgreSQL server of its own (tools/jest/integration-environment.ts; the S3 server is
+// shared, every suite uses buckets of its own), and the longest suites start first
+// (tools/jest/sequencer.cjs). One worker stays the default until a run of two on a quiet 2-core
+// machine has shown the whole suite green and faster (see the README's Tests section).
 const config: Config = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
@@ -29,13 +33,15 @@ const config: Config = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
       slowTestThreshold: 30,
-      // Starts the broker and the database when they are not up, and stops what it started.
+      testEnvironment: '<rootDir>/tools/jest/integration-environment.ts',
+      // Starts the brokers and the databases when they are not up, and stops what it started.
       globalSetup: '<rootDir>/tools/jest/test-infrastructure.setup.ts',
       globalTeardown: '<rootDir>/tools/jest/test-infrastructure.teardown.ts',
     },
   ],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
-  maxWorkers: 1,
+  testSequencer: '<rootDir>/tools/jest/sequencer.cjs',
+  maxWorkers: Number(process.env['SPINDLE_TEST_WORKERS'] ?? 1),
   verbose: true,
   testTimeout: 60_000,
 };

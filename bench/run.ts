@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { benchEnv, FIGURES, wants } from './lib/bench-env';
+import { benchEnv, FIGURES, PER_TOPOLOGY, wants } from './lib/bench-env';
 import type { BenchEnv, Figure } from './lib/bench-env';
 import { machineOf, markdown, writeResult } from './lib/report';
 import type { BenchResult, FigureReport } from './lib/report';
@@ -50,17 +50,23 @@ async function main(): Promise<void> {
   for (const figure of FIGURES) {
     const run = RUNS[figure];
     if (!wants(env, figure) || !run) continue;
-    console.log(`bench: ${figure} ...`);
-    const t = Date.now();
-    try {
-      figures.push(await run(env, peers));
-      console.log(`bench: ${figure} done in ${Math.round((Date.now() - t) / 1000)} s`);
-    } catch (e) {
-      const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      console.error(`bench: ${figure} failed: ${error}`);
-      failures.push({ figure, error: error.split('\n')[0]! });
+    // The peers run once, beside the first topology.
+    const topologies = PER_TOPOLOGY.has(figure) ? env.topologies : env.topologies.slice(0, 1);
+    for (const [i, topology] of topologies.entries()) {
+      const label = `${figure} (topology ${topology})`;
+      console.log(`bench: ${label} ...`);
+      const t = Date.now();
+      try {
+        const report = await run({ ...env, topology }, i === 0 ? peers : null);
+        figures.push({ ...report, topology, title: `${report.title}; topology ${topology}` });
+        console.log(`bench: ${label} done in ${Math.round((Date.now() - t) / 1000)} s`);
+      } catch (e) {
+        const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+        console.error(`bench: ${label} failed: ${error}`);
+        failures.push({ figure, error: `topology ${topology}: ${error.split('\n')[0]!}` });
+      }
+      save();
     }
-    save();
   }
   const files = save();
   const result = JSON.parse(readFileSync(files.json, 'utf8')) as BenchResult;

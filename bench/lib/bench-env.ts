@@ -10,6 +10,10 @@ export interface BenchEnv {
   readonly postgresUrl: string; // a server URL; the bench makes databases of its own on it
   readonly redisUrl: string;
   readonly spindlePort: number;
+  // How Spindle's services are packed into processes (SPINDLE_TOPOLOGY) for the figure being run;
+  // the backbone figures (1-4) run once per topology of `topologies`, the others in the first.
+  readonly topology: Topology;
+  readonly topologies: readonly Topology[];
   readonly outDir: string;
   readonly sizes: Sizes;
 }
@@ -85,6 +89,18 @@ const FULL: Sizes = {
   settleMs: 600_000,
 };
 
+// `node`: what `npm start` runs with Kafka (three processes); `single`: every service in one
+// process; `all`: every service its own process (the multi-machine topology, `npm run start:all`).
+export const TOPOLOGIES = ['node', 'single', 'all'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+// The figures whose numbers depend on the topology: they run once per topology asked for.
+export const PER_TOPOLOGY: ReadonlySet<string> = new Set([
+  'submit',
+  'start-latency',
+  'noop',
+  'projection-lag',
+]);
+
 export const FIGURES = [
   'submit',
   'start-latency',
@@ -105,6 +121,7 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
       only: { type: 'string' },
       'no-peers': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
+      topologies: { type: 'string', default: TOPOLOGIES.join(',') },
     },
     strict: true,
   });
@@ -112,6 +129,11 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
   for (const name of only ?? []) {
     if (!(FIGURES as readonly string[]).includes(name))
       throw new Error(`--only: unknown figure "${name}" (one of ${FIGURES.join(', ')})`);
+  }
+  const topologies = values.topologies.split(',').map((s) => s.trim()) as Topology[];
+  for (const name of topologies) {
+    if (!(TOPOLOGIES as readonly string[]).includes(name))
+      throw new Error(`--topologies: unknown topology "${name}" (one of ${TOPOLOGIES.join(', ')})`);
   }
   const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
   return {
@@ -122,6 +144,8 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
     postgresUrl: process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 38080),
+    topology: topologies[0]!,
+    topologies,
     outDir: values.out,
     sizes: { smoke: SMOKE, quick: QUICK, full: FULL }[mode],
   };

@@ -3,7 +3,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { PeerName } from '../peers/peer-adapters';
 import { PEERS } from '../peers/peer-adapters';
-import type { BenchEnv, Figure } from './bench-env';
+import type { BenchEnv, Figure, Topology } from './bench-env';
 
 // One line of a figure: Spindle's value and each peer's on the same workload, and whether higher
 // or lower is better (for the ratio).
@@ -25,6 +25,7 @@ export interface GoalCheck {
 
 export interface FigureReport {
   readonly figure: Figure;
+  readonly topology?: Topology; // how Spindle's services were packed into processes
   readonly title: string;
   readonly rows: Row[];
   readonly goals: GoalCheck[];

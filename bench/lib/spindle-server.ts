@@ -11,15 +11,18 @@ const ROOT = resolve(__dirname, '../..');
 
 export interface SpindleServer {
   readonly url: string;
+  // Every process's own HTTP address (one in the single-process topology): each serves /metrics.
+  readonly processUrls: readonly string[];
   readonly mistUrl: string;
   readonly databaseUrl: string;
   readonly pid: number;
   stop(): Promise<void>;
 }
 
-// One Spindle for one scenario: every service in one process (`npm start` with KAFKA_BROKERS and
-// DATABASE_URL set), over the real broker, on a database of its own that is dropped afterwards,
-// so no scenario measures what an earlier one left behind.
+// One Spindle for one scenario: `npm start` with KAFKA_BROKERS and DATABASE_URL set, in the
+// figure's topology (SPINDLE_TOPOLOGY: every service in one process, the three processes `npm
+// start` runs with Kafka, or every service its own), over the real broker, on a database of its
+// own that is dropped afterwards, so no scenario measures what an earlier one left behind.
 export async function startSpindle(
   env: BenchEnv,
   name: string,
@@ -43,7 +46,10 @@ export async function startSpindle(
         NODE_ENV: 'production',
         KAFKA_BROKERS: env.kafkaBrokers,
         DATABASE_URL: databaseUrl,
+        SPINDLE_TOPOLOGY: env.topology,
         GATEWAY_PORT: port,
+        // The other processes of a topology: the ports after the gateway's.
+        ...Object.fromEntries(SERVICE_PORTS.map((name, i) => [name, String(env.spindlePort + 1 + i)])),
         MIST_PORT: '0',
         ILUM_PORT: '0',
         GENVID_PORT: '0',
@@ -68,6 +74,7 @@ export async function startSpindle(
   const mistUrl = /Mist API v2 on (http:\/\/[^\s]+)\/v2\/api/.exec(output.text())?.[1] ?? '';
   return {
     url,
+    processUrls: processUrlsOf(env),
     mistUrl,
     databaseUrl,
     pid: child.pid!,
@@ -77,6 +84,30 @@ export async function startSpindle(
       await dropDatabase(env.postgresUrl, database);
     },
   };
+}
+
+const SERVICE_PORTS = [
+  'SCHEDULER_PORT',
+  'ARTIFACT_STORE_PORT',
+  'LOG_COLLECTOR_PORT',
+  'SECRETS_PORT',
+  'PROJECTOR_PORT',
+  'WORKER_PORT',
+] as const;
+
+// Where each process of the topology listens (libs/runtime/src/topology.ts: a part listens on its
+// gateway's port, else on that of its first service with internal routes, else its first one's).
+function processUrlsOf(env: BenchEnv): string[] {
+  const at = (offset: number) => `http://127.0.0.1:${env.spindlePort + offset}`;
+  const offsetOf = (variable: (typeof SERVICE_PORTS)[number]) => 1 + SERVICE_PORTS.indexOf(variable);
+  switch (env.topology) {
+    case 'single':
+      return [at(0)];
+    case 'node': // control (gateway), projection (log collector), worker
+      return [at(0), at(offsetOf('LOG_COLLECTOR_PORT')), at(offsetOf('WORKER_PORT'))];
+    case 'all':
+      return [at(0), ...SERVICE_PORTS.map((v) => at(offsetOf(v)))];
+  }
 }
 
 function captureTail(child: ChildProcess): { text: () => string } {

@@ -5,6 +5,8 @@ import type { FigureReport } from '../lib/report';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
 import type { JobRow } from '../lib/spindle-api';
 import { startSpindle } from '../lib/spindle-server';
+import { costRows, costsOf, costsPer } from '../lib/costs';
+import type { UnitCosts } from '../lib/costs';
 import { perSecond, summarize } from '../lib/stats';
 import type { LatencySummary } from '../lib/stats';
 import { PROGRAMS } from '../fixtures/programs';
@@ -31,6 +33,8 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
   let shared: Drain;
   let exclusive: Drain;
   let steady: Drain;
+  let sharedCosts: UnitCosts;
+  let exclusiveCosts: UnitCosts;
   try {
     const api = new SpindleApi(spindle.url);
     await api.upload('stamp.js', PROGRAMS['stamp.js']);
@@ -71,18 +75,22 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
     });
     const warm = await runLoad({ ...plan('noop-shared'), closed: { concurrency: 4, count: 100 } });
     await settledJobs(api, 'noop-shared', ids(warm.samples), 60_000);
+    const beforeShared = await costsOf(spindle);
     shared = await drain(
       env.sizes.settleMs,
       api,
       'noop-shared',
       await runLoad({ ...plan('noop-shared'), closed: { concurrency: 32, count: noopShared } }),
     );
+    const afterShared = await costsOf(spindle);
+    sharedCosts = costsPer(beforeShared, afterShared, noopShared);
     exclusive = await drain(
       env.sizes.settleMs,
       api,
       'noop-exclusive',
       await runLoad({ ...plan('noop-exclusive'), closed: { concurrency: 32, count: noopExclusive } }),
     );
+    exclusiveCosts = costsPer(afterShared, await costsOf(spindle), noopExclusive);
     steady = await drain(
       env.sizes.settleMs,
       api,
@@ -112,6 +120,7 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
       },
       { metric: 'shared: submit → finished p50', unit: 'ms', better: 'lower', spindle: shared.latency.p50 },
       { metric: 'shared: submit → finished p99', unit: 'ms', better: 'lower', spindle: shared.latency.p99 },
+      ...costRows('shared, per job submit → finished', sharedCosts),
       {
         metric: 'exclusive (a process per job): finished per second',
         unit: '/s',
@@ -124,6 +133,7 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
         better: 'lower',
         spindle: exclusive.latency.p99,
       },
+      ...costRows('exclusive, per job submit → finished', exclusiveCosts),
       {
         metric: `exclusive at ${offered}/s offered: submit → finished p50`,
         unit: 'ms',
@@ -161,6 +171,11 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
       ...[shared, exclusive, steady].flatMap((d) => d.what).map((w) => `Not succeeded: ${w}.`),
       'Peers drain the same number of no-op jobs enqueued in bulk beforehand, handlers in their own Node process ' +
         "(no process per job): the figure for Spindle's shared mode is the comparable one.",
+      'Costs per job, submit → finished (bench/lib/costs.ts), include the API reads that wait for the jobs to end. ' +
+        'The floor of Kafka messages for a shared job is 7: JobSubmitted, JobAssigned and its copy to the host, ' +
+        'TaskStarted, TaskFinished, JobStarted, JobSucceeded; an exclusive job adds its worker (WorkerRequested and ' +
+        'its copy, WorkerProcessStarted, WorkerStarted, WorkerStopRequested and its copy, WorkerProcessExited, ' +
+        'WorkerStopped). Targets: transactions ≤ 1 per job (every step batched), CPU ≤ 3 ms per job.',
     ],
   };
 }

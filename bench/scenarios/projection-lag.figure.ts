@@ -4,6 +4,7 @@ import type { FigureReport } from '../lib/report';
 import { counterOf, histogramDelta, histogramOf, quantileMs } from '../lib/prometheus';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
 import { startSpindle } from '../lib/spindle-server';
+import type { SpindleServer } from '../lib/spindle-server';
 import { perSecond } from '../lib/stats';
 import { warmStamp } from '../fixtures/warm-stamp';
 
@@ -26,7 +27,7 @@ export async function projectionLagFigure(env: BenchEnv): Promise<FigureReport> 
   try {
     const api = new SpindleApi(spindle.url);
     const plan = await warmStamp(api);
-    const before = await api.text('/metrics');
+    const before = await scrape(spindle);
     const startedAt = Date.now();
     const load = await runLoad({ ...plan, open: { rate, seconds } });
     await settledJobs(
@@ -35,7 +36,7 @@ export async function projectionLagFigure(env: BenchEnv): Promise<FigureReport> 
       new Set(load.samples.flatMap((s) => (s.id ? [s.id] : []))),
       env.sizes.settleMs,
     );
-    const after = await api.text('/metrics');
+    const after = await scrape(spindle);
     const elapsed = Date.now() - startedAt;
     const lag = histogramDelta(
       histogramOf(before, 'spindle_consumer_lag_seconds', JOBS_CONSUMER),
@@ -81,4 +82,16 @@ export async function projectionLagFigure(env: BenchEnv): Promise<FigureReport> 
       'The window includes the drain after the offered load ends; the events/s figure is averaged over it.',
     ],
   };
+}
+
+// Every process's metrics in one text: the projector's series are in whichever process runs it.
+async function scrape(spindle: SpindleServer): Promise<string> {
+  const texts = await Promise.all(
+    spindle.processUrls.map(async (url) => {
+      const response = await fetch(`${url}/metrics`);
+      if (!response.ok) throw new Error(`GET ${url}/metrics: ${response.status}`);
+      return response.text();
+    }),
+  );
+  return texts.join('\n');
 }

@@ -18,8 +18,8 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
   afterAll(() => output.restore());
   const suite = spindleSuite({ name: 'ilum-clusters', env, logger: true });
 
-  const ilum = async (method: string, path: string, body?: unknown) => {
-    const res = await http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
+  const ilum = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const res = await http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body, headers);
     responses.push(res.text);
     return res;
   };
@@ -193,6 +193,28 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
     const reused = await ilum('POST', '/cluster', { id: 'yarn-1', name: 'hadoop2', type: 'yarn' });
     expect(reused.status).toBe(409);
     expect(reused.body.message).toContain('yarn-1');
+  });
+
+  it('answers a create retried with its Idempotency-Key with the first answer, and nothing more', async () => {
+    const key = { 'Idempotency-Key': `retry-${randomUUID()}` }; // a key is no credential: it is kept
+    const body = { ...k8s, name: 'retried', password: `${marker}-retried` };
+    const first = await ilum('POST', '/cluster', body, key);
+    expect(first.status).toBe(200);
+    const again = await ilum('POST', '/cluster', body, key);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    const got = await ilum('GET', `/cluster/${first.body.clusterId}`);
+    expect(got.body).toMatchObject({ name: 'retried', password: '***' });
+    // The same key with another request is refused (409, Ilum's validation), and changes nothing.
+    const other = await ilum('POST', '/cluster', { ...body, name: 'other-name' }, key);
+    expect(other.status).toBe(409);
+    expect((await ilum('GET', '/cluster/names')).body.names).not.toContain('other-name');
+    // Without the key, a retry is a 409 for the taken name, as Ilum answers.
+    expect((await ilum('POST', '/cluster', body)).status).toBe(409);
+    const badKey = await ilum('POST', '/cluster', body, { 'Idempotency-Key': 'é' });
+    expect(badKey.status).toBe(409);
+    expect(badKey.body.message).toContain('Idempotency-Key');
+    expect((await ilum('DELETE', `/cluster/${first.body.clusterId}`)).status).toBe(200);
   });
 
   it('serves the same clusters on the native routes', async () => {

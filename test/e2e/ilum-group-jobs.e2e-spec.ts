@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from '../support/http';
+import { openSse } from '../support/sse';
+import type { SseEvent } from '../support/sse';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 import { waitUntil } from '../support/wait';
@@ -87,6 +89,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     form.append('name', 'warm');
     form.append('language', 'PYTHON');
     form.append('scale', '2');
+    form.append('tags', 'team=data');
     form.append('pyFiles', new Blob([JOBS_PY]), 'jobs.py');
     const created = await ilum('POST', '/group', form);
     expect(created.status).toBe(200);
@@ -186,6 +189,57 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(answer.body.error.stackTrace).toContain("raise ValueError('no rows for %s' % config['table'])");
   });
 
+  it('streams each change of the wanted instances once, whole, resumable with Last-Event-ID', async () => {
+    const base = `${suite.spindle.dialectUrls['ilum']!}/api/v1/group/job/result/updates`;
+    const stream = await openSse(`${base}?groupNames=warm&tags=team=data`);
+    const ok = (await submit('jobs.Hello', { n: 11 })).body.jobInstanceId as string;
+    const failed = (await submit('jobs.Fail', { table: 'orders' })).body.jobInstanceId as string;
+    const of = (events: SseEvent[], id: string) =>
+      events.filter((e) => (JSON.parse(e.data) as Instance).jobInstanceId === id);
+    const ended = (events: SseEvent[], id: string) =>
+      of(events, id).some((e) => (JSON.parse(e.data) as Instance).endTime !== null);
+    const events = await stream.until((all) => ended(all, ok) && ended(all, failed));
+    stream.close();
+    expect(events.map((e) => (JSON.parse(e.data) as Instance).groupId)).toEqual(events.map(() => groupId));
+    const mine = of(events, ok);
+    expect(mine.map((e) => e.event)).toEqual(['JobSubmitted', 'JobAssigned', 'JobStarted', 'JobSucceeded']);
+    const infos = mine.map((e) => JSON.parse(e.data) as Instance);
+    expect(infos[0]).toMatchObject({
+      jobClass: 'jobs.Hello',
+      jobConfig: { n: 11 },
+      jobId: null,
+      result: null,
+    });
+    expect(infos[1]!.jobId).toEqual(expect.any(String));
+    expect(infos[2]).toMatchObject({ startTime: expect.any(Number), endTime: null, result: null });
+    const listed = (await instances()).find((i) => i.jobInstanceId === ok);
+    expect(infos[3]).toEqual(listed);
+    expect(infos[3]!.result).toBe('hello 11 (spark None)');
+    const failure = of(events, failed).map((e) => JSON.parse(e.data) as Instance);
+    expect(failure[failure.length - 1]!.error!.message).toBe('ValueError: no rows for orders');
+    const ids = events.map((e) => BigInt(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+
+    // Resumed after the first event, filtered to one instance: the rest of its changes, each once.
+    const resumed = await openSse(`${base}?jobIds=${ok}&groupIds=${groupId}`, {
+      'Last-Event-ID': events[0]!.id,
+    });
+    const rest = await resumed.until((all) => all.length >= 3);
+    resumed.close();
+    expect(rest.map((e) => e.id)).toEqual(mine.slice(1).map((e) => e.id));
+    expect(rest.map((e) => e.data)).toEqual(mine.slice(1).map((e) => e.data));
+
+    // The worker's id (the instance's jobId) selects what it ran; another group's name nothing.
+    const byWorker = await openSse(`${base}?jobIds=${infos[3]!.jobId}&lastEventId=${events[0]!.id}`);
+    const ran = await byWorker.until((all) => all.some((e) => e.id === mine[3]!.id));
+    byWorker.close();
+    expect(ran.every((e) => (JSON.parse(e.data) as Instance).jobId === infos[3]!.jobId)).toBe(true);
+
+    const badTags = await ilum('GET', '/group/job/result/updates?tags=novalue');
+    expect(badTags.status).toBe(409);
+    expect((await ilum('GET', '/group/job/result/updates?lastEventId=abc')).status).toBe(409);
+  });
+
   it('refuses what it cannot run with a 409 naming the field, and an unknown group with a 404', async () => {
     const noFile = await execute('other.Hello', {});
     expect(noFile.status).toBe(409);
@@ -228,6 +282,75 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     );
   });
 
+  it('runs code on a CODE group in a session per worker: the last expression is the answer', async () => {
+    const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
+    const code = async (id: string, text: string) => {
+      const answer = await ilum('POST', `/group/${id}/job/execute`, {
+        type: 'interactive_code_execute',
+        code: text,
+      });
+      expect(answer.status).toBe(200);
+      return answer.body as Instance;
+    };
+    for (const language of ['PYTHON', 'NODE']) {
+      const form = new FormData();
+      form.append('name', `repl-${language.toLowerCase()}`);
+      form.append('kind', 'CODE');
+      form.append('language', language);
+      const created = await ilum('POST', '/group', form);
+      expect(created.status).toBe(200);
+      const id = created.body.groupId as string;
+      const python = language === 'PYTHON';
+      // What one request defines, the next sees (one worker: one session).
+      expect(
+        await code(id, python ? 'rows = [3, 4]\ntotal = sum(rows)' : 'const rows = [3, 4]; var total = 7;'),
+      ).toMatchObject({
+        jobClass: null,
+        jobConfig: {},
+        result: '',
+        error: null,
+      });
+      const answer = await code(id, python ? 'total * 6' : 'total * 6');
+      expect(answer).toMatchObject({ groupId: id, result: '42', error: null, jobId: expect.any(String) });
+      expect(answer.endTime).toBeGreaterThanOrEqual(answer.startTime!);
+      expect((await code(id, python ? "'%s rows' % len(rows)" : '`${rows.length} rows`')).result).toBe(
+        python ? "'2 rows'" : "'2 rows'",
+      );
+      expect((await code(id, python ? 'spark is None' : 'spark === null')).result).toBe(
+        python ? 'True' : 'true',
+      );
+      const failed = await code(id, 'missing + 1');
+      expect(failed.result).toBeNull();
+      expect(failed.error!.message).toMatch(
+        python ? /^NameError: name 'missing' is not defined/ : /missing is not defined/,
+      );
+      // The kinds do not mix: a CODE group takes code, a JOB group a jobClass.
+      const wrong = await ilum('POST', `/group/${id}/job/execute`, {
+        type: 'interactive_job_execute',
+        jobClass: 'jobs.Hello',
+        jobConfig: {},
+      });
+      expect(wrong.status).toBe(409);
+      expect(wrong.body).toEqual({
+        message: 'type: a CODE group takes interactive_code_execute, not interactive_job_execute',
+      });
+      const listed = await ilum('GET', `/group/${id}/job/result?size=100`);
+      expect(listed.body.totalElements).toBe(5);
+      expect((await native(`/functions/group-${id}--code`)).status).toBe(200);
+      expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+      expect((await native(`/functions/group-${id}--code`)).status).toBe(404);
+      expect((await native(`/artifacts/group-${id}--code.${python ? 'py' : 'cjs'}`)).status).toBe(404);
+    }
+    const onJobGroup = await ilum('POST', `/group/${groupId}/job/execute`, {
+      type: 'interactive_code_execute',
+      code: '1',
+    });
+    expect(onJobGroup.status).toBe(409);
+    expect(onJobGroup.body).toEqual({
+      message: 'type: a JOB group takes interactive_job_execute, not interactive_code_execute',
+    });
+  });
+
   it('stops: the workers go, and the group takes no more requests', async () => {
     expect((await ilum('POST', `/group/${groupId}/stop`)).status).toBe(200);
     await waitUntil(async () => (await workers()).length === 0, 60_000);
@@ -235,7 +358,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({ message: 'group warm is stopped: it runs no requests' });
     // Its instances stay readable.
-    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(50);
+    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(52);
   });
 
   it('deletes the group with the functions its requests ran as and its uploads', async () => {

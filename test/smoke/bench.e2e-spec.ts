@@ -24,6 +24,7 @@ describe('npm run bench -- --smoke', () => {
           'bench/run.ts',
           '--smoke',
           '--only=submit,noop,logs,rebuild',
+          '--topologies=node,single',
           `--out=${out}`,
         ],
         {
@@ -52,12 +53,10 @@ describe('npm run bench -- --smoke', () => {
     expect(files).toContain(json!.replace(/\.json$/, '.md'));
     const result = JSON.parse(readFileSync(join(out, json!), 'utf8'));
     expect(result).toMatchObject({ mode: 'smoke', failures: [], machine: { cores: expect.any(Number) } });
-    expect(result.figures.map((f: { figure: string }) => f.figure)).toEqual([
-      'submit',
-      'noop',
-      'logs',
-      'rebuild',
-    ]);
+    // The backbone figures once per topology (the peers beside the first), the others in the first.
+    expect(
+      result.figures.map((f: { figure: string; topology: string }) => `${f.figure} ${f.topology}`),
+    ).toEqual(['submit node', 'submit single', 'noop node', 'noop single', 'logs node', 'rebuild node']);
     for (const figure of result.figures) {
       expect(figure.rows.length).toBeGreaterThan(0);
       for (const row of figure.rows)
@@ -66,13 +65,19 @@ describe('npm run bench -- --smoke', () => {
     const submit = result.figures[0];
     expect(submit.rows[0].spindle).toBeGreaterThan(0);
     expect(Object.keys(submit.rows[0].peers)).toEqual(['bullmq', 'pg-boss', 'graphile-worker']);
+    // What a submit costs, measured in Spindle's own processes and database.
+    const cost = (metric: string) =>
+      submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
+    expect(cost("CPU of Spindle's processes")).toBeGreaterThan(0);
+    expect(cost('Postgres transactions')).toBeGreaterThan(0);
+    expect(cost('Kafka messages published')).toBeGreaterThanOrEqual(1);
     // Nothing acknowledged is missing afterwards, in any figure.
     const lost = result.figures.flatMap((f: { rows: { metric: string; spindle: number }[] }) =>
       f.rows.filter((r) => /not found|not succeeded|missing/.test(r.metric)).map((r) => r.spindle),
     );
     expect(lost.every((n: number) => n === 0)).toBe(true);
     // The rebuild replayed what was seeded, and readers saw no error meanwhile.
-    const rebuild = result.figures[3];
+    const rebuild = result.figures[5];
     const row = (metric: string) => rebuild.rows.find((r: { metric: string }) => r.metric.startsWith(metric));
     expect(row('events replayed').spindle).toBeGreaterThan(4_000);
     expect(row('page reads during the rebuild: errors').spindle).toBe(0);

@@ -7,15 +7,18 @@
 #
 # Environment:
 #   KAFKA_PROFILE        kafka3 (default, Kafka 3.9.2) or kafka4 (Kafka 4.3.1); see pom.xml
-#   KAFKA_STATE_DIR      jar cache, pid file and data dirs (default: <repo>/.kafka, git-ignored)
+#   KAFKA_STATE_DIR      pid file and data dirs (default: <repo>/.kafka, git-ignored)
 #   KAFKA_CLUSTER_ID     KRaft cluster id (default MkU3OEVBNTcwNTJENDM2Qg)
 #   KAFKA_START_TIMEOUT  seconds to wait for "Kafka Server started" (default 90)
 #   KAFKA_PORT           broker port (default 19092); KAFKA_CONTROLLER_PORT (default 19093). With a
 #                        KAFKA_STATE_DIR of its own, a second broker runs beside the first (a bench,
 #                        or engineers testing in parallel: suites on one broker share its groups)
+#   KAFKA_LIBS_DIR       the jar cache (default <repo>/.kafka/libs-<profile>, whatever the state dir):
+#                        shared by every broker of the checkout (npm test starts one per jest worker,
+#                        kafka-reset's suite one of its own), filled once, under a lock
 #
-# Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into
-# $KAFKA_STATE_DIR/libs-<profile>; every start formats a fresh log dir.
+# Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into the jar cache;
+# every start formats a fresh log dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,7 +44,7 @@ done
 
 mkdir -p "$STATE"
 STATE="$(cd "$STATE" && pwd)"
-LIBS="$STATE/libs-$PROFILE"
+LIBS="${KAFKA_LIBS_DIR:-$ROOT/.kafka/libs-$PROFILE}"
 PIDFILE="$STATE/kafka.pid"
 DATAFILE="$STATE/kafka.data"
 
@@ -93,10 +96,15 @@ done
 
 # --- jars (cached per profile; refreshed when pom.xml changes) -----------------------------------
 STAMP="$PROFILE $(sha1sum < "$HERE/pom.xml" | cut -d' ' -f1)"
+mkdir -p "$(dirname "$LIBS")"
+exec 8>"$LIBS.lock"   # one resolution at a time per jar cache (another state dir may share it)
+if command -v flock >/dev/null 2>&1; then
+  flock -w 600 8 || { err "timed out waiting for $LIBS.lock (another kafka-up resolving jars?)"; exit 1; }
+fi
 if [ "$(cat "$LIBS/.complete" 2>/dev/null || true)" != "$STAMP" ]; then
   log "resolving $PROFILE broker jars with Maven into $LIBS (first run downloads from Maven Central)"
   T0=$SECONDS
-  TMP="$(mktemp -d "$STATE/libs-tmp.XXXXXX")"
+  TMP="$(mktemp -d "$LIBS-tmp.XXXXXX")"
   # Debian's Maven 3.8 prints stray ANSI resets (ESC[0m) even with -B -q: strip them (pipefail keeps mvn's status)
   if ! mvn -B -q -f "$HERE/pom.xml" -P"$PROFILE" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$TMP" < /dev/null 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'; then
@@ -113,6 +121,7 @@ if [ "$(cat "$LIBS/.complete" 2>/dev/null || true)" != "$STAMP" ]; then
   echo "$STAMP" > "$LIBS/.complete"
   log "$(ls "$LIBS"/*.jar | wc -l) jars in $LIBS ($((SECONDS - T0)) s)"
 fi
+exec 8>&-
 
 # --- fresh data dir, format, start ---------------------------------------------------------------
 DATA="$(mktemp -d "$STATE/data.XXXXXX")"

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
 
@@ -8,6 +9,8 @@ import { StartupError, startEmbeddedPostgres } from '@spindle/runtime';
 // done (jest's global teardown disconnects, or jest is gone): the Kafka broker from the project's
 // own jars, the database on the machine's PostgreSQL, or an embedded PostgreSQL when none answers,
 // and the S3-compatible storage of MapReduce jobs (S3Proxy from the project's own jars).
+// With SPINDLE_TEST_WORKERS=n (jest's workers), a broker and a PostgreSQL server (the first one
+// DATABASE_URL's, the others embedded) for each of the n workers.
 // Forked by tools/jest/test-infrastructure.setup.ts; sends {env} once ready.
 
 interface Started {
@@ -22,28 +25,46 @@ const TEST_EMBEDDED_PG_PORT = 54330; // beside `npm start`'s 54329
 
 const log = (line: string) => console.error(`test-infra: ${line}`);
 
-async function ensureKafka(): Promise<Started | undefined> {
+// One broker per jest worker (SPINDLE_TEST_WORKERS, set by the global setup): the suites' topics and
+// consumer groups have fixed names, so two suites at once on one broker would share them. Worker 1's
+// is KAFKA_BROKERS; worker n's is on the same host, 2 × (n - 1) ports higher (each broker also
+// takes the next port for its controller): 19092, 19094, ... by default.
+function brokerAddresses(workers: number): string[] {
   const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
   const first = brokers.split(',')[0]!.trim();
   const at = first.lastIndexOf(':');
   const host = first.slice(0, at);
   const port = Number(first.slice(at + 1));
+  return Array.from({ length: workers }, (_, i) => (i === 0 ? brokers : `${host}:${port + 2 * i}`));
+}
+
+async function ensureKafka(brokers: string, worker: number): Promise<Started | undefined> {
+  const first = brokers.split(',')[0]!.trim();
+  const at = first.lastIndexOf(':');
+  const host = first.slice(0, at);
+  const port = Number(first.slice(at + 1));
   if (await answers(host, port)) {
-    log(`Kafka answers at ${first}: using it`);
+    log(`Kafka answers at ${first}: using it${worker > 1 ? ` (jest worker ${worker})` : ''}`);
     return undefined;
   }
   if (!LOCAL_HOSTS.has(host))
     throw new StartupError(
-      `no Kafka broker answers at ${first} (KAFKA_BROKERS)`,
-      'start it, or unset KAFKA_BROKERS',
+      `no Kafka broker answers at ${first} (${worker === 1 ? 'KAFKA_BROKERS' : `jest worker ${worker}'s, derived from KAFKA_BROKERS`})`,
+      worker === 1 ? 'start it, or unset KAFKA_BROKERS' : 'start it, or run the tests with --maxWorkers=1',
     );
-  // A broker on another port gets a state dir of its own, so the default one is never restarted.
+  // A broker on another port gets a state dir of its own, so the default one is never restarted
+  // (all of them share the checkout's jar cache, see kafka-up.sh).
+  const givenStateDir = process.env['KAFKA_STATE_DIR'];
   const env = {
     ...process.env,
     KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: process.env['KAFKA_CONTROLLER_PORT'] ?? String(port + 1),
-    KAFKA_STATE_DIR:
-      process.env['KAFKA_STATE_DIR'] ?? join(ROOT, '.kafka', port === 19092 ? '' : `port-${port}`),
+    KAFKA_CONTROLLER_PORT:
+      (worker === 1 ? process.env['KAFKA_CONTROLLER_PORT'] : undefined) ?? String(port + 1),
+    KAFKA_STATE_DIR: givenStateDir
+      ? worker === 1
+        ? givenStateDir
+        : `${givenStateDir}-w${worker}`
+      : join(ROOT, '.kafka', port === 19092 ? '' : `port-${port}`),
   };
   const t0 = Date.now();
   if ((await script('tools/kafka/kafka-up.sh', env)) !== 0)
@@ -86,21 +107,76 @@ async function ensureStorage(): Promise<Started | undefined> {
   };
 }
 
-async function ensureDatabase(): Promise<{ url: string; started?: Started }> {
+// A database server per jest worker: worker 1's is the PostgreSQL of DATABASE_URL, every other
+// worker's an embedded PostgreSQL on a free port (data in .spindle/test-w<n>). One server for all
+// would couple them: the outbox relays and the feeds read the server-wide snapshot horizon, so one
+// suite's long transaction would hold back what the other worker's suite waits for. On each, the
+// database `<name>_w<n>` (spindle_w1, ...); suites that run whole services make throwaway
+// databases of their own besides (@spindle/testing createTestDatabase).
+function workerDatabaseUrl(url: string, worker: number): string {
+  const u = new URL(url);
+  u.pathname = `${u.pathname.replace(/\/$/, '') || '/spindle'}_w${worker}`;
+  return u.toString();
+}
+
+async function ensureDatabases(workers: number): Promise<{ urls: string[]; started: Started[] }> {
+  const servers = await Promise.allSettled([
+    ensureDatabaseServer(),
+    ...Array.from({ length: workers - 1 }, (_, i) => embeddedServer(i + 2)),
+  ]);
+  const started = servers.flatMap((s) =>
+    s.status === 'fulfilled' && s.value.started ? [s.value.started] : [],
+  );
+  const failed = servers.find((s) => s.status === 'rejected');
+  const urls = servers.map((s, i) => (s.status === 'fulfilled' ? workerDatabaseUrl(s.value.url, i + 1) : ''));
+  const made = failed
+    ? []
+    : await Promise.all(
+        urls.map((url) => script('tools/postgres/ensure-db.sh', { ...process.env, DATABASE_URL: url })),
+      );
+  if (failed || made.some((code) => code !== 0)) {
+    for (const s of started) await s.stop();
+    if (failed) throw failed.reason;
+    throw new StartupError(
+      `the databases ${urls.map(redact).join(', ')} could not be made ready (see above)`,
+      'check DATABASE_URL (user, password, rights to create a database)',
+    );
+  }
+  return { urls, started };
+}
+
+async function embeddedServer(worker: number): Promise<{ url: string; started: Started }> {
+  const port = await freePort();
+  const t0 = Date.now();
+  const db = await startEmbeddedPostgres(join(ROOT, '.spindle', `test-w${worker}`), port);
+  log(
+    `embedded PostgreSQL for jest worker ${worker} on 127.0.0.1:${port} (${seconds(t0)}); it stops after the tests`,
+  );
+  return {
+    url: db.url,
+    started: { what: `jest worker ${worker}'s embedded PostgreSQL`, stop: () => db.stop() },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function ensureDatabaseServer(): Promise<{ url: string; started?: Started }> {
   const given = process.env['DATABASE_URL'];
   const url = given ?? DEFAULT_DATABASE_URL;
   const server = new URL(url);
   const host = server.hostname || '127.0.0.1';
   const port = Number(server.port || 5432);
   const overSocket = server.searchParams.get('host')?.startsWith('/') ?? false;
-  if (overSocket || (await answers(host, port))) {
-    if ((await script('tools/postgres/ensure-db.sh', { ...process.env, DATABASE_URL: url })) !== 0)
-      throw new StartupError(
-        `the database in ${redact(url)} could not be made ready (see above)`,
-        'check DATABASE_URL (user, password, rights to create a database)',
-      );
-    return { url };
-  }
+  if (overSocket || (await answers(host, port))) return { url };
   if (given)
     throw new StartupError(
       `no PostgreSQL answers at ${host}:${port} (DATABASE_URL)`,
@@ -129,22 +205,39 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => finish(130));
   process.on('SIGTERM', () => finish(143));
 
-  const [kafka, database, storage] = await Promise.allSettled([
-    ensureKafka(),
-    ensureDatabase(),
+  const workers = Math.max(1, Number(process.env['SPINDLE_TEST_WORKERS'] ?? 1));
+  const brokers = brokerAddresses(workers);
+  const [database, storage, ...kafka] = await Promise.allSettled([
+    ensureDatabases(workers),
     ensureStorage(),
+    ...brokers.map((address, i) => ensureKafka(address, i + 1)),
   ]);
-  if (kafka.status === 'fulfilled' && kafka.value) started.push(kafka.value);
-  if (database.status === 'fulfilled' && database.value.started) started.push(database.value.started);
+  for (const r of kafka) if (r.status === 'fulfilled' && r.value) started.push(r.value);
+  if (database.status === 'fulfilled') started.push(...database.value.started);
   if (storage.status === 'fulfilled' && storage.value) started.push(storage.value);
-  if (kafka.status === 'rejected' || database.status === 'rejected' || storage.status === 'rejected') {
-    for (const r of [kafka, database, storage])
-      if (r.status === 'rejected')
-        console.error(r.reason instanceof StartupError ? `test-infra: ${r.reason.message}` : r.reason);
+  const failed = [database, storage, ...kafka].filter((r) => r.status === 'rejected');
+  if (database.status === 'rejected' || failed.length > 0) {
+    for (const r of failed)
+      console.error(r.reason instanceof StartupError ? `test-infra: ${r.reason.message}` : r.reason);
     return finish(1);
   }
   const s3Endpoint = new URL(process.env['S3_ENDPOINT'] ?? DEFAULT_S3_ENDPOINT).origin;
-  process.send!({ env: { DATABASE_URL: database.value.url, S3_ENDPOINT: s3Endpoint } });
+  // What each jest worker uses (read by tools/jest/integration-environment.ts); the S3 server is
+  // shared: every suite writes to buckets of its own.
+  const perWorker = Object.fromEntries(
+    brokers.map((address, i) => [
+      String(i + 1),
+      { DATABASE_URL: database.value.urls[i]!, KAFKA_BROKERS: address, S3_ENDPOINT: s3Endpoint },
+    ]),
+  );
+  process.send!({
+    env: {
+      DATABASE_URL: database.value.urls[0]!,
+      KAFKA_BROKERS: brokers[0]!,
+      S3_ENDPOINT: s3Endpoint,
+      SPINDLE_TEST_WORKER_ENV: JSON.stringify(perWorker),
+    },
+  });
 }
 
 function script(path: string, env: NodeJS.ProcessEnv): Promise<number | null> {

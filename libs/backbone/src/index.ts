@@ -2,6 +2,7 @@ export * from './bus/message-bus';
 export * from './bus/kafka-message-bus';
 export * from './bus/in-process-message-bus';
 export * from './database/service-data-source';
+export * from './database/pg-notifications';
 export * from './database/backbone-tables.migration';
 export * from './event-store/postgres-event-store';
 export * from './outbox/outbox-relay';

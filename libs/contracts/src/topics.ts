@@ -5,6 +5,10 @@ export const EventTopics = {
   schedulerFunction: 'spindle.scheduler.function.v1',
   schedulerJob: 'spindle.scheduler.job.v1',
   schedulerWorker: 'spindle.scheduler.worker.v1',
+  // What the scheduler addresses to one worker host (worker requests and stops, job assignments
+  // and cancels): copies of those job and worker events, keyed by host id, so a host reads its own
+  // in the order they were decided, from one partition.
+  schedulerHost: 'spindle.scheduler.host.v1',
   // Cluster definitions (where work runs: local, k8s, yarn), keyed by cluster name.
   schedulerCluster: 'spindle.scheduler.cluster.v1',
   // Groups of interactive workers (created, rescaled, stopped, deleted), keyed by group name.

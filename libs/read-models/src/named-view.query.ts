@@ -1,4 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
 
 // A read-model row keyed by a unique name and mirroring one stream; deleted rows are tombstones.
 export interface NamedView extends ObjectLiteral {
@@ -59,18 +60,20 @@ export async function waitForStreamPosition(
   position: number,
   timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (;;) {
-    const row = await dataSource
-      .getRepository(entity)
-      .createQueryBuilder('v')
-      .select('v.stream_position', 'position')
-      .where('v.stream_id = :streamId', { streamId })
-      .getRawOne<{ position: number }>();
-    if ((row?.position ?? 0) >= position) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 50);
-  }
+  // Looked at again whenever a consumer (the projector) commits, not on a timer.
+  const reached = await waitForChange(
+    PgNotifications.of(dataSource),
+    [NOTIFY_CHANNELS.consumed],
+    async () => {
+      const row = await dataSource
+        .getRepository(entity)
+        .createQueryBuilder('v')
+        .select('v.stream_position', 'position')
+        .where('v.stream_id = :streamId', { streamId })
+        .getRawOne<{ position: number }>();
+      return (row?.position ?? 0) >= position;
+    },
+    timeoutMs,
+  );
+  return reached === true;
 }

@@ -98,7 +98,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   }
   await app.startAllMicroservices();
   const url = await listen(app, options.port, config.host, options.name);
-  const internal = internalBesideGateway ? await openInternalListener(app) : undefined;
+  const internal = internalBesideGateway ? await openInternalListener(app, config.ports.internal) : undefined;
   // A process that runs the artifact store serves its internal routes itself.
   const internalUrl = internal?.url ?? url;
   if (services.includes('artifact-store')) config.urls.artifactStore = internalUrl;

@@ -30,6 +30,7 @@ export function hideInternalRoutes(app: NestFastifyApplication): void {
 // internal token: loopback is every job on this host too.
 export async function openInternalListener(
   app: NestFastifyApplication,
+  listenPort = 0,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const fastify = app.getHttpAdapter().getInstance();
   const server = createServer((request, response) => {
@@ -38,7 +39,7 @@ export async function openInternalListener(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listenPort, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -33,13 +33,7 @@ export async function startStandalone(
       port: config.ports.gateway,
       logger,
     });
-    // Ready means readable: wait until the read models show what the services created at boot.
-    const visible = await running.app
-      .get(ContextsQuery)
-      .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
-    if (!visible)
-      new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
-    await issueFirstAdminKey(running.app, config);
+    await settleGateway(running.app, config);
     return {
       ...running,
       embeddedDatabase,
@@ -52,6 +46,17 @@ export async function startStandalone(
     await embeddedDatabase?.stop().catch(() => undefined);
     throw e;
   }
+}
+
+// Ready means readable: wait until the read models show what the services created at boot; then
+// the first admin key, if none exists. Done by the process that runs the gateway.
+export async function settleGateway(app: RunningApp['app'], config: SpindleConfig): Promise<void> {
+  const visible = await app
+    .get(ContextsQuery)
+    .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
+  if (!visible)
+    new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
+  await issueFirstAdminKey(app, config);
 }
 
 // First start without SPINDLE_ADMIN_KEY: nobody holds a key yet, so one admin key is created and

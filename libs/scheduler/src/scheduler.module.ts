@@ -53,6 +53,7 @@ import {
   SCHEDULER_OUTBOX_RELAY,
   SCHEDULER_SCHEMA,
 } from './scheduler.tokens';
+import { hostDelivery } from './dispatch/host-delivery';
 
 // The scheduler owns functions, contexts, clusters, jobs and workers: it accepts jobs, places them on worker
 // hosts, keeps their time, and turns what worker agents report into job and worker events.
@@ -98,7 +99,7 @@ import {
   ],
   providers: [
     JobIntake,
-    { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA) },
+    { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA, hostDelivery) },
     {
       provide: SCHEDULER_OUTBOX_RELAY,
       inject: [getDataSourceToken(SCHEDULER_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

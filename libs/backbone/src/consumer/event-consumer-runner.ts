@@ -4,6 +4,7 @@ import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contr
 import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
 import type { EventConsumer } from './event-consumer';
+import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
 
 export interface EventConsumerRunnerOptions {
@@ -268,8 +269,12 @@ export class EventConsumerRunner {
       ? `case when consumer_checkpoints.topic_id is not distinct from excluded.topic_id
            then greatest(consumer_checkpoints."offset", excluded."offset") else excluded."offset" end`
       : 'excluded."offset"';
+    // The notification goes out when this transaction commits: whoever waits for this consumer
+    // (read your writes, consistent reads) looks again then, in whichever process it runs.
     await manager.query(
-      `insert into ${this.table} (consumer, topic, partition, "offset", topic_id) values ($1, $2, $3, $4, $5)
+      `insert into ${this.table} (consumer, topic, partition, "offset", topic_id)
+       select $1::text, $2::text, $3::int, $4::bigint, $5::text
+       from (select pg_notify('${NOTIFY_CHANNELS.consumed}', $1::text)) notified
        on conflict (consumer, topic, partition) do update
          set "offset" = ${forwardOnly}, topic_id = excluded.topic_id, updated_at = now()`,
       [this.consumer.name, message.topic, message.partition, message.offset, batch.topicId],

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
+import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 
 export class ConcurrencyError extends Error {
   constructor(
@@ -45,10 +46,19 @@ export const OCCURRED_AT_ISO = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM
 
 // An append-only event store in one service's schema. Appending writes the events and their outbox
 // rows in the caller's transaction: the event and its publication commit together or not at all.
+// A copy of an event for a consumer that needs it on a topic of its own (same envelope, same id),
+// keyed its way: the scheduler sends each worker host what is addressed to it, in order.
+export type OutboxCopy = (
+  event: SpindleEvent,
+) => { readonly topic: string; readonly key: string } | undefined;
+
 export class PostgresEventStore {
   private readonly t: { streams: string; events: string; outbox: string; idempotency: string };
 
-  constructor(schema: string) {
+  constructor(
+    private readonly schema: string,
+    private readonly copyOf: OutboxCopy = () => undefined,
+  ) {
     this.t = {
       streams: `"${schema}".streams`,
       events: `"${schema}".events`,
@@ -155,14 +165,23 @@ export class PostgresEventStore {
         all.map((e) => e.occurredAt),
       ],
     );
+    // Each event on its topic keyed by its stream, each copy right after it (so a copy's own key
+    // sees them in append order).
+    const rows = all.flatMap((e, i) => {
+      const copy = this.copyOf(e);
+      const row = { topic: topics[i]!, key: e.streamId, event: e };
+      return copy ? [row, { topic: copy.topic, key: copy.key, event: e }] : [row];
+    });
     await manager.query(
+      // The relays of this schema, in any process, are told when the transaction commits.
       `insert into ${this.t.outbox} (topic, message_key, payload, headers)
-       select * from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
+       select o.* from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) o,
+         (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${this.schema}')) notified`,
       [
-        topics,
-        all.map((e) => e.streamId),
-        all.map((e) => JSON.stringify(e)),
-        all.map((e) => JSON.stringify({ 'event-type': e.type, 'event-id': e.id })),
+        rows.map((r) => r.topic),
+        rows.map((r) => r.key),
+        rows.map((r) => JSON.stringify(r.event)),
+        rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
       ],
     );
     return envelopes;

@@ -7,6 +7,7 @@ import { InProcessMessageBus } from '../bus/in-process-message-bus';
 import { KafkaMessageBus } from '../bus/kafka-message-bus';
 import { MESSAGE_BUS } from '../bus/message-bus';
 import type { MessageBus } from '../bus/message-bus';
+import { PgNotifications } from '../database/pg-notifications';
 
 export function createMessageBus(config: SpindleConfig): MessageBus {
   return config.bus === 'kafka' ? new KafkaMessageBus(config.kafka) : new InProcessMessageBus();
@@ -32,6 +33,7 @@ class MessageBusLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.bus.close();
+    await PgNotifications.closeAll();
   }
 }
 

@@ -4,6 +4,7 @@ import type { MessageBus, TopicMessages } from '../bus/message-bus';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { LeaderLock } from '../database/leader-lock';
 import { outboxPublished } from '../metrics/backbone-metrics';
+import { NOTIFY_CHANNELS, PgNotifications } from '../database/pg-notifications';
 
 interface OutboxRow {
   position: string;
@@ -15,9 +16,12 @@ interface OutboxRow {
 
 export interface OutboxRelayOptions {
   readonly schema: string;
-  readonly pollMs: number;
+  readonly pollMs: number; // the safety net: an empty outbox is looked at this often
   readonly batchSize?: number;
 }
+
+// Rows held back by an older transaction still open are looked at again this soon, then less often.
+const HELD_BACK_MS = 2;
 
 // Publishes a schema's outbox to the bus, oldest first, then deletes what it published.
 //
@@ -27,6 +31,10 @@ export interface OutboxRelayOptions {
 // not yet eligible, so per-stream order survives transactions that commit out of sequence order.
 // A crash between publish and delete publishes again: delivery is at-least-once and consumers
 // deduplicate. One relay per schema is active at a time (a session advisory lock); others stand by.
+// It is woken by a local commit (wake()) and by Postgres notifying the schema's outbox inserts,
+// from any process; with nothing to publish it sleeps `pollMs`. Rows held back by an open
+// transaction are looked at again within milliseconds (that transaction commits soon, or is not a
+// writer of this outbox at all and the rows become eligible as the horizon moves).
 export class OutboxRelay {
   private readonly logger: Logger;
   private readonly table: string;
@@ -37,6 +45,8 @@ export class OutboxRelay {
   private wakeRequested = false;
   private readonly leader: LeaderLock;
   private inFlight: Promise<void> = Promise.resolve();
+  private heldBackMs = HELD_BACK_MS;
+  private stopListening: (() => void) | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,6 +69,14 @@ export class OutboxRelay {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+    void PgNotifications.of(this.dataSource)
+      .on(NOTIFY_CHANNELS.outbox, (schema) => {
+        if (schema === this.options.schema || schema === '') this.wake();
+      })
+      .then((off) => {
+        if (this.stopped) off();
+        else this.stopListening = off;
+      });
   }
 
   // Called after a local commit so the relay does not wait for its next poll.
@@ -73,6 +91,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
     clearTimeout(this.timer);
     await this.inFlight.catch(() => undefined);
     await this.leader.release();
@@ -101,8 +120,12 @@ export class OutboxRelay {
     this.wakeRequested = false;
     let published = 0;
     let failed = false;
+    let heldBack = false;
     try {
-      if (await this.leader.hold()) published = await this.drain();
+      if (await this.leader.hold()) {
+        published = await this.drain();
+        if (published === 0) heldBack = await this.anyRows();
+      }
     } catch (e) {
       failed = true;
       this.logger.warn(`publish failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
@@ -110,12 +133,20 @@ export class OutboxRelay {
       this.running = false;
     }
     if (this.stopped) return;
+    this.heldBackMs = heldBack ? Math.min(this.heldBackMs * 2, 50) : HELD_BACK_MS;
     const next = failed
       ? Math.max(1_000, this.options.pollMs)
       : this.wakeRequested || published > 0
         ? 0
-        : this.options.pollMs;
+        : heldBack
+          ? this.heldBackMs
+          : this.options.pollMs;
     this.schedule(next);
+  }
+
+  private async anyRows(): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`select 1 from ${this.table} limit 1`);
+    return rows.length > 0;
   }
 
   private async publishBatch(): Promise<number> {
@@ -142,10 +173,15 @@ export class OutboxRelay {
     const published = await this.bus.publish([...byTopic].map(([topic, messages]) => ({ topic, messages })));
     // Gone from the outbox, and where each partition was left (for the read barrier), at once.
     await this.dataSource.query(
-      `with gone as (delete from ${this.table} where position = any($1::bigint[]))
+      // Consistent reads waiting for this outbox to be published are told when this commits
+      // (`notified` is scanned even when the bus reported no offsets: the in-process bus).
+      `with gone as (delete from ${this.table} where position = any($1::bigint[])),
+         notified as (select pg_notify('${NOTIFY_CHANNELS.published}', '${this.options.schema}'))
        insert into ${this.publishedOffsets} as p (topic, partition, "offset", topic_id, published_at)
-       select topic, partition, "offset", "topicId", now()
-       from jsonb_to_recordset($2::jsonb) as o(topic text, partition int, "offset" bigint, "topicId" text)
+       select o.topic, o.partition, o."offset", o."topicId", now()
+       from notified left join jsonb_to_recordset($2::jsonb)
+         as o(topic text, partition int, "offset" bigint, "topicId" text) on true
+       where o.topic is not null
        on conflict (topic, partition) do update
          set "offset" = excluded."offset", topic_id = excluded.topic_id, published_at = excluded.published_at`,
       [rows.map((r) => r.position), JSON.stringify(published)],

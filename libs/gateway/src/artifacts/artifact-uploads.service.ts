@@ -1,6 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { MultipartFile } from '@fastify/multipart'; // also augments FastifyRequest with file()
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -98,6 +99,15 @@ export class ArtifactUploads {
       throw tooLarge(this.config.artifacts.maxBytes, field);
     }
     return this.resource.readBack(name, accepted);
+  }
+
+  // Stores content Spindle itself brings (a dialect's helper program) under `name`, replacing what
+  // is there; answers once it is readable.
+  async storeContent(name: string, content: Buffer, contentType: string): Promise<ArtifactView> {
+    return this.resource.readBack(
+      name,
+      await this.store.store(name, Readable.from([content]), contentType, true),
+    );
   }
 
   async remove(name: string): Promise<void> {

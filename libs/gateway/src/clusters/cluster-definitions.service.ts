@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandPatterns, clusterSecretId, clusterSecretKey } from '@spindle/contracts';
 import { ClustersQuery } from '@spindle/read-models';
@@ -24,15 +24,20 @@ export class ClusterDefinitions {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
-  // No Idempotency-Key yet: a retry would pick a new id and secret (see docs/dialects/ilum.md).
-  async create(request: ClusterRequest): Promise<ClusterView> {
-    const id = request.id ?? randomUUID();
-    if (request.id !== undefined && (await this.clusters.idEverUsed(id))) {
+  // With an Idempotency-Key the cluster's id comes from the key (when the request names none), so
+  // a retry is the same command, which the owner answers with its first answer; the name and id
+  // checks are left to the owner too. The credentials are written only while no cluster has that id:
+  // a retry never writes them again, and a key reused for another request (a 400) never replaces
+  // those of the cluster it made.
+  async create(request: ClusterRequest, idempotencyKey?: string): Promise<ClusterView> {
+    const id = request.id ?? (idempotencyKey === undefined ? randomUUID() : idFromKey(idempotencyKey));
+    const retryable = idempotencyKey !== undefined;
+    if (!retryable && request.id !== undefined && (await this.clusters.idEverUsed(id))) {
       throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', `cluster id ${id} is taken`, [
         { field: 'id', rule: 'conflict', message: `cluster id ${id} is taken` },
       ]);
     }
-    if (await this.clusters.findByName(request.name)) {
+    if (!retryable && (await this.clusters.findByName(request.name))) {
       const message = `cluster ${request.name} already exists`;
       throw new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', message, [
         { field: 'name', rule: 'conflict', message },
@@ -41,7 +46,8 @@ export class ClusterDefinitions {
     const secretFields = [...request.secrets.keys()];
     const secretId = secretFields.length > 0 ? clusterSecretId(id) : null;
     const caller = { source: 'clusters', correlationId: requestCorrelationId() };
-    if (secretId !== null) {
+    const writesSecret = secretId !== null && !(retryable && (await this.clusters.idEverUsed(id)));
+    if (writesSecret) {
       const values = Object.fromEntries(
         secretFields.map((f, i) => [clusterSecretKey(i), request.secrets.get(f)!]),
       );
@@ -49,17 +55,21 @@ export class ClusterDefinitions {
     }
     let accepted;
     try {
-      accepted = await this.commands.send(CommandPatterns.createCluster, {
-        id,
-        name: request.name,
-        type: request.type,
-        definition: request.definition,
-        secretId,
-        secretFields,
-      });
+      accepted = await this.commands.send(
+        CommandPatterns.createCluster,
+        {
+          id,
+          name: request.name,
+          type: request.type,
+          definition: request.definition,
+          secretId,
+          secretFields,
+        },
+        idempotencyKey,
+      );
     } catch (e) {
       // Refused (a name taken meanwhile): the credentials it brought are not kept.
-      if (secretId !== null) await this.forgetSecret(secretId, caller);
+      if (writesSecret) await this.forgetSecret(secretId, caller);
       throw e;
     }
     return readBack(
@@ -111,4 +121,10 @@ export class ClusterDefinitions {
       this.logger.warn(`could not remove secret ${secretId}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+// A cluster id named by an Idempotency-Key: the same key, the same id (a UUID's shape).
+function idFromKey(key: string): string {
+  const hex = createHash('sha256').update(`cluster:${key}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,3 +1,4 @@
+import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -42,10 +43,16 @@ export class ClustersController {
   @ApiCreatedResponse({ type: ClusterDto })
   @ApiBadRequestResponse({ description: 'A field is missing or invalid (problem+json naming it)' })
   @ApiConflictResponse({ description: 'A cluster with this name or id exists' })
-  async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<ClusterDto> {
+  @ApiIdempotencyKey()
+  async create(
+    @Body() body: unknown,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ClusterDto> {
+    const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
-    const row = await this.definitions.create(parsed.request);
+    const row = await this.definitions.create(parsed.request, key);
     answerCreated(reply, '/api/v1/clusters', row.id);
     return ClusterDto.from(row);
   }

@@ -1,15 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { FeedQuery } from '@spindle/read-models';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { NOTIFY_CHANNELS, PgNotifications } from '@spindle/backbone';
+import { FeedQuery, READ_MODELS_CONNECTION } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 
-const POLL_MS = 100;
+// The projector's commits wake the hub (Postgres notifies them); this timer is the safety net,
+// and the retry for entries held back by a transaction still open.
+const POLL_MS = 250;
 const PAGE = 1_000;
 
 export type FeedListener = (entry: FeedEntryView) => void;
 
-// One reader of the change feed for every open event stream of this gateway: it polls only while
-// someone listens, and hands each new entry to every listener, which filters for itself.
+// One reader of the change feed for every open event stream of this gateway: it reads only while
+// someone listens, when the projector commits, and hands each new entry to every listener, which
+// filters for itself.
 @Injectable()
 export class FeedHub implements OnApplicationShutdown {
   private readonly logger = new Logger('feed');
@@ -17,8 +23,13 @@ export class FeedHub implements OnApplicationShutdown {
   private head: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  private pollAgain = false;
+  private stopListening: (() => void) | undefined;
 
-  constructor(private readonly feed: FeedQuery) {}
+  constructor(
+    private readonly feed: FeedQuery,
+    @InjectDataSource(READ_MODELS_CONNECTION) private readonly dataSource: DataSource,
+  ) {}
 
   // Entries from `after` on (exclusive): first what is already recorded, then live ones, with no
   // gap and no repeat between the two. Returns the unsubscribe function.
@@ -40,6 +51,7 @@ export class FeedHub implements OnApplicationShutdown {
     };
     const wrapped: FeedListener = (entry) => (live ? deliver(entry) : buffered.push(entry));
     this.listeners.add(wrapped);
+    this.listen();
     this.ensurePolling();
     const read = history ?? ((from: string) => this.feed.after(from, PAGE));
     for (;;) {
@@ -57,6 +69,23 @@ export class FeedHub implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.listeners.clear();
     clearTimeout(this.timer);
+    this.stopListening?.();
+  }
+
+  // Read at once when the projector commits, while anyone listens.
+  private listen(): void {
+    if (this.stopListening) return;
+    this.stopListening = () => undefined; // listening is being set up
+    void PgNotifications.of(this.dataSource)
+      .on(NOTIFY_CHANNELS.consumed, () => {
+        if (this.listeners.size === 0) return;
+        if (this.polling) this.pollAgain = true;
+        else {
+          clearTimeout(this.timer);
+          void this.poll();
+        }
+      })
+      .then((off) => (this.stopListening = off));
   }
 
   private async currentHead(): Promise<string> {
@@ -86,6 +115,11 @@ export class FeedHub implements OnApplicationShutdown {
       this.logger.warn(`feed poll failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       this.polling = false;
+    }
+    if (this.pollAgain) {
+      this.pollAgain = false;
+      void this.poll();
+      return;
     }
     this.ensurePolling();
   }

@@ -105,14 +105,22 @@ export class GroupDefinitions {
     const accepted = await this.commands.send(CommandPatterns.deleteGroup, { name: group.name });
     await awaitVisible(`group ${group.name}`, this.visible(accepted));
     await this.forgetFunctions(group);
-    const { jars, files, pyFiles } = group.definition;
-    const owned = [...jars, ...files, ...pyFiles].filter((name) =>
-      name.startsWith(groupArtifactName(group.id, '')),
-    );
+    // Everything named after the group is its own: its uploads, and what its requests brought (a
+    // CODE group's session program).
+    const prefix = groupArtifactName(group.id, '');
+    const owned: string[] = [];
+    for (let after: string | null = null; ;) {
+      const page = await this.artifacts.list(100, after, (q) =>
+        q.andWhere('starts_with(v.name, :prefix)', { prefix }),
+      );
+      owned.push(...page.items.map((a) => a.name));
+      if ((after = page.nextCursor) === null) break;
+    }
     await this.forgetArtifacts(owned);
   }
 
-  // The functions its requests ran as (`group-<id>-<jobClass>`), so that its uploads may go too.
+  // The functions its requests ran as (`group-<id>-<jobClass>`, `group-<id>--code`), so that its
+  // uploads may go too.
   private async forgetFunctions(group: GroupView): Promise<void> {
     const prefix = groupArtifactName(group.id, '');
     for (;;) {

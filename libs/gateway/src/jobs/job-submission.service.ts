@@ -9,7 +9,7 @@ import {
 import type { JobSource, JobTags, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { FunctionsQuery, JobsQuery, SettingsQuery, evolveJobView } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { notFound, readBack } from '../read-back';
@@ -39,7 +39,6 @@ export class JobSubmission {
     private readonly commands: CommandSender,
     private readonly jobs: JobsQuery,
     private readonly functions: FunctionsQuery,
-    private readonly settings: SettingsQuery,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
@@ -66,7 +65,7 @@ export class JobSubmission {
       ]);
     }
     // A job without timeouts of its own takes the settings' defaults in force now.
-    const defaults = (await this.settings.current()).jobs;
+    const defaults = target.settings.jobs;
     const startTimeoutMs = request.startTimeoutMs ?? defaults.startTimeoutMs ?? undefined;
     const performTimeoutMs = request.performTimeoutMs ?? defaults.performTimeoutMs ?? undefined;
     const id = newEventId();
@@ -121,8 +120,9 @@ export class JobSubmission {
   async waitForEnd(id: string, timeoutMs: number): Promise<JobView | null> {
     const deadline = Date.now() + timeoutMs;
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      // Just submitted, it may not be in the read model yet: findRecent waits for it.
-      const job = await this.jobs.findRecent(id);
+      // Just submitted, it may not be in the read model yet: findRecent waits for it, as long as
+      // for its end (a projector that lags past the read-your-writes window is still no 'no job').
+      const job = await this.jobs.findRecent(id, Math.max(deadline - Date.now(), 0));
       if (!job || FINISHED_JOB_STATES.includes(job.state) || Date.now() > deadline) return job;
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -24,6 +24,8 @@ const envSchema = z.object({
   SECRETS_PORT: port.default(8084),
   PROJECTOR_PORT: port.default(8085),
   WORKER_PORT: port.default(8086),
+  // The loopback listener of /internal/* routes in a process that also serves the public API; 0: any.
+  SPINDLE_INTERNAL_PORT: port.default(0),
   // Hydrosphere Mist's own port, where its clients find /v2/api (0: any free port).
   MIST_PORT: port.default(2004),
   // Ilum's own port, where its clients find /api/v1 (0: any free port).
@@ -67,7 +69,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,128}$/)
     .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
-  OUTBOX_POLL_MS: positiveInt.default(25),
+  OUTBOX_POLL_MS: positiveInt.default(500),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
@@ -176,6 +178,7 @@ export interface SpindleConfig {
     readonly genvid: number;
     readonly apollo: number;
     readonly embeddedPostgres: number;
+    readonly internal: number;
   };
   readonly outboxPollMs: number;
   readonly consumerMaxAttempts: number;
@@ -283,6 +286,7 @@ export function loadConfig(
       genvid: e.GENVID_PORT,
       apollo: e.APOLLO_PORT,
       embeddedPostgres: e.EMBEDDED_PG_PORT,
+      internal: e.SPINDLE_INTERNAL_PORT,
     },
     outboxPollMs: e.OUTBOX_POLL_MS,
     consumerMaxAttempts: e.CONSUMER_MAX_ATTEMPTS,

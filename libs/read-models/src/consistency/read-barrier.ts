@@ -1,15 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { MESSAGE_BUS } from '@spindle/backbone';
-import type { MessageBus } from '@spindle/backbone';
+import { MESSAGE_BUS, NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
+import type { MessageBus, NotifyChannel } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { READ_MODEL_SOURCES } from './read-model-sources';
 import type { ReadModelName } from './read-model-sources';
-
-const POLL_MS = 5;
 
 type Source = (typeof READ_MODEL_SOURCES)[ReadModelName];
 
@@ -65,13 +63,30 @@ export class ReadBarrier {
     const { heads, targets, reached } = await this.look(owners, sources);
     if (heads.every((h) => h.head === null)) {
       if (reached || !this.bus.durableOffsets) return true;
-      return until(() => this.consumed(targets), deadline);
+      return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(targets), deadline);
     }
-    if (!(await until(() => this.outboxDrained(heads), deadline))) return false;
+    if (!(await this.until(NOTIFY_CHANNELS.published, () => this.outboxDrained(heads), deadline)))
+      return false;
     if (!this.bus.durableOffsets) return true;
     // The rows were published after the look: where they went is only known now.
     const after = await this.publishedOffsets(owners, sources);
-    return until(() => this.consumed(after), deadline);
+    return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(after), deadline);
+  }
+
+  // Looks again when the relays publish or the projector commits (Postgres notifies both), not on
+  // a timer; `check` runs once at once.
+  private async until(
+    channel: NotifyChannel,
+    check: () => Promise<boolean>,
+    deadline: number,
+  ): Promise<boolean> {
+    const met = await waitForChange(
+      PgNotifications.of(this.dataSource),
+      [channel],
+      check,
+      deadline - Date.now(),
+    );
+    return met === true;
   }
 
   private async look(
@@ -149,12 +164,4 @@ export class ReadBarrier {
 
 function withConsumers(targets: readonly Target[], sources: readonly Source[]): Target[] {
   return targets.map((t) => ({ ...t, consumer: sources.find((s) => s.topic === t.topic)!.consumer }));
-}
-
-async function until(check: () => Promise<boolean>, deadline: number): Promise<boolean> {
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
 }

@@ -1,23 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { GROUP_CONTEXT_PREFIX } from '@spindle/contracts';
+import {
+  DEFAULT_INSTALLATION_SETTINGS,
+  GROUP_CONTEXT_PREFIX,
+  SETTINGS_STREAM_ID,
+  installationSettingsSchema,
+} from '@spindle/contracts';
+import type { InstallationSettings } from '@spindle/contracts';
 import { NamedViewQuery } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { ArtifactView } from '../artifacts/artifact.view';
 import { ContextView } from '../contexts/context.view';
 import { GroupView } from '../groups/group.view';
+import { SettingsView } from '../settings/settings.view';
 import { FunctionView } from './function.view';
 
 // What a submit needs to know of a function, in one read: the context the job would run in and
-// whether it exists, and the artifact behind the function with its content hash.
+// whether it exists, the artifact behind the function with its content hash, and the settings in
+// force (the jobs' default timeouts).
 export interface SubmitTarget {
   readonly function: string;
   readonly context: string;
   readonly contextExists: boolean;
   readonly artifact: string;
   readonly artifactSha256: string | null; // null: the artifact is gone
+  readonly settings: InstallationSettings;
 }
 
 @Injectable()
@@ -34,8 +43,10 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       context_exists: boolean;
       artifact: string;
       sha256: string | null;
+      settings: unknown;
     }[] = await this.dataSource.query(
       `select f.name, coalesce($2, f.default_context) as context, f.artifact, a.sha256,
+              (select s.settings from ${table(SettingsView)} s where s.stream_id = $4) as settings,
               (exists (select 1 from ${table(ContextView)} c
                        where c.name = coalesce($2, f.default_context) and c.deleted_at is null)
                -- an active group's pool (groupContextName) takes its requests like a context
@@ -45,7 +56,7 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
        from ${table(FunctionView)} f
        left join ${table(ArtifactView)} a on a.name = f.artifact and a.deleted_at is null
        where f.name = $1 and f.deleted_at is null`,
-      [name, context ?? null, GROUP_CONTEXT_PREFIX],
+      [name, context ?? null, GROUP_CONTEXT_PREFIX, SETTINGS_STREAM_ID],
     );
     const row = rows[0];
     if (!row) return null;
@@ -55,6 +66,8 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       contextExists: row.context_exists,
       artifact: row.artifact,
       artifactSha256: row.sha256,
+      // Parsed, so a row written before a later setting existed reads with that setting's default.
+      settings: row.settings ? installationSettingsSchema.parse(row.settings) : DEFAULT_INSTALLATION_SETTINGS,
     };
   }
 

@@ -5,7 +5,7 @@ import { PLACED_JOB_STATES, jobStreamId } from '@spindle/contracts';
 import type { JobState } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { StreamRowTable } from '@spindle/backbone';
+import { NOTIFY_CHANNELS, PgNotifications, StreamRowTable, waitForChange } from '@spindle/backbone';
 import { waitForStreamPosition } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -39,11 +39,13 @@ export class JobsQuery {
   async findRecent(id: string, windowMs = this.config.readYourWritesTimeoutMs): Promise<JobView | null> {
     const minted = uuidv7Time(id);
     const deadline = minted === null ? 0 : Math.min(minted + windowMs, Date.now() + windowMs);
-    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
-      const row = await this.findById(id);
-      if (row || Date.now() >= deadline) return row;
-      await new Promise((r) => setTimeout(r, delay));
-    }
+    // Looked at again when a consumer (the projector) commits, not on a timer.
+    return waitForChange(
+      PgNotifications.of(this.dataSource),
+      [NOTIFY_CHANNELS.consumed],
+      () => this.findById(id),
+      deadline - Date.now(),
+    );
   }
 
   // Newest first, keyset by id: the same cost on page 1 and page 10 000, and no job is skipped or

@@ -4,6 +4,7 @@ import { createTestDatabase } from '@spindle/testing';
 import { SchedulerDispatchTables1763900000100 } from '../dispatch/dispatch-tables.migration';
 import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+import { hostDelivery } from '../dispatch/host-delivery';
 
 // For the scheduler's integration tests: its schema, migrated, on a database of its own (the
 // schema name is fixed), and the commands service over it.
@@ -24,7 +25,7 @@ export async function schedulerDatabase(): Promise<{
   await dataSource.initialize();
   await dataSource.query(`create schema "${SCHEDULER_SCHEMA}"`);
   await dataSource.runMigrations({ transaction: 'each' });
-  const store = new PostgresEventStore(SCHEDULER_SCHEMA);
+  const store = new PostgresEventStore(SCHEDULER_SCHEMA, hostDelivery);
   const relay = new OutboxRelay(dataSource, new InProcessMessageBus(), {
     schema: SCHEDULER_SCHEMA,
     pollMs: 20,

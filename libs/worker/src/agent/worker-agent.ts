@@ -44,8 +44,13 @@ import { boundReport } from './task-bounds';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './worker.tokens';
 
 const HEARTBEAT_MS = 1_000;
-// An assignment whose worker request never arrives (it went to another run of this agent).
-const ORPHAN_ASSIGNMENT_MS = 30_000;
+// The scheduler's events a worker host acts on (apply, below).
+const FOR_HOSTS: ReadonlySet<string> = new Set([
+  'WorkerRequested',
+  'WorkerStopRequested',
+  'JobAssigned',
+  'JobCancelRequested',
+]);
 // An error message travels whole in the task's end report; a longer one keeps its start and end.
 const MAX_ERROR_BYTES = 16 * 1024;
 
@@ -65,8 +70,8 @@ interface Worker {
   endGrace?: () => void; // while a graceful stop waits for its tasks: stop waiting
 }
 
-// The agent of one worker host. It announces the host with heartbeats, watches the scheduler's job
-// and worker events for what is addressed to it, runs worker processes and their tasks, ships
+// The agent of one worker host. It announces the host with heartbeats, reads what the scheduler
+// addresses to it (the host topic), runs worker processes and their tasks, ships
 // their output to the log-collector and reports what happened (started, finished, exited).
 @Injectable()
 export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -75,7 +80,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   readonly incarnation = randomUUID();
   private readonly startedAt = new Date().toISOString();
   private readonly workers = new Map<string, Worker>();
-  private readonly waiting = new Map<string, { assigned: JobAssignedV1; since: number }[]>();
   private readonly baseDir: string;
   private readonly artifacts: ArtifactCache;
   private readonly secrets: SecretResolver;
@@ -129,10 +133,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     );
     let joined!: () => void;
     const ready = new Promise<void>((r) => (joined = r));
+    // Only what the scheduler addresses to hosts, in the order it decided it (one key per host).
     this.subscription = await this.bus.subscribe(
       {
         groupId: `worker-agent.${this.hostId}`,
-        topics: [EventTopics.schedulerWorker, EventTopics.schedulerJob],
+        topics: [EventTopics.schedulerHost],
         fromBeginning: false,
         onJoined: () => joined(),
       },
@@ -216,6 +221,10 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private async handle(batch: DeliveredBatch): Promise<void> {
     const applied: Promise<void>[] = [];
     for (const message of batch.messages) {
+      // Other hosts' messages share the partitions: told apart by their key, before parsing.
+      if (message.key !== this.hostId) continue;
+      const type = message.headers['event-type'];
+      if (type !== undefined && !FOR_HOSTS.has(type)) continue;
       let event: SpindleEvent;
       try {
         event = parseEvent(JSON.parse(message.value));
@@ -316,9 +325,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         pid: sandbox.pid,
       },
     });
-    const early = this.waiting.get(request.id) ?? [];
-    this.waiting.delete(request.id);
-    for (const { assigned } of early) this.startTask(worker, assigned);
     await reported;
   }
 
@@ -332,21 +338,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker is stopping');
       return;
     }
-    // The worker request travels on another topic and may arrive second.
-    const list = this.waiting.get(assigned.workerId) ?? [];
-    list.push({ assigned, since: Date.now() });
-    this.waiting.set(assigned.workerId, list);
-    this.dropOrphans();
-  }
-
-  private dropOrphans(): void {
-    for (const [workerId, list] of this.waiting) {
-      const fresh = list.filter((w) => Date.now() - w.since < ORPHAN_ASSIGNMENT_MS);
-      for (const stale of list.filter((w) => !fresh.includes(w)))
-        void this.finishUnrun(stale.assigned.id, workerId, 'failed', 'its worker never started on this host');
-      if (fresh.length === 0) this.waiting.delete(workerId);
-      else this.waiting.set(workerId, fresh);
-    }
+    // A worker's request comes before its jobs (one key, one partition): unknown here means it
+    // was asked of an earlier run of this host (the same WORKER_HOST_ID), which is gone.
+    await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker never started on this host');
   }
 
   private startTask(worker: Worker, assigned: JobAssignedV1): void {
@@ -465,13 +459,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       task.cancelled ??= { outcome, reason };
       task.running?.cancel(reason);
       return;
-    }
-    const waiting = this.waiting.get(workerId);
-    if (waiting?.some((w) => w.assigned.id === jobId)) {
-      this.waiting.set(
-        workerId,
-        waiting.filter((w) => w.assigned.id !== jobId),
-      );
     }
     // Not (or no longer) running here: say so, so the job does not wait in `cancelling`.
     await this.finishUnrun(jobId, workerId, outcome, reason);

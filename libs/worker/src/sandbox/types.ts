@@ -62,19 +62,17 @@ export function timerFrom(from: Date, ms: number, fire: () => void): { clear(): 
   return { clear: () => clearTimeout(timer) };
 }
 
-// SIGTERM to the whole process group, SIGKILL if it is still there after `graceMs`.
+// SIGTERM to the whole process group, SIGKILL if it is still there after `graceMs`. Every process
+// Spindle spawns leads a group of its own (`detached`), so only the group is ever signalled: a
+// group id is not handed out again while any member lives, whereas a bare pid of a process that
+// already exited may belong to an unrelated process by the time the SIGKILL goes out.
 export function killGroup(pid: number, graceMs = 2_000): void {
   const signal = (s: NodeJS.Signals): boolean => {
     try {
       process.kill(-pid, s);
       return true;
     } catch {
-      try {
-        process.kill(pid, s);
-        return true;
-      } catch {
-        return false;
-      }
+      return false; // the group is gone: nothing left to stop
     }
   };
   if (!signal('SIGTERM')) return;

@@ -1,3 +1,4 @@
+import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../../commands/idempotency-key';
 import {
   Body,
   Controller,
@@ -61,10 +62,15 @@ export class IlumClustersController {
   @ApiBody({ schema: CLUSTER_REQUEST_SCHEMA })
   @ApiOkResponse({ type: IlumClusterIdDto })
   @ApiConflictResponse({ description: 'Validation failed, or the name is taken', ...ERROR })
-  async create(@Body() body: unknown): Promise<IlumClusterIdDto> {
+  @ApiIdempotencyKey()
+  async create(
+    @Body() body: unknown,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+  ): Promise<IlumClusterIdDto> {
+    const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-    const row = await this.definitions.create(parsed.request);
+    const row = await this.definitions.create(parsed.request, key);
     return { clusterId: row.id };
   }
 

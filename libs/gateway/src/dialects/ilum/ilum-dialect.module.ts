@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
 import { IlumClustersController } from './ilum-clusters.controller';
 import { IlumGroupJobsController } from './ilum-group-jobs.controller';
+import { IlumGroupJobUpdates } from './ilum-group-job-updates';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { IlumGroupsController } from './ilum-groups.controller';
 import { IlumJobSubmission } from './ilum-job-submission';
@@ -11,8 +12,8 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
 
 // Ilum's REST API (spec 1.3.0) as a thin mapping onto the core: served under /compat/ilum/api/v1
 // on the gateway and, through the dialect port proxy, at /api/v1 on Ilum's own port (ILUM_PORT,
-// 9888). Built so far: clusters, groups (their definitions and scale), and single jobs with their
-// logs and their SSE stream. Group execution comes next.
+// 9888): clusters, groups (their definitions, scale and requests, with the results' SSE stream),
+// and single jobs with their logs and their SSE stream.
 @Module({
   imports: [GatewayModule],
   controllers: [
@@ -22,6 +23,6 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
     IlumJobsController,
     IlumNotFoundController, // last: only what no other route takes
   ],
-  providers: [IlumGroupJobs, IlumJobSubmission, IlumJobUpdates],
+  providers: [IlumGroupJobs, IlumGroupJobUpdates, IlumJobSubmission, IlumJobUpdates],
 })
 export class IlumDialectModule {}

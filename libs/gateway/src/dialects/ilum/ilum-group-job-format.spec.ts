@@ -1,6 +1,7 @@
 import type { JobView } from '@spindle/read-models';
 import { DialectError } from '../json-errors.filter';
 import {
+  groupCodeFunction,
   groupJobArgs,
   groupJobFunction,
   groupJobInstanceOf,
@@ -37,13 +38,14 @@ describe('Ilum group requests', () => {
   it('reads a request and refuses a malformed one with a 409 naming the field', () => {
     expect(
       parseGroupJobRequest({ type: 'interactive_job_execute', jobClass: 'jobs.Hello', jobConfig: { a: 1 } }),
-    ).toEqual({ jobClass: 'jobs.Hello', jobConfig: { a: 1 } });
+    ).toEqual({ type: 'interactive_job_execute', jobClass: 'jobs.Hello', jobConfig: { a: 1 } });
     expect(parseGroupJobRequest({ jobClass: 'jobs.Hello' })).toEqual({
+      type: 'interactive_job_execute',
       jobClass: 'jobs.Hello',
       jobConfig: {},
     });
     expect(refusal(() => parseGroupJobRequest([]))).toBe(
-      '409 the body must be a JSON object {type, jobClass, jobConfig}',
+      '409 the body must be a JSON object {type, jobClass, jobConfig} or {type, code}',
     );
     expect(refusal(() => parseGroupJobRequest({ jobClass: 'Hello' }))).toMatch(
       /^409 jobClass must be module\.Name/,
@@ -52,8 +54,21 @@ describe('Ilum group requests', () => {
     expect(refusal(() => parseGroupJobRequest({ jobClass: 'jobs.Hello', jobConfig: [1] }))).toBe(
       '409 jobConfig must be an object',
     );
-    expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_execute', code: '1' }))).toBe(
-      '409 type: interactive_code_execute is not supported yet: only interactive_job_execute runs',
+    expect(parseGroupJobRequest({ type: 'interactive_code_execute', code: '1 + 1' })).toEqual({
+      type: 'interactive_code_execute',
+      code: '1 + 1',
+    });
+    expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_execute', code: ' ' }))).toBe(
+      '409 code must be a string of code that is not blank',
+    );
+    expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_execute' }))).toBe(
+      '409 code must be a string of code that is not blank',
+    );
+    expect(
+      refusal(() => parseGroupJobRequest({ type: 'interactive_code_complete', code: 'x.', cursor: 2 })),
+    ).toBe('409 type: interactive_code_complete (code completion) is not supported');
+    expect(refusal(() => parseGroupJobRequest({ type: 'run', jobClass: 'jobs.Hello' }))).toBe(
+      '409 type must be interactive_job_execute or interactive_code_execute',
     );
   });
 
@@ -88,6 +103,12 @@ describe('Ilum group requests', () => {
       error: null,
     });
     expect(groupJobInstanceOf('g1', job({ result: { value: { rows: 2 } } })).result).toBe('{"rows":2}');
+    // A CODE group's request: its session's answer, no jobClass.
+    const code = groupJobInstanceOf(
+      'g1',
+      job({ function: groupCodeFunction('g1'), args: { code: 'x' }, result: { value: '42' } }),
+    );
+    expect(code).toMatchObject({ jobClass: null, jobConfig: {}, result: '42' });
     const failed = groupJobInstanceOf(
       'g1',
       job({
@@ -101,6 +122,11 @@ describe('Ilum group requests', () => {
       message: 'ValueError: boom',
       stackTrace: 'Traceback (most recent call last):\n  ...\nValueError: boom\n',
     });
+    const thrown = groupJobInstanceOf(
+      'g1',
+      job({ state: 'failed', result: null, error: 'ReferenceError: x is not defined\n    at <code>:1:1' }),
+    );
+    expect(thrown.error).toMatchObject({ message: 'ReferenceError: x is not defined' });
     const queued = groupJobInstanceOf(
       'g1',
       job({ state: 'queued', result: null, startedAt: null, finishedAt: null, workerId: null }),

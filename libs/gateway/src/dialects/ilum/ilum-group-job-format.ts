@@ -7,23 +7,33 @@ import { ilumInvalid } from './ilum-errors.filter';
 const JOB_CLASS_PATTERN = /^([A-Za-z_][A-Za-z0-9_]{0,63})\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
 const MAX_JOB_CONFIG_BYTES = 64 * 1024;
 
-export interface GroupJobRequest {
-  readonly jobClass: string;
-  readonly jobConfig: Record<string, unknown>;
-}
+const MAX_CODE_BYTES = 256 * 1024;
 
-// Ilum's `groupJobCreation` for a JOB group; anything else is a 409 naming the field.
+// Ilum's `groupJobCreation`: a program's class on a JOB group, code on a CODE group.
+export type GroupJobRequest =
+  | {
+      readonly type: 'interactive_job_execute';
+      readonly jobClass: string;
+      readonly jobConfig: Record<string, unknown>;
+    }
+  | { readonly type: 'interactive_code_execute'; readonly code: string };
+
+// Anything malformed is a 409 naming the field. `type` defaults to interactive_job_execute.
 export function parseGroupJobRequest(body: unknown): GroupJobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw ilumInvalid('the body must be a JSON object {type, jobClass, jobConfig}');
-  const { type, jobClass, jobConfig } = body as Record<string, unknown>;
-  if (type !== undefined && type !== 'interactive_job_execute') {
-    throw ilumInvalid(
-      type === 'interactive_code_execute' || type === 'interactive_code_complete'
-        ? `type: ${String(type)} is not supported yet: only interactive_job_execute runs`
-        : 'type must be interactive_job_execute',
-    );
+    throw ilumInvalid('the body must be a JSON object {type, jobClass, jobConfig} or {type, code}');
+  const { type = 'interactive_job_execute', jobClass, jobConfig, code } = body as Record<string, unknown>;
+  if (type === 'interactive_code_execute') {
+    if (typeof code !== 'string' || code.trim() === '')
+      throw ilumInvalid('code must be a string of code that is not blank');
+    if (Buffer.byteLength(code) > MAX_CODE_BYTES)
+      throw ilumInvalid(`code must be at most ${MAX_CODE_BYTES} bytes`);
+    return { type, code };
   }
+  if (type === 'interactive_code_complete')
+    throw ilumInvalid('type: interactive_code_complete (code completion) is not supported');
+  if (type !== 'interactive_job_execute')
+    throw ilumInvalid('type must be interactive_job_execute or interactive_code_execute');
   if (typeof jobClass !== 'string' || !JOB_CLASS_PATTERN.test(jobClass))
     throw ilumInvalid(
       'jobClass must be module.Name (a program file of the group and a class or export in it)',
@@ -36,7 +46,7 @@ export function parseGroupJobRequest(body: unknown): GroupJobRequest {
   const config = (jobConfig ?? {}) as Record<string, unknown>;
   if (JSON.stringify(config).length > MAX_JOB_CONFIG_BYTES)
     throw ilumInvalid(`jobConfig must be at most ${MAX_JOB_CONFIG_BYTES} bytes of JSON`);
-  return { jobClass, jobConfig: config };
+  return { type, jobClass, jobConfig: config };
 }
 
 export interface GroupProgram {
@@ -74,11 +84,24 @@ export function groupJobFunction(groupId: string, jobClass: string): string {
   return groupArtifactName(groupId, jobClass);
 }
 
+// What a CODE group's requests run as: its session program (`code-session/`), uploaded as
+// `group-<groupId>--code.<ext>` and registered as function `group-<groupId>--code`. An uploaded
+// file's name never starts with "-", so these cannot meet a file of the group.
+const CODE_SESSION = '-code';
+export function groupCodeFunction(groupId: string): string {
+  return groupArtifactName(groupId, CODE_SESSION);
+}
+export function groupCodeArtifact(groupId: string, runtime: Runtime): string {
+  return groupArtifactName(groupId, `${CODE_SESSION}.${runtime === 'python' ? 'py' : 'cjs'}`);
+}
+
 // Ilum's groupJobInstanceInfo. `jobId` is the worker (Ilum's interactive job) that ran it; the
 // result is a string (a program's non-string result as JSON); a failure is error{message,
-// stackTrace}, the message being the last line of the trace.
+// stackTrace}, the message being the error's line of the trace. A CODE group's request has no
+// jobClass (null) and no jobConfig ({}).
 export function groupJobInstanceOf(groupId: string, job: JobView): Record<string, unknown> {
   const prefix = groupJobFunction(groupId, '');
+  const isCode = job.function === groupCodeFunction(groupId);
   const config = (job.args['config'] ?? {}) as Record<string, unknown>;
   const value = job.result?.value;
   const failed = job.state === 'failed' || job.state === 'timed_out' || job.state === 'cancelled';
@@ -89,17 +112,22 @@ export function groupJobInstanceOf(groupId: string, job: JobView): Record<string
     groupId,
     startTime: job.startedAt?.getTime() ?? null,
     endTime: job.finishedAt?.getTime() ?? null,
-    jobClass: job.function.startsWith(prefix) ? job.function.slice(prefix.length) : job.function,
+    jobClass: isCode
+      ? null
+      : job.function.startsWith(prefix)
+        ? job.function.slice(prefix.length)
+        : job.function,
     jobConfig: config,
     result:
       job.state === 'succeeded' ? (typeof value === 'string' ? value : JSON.stringify(value ?? null)) : null,
-    error: failed ? { message: lastLine(trace), stackTrace: trace } : null,
+    error: failed ? { message: errorMessageOf(trace), stackTrace: trace } : null,
   };
 }
 
-function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  return lines[lines.length - 1]!.trim();
+// A python traceback ends with the error; a JavaScript stack (and any other text) starts with it.
+function errorMessageOf(trace: string): string {
+  const lines = trace.trim().split('\n');
+  return (trace.startsWith('Traceback') ? lines[lines.length - 1]! : lines[0]!).trim();
 }
 
 // A group worker as Ilum's jobInfo of an interactive job: STARTING until its process is up, then

@@ -1,5 +1,18 @@
 import { RequiresScope } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -9,13 +22,19 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { FeedHub } from '../../events/feed-hub';
+import { streamFeed } from '../../events/sse-stream';
 import { GroupDefinitions } from '../../groups/group-definitions.service';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
+import { IlumGroupJobUpdates } from './ilum-group-job-updates';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, springPage, springPageRequest } from './spring-page';
+import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
+import type { IlumUpdatesQuery } from './ilum-updates';
 import type { SpringPage, SpringPageQuery } from './spring-page';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
@@ -61,7 +80,28 @@ export class IlumGroupJobsController {
   constructor(
     private readonly definitions: GroupDefinitions,
     private readonly groupJobs: IlumGroupJobs,
+    private readonly hub: FeedHub,
+    private readonly updates: IlumGroupJobUpdates,
   ) {}
+
+  // Ilum's path has no group id: the stream is of every group's instances, filtered.
+  @Get('job/result/updates')
+  @ApiIlumUpdates(
+    'changes of requests on groups',
+    'The whole groupJobInstanceInfo as of each change of a request (`result` or `error` once it has ' +
+      'ended). `jobIds` match an instance id or the worker (jobId) that ran it; `groupNames`, ' +
+      "`clusterNames` and `tags` are the group's.",
+    ['jobIds', 'groupIds', 'clusterNames', 'groupNames', 'tags'],
+  )
+  async stream(
+    @Query() query: IlumUpdatesQuery,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { filter, after } = ilumUpdatesRequest(query, lastEventId);
+    await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
+  }
 
   @RequiresScope('submit') // a request runs a program, as a job submit does
   @Post(':groupId/job/execute')

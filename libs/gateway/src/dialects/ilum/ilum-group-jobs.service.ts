@@ -3,6 +3,7 @@ import { CommandPatterns, MAX_GROUP_SCALE, groupContextName } from '@spindle/con
 import type { Runtime } from '@spindle/contracts';
 import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { FunctionView, GroupView, JobView } from '@spindle/read-models';
+import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { CommandSender } from '../../commands/command-sender';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { JobSubmission } from '../../jobs/job-submission.service';
@@ -10,7 +11,15 @@ import { functionRows } from '../../functions/function-rows';
 import { NamedResources } from '../../resources/named-resource';
 import type { NamedResource } from '../../resources/named-resource';
 import { ilumInvalid } from './ilum-errors.filter';
-import { groupJobArgs, groupJobFunction, groupProgramOf, groupWorkerOf } from './ilum-group-job-format';
+import {
+  groupCodeArtifact,
+  groupCodeFunction,
+  groupJobArgs,
+  groupJobFunction,
+  groupProgramOf,
+  groupWorkerOf,
+} from './ilum-group-job-format';
+import { codeSessionProgram } from './ilum-code-session';
 import type { GroupJobRequest } from './ilum-group-job-format';
 
 // Ilum documents no bound for `execute`; Spindle answers the instance as it stands after this.
@@ -30,6 +39,7 @@ export class IlumGroupJobs {
     private readonly jobs: JobsQuery,
     private readonly workers: WorkersQuery,
     private readonly submission: JobSubmission,
+    private readonly uploads: ArtifactUploads,
     resources: NamedResources,
   ) {
     this.functionResource = functionRows(resources, functions);
@@ -37,13 +47,20 @@ export class IlumGroupJobs {
 
   async submit(group: GroupView, request: GroupJobRequest): Promise<JobView> {
     if (group.state !== 'ACTIVE') throw ilumInvalid(`group ${group.name} is stopped: it runs no requests`);
-    if (group.kind !== 'JOB')
-      throw ilumInvalid(`type: a ${group.kind} group takes interactive_code_execute, not jobs`);
-    const fn = await this.functionFor(group, request.jobClass);
+    const wanted = group.kind === 'CODE' ? 'interactive_code_execute' : 'interactive_job_execute';
+    if (request.type !== wanted)
+      throw ilumInvalid(`type: a ${group.kind} group takes ${wanted}, not ${request.type}`);
+    const [fn, args] =
+      request.type === 'interactive_code_execute'
+        ? [await this.codeSessionOf(group), { code: request.code }]
+        : [
+            await this.functionFor(group, request.jobClass),
+            groupJobArgs(groupProgramOf(group.language, request.jobClass).runtime, request.jobConfig),
+          ];
     return this.submission.submit({
-      function: fn.name,
+      function: fn,
       context: groupContextName(group.id),
-      args: groupJobArgs(fn.runtime, request.jobConfig),
+      args,
       source: 'http',
     });
   }
@@ -73,13 +90,21 @@ export class IlumGroupJobs {
     return items.reverse().map((w) => groupWorkerOf(group, w, (busy.get(w.id) ?? 0) > 0));
   }
 
-  private async functionFor(
-    group: GroupView,
-    jobClass: string,
-  ): Promise<{ readonly name: string; readonly runtime: Runtime }> {
+  // A CODE group's session program, uploaded and registered on the group's first request.
+  private async codeSessionOf(group: GroupView): Promise<string> {
+    const name = groupCodeFunction(group.id);
+    if (await this.functions.findByName(name)) return name;
+    const session = codeSessionProgram(group.language);
+    const artifact = groupCodeArtifact(group.id, session.runtime);
+    await this.uploads.storeContent(artifact, session.source, 'text/plain');
+    await this.register(name, { artifact, entrypoint: 'execute', runtime: session.runtime });
+    return name;
+  }
+
+  private async functionFor(group: GroupView, jobClass: string): Promise<string> {
     const program = groupProgramOf(group.language, jobClass);
     const name = groupJobFunction(group.id, jobClass);
-    if (await this.functions.findByName(name)) return { name, runtime: program.runtime };
+    if (await this.functions.findByName(name)) return name;
     const { files, pyFiles } = group.definition;
     const candidates = program.runtime === 'python' ? [...pyFiles, ...files] : files;
     const artifact = candidates.find(
@@ -90,18 +115,19 @@ export class IlumGroupJobs {
         `jobClass: the group has no file ${program.file} (in ${program.runtime === 'python' ? 'pyFiles or files' : 'files'})`,
       );
     }
-    // Keyed by the function's name: two first requests at once register it once.
-    const definition = {
-      artifact,
-      entrypoint: program.entrypoint,
-      runtime: program.runtime,
-      defaultContext: 'default',
-      tags: ['ilum-group'],
-    };
+    await this.register(name, { artifact, entrypoint: program.entrypoint, runtime: program.runtime });
+    return name;
+  }
+
+  // Keyed by the function's name: two first requests at once register it once.
+  private async register(
+    name: string,
+    program: { readonly artifact: string; readonly entrypoint: string; readonly runtime: Runtime },
+  ): Promise<void> {
+    const definition = { ...program, defaultContext: 'default', tags: ['ilum-group'] };
     await this.functionResource.applied(
       name,
       await this.commands.send(CommandPatterns.registerFunction, { name, definition }, `register-${name}`),
     );
-    return { name, runtime: program.runtime };
   }
 }

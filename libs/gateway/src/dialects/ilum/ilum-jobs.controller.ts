@@ -17,7 +17,6 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -31,7 +30,7 @@ import { CLUSTER_JOB_SORT_FIELDS, ClusterJobsQuery, JobsQuery } from '@spindle/r
 import type { JobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { FeedHub } from '../../events/feed-hub';
-import { resumePoint, streamFeed } from '../../events/sse-stream';
+import { streamFeed } from '../../events/sse-stream';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { MAX_LOG_LINES } from '../../logs/logs.controller';
@@ -58,6 +57,8 @@ import { single, springPage, springPageRequest, wholeNumber } from './spring-pag
 import type { SpringPageQuery } from './spring-page';
 import { IlumJobUpdates } from './ilum-job-updates';
 import { listParam } from './ilum-query';
+import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
+import type { IlumUpdatesQuery } from './ilum-updates';
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const JOB_ID = { name: 'jobId', description: 'The unique identifier of a job' };
@@ -144,35 +145,20 @@ export class IlumJobsController {
 
   // Before `:jobId`, which would take it otherwise.
   @Get('updates')
-  @ApiOperation({
-    summary: 'Returns a stream of job changes (Server-Sent Events)',
-    description:
-      'Each change of a job is one event: `id` (resume with Last-Event-ID), `event` (the change, e.g. ' +
-      'JobStarted) and `data`, the whole jobInfo as of that change. A comment line every 15 s keeps idle ' +
-      'connections open.',
-  })
-  @ApiQuery({ name: 'jobIds', required: false, isArray: true, type: String })
-  @ApiQuery({ name: 'groupIds', required: false, isArray: true, type: String })
-  @ApiQuery({ name: 'clusterNames', required: false, isArray: true, type: String })
-  @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2, all must match' })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
-  @ApiOkResponse({ description: 'An endless event stream', content: { 'text/event-stream': {} } })
+  @ApiIlumUpdates('job changes', 'The whole jobInfo as of each change of a job sent to a cluster.', [
+    'jobIds',
+    'groupIds',
+    'clusterNames',
+    'tags',
+  ])
   async stream(
-    @Query() query: Record<string, string | string[] | undefined>,
+    @Query() query: IlumUpdatesQuery,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const tags = parsePairs('tags', single('tags', query['tags']));
-    if (!tags.ok) throw ilumInvalid(tags.message);
-    const render = this.updates.renderer({
-      jobIds: listParam(query, 'jobIds'),
-      groupIds: listParam(query, 'groupIds'),
-      clusterNames: listParam(query, 'clusterNames'),
-      tags: tags.value,
-    });
-    const after = resumePoint(lastEventId, single('lastEventId', query['lastEventId']));
-    await streamFeed(this.hub, request, reply, after, render);
+    const { filter, after } = ilumUpdatesRequest(query, lastEventId);
+    await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
   }
 
   @Get(':jobId')

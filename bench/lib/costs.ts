@@ -1,0 +1,112 @@
+import { Client } from 'pg';
+import type { SpindleServer } from './spindle-server';
+import { round } from './stats';
+
+// What a piece of work costs Spindle, whatever else shares the machine: the CPU time of its own
+// processes (each one's `spindle_process_cpu_seconds_total`, from /metrics), the Postgres
+// transactions and rows written in its database (`pg_stat_database`), and the Kafka messages its
+// outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
+// quiet machine; these do not, so they compare runs made on a loaded one too.
+export interface Costs {
+  readonly cpuSeconds: number;
+  readonly transactions: number;
+  readonly rowsWritten: number;
+  readonly published: number;
+}
+
+// Taken once the work's consequences have settled: the consumers (projector, worker agents,
+// scheduler) have applied no new event for half a second, at most 30 s after the load.
+export async function costsOf(spindle: SpindleServer): Promise<Costs> {
+  let sum = await scrape(spindle);
+  const deadline = Date.now() + 30_000;
+  for (let still = 0; still < 2 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const next = await scrape(spindle);
+    still = next('spindle_consumer_events_total') === sum('spindle_consumer_events_total') ? still + 1 : 0;
+    sum = next;
+  }
+  // The statistics of a backend are flushed when it is idle for a second at most (PostgreSQL 15).
+  await new Promise((r) => setTimeout(r, 1_100));
+  const client = new Client({ connectionString: spindle.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ xacts: string; rows: string }>(
+      `select xact_commit + xact_rollback as xacts, tup_inserted + tup_updated + tup_deleted as rows
+       from pg_stat_database where datname = current_database()`,
+    );
+    return {
+      cpuSeconds: sum('spindle_process_cpu_seconds_total'),
+      transactions: Number(rows[0]!.xacts),
+      rowsWritten: Number(rows[0]!.rows),
+      published: sum('spindle_outbox_published_total'),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+export interface UnitCosts {
+  readonly cpuMs: number;
+  readonly transactions: number;
+  readonly rowsWritten: number;
+  readonly published: number;
+}
+
+// Per unit of work (a submit, a job), between two snapshots. The transactions include the bench's
+// own reads of the API's read models, a handful per run.
+export function costsPer(before: Costs, after: Costs, units: number): UnitCosts {
+  const per = (k: keyof Costs, scale = 1) =>
+    units > 0 ? round(((after[k] - before[k]) * scale) / units, 2) : NaN;
+  return {
+    cpuMs: per('cpuSeconds', 1000),
+    transactions: per('transactions'),
+    rowsWritten: per('rowsWritten'),
+    published: per('published'),
+  };
+}
+
+// The rows a figure reports for them, with the target written beside each in its note.
+export function costRows(what: string, costs: UnitCosts) {
+  return [
+    {
+      metric: `${what}: CPU of Spindle's processes`,
+      unit: 'ms',
+      better: 'lower' as const,
+      spindle: costs.cpuMs,
+    },
+    {
+      metric: `${what}: Postgres transactions`,
+      unit: 'count',
+      better: 'lower' as const,
+      spindle: costs.transactions,
+    },
+    {
+      metric: `${what}: Postgres rows written`,
+      unit: 'count',
+      better: 'lower' as const,
+      spindle: costs.rowsWritten,
+    },
+    {
+      metric: `${what}: Kafka messages published`,
+      unit: 'count',
+      better: 'lower' as const,
+      spindle: costs.published,
+    },
+  ];
+}
+
+async function scrape(spindle: SpindleServer): Promise<(name: string) => number> {
+  const texts = await Promise.all(
+    spindle.processUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()),
+  );
+  const lines = texts.flatMap((t) => t.split('\n'));
+  return (name) =>
+    lines
+      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+// The CPU time of Spindle's processes so far (one scrape of each), in seconds.
+export async function cpuSecondsOf(spindle: SpindleServer): Promise<number> {
+  return (await scrape(spindle))('spindle_process_cpu_seconds_total');
+}

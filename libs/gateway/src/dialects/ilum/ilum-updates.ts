@@ -1,0 +1,61 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
+import type { JobTags } from '@spindle/contracts';
+import { resumePoint } from '../../events/sse-stream';
+import { ilumInvalid } from './ilum-errors.filter';
+import { parsePairs } from './ilum-job-format';
+import { listParam } from './ilum-query';
+import { single } from './spring-page';
+
+// The filters of Ilum's two streams (`/job/updates`, `/group/job/result/updates`); `groupNames` is
+// the result stream's only.
+export interface IlumUpdatesFilter {
+  readonly jobIds?: readonly string[];
+  readonly groupIds?: readonly string[];
+  readonly groupNames?: readonly string[];
+  readonly clusterNames?: readonly string[];
+  readonly tags: JobTags; // every one must match
+}
+
+export type IlumUpdatesQuery = Readonly<Record<string, string | string[] | undefined>>;
+
+// A stream request: its filters (409 for malformed tags) and where it resumes (`Last-Event-ID` or
+// `?lastEventId=`).
+export function ilumUpdatesRequest(
+  query: IlumUpdatesQuery,
+  lastEventId: string | undefined,
+): { readonly filter: IlumUpdatesFilter; readonly after: string | null } {
+  const tags = parsePairs('tags', single('tags', query['tags']));
+  if (!tags.ok) throw ilumInvalid(tags.message);
+  const filter = {
+    jobIds: listParam(query, 'jobIds'),
+    groupIds: listParam(query, 'groupIds'),
+    groupNames: listParam(query, 'groupNames'),
+    clusterNames: listParam(query, 'clusterNames'),
+    tags: tags.value,
+  };
+  return { filter, after: resumePoint(lastEventId, single('lastEventId', query['lastEventId'])) };
+}
+
+// The OpenAPI description of a stream with these filters.
+export function ApiIlumUpdates(
+  what: string,
+  description: string,
+  filters: readonly (keyof IlumUpdatesFilter)[],
+): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({
+      summary: `Returns a stream of ${what} (Server-Sent Events)`,
+      description:
+        `${description} Each change is one event: \`id\` (resume with Last-Event-ID), \`event\` (the ` +
+        'change, e.g. JobStarted) and `data`. A comment line every 15 s keeps idle connections open.',
+    }),
+    ...filters.map((name) =>
+      name === 'tags'
+        ? ApiQuery({ name, required: false, description: 'key1=value1;key2=value2, all must match' })
+        : ApiQuery({ name, required: false, isArray: true, type: String }),
+    ),
+    ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' }),
+    ApiOkResponse({ description: 'An endless event stream', content: { 'text/event-stream': {} } }),
+  );
+}
