@@ -9,35 +9,11 @@ import { MapReduceRun } from '@spindle/worker';
 import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
 import { processAlive } from '../support/jobs';
+import { LONG_LINES, countWords, generateText } from './word-count';
 
 // The engine with Apollo's protocol against the real S3 server: programs written as Apollo's
 // users write them (run per line and per key, talking over /tmp sockets), output where Apollo
 // puts it (bucket `reducers`, `<jobId>/<reducerIndex>.json` holding {"pairs":[…]}).
-
-// ~60 KB lines, so that a 20 MB text is a few hundred mapper runs, each writing ~250 KB of pairs.
-function generateText(bytes: number): string {
-  const vocabulary = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}${'y'.repeat(i % 5)}`);
-  let seed = 7;
-  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const lines: string[] = [];
-  let size = 0;
-  while (size < bytes) {
-    const words = Array.from(
-      { length: 8_000 + Math.floor(random() * 4_000) },
-      () => vocabulary[Math.floor(random() ** 2 * vocabulary.length)],
-    );
-    const line = words.join(' ');
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function countWords(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const word of text.split(/\s+/)) if (word !== '') counts.set(word, (counts.get(word) ?? 0) + 1);
-  return counts;
-}
 
 describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
   const storage = testStorage();
@@ -71,7 +47,7 @@ describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
 
   it('counts the words of a 20 MB text with 3 reducers exactly as the test does', async () => {
     const bucket = await freshBucket(storage, 'apollo-wc');
-    const text = generateText(20 * 1024 * 1024 + 77);
+    const text = generateText(20 * 1024 * 1024 + 77, LONG_LINES);
     await storage.write(bucket, 'input/text.txt', text);
     const jobId = `j-${randomUUID()}`;
     const progress: MapReduceProgress[] = [];

@@ -8,44 +8,16 @@ import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
 import { processAlive } from '../support/jobs';
 import { waitUntil } from '../support/wait';
+import {
+  SHORT_LINES,
+  STREAMING_SUM_REDUCER as SUM_REDUCER,
+  STREAMING_WORD_MAPPER as WORD_MAPPER,
+  countWords,
+  generateText,
+} from './word-count';
 
 // The engine against the real S3 server, with mapper and reducer programs written here the way
 // Hadoop Streaming users write them: shebang scripts reading stdin, writing key\tvalue lines.
-const WORD_MAPPER = `#!/usr/bin/awk -f
-{ for (i = 1; i <= NF; i++) print $i "\\t1" }
-`;
-const SUM_REDUCER = `#!/usr/bin/awk -f
-BEGIN { FS = "\\t" }
-$1 != key { if (NR > 1) print key "\\t" sum; key = $1; sum = 0 }
-{ sum += $2 }
-END { if (NR > 0) print key "\\t" sum }
-`;
-
-// A deterministic text of about `bytes` bytes over a vocabulary with skewed frequencies.
-function generateText(bytes: number): string {
-  const vocabulary = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}${'x'.repeat(i % 7)}`);
-  let seed = 42;
-  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const lines: string[] = [];
-  let size = 0;
-  while (size < bytes) {
-    const words = Array.from(
-      { length: 1 + Math.floor(random() * 14) },
-      () => vocabulary[Math.floor(random() ** 2 * 5000)],
-    );
-    const line = words.join(random() < 0.1 ? '  ' : ' ');
-    lines.push(line);
-    size += line.length + 1;
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function countWords(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const word of text.split(/\s+/)) if (word !== '') counts.set(word, (counts.get(word) ?? 0) + 1);
-  return counts;
-}
-
 describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
   const storage = testStorage();
   let dir: string;
@@ -107,7 +79,7 @@ describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
 
   it('counts the words of a 20 MB text with 3 reducers exactly as the test does', async () => {
     const bucket = await freshBucket(storage, 'wordcount');
-    const text = generateText(20 * 1024 * 1024 + 123);
+    const text = generateText(20 * 1024 * 1024 + 123, SHORT_LINES);
     // Two objects under the prefix: the input is every object under it.
     const cut = text.indexOf('\n', text.length / 3) + 1;
     await storage.write(bucket, 'input/part-a.txt', text.slice(0, cut));

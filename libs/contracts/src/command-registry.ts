@@ -33,6 +33,10 @@ import {
   setLoggerLevelsCommandSchema,
 } from './cluster-config/cluster-config.commands';
 import { createApiKeyCommandSchema, revokeApiKeyCommandSchema } from './auth/api-key.commands';
+import {
+  stopMapReduceJobCommandSchema,
+  submitMapReduceJobCommandSchema,
+} from './mapreduce/mapreduce-job.commands';
 
 // The payload schema of every command topic: what its message controller validates.
 export const commandPayloadSchemas = {
@@ -62,4 +66,6 @@ export const commandPayloadSchemas = {
   [CommandPatterns.replaceEventRules]: replaceEventRulesCommandSchema,
   [CommandPatterns.createApiKey]: createApiKeyCommandSchema,
   [CommandPatterns.revokeApiKey]: revokeApiKeyCommandSchema,
+  [CommandPatterns.submitMapReduceJob]: submitMapReduceJobCommandSchema,
+  [CommandPatterns.stopMapReduceJob]: stopMapReduceJobCommandSchema,
 } as const satisfies Record<CommandPattern, z.ZodType>;

@@ -40,3 +40,4 @@ export * from './auth/api-key.commands';
 export * from './auth/audit-record';
 export * from './mapreduce/mapreduce-protocols';
 export * from './mapreduce/mapreduce-job.events';
+export * from './mapreduce/mapreduce-job.commands';

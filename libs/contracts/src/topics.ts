@@ -73,6 +73,8 @@ export const CommandPatterns = {
   replaceEventRules: 'spindle.scheduler.cmd.replace-event-rules.v1',
   createApiKey: 'spindle.scheduler.cmd.create-api-key.v1',
   revokeApiKey: 'spindle.scheduler.cmd.revoke-api-key.v1',
+  submitMapReduceJob: 'spindle.scheduler.cmd.submit-mapreduce-job.v1',
+  stopMapReduceJob: 'spindle.scheduler.cmd.stop-mapreduce-job.v1',
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 

@@ -6,6 +6,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   ApiKeysQuery,
+  MapReduceJobsQuery,
   ArtifactsQuery,
   ClusterConfigQuery,
   ClusterJobsQuery,
@@ -36,6 +37,8 @@ import { ClusterDefinitions } from './clusters/cluster-definitions.service';
 import { ClustersController } from './clusters/clusters.controller';
 import { GroupDefinitions } from './groups/group-definitions.service';
 import { GroupsController } from './groups/groups.controller';
+import { MapReduceJobs } from './mapreduce/mapreduce-jobs.service';
+import { MapReduceJobsController } from './mapreduce/mapreduce-jobs.controller';
 import { CommandSender, GATEWAY_COMMAND_BUS } from './commands/command-sender';
 import { ConsistentReadInterceptor } from './consistency/consistent-read';
 import { ContextsController } from './contexts/contexts.controller';
@@ -89,6 +92,7 @@ const PATTERNS = Object.values(CommandPatterns);
     ServiceJobsController,
     ClusterConfigController,
     ApiKeysController,
+    MapReduceJobsController,
   ],
   providers: [
     {
@@ -129,6 +133,8 @@ const PATTERNS = Object.values(CommandPatterns);
     StatusQuery,
     ApiKeysQuery,
     ApiKeys,
+    MapReduceJobsQuery,
+    MapReduceJobs,
     ApiKeyAuthenticator,
     ApiKeyGuard,
     StreamSlots,
@@ -164,6 +170,8 @@ const PATTERNS = Object.values(CommandPatterns);
     ClusterConfigService,
     ApiKeys,
     ApiKeysQuery,
+    MapReduceJobsQuery,
+    MapReduceJobs,
   ],
 })
 export class GatewayModule {}

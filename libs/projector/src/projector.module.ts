@@ -26,6 +26,7 @@ import {
   ServiceJobsV11764900000200,
   ClusterConfigV11764910000130,
   ApiKeysV11764900000100,
+  MapReduceJobsV11796300000110,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -40,6 +41,7 @@ import { settingsProjection } from './projections/settings/settings.projection';
 import { serviceJobsProjection } from './projections/service-jobs/service-jobs.projection';
 import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
 import { apiKeysProjection } from './projections/api-keys/api-keys.projection';
+import { mapReduceJobsProjection } from './projections/mapreduce/mapreduce-jobs.projection';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -56,6 +58,7 @@ export const PROJECTIONS: readonly EventConsumer[] = [
   serviceJobsProjection,
   clusterConfigProjection,
   apiKeysProjection,
+  mapReduceJobsProjection,
 ];
 
 // The projector's tables, for its module and for tools that open its schema (the rebuild).
@@ -77,6 +80,7 @@ export const PROJECTOR_MIGRATIONS = [
   ServiceJobsV11764900000200,
   ClusterConfigV11764910000130,
   ApiKeysV11764900000100,
+  MapReduceJobsV11796300000110,
 ];
 
 @Module({

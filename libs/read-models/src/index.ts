@@ -46,3 +46,6 @@ export * from './status/status.query';
 export * from './api-keys/api-key.view';
 export * from './api-keys/api-keys-v1.migration';
 export * from './api-keys/api-keys.query';
+export * from './mapreduce/mapreduce-job.view';
+export * from './mapreduce/mapreduce-jobs-v1.migration';
+export * from './mapreduce/mapreduce-jobs.query';

@@ -9,6 +9,7 @@ import { SettingsView } from './settings/settings.view';
 import { ServiceJobView } from './service-jobs/service-job.view';
 import { ClusterConfigView } from './cluster-config/cluster-config.view';
 import { ApiKeyView } from './api-keys/api-key.view';
+import { MapReduceJobView } from './mapreduce/mapreduce-job.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -26,4 +27,5 @@ export const READ_MODEL_ENTITIES = [
   ServiceJobView,
   ClusterConfigView,
   ApiKeyView,
+  MapReduceJobView,
 ];

@@ -17,6 +17,7 @@ import type {
 } from '@spindle/backbone';
 import { applyDispatchState } from './dispatch/dispatch-state';
 import { applyServiceJobState } from './service-jobs/supervise/service-job-state';
+import { applyMapReduceJobState } from './mapreduce/supervise/mapreduce-job-state';
 import { SCHEDULER_CONNECTION, SCHEDULER_EVENT_STORE, SCHEDULER_OUTBOX_RELAY } from './scheduler.tokens';
 
 interface Issued {
@@ -52,6 +53,7 @@ export class SchedulerCommandsService {
       afterAppend: async (manager, appended) => {
         await applyDispatchState(manager, appended);
         await applyServiceJobState(manager, appended);
+        await applyMapReduceJobState(manager, appended);
       },
       onCommitted: () => this.committed(),
     });

@@ -43,6 +43,9 @@ import { SchedulerCommandsService } from './scheduler-commands.service';
 import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
 import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
 import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
+import { MapReduceJobMessageController } from './mapreduce/commands/mapreduce-job.message-controller';
+import { MapReduceSupervisor } from './mapreduce/supervise/mapreduce-supervisor';
+import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -64,6 +67,7 @@ import { hostDelivery } from './dispatch/host-delivery';
         ...backboneMigrations(SCHEDULER_SCHEMA),
         SchedulerDispatchTables1763900000100,
         SchedulerServiceJobs1764900000100,
+        SchedulerMapReduceJobs1796300000100,
       ],
       migrate: true,
     }),
@@ -91,6 +95,7 @@ import { hostDelivery } from './dispatch/host-delivery';
     ReplaceEventRulesMessageController,
     CreateApiKeyMessageController,
     RevokeApiKeyMessageController,
+    MapReduceJobMessageController,
   ],
   providers: [
     JobIntake,
@@ -106,6 +111,7 @@ import { hostDelivery } from './dispatch/host-delivery';
     DefaultClusterInitializer,
     Dispatcher,
     ServiceJobSupervisor,
+    MapReduceSupervisor,
     HeartbeatsListener,
     {
       provide: 'scheduler.agent-reports',

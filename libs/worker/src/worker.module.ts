@@ -12,6 +12,7 @@ import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { WorkerAgent } from './agent/worker-agent';
+import { MapReduceHost } from './mapreduce/mapreduce-host';
 import {
   WORKER_CONNECTION,
   WORKER_EVENT_STORE,
@@ -42,6 +43,7 @@ export { WORKER_CONNECTION, WORKER_SCHEMA };
         new ManagedOutboxRelay(dataSource, bus, { schema: WORKER_SCHEMA, pollMs: config.outboxPollMs }),
     },
     WorkerAgent,
+    MapReduceHost,
   ],
   exports: [WorkerAgent],
 })

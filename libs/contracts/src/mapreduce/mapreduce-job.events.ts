@@ -12,29 +12,53 @@ export type MapReduceJobState = (typeof MAPREDUCE_JOB_STATES)[number];
 export const MAPREDUCE_TASK_STATES = ['scheduled', 'in-progress', 'completed', 'failed', 'stopped'] as const;
 export type MapReduceTaskState = (typeof MAPREDUCE_TASK_STATES)[number];
 
+// Ids are `j-<uuid>`, Apollo's form, on the native API too: one id scheme for the job kind.
+export const MAPREDUCE_JOB_ID_PATTERN = /^j-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export function mapReduceJobStreamId(id: string): string {
   return `mapreduce-job-${id}`;
 }
 
+// The log-collector's key for one attempt of a task: every attempt (and every run of the job) has
+// a log of its own, numbered from its first line.
+export function mapReduceTaskLogId(taskId: string, run: number, attempt: number): string {
+  return `${taskId}@${run}.${attempt}`;
+}
+
 const id = z.string().min(1).max(128);
+const run = z.number().int().positive();
 const taskId = z.string().min(1).max(160);
 const program = z.object({ artifact: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+const mapReduceJobDefinitionSchema = z.object({
+  id,
+  protocol: z.enum(MAPREDUCE_PROTOCOLS),
+  inputPath: z.string().url(),
+  outputPath: z.string().url(),
+  nReducers: z.number().int().min(0),
+  splitSize: z.number().int().positive(),
+  taskTimeoutMs: z.number().int().positive(),
+  mapper: program,
+  reducer: program.nullable(), // null: map-only
+  inputSecretId: z.string().nullable(),
+  outputSecretId: z.string().nullable(),
+});
 
 export const mapReduceJobEventDataSchemas = {
   // Storage URLs were checked against SPINDLE_STORAGE_ALLOW; credentials are secrets, named here
   // by id only.
-  'MapReduceJobSubmitted@1': z.object({
+  'MapReduceJobSubmitted@1': mapReduceJobDefinitionSchema,
+  // The job's coordinator (the engine's MapReduceRun) placed on a worker host by the scheduler's
+  // MapReduce supervisor. run counts placements: a host lost mid-job places the job again with the
+  // next run, every task starts over, and reports of an earlier run are ignored. The definition
+  // travels with it so any host can run it.
+  'MapReduceJobAssigned@1': z.object({
     id,
-    protocol: z.enum(MAPREDUCE_PROTOCOLS),
-    inputPath: z.string().url(),
-    outputPath: z.string().url(),
-    nReducers: z.number().int().min(0),
-    splitSize: z.number().int().positive(),
-    taskTimeoutMs: z.number().int().positive(),
-    mapper: program,
-    reducer: program.nullable(), // null: map-only
-    inputSecretId: z.string().nullable(),
-    outputSecretId: z.string().nullable(),
+    run,
+    hostId: z.string().min(1),
+    incarnation: z.string().min(1),
+    reason: z.string(),
+    job: mapReduceJobDefinitionSchema,
   }),
   // The input as split: one map task per range.
   'MapReduceJobPlanned@1': z.object({
@@ -67,6 +91,7 @@ export const mapReduceJobEventDataSchemas = {
 } as const;
 
 type Schemas = typeof mapReduceJobEventDataSchemas;
+export type MapReduceJobAssignedV1 = EventData<Schemas['MapReduceJobAssigned@1']>;
 export type MapReduceJobSubmittedV1 = EventData<Schemas['MapReduceJobSubmitted@1']>;
 export type MapReduceJobEvent = EventsOf<Schemas>;
 export const isMapReduceJobEvent = isEventOf(mapReduceJobEventDataSchemas);

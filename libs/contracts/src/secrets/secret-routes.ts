@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_ID_PATTERN } from '../scheduler/job.events';
+import { MAPREDUCE_JOB_ID_PATTERN } from '../mapreduce/mapreduce-job.events';
 import {
   SECRET_KEY_PATTERN,
   SECRET_MAX_KEYS,
@@ -55,7 +56,10 @@ export interface SecretPage {
 
 // POST {base}/resolve: a worker agent, at a job's start, for that job only.
 export const resolveSecretsBodySchema = z.object({
-  jobId: z.string().regex(JOB_ID_PATTERN),
+  // A job's id, or a MapReduce job's (its storage credentials are secrets too).
+  jobId: z
+    .string()
+    .refine((id) => JOB_ID_PATTERN.test(id) || MAPREDUCE_JOB_ID_PATTERN.test(id), 'must be a job id'),
   hostId: z.string().min(1).max(200),
   refs: secretRefsSchema,
 });

@@ -42,6 +42,48 @@ export const agentReportDataSchemas = {
     // When the task ended, by the worker host's clock (absent in older reports).
     finishedAt: z.iso.datetime({ offset: true }).optional(),
   }),
+  // A step of a MapReduce job this host runs (its run: see MapReduceJobAssigned): the engine's
+  // progress, which the scheduler records on the job's stream. Log lines go to the log-collector.
+  'MapReduceProgressed@1': z.object({
+    jobId: z.string(),
+    run: z.number().int().positive(),
+    step: z.discriminatedUnion('type', [
+      z.object({
+        type: z.literal('planned'),
+        maps: z.array(
+          z.object({ key: z.string(), start: z.number().int().min(0), end: z.number().int().min(0) }),
+        ),
+        reducers: z.number().int().min(0),
+      }),
+      z.object({
+        type: z.literal('task-started'),
+        taskId: z.string(),
+        kind: z.enum(['mapper', 'reducer']),
+        attempt: z.number().int().positive(),
+      }),
+      z.object({
+        type: z.literal('task-succeeded'),
+        taskId: z.string(),
+        attempt: z.number().int().positive(),
+      }),
+      z.object({
+        type: z.literal('task-failed'),
+        taskId: z.string(),
+        attempt: z.number().int().positive(),
+        error: z.string(),
+        retried: z.boolean(),
+      }),
+      z.object({ type: z.literal('task-stopped'), taskId: z.string(), attempt: z.number().int().positive() }),
+      z.object({
+        type: z.literal('finished'),
+        outcome: z.discriminatedUnion('state', [
+          z.object({ state: z.literal('succeeded') }),
+          z.object({ state: z.literal('failed'), error: z.string() }),
+          z.object({ state: z.literal('stopped'), reason: z.string() }),
+        ]),
+      }),
+    ]),
+  }),
 } as const;
 
 type Schemas = typeof agentReportDataSchemas;
@@ -51,6 +93,7 @@ export type WorkerProcessExitedV1 = EventData<Schemas['WorkerProcessExited@1']>;
 export type TaskStartedV1 = EventData<Schemas['TaskStarted@1']>;
 export type TaskFinishedV1 = EventData<Schemas['TaskFinished@1']>;
 
+export type MapReduceProgressedV1 = EventData<Schemas['MapReduceProgressed@1']>;
 export type AgentReport = EventsOf<Schemas>;
 export const isAgentReport = isEventOf(agentReportDataSchemas);
 

@@ -9,6 +9,7 @@ import { settingsProjection } from '../projections/settings/settings.projection'
 import { serviceJobsProjection } from '../projections/service-jobs/service-jobs.projection';
 import { clusterConfigProjection } from '../projections/cluster-config/cluster-config.projection';
 import { apiKeysProjection } from '../projections/api-keys/api-keys.projection';
+import { mapReduceJobsProjection } from '../projections/mapreduce/mapreduce-jobs.projection';
 import { workerRowsProjection } from '../projections/workers/workers.projection';
 
 // The read models a rebuild can replay from the owners' event stores. The change feed is not
@@ -26,6 +27,7 @@ export const REBUILDABLE_PROJECTIONS: readonly StreamProjection[] = [
   serviceJobsProjection,
   clusterConfigProjection,
   apiKeysProjection,
+  mapReduceJobsProjection,
 ];
 
 // By its full name (`projector.jobs.v1`) or its short one (`jobs`).

@@ -22,6 +22,11 @@ export const READ_MODEL_SOURCES = {
     owner: 'scheduler',
     consumer: 'projector.cluster-config.v1',
   },
+  mapReduceJobs: {
+    topic: EventTopics.schedulerMapReduceJob,
+    owner: 'scheduler',
+    consumer: 'projector.mapreduce-jobs.v1',
+  },
   apiKeys: { topic: EventTopics.schedulerApiKey, owner: 'scheduler', consumer: 'projector.api-keys.v1' },
 } as const;
 

@@ -7,6 +7,8 @@ import { jobCommands } from '../jobs/domain/job.decider';
 import type { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
+import { mapReduceJobCommands } from '../mapreduce/domain/mapreduce-job.decider';
+import { mapReduceCommandOf } from '../mapreduce/supervise/mapreduce-reports';
 
 // Turns what worker agents report into job and worker events. The reports of a delivered batch
 // become one batch of commands (the CommandEngine, in the consumer runner's transaction: the jobs'
@@ -101,6 +103,9 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
             );
             break;
           }
+          case 'MapReduceProgressed':
+            batch.push(commandFor(mapReduceJobCommands, mapReduceCommandOf(report.data), metadata));
+            break;
           default: {
             const unknownReport: never = report;
             throw new Error(`unexpected agent report ${JSON.stringify(unknownReport)}`);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { GatewayModule } from '../../gateway.module';
 import { ApolloArtifactsController } from './apollo-artifacts.controller';
+import { ApolloJobsController } from './apollo-jobs.controller';
 import { ApolloNotFoundController } from './apollo-not-found.controller';
 
 // Apollo's coordinator API as a thin mapping onto the core: served under /compat/apollo/api/v1 on
@@ -9,6 +10,7 @@ import { ApolloNotFoundController } from './apollo-not-found.controller';
   imports: [GatewayModule],
   controllers: [
     ApolloArtifactsController,
+    ApolloJobsController,
     ApolloNotFoundController, // last: only what no other route takes
   ],
 })

@@ -27,9 +27,10 @@ const plan: MapReduceJobCommand = {
 };
 const m0 = `${id}-m-0`;
 const r0 = `${id}-r-0`;
-const started = (taskId: string, attempt = 1): MapReduceJobCommand => ({
+const started = (taskId: string, attempt = 1, run?: number): MapReduceJobCommand => ({
   kind: 'task-started',
   id,
+  ...(run === undefined ? {} : { run }),
   taskId,
   taskKind: taskId === m0 ? 'mapper' : 'reducer',
   attempt,
@@ -128,5 +129,37 @@ describe('MapReduce job decider', () => {
       code: 'not_found',
       field: 'taskId',
     });
+  });
+
+  it('places the job again on a lost host: the next run starts every task over and ignores the old run', () => {
+    const assign = (hostId: string): MapReduceJobCommand => ({
+      kind: 'assign',
+      id,
+      hostId,
+      incarnation: 'i-1',
+      reason: 'submitted',
+      job: submit.kind === 'submit' ? submit.job : (undefined as never),
+    });
+    const first = run(submit, assign('h-1'));
+    expect(first.last).toEqual([
+      expect.objectContaining({
+        type: 'MapReduceJobAssigned',
+        data: expect.objectContaining({ run: 1, hostId: 'h-1' }),
+      }),
+    ]);
+    const planned = { ...plan, run: 1 };
+    const succeeded: MapReduceJobCommand = { kind: 'task-succeeded', id, run: 1, taskId: m0, attempt: 1 };
+    const moved = run(submit, assign('h-1'), planned, started(m0, 1, 1), succeeded, assign('h-2'));
+    expect(moved.state).toMatchObject({
+      state: 'running',
+      run: 2,
+      tasks: { [m0]: { state: 'scheduled', attempts: 0 }, [r0]: { state: 'scheduled', attempts: 0 } },
+    });
+    const base = [submit, assign('h-1'), planned, assign('h-2')];
+    expect(run(...base, started(m0, 1, 1)).last).toEqual([]); // the lost host's report
+    expect(run(...base, { kind: 'finish', id, run: 1, outcome: { state: 'succeeded' } }).last).toEqual([]);
+    expect(run(...base, started(m0, 1, 2)).last).toEqual([
+      expect.objectContaining({ type: 'MapReduceTaskStarted' }),
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { commandError, isMapReduceJobEvent } from '@spindle/contracts';
+import { EventTopics, commandError, isMapReduceJobEvent, mapReduceJobStreamId } from '@spindle/contracts';
 import type {
   CommandError,
   MapReduceJobEvent,
@@ -20,6 +20,8 @@ export type MapReduceJobStatus =
   | {
       readonly state: MapReduceJobState;
       readonly tasks: Readonly<Record<string, MapReduceTaskStatus>>;
+      // The placement the engine's reports must come from (0: not placed yet).
+      readonly run?: number;
     };
 
 // What the engine (libs/worker/src/mapreduce, MapReduceProgress and MapReduceOutcome) reports,
@@ -27,14 +29,25 @@ export type MapReduceJobStatus =
 export type MapReduceJobCommand =
   | { readonly kind: 'submit'; readonly job: MapReduceJobSubmittedV1 }
   | {
+      // Placed on a host (again, when the last one was lost): the next run.
+      readonly kind: 'assign';
+      readonly id: string;
+      readonly hostId: string;
+      readonly incarnation: string;
+      readonly reason: string;
+      readonly job: MapReduceJobSubmittedV1;
+    }
+  | {
       readonly kind: 'plan';
       readonly id: string;
+      readonly run?: number; // the engine's reports: from the job's current run only
       readonly maps: readonly InputRange[];
       readonly reducers: number;
     }
   | {
       readonly kind: 'task-started';
       readonly id: string;
+      readonly run?: number; // the engine's reports: from the job's current run only
       readonly taskId: string;
       readonly taskKind: 'mapper' | 'reducer';
       readonly attempt: number;
@@ -42,20 +55,33 @@ export type MapReduceJobCommand =
   | {
       readonly kind: 'task-succeeded';
       readonly id: string;
+      readonly run?: number; // the engine's reports: from the job's current run only
       readonly taskId: string;
       readonly attempt: number;
     }
   | {
       readonly kind: 'task-failed';
       readonly id: string;
+      readonly run?: number; // the engine's reports: from the job's current run only
       readonly taskId: string;
       readonly attempt: number;
       readonly error: string;
       readonly retried: boolean;
     }
-  | { readonly kind: 'task-stopped'; readonly id: string; readonly taskId: string; readonly attempt: number }
+  | {
+      readonly kind: 'task-stopped';
+      readonly id: string;
+      readonly run?: number;
+      readonly taskId: string;
+      readonly attempt: number;
+    }
   | { readonly kind: 'stop'; readonly id: string; readonly reason: string }
-  | { readonly kind: 'finish'; readonly id: string; readonly outcome: MapReduceFinish };
+  | {
+      readonly kind: 'finish';
+      readonly id: string;
+      readonly run?: number;
+      readonly outcome: MapReduceFinish;
+    };
 
 export interface InputRange {
   readonly key: string;
@@ -88,6 +114,16 @@ export function evolveMapReduceJob(state: MapReduceJobStatus, event: SpindleEven
   switch (event.type) {
     case 'MapReduceJobSubmitted':
       return { state: 'running', tasks: {} };
+    case 'MapReduceJobAssigned':
+      if (state.state === 'absent') return state;
+      // A new run starts every task over (the shuffle of a lost host's run is not trusted).
+      return {
+        ...state,
+        run: event.data.run,
+        tasks: Object.fromEntries(
+          Object.keys(state.tasks).map((t) => [t, { state: 'scheduled', attempts: 0 }]),
+        ),
+      };
     case 'MapReduceJobPlanned':
       if (state.state === 'absent') return state;
       return {
@@ -121,6 +157,7 @@ export function evolveMapReduceJob(state: MapReduceJobStatus, event: SpindleEven
       if (state.state === 'absent') return state;
       // Tasks that never ran or were waiting for a retry are stopped with the job (Apollo's rule).
       return {
+        ...state,
         state: 'stopped',
         tasks: Object.fromEntries(
           Object.entries(state.tasks).map(([t, task]) => [
@@ -151,7 +188,21 @@ export function decideMapReduceJob(
   }
   if (state.state === 'absent') return commandError('not_found', `no MapReduce job ${command.id}`, 'id');
   const finished = FINISHED.includes(state.state);
+  // A report from an earlier run (a host that was given up on) changes nothing.
+  if ('run' in command && command.run !== undefined && command.run !== (state.run ?? 0)) return [];
   switch (command.kind) {
+    case 'assign':
+      if (finished) return [];
+      return [
+        event('MapReduceJobAssigned', {
+          id: command.id,
+          run: (state.run ?? 0) + 1,
+          hostId: command.hostId,
+          incarnation: command.incarnation,
+          reason: command.reason,
+          job: command.job,
+        }),
+      ];
     case 'stop':
       if (finished) return commandError('conflict', `job ${command.id} already finished its workload`, 'id');
       if (state.state === 'stopping') return []; // asked twice: once is enough
@@ -228,4 +279,11 @@ export const mapReduceJobDecider: Decider<MapReduceJobCommand, MapReduceJobStatu
   initialState: { state: 'absent' },
   evolve: evolveMapReduceJob,
   decide: decideMapReduceJob,
+};
+
+export const mapReduceJobCommands = {
+  decider: mapReduceJobDecider,
+  topic: EventTopics.schedulerMapReduceJob,
+  streamIdOf: (command: MapReduceJobCommand) =>
+    mapReduceJobStreamId(command.kind === 'submit' ? command.job.id : command.id),
 };
