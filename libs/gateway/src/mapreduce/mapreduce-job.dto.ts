@@ -27,6 +27,15 @@ export const MAPREDUCE_REQUEST_SCHEMA = {
     inputSecret: { type: 'string', description: 'Secret id holding ACCESS_KEY_ID and SECRET_ACCESS_KEY' },
     outputSecret: { type: 'string', description: 'Secret id holding ACCESS_KEY_ID and SECRET_ACCESS_KEY' },
   },
+  example: {
+    inputPath: 'http://127.0.0.1:19000/corpus/books/',
+    outputPath: 'http://127.0.0.1:19000/results/word-count',
+    nReducers: 3,
+    mapper: 'wc-mapper.py',
+    reducer: 'wc-reducer.py',
+    inputSecret: 'corpus-reader',
+    outputSecret: 'results-writer',
+  },
 };
 
 export class MapReduceProgramDto {

@@ -96,7 +96,10 @@ export class MapReduceJobsController {
   @ApiParam(ID_PARAM)
   @ApiParam({ name: 'taskId', description: '<job>-m-<i> or <job>-r-<i>' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'The text, one line per line the program wrote' })
+  @ApiOkResponse({
+    description: 'The text, one line per line the program wrote',
+    content: { 'text/plain': { schema: { type: 'string' }, example: 'reading split 0 of 6\n' } },
+  })
   @ApiNotFoundResponse({ description: 'No such job or task, or the task has not started' })
   async log(
     @Param('id') id: string,
