@@ -216,11 +216,18 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     const res = await http(suite.url, 'POST', '/api/v1/contexts', {
       name: 'forever',
       downtime: '25d',
-      streamingDuration: '999999999999d',
+      streamingDuration: '9999999d',
     });
     expect(res.status).toBe(400);
     const fields = (res.body.errors as { field: string; rule: string }[]).map((e) => `${e.field}:${e.rule}`);
     expect(fields).toEqual(['downtime:durationRange', 'streamingDuration:durationRange']);
+    // Longer than JavaScript counts in whole milliseconds: not a duration at all, still named.
+    const absurd = await http(suite.url, 'POST', '/api/v1/contexts', {
+      name: 'forever',
+      streamingDuration: '999999999999d',
+    });
+    expect(absurd.status).toBe(400);
+    expect(absurd.body.errors).toEqual([expect.objectContaining({ field: 'streamingDuration' })]);
     expect((await http(suite.url, 'GET', '/api/v1/contexts/forever')).status).toBe(404);
     const longest = await http(suite.url, 'POST', '/api/v1/contexts', {
       name: 'forever',
