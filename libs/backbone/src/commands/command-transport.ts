@@ -22,7 +22,7 @@ function kafkaServerOptions(config: SpindleConfig, service: string): KafkaOption
     transport: Transport.KAFKA,
     options: {
       client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
-      consumer: { groupId: `spindle-${service}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 1_000 },
+      consumer: { groupId: `spindle-${service}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 100 },
       // Replies need no ordering between them: let them go out concurrently.
       producer: { allowAutoTopicCreation: true },
       // Commands of different partitions are handled at once, not one partition after the other.
@@ -45,7 +45,7 @@ export function createCommandClient(
   if (config.commands === 'in-process') return new InProcessCommandClient();
   const client = new ClientKafka({
     client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
-    consumer: { groupId: `spindle-${service}-${randomUUID()}`, maxWaitTimeInMs: 1_000 },
+    consumer: { groupId: `spindle-${service}-${randomUUID()}`, maxWaitTimeInMs: 100 },
     // Requests are independent of each other: no one-at-a-time ordering between them.
     producer: { allowAutoTopicCreation: true },
     postfixId: '-replies',
