@@ -33,7 +33,16 @@ import type {
 } from '@spindle/backbone';
 import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { JobUserPool, MAX_LINE_BYTES, WorkerSandbox, jobTreeOf, traversableForJobs } from '../sandbox';
+import {
+  BOOTSTRAP_DIR,
+  JobUserPool,
+  MAX_LINE_BYTES,
+  RUNTIME_HELPERS_DIR,
+  WorkerSandbox,
+  jobTreeOf,
+  readableByJobs,
+  traversableForJobs,
+} from '../sandbox';
 import type { JobTree } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
@@ -120,7 +129,12 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       const blocked =
         (await traversableForJobs(ownRoot, join(this.baseDir, 'workers'))) ??
         (await traversableForJobs(ownRoot, join(this.baseDir, 'jobs'))) ??
-        (await traversableForJobs(ownRoot, this.artifacts.dir));
+        (await traversableForJobs(ownRoot, this.artifacts.dir)) ??
+        // The runners' bootstrap and the helpers jobs import are read from the checkout (a
+        // checkout in a private home blocks job users: found on 2026-12-03 as root in /root-like
+        // homes, where node jobs then failed with MODULE_NOT_FOUND).
+        (await readableByJobs(BOOTSTRAP_DIR)) ??
+        (await readableByJobs(RUNTIME_HELPERS_DIR));
       if (blocked) {
         this.jobUsers = null;
         this.logger.warn(

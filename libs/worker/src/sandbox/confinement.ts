@@ -144,6 +144,15 @@ function closedAncestor(dir: string): string | null {
 // Job users must pass through every directory above their own (execute, not read): those at or
 // under Spindle's data directory get o+x; one above it that denies them (a data directory under
 // /root, say) is returned so the agent can say why it falls back to running jobs as itself.
+// The first directory on the way to `target` (a directory of Spindle's code) that other users
+// cannot pass, or null when job users can reach it. Nothing is changed: it is not Spindle's to open.
+export async function readableByJobs(target: string): Promise<string | null> {
+  for (let dir = resolve(target); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return null;
+  }
+}
+
 export async function traversableForJobs(dataDir: string, target: string): Promise<string | null> {
   const root = resolve(dataDir);
   const ownTree: string[] = [];

@@ -54,9 +54,11 @@ export interface RunnerHooks {
 // taken for blocked (a task that never yields) and killed. Generous: a busy host answers slowly.
 export const UNRESPONSIVE_GRACE_MS = 5_000;
 
+// The runners' own code, read by the job's user: it must be reachable by job users too.
+export const BOOTSTRAP_DIR = join(__dirname, 'bootstrap');
 const BOOTSTRAP = {
-  node: join(__dirname, 'bootstrap', 'node-runner.cjs'),
-  python: join(__dirname, 'bootstrap', 'python-runner.py'),
+  node: join(BOOTSTRAP_DIR, 'node-runner.cjs'),
+  python: join(BOOTSTRAP_DIR, 'python-runner.py'),
 };
 
 // A long-lived node or python process that runs many tasks of one worker, concurrently, speaking
