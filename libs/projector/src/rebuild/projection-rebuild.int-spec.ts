@@ -266,6 +266,20 @@ describe('a projection rebuild', () => {
     expect(states.find((s) => s.stream_id === jobStreamId(later))?.state).toBe('succeeded');
   });
 
+  it('gives each feed entry the worker as of its change, when a whole life is projected in one batch', async () => {
+    // Delivered together, the submit is projected after the row already names its worker.
+    await project(await record(jobEvents(newEventId(), 4)));
+    const feed = await projector.query<{ type: string; worker_id: string | null }[]>(
+      'select type, worker_id from projector.feed_v1 order by seq',
+    );
+    expect(feed).toEqual([
+      { type: 'JobSubmitted', worker_id: null },
+      { type: 'JobAssigned', worker_id: 'w1' },
+      { type: 'JobStarted', worker_id: 'w1' },
+      { type: 'JobSucceeded', worker_id: 'w1' },
+    ]);
+  });
+
   it('refuses a second rebuild of the same table while one runs', async () => {
     await project(await record(jobEvents(newEventId(), 2)));
     let second: Promise<unknown> | undefined;

@@ -59,12 +59,7 @@ export async function appendToFeed(
             : undefined,
         context: row.context,
         function: kind === 'job' ? (row.function ?? null) : null,
-        worker_id:
-          kind === 'job'
-            ? typeof data.workerId === 'string'
-              ? data.workerId
-              : (row.workerId ?? null)
-            : row.id,
+        worker_id: kind === 'job' ? workerOfJobEvent(event, data, row) : row.id,
         data,
         occurred_at: event.occurredAt,
       },
@@ -82,4 +77,17 @@ export async function appendToFeed(
      on conflict (event_id) do nothing`,
     [JSON.stringify(entries)],
   );
+}
+
+// The worker as of this event. Most job events name it; a submitted job has none yet (the row may
+// already have one: its assignment can be projected in the same batch); an ending names none and
+// ends the last attempt, the row's.
+function workerOfJobEvent(
+  event: SpindleEvent,
+  data: Record<string, unknown>,
+  row: FeedSubject,
+): string | null {
+  if (typeof data.workerId === 'string') return data.workerId;
+  if (event.type === 'JobSubmitted') return null;
+  return row.workerId ?? null;
 }
