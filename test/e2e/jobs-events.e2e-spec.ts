@@ -1,4 +1,6 @@
-import { submit } from '../support/jobs';
+import { Client } from 'pg';
+import { http } from '../support/http';
+import { submit, waitForState } from '../support/jobs';
 import { openSse, parseSse } from '../support/sse';
 import type { SseEvent } from '../support/sse';
 import { jobsSuite } from '../support/jobs-suite';
@@ -37,6 +39,61 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       });
       expect(after.status).toBe(200);
       expect(parseSse(await after.text())).toEqual([]);
+    }
+  });
+
+  it('records every event of a job under the correlation id of its submit, each caused by the one before', async () => {
+    const submitted = await http<{ id: string }>(
+      suite.url,
+      'POST',
+      '/api/v1/functions/sum/jobs',
+      { args: { a: 4, b: 5 } },
+      { 'x-correlation-id': 'order-4712' },
+    );
+    expect(submitted.status).toBe(202);
+    const id = submitted.body.id;
+    await waitForState(suite.url, id);
+    const db = new Client({ connectionString: suite.databaseUrl });
+    await db.connect();
+    try {
+      const job = await db.query<{
+        event_id: string;
+        type: string;
+        correlation_id: string;
+        causation_id: string;
+      }>(
+        `select event_id, type, correlation_id, causation_id from scheduler.events
+         where stream_id = $1 order by stream_position`,
+        [`job-${id}`],
+      );
+      expect(job.rows.map((e) => e.type)).toEqual([
+        'JobSubmitted',
+        'JobAssigned',
+        'JobStarted',
+        'JobSucceeded',
+      ]);
+      expect(job.rows.every((e) => e.correlation_id === 'order-4712')).toBe(true);
+      const [submit, assign, start, end] = job.rows;
+      expect(assign!.causation_id).toBe(submit!.event_id);
+      // The host's reports answer the assignment, and the job's start and end answer the reports.
+      const reports = await db.query<{
+        event_id: string;
+        type: string;
+        correlation_id: string;
+        causation_id: string;
+      }>(
+        `select event_id, type, correlation_id, causation_id from worker.events
+         where data->>'jobId' = $1 order by global_position`,
+        [id],
+      );
+      expect(reports.rows.map((r) => r.type)).toEqual(['TaskStarted', 'TaskFinished']);
+      expect(reports.rows.map((r) => [r.correlation_id, r.causation_id])).toEqual([
+        ['order-4712', assign!.event_id],
+        ['order-4712', assign!.event_id],
+      ]);
+      expect([start!.causation_id, end!.causation_id]).toEqual(reports.rows.map((r) => r.event_id));
+    } finally {
+      await db.end();
     }
   });
 

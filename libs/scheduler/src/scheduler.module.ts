@@ -7,7 +7,6 @@ import {
   MESSAGE_BUS,
   PostgresEventStore,
   ServiceDatabaseModule,
-  backboneMigrations,
 } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -33,19 +32,17 @@ import { ChangeFunctionMessageController } from './functions/change-function/cha
 import { DeleteFunctionMessageController } from './functions/delete-function/delete-function.message-controller';
 import { RegisterFunctionMessageController } from './functions/register-function/register-function.message-controller';
 import { agentReportsConsumer } from './dispatch/agent-reports.consumer';
-import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
 import { Dispatcher } from './dispatch/dispatcher';
 import { HeartbeatsListener } from './dispatch/heartbeats.listener';
 import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message-controller';
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
+import { SCHEDULER_MIGRATIONS } from './scheduler.migrations';
 import { ServiceJobMessageController } from './service-jobs/commands/service-job.message-controllers';
 import { ServiceJobSupervisor } from './service-jobs/supervise/service-job-supervisor';
-import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { MapReduceJobMessageController } from './mapreduce/commands/mapreduce-job.message-controller';
 import { MapReduceSupervisor } from './mapreduce/supervise/mapreduce-supervisor';
-import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { StopWorkerMessageController } from './workers/stop-worker/stop-worker.message-controller';
 import {
   SCHEDULER_CONNECTION,
@@ -63,12 +60,7 @@ import { hostDelivery } from './dispatch/host-delivery';
       name: SCHEDULER_CONNECTION,
       schema: SCHEDULER_SCHEMA,
       entities: [],
-      migrations: [
-        ...backboneMigrations(SCHEDULER_SCHEMA),
-        SchedulerDispatchTables1763900000100,
-        SchedulerServiceJobs1764900000100,
-        SchedulerMapReduceJobs1796300000100,
-      ],
+      migrations: SCHEDULER_MIGRATIONS,
       migrate: true,
     }),
   ],

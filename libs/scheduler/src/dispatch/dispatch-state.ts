@@ -150,12 +150,16 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
     case 'job-submitted': {
       const data = (run as Extract<JobEvent, { type: 'JobSubmitted' }>[]).map((e) => e.data);
       // In the order submitted: `seq` is the queue's order.
+      // With the submit's correlation id and event id: what the dispatcher then decides about the
+      // job carries them on.
       await manager.query(
-        `insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms)
+        `insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms,
+                                         correlation_id, submitted_event_id)
          select v.id, v.context, 'queued', v.at,
-                v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms
-         from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[])
-              with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, n)
+                v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms,
+                v.correlation_id, v.event_id
+         from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+              with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, correlation_id, event_id, n)
          order by v.n`,
         [
           ids,
@@ -163,6 +167,8 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
           ats,
           data.map((d) => d.startTimeoutMs),
           data.map((d) => d.performTimeoutMs),
+          run.map((e) => e.correlationId),
+          run.map((e) => e.id),
         ],
       );
       return;

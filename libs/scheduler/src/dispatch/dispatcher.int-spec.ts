@@ -44,7 +44,7 @@ describe('the dispatcher', () => {
     await commands.run(contextCommands, command as ContextCommand, meta);
   }
 
-  async function submitted(context: string, count: number): Promise<string[]> {
+  async function submitted(context: string, count: number, metadata = meta): Promise<string[]> {
     const ids = Array.from({ length: count }, () => newEventId());
     const job = (id: string) => ({
       id,
@@ -57,7 +57,7 @@ describe('the dispatcher', () => {
       performTimeoutMs: null,
     });
     await commands.runMany(
-      ids.map((id) => commandFor(jobCommands, { kind: 'submit', id, job: job(id) }, meta)),
+      ids.map((id) => commandFor(jobCommands, { kind: 'submit', id, job: job(id) }, metadata)),
     );
     return ids;
   }
@@ -127,5 +127,21 @@ describe('the dispatcher', () => {
     expect(workers.every((w) => w.mode === 'exclusive' && w.max_jobs === 1 && w.host_id === 'h-solo')).toBe(
       true,
     );
+  });
+
+  it('places a job under its submit’s correlation id, caused by the submit', async () => {
+    await hostWithSlots('h-traced', 2);
+    await contextWith('traced', { workerMode: 'shared', maxJobs: 2 });
+    const [id] = await submitted('traced', 1, { correlationId: 'req-7f3a', causationId: null });
+    await dispatchUntilAssigned([id!], 1);
+
+    const events: { type: string; event_id: string; correlation_id: string; causation_id: string | null }[] =
+      await dataSource.query(
+        `select type, event_id, correlation_id, causation_id from ${s}.events
+         where stream_id = $1 order by stream_position`,
+        [jobStreamId(id!)],
+      );
+    expect(events.map((e) => e.type)).toEqual(['JobSubmitted', 'JobAssigned']);
+    expect(events[1]).toMatchObject({ correlation_id: 'req-7f3a', causation_id: events[0]!.event_id });
   });
 });

@@ -30,6 +30,9 @@ interface Snapshot {
     settings: ContextSettings | null;
     deleted: boolean | null;
     ids: string[];
+    // Each queued job's submit: its placement carries the submit's correlation id and is caused
+    // by it, so one request's events can be followed from the HTTP call to the job's end.
+    causes: Record<string, MessageMetadata>;
   }[];
   readonly hosts: HostSlots[];
   readonly pools: Map<string, PoolWorker[]>;
@@ -123,14 +126,20 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         placed: Record<string, number>;
       }[]
     >(
-      `with waiting as (select distinct context from ${s}.dispatch_jobs where state = 'queued')
+      `with waiting as (select distinct context from ${s}.dispatch_jobs where state = 'queued'),
+       heads as (select q.context, j.* from waiting q
+                 cross join lateral (select j.id, j.seq, j.correlation_id, j.submitted_event_id
+                                     from ${s}.dispatch_jobs j
+                                     where j.context = q.context and j.state = 'queued'
+                                       and (j.start_deadline is null or j.start_deadline >= now())
+                                     order by j.seq limit $1) j)
        select
          (select coalesce(json_agg(json_build_object(
             'context', q.context, 'settings', c.settings, 'deleted', c.deleted,
-            'ids', array(select j.id from ${s}.dispatch_jobs j
-                         where j.context = q.context and j.state = 'queued'
-                           and (j.start_deadline is null or j.start_deadline >= now())
-                         order by j.seq limit $1))), '[]')
+            'ids', array(select h.id from heads h where h.context = q.context order by h.seq),
+            'causes', (select coalesce(json_object_agg(h.id, json_build_object(
+                         'correlationId', h.correlation_id, 'causationId', h.submitted_event_id)), '{}')
+                       from heads h where h.context = q.context and h.correlation_id is not null))), '[]')
           from waiting q left join ${s}.dispatch_contexts c on c.name = q.context) as queues,
          (select coalesce(json_agg(json_build_object('id', h.id, 'incarnation', h.incarnation, 'free', h.free)
                                    order by h.free desc, h.id), '[]')
@@ -166,6 +175,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private async dispatchQueued(): Promise<void> {
     const { queues, hosts, pools, placed } = await this.snapshot();
     if (queues.length === 0) return;
+    const causes = new Map(queues.flatMap((q) => Object.entries(q.causes)));
+    const causedBy = (jobId: string): MessageMetadata => causes.get(jobId) ?? this.metadata();
     const refusals = queues
       .filter((q) => !q.settings || q.deleted)
       .flatMap((q) =>
@@ -173,7 +184,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           commandFor(
             jobCommands,
             { kind: 'refuse', id, reason: `context ${q.context} was deleted` },
-            this.metadata(),
+            causedBy(id),
           ),
         ),
       );
@@ -197,12 +208,14 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     await this.place(
       plans.flatMap((p) => p.requested),
       plans.flatMap((p) => p.placements),
+      causedBy,
     );
   }
 
   private async place(
     requested: readonly WorkerRequestedV1[],
     placements: readonly Placement[],
+    causedBy: (jobId: string) => MessageMetadata,
   ): Promise<void> {
     if (placements.length === 0) return;
     // Workers first: each is in the dispatch state before the jobs assigned to it.
@@ -214,7 +227,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         commandFor(
           jobCommands,
           { kind: 'assign', id: p.jobId, workerId: p.workerId, hostId: p.hostId },
-          this.metadata(),
+          causedBy(p.jobId),
         ),
       ),
     ]);

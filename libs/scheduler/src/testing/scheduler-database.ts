@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
-import { InProcessMessageBus, OutboxRelay, PostgresEventStore, backboneMigrations } from '@spindle/backbone';
+import { InProcessMessageBus, OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 import { createTestDatabase } from '@spindle/testing';
-import { SchedulerDispatchTables1763900000100 } from '../dispatch/dispatch-tables.migration';
 import { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SCHEDULER_MIGRATIONS } from '../scheduler.migrations';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { hostDelivery } from '../dispatch/host-delivery';
 
@@ -19,7 +19,7 @@ export async function schedulerDatabase(): Promise<{
     type: 'postgres',
     url: db.url,
     schema: SCHEDULER_SCHEMA,
-    migrations: [...backboneMigrations(SCHEDULER_SCHEMA), SchedulerDispatchTables1763900000100],
+    migrations: SCHEDULER_MIGRATIONS,
     migrationsTableName: 'migrations',
   });
   await dataSource.initialize();

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EventTopics, hostStreamId, newEventId } from '@spindle/contracts';
-import type { AgentReport, NewEvent } from '@spindle/contracts';
+import type { AgentReport, EventEnvelope, MessageMetadata, NewEvent } from '@spindle/contracts';
 import { GroupCommit, isLostRace } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 
@@ -12,13 +12,21 @@ import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 // batch at a time): one transaction for a burst of task starts and finishes instead of one each,
 // still in the order they were made. Reports are facts, not commands: nothing is decided, so they
 // are appended at the position this writer keeps, not through the CommandEngine.
+interface Report {
+  readonly event: NewEvent;
+  readonly metadata: MessageMetadata;
+}
+
+// What a report answers: the delivered event's id and correlation id.
+export type EventCause = Pick<EventEnvelope, 'id' | 'correlationId'>;
+
 export class AgentReporter {
   private readonly logger = new Logger('worker-agent');
   private position = -1;
-  private readonly reports = new GroupCommit<NewEvent, void>(
-    async (events) => {
-      await this.append(events);
-      return events.map(() => ({ status: 'fulfilled', value: undefined }));
+  private readonly reports = new GroupCommit<Report, void>(
+    async (reports) => {
+      await this.append(reports);
+      return reports.map(() => ({ status: 'fulfilled', value: undefined }));
     },
     { maxInFlight: 1, gatherTurn: true },
   );
@@ -40,23 +48,40 @@ export class AgentReporter {
     return new AgentReporter(dataSource, store, relay, hostStreamId(hostId, incarnation));
   }
 
-  report(event: NewEvent<AgentReport>): Promise<void> {
+  // `cause`: the event this report answers (a job's assignment or cancel), whose correlation id
+  // the report carries on, so that a request's events can be followed to the job's end. Reports
+  // of the agent's own (heartbeats of workers, a process that ended) start a correlation of their own.
+  report(event: NewEvent<AgentReport>, cause?: EventCause): Promise<void> {
     // What the same turn of the event loop reports (a task's end and its exclusive worker's)
     // goes in one commit.
-    return this.reports.add(event);
+    return this.reports.add({
+      event,
+      metadata: cause
+        ? { correlationId: cause.correlationId, causationId: cause.id }
+        : { correlationId: `worker-agent-${newEventId()}`, causationId: null },
+    });
   }
 
-  private async append(events: readonly NewEvent[]): Promise<void> {
+  private async append(reports: readonly Report[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dataSource.transaction(async (manager) => {
           if (this.position < 0) this.position = await this.store.currentPosition(manager, this.streamId);
-          const appended = await this.store.append(manager, this.streamId, this.position, events, {
-            topic: EventTopics.workerReport,
-            metadata: { correlationId: `worker-agent-${newEventId()}`, causationId: null },
-            occurredAt: new Date(),
-          });
-          this.position = appended.at(-1)!.streamPosition;
+          // One append per report, at consecutive positions of the one stream: each keeps its
+          // own metadata, and the store writes them all with one statement per table.
+          const occurredAt = new Date();
+          const appended = await this.store.appendMany(
+            manager,
+            reports.map((r, i) => ({
+              streamId: this.streamId,
+              expectedPosition: this.position + i,
+              events: [r.event],
+              topic: EventTopics.workerReport,
+              metadata: r.metadata,
+              occurredAt,
+            })),
+          );
+          this.position = appended.at(-1)!.at(-1)!.streamPosition;
         });
         this.relay.wake();
         return;
@@ -66,7 +91,7 @@ export class AgentReporter {
         if (attempt >= 10) throw e;
         // Postgres away for a moment: what happened must still be told, so keep trying.
         this.logger.warn(
-          `could not record ${events.length} report(s), retrying: ${e instanceof Error ? e.message : String(e)}`,
+          `could not record ${reports.length} report(s), retrying: ${e instanceof Error ? e.message : String(e)}`,
         );
         await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2_000)));
       }

@@ -46,6 +46,7 @@ import {
 import type { JobTree } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
+import type { EventCause } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
 import { LoggerFiles } from './logger-files';
@@ -66,6 +67,7 @@ const MAX_ERROR_BYTES = 16 * 1024;
 
 interface Task {
   readonly jobId: string;
+  readonly cause: EventCause; // the assignment
   running: RunningTask | undefined;
   cancelled: { outcome: 'cancelled' | 'timed_out'; reason: string } | undefined;
   done: Promise<void>;
@@ -268,11 +270,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
           void this.stopWorker(event.data.id, event.data.reason, event.data.graceMs ?? 0);
         break;
       case 'JobAssigned':
-        if (event.data.hostId === this.hostId) await this.assign(event.data);
+        if (event.data.hostId === this.hostId) await this.assign(event.data, event);
         break;
       case 'JobCancelRequested':
         if (event.data.hostId === this.hostId)
-          await this.cancel(event.data.id, event.data.workerId, 'cancelled', 'cancelled by request');
+          await this.cancel(event.data.id, event.data.workerId, 'cancelled', 'cancelled by request', event);
         break;
       case 'WorkerStarted':
       case 'WorkerPidChanged':
@@ -349,25 +351,34 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await reported;
   }
 
-  private async assign(assigned: JobAssignedV1): Promise<void> {
+  // What is reported of a job answers its assignment (or its cancel): `cause` carries the
+  // request's correlation id on.
+  private async assign(assigned: JobAssignedV1, cause: EventCause): Promise<void> {
     const worker = this.workers.get(assigned.workerId);
     if (worker && !worker.stopping) {
-      this.startTask(worker, assigned);
+      this.startTask(worker, assigned, cause);
       return;
     }
     if (worker?.stopping) {
-      await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker is stopping');
+      await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker is stopping', cause);
       return;
     }
     // A worker's request comes before its jobs (one key, one partition): unknown here means it
     // was asked of an earlier run of this host (the same WORKER_HOST_ID), which is gone.
-    await this.finishUnrun(assigned.id, assigned.workerId, 'failed', 'its worker never started on this host');
+    await this.finishUnrun(
+      assigned.id,
+      assigned.workerId,
+      'failed',
+      'its worker never started on this host',
+      cause,
+    );
   }
 
-  private startTask(worker: Worker, assigned: JobAssignedV1): void {
+  private startTask(worker: Worker, assigned: JobAssignedV1, cause: EventCause): void {
     if (worker.tasks.has(assigned.id)) return;
     const task: Task = {
       jobId: assigned.id,
+      cause,
       running: undefined,
       cancelled: undefined,
       done: Promise.resolve(),
@@ -428,16 +439,19 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         // Reported once the task really began in its process, with the host's own time.
         const startedAt = await task.running.started;
         if (startedAt)
-          await this.reporter.report({
-            type: 'TaskStarted',
-            version: 1,
-            data: {
-              jobId,
-              workerId,
-              pid: task.running.pid,
-              startedAt: startedAt.toISOString(),
+          await this.reporter.report(
+            {
+              type: 'TaskStarted',
+              version: 1,
+              data: {
+                jobId,
+                workerId,
+                pid: task.running.pid,
+                startedAt: startedAt.toISOString(),
+              },
             },
-          });
+            task.cause,
+          );
         result = await ended;
       }
     } catch (e) {
@@ -454,19 +468,22 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     );
     this.loggerFiles.close(jobId);
     const log = await shipper.close();
-    const reported = this.reporter.report({
-      type: 'TaskFinished',
-      version: 1,
-      data: {
-        jobId,
-        workerId,
-        outcome: result.outcome,
-        result: result.outcome === 'succeeded' ? result.result : null,
-        error: result.outcome === 'succeeded' ? null : result.error,
-        log,
-        finishedAt: (finishedAt ?? new Date()).toISOString(),
+    const reported = this.reporter.report(
+      {
+        type: 'TaskFinished',
+        version: 1,
+        data: {
+          jobId,
+          workerId,
+          outcome: result.outcome,
+          result: result.outcome === 'succeeded' ? result.result : null,
+          error: result.outcome === 'succeeded' ? null : result.error,
+          log,
+          finishedAt: (finishedAt ?? new Date()).toISOString(),
+        },
       },
-    });
+      task.cause,
+    );
     // Over as soon as its end is told: an exclusive worker's own end then follows in the same
     // commit of reports rather than one round trip later.
     this.taskEnded(worker, jobId);
@@ -474,7 +491,13 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  private async cancel(jobId: string, workerId: string, outcome: 'cancelled', reason: string): Promise<void> {
+  private async cancel(
+    jobId: string,
+    workerId: string,
+    outcome: 'cancelled',
+    reason: string,
+    cause: EventCause,
+  ): Promise<void> {
     const task = this.workers.get(workerId)?.tasks.get(jobId);
     if (task) {
       task.cancelled ??= { outcome, reason };
@@ -482,23 +505,32 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       return;
     }
     // Not (or no longer) running here: say so, so the job does not wait in `cancelling`.
-    await this.finishUnrun(jobId, workerId, outcome, reason);
+    await this.finishUnrun(jobId, workerId, outcome, reason, cause);
   }
 
-  private finishUnrun(jobId: string, workerId: string, outcome: TaskOutcome, error: string): Promise<void> {
-    return this.reporter.report({
-      type: 'TaskFinished',
-      version: 1,
-      data: {
-        jobId,
-        workerId,
-        outcome,
-        result: null,
-        error,
-        log: { lines: 0, bytes: 0 },
-        finishedAt: new Date().toISOString(),
+  private finishUnrun(
+    jobId: string,
+    workerId: string,
+    outcome: TaskOutcome,
+    error: string,
+    cause: EventCause,
+  ): Promise<void> {
+    return this.reporter.report(
+      {
+        type: 'TaskFinished',
+        version: 1,
+        data: {
+          jobId,
+          workerId,
+          outcome,
+          result: null,
+          error,
+          log: { lines: 0, bytes: 0 },
+          finishedAt: new Date().toISOString(),
+        },
       },
-    });
+      cause,
+    );
   }
 
   // graceMs > 0 (or null: no limit): a graceful stop. The worker takes no new task (assign refuses

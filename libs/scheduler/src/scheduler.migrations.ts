@@ -1,0 +1,16 @@
+import { backboneMigrations } from '@spindle/backbone';
+import { SchedulerDispatchJobCauses1796400000100 } from './dispatch/dispatch-job-causes.migration';
+import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
+import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
+import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
+import { SCHEDULER_SCHEMA } from './scheduler.tokens';
+
+// The scheduler schema's migrations, in order: the backbone's tables, then the scheduler's own
+// state beside its streams. The service and its integration tests migrate with the same list.
+export const SCHEDULER_MIGRATIONS = [
+  ...backboneMigrations(SCHEDULER_SCHEMA),
+  SchedulerDispatchTables1763900000100,
+  SchedulerServiceJobs1764900000100,
+  SchedulerMapReduceJobs1796300000100,
+  SchedulerDispatchJobCauses1796400000100,
+];
