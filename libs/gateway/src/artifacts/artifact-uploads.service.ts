@@ -11,6 +11,7 @@ import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
 import { ArtifactStoreClient } from './artifact-store.client';
 import type { Accepted } from './artifact-store.client';
+import { multipartRefusal } from './multipart-refusal';
 
 // Uploading and deleting artifacts, once, for every API that offers it (native and dialects).
 @Injectable()
@@ -46,7 +47,9 @@ export class ArtifactUploads {
         { field, rule: 'isMultipart', message: `send the file as multipart/form-data field "${field}"` },
       ]);
     }
-    const part = await request.file();
+    const part = await request.file().catch((e: unknown) => {
+      throw multipartRefusal(e, field);
+    });
     if (!part || part.fieldname !== field) {
       part?.file.resume();
       throw new ValidationProblem([
@@ -92,7 +95,7 @@ export class ArtifactUploads {
       // leave the client's unread body hanging on it.
       void reply.header('connection', 'close');
       part.file.resume();
-      throw e;
+      throw multipartRefusal(e, field);
     }
     if (part.file.truncated) {
       void reply.header('connection', 'close');

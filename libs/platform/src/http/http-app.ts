@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CorrelationInterceptor } from './correlation';
+import { NulTextPipe } from './nul-text.pipe';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
@@ -42,7 +43,7 @@ export async function createHttpApp(
 
 export function configureHttpApp(app: INestApplication): void {
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new NulTextPipe(), createValidationPipe());
   app.useGlobalInterceptors(new CorrelationInterceptor());
 }
 

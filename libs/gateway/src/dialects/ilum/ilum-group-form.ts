@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import type { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
+import { multipartRefusal } from '../../artifacts/multipart-refusal';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { ilumInvalid } from './ilum-errors.filter';
 
@@ -82,7 +83,7 @@ export async function readGroupForm(
     await onRefused(Object.values(stored).flat());
     // Too many files or fields: the form breaks a limit, which Ilum answers as validation.
     if (e instanceof Error && /limit reached/i.test(e.message)) throw ilumInvalid(e.message);
-    throw e;
+    throw multipartRefusal(e, 'groupCreation');
   }
   return { fields, stored };
 }

@@ -1,4 +1,4 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -13,10 +13,10 @@ import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ClustersQuery, FunctionsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
+import { multipartRefusal } from '../../artifacts/multipart-refusal';
 import { CommandSender } from '../../commands/command-sender';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { awaitVisible } from '../../read-back';
-import { DialectError } from '../json-errors.filter';
 import { ilumInvalid, ilumNotFound } from './ilum-errors.filter';
 import { ILUM_LANGUAGES, ilumProgram, parseArgs, parsePairs } from './ilum-job-format';
 import type { IlumLanguage } from './ilum-job-format';
@@ -93,7 +93,7 @@ export class IlumJobSubmission {
       return await this.submitJob(tag, fields, stored);
     } catch (e) {
       await this.forget(tag, stored);
-      throw multipartRefusal(e);
+      throw multipartRefusal(e, 'jobFile');
     }
   }
 
@@ -185,13 +185,4 @@ export class IlumJobSubmission {
       this.logger.warn(`could not remove the program of Ilum submit ${tag}: ${reason}`);
     }
   }
-}
-
-// The multipart parser's own refusals (too many files or fields, a cut body) carry a 4xx
-// `statusCode`: the client's fault, answered as Ilum answers validation, never as a 500.
-function multipartRefusal(e: unknown): unknown {
-  if (e instanceof HttpException || e instanceof DialectError) return e;
-  const status = (e as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status !== 'number' || status < 400 || status >= 500) return e;
-  return ilumInvalid(`the multipart body was refused: ${(e as Error).message}`);
 }
