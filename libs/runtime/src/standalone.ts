@@ -49,15 +49,29 @@ export async function startStandalone(
 }
 
 // Ready means readable: wait until the read models show what the services created at boot; then
-// the first admin key, if none exists. Done by the process that runs the gateway.
+// the first admin key, if none exists. Done by the process that runs the gateway. Where the
+// projector is a process of its own (the `node` and `all` topologies, or another machine), its
+// tables may not exist yet: that is "not yet readable", waited out, not a failure to start.
 export async function settleGateway(app: RunningApp['app'], config: SpindleConfig): Promise<void> {
-  const visible = await app
-    .get(ContextsQuery)
-    .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, 30_000);
-  if (!visible)
-    new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
-  await issueFirstAdminKey(app, config);
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const visible = await app
+        .get(ContextsQuery)
+        .waitForPosition(contextStreamId(DEFAULT_CONTEXT_NAME), 1, Math.max(0, deadline - Date.now()));
+      if (!visible)
+        new Logger('spindle').warn('the default context is not visible yet; the projector is lagging');
+      await issueFirstAdminKey(app, config);
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== UNDEFINED_TABLE || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
+
+const SETTLE_TIMEOUT_MS = 30_000;
+const UNDEFINED_TABLE = '42P01'; // PostgreSQL: the relation does not exist (not migrated yet)
 
 // First start without SPINDLE_ADMIN_KEY: nobody holds a key yet, so one admin key is created and
 // printed this once (Spindle keeps only its verifier); later starts find a key and print nothing.
