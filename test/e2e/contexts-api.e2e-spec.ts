@@ -210,6 +210,13 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
     });
     expect(badJson.status).toBe(400);
     expect(badJson.headers.get('content-type')).toContain('application/problem+json');
+
+    // null is not "left out": a setting that wants a value refuses it (it once answered 500).
+    const nulls = await http(suite.url, 'PUT', '/api/v1/contexts/default', { downtime: null, maxJobs: null });
+    expect(nulls.status).toBe(400);
+    expect((nulls.body.errors as { field: string }[]).map((e) => e.field)).toEqual(
+      expect.arrayContaining(['downtime', 'maxJobs']),
+    );
   });
 
   it('refuses durations past 2^31 - 1 ms (about 24.8 days) naming the field, and takes "Inf"', async () => {

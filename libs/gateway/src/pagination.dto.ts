@@ -1,14 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { ValidationProblem } from '@spindle/platform';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ValidationProblem, IsOmittable } from '@spindle/platform';
 
 export const MAX_PAGE_SIZE = 500;
 
 // The one page shape of the native API: `limit` and an opaque keyset `cursor`.
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 25 })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -16,7 +16,7 @@ export class PageQueryDto {
   limit: number = 25;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1_000)
   cursor?: string;

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean } from 'class-validator';
 import { ARTIFACT_KINDS } from '@spindle/contracts';
 import type { ArtifactKind } from '@spindle/contracts';
 import type { ArtifactView } from '@spindle/read-models';
+import { IsOmittable } from '@spindle/platform';
 
 export class ArtifactDto {
   @ApiProperty({ example: 'wordcount.py' }) name!: string;
@@ -45,7 +46,7 @@ export class UploadArtifactQueryDto {
     description: 'Replace the content of an existing artifact with this name',
     default: false,
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   force?: boolean;

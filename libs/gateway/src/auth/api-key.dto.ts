@@ -1,17 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Length,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsString, Length } from 'class-validator';
 import { API_KEY_NAME_MAX, API_SCOPES } from '@spindle/contracts';
 import type { ApiScope } from '@spindle/contracts';
 import type { ApiKeyView } from '@spindle/read-models';
+import { IsOmittable } from '@spindle/platform';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci', description: 'Who or what uses the key (shown in audit records)' })
@@ -30,7 +22,7 @@ export class CreateApiKeyDto {
     example: '2027-01-01T00:00:00Z',
     description: 'When the key stops working (ISO-8601, in the future); unset: never',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   expiresAt?: string;
 }

@@ -4,7 +4,6 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -16,7 +15,7 @@ import {
 import type { ValidatorConstraintInterface } from 'class-validator';
 import { CONTEXT_NAME_PATTERN, WORKER_MODES, namedFields } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
-import { DURATION_FORMAT_HINT, formatDuration, parseDuration } from '@spindle/platform';
+import { DURATION_FORMAT_HINT, formatDuration, parseDuration, IsOmittable } from '@spindle/platform';
 import type { ContextView } from '@spindle/read-models';
 import { DurationRangeConstraint } from '../duration-range';
 
@@ -51,7 +50,7 @@ export class ContextSettingsDto {
     description: 'Engine configuration (Mist sparkConf)',
     example: { 'spark.executor.memory': '2g' },
   })
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   @Validate(IsConfigMapConstraint)
   config?: Record<string, string | number | boolean>;
@@ -60,7 +59,7 @@ export class ContextSettingsDto {
     description: `Idle time before a shared worker stops: ${DURATION_FORMAT_HINT}`,
     example: '3600s',
   })
-  @IsOptional()
+  @IsOmittable()
   @Validate(IsDurationConstraint)
   @Validate(DurationRangeConstraint, [0])
   downtime?: string;
@@ -71,7 +70,7 @@ export class ContextSettingsDto {
     maximum: 10000,
     example: 1,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(10_000)
@@ -82,29 +81,29 @@ export class ContextSettingsDto {
     description: 'exclusive: a process per job; shared: a pool',
     example: 'exclusive',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(WORKER_MODES)
   workerMode?: WorkerMode;
 
   @ApiPropertyOptional({ description: 'Start workers when Spindle starts', example: false })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   precreated?: boolean;
 
   @ApiPropertyOptional({ description: 'Extra options for the worker process', example: '' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(10_000)
   runOptions?: string;
 
   @ApiPropertyOptional({ description: `Streaming batch duration: ${DURATION_FORMAT_HINT}`, example: '1s' })
-  @IsOptional()
+  @IsOmittable()
   @Validate(IsDurationConstraint)
   @Validate(DurationRangeConstraint, [0])
   streamingDuration?: string;
 
   @ApiPropertyOptional({ description: 'Worker connection failures tolerated', minimum: 0, example: 5 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(1_000_000)

@@ -9,10 +9,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
-import { RequiresScope } from '@spindle/platform';
+import { RequiresScope, IsOmittable } from '@spindle/platform';
 import { FeedQuery, JobsQuery } from '@spindle/read-models';
 import type { FeedEntryView } from '@spindle/read-models';
 import { JOB_ID_PARAM, findJob } from '../jobs/jobs.controller';
@@ -30,7 +30,7 @@ export class EventStreamQueryDto {
     isArray: true,
     description: 'Only job or only worker changes',
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(toArray)
   @IsArray()
   @IsIn(['job', 'worker'], { each: true, message: 'each kind must be job or worker' })
@@ -41,32 +41,32 @@ export class EventStreamQueryDto {
     type: String,
     description: 'Only these event types, e.g. JobSucceeded',
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(toArray)
   @IsArray()
   @Matches(/^[A-Z][A-Za-z]{1,63}$/, { each: true, message: 'each type must be an event type name' })
   type?: string[];
 
   @ApiPropertyOptional({ description: 'Only changes of jobs in (and workers of) this context' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(128)
   context?: string;
 
   @ApiPropertyOptional({ description: 'Only changes of jobs of this function' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(128)
   function?: string;
 
   @ApiPropertyOptional({ description: 'Only changes of this worker and the jobs placed on it' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(64)
   worker?: string;
 
   @ApiPropertyOptional({ description: 'Resume after this event id (the same as the Last-Event-ID header)' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{1,19}$/, { message: 'lastEventId must be an event id from this stream' })
   lastEventId?: string;
 }

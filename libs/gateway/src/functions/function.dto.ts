@@ -1,16 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
   CONTEXT_NAME_PATTERN,
   FUNCTION_NAME_PATTERN,
@@ -22,6 +11,7 @@ import type { Runtime } from '@spindle/contracts';
 import type { FunctionView } from '@spindle/read-models';
 import { PageQueryDto } from '../pagination.dto';
 import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
+import { IsOmittable } from '@spindle/platform';
 
 export class CreateFunctionDto {
   @ApiProperty({ description: 'Unique name', example: 'sum' })
@@ -46,7 +36,7 @@ export class CreateFunctionDto {
       'What to call: a node export, a python function, a JVM main class (Mist className); empty for exec',
     example: 'run',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(512)
   entrypoint?: string;
@@ -56,12 +46,12 @@ export class CreateFunctionDto {
     example: 'default',
     default: 'default',
   })
-  @IsOptional()
+  @IsOmittable()
   @Matches(CONTEXT_NAME_PATTERN, { message: 'defaultContext must be a context name' })
   defaultContext?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['etl', 'team:data'] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(50)
   @Matches(TAG_PATTERN, {
@@ -80,7 +70,7 @@ export class CreateFunctionDto {
     default: 0,
     example: 2,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'retries must be a whole number' })
   @Min(0, { message: 'retries must be at least 0' })
   @Max(FUNCTION_RETRIES_MAX, { message: `retries must be at most ${FUNCTION_RETRIES_MAX}` })
@@ -98,7 +88,7 @@ export class FunctionSettingsDto extends PartialType(OmitType(CreateFunctionDto,
 
 export class FunctionListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only functions carrying this tag' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(TAG_PATTERN)
   tag?: string;
 }

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, MaxLength } from 'class-validator';
 import { GROUP_KINDS, GROUP_LANGUAGES, GROUP_STATES, MAX_GROUP_SCALE } from '@spindle/contracts';
 import type { GroupKind, GroupLanguage, GroupState } from '@spindle/contracts';
 import type { GroupView } from '@spindle/read-models';
 import { PageQueryDto } from '../pagination.dto';
+import { IsOmittable } from '@spindle/platform';
 
 const names = (description: string) => ({ type: 'array', items: { type: 'string' }, description });
 const pairs = (description: string) => ({
@@ -86,17 +87,17 @@ export class GroupPageDto {
 
 export class GroupPageQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: GROUP_STATES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(GROUP_STATES)
   state?: GroupState;
 
   @ApiPropertyOptional({ enum: GROUP_KINDS })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(GROUP_KINDS)
   kind?: GroupKind;
 
   @ApiPropertyOptional({ example: 'default' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(128)
   clusterName?: string;

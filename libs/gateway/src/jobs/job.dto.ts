@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  IsArray,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  Validate,
-} from 'class-validator';
+import { IsArray, IsIn, IsObject, IsString, IsUUID, Matches, MaxLength, Validate } from 'class-validator';
 import {
   CONTEXT_NAME_PATTERN,
   EXTERNAL_ID_MAX,
@@ -21,7 +11,7 @@ import {
   RUNTIMES,
 } from '@spindle/contracts';
 import type { JobSource, JobState, Runtime } from '@spindle/contracts';
-import { DURATION_FORMAT_HINT } from '@spindle/platform';
+import { DURATION_FORMAT_HINT, IsOmittable } from '@spindle/platform';
 import type { JobView } from '@spindle/read-models';
 import { IsDurationConstraint } from '../contexts/context.dto';
 import { DurationRangeConstraint } from '../duration-range';
@@ -37,7 +27,7 @@ export class SubmitJobDto {
     type: 'object',
     additionalProperties: true,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsObject({ message: 'args must be a JSON object' })
   args?: Record<string, unknown>;
 
@@ -45,7 +35,7 @@ export class SubmitJobDto {
     description: "Context to run in (default: the function's defaultContext)",
     example: 'default',
   })
-  @IsOptional()
+  @IsOmittable()
   @Matches(CONTEXT_NAME_PATTERN, { message: 'context must be a context name' })
   context?: string;
 
@@ -53,7 +43,7 @@ export class SubmitJobDto {
     description: `Give up (timed_out) if the job has not started within this long: ${TIMEOUT_RANGE}`,
     example: '30s',
   })
-  @IsOptional()
+  @IsOmittable()
   @Validate(IsDurationConstraint)
   @Validate(DurationRangeConstraint, [1])
   startTimeout?: string;
@@ -62,13 +52,13 @@ export class SubmitJobDto {
     description: `Kill the job (timed_out) if it runs longer than this: ${TIMEOUT_RANGE}`,
     example: '5m',
   })
-  @IsOptional()
+  @IsOmittable()
   @Validate(IsDurationConstraint)
   @Validate(DurationRangeConstraint, [1])
   performTimeout?: string;
 
   @ApiPropertyOptional({ description: "The caller's own id for the job, to find it by", example: 'order-42' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(EXTERNAL_ID_MAX)
   externalId?: string;
@@ -89,29 +79,29 @@ export class JobListQueryDto extends PageQueryDto {
     isArray: true,
     description: 'Only jobs in these states (repeat the parameter for several)',
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(toArray)
   @IsArray()
   @IsIn(JOB_STATES, { each: true, message: `each state must be one of: ${JOB_STATES.join(', ')}` })
   state?: JobState[];
 
   @ApiPropertyOptional({ description: 'Only jobs of this function' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(FUNCTION_NAME_PATTERN, { message: 'function must be a function name' })
   function?: string;
 
   @ApiPropertyOptional({ description: 'Only jobs in this context' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(CONTEXT_NAME_PATTERN, { message: 'context must be a context name' })
   context?: string;
 
   @ApiPropertyOptional({ description: 'Only jobs placed on this worker' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID('all', { message: 'worker must be a worker id' })
   worker?: string;
 
   @ApiPropertyOptional({ description: "Only jobs with this caller's id" })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(EXTERNAL_ID_MAX)
   externalId?: string;

@@ -11,7 +11,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
 import { JobsQuery, SettingsQuery } from '@spindle/read-models';
@@ -21,7 +21,7 @@ import { StreamSlots } from '../auth/stream-slots';
 import { COMPLETE_WAIT_MS, LogCollectorClient } from './log-collector.client';
 import type { LogLinePage } from './log-collector.client';
 import { ReadsFrom } from '../consistency/consistent-read';
-import { RequiresScope } from '@spindle/platform';
+import { RequiresScope, IsOmittable } from '@spindle/platform';
 
 export const MAX_LOG_LINES = 25_000;
 // The collector numbers lines from 1 in Postgres integers; this API counts them from 0, as Livy's
@@ -39,7 +39,7 @@ export class LogQueryDto {
     maximum: MAX_LINE_OFFSET,
     example: 0,
   })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -52,7 +52,7 @@ export class LogQueryDto {
     maximum: MAX_LOG_LINES,
     default: DEFAULT_TAIL,
   })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -65,7 +65,7 @@ export class LogQueryDto {
     minimum: 0,
     maximum: MAX_BYTE_OFFSET,
   })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -73,7 +73,7 @@ export class LogQueryDto {
   offset?: number;
 
   @ApiPropertyOptional({ enum: ['start', 'end'], default: 'start' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['start', 'end'], { message: 'origin must be start or end' })
   origin?: 'start' | 'end';
 
@@ -81,7 +81,7 @@ export class LogQueryDto {
     description: 'Stream the text as it is written, until the job ends',
     default: false,
   })
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'follow must be true or false' })
   follow?: boolean;
@@ -90,7 +90,7 @@ export class LogQueryDto {
     enum: ['json', 'text'],
     description: 'Or send Accept: text/plain for the whole text',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['json', 'text'], { message: 'format must be json or text' })
   format?: 'json' | 'text';
 }

@@ -1,17 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsOptional,
-  IsString,
-  Matches,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, ValidateNested } from 'class-validator';
 import { SECRET_ID_PATTERN, SECRET_KEY_PATTERN, SECRET_MAX_KEYS, SECRET_REFS_MAX } from '@spindle/contracts';
 import type { SecretRef } from '@spindle/contracts';
+import { IsOmittable } from '@spindle/platform';
 
 // A secret a job's process gets as environment variables: every key, or the `keys` named.
 export class SecretRefDto {
@@ -28,7 +21,7 @@ export class SecretRefDto {
     description: 'Only these keys of the secret (default: all of them)',
     example: ['DB_PASSWORD'],
   })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SECRET_MAX_KEYS)
@@ -43,7 +36,7 @@ export class SecretRefDto {
 export function SecretRefsProperty(description: string): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ type: [SecretRefDto], description, maxItems: SECRET_REFS_MAX }),
-    IsOptional(),
+    IsOmittable(),
     IsArray(),
     ArrayMaxSize(SECRET_REFS_MAX),
     ValidateNested({ each: true }),

@@ -6,7 +6,6 @@ import {
   IsArray,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -25,6 +24,7 @@ import {
 import type { AllocationState, ServiceJobStatusName } from '@spindle/contracts';
 import type { ServiceJobView } from '@spindle/read-models';
 import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
+import { IsOmittable } from '@spindle/platform';
 
 const NAME_RULE = 'a letter or digit, then letters, digits, `_`, `.` or `-`, at most 128';
 
@@ -40,7 +40,7 @@ export class TaskGroupDto {
   function!: string;
 
   @ApiPropertyOptional({ example: { port: 8000 }, description: 'Arguments every instance is called with' })
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   args?: Record<string, unknown>;
 

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsArray, IsIn, IsOptional, Matches, Validate } from 'class-validator';
+import { IsArray, IsIn, Matches, Validate } from 'class-validator';
 import { CONTEXT_NAME_PATTERN, WORKER_MODES, WORKER_STATES } from '@spindle/contracts';
 import type { WorkerMode, WorkerState } from '@spindle/contracts';
-import { DURATION_FORMAT_HINT } from '@spindle/platform';
+import { DURATION_FORMAT_HINT, IsOmittable } from '@spindle/platform';
 import type { HostView, WorkerView } from '@spindle/read-models';
 import { IsDurationConstraint } from '../contexts/context.dto';
 import { DurationRangeConstraint } from '../duration-range';
@@ -19,7 +19,7 @@ export class StopWorkerQueryDto {
     default: DEFAULT_STOP_TIMEOUT,
     example: '5m',
   })
-  @IsOptional()
+  @IsOmittable()
   @Validate(IsDurationConstraint)
   @Validate(DurationRangeConstraint, [0])
   timeout?: string;
@@ -27,7 +27,7 @@ export class StopWorkerQueryDto {
 
 export class WorkerListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: WORKER_STATES, isArray: true, description: 'Only workers in these states' })
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }: { value: unknown }) =>
     value === undefined || Array.isArray(value) ? value : [value],
   )
@@ -36,7 +36,7 @@ export class WorkerListQueryDto extends PageQueryDto {
   state?: WorkerState[];
 
   @ApiPropertyOptional({ description: 'Only workers of this context' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(CONTEXT_NAME_PATTERN, { message: 'context must be a context name' })
   context?: string;
 }
