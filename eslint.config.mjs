@@ -104,6 +104,14 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message:
+                "Use IsOmittable from @spindle/platform: IsOptional skips null too, and a null then reaches code that expects a value.",
+            },
+          ],
           patterns: [
             {
               group: ['../../*/src/*', '../../../libs/*'],
