@@ -37,6 +37,7 @@ import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables
 import { Dispatcher } from './dispatch/dispatcher';
 import { HeartbeatsListener } from './dispatch/heartbeats.listener';
 import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message-controller';
+import { DeleteJobMessageController } from './jobs/delete-job/delete-job.message-controller';
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
@@ -81,6 +82,7 @@ import { hostDelivery } from './dispatch/host-delivery';
     DeleteFunctionMessageController,
     SubmitJobMessageController,
     CancelJobMessageController,
+    DeleteJobMessageController,
     StopWorkerMessageController,
     CreateClusterMessageController,
     DeleteClusterMessageController,
