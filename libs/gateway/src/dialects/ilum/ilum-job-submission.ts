@@ -113,7 +113,9 @@ export class IlumJobSubmission {
     const config = parsePairs('jobConfig', fields.get('jobConfig'), 500);
     if (!config.ok) throw ilumInvalid(config.message);
     if (fields.get('pyRequirements')) {
-      throw ilumInvalid('pyRequirements is not supported: Spindle installs no packages for a job');
+      throw ilumInvalid(
+        "pyRequirements is not supported: Spindle installs no Python packages for a job (it runs in the worker host's Python); ship pure-Python modules in pyFiles instead",
+      );
     }
     const program = ilumProgram(language, fields.get('jobClass'), [...stored.keys()]);
     if (!program.ok) throw ilumInvalid(program.message);
