@@ -119,6 +119,9 @@ export function clusterJobInfo(row: ClusterJobRow): IlumJobInfo {
   return row.kind === 'single' ? ilumJobInfo(row.job) : interactiveJobInfo(row.group, row.worker, row.phase);
 }
 
+// How many `k=v` pairs a jobConfig holds (tags: JOB_TAGS_MAX).
+export const MAX_JOB_CONFIG_PAIRS = 500;
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 // `k=v;k2=v2` (Ilum's tags and jobConfig): keys non-empty, the first `=` splits, empty parts skipped.

@@ -43,7 +43,6 @@ import {
   clusterJobInfo,
   coreStatesOf,
   ilumJobLog,
-  parsePairs,
   workerPhasesOf,
 } from './ilum-job-format';
 import type { IlumJobInfo, IlumJobResourceLog } from './ilum-job-format';
@@ -58,7 +57,7 @@ import { ILUM_PREFIX } from './ilum-prefix';
 import { single, springPage, springPageRequest, wholeNumber } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
 import { IlumJobUpdates } from './ilum-job-updates';
-import { listParam } from './ilum-query';
+import { listParam, pairsParam } from './ilum-query';
 import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
 import type { IlumUpdatesQuery } from './ilum-updates';
 
@@ -132,8 +131,7 @@ export class IlumJobsController {
     const types = listParam(query, 'jobTypes', ILUM_JOB_TYPES);
     const states = listParam(query, 'jobStates', ILUM_JOB_STATES);
     const clusters = listParam(query, 'clusterNames');
-    const tags = parsePairs('tags', single('tags', query['tags']));
-    if (!tags.ok) throw ilumInvalid(tags.message);
+    const tags = pairsParam('tags', single('tags', query['tags']));
     // SINGLE: the jobs sent to a cluster; INTERACTIVE: its groups' workers; SHELL: none here.
     const kinds = types === undefined ? undefined : KINDS.filter(([type]) => types.includes(type)).map(([, k]) => k);
     const { rows, total } = await this.clusterJobs.page(
@@ -141,7 +139,7 @@ export class IlumJobsController {
         ...(kinds === undefined ? {} : { kinds }),
         ...(states === undefined ? {} : { states: coreStatesOf(states), phases: workerPhasesOf(states) }),
         ...(clusters === undefined ? {} : { clusters }),
-        tags: tags.value,
+        tags,
         ...(request.search === undefined ? {} : { search: request.search }),
       },
       { offset: request.page * request.size, limit: request.size, sort: request.sort },
