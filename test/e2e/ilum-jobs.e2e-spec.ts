@@ -233,7 +233,9 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
     const jobs = ((await ilum('GET', `/group/${groupId}`)).body.jobs as JobInfo[]).map((j) => j.jobId);
     expect(new Set(jobs)).toEqual(new Set(page.content.map((j) => j.jobId)));
     // Filters read the group's name, tags and cluster; both kinds in one list, with real totals.
-    expect((await ilum('GET', '/job?search=LISTED&tags=team=ml&clusterNames=default')).body.totalElements).toBe(2);
+    expect(
+      (await ilum('GET', '/job?search=LISTED&tags=team=ml&clusterNames=default')).body.totalElements,
+    ).toBe(2);
     expect((await interactive('&jobStates=SUBMITTED,FAILED')).totalElements).toBe(0);
     const all = (await ilum('GET', '/job?size=1000')).body;
     const singles = (await ilum('GET', '/job?jobTypes=SINGLE&size=1000')).body;

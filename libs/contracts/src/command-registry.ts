@@ -11,7 +11,11 @@ import {
   deleteFunctionCommandSchema,
   registerFunctionCommandSchema,
 } from './scheduler/function.events';
-import { cancelJobCommandSchema, deleteJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
+import {
+  cancelJobCommandSchema,
+  deleteJobCommandSchema,
+  submitJobCommandSchema,
+} from './scheduler/job.events';
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
 import {

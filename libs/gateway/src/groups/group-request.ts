@@ -49,10 +49,7 @@ export const groupRequestSchema = z.object({
   // Refused rather than recorded and ignored: a group's workers run in the worker host's one
   // Python, shared by every group and job there, and Spindle has no per-group environment to
   // install packages into (docs/dialects/ilum.md).
-  pyRequirements: z
-    .array(z.string())
-    .max(0, PY_REQUIREMENTS_REFUSAL)
-    .default([]),
+  pyRequirements: z.array(z.string()).max(0, PY_REQUIREMENTS_REFUSAL).default([]),
   scale: z
     .number({ error: scaleRule })
     .int(scaleRule)

@@ -112,7 +112,11 @@ export class ClusterJobsQuery {
     const wants = (kind: ClusterJobRow['kind']) => filter.kinds === undefined || filter.kinds.includes(kind);
     const parts: string[] = [];
     if (wants('single')) {
-      const where = ['cluster is not null', 'deleted_at is null', ...common(filter, param, 'id', 'name', 'cluster', 'tags')];
+      const where = [
+        'cluster is not null',
+        'deleted_at is null',
+        ...common(filter, param, 'id', 'name', 'cluster', 'tags'),
+      ];
       if (filter.states !== undefined) where.push(`state = any(${param(filter.states)}::text[])`);
       parts.push(
         `select 'single' as kind, id, null::text as phase, name, state, cluster,
@@ -121,7 +125,10 @@ export class ClusterJobsQuery {
       );
     }
     if (wants('interactive')) {
-      const where = ['g.deleted_at is null', ...common(filter, param, 'w.id', 'g.name', 'g.cluster_name', 'g.tags')];
+      const where = [
+        'g.deleted_at is null',
+        ...common(filter, param, 'w.id', 'g.name', 'g.cluster_name', 'g.tags'),
+      ];
       const busy = `exists (select 1 from ${jobs} j where j.worker_id = w.id::text
                       and j.state = any(${param(PLACED_JOB_STATES)}::text[]))`;
       const phase = `case when w.state = 'starting' then 'starting' when w.state = 'stopped' then 'stopped'
@@ -135,7 +142,11 @@ export class ClusterJobsQuery {
            where ${where.join(' and ')}) i ${phases}`,
       );
     }
-    if (parts.length === 0) return { sql: 'select null::text as kind, null::uuid as id, null::text as phase where false', parameters };
+    if (parts.length === 0)
+      return {
+        sql: 'select null::text as kind, null::uuid as id, null::text as phase where false',
+        parameters,
+      };
     return { sql: parts.join(' union all '), parameters };
   }
 

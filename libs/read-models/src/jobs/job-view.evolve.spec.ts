@@ -42,7 +42,11 @@ describe('jobs read model', () => {
     expect(row.deletedAt).toBeNull();
     const cancelled = evolveJobView(row, event('JobCancelled', 2, { id, reason: 'stop', log: null }))!;
     const deleted = evolveJobView(cancelled, event('JobDeleted', 3, { id }))!;
-    expect(deleted).toMatchObject({ state: 'cancelled', error: 'stop', deletedAt: new Date('2026-11-22T10:00:00.000Z') });
+    expect(deleted).toMatchObject({
+      state: 'cancelled',
+      error: 'stop',
+      deletedAt: new Date('2026-11-22T10:00:00.000Z'),
+    });
   });
 
   it('keeps the labels a job was given (Ilum: name, cluster, tags), and none as null', () => {

@@ -133,7 +133,8 @@ export class IlumJobsController {
     const clusters = listParam(query, 'clusterNames');
     const tags = pairsParam('tags', single('tags', query['tags']));
     // SINGLE: the jobs sent to a cluster; INTERACTIVE: its groups' workers; SHELL: none here.
-    const kinds = types === undefined ? undefined : KINDS.filter(([type]) => types.includes(type)).map(([, k]) => k);
+    const kinds =
+      types === undefined ? undefined : KINDS.filter(([type]) => types.includes(type)).map(([, k]) => k);
     const { rows, total } = await this.clusterJobs.page(
       {
         ...(kinds === undefined ? {} : { kinds }),
@@ -193,7 +194,7 @@ export class IlumJobsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary:
-      'Deletes a job: stops it if it runs, removes its program, and it is no longer listed (its events stay in Spindle\'s history)',
+      "Deletes a job: stops it if it runs, removes its program, and it is no longer listed (its events stay in Spindle's history)",
   })
   @ApiParam(JOB_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })

@@ -12,7 +12,7 @@ export function listParam<T extends string>(
 ): T[] | undefined {
   const raw = [query[name], query[`${name}[]`]].flatMap((v) => (v === undefined ? [] : [v].flat()));
   const values = raw
-    .flatMap((v) => String(v).split(','))
+    .flatMap((v) => (typeof v === 'string' ? v : JSON.stringify(v)).split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '');
   if (values.length === 0) return undefined;
@@ -25,7 +25,11 @@ export function listParam<T extends string>(
 }
 
 // A `k=v;k2=v2` parameter or form field (tags, jobConfig) as a map; malformed: 409 naming it.
-export function pairsParam(field: string, text: string | undefined, max = JOB_TAGS_MAX): Record<string, string> {
+export function pairsParam(
+  field: string,
+  text: string | undefined,
+  max = JOB_TAGS_MAX,
+): Record<string, string> {
   const pairs = parsePairs(field, text, max);
   if (!pairs.ok) throw ilumInvalid(pairs.message);
   return pairs.value;

@@ -55,7 +55,7 @@ export async function appendToFeed(
         type: event.type,
         subject_id: row.id,
         state: isJobEvent(event)
-          ? JOB_STATE_AFTER[event.type as FedJobEvent]
+          ? JOB_STATE_AFTER[event.type]
           : isWorkerEvent(event)
             ? WORKER_STATE_AFTER[event.type]
             : undefined,

@@ -179,7 +179,9 @@ describe('job decider', () => {
     const remove: JobCommand = { kind: 'delete', id };
     const cancel: JobCommand = { kind: 'cancel', id };
     const running = run(submit, assign, started, remove).last;
-    expect(isCommandError(running) && running.message).toBe(`job ${id} is running: only an ended job is deleted`);
+    expect(isCommandError(running) && running.message).toBe(
+      `job ${id} is running: only an ended job is deleted`,
+    );
     const deleted = run(submit, cancel, remove);
     expect(deleted.last).toEqual([{ type: 'JobDeleted', version: 1, data: { id } }]);
     expect(deleted.state).toMatchObject({ state: 'cancelled', deleted: true });
