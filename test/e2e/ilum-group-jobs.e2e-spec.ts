@@ -109,6 +109,12 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(first).toHaveLength(2);
     expect(new Set(first.map((i) => i.jobId)).size).toBe(2);
     expect((await workers()).map((w) => w.state)).toEqual(['BUSY', 'BUSY']);
+    // Ilum's job list shows them the same: the group's interactive jobs, busy.
+    const busy = await ilum('GET', `/job?jobTypes=INTERACTIVE&jobStates=BUSY&search=warm`);
+    expect(busy.body.content.map((j: Worker & { groupId: string }) => [j.groupId, j.state])).toEqual([
+      [groupId, 'BUSY'],
+      [groupId, 'BUSY'],
+    ]);
     open(gate);
     const done = await Promise.all(answers);
     for (const [n, answer] of done.entries()) {

@@ -64,7 +64,7 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
           language: 'PYTHON',
           tags: 'team=data;env=test',
           jobConfig: 'spark.executor.memory=1g;spark.opts=-Da=b',
-          pyRequirements: 'pandas==2.0.0;numpy',
+          pyRequirements: '',
           scale: '2',
         },
         [['pyFiles', 'jobs.py', JOB_PY]],
@@ -100,7 +100,7 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
     const native_ = await native('GET', `/groups/${groupId}`);
     expect(native_.body).toMatchObject({
       pyFiles: [`group-${groupId}-jobs.py`],
-      pyRequirements: ['pandas==2.0.0', 'numpy'],
+      pyRequirements: [],
       scale: 2,
       state: 'ACTIVE',
     });
@@ -138,6 +138,8 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
       [{ name: 'c', jobConfig: '=1' }, 409, 'jobConfig must be key=value pairs'],
       [{ name: '../c' }, 409, 'name must start with a letter or digit'],
       [{ description: 'no name' }, 409, 'name is required'],
+      // Spindle installs no packages: refused, not recorded and ignored.
+      [{ name: 'c', pyRequirements: 'pandas==2.0.0;numpy' }, 409, 'pyRequirements: not supported'],
     ];
     for (const [fields, status, message] of cases) {
       const res = await ilum('POST', '/group', groupForm(fields, file));
@@ -252,6 +254,11 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'scale', rule: 'too_big' })]);
+    const packages = await native('POST', '/groups', { name: 'x', pyRequirements: ['pandas==2.0.0'] });
+    expect(packages.status).toBe(400);
+    expect(packages.body.errors).toEqual([
+      expect.objectContaining({ field: 'pyRequirements', message: expect.stringContaining('not supported') }),
+    ]);
     const missing = await native('POST', '/groups', { name: 'x', pyFiles: ['missing.py'] });
     expect(missing.status).toBe(404);
     expect(missing.body.errors).toEqual([expect.objectContaining({ field: 'pyFiles' })]);

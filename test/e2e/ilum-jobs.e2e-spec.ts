@@ -3,6 +3,7 @@ import { openSse } from '../support/sse';
 import type { SseEvent } from '../support/sse';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
+import { waitUntil } from '../support/wait';
 
 jest.setTimeout(120_000);
 
@@ -192,6 +193,81 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
     }
   });
 
+  it("lists a group's workers as its INTERACTIVE jobs, as Ilum lists a group's Spark jobs", async () => {
+    const form = new FormData();
+    form.append('name', 'listed');
+    form.append('language', 'NODE');
+    form.append('scale', '2');
+    form.append('tags', 'team=ml');
+    form.append('files', new Blob(['module.exports.hello = () => "hi";']), 'hello.js');
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    const groupId = created.body.groupId as string;
+    const interactive = async (query = ''): Promise<{ totalElements: number; content: JobInfo[] }> =>
+      (await ilum('GET', `/job?jobTypes=INTERACTIVE${query}`)).body;
+    await waitUntil(async () => {
+      const page = await interactive('&jobStates=READY');
+      return page.totalElements === 2;
+    }, 60_000);
+
+    // A worker may stop and be replaced meanwhile (seen once over Kafka on a loaded machine): what
+    // is checked is read from the READY ones, and totals are compared once they hold still.
+    const ready = await interactive('&jobStates=READY&sort=startTime,asc');
+    const [first] = ready.content;
+    expect(first).toEqual({
+      jobId: expect.any(String),
+      groupId,
+      jobName: 'listed',
+      jobType: 'INTERACTIVE',
+      tags: { team: 'ml' },
+      language: 'NODE',
+      clusterName: 'default',
+      appId: first!.jobId,
+      state: 'READY',
+      error: null,
+      submitTime: expect.any(Number),
+      startTime: expect.any(Number),
+      endTime: null,
+    });
+    // The same jobInfo by id, and the same workers as the group's own `jobs`.
+    const byId = (await ilum('GET', `/job/${first!.jobId}`)).body as JobInfo;
+    expect(byId).toEqual({ ...first, state: byId.state, endTime: byId['endTime'] });
+    const jobs = ((await ilum('GET', `/group/${groupId}`)).body.jobs as JobInfo[]).map((j) => j.jobId);
+    expect(jobs).toEqual(expect.arrayContaining(ready.content.map((j) => j.jobId)));
+    // Filters read the group's name, tags and cluster; both kinds in one list, with real totals.
+    await waitUntil(async () => {
+      const workers = (await interactive()).totalElements;
+      const found = (await ilum('GET', '/job?search=LISTED&tags=team=ml&clusterNames=default')).body;
+      const all = (await ilum('GET', '/job')).body.totalElements as number;
+      const singles = (await ilum('GET', '/job?jobTypes=SINGLE')).body.totalElements as number;
+      return workers >= 2 && found.totalElements === workers && all === singles + workers;
+    }, 30_000);
+    expect((await interactive('&jobStates=SUBMITTED,FAILED')).totalElements).toBe(0);
+    expect((await ilum('GET', '/job?jobTypes=SHELL')).body.totalElements).toBe(0);
+
+    // What only a single job takes is refused, naming the group and what to do instead.
+    for (const [method, path] of [
+      ['POST', `/job/${first!.jobId}/stop`],
+      ['DELETE', `/job/${first!.jobId}`],
+      ['GET', `/job/${first!.jobId}/logs`],
+    ] as const) {
+      const refused = await ilum(method, path);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toEqual({ message: expect.stringContaining('interactive job of group listed') });
+    }
+
+    // A rescale down stops a worker: it stays listed, FINISHED, with its endTime.
+    expect((await ilum('POST', `/group/${groupId}/rescale/1`)).status).toBe(200);
+    await waitUntil(async () => (await interactive('&jobStates=FINISHED')).totalElements >= 1, 60_000);
+    const [stopped] = (await interactive('&jobStates=FINISHED')).content;
+    expect(stopped).toMatchObject({ groupId, state: 'FINISHED', endTime: expect.any(Number) });
+
+    // Deleting the group takes its jobs with it.
+    expect((await ilum('DELETE', `/group/${groupId}`)).status).toBe(200);
+    expect((await interactive()).totalElements).toBe(0);
+    expect((await ilum('GET', `/job/${first!.jobId}`)).status).toBe(404);
+  });
+
   it('stops a job (FINISHED, as Ilum 1.3.0 says) and deletes one, with empty 200s', async () => {
     const { body } = await sleeper('sleepy');
     const id = body!['jobId']!;
@@ -209,10 +285,22 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
     const deleted = await fetch(`${base()}/api/v1/job/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
     expect(await deleted.text()).toBe('');
-    // Its program is gone; its record stays in the core's history.
+    // Its program is gone, and so is the job, to Ilum's clients; its record stays in the core's
+    // history.
     expect((await http(suite.url, 'GET', `/api/v1/functions/${fn}`)).status).toBe(404);
     const artifacts = (await http(suite.url, 'GET', '/api/v1/artifacts?limit=500')).text;
     expect(artifacts).not.toContain(`${fn}-`);
+    expect((await ilum('GET', `/job/${id}`)).status).toBe(404);
+    expect((await ilum('GET', '/job?search=sleepy')).body.totalElements).toBe(0);
+    expect((await ilum('DELETE', `/job/${id}`)).status).toBe(404);
+    expect((await http(suite.url, 'GET', `/api/v1/jobs/${id}`)).body).toMatchObject({ state: 'cancelled' });
+
+    // A running job is stopped, then deleted.
+    const running = (await sleeper('sleepy-running')).body!['jobId']!;
+    await waitFor(running, ['BUSY']);
+    expect((await ilum('DELETE', `/job/${running}`)).status).toBe(200);
+    expect((await ilum('GET', `/job/${running}`)).status).toBe(404);
+    expect((await ilum('GET', '/job?search=sleepy')).body.totalElements).toBe(0);
 
     for (const path of ['/job/0193a5b2-7c1e-7f00-8000-000000000000/stop', '/job/nope/stop']) {
       const missing = await ilum('POST', path);

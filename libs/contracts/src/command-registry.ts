@@ -11,7 +11,11 @@ import {
   deleteFunctionCommandSchema,
   registerFunctionCommandSchema,
 } from './scheduler/function.events';
-import { cancelJobCommandSchema, submitJobCommandSchema } from './scheduler/job.events';
+import {
+  cancelJobCommandSchema,
+  deleteJobCommandSchema,
+  submitJobCommandSchema,
+} from './scheduler/job.events';
 import { stopWorkerCommandSchema } from './scheduler/worker.events';
 import { createClusterCommandSchema, deleteClusterCommandSchema } from './scheduler/cluster.commands';
 import {
@@ -48,6 +52,7 @@ export const commandPayloadSchemas = {
   [CommandPatterns.deleteFunction]: deleteFunctionCommandSchema,
   [CommandPatterns.submitJob]: submitJobCommandSchema,
   [CommandPatterns.cancelJob]: cancelJobCommandSchema,
+  [CommandPatterns.deleteJob]: deleteJobCommandSchema,
   [CommandPatterns.stopWorker]: stopWorkerCommandSchema,
   [CommandPatterns.createCluster]: createClusterCommandSchema,
   [CommandPatterns.deleteCluster]: deleteClusterCommandSchema,

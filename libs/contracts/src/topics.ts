@@ -55,6 +55,7 @@ export const CommandPatterns = {
   deleteFunction: 'spindle.scheduler.cmd.delete-function.v1',
   submitJob: 'spindle.scheduler.cmd.submit-job.v1',
   cancelJob: 'spindle.scheduler.cmd.cancel-job.v1',
+  deleteJob: 'spindle.scheduler.cmd.delete-job.v1',
   stopWorker: 'spindle.scheduler.cmd.stop-worker.v1',
   createCluster: 'spindle.scheduler.cmd.create-cluster.v1',
   deleteCluster: 'spindle.scheduler.cmd.delete-cluster.v1',

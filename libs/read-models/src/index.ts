@@ -16,6 +16,7 @@ export * from './jobs/jobs-v1.migration';
 export * from './jobs/jobs-v1-source.migration';
 export * from './jobs/jobs-v1-attempt.migration';
 export * from './jobs/jobs-v1-labels.migration';
+export * from './jobs/jobs-v1-deleted.migration';
 export * from './jobs/jobs.query';
 export * from './jobs/cluster-jobs.query';
 export * from './workers/worker.view';

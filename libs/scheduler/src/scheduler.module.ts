@@ -35,6 +35,7 @@ import { agentReportsConsumer } from './dispatch/agent-reports.consumer';
 import { Dispatcher } from './dispatch/dispatcher';
 import { HeartbeatsListener } from './dispatch/heartbeats.listener';
 import { CancelJobMessageController } from './jobs/cancel-job/cancel-job.message-controller';
+import { DeleteJobMessageController } from './jobs/delete-job/delete-job.message-controller';
 import { JobIntake } from './jobs/submit-job/job-intake';
 import { SubmitJobMessageController } from './jobs/submit-job/submit-job.message-controller';
 import { SchedulerCommandsService } from './scheduler-commands.service';
@@ -73,6 +74,7 @@ import { hostDelivery } from './dispatch/host-delivery';
     DeleteFunctionMessageController,
     SubmitJobMessageController,
     CancelJobMessageController,
+    DeleteJobMessageController,
     StopWorkerMessageController,
     CreateClusterMessageController,
     DeleteClusterMessageController,

@@ -108,6 +108,9 @@ export const jobEventDataSchemas = {
   'JobFailed@1': z.object({ ...ended, error: z.string() }),
   'JobCancelled@1': z.object({ ...ended, reason: z.string() }),
   'JobTimedOut@1': z.object({ ...ended, phase: z.enum(['start', 'perform']) }),
+  // An ended job its client asked to forget (Ilum's `DELETE /job/{id}`): its events stay, and the
+  // read model keeps a tombstone, which the APIs that delete jobs no longer list.
+  'JobDeleted@1': z.object({ id }),
 } as const;
 
 type Schemas = typeof jobEventDataSchemas;
@@ -120,6 +123,7 @@ export type JobSucceededV1 = EventData<Schemas['JobSucceeded@1']>;
 export type JobFailedV1 = EventData<Schemas['JobFailed@1']>;
 export type JobCancelledV1 = EventData<Schemas['JobCancelled@1']>;
 export type JobTimedOutV1 = EventData<Schemas['JobTimedOut@1']>;
+export type JobDeletedV1 = EventData<Schemas['JobDeleted@1']>;
 
 // On topic spindle.scheduler.job.v1, streams job-<id>.
 export type JobEvent = EventsOf<Schemas>;
@@ -151,3 +155,7 @@ export type SubmitJobCommand = z.infer<typeof submitJobCommandSchema>;
 
 export const cancelJobCommandSchema = z.object({ ...commandMetadataShape, id });
 export type CancelJobCommand = z.infer<typeof cancelJobCommandSchema>;
+
+// Forgets an ended job (a job that has not ended is a conflict: stop it first).
+export const deleteJobCommandSchema = z.object({ ...commandMetadataShape, id });
+export type DeleteJobCommand = z.infer<typeof deleteJobCommandSchema>;

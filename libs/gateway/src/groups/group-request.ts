@@ -25,6 +25,9 @@ const pairs = (field: string) =>
     .refine((m) => Object.keys(m).length <= 200, `at most 200 ${field}`)
     .default({});
 
+const PY_REQUIREMENTS_REFUSAL =
+  "not supported: Spindle installs no Python packages for a group (its workers share the worker host's Python); ship pure-Python modules in pyFiles instead";
+
 export const groupRequestSchema = z.object({
   name: z
     .string({ error: 'name is required' })
@@ -43,7 +46,10 @@ export const groupRequestSchema = z.object({
   jars: artifacts('jars'),
   files: artifacts('files'),
   pyFiles: artifacts('pyFiles'),
-  pyRequirements: z.array(z.string().min(1).max(300)).max(200, 'at most 200 pyRequirements').default([]),
+  // Refused rather than recorded and ignored: a group's workers run in the worker host's one
+  // Python, shared by every group and job there, and Spindle has no per-group environment to
+  // install packages into (docs/dialects/ilum.md).
+  pyRequirements: z.array(z.string()).max(0, PY_REQUIREMENTS_REFUSAL).default([]),
   scale: z
     .number({ error: scaleRule })
     .int(scaleRule)

@@ -109,6 +109,13 @@ export class JobSubmission {
     return this.readBack(id, accepted.streamPosition);
   }
 
+  // Forgets an ended job (JobDeleted; one that has not ended is a conflict): the row keeps a
+  // tombstone, `deletedAt`.
+  async delete(id: string): Promise<JobView> {
+    const accepted = await this.commands.send(CommandPatterns.deleteJob, { id });
+    return this.readBack(id, accepted.streamPosition);
+  }
+
   async find(id: string): Promise<JobView> {
     const row = JOB_ID_PATTERN.test(id) ? await this.jobs.findRecent(id) : null;
     if (!row) throw notFound(`job ${id}`);

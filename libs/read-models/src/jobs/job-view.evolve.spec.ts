@@ -37,6 +37,18 @@ function event(type: string, position: number, data: object): SpindleEvent {
 }
 
 describe('jobs read model', () => {
+  it('keeps a deleted job as a tombstone: its state, with deletedAt', () => {
+    const row = evolveJobView(null, event('JobSubmitted', 1, submitted))!;
+    expect(row.deletedAt).toBeNull();
+    const cancelled = evolveJobView(row, event('JobCancelled', 2, { id, reason: 'stop', log: null }))!;
+    const deleted = evolveJobView(cancelled, event('JobDeleted', 3, { id }))!;
+    expect(deleted).toMatchObject({
+      state: 'cancelled',
+      error: 'stop',
+      deletedAt: new Date('2026-11-22T10:00:00.000Z'),
+    });
+  });
+
   it('keeps the labels a job was given (Ilum: name, cluster, tags), and none as null', () => {
     const labels = { name: 'nightly', cluster: 'laptop', tags: { team: 'etl' } };
     const row = evolveJobView(null, event('JobSubmitted', 1, { ...submitted, ...labels }))!;

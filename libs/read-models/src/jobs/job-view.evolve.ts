@@ -41,6 +41,7 @@ export function evolveJobView(row: JobView | null, event: SpindleEvent): JobView
       startedAt: null,
       finishedAt: null,
       updatedAt: at,
+      deletedAt: null,
     } satisfies Omit<JobView, never>);
   }
   if (!row) return null;
@@ -78,6 +79,8 @@ export function evolveJobView(row: JobView | null, event: SpindleEvent): JobView
             ? `not started within its startTimeout (${row.startTimeoutMs} ms)`
             : `not finished within its performTimeout (${row.performTimeoutMs} ms)`,
       };
+    case 'JobDeleted':
+      return { ...next, deletedAt: at };
     default: {
       const unknownEvent: never = event;
       throw new Error(`unexpected job event ${JSON.stringify(unknownEvent)}`);

@@ -66,6 +66,8 @@ function kindOf(event: DispatchEvent): Kind {
     case 'JobCancelled':
     case 'JobTimedOut':
       return 'job-finished';
+    case 'JobDeleted':
+      return 'none'; // an ended job: nothing left to dispatch
     case 'WorkerRequested':
       return 'worker-requested';
     case 'WorkerStarted':

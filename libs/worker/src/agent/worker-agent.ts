@@ -286,6 +286,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       case 'JobFailed':
       case 'JobCancelled':
       case 'JobTimedOut':
+      case 'JobDeleted':
         break; // the agent's own reports, or nothing for a host to do
     }
   }

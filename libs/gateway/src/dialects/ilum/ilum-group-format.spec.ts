@@ -1,5 +1,6 @@
+import { parseList } from './ilum-group-format';
+import { listParam, pairsParam } from './ilum-query';
 import type { IlumError } from './ilum-errors.filter';
-import { enumParam, formatPairs, listParam, parseList, parsePairs } from './ilum-group-format';
 
 function refusal(run: () => unknown): IlumError {
   try {
@@ -12,17 +13,17 @@ function refusal(run: () => unknown): IlumError {
 
 describe("Ilum's group formats", () => {
   it('reads key=value;key2=value2 maps, a value keeping its own "="', () => {
-    expect(parsePairs('tags', 'team=data; env=prod;')).toEqual({ team: 'data', env: 'prod' });
-    expect(parsePairs('jobConfig', 'spark.opts=-Da=b')).toEqual({ 'spark.opts': '-Da=b' });
-    expect(parsePairs('tags', undefined)).toEqual({});
-    expect(formatPairs({ team: 'data', env: 'prod' })).toBe('team=data;env=prod');
+    expect(pairsParam('tags', 'team=data; env=prod;')).toEqual({ team: 'data', env: 'prod' });
+    expect(pairsParam('jobConfig', 'spark.opts=-Da=b')).toEqual({ 'spark.opts': '-Da=b' });
+    expect(pairsParam('tags', undefined)).toEqual({});
   });
 
-  it('refuses a pair without a key with 409, naming the field', () => {
+  it('refuses a pair without a key with 409, naming the field and not the value', () => {
     for (const text of ['team', '=x', 'a=1;b']) {
-      const e = refusal(() => parsePairs('tags', text));
+      const e = refusal(() => pairsParam('tags', text));
       expect(e.status).toBe(409);
       expect(e.message).toContain('tags must be key=value pairs');
+      expect(e.message).not.toContain(text);
     }
   });
 
@@ -34,16 +35,15 @@ describe("Ilum's group formats", () => {
       'c',
       'd',
     ]);
-    expect(listParam({}, 'clusterNames')).toEqual([]);
   });
 
   it('checks enum parameters, naming the parameter and the values it takes', () => {
-    expect(enumParam({ groupStates: 'ACTIVE,ARCHIVED' }, 'groupStates', ['ACTIVE', 'ARCHIVED'])).toEqual([
+    expect(listParam({ groupStates: 'ACTIVE,ARCHIVED' }, 'groupStates', ['ACTIVE', 'ARCHIVED'])).toEqual([
       'ACTIVE',
       'ARCHIVED',
     ]);
-    const e = refusal(() => enumParam({ groupStates: 'GONE' }, 'groupStates', ['ACTIVE', 'ARCHIVED']));
+    const e = refusal(() => listParam({ groupStates: 'GONE' }, 'groupStates', ['ACTIVE', 'ARCHIVED']));
     expect(e.status).toBe(409);
-    expect(e.message).toBe('groupStates must be among ACTIVE, ARCHIVED (got "GONE")');
+    expect(e.message).toBe('groupStates must be among ACTIVE, ARCHIVED');
   });
 });

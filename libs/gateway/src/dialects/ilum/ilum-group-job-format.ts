@@ -1,5 +1,5 @@
 import type { GroupLanguage, Runtime } from '@spindle/contracts';
-import type { GroupView, JobView, WorkerView } from '@spindle/read-models';
+import type { JobView } from '@spindle/read-models';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { ilumInvalid } from './ilum-errors.filter';
 
@@ -128,17 +128,4 @@ export function groupJobInstanceOf(groupId: string, job: JobView): Record<string
 function errorMessageOf(trace: string): string {
   const lines = trace.trim().split('\n');
   return (trace.startsWith('Traceback') ? lines[lines.length - 1]! : lines[0]!).trim();
-}
-
-// A group worker as Ilum's jobInfo of an interactive job: STARTING until its process is up, then
-// READY when idle and BUSY while it runs a request.
-export function groupWorkerOf(group: GroupView, worker: WorkerView, busy: boolean): Record<string, unknown> {
-  return {
-    jobId: worker.id,
-    jobType: 'INTERACTIVE',
-    groupId: group.id,
-    clusterName: group.clusterName,
-    state: worker.state === 'starting' ? 'STARTING' : busy ? 'BUSY' : 'READY',
-    startTime: worker.createdAt.getTime(),
-  };
 }

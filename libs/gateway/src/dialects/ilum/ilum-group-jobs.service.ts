@@ -17,8 +17,9 @@ import {
   groupJobArgs,
   groupJobFunction,
   groupProgramOf,
-  groupWorkerOf,
 } from './ilum-group-job-format';
+import { interactiveJobInfo } from './ilum-job-format';
+import type { IlumJobInfo } from './ilum-job-format';
 import { codeSessionProgram } from './ilum-code-session';
 import type { GroupJobRequest } from './ilum-group-job-format';
 
@@ -81,13 +82,21 @@ export class IlumGroupJobs {
   }
 
   // The group's live workers (a rescale down may leave a few more until they are idle).
-  async workersOf(group: GroupView): Promise<Record<string, unknown>[]> {
+  async workersOf(group: GroupView): Promise<IlumJobInfo[]> {
     const { items } = await this.workers.list(2 * MAX_GROUP_SCALE, null, {
       states: ['starting', 'running'],
       context: groupContextName(group.id),
     });
     const busy = await this.jobs.countActiveOn(items.map((w) => w.id));
-    return items.reverse().map((w) => groupWorkerOf(group, w, (busy.get(w.id) ?? 0) > 0));
+    return items
+      .reverse()
+      .map((w) =>
+        interactiveJobInfo(
+          group,
+          w,
+          w.state === 'starting' ? 'starting' : (busy.get(w.id) ?? 0) > 0 ? 'busy' : 'idle',
+        ),
+      );
   }
 
   // A CODE group's session program, uploaded and registered on the group's first request.

@@ -32,16 +32,9 @@ import { GroupDefinitions } from '../../groups/group-definitions.service';
 import { parseGroupRequest, parseScale } from '../../groups/group-request';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { readGroupForm } from './ilum-group-form';
-import {
-  ILUM_JOB_STATES,
-  enumParam,
-  groupInfoOf,
-  groupKindsParam,
-  groupStatesParam,
-  listParam,
-  parseList,
-  parsePairs,
-} from './ilum-group-format';
+import { groupInfoOf, groupKindsParam, groupStatesParam, parseList } from './ilum-group-format';
+import { ILUM_JOB_STATES, MAX_JOB_CONFIG_PAIRS } from './ilum-job-format';
+import { listParam, pairsParam } from './ilum-query';
 import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_PREFIX } from './ilum-prefix';
@@ -101,8 +94,8 @@ export class IlumGroupsController {
         description: fields['description'],
         kind: fields['kind'] || undefined,
         language: fields['language'] || undefined,
-        tags: parsePairs('tags', fields['tags']),
-        jobConfig: parsePairs('jobConfig', fields['jobConfig']),
+        tags: pairsParam('tags', fields['tags']),
+        jobConfig: pairsParam('jobConfig', fields['jobConfig'], MAX_JOB_CONFIG_PAIRS),
         pyRequirements: parseList(fields['pyRequirements']),
         ...form.stored,
         scale,
@@ -130,14 +123,14 @@ export class IlumGroupsController {
   @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
   async list(@Query() query: SpringPageQuery & Record<string, unknown>): Promise<IlumGroupPageDto> {
     const request = springPageRequest(query, GROUP_SORT_FIELDS);
-    enumParam(query, 'jobStates', ILUM_JOB_STATES);
+    listParam(query, 'jobStates', ILUM_JOB_STATES);
     const { rows, total } = await this.groups.page({
       ...offsetPageOf(request),
       states: groupStatesParam(query),
       kinds: groupKindsParam(query),
-      clusterNames: listParam(query, 'clusterNames'),
+      clusterNames: listParam(query, 'clusterNames') ?? [],
       // Sent twice, tags are read as one list of pairs: every one must match.
-      tags: parsePairs(
+      tags: pairsParam(
         'tags',
         [query['tags']]
           .flat()

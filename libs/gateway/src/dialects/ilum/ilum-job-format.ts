@@ -1,6 +1,7 @@
 import { JOB_STATES, JOB_TAGS_MAX } from '@spindle/contracts';
+import { WORKER_PHASES } from '@spindle/read-models';
 import type { JobState, JobTags, Runtime } from '@spindle/contracts';
-import type { JobView } from '@spindle/read-models';
+import type { ClusterJobRow, GroupView, JobView, WorkerPhase, WorkerView } from '@spindle/read-models';
 
 // Ilum 1.3.0's job states. READY (an interactive job waiting for a request) and UNKNOWN never
 // describe a single job; 1.5.3 adds CANCELED, which 1.3.0 clients do not know (a stop is FINISHED).
@@ -40,6 +41,21 @@ export function coreStatesOf(states: readonly IlumJobState[]): JobState[] {
   return JOB_STATES.filter((s) => states.includes(STATE_OF[s]));
 }
 
+// A group's worker is Ilum's interactive job: STARTING until its process is up, then READY when
+// idle and BUSY while it runs a request; a stopped one (rescaled down, or its group stopped) is
+// FINISHED.
+const PHASE_STATE: Record<WorkerPhase, IlumJobState> = {
+  starting: 'STARTING',
+  idle: 'READY',
+  busy: 'BUSY',
+  stopped: 'FINISHED',
+};
+
+// The worker phases an Ilum state filter stands for (SUBMITTED, FAILED and UNKNOWN: none).
+export function workerPhasesOf(states: readonly IlumJobState[]): WorkerPhase[] {
+  return WORKER_PHASES.filter((p) => states.includes(PHASE_STATE[p]));
+}
+
 const LANGUAGE_OF: Partial<Record<Runtime, IlumLanguage>> = { python: 'PYTHON', jvm: 'SCALA', node: 'NODE' };
 export const RUNTIME_OF: Record<IlumLanguage, Runtime> = { PYTHON: 'python', SCALA: 'jvm', NODE: 'node' };
 
@@ -77,6 +93,34 @@ export function ilumJobInfo(job: JobView): IlumJobInfo {
     endTime: job.finishedAt?.getTime() ?? null,
   };
 }
+
+// Ilum's jobInfo for a group's worker (an interactive job): named and tagged as its group; the
+// worker stands where Spark's application id would.
+export function interactiveJobInfo(group: GroupView, worker: WorkerView, phase: WorkerPhase): IlumJobInfo {
+  return {
+    jobId: worker.id,
+    groupId: group.id,
+    jobName: group.name,
+    jobType: 'INTERACTIVE',
+    tags: group.tags,
+    language: group.language,
+    clusterName: group.clusterName,
+    appId: worker.id,
+    state: PHASE_STATE[phase],
+    error: null,
+    submitTime: worker.createdAt.getTime(),
+    startTime: worker.startedAt?.getTime() ?? null,
+    endTime: worker.stoppedAt?.getTime() ?? null,
+  };
+}
+
+// One row of Ilum's job list: a single job or a group's worker.
+export function clusterJobInfo(row: ClusterJobRow): IlumJobInfo {
+  return row.kind === 'single' ? ilumJobInfo(row.job) : interactiveJobInfo(row.group, row.worker, row.phase);
+}
+
+// How many `k=v` pairs a jobConfig holds (tags: JOB_TAGS_MAX).
+export const MAX_JOB_CONFIG_PAIRS = 500;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 

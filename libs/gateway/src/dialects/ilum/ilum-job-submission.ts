@@ -18,7 +18,8 @@ import { CommandSender } from '../../commands/command-sender';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { awaitVisible } from '../../read-back';
 import { ilumInvalid, ilumNotFound } from './ilum-errors.filter';
-import { ILUM_LANGUAGES, ilumProgram, parseArgs, parsePairs } from './ilum-job-format';
+import { ILUM_LANGUAGES, MAX_JOB_CONFIG_PAIRS, ilumProgram, parseArgs } from './ilum-job-format';
+import { pairsParam } from './ilum-query';
 import type { IlumLanguage } from './ilum-job-format';
 
 const FILE_FIELDS = new Set(['jars', 'files', 'pyFiles', 'jars[]', 'files[]', 'pyFiles[]']);
@@ -108,12 +109,12 @@ export class IlumJobSubmission {
     const language = (fields.get('language') || 'SCALA').toUpperCase() as IlumLanguage;
     if (!ILUM_LANGUAGES.includes(language))
       throw ilumInvalid(`language must be one of ${ILUM_LANGUAGES.join(', ')}`);
-    const tags = parsePairs('tags', fields.get('tags'));
-    if (!tags.ok) throw ilumInvalid(tags.message);
-    const config = parsePairs('jobConfig', fields.get('jobConfig'), 500);
-    if (!config.ok) throw ilumInvalid(config.message);
+    const tags = pairsParam('tags', fields.get('tags'));
+    const config = pairsParam('jobConfig', fields.get('jobConfig'), MAX_JOB_CONFIG_PAIRS);
     if (fields.get('pyRequirements')) {
-      throw ilumInvalid('pyRequirements is not supported: Spindle installs no packages for a job');
+      throw ilumInvalid(
+        "pyRequirements is not supported: Spindle installs no Python packages for a job (it runs in the worker host's Python); ship pure-Python modules in pyFiles instead",
+      );
     }
     const program = ilumProgram(language, fields.get('jobClass'), [...stored.keys()]);
     if (!program.ok) throw ilumInvalid(program.message);
@@ -136,11 +137,11 @@ export class IlumJobSubmission {
     });
     return this.submission.submit({
       function: fn,
-      args: { args: parseArgs(fields.get('args')), config: config.value },
+      args: { args: parseArgs(fields.get('args')), config },
       source: 'http',
       name,
       cluster: cluster.name,
-      tags: tags.value,
+      tags,
     });
   }
 

@@ -25,7 +25,8 @@ export class IlumJobUpdates {
       if (entry.kind !== 'job') return null;
       if (filter.jobIds !== undefined && !filter.jobIds.includes(entry.subjectId)) return null;
       const row = await rowOf(entry);
-      if (row === null || row.cluster === null || !wanted(row, filter)) return null;
+      // A deleted job is no more to Ilum's clients: none of its changes are sent.
+      if (row === null || row.cluster === null || row.deletedAt !== null || !wanted(row, filter)) return null;
       return { id: entry.seq, event: entry.type, data: jobInfoAt(row, entry) };
     };
   }

@@ -27,7 +27,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES, JOB_ID_PATTERN } from '@spindle/contracts';
 import { CLUSTER_JOB_SORT_FIELDS, ClusterJobsQuery, JobsQuery } from '@spindle/read-models';
-import type { JobView } from '@spindle/read-models';
+import type { ClusterJobRow, JobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { FeedHub } from '../../events/feed-hub';
 import { streamFeed } from '../../events/sse-stream';
@@ -40,10 +40,10 @@ import { IlumJobSubmission } from './ilum-job-submission';
 import {
   ILUM_JOB_STATES,
   ILUM_JOB_TYPES,
+  clusterJobInfo,
   coreStatesOf,
-  ilumJobInfo,
   ilumJobLog,
-  parsePairs,
+  workerPhasesOf,
 } from './ilum-job-format';
 import type { IlumJobInfo, IlumJobResourceLog } from './ilum-job-format';
 import {
@@ -57,7 +57,7 @@ import { ILUM_PREFIX } from './ilum-prefix';
 import { single, springPage, springPageRequest, wholeNumber } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
 import { IlumJobUpdates } from './ilum-job-updates';
-import { listParam } from './ilum-query';
+import { listParam, pairsParam } from './ilum-query';
 import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
 import type { IlumUpdatesQuery } from './ilum-updates';
 
@@ -67,6 +67,10 @@ const STOP_WAIT_MS = 10_000; // how long a stop waits for the job's process to e
 const MAX_LOG_FROM = 999_999_999; // line offsets the collector's integers hold
 
 type JobListQuery = SpringPageQuery & Record<string, string | string[] | undefined>;
+const KINDS = [
+  ['SINGLE', 'single'],
+  ['INTERACTIVE', 'interactive'],
+] as const;
 
 // Ilum's single jobs on the core's jobs: submit (multipart), pages with Ilum's filters, one job,
 // stop, delete, its log, and the stream of changes. Only jobs sent to a cluster are Ilum's.
@@ -127,22 +131,21 @@ export class IlumJobsController {
     const types = listParam(query, 'jobTypes', ILUM_JOB_TYPES);
     const states = listParam(query, 'jobStates', ILUM_JOB_STATES);
     const clusters = listParam(query, 'clusterNames');
-    const tags = parsePairs('tags', single('tags', query['tags']));
-    if (!tags.ok) throw ilumInvalid(tags.message);
-    // Every job here is SINGLE; INTERACTIVE and SHELL jobs (groups') are not in this read model.
-    const { rows, total } =
-      types !== undefined && !types.includes('SINGLE')
-        ? { rows: [], total: 0 }
-        : await this.clusterJobs.page(
-            {
-              ...(states === undefined ? {} : { states: coreStatesOf(states) }),
-              ...(clusters === undefined ? {} : { clusters }),
-              tags: tags.value,
-              ...(request.search === undefined ? {} : { search: request.search }),
-            },
-            { offset: request.page * request.size, limit: request.size, sort: request.sort },
-          );
-    return springPage(request, rows, total, ilumJobInfo);
+    const tags = pairsParam('tags', single('tags', query['tags']));
+    // SINGLE: the jobs sent to a cluster; INTERACTIVE: its groups' workers; SHELL: none here.
+    const kinds =
+      types === undefined ? undefined : KINDS.filter(([type]) => types.includes(type)).map(([, k]) => k);
+    const { rows, total } = await this.clusterJobs.page(
+      {
+        ...(kinds === undefined ? {} : { kinds }),
+        ...(states === undefined ? {} : { states: coreStatesOf(states), phases: workerPhasesOf(states) }),
+        ...(clusters === undefined ? {} : { clusters }),
+        tags,
+        ...(request.search === undefined ? {} : { search: request.search }),
+      },
+      { offset: request.page * request.size, limit: request.size, sort: request.sort },
+    );
+    return springPage(request, rows, total, clusterJobInfo);
   }
 
   // Before `:jobId`, which would take it otherwise.
@@ -171,7 +174,7 @@ export class IlumJobsController {
   @ApiOkResponse({ type: IlumJobInfoDto })
   @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
   async get(@Param('jobId') id: string): Promise<IlumJobInfo> {
-    return ilumJobInfo(await this.find(id));
+    return clusterJobInfo(await this.findAny(id));
   }
 
   @RequiresScope('submit')
@@ -181,8 +184,9 @@ export class IlumJobsController {
   @ApiParam(JOB_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  @ApiConflictResponse({ description: "A group's interactive job (stop or rescale its group)", ...ERROR })
   async stop(@Param('jobId') id: string): Promise<void> {
-    await this.stopAndWait(await this.find(id));
+    await this.stopAndWait(await this.find(id, 'stopped'));
   }
 
   @RequiresScope('submit')
@@ -190,14 +194,21 @@ export class IlumJobsController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary:
-      "Deletes a job: stops it if it runs and removes its program (its record stays in Spindle's history)",
+      "Deletes a job: stops it if it runs, removes its program, and it is no longer listed (its events stay in Spindle's history)",
   })
   @ApiParam(JOB_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  @ApiConflictResponse({
+    description: "A group's interactive job (delete its group), or a job that did not stop in time",
+    ...ERROR,
+  })
   async remove(@Param('jobId') id: string): Promise<void> {
-    const job = await this.stopAndWait(await this.find(id));
+    const job = await this.stopAndWait(await this.find(id, 'deleted'));
+    if (!FINISHED_JOB_STATES.includes(job.state))
+      throw ilumInvalid(`job ${id} is still stopping: delete it once it has stopped`);
     await this.ilumSubmission.removeProgram(job.function);
+    await this.submission.delete(job.id);
   }
 
   @Get(':jobId/logs')
@@ -229,7 +240,7 @@ export class IlumJobsController {
       MAX_LOG_LINES,
     );
     const from = wholeNumber('from', single('from', fromText), 0, 0, MAX_LOG_FROM);
-    const job = await this.find(id);
+    const job = await this.find(id, 'read here');
     await this.logs.awaitComplete(job);
     // The collector counts lines from 1.
     const page = await this.logs.lines(id, from + 1, logSize);
@@ -242,10 +253,27 @@ export class IlumJobsController {
     ];
   }
 
-  private async find(id: string): Promise<JobView> {
-    const job = JOB_ID_PATTERN.test(id) ? await this.jobs.findRecent(id) : null;
-    if (!job || job.cluster === null) throw ilumNotFound(`Job ${id} not found`);
-    return job;
+  // A single job or a group's worker (Ilum's interactive job); a deleted job is no more.
+  private async findAny(id: string): Promise<ClusterJobRow> {
+    if (!JOB_ID_PATTERN.test(id)) throw ilumNotFound(`Job ${id} not found`);
+    const job = await this.jobs.findRecent(id);
+    if (job && job.cluster !== null && job.deletedAt === null) return { kind: 'single', job };
+    const worker = job ? null : await this.clusterJobs.worker(id);
+    if (!worker) throw ilumNotFound(`Job ${id} not found`);
+    return worker;
+  }
+
+  // A single job, for what only single jobs take: a group's worker lives and ends with its group
+  // (and its requests have logs of their own), so it is refused naming what to do instead.
+  private async find(id: string, done: string): Promise<JobView> {
+    const row = await this.findAny(id);
+    if (row.kind === 'single') return row.job;
+    const { group } = row;
+    throw ilumInvalid(
+      done === 'read here'
+        ? `job ${id} is an interactive job of group ${group.name}: its requests' logs are read by jobInstanceId at /api/v1/jobs/{jobInstanceId}/logs`
+        : `job ${id} is an interactive job of group ${group.name}: it is ${done} with its group (POST /group/${group.id}/stop, POST /group/${group.id}/rescale/{scale} or DELETE /group/${group.id})`,
+    );
   }
 
   // Cancels a job that has not ended and waits (a while) for it to end; an ended job is left as is.

@@ -2,9 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { JobTags } from '@spindle/contracts';
 import { resumePoint } from '../../events/sse-stream';
-import { ilumInvalid } from './ilum-errors.filter';
-import { parsePairs } from './ilum-job-format';
-import { listParam } from './ilum-query';
+import { listParam, pairsParam } from './ilum-query';
 import { single } from './spring-page';
 
 // The filters of Ilum's two streams (`/job/updates`, `/group/job/result/updates`); `groupNames` is
@@ -25,14 +23,13 @@ export function ilumUpdatesRequest(
   query: IlumUpdatesQuery,
   lastEventId: string | undefined,
 ): { readonly filter: IlumUpdatesFilter; readonly after: string | null } {
-  const tags = parsePairs('tags', single('tags', query['tags']));
-  if (!tags.ok) throw ilumInvalid(tags.message);
+  const tags = pairsParam('tags', single('tags', query['tags']));
   const filter = {
     jobIds: listParam(query, 'jobIds'),
     groupIds: listParam(query, 'groupIds'),
     groupNames: listParam(query, 'groupNames'),
     clusterNames: listParam(query, 'clusterNames'),
-    tags: tags.value,
+    tags,
   };
   return { filter, after: resumePoint(lastEventId, single('lastEventId', query['lastEventId'])) };
 }

@@ -58,6 +58,8 @@ export function mistEventsOf(change: JobChange): MistEvent[] {
     case 'JobCancelled':
     case 'JobTimedOut':
       return [{ event: 'cancelled', id, time }];
+    case 'JobDeleted': // Mist has no word for it (its jobs are never deleted)
+      return [];
   }
 }
 

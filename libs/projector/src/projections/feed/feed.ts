@@ -3,7 +3,9 @@ import { isJobEvent, isWorkerEvent } from '@spindle/contracts';
 import type { JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
 
-const JOB_STATE_AFTER: Record<JobEvent['type'], string> = {
+// A deletion changes no state and is no change a follower of the feed waits for: not carried.
+type FedJobEvent = Exclude<JobEvent['type'], 'JobDeleted'>;
+const JOB_STATE_AFTER: Record<FedJobEvent, string> = {
   JobSubmitted: 'queued',
   JobAssigned: 'starting',
   JobStarted: 'running',
@@ -43,7 +45,7 @@ export async function appendToFeed(
   if (events.length === 0) return;
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
-    if (!row) return [];
+    if (!row || event.type === 'JobDeleted') return [];
     const data: Record<string, unknown> = { ...event.data };
     delete data.task; // the assignment repeats the job's arguments and program
     return [

@@ -174,4 +174,18 @@ describe('job decider', () => {
   it('does not assign a job twice', () => {
     expect(isCommandError(run(submit, assign, assign).last)).toBe(true);
   });
+
+  it('deletes only an ended job, once', () => {
+    const remove: JobCommand = { kind: 'delete', id };
+    const cancel: JobCommand = { kind: 'cancel', id };
+    const running = run(submit, assign, started, remove).last;
+    expect(isCommandError(running) && running.message).toBe(
+      `job ${id} is running: only an ended job is deleted`,
+    );
+    const deleted = run(submit, cancel, remove);
+    expect(deleted.last).toEqual([{ type: 'JobDeleted', version: 1, data: { id } }]);
+    expect(deleted.state).toMatchObject({ state: 'cancelled', deleted: true });
+    expect(run(submit, cancel, remove, remove).last).toEqual([]);
+    expect(isCommandError(run(remove).last)).toBe(true);
+  });
 });

@@ -1,4 +1,11 @@
-import { EventTopics, PLACED_JOB_STATES, commandError, isJobEvent, jobStreamId } from '@spindle/contracts';
+import {
+  EventTopics,
+  FINISHED_JOB_STATES,
+  PLACED_JOB_STATES,
+  commandError,
+  isJobEvent,
+  jobStreamId,
+} from '@spindle/contracts';
 import type {
   CommandError,
   JobEvent,
@@ -21,6 +28,7 @@ export type JobStatus =
       readonly attempt: number; // 1, then one more each time it is put back in its queue
       // What a worker needs to run it, as submitted (null only for a stream that began otherwise).
       readonly task: JobTask | null;
+      readonly deleted?: true; // forgotten at its client's request (JobDeleted)
     };
 
 export type SubmittedJob = JobSubmittedV1;
@@ -30,6 +38,7 @@ export type SubmittedJob = JobSubmittedV1;
 export type JobCommand =
   | { readonly kind: 'submit'; readonly id: string; readonly job: SubmittedJob }
   | { readonly kind: 'cancel'; readonly id: string }
+  | { readonly kind: 'delete'; readonly id: string }
   // The task the worker is given is the job's own, from its stream.
   | { readonly kind: 'assign'; readonly id: string; readonly workerId: string; readonly hostId: string }
   | { readonly kind: 'started'; readonly id: string; readonly workerId: string; readonly pid: number }
@@ -87,6 +96,8 @@ export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
       return { ...placed, state: 'cancelled' };
     case 'JobTimedOut':
       return { ...placed, state: 'timed_out' };
+    case 'JobDeleted':
+      return state.state === 'absent' ? state : { ...state, deleted: true };
     default: {
       const unknownEvent: never = event;
       throw new Error(`unexpected job event ${JSON.stringify(unknownEvent)}`);
@@ -128,6 +139,11 @@ export function decideJob(
           },
         ];
       return []; // cancelling already, or finished: left as it is
+    case 'delete':
+      if (state.deleted) return []; // deleted already: a retried delete changes nothing
+      if (!FINISHED_JOB_STATES.includes(state.state))
+        return commandError('conflict', `job ${id} is ${state.state}: only an ended job is deleted`, 'id');
+      return [{ type: 'JobDeleted', version: 1, data: { id } }];
     case 'assign':
       if (state.state !== 'queued')
         return commandError('conflict', `job ${id} is ${state.state}, not queued`, 'id');
