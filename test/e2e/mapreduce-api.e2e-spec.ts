@@ -19,14 +19,11 @@ import {
 jest.setTimeout(900_000);
 
 const TWENTY_MB = 20 * 1024 * 1024;
-// The in-process bus: the job kind's own path is the same on Kafka (the engine, the host, the
-// projection), and one mode keeps the suite's time in the CI budget.
-const [, MODE] = SPINDLE_MODES[0]!;
 
 // MapReduce as a Spindle job kind, end to end on the real Kafka, Postgres and S3 server: the
 // native /api/v1/mapreduce/jobs routes and Apollo's /api/v1/jobs on its own port, called the way
 // their clients call them. One 20 MB word count per API (the engine's own suites try the rest).
-describe('MapReduce jobs (native and Apollo APIs)', () => {
+describe.each(SPINDLE_MODES)('MapReduce jobs (native and Apollo APIs) over %s', (_mode, MODE) => {
   const suite = spindleSuite({
     name: 'mapreduce',
     logger: process.env['MR_DEBUG'] === '1',
@@ -102,6 +99,12 @@ describe('MapReduce jobs (native and Apollo APIs)', () => {
     expect(created.body).toMatchObject({ protocol: 'streaming', state: 'running', nReducers: 3 });
     const id: string = created.body.id;
     expect(id).toMatch(/^j-[0-9a-f-]{36}$/);
+    // Its programs stay while it runs: a job placed again on another host fetches them anew.
+    const inUse = await http(suite.url, 'DELETE', `/api/v1/artifacts/${reducer}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.errors).toEqual([
+      { field: 'name', rule: 'notInUse', message: `used by running MapReduce job(s) ${id}` },
+    ]);
 
     const job = await finished(`/api/v1/mapreduce/jobs/${id}`);
     expect(job).toMatchObject({ id, state: 'succeeded', run: 1, tasks: 6 + 3 });
@@ -208,6 +211,15 @@ describe('MapReduce jobs (native and Apollo APIs)', () => {
       expect(created.body.startTime).toBeLessThan(Date.now() / 1000 + 1);
       expect(created.body.startTime).toBeGreaterThan(Date.now() / 1000 - 3600);
       expect(JSON.stringify(created.body)).not.toContain(S3_CREDENTIALS.secretAccessKey);
+      // A program a running job uses is not deleted: 409 in plain text, and it is still there.
+      const inUse = await apollo('DELETE', `/api/v1/artifacts/${mapperName}`);
+      expect(inUse.status).toBe(409);
+      expect(inUse.headers.get('content-type')).toContain('text/plain');
+      expect(inUse.text).toBe(`name: used by running MapReduce job(s) ${id}\n`);
+      expect((await apollo('GET', `/api/v1/artifacts/${mapperName}`)).body).toMatchObject({
+        name: mapperName,
+        type: 'executable',
+      });
 
       const job = await finished(`/api/v1/jobs/${id}`, apolloUrl());
       expect(job).toMatchObject({ id, status: 'succeeded' });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
 import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { ArtifactsQuery, FunctionsQuery } from '@spindle/read-models';
+import { ArtifactsQuery, FunctionsQuery, MapReduceJobsQuery, ReadBarrier } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
@@ -22,6 +22,8 @@ export class ArtifactUploads {
     private readonly store: ArtifactStoreClient,
     artifacts: ArtifactsQuery,
     private readonly functions: FunctionsQuery,
+    private readonly mapReduceJobs: MapReduceJobsQuery,
+    private readonly barrier: ReadBarrier,
     resources: NamedResources,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {
@@ -113,15 +115,31 @@ export class ArtifactUploads {
     );
   }
 
+  // Refused (409, nothing changed) while a function or a MapReduce job not yet ended uses it: such
+  // a job fetches its programs again when it is placed on another host. Both read models are read
+  // once they include every write acknowledged before (a job submitted just now counts).
   async remove(name: string): Promise<void> {
-    const users = await this.functions.usingArtifact(name);
+    await this.barrier.await(['functions', 'mapReduceJobs']);
+    const [functions, jobs] = await Promise.all([
+      this.functions.usingArtifact(name),
+      this.mapReduceJobs.runningUsing(name),
+    ]);
+    const users = [
+      ...(functions.length > 0 ? [`function(s) ${functions.join(', ')}`] : []),
+      ...(jobs.length > 0 ? [`running MapReduce job(s) ${jobs.join(', ')}`] : []),
+    ];
+    const remedies = [
+      ...(functions.length > 0 ? ['delete or change the functions'] : []),
+      ...(jobs.length > 0 ? ['stop the jobs or let them end'] : []),
+    ];
     if (users.length > 0) {
+      const what = users.join(' and ');
       throw new ProblemException(
         HttpStatus.CONFLICT,
         'in-use',
         'Artifact in use',
-        `artifact ${name} is used by function(s) ${users.join(', ')}; delete or change them first`,
-        [{ field: 'name', rule: 'notInUse', message: `used by ${users.join(', ')}` }],
+        `artifact ${name} is used by ${what}; ${remedies.join(', and ')} first`,
+        [{ field: 'name', rule: 'notInUse', message: `used by ${what}` }],
       );
     }
     await this.resource.applied(name, await this.store.remove(name));

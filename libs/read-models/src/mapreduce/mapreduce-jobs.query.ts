@@ -11,14 +11,18 @@ export class MapReduceJobsQuery extends NamedViewQuery<MapReduceJobView> {
     super(dataSource, MapReduceJobView);
   }
 
-  // Whether a job not yet ended runs this program (Apollo's DELETE artifact answers 409 then).
-  async usedByRunningJob(artifact: string): Promise<boolean> {
-    const [row] = await this.dataSource.query<{ used: boolean }[]>(
-      `select exists (select 1 from ${this.dataSource.getRepository(MapReduceJobView).metadata.tablePath}
-         where state in ('running', 'stopping')
-           and (mapper->>'artifact' = $1 or reducer->>'artifact' = $1)) as used`,
-      [artifact],
-    );
-    return row?.used ?? false;
+  // The jobs not yet ended that run this program, at most `limit` (deleting it is refused then: a
+  // job placed again on another host fetches its programs anew).
+  async runningUsing(artifact: string, limit = 10): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(MapReduceJobView)
+      .createQueryBuilder('j')
+      .select('j.name', 'name')
+      .where("j.state in ('running', 'stopping')")
+      .andWhere("(j.mapper->>'artifact' = :artifact or j.reducer->>'artifact' = :artifact)", { artifact })
+      .orderBy('j.name')
+      .limit(limit)
+      .getRawMany<{ name: string }>();
+    return rows.map((r) => r.name);
   }
 }

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { newEventId } from '@spindle/contracts';
 import type { MapReduceJobSubmittedV1, MessageMetadata } from '@spindle/contracts';
-import { commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderLock, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -23,26 +23,36 @@ interface JobRow {
   readonly run: number;
   readonly host_id: string | null;
   readonly definition: MapReduceJobSubmittedV1;
-  readonly host_live: boolean;
+  readonly host_present: boolean; // the run's host, the same agent run, not stopping
+  readonly host_heard: boolean; // and heard from within HOST_SILENCE_LIMIT_MS
 }
 
 // Places each MapReduce job's coordinator (the engine, which runs the job's map and reduce tasks
 // as processes of its host, `WORKER_SLOTS` at once) on a worker host, and places it again
 // elsewhere when that host goes silent, stops or restarts: the next run starts every task over.
-// A job asked to stop while on no live host ends stopped here. Every step is a command on the
-// job's stream: two schedulers placing the same job at once make two runs, the later one wins (the
-// decider ignores reports of an older run, and a host stops a run it sees placed elsewhere), so
-// this loop needs no leader lock of its own.
+// A job asked to stop while on no live host ends stopped here. One scheduler leads (a session
+// advisory lock), so two never place the same job; should they still (a leader taken for gone
+// while its pass ran), every step is a command on the job's stream and the later run wins: the
+// decider ignores reports of an older run, and a host stops a run it sees placed elsewhere.
 @Injectable()
 export class MapReduceSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('mapreduce');
+  private readonly leader: LeaderLock;
   private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'MapReduce');
 
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
     private readonly commands: SchedulerCommandsService,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+  ) {
+    this.leader = new LeaderLock(
+      dataSource,
+      ADVISORY_LOCK_CLASS.mapReduceSupervisor,
+      null,
+      this.logger,
+      'placing MapReduce jobs',
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.commands.onCommitted(() => this.loop.wake());
@@ -51,19 +61,25 @@ export class MapReduceSupervisor implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
+    await this.leader.release();
   }
 
   private async pass(): Promise<void> {
+    if (!(await this.leader.hold())) return;
     const silence = this.config.scheduler.hostSilenceLimitMs;
+    // A freshly elected leader may be reading heartbeats that queued while nobody listened: a host
+    // is taken for lost by its silence only once this scheduler has led that long (as the
+    // dispatcher's housekeeping does); a host that stopped or restarted is lost at once.
+    const trustSilence = Date.now() - this.leader.leadingSince >= silence;
     const jobs: JobRow[] = await this.dataSource.query(
       `select m.id, m.state, m.run, m.host_id, m.definition,
-              coalesce(h.incarnation = m.incarnation and not h.stopping
-                       and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000),
-                       false) as host_live
+              coalesce(h.incarnation = m.incarnation and not h.stopping, false) as host_present,
+              coalesce(h.last_seen >= now() - make_interval(secs => $1::double precision / 1000), false)
+                as host_heard
        from ${s}.mapreduce_jobs m left join ${s}.hosts h on h.id = m.host_id`,
       [silence],
     );
-    const orphans = jobs.filter((j) => !j.host_live);
+    const orphans = jobs.filter((j) => !j.host_present || (trustSilence && !j.host_heard));
     if (orphans.length === 0) return;
     // The live hosts, the one with the fewest MapReduce jobs and then the most free slots first.
     const hosts: { id: string; incarnation: string }[] = await this.dataSource.query(
