@@ -49,6 +49,12 @@ describe('Kafka clients with SASL', () => {
     tls: undefined,
     sasl: { mechanism, username: USER, password } satisfies KafkaSasl,
   });
+  // The configuration the bus gives its topic-id look-ups.
+  const topicIdConfig = (s: KafkaSecurity) =>
+    kafkaClientConfig(
+      { brokers: [saslBroker], clientId: 'spindle-sasl-test', partitions: 1, security: s },
+      'topic-ids',
+    );
 
   it.each(SASL_MECHANISMS)(
     'publishes and consumes with %s',
@@ -77,9 +83,9 @@ describe('Kafka clients with SASL', () => {
           await subscription.stop();
         }
         expect(received.map((m) => m.value)).toEqual([mechanism]);
-        // The topic's id came over Spindle's own SASL connection (kafka-topic-ids.ts).
+        // The topic's id came over the topic-id connection, with SASL (kafka-topic-ids.ts).
         expect(topicIds[0]).toMatch(/^[0-9a-f]{8}-/);
-        const ids = await fetchTopicIds([saslBroker], [topic], security(mechanism));
+        const ids = await fetchTopicIds(topicIdConfig(security(mechanism)), [topic]);
         expect(ids.get(topic)).toBe(topicIds[0]);
       } finally {
         await bus.close();
@@ -92,7 +98,7 @@ describe('Kafka clients with SASL', () => {
     'refuses a wrong password with %s, on both kinds of connection',
     async (mechanism) => {
       const wrong = security(mechanism, 'not-the-password');
-      await expect(fetchTopicIds([saslBroker], ['any'], wrong)).rejects.toThrow(/SASL|SCRAM/);
+      await expect(fetchTopicIds(topicIdConfig(wrong), ['any'])).rejects.toThrow(/SASL|SCRAM/);
       const admin = new Kafka({
         ...kafkaClientConfig(
           { brokers: [saslBroker], clientId: 'spindle-sasl-test', partitions: 1, security: wrong },
@@ -108,7 +114,7 @@ describe('Kafka clients with SASL', () => {
 
   it('refuses a client without SASL on the SASL listener', async () => {
     await expect(
-      fetchTopicIds([saslBroker], ['any'], { tls: undefined, sasl: undefined }, 3_000),
+      fetchTopicIds(topicIdConfig({ tls: undefined, sasl: undefined }), ['any'], 3_000),
     ).rejects.toThrow();
   }, 30_000);
 });
