@@ -19,6 +19,9 @@
 #   KAFKA_SASL_PORT      also a SASL_PLAINTEXT listener on this port, with PLAIN, SCRAM-SHA-256 and
 #                        SCRAM-SHA-512 for the users of KAFKA_SASL_USERS (name:password,...; default
 #                        spindle:spindle-secret), to test clients' SASL (docs/security.md)
+#   KAFKA_SSL_PORT       also an SSL listener on this port, serving the PKCS12 keystore
+#                        KAFKA_SSL_KEYSTORE (password KAFKA_SSL_KEYSTORE_PASSWORD) that the caller
+#                        made, to test clients' TLS (docs/security.md)
 #
 # Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into the jar cache;
 # every start formats a fresh log dir.
@@ -154,6 +157,22 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$JAAS_USERS;
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+fi
+
+# An extra listener that speaks TLS, with the caller's key and certificate.
+if [ -n "${KAFKA_SSL_PORT:-}" ]; then
+  [ -r "${KAFKA_SSL_KEYSTORE:-}" ] || { err "KAFKA_SSL_PORT needs KAFKA_SSL_KEYSTORE, a readable PKCS12 file"; exit 1; }
+  SSL_LISTENER="SSL://$HOST:$KAFKA_SSL_PORT"
+  sed -i -e "s|^listeners=\(.*\)|listeners=\1,$SSL_LISTENER|" \
+    -e "s|^advertised.listeners=\(.*\)|advertised.listeners=\1,$SSL_LISTENER|" \
+    -e "s|^listener.security.protocol.map=\(.*\)|listener.security.protocol.map=\1,SSL:SSL|" \
+    "$DATA/server.properties"
+  cat >> "$DATA/server.properties" <<EOF
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$KAFKA_SSL_KEYSTORE
+listener.name.ssl.ssl.keystore.password=${KAFKA_SSL_KEYSTORE_PASSWORD:-}
+listener.name.ssl.ssl.key.password=${KAFKA_SSL_KEYSTORE_PASSWORD:-}
 EOF
 fi
 

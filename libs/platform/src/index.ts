@@ -5,6 +5,7 @@ export * from './http/problem-details';
 export * from './http/problem-details.filter';
 export * from './http/validation.pipe';
 export * from './http/http-app';
+export * from './http/body-limits';
 export * from './http/correlation';
 export * from './util/duration';
 export * from './config/version';

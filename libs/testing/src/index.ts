@@ -1,3 +1,4 @@
 export * from './infrastructure';
 export * from './decider-runner';
 export * from './apollo-programs';
+export * from './free-ports';

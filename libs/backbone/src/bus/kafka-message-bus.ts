@@ -272,7 +272,7 @@ export class KafkaMessageBus implements MessageBus {
   private topicIdOf(topic: string): Promise<string> {
     let known = this.topicIds.get(topic);
     if (!known) {
-      known = fetchTopicIds(this.options.brokers, [topic], this.options.security).then((ids) => {
+      known = fetchTopicIds(kafkaClientConfig(this.options, 'topic-ids'), [topic]).then((ids) => {
         const id = ids.get(topic);
         if (id === undefined) throw new Error(`topic ${topic} has no id on the broker yet`);
         return id;

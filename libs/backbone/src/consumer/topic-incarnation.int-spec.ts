@@ -115,14 +115,14 @@ describe('a consumer whose topic is a new incarnation', () => {
   // Deletion is asynchronous on the broker, and a running consumer's metadata requests may create
   // the topic again first (auto-creation): done once the name has an id of a new incarnation.
   async function recreate(topic: string): Promise<void> {
-    const old = (await fetchTopicIds(TEST_KAFKA_BROKERS, [topic])).get(topic);
+    const old = (await fetchTopicIds({ brokers: TEST_KAFKA_BROKERS }, [topic])).get(topic);
     await admin.deleteTopics({ topics: [topic], timeout: 10_000 });
     await eventually(
       async () => {
         await admin
           .createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
           .catch(() => false);
-        const now = (await fetchTopicIds(TEST_KAFKA_BROKERS, [topic])).get(topic);
+        const now = (await fetchTopicIds({ brokers: TEST_KAFKA_BROKERS }, [topic])).get(topic);
         return now !== undefined && now !== old ? true : undefined;
       },
       20_000,
@@ -161,7 +161,7 @@ describe('a consumer whose topic is a new incarnation', () => {
       `select "offset"::text as "offset", topic_id from "${db.schema}".consumer_checkpoints where consumer = $1`,
       [name],
     );
-    const ids = await fetchTopicIds(TEST_KAFKA_BROKERS, [topic]);
+    const ids = await fetchTopicIds({ brokers: TEST_KAFKA_BROKERS }, [topic]);
     expect(checkpoint).toEqual({ offset: '2', topic_id: ids.get(topic) });
   });
 

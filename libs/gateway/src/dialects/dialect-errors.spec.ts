@@ -1,4 +1,4 @@
-import { BadRequestException, HttpStatus, Logger } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { ProblemException, ValidationProblem } from '@spindle/platform';
 import { DialectError, jsonErrorsFilter } from './json-errors.filter';
@@ -12,7 +12,11 @@ function answer(filter: ExceptionFilter, exception: unknown) {
     header: (_name: string, value: string) => ((sent.type = value), reply),
     send: (body: unknown) => ((sent.body = body), reply),
   };
-  filter.catch(exception, { switchToHttp: () => ({ getResponse: () => reply }) } as unknown as ArgumentsHost);
+  // The route's body limit, as Fastify tells it.
+  const request = { routeOptions: { bodyLimit: 64 * 1024 } };
+  filter.catch(exception, {
+    switchToHttp: () => ({ getResponse: () => reply, getRequest: () => request }),
+  } as unknown as ArgumentsHost);
   return sent;
 }
 
@@ -86,6 +90,20 @@ describe('the dialects’ error filters', () => {
     expect(answer(filter, new DialectError(409, 'Filename must be unique'))).toMatchObject({
       status: 409,
       body: 'Filename must be unique',
+    });
+  });
+
+  it('answers Fastify’s refusal of a body past the route’s limit with 413 naming the limit, not 500', () => {
+    // As Nest hands on Fastify's FST_ERR_CTP_BODY_TOO_LARGE.
+    const tooLarge = new HttpException('Request body is too large', 413);
+    expect(answer(new MistErrorsFilter(), tooLarge)).toEqual({
+      status: 413,
+      type: 'text/plain; charset=utf-8',
+      body: 'Bad request: body is larger than this route accepts (at most 64 KiB, 65536 bytes)',
+    });
+    expect(answer(jsonErrorsFilter({ name: 'genvid', field: 'error' }), tooLarge)).toMatchObject({
+      status: 413,
+      body: { error: 'body is larger than this route accepts (at most 64 KiB, 65536 bytes)' },
     });
   });
 });

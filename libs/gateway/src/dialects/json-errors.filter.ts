@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { ProblemException, isAuthRefusal } from '@spindle/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemException, bodyTooLarge, isAuthRefusal } from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 
 // A refusal in a dialect's own terms: the status its clients expect and a message.
@@ -42,7 +42,11 @@ export function dialectErrorsFilter(options: DialectErrorsOptions): ExceptionFil
   const statusOf = options.statusOf ?? ((status: number) => status);
   return {
     catch(exception: unknown, host: ArgumentsHost): void {
-      const failure = classify(exception, statusOf);
+      const request = host.switchToHttp().getRequest<FastifyRequest>();
+      const failure = classify(
+        bodyTooLarge(exception, request.routeOptions?.bodyLimit) ?? exception,
+        statusOf,
+      );
       if (failure.kind === 'internal')
         logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       void host

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { JOB_ID_PATTERN } from '@spindle/contracts';
-import { parseDuration, RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope, parseDuration } from '@spindle/platform';
 import { JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
@@ -46,6 +46,7 @@ export class JobsController {
   ) {}
 
   @RequiresScope('submit')
+  @BodyLimit(BODY_LIMITS.large)
   @Post('functions/:name/jobs')
   @ApiOperation({
     summary: 'Submit a job: run the function with these arguments',

@@ -14,7 +14,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { mapReduceTaskLogId } from '@spindle/contracts';
 import { MapReduceJobsQuery } from '@spindle/read-models';
-import { RequiresScope, ValidationProblem } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope, ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { LogCollectorClient } from '../logs/log-collector.client';
 import { cursorAfter, PageQueryDto, pageOf } from '../pagination.dto';
@@ -41,6 +41,7 @@ export class MapReduceJobsController {
   ) {}
 
   @RequiresScope('submit')
+  @BodyLimit(BODY_LIMITS.large)
   @Post()
   @ApiOperation({
     summary: 'Run a MapReduce job over S3-compatible storage with uploaded mapper and reducer programs',

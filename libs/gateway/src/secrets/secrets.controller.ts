@@ -23,7 +23,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
-import { RequiresScope, ValidationProblem, requestCorrelationId } from '@spindle/platform';
+import {
+  BODY_LIMITS,
+  BodyLimit,
+  RequiresScope,
+  ValidationProblem,
+  requestCorrelationId,
+} from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
 import { SecretsClient } from './secrets.client';
@@ -52,6 +58,7 @@ export class SecretsController {
     return pageOf({ items: [...page.items], nextCursor: page.nextCursor }, (s) => SecretDto.from(s));
   }
 
+  @BodyLimit(BODY_LIMITS.large)
   @Put(':id')
   @ApiOperation({
     summary: 'Write a secret: a new version of its whole map (201 for a new secret, 200 after)',

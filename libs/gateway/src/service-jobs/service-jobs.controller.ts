@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
 import {
   Body,
   Controller,
@@ -60,6 +60,7 @@ export class ServiceJobsController {
   }
 
   @RequiresScope('write')
+  @BodyLimit(BODY_LIMITS.large)
   @Post()
   @ApiOperation({
     summary: 'Define a service job (not started: start it to run countInit instances per group)',

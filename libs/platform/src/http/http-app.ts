@@ -3,13 +3,13 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BODY_LIMITS, installBodyLimits } from './body-limits';
 import { CorrelationInterceptor } from './correlation';
 import { NulTextPipe } from './nul-text.pipe';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
 
 export interface HttpAppOptions {
-  readonly bodyLimitBytes?: number;
   readonly logger?: boolean;
   readonly timeouts?: HttpTimeouts;
 }
@@ -29,12 +29,13 @@ export async function createHttpApp(
     // Closing drops every connection, idle or not: a client holding a half-sent upload must not keep
     // a stopping process alive.
     new FastifyAdapter({
-      bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+      bodyLimit: BODY_LIMITS.default, // each route's own: installBodyLimits
       forceCloseConnections: true,
       ...(options.timeouts ? { requestTimeout: options.timeouts.requestTimeoutMs } : {}),
     }),
     { bufferLogs: true, logger: options.logger === false ? false : undefined },
   );
+  installBodyLimits(app.getHttpAdapter().getInstance());
   if (options.timeouts) applyHttpTimeouts(app.getHttpServer(), options.timeouts);
   configureHttpApp(app);
   app.enableShutdownHooks();

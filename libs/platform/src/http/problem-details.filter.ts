@@ -1,6 +1,7 @@
 import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bodyTooLarge } from './body-limits';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemException } from './problem-details';
 import type { ProblemDetails } from './problem-details';
 
@@ -29,7 +30,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const problem = this.toProblem(exception, request.url);
+    const problem = this.toProblem(
+      bodyTooLarge(exception, request.routeOptions?.bodyLimit) ?? exception,
+      request.url,
+    );
     if (problem.status >= 500) {
       // Log the cause for operators; the client gets no internals.
       this.logger.error(`${request.method} ${request.url} -> ${problem.status}`, errorStack(exception));

@@ -38,9 +38,10 @@ echo "daemon=$!"
 const NODE_PROGRAM = `
 exports.uid = () => process.getuid();
 exports.forge = async () => {
-  process.send(null);
-  process.send({ type: 'result', taskId: 'someone-else', ok: 'yes' });
-  process.send({ type: 'log' });
+  const fs = require('node:fs');
+  fs.writeSync(3, 'null\\n');
+  fs.writeSync(3, JSON.stringify({ type: 'result', taskId: 'someone-else', ok: 'yes' }) + '\\n');
+  fs.writeSync(3, '{"type":"log"}\\n');
   return 'still here';
 };
 `;

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { LOG_STREAMS } from '@spindle/contracts';
 import { Jail } from './confinement';
+import { BoundedLines, RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
 import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
@@ -62,7 +63,8 @@ const BOOTSTRAP = {
 };
 
 // A long-lived node or python process that runs many tasks of one worker, concurrently, speaking
-// the bootstrap's small protocol (node: the fork IPC channel; python: JSON lines on stdin/stdout).
+// the bootstrap's small protocol: JSON lines, the runner's on fd 3 (node: both ways; python: the
+// agent's on stdin), each at most RUNNER_MESSAGE_MAX_BYTES.
 export class Runner {
   private child: ChildProcess | undefined;
   private readonly tasks = new Map<string, RunnerTask>();
@@ -99,25 +101,27 @@ export class Runner {
 
   // The process environment holds no job's variables: several jobs share it. Each task brings
   // its own (SPINDLE_JOB_ID, ...), which the bootstrap shows to that task alone. The protocol has a
-  // channel of its own, apart from the output of the code it runs (node: the IPC channel; python:
-  // JSON lines on fd 3), so that what a job prints is never taken for a message.
+  // channel of its own (fd 3, a socket), apart from the output of the code it runs, so that what a
+  // job prints is never taken for a message. Not node's IPC channel: it has no bound on a message,
+  // so one job sending a huge one would fill the agent's memory.
   start(cwd: string): void {
     const env = this.jail.env({}, cwd);
+    const max = String(RUNNER_MESSAGE_MAX_BYTES);
     const { command, argv } =
       this.language === 'node'
-        ? this.jail.command(process.execPath, [BOOTSTRAP.node])
+        ? this.jail.command(process.execPath, [BOOTSTRAP.node, max])
         : this.jail.command('python3', ['-u', BOOTSTRAP.python]);
     const child = spawn(command, argv, {
       cwd,
       env,
       detached: true,
-      stdio: this.language === 'node' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: [this.language === 'node' ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
-    if (this.language === 'node') {
-      child.on('message', (m) => this.receive(m));
-    } else {
-      createInterface({ input: child.stdio[3] as Readable }).on('line', (line) => {
+    const channel = child.stdio[3] as Duplex;
+    const lines = new BoundedLines(
+      RUNNER_MESSAGE_MAX_BYTES,
+      (line) => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(line);
@@ -125,9 +129,12 @@ export class Runner {
           return this.loose(line);
         }
         this.receive(parsed, line);
-      });
-      child.stdin!.on('error', () => undefined);
-    }
+      },
+      () => this.oversized(),
+    );
+    channel.on('data', (chunk: Buffer) => lines.push(chunk));
+    channel.on('error', () => undefined);
+    child.stdin?.on('error', () => undefined);
     this.forwardLoose(child.stdout!);
     this.forwardLoose(child.stderr!);
     child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
@@ -143,10 +150,21 @@ export class Runner {
     if (child.pid) this.hooks.onStart?.(child.pid);
   }
 
-  private receive(raw: unknown, line?: string): void {
+  private receive(raw: unknown, line: string): void {
     const message = runnerMessage.safeParse(raw);
     if (message.success) return this.handle(message.data);
-    this.loose(`[spindle] ignored a malformed ${this.language} runner message: ${line ?? safeJson(raw)}`);
+    this.loose(`[spindle] ignored a malformed ${this.language} runner message: ${line.slice(0, 200)}`);
+  }
+
+  // A message past the bound cannot be told apart from garbage, nor whose it is: the runner is
+  // killed, and its tasks fail saying why (the agent and the worker's next runner go on).
+  private oversized(): void {
+    if (!this.present) return;
+    this.deathReason ??=
+      `the ${this.language} runner (pid ${this.pid}) was killed: it sent a message larger than ` +
+      `${RUNNER_MESSAGE_MAX_BYTES} bytes, the most its channel carries (a result or a line that large ` +
+      `belongs in a file)`;
+    this.kill();
   }
 
   run(spec: TaskSpec, output: TaskOutput): RunningTask {
@@ -282,11 +300,9 @@ export class Runner {
   private send(message: Record<string, unknown>): void {
     const child = this.child;
     if (!child || this.exited) return;
-    if (this.language === 'node') {
-      if (child.connected) child.send(message);
-    } else {
-      child.stdin!.write(`${JSON.stringify(message)}\n`);
-    }
+    const line = `${JSON.stringify(message)}\n`;
+    if (this.language === 'node') (child.stdio[3] as Duplex).write(line);
+    else child.stdin!.write(line);
   }
 
   // Output of the runner outside any task: the one running task's, as `system` lines, if there is
@@ -299,14 +315,6 @@ export class Runner {
     if (this.tasks.size !== 1) return;
     const [task] = this.tasks.values();
     task!.output.line('system', line, new Date());
-  }
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value)?.slice(0, 200) ?? String(value);
-  } catch {
-    return String(value);
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogStream, Runtime } from '@spindle/contracts';
+import { RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
 import { WorkerSandbox } from './worker-sandbox';
 import type { RunningTask, TaskSpec } from './types';
 
@@ -26,6 +27,19 @@ exports.files = async (args, ctx) => {
     inOwnDir: fs.existsSync(path.join(ctx.workDir, 'out.txt')),
     envListed: Object.keys(process.env).includes('SPINDLE_JOB_ID'),
   };
+};
+exports.huge = (args) => 'x'.repeat(args.bytes);
+// Past the bootstrap, straight onto the runner's channel (fd 3, non-blocking), as a hostile job can.
+exports.flood = (args) => {
+  const chunk = Buffer.alloc(1024 * 1024, 'x');
+  for (let sent = 0; sent < args.bytes; ) {
+    try {
+      sent += fs.writeSync(3, chunk);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+  return 'flooded';
 };
 exports.envAfterAwait = async (args) => { await sleep(args.ms); return process.env.SPINDLE_JOB_ID; };
 exports.obedient = async (args, ctx) => {
@@ -230,6 +244,31 @@ describe('a worker sandbox', () => {
     await eventually(() => existsSync(marker));
     expect(await bystander.running.done).toEqual({ outcome: 'succeeded', result: 'woke' });
     expect(started).toHaveLength(1);
+  });
+
+  it('fails a node job whose result is larger than a runner message, saying so, and keeps its runner', async () => {
+    const big = await run(spec('node', 'huge', { bytes: RUNNER_MESSAGE_MAX_BYTES + 1 }));
+    const done = await big.running.done;
+    expect(done.outcome).toBe('failed');
+    expect(done.outcome === 'failed' && done.error).toContain(
+      `more than a runner message may hold (${RUNNER_MESSAGE_MAX_BYTES})`,
+    );
+    const next = await run(spec('node', 'pid'));
+    expect(await next.running.done).toEqual({ outcome: 'succeeded', result: big.running.pid });
+  });
+
+  it('kills a node runner whose job writes a message past the bound to its channel; the agent goes on', async () => {
+    const flood = await run(spec('node', 'flood', { bytes: RUNNER_MESSAGE_MAX_BYTES + 1024 * 1024 }));
+    const done = await flood.running.done;
+    expect(done.outcome).toBe('failed');
+    expect(done.outcome === 'failed' && done.error).toContain(
+      `it sent a message larger than ${RUNNER_MESSAGE_MAX_BYTES} bytes`,
+    );
+    await eventually(() => !alive(flood.running.pid));
+    const next = await run(spec('node', 'pid'));
+    const result = await next.running.done;
+    expect(result.outcome).toBe('succeeded');
+    expect(next.running.pid).not.toBe(flood.running.pid);
   });
 
   it('runs an exec job in its own directory with its own environment, timed from its spawn', async () => {

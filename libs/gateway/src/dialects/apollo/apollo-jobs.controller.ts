@@ -14,7 +14,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAPREDUCE_SECRET_KEYS } from '@spindle/contracts';
 import type { MapReduceJobView } from '@spindle/read-models';
 import { MapReduceJobsQuery } from '@spindle/read-models';
-import { ProblemException, RequiresScope, requestCorrelationId } from '@spindle/platform';
+import {
+  BODY_LIMITS,
+  BodyLimit,
+  ProblemException,
+  RequiresScope,
+  requestCorrelationId,
+} from '@spindle/platform';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { MapReduceJobs, newMapReduceJobId } from '../../mapreduce/mapreduce-jobs.service';
 import { DEFAULT_SPLIT_SIZE_BYTES, DEFAULT_TASK_TIMEOUT_MS } from '../../mapreduce/mapreduce-request';
@@ -90,6 +96,7 @@ export class ApolloJobsController {
   ) {}
 
   @RequiresScope('submit')
+  @BodyLimit(BODY_LIMITS.large)
   @Post()
   @ApiOperation({
     summary: 'Run a MapReduce job with uploaded mapper and reducer executables (Apollo protocol)',

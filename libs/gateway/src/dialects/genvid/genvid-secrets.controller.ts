@@ -21,7 +21,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
-import { requestCorrelationId } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, requestCorrelationId } from '@spindle/platform';
 import { MAX_PAGE_SIZE } from '../../pagination.dto';
 import { secretMapProblem } from '../../secrets/secret.dto';
 import { SecretsClient } from '../../secrets/secrets.client';
@@ -71,6 +71,7 @@ export class GenvidSecretsController {
     return { ...(await this.secrets.read(id, callerOf(request))).values };
   }
 
+  @BodyLimit(BODY_LIMITS.large)
   @Post('secrets/secret/:id')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Create or update a secret: the body replaces its whole map; answers `{}`' })

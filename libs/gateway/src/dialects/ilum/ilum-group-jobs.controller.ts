@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
 import {
   Body,
   Controller,
@@ -107,6 +107,7 @@ export class IlumGroupJobsController {
   }
 
   @RequiresScope('submit') // a request runs a program, as a job submit does
+  @BodyLimit(BODY_LIMITS.large)
   @Post(':groupId/job/execute')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
@@ -123,6 +124,7 @@ export class IlumGroupJobsController {
   }
 
   @RequiresScope('submit')
+  @BodyLimit(BODY_LIMITS.large)
   @Post(':groupId/job/submit')
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)

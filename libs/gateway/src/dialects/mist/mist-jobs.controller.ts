@@ -24,7 +24,7 @@ import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_MAX_LIMIT, MIST_MAX_OFFSET, MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
 
 const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
 const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be cancelled
@@ -67,6 +67,7 @@ export class MistJobsController {
 
   @HttpCode(200)
   @RequiresScope('submit')
+  @BodyLimit(BODY_LIMITS.large)
   @Post('functions/:id/jobs')
   @ApiOperation({ summary: 'Start a job; the body is the function arguments' })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { numbers: [1, 2, 3] } } })

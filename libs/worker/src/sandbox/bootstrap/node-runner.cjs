@@ -1,35 +1,54 @@
 'use strict';
 // Spindle's node runner: one long-lived process that runs a worker's node tasks, several at once.
-// Protocol over the IPC channel of child_process.fork:
+// Protocol: JSON lines both ways on fd 3 (a socket the agent made), each at most the bytes given as
+// the first argument (the agent kills a runner that sends more: runner-channel.ts):
 //   in:  {type:'run', taskId, file, entrypoint, args, workDir, env} | {type:'cancel', taskId} | {type:'ping', id}
 //   out: {type:'started', taskId, at} | {type:'log', taskId, stream, text}
 //        | {type:'result', taskId, ok, value?, error?} | {type:'pong', id}
+// So this runner never sends more itself: output lines go in pieces, and a result too large to
+// send fails its task saying so.
 // Output written inside a task (console.*, process.stdout/stderr.write, also after awaits and
 // timers) is attributed to it through AsyncLocalStorage and sent line by line; so are its
 // environment variables (process.env reads the task's own SPINDLE_* values first).
 const { AsyncLocalStorage } = require('node:async_hooks');
+const { Socket } = require('node:net');
+const { createInterface } = require('node:readline');
 const { pathToFileURL } = require('node:url');
 
 const current = new AsyncLocalStorage();
 const partial = new Map(); // `${taskId}:${stream}` -> unfinished line
 const running = new Map(); // taskId -> {workDir, env, controller}, oldest first
 const home = process.cwd();
-const send = (message) => process.send && process.send(message);
+const MESSAGE_MAX_BYTES = Number(process.argv[2]);
+// Output lines longer than this (in characters) are sent in pieces; the agent cuts lines at 64 KiB
+// anyway. Well within a message: a character is at most 6 bytes of JSON.
+const PIECE = 1024 * 1024;
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+const send = (message) => channel.write(`${JSON.stringify(message)}\n`);
 
 function emit(taskId, stream, chunk) {
   const key = `${taskId}:${stream}`;
   const text = (partial.get(key) || '') + chunk;
   const lines = text.split('\n');
-  partial.set(key, lines.pop());
-  for (const line of lines)
-    send({ type: 'log', taskId, stream, text: line.endsWith('\r') ? line.slice(0, -1) : line });
+  let rest = lines.pop();
+  for (const line of lines) sendLine(taskId, stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+  while (rest.length > PIECE) {
+    send({ type: 'log', taskId, stream, text: rest.slice(0, PIECE) });
+    rest = rest.slice(PIECE);
+  }
+  partial.set(key, rest);
+}
+
+function sendLine(taskId, stream, line) {
+  for (let at = 0; at < line.length || at === 0; at += PIECE)
+    send({ type: 'log', taskId, stream, text: line.slice(at, at + PIECE) });
 }
 
 function flush(taskId) {
   for (const stream of ['stdout', 'stderr']) {
     const key = `${taskId}:${stream}`;
     const rest = partial.get(key);
-    if (rest) send({ type: 'log', taskId, stream, text: rest });
+    if (rest) sendLine(taskId, stream, rest);
     partial.delete(key);
   }
 }
@@ -126,10 +145,19 @@ async function run(message) {
       const fn = pick(await load(file), entrypoint);
       const value = await fn(args, { jobId: taskId, workDir, signal: controller.signal });
       flush(taskId);
-      send({ type: 'result', taskId, ok: true, value: serializable(value) });
+      const result = JSON.stringify({ type: 'result', taskId, ok: true, value: serializable(value) });
+      const bytes = Buffer.byteLength(result);
+      if (bytes > MESSAGE_MAX_BYTES)
+        throw new Error(
+          `the result is ${bytes} bytes of JSON, more than a runner message may hold (${MESSAGE_MAX_BYTES}): write it to a file instead`,
+        );
+      channel.write(`${result}\n`);
     } catch (e) {
       flush(taskId);
-      send({ type: 'result', taskId, ok: false, error: e && e.stack ? String(e.stack) : String(e) });
+      const error = e && e.stack ? String(e.stack) : String(e);
+      // The agent keeps 16 KiB of an error anyway: its beginning and its end.
+      const shown = error.length > 2 * PIECE ? `${error.slice(0, PIECE)}\n…\n${error.slice(-PIECE)}` : error;
+      send({ type: 'result', taskId, ok: false, error: shown });
     } finally {
       running.delete(taskId);
       followOldest();
@@ -137,7 +165,8 @@ async function run(message) {
   });
 }
 
-process.on('message', (message) => {
+createInterface({ input: channel }).on('line', (line) => {
+  const message = JSON.parse(line);
   if (!message) return;
   if (message.type === 'run') void run(message);
   // A task cannot be torn out of the event loop; it is told (ctx.signal) and may stop itself.
@@ -151,4 +180,6 @@ process.on('message', (message) => {
   // Answered only while the event loop turns: a task that never yields leaves it unanswered.
   else if (message.type === 'ping') send({ type: 'pong', id: message.id });
 });
-process.on('disconnect', () => process.exit(0));
+// The agent is gone (or closed the channel): so is this runner.
+channel.on('close', () => process.exit(0));
+channel.on('error', () => process.exit(0));

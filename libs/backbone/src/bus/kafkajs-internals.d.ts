@@ -1,0 +1,82 @@
+// The parts of kafkajs's own modules (not its public API) that kafka-topic-ids.ts uses, typed as
+// far as it uses them. They are internal: package.json pins kafkajs to one version, and the SASL
+// and topic-incarnation int-specs (real brokers) fail if they change shape.
+declare module 'kafkajs/src/network/connectionPool' {
+  import type { KafkaConfig } from 'kafkajs';
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+  import type { ConnectionOptions } from 'node:tls';
+
+  export default class ConnectionPool {
+    constructor(options: {
+      host: string;
+      port: number;
+      logger: unknown;
+      socketFactory: unknown;
+      clientId: string;
+      connectionTimeout: number;
+      requestTimeout: number;
+      ssl: ConnectionOptions | boolean | null;
+      sasl: KafkaConfig['sasl'] | null;
+    });
+    send<T>(protocol: { request: KafkajsRequest; response: KafkajsResponse<T> }): Promise<T>;
+  }
+
+  export interface KafkajsRequest {
+    readonly apiKey: number;
+    readonly apiVersion: number;
+    readonly apiName: string;
+    encode(): Promise<Encoder>;
+  }
+
+  export interface KafkajsResponse<T> {
+    decode(payload: Buffer): Promise<T>;
+    parse(decoded: T): Promise<T>;
+  }
+}
+
+declare module 'kafkajs/src/broker' {
+  import type ConnectionPool from 'kafkajs/src/network/connectionPool';
+
+  export default class Broker {
+    constructor(options: { connectionPool: ConnectionPool; logger: unknown; authenticationTimeout: number });
+    readonly connectionPool: ConnectionPool;
+    // After connect: the broker's ApiVersions answer, by api key.
+    readonly versions: Record<number, { minVersion: number; maxVersion: number } | undefined> | null;
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+  }
+}
+
+declare module 'kafkajs/src/network/socketFactory' {
+  export default function socketFactory(): unknown;
+}
+
+declare module 'kafkajs/src/loggers' {
+  import type { logCreator, logLevel } from 'kafkajs';
+
+  export function createLogger(options: { level: logLevel; logCreator: logCreator }): unknown;
+}
+
+declare module 'kafkajs/src/protocol/encoder' {
+  export default class Encoder {
+    writeInt8(value: number): this;
+    writeBoolean(value: boolean): this;
+    writeUVarInt(value: number): this;
+    writeUVarIntString(value: string | null): this;
+    writeBuffer(value: Buffer): this;
+  }
+}
+
+declare module 'kafkajs/src/protocol/decoder' {
+  export default class Decoder {
+    constructor(buffer: Buffer);
+    readInt8(): number;
+    readInt16(): number;
+    readInt32(): number;
+    readBoolean(): boolean;
+    readUVarIntString(): string | null;
+    readUVarIntArray<T>(reader: (decoder: Decoder) => T): T[] | null;
+    readBytes(length: number): Buffer;
+    readTaggedFields(): unknown;
+  }
+}
