@@ -6,11 +6,11 @@ import { INTERNAL_TOKEN_HEADER, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { AUTH } from '../support/auth';
 import { http } from '../support/http';
+import { openApiRoutes, routeUrl } from '../support/openapi-routes';
 import { spindleSuite } from '../support/spindle-suite';
 import { waitUntil } from '../support/wait';
 
 type Json = Record<string, any>;
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 interface Route {
   readonly surface: string;
@@ -37,29 +37,14 @@ describe('security: keys and scopes on every surface, browser safety, internal r
   const keyOf = new Map<ApiScope, string>();
   const routes: Route[] = [];
 
-  const documents = async (): Promise<[string, Json][]> => {
-    const native = await http(suite.url, 'GET', '/api/openapi.json', undefined, { authorization: '' });
-    const docs: [string, Json][] = [['api', native.body]];
-    for (const name of Object.keys(suite.spindle.dialectUrls)) {
-      const doc = await http(suite.url, 'GET', `/compat/${name}/openapi.json`, undefined, {
-        authorization: '',
-      });
-      docs.push([name, doc.body]);
-    }
-    return docs;
-  };
-
   beforeAll(async () => {
-    for (const [surface, doc] of await documents())
-      for (const [path, item] of Object.entries(doc.paths as Json))
-        for (const method of METHODS)
-          if (item[method])
-            routes.push({
-              surface,
-              method: method.toUpperCase(),
-              path,
-              scope: item[method]['x-spindle-scope'],
-            });
+    for (const route of await openApiRoutes(suite))
+      routes.push({
+        surface: route.surface,
+        method: route.method,
+        path: route.path,
+        scope: route.operation['x-spindle-scope'],
+      });
     for (const scope of API_SCOPES) {
       const created = await http(suite.url, 'POST', '/api/v1/keys', {
         name: `only-${scope}`,
@@ -74,9 +59,7 @@ describe('security: keys and scopes on every surface, browser safety, internal r
   // Streams (SSE, follow) are judged by their status and not read.
   const call = async (route: Route, key: string | undefined) => {
     const path = route.path.replace(/\{[^}]+\}/g, 'zz-missing-0');
-    const base = route.surface === 'api' ? suite.url : suite.spindle.dialectUrls[route.surface]!;
-    const onPort = route.surface === 'api' ? path : path.replace(`/compat/${route.surface}`, '');
-    const response = await fetch(base + onPort, {
+    const response = await fetch(routeUrl(suite, route, path), {
       method: route.method,
       headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
       signal: AbortSignal.timeout(20_000),

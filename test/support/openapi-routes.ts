@@ -38,7 +38,7 @@ export async function openApiRoutes(suite: SpindleSuite): Promise<Route[]> {
 }
 
 // The route's URL on the surface's own listener: a dialect's on its port, without /compat/<name>.
-export function routeUrl(suite: SpindleSuite, route: Route, path: string): string {
+export function routeUrl(suite: SpindleSuite, route: Pick<Route, 'surface'>, path: string): string {
   if (route.surface === 'api') return suite.url + path;
   return suite.spindle.dialectUrls[route.surface]! + path.replace(`/compat/${route.surface}`, '');
 }
