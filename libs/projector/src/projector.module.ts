@@ -27,6 +27,7 @@ import {
   ClusterConfigV11764910000130,
   ApiKeysV11764900000100,
   MapReduceJobsV11796300000110,
+  EventResultsV11796400000100,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -42,6 +43,8 @@ import { serviceJobsProjection } from './projections/service-jobs/service-jobs.p
 import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
 import { apiKeysProjection } from './projections/api-keys/api-keys.projection';
 import { mapReduceJobsProjection } from './projections/mapreduce/mapreduce-jobs.projection';
+import { EventReductions } from './projections/event-results/event-reductions';
+import { EventResultsListener } from './projections/event-results/event-results.listener';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -81,6 +84,7 @@ export const PROJECTOR_MIGRATIONS = [
   ClusterConfigV11764910000130,
   ApiKeysV11764900000100,
   MapReduceJobsV11796300000110,
+  EventResultsV11796400000100,
 ];
 
 @Module({
@@ -95,6 +99,8 @@ export const PROJECTOR_MIGRATIONS = [
   ],
   providers: [
     HostsListener,
+    EventResultsListener,
+    EventReductions,
     ...PROJECTIONS.map((projection) => ({
       provide: `projection:${projection.name}`,
       inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

@@ -7,4 +7,5 @@ export const ADVISORY_LOCK_CLASS = {
   dispatcher: 4,
   projectionRebuild: 5,
   serviceJobSupervisor: 6,
+  eventReductions: 7,
 } as const;
