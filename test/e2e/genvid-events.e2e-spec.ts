@@ -155,8 +155,15 @@ describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
     // another gateway process on the same database answers the same
     const other = await bootServices({
       config: loadConfig(
-        { ...env, DATABASE_URL: suite.databaseUrl, GATEWAY_PORT: '0', SPINDLE_HOST: '127.0.0.1',
-          SPINDLE_DATA_DIR: suite.dataDir, SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY, SPINDLE_DIALECT_AUTH: 'open' },
+        {
+          ...env,
+          DATABASE_URL: suite.databaseUrl,
+          GATEWAY_PORT: '0',
+          SPINDLE_HOST: '127.0.0.1',
+          SPINDLE_DATA_DIR: suite.dataDir,
+          SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
+          SPINDLE_DIALECT_AUTH: 'open',
+        },
         'standalone',
       ),
       services: ['gateway'],
@@ -165,7 +172,11 @@ describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
       logger: false,
     });
     try {
-      const there = await http(other.dialectUrls['genvid']!, 'GET', `/v1/events/results/${start.body.counter}`);
+      const there = await http(
+        other.dialectUrls['genvid']!,
+        'GET',
+        `/v1/events/results/${start.body.counter}`,
+      );
       expect(there.body).toEqual(log);
     } finally {
       await other.stop();
@@ -174,7 +185,9 @@ describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
     // a restart keeps the log, and the counter goes on from where it was
     await suite.restart();
     expect((await genvid('GET', `/v1/events/results/${start.body.counter}`)).body).toEqual(log);
-    const again = await submit(suite.url, 'publisher', { args: { source, votes: [{ color: 'blue', weight: 2 }] } });
+    const again = await submit(suite.url, 'publisher', {
+      args: { source, votes: [{ color: 'blue', weight: 2 }] },
+    });
     expect((await waitForState(suite.url, again.id)).state).toBe('succeeded');
     let after: { counter: number; messages: Result[] } = { counter, messages: [] };
     for (let i = 0; i < 100 && !after.messages.some((r) => r.type === 'map'); i++) {

@@ -52,9 +52,7 @@ export class EventRulesInForce {
   private cached: { position: number; rules: CompiledRules } | undefined;
 
   async read(manager: EntityManager): Promise<{ position: number; rules: CompiledRules }> {
-    const row = await manager
-      .getRepository(ClusterConfigView)
-      .findOneBy({ streamId: EVENT_RULES_STREAM_ID });
+    const row = await manager.getRepository(ClusterConfigView).findOneBy({ streamId: EVENT_RULES_STREAM_ID });
     const position = row?.streamPosition ?? 0;
     if (this.cached?.position !== position)
       this.cached = { position, rules: compileRules(row ? eventRulesSchema.parse(row.document) : []) };
