@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { reduce } from '@spindle/contracts';
 import type { MapResult } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderLock, LeadingLoop } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeadingLoop } from '@spindle/backbone';
 import {
   EventReductionView,
   EventResultView,
@@ -22,23 +22,18 @@ const TICK_MS = 1_000;
 // appended to the log. Where each reduction is (its period's start, the last counter it took) is
 // kept in `event_reductions_v1` and moves in the transaction that appends, so a period is reduced
 // once, and one that spans a restart (or a change of leader) is reduced when it is next looked at.
-// Changed rules start every period afresh. One projector leads (a session advisory lock).
+// Changed rules start every period afresh. One pass runs at a time in the whole installation: each
+// is one transaction that first takes a transaction-level advisory lock (or skips), so no
+// connection of the projector's small pool is held for leadership between passes.
 @Injectable()
 export class EventReductions implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('projector:event-reductions');
-  private readonly leader: LeaderLock;
   private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'event reduction');
   private readonly rules = new EventRulesInForce();
 
-  constructor(@InjectDataSource(PROJECTOR_CONNECTION) private readonly dataSource: DataSource) {
-    this.leader = new LeaderLock(
-      dataSource,
-      ADVISORY_LOCK_CLASS.eventReductions,
-      null,
-      this.logger,
-      'reducing event results',
-    );
-  }
+  private reducing = true; // until a pass finds no reduction defined and no period kept
+
+  constructor(@InjectDataSource(PROJECTOR_CONNECTION) private readonly dataSource: DataSource) {}
 
   onApplicationBootstrap(): void {
     this.loop.start();
@@ -46,17 +41,26 @@ export class EventReductions implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
-    await this.leader.release();
   }
 
   // Reduces every period that ended; answers when the next one ends.
   private async pass(): Promise<number | null> {
-    if (!(await this.leader.hold())) return null;
-    return this.dataSource.transaction((manager) => this.reduceDue(manager, new Date()));
+    // Idle (no reduction defined), a pass is one primary-key read of the rules.
+    const idle = (await this.rules.read(this.dataSource.manager)).rules.reductions.length === 0;
+    if (idle && !this.reducing) return null;
+    return this.dataSource.transaction(async (manager) => {
+      const [lock] = await manager.query<{ taken: boolean }[]>(
+        'select pg_try_advisory_xact_lock($1, 0) as taken',
+        [ADVISORY_LOCK_CLASS.eventReductions],
+      );
+      if (!lock?.taken) return null; // another projector is reducing right now
+      return this.reduceDue(manager, new Date());
+    });
   }
 
   private async reduceDue(manager: EntityManager, now: Date): Promise<number | null> {
     const { position, rules } = await this.rules.read(manager);
+    this.reducing = rules.reductions.length > 0;
     const states = manager.getRepository(EventReductionView);
     const known = new Map(
       (await states.createQueryBuilder('r').setLock('pessimistic_write').getMany()).map((r) => [
