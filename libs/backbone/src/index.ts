@@ -24,5 +24,6 @@ export * from './event-store/idempotency';
 export * from './database/idempotency-keys.migration';
 export * from './database/advisory-locks';
 export * from './database/leader-lock';
+export * from './database/leading-loop';
 export * from './metrics/backbone-metrics';
 export * from './heartbeats/host-heartbeats';

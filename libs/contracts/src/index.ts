@@ -34,6 +34,7 @@ export * from './cluster-config/cluster-config';
 export * from './cluster-config/cluster-config.events';
 export * from './cluster-config/cluster-config.commands';
 export * from './cluster-config/published-event';
+export * from './cluster-config/event-rules';
 export * from './auth/api-scopes';
 export * from './auth/api-key.events';
 export * from './auth/api-key.commands';

@@ -28,6 +28,7 @@ import {
   ApiKeysV11764900000100,
   MapReduceJobsV11796300000110,
   JobsV1Deleted1796400000100,
+  EventResultsV11796400000200,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
   READ_MODEL_ENTITIES,
@@ -43,6 +44,8 @@ import { serviceJobsProjection } from './projections/service-jobs/service-jobs.p
 import { clusterConfigProjection } from './projections/cluster-config/cluster-config.projection';
 import { apiKeysProjection } from './projections/api-keys/api-keys.projection';
 import { mapReduceJobsProjection } from './projections/mapreduce/mapreduce-jobs.projection';
+import { EventReductions } from './projections/event-results/event-reductions';
+import { EventResultsListener } from './projections/event-results/event-results.listener';
 import { HostsListener } from './projections/workers/hosts.listener';
 import { workersProjection } from './projections/workers/workers.projection';
 
@@ -83,6 +86,7 @@ export const PROJECTOR_MIGRATIONS = [
   ApiKeysV11764900000100,
   MapReduceJobsV11796300000110,
   JobsV1Deleted1796400000100,
+  EventResultsV11796400000200,
 ];
 
 @Module({
@@ -97,6 +101,8 @@ export const PROJECTOR_MIGRATIONS = [
   ],
   providers: [
     HostsListener,
+    EventResultsListener,
+    EventReductions,
     ...PROJECTIONS.map((projection) => ({
       provide: `projection:${projection.name}`,
       inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

@@ -50,3 +50,6 @@ export * from './api-keys/api-keys.query';
 export * from './mapreduce/mapreduce-job.view';
 export * from './mapreduce/mapreduce-jobs-v1.migration';
 export * from './mapreduce/mapreduce-jobs.query';
+export * from './event-results/event-result.view';
+export * from './event-results/event-results-v1.migration';
+export * from './event-results/event-results.query';

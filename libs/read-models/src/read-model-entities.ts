@@ -10,6 +10,7 @@ import { ServiceJobView } from './service-jobs/service-job.view';
 import { ClusterConfigView } from './cluster-config/cluster-config.view';
 import { ApiKeyView } from './api-keys/api-key.view';
 import { MapReduceJobView } from './mapreduce/mapreduce-job.view';
+import { EventReductionView, EventResultView, EventResultsHeadView } from './event-results/event-result.view';
 import { HostView, WorkerView } from './workers/worker.view';
 
 // Every read-model table, for the projector that writes them and the gateway that reads them.
@@ -28,4 +29,7 @@ export const READ_MODEL_ENTITIES = [
   ClusterConfigView,
   ApiKeyView,
   MapReduceJobView,
+  EventResultView,
+  EventResultsHeadView,
+  EventReductionView,
 ];

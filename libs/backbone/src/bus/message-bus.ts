@@ -39,7 +39,7 @@ export interface SubscribeOptions {
   // to it.
   readonly onJoined?: () => void;
   // False: the group commits no offsets. A subscriber that rebuilds its state from the topic at
-  // every start (worker agents' logger levels, Genvid results sessions) needs none, and a Kafka
+  // every start (worker agents' logger levels) needs none, and a Kafka
   // group that never committed is removed by the broker as soon as its last member leaves (or its
   // session times out), instead of its offsets being kept for `offsets.retention.minutes`: a group
   // per process run leaves nothing behind. Default true.

@@ -8,4 +8,5 @@ export const ADVISORY_LOCK_CLASS = {
   projectionRebuild: 5,
   serviceJobSupervisor: 6,
   mapReduceSupervisor: 7,
+  eventReductions: 8,
 } as const;

@@ -6,6 +6,7 @@ import {
   LOGGERS_STREAM_ID,
   LOG_CATALOGUE_STREAM_ID,
   LOG_LEVELS,
+  compileRules,
   eventRulesFileSchema,
   eventRulesSchema,
   logCatalogueSchema,
@@ -17,7 +18,6 @@ import { ClusterConfigQuery, JobsQuery } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { awaitVisible, notFound } from '../read-back';
 import { violationsOf } from '../settings/installation-settings.service';
-import { compileRules } from './event-rules';
 
 export type LevelsByLogger = Record<string, Record<string, string>>;
 

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
+import { EventResultsQuery } from '@spindle/read-models';
 import { GatewayModule } from '../../gateway.module';
 import { GenvidJobsController } from './genvid-jobs.controller';
 import { GenvidLogFsController } from './genvid-log-fs.controller';
 import { GenvidAllocations } from './genvid-allocations';
 import { GenvidEventsController } from './genvid-events.controller';
-import { GenvidEventResults } from './events/event-results.service';
 import { GenvidLoggersController } from './genvid-loggers.controller';
 import { GenvidLogsController } from './genvid-logs.controller';
 import { GenvidNotFoundController } from './genvid-not-found.controller';
@@ -25,6 +25,6 @@ import { GenvidSettingsController } from './genvid-settings.controller';
     GenvidEventsController,
     GenvidNotFoundController, // last: only what no other route takes
   ],
-  providers: [GenvidAllocations, GenvidEventResults],
+  providers: [GenvidAllocations, EventResultsQuery],
 })
 export class GenvidDialectModule {}

@@ -9,11 +9,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { EventRulesFile } from '@spindle/contracts';
+import { EventResultsQuery } from '@spindle/read-models';
+import type { EventResult } from '@spindle/read-models';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import type { EventDefinitions } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { GenvidEventResults } from './events/event-results.service';
-import type { EventResult } from './events/event-results.service';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
 
 const RULES_EXAMPLE = {
@@ -40,7 +40,7 @@ function genvidDefinitions({ files, errors }: EventDefinitions): EventsDefinitio
 }
 
 // Genvid's events: map and reduce rules (event-sourced, stream event-rules) over the events jobs
-// publish, and the log of their results (docs/dialects/genvid.md, "Events").
+// publish, and the log of their results, which the projector keeps (docs/dialects/genvid.md, "Events").
 @ApiTags('genvid: events')
 @UseFilters(GenvidErrorsFilter)
 @RequiresScope('read')
@@ -48,7 +48,7 @@ function genvidDefinitions({ files, errors }: EventDefinitions): EventsDefinitio
 export class GenvidEventsController {
   constructor(
     private readonly config: ClusterConfigService,
-    private readonly resultsLog: GenvidEventResults,
+    private readonly resultsLog: EventResultsQuery,
   ) {}
 
   @Get()
@@ -78,7 +78,7 @@ export class GenvidEventsController {
   @Get('results/:counter')
   @ApiOperation({
     summary:
-      'Get every result after `counter`, and the counter at the end of the log; the log resets when no request came for 5 s',
+      'Get every result after `counter` (at most 10 000, the newest the log keeps), and the counter at the end of the log. The log is kept in Postgres: every gateway process answers the same, and a restart keeps it',
   })
   @ApiParam({ name: 'counter', description: 'Position of the log (0: from its start)', example: 0 })
   @ApiOkResponse({ schema: { type: 'object', example: { counter: 2, messages: [] } } })

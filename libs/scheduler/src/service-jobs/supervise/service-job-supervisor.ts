@@ -15,10 +15,9 @@ import type {
   MessageMetadata,
   ServiceJobStatus,
 } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderLock, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderLock, LeadingLoop, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { jobCommands } from '../../jobs/domain/job.decider';
-import { LeadingLoop } from '../../leading-loop';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 import { serviceJobCommands } from '../domain/service-job.decider';

@@ -1,5 +1,6 @@
-import { eventRulesSchema, parsePublishedEvent } from '@spindle/contracts';
-import type { PublishedEvent } from '@spindle/contracts';
+import { eventRulesSchema } from './cluster-config';
+import { parsePublishedEvent } from './published-event';
+import type { PublishedEvent } from './published-event';
 import { compileRules, mapEvent, reduce } from './event-rules';
 
 const vote = (color: string, weight: number, source = 'vote'): PublishedEvent => ({

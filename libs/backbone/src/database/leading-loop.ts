@@ -1,9 +1,9 @@
 import type { Logger } from '@nestjs/common';
 
-// A pass that one scheduler runs at a time (it holds its own leader lock): at once when woken
+// A pass that one process runs at a time (under a lock of its own): at once when woken
 // (a commit), else every `tickMs`, or sooner when the pass asks to run again at a time (ms since
-// epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's
-// and the service job supervisor's loop.
+// epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's,
+// the service job supervisor's, the MapReduce supervisor's and the projector's event reductions'.
 export class LeadingLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 import { Aggregator, Query } from 'mingo';
-import type { EventMapRule, EventReduceRule, EventRulesFile, PublishedEvent } from '@spindle/contracts';
+import type { EventMapRule, EventReduceRule, EventRulesFile } from './cluster-config';
+import type { PublishedEvent } from './published-event';
 
 // Genvid's event rules, evaluated with MongoDB's query and aggregation language (mingo): a map
 // rule selects published events (`where`, a query) and reshapes each into a result (`key`, a list
