@@ -109,7 +109,7 @@ export default tseslint.config(
               name: 'class-validator',
               importNames: ['IsOptional'],
               message:
-                "Use IsOmittable from @spindle/platform: IsOptional skips null too, and a null then reaches code that expects a value.",
+                'Use IsOmittable from @spindle/platform: IsOptional skips null too, and a null then reaches code that expects a value.',
             },
           ],
           patterns: [
