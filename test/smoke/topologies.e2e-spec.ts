@@ -7,6 +7,7 @@ import { PROGRAMS } from '../fixtures/programs';
 import { http } from '../support/http';
 import { registerFunction, submit, waitForState } from '../support/jobs';
 import { AUTH, TEST_ADMIN_KEY } from '../support/auth';
+import { TEST_SPINDLE_ENV } from '../support/spindle-modes';
 
 // The topologies of separate processes, each started the way a user starts it: `npm run start:all`
 // (every service its own process, the multi-machine topology on one machine) and `npm start` with
@@ -64,6 +65,7 @@ describe.each(TOPOLOGIES)('$name', (topology) => {
       cwd: join(__dirname, '..', '..'),
       env: {
         ...process.env,
+        ...TEST_SPINDLE_ENV,
         ...Object.fromEntries(Object.entries(topology.ports).map(([k, v]) => [k, String(v)])),
         DATABASE_URL: db.url,
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),

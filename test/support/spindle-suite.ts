@@ -5,6 +5,7 @@ import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
 import { createTestDatabase } from '@spindle/testing';
 import { TEST_ADMIN_KEY } from './auth';
+import { TEST_SPINDLE_ENV } from './spindle-modes';
 
 type Env = Record<string, string>;
 
@@ -67,6 +68,7 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
           SPINDLE_DATA_DIR: suite.dataDir,
           SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
           SPINDLE_DIALECT_AUTH: 'open',
+          ...TEST_SPINDLE_ENV,
           ...env,
         },
         options.logger ?? false,

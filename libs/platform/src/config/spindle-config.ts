@@ -78,6 +78,8 @@ const envSchema = z.object({
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
   READ_CONSISTENCY_TIMEOUT_MS: positiveInt.default(2_000),
+  // Genvid's events results log resets when no request came for this long (Genvid: 5 s).
+  GENVID_EVENTS_RESET_MS: positiveInt.default(5_000),
   DB_POOL_SIZE: positiveInt.default(10),
   ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   ARTIFACT_STORE_URL: z.string().url().optional(),
@@ -203,6 +205,7 @@ export interface SpindleConfig {
   readonly consumerMaxAttempts: number;
   readonly commandTimeoutMs: number;
   readonly readYourWritesTimeoutMs: number;
+  readonly genvidEventsResetMs: number;
   // How long a read waits for the read models to include every write acknowledged before it.
   readonly readConsistencyTimeoutMs: number;
   readonly dbPoolSize: number;
@@ -318,6 +321,7 @@ export function loadConfig(
     consumerMaxAttempts: e.CONSUMER_MAX_ATTEMPTS,
     commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
     readYourWritesTimeoutMs: e.READ_YOUR_WRITES_TIMEOUT_MS,
+    genvidEventsResetMs: e.GENVID_EVENTS_RESET_MS,
     readConsistencyTimeoutMs: e.READ_CONSISTENCY_TIMEOUT_MS,
     dbPoolSize: e.DB_POOL_SIZE,
     artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },

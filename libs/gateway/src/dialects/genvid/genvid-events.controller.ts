@@ -1,5 +1,6 @@
-import { RequiresScope } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
+import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseFilters } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -49,6 +50,7 @@ export class GenvidEventsController {
   constructor(
     private readonly config: ClusterConfigService,
     private readonly resultsLog: EventResultsQuery,
+    @Inject(SPINDLE_CONFIG) private readonly spindle: SpindleConfig,
   ) {}
 
   @Get()
@@ -78,13 +80,13 @@ export class GenvidEventsController {
   @Get('results/:counter')
   @ApiOperation({
     summary:
-      'Get every result after `counter` (at most 10 000, the newest the log keeps), and the counter at the end of the log. The log is kept in Postgres: every gateway process answers the same, and a restart keeps it',
+      'Get every result after `counter` (at most 10 000, the newest the log keeps), and the counter at the end of the log. The log resets when no request came for 5 s (GENVID_EVENTS_RESET_MS); counters go on growing. It is kept in Postgres: every gateway process answers the same, and a restart keeps it',
   })
   @ApiParam({ name: 'counter', description: 'Position of the log (0: from its start)', example: 0 })
   @ApiOkResponse({ schema: { type: 'object', example: { counter: 2, messages: [] } } })
   @ApiBadRequestResponse({ description: '`{"error": "..."}`: counter is not a non-negative integer' })
   results(@Param('counter') counter: string): Promise<{ counter: number; messages: EventResult[] }> {
     if (!/^[0-9]{1,15}$/.test(counter)) throw genvidBadRequest('counter: must be a non-negative integer');
-    return this.resultsLog.after(Number(counter));
+    return this.resultsLog.after(Number(counter), this.spindle.genvidEventsResetMs);
   }
 }

@@ -10,6 +10,7 @@ import {
   EventResultView,
   EventResultsHeadView,
   PROJECTOR_CONNECTION,
+  PROJECTOR_SCHEMA,
 } from '@spindle/read-models';
 import { EventRulesInForce, appendEventResults } from './event-results-log';
 import type { NewEventResult } from './event-results-log';
@@ -59,7 +60,7 @@ export class EventReductions implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async reduceDue(manager: EntityManager, now: Date): Promise<number | null> {
-    const { position, rules } = await this.rules.read(manager);
+    const { position, since, rules } = await this.rules.read(manager);
     this.reducing = rules.reductions.length > 0;
     const states = manager.getRepository(EventReductionView);
     const known = new Map(
@@ -74,39 +75,59 @@ export class EventReductions implements OnApplicationBootstrap, BeforeApplicatio
     let next: number | null = null;
     for (const reduction of rules.reductions) {
       const { id, source, period } = reduction.rule;
-      const state = known.get(id);
+      const kept = known.get(id);
       known.delete(id);
-      const startAfresh = !state || state.rulesPosition !== position;
-      const ends = startAfresh ? now.getTime() + period : state.windowFrom.getTime() + period;
-      if (!startAfresh && ends <= now.getTime()) {
-        // Every map result up to the head has committed (appends commit in counter order).
-        const taken = await manager
-          .getRepository(EventResultView)
-          .createQueryBuilder('r')
-          .where('r.counter > :after and r.counter <= :head', { after: state.afterCounter, head })
-          .andWhere(`r.result->>'type' = 'map' and r.result->>'id' = :source`, { source })
-          .orderBy('r.counter', 'ASC')
-          .getMany();
-        const maps = taken.map((r) => r.result as MapResult);
-        const from = state.windowFrom.toISOString();
-        for (const result of reduce(reduction, maps, from, now.toISOString()))
-          results.push({ result, dedup: null });
+      // Under rules new to it, a reduction's first period starts when the rules were recorded, after
+      // the results appended before then: what was mapped under the new rules counts, even when it
+      // was mapped before a pass noticed them (a pass looks at idle rules once a second).
+      const state =
+        kept?.rulesPosition === position
+          ? kept
+          : Object.assign(new EventReductionView(), {
+              reductionId: id,
+              rulesPosition: position,
+              afterCounter: await resultsBefore(manager, since),
+              windowFrom: since,
+            });
+      const ends = state.windowFrom.getTime() + period;
+      if (ends > now.getTime()) {
+        if (state !== kept) changed.push(state);
+        next = Math.min(next ?? Infinity, ends);
+        continue;
       }
-      if (startAfresh || ends <= now.getTime()) {
-        changed.push(
-          Object.assign(new EventReductionView(), {
-            reductionId: id,
-            rulesPosition: position,
-            afterCounter: head,
-            windowFrom: now,
-          }),
-        );
-        next = Math.min(next ?? Infinity, now.getTime() + period);
-      } else next = Math.min(next ?? Infinity, ends);
+      // Every map result up to the head has committed (appends commit in counter order).
+      const taken = await manager
+        .getRepository(EventResultView)
+        .createQueryBuilder('r')
+        .where('r.counter > :after and r.counter <= :head', { after: state.afterCounter, head })
+        .andWhere(`r.result->>'type' = 'map' and r.result->>'id' = :source`, { source })
+        .orderBy('r.counter', 'ASC')
+        .getMany();
+      const maps = taken.map((r) => r.result as MapResult);
+      for (const result of reduce(reduction, maps, state.windowFrom.toISOString(), now.toISOString()))
+        results.push({ result, dedup: null });
+      changed.push(
+        Object.assign(new EventReductionView(), {
+          reductionId: id,
+          rulesPosition: position,
+          afterCounter: head,
+          windowFrom: now,
+        }),
+      );
+      next = Math.min(next ?? Infinity, now.getTime() + period);
     }
     await appendEventResults(manager, results);
     if (changed.length > 0) await states.save(changed);
     if (known.size > 0) await states.delete([...known.keys()]); // rules no longer defined
     return next;
   }
+}
+
+// The counter of the last result recorded before `time` (0: none).
+async function resultsBefore(manager: EntityManager, time: Date): Promise<number> {
+  const [row] = await manager.query<{ counter: string }[]>(
+    `select coalesce(max(counter), 0) as counter from "${PROJECTOR_SCHEMA}".event_results_v1 where recorded_at < $1`,
+    [time],
+  );
+  return Number(row?.counter ?? 0);
 }

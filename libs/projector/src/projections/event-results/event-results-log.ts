@@ -46,16 +46,20 @@ export async function appendEventResults(
   await manager.query(`delete from ${s}.event_results_v1 where counter <= $1`, [end - MAX_EVENT_RESULTS]);
 }
 
-// The event rules in force (the cluster-config read model's event-rules row), compiled once per
-// stream position.
+// The event rules in force (the cluster-config read model's event-rules row) and when they were
+// recorded, compiled once per stream position.
 export class EventRulesInForce {
-  private cached: { position: number; rules: CompiledRules } | undefined;
+  private cached: { position: number; since: Date; rules: CompiledRules } | undefined;
 
-  async read(manager: EntityManager): Promise<{ position: number; rules: CompiledRules }> {
+  async read(manager: EntityManager): Promise<{ position: number; since: Date; rules: CompiledRules }> {
     const row = await manager.getRepository(ClusterConfigView).findOneBy({ streamId: EVENT_RULES_STREAM_ID });
     const position = row?.streamPosition ?? 0;
     if (this.cached?.position !== position)
-      this.cached = { position, rules: compileRules(row ? eventRulesSchema.parse(row.document) : []) };
+      this.cached = {
+        position,
+        since: row?.updatedAt ?? new Date(0),
+        rules: compileRules(row ? eventRulesSchema.parse(row.document) : []),
+      };
     return this.cached;
   }
 }
