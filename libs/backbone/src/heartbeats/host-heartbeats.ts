@@ -1,13 +1,43 @@
-import type { Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DataTopics, hostHeartbeatSchema } from '@spindle/contracts';
 import type { HostHeartbeat } from '@spindle/contracts';
 import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
 
+// A table of worker hosts kept at each host's newest heartbeat of this installation, from the
+// module's start to its shutdown: the scheduler's (`hosts`: the dispatcher watches them) and the
+// projector's (`hosts_v1`: the workers API shows them). Each names its group, table and logger.
+export abstract class HostsTableListener implements OnModuleInit, BeforeApplicationShutdown {
+  private subscription: Subscription | undefined;
+  private readonly logger: Logger;
+
+  protected constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: MessageBus,
+    private readonly installation: string,
+    private readonly spec: { readonly groupId: string; readonly table: string; readonly logger: string },
+  ) {
+    this.logger = new Logger(spec.logger);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscription = await subscribeToHeartbeats(
+      this.bus,
+      { groupId: this.spec.groupId, installation: this.installation, logger: this.logger },
+      (latest) => recordHeartbeats(this.dataSource, this.spec.table, latest),
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.subscription?.stop();
+  }
+}
+
 // Worker hosts' heartbeats, as the services that keep a table of hosts read them. Heartbeats are
 // not events: only each host's newest matters, so they skip the event store, and a new group
 // starts at the end of the topic.
-export function subscribeToHeartbeats(
+function subscribeToHeartbeats(
   bus: MessageBus,
   options: { readonly groupId: string; readonly installation: string; readonly logger: Logger },
   record: (latest: readonly HostHeartbeat[]) => Promise<void>,
@@ -40,7 +70,7 @@ function latestOf(
 // last_seen) at each host's newest heartbeat, in one statement. The host's own clock dates it,
 // but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
 // a late heartbeat must not revive a host.
-export async function recordHeartbeats(
+async function recordHeartbeats(
   dataSource: DataSource,
   table: string,
   heartbeats: readonly HostHeartbeat[],

@@ -1,4 +1,5 @@
 import {
+  CorrelatedConsoleLogger,
   correlationIdOf,
   currentCorrelationId,
   requestCorrelationId,
@@ -33,5 +34,22 @@ describe('a request’s correlation id', () => {
     });
     expect(seen).toBe('req-1');
     expect(requestCorrelationId()).not.toBe('req-1');
+  });
+
+  it('is in every line logged while handling the request, after the context', () => {
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = new CorrelatedConsoleLogger({ colors: false });
+      logger.log('outside', 'jobs');
+      withCorrelationId('order-4711', () => logger.log('inside', 'jobs'));
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines[0]).toMatch(/\[jobs\] outside\n$/);
+    expect(lines[1]).toMatch(/\[jobs\] \(order-4711\) inside\n$/);
   });
 });

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { ConsoleLogger, Injectable } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
@@ -51,6 +51,17 @@ export class CorrelationInterceptor implements NestInterceptor {
     void http.getResponse<FastifyReply>().header(CORRELATION_ID_HEADER, id);
     // Subscribing runs the handler: inside the id's context, so everything it awaits sees the id.
     return new Observable((subscriber) => withCorrelationId(id, () => next.handle().subscribe(subscriber)));
+  }
+}
+
+// Nest's console logger, with the correlation id of the request being handled after the context
+// (`[http] (order-4711) GET /api/v1/jobs -> 500`): a client that quotes the id it was answered
+// with leads to every line its request wrote. The id is visible ASCII (CLIENT_ID), so a client
+// cannot break a line with it.
+export class CorrelatedConsoleLogger extends ConsoleLogger {
+  protected override formatContext(context: string): string {
+    const id = current.getStore();
+    return id === undefined ? super.formatContext(context) : `${super.formatContext(context)}(${id}) `;
   }
 }
 

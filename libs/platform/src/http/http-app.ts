@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BODY_LIMITS, installBodyLimits } from './body-limits';
-import { CorrelationInterceptor } from './correlation';
+import { CorrelatedConsoleLogger, CorrelationInterceptor } from './correlation';
 import { NulTextPipe } from './nul-text.pipe';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
@@ -33,7 +33,7 @@ export async function createHttpApp(
       forceCloseConnections: true,
       ...(options.timeouts ? { requestTimeout: options.timeouts.requestTimeoutMs } : {}),
     }),
-    { bufferLogs: true, logger: options.logger === false ? false : undefined },
+    { bufferLogs: true, logger: options.logger === false ? false : new CorrelatedConsoleLogger() },
   );
   installBodyLimits(app.getHttpAdapter().getInstance());
   if (options.timeouts) applyHttpTimeouts(app.getHttpServer(), options.timeouts);
