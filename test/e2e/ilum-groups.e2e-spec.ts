@@ -149,6 +149,27 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
     const unsafe = await ilum('POST', '/group', groupForm({ name: 'd' }, [['files', '../evil.py', 'x']]));
     expect(unsafe.status).toBe(409);
     expect(unsafe.body.message).toContain('files: the file name must be a plain name');
+    // one form reader for groups and jobs (ilum-form.ts): each of its refusals names the field
+    const twice = groupForm({ name: 'd' }, [['files', 'a.py', 'x']]);
+    twice.append('name', 'd2');
+    const formCases: [FormData, string][] = [
+      [groupForm({ name: 'd' }, [['program', 'x.py', 'x']]), 'program is not a file field'],
+      [twice, 'name may be given once'],
+      [
+        groupForm({ name: 'd' }, [
+          ['files', 'a.py', 'x'],
+          ['pyFiles[]', 'a.py', 'y'],
+        ]),
+        'pyFiles: a.py is sent twice',
+      ],
+    ];
+    for (const [form, message] of formCases) {
+      const res = await ilum('POST', '/group', form);
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 409,
+        body: { message: expect.stringContaining(message) },
+      });
+    }
     const json = await ilum('POST', '/group', { name: 'e' });
     expect(json.status).toBe(409);
     expect(json.body).toEqual({ message: expect.stringContaining('multipart/form-data') });

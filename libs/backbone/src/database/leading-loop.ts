@@ -1,4 +1,6 @@
-import type { Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { LeaderLock } from './leader-lock';
 
 // A pass that one process runs at a time (under a lock of its own): at once when woken
 // (a commit), else every `tickMs`, or sooner when the pass asks to run again at a time (ms since
@@ -54,5 +56,54 @@ export class LeadingLoop {
     await this.running;
     this.running = undefined;
     if (!this.stopped) this.schedule(this.again ? 0 : next);
+  }
+}
+
+// A duty one process of the installation does at a time (a session advisory lock of its class):
+// its pass runs while this process leads, at once when `wakeOn` signals a change (a commit),
+// else every `tickMs`. Started with the application, stopped (and the lead given up) before it
+// shuts down. The scheduler's dispatcher, service job supervisor and MapReduce supervisor.
+export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  protected readonly logger: Logger;
+  private readonly leader: LeaderLock;
+  private readonly loop: LeadingLoop;
+
+  protected constructor(
+    dataSource: DataSource,
+    private readonly spec: {
+      readonly lockClass: number;
+      readonly duty: string; // what the leader does, in its log lines ("dispatching jobs")
+      readonly what: string; // names a failed pass ("dispatch pass failed")
+      readonly tickMs: number;
+      readonly logger: Logger;
+      readonly wakeOn: (wake: () => void) => void;
+    },
+  ) {
+    this.logger = spec.logger;
+    this.leader = new LeaderLock(dataSource, spec.lockClass, null, spec.logger, spec.duty);
+    this.loop = new LeadingLoop(
+      async () => ((await this.leader.hold()) ? this.lead() : null),
+      spec.tickMs,
+      spec.logger,
+      spec.what,
+    );
+  }
+
+  // One pass, as the leader; may answer when (epoch ms) the next one is due before the tick.
+  protected abstract lead(): Promise<number | null | void>;
+
+  // When this process became the leader (epoch ms).
+  protected get leadingSince(): number {
+    return this.leader.leadingSince;
+  }
+
+  onApplicationBootstrap(): void {
+    this.spec.wakeOn(() => this.loop.wake());
+    this.loop.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+    await this.leader.release();
   }
 }

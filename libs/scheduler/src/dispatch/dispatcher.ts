@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { newEventId } from '@spindle/contracts';
 import type { ContextSettings, MessageMetadata, WorkerRequestedV1 } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderLock, LeadingLoop, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { jobCommands } from '../jobs/domain/job.decider';
@@ -52,10 +51,7 @@ interface Snapshot {
 // stops after `downtime` idle, and a `precreated` context keeps one from the start. Workers go to
 // the live host with the most free slots.
 @Injectable()
-export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('dispatcher');
-  private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'dispatch');
-  private readonly leader: LeaderLock;
+export class Dispatcher extends LeaderDuty {
   private housekeptAt = 0;
   private readonly housekeeping: DispatchHousekeeping;
 
@@ -64,33 +60,23 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly commands: SchedulerCommandsService,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {
+    super(dataSource, {
+      lockClass: ADVISORY_LOCK_CLASS.dispatcher,
+      duty: 'dispatching jobs',
+      what: 'dispatch',
+      tickMs: TICK_MS,
+      logger: new Logger('dispatcher'),
+      wakeOn: (wake) => commands.onCommitted(wake),
+    });
     this.housekeeping = new DispatchHousekeeping(dataSource, commands, config);
-    this.leader = new LeaderLock(
-      dataSource,
-      ADVISORY_LOCK_CLASS.dispatcher,
-      null,
-      this.logger,
-      'dispatching jobs',
-    );
   }
 
-  onApplicationBootstrap(): void {
-    this.commands.onCommitted(() => this.loop.wake());
-    this.loop.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-    await this.leader.release();
-  }
-
-  private async pass(): Promise<void> {
-    if (!(await this.leader.hold())) return;
+  protected async lead(): Promise<void> {
     // Placing is what a wake is for; timekeeping needs no more than the tick's resolution.
     const housekeeping = Date.now() - this.housekeptAt >= HOUSEKEEPING_MS;
     if (housekeeping) {
       this.housekeptAt = Date.now();
-      await this.housekeeping.run(this.leader.leadingSince);
+      await this.housekeeping.run(this.leadingSince);
     }
     await this.dispatchQueued();
     if (housekeeping) await this.precreateWorkers();

@@ -37,7 +37,7 @@ export class IlumGroupPageDto extends SpringPageDto {
   @ApiProperty({ type: [IlumGroupInfoDto] }) content!: IlumGroupInfoDto[];
 }
 
-// The multipart groupCreation, for the OpenAPI document (read by ilum-group-form.ts).
+// The multipart groupCreation, for the OpenAPI document (read by ilum-form.ts).
 export const ILUM_GROUP_FORM_SCHEMA = {
   type: 'object',
   required: ['name'],

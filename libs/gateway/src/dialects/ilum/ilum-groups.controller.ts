@@ -1,10 +1,12 @@
-import { RequiresScope } from '@spindle/platform';
+import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
 import {
   Controller,
   Delete,
   Get,
   HttpCode,
   HttpStatus,
+  Inject,
   Param,
   Post,
   Query,
@@ -28,10 +30,10 @@ import { randomUUID } from 'node:crypto';
 import { GroupsQuery, GROUP_SORT_FIELDS } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { GroupDefinitions } from '../../groups/group-definitions.service';
+import { GroupDefinitions, groupArtifactName } from '../../groups/group-definitions.service';
 import { parseGroupRequest, parseScale } from '../../groups/group-request';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
-import { readGroupForm } from './ilum-group-form';
+import { ILUM_FILE_FIELDS, readIlumForm } from './ilum-form';
 import { groupInfoOf, groupKindsParam, groupStatesParam, parseList } from './ilum-group-format';
 import { ILUM_JOB_STATES, MAX_JOB_CONFIG_PAIRS } from './ilum-job-format';
 import { listParam, pairsParam } from './ilum-query';
@@ -40,6 +42,19 @@ import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
+
+// The text fields of Ilum's groupCreation (its files: ILUM_FILE_FIELDS).
+const GROUP_TEXT_FIELDS = [
+  'name',
+  'clusterName',
+  'description',
+  'kind',
+  'tags',
+  'language',
+  'jobConfig',
+  'pyRequirements',
+  'scale',
+];
 
 const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
@@ -62,6 +77,7 @@ export class IlumGroupsController {
     private readonly groups: GroupsQuery,
     private readonly uploads: ArtifactUploads,
     private readonly groupJobs: IlumGroupJobs,
+    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
   @RequiresScope('write')
@@ -82,8 +98,23 @@ export class IlumGroupsController {
   ): Promise<IlumGroupIdDto> {
     const id = randomUUID();
     const forget = (stored: readonly string[]) => this.definitions.forgetArtifacts(stored);
-    const form = await readGroupForm(request, reply, this.uploads, id, forget);
-    const stored = Object.values(form.stored).flat();
+    const form = await readIlumForm(request, reply, this.uploads, {
+      form: 'groupCreation',
+      textFields: GROUP_TEXT_FIELDS,
+      maxFiles: 100,
+      maxFields: 50,
+      maxFieldBytes: 256 * 1024,
+      maxFileBytes: this.config.artifacts.maxBytes,
+      artifactName: (fileName) => groupArtifactName(id, fileName),
+      onRefused: forget,
+    });
+    const stored = form.files.map((f) => f.artifact);
+    const byField = Object.fromEntries(
+      ILUM_FILE_FIELDS.map((field) => [
+        field,
+        form.files.filter((f) => f.field === field).map((f) => f.artifact),
+      ]),
+    ) as Record<(typeof ILUM_FILE_FIELDS)[number], string[]>;
     try {
       const { fields } = form;
       const scale = fields['scale'] === undefined || fields['scale'] === '' ? 1 : parseScale(fields['scale']);
@@ -97,7 +128,7 @@ export class IlumGroupsController {
         tags: pairsParam('tags', fields['tags']),
         jobConfig: pairsParam('jobConfig', fields['jobConfig'], MAX_JOB_CONFIG_PAIRS),
         pyRequirements: parseList(fields['pyRequirements']),
-        ...form.stored,
+        ...byField,
         scale,
       });
       if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));

@@ -1,28 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Multipart } from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import {
-  ARTIFACT_NAME_PATTERN,
-  CommandPatterns,
-  JOB_NAME_MAX,
-  clusterExecutorRefusal,
-} from '@spindle/contracts';
+import { CommandPatterns, JOB_NAME_MAX, clusterExecutorRefusal } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ClustersQuery, FunctionsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
-import { multipartRefusal } from '../../artifacts/multipart-refusal';
 import { CommandSender } from '../../commands/command-sender';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { awaitVisible } from '../../read-back';
 import { ilumInvalid, ilumNotFound } from './ilum-errors.filter';
 import { ILUM_LANGUAGES, MAX_JOB_CONFIG_PAIRS, ilumProgram, parseArgs } from './ilum-job-format';
+import { readIlumForm } from './ilum-form';
 import { pairsParam } from './ilum-query';
 import type { IlumLanguage } from './ilum-job-format';
 
-const FILE_FIELDS = new Set(['jars', 'files', 'pyFiles', 'jars[]', 'files[]', 'pyFiles[]']);
 const TEXT_FIELDS = [
   'name',
   'clusterName',
@@ -32,8 +25,7 @@ const TEXT_FIELDS = [
   'jobConfig',
   'pyRequirements',
   'args',
-] as const;
-type TextField = (typeof TEXT_FIELDS)[number];
+];
 const MAX_FILES = 20;
 
 // Ilum's `POST /job/submit` on the core: every file sent becomes an artifact of its own
@@ -55,70 +47,47 @@ export class IlumJobSubmission {
   ) {}
 
   async submit(request: FastifyRequest, reply: FastifyReply): Promise<JobView> {
-    if (!request.isMultipart()) throw ilumInvalid('send the job as multipart/form-data');
     const tag = randomBytes(6).toString('hex');
-    const stored = new Map<string, string>(); // file name as sent → artifact
-    const fields = new Map<TextField, string>();
+    const form = await readIlumForm(request, reply, this.uploads, {
+      form: 'jobCreation',
+      textFields: TEXT_FIELDS,
+      maxFiles: MAX_FILES,
+      maxFields: 20,
+      maxFieldBytes: 64 * 1024,
+      maxFileBytes: this.config.artifacts.maxBytes,
+      artifactName: (fileName) => `ilum-${tag}-${fileName}`,
+      onRefused: (artifacts) => this.forget(tag, artifacts),
+    });
+    const stored = new Map(form.files.map((f) => [f.fileName, f.artifact])); // file name as sent → artifact
     try {
-      const parts: AsyncIterableIterator<Multipart> = request.parts({
-        limits: {
-          fileSize: this.config.artifacts.maxBytes + 1,
-          files: MAX_FILES,
-          fields: 20,
-          fieldSize: 64 * 1024,
-        },
-      });
-      for await (const part of parts) {
-        if (part.type === 'file') {
-          if (!FILE_FIELDS.has(part.fieldname)) {
-            part.file.resume();
-            throw ilumInvalid(`${part.fieldname} is not a file field: send files as jars, files or pyFiles`);
-          }
-          const artifact = `ilum-${tag}-${part.filename}`;
-          if (!ARTIFACT_NAME_PATTERN.test(artifact) || stored.has(part.filename)) {
-            part.file.resume();
-            void reply.header('connection', 'close');
-            throw ilumInvalid(
-              `${part.fieldname}: each file needs its own plain name (letters, digits, "_", ".", "+", "-")`,
-            );
-          }
-          await this.uploads.storeFile(part, artifact, reply, false);
-          stored.set(part.filename, artifact);
-          continue;
-        }
-        const field = part.fieldname as TextField;
-        if (!TEXT_FIELDS.includes(field)) continue; // Ilum ignores fields it does not know
-        if (fields.has(field)) throw ilumInvalid(`${field} may be given once`);
-        fields.set(field, String(part.value));
-      }
-      return await this.submitJob(tag, fields, stored);
+      return await this.submitJob(tag, form.fields, stored);
     } catch (e) {
-      await this.forget(tag, stored);
-      throw multipartRefusal(e, 'jobFile');
+      await this.forget(tag, [...stored.values()]);
+      throw e;
     }
   }
 
   private async submitJob(
     tag: string,
-    fields: ReadonlyMap<TextField, string>,
+    fields: Readonly<Record<string, string>>,
     stored: ReadonlyMap<string, string>,
   ): Promise<JobView> {
-    const name = fields.get('name');
+    const name = fields['name'];
     if (name === undefined || name === '' || name.length > JOB_NAME_MAX)
       throw ilumInvalid(`name is required (1 to ${JOB_NAME_MAX} characters)`);
-    const language = (fields.get('language') || 'SCALA').toUpperCase() as IlumLanguage;
+    const language = (fields['language'] || 'SCALA').toUpperCase() as IlumLanguage;
     if (!ILUM_LANGUAGES.includes(language))
       throw ilumInvalid(`language must be one of ${ILUM_LANGUAGES.join(', ')}`);
-    const tags = pairsParam('tags', fields.get('tags'));
-    const config = pairsParam('jobConfig', fields.get('jobConfig'), MAX_JOB_CONFIG_PAIRS);
-    if (fields.get('pyRequirements')) {
+    const tags = pairsParam('tags', fields['tags']);
+    const config = pairsParam('jobConfig', fields['jobConfig'], MAX_JOB_CONFIG_PAIRS);
+    if (fields['pyRequirements']) {
       throw ilumInvalid(
         "pyRequirements is not supported: Spindle installs no Python packages for a job (it runs in the worker host's Python); ship pure-Python modules in pyFiles instead",
       );
     }
-    const program = ilumProgram(language, fields.get('jobClass'), [...stored.keys()]);
+    const program = ilumProgram(language, fields['jobClass'], [...stored.keys()]);
     if (!program.ok) throw ilumInvalid(program.message);
-    const clusterName = fields.get('clusterName') || 'default';
+    const clusterName = fields['clusterName'] || 'default';
     const cluster = await this.clusters.findByName(clusterName);
     if (!cluster) throw ilumNotFound(`Cluster ${clusterName} not found`);
     const refusal = clusterExecutorRefusal(cluster.name, cluster.type);
@@ -137,7 +106,7 @@ export class IlumJobSubmission {
     });
     return this.submission.submit({
       function: fn,
-      args: { args: parseArgs(fields.get('args')), config },
+      args: { args: parseArgs(fields['args']), config },
       source: 'http',
       name,
       cluster: cluster.name,
@@ -167,15 +136,15 @@ export class IlumJobSubmission {
   async removeProgram(fn: string): Promise<void> {
     const tag = /^ilum-([0-9a-f]{12})$/.exec(fn)?.[1];
     if (tag === undefined) return; // not made by an Ilum submit
-    await this.forget(tag, new Map());
+    await this.forget(tag, []);
   }
 
-  private async forget(tag: string, stored: ReadonlyMap<string, string>): Promise<void> {
+  private async forget(tag: string, stored: readonly string[]): Promise<void> {
     const fn = `ilum-${tag}`;
     try {
       if (await this.functions.findByName(fn))
         await this.changeFunction(CommandPatterns.deleteFunction, { name: fn });
-      const artifacts = new Set(stored.values());
+      const artifacts = new Set(stored);
       const page = await this.artifacts.list(MAX_FILES, null, (q) =>
         q.andWhere('v.name like :prefix', { prefix: `ilum-${tag}-%` }),
       );

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { newEventId } from '@spindle/contracts';
 import type { MapReduceJobSubmittedV1, MessageMetadata } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderLock, LeadingLoop, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -34,42 +33,28 @@ interface JobRow {
 // while its pass ran), every step is a command on the job's stream and the later run wins: the
 // decider ignores reports of an older run, and a host stops a run it sees placed elsewhere.
 @Injectable()
-export class MapReduceSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('mapreduce');
-  private readonly leader: LeaderLock;
-  private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'MapReduce');
-
+export class MapReduceSupervisor extends LeaderDuty {
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
     private readonly commands: SchedulerCommandsService,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {
-    this.leader = new LeaderLock(
-      dataSource,
-      ADVISORY_LOCK_CLASS.mapReduceSupervisor,
-      null,
-      this.logger,
-      'placing MapReduce jobs',
-    );
+    super(dataSource, {
+      lockClass: ADVISORY_LOCK_CLASS.mapReduceSupervisor,
+      duty: 'placing MapReduce jobs',
+      what: 'MapReduce',
+      tickMs: TICK_MS,
+      logger: new Logger('mapreduce'),
+      wakeOn: (wake) => commands.onCommitted(wake),
+    });
   }
 
-  onApplicationBootstrap(): void {
-    this.commands.onCommitted(() => this.loop.wake());
-    this.loop.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-    await this.leader.release();
-  }
-
-  private async pass(): Promise<void> {
-    if (!(await this.leader.hold())) return;
+  protected async lead(): Promise<void> {
     const silence = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened: a host
     // is taken for lost by its silence only once this scheduler has led that long (as the
     // dispatcher's housekeeping does); a host that stopped or restarted is lost at once.
-    const trustSilence = Date.now() - this.leader.leadingSince >= silence;
+    const trustSilence = Date.now() - this.leadingSince >= silence;
     const jobs: JobRow[] = await this.dataSource.query(
       `select m.id, m.state, m.run, m.host_id, m.definition,
               coalesce(h.incarnation = m.incarnation and not h.stopping, false) as host_present,

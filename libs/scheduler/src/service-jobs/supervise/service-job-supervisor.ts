@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
@@ -15,7 +14,7 @@ import type {
   MessageMetadata,
   ServiceJobStatus,
 } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderLock, LeadingLoop, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { jobCommands } from '../../jobs/domain/job.decider';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
@@ -49,37 +48,23 @@ const LIVE_STATES: Readonly<Record<string, AllocationState>> = {
 // or changes nothing; one scheduler leads (a session advisory lock). A pass runs on every commit of
 // the scheduler and every TICK_MS.
 @Injectable()
-export class ServiceJobSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('service-jobs');
-  private readonly leader: LeaderLock;
-  private readonly loop = new LeadingLoop(() => this.pass(), TICK_MS, this.logger, 'service job');
-
+export class ServiceJobSupervisor extends LeaderDuty {
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
     private readonly commands: SchedulerCommandsService,
   ) {
-    this.leader = new LeaderLock(
-      dataSource,
-      ADVISORY_LOCK_CLASS.serviceJobSupervisor,
-      null,
-      this.logger,
-      'supervising service jobs',
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.commands.onCommitted(() => this.loop.wake());
-    this.loop.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-    await this.leader.release();
+    super(dataSource, {
+      lockClass: ADVISORY_LOCK_CLASS.serviceJobSupervisor,
+      duty: 'supervising service jobs',
+      what: 'service job',
+      tickMs: TICK_MS,
+      logger: new Logger('service-jobs'),
+      wakeOn: (wake) => commands.onCommitted(wake),
+    });
   }
 
   // One look at every service job; answers when the next back-off ends, if one is waiting.
-  private async pass(): Promise<number | null> {
-    if (!(await this.leader.hold())) return null;
+  protected async lead(): Promise<number | null> {
     const jobs = (
       await this.dataSource.query<{ status: ServiceJobStatus }[]>(`select status from ${s}.service_jobs`)
     ).map((r) => r.status);
