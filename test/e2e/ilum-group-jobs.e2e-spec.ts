@@ -1,5 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { http } from '../support/http';
 import { openSse } from '../support/sse';
@@ -244,6 +245,52 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     const badTags = await ilum('GET', '/group/job/result/updates?tags=novalue');
     expect(badTags.status).toBe(409);
     expect((await ilum('GET', '/group/job/result/updates?lastEventId=abc')).status).toBe(409);
+  });
+
+  it("streams its interactive jobs' changes on /job/updates: started, busy with a request, ready again", async () => {
+    const base = `${suite.spindle.dialectUrls['ilum']!}/api/v1/job/updates`;
+    // From the feed's start: the workers' starts, then every request they ran.
+    const stream = await openSse(`${base}?groupIds=${groupId}&lastEventId=0`);
+    const answer = await execute('jobs.Hello', { n: 7 });
+    expect(answer.status).toBe(200);
+    const worker = answer.body.jobId as string;
+    type Info = Worker & { jobId: string; groupId: string; jobType: string; startTime: number | null };
+    const infos = (events: SseEvent[]) => events.map((e) => JSON.parse(e.data) as Info);
+    // every request this worker ran so far, this one the last: each made it busy, then ready
+    const ran = (await instances()).filter((i) => i.jobId === worker).length;
+    const events = await stream.until((all) => {
+      const states = infos(all)
+        .filter((i) => i.jobId === worker)
+        .map((i) => i.state);
+      return (
+        states.filter((state) => state === 'BUSY').length >= ran && states[states.length - 1] === 'READY'
+      );
+    });
+    stream.close();
+    const all = infos(events);
+    expect(all.every((i) => i.groupId === groupId && i.jobType === 'INTERACTIVE')).toBe(true);
+    expect(new Set(all.map((i) => i.jobId)).size).toBeGreaterThanOrEqual(2); // both workers
+    const mine = all.filter((i) => i.jobId === worker);
+    expect(mine.slice(0, 2).map((i) => i.state)).toEqual(['STARTING', 'READY']);
+    expect(mine[0]!.startTime).toBeNull();
+    expect(mine[1]!.startTime).toEqual(expect.any(Number));
+    expect(mine.slice(2).map((i) => i.state)).toEqual(
+      mine.slice(2).map((_, n) => (n % 2 === 0 ? 'BUSY' : 'READY')),
+    );
+    // the last change is the one the list shows now
+    expect(mine[mine.length - 1]).toEqual(
+      (await ilum('GET', `/job?jobTypes=INTERACTIVE&search=warm&size=10`)).body.content.find(
+        (j: Info) => j.jobId === worker,
+      ),
+    );
+    // single jobs are in no group; another group's id selects nothing of this one
+    const other = await openSse(`${base}?groupIds=${randomUUID()}&lastEventId=0`);
+    const none = await Promise.race([
+      other.until((got) => got.length > 0),
+      new Promise<SseEvent[]>((resolve) => setTimeout(() => resolve([]), 1_500)),
+    ]);
+    other.close();
+    expect(none).toEqual([]);
   });
 
   it('refuses what it cannot run with a 409 naming the field, and an unknown group with a 404', async () => {

@@ -1,28 +1,50 @@
 import { Injectable } from '@nestjs/common';
-import { FINISHED_JOB_STATES } from '@spindle/contracts';
+import { FINISHED_JOB_STATES, GROUP_CONTEXT_PREFIX } from '@spindle/contracts';
 import type { JobState } from '@spindle/contracts';
-import { JobsQuery } from '@spindle/read-models';
-import type { FeedEntryView, JobView } from '@spindle/read-models';
+import { ClusterJobsQuery, JobsQuery } from '@spindle/read-models';
+import type { ClusterJobRow, FeedEntryView, JobView, WorkerPhase } from '@spindle/read-models';
 import type { FeedRender } from '../../events/sse-stream';
 import type { IlumUpdatesFilter } from './ilum-updates';
-import { ilumJobInfo } from './ilum-job-format';
+import { ilumJobInfo, interactiveJobInfo } from './ilum-job-format';
 import type { IlumJobInfo } from './ilum-job-format';
 
 const NOT_STARTED: readonly JobState[] = ['queued', 'starting'];
 const REMEMBERED = 10_000;
 
-// Ilum's `/job/updates`: each change of a job sent to a cluster as the whole jobInfo as of that
-// change.
+// Ilum's `/job/updates`: each change of a job sent to a cluster, and of a group's worker (Ilum's
+// interactive job: started, busy with a request, ready again, stopped), as the whole jobInfo as of
+// that change.
 @Injectable()
 export class IlumJobUpdates {
-  constructor(private readonly jobs: JobsQuery) {}
+  constructor(
+    private readonly jobs: JobsQuery,
+    private readonly clusterJobs: ClusterJobsQuery,
+  ) {}
 
   renderer(filter: IlumUpdatesFilter): FeedRender {
-    // Single jobs belong to no group: a groupIds filter matches none of them.
-    if (filter.groupIds !== undefined) return () => null;
     const rowOf = jobRowsOfFeed(this.jobs);
+    const workerOf = groupWorkersOfFeed(this.clusterJobs);
     return async (entry) => {
-      if (entry.kind !== 'job') return null;
+      if (entry.context.startsWith(GROUP_CONTEXT_PREFIX)) {
+        const change = interactiveChange(entry);
+        if (change === null) return null;
+        if (filter.jobIds !== undefined && !filter.jobIds.includes(change.workerId)) return null;
+        const row = await workerOf(change);
+        if (row === null || !wantedGroup(row, filter)) return null;
+        // The worker as this change left it (the row may be newer: a stream resumed later).
+        const worker = {
+          ...row.worker,
+          startedAt: change.phase === 'starting' ? null : row.worker.startedAt,
+          stoppedAt: change.phase === 'stopped' ? row.worker.stoppedAt : null,
+        };
+        return {
+          id: entry.seq,
+          event: entry.type,
+          data: interactiveJobInfo(row.group, worker, change.phase),
+        };
+      }
+      // Single jobs belong to no group: a groupIds filter matches none of them.
+      if (entry.kind !== 'job' || filter.groupIds !== undefined) return null;
       if (filter.jobIds !== undefined && !filter.jobIds.includes(entry.subjectId)) return null;
       const row = await rowOf(entry);
       // A deleted job is no more to Ilum's clients: none of its changes are sent.
@@ -30,6 +52,60 @@ export class IlumJobUpdates {
       return { id: entry.seq, event: entry.type, data: jobInfoAt(row, entry) };
     };
   }
+}
+
+type GroupWorkerRow = Extract<ClusterJobRow, { kind: 'interactive' }>;
+interface InteractiveChange {
+  readonly workerId: string;
+  readonly phase: WorkerPhase;
+}
+
+// What a feed entry of a group's context changes in one of its workers: the worker's own start and
+// stop, and each request it starts (busy) and ends (ready again). Other entries change nothing an
+// Ilum client sees.
+function interactiveChange(entry: FeedEntryView): InteractiveChange | null {
+  if (entry.kind === 'worker') {
+    if (entry.type === 'WorkerRequested') return { workerId: entry.subjectId, phase: 'starting' };
+    if (entry.type === 'WorkerStarted') return { workerId: entry.subjectId, phase: 'idle' };
+    if (entry.type === 'WorkerStopped') return { workerId: entry.subjectId, phase: 'stopped' };
+    return null;
+  }
+  if (entry.workerId === null) return null;
+  if (entry.type === 'JobStarted') return { workerId: entry.workerId, phase: 'busy' };
+  if (FINISHED_JOB_STATES.includes(entry.state as JobState))
+    return { workerId: entry.workerId, phase: 'idle' };
+  return null;
+}
+
+// The group worker (with its group) behind each change of a stream. A worker's group and labels do
+// not change while it lives, so a stream remembers the rows it read, and reads one again only when
+// the change tells of times the row read lacks. A worker of a deleted group is none.
+function groupWorkersOfFeed(
+  clusterJobs: ClusterJobsQuery,
+): (change: InteractiveChange) => Promise<GroupWorkerRow | null> {
+  const rows = new Map<string, GroupWorkerRow | null>();
+  return async ({ workerId, phase }) => {
+    let row = rows.get(workerId);
+    const behind =
+      row != null &&
+      ((phase !== 'starting' && row.worker.startedAt === null) ||
+        (phase === 'stopped' && row.worker.stoppedAt === null));
+    if (row === undefined || behind) {
+      if (rows.size >= REMEMBERED) rows.clear();
+      row = await clusterJobs.worker(workerId);
+      rows.set(workerId, row);
+    }
+    return row;
+  };
+}
+
+function wantedGroup(
+  row: Extract<ClusterJobRow, { kind: 'interactive' }>,
+  filter: IlumUpdatesFilter,
+): boolean {
+  if (filter.groupIds !== undefined && !filter.groupIds.includes(row.group.id)) return false;
+  if (filter.clusterNames !== undefined && !filter.clusterNames.includes(row.group.clusterName)) return false;
+  return Object.entries(filter.tags).every(([k, v]) => row.group.tags?.[k] === v);
 }
 
 // The job row behind each feed entry of a stream. A job's labels never change, so a stream
