@@ -116,6 +116,13 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
       [groupId, 'BUSY'],
       [groupId, 'BUSY'],
     ]);
+    // and the group list narrows by its workers' states
+    const groupsIn = async (jobStates: string): Promise<string[]> =>
+      (await ilum('GET', `/group?jobStates=${jobStates}&size=100`)).body.content.map(
+        (g: { name: string }) => g.name,
+      );
+    expect(await groupsIn('BUSY')).toContain('warm');
+    expect(await groupsIn('READY,STARTING,FAILED')).not.toContain('warm');
     open(gate);
     const done = await Promise.all(answers);
     for (const [n, answer] of done.entries()) {
@@ -133,6 +140,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
       });
       expect(answer.body.endTime).toBeGreaterThanOrEqual(answer.body.startTime);
     }
+    expect(await groupsIn('READY')).toContain('warm');
     const used = new Set(done.map((a) => a.body.jobId));
     expect(used).toEqual(new Set((await workers()).map((w) => w.jobId)));
   });

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsNull } from 'typeorm';
 import type { DataSource } from 'typeorm';
+import { GROUP_CONTEXT_PREFIX, PLACED_JOB_STATES } from '@spindle/contracts';
 import type { GroupKind, GroupState } from '@spindle/contracts';
+import { workerPhaseSql } from '../jobs/cluster-jobs.query';
+import type { WorkerPhase } from '../jobs/cluster-jobs.query';
+import { JobView } from '../jobs/job.view';
+import { WorkerView } from '../workers/worker.view';
 import { NamedViewQuery } from '../named-view.query';
 import { containsPattern, offsetPage } from '../offset-page';
 import type { OffsetPageRequest } from '../offset-page';
@@ -38,6 +43,8 @@ export interface GroupFilter {
   readonly clusterNames?: readonly string[];
   // Every pair must be among the group's tags.
   readonly tags?: Readonly<Record<string, string>>;
+  // Groups with a worker in one of these phases (Ilum's jobStates); empty: none.
+  readonly workerPhases?: readonly WorkerPhase[];
 }
 
 @Injectable()
@@ -64,6 +71,19 @@ export class GroupsQuery extends NamedViewQuery<GroupView> {
       query.andWhere('v.cluster_name in (:...clusters)', { clusters: request.clusterNames });
     if (request.tags && Object.keys(request.tags).length > 0)
       query.andWhere('v.tags @> :tags::jsonb', { tags: JSON.stringify(request.tags) });
+    if (request.workerPhases !== undefined) {
+      const workers = this.dataSource.getMetadata(WorkerView).tablePath;
+      const jobs = this.dataSource.getMetadata(JobView).tablePath;
+      query.andWhere(
+        `exists (select 1 from ${workers} w where w.context = :groupContext || v.id
+                   and (${workerPhaseSql(jobs, ':placedStates')}) = any(:workerPhases::text[]))`,
+        {
+          groupContext: GROUP_CONTEXT_PREFIX,
+          placedStates: PLACED_JOB_STATES,
+          workerPhases: request.workerPhases,
+        },
+      );
+    }
     if (request.search) {
       query.andWhere("(v.name ilike :search escape '\\' or v.description ilike :search escape '\\')", {
         search: containsPattern(request.search),

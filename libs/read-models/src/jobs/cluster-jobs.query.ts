@@ -34,6 +34,15 @@ const COLUMN_OF: Record<ClusterJobSortField, string> = {
 export const WORKER_PHASES = ['starting', 'idle', 'busy', 'stopped'] as const;
 export type WorkerPhase = (typeof WORKER_PHASES)[number];
 
+// The phase of the worker row `w`, as SQL: `jobsTable` the jobs read model's, `placedStates` a
+// parameter holding PLACED_JOB_STATES. One expression for the job list and the group list.
+export function workerPhaseSql(jobsTable: string, placedStates: string): string {
+  const busy = `exists (select 1 from ${jobsTable} j where j.worker_id = w.id::text
+                  and j.state = any(${placedStates}::text[]))`;
+  return `case when w.state = 'starting' then 'starting' when w.state = 'stopped' then 'stopped'
+               when ${busy} then 'busy' else 'idle' end`;
+}
+
 export interface ClusterJobFilter {
   readonly kinds?: readonly ClusterJobRow['kind'][]; // absent: both
   readonly ids?: readonly string[];
@@ -129,10 +138,7 @@ export class ClusterJobsQuery {
         'g.deleted_at is null',
         ...common(filter, param, 'w.id', 'g.name', 'g.cluster_name', 'g.tags'),
       ];
-      const busy = `exists (select 1 from ${jobs} j where j.worker_id = w.id::text
-                      and j.state = any(${param(PLACED_JOB_STATES)}::text[]))`;
-      const phase = `case when w.state = 'starting' then 'starting' when w.state = 'stopped' then 'stopped'
-                          when ${busy} then 'busy' else 'idle' end`;
+      const phase = workerPhaseSql(jobs, param(PLACED_JOB_STATES));
       const phases = filter.phases === undefined ? '' : `where phase = any(${param(filter.phases)}::text[])`;
       parts.push(
         `select * from (

@@ -35,7 +35,7 @@ import { parseGroupRequest, parseScale } from '../../groups/group-request';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { ILUM_FILE_FIELDS, readIlumForm } from './ilum-form';
 import { groupInfoOf, groupKindsParam, groupStatesParam, parseList } from './ilum-group-format';
-import { ILUM_JOB_STATES, MAX_JOB_CONFIG_PAIRS } from './ilum-job-format';
+import { ILUM_JOB_STATES, MAX_JOB_CONFIG_PAIRS, workerPhasesOf } from './ilum-job-format';
 import { listParam, pairsParam } from './ilum-query';
 import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
@@ -146,7 +146,11 @@ export class IlumGroupsController {
   @ApiOperation({ summary: 'Returns a page of existing groups' })
   @many('groupStates', 'The group states to keep', ['ACTIVE', 'ARCHIVED'])
   @many('groupKinds', 'The group kinds to keep', ['JOB', 'CODE'])
-  @many('jobStates', "States of the groups' workers (accepted and checked; see the docs)", ILUM_JOB_STATES)
+  @many(
+    'jobStates',
+    'Keeps the groups with an interactive job (a worker) in one of these states',
+    ILUM_JOB_STATES,
+  )
   @many('clusterNames', 'The cluster names to keep')
   @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2: all must match' })
   @ApiSpringPage(GROUP_SORT_FIELDS, 'name, description', 'createdTime,desc')
@@ -154,8 +158,10 @@ export class IlumGroupsController {
   @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
   async list(@Query() query: SpringPageQuery & Record<string, unknown>): Promise<IlumGroupPageDto> {
     const request = springPageRequest(query, GROUP_SORT_FIELDS);
-    listParam(query, 'jobStates', ILUM_JOB_STATES);
+    const jobStates = listParam(query, 'jobStates', ILUM_JOB_STATES);
     const { rows, total } = await this.groups.page({
+      // The groups with a worker in one of these states (SUBMITTED, FAILED, UNKNOWN: no worker is).
+      ...(jobStates === undefined ? {} : { workerPhases: workerPhasesOf(jobStates) }),
       ...offsetPageOf(request),
       states: groupStatesParam(query),
       kinds: groupKindsParam(query),
