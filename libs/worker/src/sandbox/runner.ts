@@ -110,7 +110,7 @@ export class Runner {
     const { command, argv } =
       this.language === 'node'
         ? this.jail.command(process.execPath, [BOOTSTRAP.node, max])
-        : this.jail.command('python3', ['-u', BOOTSTRAP.python]);
+        : this.jail.command('python3', ['-u', BOOTSTRAP.python, max]);
     const child = spawn(command, argv, {
       cwd,
       env,

@@ -80,6 +80,13 @@ def spin(marker):
 def sleep(ms):
     time.sleep(ms / 1000)
     return "woke"
+
+def huge(bytes):
+    return "x" * bytes
+
+def long_line(chars):
+    print("y" * chars)
+    return os.getpid()
 `;
 
 describe('a worker sandbox', () => {
@@ -255,6 +262,18 @@ describe('a worker sandbox', () => {
     );
     const next = await run(spec('node', 'pid'));
     expect(await next.running.done).toEqual({ outcome: 'succeeded', result: big.running.pid });
+  });
+
+  it('fails a python job whose result is larger than a runner message, saying so, and keeps its runner', async () => {
+    const big = await run(spec('python', 'huge', { bytes: RUNNER_MESSAGE_MAX_BYTES + 1 }));
+    const done = await big.running.done;
+    expect(done.outcome).toBe('failed');
+    expect(done.outcome === 'failed' && done.error).toContain(
+      `more than a runner message may hold (${RUNNER_MESSAGE_MAX_BYTES})`,
+    );
+    // a line longer than a message goes in pieces: the runner lives on
+    const line = await run(spec('python', 'long_line', { chars: RUNNER_MESSAGE_MAX_BYTES + 1024 }));
+    expect(await line.running.done).toEqual({ outcome: 'succeeded', result: big.running.pid });
   });
 
   it('kills a node runner whose job writes a message past the bound to its channel; the agent goes on', async () => {

@@ -7,6 +7,9 @@
 # attributed to it; so are os.environ's SPINDLE_* values, and `import spindle; spindle.context()`
 # gives the task's job_id and work_dir. An entrypoint that is a class is instantiated and its
 # run() called with the arguments; `from ilum.api import IlumJob` gives Ilum's base class.
+# Each message is at most the bytes given as the first argument (the agent kills a runner that
+# sends more: runner-channel.ts), so this runner never sends more itself: output lines go in
+# pieces, and a result too large to send fails its task saying so (as the node runner does).
 import ctypes
 import importlib.util
 import json
@@ -24,6 +27,10 @@ _local = threading.local()
 _modules = {}
 _running = {}  # task id -> {"work_dir", "env", "thread"}, oldest first
 _home = os.getcwd()
+MESSAGE_MAX_BYTES = int(sys.argv[1]) if len(sys.argv) > 1 else 32 * 1024 * 1024
+# Output lines longer than this (in characters) are sent in pieces; the agent cuts lines at 64 KiB
+# anyway. Well within a message: a character is at most 6 bytes of JSON.
+PIECE = 1024 * 1024
 
 
 def send(message):
@@ -54,8 +61,16 @@ class TaskWriter:
         lines = buffered.split("\n")
         self.partial[task] = lines.pop()
         for line in lines:
-            send({"type": "log", "taskId": task, "stream": self.stream, "text": line})
+            self.send_line(task, line)
+        while len(self.partial[task]) > PIECE:
+            rest = self.partial[task]
+            send({"type": "log", "taskId": task, "stream": self.stream, "text": rest[:PIECE]})
+            self.partial[task] = rest[PIECE:]
         return len(text)
+
+    def send_line(self, task, line):
+        for at in range(0, max(len(line), 1), PIECE):
+            send({"type": "log", "taskId": task, "stream": self.stream, "text": line[at : at + PIECE]})
 
     def flush_task(self, task):
         rest = self.partial.pop(task, "")
@@ -191,11 +206,16 @@ def run(message):
         if isinstance(fn, type):
             fn = fn().run
         value = fn(**(message.get("args") or {}))
+        result = {"type": "result", "taskId": task, "ok": True, "value": value}
         try:
-            json.dumps(value)
+            size = len(json.dumps(result).encode("utf-8"))
         except (TypeError, ValueError) as e:
             raise TypeError("the result is not JSON: %s" % e)
-        result = {"type": "result", "taskId": task, "ok": True, "value": value}
+        if size > MESSAGE_MAX_BYTES:
+            raise ValueError(
+                "the result is %d bytes of JSON, more than a runner message may hold (%d): write it to a file instead"
+                % (size, MESSAGE_MAX_BYTES)
+            )
     except BaseException:
         result = {"type": "result", "taskId": task, "ok": False, "error": traceback.format_exc()}
     stdout_writer.flush_task(task)
