@@ -22,6 +22,8 @@
 #   KAFKA_SSL_PORT       also an SSL listener on this port, serving the PKCS12 keystore
 #                        KAFKA_SSL_KEYSTORE (password KAFKA_SSL_KEYSTORE_PASSWORD) that the caller
 #                        made, to test clients' TLS (docs/security.md)
+#   KAFKA_SSL_CLIENT_CA  with KAFKA_SSL_PORT: that listener asks every client for a certificate
+#                        signed by this CA (a PEM file): mutual TLS
 #
 # Jars are resolved once per profile with Maven (~/.m2 as usual) and copied into the jar cache;
 # every start formats a fresh log dir.
@@ -174,6 +176,14 @@ listener.name.ssl.ssl.keystore.location=$KAFKA_SSL_KEYSTORE
 listener.name.ssl.ssl.keystore.password=${KAFKA_SSL_KEYSTORE_PASSWORD:-}
 listener.name.ssl.ssl.key.password=${KAFKA_SSL_KEYSTORE_PASSWORD:-}
 EOF
+  if [ -n "${KAFKA_SSL_CLIENT_CA:-}" ]; then
+    [ -r "$KAFKA_SSL_CLIENT_CA" ] || { err "KAFKA_SSL_CLIENT_CA must be a readable PEM file"; exit 1; }
+    cat >> "$DATA/server.properties" <<EOF
+listener.name.ssl.ssl.client.auth=required
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$KAFKA_SSL_CLIENT_CA
+EOF
+  fi
 fi
 
 if [ "$PROFILE" = kafka3 ]; then LOGCFG="-Dlog4j.configuration=file:$HERE/log4j.properties"

@@ -19,21 +19,27 @@ const PASSWORD = 'sasl-secret-0123';
 const KEYSTORE_PASSWORD = 'tls-keystore-0123';
 
 // Every Kafka client of Spindle against a broker of this suite's own (tools/kafka) with two extra
-// listeners: one that asks for SASL (KAFKA_SASL_PORT), one that speaks TLS (KAFKA_SSL_PORT) with a
-// certificate signed by a CA made here with openssl. The bus publishes and consumes over each
-// (which also asks the topic's id over the topic-id connection, kafka-topic-ids.ts), with each
-// SASL mechanism and trusting the CA; a wrong password, and a client that trusts only the
-// system's CAs, are refused by both kinds of connection.
+// listeners: one that asks for SASL (KAFKA_SASL_PORT), one that speaks mutual TLS (KAFKA_SSL_PORT,
+// KAFKA_SSL_CLIENT_CA) with a certificate signed by a CA made here with openssl, and asks each
+// client for one signed by the same CA. The bus publishes and consumes over each (which also asks
+// the topic's id over the topic-id connection, kafka-topic-ids.ts), with each SASL mechanism, and
+// trusting the CA while showing its own certificate; a wrong password, a client that trusts only
+// the system's CAs, and one that shows no certificate are refused by both kinds of connection.
 describe('Kafka clients with SASL and TLS', () => {
   const state = mkdtempSync(join(tmpdir(), 'spindle-kafka-security-'));
   let saslBroker: string;
   let tlsBroker: string;
   let ca: string;
+  let client: { cert: string; key: string };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     await makeCertificates(state);
     ca = readFileSync(join(state, 'ca.pem'), 'utf8');
+    client = {
+      cert: readFileSync(join(state, 'client.pem'), 'utf8'),
+      key: readFileSync(join(state, 'client.key'), 'utf8'),
+    };
     const [port, controller, sasl, tls] = await freePorts(4);
     env = {
       ...process.env,
@@ -45,6 +51,7 @@ describe('Kafka clients with SASL and TLS', () => {
       KAFKA_SSL_PORT: String(tls),
       KAFKA_SSL_KEYSTORE: join(state, 'broker.p12'),
       KAFKA_SSL_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD,
+      KAFKA_SSL_CLIENT_CA: join(state, 'ca.pem'),
     };
     await run('bash', [join(KAFKA_TOOLS, 'kafka-up.sh')], { env, timeout: 300_000 });
     saslBroker = `127.0.0.1:${sasl}`;
@@ -66,7 +73,11 @@ describe('Kafka clients with SASL and TLS', () => {
     tls: undefined,
     sasl: { mechanism, username: USER, password } satisfies KafkaSasl,
   });
-  const trustingCa = (): KafkaSecurity => ({ tls: { ca, cert: undefined, key: undefined }, sasl: undefined });
+  const mutualTls = (): KafkaSecurity => ({ tls: { ca, ...client }, sasl: undefined });
+  const noCertificate = (): KafkaSecurity => ({
+    tls: { ca, cert: undefined, key: undefined },
+    sasl: undefined,
+  });
   const systemCasOnly: KafkaSecurity = {
     tls: { ca: undefined, cert: undefined, key: undefined },
     sasl: undefined,
@@ -136,9 +147,15 @@ describe('Kafka clients with SASL and TLS', () => {
   }, 30_000);
 
   it(
-    'publishes and consumes over TLS, trusting the broker’s CA',
-    () => roundTrip(options(tlsBroker, trustingCa()), 'over tls'),
+    'publishes and consumes over mutual TLS, trusting the broker’s CA and showing its own certificate',
+    () => roundTrip(options(tlsBroker, mutualTls()), 'over tls'),
     120_000,
+  );
+
+  it(
+    'is refused when it shows no certificate, on both kinds of connection',
+    () => refused(options(tlsBroker, noCertificate()), /./, /./),
+    60_000,
   );
 
   it(
@@ -148,7 +165,8 @@ describe('Kafka clients with SASL and TLS', () => {
   );
 });
 
-// A CA, and the broker's key and certificate for 127.0.0.1 signed by it, as PKCS12 for Kafka.
+// A CA; the broker's key and certificate for 127.0.0.1 signed by it, as PKCS12 for Kafka; and a
+// client's key and certificate signed by it, as PEM for kafkajs.
 async function makeCertificates(dir: string): Promise<void> {
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
   await openssl(
@@ -209,5 +227,32 @@ async function makeCertificates(dir: string): Promise<void> {
     'broker.p12',
     '-passout',
     `pass:${KEYSTORE_PASSWORD}`,
+  );
+  await openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=spindle-client',
+    '-keyout',
+    'client.key',
+    '-out',
+    'client.csr',
+  );
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-out',
+    'client.pem',
   );
 }
