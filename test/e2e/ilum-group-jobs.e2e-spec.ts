@@ -419,7 +419,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({ message: 'group warm is stopped: it runs no requests' });
     // Its instances stay readable.
-    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(52);
+    expect((await ilum('GET', `/group/${groupId}/job/result?size=1`)).body.totalElements).toBe(53);
   });
 
   it('deletes the group with the functions its requests ran as and its uploads', async () => {
