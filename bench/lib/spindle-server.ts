@@ -45,6 +45,9 @@ export async function startSpindle(
         HOME: process.env['HOME'],
         NODE_ENV: 'production',
         KAFKA_BROKERS: env.kafkaBrokers,
+        // Topics and consumer groups of this Spindle alone (the database's name is reused by the
+        // next run): nothing an earlier figure or run published is read again.
+        KAFKA_NAMESPACE: `${database}-${Date.now().toString(36)}`,
         DATABASE_URL: databaseUrl,
         SPINDLE_TOPOLOGY: env.topology,
         GATEWAY_PORT: port,

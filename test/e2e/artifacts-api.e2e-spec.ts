@@ -122,7 +122,7 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
   if (mode === 'Kafka') {
     it('publishes ArtifactStored on the versioned topic, keyed by stream id', async () => {
       await upload(suite.url, 'wire.py', Buffer.from('pass\n'));
-      const records = await readKafkaTopic(EventTopics.artifact, (r) =>
+      const records = await readKafkaTopic(suite.kafkaTopic(EventTopics.artifact), (r) =>
         r.some((x) => x.key === 'artifact-wire.py'),
       );
       const record = records.find((r) => r.key === 'artifact-wire.py')!;

@@ -310,7 +310,7 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
   if (mode === 'Kafka') {
     it('publishes the events on the versioned topic, keyed by stream id', async () => {
       await http(suite.url, 'POST', '/api/v1/contexts', { name: 'on-the-wire' });
-      const records = await readKafkaTopic(EventTopics.schedulerContext, (r) =>
+      const records = await readKafkaTopic(suite.kafkaTopic(EventTopics.schedulerContext), (r) =>
         r.some((x) => x.key === 'context-on-the-wire'),
       );
       const record = records.find((r) => r.key === 'context-on-the-wire')!;
@@ -344,7 +344,7 @@ describe.each(SPINDLE_MODES)('native API over %s', (mode, env) => {
       const fresh = await http(suite.url, 'DELETE', '/api/v1/contexts/traced');
       const generated = fresh.headers.get('x-correlation-id');
       expect(generated).toMatch(/^[0-9a-f-]{36}$/);
-      const records = await readKafkaTopic(EventTopics.schedulerContext, (r) =>
+      const records = await readKafkaTopic(suite.kafkaTopic(EventTopics.schedulerContext), (r) =>
         r.some((x) => x.key === 'context-traced' && JSON.parse(x.value).type === 'ContextDeleted'),
       );
       const events = records

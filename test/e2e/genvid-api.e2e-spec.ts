@@ -185,7 +185,7 @@ describe.each(SPINDLE_MODES)('Genvid Cluster API over %s', (mode, env) => {
         const startTimeoutMs = 1_000_000 + Math.floor(Math.random() * 1_000_000);
         await genvid('POST', '/v1/settings', { jobs: { startTimeoutMs } });
         const mine = (value: string) => value.includes(`"startTimeoutMs":${startTimeoutMs}`);
-        const records = await readKafkaTopic(EventTopics.schedulerSettings, (r) =>
+        const records = await readKafkaTopic(suite.kafkaTopic(EventTopics.schedulerSettings), (r) =>
           r.some((x) => mine(x.value)),
         );
         const record = records.find((r) => mine(r.value))!;

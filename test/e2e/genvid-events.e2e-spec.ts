@@ -60,6 +60,7 @@ describe.each(SPINDLE_MODES)('Genvid events over %s', (_mode, env) => {
           {
             ...env,
             DATABASE_URL: suite.databaseUrl,
+            KAFKA_NAMESPACE: suite.kafkaNamespace,
             GATEWAY_PORT: '0',
             SPINDLE_HOST: '127.0.0.1',
             SPINDLE_DATA_DIR: suite.dataDir,

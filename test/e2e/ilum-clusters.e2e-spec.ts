@@ -309,11 +309,11 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
     if (mode === 'Kafka') {
       // Standalone sends commands in-process; what crosses Kafka is the events (the cluster's and the
       // secrets service's audit trail).
-      const clusterEvents = await readKafkaTopic(EventTopics.schedulerCluster, (rs) =>
+      const clusterEvents = await readKafkaTopic(suite.kafkaTopic(EventTopics.schedulerCluster), (rs) =>
         rs.some((r) => r.value.includes('"native"')),
       );
       expect(clusterEvents.some((r) => r.value.includes('prod-k8s'))).toBe(true);
-      const secretEvents = await readKafkaTopic(EventTopics.secret, (rs) =>
+      const secretEvents = await readKafkaTopic(suite.kafkaTopic(EventTopics.secret), (rs) =>
         rs.some((r) => r.value.includes('SecretDeleted') && r.value.includes('cluster-')),
       );
       expect(secretEvents.some((r) => r.value.includes('cluster-'))).toBe(true);

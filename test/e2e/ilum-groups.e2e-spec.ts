@@ -321,7 +321,7 @@ describe.each(SPINDLE_MODES)('Ilum groups over %s', (mode, env) => {
   (mode === 'Kafka' ? it : it.skip)(
     "publishes a group's life on its topic, keyed by its stream",
     async () => {
-      const records = await readKafkaTopic(EventTopics.schedulerGroup, (rs) =>
+      const records = await readKafkaTopic(suite.kafkaTopic(EventTopics.schedulerGroup), (rs) =>
         rs.some((r) => r.value.includes('"GroupDeleted"') && r.value.includes('native-one')),
       );
       const life = records

@@ -35,6 +35,7 @@ describe('a worker host that stops heartbeating', () => {
         ...process.env,
         ...KAFKA,
         DATABASE_URL: suite.databaseUrl,
+        KAFKA_NAMESPACE: suite.kafkaNamespace,
         SPINDLE_DATA_DIR: suite.dataDir,
         WORKER_PORT: '0',
         WORKER_HOST_ID: `${name}-${process.pid}`,

@@ -68,6 +68,7 @@ describe.each(TOPOLOGIES)('$name', (topology) => {
         ...TEST_SPINDLE_ENV,
         ...Object.fromEntries(Object.entries(topology.ports).map(([k, v]) => [k, String(v)])),
         DATABASE_URL: db.url,
+        KAFKA_NAMESPACE: db.name,
         KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
         KAFKA_TOPIC_PARTITIONS: '1',
         MIST_PORT: String(mistPort), // the gateway's Mist listener

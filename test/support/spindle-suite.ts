@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KafkaNamespace } from '@spindle/backbone';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
 import { createTestDatabase } from '@spindle/testing';
@@ -28,6 +29,11 @@ export interface SpindleSuite {
   readonly mistUrl: string;
   readonly dataDir: string;
   readonly databaseUrl: string;
+  // The suite's KAFKA_NAMESPACE (its database's name): suites side by side on one broker, or one
+  // that leaked a Spindle, never share a topic or a consumer group.
+  readonly kafkaNamespace: string;
+  // A topic's name on the broker in the suite's namespace, for reading it directly.
+  kafkaTopic(name: string): string;
   start(): Promise<void>;
   stop(): Promise<void>;
   restart(): Promise<void>;
@@ -58,6 +64,12 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
     get databaseUrl() {
       return ready(db, 'no database yet').url;
     },
+    get kafkaNamespace() {
+      return ready(db, 'no database yet').name;
+    },
+    kafkaTopic(name: string) {
+      return new KafkaNamespace(suite.kafkaNamespace).topic(name);
+    },
     async start() {
       const env = typeof options.env === 'function' ? options.env() : (options.env ?? {});
       running = await startStandalone(
@@ -68,6 +80,7 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
           SPINDLE_DATA_DIR: suite.dataDir,
           SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
           SPINDLE_DIALECT_AUTH: 'open',
+          KAFKA_NAMESPACE: suite.kafkaNamespace,
           ...TEST_SPINDLE_ENV,
           ...env,
         },

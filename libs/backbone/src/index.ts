@@ -1,5 +1,6 @@
 export * from './bus/message-bus';
 export * from './bus/kafka-message-bus';
+export * from './bus/kafka-namespace';
 export * from './bus/in-process-message-bus';
 export * from './database/service-data-source';
 export * from './database/pg-notifications';

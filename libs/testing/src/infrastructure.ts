@@ -21,13 +21,14 @@ function withDatabase(url: string, database: string): string {
 // A throwaway database for tests that run whole services (their schema names are fixed).
 export async function createTestDatabase(
   prefix = 'spindle_t',
-): Promise<{ url: string; drop(): Promise<void> }> {
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName(prefix).toLowerCase();
   const admin = new Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });
   await admin.connect();
   await admin.query(`create database "${name}"`);
   await admin.end();
   return {
+    name,
     url: withDatabase(TEST_DATABASE_URL, name),
     drop: async () => {
       const c = new Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });

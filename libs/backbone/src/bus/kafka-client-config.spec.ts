@@ -95,3 +95,14 @@ describe('Kafka TLS and SASL settings', () => {
     expect(message).not.toContain('do-not-print-me');
   });
 });
+
+describe('KAFKA_NAMESPACE', () => {
+  it('is empty unless set, and read as given', () => {
+    expect(loadConfig(BASE).kafka.namespace).toBe('');
+    expect(loadConfig({ ...BASE, KAFKA_NAMESPACE: 'staging-2' }).kafka.namespace).toBe('staging-2');
+  });
+
+  it.each(['a.b', '-x', 'x y', 'x'.repeat(65)])('refuses %j naming the variable and rule', (value) => {
+    expect(problemOf({ KAFKA_NAMESPACE: value })).toMatch(/KAFKA_NAMESPACE.*1 to 64 letters, digits/);
+  });
+});

@@ -63,3 +63,82 @@ describe('Kafka subscriptions and their consumer groups', () => {
     await admin.deleteGroups([groupId]);
   });
 });
+
+// Two installations on one broker (KAFKA_NAMESPACE): the same topic and group names in Spindle's
+// code, and neither sees the other's messages nor takes the other's partitions. A client's topic
+// (one not named `spindle.*`, as Mist's async topics) is the same topic for both.
+describe('Kafka namespaces', () => {
+  const run = uniqueName('ns').replace(/_/g, '-');
+  const buses = ['a', 'b'].map(
+    (n) =>
+      new KafkaMessageBus({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: 'spindle-test',
+        partitions: 1,
+        namespace: `${n}-${run}`,
+      }),
+  );
+  const own = `spindle.test.${run}`;
+  const clients = `client-topic-${run}`;
+  let admin: Admin;
+
+  beforeAll(async () => {
+    admin = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(buses.map((b) => b.close()));
+    await admin.disconnect();
+  });
+
+  it("keeps each installation's topics and groups apart, and shares a client's topic", async () => {
+    const [a, b] = buses as [KafkaMessageBus, KafkaMessageBus];
+    const written = await a.publish([
+      { topic: own, messages: [{ key: 'k', value: 'from a' }] },
+      { topic: clients, messages: [{ key: 'k', value: 'for everyone' }] },
+    ]);
+    // What the bus answers is in the names the code used.
+    expect(written.map((w) => w.topic).sort()).toEqual([clients, own].sort());
+    await b.publish([{ topic: own, messages: [{ key: 'k', value: 'from b' }] }]);
+
+    const seen = new Map<string, string[]>();
+    const subscriptions = await Promise.all(
+      buses.map((bus, i) =>
+        bus.subscribe(
+          { groupId: `spindle.test.shared-${run}`, topics: [own, clients], fromBeginning: true },
+          (batch) => {
+            for (const m of batch.messages) {
+              const key = `${'ab'[i]} ${m.topic}`;
+              seen.set(key, [...(seen.get(key) ?? []), m.value]);
+            }
+            return Promise.resolve();
+          },
+        ),
+      ),
+    );
+    try {
+      // Both read the client's topic although their groups have the same name in the code: two
+      // groups on the broker, one per namespace.
+      await eventually(() => Promise.resolve(seen.size === 4 ? true : undefined), 30_000, 'four readings');
+      expect(Object.fromEntries(seen)).toEqual({
+        [`a ${own}`]: ['from a'],
+        [`b ${own}`]: ['from b'],
+        [`a ${clients}`]: ['for everyone'],
+        [`b ${clients}`]: ['for everyone'],
+      });
+      const topics = await admin.listTopics();
+      expect(topics).toEqual(expect.arrayContaining([`a-${run}.${own}`, `b-${run}.${own}`, clients]));
+      expect(topics).not.toContain(own);
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).toEqual(
+        expect.arrayContaining([
+          `a-${run}.spindle.test.shared-${run}`,
+          `b-${run}.spindle.test.shared-${run}`,
+        ]),
+      );
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+    }
+  });
+});

@@ -21,12 +21,15 @@ import type {
   Subscription,
   TopicMessages,
 } from './message-bus';
+import { KafkaNamespace } from './kafka-namespace';
 import { fetchTopicIds } from './kafka-topic-ids';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly partitions: number;
+  // KAFKA_NAMESPACE (kafka-namespace.ts); absent or empty: the contracts' names as they are.
+  readonly namespace?: string;
   // TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); absent: plain, unauthenticated.
   readonly security?: KafkaSecurity;
 }
@@ -83,11 +86,13 @@ export class KafkaMessageBus implements MessageBus {
   readonly kind = 'kafka' as const;
   readonly durableOffsets = true;
   private readonly kafka: Kafka;
+  private readonly names: KafkaNamespace;
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
   private admin: Admin | undefined;
   private topicsReady: Promise<void> = Promise.resolve();
   private readonly consumers = new Set<Consumer>();
+  // Below, topic names are the broker's (namespaced) except where a method says otherwise.
   // Topic name -> its id, as last asked. Forgotten whenever a consumer of the topic (re)joins its
   // group or is handed a partition from an earlier offset than before: that is when a reset broker
   // or a re-created topic shows (the group's offsets went with it, so Kafka starts it afresh).
@@ -98,12 +103,17 @@ export class KafkaMessageBus implements MessageBus {
 
   constructor(private readonly options: KafkaBusOptions) {
     this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
+    this.names = new KafkaNamespace(options.namespace ?? '');
   }
 
   // Creates the topics Spindle knows, so the first publish does not wait on auto-creation, and
   // waits until every partition has a leader: a topic the controller lists may not be servable yet,
   // and subscribing then fails. Calls are serialized so concurrent callers do not race.
   ensureTopics(topics: readonly string[]): Promise<void> {
+    return this.ensureBrokerTopics(topics.map((t) => this.names.topic(t)));
+  }
+
+  private ensureBrokerTopics(topics: readonly string[]): Promise<void> {
     const run = this.topicsReady.then(() => this.createMissingTopics(topics));
     this.topicsReady = run.catch(() => undefined);
     return run;
@@ -148,7 +158,9 @@ export class KafkaMessageBus implements MessageBus {
       const producer = await this.getProducer();
       const counts = new Map<string, number>();
       const topicMessages = await Promise.all(
-        batches.map(async ({ topic, messages }) => {
+        batches.map(async (batch) => {
+          const topic = this.names.topic(batch.topic);
+          const { messages } = batch;
           const partitionMetadata = await this.partitionsOf(topic);
           return {
             topic,
@@ -171,7 +183,7 @@ export class KafkaMessageBus implements MessageBus {
       });
       return await Promise.all(
         written.map(async (w) => ({
-          topic: w.topicName,
+          topic: this.names.logicalTopic(w.topicName),
           topicId: await this.topicIdOf(w.topicName).catch(() => null),
           partition: w.partition,
           offset: (
@@ -190,7 +202,7 @@ export class KafkaMessageBus implements MessageBus {
   private partitionsOf(topic: string): Promise<PartitionMetadata[]> {
     let known = this.partitions.get(topic);
     if (!known) {
-      known = this.ensureTopics([topic])
+      known = this.ensureBrokerTopics([topic])
         .then(() => this.getAdmin())
         .then(async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions);
       this.partitions.set(topic, known);
@@ -202,8 +214,9 @@ export class KafkaMessageBus implements MessageBus {
   }
 
   async subscribe(options: SubscribeOptions, handler: BatchHandler): Promise<Subscription> {
+    const topics = options.topics.map((t) => this.names.topic(t));
     const consumer = this.kafka.consumer({
-      groupId: options.groupId,
+      groupId: this.names.group(options.groupId),
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       // How long the broker may hold an empty fetch. 1 s was tried on 2026-12-03 to cut idle
@@ -214,19 +227,19 @@ export class KafkaMessageBus implements MessageBus {
     });
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
-    await this.ensureTopics(options.topics);
+    await this.ensureBrokerTopics(topics);
     // The last offset handed to the handler per partition, while the assignment lasts.
     const handedUpTo = new Map<string, bigint>();
     let joinedOnce = false;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       handedUpTo.clear();
-      for (const topic of options.topics) this.topicIds.delete(topic);
+      for (const topic of topics) this.topicIds.delete(topic);
       if (joinedOnce) return;
       joinedOnce = true;
       options.onJoined?.();
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
     await consumer.run({
       // The consumer's real checkpoint is in Postgres; the group's offsets only save re-reading
       // after a restart, so they are committed in the background (what was resolved, every
@@ -243,17 +256,16 @@ export class KafkaMessageBus implements MessageBus {
         if (before !== undefined && BigInt(batch.messages[0]!.offset) <= before)
           this.topicIds.delete(batch.topic);
         const topicId = await this.topicIdOf(batch.topic);
+        const topic = this.names.logicalTopic(batch.topic);
         const messages: DeliveredMessage[] = batch.messages.map((m) => ({
-          topic: batch.topic,
+          topic,
           partition: batch.partition,
           offset: m.offset,
           key: m.key ? m.key.toString() : null,
           value: m.value ? m.value.toString() : '',
           headers: headersOf(m.headers),
         }));
-        await handler({ topic: batch.topic, topicId, partition: batch.partition, messages }, () =>
-          payload.heartbeat(),
-        );
+        await handler({ topic, topicId, partition: batch.partition, messages }, () => payload.heartbeat());
         const last = batch.messages[batch.messages.length - 1]!;
         handedUpTo.set(partitionKey, BigInt(last.offset));
         // Without resolving, kafkajs fetches from the same position again and never moves on.

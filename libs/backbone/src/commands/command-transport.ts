@@ -1,38 +1,87 @@
-import { ClientKafka, Transport } from '@nestjs/microservices';
-import type { ClientProxy, CustomStrategy, KafkaOptions } from '@nestjs/microservices';
+import { ClientKafka, ServerKafka } from '@nestjs/microservices';
+import type { ClientProxy, CustomStrategy, KafkaOptions, MsPattern } from '@nestjs/microservices';
+import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { SpindleConfig } from '@spindle/platform';
 import { kafkaClientConfig } from '../bus/kafka-message-bus';
+import { KafkaNamespace } from '../bus/kafka-namespace';
 import { InProcessCommandClient, InProcessCommandServer } from './in-process-transport';
 
 // How an owning service receives commands: always in-process, for callers in the same process, and
 // over Kafka request/reply when there is a broker (one consumer group per service, so a second
 // process shares the load), for callers elsewhere.
-export function commandServerOptions(
-  config: SpindleConfig,
-  service: string,
-): (KafkaOptions | CustomStrategy)[] {
+export function commandServerOptions(config: SpindleConfig, service: string): CustomStrategy[] {
   const inProcess: CustomStrategy = { strategy: new InProcessCommandServer() };
   if (config.bus === 'in-process') return [inProcess];
-  return [inProcess, kafkaServerOptions(config, service)];
+  return [inProcess, { strategy: new NamespacedKafkaServer(kafkaServerOptions(config, service), config) }];
 }
 
-function kafkaServerOptions(config: SpindleConfig, service: string): KafkaOptions {
+function kafkaServerOptions(config: SpindleConfig, service: string): Required<KafkaOptions>['options'] {
+  const names = new KafkaNamespace(config.kafka.namespace);
   return {
-    transport: Transport.KAFKA,
-    options: {
-      client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
-      consumer: { groupId: `spindle-${service}`, allowAutoTopicCreation: true, maxWaitTimeInMs: 100 },
-      // Replies need no ordering between them: let them go out concurrently.
-      producer: { allowAutoTopicCreation: true },
-      // Commands of different partitions are handled at once, not one partition after the other.
-      run: { partitionsConsumedConcurrently: config.kafka.partitions },
-      // A new group starts at the end: commands are answered synchronously, and a fresh group must
-      // not replay commands that other installations sent before it existed.
-      subscribe: { fromBeginning: false },
-      postfixId: '-commands',
+    client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
+    consumer: {
+      groupId: names.group(`spindle-${service}`),
+      allowAutoTopicCreation: true,
+      maxWaitTimeInMs: 100,
     },
+    // Replies need no ordering between them: let them go out concurrently.
+    producer: { allowAutoTopicCreation: true },
+    // Commands of different partitions are handled at once, not one partition after the other.
+    run: { partitionsConsumedConcurrently: config.kafka.partitions },
+    // A new group starts at the end: commands are answered synchronously, and a fresh group must
+    // not replay commands sent before it existed.
+    subscribe: { fromBeginning: false },
+    postfixId: '-commands',
   };
+}
+
+// Nest's Kafka server subscribes to its handlers' patterns as topic names. Here it subscribes to
+// their names in the installation's namespace (KafkaNamespace) and hands each message on under
+// its pattern's own name, so the handlers are found as Nest registered them. A reply goes to the
+// topic the request names (the client's, namespaced by it).
+class NamespacedKafkaServer extends ServerKafka {
+  private readonly names: KafkaNamespace;
+
+  constructor(options: Required<KafkaOptions>['options'], config: SpindleConfig) {
+    super(options);
+    this.names = new KafkaNamespace(config.kafka.namespace);
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    const topics = [...this.messageHandlers.keys()].map((pattern) => this.names.topic(pattern));
+    if (topics.length > 0) await consumer.subscribe({ ...this.options.subscribe, topics });
+    await consumer.run({
+      ...this.options.run,
+      eachMessage: async (payload) => void (await this.handleMessage(payload)),
+    });
+  }
+
+  override handleMessage(payload: EachMessagePayload): Promise<unknown> {
+    return super.handleMessage({ ...payload, topic: this.names.logicalTopic(payload.topic) });
+  }
+}
+
+// The client's side of the same: a request goes to its pattern's topic in the namespace, and its
+// reply topic (`<topic>.reply`, subscribed under the same name) is in the namespace too.
+class NamespacedKafkaClient extends ClientKafka {
+  private readonly names: KafkaNamespace;
+
+  constructor(options: Required<KafkaOptions>['options'], config: SpindleConfig) {
+    super(options);
+    this.names = new KafkaNamespace(config.kafka.namespace);
+  }
+
+  protected override normalizePattern(pattern: MsPattern): string {
+    return this.names.topic(super.normalizePattern(pattern));
+  }
+
+  // The reply partitions this client owns, by the contracts' topic names (CommandBus waits for them).
+  override getConsumerAssignments(): { [key: string]: number } {
+    return Object.fromEntries(
+      Object.entries(super.getConsumerAssignments()).map(([topic, p]) => [this.names.logicalTopic(topic), p]),
+    );
+  }
 }
 
 // The sending side. Each process gets its own reply consumer group, so every reply reaches
@@ -43,13 +92,17 @@ export function createCommandClient(
   patterns: readonly string[],
 ): ClientProxy {
   if (config.commands === 'in-process') return new InProcessCommandClient();
-  const client = new ClientKafka({
-    client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
-    consumer: { groupId: `spindle-${service}-${randomUUID()}`, maxWaitTimeInMs: 100 },
-    // Requests are independent of each other: no one-at-a-time ordering between them.
-    producer: { allowAutoTopicCreation: true },
-    postfixId: '-replies',
-  });
+  const names = new KafkaNamespace(config.kafka.namespace);
+  const client = new NamespacedKafkaClient(
+    {
+      client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
+      consumer: { groupId: names.group(`spindle-${service}-${randomUUID()}`), maxWaitTimeInMs: 100 },
+      // Requests are independent of each other: no one-at-a-time ordering between them.
+      producer: { allowAutoTopicCreation: true },
+      postfixId: '-replies',
+    },
+    config,
+  );
   for (const pattern of patterns) client.subscribeToResponseOf(pattern);
   // ClientKafka narrows the status type; callers only use the generic ClientProxy surface.
   return client as unknown as ClientProxy;

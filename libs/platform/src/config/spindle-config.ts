@@ -17,6 +17,15 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  // Keeps installations sharing a broker apart: Spindle's topics and consumer groups get it in
+  // front (`<namespace>.spindle.scheduler.job.v1`); see the backbone's kafka-namespace.ts.
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+      'must be 1 to 64 letters, digits, "_" or "-", starting with a letter or digit',
+    )
+    .optional(),
   // TLS and SASL for every Kafka client (kafka-security.ts, docs/security.md).
   ...kafkaSecurityEnv,
   SPINDLE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -182,6 +191,8 @@ export interface SpindleConfig {
     readonly brokers: string[];
     readonly clientId: string;
     readonly partitions: number;
+    // '' when KAFKA_NAMESPACE is unset: the topics and groups keep the contracts' names.
+    readonly namespace: string;
     readonly security: KafkaSecurity;
   };
   readonly host: string;
@@ -298,6 +309,7 @@ export function loadConfig(
         .filter(Boolean),
       clientId: e.KAFKA_CLIENT_ID,
       partitions: e.KAFKA_TOPIC_PARTITIONS,
+      namespace: e.KAFKA_NAMESPACE ?? '',
       security: kafkaSecurity,
     },
     host: e.SPINDLE_HOST,
