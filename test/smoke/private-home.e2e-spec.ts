@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { eventually } from '@spindle/testing';
+import { TEST_ADMIN_KEY } from '../support/auth';
 import { http } from '../support/http';
+import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 
 // A fresh VM or container: root clones into its own home (mode 700), installs and runs `npm start`
 // with no flags. The embedded PostgreSQL runs as the OS user postgres, which cannot reach that home.
@@ -47,7 +49,9 @@ describe('npm start in a private home (mode 700)', () => {
       const run = startSpindle(checkout, home, {
         GATEWAY_PORT: String(port),
         EMBEDDED_PG_PORT: String(pgPort),
+        SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
       });
+      const url = `http://127.0.0.1:${port}`;
       try {
         await eventually(
           async () => {
@@ -68,6 +72,30 @@ describe('npm start in a private home (mode 700)', () => {
         expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
         expect(await signsIn(pgPort!, password)).toBe(true);
         expect(await signsIn(pgPort!, 'spindle')).toBe(false); // the fixed one of earlier versions
+        // Jobs run confined, as a job user (not root), and find the runners and the helpers
+        // (require('spindle-loggers'), import spindle_loggers) although the checkout is shut to them.
+        await upload(
+          url,
+          'who.js',
+          "module.exports = () => ({ uid: process.getuid(), helper: typeof require('spindle-loggers') });",
+        );
+        await upload(
+          url,
+          'who.py',
+          'import os\nimport spindle_loggers\ndef main():\n    return {"uid": os.getuid(), "helper": spindle_loggers.__name__}\n',
+        );
+        await registerFunction(url, 'who-node', 'who.js', 'node');
+        await registerFunction(url, 'who-python', 'who.py', 'python', 'main');
+        for (const [fn, helper] of [
+          ['who-node', 'object'],
+          ['who-python', 'spindle_loggers'],
+        ] as const) {
+          const job = await waitForState(url, (await submit(url, fn, { args: {} })).id, undefined, 60_000);
+          expect({ fn, state: job.state, error: job.error }).toEqual({ fn, state: 'succeeded', error: null });
+          const result = job.result as { uid: number; helper: string };
+          expect(result.helper).toBe(helper);
+          expect(result.uid).not.toBe(0);
+        }
       } catch (e) {
         throw new Error(`${String(e)}\n--- output ---\n${run.output().slice(-5000)}`);
       } finally {
@@ -83,10 +111,14 @@ describe('npm start in a private home (mode 700)', () => {
           `job directories in /var/lib/spindle/jobs-[0-9a-f]{12}: job users cannot pass through ${home}`,
         ),
       );
-      // The checkout itself is in the home too, and job users must read the runners' bootstrap
-      // from it: rather than jobs that fail (MODULE_NOT_FOUND), they run as Spindle's own user,
-      // and the start says which directory shuts job users out (docs/security.md).
-      expect(run.output()).toContain(`jobs run as Spindle's own user, not as job users: ${home}`);
+      // The checkout itself is in the home too: job users read a copy of the runners' bootstrap
+      // and the helpers in the job tree, and the start says so (docs/security.md).
+      expect(run.output()).toMatch(
+        new RegExp(
+          `job users read the runners and helpers from /var/lib/spindle/jobs-[0-9a-f]{12}/runtime/[0-9a-f]{16}: they cannot pass through ${home}`,
+        ),
+      );
+      expect(run.output()).not.toContain("jobs run as Spindle's own user");
       expect(run.output()).toMatch(
         new RegExp(
           `which cannot reach ${checkout}/node_modules/\\S+ or ${checkout}/\\.spindle: binaries in /var/lib/spindle/`,

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import {
   DataTopics,
@@ -34,16 +34,16 @@ import type {
 import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
-  BOOTSTRAP_DIR,
+  CHECKOUT_RUNTIME_FILES,
   JobUserPool,
   MAX_LINE_BYTES,
-  RUNTIME_HELPERS_DIR,
   WorkerSandbox,
+  copyRuntimeFiles,
   jobTreeOf,
   readableByJobs,
   traversableForJobs,
 } from '../sandbox';
-import type { JobTree } from '../sandbox';
+import type { JobTree, RuntimeFiles } from '../sandbox';
 import type { RunningTask, TaskResult } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import type { EventCause } from './agent-reporter';
@@ -98,6 +98,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private readonly secrets: SecretResolver;
   // Null when jobs run as Spindle's own user (not root, or SPINDLE_JOB_USERS=0).
   private jobUsers: JobUserPool | null;
+  // Where job processes read the runners' bootstrap and the helpers: the checkout's, or a copy.
+  private runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES;
   private reporter!: AgentReporter;
   private subscription: Subscription | undefined;
   private loggersSubscription: Subscription | undefined;
@@ -128,15 +130,24 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     if (this.jobUsers) {
       const { ownRoot, moved } = this.jobTree;
       if (moved) this.logger.log(moved);
+      // Job users read the runners' bootstrap and the helpers jobs import. A checkout in a
+      // private home shuts them out (found on 2026-12-03 as root in /root-like homes, where node
+      // jobs failed with MODULE_NOT_FOUND): then they read a copy in the job tree.
+      const checkoutShut =
+        (await readableByJobs(CHECKOUT_RUNTIME_FILES.bootstrapDir)) ??
+        (await readableByJobs(CHECKOUT_RUNTIME_FILES.helpersDir));
+      if (checkoutShut) {
+        this.runtimeFiles = await copyRuntimeFiles(CHECKOUT_RUNTIME_FILES, join(this.jobTree.dir, 'runtime'));
+        this.logger.log(
+          `job users read the runners and helpers from ${dirname(this.runtimeFiles.bootstrapDir)}: they cannot pass through ${checkoutShut}`,
+        );
+      }
       const blocked =
         (await traversableForJobs(ownRoot, join(this.baseDir, 'workers'))) ??
         (await traversableForJobs(ownRoot, join(this.baseDir, 'jobs'))) ??
         (await traversableForJobs(ownRoot, this.artifacts.dir)) ??
-        // The runners' bootstrap and the helpers jobs import are read from the checkout (a
-        // checkout in a private home blocks job users: found on 2026-12-03 as root in /root-like
-        // homes, where node jobs then failed with MODULE_NOT_FOUND).
-        (await readableByJobs(BOOTSTRAP_DIR)) ??
-        (await readableByJobs(RUNTIME_HELPERS_DIR));
+        (await readableByJobs(this.runtimeFiles.bootstrapDir)) ??
+        (await readableByJobs(this.runtimeFiles.helpersDir));
       if (blocked) {
         this.jobUsers = null;
         this.logger.warn(
@@ -318,6 +329,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
           limits: confinement.limits,
         },
         users: this.jobUsers,
+        runtimeFiles: this.runtimeFiles,
       },
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };

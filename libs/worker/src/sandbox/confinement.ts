@@ -3,6 +3,8 @@ import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { JobUser } from './job-users';
+import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
+import type { RuntimeFiles } from './runtime-files';
 import { baseEnv } from './types';
 
 // What a job process may use. Limits are rlimits set by util-linux's `prlimit` in front of the
@@ -72,11 +74,13 @@ export async function privateDirectory(path: string, user: JobUser | null): Prom
   await chmod(path, 0o700);
 }
 
-// One worker's confinement: the policy and the user its processes run as (null: Spindle's own).
+// One worker's confinement: the policy, the user its processes run as (null: Spindle's own) and
+// where that user reads the runners' bootstrap and the helpers.
 export class Jail {
   constructor(
     readonly policy: ConfinementPolicy,
     readonly user: JobUser | null,
+    readonly runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES,
   ) {}
 
   static readonly unconfined = new Jail(
@@ -90,7 +94,8 @@ export class Jail {
 
   // A job user has no home of its own: HOME is the directory it may write (caches, dotfiles).
   env(own: Readonly<Record<string, string>>, home: string): NodeJS.ProcessEnv {
-    return this.user ? { ...baseEnv(own), HOME: home } : baseEnv(own);
+    const env = baseEnv(own, this.runtimeFiles.helpersDir);
+    return this.user ? { ...env, HOME: home } : env;
   }
 
   prepare(dir: string): Promise<void> {

@@ -2,4 +2,4 @@ export * from './types';
 export * from './worker-sandbox';
 export * from './confinement';
 export * from './job-users';
-export { BOOTSTRAP_DIR } from './runner';
+export * from './runtime-files';

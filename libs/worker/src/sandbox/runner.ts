@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { LOG_STREAMS } from '@spindle/contracts';
 import { Jail } from './confinement';
 import { BoundedLines, RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
+import { bootstrapOf } from './runtime-files';
 import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
@@ -55,13 +55,6 @@ export interface RunnerHooks {
 // taken for blocked (a task that never yields) and killed. Generous: a busy host answers slowly.
 export const UNRESPONSIVE_GRACE_MS = 5_000;
 
-// The runners' own code, read by the job's user: it must be reachable by job users too.
-export const BOOTSTRAP_DIR = join(__dirname, 'bootstrap');
-const BOOTSTRAP = {
-  node: join(BOOTSTRAP_DIR, 'node-runner.cjs'),
-  python: join(BOOTSTRAP_DIR, 'python-runner.py'),
-};
-
 // A long-lived node or python process that runs many tasks of one worker, concurrently, speaking
 // the bootstrap's small protocol: JSON lines, the runner's on fd 3 (node: both ways; python: the
 // agent's on stdin), each at most RUNNER_MESSAGE_MAX_BYTES.
@@ -109,8 +102,8 @@ export class Runner {
     const max = String(RUNNER_MESSAGE_MAX_BYTES);
     const { command, argv } =
       this.language === 'node'
-        ? this.jail.command(process.execPath, [BOOTSTRAP.node, max])
-        : this.jail.command('python3', ['-u', BOOTSTRAP.python, max]);
+        ? this.jail.command(process.execPath, [bootstrapOf(this.jail.runtimeFiles, 'node'), max])
+        : this.jail.command('python3', ['-u', bootstrapOf(this.jail.runtimeFiles, 'python'), max]);
     const child = spawn(command, argv, {
       cwd,
       env,

@@ -1,5 +1,6 @@
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { LogStream, Runtime } from '@spindle/contracts';
+import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
 
 export interface TaskSpec {
   readonly jobId: string;
@@ -30,14 +31,18 @@ export interface RunningTask {
 }
 
 // The environment every process starts from: nothing of the agent's own (its secrets stay there),
-// and nothing of any one job unless the process is that job's alone.
-export function baseEnv(own: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+// and nothing of any one job unless the process is that job's alone. `helpersDir`: where the
+// helpers are that this process's user can read (RuntimeFiles).
+export function baseEnv(
+  own: Readonly<Record<string, string>> = {},
+  helpersDir = CHECKOUT_RUNTIME_FILES.helpersDir,
+): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'LANG', 'TZ', 'JAVA_HOME', 'PYTHONPATH', 'NODE_PATH'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
   // Programs find Spindle's helpers by name: require('spindle-loggers'), import spindle_loggers.
   const withHelpers = (variable: string, dir: string) =>
-    [join(RUNTIME_HELPERS_DIR, dir), env[variable]].filter(Boolean).join(delimiter);
+    [join(helpersDir, dir), env[variable]].filter(Boolean).join(delimiter);
   return {
     ...env,
     NODE_PATH: withHelpers('NODE_PATH', 'node'),
@@ -45,9 +50,6 @@ export function baseEnv(own: Readonly<Record<string, string>> = {}): NodeJS.Proc
     ...own,
   };
 }
-
-// runtimes/ at the top of the repository: small helpers for the programs Spindle runs.
-export const RUNTIME_HELPERS_DIR = resolve(__dirname, '../../../../runtimes');
 
 // Calls `fire` once `ms` have passed since `from` (a moment that may lie a little in the past) by
 // the wall clock that stamps start and finish, which a timer may otherwise undercut by a tick.

@@ -3,6 +3,7 @@ import type { ConfinementPolicy } from './confinement';
 import type { JobUserLease, JobUserPool } from './job-users';
 import { runProcessTask } from './process-task';
 import { Runner } from './runner';
+import type { RuntimeFiles } from './runtime-files';
 import type { RunnerLanguage } from './runner';
 import type { RunningTask, TaskOutput, TaskSpec } from './types';
 
@@ -36,7 +37,7 @@ export class WorkerSandbox {
       baseDir: string;
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
-      confinement?: { policy: ConfinementPolicy; users: JobUserPool | null };
+      confinement?: { policy: ConfinementPolicy; users: JobUserPool | null; runtimeFiles?: RuntimeFiles };
     },
   ) {
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
@@ -90,7 +91,9 @@ export class WorkerSandbox {
         this.lease = await confinement.users.lease();
         if (this.stopped) await this.lease.release(); // stopped while leasing
       }
-      const jail = confinement ? new Jail(confinement.policy, this.lease ?? null) : Jail.unconfined;
+      const jail = confinement
+        ? new Jail(confinement.policy, this.lease ?? null, confinement.runtimeFiles)
+        : Jail.unconfined;
       await jail.prepare(this.options.baseDir);
       return jail;
     })();
