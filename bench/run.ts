@@ -7,6 +7,7 @@ import { machineOf, markdown, writeResult } from './lib/report';
 import type { BenchResult, FigureReport } from './lib/report';
 import { recreateDatabase, withDatabase } from './lib/spindle-server';
 import type { PeerConnections } from './peers/peer-adapters';
+import { groupFigure } from './scenarios/group.figure';
 import { listFigure } from './scenarios/list.figure';
 import { logsFigure } from './scenarios/logs.figure';
 import { noopFigure } from './scenarios/noop.figure';
@@ -25,6 +26,7 @@ const RUNS: Partial<Record<Figure, FigureRun>> = {
   list: listFigure,
   logs: logsFigure,
   rebuild: rebuildFigure,
+  group: groupFigure,
 };
 
 // `npm run bench [-- --quick] [--only=submit,noop] [--no-peers]`: Spindle against the real Kafka

@@ -32,6 +32,8 @@ export interface Sizes {
   readonly listSamples: number;
   readonly logLines: number; // figure 6
   readonly rebuildEvents: number; // figure 7
+  readonly groupRequests: number; // figure 8, requests to a warm group, one at a time
+  readonly coldJobs: number; // figure 8, cold exclusive jobs, one at a time
   // How long figures 2-4 wait for the jobs of a load to finish; what has not finished by then is
   // counted as such (a system slower than the load is measured, not waited for without end).
   readonly settleMs: number;
@@ -51,6 +53,8 @@ const QUICK: Sizes = {
   listSamples: 100,
   logLines: 100_000,
   rebuildEvents: 200_000,
+  groupRequests: 200,
+  coldJobs: 30,
   settleMs: 45_000,
 };
 
@@ -69,6 +73,8 @@ const SMOKE: Sizes = {
   listSamples: 10,
   logLines: 2_000,
   rebuildEvents: 4_000,
+  groupRequests: 5,
+  coldJobs: 2,
   settleMs: 60_000,
 };
 
@@ -86,6 +92,8 @@ const FULL: Sizes = {
   listSamples: 500,
   logLines: 1_000_000,
   rebuildEvents: 1_000_000,
+  groupRequests: 1_000,
+  coldJobs: 100,
   settleMs: 600_000,
 };
 
@@ -109,6 +117,7 @@ export const FIGURES = [
   'list',
   'logs',
   'rebuild',
+  'group',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 
