@@ -1,18 +1,5 @@
 import { RequiresScope } from '@spindle/platform';
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiHeader,
@@ -21,7 +8,6 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiTags,
 } from '@nestjs/swagger';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -33,6 +19,7 @@ import { ReadsFrom } from '../../consistency/consistent-read';
 import { ServiceJobsChanges } from '../../service-jobs/service-jobs-changes';
 import { NamedResources } from '../../resources/named-resource';
 import type { NamedResource } from '../../resources/named-resource';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
 import { genvidJob, waitIndexOf, waitMsOf } from './genvid-jobs-format';
 import type { GenvidJob } from './genvid-jobs-format';
@@ -63,10 +50,7 @@ export class UpdateCountsDto {
 
 // Genvid's jobs are Spindle's service jobs (job id = name): the same commands and read model as
 // the native /api/v1/service-jobs. GET /v1/jobs blocks on `waitIndex` like a Nomad blocking query.
-@ApiTags('genvid: jobs')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/jobs`)
+@DialectController('genvid: jobs', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/jobs`)
 export class GenvidJobsController {
   // The native service jobs resource, shown as Genvid shows a job.
   private readonly resource: NamedResource<ServiceJobView, GenvidJob>;

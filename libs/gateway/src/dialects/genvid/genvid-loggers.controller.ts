@@ -1,5 +1,5 @@
 import { RequiresScope } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -7,13 +7,13 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { LoggerLevels } from '@spindle/contracts';
 import { LEVELS_BY_LOGGER_SCHEMA, LEVELS_SCHEMA } from '../../cluster-config/cluster-config.dto';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import type { LevelsByLogger } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter } from './genvid-errors.filter';
 
 const LOGGER_PARAM = { name: 'loggerID', description: 'The logger ID', example: 'web' };
@@ -21,10 +21,7 @@ const ALLOC_PARAM = { name: 'allocID', description: 'The allocation ID (the id o
 
 // Logger levels: defaults, and per allocation the levels that override them. Running instances
 // get every change live through their SPINDLE_LOGGERS file (docs/dialects/genvid.md).
-@ApiTags('genvid: loggers')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/log`)
+@DialectController('genvid: loggers', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/log`)
 export class GenvidLoggersController {
   constructor(private readonly config: ClusterConfigService) {}
 

@@ -1,16 +1,5 @@
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../../commands/idempotency-key';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -18,7 +7,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import { ClustersQuery, CLUSTER_SORT_FIELDS } from '@spindle/read-models';
 import { ClusterDefinitions } from '../../clusters/cluster-definitions.service';
@@ -26,6 +14,7 @@ import { clusterInfoOf } from '../../clusters/cluster-info';
 import { parseClusterRequest } from '../../clusters/cluster-request';
 import { CLUSTER_REQUEST_SCHEMA } from '../../clusters/cluster.dto';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
 import {
   IlumClusterIdDto,
@@ -45,10 +34,7 @@ const CLUSTER_ID = {
   example: 'default',
 };
 
-@ApiTags('ilum: clusters')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/cluster`)
+@DialectController('ilum: clusters', IlumErrorsFilter, `${ILUM_PREFIX}/cluster`)
 export class IlumClustersController {
   constructor(
     private readonly definitions: ClusterDefinitions,

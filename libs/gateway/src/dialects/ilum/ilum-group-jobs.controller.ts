@@ -1,18 +1,5 @@
 import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -20,7 +7,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadsFrom } from '../../consistency/consistent-read';
@@ -28,6 +14,7 @@ import { FeedHub } from '../../events/feed-hub';
 import { streamFeed } from '../../events/sse-stream';
 import { StreamSlots } from '../../auth/stream-slots';
 import { GroupDefinitions } from '../../groups/group-definitions.service';
+import { DialectController } from '../dialect-controller';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
 import { IlumGroupJobUpdates } from './ilum-group-job-updates';
@@ -73,10 +60,7 @@ const INSTANCE = {
 };
 
 // Requests run on a group's warm workers (Ilum's interactive job instances).
-@ApiTags('ilum: groups')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/group`)
+@DialectController('ilum: groups', IlumErrorsFilter, `${ILUM_PREFIX}/group`)
 export class IlumGroupJobsController {
   constructor(
     private readonly definitions: GroupDefinitions,

@@ -1,19 +1,6 @@
 import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -23,7 +10,6 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +18,7 @@ import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { GroupDefinitions, groupArtifactName } from '../../groups/group-definitions.service';
 import { parseGroupRequest, parseScale } from '../../groups/group-request';
+import { DialectController } from '../dialect-controller';
 import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { ILUM_FILE_FIELDS, readIlumForm } from './ilum-form';
 import { groupInfoOf, groupKindsParam, groupStatesParam, parseList } from './ilum-group-format';
@@ -67,10 +54,7 @@ const many = (name: string, description: string, values?: readonly string[]) =>
     ...(values ? { enum: [...values] } : {}),
   });
 
-@ApiTags('ilum: groups')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/group`)
+@DialectController('ilum: groups', IlumErrorsFilter, `${ILUM_PREFIX}/group`)
 export class IlumGroupsController {
   constructor(
     private readonly definitions: GroupDefinitions,

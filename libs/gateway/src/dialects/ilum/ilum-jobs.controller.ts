@@ -1,18 +1,5 @@
 import { RequiresScope } from '@spindle/platform';
-import {
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -22,7 +9,6 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES, JOB_ID_PATTERN } from '@spindle/contracts';
@@ -35,6 +21,7 @@ import { StreamSlots } from '../../auth/stream-slots';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { MAX_LOG_LINES } from '../../logs/logs.controller';
+import { DialectController } from '../dialect-controller';
 import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
 import { IlumJobSubmission } from './ilum-job-submission';
 import {
@@ -74,10 +61,7 @@ const KINDS = [
 
 // Ilum's single jobs on the core's jobs: submit (multipart), pages with Ilum's filters, one job,
 // stop, delete, its log, and the stream of changes. Only jobs sent to a cluster are Ilum's.
-@ApiTags('ilum: jobs')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/job`)
+@DialectController('ilum: jobs', IlumErrorsFilter, `${ILUM_PREFIX}/job`)
 export class IlumJobsController {
   constructor(
     private readonly ilumSubmission: IlumJobSubmission,
