@@ -144,10 +144,6 @@ export class ArtifactUploads {
     }
     await this.resource.applied(name, await this.store.remove(name));
   }
-
-  require(name: string): Promise<ArtifactView> {
-    return this.resource.require(name);
-  }
 }
 
 function tooLarge(maxBytes: number, field: string): ProblemException {

@@ -1,39 +1,57 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
-  ApiTags,
 } from '@nestjs/swagger';
 import type {} from '@fastify/multipart'; // augments FastifyRequest with file()
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactsQuery } from '@spindle/read-models';
-import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
+import type { ArtifactView } from '@spindle/read-models';
+import { PageQueryDto } from '../pagination.dto';
 import { ArtifactDto, ArtifactPageDto, UploadArtifactQueryDto } from './artifact.dto';
 import { ArtifactStoreClient } from './artifact-store.client';
 import { ArtifactUploads } from './artifact-uploads.service';
 import { ReadsFrom } from '../consistency/consistent-read';
-import { answerCreated } from '../resources/named-resource';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
+import { DeleteRoute, GetRoute, ListRoute, ResourceController } from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 import { RequiresScope } from '@spindle/platform';
 
-const NAME_PARAM = { name: 'name', description: 'Artifact file name', example: 'wordcount.py' };
+const ARTIFACTS: ResourceRoutes = {
+  tag: 'artifacts',
+  path: 'api/v1/artifacts',
+  noun: 'artifact',
+  key: { name: 'name', description: 'Artifact file name', example: 'wordcount.py' },
+  readModel: 'artifacts',
+  dto: ArtifactDto,
+  pageDto: ArtifactPageDto,
+};
 
-@ApiTags('artifacts')
-@RequiresScope('read')
-@Controller('api/v1/artifacts')
+@ResourceController(ARTIFACTS)
 export class ArtifactsController {
+  private readonly resource: NamedResource<ArtifactView, ArtifactDto>;
+
   constructor(
     private readonly uploads: ArtifactUploads,
     private readonly store: ArtifactStoreClient,
-    private readonly artifacts: ArtifactsQuery,
-  ) {}
+    artifacts: ArtifactsQuery,
+    resources: NamedResources,
+  ) {
+    this.resource = resources.of({
+      kind: 'artifact',
+      path: `/${ARTIFACTS.path}`,
+      query: artifacts,
+      toDto: (row) => ArtifactDto.from(row),
+    });
+  }
 
   @RequiresScope('write')
   @Post()
@@ -65,32 +83,23 @@ export class ArtifactsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ArtifactDto> {
     const row = await this.uploads.receive(request, reply, query.force ?? false);
-    answerCreated(reply, '/api/v1/artifacts', row.name);
-    return ArtifactDto.from(row);
-  }
-  @Get()
-  @ReadsFrom('artifacts')
-  @ApiOperation({ summary: 'List artifacts by name' })
-  @ApiOkResponse({ type: ArtifactPageDto })
-  async list(@Query() query: PageQueryDto): Promise<ArtifactPageDto> {
-    const page = await this.artifacts.list(query.limit, cursorAfter(query.cursor));
-    return pageOf(page, (row) => ArtifactDto.from(row));
+    return this.resource.created(reply, row.name, row);
   }
 
-  @Get(':name')
-  @ReadsFrom('artifacts')
-  @ApiOperation({ summary: 'Artifact metadata' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ArtifactDto })
-  @ApiNotFoundResponse({ description: 'No such artifact' })
+  @ListRoute(ARTIFACTS, 'List artifacts by name')
+  async list(@Query() query: PageQueryDto): Promise<ArtifactPageDto> {
+    return this.resource.list(query);
+  }
+
+  @GetRoute(ARTIFACTS, 'Artifact metadata')
   async get(@Param('name') name: string): Promise<ArtifactDto> {
-    return ArtifactDto.from(await this.require(name));
+    return this.resource.get(name);
   }
 
   @Get(':name/content')
   @ReadsFrom('artifacts')
   @ApiOperation({ summary: 'Download the artifact' })
-  @ApiParam(NAME_PARAM)
+  @ApiParam(ARTIFACTS.key)
   @ApiOkResponse({
     description: 'The content, with the content type it was uploaded with (application/octet-stream here)',
     content: {
@@ -102,7 +111,7 @@ export class ArtifactsController {
   })
   @ApiNotFoundResponse({ description: 'No such artifact' })
   async content(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
-    const row = await this.require(name);
+    const row = await this.resource.require(name);
     const stream = await this.store.open(row.sha256);
     await reply
       .header('content-type', row.contentType)
@@ -112,19 +121,12 @@ export class ArtifactsController {
       .send(stream);
   }
 
-  @RequiresScope('write')
-  @Delete(':name')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete an artifact' })
-  @ApiParam(NAME_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such artifact' })
-  @ApiConflictResponse({ description: 'A function uses the artifact' })
+  @DeleteRoute(
+    ARTIFACTS,
+    'Delete an artifact',
+    ApiConflictResponse({ description: 'A function uses the artifact' }),
+  )
   async remove(@Param('name') name: string): Promise<void> {
     await this.uploads.remove(name);
-  }
-
-  private require(name: string) {
-    return this.uploads.require(name);
   }
 }

@@ -1,23 +1,10 @@
 import { Body, Controller, Get, Param, Patch, Put } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { LogCatalogueEntry, LoggerLevels } from '@spindle/contracts';
 import { RequiresScope } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
-import {
-  EventDefinitionsDto,
-  EventRulesFileDto,
-  LEVELS_BY_LOGGER_SCHEMA,
-  LEVELS_SCHEMA,
-  LogCatalogueEntryDto,
-} from './cluster-config.dto';
+import { EventDefinitionsDto, EventRulesFileDto, LogCatalogueEntryDto } from './cluster-config.dto';
+import { AllocationLevelsRoute, DefaultLevelsRoute, SetLevelsRoute } from './logger-level-routes';
 import { ClusterConfigService } from './cluster-config.service';
 import type { EventDefinitions, LevelsByLogger } from './cluster-config.service';
 
@@ -26,7 +13,7 @@ const ALLOC_PARAM = {
   name: 'allocId',
   description: "An allocation: a service job's instance, by the id of the job that runs it",
 };
-const BAD_BODY = { description: 'Each invalid path named in `errors`; nothing changed' };
+const BAD_BODY = 'Each invalid path named in `errors`; nothing changed';
 
 // The cluster's configuration documents on the native API: the log catalogue, logger levels and
 // event rules, the same documents (and the same service) as Genvid's /v1/log and /v1/events.
@@ -49,53 +36,44 @@ export class ClusterConfigController {
   @ApiOperation({ summary: 'Replace the whole log catalogue (ids unique, at most 1000 entries)' })
   @ApiBody({ type: [LogCatalogueEntryDto] })
   @ApiOkResponse({ type: [LogCatalogueEntryDto] })
-  @ApiBadRequestResponse(BAD_BODY)
+  @ApiBadRequestResponse({ description: BAD_BODY })
   replaceLogCatalogue(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
     return this.config.replaceLogCatalogue(body);
   }
 
   @Get('loggers/defaults')
-  @ReadsFrom('clusterConfig')
-  @ApiOperation({ summary: 'Default logger levels, by logger ID and name' })
-  @ApiOkResponse({ schema: LEVELS_BY_LOGGER_SCHEMA })
+  @DefaultLevelsRoute('Default logger levels, by logger ID and name')
   loggerDefaults(): Promise<LevelsByLogger> {
     return this.config.loggerDefaults();
   }
 
-  @RequiresScope('write')
   @Patch('loggers/defaults/:loggerId')
-  @ApiOperation({
-    summary: "Merge levels into one logger's defaults (running instances get them live); answers them",
-  })
-  @ApiParam(LOGGER_PARAM)
-  @ApiBody({ schema: LEVELS_SCHEMA })
-  @ApiOkResponse({ schema: LEVELS_SCHEMA })
-  @ApiBadRequestResponse(BAD_BODY)
+  @SetLevelsRoute(
+    "Merge levels into one logger's defaults (running instances get them live); answers them",
+    [LOGGER_PARAM],
+    BAD_BODY,
+  )
   setLoggerDefaults(@Param('loggerId') loggerId: string, @Body() body: unknown): Promise<LoggerLevels> {
     return this.config.setLoggerDefaults(loggerId, body);
   }
 
   @Get('loggers/allocations/:allocId')
-  @ReadsFrom('clusterConfig', 'jobs')
-  @ApiOperation({
-    summary: 'An allocation\'s levels: every logger name, with its own level or "" where it uses the default',
-  })
-  @ApiParam(ALLOC_PARAM)
-  @ApiOkResponse({ schema: LEVELS_BY_LOGGER_SCHEMA })
-  @ApiNotFoundResponse({ description: 'No such allocation' })
+  @AllocationLevelsRoute(
+    'An allocation\'s levels: every logger name, with its own level or "" where it uses the default',
+    ALLOC_PARAM,
+    'No such allocation',
+  )
   allocationLoggers(@Param('allocId') allocId: string): Promise<LevelsByLogger> {
     return this.config.allocationLoggers(allocId);
   }
 
-  @RequiresScope('write')
   @Patch('loggers/allocations/:allocId/:loggerId')
-  @ApiOperation({ summary: "Merge levels into one logger's levels of one allocation; answers them" })
-  @ApiParam(ALLOC_PARAM)
-  @ApiParam(LOGGER_PARAM)
-  @ApiBody({ schema: LEVELS_SCHEMA })
-  @ApiOkResponse({ schema: LEVELS_SCHEMA })
-  @ApiBadRequestResponse(BAD_BODY)
-  @ApiNotFoundResponse({ description: 'No such allocation' })
+  @SetLevelsRoute(
+    "Merge levels into one logger's levels of one allocation; answers them",
+    [ALLOC_PARAM, LOGGER_PARAM],
+    BAD_BODY,
+    'No such allocation',
+  )
   setAllocationLoggers(
     @Param('allocId') allocId: string,
     @Param('loggerId') loggerId: string,
@@ -120,7 +98,7 @@ export class ClusterConfigController {
   })
   @ApiBody({ type: [EventRulesFileDto] })
   @ApiOkResponse({ type: EventDefinitionsDto })
-  @ApiBadRequestResponse(BAD_BODY)
+  @ApiBadRequestResponse({ description: BAD_BODY })
   replaceEventRules(@Body() body: unknown): Promise<EventDefinitions> {
     return this.config.replaceEventRules(body);
   }

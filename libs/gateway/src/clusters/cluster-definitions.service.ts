@@ -1,14 +1,31 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { CommandPatterns, clusterSecretId, clusterSecretKey } from '@spindle/contracts';
 import { ClustersQuery } from '@spindle/read-models';
 import type { ClusterView } from '@spindle/read-models';
-import { ProblemException, SPINDLE_CONFIG, requestCorrelationId } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
+import { ProblemException, requestCorrelationId } from '@spindle/platform';
 import { CommandSender } from '../commands/command-sender';
-import { awaitVisible, notFound, readBack } from '../read-back';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
 import { SecretsClient } from '../secrets/secrets.client';
 import type { ClusterRequest } from './cluster-request';
+
+// Clusters as their routes name them: by id (a 404 names `clusterId`); each API shows them its own
+// way.
+export function clustersById<TDto>(
+  resources: NamedResources,
+  clusters: ClustersQuery,
+  toDto: (row: ClusterView) => TDto,
+): NamedResource<ClusterView, TDto> {
+  return resources.of({
+    kind: 'cluster',
+    field: 'clusterId',
+    path: '/api/v1/clusters',
+    query: clusters,
+    find: (id) => clusters.findById(id),
+    toDto,
+  });
+}
 
 // The use cases behind both the native and the Ilum cluster routes: credentials go to the secrets
 // service under `cluster-<id>` before the cluster is recorded with only that reference; a delete
@@ -16,13 +33,16 @@ import type { ClusterRequest } from './cluster-request';
 @Injectable()
 export class ClusterDefinitions {
   private readonly logger = new Logger('clusters');
+  private readonly rows: NamedResource<ClusterView, ClusterView>;
 
   constructor(
     private readonly commands: CommandSender,
     private readonly clusters: ClustersQuery,
     private readonly secrets: SecretsClient,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.rows = clustersById(resources, clusters, (row) => row);
+  }
 
   // With an Idempotency-Key the cluster's id comes from the key (when the request names none), so
   // a retry is the same command, which the owner answers with its first answer; the name and id
@@ -72,21 +92,11 @@ export class ClusterDefinitions {
       if (writesSecret) await this.forgetSecret(secretId, caller);
       throw e;
     }
-    return readBack(
-      `cluster ${request.name}`,
-      this.clusters.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-      () => this.clusters.findByName(request.name),
-    );
+    return this.rows.readBack(request.name, accepted);
   }
 
-  async findById(id: string): Promise<ClusterView> {
-    const row = await this.clusters.findById(id);
-    if (!row) throw notFound(`cluster ${id}`, 'clusterId');
-    return row;
+  findById(id: string): Promise<ClusterView> {
+    return this.rows.require(id);
   }
 
   async remove(view: ClusterView): Promise<void> {
@@ -98,14 +108,7 @@ export class ClusterDefinitions {
       ]);
     }
     const accepted = await this.commands.send(CommandPatterns.deleteCluster, { name: view.name });
-    await awaitVisible(
-      `cluster ${view.name}`,
-      this.clusters.waitForPosition(
-        accepted.streamId,
-        accepted.streamPosition,
-        this.config.readYourWritesTimeoutMs,
-      ),
-    );
+    await this.rows.applied(view.name, accepted);
     if (view.secretId !== null) {
       await this.forgetSecret(view.secretId, { source: 'clusters', correlationId: requestCorrelationId() });
     }

@@ -1,49 +1,57 @@
-import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
+import { Body, Param, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiForbiddenResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ClustersQuery } from '@spindle/read-models';
-import { RequiresScope, ValidationProblem } from '@spindle/platform';
+import type { ClusterView } from '@spindle/read-models';
+import { ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
-import { answerCreated } from '../resources/named-resource';
-import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
-import { ClusterDefinitions } from './cluster-definitions.service';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
+import {
+  CreateRoute,
+  DeleteRoute,
+  GetRoute,
+  ListRoute,
+  ResourceController,
+} from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
+import { PageQueryDto } from '../pagination.dto';
+import { ClusterDefinitions, clustersById } from './cluster-definitions.service';
 import { parseClusterRequest } from './cluster-request';
 import { CLUSTER_REQUEST_SCHEMA, ClusterDto, ClusterPageDto } from './cluster.dto';
 
-const ID_PARAM = { name: 'id', description: 'Cluster id', example: 'default' };
+const CLUSTERS: ResourceRoutes = {
+  tag: 'clusters',
+  path: 'api/v1/clusters',
+  noun: 'cluster',
+  key: { name: 'id', description: 'Cluster id', example: 'default' },
+  readModel: 'clusters',
+  dto: ClusterDto,
+  pageDto: ClusterPageDto,
+};
 
-@ApiTags('clusters')
-@RequiresScope('read')
-@Controller('api/v1/clusters')
+@ResourceController(CLUSTERS)
 export class ClustersController {
+  private readonly resource: NamedResource<ClusterView, ClusterDto>;
+
   constructor(
     private readonly definitions: ClusterDefinitions,
-    private readonly clusters: ClustersQuery,
-  ) {}
+    clusters: ClustersQuery,
+    resources: NamedResources,
+  ) {
+    this.resource = clustersById(resources, clusters, (row) => ClusterDto.from(row));
+  }
 
-  @RequiresScope('write')
-  @Post()
-  @ApiOperation({
-    summary: 'Define a cluster (local, k8s or yarn); its credentials go to the secrets service',
-  })
-  @ApiBody({ schema: CLUSTER_REQUEST_SCHEMA })
-  @ApiCreatedResponse({ type: ClusterDto })
-  @ApiBadRequestResponse({ description: 'A field is missing or invalid (problem+json naming it)' })
-  @ApiConflictResponse({ description: 'A cluster with this name or id exists' })
-  @ApiIdempotencyKey()
+  @CreateRoute(
+    CLUSTERS,
+    {
+      summary: 'Define a cluster (local, k8s or yarn); its credentials go to the secrets service',
+      conflict: 'A cluster with this name or id exists',
+    },
+    ApiBody({ schema: CLUSTER_REQUEST_SCHEMA }),
+    ApiBadRequestResponse({ description: 'A field is missing or invalid (problem+json naming it)' }),
+  )
   async create(
     @Body() body: unknown,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
@@ -53,40 +61,27 @@ export class ClustersController {
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
     const row = await this.definitions.create(parsed.request, key);
-    answerCreated(reply, '/api/v1/clusters', row.id);
-    return ClusterDto.from(row);
+    return this.resource.created(reply, row.id, row);
   }
 
-  @Get()
-  @ReadsFrom('clusters')
-  @ApiOperation({ summary: 'List clusters by name' })
-  @ApiOkResponse({ type: ClusterPageDto })
+  @ListRoute(CLUSTERS, 'List clusters by name')
   async list(@Query() query: PageQueryDto): Promise<ClusterPageDto> {
-    const page = await this.clusters.list(query.limit, cursorAfter(query.cursor));
-    return pageOf(page, (row) => ClusterDto.from(row));
+    return this.resource.list(query);
   }
 
-  @Get(':id')
-  @ReadsFrom('clusters')
-  @ApiOperation({ summary: 'Get a cluster' })
-  @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: ClusterDto })
-  @ApiNotFoundResponse({ description: 'No such cluster' })
+  @GetRoute(CLUSTERS, 'Get a cluster')
   async get(@Param('id') id: string): Promise<ClusterDto> {
-    return ClusterDto.from(await this.definitions.findById(id));
+    return this.resource.get(id);
   }
 
-  @RequiresScope('write')
-  @Delete(':id')
-  @ReadsFrom('clusters', 'jobs') // the jobs that use it, submitted just before, included
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a cluster and its credentials (never `default`, nor one in use)' })
-  @ApiParam(ID_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such cluster' })
-  @ApiForbiddenResponse({ description: 'The default cluster cannot be deleted' })
-  @ApiConflictResponse({ description: 'Groups or jobs use the cluster' })
+  @DeleteRoute(
+    CLUSTERS,
+    'Delete a cluster and its credentials (never `default`, nor one in use)',
+    ReadsFrom('clusters', 'jobs'), // the jobs that use it, submitted just before, included
+    ApiForbiddenResponse({ description: 'The default cluster cannot be deleted' }),
+    ApiConflictResponse({ description: 'Groups or jobs use the cluster' }),
+  )
   async remove(@Param('id') id: string): Promise<void> {
-    await this.definitions.remove(await this.definitions.findById(id));
+    await this.definitions.remove(await this.resource.require(id));
   }
 }

@@ -1,38 +1,22 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Headers,
-  HttpStatus,
-  Param,
-  Post,
-  Put,
-  Query,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiForbiddenResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns } from '@spindle/contracts';
 import { ContextsQuery } from '@spindle/read-models';
-import { RequiresScope } from '@spindle/platform';
 import type { ContextView } from '@spindle/read-models';
-import { ApiIfMatch } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
-import { PageQueryDto, cursorAfter } from '../pagination.dto';
+import { IdempotencyKeyHeader } from '../commands/idempotency-key';
+import { PageQueryDto } from '../pagination.dto';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
+import {
+  CreateRoute,
+  DeleteRoute,
+  GetRoute,
+  ListRoute,
+  ResourceController,
+  UpdateRoute,
+} from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 import {
   ContextDto,
   ContextPageDto,
@@ -40,34 +24,31 @@ import {
   CreateContextDto,
   settingsToSet,
 } from './context.dto';
-import { ReadsFrom } from '../consistency/consistent-read';
 
-const NAME_PARAM = { name: 'name', description: 'Context name', example: 'default' };
+const CONTEXTS: ResourceRoutes = {
+  tag: 'contexts',
+  path: 'api/v1/contexts',
+  noun: 'context',
+  key: { name: 'name', description: 'Context name', example: 'default' },
+  readModel: 'contexts',
+  dto: ContextDto,
+  pageDto: ContextPageDto,
+};
 
-@ApiTags('contexts')
-@RequiresScope('read')
-@Controller('api/v1/contexts')
+@ResourceController(CONTEXTS)
 export class ContextsController {
   private readonly resource: NamedResource<ContextView, ContextDto>;
 
-  constructor(
-    resources: NamedResources,
-    private readonly contexts: ContextsQuery,
-  ) {
+  constructor(resources: NamedResources, contexts: ContextsQuery) {
     this.resource = resources.of({
       kind: 'context',
-      path: '/api/v1/contexts',
+      path: `/${CONTEXTS.path}`,
       query: contexts,
       toDto: (row) => ContextDto.from(row),
     });
   }
 
-  @RequiresScope('write')
-  @Post()
-  @ApiOperation({ summary: "Create a context; settings left out take Mist's defaults" })
-  @ApiCreatedResponse({ type: ContextDto })
-  @ApiConflictResponse({ description: 'A context with this name exists' })
-  @ApiIdempotencyKey()
+  @CreateRoute(CONTEXTS, { summary: "Create a context; settings left out take Mist's defaults" })
   async create(
     @Body() body: CreateContextDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
@@ -83,20 +64,12 @@ export class ContextsController {
     );
   }
 
-  @Get()
-  @ReadsFrom('contexts')
-  @ApiOperation({ summary: 'List contexts by name' })
-  @ApiOkResponse({ type: ContextPageDto })
+  @ListRoute(CONTEXTS, 'List contexts by name')
   async list(@Query() query: PageQueryDto): Promise<ContextPageDto> {
-    return this.resource.list(this.contexts.list(query.limit, cursorAfter(query.cursor)));
+    return this.resource.list(query);
   }
 
-  @Get(':name')
-  @ReadsFrom('contexts')
-  @ApiOperation({ summary: 'Get a context' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ContextDto })
-  @ApiNotFoundResponse({ description: 'No such context' })
+  @GetRoute(CONTEXTS, 'Get a context')
   async get(
     @Param('name') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -104,13 +77,7 @@ export class ContextsController {
     return this.resource.get(name, reply);
   }
 
-  @RequiresScope('write')
-  @Put(':name')
-  @ApiOperation({ summary: "Replace a context's settings; settings left out keep their current value" })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ContextDto })
-  @ApiNotFoundResponse({ description: 'No such context' })
-  @ApiIfMatch()
+  @UpdateRoute(CONTEXTS, "Replace a context's settings; settings left out keep their current value")
   async update(
     @Param('name') name: string,
     @Body() body: ContextSettingsDto,
@@ -126,14 +93,11 @@ export class ContextsController {
     );
   }
 
-  @RequiresScope('write')
-  @Delete(':name')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a context (never `default`)' })
-  @ApiParam(NAME_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such context' })
-  @ApiForbiddenResponse({ description: 'The default context cannot be deleted' })
+  @DeleteRoute(
+    CONTEXTS,
+    'Delete a context (never `default`)',
+    ApiForbiddenResponse({ description: 'The default context cannot be deleted' }),
+  )
   async remove(@Param('name') name: string): Promise<void> {
     await this.resource.remove(CommandPatterns.deleteContext, name);
   }

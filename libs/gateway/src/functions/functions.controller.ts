@@ -1,38 +1,21 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Put,
-  Query,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, namedFields } from '@spindle/contracts';
 import { FunctionsQuery } from '@spindle/read-models';
 import type { FunctionView } from '@spindle/read-models';
-import { ApiIfMatch } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
-import { cursorAfter } from '../pagination.dto';
+import { IdempotencyKeyHeader } from '../commands/idempotency-key';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
-import { RequiresScope } from '@spindle/platform';
+import {
+  CreateRoute,
+  DeleteRoute,
+  GetRoute,
+  ListRoute,
+  ResourceController,
+  UpdateRoute,
+} from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 import {
   CreateFunctionDto,
   FunctionDto,
@@ -41,14 +24,19 @@ import {
   FunctionSettingsDto,
 } from './function.dto';
 import { FunctionReferences } from './function-references';
-import { ReadsFrom } from '../consistency/consistent-read';
 import { toSecretRefs } from '../secrets/secret-ref.dto';
 
-const NAME_PARAM = { name: 'name', description: 'Function name', example: 'sum' };
+const FUNCTIONS: ResourceRoutes = {
+  tag: 'functions',
+  path: 'api/v1/functions',
+  noun: 'function',
+  key: { name: 'name', description: 'Function name', example: 'sum' },
+  readModel: 'functions',
+  dto: FunctionDto,
+  pageDto: FunctionPageDto,
+};
 
-@ApiTags('functions')
-@RequiresScope('read')
-@Controller('api/v1/functions')
+@ResourceController(FUNCTIONS)
 export class FunctionsController {
   private readonly resource: NamedResource<FunctionView, FunctionDto>;
 
@@ -59,19 +47,17 @@ export class FunctionsController {
   ) {
     this.resource = resources.of({
       kind: 'function',
-      path: '/api/v1/functions',
+      path: `/${FUNCTIONS.path}`,
       query: functions,
       toDto: (row) => FunctionDto.from(row),
     });
   }
 
-  @RequiresScope('write')
-  @Post()
-  @ApiOperation({ summary: 'Register a function: an artifact, what to call in it, and how to run it' })
-  @ApiCreatedResponse({ type: FunctionDto })
-  @ApiBadRequestResponse({ description: 'A field is invalid, or the artifact or context does not exist' })
-  @ApiConflictResponse({ description: 'A function with this name exists' })
-  @ApiIdempotencyKey()
+  @CreateRoute(
+    FUNCTIONS,
+    { summary: 'Register a function: an artifact, what to call in it, and how to run it' },
+    ApiBadRequestResponse({ description: 'A field is invalid, or the artifact or context does not exist' }),
+  )
   async create(
     @Body() body: CreateFunctionDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
@@ -89,20 +75,12 @@ export class FunctionsController {
     );
   }
 
-  @Get()
-  @ReadsFrom('functions')
-  @ApiOperation({ summary: 'List functions by name' })
-  @ApiOkResponse({ type: FunctionPageDto })
+  @ListRoute(FUNCTIONS, 'List functions by name')
   async list(@Query() query: FunctionListQueryDto): Promise<FunctionPageDto> {
-    return this.resource.list(this.functions.listTagged(query.limit, cursorAfter(query.cursor), query.tag));
+    return this.resource.list(query, (limit, after) => this.functions.listTagged(limit, after, query.tag));
   }
 
-  @Get(':name')
-  @ReadsFrom('functions')
-  @ApiOperation({ summary: 'Get a function' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: FunctionDto })
-  @ApiNotFoundResponse({ description: 'No such function' })
+  @GetRoute(FUNCTIONS, 'Get a function')
   async get(
     @Param('name') name: string,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -110,13 +88,7 @@ export class FunctionsController {
     return this.resource.get(name, reply);
   }
 
-  @RequiresScope('write')
-  @Put(':name')
-  @ApiOperation({ summary: 'Change a function; settings left out keep their value' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: FunctionDto })
-  @ApiNotFoundResponse({ description: 'No such function' })
-  @ApiIfMatch()
+  @UpdateRoute(FUNCTIONS, 'Change a function; settings left out keep their value')
   async update(
     @Param('name') name: string,
     @Body() body: FunctionSettingsDto,
@@ -128,13 +100,7 @@ export class FunctionsController {
     return this.resource.update(CommandPatterns.changeFunction, name, { definition }, ifMatch, reply);
   }
 
-  @RequiresScope('write')
-  @Delete(':name')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a function' })
-  @ApiParam(NAME_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such function' })
+  @DeleteRoute(FUNCTIONS, 'Delete a function')
   async remove(@Param('name') name: string): Promise<void> {
     await this.resource.remove(CommandPatterns.deleteFunction, name);
   }

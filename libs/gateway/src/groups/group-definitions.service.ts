@@ -1,14 +1,12 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CommandPatterns, clusterExecutorRefusal } from '@spindle/contracts';
 import { ArtifactsQuery, ClustersQuery, FunctionsQuery, GroupsQuery } from '@spindle/read-models';
 import type { FunctionView, GroupView } from '@spindle/read-models';
-import { ProblemException, SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
+import { ProblemException } from '@spindle/platform';
 import { ArtifactStoreClient } from '../artifacts/artifact-store.client';
 import { CommandSender } from '../commands/command-sender';
-import type { Accepted } from '../commands/command-sender';
-import { awaitVisible, notFound, readBack } from '../read-back';
+import { notFound } from '../read-back';
 import { functionRows } from '../functions/function-rows';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
@@ -25,6 +23,22 @@ function conflict(field: string, rule: string, message: string): ProblemExceptio
   ]);
 }
 
+// Groups as their routes name them: by id (a 404 names `groupId`); each API shows them its own way.
+export function groupsById<TDto>(
+  resources: NamedResources,
+  groups: GroupsQuery,
+  toDto: (row: GroupView) => TDto,
+): NamedResource<GroupView, TDto> {
+  return resources.of({
+    kind: 'group',
+    field: 'groupId',
+    path: '/api/v1/groups',
+    query: groups,
+    find: (id) => groups.findById(id),
+    toDto,
+  });
+}
+
 // The use cases behind both the native and the Ilum group routes. A group must name a cluster that
 // exists (404) and that Spindle can run work on (409), and programs that exist; the scheduler's
 // group stream decides the rest (a taken name, a stopped group).
@@ -32,6 +46,7 @@ function conflict(field: string, rule: string, message: string): ProblemExceptio
 export class GroupDefinitions {
   private readonly logger = new Logger('groups');
   private readonly functionResource: NamedResource<FunctionView, FunctionView>;
+  private readonly rows: NamedResource<GroupView, GroupView>;
 
   constructor(
     private readonly commands: CommandSender,
@@ -40,10 +55,10 @@ export class GroupDefinitions {
     private readonly artifacts: ArtifactsQuery,
     private readonly functions: FunctionsQuery,
     private readonly artifactStore: ArtifactStoreClient,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
     resources: NamedResources,
   ) {
     this.functionResource = functionRows(resources, functions);
+    this.rows = groupsById(resources, groups, (row) => row);
   }
 
   // Checks what the group refers to; the caller may then store its uploads and create it. A create
@@ -76,13 +91,11 @@ export class GroupDefinitions {
       { id, name: request.name, scale: request.scale, definition: request.definition },
       idempotencyKey,
     );
-    return this.readBack(request.name, accepted);
+    return this.rows.readBack(request.name, accepted);
   }
 
-  async findById(id: string): Promise<GroupView> {
-    const row = await this.groups.findById(id);
-    if (!row) throw notFound(`group ${id}`, 'groupId');
-    return row;
+  findById(id: string): Promise<GroupView> {
+    return this.rows.require(id);
   }
 
   async findByName(name: string): Promise<GroupView> {
@@ -93,17 +106,17 @@ export class GroupDefinitions {
 
   async rescale(group: GroupView, scale: number): Promise<GroupView> {
     const accepted = await this.commands.send(CommandPatterns.rescaleGroup, { name: group.name, scale });
-    return this.readBack(group.name, accepted);
+    return this.rows.readBack(group.name, accepted);
   }
 
   async stop(group: GroupView): Promise<GroupView> {
     const accepted = await this.commands.send(CommandPatterns.stopGroup, { name: group.name });
-    return this.readBack(group.name, accepted);
+    return this.rows.readBack(group.name, accepted);
   }
 
   async remove(group: GroupView): Promise<void> {
     const accepted = await this.commands.send(CommandPatterns.deleteGroup, { name: group.name });
-    await awaitVisible(`group ${group.name}`, this.visible(accepted));
+    await this.rows.applied(group.name, accepted);
     await this.forgetFunctions(group);
     // Everything named after the group is its own: its uploads, and what its requests brought (a
     // CODE group's session program).
@@ -142,17 +155,5 @@ export class GroupDefinitions {
         this.logger.warn(`could not remove artifact ${name}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-  }
-
-  private visible(accepted: Accepted): Promise<boolean> {
-    return this.groups.waitForPosition(
-      accepted.streamId,
-      accepted.streamPosition,
-      this.config.readYourWritesTimeoutMs,
-    );
-  }
-
-  private readBack(name: string, accepted: Accepted): Promise<GroupView> {
-    return readBack(`group ${name}`, this.visible(accepted), () => this.groups.findByName(name));
   }
 }

@@ -1,23 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Param, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { GroupsQuery } from '@spindle/read-models';
-import { ValidationProblem, RequiresScope } from '@spindle/platform';
-import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
+import type { GroupView } from '@spindle/read-models';
+import { ValidationProblem } from '@spindle/platform';
+import { IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { ReadsFrom } from '../consistency/consistent-read';
-import { cursorAfter, pageOf } from '../pagination.dto';
-import { GroupDefinitions } from './group-definitions.service';
+import { NamedResources } from '../resources/named-resource';
+import type { NamedResource } from '../resources/named-resource';
+import {
+  ActionRoute,
+  CreateRoute,
+  DeleteRoute,
+  GetRoute,
+  ListRoute,
+  ResourceController,
+} from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
+import { GroupDefinitions, groupsById } from './group-definitions.service';
 import { parseGroupRequest, parseScale } from './group-request';
 import {
   GROUP_REQUEST_SCHEMA,
@@ -27,26 +27,38 @@ import {
   RescaleGroupDto,
 } from './group.dto';
 
-const ID_PARAM = { name: 'id', description: 'Group id' };
+const GROUPS: ResourceRoutes = {
+  tag: 'groups',
+  path: 'api/v1/groups',
+  noun: 'group',
+  key: { name: 'id', description: 'Group id' },
+  readModel: 'groups',
+  dto: GroupDto,
+  pageDto: GroupPageDto,
+};
 
-@ApiTags('groups')
-@RequiresScope('read')
-@Controller('api/v1/groups')
+@ResourceController(GROUPS)
 export class GroupsController {
+  private readonly resource: NamedResource<GroupView, GroupDto>;
+
   constructor(
     private readonly definitions: GroupDefinitions,
     private readonly groups: GroupsQuery,
-  ) {}
+    resources: NamedResources,
+  ) {
+    this.resource = groupsById(resources, groups, (row) => GroupDto.from(row));
+  }
 
-  @RequiresScope('write')
-  @Post()
-  @ApiOperation({ summary: 'Create a group of warm interactive workers on a local cluster' })
-  @ApiBody({ schema: GROUP_REQUEST_SCHEMA })
-  @ApiCreatedResponse({ type: GroupDto })
-  @ApiBadRequestResponse({ description: 'A field is missing or invalid (problem+json naming it)' })
-  @ApiNotFoundResponse({ description: 'No such cluster, or no such artifact' })
-  @ApiConflictResponse({ description: 'The name is taken, or the cluster cannot run work yet' })
-  @ApiIdempotencyKey()
+  @CreateRoute(
+    GROUPS,
+    {
+      summary: 'Create a group of warm interactive workers on a local cluster',
+      conflict: 'The name is taken, or the cluster cannot run work yet',
+    },
+    ApiBody({ schema: GROUP_REQUEST_SCHEMA }),
+    ApiBadRequestResponse({ description: 'A field is missing or invalid (problem+json naming it)' }),
+    ApiNotFoundResponse({ description: 'No such cluster, or no such artifact' }),
+  )
   async create(
     @Body() body: unknown,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
@@ -57,71 +69,58 @@ export class GroupsController {
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
     await this.definitions.checkReferences(parsed.request, { retryable: key !== undefined });
     const row = await this.definitions.create(parsed.request, undefined, key);
-    void reply.status(HttpStatus.CREATED).header('location', `/api/v1/groups/${encodeURIComponent(row.id)}`);
-    return GroupDto.from(row);
+    return this.resource.created(reply, row.id, row);
   }
 
-  @Get()
-  @ReadsFrom('groups')
-  @ApiOperation({ summary: 'List groups by name, optionally of one state, kind or cluster' })
-  @ApiOkResponse({ type: GroupPageDto })
+  @ListRoute(GROUPS, 'List groups by name, optionally of one state, kind or cluster')
   async list(@Query() query: GroupPageQueryDto): Promise<GroupPageDto> {
-    const page = await this.groups.list(query.limit, cursorAfter(query.cursor), (q) => {
-      if (query.state) q.andWhere('v.state = :state', { state: query.state });
-      if (query.kind) q.andWhere('v.kind = :kind', { kind: query.kind });
-      if (query.clusterName) q.andWhere('v.cluster_name = :cluster', { cluster: query.clusterName });
-    });
-    return pageOf(page, (row) => GroupDto.from(row));
+    return this.resource.list(query, (limit, after) =>
+      this.groups.list(limit, after, (q) => {
+        if (query.state) q.andWhere('v.state = :state', { state: query.state });
+        if (query.kind) q.andWhere('v.kind = :kind', { kind: query.kind });
+        if (query.clusterName) q.andWhere('v.cluster_name = :cluster', { cluster: query.clusterName });
+      }),
+    );
   }
 
-  @Get(':id')
-  @ReadsFrom('groups')
-  @ApiOperation({ summary: 'Get a group' })
-  @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: GroupDto })
-  @ApiNotFoundResponse({ description: 'No such group' })
+  @GetRoute(GROUPS, 'Get a group')
   async get(@Param('id') id: string): Promise<GroupDto> {
-    return GroupDto.from(await this.definitions.findById(id));
+    return this.resource.get(id);
   }
 
-  @RequiresScope('write')
-  @Post(':id/rescale')
-  @ReadsFrom('groups')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Set the number of workers (absolute); workers start or stop gracefully' })
-  @ApiParam(ID_PARAM)
-  @ApiBody({ type: RescaleGroupDto })
-  @ApiOkResponse({ type: GroupDto })
-  @ApiNotFoundResponse({ description: 'No such group' })
-  @ApiConflictResponse({ description: 'The group is stopped (ARCHIVED)' })
+  @ActionRoute(
+    GROUPS,
+    'write',
+    'rescale',
+    'Set the number of workers (absolute); workers start or stop gracefully',
+    ReadsFrom('groups'),
+    ApiBody({ type: RescaleGroupDto }),
+    ApiConflictResponse({ description: 'The group is stopped (ARCHIVED)' }),
+  )
   async rescale(@Param('id') id: string, @Body() body: unknown): Promise<GroupDto> {
     const scale = parseScale((body as { scale?: unknown } | null)?.scale);
     if (typeof scale !== 'number') throw new ValidationProblem([scale]);
-    const group = await this.definitions.findById(id);
+    const group = await this.resource.require(id);
     return GroupDto.from(await this.definitions.rescale(group, scale));
   }
 
-  @RequiresScope('write')
-  @Post(':id/stop')
-  @ReadsFrom('groups')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Stop the group: its workers stop, it is ARCHIVED and stays readable' })
-  @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: GroupDto })
-  @ApiNotFoundResponse({ description: 'No such group' })
+  @ActionRoute(
+    GROUPS,
+    'write',
+    'stop',
+    'Stop the group: its workers stop, it is ARCHIVED and stays readable',
+    ReadsFrom('groups'),
+  )
   async stop(@Param('id') id: string): Promise<GroupDto> {
-    return GroupDto.from(await this.definitions.stop(await this.definitions.findById(id)));
+    return GroupDto.from(await this.definitions.stop(await this.resource.require(id)));
   }
 
-  @RequiresScope('write')
-  @Delete(':id')
-  @ReadsFrom('groups')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a group (its workers stop) and the programs uploaded with it' })
-  @ApiParam(ID_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such group' })
+  @DeleteRoute(
+    GROUPS,
+    'Delete a group (its workers stop) and the programs uploaded with it',
+    ReadsFrom('groups'),
+  )
   async remove(@Param('id') id: string): Promise<void> {
-    await this.definitions.remove(await this.definitions.findById(id));
+    await this.definitions.remove(await this.resource.require(id));
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -6,7 +6,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { JOB_ID_PATTERN } from '@spindle/contracts';
@@ -19,6 +18,8 @@ import { notFound } from '../read-back';
 import { JobSubmission } from './job-submission.service';
 import { JobDto, JobListQueryDto, JobPageDto, SubmitJobDto } from './job.dto';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { GetRoute, ResourceController } from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 import { toSecretRefs } from '../secrets/secret-ref.dto';
 
 // A job just submitted may not be in the read model yet: `findRecent` waits for it.
@@ -34,11 +35,20 @@ export const JOB_ID_PARAM = {
   example: '0193a5b2-7c1e-7f00-8000-1234567890ab',
 };
 
+const JOBS: ResourceRoutes = {
+  tag: 'jobs',
+  path: 'api/v1', // a job is submitted to its function: POST functions/:name/jobs
+  noun: 'job',
+  key: JOB_ID_PARAM,
+  one: 'jobs/:id',
+  readModel: 'jobs',
+  dto: JobDto,
+  pageDto: JobPageDto,
+};
+
 // Jobs: submit one to a function, find them, cancel one. Logs and event streams have their own
 // controllers.
-@ApiTags('jobs')
-@RequiresScope('read')
-@Controller('api/v1')
+@ResourceController(JOBS)
 export class JobsController {
   constructor(
     private readonly submission: JobSubmission,
@@ -101,12 +111,7 @@ export class JobsController {
     return pageOf(page, (row) => JobDto.from(row));
   }
 
-  @Get('jobs/:id')
-  @ReadsFrom('jobs')
-  @ApiOperation({ summary: 'Get a job: state, result, error, timings' })
-  @ApiParam(JOB_ID_PARAM)
-  @ApiOkResponse({ type: JobDto })
-  @ApiNotFoundResponse({ description: 'No such job' })
+  @GetRoute(JOBS, 'Get a job: state, result, error, timings')
   async get(@Param('id') id: string): Promise<JobDto> {
     return JobDto.from(await this.findJob(id));
   }

@@ -7,7 +7,8 @@ import { CommandSender } from '../commands/command-sender';
 import type { Accepted } from '../commands/command-sender';
 import { sendVersion, versionOf } from '../commands/entity-version';
 import { checkIdempotencyKey } from '../commands/idempotency-key';
-import { pageOf } from '../pagination.dto';
+import { cursorAfter, pageOf } from '../pagination.dto';
+import type { PageQueryDto } from '../pagination.dto';
 import { awaitVisible, notFound, readBack } from '../read-back';
 
 // A resource of the native API kept by a named read model: what it is called in errors, where it
@@ -17,6 +18,8 @@ export interface NamedResourceSpec<TView extends NamedView, TDto> {
   readonly field?: string; // the field a 404 names (default: the kind's first word)
   readonly path: string; // "/api/v1/contexts": where a created one is (Location)
   readonly query: NamedViewQuery<TView>;
+  // How one is found by the key its routes name (default: by name; clusters and groups: by id).
+  readonly find?: (key: string) => Promise<TView | null>;
   readonly toDto: (row: TView) => TDto;
 }
 
@@ -50,20 +53,32 @@ export class NamedResource<TView extends NamedView, TDto> {
     return this.readBack(name, accepted);
   }
 
-  async list(page: Promise<NamedPage<TView>>): Promise<{ items: TDto[]; nextCursor: string | null }> {
-    return pageOf(await page, this.spec.toDto);
-  }
-
-  // GET one, with its version as an ETag.
-  async get(name: string, reply: FastifyReply): Promise<TDto> {
-    const row = await this.require(name);
-    sendVersion(reply, row.streamPosition);
+  // A create made by a use case of its own (a cluster's credentials, a group's references, an
+  // upload): 201, where it is, and the row as this resource shows it.
+  created(reply: FastifyReply, key: string, row: TView): TDto {
+    answerCreated(reply, this.spec.path, key);
     return this.spec.toDto(row);
   }
 
-  async require(name: string): Promise<TView> {
-    const row = await this.spec.query.findByName(name);
-    if (!row) throw notFound(`${this.spec.kind} ${name}`, this.spec.field);
+  // GET: a keyset page by name; `read` reads it with the list's own filters.
+  async list(
+    query: PageQueryDto,
+    read: (limit: number, after: string | null) => Promise<NamedPage<TView>> = (limit, after) =>
+      this.spec.query.list(limit, after),
+  ): Promise<{ items: TDto[]; nextCursor: string | null }> {
+    return pageOf(await read(query.limit, cursorAfter(query.cursor)), this.spec.toDto);
+  }
+
+  // GET one; given the reply, with its version as an ETag (for the resources changed with If-Match).
+  async get(key: string, reply?: FastifyReply): Promise<TDto> {
+    const row = await this.require(key);
+    if (reply) sendVersion(reply, row.streamPosition);
+    return this.spec.toDto(row);
+  }
+
+  async require(key: string): Promise<TView> {
+    const row = await (this.spec.find ?? ((name) => this.spec.query.findByName(name)))(key);
+    if (!row) throw notFound(`${this.spec.kind} ${key}`, this.spec.field);
     return row;
   }
 

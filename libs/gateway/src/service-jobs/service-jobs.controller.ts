@@ -1,73 +1,66 @@
 import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Put,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Headers, Param, Put, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns } from '@spindle/contracts';
 import { ServiceJobsQuery } from '@spindle/read-models';
 import type { ServiceJobView } from '@spindle/read-models';
 import { ApiIfMatch } from '../commands/entity-version';
-import { ApiIdempotencyKey, IdempotencyKeyHeader } from '../commands/idempotency-key';
-import { ReadsFrom } from '../consistency/consistent-read';
-import { PageQueryDto, cursorAfter } from '../pagination.dto';
+import { IdempotencyKeyHeader } from '../commands/idempotency-key';
+import { PageQueryDto } from '../pagination.dto';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
+import {
+  ActionRoute,
+  CreateRoute,
+  DeleteRoute,
+  GetRoute,
+  ListRoute,
+  ResourceController,
+} from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 import { CreateServiceJobDto, ScaleTaskGroupDto, ServiceJobDto, ServiceJobPageDto } from './service-job.dto';
 import { ServiceJobDefinitions } from './service-job-definitions';
 
-const NAME_PARAM = { name: 'name', description: 'Service job name', example: 'web' };
+const SERVICE_JOBS: ResourceRoutes = {
+  tag: 'service-jobs',
+  path: 'api/v1/service-jobs',
+  noun: 'service job',
+  key: { name: 'name', description: 'Service job name', example: 'web' },
+  readModel: 'serviceJobs',
+  dto: ServiceJobDto,
+  pageDto: ServiceJobPageDto,
+};
 
 // Service jobs: task groups of long-running instances of functions, kept at their counts.
-@ApiTags('service-jobs')
-@RequiresScope('read')
-@Controller('api/v1/service-jobs')
+@ResourceController(SERVICE_JOBS)
 export class ServiceJobsController {
   private readonly resource: NamedResource<ServiceJobView, ServiceJobDto>;
 
   constructor(
     resources: NamedResources,
     private readonly definitions: ServiceJobDefinitions,
-    private readonly query: ServiceJobsQuery,
+    query: ServiceJobsQuery,
   ) {
     this.resource = resources.of({
       kind: 'service job',
       field: 'name',
-      path: '/api/v1/service-jobs',
+      path: `/${SERVICE_JOBS.path}`,
       query,
       toDto: (row) => ServiceJobDto.from(row),
     });
   }
 
-  @RequiresScope('write')
-  @BodyLimit(BODY_LIMITS.large)
-  @Post()
-  @ApiOperation({
+  @CreateRoute(SERVICE_JOBS, {
     summary: 'Define a service job (not started: start it to run countInit instances per group)',
   })
-  @ApiCreatedResponse({ type: ServiceJobDto })
-  @ApiConflictResponse({ description: 'A service job with this name exists' })
-  @ApiIdempotencyKey()
+  @BodyLimit(BODY_LIMITS.large)
   async create(
     @Body() body: CreateServiceJobDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
@@ -83,32 +76,23 @@ export class ServiceJobsController {
     );
   }
 
-  @Get()
-  @ReadsFrom('serviceJobs')
-  @ApiOperation({ summary: 'List service jobs by name' })
-  @ApiOkResponse({ type: ServiceJobPageDto })
+  @ListRoute(SERVICE_JOBS, 'List service jobs by name')
   list(@Query() query: PageQueryDto): Promise<ServiceJobPageDto> {
-    return this.resource.list(this.query.list(query.limit, cursorAfter(query.cursor)));
+    return this.resource.list(query);
   }
 
-  @Get(':name')
-  @ReadsFrom('serviceJobs')
-  @ApiOperation({ summary: 'Get a service job: its groups, counts, summaries and live instances' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ServiceJobDto })
-  @ApiNotFoundResponse({ description: 'No such service job' })
+  @GetRoute(SERVICE_JOBS, 'Get a service job: its groups, counts, summaries and live instances')
   get(@Param('name') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ServiceJobDto> {
     return this.resource.get(name, reply);
   }
 
-  @RequiresScope('submit')
-  @Post(':name/start')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Start: every group's count becomes its countInit" })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ServiceJobDto })
-  @ApiNotFoundResponse({ description: 'No such service job' })
-  @ApiIfMatch()
+  @ActionRoute(
+    SERVICE_JOBS,
+    'submit',
+    'start',
+    "Start: every group's count becomes its countInit",
+    ApiIfMatch(),
+  )
   start(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -117,14 +101,13 @@ export class ServiceJobsController {
     return this.resource.update(CommandPatterns.startServiceJob, name, {}, ifMatch, reply);
   }
 
-  @RequiresScope('submit')
-  @Post(':name/stop')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Stop: every instance is stopped, every count becomes 0' })
-  @ApiParam(NAME_PARAM)
-  @ApiOkResponse({ type: ServiceJobDto })
-  @ApiNotFoundResponse({ description: 'No such service job' })
-  @ApiIfMatch()
+  @ActionRoute(
+    SERVICE_JOBS,
+    'submit',
+    'stop',
+    'Stop: every instance is stopped, every count becomes 0',
+    ApiIfMatch(),
+  )
   stop(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -136,7 +119,7 @@ export class ServiceJobsController {
   @RequiresScope('submit')
   @Put(':name/task-groups/:group/count')
   @ApiOperation({ summary: "Set a started job's group count (absolute, 0 to countMax)" })
-  @ApiParam(NAME_PARAM)
+  @ApiParam(SERVICE_JOBS.key)
   @ApiParam({ name: 'group', description: 'Task group name', example: 'front' })
   @ApiOkResponse({ type: ServiceJobDto })
   @ApiNotFoundResponse({ description: 'No such service job or task group' })
@@ -158,14 +141,7 @@ export class ServiceJobsController {
     );
   }
 
-  @RequiresScope('write')
-  @Delete(':name')
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete a service job; its instances are stopped' })
-  @ApiParam(NAME_PARAM)
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ description: 'No such service job' })
-  @ApiIfMatch()
+  @DeleteRoute(SERVICE_JOBS, 'Delete a service job; its instances are stopped', ApiIfMatch())
   async remove(@Param('name') name: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.resource.remove(CommandPatterns.deleteServiceJob, name, ifMatch);
   }

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpStatus, Inject, Param, Query, Res } from '@nestjs/common';
+import { Delete, Get, HttpStatus, Inject, Param, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -6,7 +6,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
@@ -26,12 +25,20 @@ import {
   WorkerPageDto,
 } from './worker.dto';
 import { ReadsFrom } from '../consistency/consistent-read';
+import { GetRoute, ListRoute, ResourceController } from '../resources/resource-routes';
+import type { ResourceRoutes } from '../resources/resource-routes';
 
-const ID_PARAM = { name: 'id', description: 'Worker id', example: '0193a5b2-7c20-7f00-8000-1234567890ab' };
+const WORKERS: ResourceRoutes = {
+  tag: 'workers',
+  path: 'api/v1/workers',
+  noun: 'worker',
+  key: { name: 'id', description: 'Worker id', example: '0193a5b2-7c20-7f00-8000-1234567890ab' },
+  readModel: 'workers',
+  dto: WorkerDto,
+  pageDto: WorkerPageDto,
+};
 
-@ApiTags('workers')
-@RequiresScope('read')
-@Controller('api/v1/workers')
+@ResourceController(WORKERS)
 export class WorkersController {
   constructor(
     private readonly commands: CommandSender,
@@ -40,10 +47,7 @@ export class WorkersController {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
-  @Get()
-  @ReadsFrom('workers')
-  @ApiOperation({ summary: 'List workers, newest first' })
-  @ApiOkResponse({ type: WorkerPageDto })
+  @ListRoute(WORKERS, 'List workers, newest first')
   async list(@Query() query: WorkerListQueryDto): Promise<WorkerPageDto> {
     const page = await this.workers.list(query.limit, uuidCursorAfter(query.cursor), {
       states: query.state,
@@ -56,12 +60,7 @@ export class WorkersController {
     return pageOf(page, (w) => WorkerDto.from(w, hosts.get(w.hostId), running.get(w.id) ?? 0));
   }
 
-  @Get(':id')
-  @ReadsFrom('workers')
-  @ApiOperation({ summary: 'Get a worker: context, host, pid, state, running jobs, heartbeat' })
-  @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: WorkerDto })
-  @ApiNotFoundResponse({ description: 'No such worker' })
+  @GetRoute(WORKERS, 'Get a worker: context, host, pid, state, running jobs, heartbeat')
   async get(@Param('id') id: string): Promise<WorkerDto> {
     return this.toDto(await this.find(id));
   }
@@ -75,7 +74,7 @@ export class WorkersController {
       'worker). The jobs running on it go on to their end; those still running after `timeout` (default ' +
       '60 s) are cancelled. Then its process ends and it is `stopped`. Stopping again changes nothing.',
   })
-  @ApiParam(ID_PARAM)
+  @ApiParam(WORKERS.key)
   @ApiAcceptedResponse({ type: WorkerDto, description: 'The worker, now `stopping` (or already stopped)' })
   @ApiBadRequestResponse({ description: 'The timeout is not a duration from 0 to about 24.8 days, or Inf' })
   @ApiNotFoundResponse({ description: 'No such worker' })
@@ -101,7 +100,7 @@ export class WorkersController {
   @Get(':id/jobs')
   @ReadsFrom('workers', 'jobs')
   @ApiOperation({ summary: 'Jobs placed on a worker, newest first' })
-  @ApiParam(ID_PARAM)
+  @ApiParam(WORKERS.key)
   @ApiOkResponse({ type: JobPageDto })
   @ApiNotFoundResponse({ description: 'No such worker' })
   async jobsOf(@Param('id') id: string, @Query() query: PageQueryDto): Promise<JobPageDto> {

@@ -1,16 +1,5 @@
 import { RequiresScope } from '@spindle/platform';
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Put,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Delete, Get, HttpCode, HttpStatus, Param, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -19,12 +8,12 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArtifactsQuery } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { APOLLO_PREFIX, apolloArtifactOf } from './apollo-format';
 import type { ApolloArtifact } from './apollo-format';
 import { ApolloErrorsFilter, apolloEmptyNotFound } from './apollo-errors.filter';
@@ -40,10 +29,7 @@ const ARTIFACT_SCHEMA = {
 };
 
 // Apollo's artifacts are Spindle's: the native API lists and serves the same ones.
-@ApiTags('apollo: artifacts')
-@UseFilters(ApolloErrorsFilter)
-@RequiresScope('read')
-@Controller(`${APOLLO_PREFIX}/artifacts`)
+@DialectController('apollo: artifacts', ApolloErrorsFilter, `${APOLLO_PREFIX}/artifacts`)
 export class ApolloArtifactsController {
   constructor(
     private readonly uploads: ArtifactUploads,

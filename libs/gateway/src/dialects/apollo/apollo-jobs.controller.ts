@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpStatus, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Delete, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -8,7 +8,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAPREDUCE_SECRET_KEYS } from '@spindle/contracts';
@@ -25,6 +24,7 @@ import { ReadsFrom } from '../../consistency/consistent-read';
 import { MapReduceJobs, newMapReduceJobId } from '../../mapreduce/mapreduce-jobs.service';
 import { DEFAULT_SPLIT_SIZE_BYTES, DEFAULT_TASK_TIMEOUT_MS } from '../../mapreduce/mapreduce-request';
 import { SecretsClient } from '../../secrets/secrets.client';
+import { DialectController } from '../dialect-controller';
 import {
   APOLLO_PREFIX,
   apolloArtifactOf,
@@ -84,10 +84,7 @@ function apolloJobOfRow(row: MapReduceJobView): ApolloJob {
 }
 
 // Apollo's jobs are Spindle's MapReduce jobs with the `apollo` program protocol.
-@ApiTags('apollo: jobs')
-@UseFilters(ApolloErrorsFilter)
-@RequiresScope('read')
-@Controller(`${APOLLO_PREFIX}/jobs`)
+@DialectController('apollo: jobs', ApolloErrorsFilter, `${APOLLO_PREFIX}/jobs`)
 export class ApolloJobsController {
   constructor(
     private readonly jobs: MapReduceJobs,

@@ -1,20 +1,14 @@
 import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseFilters } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import type { EventRulesFile } from '@spindle/contracts';
 import { EventResultsQuery } from '@spindle/read-models';
 import type { EventResult } from '@spindle/read-models';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import type { EventDefinitions } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
 
 const RULES_EXAMPLE = {
@@ -42,10 +36,7 @@ function genvidDefinitions({ files, errors }: EventDefinitions): EventsDefinitio
 
 // Genvid's events: map and reduce rules (event-sourced, stream event-rules) over the events jobs
 // publish, and the log of their results, which the projector keeps (docs/dialects/genvid.md, "Events").
-@ApiTags('genvid: events')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/events`)
+@DialectController('genvid: events', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/events`)
 export class GenvidEventsController {
   constructor(
     private readonly config: ClusterConfigService,

@@ -1,7 +1,6 @@
 import { RequiresScope } from '@spindle/platform';
 import {
   Body,
-  Controller,
   Get,
   Headers,
   HttpCode,
@@ -11,7 +10,7 @@ import {
   Query,
   Req,
   Res,
-  UseFilters,
+  applyDecorators,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -21,10 +20,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiTags,
 } from '@nestjs/swagger';
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CommandPatterns } from '@spindle/contracts';
 import { ServiceJobsQuery } from '@spindle/read-models';
@@ -33,40 +29,32 @@ import { ReadsFrom } from '../../consistency/consistent-read';
 import { ServiceJobsChanges } from '../../service-jobs/service-jobs-changes';
 import { NamedResources } from '../../resources/named-resource';
 import type { NamedResource } from '../../resources/named-resource';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
 import { genvidJob, waitIndexOf, waitMsOf } from './genvid-jobs-format';
 import type { GenvidJob } from './genvid-jobs-format';
+import { UpdateCountsDto } from './genvid-jobs.dto';
 
 // GET /v1/jobs has no paging in Genvid: this many jobs at most, by name.
 const JOBS_LISTED_MAX = 1_000;
+const AS_LISTED = 'The job as GET /v1/jobs shows it';
 
-export class UpdateCountsDto {
-  @ApiProperty({ example: 'web', description: 'The job ID (its name)' })
-  @IsString()
-  @MaxLength(128)
-  jobID!: string;
-
-  @ApiProperty({ example: 'web', description: 'The task group id' })
-  @IsString()
-  @MaxLength(128)
-  taskGroup!: string;
-
-  @ApiProperty({
-    example: 1,
-    description: 'The count delta, clamped to [0, countMax]. 0 will stop the task group.',
-  })
-  @IsInt()
-  @Min(-1000)
-  @Max(1000)
-  count!: number;
+// POST /v1/jobs/<action>/:id: start or stop a job.
+function JobActionRoute(action: string, summary: string): MethodDecorator {
+  return applyDecorators(
+    RequiresScope('submit'),
+    Post(`${action}/:id`),
+    HttpCode(HttpStatus.OK),
+    ApiOperation({ summary }),
+    ApiParam({ name: 'id', description: 'The job id' }),
+    ApiOkResponse({ description: AS_LISTED }),
+    ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' }),
+  );
 }
 
 // Genvid's jobs are Spindle's service jobs (job id = name): the same commands and read model as
 // the native /api/v1/service-jobs. GET /v1/jobs blocks on `waitIndex` like a Nomad blocking query.
-@ApiTags('genvid: jobs')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/jobs`)
+@DialectController('genvid: jobs', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/jobs`)
 export class GenvidJobsController {
   // The native service jobs resource, shown as Genvid shows a job.
   private readonly resource: NamedResource<ServiceJobView, GenvidJob>;
@@ -122,28 +110,14 @@ export class GenvidJobsController {
     return view.rows.map(genvidJob);
   }
 
-  @RequiresScope('submit')
-  @Post('start/:id')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Start a job: every task group's count becomes its countInit" })
-  @ApiParam({ name: 'id', description: 'The job id' })
-  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
-  @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
+  @JobActionRoute('start', "Start a job: every task group's count becomes its countInit")
   async start(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
-    await this.exists(id);
-    return this.resource.update(CommandPatterns.startServiceJob, id, {}, undefined, reply);
+    return this.change(CommandPatterns.startServiceJob, id, {}, reply);
   }
 
-  @RequiresScope('submit')
-  @Post('stop/:id')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Stop a job: every instance is stopped' })
-  @ApiParam({ name: 'id', description: 'The job id' })
-  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
-  @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job' })
+  @JobActionRoute('stop', 'Stop a job: every instance is stopped')
   async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
-    await this.exists(id);
-    return this.resource.update(CommandPatterns.stopServiceJob, id, {}, undefined, reply);
+    return this.change(CommandPatterns.stopServiceJob, id, {}, reply);
   }
 
   @RequiresScope('submit')
@@ -152,20 +126,21 @@ export class GenvidJobsController {
   @ApiOperation({
     summary: 'Increment or decrement a task group count (clamped to [0, countMax]; 0 stops the group)',
   })
-  @ApiOkResponse({ description: 'The job as GET /v1/jobs shows it' })
+  @ApiOkResponse({ description: AS_LISTED })
   @ApiBadRequestResponse({ description: '`{"error": ...}` naming the field' })
   @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job or task group' })
   async updateCounts(
     @Body() body: UpdateCountsDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<GenvidJob> {
-    await this.exists(body.jobID);
     const change = { taskGroup: body.taskGroup, mode: 'delta', count: body.count };
-    return this.resource.update(CommandPatterns.scaleServiceJob, body.jobID, change, undefined, reply);
+    return this.change(CommandPatterns.scaleServiceJob, body.jobID, change, reply);
   }
 
-  // Genvid's own words for a job it does not have, before any command is sent.
-  private async exists(id: string): Promise<void> {
+  // A command on an existing job (Genvid's own words for one it does not have, before any command
+  // is sent), answering the job once applied.
+  private async change(pattern: string, id: string, change: object, reply: FastifyReply): Promise<GenvidJob> {
     if (!(await this.query.findByName(id))) throw genvidNotFound(`job ${id} not found`);
+    return this.resource.update(pattern, id, change, undefined, reply);
   }
 }

@@ -1,18 +1,11 @@
-import { RequiresScope } from '@spindle/platform';
-import { Controller, Get, Param, Query, Res, UseFilters } from '@nestjs/common';
-import {
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Get, Param, Query, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { JOB_ID_PATTERN } from '@spindle/contracts';
 import { JobsQuery } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { LogCollectorClient } from '../../logs/log-collector.client';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest, genvidNotFound } from './genvid-errors.filter';
 
 // One answer carries at most this much of a log, as the native byte reads do.
@@ -21,10 +14,7 @@ const FS_LOG_MAX_BYTES = 16 * 1024 * 1024;
 // Nomad's `fs/logs` under Genvid's path: an allocation's stdout or stderr by byte offset. An
 // allocation is the job that runs the instance (its id is the job's), so this is that job's log
 // as the log collector holds it, one stream of it.
-@ApiTags('genvid: logs')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/log/fs`)
+@DialectController('genvid: logs', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/log/fs`)
 export class GenvidLogFsController {
   constructor(
     private readonly jobs: JobsQuery,

@@ -1,76 +1,61 @@
-import { RequiresScope } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import type { LoggerLevels } from '@spindle/contracts';
-import { LEVELS_BY_LOGGER_SCHEMA, LEVELS_SCHEMA } from '../../cluster-config/cluster-config.dto';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import type { LevelsByLogger } from '../../cluster-config/cluster-config.service';
-import { ReadsFrom } from '../../consistency/consistent-read';
+import {
+  AllocationLevelsRoute,
+  DefaultLevelsRoute,
+  SetLevelsRoute,
+} from '../../cluster-config/logger-level-routes';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter } from './genvid-errors.filter';
 
 const LOGGER_PARAM = { name: 'loggerID', description: 'The logger ID', example: 'web' };
 const ALLOC_PARAM = { name: 'allocID', description: 'The allocation ID (the id of the job that runs it)' };
+const BAD_BODY = '`{"error": "..."}` naming the logger name whose level is wrong';
+const NO_ALLOC = '`{"error": "..."}`: no such allocation';
 
 // Logger levels: defaults, and per allocation the levels that override them. Running instances
 // get every change live through their SPINDLE_LOGGERS file (docs/dialects/genvid.md).
-@ApiTags('genvid: loggers')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/log`)
+@DialectController('genvid: loggers', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/log`)
 export class GenvidLoggersController {
   constructor(private readonly config: ClusterConfigService) {}
 
   @Get('defaults')
-  @ReadsFrom('clusterConfig')
-  @ApiOperation({ summary: 'Get the default loggers configuration: `{loggerID: {name: level}}`' })
-  @ApiOkResponse({ schema: LEVELS_BY_LOGGER_SCHEMA })
+  @DefaultLevelsRoute('Get the default loggers configuration: `{loggerID: {name: level}}`')
   defaults(): Promise<LevelsByLogger> {
     return this.config.loggerDefaults();
   }
 
-  @RequiresScope('write')
   @Post('defaults/:loggerID')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Set a default logger configuration; answers the logger's default levels" })
-  @ApiParam(LOGGER_PARAM)
-  @ApiBody({ schema: LEVELS_SCHEMA })
-  @ApiOkResponse({ schema: LEVELS_SCHEMA })
-  @ApiBadRequestResponse({ description: '`{"error": "..."}` naming the logger name whose level is wrong' })
+  @SetLevelsRoute(
+    "Set a default logger configuration; answers the logger's default levels",
+    [LOGGER_PARAM],
+    BAD_BODY,
+  )
   setDefault(@Param('loggerID') loggerId: string, @Body() body: unknown): Promise<LoggerLevels> {
     return this.config.setLoggerDefaults(loggerId, body);
   }
 
   @Get('allocs/:allocID')
-  @ReadsFrom('clusterConfig', 'jobs')
-  @ApiOperation({
-    summary:
-      "Get an allocation's loggers configuration: every default logger name, with an empty value where the allocation uses the default",
-  })
-  @ApiParam(ALLOC_PARAM)
-  @ApiOkResponse({ schema: LEVELS_BY_LOGGER_SCHEMA })
-  @ApiNotFoundResponse({ description: '`{"error": "..."}`: no such allocation' })
+  @AllocationLevelsRoute(
+    "Get an allocation's loggers configuration: every default logger name, with an empty value where the allocation uses the default",
+    ALLOC_PARAM,
+    NO_ALLOC,
+  )
   alloc(@Param('allocID') allocId: string): Promise<LevelsByLogger> {
     return this.config.allocationLoggers(allocId);
   }
 
-  @RequiresScope('write')
   @Post('allocs/:allocID/:loggerID')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Set an allocation's logger configuration; answers the allocation's own levels" })
-  @ApiParam(ALLOC_PARAM)
-  @ApiParam(LOGGER_PARAM)
-  @ApiBody({ schema: LEVELS_SCHEMA })
-  @ApiOkResponse({ schema: LEVELS_SCHEMA })
-  @ApiBadRequestResponse({ description: '`{"error": "..."}` naming the logger name whose level is wrong' })
-  @ApiNotFoundResponse({ description: '`{"error": "..."}`: no such allocation' })
+  @SetLevelsRoute(
+    "Set an allocation's logger configuration; answers the allocation's own levels",
+    [ALLOC_PARAM, LOGGER_PARAM],
+    BAD_BODY,
+    NO_ALLOC,
+  )
   setAlloc(
     @Param('allocID') allocId: string,
     @Param('loggerID') loggerId: string,

@@ -1,16 +1,16 @@
 import { RequiresScope } from '@spindle/platform';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { LogCatalogueEntry } from '@spindle/contracts';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { GenvidAllocations } from './genvid-allocations';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidNotFound } from './genvid-errors.filter';
 
@@ -38,10 +38,7 @@ interface LogMeta {
 }
 
 // The log catalogue: which logs the cluster's jobs write, event-sourced (stream log-catalogue).
-@ApiTags('genvid: logs')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1/log`)
+@DialectController('genvid: logs', GenvidErrorsFilter, `${GENVID_PREFIX}/v1/log`)
 export class GenvidLogsController {
   constructor(
     private readonly config: ClusterConfigService,

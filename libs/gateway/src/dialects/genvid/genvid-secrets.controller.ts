@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Req,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -17,7 +6,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
@@ -26,8 +14,8 @@ import { MAX_PAGE_SIZE } from '../../pagination.dto';
 import { secretMapProblem } from '../../secrets/secret.dto';
 import { SecretsClient } from '../../secrets/secrets.client';
 import type { Caller } from '../../secrets/secrets.client';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
-import { RequiresScope } from '@spindle/platform';
 
 const MAP_SCHEMA = {
   type: 'object',
@@ -38,10 +26,7 @@ const ID_PARAM = { name: 'id', description: 'The secret id', example: 'command' 
 
 // Genvid's secrets: a thin mapping onto the secrets service (the same client as the native
 // routes), so there is one store. A secret is a map of keys to strings; POST replaces the whole map.
-@ApiTags('genvid: secrets')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('secrets')
-@Controller(GENVID_PREFIX)
+@DialectController('genvid: secrets', GenvidErrorsFilter, GENVID_PREFIX, 'secrets')
 export class GenvidSecretsController {
   constructor(private readonly secrets: SecretsClient) {}
 

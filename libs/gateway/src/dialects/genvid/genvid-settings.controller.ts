@@ -1,19 +1,17 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseFilters } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { DEFAULT_INSTALLATION_SETTINGS, settingsJsonSchema } from '@spindle/contracts';
 import type { InstallationSettings } from '@spindle/contracts';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { InstallationSettingsService } from '../../settings/installation-settings.service';
 import { SettingsDto } from '../../settings/settings.dto';
+import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter } from './genvid-errors.filter';
 import { RequiresScope } from '@spindle/platform';
 
 // Genvid's cluster settings are Spindle's installation settings: the same document, schema and
 // events as the native /api/v1/settings.
-@ApiTags('genvid: settings')
-@UseFilters(GenvidErrorsFilter)
-@RequiresScope('read')
-@Controller(`${GENVID_PREFIX}/v1`)
+@DialectController('genvid: settings', GenvidErrorsFilter, `${GENVID_PREFIX}/v1`)
 export class GenvidSettingsController {
   constructor(private readonly settings: InstallationSettingsService) {}
 

@@ -1,32 +1,20 @@
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../../commands/idempotency-key';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  UseFilters,
-} from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ClustersQuery, CLUSTER_SORT_FIELDS } from '@spindle/read-models';
 import { ClusterDefinitions } from '../../clusters/cluster-definitions.service';
 import { clusterInfoOf } from '../../clusters/cluster-info';
 import { parseClusterRequest } from '../../clusters/cluster-request';
 import { CLUSTER_REQUEST_SCHEMA } from '../../clusters/cluster.dto';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
+import { DialectController } from '../dialect-controller';
+import {
+  ApiIlumNotFound,
+  ApiIlumConflict,
+  IlumErrorsFilter,
+  ilumInvalid,
+  ilumNotFound,
+} from './ilum-errors.filter';
 import {
   IlumClusterIdDto,
   IlumClusterInfoDto,
@@ -38,17 +26,13 @@ import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './sp
 import type { SpringPageQuery } from './spring-page';
 import { RequiresScope } from '@spindle/platform';
 
-const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const CLUSTER_ID = {
   name: 'clusterId',
   description: 'The unique identifier of a cluster',
   example: 'default',
 };
 
-@ApiTags('ilum: clusters')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/cluster`)
+@DialectController('ilum: clusters', IlumErrorsFilter, `${ILUM_PREFIX}/cluster`)
 export class IlumClustersController {
   constructor(
     private readonly definitions: ClusterDefinitions,
@@ -61,7 +45,7 @@ export class IlumClustersController {
   @ApiOperation({ summary: 'Creates a cluster definition' })
   @ApiBody({ schema: CLUSTER_REQUEST_SCHEMA })
   @ApiOkResponse({ type: IlumClusterIdDto })
-  @ApiConflictResponse({ description: 'Validation failed, or the name is taken', ...ERROR })
+  @ApiIlumConflict('Validation failed, or the name is taken')
   @ApiIdempotencyKey()
   async create(
     @Body() body: unknown,
@@ -79,7 +63,7 @@ export class IlumClustersController {
   @ApiOperation({ summary: 'Returns a page of existing clusters' })
   @ApiSpringPage(CLUSTER_SORT_FIELDS, 'name, description', 'name,asc')
   @ApiOkResponse({ type: IlumClusterPageDto })
-  @ApiConflictResponse({ description: 'A malformed page, size or sort', ...ERROR })
+  @ApiIlumConflict('A malformed page, size or sort')
   async list(@Query() query: SpringPageQuery): Promise<IlumClusterPageDto> {
     const request = springPageRequest(query, CLUSTER_SORT_FIELDS);
     const { rows, total } = await this.clusters.page(offsetPageOf(request));
@@ -99,7 +83,7 @@ export class IlumClustersController {
   @ApiOperation({ summary: 'Returns a cluster found by its id' })
   @ApiParam(CLUSTER_ID)
   @ApiOkResponse({ type: IlumClusterInfoDto })
-  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
+  @ApiIlumNotFound('No such cluster')
   async get(@Param('clusterId') id: string): Promise<IlumClusterInfoDto> {
     const row = await this.clusters.findById(id);
     if (!row) throw ilumNotFound(`Cluster ${id} not found`);
@@ -113,8 +97,8 @@ export class IlumClustersController {
   @ApiOperation({ summary: 'Deletes a cluster (never `default`, nor one that groups or jobs use)' })
   @ApiParam(CLUSTER_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
-  @ApiConflictResponse({ description: 'The default cluster, or one in use', ...ERROR })
+  @ApiIlumNotFound('No such cluster')
+  @ApiIlumConflict('The default cluster, or one in use')
   async remove(@Param('clusterId') id: string): Promise<void> {
     const row = await this.clusters.findById(id);
     if (!row) throw ilumNotFound(`Cluster ${id} not found`);

@@ -9,6 +9,7 @@ import { IlumJobSubmission } from './ilum-job-submission';
 import { IlumJobUpdates } from './ilum-job-updates';
 import { IlumJobsController } from './ilum-jobs.controller';
 import { IlumNotFoundController } from './ilum-not-found.controller';
+import { IlumUpdateStreams } from './ilum-updates';
 
 // Ilum's REST API (spec 1.3.0) as a thin mapping onto the core: served under /compat/ilum/api/v1
 // on the gateway and, through the dialect port proxy, at /api/v1 on Ilum's own port (ILUM_PORT,
@@ -23,6 +24,6 @@ import { IlumNotFoundController } from './ilum-not-found.controller';
     IlumJobsController,
     IlumNotFoundController, // last: only what no other route takes
   ],
-  providers: [IlumGroupJobs, IlumGroupJobUpdates, IlumJobSubmission, IlumJobUpdates],
+  providers: [IlumGroupJobs, IlumGroupJobUpdates, IlumJobSubmission, IlumJobUpdates, IlumUpdateStreams],
 })
 export class IlumDialectModule {}

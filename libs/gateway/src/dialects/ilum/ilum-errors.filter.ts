@@ -1,10 +1,16 @@
 import { Catch, HttpStatus } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse } from '@nestjs/swagger';
 import { DialectError, jsonErrorsFilter } from '../json-errors.filter';
 
 export type IlumError = DialectError;
 export const ilumNotFound = (message: string) => new DialectError(HttpStatus.NOT_FOUND, message);
 export const ilumInvalid = (message: string) => new DialectError(HttpStatus.CONFLICT, message);
+
+// Ilum's error body, `{"message": "..."}`, in OpenAPI: its 404s and its 409s.
+const ERROR_BODY = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
+export const ApiIlumNotFound = (description: string) => ApiNotFoundResponse({ description, ...ERROR_BODY });
+export const ApiIlumConflict = (description: string) => ApiConflictResponse({ description, ...ERROR_BODY });
 
 // A refusal's status as Ilum would answer it.
 export function ilumStatusOf(status: number): number {

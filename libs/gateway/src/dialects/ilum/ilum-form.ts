@@ -39,12 +39,31 @@ function fileField(name: string): IlumFileField | undefined {
   return (ILUM_FILE_FIELDS as readonly string[]).includes(bare) ? (bare as IlumFileField) : undefined;
 }
 
+// Reads one of Ilum's multipart forms and hands it to `use`, which makes what the form asks for.
+// Whichever refuses, the artifacts the form stored go to `spec.onRefused`: a refused request keeps
+// nothing.
+export async function withIlumForm<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  uploads: ArtifactUploads,
+  spec: IlumFormSpec,
+  use: (form: IlumForm) => Promise<T>,
+): Promise<T> {
+  const form = await readIlumForm(request, reply, uploads, spec);
+  try {
+    return await use(form);
+  } catch (e) {
+    await spec.onRefused(form.files.map((f) => f.artifact));
+    throw e;
+  }
+}
+
 // Reads one of Ilum's multipart forms as it streams: its text fields, and each file of `jars`,
 // `files` or `pyFiles` stored as an artifact at once. Text fields Ilum does not define are ignored,
 // as its server does. Refused (400, nothing kept), naming the field: a text field given twice, a
 // file in any other field (dropped silently it would surface later as a missing program), a file
 // name that is not a plain name or is sent twice, more files or fields than the spec allows.
-export async function readIlumForm(
+async function readIlumForm(
   request: FastifyRequest,
   reply: FastifyReply,
   uploads: ArtifactUploads,

@@ -1,45 +1,21 @@
 import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { FeedHub } from '../../events/feed-hub';
-import { streamFeed } from '../../events/sse-stream';
-import { StreamSlots } from '../../auth/stream-slots';
 import { GroupDefinitions } from '../../groups/group-definitions.service';
-import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
+import { DialectController } from '../dialect-controller';
+import { ApiIlumNotFound, ApiIlumConflict, IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
 import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
 import { IlumGroupJobUpdates } from './ilum-group-job-updates';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
+import { ILUM_GROUP_ID } from './ilum-group.dto';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, springPage, springPageRequest } from './spring-page';
-import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
+import { ApiIlumUpdates, IlumUpdateStreams } from './ilum-updates';
 import type { IlumUpdatesQuery } from './ilum-updates';
 import type { SpringPage, SpringPageQuery } from './spring-page';
 
-const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
-const GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
 const GROUP_JOB_CREATION = {
   schema: {
     type: 'object',
@@ -73,17 +49,13 @@ const INSTANCE = {
 };
 
 // Requests run on a group's warm workers (Ilum's interactive job instances).
-@ApiTags('ilum: groups')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/group`)
+@DialectController('ilum: groups', IlumErrorsFilter, `${ILUM_PREFIX}/group`)
 export class IlumGroupJobsController {
   constructor(
     private readonly definitions: GroupDefinitions,
     private readonly groupJobs: IlumGroupJobs,
-    private readonly hub: FeedHub,
     private readonly updates: IlumGroupJobUpdates,
-    private readonly slots: StreamSlots,
+    private readonly streams: IlumUpdateStreams,
   ) {}
 
   // Ilum's path has no group id: the stream is of every group's instances, filtered.
@@ -101,9 +73,7 @@ export class IlumGroupJobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { filter, after } = ilumUpdatesRequest(query, lastEventId);
-    this.slots.hold(request);
-    await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
+    await this.streams.serve(query, lastEventId, request, reply, (filter) => this.updates.renderer(filter));
   }
 
   @RequiresScope('submit') // a request runs a program, as a job submit does
@@ -112,11 +82,11 @@ export class IlumGroupJobsController {
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Runs a request on one of the group’s workers and answers the finished instance' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiBody(GROUP_JOB_CREATION)
   @ApiOkResponse(INSTANCE)
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
-  @ApiConflictResponse({ description: 'A malformed request, a stopped group, an unknown file', ...ERROR })
+  @ApiIlumNotFound('No such group')
+  @ApiIlumConflict('A malformed request, a stopped group, an unknown file')
   async execute(@Param('groupId') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
     const group = await this.definitions.findById(id);
     const job = await this.groupJobs.execute(group, parseGroupJobRequest(body));
@@ -129,11 +99,11 @@ export class IlumGroupJobsController {
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Queues a request on the group and answers its instance id at once' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiBody(GROUP_JOB_CREATION)
   @ApiOkResponse({ schema: { type: 'object', properties: { jobInstanceId: { type: 'string' } } } })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
-  @ApiConflictResponse({ description: 'A malformed request, a stopped group, an unknown file', ...ERROR })
+  @ApiIlumNotFound('No such group')
+  @ApiIlumConflict('A malformed request, a stopped group, an unknown file')
   async submit(@Param('groupId') id: string, @Body() body: unknown): Promise<{ jobInstanceId: string }> {
     const group = await this.definitions.findById(id);
     const job = await this.groupJobs.submit(group, parseGroupJobRequest(body));
@@ -143,10 +113,10 @@ export class IlumGroupJobsController {
   @Get(':groupId/job/result')
   @ReadsFrom('groups', 'jobs')
   @ApiOperation({ summary: 'Pages the group’s instances, newest first' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiSpringPage([], 'not supported on instances', '')
   @ApiOkResponse({ description: 'A Spring page of groupJobInstanceInfo' })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiIlumNotFound('No such group')
   async results(
     @Param('groupId') id: string,
     @Query() query: SpringPageQuery,

@@ -2,6 +2,9 @@ import { ApiProperty } from '@nestjs/swagger';
 import { GROUP_KINDS, GROUP_LANGUAGES, GROUP_STATES } from '@spindle/contracts';
 import { SpringPageDto } from './spring-page';
 
+// The path parameter that names a group.
+export const ILUM_GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
+
 export class IlumGroupIdDto {
   @ApiProperty({ example: '0193a5b2-7c1e-7f00-8000-c0ffee000050' }) groupId!: string;
 }

@@ -1,30 +1,7 @@
 import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiConsumes,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { GroupsQuery, GROUP_SORT_FIELDS } from '@spindle/read-models';
@@ -32,12 +9,20 @@ import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { GroupDefinitions, groupArtifactName } from '../../groups/group-definitions.service';
 import { parseGroupRequest, parseScale } from '../../groups/group-request';
-import { IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
-import { ILUM_FILE_FIELDS, readIlumForm } from './ilum-form';
+import { DialectController } from '../dialect-controller';
+import { ApiIlumNotFound, ApiIlumConflict, IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
+import { ILUM_FILE_FIELDS, withIlumForm } from './ilum-form';
+import type { IlumFormSpec } from './ilum-form';
 import { groupInfoOf, groupKindsParam, groupStatesParam, parseList } from './ilum-group-format';
 import { ILUM_JOB_STATES, MAX_JOB_CONFIG_PAIRS, workerPhasesOf } from './ilum-job-format';
 import { listParam, pairsParam } from './ilum-query';
-import { ILUM_GROUP_FORM_SCHEMA, IlumGroupIdDto, IlumGroupInfoDto, IlumGroupPageDto } from './ilum-group.dto';
+import {
+  ILUM_GROUP_FORM_SCHEMA,
+  ILUM_GROUP_ID,
+  IlumGroupIdDto,
+  IlumGroupInfoDto,
+  IlumGroupPageDto,
+} from './ilum-group.dto';
 import { IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
@@ -56,8 +41,6 @@ const GROUP_TEXT_FIELDS = [
   'scale',
 ];
 
-const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
-const GROUP_ID = { name: 'groupId', description: 'The unique identifier of a group' };
 const many = (name: string, description: string, values?: readonly string[]) =>
   ApiQuery({
     name,
@@ -67,10 +50,7 @@ const many = (name: string, description: string, values?: readonly string[]) =>
     ...(values ? { enum: [...values] } : {}),
   });
 
-@ApiTags('ilum: groups')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/group`)
+@DialectController('ilum: groups', IlumErrorsFilter, `${ILUM_PREFIX}/group`)
 export class IlumGroupsController {
   constructor(
     private readonly definitions: GroupDefinitions,
@@ -87,18 +67,14 @@ export class IlumGroupsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: ILUM_GROUP_FORM_SCHEMA })
   @ApiOkResponse({ type: IlumGroupIdDto })
-  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
-  @ApiConflictResponse({
-    description: 'Validation failed, the name is taken, or a k8s/yarn cluster',
-    ...ERROR,
-  })
+  @ApiIlumNotFound('No such cluster')
+  @ApiIlumConflict('Validation failed, the name is taken, or a k8s/yarn cluster')
   async create(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IlumGroupIdDto> {
     const id = randomUUID();
-    const forget = (stored: readonly string[]) => this.definitions.forgetArtifacts(stored);
-    const form = await readIlumForm(request, reply, this.uploads, {
+    const spec: IlumFormSpec = {
       form: 'groupCreation',
       textFields: GROUP_TEXT_FIELDS,
       maxFiles: 100,
@@ -106,17 +82,15 @@ export class IlumGroupsController {
       maxFieldBytes: 256 * 1024,
       maxFileBytes: this.config.artifacts.maxBytes,
       artifactName: (fileName) => groupArtifactName(id, fileName),
-      onRefused: forget,
-    });
-    const stored = form.files.map((f) => f.artifact);
-    const byField = Object.fromEntries(
-      ILUM_FILE_FIELDS.map((field) => [
-        field,
-        form.files.filter((f) => f.field === field).map((f) => f.artifact),
-      ]),
-    ) as Record<(typeof ILUM_FILE_FIELDS)[number], string[]>;
-    try {
-      const { fields } = form;
+      onRefused: (stored) => this.definitions.forgetArtifacts(stored),
+    };
+    return withIlumForm(request, reply, this.uploads, spec, async ({ fields, files }) => {
+      const byField = Object.fromEntries(
+        ILUM_FILE_FIELDS.map((field) => [
+          field,
+          files.filter((f) => f.field === field).map((f) => f.artifact),
+        ]),
+      ) as Record<(typeof ILUM_FILE_FIELDS)[number], string[]>;
       const scale = fields['scale'] === undefined || fields['scale'] === '' ? 1 : parseScale(fields['scale']);
       if (typeof scale !== 'number') throw ilumInvalid(`${scale.field}: ${scale.message}`);
       const parsed = parseGroupRequest({
@@ -132,13 +106,11 @@ export class IlumGroupsController {
         scale,
       });
       if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-      await this.definitions.checkReferences(parsed.request, { uploaded: new Set(stored) });
+      const uploaded = new Set(files.map((f) => f.artifact));
+      await this.definitions.checkReferences(parsed.request, { uploaded });
       const row = await this.definitions.create(parsed.request, id);
       return { groupId: row.id };
-    } catch (e) {
-      await forget(stored);
-      throw e;
-    }
+    });
   }
 
   @Get()
@@ -155,7 +127,7 @@ export class IlumGroupsController {
   @ApiQuery({ name: 'tags', required: false, description: 'key1=value1;key2=value2: all must match' })
   @ApiSpringPage(GROUP_SORT_FIELDS, 'name, description', 'createdTime,desc')
   @ApiOkResponse({ type: IlumGroupPageDto })
-  @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
+  @ApiIlumConflict('A malformed filter, page, size or sort')
   async list(@Query() query: SpringPageQuery & Record<string, unknown>): Promise<IlumGroupPageDto> {
     const request = springPageRequest(query, GROUP_SORT_FIELDS);
     const jobStates = listParam(query, 'jobStates', ILUM_JOB_STATES);
@@ -183,7 +155,7 @@ export class IlumGroupsController {
   @ApiOperation({ summary: 'Returns a group found by its name' })
   @ApiParam({ name: 'groupName', description: 'The unique name of a group' })
   @ApiOkResponse({ type: IlumGroupInfoDto })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiIlumNotFound('No such group')
   async byName(@Param('groupName') name: string): Promise<IlumGroupInfoDto> {
     const group = await this.definitions.findByName(name);
     return groupInfoOf(group, await this.groupJobs.workersOf(group));
@@ -192,9 +164,9 @@ export class IlumGroupsController {
   @Get(':groupId')
   @ReadsFrom('groups', 'workers')
   @ApiOperation({ summary: 'Returns a group found by its id' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiOkResponse({ type: IlumGroupInfoDto })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiIlumNotFound('No such group')
   async get(@Param('groupId') id: string): Promise<IlumGroupInfoDto> {
     const group = await this.definitions.findById(id);
     return groupInfoOf(group, await this.groupJobs.workersOf(group));
@@ -205,9 +177,9 @@ export class IlumGroupsController {
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Deletes a group (its workers stop) and the files uploaded with it' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiIlumNotFound('No such group')
   async remove(@Param('groupId') id: string): Promise<void> {
     await this.definitions.remove(await this.definitions.findById(id));
   }
@@ -217,9 +189,9 @@ export class IlumGroupsController {
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Stops a group: ARCHIVED, with its archivedTime; its workers stop' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
+  @ApiIlumNotFound('No such group')
   async stop(@Param('groupId') id: string): Promise<void> {
     await this.definitions.stop(await this.definitions.findById(id));
   }
@@ -229,11 +201,11 @@ export class IlumGroupsController {
   @ReadsFrom('groups')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Changes the number of workers of a group (absolute)' })
-  @ApiParam(GROUP_ID)
+  @ApiParam(ILUM_GROUP_ID)
   @ApiParam({ name: 'scale', description: 'The number of workers, 1 to 64', schema: { type: 'integer' } })
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such group', ...ERROR })
-  @ApiConflictResponse({ description: 'A scale out of range, or a stopped group', ...ERROR })
+  @ApiIlumNotFound('No such group')
+  @ApiIlumConflict('A scale out of range, or a stopped group')
   async rescale(@Param('groupId') id: string, @Param('scale') raw: string): Promise<void> {
     const scale = parseScale(raw);
     if (typeof scale !== 'number') throw ilumInvalid(`${scale.field}: ${scale.message}`);

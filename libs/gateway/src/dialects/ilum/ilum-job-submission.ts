@@ -12,7 +12,8 @@ import { JobSubmission } from '../../jobs/job-submission.service';
 import { awaitVisible } from '../../read-back';
 import { ilumInvalid, ilumNotFound } from './ilum-errors.filter';
 import { ILUM_LANGUAGES, MAX_JOB_CONFIG_PAIRS, ilumProgram, parseArgs } from './ilum-job-format';
-import { readIlumForm } from './ilum-form';
+import { withIlumForm } from './ilum-form';
+import type { IlumFormSpec } from './ilum-form';
 import { pairsParam } from './ilum-query';
 import type { IlumLanguage } from './ilum-job-format';
 
@@ -48,7 +49,7 @@ export class IlumJobSubmission {
 
   async submit(request: FastifyRequest, reply: FastifyReply): Promise<JobView> {
     const tag = randomBytes(6).toString('hex');
-    const form = await readIlumForm(request, reply, this.uploads, {
+    const spec: IlumFormSpec = {
       form: 'jobCreation',
       textFields: TEXT_FIELDS,
       maxFiles: MAX_FILES,
@@ -57,14 +58,11 @@ export class IlumJobSubmission {
       maxFileBytes: this.config.artifacts.maxBytes,
       artifactName: (fileName) => `ilum-${tag}-${fileName}`,
       onRefused: (artifacts) => this.forget(tag, artifacts),
-    });
-    const stored = new Map(form.files.map((f) => [f.fileName, f.artifact])); // file name as sent → artifact
-    try {
-      return await this.submitJob(tag, form.fields, stored);
-    } catch (e) {
-      await this.forget(tag, [...stored.values()]);
-      throw e;
-    }
+    };
+    return withIlumForm(request, reply, this.uploads, spec, (form) =>
+      // file name as sent → artifact
+      this.submitJob(tag, form.fields, new Map(form.files.map((f) => [f.fileName, f.artifact]))),
+    );
   }
 
   private async submitJob(

@@ -1,41 +1,22 @@
 import { RequiresScope } from '@spindle/platform';
-import {
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import {
-  ApiBody,
-  ApiConflictResponse,
-  ApiConsumes,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FINISHED_JOB_STATES, JOB_ID_PATTERN } from '@spindle/contracts';
 import { CLUSTER_JOB_SORT_FIELDS, ClusterJobsQuery, JobsQuery } from '@spindle/read-models';
 import type { ClusterJobRow, JobView } from '@spindle/read-models';
 import { ReadsFrom } from '../../consistency/consistent-read';
-import { FeedHub } from '../../events/feed-hub';
-import { streamFeed } from '../../events/sse-stream';
-import { StreamSlots } from '../../auth/stream-slots';
 import { JobSubmission } from '../../jobs/job-submission.service';
 import { LogCollectorClient } from '../../logs/log-collector.client';
 import { MAX_LOG_LINES } from '../../logs/logs.controller';
-import { IlumErrorsFilter, ilumInvalid, ilumNotFound } from './ilum-errors.filter';
+import { DialectController } from '../dialect-controller';
+import {
+  ApiIlumNotFound,
+  ApiIlumConflict,
+  IlumErrorsFilter,
+  ilumInvalid,
+  ilumNotFound,
+} from './ilum-errors.filter';
 import { IlumJobSubmission } from './ilum-job-submission';
 import {
   ILUM_JOB_STATES,
@@ -54,14 +35,13 @@ import {
   JOB_CREATION_SCHEMA,
 } from './ilum-job.dto';
 import { ILUM_PREFIX } from './ilum-prefix';
-import { single, springPage, springPageRequest, wholeNumber } from './spring-page';
+import { offsetPageOf, single, springPage, springPageRequest, wholeNumber } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
 import { IlumJobUpdates } from './ilum-job-updates';
 import { listParam, pairsParam } from './ilum-query';
-import { ApiIlumUpdates, ilumUpdatesRequest } from './ilum-updates';
+import { ApiIlumUpdates, IlumUpdateStreams } from './ilum-updates';
 import type { IlumUpdatesQuery } from './ilum-updates';
 
-const ERROR = { schema: { type: 'object', properties: { message: { type: 'string' } } } };
 const JOB_ID = { name: 'jobId', description: 'The unique identifier of a job' };
 const STOP_WAIT_MS = 10_000; // how long a stop waits for the job's process to end
 const MAX_LOG_FROM = 999_999_999; // line offsets the collector's integers hold
@@ -74,10 +54,7 @@ const KINDS = [
 
 // Ilum's single jobs on the core's jobs: submit (multipart), pages with Ilum's filters, one job,
 // stop, delete, its log, and the stream of changes. Only jobs sent to a cluster are Ilum's.
-@ApiTags('ilum: jobs')
-@UseFilters(IlumErrorsFilter)
-@RequiresScope('read')
-@Controller(`${ILUM_PREFIX}/job`)
+@DialectController('ilum: jobs', IlumErrorsFilter, `${ILUM_PREFIX}/job`)
 export class IlumJobsController {
   constructor(
     private readonly ilumSubmission: IlumJobSubmission,
@@ -85,9 +62,8 @@ export class IlumJobsController {
     private readonly jobs: JobsQuery,
     private readonly clusterJobs: ClusterJobsQuery,
     private readonly logs: LogCollectorClient,
-    private readonly hub: FeedHub,
     private readonly updates: IlumJobUpdates,
-    private readonly slots: StreamSlots,
+    private readonly streams: IlumUpdateStreams,
   ) {}
 
   @RequiresScope('submit')
@@ -97,8 +73,8 @@ export class IlumJobsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: JOB_CREATION_SCHEMA })
   @ApiOkResponse({ type: IlumJobIdDto })
-  @ApiNotFoundResponse({ description: 'No such cluster', ...ERROR })
-  @ApiConflictResponse({ description: 'Validation failed, or the cluster has no executor', ...ERROR })
+  @ApiIlumNotFound('No such cluster')
+  @ApiIlumConflict('Validation failed, or the cluster has no executor')
   async submit(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -125,7 +101,7 @@ export class IlumJobsController {
     example: ['submitTime,desc'],
   })
   @ApiOkResponse({ type: IlumJobPageDto })
-  @ApiConflictResponse({ description: 'A malformed filter, page, size or sort', ...ERROR })
+  @ApiIlumConflict('A malformed filter, page, size or sort')
   async list(@Query() query: JobListQuery): Promise<IlumJobPageDto> {
     const request = springPageRequest(query, CLUSTER_JOB_SORT_FIELDS);
     const types = listParam(query, 'jobTypes', ILUM_JOB_TYPES);
@@ -143,7 +119,7 @@ export class IlumJobsController {
         tags,
         ...(request.search === undefined ? {} : { search: request.search }),
       },
-      { offset: request.page * request.size, limit: request.size, sort: request.sort },
+      offsetPageOf(request),
     );
     return springPage(request, rows, total, clusterJobInfo);
   }
@@ -162,9 +138,7 @@ export class IlumJobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { filter, after } = ilumUpdatesRequest(query, lastEventId);
-    this.slots.hold(request);
-    await streamFeed(this.hub, request, reply, after, this.updates.renderer(filter));
+    await this.streams.serve(query, lastEventId, request, reply, (filter) => this.updates.renderer(filter));
   }
 
   @Get(':jobId')
@@ -172,7 +146,7 @@ export class IlumJobsController {
   @ApiOperation({ summary: 'Returns a job found by its id' })
   @ApiParam(JOB_ID)
   @ApiOkResponse({ type: IlumJobInfoDto })
-  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
+  @ApiIlumNotFound('No such job')
   async get(@Param('jobId') id: string): Promise<IlumJobInfo> {
     return clusterJobInfo(await this.findAny(id));
   }
@@ -183,8 +157,8 @@ export class IlumJobsController {
   @ApiOperation({ summary: 'Stops a job (it ends FINISHED, as in Ilum 1.3.0)' })
   @ApiParam(JOB_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
-  @ApiConflictResponse({ description: "A group's interactive job (stop or rescale its group)", ...ERROR })
+  @ApiIlumNotFound('No such job')
+  @ApiIlumConflict("A group's interactive job (stop or rescale its group)")
   async stop(@Param('jobId') id: string): Promise<void> {
     await this.stopAndWait(await this.find(id, 'stopped'));
   }
@@ -198,11 +172,8 @@ export class IlumJobsController {
   })
   @ApiParam(JOB_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
-  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
-  @ApiConflictResponse({
-    description: "A group's interactive job (delete its group), or a job that did not stop in time",
-    ...ERROR,
-  })
+  @ApiIlumNotFound('No such job')
+  @ApiIlumConflict("A group's interactive job (delete its group), or a job that did not stop in time")
   async remove(@Param('jobId') id: string): Promise<void> {
     const job = await this.stopAndWait(await this.find(id, 'deleted'));
     if (!FINISHED_JOB_STATES.includes(job.state))
@@ -228,8 +199,8 @@ export class IlumJobsController {
     description: 'Offset from the start of the log: 0 is the first line',
   })
   @ApiOkResponse({ type: [IlumJobResourceLogDto] })
-  @ApiNotFoundResponse({ description: 'No such job', ...ERROR })
-  @ApiConflictResponse({ description: 'A malformed logSize or from', ...ERROR })
+  @ApiIlumNotFound('No such job')
+  @ApiIlumConflict('A malformed logSize or from')
   async log(
     @Param('jobId') id: string,
     @Query('logSize') logSizeText: string | string[] | undefined,

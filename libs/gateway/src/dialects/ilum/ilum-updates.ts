@@ -1,7 +1,11 @@
-import { applyDecorators } from '@nestjs/common';
+import { Injectable, applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JobTags } from '@spindle/contracts';
-import { resumePoint } from '../../events/sse-stream';
+import { StreamSlots } from '../../auth/stream-slots';
+import { FeedHub } from '../../events/feed-hub';
+import { resumePoint, streamFeed } from '../../events/sse-stream';
+import type { FeedRender } from '../../events/sse-stream';
 import { listParam, pairsParam } from './ilum-query';
 import { single } from './spring-page';
 
@@ -32,6 +36,28 @@ export function ilumUpdatesRequest(
     tags,
   };
   return { filter, after: resumePoint(lastEventId, single('lastEventId', query['lastEventId'])) };
+}
+
+// Serves one of Ilum's streams: the request's filters and resume point, a stream slot held while
+// the client listens, and the feed from there as `render` shows it with those filters.
+@Injectable()
+export class IlumUpdateStreams {
+  constructor(
+    private readonly hub: FeedHub,
+    private readonly slots: StreamSlots,
+  ) {}
+
+  async serve(
+    query: IlumUpdatesQuery,
+    lastEventId: string | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    render: (filter: IlumUpdatesFilter) => FeedRender,
+  ): Promise<void> {
+    const { filter, after } = ilumUpdatesRequest(query, lastEventId);
+    this.slots.hold(request);
+    await streamFeed(this.hub, request, reply, after, render(filter));
+  }
 }
 
 // The OpenAPI description of a stream with these filters.

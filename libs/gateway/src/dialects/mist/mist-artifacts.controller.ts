@@ -1,16 +1,5 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Delete, Get, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException, RequiresScope } from '@spindle/platform';
 import { ArtifactsQuery } from '@spindle/read-models';
@@ -21,12 +10,10 @@ import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { DialectError } from '../json-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 
 // Mist's artifacts: a flat store of files by name; uploads answer the name as text.
-@ApiTags('mist: artifacts')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(`${MIST_PREFIX}/artifacts`)
+@DialectController('mist: artifacts', MistErrorsFilter, `${MIST_PREFIX}/artifacts`)
 export class MistArtifactsController {
   constructor(
     private readonly uploads: ArtifactUploads,

@@ -1,16 +1,5 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Put,
-  UseFilters,
-} from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import {
   CONTEXT_NAME_PATTERN,
   CommandPatterns,
@@ -29,6 +18,7 @@ import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.fi
 import { DialectError } from '../json-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 
 const CONTEXT_CONFIG = {
   schema: {
@@ -50,10 +40,7 @@ const CONTEXT_CONFIG = {
 
 // Mist's contexts: `default` is always listed and can be neither created, changed nor deleted; a
 // POST on an existing name overwrites it; fields left out come from `default`.
-@ApiTags('mist: contexts')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(`${MIST_PREFIX}/contexts`)
+@DialectController('mist: contexts', MistErrorsFilter, `${MIST_PREFIX}/contexts`)
 export class MistContextsController {
   private readonly resource: NamedResource<ContextView, ContextView>;
 

@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Delete, Get, Param, Post, Put, Query, UseFilters } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, HttpCode, Delete, Get, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import { CONTEXT_NAME_PATTERN, CommandPatterns, FUNCTION_NAME_PATTERN } from '@spindle/contracts';
 import type { FunctionDefinition } from '@spindle/contracts';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
@@ -13,6 +13,7 @@ import { functionInfo, runtimeForPath } from './mist-format';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 
 const FUNCTION_CONFIG = {
   schema: {
@@ -29,10 +30,7 @@ const FUNCTION_CONFIG = {
 
 // Mist's functions: FunctionConfig in ({name, path, className, defaultContext}), FunctionInfo out.
 // The runtime follows from the artifact's file name (.py python, .jar jvm, .js node, else exec).
-@ApiTags('mist: functions')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(`${MIST_PREFIX}/functions`)
+@DialectController('mist: functions', MistErrorsFilter, `${MIST_PREFIX}/functions`)
 export class MistFunctionsController {
   private readonly resource: NamedResource<FunctionView, FunctionView>;
 

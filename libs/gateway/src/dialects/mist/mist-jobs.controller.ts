@@ -1,17 +1,5 @@
-import {
-  Body,
-  Controller,
-  HttpCode,
-  Delete,
-  Get,
-  Headers,
-  Param,
-  Post,
-  Query,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, HttpCode, Delete, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { FINISHED_JOB_STATES } from '@spindle/contracts';
 import { FunctionsQuery } from '@spindle/read-models';
@@ -24,6 +12,7 @@ import { MistJobList } from './mist-job-list.service';
 import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.filter';
 import { MIST_MAX_LIMIT, MIST_MAX_OFFSET, MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
 
 const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
@@ -52,10 +41,7 @@ function ListQueries(): MethodDecorator {
 
 // Mist's jobs: start one on a function (async, or force=true to wait for the result), list them
 // with offset pages, read one, cancel one, read its log in Mist's line format.
-@ApiTags('mist: jobs')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(MIST_PREFIX)
+@DialectController('mist: jobs', MistErrorsFilter, MIST_PREFIX)
 export class MistJobsController {
   constructor(
     private readonly submission: JobSubmission,

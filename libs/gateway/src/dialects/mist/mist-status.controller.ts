@@ -1,9 +1,10 @@
-import { Controller, Get, UseFilters } from '@nestjs/common';
+import { Get } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequiresScope, SPINDLE_VERSION } from '@spindle/platform';
+import { ApiOperation } from '@nestjs/swagger';
+import { SPINDLE_VERSION } from '@spindle/platform';
 import { probeRuntimes } from '../../status/runtime-probe';
 import type { RuntimeVersions } from '../../status/runtime-probe';
+import { DialectController } from '../dialect-controller';
 import { MistErrorsFilter } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 
@@ -11,10 +12,7 @@ const MB = 1024 * 1024;
 
 // MistStatus, filled with Spindle's truths: its version and start time, the runtimes found, and
 // the gateway process's memory. There is no Spark: sparkVersion says so.
-@ApiTags('mist: status')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(`${MIST_PREFIX}/status`)
+@DialectController('mist: status', MistErrorsFilter, `${MIST_PREFIX}/status`)
 export class MistStatusController implements OnApplicationBootstrap {
   private readonly started = new Date();
   private runtimes: Promise<RuntimeVersions> = Promise.resolve({

@@ -1,5 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, UseFilters } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
 import { ContextsQuery, WorkersQuery } from '@spindle/read-models';
 import type { WorkerView } from '@spindle/read-models';
@@ -9,13 +9,11 @@ import { workerLink } from './mist-format';
 import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
+import { DialectController } from '../dialect-controller';
 import { RequiresScope } from '@spindle/platform';
 
 // Mist's workers: live ones only, as WorkerLink.
-@ApiTags('mist: workers')
-@UseFilters(MistErrorsFilter)
-@RequiresScope('read')
-@Controller(`${MIST_PREFIX}/workers`)
+@DialectController('mist: workers', MistErrorsFilter, `${MIST_PREFIX}/workers`)
 export class MistWorkersController {
   constructor(
     private readonly workers: WorkersQuery,
