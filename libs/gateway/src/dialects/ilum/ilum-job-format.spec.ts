@@ -35,6 +35,10 @@ describe("Ilum's single jobs", () => {
       value: { team: 'etl', env: 'prod', x: 'a=b' },
     });
     expect(parsePairs('tags', undefined)).toEqual({ ok: true, value: {} });
+    // A key that names an object's prototype is a key like any other.
+    const proto = parsePairs('tags', '__proto__=x;constructor=y');
+    expect(proto.ok && Object.keys(proto.value)).toEqual(['__proto__', 'constructor']);
+    expect(proto.ok && JSON.stringify(proto.value)).toBe('{"__proto__":"x","constructor":"y"}');
     const bad = parsePairs('jobConfig', 'spark.a=1;oops');
     expect(bad).toEqual({ ok: false, message: expect.stringContaining('jobConfig must be key=value pairs') });
     expect(parsePairs('tags', 'a=1;b=2;c=3', 2)).toEqual({

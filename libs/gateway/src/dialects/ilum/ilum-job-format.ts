@@ -126,7 +126,9 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 // `k=v;k2=v2` (Ilum's tags and jobConfig): keys non-empty, the first `=` splits, empty parts skipped.
 export function parsePairs(field: string, text: string | undefined, max = JOB_TAGS_MAX): Parsed<JobTags> {
-  const pairs: Record<string, string> = {};
+  // A Map, not an object literal: a key such as `__proto__` is a key like any other (assigned to
+  // an object it would set the prototype and vanish; fast-check found it).
+  const pairs = new Map<string, string>();
   for (const part of (text ?? '').split(';')) {
     if (part.trim() === '') continue;
     const at = part.indexOf('=');
@@ -137,10 +139,10 @@ export function parsePairs(field: string, text: string | undefined, max = JOB_TA
         message: `${field} must be key=value pairs separated by ";" (keys of 1-128 characters)`,
       };
     }
-    pairs[key] = part.slice(at + 1).trim();
+    pairs.set(key, part.slice(at + 1).trim());
   }
-  if (Object.keys(pairs).length > max) return { ok: false, message: `${field} holds at most ${max} pairs` };
-  return { ok: true, value: pairs };
+  if (pairs.size > max) return { ok: false, message: `${field} holds at most ${max} pairs` };
+  return { ok: true, value: Object.fromEntries(pairs) };
 }
 
 // `a;b;c` (Ilum's args): the arguments in order; an empty text is none.
