@@ -33,8 +33,10 @@ export async function startSpindle(
   const databaseUrl = withDatabase(env.postgresUrl, database);
   const dataDir = mkdtempSync(join(tmpdir(), `spindle-bench-${name}-`));
   const port = String(env.spindlePort);
-  // The previous figure's Spindle has exited, but its port may not be free yet.
-  await waitForFreePort(env.spindlePort, 30_000);
+  // The previous figure's Spindle has exited, but its ports may not be free yet (every port of any
+  // topology: a figure in the single topology follows one in the node topology, whose worker
+  // process listened on WORKER_PORT).
+  for (const port of allPortsOf(env)) await waitForFreePort(port, 30_000);
   const child = spawn(
     process.execPath,
     ['-r', '@swc-node/register', join(ROOT, 'apps/standalone/src/main.ts')],
@@ -64,6 +66,9 @@ export async function startSpindle(
         ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: stopping it stops every process of its topology, also when the
+      // supervisor has to be killed (a killed supervisor's children would live on, holding ports).
+      detached: true,
     },
   );
   const output = captureTail(child);
@@ -71,7 +76,7 @@ export async function startSpindle(
   try {
     await waitUntilHealthy(url, child, output, 120_000);
   } catch (e) {
-    child.kill('SIGKILL');
+    killGroup(child, 'SIGKILL');
     throw e;
   }
   const mistUrl = /Mist API v2 on (http:\/\/[^\s]+)\/v2\/api/.exec(output.text())?.[1] ?? '';
@@ -82,11 +87,17 @@ export async function startSpindle(
     databaseUrl,
     pid: child.pid!,
     stop: async () => {
-      await stopChild(child);
+      await stopGroup(child);
+      // Gone means not listening any more: the next figure's Spindle takes the same ports.
+      for (const port of allPortsOf(env)) await waitForFreePort(port, 30_000);
       rmSync(dataDir, { recursive: true, force: true });
       await dropDatabase(env.postgresUrl, database);
     },
   };
+}
+
+function allPortsOf(env: BenchEnv): number[] {
+  return [env.spindlePort, ...SERVICE_PORTS.map((_, i) => env.spindlePort + 1 + i)];
 }
 
 const SERVICE_PORTS = [
@@ -164,13 +175,27 @@ async function waitForFreePort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
+// Every process of the group: the supervisor and the topology's processes stop together (each
+// shuts down on SIGTERM); what is left after 20 s is killed.
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  // A process of the group that outlived the supervisor (its shutdown was slower) goes too.
+  await new Promise((r) => setTimeout(r, 2_000));
+  killGroup(child, 'SIGKILL');
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // the group is gone
+  }
 }
 
 export function withDatabase(url: string, database: string): string {
