@@ -152,7 +152,9 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
     kafkaBrokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092',
     postgresUrl: process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 38080),
+    // Below the kernel's ephemeral range (32768-60999 on Linux): a port there may be some client
+    // socket's local port at the moment a process of the topology wants to listen on it.
+    spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 29080),
     topology: topologies[0]!,
     topologies,
     outDir: values.out,

@@ -34,7 +34,7 @@ describe('npm run bench -- --smoke', () => {
             ...process.env,
             KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
             BENCH_POSTGRES_URL: server.toString(),
-            BENCH_SPINDLE_PORT: '38180',
+            BENCH_SPINDLE_PORT: '29180', // below the ephemeral ports, as the default
           },
           stdio: ['ignore', 'ignore', 'pipe'],
         },
