@@ -26,7 +26,14 @@ describe('API key material', () => {
     expect(keyIdOf(made.key)).toBe(made.keyId);
     expect(verifierOf('s'.repeat(32), made.key)).toBe(made.verifier);
     expect(verifierOf('t'.repeat(32), made.key)).not.toBe(made.verifier);
-    expect(made.verifier).not.toContain(made.key.split('_')[2]);
+    const randomPart = made.key.slice(`spindle_${made.keyId}_`.length); // base64url: may hold '_'
+    expect(randomPart).toHaveLength(43);
+    expect(made.verifier).not.toContain(randomPart);
+  });
+
+  it('reads the id of a key whose random part holds underscores and dashes', () => {
+    const key = `spindle_0123456789abcdef_${'_-'.repeat(21)}a`;
+    expect(keyIdOf(key)).toBe('0123456789abcdef');
   });
 
   it('does not take a foreign token for a Spindle key', () => {
