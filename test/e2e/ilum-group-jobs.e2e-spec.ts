@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -33,6 +34,33 @@ const JOBS_PY = [
   "        raise ValueError('no rows for %s' % config['table'])",
   '',
 ].join('\n');
+
+// A SCALA group's job, as its user compiles it (javac here; scalac makes the same kind of class).
+const WORD_COUNT_JAVA = `
+package demo;
+import java.util.Map;
+public class WordCount {
+  private static int calls = 0;
+  public String run(Object spark, Map<String, Object> config) {
+    calls++;
+    String text = String.valueOf(config.get("text"));
+    if (text.isBlank()) throw new IllegalStateException("nothing to count");
+    return text.trim().split(" +").length + " words (spark " + spark + "), call " + calls;
+  }
+}`;
+
+function compiledJar(): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'ilum-jar-'));
+  try {
+    mkdirSync(join(dir, 'src', 'demo'), { recursive: true });
+    writeFileSync(join(dir, 'src', 'demo', 'WordCount.java'), WORD_COUNT_JAVA);
+    execFileSync('javac', ['-d', join(dir, 'classes'), join(dir, 'src', 'demo', 'WordCount.java')]);
+    execFileSync('jar', ['--create', '--file', join(dir, 'wordcount.jar'), '-C', join(dir, 'classes'), '.']);
+    return readFileSync(join(dir, 'wordcount.jar'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 interface Instance {
   jobInstanceId: string;
@@ -410,6 +438,63 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     expect(onJobGroup.body).toEqual({
       message: 'type: a JOB group takes interactive_job_execute, not interactive_code_execute',
     });
+  });
+
+  it("runs a SCALA group's requests in its workers' warm JVM: run(spark, config) from the group's jar", async () => {
+    const jar = compiledJar();
+    const form = new FormData();
+    form.append('name', 'jvm');
+    form.append('language', 'SCALA');
+    form.append('jars', new Blob([jar]), 'wordcount.jar');
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    const id = created.body.groupId as string;
+    const run = async (jobConfig: Record<string, unknown>) => {
+      const answer = await ilum('POST', `/group/${id}/job/execute`, {
+        type: 'interactive_job_execute',
+        jobClass: 'demo.WordCount',
+        jobConfig,
+      });
+      expect(answer.status).toBe(200);
+      return answer.body as Instance;
+    };
+    expect(await run({ text: 'to be or not' })).toMatchObject({
+      groupId: id,
+      jobClass: 'demo.WordCount',
+      jobConfig: { text: 'to be or not' },
+      result: '4 words (spark null), call 1',
+      error: null,
+    });
+    // The same JVM: the class's static state lives on between requests.
+    expect((await run({ text: 'to be' })).result).toBe('2 words (spark null), call 2');
+    const failed = await run({ text: ' ' });
+    expect(failed.result).toBeNull();
+    expect(failed.error!.message).toBe('java.lang.IllegalStateException: nothing to count');
+    expect(failed.error!.stackTrace).toContain('at demo.WordCount.run(WordCount.java');
+    const missing = await ilum('POST', `/group/${id}/job/execute`, {
+      jobClass: 'demo.Missing',
+      jobConfig: {},
+    });
+    expect(missing.body.error.message).toBe('java.lang.ClassNotFoundException: demo.Missing');
+    expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+
+    // A request runs from one jar: a group of two is refused when it runs, naming the field.
+    const two = new FormData();
+    two.append('name', 'jvm-two');
+    two.append('language', 'SCALA');
+    two.append('jars', new Blob([jar]), 'a.jar');
+    two.append('jars', new Blob([jar]), 'b.jar');
+    const twoId = (await ilum('POST', '/group', two)).body.groupId as string;
+    const refused = await ilum('POST', `/group/${twoId}/job/execute`, {
+      jobClass: 'demo.WordCount',
+      jobConfig: {},
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      message:
+        'jars: a SCALA group runs its requests from exactly one jar (with its dependencies in it); this group has 2',
+    });
+    expect((await ilum('DELETE', `/group/${twoId}`)).status).toBe(200);
   });
 
   it('stops: the workers go, and the group takes no more requests', async () => {

@@ -107,6 +107,19 @@ async function ensureStorage(): Promise<Started | undefined> {
   };
 }
 
+// The JVM runner (tools/jvm-runner), which SCALA groups and jvm-runner tasks need: built once, up
+// to date afterwards in a second.
+async function ensureJvmRunner(): Promise<undefined> {
+  const t0 = Date.now();
+  if ((await script('tools/jvm-runner/build.sh', process.env)) !== 0)
+    throw new StartupError(
+      'tools/jvm-runner/build.sh could not build the JVM runner (see above)',
+      'install Java 17 and Maven (Gson comes from Maven Central)',
+    );
+  log(`the JVM runner is built (${seconds(t0)})`);
+  return undefined;
+}
+
 // A database server per jest worker: worker 1's is the PostgreSQL of DATABASE_URL, every other
 // worker's an embedded PostgreSQL on a free port (data in .spindle/test-w<n>). One server for all
 // would couple them: the outbox relays and the feeds read the server-wide snapshot horizon, so one
@@ -207,15 +220,16 @@ async function main(): Promise<void> {
 
   const workers = Math.max(1, Number(process.env['SPINDLE_TEST_WORKERS'] ?? 1));
   const brokers = brokerAddresses(workers);
-  const [database, storage, ...kafka] = await Promise.allSettled([
+  const [database, storage, jvmRunner, ...kafka] = await Promise.allSettled([
     ensureDatabases(workers),
     ensureStorage(),
+    ensureJvmRunner(),
     ...brokers.map((address, i) => ensureKafka(address, i + 1)),
   ]);
   for (const r of kafka) if (r.status === 'fulfilled' && r.value) started.push(r.value);
   if (database.status === 'fulfilled') started.push(...database.value.started);
   if (storage.status === 'fulfilled' && storage.value) started.push(storage.value);
-  const failed = [database, storage, ...kafka].filter((r) => r.status === 'rejected');
+  const failed = [database, storage, jvmRunner, ...kafka].filter((r) => r.status === 'rejected');
   if (database.status === 'rejected' || failed.length > 0) {
     for (const r of failed)
       console.error(r.reason instanceof StartupError ? `test-infra: ${r.reason.message}` : r.reason);

@@ -6,7 +6,9 @@ import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
 import { CONTEXT_NAME_PATTERN } from './context-settings';
 import { secretRefsSchema } from '../secrets/secret-refs';
 
-export const RUNTIMES = ['node', 'python', 'exec', 'jvm'] as const;
+// node, python and jvm-runner run in a worker's long-lived runner (many tasks, warm); exec and jvm
+// start a process per task (jvm: a main class).
+export const RUNTIMES = ['node', 'python', 'exec', 'jvm', 'jvm-runner'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -20,7 +22,7 @@ export function functionStreamId(name: string): string {
 
 export const functionDefinitionSchema = z.object({
   artifact: z.string().regex(ARTIFACT_NAME_PATTERN),
-  // Mist's className, a node export, a python function name, or empty for exec.
+  // Mist's className, a node export, a python function name, a class (jvm-runner), or empty for exec.
   entrypoint: z.string().max(512),
   runtime: z.enum(RUNTIMES),
   defaultContext: z.string().regex(CONTEXT_NAME_PATTERN),

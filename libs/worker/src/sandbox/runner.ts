@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { LOG_STREAMS } from '@spindle/contracts';
 import { Jail } from './confinement';
 import { BoundedLines, RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
-import { bootstrapOf } from './runtime-files';
+import { JVM_RUNNER_BUILD, JVM_RUNNER_MAIN, bootstrapOf, jvmRunnerClassPath } from './runtime-files';
 import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
@@ -44,7 +44,7 @@ interface RunnerTask {
   timer?: { clear(): void };
 }
 
-export type RunnerLanguage = 'node' | 'python';
+export type RunnerLanguage = 'node' | 'python' | 'jvm';
 
 export interface RunnerHooks {
   onStart?(pid: number): void;
@@ -55,9 +55,11 @@ export interface RunnerHooks {
 // taken for blocked (a task that never yields) and killed. Generous: a busy host answers slowly.
 export const UNRESPONSIVE_GRACE_MS = 5_000;
 
-// A long-lived node or python process that runs many tasks of one worker, concurrently, speaking
-// the bootstrap's small protocol: JSON lines, the runner's on fd 3 (node: both ways; python: the
-// agent's on stdin), each at most RUNNER_MESSAGE_MAX_BYTES.
+// A long-lived node, python or JVM process that runs many tasks of one worker, concurrently,
+// speaking the bootstrap's small protocol: JSON lines, each at most RUNNER_MESSAGE_MAX_BYTES; the
+// runner's on fd 3 (node: both ways; python: the agent's on stdin), the JVM's on its stdout (a JVM
+// cannot open an inherited socket by number; its System.out is the tasks', see JvmRunner.java) and
+// the agent's on its stdin.
 export class Runner {
   private child: ChildProcess | undefined;
   private readonly tasks = new Map<string, RunnerTask>();
@@ -99,11 +101,13 @@ export class Runner {
   // so one job sending a huge one would fill the agent's memory.
   start(cwd: string): void {
     const env = this.jail.env({}, cwd);
-    const max = String(RUNNER_MESSAGE_MAX_BYTES);
-    const { command, argv } =
-      this.language === 'node'
-        ? this.jail.command(process.execPath, [bootstrapOf(this.jail.runtimeFiles, 'node'), max])
-        : this.jail.command('python3', ['-u', bootstrapOf(this.jail.runtimeFiles, 'python'), max]);
+    const launch = this.launch();
+    if (typeof launch === 'string') {
+      this.exited = true; // nothing to start: every task it is given fails, saying why
+      this.deathReason = launch;
+      return;
+    }
+    const { command, argv } = this.jail.command(launch.program, launch.argv);
     const child = spawn(command, argv, {
       cwd,
       env,
@@ -111,7 +115,7 @@ export class Runner {
       stdio: [this.language === 'node' ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
-    const channel = child.stdio[3] as Duplex;
+    const channel = (this.language === 'jvm' ? child.stdout : child.stdio[3]) as Duplex;
     const lines = new BoundedLines(
       RUNNER_MESSAGE_MAX_BYTES,
       (line) => {
@@ -128,7 +132,7 @@ export class Runner {
     channel.on('data', (chunk: Buffer) => lines.push(chunk));
     channel.on('error', () => undefined);
     child.stdin?.on('error', () => undefined);
-    this.forwardLoose(child.stdout!);
+    if (this.language !== 'jvm') this.forwardLoose(child.stdout!);
     this.forwardLoose(child.stderr!);
     child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
     child.on('exit', (code, signal) => {
@@ -141,6 +145,25 @@ export class Runner {
       if (child.pid) this.hooks.onExit(child.pid, code, signal);
     });
     if (child.pid) this.hooks.onStart?.(child.pid);
+  }
+
+  // What to run, or why it cannot start.
+  private launch(): { program: string; argv: string[] } | string {
+    const max = String(RUNNER_MESSAGE_MAX_BYTES);
+    const files = this.jail.runtimeFiles;
+    switch (this.language) {
+      case 'node':
+        return { program: process.execPath, argv: [bootstrapOf(files, 'node'), max] };
+      case 'python':
+        return { program: 'python3', argv: ['-u', bootstrapOf(files, 'python'), max] };
+      case 'jvm': {
+        const classPath = jvmRunnerClassPath(files);
+        if (classPath === undefined)
+          return `the JVM runner is not built on this host: run ${JVM_RUNNER_BUILD} (it needs java, javac and mvn)`;
+        // The class path as an option, not a variable: the job's own CLASSPATH means nothing here.
+        return { program: 'java', argv: ['-cp', classPath, JVM_RUNNER_MAIN, max] };
+      }
+    }
   }
 
   private receive(raw: unknown, line: string): void {
@@ -164,6 +187,12 @@ export class Runner {
     const started = deferred<Date | null>();
     const result = deferred<TaskResult>();
     const task: RunnerTask = { spec, output, resolve: result.resolve, began: started.resolve };
+    if (this.child === undefined && this.deathReason !== undefined) {
+      // It could not start (see launch): the task ends now, saying why.
+      started.resolve(null);
+      result.resolve({ outcome: 'failed', error: this.deathReason });
+      return { pid: -1, started: started.promise, done: result.promise, cancel: () => undefined };
+    }
     this.tasks.set(spec.jobId, task);
     const limit = spec.performTimeoutMs;
     if (limit !== null) {
@@ -295,7 +324,7 @@ export class Runner {
     if (!child || this.exited) return;
     const line = `${JSON.stringify(message)}\n`;
     if (this.language === 'node') (child.stdio[3] as Duplex).write(line);
-    else child.stdin!.write(line);
+    else child.stdin!.write(line); // python and the JVM read the agent's messages on stdin
   }
 
   // Output of the runner outside any task: the one running task's, as `system` lines, if there is

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 
 // The files a job's processes read from Spindle itself: the runners' bootstrap (node-runner.cjs,
-// python-runner.py) and the helpers programs import by name (runtimes/: spindle-loggers,
-// spindle_loggers). They are read by the job's user, so they must be where that user can reach.
+// python-runner.py) and the helpers (runtimes/: spindle-loggers and spindle_loggers, which programs
+// import by name, and the built JVM runner, jvm/). They are read by the job's user, so they must be where that user can reach.
 export interface RuntimeFiles {
   readonly bootstrapDir: string;
   readonly helpersDir: string;
@@ -19,6 +20,22 @@ export const CHECKOUT_RUNTIME_FILES: RuntimeFiles = {
 
 export function bootstrapOf(files: RuntimeFiles, language: 'node' | 'python'): string {
   return join(files.bootstrapDir, language === 'node' ? 'node-runner.cjs' : 'python-runner.py');
+}
+
+// The JVM runner is Java: built from tools/jvm-runner/ (bash tools/jvm-runner/build.sh, run by
+// `npm start` and the tests' setup) into the helpers, runtimes/jvm/, with its libraries in lib/.
+export const JVM_RUNNER_MAIN = 'io.spindle.runner.JvmRunner';
+export const JVM_RUNNER_BUILD = 'bash tools/jvm-runner/build.sh';
+
+// The JVM runner's class path, or undefined when it is not built.
+export function jvmRunnerClassPath(files: RuntimeFiles): string | undefined {
+  const dir = join(files.helpersDir, 'jvm');
+  const jar = join(dir, 'spindle-jvm-runner.jar');
+  if (!existsSync(jar)) return undefined;
+  const libs = readdirSync(join(dir, 'lib'))
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => join(dir, 'lib', f));
+  return [jar, ...libs].join(delimiter);
 }
 
 // A checkout in a private home (root's /root, a mode-700 home) shuts job users out of the

@@ -10,9 +10,9 @@ import type { RunningTask, TaskOutput, TaskSpec } from './types';
 type ExitListener = (pid: number, code: number | null, signal: string | null) => void;
 type StartListener = (pid: number, language: RunnerLanguage) => void;
 
-// One worker's processes: a long-lived runner per language it has needed (node, python), reused by
-// every task of the worker and running them concurrently, and a process of its own for every exec
-// or jvm task. A runner that dies or is killed is replaced by a fresh one at the next task.
+// One worker's processes: a long-lived runner per language it has needed (node, python, the JVM
+// for jvm-runner tasks), reused by every task of the worker and running them concurrently, and a
+// process of its own for every exec or jvm task. A runner that dies or is killed is replaced by a fresh one at the next task.
 // Exclusive contexts make one sandbox per job; shared contexts keep one per worker.
 // Confined, every process of the worker runs as one user leased from the host's job-user pool
 // for the worker's lifetime; stopping the worker kills every process of that user (also those
@@ -45,7 +45,7 @@ export class WorkerSandbox {
 
   // The worker's long-lived process: its current runner (node first), null before its first.
   get pid(): number | null {
-    for (const language of ['node', 'python'] as const) {
+    for (const language of ['node', 'python', 'jvm'] as const) {
       const runner = this.runners.get(language);
       if (runner?.alive) return runner.pid;
     }
@@ -80,7 +80,7 @@ export class WorkerSandbox {
     }
     if (this.stopped) throw new Error(`worker ${this.options.workerId} is stopped`);
     // Found or started with no await in between: tasks arriving together share one runner.
-    return this.runnerFor(spec.runtime, jail).run(spec, output);
+    return this.runnerFor(spec.runtime === 'jvm-runner' ? 'jvm' : spec.runtime, jail).run(spec, output);
   }
 
   // The worker's jail: its user leased at its first task (and its directory made that user's).

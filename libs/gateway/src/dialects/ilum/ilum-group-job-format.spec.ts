@@ -47,10 +47,13 @@ describe('Ilum group requests', () => {
     expect(refusal(() => parseGroupJobRequest([]))).toBe(
       '409 the body must be a JSON object {type, jobClass, jobConfig} or {type, code}',
     );
-    expect(refusal(() => parseGroupJobRequest({ jobClass: 'Hello' }))).toMatch(
-      /^409 jobClass must be module\.Name/,
+    expect(refusal(() => parseGroupJobRequest({ jobClass: 'a b' }))).toMatch(
+      /^409 jobClass must be a class name/,
     );
-    expect(refusal(() => parseGroupJobRequest({ jobClass: 'a.b.C' }))).toMatch(/^409 jobClass/);
+    expect(refusal(() => parseGroupJobRequest({ jobClass: 'a..C' }))).toMatch(/^409 jobClass/);
+    expect(parseGroupJobRequest({ jobClass: 'com.acme.WordCount' })).toMatchObject({
+      jobClass: 'com.acme.WordCount',
+    });
     expect(refusal(() => parseGroupJobRequest({ jobClass: 'jobs.Hello', jobConfig: [1] }))).toBe(
       '409 jobConfig must be an object',
     );
@@ -83,10 +86,16 @@ describe('Ilum group requests', () => {
       entrypoint: 'hello',
       runtime: 'node',
     });
-    expect(refusal(() => groupProgramOf('SCALA', 'jobs.Hello'))).toMatch(
-      /^409 language: SCALA groups cannot run/,
+    expect(groupProgramOf('SCALA', 'com.acme.WordCount')).toEqual({
+      file: null,
+      entrypoint: 'com.acme.WordCount',
+      runtime: 'jvm-runner',
+    });
+    expect(refusal(() => groupProgramOf('PYTHON', 'a.b.C'))).toMatch(
+      /^409 jobClass must be module\.Name in a PYTHON group/,
     );
     expect(groupJobArgs('python', { a: 1 })).toEqual({ spark: null, config: { a: 1 } });
+    expect(groupJobArgs('jvm-runner', { a: 1 })).toEqual({ spark: null, config: { a: 1 } });
     expect(groupJobArgs('node', { a: 1 })).toEqual({ config: { a: 1 } });
   });
 

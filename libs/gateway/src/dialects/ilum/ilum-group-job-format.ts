@@ -1,10 +1,14 @@
+import { FUNCTION_NAME_PATTERN } from '@spindle/contracts';
 import type { GroupLanguage, Runtime } from '@spindle/contracts';
 import type { JobView } from '@spindle/read-models';
 import { groupArtifactName } from '../../groups/group-definitions.service';
 import { ilumInvalid } from './ilum-errors.filter';
 
-// `module.Name`: a program file of the group (`module.py`, `module.js`) and the class or export in it.
-const JOB_CLASS_PATTERN = /^([A-Za-z_][A-Za-z0-9_]{0,63})\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
+// A jobClass: a JVM class's full name (SCALA: `com.acme.WordCount`; not a nested class), or
+// `module.Name` (PYTHON, NODE: a program file of the group, `module.py` or `module.js`, and the
+// class or export in it).
+const JOB_CLASS_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127}){0,31}$/;
+const MODULE_NAME_PATTERN = /^([A-Za-z_][A-Za-z0-9_]{0,63})\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
 const MAX_JOB_CONFIG_BYTES = 64 * 1024;
 
 const MAX_CODE_BYTES = 256 * 1024;
@@ -36,7 +40,8 @@ export function parseGroupJobRequest(body: unknown): GroupJobRequest {
     throw ilumInvalid('type must be interactive_job_execute or interactive_code_execute');
   if (typeof jobClass !== 'string' || !JOB_CLASS_PATTERN.test(jobClass))
     throw ilumInvalid(
-      'jobClass must be module.Name (a program file of the group and a class or export in it)',
+      'jobClass must be a class name: module.Name (PYTHON, NODE: a program file of the group and a ' +
+        "class or export in it) or the full name of a class in the group's jar (SCALA)",
     );
   if (
     jobConfig !== undefined &&
@@ -50,21 +55,27 @@ export function parseGroupJobRequest(body: unknown): GroupJobRequest {
 }
 
 export interface GroupProgram {
-  readonly file: string; // the program file's own name, as uploaded
+  // The program file's own name, as uploaded; null: the group's jar (SCALA), whatever its name.
+  readonly file: string | null;
   readonly entrypoint: string;
   readonly runtime: Runtime;
 }
 
-// Which file and entry a jobClass names in a group of this language. SCALA runs on no bridge yet.
+// Which file and entry a jobClass names in a group of this language. SCALA: the class in the
+// group's jar, run by the worker's long-lived JVM (runtime jvm-runner: tools/jvm-runner).
 export function groupProgramOf(language: GroupLanguage, jobClass: string): GroupProgram {
-  const [, module, name] = JOB_CLASS_PATTERN.exec(jobClass)!;
+  if (language === 'SCALA') return { file: null, entrypoint: jobClass, runtime: 'jvm-runner' };
+  const parts = MODULE_NAME_PATTERN.exec(jobClass);
+  if (!parts)
+    throw ilumInvalid(
+      `jobClass must be module.Name in a ${language} group (a program file of the group and a class or export in it)`,
+    );
+  const [, module, name] = parts;
   switch (language) {
     case 'PYTHON':
       return { file: `${module}.py`, entrypoint: name!, runtime: 'python' };
     case 'NODE':
       return { file: `${module}.js`, entrypoint: name!, runtime: 'node' };
-    case 'SCALA':
-      throw ilumInvalid('language: SCALA groups cannot run requests yet (no JVM bridge): use PYTHON or NODE');
     default: {
       const unknownLanguage: never = language;
       throw ilumInvalid(`language ${String(unknownLanguage)} cannot run requests`);
@@ -72,17 +83,24 @@ export function groupProgramOf(language: GroupLanguage, jobClass: string): Group
   }
 }
 
-// The arguments a request's program is called with: python `run(self, spark, config)` (no Spark
-// runtime: spark is None), node `export({config}, ctx)`.
+// The arguments a request's program is called with: python `run(self, spark, config)` and JVM
+// `run(spark, config)` (no Spark runtime: spark is None, null), node `export({config}, ctx)`.
 export function groupJobArgs(runtime: Runtime, jobConfig: Record<string, unknown>): Record<string, unknown> {
-  return runtime === 'python' ? { spark: null, config: jobConfig } : { config: jobConfig };
+  return runtime === 'node' ? { config: jobConfig } : { spark: null, config: jobConfig };
 }
 
 // The function a group's jobClass runs as (registered on first use): `group-<groupId>-<jobClass>`,
-// named like the group's uploads so that deleting the group finds and removes it.
+// named like the group's uploads so that deleting the group finds and removes it (and the instance
+// reads its jobClass back from it). A name too long for a function is refused, naming the bound.
 export function groupJobFunction(groupId: string, jobClass: string): string {
-  return groupArtifactName(groupId, jobClass);
+  const name = groupArtifactName(groupId, jobClass);
+  if (jobClass !== '' && !FUNCTION_NAME_PATTERN.test(name))
+    throw ilumInvalid(
+      `jobClass must be at most ${MAX_FUNCTION_NAME - groupArtifactName(groupId, '').length} characters in this group`,
+    );
+  return name;
 }
+const MAX_FUNCTION_NAME = 128;
 
 // What a CODE group's requests run as: its session program (`code-session/`), uploaded as
 // `group-<groupId>--code.<ext>` and registered as function `group-<groupId>--code`. An uploaded

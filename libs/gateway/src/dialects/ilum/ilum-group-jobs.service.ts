@@ -114,18 +114,32 @@ export class IlumGroupJobs {
     const program = groupProgramOf(group.language, jobClass);
     const name = groupJobFunction(group.id, jobClass);
     if (await this.functions.findByName(name)) return name;
-    const { files, pyFiles } = group.definition;
-    const candidates = program.runtime === 'python' ? [...pyFiles, ...files] : files;
-    const artifact = candidates.find(
-      (a) => a === groupArtifactName(group.id, program.file) || a === program.file,
-    );
-    if (artifact === undefined) {
-      throw ilumInvalid(
-        `jobClass: the group has no file ${program.file} (in ${program.runtime === 'python' ? 'pyFiles or files' : 'files'})`,
-      );
-    }
+    const artifact =
+      program.file === null ? this.jarOf(group) : this.fileOf(group, program.file, program.runtime);
     await this.register(name, { artifact, entrypoint: program.entrypoint, runtime: program.runtime });
     return name;
+  }
+
+  private fileOf(group: GroupView, file: string, runtime: Runtime): string {
+    const { files, pyFiles } = group.definition;
+    const candidates = runtime === 'python' ? [...pyFiles, ...files] : files;
+    const artifact = candidates.find((a) => a === groupArtifactName(group.id, file) || a === file);
+    if (artifact === undefined)
+      throw ilumInvalid(
+        `jobClass: the group has no file ${file} (in ${runtime === 'python' ? 'pyFiles or files' : 'files'})`,
+      );
+    return artifact;
+  }
+
+  // A task runs from one program: a SCALA group's requests from its one jar (a job's dependencies
+  // go in it, as a fat jar, the way Spark jobs are usually shipped).
+  private jarOf(group: GroupView): string {
+    const { jars } = group.definition;
+    if (jars.length !== 1)
+      throw ilumInvalid(
+        `jars: a SCALA group runs its requests from exactly one jar (with its dependencies in it); this group has ${jars.length}`,
+      );
+    return jars[0]!;
   }
 
   // Keyed by the function's name: two first requests at once register it once.

@@ -42,7 +42,13 @@ export function statesFor(statuses: readonly MistStatus[]): JobState[] {
 // Mist's JobDetails.source. A job whose source was not recorded reads as Http, Mist's usual one.
 const SOURCE_OF: Record<JobSource, string> = { http: 'Http', kafka: 'Async Kafka', mqtt: 'Async Mqtt' };
 
-const LANG_OF: Record<Runtime, string> = { python: 'python', jvm: 'java', node: 'node', exec: 'exec' };
+const LANG_OF: Record<Runtime, string> = {
+  python: 'python',
+  jvm: 'java',
+  'jvm-runner': 'java',
+  node: 'node',
+  exec: 'exec',
+};
 
 export function runtimeForPath(path: string): Runtime {
   if (path.endsWith('.py')) return 'python';

@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Jail } from './confinement';
+import { Runner } from './runner';
+import { CHECKOUT_RUNTIME_FILES, JVM_RUNNER_BUILD, jvmRunnerClassPath } from './runtime-files';
+import { WorkerSandbox } from './worker-sandbox';
+import type { RunningTask, TaskSpec } from './types';
+
+jest.setTimeout(60_000);
+
+// Programs the way an Ilum SCALA group's users write them (compiled here with javac, as they would
+// be with scalac or javac): a class with run(spark, config), and Spindle's own run(args).
+const SOURCES: Record<string, string> = {
+  'demo/WordCount.java': `
+package demo;
+import java.util.Map;
+public class WordCount {
+  private static int calls = 0; // a warm JVM keeps it between requests
+  public String run(Object spark, Map<String, Object> config) {
+    calls++;
+    String text = String.valueOf(config.get("text"));
+    System.out.println("counting words of " + text);
+    System.err.println("spark is " + spark);
+    if (text.isBlank()) throw new IllegalStateException("nothing to count");
+    return text.trim().split("\\\\s+").length + " words, call " + calls;
+  }
+}`,
+  'demo/Context.java': `
+package demo;
+import io.spindle.runner.TaskContext;
+import java.util.Map;
+import java.util.Optional;
+public class Context {
+  public Optional<Map<String, Object>> run(Map<String, Object> args) throws Exception {
+    Thread.sleep(((Number) args.getOrDefault("ms", 0L)).longValue());
+    TaskContext task = TaskContext.current();
+    System.out.println("I am " + task.jobId());
+    return Optional.of(Map.of("jobId", task.jobId(), "variable", String.valueOf(task.env("SPINDLE_JOB_ID")),
+        "workDir", task.workDir(), "n", ((Number) args.get("n")).longValue() + 1));
+  }
+}`,
+  'demo/Sleeper.java': `
+package demo;
+import java.util.Map;
+public class Sleeper {
+  public String run(Map<String, Object> args) throws InterruptedException {
+    Thread.sleep(60_000);
+    return "woke";
+  }
+}`,
+};
+
+describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
+  let dir: string;
+  let jar: string;
+  let sandbox: WorkerSandbox;
+  let serial = 0;
+  const started: number[] = [];
+
+  beforeAll(() => {
+    const classPath = jvmRunnerClassPath(CHECKOUT_RUNTIME_FILES);
+    if (classPath === undefined) throw new Error(`the JVM runner is not built: ${JVM_RUNNER_BUILD}`);
+    dir = mkdtempSync(join(tmpdir(), 'spindle-jvm-'));
+    const src = join(dir, 'src');
+    for (const [file, text] of Object.entries(SOURCES)) {
+      mkdirSync(join(src, file, '..'), { recursive: true });
+      writeFileSync(join(src, file), text);
+    }
+    const classes = join(dir, 'classes');
+    execFileSync('javac', [
+      '-d',
+      classes,
+      '-cp',
+      classPath,
+      ...Object.keys(SOURCES).map((f) => join(src, f)),
+    ]);
+    jar = join(dir, 'demo.jar');
+    execFileSync('jar', ['--create', '--file', jar, '-C', classes, '.']);
+  });
+
+  beforeEach(() => {
+    sandbox = new WorkerSandbox({ workerId: `w${++serial}`, baseDir: join(dir, `worker-${serial}`) });
+    started.length = 0;
+    sandbox.onRunnerStart((pid) => started.push(pid));
+  });
+
+  afterEach(() => sandbox.stop());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function spec(entrypoint: string, args: Record<string, unknown>): TaskSpec {
+    const jobId = `job-${serial}-${Math.random().toString(36).slice(2, 8)}`;
+    return {
+      jobId,
+      runtime: 'jvm-runner',
+      programPath: jar,
+      entrypoint,
+      args,
+      workDir: join(dir, 'jobs', jobId),
+      env: { SPINDLE_JOB_ID: jobId },
+      performTimeoutMs: null,
+    };
+  }
+
+  async function run(task: TaskSpec, on: WorkerSandbox = sandbox) {
+    const lines: string[] = [];
+    const running: RunningTask = await on.run(task, {
+      line: (stream, text) => lines.push(`${stream}: ${text}`),
+    });
+    return { task, running, lines };
+  }
+
+  it("runs an Ilum job's run(spark, config) in one warm JVM: its static state lives on, each output line is its task's", async () => {
+    const first = await run(spec('demo.WordCount', { spark: null, config: { text: 'to be or not' } }));
+    expect(await first.running.done).toEqual({ outcome: 'succeeded', result: '4 words, call 1' });
+    const second = await run(spec('demo.WordCount', { spark: null, config: { text: 'to be' } }));
+    expect(await second.running.done).toEqual({ outcome: 'succeeded', result: '2 words, call 2' });
+    expect(first.lines).toEqual(['stdout: counting words of to be or not', 'stderr: spark is null']);
+    expect(second.lines).toEqual(['stdout: counting words of to be', 'stderr: spark is null']);
+    expect(started).toHaveLength(1);
+    expect(second.running.pid).toBe(first.running.pid);
+    expect(sandbox.pid).toBe(first.running.pid);
+  });
+
+  it('fails a task whose run throws with the Java stack trace, the error on its first line; the JVM goes on', async () => {
+    const failing = await run(spec('demo.WordCount', { spark: null, config: { text: ' ' } }));
+    const result = await failing.running.done;
+    expect(result.outcome).toBe('failed');
+    expect(result.outcome === 'failed' && result.error).toMatch(
+      /^java\.lang\.IllegalStateException: nothing to count\n\tat demo\.WordCount\.run/,
+    );
+    const unknown = await run(spec('demo.Missing', {}));
+    expect(await unknown.running.done).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/^java\.lang\.ClassNotFoundException: demo\.Missing/),
+    });
+    const next = await run(spec('demo.WordCount', { spark: null, config: { text: 'still here' } }));
+    expect(await next.running.done).toMatchObject({ outcome: 'succeeded', result: '2 words, call 2' }); // the failed call counted too
+    expect(started).toHaveLength(1);
+  });
+
+  it('runs concurrent tasks apart: each sees its own job id and variables through TaskContext, and gets its own lines', async () => {
+    const tasks = await Promise.all(
+      [0, 1, 2, 3].map((n) => run(spec('demo.Context', { n, ms: 300 - n * 50 }))),
+    );
+    const results = await Promise.all(tasks.map((t) => t.running.done));
+    tasks.forEach((t, n) => {
+      expect(results[n]).toEqual({
+        outcome: 'succeeded',
+        result: { jobId: t.task.jobId, variable: t.task.jobId, workDir: t.task.workDir, n: n + 1 },
+      });
+      expect(t.lines).toEqual([`stdout: I am ${t.task.jobId}`]);
+    });
+    expect(new Set(tasks.map((t) => t.running.pid)).size).toBe(1);
+  });
+
+  it('cancels a waiting task by interrupting it, and the JVM takes the next one', async () => {
+    const sleeper = await run(spec('demo.Sleeper', {}));
+    const bystander = await run(spec('demo.Context', { n: 1, ms: 1_000 }));
+    await sleeper.running.started;
+    sleeper.running.cancel('stopped by its user');
+    expect(await sleeper.running.done).toEqual({ outcome: 'cancelled', error: 'stopped by its user' });
+    expect(await bystander.running.done).toMatchObject({ outcome: 'succeeded' });
+    const next = await run(spec('demo.WordCount', { config: { text: 'after' } }));
+    expect(await next.running.done).toMatchObject({ outcome: 'succeeded' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('fails a task on a host where the JVM runner is not built, saying how to build it', async () => {
+    const helpersDir = join(dir, 'no-helpers');
+    mkdirSync(helpersDir, { recursive: true });
+    const jail = new Jail(Jail.unconfined.policy, null, { ...CHECKOUT_RUNTIME_FILES, helpersDir });
+    const runner = new Runner('jvm', { onExit: () => undefined }, 1_000, jail);
+    runner.start(dir);
+    const task = runner.run(spec('demo.WordCount', {}), { line: () => undefined });
+    expect(await task.done).toEqual({
+      outcome: 'failed',
+      error: `the JVM runner is not built on this host: run ${JVM_RUNNER_BUILD} (it needs java, javac and mvn)`,
+    });
+    expect(await task.started).toBeNull();
+  });
+});

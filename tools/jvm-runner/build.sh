@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Build Spindle's JVM runner (the long-lived JVM of a worker that runs `jvm-runner` tasks, such as
+# Ilum SCALA groups' requests) into runtimes/jvm/: spindle-jvm-runner.jar and lib/ (Gson).
+#
+#   bash tools/jvm-runner/build.sh     # idempotent: does nothing when the jar is up to date
+#
+# Needs java, javac and mvn (Gson comes from Maven Central once, through ~/.m2). Without them it
+# says so and exits 0 with SPINDLE_JVM_RUNNER_OPTIONAL=1 (`npm start` on a machine with only
+# Node: every other runtime works; a jvm-runner task then fails naming this script).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="${SPINDLE_JVM_RUNNER_DIR:-$ROOT/runtimes/jvm}"
+
+log() { echo "jvm-runner: $*" >&2; }
+
+# Optional (npm start): a machine without Java runs every other runtime; say why and go on.
+give_up() {
+  log "$1"
+  if [ "${SPINDLE_JVM_RUNNER_OPTIONAL:-}" = 1 ]; then
+    log "the JVM runner is not built: jvm-runner tasks (Ilum SCALA groups) fail until it is"
+    exit 0
+  fi
+  exit 1
+}
+
+for tool in java javac jar mvn; do
+  command -v "$tool" >/dev/null 2>&1 || give_up "'$tool' not found on PATH"
+done
+
+# Up to date when the stamp names the same sources, pom and javac.
+STAMP="$( (cat "$HERE/pom.xml"; find "$HERE/src" -name '*.java' -print0 | sort -z | xargs -0 cat; javac -version 2>&1) | sha1sum | cut -d' ' -f1)"
+mkdir -p "$(dirname "$OUT")"
+exec 8>"$HERE/.build.lock" # one build at a time (jest's setup and a start may race)
+command -v flock >/dev/null 2>&1 && flock -w 600 8
+if [ "$(cat "$OUT/.complete" 2>/dev/null || true)" = "$STAMP" ]; then exit 0; fi
+
+T0=$SECONDS
+TMP="$(mktemp -d "$HERE/.build-tmp.XXXXXX")" # not under runtimes/: agents copy that whole
+trap 'rm -rf "$TMP"' EXIT
+# Debian's Maven 3.8 prints stray ANSI resets even with -B -q: strip them (pipefail keeps mvn's status).
+if ! mvn -B -q -f "$HERE/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$TMP/lib" < /dev/null 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g' >&2; then
+  give_up "mvn dependency:copy-dependencies failed (is Maven Central reachable?)"
+fi
+rm -rf "$HERE/target"
+mkdir -p "$TMP/classes"
+javac --release 17 -encoding UTF-8 -Xlint:all -Werror -cp "$(ls "$TMP"/lib/*.jar | tr '\n' :)" \
+  -d "$TMP/classes" $(find "$HERE/src" -name '*.java') || give_up "javac failed"
+jar --create --file "$TMP/spindle-jvm-runner.jar" -C "$TMP/classes" .
+rm -rf "$TMP/classes"
+rm -rf "$OUT"
+mv "$TMP" "$OUT"
+chmod -R a+rX "$OUT"
+echo "$STAMP" > "$OUT/.complete"
+log "built $OUT ($((SECONDS - T0)) s)"
