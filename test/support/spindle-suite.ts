@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KafkaNamespace } from '@spindle/backbone';
 import { startStandalone } from '@spindle/runtime';
 import type { Standalone } from '@spindle/runtime';
-import { createTestDatabase } from '@spindle/testing';
+import { createTestDatabase, deleteKafkaNamespace } from '@spindle/testing';
 import { TEST_ADMIN_KEY } from './auth';
 import { TEST_SPINDLE_ENV } from './spindle-modes';
 
@@ -47,6 +47,7 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
   let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let dataDir: string | undefined;
   let running: Standalone | undefined;
+  let brokers: string | undefined; // the Kafka it ran on, if any
 
   const suite: SpindleSuite = {
     get spindle() {
@@ -72,6 +73,7 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
     },
     async start() {
       const env = typeof options.env === 'function' ? options.env() : (options.env ?? {});
+      brokers ??= env['KAFKA_BROKERS'];
       running = await startStandalone(
         {
           DATABASE_URL: suite.databaseUrl,
@@ -106,6 +108,10 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
 
   afterAll(async () => {
     await suite.stop();
+    if (brokers && db)
+      await deleteKafkaNamespace(db.name, brokers.split(',')).catch((e: unknown) =>
+        console.warn(`could not delete the topics of namespace ${db!.name}: ${String(e)}`),
+      );
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

@@ -13,13 +13,14 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 OUT="${SPINDLE_JVM_RUNNER_DIR:-$ROOT/runtimes/jvm}"
 
-log() { echo "jvm-runner: $*" >&2; }
+log() { echo "jvm-runner: $*"; }       # progress: stdout
+warn() { echo "jvm-runner: $*" >&2; }  # what keeps it from being built: stderr
 
 # Optional (npm start): a machine without Java runs every other runtime; say why and go on.
 give_up() {
-  log "$1"
+  warn "$1"
   if [ "${SPINDLE_JVM_RUNNER_OPTIONAL:-}" = 1 ]; then
-    log "the JVM runner is not built: jvm-runner tasks (Ilum SCALA groups) fail until it is"
+    warn "the JVM runner is not built: jvm-runner tasks (Ilum SCALA groups) fail until it is"
     exit 0
   fi
   exit 1

@@ -115,6 +115,31 @@ export async function readKafkaTopic(
   }
 }
 
+// Removes an installation's topics and consumer groups from the broker (KAFKA_NAMESPACE `ns`:
+// topics `ns.spindle.*`, groups `ns.*`): a CI broker otherwise keeps every suite's partitions open,
+// thousands of files by the end of a run.
+export async function deleteKafkaNamespace(namespace: string, brokers: readonly string[]): Promise<void> {
+  if (namespace === '') throw new Error('no namespace: this would delete every installation on the broker');
+  const prefix = `${namespace}.`;
+  const admin = new Kafka({
+    clientId: 'spindle-test-cleanup',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(prefix));
+    // A group with members left (a consumer still leaving) is refused; it goes with the broker.
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 // Polls until the check returns a value other than undefined, or fails with the last value seen.
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
