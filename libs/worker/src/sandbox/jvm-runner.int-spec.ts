@@ -41,6 +41,15 @@ public class Context {
         "workDir", task.workDir(), "n", ((Number) args.get("n")).longValue() + 1));
   }
 }`,
+  'demo/Partial.java': `
+package demo;
+import java.util.Map;
+public class Partial {
+  public int run(Map<String, Object> args) {
+    System.out.print("no newline at the end");
+    return 7;
+  }
+}`,
   'demo/Sleeper.java': `
 package demo;
 import java.util.Map;
@@ -153,6 +162,12 @@ describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
       expect(t.lines).toEqual([`stdout: I am ${t.task.jobId}`]);
     });
     expect(new Set(tasks.map((t) => t.running.pid)).size).toBe(1);
+  });
+
+  it('keeps a last line printed without its newline, and answers a non-string result as JSON', async () => {
+    const task = await run(spec('demo.Partial', {}));
+    expect(await task.running.done).toEqual({ outcome: 'succeeded', result: 7 });
+    expect(task.lines).toEqual(['stdout: no newline at the end']);
   });
 
   it('cancels a waiting task by interrupting it, and the JVM takes the next one', async () => {

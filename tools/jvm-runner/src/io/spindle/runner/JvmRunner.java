@@ -25,9 +25,11 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,6 +67,7 @@ public final class JvmRunner {
   private final Map<String, Thread> running = new ConcurrentHashMap<>();
   private final Map<String, URLClassLoader> loaders = new ConcurrentHashMap<>();
   private final ClassLoader apiLoader = new ApiOnlyLoader(JvmRunner.class.getClassLoader());
+  private final List<TaskOutput> outputs = new ArrayList<>();
 
   private JvmRunner(PrintStream channel, int maxMessageBytes) {
     this.channel = channel;
@@ -77,8 +80,11 @@ public final class JvmRunner {
         new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
     JvmRunner runner = new JvmRunner(channel, max);
     PrintStream realErr = System.err;
-    System.setOut(new PrintStream(new TaskOutput(runner, "stdout", realErr), true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(new TaskOutput(runner, "stderr", realErr), true, StandardCharsets.UTF_8));
+    TaskOutput out = new TaskOutput(runner, "stdout", realErr);
+    TaskOutput err = new TaskOutput(runner, "stderr", realErr);
+    runner.outputs.addAll(List.of(out, err));
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     System.setIn(InputStream.nullInputStream()); // the agent's messages are not a task's input
     BufferedReader in =
         new BufferedReader(new InputStreamReader(new FileInputStream(FileDescriptor.in), StandardCharsets.UTF_8));
@@ -130,6 +136,9 @@ public final class JvmRunner {
             () -> {
               TaskContext.enter(context);
               Map<String, Object> result = run(message, taskId);
+              System.out.flush();
+              System.err.flush();
+              for (TaskOutput output : outputs) output.finish(taskId); // a last line without its newline
               running.remove(taskId);
               send(result);
             },
@@ -265,7 +274,11 @@ public final class JvmRunner {
           }
         }
       }
-      if (!runner.running.containsKey(task)) partial.remove(task);
+    }
+
+    synchronized void finish(String task) {
+      ByteArrayOutputStream line = partial.remove(task);
+      if (line != null && line.size() > 0) runner.log(task, stream, line.toString(StandardCharsets.UTF_8));
     }
   }
 
