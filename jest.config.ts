@@ -20,11 +20,10 @@ const common = {
 };
 
 // Tiers by suffix: *.spec.ts are pure; *.int-spec.ts and *.e2e-spec.ts talk to the real Kafka,
-// Postgres and S3. SPINDLE_TEST_WORKERS=2 runs two files at a time: every worker has a Kafka broker
-// and a PostgreSQL server of its own (tools/jest/integration-environment.ts; the S3 server is
-// shared, every suite uses buckets of its own), and the longest suites start first
-// (tools/jest/sequencer.cjs). One worker stays the default until a run of two on a quiet 2-core
-// machine has shown the whole suite green and faster (see the README's Tests section).
+// Postgres and S3. Two files run at a time (SPINDLE_TEST_WORKERS, default 2; the README's Tests
+// section has the run that made it the default): every worker has a Kafka broker and a PostgreSQL
+// server of its own (tools/jest/integration-environment.ts; the S3 server is shared, every suite
+// uses buckets of its own), and the longest suites start first (tools/jest/sequencer.cjs).
 const config: Config = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
@@ -41,7 +40,7 @@ const config: Config = {
   ],
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.cjs'],
   testSequencer: '<rootDir>/tools/jest/sequencer.cjs',
-  maxWorkers: Number(process.env['SPINDLE_TEST_WORKERS'] ?? 1),
+  maxWorkers: Number(process.env['SPINDLE_TEST_WORKERS'] ?? 2),
   verbose: true,
   testTimeout: 60_000,
 };

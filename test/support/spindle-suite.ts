@@ -83,6 +83,12 @@ export function spindleSuite(options: SpindleSuiteOptions): SpindleSuite {
           SPINDLE_ADMIN_KEY: TEST_ADMIN_KEY,
           SPINDLE_DIALECT_AUTH: 'open',
           KAFKA_NAMESPACE: suite.kafkaNamespace,
+          // Every dialect on a free port: two suites at once (SPINDLE_TEST_WORKERS=2) never meet
+          // on Mist's 2004.
+          MIST_PORT: '0',
+          ILUM_PORT: '0',
+          GENVID_PORT: '0',
+          APOLLO_PORT: '0',
           ...TEST_SPINDLE_ENV,
           ...env,
         },
