@@ -111,6 +111,8 @@ const envSchema = z.object({
   SPINDLE_JOB_MAX_PROCESSES: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
   SPINDLE_JOB_MAX_ADDRESS_SPACE_MB: positiveInt.optional(),
   SPINDLE_JOB_MAX_CPU_SECONDS: positiveInt.optional(),
+  SPINDLE_JOB_MAX_MEMORY_MB: positiveInt.optional(),
+  SPINDLE_JOB_CGROUPS: z.enum(['auto', 'off']).default('auto'),
   // What one job may put in its end report (beyond: into its log, referenced) and in its log.
   SPINDLE_JOB_MAX_RESULT_BYTES: z.coerce
     .number()
@@ -238,7 +240,11 @@ export interface SpindleConfig {
         readonly processes: number;
         readonly addressSpaceBytes: number | null;
         readonly cpuSeconds: number | null;
+        // Resident memory of each process a worker starts and all it starts (a cgroup's limit).
+        readonly memoryBytes: number | null;
       };
+      // Every process in a cgroup of its own when the host allows it (auto), or never (off).
+      readonly cgroups: 'auto' | 'off';
     };
   };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
@@ -359,7 +365,10 @@ export function loadConfig(
               ? null
               : e.SPINDLE_JOB_MAX_ADDRESS_SPACE_MB * 1024 * 1024,
           cpuSeconds: e.SPINDLE_JOB_MAX_CPU_SECONDS ?? null,
+          memoryBytes:
+            e.SPINDLE_JOB_MAX_MEMORY_MB === undefined ? null : e.SPINDLE_JOB_MAX_MEMORY_MB * 1024 * 1024,
         },
+        cgroups: e.SPINDLE_JOB_CGROUPS,
       },
     },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },

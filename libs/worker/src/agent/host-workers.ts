@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { HostHeartbeat, JobAssignedV1, WorkerRequestedV1 } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { WorkerSandbox } from '../sandbox';
-import type { JobUserPool, RuntimeFiles } from '../sandbox';
+import type { JobCgroups, JobUserPool, RuntimeFiles } from '../sandbox';
 import type { AgentReporter, EventCause } from './agent-reporter';
 import type { HostTask, TaskRunner } from './task-runner';
 
@@ -24,6 +24,7 @@ export interface HostWorkersOptions {
   // other users cannot reach).
   readonly jobUsers: JobUserPool | null;
   readonly runtimeFiles: RuntimeFiles; // where job users read the runners' bootstrap and helpers
+  readonly cgroups: JobCgroups | null; // null: the host gives its processes none (JobCgroups.open)
   readonly reporter: AgentReporter;
   readonly tasks: TaskRunner;
 }
@@ -81,6 +82,7 @@ export class HostWorkers {
         },
         users: this.options.jobUsers,
         runtimeFiles: this.options.runtimeFiles,
+        cgroups: this.options.cgroups,
       },
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };

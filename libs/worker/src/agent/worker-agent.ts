@@ -26,6 +26,7 @@ import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   CHECKOUT_RUNTIME_FILES,
+  JobCgroups,
   JobUserPool,
   copyRuntimeFiles,
   jobTreeOf,
@@ -69,6 +70,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private jobUsers: JobUserPool | null;
   // Where job processes read the runners' bootstrap and the helpers: the checkout's, or a copy.
   private runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES;
+  // Null when the host gives job processes no cgroups (confineJobs says why).
+  private cgroups: JobCgroups | null = null;
   private reporter!: AgentReporter;
   private workers!: HostWorkers;
   private subscription: Subscription | undefined;
@@ -111,6 +114,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       baseDir: this.baseDir,
       jobUsers: this.jobUsers,
       runtimeFiles: this.runtimeFiles,
+      cgroups: this.cgroups,
       reporter: this.reporter,
       tasks: new TaskRunner(this.config, this.bus, {
         baseDir: this.baseDir,
@@ -149,10 +153,35 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     void ready.then(() => this.startHeartbeats());
   }
 
+  // A cgroup per job process bounds its memory and takes whatever it leaves behind when it ends.
+  // Without them (not root, cgroups v2 only, SPINDLE_JOB_CGROUPS=off) a memory limit cannot hold:
+  // the agent says so, loudly when one is asked for.
+  private openCgroups(): void {
+    const { limits, cgroups } = this.config.worker.confinement;
+    const opened =
+      cgroups === 'off'
+        ? 'SPINDLE_JOB_CGROUPS=off'
+        : JobCgroups.open(`${this.hostId}-${this.incarnation.slice(0, 8)}`, limits);
+    if (typeof opened !== 'string') {
+      this.cgroups = opened;
+      const memory =
+        limits.memoryBytes === null ? 'no memory limit' : `memory ${limits.memoryBytes / 1048576} MiB`;
+      this.logger.log(
+        `every job process runs in a cgroup of its own (${memory}, ${limits.processes} processes)`,
+      );
+      return;
+    }
+    const message = `job processes get no cgroups (${opened}): a job's leftover processes end with its process group only`;
+    if (limits.memoryBytes !== null)
+      this.logger.warn(`${message}, and SPINDLE_JOB_MAX_MEMORY_MB is NOT enforced (docs/security.md)`);
+    else this.logger.log(message);
+  }
+
   // Job users need a way in: the runners' files are copied where they can read them, and when the
   // job tree, the artifact cache or that copy still lie behind a directory other users cannot
   // pass, jobs run as Spindle's own user (the log says why).
   private async confineJobs(): Promise<void> {
+    this.openCgroups();
     if (this.jobUsers) {
       const { ownRoot, moved } = this.jobTree;
       if (moved) this.logger.log(moved);
@@ -210,6 +239,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.loggersSubscription?.stop();
     await this.workers.stopAll('its worker host shut down');
     await this.reporter.drain();
+    this.cgroups?.close();
   }
 
   private startHeartbeats(): void {

@@ -1,21 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import type { JobCgroups, ProcessCgroup } from './cgroups';
 import type { JobUser } from './job-users';
 import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
 import type { RuntimeFiles } from './runtime-files';
 import { baseEnv } from './types';
 
 // What a job process may use. Limits are rlimits set by util-linux's `prlimit` in front of the
-// program (cgroups v2 would cover memory better; most hosts here have v1 or no delegation, so
-// rlimits are what every host has). Address-space limits break runtimes that reserve large
-// virtual ranges (V8, the JVM), so memory is off unless the operator sets it.
+// program, which every host has; resident memory (memoryBytes) and the processes of a job as a
+// whole are bounded by a cgroup where the host has them (cgroups.ts). Address-space limits break
+// runtimes that reserve large virtual ranges (V8, the JVM), so they are off unless set.
 export interface JobLimits {
   readonly openFiles: number;
   readonly processes: number;
   readonly addressSpaceBytes: number | null;
   readonly cpuSeconds: number | null;
+  readonly memoryBytes: number | null; // enforced by cgroups only (JobCgroups)
 }
 
 export interface ConfinementPolicy {
@@ -30,6 +32,7 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   processes: 1_024,
   addressSpaceBytes: null,
   cpuSeconds: null,
+  memoryBytes: null,
 };
 
 // The command line that starts `command argv` confined: without the network (a fresh network
@@ -74,13 +77,15 @@ export async function privateDirectory(path: string, user: JobUser | null): Prom
   await chmod(path, 0o700);
 }
 
-// One worker's confinement: the policy, the user its processes run as (null: Spindle's own) and
-// where that user reads the runners' bootstrap and the helpers.
+// One worker's confinement: the policy, the user its processes run as (null: Spindle's own),
+// where that user reads the runners' bootstrap and the helpers, and the host's cgroups (null: none,
+// see JobCgroups.open).
 export class Jail {
   constructor(
     readonly policy: ConfinementPolicy,
     readonly user: JobUser | null,
     readonly runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES,
+    readonly cgroups: JobCgroups | null = null,
   ) {}
 
   static readonly unconfined = new Jail(
@@ -88,8 +93,20 @@ export class Jail {
     null,
   );
 
-  command(command: string, argv: readonly string[]): { command: string; argv: string[] } {
-    return confinedCommand(this.policy, this.user, command, argv);
+  // `cgroup`: the process's own (cgroupFor), entered before anything else.
+  command(
+    command: string,
+    argv: readonly string[],
+    cgroup: ProcessCgroup | null = null,
+  ): { command: string; argv: string[] } {
+    const confined = confinedCommand(this.policy, this.user, command, argv);
+    return cgroup ? cgroup.enter(confined.command, confined.argv) : confined;
+  }
+
+  // A cgroup of its own for a process about to start (`what`: runner-node, task-<job>), or null on
+  // a host without them. Throws when the host has them but this one cannot be made.
+  cgroupFor(what: string): ProcessCgroup | null {
+    return this.cgroups?.create(`${what}-${randomUUID().slice(0, 8)}`) ?? null;
   }
 
   // A job user has no home of its own: HOME is the directory it may write (caches, dotfiles).

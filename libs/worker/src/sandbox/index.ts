@@ -3,3 +3,4 @@ export * from './worker-sandbox';
 export * from './confinement';
 export * from './job-users';
 export * from './runtime-files';
+export * from './cgroups';

@@ -3,6 +3,7 @@ import { chmod, chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Jail } from './confinement';
 import { LineSplitter } from './line-splitter';
+import { outOfMemoryError } from './cgroups';
 import { killGroup, timerFrom } from './types';
 import type { RunningTask, TaskOutput, TaskResult, TaskSpec } from './types';
 
@@ -38,7 +39,8 @@ export async function runProcessTask(
     program = spec.programPath;
     programArgv = [];
   }
-  const { command, argv } = jail.command(program, programArgv);
+  const cgroup = jail.cgroupFor(`task-${spec.jobId}`);
+  const { command, argv } = jail.command(program, programArgv, cgroup);
   const child = spawn(command, argv, {
     cwd: spec.workDir,
     env: jail.env(spec.env, spec.workDir), // a process of its own: the job's variables are the process's
@@ -85,10 +87,18 @@ export async function runProcessTask(
     );
   });
 
+  // The task is its process: when that ends, so does whatever it left behind (a daemon, a child
+  // still holding its stdout, which would keep the output open and the task from ending): all of
+  // its cgroup, or without one its process group.
+  child.on('exit', () => {
+    if (cgroup) void cgroup.killAll();
+    else if (child.pid) killGroup(child.pid);
+  });
   const done = new Promise<TaskResult>((resolve) => {
     child.on('error', (e) => {
       timer?.clear();
       began(null);
+      void cgroup?.remove();
       resolve({ outcome: 'failed', error: `could not start ${command}: ${e.message}` });
     });
     child.on('close', (code, signal) => {
@@ -96,7 +106,10 @@ export async function runProcessTask(
       began(null); // no-op once it began
       stdout.end();
       stderr.end();
+      const outOfMemory = code !== 0 && (cgroup?.outOfMemory() ?? false);
+      void cgroup?.remove();
       if (stopped) return resolve(stopped);
+      if (outOfMemory) return resolve({ outcome: 'failed', error: outOfMemoryError(cgroup!.limits) });
       if (code === 0 && lastStdoutCut)
         return resolve({
           outcome: 'failed',

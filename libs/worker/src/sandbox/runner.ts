@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { LOG_STREAMS } from '@spindle/contracts';
+import { outOfMemoryError } from './cgroups';
+import type { ProcessCgroup } from './cgroups';
 import { Jail } from './confinement';
 import { BoundedLines, RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
 import { JVM_RUNNER_BUILD, JVM_RUNNER_MAIN, bootstrapOf, jvmRunnerClassPath } from './runtime-files';
@@ -107,7 +109,15 @@ export class Runner {
       this.deathReason = launch;
       return;
     }
-    const { command, argv } = this.jail.command(launch.program, launch.argv);
+    let cgroup: ProcessCgroup | null;
+    try {
+      cgroup = this.jail.cgroupFor(`runner-${this.language}`);
+    } catch (e) {
+      this.exited = true;
+      this.deathReason = `the ${this.language} runner has no cgroup: ${(e as Error).message}`;
+      return;
+    }
+    const { command, argv } = this.jail.command(launch.program, launch.argv, cgroup);
     const child = spawn(command, argv, {
       cwd,
       env,
@@ -137,6 +147,9 @@ export class Runner {
     child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
     child.on('exit', (code, signal) => {
       this.exited = true;
+      if (cgroup?.outOfMemory())
+        this.deathReason ??= `the ${this.language} runner (pid ${child.pid}) was ${outOfMemoryError(cgroup.limits)}`;
+      void cgroup?.remove(); // and whatever its tasks left behind
       for (const timer of this.pings.values()) clearTimeout(timer);
       this.pings.clear();
       this.fail(

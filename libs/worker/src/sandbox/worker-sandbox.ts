@@ -1,3 +1,4 @@
+import type { JobCgroups } from './cgroups';
 import { Jail } from './confinement';
 import type { ConfinementPolicy } from './confinement';
 import type { JobUserLease, JobUserPool } from './job-users';
@@ -37,7 +38,12 @@ export class WorkerSandbox {
       baseDir: string;
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
-      confinement?: { policy: ConfinementPolicy; users: JobUserPool | null; runtimeFiles?: RuntimeFiles };
+      confinement?: {
+        policy: ConfinementPolicy;
+        users: JobUserPool | null;
+        runtimeFiles?: RuntimeFiles;
+        cgroups?: JobCgroups | null;
+      };
     },
   ) {
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
@@ -92,7 +98,12 @@ export class WorkerSandbox {
         if (this.stopped) await this.lease.release(); // stopped while leasing
       }
       const jail = confinement
-        ? new Jail(confinement.policy, this.lease ?? null, confinement.runtimeFiles)
+        ? new Jail(
+            confinement.policy,
+            this.lease ?? null,
+            confinement.runtimeFiles,
+            confinement.cgroups ?? null,
+          )
         : Jail.unconfined;
       await jail.prepare(this.options.baseDir);
       return jail;

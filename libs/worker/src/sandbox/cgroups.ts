@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobLimits } from './confinement';
+
+// What a job's cgroup bounds: resident memory (rlimits cannot: RLIMIT_AS counts reserved address
+// space, which V8 and the JVM reserve by the gigabyte) and the processes in it.
+export type CgroupLimits = Pick<JobLimits, 'memoryBytes' | 'processes'>;
+
+// The cgroup v1 hierarchies Spindle uses (this is what hosts here have; see openJobCgroups).
+const CONTROLLERS = ['memory', 'pids'] as const;
+type Controller = (typeof CONTROLLERS)[number];
+
+// Every process a worker starts (a runner, an exec or jvm task) runs in a cgroup of its own, under
+// the agent's: `<controller>/<the agent's own cgroup>/spindle-<host>/<name>`. So a memory limit
+// holds for what the process and all it starts really use, and when the process ends, whatever it
+// left behind (a daemon started with setsid, a child holding its stdout) ends with it: the cgroup
+// is emptied and removed. Nested under the agent's own cgroup, jobs stay inside whatever bounds the
+// host puts on Spindle.
+export class JobCgroups {
+  private constructor(
+    private readonly parents: Record<Controller, string>,
+    readonly limits: CgroupLimits,
+  ) {}
+
+  // The agent's cgroups, or why there are none (the agent then relies on rlimits and process
+  // groups alone, and says so at start).
+  static open(
+    agentName: string,
+    limits: CgroupLimits,
+    root = '/sys/fs/cgroup',
+    ownCgroups = '/proc/self/cgroup',
+  ): JobCgroups | string {
+    if (process.getuid?.() !== 0) return 'the worker agent is not root';
+    if (!existsSync(join(root, 'memory', 'cgroup.procs'))) {
+      return existsSync(join(root, 'cgroup.controllers'))
+        ? 'this host has cgroups v2 only, which Spindle does not use yet'
+        : `no cgroup v1 memory hierarchy at ${join(root, 'memory')}`;
+    }
+    const own = readFileSync(ownCgroups, 'utf8');
+    const parents = {} as Record<Controller, string>;
+    for (const controller of CONTROLLERS) {
+      // "4:memory:/some/path" (a hierarchy may carry several controllers: "3:cpu,cpuacct:/").
+      const line = own
+        .split('\n')
+        .map((l) => l.split(':'))
+        .find((parts) => parts.length >= 3 && parts[1]!.split(',').includes(controller));
+      if (!line || !existsSync(join(root, controller, 'cgroup.procs')))
+        return `no cgroup v1 ${controller} hierarchy at ${join(root, controller)}`;
+      const dir = join(
+        root,
+        controller,
+        line.slice(2).join(':'),
+        `spindle-${agentName.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      );
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        return `cannot make the cgroup ${dir}: ${(e as Error).message}`;
+      }
+      parents[controller] = dir;
+    }
+    return new JobCgroups(parents, limits);
+  }
+
+  // A fresh cgroup for one process, its limits set.
+  create(name: string): ProcessCgroup {
+    const dirs = {} as Record<Controller, string>;
+    for (const controller of CONTROLLERS) {
+      dirs[controller] = join(this.parents[controller], name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      mkdirSync(dirs[controller], { recursive: true });
+    }
+    if (this.limits.memoryBytes !== null) {
+      writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), String(this.limits.memoryBytes));
+      // With swap, memory and swap together: else a job over its limit swaps instead of ending.
+      const withSwap = join(dirs.memory, 'memory.memsw.limit_in_bytes');
+      if (existsSync(withSwap)) writeFileSync(withSwap, String(this.limits.memoryBytes));
+    }
+    writeFileSync(join(dirs.pids, 'pids.max'), String(this.limits.processes));
+    return new ProcessCgroup(dirs, this.limits);
+  }
+
+  // Where its processes' cgroups are made, one directory per hierarchy.
+  get directories(): readonly string[] {
+    return Object.values(this.parents);
+  }
+
+  // At the agent's end: every cgroup it made that is empty now, and its own.
+  close(): void {
+    for (const parent of Object.values(this.parents)) {
+      for (const child of safeList(parent)) safeRemove(join(parent, child));
+      safeRemove(parent);
+    }
+  }
+}
+
+export class ProcessCgroup {
+  private removed = false;
+
+  constructor(
+    private readonly dirs: Record<Controller, string>,
+    readonly limits: CgroupLimits,
+  ) {}
+
+  // The command line that enters this cgroup and then runs `command`: a shell (still the agent's
+  // user, root) writes its own pid into every hierarchy and execs the rest, so the process is in
+  // its cgroup before the job's first instruction, and everything it starts is too.
+  enter(command: string, argv: readonly string[]): { command: string; argv: string[] } {
+    const procs = CONTROLLERS.map((c) => join(this.dirs[c], 'cgroup.procs'));
+    return {
+      command: '/bin/sh',
+      argv: [
+        '-c',
+        'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"',
+        'spindle-cgroup',
+        ...procs,
+        '--',
+        command,
+        ...argv,
+      ],
+    };
+  }
+
+  // The kernel killed a process of it for passing the memory limit.
+  outOfMemory(): boolean {
+    if (this.limits.memoryBytes === null) return false;
+    try {
+      // memory.oom_control: "oom_kill_disable 0\nunder_oom 0\noom_kill 1" (oom_kill: kernels >= 4.13)
+      const control = readFileSync(join(this.dirs.memory, 'memory.oom_control'), 'utf8');
+      const kills = /^oom_kill (\d+)$/m.exec(control);
+      if (kills) return Number(kills[1]) > 0;
+      return Number(readFileSync(join(this.dirs.memory, 'memory.failcnt'), 'utf8')) > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  // SIGKILL to every process left in it, until none is (one that forks meanwhile is caught by the
+  // next round; pids.max bounds how many there can be).
+  async killAll(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      const pids = this.pids();
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  // Empties it and removes it (idempotent).
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    await this.killAll();
+    this.removed = true;
+    for (const dir of Object.values(this.dirs)) {
+      // A killed process leaves its cgroup a moment after it is reaped.
+      for (let attempt = 0; attempt < 50 && !safeRemove(dir); attempt++)
+        await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private pids(): number[] {
+    try {
+      return readFileSync(join(this.dirs.pids, 'cgroup.procs'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+}
+
+// How a process the kernel killed for memory is described to the job's user.
+export function outOfMemoryError(limits: CgroupLimits): string {
+  const mib = Math.round((limits.memoryBytes ?? 0) / (1024 * 1024));
+  return `killed: out of memory (it used more than its ${mib} MiB, SPINDLE_JOB_MAX_MEMORY_MB)`;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+function safeRemove(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
