@@ -13,11 +13,18 @@ import { InProcessCommandClient, InProcessCommandServer } from './in-process-tra
 export function commandServerOptions(config: SpindleConfig, service: string): CustomStrategy[] {
   const inProcess: CustomStrategy = { strategy: new InProcessCommandServer() };
   if (config.bus === 'in-process') return [inProcess];
-  return [inProcess, { strategy: new NamespacedKafkaServer(kafkaServerOptions(config, service), config) }];
+  const names = new KafkaNamespace(config.kafka.namespace);
+  return [
+    inProcess,
+    { strategy: new NamespacedKafkaServer(kafkaServerOptions(config, service, names), names) },
+  ];
 }
 
-function kafkaServerOptions(config: SpindleConfig, service: string): Required<KafkaOptions>['options'] {
-  const names = new KafkaNamespace(config.kafka.namespace);
+function kafkaServerOptions(
+  config: SpindleConfig,
+  service: string,
+  names: KafkaNamespace,
+): Required<KafkaOptions>['options'] {
   return {
     client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
     consumer: {
@@ -41,11 +48,11 @@ function kafkaServerOptions(config: SpindleConfig, service: string): Required<Ka
 // its pattern's own name, so the handlers are found as Nest registered them. A reply goes to the
 // topic the request names (the client's, namespaced by it).
 class NamespacedKafkaServer extends ServerKafka {
-  private readonly names: KafkaNamespace;
-
-  constructor(options: Required<KafkaOptions>['options'], config: SpindleConfig) {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    private readonly names: KafkaNamespace,
+  ) {
     super(options);
-    this.names = new KafkaNamespace(config.kafka.namespace);
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
@@ -65,11 +72,11 @@ class NamespacedKafkaServer extends ServerKafka {
 // The client's side of the same: a request goes to its pattern's topic in the namespace, and its
 // reply topic (`<topic>.reply`, subscribed under the same name) is in the namespace too.
 class NamespacedKafkaClient extends ClientKafka {
-  private readonly names: KafkaNamespace;
-
-  constructor(options: Required<KafkaOptions>['options'], config: SpindleConfig) {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    private readonly names: KafkaNamespace,
+  ) {
     super(options);
-    this.names = new KafkaNamespace(config.kafka.namespace);
   }
 
   protected override normalizePattern(pattern: MsPattern): string {
@@ -101,7 +108,7 @@ export function createCommandClient(
       producer: { allowAutoTopicCreation: true },
       postfixId: '-replies',
     },
-    config,
+    names,
   );
   for (const pattern of patterns) client.subscribeToResponseOf(pattern);
   // ClientKafka narrows the status type; callers only use the generic ClientProxy surface.
