@@ -76,11 +76,4 @@ export async function waitForState(
   }
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { processAlive } from '@spindle/testing';

@@ -140,6 +140,16 @@ export async function deleteKafkaNamespace(namespace: string, brokers: readonly 
   }
 }
 
+// The process is there (perhaps a zombie not yet reaped); false once it is gone.
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // Polls until the check returns a value other than undefined, or fails with the last value seen.
 export async function eventually<T>(
   check: () => Promise<T | undefined>,

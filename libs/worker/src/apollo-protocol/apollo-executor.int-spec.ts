@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/testing';
+import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
 import { runApolloMap, runApolloReduce } from './apollo-executor';
 import type { ApolloPair } from './apollo-invocation';
 
@@ -142,15 +142,7 @@ describe('the apollo protocol', () => {
     const pids = pidFiles.map((f) => Number(readFileSync(f, 'utf8').trim()));
     stop.abort();
     await expect(running).rejects.toThrow(/stopped/);
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    while (pids.some(alive)) await new Promise((r) => setTimeout(r, 20));
+    while (pids.some(processAlive)) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(join(workDir, 'pid-4'))).toBe(false); // the fifth line never started
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
+import { eventually, processAlive } from '@spindle/testing';
 import { JobCgroups } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
 import type { JobLimits } from './confinement';
@@ -93,18 +94,9 @@ describeWithCgroups('job processes in cgroups of their own', () => {
         .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
         .map((e) => e.name),
     );
-  const until = async (check: () => boolean): Promise<void> => {
-    for (let i = 0; i < 150 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  };
-
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  // Until the check holds (eventually throws, naming it, when it never does).
+  const until = (check: () => boolean, what: string) =>
+    eventually(async () => (check() ? true : undefined), 5_000, what);
 
   it('ends what an exec job leaves behind when it ends, also a setsid daemon holding its stdout, in a worker that goes on', async () => {
     const task = await sandbox.run(spec('exec', 'daemons.sh'), { line: () => undefined });
@@ -114,10 +106,10 @@ describeWithCgroups('job processes in cgroups of their own', () => {
       .split('\n')
       .map(Number);
     expect(daemons).toHaveLength(2);
-    await until(() => !daemons.some(alive));
-    expect(daemons.filter(alive)).toEqual([]);
+    await until(() => !daemons.some(processAlive), 'the daemons to end');
+    expect(daemons.filter(processAlive)).toEqual([]);
     // Its cgroup is gone with it; the worker runs its next job.
-    await until(() => cgroupsNamed('task-').length === 0);
+    await until(() => cgroupsNamed('task-').length === 0, 'the task cgroup to go');
     expect(cgroupsNamed('task-')).toEqual([]);
     const next = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
@@ -147,13 +139,13 @@ describeWithCgroups('job processes in cgroups of their own', () => {
   it('removes every cgroup it made once its worker stopped', async () => {
     const task = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     await task.done;
-    await until(() => cgroupsNamed('').length === 2); // earlier workers' go as their runners end
+    await until(() => cgroupsNamed('').length === 2, "earlier workers' cgroups to go");
     expect(cgroupsNamed('')).toEqual([
       expect.stringMatching(/^runner-node-/),
       expect.stringMatching(/^runner-node-/),
     ]);
     await sandbox.stop();
-    await until(() => cgroupsNamed('').length === 0);
+    await until(() => cgroupsNamed('').length === 0, 'every cgroup to go');
     expect(cgroupsNamed('')).toEqual([]);
   });
 });

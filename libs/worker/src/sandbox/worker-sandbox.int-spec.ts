@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogStream, Runtime } from '@spindle/contracts';
+import { processAlive } from '@spindle/testing';
 import { RUNNER_MESSAGE_MAX_BYTES } from './runner-channel';
 import { WorkerSandbox } from './worker-sandbox';
 import type { RunningTask, TaskSpec } from './types';
@@ -222,7 +223,7 @@ describe('a worker sandbox', () => {
     expect(failed.outcome === 'failed' && failed.error).toContain(
       `after job ${spinner.spec.jobId} timed out`,
     );
-    await eventually(() => !alive(oldPid));
+    await eventually(() => !processAlive(oldPid));
     const later = await run(spec('node', 'pid'));
     const result = await later.running.done;
     expect(result.outcome).toBe('succeeded');
@@ -283,7 +284,7 @@ describe('a worker sandbox', () => {
     expect(done.outcome === 'failed' && done.error).toContain(
       `it sent a message larger than ${RUNNER_MESSAGE_MAX_BYTES} bytes`,
     );
-    await eventually(() => !alive(flood.running.pid));
+    await eventually(() => !processAlive(flood.running.pid));
     const next = await run(spec('node', 'pid'));
     const result = await next.running.done;
     expect(result.outcome).toBe('succeeded');
@@ -320,15 +321,6 @@ describe('a worker sandbox', () => {
     expect(logged.join('')).toBe(`"${'x'.repeat(100_000)}"`);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function eventually(check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
