@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
 import { eventually, processAlive } from '@spindle/testing';
 import { JobCgroups } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
+import { JobUserPool } from './job-users';
 import type { JobLimits } from './confinement';
 import { WorkerSandbox } from './worker-sandbox';
 import type { TaskSpec } from './types';
@@ -19,6 +20,23 @@ const probe = JobCgroups.open(`probe-${process.pid}`, LIMITS);
 if (typeof probe === 'string') console.warn(`cgroups.int-spec: not run here: ${probe}`);
 else probe.close();
 const describeWithCgroups = typeof probe === 'string' ? describe.skip : describe;
+
+// The pids of every process of a user that still runs (a zombie has ended: it waits only for its
+// parent, or init, to reap it).
+function processesOf(uid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ...", comm may hold spaces and parentheses
+        const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+        return statSync(`/proc/${pid}`).uid === uid && state !== 'Z';
+      } catch {
+        return false; // ended meanwhile
+      }
+    })
+    .map(Number);
+}
 
 // An exec job that leaves two processes behind: one detached with setsid that keeps the job's
 // stdout (a pipe the agent reads until it closes), one in the background of its own group.
@@ -38,6 +56,12 @@ print(len(chunk))
 const GREEDY_JS = `
 exports.greedy = () => { const b = Buffer.alloc(400 * 1024 * 1024, 1); return b.length; };
 exports.small = () => 'fine';
+exports.daemon = () => {
+  const { spawn } = require('node:child_process');
+  const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' }); // detached: setsid()
+  child.unref();
+  return child.pid;
+};
 `;
 
 describeWithCgroups('job processes in cgroups of their own', () => {
@@ -52,6 +76,7 @@ describeWithCgroups('job processes in cgroups of their own', () => {
     writeFileSync(join(dir, 'greedy.py'), GREEDY_PY, { mode: 0o755 });
     writeFileSync(join(dir, 'greedy.js'), GREEDY_JS);
     cgroups = JobCgroups.open(`test-${process.pid}`, LIMITS) as JobCgroups;
+    chmodSync(dir, 0o755); // job users read the programs (the artifact cache is theirs to read too)
   });
 
   beforeEach(() => {
@@ -134,6 +159,37 @@ describeWithCgroups('job processes in cgroups of their own', () => {
     const next = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
     expect(next.pid).not.toBe(greedy.pid);
+  });
+
+  // A runner's task may leave a daemon that outlives the task (its runner goes on): the worker's
+  // stop ends it. With job users, the user goes back to the pool only once it has no process left,
+  // and with cgroups that is known without sweeping the user's processes (JobUserPool).
+  it("ends a runner task's setsid daemon when the worker stops, before its job user goes back to the pool", async () => {
+    const pool = new JobUserPool(16);
+    const confined = new WorkerSandbox({
+      workerId: `w${serial}-users`,
+      baseDir: join(dir, `worker-${serial}-users`),
+      confinement: {
+        policy: { separateUsers: true, network: true, limits: LIMITS },
+        users: pool,
+        cgroups,
+      },
+    });
+    let user: number;
+    try {
+      const task = await confined.run(spec('node', 'greedy.js', 'daemon'), { line: () => undefined });
+      const result = await task.done;
+      expect(result).toEqual({ outcome: 'succeeded', result: expect.any(Number) });
+      const daemon = (result as { result: number }).result;
+      expect(processAlive(daemon)).toBe(true);
+      user = statSync(`/proc/${daemon}`).uid;
+      expect(processesOf(user)).toContain(daemon);
+    } finally {
+      await confined.stop();
+    }
+    // At once, not eventually: the user is free for the next worker now.
+    expect(processesOf(user)).toEqual([]);
+    expect(cgroupsNamed('runner-node-').length).toBeLessThanOrEqual(1); // this test's own sandbox's
   });
 
   it('removes every cgroup it made once its worker stopped', async () => {

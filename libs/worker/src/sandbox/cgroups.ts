@@ -62,8 +62,9 @@ export class JobCgroups {
     return new JobCgroups(parents, limits);
   }
 
-  // A fresh cgroup for one process, its limits set.
-  create(name: string): ProcessCgroup {
+  // A fresh cgroup for one process, its limits set; `removed` hears when it is gone, and whether
+  // it was empty then.
+  create(name: string, removed?: (emptied: boolean) => void): ProcessCgroup {
     const dirs = {} as Record<Controller, string>;
     for (const controller of CONTROLLERS) {
       dirs[controller] = join(this.parents[controller], name.replace(/[^A-Za-z0-9_.-]/g, '_'));
@@ -76,7 +77,7 @@ export class JobCgroups {
       if (existsSync(withSwap)) writeFileSync(withSwap, String(this.limits.memoryBytes));
     }
     writeFileSync(join(dirs.pids, 'pids.max'), String(this.limits.processes));
-    return new ProcessCgroup(dirs, this.limits);
+    return new ProcessCgroup(dirs, this.limits, removed);
   }
 
   // Where its processes' cgroups are made, one directory per hierarchy.
@@ -94,11 +95,12 @@ export class JobCgroups {
 }
 
 export class ProcessCgroup {
-  private removed = false;
+  private removal: Promise<boolean> | undefined;
 
   constructor(
     private readonly dirs: Record<Controller, string>,
     readonly limits: CgroupLimits,
+    private readonly removed?: (emptied: boolean) => void,
   ) {}
 
   // The command line that enters this cgroup and then runs `command`: a shell (still the agent's
@@ -135,11 +137,12 @@ export class ProcessCgroup {
   }
 
   // SIGKILL to every process left in it, until none is (one that forks meanwhile is caught by the
-  // next round; pids.max bounds how many there can be).
-  async killAll(): Promise<void> {
+  // next round; pids.max bounds how many there can be). False when some were still there after
+  // every round.
+  async killAll(): Promise<boolean> {
     for (let round = 0; round < 100; round++) {
       const pids = this.pids();
-      if (pids.length === 0) return;
+      if (pids.length === 0) return true;
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -149,18 +152,25 @@ export class ProcessCgroup {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+    return this.pids().length === 0;
   }
 
-  // Empties it and removes it (idempotent).
-  async remove(): Promise<void> {
-    if (this.removed) return;
-    await this.killAll();
-    this.removed = true;
-    for (const dir of Object.values(this.dirs)) {
-      // A killed process leaves its cgroup a moment after it is reaped.
-      for (let attempt = 0; attempt < 50 && !safeRemove(dir); attempt++)
-        await new Promise((r) => setTimeout(r, 20));
-    }
+  // Empties it and removes it; resolves true once no process is left in it. Idempotent: every
+  // caller gets the one removal's answer.
+  remove(): Promise<boolean> {
+    this.removal ??= (async () => {
+      const emptied = await this.killAll();
+      let gone = true;
+      for (const dir of Object.values(this.dirs)) {
+        // A killed process leaves its cgroup a moment after it is reaped.
+        let attempt = 0;
+        while (!safeRemove(dir) && ++attempt < 50) await new Promise((r) => setTimeout(r, 20));
+        gone &&= attempt < 50;
+      }
+      this.removed?.(emptied && gone);
+      return emptied && gone;
+    })();
+    return this.removal;
   }
 
   private pids(): number[] {

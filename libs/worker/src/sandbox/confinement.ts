@@ -88,6 +88,11 @@ export class Jail {
     readonly cgroups: JobCgroups | null = null,
   ) {}
 
+  // The cgroups made for this jail's processes and not yet removed, and whether one could not be
+  // emptied.
+  private readonly live = new Set<ProcessCgroup>();
+  private leftovers = false;
+
   static readonly unconfined = new Jail(
     { separateUsers: false, network: true, limits: DEFAULT_JOB_LIMITS },
     null,
@@ -106,7 +111,23 @@ export class Jail {
   // A cgroup of its own for a process about to start (`what`: runner-node, task-<job>), or null on
   // a host without them. Throws when the host has them but this one cannot be made.
   cgroupFor(what: string): ProcessCgroup | null {
-    return this.cgroups?.create(`${what}-${randomUUID().slice(0, 8)}`) ?? null;
+    if (!this.cgroups) return null;
+    const cgroup = this.cgroups.create(`${what}-${randomUUID().slice(0, 8)}`, (emptied) => {
+      this.live.delete(cgroup);
+      if (!emptied) this.leftovers = true;
+    });
+    this.live.add(cgroup);
+    return cgroup;
+  }
+
+  // Ends every process this jail started and whatever they left behind, through their cgroups.
+  // True when that is known to be all of them: every process ran in a cgroup of this jail and
+  // every one was emptied. False without cgroups: the caller must sweep by other means (a job
+  // user's lease does, see JobUserPool).
+  async endEveryProcess(): Promise<boolean> {
+    if (!this.cgroups) return false;
+    await Promise.all([...this.live].map((cgroup) => cgroup.remove()));
+    return !this.leftovers;
   }
 
   // A job user has no home of its own: HOME is the directory it may write (caches, dotfiles).

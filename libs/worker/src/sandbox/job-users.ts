@@ -16,7 +16,9 @@ export interface JobUser {
 }
 
 export interface JobUserLease extends JobUser {
-  release(): Promise<void>;
+  // `swept`: the holder has already ended every process of the user (through cgroups that held
+  // them all), so the pool need not end them again.
+  release(options?: { swept: boolean }): Promise<void>;
 }
 
 const PREFIX = 'spindle-job-';
@@ -46,7 +48,7 @@ export class JobUserPool {
       this.held.set(n, lock);
       try {
         const user = await this.ensureUser(n);
-        return { ...user, release: async () => this.release(n, user) };
+        return { ...user, release: async (options) => this.release(n, user, options?.swept ?? false) };
       } catch (e) {
         this.held.delete(n);
         lock.close();
@@ -59,9 +61,11 @@ export class JobUserPool {
   }
 
   // Every process of the user ends (also those that left the job's process group with setsid),
-  // then the user goes back to the pool.
-  private async release(n: number, user: JobUser): Promise<void> {
-    await killEveryProcessOf(user);
+  // then the user goes back to the pool. The sweep costs two processes forked from the agent, most
+  // of what an exclusive job's worker costs the host beyond the job's own process, so a holder
+  // that has ended them all already says so.
+  private async release(n: number, user: JobUser, swept: boolean): Promise<void> {
+    if (!swept) await killEveryProcessOf(user);
     this.held.get(n)?.close();
     this.held.delete(n);
   }

@@ -146,10 +146,11 @@ export class WorkerSandbox {
     while (runners.some((r) => r.present) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    // Whatever a job left behind (a daemon it started with setsid, a child holding its stdout).
+    // Whatever a job left behind (a daemon it started with setsid, a child holding its stdout):
+    // ended through the processes' cgroups where the host has them, else by the user's lease.
     if (this.jail)
       await this.jail.then(
-        () => this.lease?.release(),
+        async (jail) => this.lease?.release({ swept: await jail.endEveryProcess() }),
         () => undefined,
       );
   }
