@@ -19,6 +19,7 @@ import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
 import type { EventConsumer } from './consumer/event-consumer';
 import { backboneMigrations } from './database/idempotency-keys.migration';
+import { EventConsumerGroup } from './consumer/event-consumer-group';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
 import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
@@ -372,6 +373,61 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       { stream_id: streamA, n: 5, distinct_events: 5 },
       { stream_id: streamB, n: 3, distinct_events: 3 },
     ]);
+  });
+
+  it('feeds several consumers from one subscription, each by its own checkpoint: a batch delivered again after one of them failed is applied once by each', async () => {
+    const [topicA, topicB] = [await topicName(), await topicName()];
+    const [streamA, streamB] = [uniqueName('ctx'), uniqueName('ctx')];
+    let crashes = 0;
+    const runnerOf = (
+      consumer: EventConsumer,
+      options: Partial<ConstructorParameters<typeof EventConsumerRunner>[3]> = {},
+    ) =>
+      new EventConsumerRunner(db.dataSource, bus, consumer, {
+        schema: db.schema,
+        maxAttempts: 3,
+        retryBaseMs: 5,
+        ...options,
+      });
+    const group = new EventConsumerGroup(bus, uniqueName('group'), [
+      // Applies topic A's batch, which then comes again: its checkpoint must keep it from a second time.
+      runnerOf({ ...loggingConsumer(db.schema, uniqueName('logger'), topicA), topics: [topicA, topicB] }),
+      // The second consumer of topic A dies once after its commit, before the bus offset.
+      runnerOf(countingProjection(uniqueName('proj'), topicA), {
+        afterCommit: () => {
+          if (crashes++ === 0) throw new SimulatedCrash('process died before committing the offset');
+        },
+      }),
+    ]);
+    await group.start();
+    try {
+      await append(streamA, topicA, ['1', '2', '3']);
+      await append(streamB, topicB, ['4', '5']);
+      const appliedOf = (streamId: string) =>
+        db.dataSource.query<{ n: number; distinct_events: number }[]>(
+          `select count(*)::int as n, count(distinct event_id)::int as distinct_events from "${db.schema}".applied where stream_id = $1`,
+          [streamId],
+        );
+      // In process, the crash surfaces in the relay's publish and the next drain sends it again.
+      await eventually(
+        async () => {
+          await relay.drain().catch(() => undefined);
+          const [a, b] = [await appliedOf(streamA), await appliedOf(streamB)];
+          return a[0]!.n >= 3 && b[0]!.n >= 2 ? true : undefined;
+        },
+        20_000,
+        'the logging consumer to apply both topics',
+      );
+      const counted = await countAt(streamA, 3, 'the counting projection');
+      await new Promise((r) => setTimeout(r, 500)); // time for a second application to show
+      expect(crashes).toBeGreaterThanOrEqual(1);
+      expect((await streamCount(streamA))!.count).toBe(3);
+      expect(counted.count).toBe(3);
+      expect(await appliedOf(streamA)).toEqual([{ n: 3, distinct_events: 3 }]);
+      expect(await appliedOf(streamB)).toEqual([{ n: 2, distinct_events: 2 }]);
+    } finally {
+      await group.stop();
+    }
   });
 
   it('dead-letters a poison message after N attempts and carries on', async () => {

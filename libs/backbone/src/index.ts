@@ -9,6 +9,7 @@ export * from './event-store/postgres-event-store';
 export * from './outbox/outbox-relay';
 export * from './consumer/event-consumer';
 export * from './consumer/event-consumer-runner';
+export * from './consumer/event-consumer-group';
 export * from './consumer/stream-projection';
 export * from './consumer/stream-row-table';
 export * from './commands/in-process-transport';

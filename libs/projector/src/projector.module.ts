@@ -3,7 +3,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import {
   MESSAGE_BUS,
-  ManagedEventConsumerRunner,
+  EventConsumerRunner,
+  ManagedEventConsumerGroup,
   ServiceDatabaseModule,
   backboneMigrations,
 } from '@spindle/backbone';
@@ -103,15 +104,23 @@ export const PROJECTOR_MIGRATIONS = [
     HostsListener,
     EventResultsListener,
     EventReductions,
-    ...PROJECTIONS.map((projection) => ({
-      provide: `projection:${projection.name}`,
+    {
+      // Every read model's consumer, on one subscription of the bus (EventConsumerGroup).
+      provide: 'projector:projections',
       inject: [getDataSourceToken(PROJECTOR_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],
       useFactory: (dataSource: DataSource, bus: MessageBus, config: SpindleConfig) =>
-        new ManagedEventConsumerRunner(dataSource, bus, projection, {
-          schema: PROJECTOR_SCHEMA,
-          maxAttempts: config.consumerMaxAttempts,
-        }),
-    })),
+        new ManagedEventConsumerGroup(
+          bus,
+          'projector.read-models',
+          PROJECTIONS.map(
+            (projection) =>
+              new EventConsumerRunner(dataSource, bus, projection, {
+                schema: PROJECTOR_SCHEMA,
+                maxAttempts: config.consumerMaxAttempts,
+              }),
+          ),
+        ),
+    },
   ],
 })
 export class ProjectorModule {}

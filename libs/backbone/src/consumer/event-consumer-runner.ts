@@ -57,6 +57,16 @@ export class EventConsumerRunner {
     this.inbox = `"${options.schema}".consumer_inbox`;
   }
 
+  get name(): string {
+    return this.consumer.name;
+  }
+
+  get topics(): readonly string[] {
+    return this.consumer.topics;
+  }
+
+  // A subscription of its own. Several consumers of one service share one instead
+  // (EventConsumerGroup), which calls handleBatch.
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(
       {

@@ -2,6 +2,7 @@ import type { BeforeApplicationShutdown, OnApplicationBootstrap, OnModuleInit } 
 import type { DataSource } from 'typeorm';
 import type { MessageBus } from '../bus/message-bus';
 import type { EventConsumer } from '../consumer/event-consumer';
+import { EventConsumerGroup } from '../consumer/event-consumer-group';
 import { EventConsumerRunner } from '../consumer/event-consumer-runner';
 import type { EventConsumerRunnerOptions } from '../consumer/event-consumer-runner';
 import { OutboxRelay } from '../outbox/outbox-relay';
@@ -40,6 +41,19 @@ export class ManagedEventConsumerRunner
     super(dataSource, bus, consumer, options);
   }
 
+  async onModuleInit(): Promise<void> {
+    await this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+}
+
+export class ManagedEventConsumerGroup
+  extends EventConsumerGroup
+  implements OnModuleInit, BeforeApplicationShutdown
+{
   async onModuleInit(): Promise<void> {
     await this.start();
   }
