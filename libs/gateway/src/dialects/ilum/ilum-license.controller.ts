@@ -52,7 +52,9 @@ export class IlumLicenseController {
     schema: {
       type: 'object',
       required: ['key'],
-      properties: { key: { type: 'string', minLength: 1, maxLength: LICENSE_KEY_MAX } },
+      properties: {
+        key: { type: 'string', minLength: 1, maxLength: LICENSE_KEY_MAX, example: 'ILUM-LICENSE-KEY' },
+      },
     },
   })
   @ApiOkResponse({ description: 'Accepted; nothing is recorded' })
