@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commandMetadataShape } from '../command-metadata';
 import { isEventOf, isEventTypeOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
+import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
 import { logTotalsSchema } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
 import { FUNCTION_LIBRARIES_MAX, FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
@@ -50,7 +51,8 @@ const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
 export const jobLibrarySchema = z.object({
   artifact: z.string().min(1),
   sha256: sha256Schema,
-  fileName: z.string().min(1),
+  // A plain file name: the worker joins it to the program's directory.
+  fileName: z.string().regex(ARTIFACT_NAME_PATTERN),
 });
 export type JobLibrary = z.infer<typeof jobLibrarySchema>;
 
