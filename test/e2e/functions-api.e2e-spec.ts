@@ -2,6 +2,7 @@ import { http } from '../support/http';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 import { AUTH } from '../support/auth';
+import { submit, waitForState } from '../support/jobs';
 
 async function upload(url: string, name: string, content: string): Promise<number> {
   const form = new FormData();
@@ -103,6 +104,80 @@ describe.each(SPINDLE_MODES)('functions API over %s', (_mode, env) => {
     expect((await http(suite.url, 'DELETE', '/api/v1/functions/tool')).status).toBe(204);
     expect((await http(suite.url, 'GET', '/api/v1/functions/tool')).status).toBe(404);
     expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/tool.sh')).status).toBe(204);
+  });
+
+  it('runs a function with libraries beside its program, shows them, and keeps them from being deleted', async () => {
+    // A python module that imports another, a node module that requires one: each a library.
+    expect(await upload(suite.url, 'lib-helpers.py', "GREETING = 'hello from helpers'\n")).toBe(201);
+    expect(
+      await upload(suite.url, 'greet.py', 'import helpers\n\ndef run():\n    return helpers.GREETING\n'),
+    ).toBe(201);
+    expect(await upload(suite.url, 'shout.cjs', "module.exports = (s) => s.toUpperCase() + '!';\n")).toBe(
+      201,
+    );
+    expect(
+      await upload(
+        suite.url,
+        'greet.cjs',
+        "const shout = require('./shout.cjs');\nexports.run = () => shout('hello from node');\n",
+      ),
+    ).toBe(201);
+    const created = await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'greet',
+      artifact: 'greet.py',
+      entrypoint: 'run',
+      runtime: 'python',
+      libraries: [{ artifact: 'lib-helpers.py', fileName: 'helpers.py' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.libraries).toEqual([{ artifact: 'lib-helpers.py', fileName: 'helpers.py' }]);
+    expect((await http(suite.url, 'GET', '/api/v1/functions/greet')).body.libraries).toEqual([
+      { artifact: 'lib-helpers.py', fileName: 'helpers.py' },
+    ]);
+    const node = await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'greet-node',
+      artifact: 'greet.cjs',
+      entrypoint: 'run',
+      runtime: 'node',
+      libraries: [{ artifact: 'shout.cjs' }],
+    });
+    expect(node.body.libraries).toEqual([{ artifact: 'shout.cjs', fileName: 'shout.cjs' }]);
+
+    const python = await waitForState(suite.url, (await submit(suite.url, 'greet', { args: {} })).id);
+    expect(python).toMatchObject({ state: 'succeeded', result: 'hello from helpers' });
+    const js = await waitForState(suite.url, (await submit(suite.url, 'greet-node', { args: {} })).id);
+    expect(js).toMatchObject({ state: 'succeeded', result: 'HELLO FROM NODE!' });
+
+    // A library in use is refused like a program in use.
+    const inUse = await http(suite.url, 'DELETE', '/api/v1/artifacts/lib-helpers.py');
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toContain('greet');
+    // Unknown libraries and two files under one name are refused, naming the field.
+    const unknown = await http(suite.url, 'POST', '/api/v1/functions', {
+      name: 'greet-broken',
+      artifact: 'greet.py',
+      runtime: 'python',
+      libraries: [{ artifact: 'lib-helpers.py' }, { artifact: 'nowhere.py' }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors).toEqual([
+      expect.objectContaining({ field: 'libraries.1.artifact', rule: 'exists' }),
+    ]);
+    const clash = await http(suite.url, 'PUT', '/api/v1/functions/greet', {
+      libraries: [{ artifact: 'lib-helpers.py', fileName: 'greet.py' }],
+    });
+    expect(clash.status).toBe(400);
+    expect(clash.body.errors).toEqual([expect.objectContaining({ field: 'libraries' })]);
+    const tooMany = await http(suite.url, 'PUT', '/api/v1/functions/greet', {
+      libraries: Array.from({ length: 51 }, (_, i) => ({ artifact: 'lib-helpers.py', fileName: `h${i}.py` })),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors).toEqual([expect.objectContaining({ field: 'libraries' })]);
+
+    // Once no function uses it, it goes.
+    const dropped = await http(suite.url, 'PUT', '/api/v1/functions/greet', { libraries: [] });
+    expect(dropped.body.libraries).toEqual([]);
+    expect((await http(suite.url, 'DELETE', '/api/v1/artifacts/lib-helpers.py')).status).toBe(204);
   });
 
   it('versions a function: a change based on a stale ETag is refused with 412', async () => {

@@ -264,6 +264,26 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
     expect((await http(suite.url, 'GET', `/api/v1/clusters/${created.body.id}`)).status).toBe(404);
   });
 
+  it('answers /license as GREEN, never expiring, and accepts and ignores a key, on both addresses', async () => {
+    for (const [base, prefix] of [
+      [suite.spindle.dialectUrls['ilum']!, '/api/v1'],
+      [suite.url, '/compat/ilum/api/v1'],
+    ] as const) {
+      const status = await http(base, 'GET', `${prefix}/license`);
+      expect(status.status).toBe(200);
+      expect(status.body).toEqual({ status: 'GREEN', expire: null });
+      const set = await http(base, 'POST', `${prefix}/license`, { key: 'ILUM-LICENSE-KEY' });
+      expect(set.status).toBe(200);
+      expect(set.text).toBe('');
+      expect((await http(base, 'GET', `${prefix}/license`)).body).toEqual({ status: 'GREEN', expire: null });
+      for (const body of [{}, { key: '' }, { key: 42 }]) {
+        const refused = await http(base, 'POST', `${prefix}/license`, body);
+        expect(refused.status).toBe(409);
+        expect(refused.body).toEqual({ message: 'key: a licence key is text of 1 to 65536 characters' });
+      }
+    }
+  });
+
   it('serves its OpenAPI document on both addresses', async () => {
     for (const [base, path] of [
       [suite.url, '/compat/ilum/openapi.json'],
@@ -277,6 +297,7 @@ describe.each(SPINDLE_MODES)('Ilum clusters over %s', (mode, env) => {
           '/compat/ilum/api/v1/cluster',
           '/compat/ilum/api/v1/cluster/names',
           '/compat/ilum/api/v1/cluster/{clusterId}',
+          '/compat/ilum/api/v1/license',
         ]),
       );
     }

@@ -49,14 +49,36 @@ public class WordCount {
   }
 }`;
 
-function compiledJar(): Buffer {
+// A library jar and a job jar that uses it, as a SCALA group may bring them: one jar each.
+const GREETER_JAVA = `
+package lib;
+public class Greeter {
+  public static String greet(Object who) { return "hello " + who + " from the library jar"; }
+}`;
+const GREET_JAVA = `
+package demo;
+import java.util.Map;
+public class Greet {
+  public String run(Object spark, Map<String, Object> config) { return lib.Greeter.greet(config.get("who")); }
+}`;
+
+// Compiles the sources (file name → text) against `classPath` into a jar of its own.
+function compiledJar(sources: Record<string, string>, classPath: readonly Buffer[] = []): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'ilum-jar-'));
   try {
-    mkdirSync(join(dir, 'src', 'demo'), { recursive: true });
-    writeFileSync(join(dir, 'src', 'demo', 'WordCount.java'), WORD_COUNT_JAVA);
-    execFileSync('javac', ['-d', join(dir, 'classes'), join(dir, 'src', 'demo', 'WordCount.java')]);
-    execFileSync('jar', ['--create', '--file', join(dir, 'wordcount.jar'), '-C', join(dir, 'classes'), '.']);
-    return readFileSync(join(dir, 'wordcount.jar'));
+    const jars = classPath.map((content, i) => {
+      writeFileSync(join(dir, `dependency-${i}.jar`), content);
+      return join(dir, `dependency-${i}.jar`);
+    });
+    const files = Object.entries(sources).map(([file, text]) => {
+      mkdirSync(join(dir, 'src', file, '..'), { recursive: true });
+      writeFileSync(join(dir, 'src', file), text);
+      return join(dir, 'src', file);
+    });
+    const cp = jars.length > 0 ? ['-cp', jars.join(':')] : [];
+    execFileSync('javac', ['-d', join(dir, 'classes'), ...cp, ...files]);
+    execFileSync('jar', ['--create', '--file', join(dir, 'out.jar'), '-C', join(dir, 'classes'), '.']);
+    return readFileSync(join(dir, 'out.jar'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -441,7 +463,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   });
 
   it("runs a SCALA group's requests in its workers' warm JVM: run(spark, config) from the group's jar", async () => {
-    const jar = compiledJar();
+    const jar = compiledJar({ 'demo/WordCount.java': WORD_COUNT_JAVA });
     const form = new FormData();
     form.append('name', 'jvm');
     form.append('language', 'SCALA');
@@ -477,24 +499,83 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     });
     expect(missing.body.error.message).toBe('java.lang.ClassNotFoundException: demo.Missing');
     expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+  });
 
-    // A request runs from one jar: a group of two is refused when it runs, naming the field.
-    const two = new FormData();
-    two.append('name', 'jvm-two');
-    two.append('language', 'SCALA');
-    two.append('jars', new Blob([jar]), 'a.jar');
-    two.append('jars', new Blob([jar]), 'b.jar');
-    const twoId = (await ilum('POST', '/group', two)).body.groupId as string;
-    const refused = await ilum('POST', `/group/${twoId}/job/execute`, {
-      jobClass: 'demo.WordCount',
-      jobConfig: {},
+  it("puts all of a SCALA group's jars on its requests' class path: a job class using a library jar", async () => {
+    const library = compiledJar({ 'lib/Greeter.java': GREETER_JAVA });
+    const job = compiledJar({ 'demo/Greet.java': GREET_JAVA }, [library]);
+    const form = new FormData();
+    form.append('name', 'jvm-two');
+    form.append('language', 'SCALA');
+    // The library first: the job's class may be in any of the group's jars.
+    form.append('jars', new Blob([library]), 'greeter.jar');
+    form.append('jars', new Blob([job]), 'greet.jar');
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    const id = created.body.groupId as string;
+    const answer = await ilum('POST', `/group/${id}/job/execute`, {
+      type: 'interactive_job_execute',
+      jobClass: 'demo.Greet',
+      jobConfig: { who: 'ada' },
     });
-    expect(refused.status).toBe(409);
-    expect(refused.body).toEqual({
-      message:
-        'jars: a SCALA group runs its requests from exactly one jar (with its dependencies in it); this group has 2',
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ result: 'hello ada from the library jar', error: null });
+    const fn = await http(suite.url, 'GET', `/api/v1/functions/group-${id}-demo.Greet`);
+    expect(fn.body).toMatchObject({
+      artifact: `group-${id}-greeter.jar`,
+      runtime: 'jvm-runner',
+      libraries: [{ artifact: `group-${id}-greet.jar`, fileName: 'greet.jar' }],
     });
-    expect((await ilum('DELETE', `/group/${twoId}`)).status).toBe(200);
+    expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/v1/artifacts/group-${id}-greet.jar`)).status).toBe(404);
+  });
+
+  it("puts a PYTHON group's other pyFiles on the path of its requests: a module imports another", async () => {
+    const form = new FormData();
+    form.append('name', 'py-modules');
+    form.append('language', 'PYTHON');
+    form.append(
+      'pyFiles',
+      new Blob(["def greeting(who):\n    return 'hello %s from helpers' % who\n"]),
+      'helpers.py',
+    );
+    form.append(
+      'pyFiles',
+      new Blob([
+        [
+          'import helpers',
+          'from ilum.api import IlumJob',
+          '',
+          'class Main(IlumJob):',
+          '    def run(self, spark, config):',
+          "        return helpers.greeting(config['who'])",
+          '',
+        ].join('\n'),
+      ]),
+      'jobs.py',
+    );
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    const id = created.body.groupId as string;
+    const answer = await ilum('POST', `/group/${id}/job/execute`, {
+      type: 'interactive_job_execute',
+      jobClass: 'jobs.Main',
+      jobConfig: { who: 'bob' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ result: 'hello bob from helpers', error: null });
+    // The core's function: the module's file, and the group's other file beside it by its own name.
+    const fn = await http(suite.url, 'GET', `/api/v1/functions/group-${id}-jobs.Main`);
+    expect(fn.body).toMatchObject({
+      artifact: `group-${id}-jobs.py`,
+      libraries: [{ artifact: `group-${id}-helpers.py`, fileName: 'helpers.py' }],
+    });
+    // The library is in use as the program is: the native API refuses to delete it.
+    const inUse = await http(suite.url, 'DELETE', `/api/v1/artifacts/group-${id}-helpers.py`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.detail).toContain(`group-${id}-jobs.Main`);
+    expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/v1/artifacts/group-${id}-helpers.py`)).status).toBe(404);
   });
 
   it('stops: the workers go, and the group takes no more requests', async () => {

@@ -95,6 +95,21 @@ describe.each(SPINDLE_MODES)('Ilum single jobs over %s', (_mode, env) => {
     expect(native.body).toMatchObject({ state: 'succeeded', result: 'fast' });
   });
 
+  it('puts the other files sent beside the program: a PYTHON job imports its other pyFiles', async () => {
+    const submitted = await submit(
+      { name: 'with-util', language: 'PYTHON', jobClass: 'main_job' },
+      {
+        'main_job.py': ['pyFiles', 'import util\n\ndef main(args, config):\n    return util.answer()\n'],
+        'util.py': ['pyFiles', 'def answer():\n    return "from util"\n'],
+      },
+    );
+    expect(submitted.status).toBe(200);
+    const done = await waitFor(submitted.body!['jobId']!, FINAL);
+    expect(done).toMatchObject({ state: 'FINISHED', error: null });
+    const native = await http(suite.url, 'GET', `/api/v1/jobs/${done.jobId}`);
+    expect(native.body).toMatchObject({ state: 'succeeded', result: 'from util' });
+  });
+
   it('pages a single job through its log, from a 0-based offset', async () => {
     const { body } = await report('logs', { args: '250' });
     const id = body!['jobId']!;

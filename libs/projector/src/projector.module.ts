@@ -17,6 +17,7 @@ import {
   ContextsV11763800000100,
   FunctionsV11763800000300,
   FunctionsV1Retries1763900000700,
+  FunctionsV1Libraries1796500000100,
   GroupsV11764900000300,
   JobsV11763900000400,
   JobsV1Source1763900000600,
@@ -88,6 +89,7 @@ export const PROJECTOR_MIGRATIONS = [
   MapReduceJobsV11796300000110,
   JobsV1Deleted1796400000100,
   EventResultsV11796400000200,
+  FunctionsV1Libraries1796500000100,
 ];
 
 @Module({

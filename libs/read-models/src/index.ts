@@ -9,6 +9,7 @@ export * from './artifacts/artifacts.query';
 export * from './functions/function.view';
 export * from './functions/functions-v1.migration';
 export * from './functions/functions-v1-retries.migration';
+export * from './functions/functions-v1-libraries.migration';
 export * from './secret-refs.migration';
 export * from './functions/functions.query';
 export * from './jobs/job.view';

@@ -20,6 +20,19 @@ export function functionStreamId(name: string): string {
   return `function-${name}`;
 }
 
+// At most this many libraries per function.
+export const FUNCTION_LIBRARIES_MAX = 50;
+
+// A further artifact that a job of the function has on its program path beside its main artifact
+// (a module the program imports, a library jar), placed beside the program under `fileName`: the
+// name the program imports it by (`helpers.py` for `import helpers`). Recorded with `fileName`
+// always (the decider fills in the artifact's name when a command leaves it out).
+export const functionLibrarySchema = z.object({
+  artifact: z.string().regex(ARTIFACT_NAME_PATTERN),
+  fileName: z.string().regex(ARTIFACT_NAME_PATTERN).optional(),
+});
+export type FunctionLibrary = z.infer<typeof functionLibrarySchema>;
+
 export const functionDefinitionSchema = z.object({
   artifact: z.string().regex(ARTIFACT_NAME_PATTERN),
   // Mist's className, a node export, a python function name, a class (jvm-runner), or empty for exec.
@@ -33,6 +46,8 @@ export const functionDefinitionSchema = z.object({
   // Secrets every job of the function gets as environment variables (references only; absent in
   // events recorded before secrets: none).
   secrets: secretRefsSchema.optional(),
+  // Absent in events recorded before libraries, and when the function has none.
+  libraries: z.array(functionLibrarySchema).max(FUNCTION_LIBRARIES_MAX).optional(),
 });
 export type FunctionDefinition = z.infer<typeof functionDefinitionSchema>;
 
@@ -54,7 +69,7 @@ export type FunctionEvent = EventsOf<Schemas>;
 export const isFunctionEvent = isEventOf(functionEventDataSchemas);
 
 // What a command names: a register leaves out what takes its default (no entrypoint, the default
-// context, no tags, no retries, no secrets), a change what keeps its value; the decider fills both.
+// context, no tags, no retries, no secrets, no libraries), a change what keeps its value; the decider fills both.
 export const registerFunctionCommandSchema = z.object({
   ...commandMetadataShape,
   name: z.string().regex(FUNCTION_NAME_PATTERN),

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { commandMetadataShape } from '../command-metadata';
 import { isEventOf, isEventTypeOf } from '../envelope';
 import type { EventData, EventsOf } from '../envelope';
+import { ARTIFACT_NAME_PATTERN } from '../artifacts/artifact.events';
 import { logTotalsSchema } from '../logs/log-records';
 import { timeoutMsSchema } from './durations';
-import { FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
+import { FUNCTION_LIBRARIES_MAX, FUNCTION_RETRIES_MAX, RUNTIMES } from './function.events';
 import { secretRefsSchema } from '../secrets/secret-refs';
 import { jobLabelShape } from './job-labels';
 
@@ -43,12 +44,26 @@ export const HOST_LOST_REASON = /^worker host .+ stopped responding$/;
 export const JOB_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const EXTERNAL_ID_MAX = 256;
 
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
+// A library of the job's function as of the submit: its content hash, and the name it has on the
+// program's path.
+export const jobLibrarySchema = z.object({
+  artifact: z.string().min(1),
+  sha256: sha256Schema,
+  // A plain file name: the worker joins it to the program's directory.
+  fileName: z.string().regex(ARTIFACT_NAME_PATTERN),
+});
+export type JobLibrary = z.infer<typeof jobLibrarySchema>;
+
 // What runs: fixed at submit, so a function changed later does not change a queued job.
 export const jobProgramSchema = z.object({
   artifact: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: sha256Schema,
   entrypoint: z.string().max(512),
   runtime: z.enum(RUNTIMES),
+  // Absent when the function has none (and in jobs submitted before libraries).
+  libraries: z.array(jobLibrarySchema).max(FUNCTION_LIBRARIES_MAX).optional(),
 });
 export type JobProgram = z.infer<typeof jobProgramSchema>;
 
@@ -141,7 +156,12 @@ export const submitJobCommandSchema = z.object({
   // The artifact the gateway found behind the function, and its content hash: the job runs exactly
   // this content even if the function or artifact changes while it waits.
   artifact: z.string().min(1),
-  artifactSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  artifactSha256: sha256Schema,
+  // The same for each of the function's libraries, in the function's order (absent: none).
+  libraries: z
+    .array(z.object({ artifact: z.string().min(1), sha256: sha256Schema }))
+    .max(FUNCTION_LIBRARIES_MAX)
+    .optional(),
   externalId: z.string().min(1).max(EXTERNAL_ID_MAX).optional(),
   // At most MAX_DURATION_MS: the events keep their recorded schema, no new job gets a longer one.
   startTimeoutMs: timeoutMsSchema.optional(),

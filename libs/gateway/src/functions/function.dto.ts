@@ -1,7 +1,21 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  ARTIFACT_NAME_PATTERN,
   CONTEXT_NAME_PATTERN,
+  FUNCTION_LIBRARIES_MAX,
   FUNCTION_NAME_PATTERN,
   FUNCTION_RETRIES_MAX,
   RUNTIMES,
@@ -12,6 +26,27 @@ import type { FunctionView } from '@spindle/read-models';
 import { PageQueryDto } from '../pagination.dto';
 import { SecretRefDto, SecretRefsProperty } from '../secrets/secret-ref.dto';
 import { IsOmittable } from '@spindle/platform';
+
+// A further artifact on the program path of the function's jobs.
+export class FunctionLibraryDto {
+  @ApiProperty({ description: 'Name of an uploaded artifact', example: 'helpers.py' })
+  @IsString()
+  @MaxLength(255)
+  artifact!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Its file name beside the program, which the program imports it by (`helpers.py` for python ' +
+      "`import helpers`, node `require('./helpers.js')`); default: the artifact's name",
+    example: 'helpers.py',
+  })
+  @IsOmittable()
+  @Matches(ARTIFACT_NAME_PATTERN, {
+    message:
+      'fileName must be a plain file name: letters, digits, "_", ".", "+" or "-", no ".." (at most 255)',
+  })
+  fileName?: string;
+}
 
 export class CreateFunctionDto {
   @ApiProperty({ description: 'Unique name', example: 'sum' })
@@ -81,6 +116,24 @@ export class CreateFunctionDto {
       'a submit may add more. Checked when a job starts, not here.',
   )
   secrets?: SecretRefDto[];
+
+  @ApiPropertyOptional({
+    type: [FunctionLibraryDto],
+    maxItems: FUNCTION_LIBRARIES_MAX,
+    description:
+      'Further artifacts a job of this function has on its program path beside `artifact`, fetched with it ' +
+      '(and checked against their content hash) before the job starts: python modules, packages as ' +
+      '.zip/.egg/.whl (on `sys.path`), node modules (beside the program, for relative imports), jars (on the ' +
+      'class path of `jvm` and `jvm-runner`). An artifact in use as a library cannot be deleted.',
+  })
+  @IsOmittable()
+  @IsArray()
+  @ArrayMaxSize(FUNCTION_LIBRARIES_MAX, {
+    message: `libraries must hold at most ${FUNCTION_LIBRARIES_MAX} artifacts`,
+  })
+  @ValidateNested({ each: true })
+  @Type(() => FunctionLibraryDto)
+  libraries?: FunctionLibraryDto[];
 }
 
 // PUT: any subset of the settings; what is left out keeps its value.
@@ -109,6 +162,11 @@ export class FunctionDto {
   retries!: number;
   @ApiProperty({ type: [SecretRefDto], description: 'Secrets its jobs get (references, never values)' })
   secrets!: SecretRefDto[];
+  @ApiProperty({
+    type: [FunctionLibraryDto],
+    description: "Further artifacts on its jobs' program path, each with its file name there",
+  })
+  libraries!: Required<FunctionLibraryDto>[];
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
@@ -122,6 +180,7 @@ export class FunctionDto {
       tags: view.tags,
       retries: view.retries,
       secrets: view.secrets ?? [],
+      libraries: view.libraries ?? [],
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };

@@ -107,7 +107,7 @@ export class FunctionsController {
 }
 
 // What a request names of a definition; the scheduler fills the rest (defaults on a register, the
-// current values on a change). Secrets named as none remove them.
+// current values on a change). Secrets and libraries named as none remove them.
 function definitionToSet(dto: FunctionSettingsDto) {
   return namedFields({
     artifact: dto.artifact,
@@ -117,5 +117,6 @@ function definitionToSet(dto: FunctionSettingsDto) {
     tags: dto.tags,
     retries: dto.retries,
     secrets: dto.secrets && toSecretRefs(dto.secrets),
+    libraries: dto.libraries?.map((l) => (l.fileName === undefined ? { artifact: l.artifact } : { ...l })),
   });
 }

@@ -9,7 +9,7 @@ import {
 import type { JobSource, JobTags, SecretRef } from '@spindle/contracts';
 import { SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { FunctionsQuery, JobsQuery, evolveJobView } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery, evolveJobView, targetArtifactsOf } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
 import { notFound, readBack } from '../read-back';
@@ -55,12 +55,13 @@ export class JobSubmission {
         { field: 'context', rule: 'exists', message: `context ${target.context} does not exist` },
       ]);
     }
-    if (target.artifactSha256 === null) {
+    const artifacts = targetArtifactsOf(target);
+    if ('missing' in artifacts) {
       throw new ValidationProblem([
         {
           field: 'function',
           rule: 'runnable',
-          message: `function ${target.function} cannot run: its artifact ${target.artifact} no longer exists`,
+          message: `function ${target.function} cannot run: its artifact ${artifacts.missing} no longer exists`,
         },
       ]);
     }
@@ -76,8 +77,11 @@ export class JobSubmission {
         function: target.function,
         ...(request.context === undefined ? {} : { context: request.context }),
         args: request.args,
-        artifact: target.artifact,
-        artifactSha256: target.artifactSha256,
+        artifact: artifacts.artifact,
+        artifactSha256: artifacts.sha256,
+        ...(artifacts.libraries.length > 0
+          ? { libraries: artifacts.libraries.map(({ artifact, sha256 }) => ({ artifact, sha256 })) }
+          : {}),
         ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
         ...(startTimeoutMs === undefined ? {} : { startTimeoutMs }),
         ...(performTimeoutMs === undefined ? {} : { performTimeoutMs }),

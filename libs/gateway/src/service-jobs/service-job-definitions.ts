@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { mergeSecretRefs } from '@spindle/contracts';
 import type { SecretRef, ServiceTaskGroup } from '@spindle/contracts';
 import { ProblemException, ValidationProblem } from '@spindle/platform';
-import { FunctionsQuery } from '@spindle/read-models';
+import { FunctionsQuery, targetArtifactsOf } from '@spindle/read-models';
 
 export interface TaskGroupRequest {
   readonly name: string;
@@ -41,13 +41,14 @@ export class ServiceJobDefinitions {
           message: `context ${target.context} of function ${group.function} does not exist`,
         },
       ]);
-    if (!target.artifactSha256)
+    const artifacts = targetArtifactsOf(target);
+    if ('missing' in artifacts)
       throw new ProblemException(
         HttpStatus.CONFLICT,
         'conflict',
         'Conflict',
-        `artifact ${target.artifact} of function ${group.function} does not exist`,
-        [{ field, rule: 'exists', message: `artifact ${target.artifact} does not exist` }],
+        `artifact ${artifacts.missing} of function ${group.function} does not exist`,
+        [{ field, rule: 'exists', message: `artifact ${artifacts.missing} does not exist` }],
       );
     // The function's secrets as of now, and the group's added to them: references only.
     const secrets = mergeSecretRefs(fn.secrets, group.secrets);
@@ -57,10 +58,11 @@ export class ServiceJobDefinitions {
       context: target.context,
       args: group.args ?? {},
       program: {
-        artifact: target.artifact,
-        sha256: target.artifactSha256,
+        artifact: artifacts.artifact,
+        sha256: artifacts.sha256,
         entrypoint: fn.entrypoint,
         runtime: fn.runtime,
+        ...(artifacts.libraries.length > 0 ? { libraries: [...artifacts.libraries] } : {}),
       },
       countInit: group.countInit,
       countMax: group.countMax,

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { Runtime, SecretRef } from '@spindle/contracts';
+import type { FunctionLibrary, Runtime, SecretRef } from '@spindle/contracts';
 
 // One row per function stream; deleted functions keep a tombstone.
 @Entity({ name: 'functions_v1' })
@@ -18,6 +18,8 @@ export class FunctionView {
   @Column('jsonb') tags!: string[];
   @Column('integer', { default: 0 }) retries!: number; // jobs put back in their queue when their host dies
   @Column('jsonb', { default: () => "'[]'" }) secrets!: SecretRef[]; // references its jobs get, never values
+  // Further artifacts on its jobs' program path, each with its file name there.
+  @Column('jsonb', { default: () => "'[]'" }) libraries!: Required<FunctionLibrary>[];
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
   @Column('timestamptz', { name: 'deleted_at', nullable: true }) deletedAt!: Date | null;

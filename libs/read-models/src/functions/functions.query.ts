@@ -7,7 +7,7 @@ import {
   SETTINGS_STREAM_ID,
   installationSettingsSchema,
 } from '@spindle/contracts';
-import type { InstallationSettings } from '@spindle/contracts';
+import type { InstallationSettings, JobLibrary } from '@spindle/contracts';
 import { NamedViewQuery } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -26,7 +26,31 @@ export interface SubmitTarget {
   readonly contextExists: boolean;
   readonly artifact: string;
   readonly artifactSha256: string | null; // null: the artifact is gone
+  // The function's libraries in its order, each with its content hash (null: gone).
+  readonly libraries: readonly SubmitTargetLibrary[];
   readonly settings: InstallationSettings;
+}
+
+export interface SubmitTargetLibrary {
+  readonly artifact: string;
+  readonly fileName: string;
+  readonly sha256: string | null;
+}
+
+// A target's artifacts with their content hashes, each one there; or the first that is gone (its
+// program's, then its libraries'): a job runs only with every one of them.
+export type TargetArtifacts =
+  | { readonly artifact: string; readonly sha256: string; readonly libraries: readonly JobLibrary[] }
+  | { readonly missing: string };
+
+export function targetArtifactsOf(target: SubmitTarget): TargetArtifacts {
+  if (target.artifactSha256 === null) return { missing: target.artifact };
+  const libraries: JobLibrary[] = [];
+  for (const { artifact, fileName, sha256 } of target.libraries) {
+    if (sha256 === null) return { missing: artifact };
+    libraries.push({ artifact, fileName, sha256 });
+  }
+  return { artifact: target.artifact, sha256: target.artifactSha256, libraries };
 }
 
 @Injectable()
@@ -43,9 +67,17 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       context_exists: boolean;
       artifact: string;
       sha256: string | null;
+      libraries: SubmitTargetLibrary[];
       settings: unknown;
     }[] = await this.dataSource.query(
       `select f.name, coalesce($2, f.default_context) as context, f.artifact, a.sha256,
+              (select coalesce(jsonb_agg(jsonb_build_object('artifact', l.value->>'artifact',
+                                                            'fileName', l.value->>'fileName',
+                                                            'sha256', la.sha256)
+                                         order by l.position), '[]'::jsonb)
+               from jsonb_array_elements(f.libraries) with ordinality as l(value, position)
+               left join ${table(ArtifactView)} la on la.name = l.value->>'artifact' and la.deleted_at is null)
+                as libraries,
               (select s.settings from ${table(SettingsView)} s where s.stream_id = $4) as settings,
               (exists (select 1 from ${table(ContextView)} c
                        where c.name = coalesce($2, f.default_context) and c.deleted_at is null)
@@ -66,18 +98,22 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       contextExists: row.context_exists,
       artifact: row.artifact,
       artifactSha256: row.sha256,
+      libraries: row.libraries,
       // Parsed, so a row written before a later setting existed reads with that setting's default.
       settings: row.settings ? installationSettingsSchema.parse(row.settings) : DEFAULT_INSTALLATION_SETTINGS,
     };
   }
 
-  // Names of live functions that run the given artifact.
+  // Names of live functions that run the given artifact, as their program or one of its libraries.
   async usingArtifact(artifact: string, limit = 10): Promise<string[]> {
     const rows = await this.dataSource
       .getRepository(FunctionView)
       .createQueryBuilder('f')
       .select('f.name', 'name')
-      .where('f.artifact = :artifact and f.deleted_at is null', { artifact })
+      .where('(f.artifact = :artifact or f.libraries @> :library::jsonb) and f.deleted_at is null', {
+        artifact,
+        library: JSON.stringify([{ artifact }]),
+      })
       .orderBy('f.name')
       .limit(limit)
       .getRawMany<{ name: string }>();

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { JobProgram } from '@spindle/contracts';
 import { internalHeaders } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 
@@ -12,6 +13,10 @@ import type { SpindleConfig } from '@spindle/platform';
 // checked against their hash, and kept under their own file name (a runtime may need the extension).
 // Jobs may read and run them, never change them (root-owned, 0555); each use hashes the file again,
 // so a copy changed on disk anyway is fetched afresh rather than run.
+// A program with libraries gets a directory of its own, `programs/<key>`, in which it and each of
+// its libraries lie under their file names (hard links to the cached files), so that it finds them
+// as files beside it (python's sys.path, node's relative imports); the key is a hash of every file's
+// name and content, so the directory never changes and a warm runner may keep what it loaded.
 export class ArtifactCache {
   private readonly inFlight = new Map<string, Promise<string>>();
 
@@ -28,6 +33,59 @@ export class ArtifactCache {
       this.inFlight.set(key, pending);
     }
     return pending;
+  }
+
+  // Every artifact of a job's program, each checked against its hash, before anything of it runs.
+  async materializeProgram(program: JobProgram): Promise<MaterializedProgram> {
+    const libraries = program.libraries ?? [];
+    const [main, ...cached] = await Promise.all([
+      this.materialize(program.sha256, program.artifact),
+      ...libraries.map((l) => this.materialize(l.sha256, l.artifact)),
+    ]);
+    if (libraries.length === 0) return { programPath: main, libraryPaths: [] };
+    const files = [
+      { fileName: program.artifact, sha256: program.sha256, cachedAt: main },
+      ...libraries.map((l, i) => ({ fileName: l.fileName, sha256: l.sha256, cachedAt: cached[i]! })),
+    ];
+    const key = createHash('sha256')
+      .update(JSON.stringify(files.map((f) => [f.fileName, f.sha256])))
+      .digest('hex');
+    const folder = join(this.dir, 'programs', key);
+    let pending = this.inFlight.get(folder);
+    if (!pending) {
+      pending = this.linkProgram(folder, files).finally(() => this.inFlight.delete(folder));
+      this.inFlight.set(folder, pending);
+    }
+    await pending;
+    return {
+      programPath: join(folder, program.artifact),
+      libraryPaths: libraries.map((l) => join(folder, l.fileName)),
+    };
+  }
+
+  // The program's directory holds exactly the files just checked (the same inodes), or is made
+  // afresh beside it and moved into place.
+  private async linkProgram(folder: string, files: readonly ProgramFile[]): Promise<string> {
+    if (await holds(folder, files)) return folder;
+    const partial = `${folder}.${process.pid}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true, mode: 0o755 });
+    try {
+      await chmod(partial, 0o755); // whatever the umask made of it: every job user reads it
+      for (const f of files) {
+        // A copy where a link cannot be made (another file system); it keeps the cached file's mode.
+        await link(f.cachedAt, join(partial, f.fileName)).catch(() =>
+          copyFile(f.cachedAt, join(partial, f.fileName)),
+        );
+      }
+      await rm(folder, { recursive: true, force: true });
+      await rename(partial, folder);
+    } catch (e) {
+      await rm(partial, { recursive: true, force: true });
+      // Another agent of this host may have put the same directory in place meanwhile.
+      if (!(await holds(folder, files))) throw e;
+    }
+    return folder;
   }
 
   private async fetch(sha256: string, name: string): Promise<string> {
@@ -64,6 +122,30 @@ export class ArtifactCache {
     }
     return path;
   }
+}
+
+export interface MaterializedProgram {
+  readonly programPath: string;
+  readonly libraryPaths: readonly string[]; // in the function's order, beside programPath
+}
+
+interface ProgramFile {
+  readonly fileName: string;
+  readonly sha256: string;
+  readonly cachedAt: string;
+}
+
+async function holds(folder: string, files: readonly ProgramFile[]): Promise<boolean> {
+  const same = await Promise.all(
+    files.map(async (f) => {
+      const [linked, cached] = await Promise.all([
+        stat(join(folder, f.fileName)).catch(() => null),
+        stat(f.cachedAt),
+      ]);
+      return linked !== null && linked.ino === cached.ino && linked.dev === cached.dev;
+    }),
+  );
+  return same.every(Boolean);
 }
 
 async function sha256Of(path: string): Promise<string> {

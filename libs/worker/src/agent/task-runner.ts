@@ -73,7 +73,8 @@ export class TaskRunner {
     let result: TaskResult;
     let finishedAt: Date | undefined;
     try {
-      const programPath = await artifacts.materialize(spec.program.sha256, spec.program.artifact);
+      // The program and all its libraries are here, each checked, before anything of it starts.
+      const { programPath, libraryPaths } = await artifacts.materializeProgram(spec.program);
       // This job's secrets, for this job's process only; Spindle's own variables win a clash.
       const secretEnv = task.cancelled ? {} : await secrets.resolve(jobId, spec.secrets ?? []);
       // The job is its own allocation until service jobs give instances ids of their own.
@@ -86,6 +87,7 @@ export class TaskRunner {
             jobId,
             runtime: spec.program.runtime,
             programPath,
+            libraryPaths,
             entrypoint: spec.program.entrypoint,
             args: spec.args,
             workDir,

@@ -61,9 +61,47 @@ public class Sleeper {
 }`,
 };
 
+// A library in a jar of its own, and a job in another jar that uses it (compiled against it).
+const LIBRARY_SOURCES: Record<string, string> = {
+  'lib/Greeter.java': `
+package lib;
+public class Greeter {
+  private static int greetings = 0;
+  public static String greet(String name) { return "hello " + name + " #" + (++greetings); }
+}`,
+};
+const USER_SOURCES: Record<string, string> = {
+  'demo/Greet.java': `
+package demo;
+import java.util.Map;
+public class Greet {
+  public String run(Object spark, Map<String, Object> config) { return lib.Greeter.greet(String.valueOf(config.get("name"))); }
+}`,
+  'demo/GreetMain.java': `
+package demo;
+public class GreetMain {
+  public static void main(String[] args) { System.out.println(lib.Greeter.greet("main")); }
+}`,
+};
+
+function compileJar(dir: string, name: string, sources: Record<string, string>, classPath: string): string {
+  const src = join(dir, `${name}-src`);
+  for (const [file, text] of Object.entries(sources)) {
+    mkdirSync(join(src, file, '..'), { recursive: true });
+    writeFileSync(join(src, file), text);
+  }
+  const classes = join(dir, `${name}-classes`);
+  execFileSync('javac', ['-d', classes, '-cp', classPath, ...Object.keys(sources).map((f) => join(src, f))]);
+  const jar = join(dir, `${name}.jar`);
+  execFileSync('jar', ['--create', '--file', jar, '-C', classes, '.']);
+  return jar;
+}
+
 describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
   let dir: string;
   let jar: string;
+  let libraryJar: string;
+  let userJar: string;
   let sandbox: WorkerSandbox;
   let serial = 0;
   const started: number[] = [];
@@ -72,21 +110,9 @@ describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
     const classPath = jvmRunnerClassPath(CHECKOUT_RUNTIME_FILES);
     if (classPath === undefined) throw new Error(`the JVM runner is not built: ${JVM_RUNNER_BUILD}`);
     dir = mkdtempSync(join(tmpdir(), 'spindle-jvm-'));
-    const src = join(dir, 'src');
-    for (const [file, text] of Object.entries(SOURCES)) {
-      mkdirSync(join(src, file, '..'), { recursive: true });
-      writeFileSync(join(src, file), text);
-    }
-    const classes = join(dir, 'classes');
-    execFileSync('javac', [
-      '-d',
-      classes,
-      '-cp',
-      classPath,
-      ...Object.keys(SOURCES).map((f) => join(src, f)),
-    ]);
-    jar = join(dir, 'demo.jar');
-    execFileSync('jar', ['--create', '--file', jar, '-C', classes, '.']);
+    jar = compileJar(dir, 'demo', SOURCES, classPath);
+    libraryJar = compileJar(dir, 'greeter', LIBRARY_SOURCES, classPath);
+    userJar = compileJar(dir, 'greet', USER_SOURCES, `${classPath}:${libraryJar}`);
   });
 
   beforeEach(() => {
@@ -194,5 +220,37 @@ describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
       error: `the JVM runner is not built on this host: run ${JVM_RUNNER_BUILD} (it needs java, javac and mvn)`,
     });
     expect(await task.started).toBeNull();
+  });
+
+  it("loads a program's jar and its library jars in one class loader, kept warm for that set of jars", async () => {
+    const withLibrary = (config: Record<string, unknown>): TaskSpec => ({
+      ...spec('demo.Greet', { spark: null, config }),
+      programPath: userJar,
+      libraryPaths: [libraryJar],
+    });
+    const first = await run(withLibrary({ name: 'ada' }));
+    expect(await first.running.done).toEqual({ outcome: 'succeeded', result: 'hello ada #1' });
+    const second = await run(withLibrary({ name: 'bob' }));
+    expect(await second.running.done).toEqual({ outcome: 'succeeded', result: 'hello bob #2' });
+    // Without its library the program's class cannot link: the set is another loader.
+    const alone = await run({
+      ...spec('demo.Greet', { spark: null, config: { name: 'eve' } }),
+      programPath: userJar,
+    });
+    expect(await alone.running.done).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/^java\.lang\.NoClassDefFoundError: lib\/Greeter/),
+    });
+    expect(started).toHaveLength(1);
+  });
+
+  it('puts the library jars on the class path of a jvm task (a process of its own)', async () => {
+    const task = await run({
+      ...spec('demo.GreetMain', {}),
+      runtime: 'jvm',
+      programPath: userJar,
+      libraryPaths: [libraryJar],
+    });
+    expect(await task.running.done).toEqual({ outcome: 'succeeded', result: 'hello main #1' });
   });
 });

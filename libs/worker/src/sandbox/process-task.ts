@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, chown, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Jail } from './confinement';
 import { LineSplitter } from './line-splitter';
 import { outOfMemoryError } from './cgroups';
@@ -27,7 +27,9 @@ export async function runProcessTask(
   let programArgv: string[];
   if (spec.runtime === 'jvm') {
     const argFile = join(spec.workDir, '.spindle-java-args');
-    await writeFile(argFile, javaArgFile(['-cp', spec.programPath, spec.entrypoint, argsJson]), {
+    // The program's jar first, then its libraries: one class path.
+    const classPath = [spec.programPath, ...(spec.libraryPaths ?? [])].join(delimiter);
+    await writeFile(argFile, javaArgFile(['-cp', classPath, spec.entrypoint, argsJson]), {
       mode: 0o600,
     });
     if (jail.user) await chown(argFile, jail.user.uid, jail.user.gid);

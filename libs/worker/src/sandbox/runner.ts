@@ -224,6 +224,7 @@ export class Runner {
       type: 'run',
       taskId: spec.jobId,
       file: spec.programPath,
+      libraries: spec.libraryPaths ?? [],
       entrypoint: spec.entrypoint,
       args: spec.args,
       workDir: spec.workDir,

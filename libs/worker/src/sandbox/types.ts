@@ -6,6 +6,9 @@ export interface TaskSpec {
   readonly jobId: string;
   readonly runtime: Runtime;
   readonly programPath: string; // the artifact file, under its own name (runtimes may need the extension)
+  // The function's libraries, in its order, each under its file name in programPath's directory
+  // (absent: none).
+  readonly libraryPaths?: readonly string[];
   readonly entrypoint: string;
   readonly args: Record<string, unknown>;
   readonly workDir: string;

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { CommandPatterns, MAX_GROUP_SCALE, groupContextName } from '@spindle/contracts';
-import type { Runtime } from '@spindle/contracts';
+import {
+  CommandPatterns,
+  FUNCTION_LIBRARIES_MAX,
+  MAX_GROUP_SCALE,
+  groupContextName,
+} from '@spindle/contracts';
+import type { FunctionLibrary, Runtime } from '@spindle/contracts';
 import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { FunctionView, GroupView, JobView } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
@@ -23,11 +28,18 @@ import type { IlumJobInfo } from './ilum-job-format';
 import { codeSessionProgram } from './ilum-code-session';
 import type { GroupJobRequest } from './ilum-group-job-format';
 
+// A function's program and the artifacts beside it.
+interface GroupArtifacts {
+  readonly artifact: string;
+  readonly libraries: readonly FunctionLibrary[];
+}
+
 // Ilum documents no bound for `execute`; Spindle answers the instance as it stands after this.
 export const GROUP_EXECUTE_WAIT_MS = 10 * 60_000;
 
 // Requests on a group's warm workers. An instance is a core job: its jobClass runs as the function
-// `group-<groupId>-<jobClass>` (registered on first use, on the group's uploaded file), submitted
+// `group-<groupId>-<jobClass>` (registered on first use, on the group's uploaded file, with the
+// group's other files or jars as its libraries), submitted
 // to the group's pool (context `group:<id>`), where the dispatcher gives each worker one request
 // at a time and queues the rest. So an instance has a state, a log and events like any job.
 @Injectable()
@@ -114,40 +126,75 @@ export class IlumGroupJobs {
     const program = groupProgramOf(group.language, jobClass);
     const name = groupJobFunction(group.id, jobClass);
     if (await this.functions.findByName(name)) return name;
-    const artifact =
-      program.file === null ? this.jarOf(group) : this.fileOf(group, program.file, program.runtime);
-    await this.register(name, { artifact, entrypoint: program.entrypoint, runtime: program.runtime });
+    const artifacts =
+      program.file === null ? this.jarsOf(group) : this.filesOf(group, program.file, program.runtime);
+    await this.register(name, { ...artifacts, entrypoint: program.entrypoint, runtime: program.runtime });
     return name;
   }
 
-  private fileOf(group: GroupView, file: string, runtime: Runtime): string {
+  // The module's file is the program; every other file of the group lies beside it under its
+  // uploaded name (python: on sys.path, `import helpers`; node: `require('./helpers.js')`), as
+  // Ilum puts a group's pyFiles and files on the Python path.
+  private filesOf(group: GroupView, file: string, runtime: Runtime): GroupArtifacts {
     const { files, pyFiles } = group.definition;
-    const candidates = runtime === 'python' ? [...pyFiles, ...files] : files;
+    const candidates = [...new Set(runtime === 'python' ? [...pyFiles, ...files] : files)];
     const artifact = candidates.find((a) => a === groupArtifactName(group.id, file) || a === file);
     if (artifact === undefined)
       throw ilumInvalid(
         `jobClass: the group has no file ${file} (in ${runtime === 'python' ? 'pyFiles or files' : 'files'})`,
       );
-    return artifact;
+    return {
+      artifact,
+      libraries: this.librariesOf(group, candidates, artifact, runtime === 'python' ? 'pyFiles' : 'files'),
+    };
   }
 
-  // A task runs from one program: a SCALA group's requests from its one jar (a job's dependencies
-  // go in it, as a fat jar, the way Spark jobs are usually shipped).
-  private jarOf(group: GroupView): string {
-    const { jars } = group.definition;
-    if (jars.length !== 1)
+  // All of a SCALA group's jars are on the class path of its requests (one class loader): the
+  // first is the program, the others its libraries, and the jobClass may be in any of them.
+  private jarsOf(group: GroupView): GroupArtifacts {
+    const [artifact, ...rest] = group.definition.jars;
+    if (artifact === undefined)
+      throw ilumInvalid('jars: a SCALA group runs its requests from its jars; this group has none');
+    return { artifact, libraries: this.librariesOf(group, rest, artifact, 'jars') };
+  }
+
+  // Each under the name it was uploaded with (`group-<id>-helpers.py` is `helpers.py` beside the
+  // program); an artifact a native group names directly keeps its own name.
+  private librariesOf(
+    group: GroupView,
+    artifacts: readonly string[],
+    main: string,
+    field: string,
+  ): { artifact: string; fileName: string }[] {
+    const prefix = groupArtifactName(group.id, '');
+    const libraries = artifacts.filter((a) => a !== main);
+    if (libraries.length > FUNCTION_LIBRARIES_MAX)
       throw ilumInvalid(
-        `jars: a SCALA group runs its requests from exactly one jar (with its dependencies in it); this group has ${jars.length}`,
+        `${field}: a request runs with at most ${FUNCTION_LIBRARIES_MAX + 1} of the group's files on its path; this group has ${libraries.length + 1}`,
       );
-    return jars[0]!;
+    return libraries.map((a) => ({
+      artifact: a,
+      fileName: a.startsWith(prefix) ? a.slice(prefix.length) : a,
+    }));
   }
 
   // Keyed by the function's name: two first requests at once register it once.
   private async register(
     name: string,
-    program: { readonly artifact: string; readonly entrypoint: string; readonly runtime: Runtime },
+    program: {
+      readonly artifact: string;
+      readonly entrypoint: string;
+      readonly runtime: Runtime;
+      readonly libraries?: readonly FunctionLibrary[];
+    },
   ): Promise<void> {
-    const definition = { ...program, defaultContext: 'default', tags: ['ilum-group'] };
+    const { libraries = [], ...rest } = program;
+    const definition = {
+      ...rest,
+      ...(libraries.length > 0 ? { libraries } : {}),
+      defaultContext: 'default',
+      tags: ['ilum-group'],
+    };
     await this.functionResource.applied(
       name,
       await this.commands.send(CommandPatterns.registerFunction, { name, definition }, `register-${name}`),

@@ -49,27 +49,35 @@ describe("Ilum's single jobs", () => {
     expect(parseArgs('')).toEqual([]);
   });
 
-  it('finds the program jobClass names, per language', () => {
-    expect(ilumProgram('PYTHON', 'report', ['util.py', 'report.py'])).toEqual({
+  it('finds the program jobClass names, per language, the other files its libraries', () => {
+    expect(ilumProgram('PYTHON', 'report', ['util.py', 'report.py', 'data.zip'])).toEqual({
       ok: true,
-      value: { file: 'report.py', entrypoint: 'main', runtime: 'python' },
+      value: { file: 'report.py', libraries: ['util.py', 'data.zip'], entrypoint: 'main', runtime: 'python' },
     });
     expect(ilumProgram('PYTHON', 'report.run', ['report.py'])).toMatchObject({
       value: { entrypoint: 'run' },
     });
     expect(ilumProgram('NODE', 'job', ['job.mjs'])).toEqual({
       ok: true,
-      value: { file: 'job.mjs', entrypoint: '', runtime: 'node' },
+      value: { file: 'job.mjs', libraries: [], entrypoint: '', runtime: 'node' },
     });
     expect(ilumProgram('SCALA', 'com.example.Main', ['app.jar'])).toEqual({
       ok: true,
-      value: { file: 'app.jar', entrypoint: 'com.example.Main', runtime: 'jvm' },
+      value: { file: 'app.jar', libraries: [], entrypoint: 'com.example.Main', runtime: 'jvm' },
+    });
+    // Every jar on the class path: the first the program, the class in any of them.
+    expect(ilumProgram('SCALA', 'com.example.Main', ['a.jar', 'notes.txt', 'b.jar'])).toEqual({
+      ok: true,
+      value: { file: 'a.jar', libraries: ['b.jar'], entrypoint: 'com.example.Main', runtime: 'jvm' },
     });
     expect(ilumProgram('PYTHON', 'missing', ['report.py'])).toEqual({
       ok: false,
       message: 'jobClass names missing.py, which is not among the files sent',
     });
-    expect(ilumProgram('SCALA', 'Main', ['a.jar', 'b.jar'])).toMatchObject({ ok: false });
+    expect(ilumProgram('SCALA', 'Main', ['notes.txt'])).toEqual({
+      ok: false,
+      message: 'jars must hold a jar for a SCALA job',
+    });
     expect(ilumProgram('PYTHON', undefined, ['report.py'])).toEqual({
       ok: false,
       message: 'jobClass is required',

@@ -155,9 +155,11 @@ export function parseArgs(text: string | undefined): string[] {
 // PYTHON `module` or `module.function` (file `module.py`, function default `main`, called as
 // `main(args=[...], config={...})`); NODE `module` or `module.export` (file `module.js`, `.mjs` or
 // `.cjs`, export default the default one, called with `{args, config}`); SCALA a main class in
-// the one jar sent, run as `java -cp <jar> <class> '{"args":[...],"config":{...}}'`.
+// one of the jars sent, run as `java -cp <jars> <class> '{"args":[...],"config":{...}}'`. The
+// other files sent lie beside the program as its libraries (SCALA: the other jars, on the class path).
 export interface IlumProgram {
   readonly file: string;
+  readonly libraries: readonly string[];
   readonly entrypoint: string;
   readonly runtime: Runtime;
 }
@@ -176,11 +178,11 @@ export function ilumProgram(
   const runtime = RUNTIME_OF[language];
   if (jobClass === undefined || jobClass === '') return { ok: false, message: 'jobClass is required' };
   if (language === 'SCALA') {
-    const jars = files.filter((f) => f.endsWith('.jar'));
-    if (jars.length !== 1) return { ok: false, message: 'jars must hold exactly one jar for a SCALA job' };
+    const [file, ...libraries] = files.filter((f) => f.endsWith('.jar'));
+    if (file === undefined) return { ok: false, message: 'jars must hold a jar for a SCALA job' };
     if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(jobClass))
       return { ok: false, message: 'jobClass must be a class name such as com.example.Main' };
-    return { ok: true, value: { file: jars[0]!, entrypoint: jobClass, runtime } };
+    return { ok: true, value: { file, libraries, entrypoint: jobClass, runtime } };
   }
   const match = /^([A-Za-z_][\w-]*)(?:\.([A-Za-z_$][\w$]*))?$/.exec(jobClass);
   if (!match) return { ok: false, message: 'jobClass must be module or module.function' };
@@ -190,7 +192,7 @@ export function ilumProgram(
     const names = EXTENSIONS[language].map((ext) => `${module}${ext}`).join(' or ');
     return { ok: false, message: `jobClass names ${names}, which is not among the files sent` };
   }
-  return { ok: true, value: { file, entrypoint, runtime } };
+  return { ok: true, value: { file, libraries: files.filter((f) => f !== file), entrypoint, runtime } };
 }
 
 // Ilum's jobResourceLog: one entry per resource of the job; a single job has one, its process.

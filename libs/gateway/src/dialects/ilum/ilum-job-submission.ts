@@ -96,6 +96,15 @@ export class IlumJobSubmission {
       name: fn,
       definition: {
         artifact: stored.get(program.value.file)!,
+        // The other files beside it, under the names they were sent with.
+        ...(program.value.libraries.length > 0
+          ? {
+              libraries: program.value.libraries.map((fileName) => ({
+                artifact: stored.get(fileName)!,
+                fileName,
+              })),
+            }
+          : {}),
         entrypoint: program.value.entrypoint,
         runtime: program.value.runtime,
         defaultContext: 'default',

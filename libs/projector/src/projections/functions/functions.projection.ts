@@ -1,5 +1,5 @@
 import { isFunctionEvent } from '@spindle/contracts';
-import type { SpindleEvent } from '@spindle/contracts';
+import type { FunctionDefinition, SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, FunctionView } from '@spindle/read-models';
 
@@ -14,6 +14,7 @@ export function evolveFunctionView(row: FunctionView | null, event: SpindleEvent
         ...event.data,
         retries: event.data.retries ?? 0,
         secrets: [...(event.data.secrets ?? [])],
+        libraries: librariesOf(event.data),
         createdAt: at,
         updatedAt: at,
         deletedAt: null,
@@ -25,6 +26,7 @@ export function evolveFunctionView(row: FunctionView | null, event: SpindleEvent
             ...event.data,
             retries: event.data.retries ?? 0,
             secrets: [...(event.data.secrets ?? [])],
+            libraries: librariesOf(event.data),
             updatedAt: at,
           }
         : null;
@@ -35,6 +37,14 @@ export function evolveFunctionView(row: FunctionView | null, event: SpindleEvent
       throw new Error(`unexpected function event ${JSON.stringify(unknownEvent)}`);
     }
   }
+}
+
+// Recorded with their file names; an event from before libraries has none.
+function librariesOf(definition: FunctionDefinition): FunctionView['libraries'] {
+  return (definition.libraries ?? []).map((l) => ({
+    artifact: l.artifact,
+    fileName: l.fileName ?? l.artifact,
+  }));
 }
 
 export const functionsProjection = streamProjection<FunctionView>({

@@ -129,4 +129,78 @@ describe('function decisions', () => {
       when(given(old), { kind: 'change', ...meta, name: 'sum', definition: { ...definition, retries: 0 } }),
     ).toEqual([]);
   });
+
+  it('records libraries with their file names, and leaves out none', () => {
+    const libraries = [{ artifact: 'group-1-helpers.py', fileName: 'helpers.py' }, { artifact: 'util.py' }];
+    expect(
+      when(given(), { kind: 'register', ...meta, name: 'sum', definition: { ...definition, libraries } }),
+    ).toEqual([
+      {
+        type: 'FunctionRegistered',
+        version: 1,
+        data: {
+          name: 'sum',
+          ...definition,
+          retries: 0,
+          libraries: [
+            { artifact: 'group-1-helpers.py', fileName: 'helpers.py' },
+            { artifact: 'util.py', fileName: 'util.py' },
+          ],
+        },
+      },
+    ]);
+    const withLibrary = given({
+      type: 'FunctionRegistered',
+      version: 1,
+      data: {
+        name: 'sum',
+        ...definition,
+        retries: 0,
+        libraries: [{ artifact: 'util.py', fileName: 'util.py' }],
+      },
+    });
+    expect(when(withLibrary, { kind: 'change', ...meta, name: 'sum', definition: { tags: ['x'] } })).toEqual([
+      {
+        type: 'FunctionChanged',
+        version: 1,
+        data: {
+          name: 'sum',
+          ...definition,
+          tags: ['x'],
+          retries: 0,
+          libraries: [{ artifact: 'util.py', fileName: 'util.py' }],
+        },
+      },
+    ]);
+    expect(
+      when(withLibrary, { kind: 'change', ...meta, name: 'sum', definition: { libraries: [] } }),
+    ).toEqual([{ type: 'FunctionChanged', version: 1, data: { name: 'sum', ...definition, retries: 0 } }]);
+  });
+
+  it('refuses two artifacts under one file name on the program path', () => {
+    const clash = (libraries: FunctionDefinition['libraries']) =>
+      when(given(), { kind: 'register', ...meta, name: 'sum', definition: { ...definition, libraries } });
+    expect(clash([{ artifact: 'other.py', fileName: 'sum.py' }])).toMatchObject({
+      code: 'invalid',
+      field: 'libraries',
+    });
+    expect(clash([{ artifact: 'a.py' }, { artifact: 'b.py', fileName: 'a.py' }])).toMatchObject({
+      code: 'invalid',
+      field: 'libraries',
+    });
+    // A change that moves the main artifact onto a library's name is refused as well.
+    const withLibrary = given({
+      type: 'FunctionRegistered',
+      version: 1,
+      data: {
+        name: 'sum',
+        ...definition,
+        retries: 0,
+        libraries: [{ artifact: 'util.py', fileName: 'util.py' }],
+      },
+    });
+    expect(
+      when(withLibrary, { kind: 'change', ...meta, name: 'sum', definition: { artifact: 'util.py' } }),
+    ).toMatchObject({ code: 'invalid', field: 'libraries' });
+  });
 });

@@ -53,7 +53,9 @@ export function decideFunction(
       if (state.status === 'registered')
         return commandError('conflict', `function ${command.name} already exists`, 'name');
       // What the command leaves out takes its default; the retry policy is always recorded.
-      const definition = withoutNoSecrets({ ...REGISTER_DEFAULTS, ...namedFields(command.definition) });
+      const definition = recorded({ ...REGISTER_DEFAULTS, ...namedFields(command.definition) });
+      const refused = libraryRefusal(definition);
+      if (refused) return refused;
       return [{ type: 'FunctionRegistered', version: 1, data: { name: command.name, ...definition } }];
     }
     case 'change': {
@@ -62,7 +64,9 @@ export function decideFunction(
       // What the command leaves out keeps its value (a client that knows no retry policy or secrets
       // keeps them), merged on the state the change is decided on.
       const current = { ...state.definition, retries: state.definition.retries ?? 0 };
-      const definition = withoutNoSecrets({ ...current, ...namedFields(command.definition) });
+      const definition = recorded({ ...current, ...namedFields(command.definition) });
+      const refused = libraryRefusal(definition);
+      if (refused) return refused;
       if (JSON.stringify(canonical(current)) === JSON.stringify(canonical(definition))) return [];
       return [{ type: 'FunctionChanged', version: 1, data: { name: command.name, ...definition } }];
     }
@@ -84,10 +88,34 @@ const REGISTER_DEFAULTS = {
   retries: 0,
 } satisfies Partial<FunctionDefinition>;
 
-// No secrets are left out of the definition: it reads as one recorded before secrets existed.
-function withoutNoSecrets(definition: FunctionDefinition): FunctionDefinition {
-  const { secrets, ...rest } = definition;
-  return secrets && secrets.length > 0 ? { ...rest, secrets } : rest;
+// As recorded: no secrets and no libraries are left out of the definition (it reads as one
+// recorded before they existed), and every library names its file.
+function recorded(definition: FunctionDefinition): FunctionDefinition {
+  const { secrets, libraries, ...rest } = definition;
+  return {
+    ...rest,
+    ...(secrets && secrets.length > 0 ? { secrets } : {}),
+    ...(libraries && libraries.length > 0
+      ? { libraries: libraries.map((l) => ({ artifact: l.artifact, fileName: l.fileName ?? l.artifact })) }
+      : {}),
+  };
+}
+
+// A job's program and its libraries lie in one directory, each under its own file name, so no two
+// may share one (the main artifact keeps its artifact's name).
+function libraryRefusal(definition: FunctionDefinition): CommandError | null {
+  const taken = new Set([definition.artifact]);
+  for (const library of definition.libraries ?? []) {
+    const fileName = library.fileName ?? library.artifact;
+    if (taken.has(fileName))
+      return commandError(
+        'invalid',
+        `libraries: two of the function's artifacts would be named ${fileName} on its program path (the main artifact keeps its own name; give the library another fileName)`,
+        'libraries',
+      );
+    taken.add(fileName);
+  }
+  return null;
 }
 
 function canonical(definition: FunctionDefinition): Record<string, unknown> {

@@ -16,7 +16,13 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
   const { fn } = refs;
   if (fn.status !== 'registered')
     return commandFailed('not_found', `function ${command.function} does not exist`, 'function');
-  if (fn.definition.artifact !== command.artifact)
+  const libraries = fn.definition.libraries ?? [];
+  const submitted = command.libraries ?? [];
+  if (
+    fn.definition.artifact !== command.artifact ||
+    libraries.length !== submitted.length ||
+    libraries.some((library, i) => library.artifact !== submitted[i]!.artifact)
+  )
     return commandFailed(
       'conflict',
       `function ${command.function} changed while the job was submitted; retry`,
@@ -39,6 +45,16 @@ export function shapeSubmit(command: SubmitJobCommand, refs: SubmitReferences): 
         sha256: command.artifactSha256,
         entrypoint: fn.definition.entrypoint,
         runtime: fn.definition.runtime,
+        // Each library with the content the gateway found and the name the function gives it.
+        ...(libraries.length > 0
+          ? {
+              libraries: libraries.map((library, i) => ({
+                artifact: library.artifact,
+                sha256: submitted[i]!.sha256,
+                fileName: library.fileName ?? library.artifact,
+              })),
+            }
+          : {}),
       },
       externalId: command.externalId ?? null,
       startTimeoutMs: command.startTimeoutMs ?? null,

@@ -2,7 +2,8 @@
 // Spindle's node runner: one long-lived process that runs a worker's node tasks, several at once.
 // Protocol: JSON lines both ways on fd 3 (a socket the agent made), each at most the bytes given as
 // the first argument (the agent kills a runner that sends more: runner-channel.ts):
-//   in:  {type:'run', taskId, file, entrypoint, args, workDir, env} | {type:'cancel', taskId} | {type:'ping', id}
+//   in:  {type:'run', taskId, file, libraries, entrypoint, args, workDir, env} | {type:'cancel', taskId} | {type:'ping', id}
+//        (`libraries` lie beside `file`, so the program imports them by a relative path: nothing to do here)
 //   out: {type:'started', taskId, at} | {type:'log', taskId, stream, text}
 //        | {type:'result', taskId, ok, value?, error?} | {type:'pong', id}
 // So this runner never sends more itself: output lines go in pieces, and a result too large to

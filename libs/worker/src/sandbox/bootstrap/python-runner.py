@@ -1,6 +1,7 @@
 # Spindle's python runner: one long-lived process that runs a worker's python tasks, each in its
-# own thread. Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","entrypoint","args",
-# "workDir","env"}, {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on fd 3 (a channel of its
+# own thread. Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","libraries",
+# "entrypoint","args","workDir","env"} (`libraries`: paths of the program's further artifacts, which
+# lie beside `file`; may be absent), {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on fd 3 (a channel of its
 # own, so nothing a task writes to the real stdout can pass for a message):
 # {"type":"started","taskId","at"}, {"type":"log","taskId","stream","text"},
 # {"type":"result","taskId","ok","value"|"error"}, {"type":"pong","id"}. print() inside a task is
@@ -185,7 +186,22 @@ def follow_oldest():
         os.chdir(_home)
 
 
-def load(path):
+# Packed libraries are entries of sys.path themselves; any other lies in the program's directory.
+PACKED_SUFFIXES = (".zip", ".egg", ".whl")
+
+
+def add_libraries(path, libraries):
+    # Appended, so that a library never shadows the standard library; for the runner's life, as
+    # Python keeps what it imported (a module name is imported once per runner process).
+    entries = [os.path.dirname(path)] + [p for p in libraries if p.endswith(PACKED_SUFFIXES)]
+    for entry in entries:
+        if entry not in sys.path:
+            sys.path.append(entry)
+
+
+def load(path, libraries):
+    if libraries:
+        add_libraries(path, libraries)
     module = _modules.get(path)
     if module is None:
         spec = importlib.util.spec_from_file_location("spindle_task_%d" % len(_modules), path)
@@ -199,7 +215,8 @@ def run(message):
     task = message["taskId"]
     _local.task = task
     try:
-        fn = getattr(load(message["file"]), message["entrypoint"] or "main", None)
+        program = load(message["file"], message.get("libraries") or [])
+        fn = getattr(program, message["entrypoint"] or "main", None)
         if not callable(fn):
             raise AttributeError("%s is not a function in the program" % (message["entrypoint"] or "main"))
         # A class (an IlumJob, say) is instantiated for the task and its run() called.

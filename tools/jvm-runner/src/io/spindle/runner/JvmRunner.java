@@ -38,20 +38,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * Spindle's JVM runner: one long-lived JVM that runs a worker's `jvm-runner` tasks, each in a
  * thread of its own, as the node and python runners do for theirs (libs/worker/src/sandbox/runner.ts).
  *
- * <p>Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","entrypoint","args","workDir",
- * "env"}, {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on the process's real stdout, which
+ * <p>Protocol: JSON lines. In on stdin: {"type":"run","taskId","file","libraries","entrypoint","args",
+ * "workDir","env"} (`libraries`: further jars, may be absent), {"type":"cancel","taskId"}, {"type":"ping","id"}. Out on the process's real stdout, which
  * no task can write to (System.out and System.err are replaced by streams that make every line a log
  * message of the task that printed it): {"type":"started","taskId","at"}, {"type":"log","taskId",
  * "stream","text"}, {"type":"result","taskId","ok","value"|"error"}, {"type":"pong","id"}. No message
  * is longer than the bytes given as the first argument.
  *
- * <p>A task: `entrypoint` names a public class of the jar `file` with a public no-argument
+ * <p>A task: `entrypoint` names a public class of the jar `file` or one of its `libraries`, with a public no-argument
  * constructor and a public method `run`: run(spark, config) (Ilum's interactive job: `spark` is
  * null, there is no Spark runtime; `config` a java.util.Map) or run(args) (the task's arguments as a
  * java.util.Map). Its return value is the result: a String as is, anything else as JSON; an
- * Optional or a Scala Option is unwrapped. Every jar has a class loader of its own, kept for the
- * runner's life (a warm class: its static state survives between tasks), whose parent sees the JDK
- * and io.spindle.runner.TaskContext only.
+ * Optional or a Scala Option is unwrapped. Every program (a jar and its libraries, as one set) has a
+ * class loader of its own over all of its jars, kept for the runner's life (a warm class: its static
+ * state survives between tasks), whose parent sees the JDK and io.spindle.runner.TaskContext only.
  */
 public final class JvmRunner {
   private static final int PIECE = 64 * 1024; // characters of output per log message at most
@@ -65,7 +65,7 @@ public final class JvmRunner {
   private final PrintStream channel;
   private final int maxMessageBytes;
   private final Map<String, Thread> running = new ConcurrentHashMap<>();
-  private final Map<String, URLClassLoader> loaders = new ConcurrentHashMap<>();
+  private final Map<List<String>, URLClassLoader> loaders = new ConcurrentHashMap<>();
   private final ClassLoader apiLoader = new ApiOnlyLoader(JvmRunner.class.getClassLoader());
   private final List<TaskOutput> outputs = new ArrayList<>();
 
@@ -151,7 +151,7 @@ public final class JvmRunner {
 
   private Map<String, Object> run(JsonObject message, String taskId) {
     try {
-      Class<?> type = loaderOf(message.get("file").getAsString()).loadClass(entrypointOf(message));
+      Class<?> type = loaderOf(jarsOf(message)).loadClass(entrypointOf(message));
       Object job = type.getConstructor().newInstance();
       Map<String, Object> args =
           GSON.fromJson(message.get("args"), new TypeToken<Map<String, Object>>() {}.getType());
@@ -205,15 +205,31 @@ public final class JvmRunner {
     return value;
   }
 
-  private ClassLoader loaderOf(String jar) {
+  // The program's jar first, then its libraries in their order: the class path of its loader.
+  private static List<String> jarsOf(JsonObject message) {
+    List<String> jars = new ArrayList<>();
+    jars.add(message.get("file").getAsString());
+    JsonElement libraries = message.get("libraries");
+    if (libraries != null && libraries.isJsonArray())
+      for (JsonElement library : libraries.getAsJsonArray()) jars.add(library.getAsString());
+    return List.copyOf(jars);
+  }
+
+  // Keyed by the whole set: a program keeps its warm classes as long as its jars are the same.
+  private ClassLoader loaderOf(List<String> jars) {
     return loaders.computeIfAbsent(
-        jar,
-        path -> {
-          try {
-            return new URLClassLoader(new URL[] {Path.of(path).toUri().toURL()}, apiLoader);
-          } catch (Exception e) {
-            throw new IllegalArgumentException("cannot read the program " + path + ": " + e.getMessage(), e);
+        jars,
+        paths -> {
+          URL[] urls = new URL[paths.size()];
+          for (int i = 0; i < urls.length; i++) {
+            try {
+              urls[i] = Path.of(paths.get(i)).toUri().toURL();
+            } catch (Exception e) {
+              throw new IllegalArgumentException(
+                  "cannot read the program " + paths.get(i) + ": " + e.getMessage(), e);
+            }
           }
+          return new URLClassLoader(urls, apiLoader);
         });
   }
 
