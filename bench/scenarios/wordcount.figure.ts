@@ -45,6 +45,7 @@ interface Measured {
   readonly bytes: number;
   readonly maps: number;
   readonly jobMs: number; // submittedAt → finishedAt
+  readonly firstTaskMs: number; // submittedAt → the first map task started: placement and input listing
   readonly mapPhaseMs: number; // first map task started → last one finished
   readonly reducePhaseMs: number;
   readonly floorMs: number;
@@ -253,6 +254,7 @@ async function measuredJob(
     bytes: text.bytes,
     maps: tasks.filter((t) => t.kind === 'mapper').length,
     jobMs: Date.parse(job!.finishedAt!) - Date.parse(job!.submittedAt),
+    firstTaskMs: Math.min(...tasks.map((t) => Date.parse(t.startedAt!))) - Date.parse(job!.submittedAt),
     mapPhaseMs: phase('mapper'),
     reducePhaseMs: phase('reducer'),
     floorMs: text.floorMs,
@@ -298,6 +300,12 @@ function report(env: BenchEnv, runs: readonly Measured[]): FigureReport {
         unit: 'MB/s',
         better: 'higher',
         spindle: mbPerSecond(m.bytes, m.jobMs),
+      },
+      {
+        metric: `${size}: submit → first task started`,
+        unit: 's',
+        better: 'lower',
+        spindle: round(m.firstTaskMs / 1000),
       },
       {
         metric: `${size}: map phase (${m.maps} tasks)`,
