@@ -15,6 +15,7 @@ import { projectionLagFigure } from './scenarios/projection-lag.figure';
 import { rebuildFigure } from './scenarios/rebuild.figure';
 import { startLatencyFigure } from './scenarios/start-latency.figure';
 import { submitFigure } from './scenarios/submit.figure';
+import { wordCountFigure } from './scenarios/wordcount.figure';
 
 type FigureRun = (env: BenchEnv, peers: PeerConnections | null) => Promise<FigureReport>;
 
@@ -27,6 +28,7 @@ const RUNS: Partial<Record<Figure, FigureRun>> = {
   logs: logsFigure,
   rebuild: rebuildFigure,
   group: groupFigure,
+  wordcount: wordCountFigure,
 };
 
 // `npm run bench [-- --quick] [--only=submit,noop] [--no-peers]`: Spindle against the real Kafka

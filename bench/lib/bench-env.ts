@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { StorageCredentials } from '@spindle/platform';
 
 // What one bench run measures and against what. `--quick` keeps the whole run under five minutes
 // (smaller counts, shorter windows); the full run uses the sizes of the goals.
@@ -10,6 +11,8 @@ export interface BenchEnv {
   readonly postgresUrl: string; // a server URL; the bench makes databases of its own on it
   readonly redisUrl: string;
   readonly spindlePort: number;
+  // The S3-compatible storage of MapReduce jobs (figure 9): S3Proxy from `npm run infra:up`.
+  readonly storage: { readonly endpoint: string; readonly credentials: StorageCredentials };
   // How Spindle's services are packed into processes (SPINDLE_TOPOLOGY) for the figure being run;
   // the backbone figures (1-4) run once per topology of `topologies`, the others in the first.
   readonly topology: Topology;
@@ -34,10 +37,16 @@ export interface Sizes {
   readonly rebuildEvents: number; // figure 7
   readonly groupRequests: number; // figure 8, requests to a warm group, one at a time
   readonly coldJobs: number; // figure 8, cold exclusive jobs, one at a time
+  readonly wordCountBytes: number; // figure 9, the text of the streaming word count
+  // Figure 9 with Apollo's protocol, which runs its mapper once per line and its reducer once per
+  // key: a smaller text of long lines.
+  readonly apolloWordCountBytes: number;
   // How long figures 2-4 wait for the jobs of a load to finish; what has not finished by then is
   // counted as such (a system slower than the load is measured, not waited for without end).
   readonly settleMs: number;
 }
+
+const MB = 1024 * 1024;
 
 const QUICK: Sizes = {
   submitSeconds: 10,
@@ -55,6 +64,8 @@ const QUICK: Sizes = {
   rebuildEvents: 200_000,
   groupRequests: 200,
   coldJobs: 30,
+  wordCountBytes: 20 * MB,
+  apolloWordCountBytes: 5 * MB,
   settleMs: 45_000,
 };
 
@@ -75,6 +86,8 @@ const SMOKE: Sizes = {
   rebuildEvents: 4_000,
   groupRequests: 5,
   coldJobs: 2,
+  wordCountBytes: MB,
+  apolloWordCountBytes: MB / 4,
   settleMs: 60_000,
 };
 
@@ -94,6 +107,8 @@ const FULL: Sizes = {
   rebuildEvents: 1_000_000,
   groupRequests: 1_000,
   coldJobs: 100,
+  wordCountBytes: 100 * MB,
+  apolloWordCountBytes: 20 * MB,
   settleMs: 600_000,
 };
 
@@ -118,6 +133,7 @@ export const FIGURES = [
   'logs',
   'rebuild',
   'group',
+  'wordcount',
 ] as const;
 export type Figure = (typeof FIGURES)[number];
 
@@ -155,6 +171,13 @@ export function benchEnv(argv: readonly string[]): BenchEnv {
     // Below the kernel's ephemeral range (32768-60999 on Linux): a port there may be some client
     // socket's local port at the moment a process of the topology wants to listen on it.
     spindlePort: Number(process.env['BENCH_SPINDLE_PORT'] ?? 29080),
+    storage: {
+      endpoint: process.env['S3_ENDPOINT'] ?? 'http://127.0.0.1:19000',
+      credentials: {
+        accessKeyId: process.env['S3_ACCESS_KEY'] ?? 'spindle',
+        secretAccessKey: process.env['S3_SECRET_KEY'] ?? 'spindle-secret',
+      },
+    },
     topology: topologies[0]!,
     topologies,
     outDir: values.out,

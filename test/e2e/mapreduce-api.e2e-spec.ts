@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, uniqueName } from '@spindle/testing';
 import { http } from '../support/http';
 import { upload } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
@@ -12,9 +11,12 @@ import {
   SHORT_LINES,
   STREAMING_SUM_REDUCER,
   STREAMING_WORD_MAPPER,
+  WORD_COUNT_MAPPER,
+  WORD_COUNT_REDUCER,
   countWords,
   generateText,
-} from '../mapreduce/word-count';
+  uniqueName,
+} from '@spindle/testing';
 
 jest.setTimeout(900_000);
 

@@ -4,12 +4,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStorageUrl } from '@spindle/platform';
-import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/testing';
+import {
+  LONG_LINES,
+  WORD_COUNT_MAPPER,
+  WORD_COUNT_REDUCER,
+  countWords,
+  generateText,
+  writeProgram,
+} from '@spindle/testing';
 import { MapReduceRun } from '@spindle/worker';
 import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
 import { processAlive } from '../support/jobs';
-import { LONG_LINES, countWords, generateText } from './word-count';
 
 // The engine with Apollo's protocol against the real S3 server: programs written as Apollo's
 // users write them (run per line and per key, talking over /tmp sockets), output where Apollo

@@ -14,7 +14,7 @@ import {
   STREAMING_WORD_MAPPER as WORD_MAPPER,
   countWords,
   generateText,
-} from './word-count';
+} from '@spindle/testing';
 
 // The engine against the real S3 server, with mapper and reducer programs written here the way
 // Hadoop Streaming users write them: shebang scripts reading stdin, writing key\tvalue lines.

@@ -2,3 +2,4 @@ export * from './infrastructure';
 export * from './decider-runner';
 export * from './apollo-programs';
 export * from './free-ports';
+export * from './word-count';

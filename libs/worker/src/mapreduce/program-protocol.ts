@@ -14,6 +14,13 @@ export interface KeyValue {
   readonly value: string;
 }
 
+// A key with every value it was emitted with, in the order they were emitted (across map tasks:
+// map order).
+export interface KeyValues {
+  readonly key: string;
+  readonly values: readonly string[];
+}
+
 // One line of the map task's input split: 1-based within the split, without its line break
 // (`\n` or `\r\n`).
 export interface InputRecord {
@@ -49,10 +56,10 @@ export interface MapRun extends ProgramRun {
 
 export interface ReduceRun extends ProgramRun {
   readonly reducerIndex: number;
-  // This reducer's partition of every map task's output, merged and sorted by key (UTF-16 code
-  // unit order), one pair per value: a protocol that calls its program per key groups adjacent
-  // equal keys itself.
-  readonly input: AsyncIterable<KeyValue>;
+  // This reducer's partition of every map task's output, merged: one group per key, sorted by key
+  // (UTF-16 code unit order). Grouped once by the engine, handed over per key rather than per
+  // value (a word count has millions of values for thousands of keys).
+  readonly input: AsyncIterable<KeyValues>;
   emit(pair: KeyValue): void | Promise<void>;
 }
 

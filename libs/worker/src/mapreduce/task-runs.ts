@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ObjectStorage, StorageLocation } from '@spindle/platform';
 import { partitionOf } from './partition';
 import type { KeyValue, ProgramProtocol, ProgramRun } from './program-protocol';
-import { byKey, checkPair, encodeSpill, readSpill, spillKey } from './shuffle';
+import { Partition, checkPair, encodeSpill, mergeSorted, readSpill, spillKey } from './shuffle';
 import { readSplitLines } from './split-reader';
 import type { InputSplit } from './splits';
 
@@ -66,19 +66,22 @@ async function inWorkDir<T>(attempt: TaskAttempt, body: (run: ProgramRun) => Pro
 // or, in a map-only job, the final output of this split in the program's order. Nothing is
 // written before the program succeeded, so a failed attempt leaves nothing behind.
 export async function runMapAttempt(attempt: MapAttempt): Promise<void> {
-  const partitions: KeyValue[][] = Array.from({ length: Math.max(attempt.nReducers, 1) }, () => []);
+  const mapOnly = attempt.nReducers === 0;
+  const inProgramOrder: KeyValue[] = [];
+  const partitions = Array.from({ length: attempt.nReducers }, () => new Partition());
   await inWorkDir(attempt, (run) =>
     attempt.protocol.map({
       ...run,
       input: readSplitLines(attempt.inputStorage, attempt.input.bucket, attempt.split, attempt.signal),
       emit: (pair) => {
         checkPair(pair);
-        partitions[attempt.nReducers === 0 ? 0 : partitionOf(pair.key, attempt.nReducers)]!.push(pair);
+        if (mapOnly) inProgramOrder.push(pair);
+        else partitions[partitionOf(pair.key, attempt.nReducers)]!.add(pair);
       },
     }),
   );
   attempt.signal.throwIfAborted();
-  if (attempt.nReducers === 0) {
+  if (mapOnly) {
     const target = attempt.protocol.output.objectOf(
       { jobId: attempt.jobId, output: attempt.output },
       'map',
@@ -87,16 +90,16 @@ export async function runMapAttempt(attempt: MapAttempt): Promise<void> {
     await attempt.outputStorage.write(
       target.bucket,
       target.key,
-      attempt.protocol.output.encode(partitions[0]!),
+      attempt.protocol.output.encode(inProgramOrder),
     );
     return;
   }
   await Promise.all(
-    partitions.map((pairs, reducer) =>
+    partitions.map((partition, reducer) =>
       attempt.outputStorage.write(
         attempt.output.bucket,
         spillKey(attempt.output, attempt.jobId, attempt.mapIndex, reducer),
-        encodeSpill(pairs.sort(byKey)),
+        encodeSpill(partition.sorted()),
       ),
     ),
   );
@@ -131,24 +134,6 @@ export async function runReduceAttempt(attempt: ReduceAttempt): Promise<void> {
     attempt.reducerIndex,
   );
   await attempt.outputStorage.write(target.bucket, target.key, attempt.protocol.output.encode(output));
-}
-
-// Each spill is sorted already: a k-way merge (ties go to the earlier map, so a key's values keep
-// map order). k is the number of map tasks, so a scan of the heads beats a heap.
-export function mergeSorted(runs: readonly (readonly KeyValue[])[]): KeyValue[] {
-  const heads = runs.map(() => 0);
-  const merged: KeyValue[] = [];
-  for (;;) {
-    let best = -1;
-    for (let r = 0; r < runs.length; r++)
-      if (
-        heads[r]! < runs[r]!.length &&
-        (best < 0 || byKey(runs[r]![heads[r]!]!, runs[best]![heads[best]!]!) < 0)
-      )
-        best = r;
-    if (best < 0) return merged;
-    merged.push(runs[best]![heads[best]!++]!);
-  }
 }
 
 async function* iterate<T>(items: readonly T[]): AsyncIterable<T> {

@@ -15,13 +15,17 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer | string): void {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    // Lines are cut from one string by offsets: slicing the rest off after every line would copy
+    // a chunk of many short lines over and over.
+    let start = 0;
     let newline: number;
-    while ((newline = this.pending.indexOf('\n')) >= 0) {
-      this.emit(this.pending.slice(0, newline));
-      this.pending = this.pending.slice(newline + 1);
+    while ((newline = text.indexOf('\n', start)) >= 0) {
+      this.emit(text.slice(start, newline));
+      start = newline + 1;
     }
-    while (Buffer.byteLength(this.pending) > this.maxBytes) {
+    this.pending = start === 0 ? text : text.slice(start);
+    while (this.exceedsMax(this.pending)) {
       const cut = this.cutAt(this.pending);
       this.onLine(this.pending.slice(0, cut), false);
       this.pending = this.pending.slice(cut);
@@ -39,7 +43,7 @@ export class LineSplitter {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
     const continued = this.cutting;
     this.cutting = false;
-    if (Buffer.byteLength(text) <= this.maxBytes) {
+    if (!this.exceedsMax(text)) {
       this.onLine(text, !continued);
       return;
     }
@@ -49,6 +53,11 @@ export class LineSplitter {
       this.onLine(rest.slice(0, cut), false);
       rest = rest.slice(cut);
     }
+  }
+
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most lines need no count of their bytes.
+  private exceedsMax(text: string): boolean {
+    return text.length * 3 > this.maxBytes && Buffer.byteLength(text) > this.maxBytes;
   }
 
   // The longest prefix within maxBytes (by characters, so a UTF-8 sequence is never cut).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/testing';
 import { ProgramFailure } from '../program-protocol';
 import type { InputRecord, KeyValue, MapRun, ReduceRun } from '../program-protocol';
+import { Partition } from '../shuffle';
 import { apolloProtocol } from './apollo.protocol';
 
 jest.setTimeout(120_000);
@@ -47,12 +48,13 @@ describe('the apollo protocol behind the engine seam (real programs)', () => {
     expect(mapped).toHaveLength(8);
     expect(progress.n).toBeGreaterThanOrEqual(4);
 
-    const sorted = [...mapped].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const partition = new Partition();
+    for (const pair of mapped) partition.add(pair);
     const reduced: KeyValue[] = [];
     const reduceRun: ReduceRun = {
       ...base('r-0', reducer, logs, progress),
       reducerIndex: 0,
-      input: from(sorted),
+      input: from(partition.sorted()),
       emit: (pair) => void reduced.push(pair),
     };
     await apolloProtocol.reduce(reduceRun);

@@ -1,5 +1,5 @@
 import { apolloPairToKeyValue, apolloProtocol, groupsOf } from './apollo.protocol';
-import type { KeyValue } from '../program-protocol';
+import type { KeyValues } from '../program-protocol';
 
 async function* from<T>(items: readonly T[]): AsyncIterable<T> {
   for (const item of items) yield await Promise.resolve(item);
@@ -20,13 +20,11 @@ describe('the apollo protocol at the engine seam', () => {
     });
   });
 
-  it('groups adjacent equal keys of the sorted input into one group per key, values parsed back', async () => {
-    const sorted: KeyValue[] = [
-      { key: '"a"', value: '1' },
-      { key: '"a"', value: '2' },
-      { key: '"b"', value: '{"n":3}' },
-      { key: '7', value: '4' },
-      { key: '7', value: '5' },
+  it("hands the engine's groups over as Apollo's, keys and values parsed back", async () => {
+    const sorted: KeyValues[] = [
+      { key: '"a"', values: ['1', '2'] },
+      { key: '"b"', values: ['{"n":3}'] },
+      { key: '7', values: ['4', '5'] },
     ];
     expect(await all(groupsOf(from(sorted)))).toEqual([
       { key: 'a', values: [1, 2] },

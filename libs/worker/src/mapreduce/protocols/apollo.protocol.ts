@@ -3,7 +3,7 @@ import type { ApolloGroup, ApolloTaskRun } from '../../apollo-protocol/apollo-ex
 import { ApolloInvocationError } from '../../apollo-protocol/apollo-invocation';
 import type { ApolloPair } from '../../apollo-protocol/apollo-invocation';
 import { ProgramFailure } from '../program-protocol';
-import type { KeyValue, OutputPlan, ProgramProtocol, ProgramRun } from '../program-protocol';
+import type { KeyValue, KeyValues, OutputPlan, ProgramProtocol, ProgramRun } from '../program-protocol';
 
 // Apollo's protocol (libs/worker/src/apollo-protocol): programs written for Apollo's coordinator
 // run unchanged. Its keys and values are JSON values; to the engine they are their JSON text, so
@@ -16,18 +16,9 @@ export const apolloPairToKeyValue = (pair: ApolloPair): KeyValue => ({
 
 const parsed = (text: string): unknown => (text === '' ? null : (JSON.parse(text) as unknown));
 
-// The engine's sorted pairs, one per value, as Apollo's groups: adjacent equal keys together.
-export async function* groupsOf(pairs: AsyncIterable<KeyValue>): AsyncIterable<ApolloGroup> {
-  let current: { key: string; values: unknown[] } | undefined;
-  for await (const { key, value } of pairs) {
-    if (current && current.key === key) {
-      current.values.push(parsed(value));
-      continue;
-    }
-    if (current) yield { key: parsed(current.key), values: current.values };
-    current = { key, values: [parsed(value)] };
-  }
-  if (current) yield { key: parsed(current.key), values: current.values };
+// The engine's groups as Apollo's: the key and its values parsed back from their JSON text.
+export async function* groupsOf(groups: AsyncIterable<KeyValues>): AsyncIterable<ApolloGroup> {
+  for await (const { key, values } of groups) yield { key: parsed(key), values: values.map(parsed) };
 }
 
 function taskRun(run: ProgramRun): ApolloTaskRun {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { LineSplitter } from '../../sandbox/line-splitter';
 import { baseEnv, killGroup } from '../../sandbox/types';
 import { ProgramFailure } from '../program-protocol';
-import type { KeyValue, OutputPlan, ProgramProtocol, ProgramRun } from '../program-protocol';
+import type { KeyValue, KeyValues, OutputPlan, ProgramProtocol, ProgramRun } from '../program-protocol';
 
 // Hadoop Streaming: one process per task. Its stdin gets the records as lines (a map task's input
 // lines; a reduce task's `key\tvalue` pairs, sorted by key, one line per value), and every line it
@@ -22,9 +22,10 @@ export function formatStreamingPair(pair: KeyValue): string {
   return pair.value === '' ? pair.key : `${pair.key}\t${pair.value}`;
 }
 
+// `input`: the program's stdin as pieces of text, each one or more whole lines with their "\n".
 async function runOneProcess(
   run: ProgramRun,
-  lines: AsyncIterable<string>,
+  input: AsyncIterable<string>,
   emit: (pair: KeyValue) => void | Promise<void>,
 ): Promise<void> {
   run.signal.throwIfAborted();
@@ -39,14 +40,32 @@ async function runOneProcess(
   };
   run.signal.addEventListener('abort', kill, { once: true });
 
-  // stdout is read as fast as it comes; emit's promises are chained so pairs keep their order.
-  let emitting: Promise<void> = Promise.resolve();
+  // stdout is read as fast as it comes. A pair is emitted at once while no emit is pending; once
+  // one returns a promise, the pairs after it wait in a chain so that they keep their order (a
+  // promise per pair would cost more than the pair).
+  let emitting: Promise<void> | undefined;
   let emitError: Error | undefined;
+  const failed = (e: unknown): void => void (emitError ??= e instanceof Error ? e : new Error(String(e)));
+  const emitInOrder = (pair: KeyValue): void => {
+    if (emitError !== undefined) return; // the task fails with it; later pairs change nothing
+    if (emitting !== undefined) {
+      emitting = emitting.then(() => emit(pair)).catch(failed);
+      return;
+    }
+    try {
+      const pending = emit(pair);
+      if (pending === undefined) return;
+      const chain: Promise<void> = pending.catch(failed).finally(() => {
+        if (emitting === chain) emitting = undefined;
+      });
+      emitting = chain;
+    } catch (e) {
+      failed(e);
+    }
+  };
   const stdout = new LineSplitter((line) => {
     run.progress();
-    emitting = emitting
-      .then(() => emit(parseStreamingLine(line)))
-      .catch((e: unknown) => void (emitError ??= e instanceof Error ? e : new Error(String(e))));
+    emitInOrder(parseStreamingLine(line));
   }, MAX_RECORD_BYTES);
   const stderrTail: string[] = [];
   const stderr = new LineSplitter((line) => {
@@ -76,9 +95,9 @@ async function runOneProcess(
   };
   const feed = (async () => {
     let batch = '';
-    for await (const line of lines) {
+    for await (const text of input) {
       if (stdinClosed || run.signal.aborted) return;
-      batch += `${line}\n`;
+      batch += text;
       if (batch.length < 65_536) continue;
       run.progress();
       await write(batch);
@@ -107,11 +126,16 @@ async function runOneProcess(
 }
 
 async function* mapLines(records: AsyncIterable<{ line: string }>): AsyncIterable<string> {
-  for await (const r of records) yield r.line;
+  for await (const r of records) yield `${r.line}\n`;
 }
 
-async function* pairLines(pairs: AsyncIterable<KeyValue>): AsyncIterable<string> {
-  for await (const p of pairs) yield formatStreamingPair(p);
+// A key's lines at once: one piece of stdin per key, not per value.
+async function* pairLines(groups: AsyncIterable<KeyValues>): AsyncIterable<string> {
+  for await (const { key, values } of groups) {
+    let text = '';
+    for (const value of values) text += `${formatStreamingPair({ key, value })}\n`;
+    yield text;
+  }
 }
 
 const streamingOutput: OutputPlan = {
