@@ -63,6 +63,11 @@ export async function startSpindle(
         // The bench measures the API, not its key checks, on loopback: every listener open.
         SPINDLE_AUTH: 'open',
         SPINDLE_DIALECT_AUTH: 'open',
+        // How jobs are confined (SPINDLE_JOB_CGROUPS=off, SPINDLE_JOB_MAX_MEMORY_MB, ...) as the
+        // bench's own environment says, so a run can measure what a setting costs.
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => name.startsWith('SPINDLE_JOB_')),
+        ),
         ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
