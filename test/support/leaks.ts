@@ -24,7 +24,7 @@ export function captureOutput(): { text: () => string; restore: () => void } {
 }
 
 // Every table of every schema of the database (`schema.table`), and those whose rows hold `marker`
-// as text. The caller checks the tables it expects are among them, so the search cannot pass by
+// as text (literally: `strpos`, not LIKE, whose `_` and `%` would match other text). The caller checks the tables it expects are among them, so the search cannot pass by
 // looking nowhere.
 export async function tablesHolding(
   databaseUrl: string,
@@ -42,8 +42,8 @@ export async function tablesHolding(
     const hits: string[] = [];
     for (const t of tables) {
       const found = await client.query<{ n: number }>(
-        `select count(*)::int as n from "${t.schema}"."${t.name}" t where t::text like $1`,
-        [`%${marker}%`],
+        `select count(*)::int as n from "${t.schema}"."${t.name}" t where strpos(t::text, $1) > 0`,
+        [marker],
       );
       if (found.rows[0]!.n > 0) hits.push(`${t.schema}.${t.name}`);
     }
