@@ -225,6 +225,8 @@ export class KafkaMessageBus implements MessageBus {
       maxWaitTimeInMs: 100,
       retry: { retries: 10 },
     });
+    // kafkajs 2.2.4 (its last release) re-armed a 1 ms timer forever on every idle connection;
+    // `patches/kafkajs+2.2.4.patch` (applied by patch-package at npm install) stops it.
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
     await this.ensureBrokerTopics(topics);
