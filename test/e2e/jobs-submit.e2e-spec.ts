@@ -4,6 +4,7 @@ import { http } from '../support/http';
 import { registerFunction, submit, waitForState } from '../support/jobs';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
+import { FunctionsQuery } from '@spindle/read-models';
 import { AUTH } from '../support/auth';
 
 jest.setTimeout(60_000);
@@ -55,6 +56,50 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       const read = await http(suite.url, 'GET', `/api/v1/jobs/${job.id}`);
       expect(read.status).toBe(200);
     }
+  });
+
+  // Submits that arrive together share one look-up of their functions (FunctionsQuery's batch):
+  // each must still get its own function, context and refusal.
+  it('answers each of many concurrent submits with its own function, context or refusal', async () => {
+    const asks = Array.from({ length: 24 }, (_, i) => {
+      const kind = i % 4;
+      if (kind === 0) return { fn: 'sum', body: { args: { a: i, b: 1 } }, status: 202, context: 'default' };
+      if (kind === 1)
+        return { fn: 'pysum', body: { args: { a: i, b: 1 }, context: 'wide' }, status: 202, context: 'wide' };
+      if (kind === 2) return { fn: `nope-${i}`, body: { args: {} }, status: 404, context: null };
+      return { fn: 'sum', body: { args: {}, context: `nowhere-${i}` }, status: 400, context: null };
+    });
+    const answers = await Promise.all(
+      asks.map((ask) => http(suite.url, 'POST', `/api/v1/functions/${ask.fn}/jobs`, ask.body)),
+    );
+    answers.forEach((answer, i) => {
+      const ask = asks[i]!;
+      expect({ i, status: answer.status }).toEqual({ i, status: ask.status });
+      if (ask.status === 202) expect(answer.body).toMatchObject({ function: ask.fn, context: ask.context });
+      else expect(JSON.stringify(answer.body)).toContain(ask.status === 404 ? 'function' : 'context');
+    });
+  });
+
+  it('looks up the functions of submits asked together in one batch, each answered with its own', async () => {
+    // Asked in one turn, the first goes alone and the rest share the next query.
+    const functions = suite.spindle.app.get(FunctionsQuery);
+    const asks: [string, string | undefined][] = [
+      ['sum', undefined],
+      ['pysum', 'wide'],
+      ['nope', undefined],
+      ['sum', 'nowhere'],
+      ['shsum', 'exclusive2'],
+      ['fail', undefined],
+    ];
+    const targets = await Promise.all(asks.map(([fn, context]) => functions.findSubmitTarget(fn, context)));
+    expect(targets.map((t) => t && [t.function, t.context, t.contextExists, t.artifact])).toEqual([
+      ['sum', 'default', true, 'sum.js'],
+      ['pysum', 'wide', true, 'sum.py'],
+      null,
+      ['sum', 'nowhere', false, 'sum.js'],
+      ['shsum', 'exclusive2', true, 'sum.sh'],
+      ['fail', 'default', true, 'tools.js'],
+    ]);
   });
 
   it('gives one job for one Idempotency-Key, even when the requests race', async () => {

@@ -8,6 +8,7 @@ import {
   installationSettingsSchema,
 } from '@spindle/contracts';
 import type { InstallationSettings, JobLibrary } from '@spindle/contracts';
+import { GroupCommit } from '@spindle/backbone';
 import { NamedViewQuery } from '../named-view.query';
 import type { NamedPage } from '../named-view.query';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -29,6 +30,11 @@ export interface SubmitTarget {
   // The function's libraries in its order, each with its content hash (null: gone).
   readonly libraries: readonly SubmitTargetLibrary[];
   readonly settings: InstallationSettings;
+}
+
+interface TargetKey {
+  readonly name: string;
+  readonly context: string | null;
 }
 
 export interface SubmitTargetLibrary {
@@ -59,9 +65,24 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
     super(dataSource, FunctionView);
   }
 
-  async findSubmitTarget(name: string, context: string | undefined): Promise<SubmitTarget | null> {
+  // Every submit looks up its function: under load the lookups of many submits share one query
+  // (while one runs, the next gathers; a lone lookup goes at once), a statement per batch rather
+  // than per submit. Each caller passed its own read barrier before asking, so the query, run
+  // after, sees what every one of them needs.
+  private readonly targets = new GroupCommit<TargetKey, SubmitTarget | null>(
+    async (keys) => (await this.findSubmitTargets(keys)).map((value) => ({ status: 'fulfilled', value })),
+    { maxInFlight: 2 },
+  );
+
+  findSubmitTarget(name: string, context: string | undefined): Promise<SubmitTarget | null> {
+    return this.targets.add({ name, context: context ?? null });
+  }
+
+  // The targets of several lookups in one statement, in the order asked (null: no such function).
+  private async findSubmitTargets(keys: readonly TargetKey[]): Promise<(SubmitTarget | null)[]> {
     const table = (view: Function) => this.dataSource.getMetadata(view).tablePath;
     const rows: {
+      ord: number;
       name: string;
       context: string;
       context_exists: boolean;
@@ -70,7 +91,7 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
       libraries: SubmitTargetLibrary[];
       settings: unknown;
     }[] = await this.dataSource.query(
-      `select f.name, coalesce($2, f.default_context) as context, f.artifact, a.sha256,
+      `select k.ord::int as ord, f.name, coalesce(k.context, f.default_context) as context, f.artifact, a.sha256,
               (select coalesce(jsonb_agg(jsonb_build_object('artifact', l.value->>'artifact',
                                                             'fileName', l.value->>'fileName',
                                                             'sha256', la.sha256)
@@ -80,28 +101,33 @@ export class FunctionsQuery extends NamedViewQuery<FunctionView> {
                 as libraries,
               (select s.settings from ${table(SettingsView)} s where s.stream_id = $4) as settings,
               (exists (select 1 from ${table(ContextView)} c
-                       where c.name = coalesce($2, f.default_context) and c.deleted_at is null)
+                       where c.name = coalesce(k.context, f.default_context) and c.deleted_at is null)
                -- an active group's pool (groupContextName) takes its requests like a context
                or exists (select 1 from ${table(GroupView)} g
-                          where $3 || g.id = $2 and g.state = 'ACTIVE' and g.deleted_at is null))
+                          where $3 || g.id = k.context and g.state = 'ACTIVE' and g.deleted_at is null))
                 as context_exists
-       from ${table(FunctionView)} f
-       left join ${table(ArtifactView)} a on a.name = f.artifact and a.deleted_at is null
-       where f.name = $1 and f.deleted_at is null`,
-      [name, context ?? null, GROUP_CONTEXT_PREFIX, SETTINGS_STREAM_ID],
+       from unnest($1::text[], $2::text[]) with ordinality as k(name, context, ord)
+       join ${table(FunctionView)} f on f.name = k.name and f.deleted_at is null
+       left join ${table(ArtifactView)} a on a.name = f.artifact and a.deleted_at is null`,
+      [keys.map((k) => k.name), keys.map((k) => k.context), GROUP_CONTEXT_PREFIX, SETTINGS_STREAM_ID],
     );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      function: row.name,
-      context: row.context,
-      contextExists: row.context_exists,
-      artifact: row.artifact,
-      artifactSha256: row.sha256,
-      libraries: row.libraries,
-      // Parsed, so a row written before a later setting existed reads with that setting's default.
-      settings: row.settings ? installationSettingsSchema.parse(row.settings) : DEFAULT_INSTALLATION_SETTINGS,
-    };
+    const found = new Map(rows.map((row) => [row.ord, row]));
+    return keys.map((_, i) => {
+      const row = found.get(i + 1);
+      if (!row) return null;
+      return {
+        function: row.name,
+        context: row.context,
+        contextExists: row.context_exists,
+        artifact: row.artifact,
+        artifactSha256: row.sha256,
+        libraries: row.libraries,
+        // Parsed, so a row written before a later setting existed reads with that setting's default.
+        settings: row.settings
+          ? installationSettingsSchema.parse(row.settings)
+          : DEFAULT_INSTALLATION_SETTINGS,
+      };
+    });
   }
 
   // Names of live functions that run the given artifact, as their program or one of its libraries.
