@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { commandFailed } from '@spindle/contracts';
-import type { CommandResult, MessageMetadata } from '@spindle/contracts';
+import type { CommandResult, MessageMetadata, SpindleEvent } from '@spindle/contracts';
 import { CommandEngine, commandFor, idempotencyOf } from '@spindle/backbone';
 import type {
   BoundCommand,
@@ -41,7 +41,7 @@ export interface ExecuteOptions<TCommand> {
 // updates the dispatch state in the same transaction, and wakes the outbox relay and the dispatcher.
 @Injectable()
 export class SchedulerCommandsService {
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: ((appended: readonly SpindleEvent[] | undefined) => void)[] = [];
   private readonly engine: CommandEngine;
 
   constructor(
@@ -55,12 +55,14 @@ export class SchedulerCommandsService {
         await applyServiceJobState(manager, appended);
         await applyMapReduceJobState(manager, appended);
       },
-      onCommitted: () => this.committed(),
+      onCommitted: (appended) => this.committed(appended),
     });
   }
 
-  // Called after every committed change (the dispatcher listens, to react at once).
-  onCommitted(listener: () => void): void {
+  // Called after every committed change (the dispatcher listens, to react at once), with the events
+  // it appended; undefined when they are not known (a transaction a caller committed), which a
+  // listener takes as anything.
+  onCommitted(listener: (appended: readonly SpindleEvent[] | undefined) => void): void {
     this.listeners.push(listener);
   }
 
@@ -97,9 +99,9 @@ export class SchedulerCommandsService {
 
   // After a commit made outside the engine's own transactions (a consumer's): wake the relay and
   // the dispatcher.
-  committed(): void {
+  committed(appended?: readonly SpindleEvent[]): void {
     this.relay.wake();
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener(appended);
   }
 
   // Many commands in one transaction (the caller's, if given), each answered as it would have been

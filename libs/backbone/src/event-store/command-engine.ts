@@ -92,9 +92,10 @@ export interface CommandEngineOptions {
   // Runs in the same transaction after the append: state the owner keeps beside its streams (a
   // dispatch queue, say) can never disagree with them.
   readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;
-  // After a transaction of the engine's own that appended something (wake the outbox relay). In a
-  // transaction the caller gave, the caller commits, and calls it.
-  readonly onCommitted?: () => void;
+  // After a transaction of the engine's own that appended something, with what it appended (wake
+  // the outbox relay, and whoever reacts to such events). In a transaction the caller gave, the
+  // caller commits, and calls it.
+  readonly onCommitted?: (appended: readonly SpindleEvent[]) => void;
 }
 
 const MAX_BATCH = 500;
@@ -211,7 +212,7 @@ export class CommandEngine {
     const { results, appended } = await (within ?? this.dataSource.manager).transaction((manager) =>
       this.decideAll(manager, batch, preparation),
     );
-    if (own && appended) this.options.onCommitted?.();
+    if (own && appended.length > 0) this.options.onCommitted?.(appended);
     return results;
   }
 
@@ -219,7 +220,7 @@ export class CommandEngine {
     manager: EntityManager,
     batch: readonly BoundCommand[],
     preparation: Preparation | undefined,
-  ): Promise<{ results: CommandResult[]; appended: boolean }> {
+  ): Promise<{ results: CommandResult[]; appended: readonly SpindleEvent[] }> {
     const {
       answers: results,
       firstWithKey,
@@ -284,7 +285,8 @@ export class CommandEngine {
     });
 
     const appended = await this.store.appendMany(manager, appends);
-    if (appends.length > 0) await this.options.afterAppend?.(manager, appended.flat());
+    const flat = appended.flat();
+    if (appends.length > 0) await this.options.afterAppend?.(manager, flat);
     const remembered: { key: string; fingerprint: string; result: unknown }[] = [];
     appended.forEach((events, k) => {
       const i = appendOf[k]!;
@@ -307,7 +309,7 @@ export class CommandEngine {
           results[firstWithKey.get(command.idempotency!.key)!] ??
           commandFailed('invalid', 'not decided'),
       ),
-      appended: appends.length > 0,
+      appended: flat,
     };
   }
 }

@@ -14,7 +14,7 @@ export interface HandleCommandArgs<TCommand, TState> {
   readonly command: TCommand;
   readonly metadata: MessageMetadata;
   readonly now: Date;
-  readonly onCommitted?: () => void;
+  readonly onCommitted?: (appended: readonly SpindleEvent[]) => void;
   // Runs in the same transaction after the append: state the owner keeps beside its streams
   // (a dispatch queue, say) can never disagree with them.
   readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { newEventId } from '@spindle/contracts';
+import { isMapReduceJobEvent, newEventId } from '@spindle/contracts';
 import type { MapReduceJobSubmittedV1, MessageMetadata } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
@@ -45,7 +45,13 @@ export class MapReduceSupervisor extends LeaderDuty {
       what: 'MapReduce',
       tickMs: TICK_MS,
       logger: new Logger('mapreduce'),
-      wakeOn: (wake) => commands.onCommitted(wake),
+      // Only what changes MapReduce jobs (a submit, a stop, a report) calls for a pass at once; a
+      // host's coming and going is seen at the next tick. A pass on every commit was two queries
+      // per submit transaction for nothing.
+      wakeOn: (wake) =>
+        commands.onCommitted((appended) => {
+          if (!appended || appended.some(isMapReduceJobEvent)) wake();
+        }),
     });
   }
 

@@ -5,6 +5,8 @@ import {
   HOST_LOST_REASON,
   allocationsToPlace,
   allocationsToStop,
+  isServiceJobEvent,
+  jobStreamId,
   newEventId,
   nextRestartAt,
 } from '@spindle/contracts';
@@ -59,15 +61,24 @@ export class ServiceJobSupervisor extends LeaderDuty {
       what: 'service job',
       tickMs: TICK_MS,
       logger: new Logger('service-jobs'),
-      wakeOn: (wake) => commands.onCommitted(wake),
+      // A pass at once for a change of a service job, or of the job of one of its instances
+      // (`watched`, as the last pass saw them); anything else waits for the tick.
+      wakeOn: (wake) =>
+        commands.onCommitted((appended) => {
+          if (!appended || appended.some((e) => isServiceJobEvent(e) || this.watched.has(e.streamId))) wake();
+        }),
     });
   }
+
+  // The stream ids of the jobs of every instance the last pass saw.
+  private watched = new Set<string>();
 
   // One look at every service job; answers when the next back-off ends, if one is waiting.
   protected async lead(): Promise<number | null> {
     const jobs = (
       await this.dataSource.query<{ status: ServiceJobStatus }[]>(`select status from ${s}.service_jobs`)
     ).map((r) => r.status);
+    this.watched = new Set(jobs.flatMap((j) => j.allocations.map((a) => jobStreamId(a.id))));
     if (jobs.length === 0) return null;
     const facts = await this.jobFacts(jobs.flatMap((j) => j.allocations.map((a) => a.id)));
     const now = new Date();
