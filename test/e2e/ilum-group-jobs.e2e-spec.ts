@@ -136,15 +136,9 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   };
 
   it('keeps scale workers up from the start', async () => {
-    const form = new FormData();
-    form.append('name', 'warm');
-    form.append('language', 'PYTHON');
-    form.append('scale', '2');
-    form.append('tags', 'team=data');
-    form.append('pyFiles', new Blob([JOBS_PY]), 'jobs.py');
-    const created = await ilum('POST', '/group', form);
-    expect(created.status).toBe(200);
-    groupId = created.body.groupId;
+    groupId = await createGroup({ name: 'warm', language: 'PYTHON', scale: '2', tags: 'team=data' }, [
+      ['pyFiles', JOBS_PY, 'jobs.py'],
+    ]);
     await waitUntil(async () => {
       const now = await workers();
       return now.length === 2 && now.every((w) => w.state === 'READY');
@@ -393,24 +387,46 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
     );
   });
 
+  // POST /group as a client sends it: its text fields, then its files as [field, content, name].
+  const createGroup = async (
+    fields: Record<string, string>,
+    files: [string, string | Buffer, string][] = [],
+  ): Promise<string> => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    for (const [field, content, name] of files) form.append(field, new Blob([content]), name);
+    const created = await ilum('POST', '/group', form);
+    expect(created.status).toBe(200);
+    return created.body.groupId as string;
+  };
+  const code = async (id: string, text: string) => {
+    const answer = await ilum('POST', `/group/${id}/job/execute`, {
+      type: 'interactive_code_execute',
+      code: text,
+    });
+    expect(answer.status).toBe(200);
+    return answer.body as Instance;
+  };
+  const complete = async (id: string, text: string, cursor: number) => {
+    const answer = await ilum('POST', `/group/${id}/job/execute`, {
+      type: 'interactive_code_complete',
+      code: text,
+      cursor,
+    });
+    expect(answer.status).toBe(200);
+    return answer.body as Instance;
+  };
+
+  const refused = async (id: string, body: Record<string, unknown>, message: string) => {
+    const answer = await ilum('POST', `/group/${id}/job/execute`, body);
+    expect(answer.status).toBe(409);
+    expect(answer.body).toEqual({ message });
+  };
+
   it('runs code on a CODE group in a session per worker: the last expression is the answer', async () => {
     const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
-    const code = async (id: string, text: string) => {
-      const answer = await ilum('POST', `/group/${id}/job/execute`, {
-        type: 'interactive_code_execute',
-        code: text,
-      });
-      expect(answer.status).toBe(200);
-      return answer.body as Instance;
-    };
     for (const language of ['PYTHON', 'NODE']) {
-      const form = new FormData();
-      form.append('name', `repl-${language.toLowerCase()}`);
-      form.append('kind', 'CODE');
-      form.append('language', language);
-      const created = await ilum('POST', '/group', form);
-      expect(created.status).toBe(200);
-      const id = created.body.groupId as string;
+      const id = await createGroup({ name: `repl-${language.toLowerCase()}`, kind: 'CODE', language });
       const python = language === 'PYTHON';
       // What one request defines, the next sees (one worker: one session).
       expect(
@@ -435,42 +451,88 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
       expect(failed.error!.message).toMatch(
         python ? /^NameError: name 'missing' is not defined/ : /missing is not defined/,
       );
+      // Completion of the dotted word before the cursor, against the session: a JSON array
+      // (python imports the cell's own imports for it, without running the cell).
+      const cell = python ? 'import os\nos.pa' : 'Math.ma';
+      const completed = await complete(id, cell, cell.length);
+      expect(completed).toMatchObject({ jobClass: null, error: null });
+      expect(JSON.parse(completed.result!)).toEqual(
+        expect.arrayContaining(python ? ['os.path', 'os.pathsep'] : ['Math.max']),
+      );
+      // ... what the session defined (a python list has no `le...`), and a cursor inside the code.
+      expect(JSON.parse((await complete(id, 'rows.le', 7)).result!)).toEqual(python ? [] : ['rows.length']);
+      expect(JSON.parse((await complete(id, 'tot + 1', 3)).result!)).toEqual(['total']);
+      await refused(
+        id,
+        { type: 'interactive_code_complete', code: 'os.pa', cursor: 6 },
+        "cursor must be an integer from 0 to the code's length (5)",
+      );
       // The kinds do not mix: a CODE group takes code, a JOB group a jobClass.
-      const wrong = await ilum('POST', `/group/${id}/job/execute`, {
-        type: 'interactive_job_execute',
-        jobClass: 'jobs.Hello',
-        jobConfig: {},
-      });
-      expect(wrong.status).toBe(409);
-      expect(wrong.body).toEqual({
-        message: 'type: a CODE group takes interactive_code_execute, not interactive_job_execute',
-      });
+      await refused(
+        id,
+        { type: 'interactive_job_execute', jobClass: 'jobs.Hello', jobConfig: {} },
+        'type: a CODE group takes interactive_code_execute or interactive_code_complete, not interactive_job_execute',
+      );
       const listed = await ilum('GET', `/group/${id}/job/result?size=100`);
-      expect(listed.body.totalElements).toBe(5);
+      expect(listed.body.totalElements).toBe(8);
       expect((await native(`/functions/group-${id}--code`)).status).toBe(200);
       expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
       expect((await native(`/functions/group-${id}--code`)).status).toBe(404);
       expect((await native(`/artifacts/group-${id}--code.${python ? 'py' : 'cjs'}`)).status).toBe(404);
     }
-    const onJobGroup = await ilum('POST', `/group/${groupId}/job/execute`, {
-      type: 'interactive_code_execute',
-      code: '1',
+    await refused(
+      groupId,
+      { type: 'interactive_code_execute', code: '1' },
+      'type: a JOB group takes interactive_job_execute, not interactive_code_execute',
+    );
+    await refused(
+      groupId,
+      { type: 'interactive_code_complete', code: 'x.', cursor: 2 },
+      'type: a JOB group takes interactive_job_execute, not interactive_code_complete',
+    );
+  });
+
+  it("runs Scala on a SCALA CODE group in its worker's warm interpreter, with the group's jars on its class path", async () => {
+    const jar = compiledJar({ 'lib/Greeter.java': GREETER_JAVA });
+    const id = await createGroup({ name: 'repl-scala', kind: 'CODE', language: 'SCALA' }, [
+      ['jars', jar, 'greeter.jar'],
+    ]);
+    // The first request starts the interpreter (seconds); the others reuse it.
+    expect(await code(id, 'val x = 21')).toMatchObject({
+      jobClass: null,
+      result: 'val x: Int = 21',
+      error: null,
     });
-    expect(onJobGroup.status).toBe(409);
-    expect(onJobGroup.body).toEqual({
-      message: 'type: a JOB group takes interactive_job_execute, not interactive_code_execute',
+    expect((await code(id, 'x * 2')).result).toMatch(/^val res\d+: Int = 42$/);
+    expect((await code(id, 'lib.Greeter.greet("ada")')).result).toMatch(
+      /^val res\d+: String = hello ada from the library jar$/,
+    );
+    expect((await code(id, 'def twice(n: Int) = n * 2')).result).toBe('def twice(n: Int): Int');
+    const notCompiled = await code(id, 'y + 1');
+    expect(notCompiled.result).toBeNull();
+    expect(notCompiled.error!.message).toBe('error: not found: value y');
+    const thrown = await code(id, 'throw new IllegalStateException("no rows")');
+    expect(thrown.error!.message).toBe('java.lang.IllegalStateException: no rows');
+    // The session survives its errors.
+    expect((await code(id, 'twice(x)')).result).toMatch(/^val res\d+: Int = 42$/);
+    // Completion: the names that may stand for the word at the cursor.
+    expect(JSON.parse((await complete(id, 'x.toSt', 6)).result!)).toEqual(['toString']);
+    expect(JSON.parse((await complete(id, 'List(1).ma', 10)).result!)).toEqual(
+      expect.arrayContaining(['map', 'max']),
+    );
+    const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
+    expect((await native(`/functions/group-${id}--code`)).body).toMatchObject({
+      runtime: 'jvm-runner',
+      artifact: `group-${id}--code.jar`,
+      libraries: [{ artifact: `group-${id}-greeter.jar`, fileName: 'greeter.jar' }],
     });
+    expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
+    expect((await native(`/artifacts/group-${id}--code.jar`)).status).toBe(404);
   });
 
   it("runs a SCALA group's requests in its workers' warm JVM: run(spark, config) from the group's jar", async () => {
     const jar = compiledJar({ 'demo/WordCount.java': WORD_COUNT_JAVA });
-    const form = new FormData();
-    form.append('name', 'jvm');
-    form.append('language', 'SCALA');
-    form.append('jars', new Blob([jar]), 'wordcount.jar');
-    const created = await ilum('POST', '/group', form);
-    expect(created.status).toBe(200);
-    const id = created.body.groupId as string;
+    const id = await createGroup({ name: 'jvm', language: 'SCALA' }, [['jars', jar, 'wordcount.jar']]);
     const run = async (jobConfig: Record<string, unknown>) => {
       const answer = await ilum('POST', `/group/${id}/job/execute`, {
         type: 'interactive_job_execute',
@@ -504,15 +566,11 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   it("puts all of a SCALA group's jars on its requests' class path: a job class using a library jar", async () => {
     const library = compiledJar({ 'lib/Greeter.java': GREETER_JAVA });
     const job = compiledJar({ 'demo/Greet.java': GREET_JAVA }, [library]);
-    const form = new FormData();
-    form.append('name', 'jvm-two');
-    form.append('language', 'SCALA');
     // The library first: the job's class may be in any of the group's jars.
-    form.append('jars', new Blob([library]), 'greeter.jar');
-    form.append('jars', new Blob([job]), 'greet.jar');
-    const created = await ilum('POST', '/group', form);
-    expect(created.status).toBe(200);
-    const id = created.body.groupId as string;
+    const id = await createGroup({ name: 'jvm-two', language: 'SCALA' }, [
+      ['jars', library, 'greeter.jar'],
+      ['jars', job, 'greet.jar'],
+    ]);
     const answer = await ilum('POST', `/group/${id}/job/execute`, {
       type: 'interactive_job_execute',
       jobClass: 'demo.Greet',
@@ -531,32 +589,19 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   });
 
   it("puts a PYTHON group's other pyFiles on the path of its requests: a module imports another", async () => {
-    const form = new FormData();
-    form.append('name', 'py-modules');
-    form.append('language', 'PYTHON');
-    form.append(
-      'pyFiles',
-      new Blob(["def greeting(who):\n    return 'hello %s from helpers' % who\n"]),
-      'helpers.py',
-    );
-    form.append(
-      'pyFiles',
-      new Blob([
-        [
-          'import helpers',
-          'from ilum.api import IlumJob',
-          '',
-          'class Main(IlumJob):',
-          '    def run(self, spark, config):',
-          "        return helpers.greeting(config['who'])",
-          '',
-        ].join('\n'),
-      ]),
-      'jobs.py',
-    );
-    const created = await ilum('POST', '/group', form);
-    expect(created.status).toBe(200);
-    const id = created.body.groupId as string;
+    const jobs = [
+      'import helpers',
+      'from ilum.api import IlumJob',
+      '',
+      'class Main(IlumJob):',
+      '    def run(self, spark, config):',
+      "        return helpers.greeting(config['who'])",
+      '',
+    ].join('\n');
+    const id = await createGroup({ name: 'py-modules', language: 'PYTHON' }, [
+      ['pyFiles', "def greeting(who):\n    return 'hello %s from helpers' % who\n", 'helpers.py'],
+      ['pyFiles', jobs, 'jobs.py'],
+    ]);
     const answer = await ilum('POST', `/group/${id}/job/execute`, {
       type: 'interactive_job_execute',
       jobClass: 'jobs.Main',

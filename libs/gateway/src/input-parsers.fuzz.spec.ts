@@ -133,9 +133,11 @@ describe('input parsers under generated input', () => {
               type: fc.oneof(
                 fc.constant('interactive_job_execute'),
                 fc.constant('interactive_code_execute'),
+                fc.constant('interactive_code_complete'),
                 jsonValue,
               ),
               code: fc.oneof(fc.string(), jsonValue),
+              cursor: fc.oneof(fc.integer({ min: -2, max: 40 }), jsonValue),
               jobClass: fc.oneof(fc.stringMatching(/^[a-z_]{1,8}\.[A-Za-z_]{1,8}$/), jsonValue),
               jobConfig: jsonValue,
             },
@@ -146,7 +148,11 @@ describe('input parsers under generated input', () => {
           try {
             const request = parseGroupJobRequest(body);
             if (request.type === 'interactive_code_execute') expect(typeof request.code).toBe('string');
-            else {
+            else if (request.type === 'interactive_code_complete') {
+              expect(Number.isInteger(request.cursor)).toBe(true);
+              expect(request.cursor).toBeGreaterThanOrEqual(0);
+              expect(request.cursor).toBeLessThanOrEqual(request.code.length);
+            } else {
               expect(typeof request.jobClass).toBe('string');
               expect(typeof request.jobConfig).toBe('object');
             }

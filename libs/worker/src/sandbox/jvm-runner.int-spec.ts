@@ -253,4 +253,49 @@ describe('the JVM runner (jvm-runner tasks: Ilum SCALA groups)', () => {
     });
     expect(await task.running.done).toEqual({ outcome: 'succeeded', result: 'hello main #1' });
   });
+
+  // Ilum's SCALA CODE groups: the Scala session jar (built by tools/jvm-runner/build.sh) asks for
+  // the runner's Scala by its manifest; the group's jars are its libraries.
+  it("gives a jar that asks for it by its manifest the runner's Scala 2.13: the Scala code session, warm between tasks", async () => {
+    const session = join(CHECKOUT_RUNTIME_FILES.helpersDir, 'jvm', 'scala', 'spindle-scala-session.jar');
+    const scala = (args: Record<string, unknown>): TaskSpec => ({
+      ...spec('io.spindle.runner.scala.ScalaCodeSession', args),
+      programPath: session,
+      libraryPaths: [libraryJar],
+    });
+    const defined = await run(scala({ code: 'val n = 20; println("defined n")' }));
+    expect(await defined.running.done).toEqual({ outcome: 'succeeded', result: 'val n: Int = 20' });
+    expect(defined.lines).toEqual(['stdout: defined n']);
+    const used = await run(scala({ code: 'lib.Greeter.greet("n" + (n + 1))' }));
+    expect(await used.running.done).toEqual({
+      outcome: 'succeeded',
+      result: expect.stringMatching(/^val res\d+: String = hello n21 #1$/), // println's Unit was res0
+    });
+    const completed = await run(scala({ code: 'n.toSt', cursor: 6 }));
+    expect(await completed.running.done).toEqual({ outcome: 'succeeded', result: ['toString'] });
+    expect(started).toHaveLength(1);
+  });
+
+  it('fails a task whose jar asks for a library the runner does not have', async () => {
+    const manifest = join(dir, 'asks.mf');
+    writeFileSync(manifest, 'Spindle-Runner-Libraries: python\n');
+    const asking = join(dir, 'asks.jar');
+    execFileSync('jar', [
+      '--create',
+      '--file',
+      asking,
+      '--manifest',
+      manifest,
+      '-C',
+      join(dir, 'demo-classes'),
+      '.',
+    ]);
+    const task = await run({ ...spec('demo.Partial', {}), programPath: asking });
+    expect(await task.running.done).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(
+        /^java\.lang\.IllegalArgumentException: Spindle-Runner-Libraries: python is not a library of the runner \(scala is\)/,
+      ),
+    });
+  });
 });

@@ -45,7 +45,7 @@ describe('Ilum group requests', () => {
       jobConfig: {},
     });
     expect(refusal(() => parseGroupJobRequest([]))).toBe(
-      '409 the body must be a JSON object {type, jobClass, jobConfig} or {type, code}',
+      '409 the body must be a JSON object {type, jobClass, jobConfig}, {type, code} or {type, code, cursor}',
     );
     expect(refusal(() => parseGroupJobRequest({ jobClass: 'a b' }))).toMatch(
       /^409 jobClass must be a class name/,
@@ -67,12 +67,43 @@ describe('Ilum group requests', () => {
     expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_execute' }))).toBe(
       '409 code must be a string of code that is not blank',
     );
-    expect(
-      refusal(() => parseGroupJobRequest({ type: 'interactive_code_complete', code: 'x.', cursor: 2 })),
-    ).toBe('409 type: interactive_code_complete (code completion) is not supported');
     expect(refusal(() => parseGroupJobRequest({ type: 'run', jobClass: 'jobs.Hello' }))).toBe(
-      '409 type must be interactive_job_execute or interactive_code_execute',
+      '409 type must be interactive_job_execute, interactive_code_execute or interactive_code_complete',
     );
+  });
+
+  it('reads a completion request: code and a cursor within it (UTF-16 units), else a 409 naming the field', () => {
+    expect(parseGroupJobRequest({ type: 'interactive_code_complete', code: 'x.', cursor: 2 })).toEqual({
+      type: 'interactive_code_complete',
+      code: 'x.',
+      cursor: 2,
+    });
+    // An empty cell completes too (nothing to complete: the session answers []).
+    expect(parseGroupJobRequest({ type: 'interactive_code_complete', code: '', cursor: 0 })).toMatchObject({
+      cursor: 0,
+    });
+    // "é" is one unit, an emoji two: the code's length is the bound.
+    expect(
+      parseGroupJobRequest({ type: 'interactive_code_complete', code: '"é😀".le', cursor: 7 }),
+    ).toMatchObject({
+      cursor: 7,
+    });
+    for (const cursor of [-1, 3, 1.5, '1', null, undefined])
+      expect(
+        refusal(() => parseGroupJobRequest({ type: 'interactive_code_complete', code: 'x.', cursor })),
+      ).toBe("409 cursor must be an integer from 0 to the code's length (2)");
+    expect(refusal(() => parseGroupJobRequest({ type: 'interactive_code_complete', cursor: 0 }))).toBe(
+      '409 code must be a string of code',
+    );
+    expect(
+      refusal(() =>
+        parseGroupJobRequest({
+          type: 'interactive_code_complete',
+          code: 'x'.repeat(256 * 1024 + 1),
+          cursor: 0,
+        }),
+      ),
+    ).toBe(`409 code must be at most ${256 * 1024} bytes`);
   });
 
   it('finds the file and entry a jobClass names, per language', () => {

@@ -13,31 +13,46 @@ const MAX_JOB_CONFIG_BYTES = 64 * 1024;
 
 const MAX_CODE_BYTES = 256 * 1024;
 
-// Ilum's `groupJobCreation`: a program's class on a JOB group, code on a CODE group.
+// Ilum's `groupJobCreation`: a program's class on a JOB group, code (or its completion at a
+// cursor) on a CODE group.
 export type GroupJobRequest =
   | {
       readonly type: 'interactive_job_execute';
       readonly jobClass: string;
       readonly jobConfig: Record<string, unknown>;
     }
-  | { readonly type: 'interactive_code_execute'; readonly code: string };
+  | { readonly type: 'interactive_code_execute'; readonly code: string }
+  | { readonly type: 'interactive_code_complete'; readonly code: string; readonly cursor: number };
 
 // Anything malformed is a 409 naming the field. `type` defaults to interactive_job_execute.
 export function parseGroupJobRequest(body: unknown): GroupJobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw ilumInvalid('the body must be a JSON object {type, jobClass, jobConfig} or {type, code}');
-  const { type = 'interactive_job_execute', jobClass, jobConfig, code } = body as Record<string, unknown>;
+    throw ilumInvalid(
+      'the body must be a JSON object {type, jobClass, jobConfig}, {type, code} or {type, code, cursor}',
+    );
+  const {
+    type = 'interactive_job_execute',
+    jobClass,
+    jobConfig,
+    code,
+    cursor,
+  } = body as Record<string, unknown>;
   if (type === 'interactive_code_execute') {
     if (typeof code !== 'string' || code.trim() === '')
       throw ilumInvalid('code must be a string of code that is not blank');
-    if (Buffer.byteLength(code) > MAX_CODE_BYTES)
-      throw ilumInvalid(`code must be at most ${MAX_CODE_BYTES} bytes`);
-    return { type, code };
+    return { type, code: boundedCode(code) };
   }
-  if (type === 'interactive_code_complete')
-    throw ilumInvalid('type: interactive_code_complete (code completion) is not supported');
+  // The cursor counts UTF-16 code units, as a JSON client's strings do (the code's length at most).
+  if (type === 'interactive_code_complete') {
+    if (typeof code !== 'string') throw ilumInvalid('code must be a string of code');
+    if (typeof cursor !== 'number' || !Number.isInteger(cursor) || cursor < 0 || cursor > code.length)
+      throw ilumInvalid(`cursor must be an integer from 0 to the code's length (${code.length})`);
+    return { type, code: boundedCode(code), cursor };
+  }
   if (type !== 'interactive_job_execute')
-    throw ilumInvalid('type must be interactive_job_execute or interactive_code_execute');
+    throw ilumInvalid(
+      'type must be interactive_job_execute, interactive_code_execute or interactive_code_complete',
+    );
   if (typeof jobClass !== 'string' || !JOB_CLASS_PATTERN.test(jobClass))
     throw ilumInvalid(
       'jobClass must be a class name: module.Name (PYTHON, NODE: a program file of the group and a ' +
@@ -52,6 +67,12 @@ export function parseGroupJobRequest(body: unknown): GroupJobRequest {
   if (JSON.stringify(config).length > MAX_JOB_CONFIG_BYTES)
     throw ilumInvalid(`jobConfig must be at most ${MAX_JOB_CONFIG_BYTES} bytes of JSON`);
   return { type, jobClass, jobConfig: config };
+}
+
+function boundedCode(code: string): string {
+  if (Buffer.byteLength(code) > MAX_CODE_BYTES)
+    throw ilumInvalid(`code must be at most ${MAX_CODE_BYTES} bytes`);
+  return code;
 }
 
 export interface GroupProgram {
@@ -103,20 +124,20 @@ export function groupJobFunction(groupId: string, jobClass: string): string {
 const MAX_FUNCTION_NAME = 128;
 
 // What a CODE group's requests run as: its session program (`code-session/`), uploaded as
-// `group-<groupId>--code.<ext>` and registered as function `group-<groupId>--code`. An uploaded
+// `group-<groupId>--code.<py|cjs|jar>` and registered as function `group-<groupId>--code`. An uploaded
 // file's name never starts with "-", so these cannot meet a file of the group.
 const CODE_SESSION = '-code';
 export function groupCodeFunction(groupId: string): string {
   return groupArtifactName(groupId, CODE_SESSION);
 }
-export function groupCodeArtifact(groupId: string, runtime: Runtime): string {
-  return groupArtifactName(groupId, `${CODE_SESSION}.${runtime === 'python' ? 'py' : 'cjs'}`);
+export function groupCodeArtifact(groupId: string, extension: 'py' | 'cjs' | 'jar'): string {
+  return groupArtifactName(groupId, `${CODE_SESSION}.${extension}`);
 }
 
 // Ilum's groupJobInstanceInfo. `jobId` is the worker (Ilum's interactive job) that ran it; the
-// result is a string (a program's non-string result as JSON); a failure is error{message,
-// stackTrace}, the message being the error's line of the trace. A CODE group's request has no
-// jobClass (null) and no jobConfig ({}).
+// result is a string (a program's non-string result as JSON: a completion's candidates are a JSON
+// array); a failure is error{message, stackTrace}, the message being the error's line of the
+// trace. A CODE group's request has no jobClass (null) and no jobConfig ({}).
 export function groupJobInstanceOf(groupId: string, job: JobView): Record<string, unknown> {
   const prefix = groupJobFunction(groupId, '');
   const isCode = job.function === groupCodeFunction(groupId);

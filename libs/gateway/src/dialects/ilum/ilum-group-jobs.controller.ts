@@ -16,14 +16,27 @@ import { ApiIlumUpdates, IlumUpdateStreams } from './ilum-updates';
 import type { IlumUpdatesQuery } from './ilum-updates';
 import type { SpringPage, SpringPageQuery } from './spring-page';
 
+// A JOB group takes {type, jobClass, jobConfig}; a CODE group {type, code} and, to complete code,
+// {type, code, cursor}.
 const GROUP_JOB_CREATION = {
   schema: {
     type: 'object',
-    required: ['type', 'jobClass', 'jobConfig'],
+    required: ['type'],
     properties: {
-      type: { type: 'string', default: 'interactive_job_execute', enum: ['interactive_job_execute'] },
-      jobClass: { type: 'string', example: 'jobs.WordCount', description: 'module.Class of the group' },
+      type: {
+        type: 'string',
+        default: 'interactive_job_execute',
+        enum: ['interactive_job_execute', 'interactive_code_execute', 'interactive_code_complete'],
+      },
+      jobClass: { type: 'string', example: 'jobs.WordCount', description: 'module.Class of the group (JOB)' },
       jobConfig: { type: 'object', additionalProperties: true },
+      code: { type: 'string', description: 'Code to run or complete (CODE)' },
+      cursor: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'interactive_code_complete: where to complete, 0 to the code’s length; the result is a JSON array of candidates',
+      },
     },
   },
 };

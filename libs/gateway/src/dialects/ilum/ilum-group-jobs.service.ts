@@ -60,22 +60,40 @@ export class IlumGroupJobs {
 
   async submit(group: GroupView, request: GroupJobRequest): Promise<JobView> {
     if (group.state !== 'ACTIVE') throw ilumInvalid(`group ${group.name} is stopped: it runs no requests`);
-    const wanted = group.kind === 'CODE' ? 'interactive_code_execute' : 'interactive_job_execute';
-    if (request.type !== wanted)
-      throw ilumInvalid(`type: a ${group.kind} group takes ${wanted}, not ${request.type}`);
-    const [fn, args] =
-      request.type === 'interactive_code_execute'
-        ? [await this.codeSessionOf(group), { code: request.code }]
-        : [
-            await this.functionFor(group, request.jobClass),
-            groupJobArgs(groupProgramOf(group.language, request.jobClass).runtime, request.jobConfig),
-          ];
+    const [fn, args] = await this.programOf(group, request);
     return this.submission.submit({
       function: fn,
       context: groupContextName(group.id),
       args,
       source: 'http',
     });
+  }
+
+  // The function a request runs as and its arguments. The session program takes {code} to run
+  // it and {code, cursor} to complete it.
+  private async programOf(
+    group: GroupView,
+    request: GroupJobRequest,
+  ): Promise<[string, Record<string, unknown>]> {
+    const isCode = request.type !== 'interactive_job_execute';
+    if (isCode !== (group.kind === 'CODE'))
+      throw ilumInvalid(
+        `type: a ${group.kind} group takes ${isCode ? 'interactive_job_execute' : 'interactive_code_execute or interactive_code_complete'}, not ${request.type}`,
+      );
+    switch (request.type) {
+      case 'interactive_code_execute':
+        return [await this.codeSessionOf(group), { code: request.code }];
+      case 'interactive_code_complete':
+        return [await this.codeSessionOf(group), { code: request.code, cursor: request.cursor }];
+      case 'interactive_job_execute': {
+        const { runtime } = groupProgramOf(group.language, request.jobClass);
+        return [await this.functionFor(group, request.jobClass), groupJobArgs(runtime, request.jobConfig)];
+      }
+      default: {
+        const unknownType: never = request;
+        throw ilumInvalid(`type ${String(unknownType)} is not a request`);
+      }
+    }
   }
 
   async execute(group: GroupView, request: GroupJobRequest): Promise<JobView> {
@@ -116,9 +134,19 @@ export class IlumGroupJobs {
     const name = groupCodeFunction(group.id);
     if (await this.functions.findByName(name)) return name;
     const session = codeSessionProgram(group.language);
-    const artifact = groupCodeArtifact(group.id, session.runtime);
-    await this.uploads.storeContent(artifact, session.source, 'text/plain');
-    await this.register(name, { artifact, entrypoint: 'execute', runtime: session.runtime });
+    const artifact = groupCodeArtifact(group.id, session.extension);
+    await this.uploads.storeContent(
+      artifact,
+      session.source,
+      session.extension === 'jar' ? 'application/java-archive' : 'text/plain',
+    );
+    // A SCALA session's interpreter has all of the group's jars on its class path.
+    const libraries =
+      session.runtime === 'jvm-runner'
+        ? this.librariesOf(group, group.definition.jars, artifact, 'jars')
+        : [];
+    const { runtime, entrypoint } = session;
+    await this.register(name, { artifact, entrypoint, runtime, libraries });
     return name;
   }
 

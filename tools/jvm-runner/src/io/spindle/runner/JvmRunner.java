@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
 
 /**
  * Spindle's JVM runner: one long-lived JVM that runs a worker's `jvm-runner` tasks, each in a
@@ -52,9 +54,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * Optional or a Scala Option is unwrapped. Every program (a jar and its libraries, as one set) has a
  * class loader of its own over all of its jars, kept for the runner's life (a warm class: its static
  * state survives between tasks), whose parent sees the JDK and io.spindle.runner.TaskContext only.
+ *
+ * <p>A program jar whose manifest says `Spindle-Runner-Libraries: scala` (Spindle's Scala code
+ * session, tools/jvm-runner/scala-session) also has the runner's own Scala 2.13 (scala/lib/ beside
+ * the runner's jar, built with it) in its loader, after the jar and before its libraries.
  */
 public final class JvmRunner {
   private static final int PIECE = 64 * 1024; // characters of output per log message at most
+  private static final String RUNNER_LIBRARIES = "Spindle-Runner-Libraries";
   private static final Gson GSON =
       new GsonBuilder()
           .serializeNulls()
@@ -66,6 +73,7 @@ public final class JvmRunner {
   private final int maxMessageBytes;
   private final Map<String, Thread> running = new ConcurrentHashMap<>();
   private final Map<List<String>, URLClassLoader> loaders = new ConcurrentHashMap<>();
+  private final Map<String, List<String>> runnerLibraries = new ConcurrentHashMap<>(); // by program jar
   private final ClassLoader apiLoader = new ApiOnlyLoader(JvmRunner.class.getClassLoader());
   private final List<TaskOutput> outputs = new ArrayList<>();
 
@@ -206,13 +214,43 @@ public final class JvmRunner {
   }
 
   // The program's jar first, then its libraries in their order: the class path of its loader.
-  private static List<String> jarsOf(JsonObject message) {
+  private List<String> jarsOf(JsonObject message) throws Exception {
     List<String> jars = new ArrayList<>();
-    jars.add(message.get("file").getAsString());
+    String program = message.get("file").getAsString();
+    jars.add(program);
+    List<String> own = runnerLibraries.get(program);
+    if (own == null) runnerLibraries.put(program, own = runnerLibrariesOf(program));
+    jars.addAll(own);
     JsonElement libraries = message.get("libraries");
     if (libraries != null && libraries.isJsonArray())
       for (JsonElement library : libraries.getAsJsonArray()) jars.add(library.getAsString());
     return List.copyOf(jars);
+  }
+
+  // The runner's own jars a program asks for by its manifest: only `scala` (Scala 2.13's compiler
+  // and library, built beside the runner by tools/jvm-runner/build.sh).
+  private static List<String> runnerLibrariesOf(String program) throws Exception {
+    String wanted;
+    try (JarFile jar = new JarFile(program)) {
+      wanted = jar.getManifest() == null ? null : jar.getManifest().getMainAttributes().getValue(RUNNER_LIBRARIES);
+    } catch (java.io.IOException e) {
+      return List.of(); // not a jar: loading its class fails, saying so
+    }
+    if (wanted == null) return List.of();
+    if (!wanted.equals("scala"))
+      throw new IllegalArgumentException(RUNNER_LIBRARIES + ": " + wanted + " is not a library of the runner (scala is)");
+    Path dir = Path.of(JvmRunner.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+        .getParent().resolve("scala").resolve("lib");
+    List<String> jars;
+    try (Stream<Path> files = java.nio.file.Files.list(dir)) {
+      jars = files.map(Path::toString).filter(f -> f.endsWith(".jar")).sorted().toList();
+    } catch (java.io.IOException e) {
+      jars = List.of();
+    }
+    if (jars.isEmpty())
+      throw new IllegalStateException(
+          "this JVM runner has no Scala 2.13 (" + dir + "): run bash tools/jvm-runner/build.sh");
+    return jars;
   }
 
   // Keyed by the whole set: a program keeps its warm classes as long as its jars are the same.
