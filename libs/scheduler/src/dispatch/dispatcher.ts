@@ -72,14 +72,20 @@ export class Dispatcher extends LeaderDuty {
   }
 
   protected async lead(): Promise<void> {
-    // Placing is what a wake is for; timekeeping needs no more than the tick's resolution.
-    const housekeeping = Date.now() - this.housekeptAt >= HOUSEKEEPING_MS;
-    if (housekeeping) {
-      this.housekeptAt = Date.now();
-      await this.housekeeping.run(this.leadingSince);
+    // Placing is what a wake is for, so it goes first: a submit's assignment does not wait for the
+    // timekeeping's six queries. Timekeeping needs no more than the tick's resolution; what it
+    // frees (a silent host's jobs put back in their queues) commits, and that commit wakes the
+    // next pass, which places them.
+    // A failing placement does not hold timekeeping up (timeouts still fire), nor the reverse.
+    try {
+      await this.dispatchQueued();
+    } finally {
+      if (Date.now() - this.housekeptAt >= HOUSEKEEPING_MS) {
+        this.housekeptAt = Date.now();
+        await this.housekeeping.run(this.leadingSince);
+        await this.precreateWorkers();
+      }
     }
-    await this.dispatchQueued();
-    if (housekeeping) await this.precreateWorkers();
   }
 
   private metadata(): MessageMetadata {
