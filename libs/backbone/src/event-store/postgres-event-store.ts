@@ -80,35 +80,18 @@ export class PostgresEventStore {
     return appended ?? [];
   }
 
-  // Several streams in one go (a batch of commands in one transaction): a handful of statements
-  // whatever the number of streams. Any stream not at its expected position fails them all.
+  // Several streams in one go (a batch of commands in one transaction): one statement whatever
+  // the number of streams. Any stream not at its expected position fails them all.
   // Every event is checked against its schema first: an invalid one throws InvalidEventError and
   // nothing is written.
   async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<SpindleEvent[][]> {
     for (const a of appends) for (const event of a.events) assertEventData(event);
     const writes = appends.filter((a) => a.events.length > 0);
     if (writes.length === 0) return appends.map(() => []);
-    // The conditional writes take the streams' row locks; a concurrent append at the same
-    // position waits for the lock and then finds the position moved.
-    const fresh = writes.filter((a) => a.expectedPosition === 0);
-    if (fresh.length > 0) {
-      const claimed = returnedRows(
-        await manager.query(
-          `insert into ${this.t.streams} (stream_id, position) select * from unnest($1::text[], $2::int[])
-           on conflict (stream_id) do nothing returning stream_id`,
-          [fresh.map((a) => a.streamId), fresh.map((a) => a.events.length)],
-        ),
-      ) as { stream_id: string }[];
-      if (claimed.length < fresh.length) {
-        const got = new Set(claimed.map((r) => r.stream_id));
-        const lost = fresh.find((a) => !got.has(a.streamId))!;
-        throw new ConcurrencyError(lost.streamId, 0, await this.currentPosition(manager, lost.streamId));
-      }
-    }
-    // Existing streams in one statement. Appends to one stream in a row (a batch deciding a stream
-    // twice) move it once, from the first one's expected position to the last one's end.
+    // Each stream moves once, from the position its first append expected to its last one's end
+    // (a batch may decide a stream twice): a fresh stream (from 0) is claimed, an existing one moved.
     const moves = new Map<string, { from: number; to: number }>();
-    for (const a of writes.filter((w) => w.expectedPosition > 0)) {
+    for (const a of writes) {
       const move = moves.get(a.streamId);
       if (move && move.to !== a.expectedPosition)
         throw new ConcurrencyError(a.streamId, a.expectedPosition, move.to);
@@ -117,22 +100,8 @@ export class PostgresEventStore {
         to: a.expectedPosition + a.events.length,
       });
     }
-    if (moves.size > 0) {
-      const ids = [...moves.keys()];
-      const moved = returnedRows(
-        await manager.query(
-          `update ${this.t.streams} s set position = v.to_position
-           from unnest($1::text[], $2::int[], $3::int[]) as v(stream_id, from_position, to_position)
-           where s.stream_id = v.stream_id and s.position = v.from_position returning s.stream_id`,
-          [ids, ids.map((id) => moves.get(id)!.from), ids.map((id) => moves.get(id)!.to)],
-        ),
-      ) as { stream_id: string }[];
-      if (moved.length < ids.length) {
-        const got = new Set(moved.map((r) => r.stream_id));
-        const lost = ids.find((id) => !got.has(id))!;
-        throw new ConcurrencyError(lost, moves.get(lost)!.from, await this.currentPosition(manager, lost));
-      }
-    }
+    const fresh = [...moves].filter(([, m]) => m.from === 0).map(([id]) => id);
+    const moved = [...moves].filter(([, m]) => m.from > 0).map(([id]) => id);
 
     const envelopes = appends.map((a) => {
       const occurredAt = a.occurredAt.toISOString();
@@ -148,23 +117,6 @@ export class PostgresEventStore {
     });
     const all = envelopes.flat();
     const topics = appends.flatMap((a) => a.events.map(() => a.topic));
-    await manager.query(
-      `insert into ${this.t.events}
-         (event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at)
-       select * from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[],
-                            $7::text[], $8::text[], $9::timestamptz[])`,
-      [
-        all.map((e) => e.id),
-        all.map((e) => e.streamId),
-        all.map((e) => e.streamPosition),
-        all.map((e) => e.type),
-        all.map((e) => e.version),
-        all.map((e) => JSON.stringify(e.data)),
-        all.map((e) => e.correlationId),
-        all.map((e) => e.causationId),
-        all.map((e) => e.occurredAt),
-      ],
-    );
     // Each event on its topic keyed by its stream, each copy right after it (so a copy's own key
     // sees them in append order).
     const rows = all.flatMap((e, i) => {
@@ -172,18 +124,68 @@ export class PostgresEventStore {
       const row = { topic: topics[i]!, key: e.streamId, event: e };
       return copy ? [row, { topic: copy.topic, key: copy.key, event: e }] : [row];
     });
-    await manager.query(
-      // The relays of this schema, in any process, are told when the transaction commits.
-      `insert into ${this.t.outbox} (topic, message_key, payload, headers)
-       select o.* from unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) o,
-         (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${this.schema}')) notified`,
-      [
-        rows.map((r) => r.topic),
-        rows.map((r) => r.key),
-        rows.map((r) => JSON.stringify(r.event)),
-        rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
-      ],
-    );
+
+    // One statement, one round trip (a command's transaction was six before): the streams' writes,
+    // then the events and their outbox rows only if every stream was where its append expected.
+    // The conditional writes take the streams' row locks; a concurrent append at the same position
+    // waits for the lock and then finds the position moved, and nothing of this append is written.
+    // The relays of this schema, in any process, are told when the transaction commits.
+    const answer = returnedRows(
+      await manager.query(
+        `with claimed as (
+           insert into ${this.t.streams} (stream_id, position) select * from unnest($1::text[], $2::int[])
+           on conflict (stream_id) do nothing returning stream_id),
+         moved as (
+           update ${this.t.streams} s set position = v.to_position
+           from unnest($3::text[], $4::int[], $5::int[]) as v(stream_id, from_position, to_position)
+           where s.stream_id = v.stream_id and s.position = v.from_position returning s.stream_id),
+         checked as (
+           select (select count(*) from claimed) = cardinality($1::text[])
+              and (select count(*) from moved) = cardinality($3::text[]) as ok),
+         appended as (
+           insert into ${this.t.events}
+             (event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at)
+           select e.* from unnest($6::uuid[], $7::text[], $8::int[], $9::text[], $10::int[], $11::jsonb[],
+                                  $12::text[], $13::text[], $14::timestamptz[]) e, checked where checked.ok),
+         queued as (
+           insert into ${this.t.outbox} (topic, message_key, payload, headers)
+           select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
+             (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${this.schema}')) notified
+           where checked.ok)
+         select 'claimed' as kind, stream_id from claimed
+         union all select 'moved', stream_id from moved`,
+        [
+          fresh,
+          fresh.map((id) => moves.get(id)!.to),
+          moved,
+          moved.map((id) => moves.get(id)!.from),
+          moved.map((id) => moves.get(id)!.to),
+          all.map((e) => e.id),
+          all.map((e) => e.streamId),
+          all.map((e) => e.streamPosition),
+          all.map((e) => e.type),
+          all.map((e) => e.version),
+          all.map((e) => JSON.stringify(e.data)),
+          all.map((e) => e.correlationId),
+          all.map((e) => e.causationId),
+          all.map((e) => e.occurredAt),
+          rows.map((r) => r.topic),
+          rows.map((r) => r.key),
+          rows.map((r) => JSON.stringify(r.event)),
+          rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
+        ],
+      ),
+    ) as { kind: 'claimed' | 'moved'; stream_id: string }[];
+    const got = new Set(answer.map((r) => `${r.kind}:${r.stream_id}`));
+    const lostFresh = fresh.find((id) => !got.has(`claimed:${id}`));
+    if (lostFresh) throw new ConcurrencyError(lostFresh, 0, await this.currentPosition(manager, lostFresh));
+    const lostMove = moved.find((id) => !got.has(`moved:${id}`));
+    if (lostMove)
+      throw new ConcurrencyError(
+        lostMove,
+        moves.get(lostMove)!.from,
+        await this.currentPosition(manager, lostMove),
+      );
     return envelopes;
   }
 
