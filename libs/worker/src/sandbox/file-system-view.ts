@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { ENTER_CGROUPS } from './cgroups';
@@ -89,6 +89,8 @@ export class FileSystemView {
         `at most ${MAX_KEPT} directories under /tmp can stay visible to a job: ${kept.join(', ')}`,
       );
     const fstab = join(this.filesDir, `${randomUUID()}.fstab`);
+    // Made again should a cleaner of old temporary files have taken it while the agent ran.
+    mkdirSync(this.filesDir, { recursive: true, mode: 0o700 });
     writeFileSync(fstab, viewFstab(mountPoints(), { kept, writable, devShm: this.devShm }), {
       mode: 0o600,
       flag: 'wx',

@@ -119,11 +119,17 @@ export class Runner {
       this.deathReason = `the ${this.language} runner has no cgroup: ${(e as Error).message}`;
       return;
     }
-    // Its tasks write in their own directories (the host's jobs/, beside the worker's).
-    const { command, argv, release } = this.jail.command(launch.program, launch.argv, cgroup, [
-      cwd,
-      ...this.taskDirs,
-    ]);
+    let confined: ReturnType<Jail['command']>;
+    try {
+      // Its tasks write in their own directories (the host's jobs/, beside the worker's).
+      confined = this.jail.command(launch.program, launch.argv, cgroup, [cwd, ...this.taskDirs]);
+    } catch (e) {
+      this.exited = true;
+      this.deathReason = `the ${this.language} runner cannot be confined: ${(e as Error).message}`;
+      void cgroup?.remove();
+      return;
+    }
+    const { command, argv, release } = confined;
     const child = spawn(command, argv, {
       cwd,
       env,
