@@ -64,7 +64,7 @@ export class FileSystemView {
       probe.release();
       if (run.status === 0) return view;
       view.close();
-      return `mount namespaces do not work here: ${(run.error?.message ?? run.stderr).trim() || `exit ${run.status}`}`;
+      return `the view could not be made here (a mount namespace, remounts): ${(run.error?.message ?? run.stderr).trim() || `exit ${run.status}`}`;
     } finally {
       rmSync(probeDir, { recursive: true, force: true });
     }
