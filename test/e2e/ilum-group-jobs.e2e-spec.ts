@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -106,12 +106,10 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   const suite = spindleSuite({ name: 'ilum-group-jobs', env: { WORKER_SLOTS: '8', ...env } });
   const ilum = (method: string, path: string, body?: unknown) =>
     http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
-  // Job users read the gates: a directory anyone may enter.
-  const gates = mkdtempSync(join(tmpdir(), 'ilum-gates-'));
-  chmodSync(gates, 0o755);
-  afterAll(() => rmSync(gates, { recursive: true, force: true }));
+  // Job users read the gates: in the job tree (<data dir>/worker), which they may enter and see in
+  // their read-only view of the file system (the rest of the host's /tmp is hidden from them).
   let gateCount = 0;
-  const newGate = () => join(gates, `gate-${++gateCount}`);
+  const newGate = () => join(suite.dataDir, 'worker', `gate-${++gateCount}`);
   const open = (gate: string) => writeFileSync(gate, '');
 
   let groupId = '';

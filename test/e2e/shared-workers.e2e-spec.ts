@@ -65,7 +65,9 @@ describe.each(SPINDLE_MODES)('shared workers over %s', (_mode, env) => {
     await registerFunction(suite.url, 'pywhere', 'where.py', 'python', 'where');
   });
 
-  const newGate = (): string => join(suite.dataDir, `gate-${++gates}`);
+  // In the job tree (<data dir>/worker), which jobs see read-only; the rest of the host's /tmp,
+  // where the data directory lies, is hidden from them by their view of the file system.
+  const newGate = (): string => join(suite.dataDir, 'worker', `gate-${++gates}`);
   const open = (gate: string): void => writeFileSync(gate, 'open');
 
   async function workers(context: string, states = ['starting', 'running', 'stopping']): Promise<Worker[]> {

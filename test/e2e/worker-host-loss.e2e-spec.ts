@@ -97,7 +97,8 @@ describe('a worker host that stops heartbeating', () => {
 
   it('puts a job of a function with retries back in its queue, and runs it again on another host', async () => {
     const worker = startWorkerHost('doomed');
-    const gate = join(suite.dataDir, 'gate');
+    // In the job tree, which jobs see (read-only) in their view of the file system.
+    const gate = join(suite.dataDir, 'worker', 'gate');
     const job = await submit(suite.url, 'patient', { args: { gate } });
     const running = await waitForState(suite.url, job.id, ['running'], 60_000);
     expect(running).toMatchObject({ attempt: 1 });

@@ -113,6 +113,9 @@ const envSchema = z.object({
   SPINDLE_JOB_MAX_CPU_SECONDS: positiveInt.optional(),
   SPINDLE_JOB_MAX_MEMORY_MB: positiveInt.optional(),
   SPINDLE_JOB_CGROUPS: z.enum(['auto', 'off']).default('auto'),
+  // A read-only view of the file system for job processes (auto: when the agent is root and mount
+  // namespaces work).
+  SPINDLE_JOB_FS: z.enum(['auto', 'readonly', 'off']).default('auto'),
   // What one job may put in its end report (beyond: into its log, referenced) and in its log.
   SPINDLE_JOB_MAX_RESULT_BYTES: z.coerce
     .number()
@@ -245,6 +248,9 @@ export interface SpindleConfig {
       };
       // Every process in a cgroup of its own when the host allows it (auto), or never (off).
       readonly cgroups: 'auto' | 'off';
+      // A read-only view of the file system for every job process: when the host allows it
+      // (auto), required (readonly), or never (off).
+      readonly fileSystem: 'auto' | 'readonly' | 'off';
     };
   };
   readonly scheduler: { readonly hostSilenceLimitMs: number };
@@ -369,6 +375,7 @@ export function loadConfig(
             e.SPINDLE_JOB_MAX_MEMORY_MB === undefined ? null : e.SPINDLE_JOB_MAX_MEMORY_MB * 1024 * 1024,
         },
         cgroups: e.SPINDLE_JOB_CGROUPS,
+        fileSystem: e.SPINDLE_JOB_FS,
       },
     },
     scheduler: { hostSilenceLimitMs: e.HOST_SILENCE_LIMIT_MS },

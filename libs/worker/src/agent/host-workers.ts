@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { HostHeartbeat, JobAssignedV1, WorkerRequestedV1 } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { WorkerSandbox } from '../sandbox';
-import type { JobCgroups, JobUserPool, RuntimeFiles } from '../sandbox';
+import type { FileSystemView, JobCgroups, JobUserPool, RuntimeFiles } from '../sandbox';
 import type { AgentReporter, EventCause } from './agent-reporter';
 import type { HostTask, TaskRunner } from './task-runner';
 
@@ -25,6 +25,7 @@ export interface HostWorkersOptions {
   readonly jobUsers: JobUserPool | null;
   readonly runtimeFiles: RuntimeFiles; // where job users read the runners' bootstrap and helpers
   readonly cgroups: JobCgroups | null; // null: the host gives its processes none (JobCgroups.open)
+  readonly view: FileSystemView | null; // null: job processes see the file system as it is
   readonly reporter: AgentReporter;
   readonly tasks: TaskRunner;
 }
@@ -83,6 +84,8 @@ export class HostWorkers {
         users: this.options.jobUsers,
         runtimeFiles: this.options.runtimeFiles,
         cgroups: this.options.cgroups,
+        view: this.options.view,
+        taskDirs: [join(this.options.baseDir, 'jobs')], // TaskRunner's jobs/<id>
       },
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };

@@ -26,6 +26,7 @@ import { SPINDLE_CONFIG, installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
   CHECKOUT_RUNTIME_FILES,
+  FileSystemView,
   JobCgroups,
   JobUserPool,
   copyRuntimeFiles,
@@ -72,6 +73,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES;
   // Null when the host gives job processes no cgroups (confineJobs says why).
   private cgroups: JobCgroups | null = null;
+  // Null when job processes see the file system as it is (openView says why).
+  private view: FileSystemView | null = null;
   private reporter!: AgentReporter;
   private workers!: HostWorkers;
   private subscription: Subscription | undefined;
@@ -115,6 +118,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       jobUsers: this.jobUsers,
       runtimeFiles: this.runtimeFiles,
       cgroups: this.cgroups,
+      view: this.view,
       reporter: this.reporter,
       tasks: new TaskRunner(this.config, this.bus, {
         baseDir: this.baseDir,
@@ -210,6 +214,31 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         );
       }
     }
+    this.openView();
+  }
+
+  // Job processes see the file system read-only but for their own directories, a private /tmp
+  // and /dev/shm: as root with job users (root in the view could undo it) where mount namespaces
+  // work. SPINDLE_JOB_FS=readonly insists: the agent does not start without it.
+  private openView(): void {
+    const setting = this.config.worker.confinement.fileSystem;
+    const opened = this.jobUsers
+      ? FileSystemView.open(setting, [
+          this.jobTree.dir,
+          this.runtimeFiles.bootstrapDir,
+          this.runtimeFiles.helpersDir,
+        ])
+      : 'jobs do not run as job users';
+    if (typeof opened !== 'string') {
+      this.view = opened;
+      this.logger.log(
+        'every job process sees the file system read-only but for its own directory, a private /tmp and /dev/shm',
+      );
+      return;
+    }
+    if (setting === 'readonly')
+      throw new Error(`SPINDLE_JOB_FS=readonly, but job processes can get no read-only view: ${opened}`);
+    this.logger.log(`job processes see the file system as it is (${opened}): only permissions keep them out`);
   }
 
   private async applyLoggers(batch: DeliveredBatch): Promise<void> {
@@ -240,6 +269,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.workers.stopAll('its worker host shut down');
     await this.reporter.drain();
     this.cgroups?.close();
+    this.view?.close();
   }
 
   private startHeartbeats(): void {

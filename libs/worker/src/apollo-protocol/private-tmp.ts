@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { PRIVATE_MOUNTS, UNSHARE } from '../sandbox/mount-namespace';
 
 // Apollo's programs talk over fixed paths (/tmp/map.sock, /tmp/reduce.sock,
 // /tmp/reduce-input-<order>.sock), so two invocations at once on one host would take each other's
@@ -25,12 +25,9 @@ export interface PrivateTmpLauncher {
 }
 
 const UNSHARE_FLAGS: Record<PrivateTmpMode, string[]> = {
-  'mount-namespace': ['--mount', '--propagation', 'private'],
-  'user-namespace': ['--user', '--map-root-user', '--mount', '--propagation', 'private'],
+  'mount-namespace': [...PRIVATE_MOUNTS],
+  'user-namespace': ['--user', '--map-root-user', ...PRIVATE_MOUNTS],
 };
-
-// By its full path: a program's environment may carry a PATH of its own.
-const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((path) => existsSync(path)) ?? 'unshare';
 
 function launcher(mode: PrivateTmpMode): PrivateTmpLauncher {
   return {

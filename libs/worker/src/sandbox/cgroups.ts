@@ -94,6 +94,10 @@ export class JobCgroups {
   }
 }
 
+// The shell (still root) that enters the cgroups whose cgroup.procs files lead its arguments, up
+// to `--` (shifted away too): the shell's own pid goes into each, so what it execs next is in them.
+export const ENTER_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift';
+
 export class ProcessCgroup {
   private removal: Promise<boolean> | undefined;
 
@@ -107,19 +111,15 @@ export class ProcessCgroup {
   // user, root) writes its own pid into every hierarchy and execs the rest, so the process is in
   // its cgroup before the job's first instruction, and everything it starts is too.
   enter(command: string, argv: readonly string[]): { command: string; argv: string[] } {
-    const procs = CONTROLLERS.map((c) => join(this.dirs[c], 'cgroup.procs'));
     return {
       command: '/bin/sh',
-      argv: [
-        '-c',
-        'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"',
-        'spindle-cgroup',
-        ...procs,
-        '--',
-        command,
-        ...argv,
-      ],
+      argv: ['-c', `${ENTER_CGROUPS}; exec "$@"`, 'spindle-cgroup', ...this.procs, '--', command, ...argv],
     };
+  }
+
+  // The files a process writes its pid into to enter this cgroup (ENTER_CGROUPS).
+  get procs(): string[] {
+    return CONTROLLERS.map((c) => join(this.dirs[c], 'cgroup.procs'));
   }
 
   // The kernel killed a process of it for passing the memory limit.

@@ -4,6 +4,8 @@ import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { JobCgroups, ProcessCgroup } from './cgroups';
 import type { JobUser } from './job-users';
+import type { FileSystemView } from './file-system-view';
+import { UNSHARE } from './mount-namespace';
 import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
 import type { RuntimeFiles } from './runtime-files';
 import { baseEnv } from './types';
@@ -40,14 +42,19 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
 // supplementary groups and no way to regain privileges (`setpriv`), under the limits (`prlimit`,
 // which an unprivileged process may apply to itself). Without a job user (the agent is not
 // root) only the limits apply: jobs then share Spindle's user, as docs/security.md explains.
+// `prlimit` stays last before the program even where a root shell in front could set the limits:
+// setpriv keeps its capabilities until it execs, so a program it looked up in PATH itself would be
+// found where only root may look (a PATH entry under /root) and then fail as the job's user.
+// `namespaces: false`: the caller makes them (FileSystemView, with its mount namespace).
 export function confinedCommand(
   policy: ConfinementPolicy,
   user: JobUser | null,
   command: string,
   argv: readonly string[],
+  namespaces = true,
 ): { command: string; argv: string[] } {
   const chain: string[] = [];
-  if (user && !policy.network) chain.push('unshare', '--net', '--');
+  if (user && !policy.network && namespaces) chain.push(UNSHARE, '--net', '--');
   if (user)
     chain.push(
       'setpriv',
@@ -78,14 +85,16 @@ export async function privateDirectory(path: string, user: JobUser | null): Prom
 }
 
 // One worker's confinement: the policy, the user its processes run as (null: Spindle's own),
-// where that user reads the runners' bootstrap and the helpers, and the host's cgroups (null: none,
-// see JobCgroups.open).
+// where that user reads the runners' bootstrap and the helpers, the host's cgroups (null: none,
+// see JobCgroups.open) and the read-only view of the file system its processes get (null: none,
+// see FileSystemView.open; only with a job user, as root could undo it).
 export class Jail {
   constructor(
     readonly policy: ConfinementPolicy,
     readonly user: JobUser | null,
     readonly runtimeFiles: RuntimeFiles = CHECKOUT_RUNTIME_FILES,
     readonly cgroups: JobCgroups | null = null,
+    readonly view: FileSystemView | null = null,
   ) {}
 
   // The cgroups made for this jail's processes and not yet removed, and whether one could not be
@@ -98,14 +107,24 @@ export class Jail {
     null,
   );
 
-  // `cgroup`: the process's own (cgroupFor), entered before anything else.
+  // `cgroup`: the process's own (cgroupFor), entered before anything else. `writable`: the
+  // directories the process may write in a read-only view, the first its working directory.
+  // `release` is called once the process has ended, or could not start.
   command(
     command: string,
     argv: readonly string[],
     cgroup: ProcessCgroup | null = null,
-  ): { command: string; argv: string[] } {
+    writable: readonly string[] = [],
+  ): { command: string; argv: string[]; release: () => void } {
+    if (this.view && this.user) {
+      const inner = confinedCommand(this.policy, this.user, command, argv, false);
+      return this.view.command(inner, { cgroup, network: this.policy.network, writable });
+    }
     const confined = confinedCommand(this.policy, this.user, command, argv);
-    return cgroup ? cgroup.enter(confined.command, confined.argv) : confined;
+    return {
+      ...(cgroup ? cgroup.enter(confined.command, confined.argv) : confined),
+      release: () => undefined,
+    };
   }
 
   // A cgroup of its own for a process about to start (`what`: runner-node, task-<job>), or null on

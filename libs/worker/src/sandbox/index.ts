@@ -4,3 +4,4 @@ export * from './confinement';
 export * from './job-users';
 export * from './runtime-files';
 export * from './cgroups';
+export * from './file-system-view';

@@ -42,7 +42,7 @@ export async function runProcessTask(
     programArgv = [];
   }
   const cgroup = jail.cgroupFor(`task-${spec.jobId}`);
-  const { command, argv } = jail.command(program, programArgv, cgroup);
+  const { command, argv, release } = jail.command(program, programArgv, cgroup, [spec.workDir]);
   const child = spawn(command, argv, {
     cwd: spec.workDir,
     env: jail.env(spec.env, spec.workDir), // a process of its own: the job's variables are the process's
@@ -93,11 +93,13 @@ export async function runProcessTask(
   // still holding its stdout, which would keep the output open and the task from ending): all of
   // its cgroup, or without one its process group.
   child.on('exit', () => {
+    release();
     if (cgroup) void cgroup.killAll();
     else if (child.pid) killGroup(child.pid);
   });
   const done = new Promise<TaskResult>((resolve) => {
     child.on('error', (e) => {
+      release();
       timer?.clear();
       began(null);
       void cgroup?.remove();

@@ -76,6 +76,8 @@ export class Runner {
     private readonly hooks: RunnerHooks,
     private readonly graceMs = UNRESPONSIVE_GRACE_MS,
     private readonly jail: Jail = Jail.unconfined,
+    // Where its tasks' directories are when not under the directory it starts in.
+    private readonly taskDirs: readonly string[] = [],
   ) {}
 
   get pid(): number | null {
@@ -117,7 +119,17 @@ export class Runner {
       this.deathReason = `the ${this.language} runner has no cgroup: ${(e as Error).message}`;
       return;
     }
-    const { command, argv } = this.jail.command(launch.program, launch.argv, cgroup);
+    let confined: ReturnType<Jail['command']>;
+    try {
+      // Its tasks write in their own directories (the host's jobs/, beside the worker's).
+      confined = this.jail.command(launch.program, launch.argv, cgroup, [cwd, ...this.taskDirs]);
+    } catch (e) {
+      this.exited = true;
+      this.deathReason = `the ${this.language} runner cannot be confined: ${(e as Error).message}`;
+      void cgroup?.remove();
+      return;
+    }
+    const { command, argv, release } = confined;
     const child = spawn(command, argv, {
       cwd,
       env,
@@ -144,8 +156,12 @@ export class Runner {
     child.stdin?.on('error', () => undefined);
     if (this.language !== 'jvm') this.forwardLoose(child.stdout!);
     this.forwardLoose(child.stderr!);
-    child.on('error', (e) => this.fail(`the ${this.language} runner could not start: ${e.message}`));
+    child.on('error', (e) => {
+      release();
+      this.fail(`the ${this.language} runner could not start: ${e.message}`);
+    });
     child.on('exit', (code, signal) => {
+      release();
       this.exited = true;
       if (cgroup?.outOfMemory())
         this.deathReason ??= `the ${this.language} runner (pid ${child.pid}) was ${outOfMemoryError(cgroup.limits)}`;

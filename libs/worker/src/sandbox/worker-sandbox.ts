@@ -1,5 +1,6 @@
 import type { JobCgroups } from './cgroups';
 import { Jail } from './confinement';
+import type { FileSystemView } from './file-system-view';
 import type { ConfinementPolicy } from './confinement';
 import type { JobUserLease, JobUserPool } from './job-users';
 import { runProcessTask } from './process-task';
@@ -43,6 +44,10 @@ export class WorkerSandbox {
         users: JobUserPool | null;
         runtimeFiles?: RuntimeFiles;
         cgroups?: JobCgroups | null;
+        view?: FileSystemView | null;
+        // Where its tasks' directories are when not under baseDir (the host's jobs/): its
+        // runners write there in a read-only view.
+        taskDirs?: readonly string[];
       };
     },
   ) {
@@ -103,6 +108,7 @@ export class WorkerSandbox {
             this.lease ?? null,
             confinement.runtimeFiles,
             confinement.cgroups ?? null,
+            confinement.view ?? null,
           )
         : Jail.unconfined;
       await jail.prepare(this.options.baseDir);
@@ -128,6 +134,7 @@ export class WorkerSandbox {
       },
       this.options.unresponsiveGraceMs,
       jail,
+      this.options.confinement?.taskDirs,
     );
     this.runners.set(language, runner);
     runner.start(this.options.baseDir);
