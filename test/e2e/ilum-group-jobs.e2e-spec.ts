@@ -229,6 +229,26 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
       empty: false,
     });
     expect(page.body.content).toHaveLength(15);
+
+    // search: part of an instance's id or jobClass, any case, taken literally; sort: then newest first.
+    const found = async (query: string): Promise<Instance[]> => {
+      const answer = await ilum('GET', `/group/${groupId}/job/result?size=100&${query}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.totalElements).toBe(answer.body.content.length);
+      return answer.body.content as Instance[];
+    };
+    expect(await found('search=HOLD')).toHaveLength(40);
+    expect((await found(`search=${ids[3]!.slice(-12)}`)).map((i) => i.jobInstanceId)).toEqual([ids[3]]);
+    expect(await found('search=jobs.Hello')).toEqual([]);
+    expect(await found('search=%25')).toEqual([]);
+    const byStart = (await found('sort=startTime,asc')).map((i) => i.startTime!);
+    expect(byStart).toHaveLength(40);
+    expect(byStart).toEqual([...byStart].sort((a, b) => a - b));
+    const byId = (await found('sort=jobInstanceId,asc')).map((i) => i.jobInstanceId);
+    expect(byId).toEqual([...byId].sort());
+    const refused = await ilum('GET', `/group/${groupId}/job/result?sort=result,asc`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('sort must be field,asc|desc with field one of startTime');
   });
 
   it('runs a plain request, with spark None', async () => {
@@ -424,8 +444,13 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
   it('runs code on a CODE group in a session per worker: the last expression is the answer', async () => {
     const native = (path: string) => http(suite.url, 'GET', `/api/v1${path}`);
     for (const language of ['PYTHON', 'NODE']) {
-      const id = await createGroup({ name: `repl-${language.toLowerCase()}`, kind: 'CODE', language });
       const python = language === 'PYTHON';
+      const id = await createGroup(
+        { name: `repl-${language.toLowerCase()}`, kind: 'CODE', language },
+        python
+          ? [['pyFiles', 'def double(x):\n    return 2 * x\n', 'helpers.py']]
+          : [['files', 'exports.double = (x) => 2 * x;\n', 'helpers.js']],
+      );
       // What one request defines, the next sees (one worker: one session).
       expect(
         await code(id, python ? 'rows = [3, 4]\ntotal = sum(rows)' : 'const rows = [3, 4]; var total = 7;'),
@@ -444,6 +469,11 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
       expect((await code(id, python ? 'spark is None' : 'spark === null')).result).toBe(
         python ? 'True' : 'true',
       );
+      // The group's files lie beside the session, as beside a JOB group's program.
+      expect(
+        (await code(id, python ? 'import helpers\nhelpers.double(21)' : "require('./helpers.js').double(21)"))
+          .result,
+      ).toBe('42');
       const failed = await code(id, 'missing + 1');
       expect(failed.result).toBeNull();
       expect(failed.error!.message).toMatch(
@@ -472,7 +502,7 @@ describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
         'type: a CODE group takes interactive_code_execute or interactive_code_complete, not interactive_job_execute',
       );
       const listed = await ilum('GET', `/group/${id}/job/result?size=100`);
-      expect(listed.body.totalElements).toBe(8);
+      expect(listed.body.totalElements).toBe(9);
       expect((await native(`/functions/group-${id}--code`)).status).toBe(200);
       expect((await ilum('DELETE', `/group/${id}`)).status).toBe(200);
       expect((await native(`/functions/group-${id}--code`)).status).toBe(404);

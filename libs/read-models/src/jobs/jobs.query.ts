@@ -17,6 +17,15 @@ export interface JobFilter {
   readonly context?: string;
   readonly workerId?: string;
   readonly externalId?: string;
+  // Part of the job's id or function name, any case.
+  readonly search?: string;
+}
+
+// A page's order for `listAt`: these columns first, then newest first.
+export type JobSortColumn = 'id' | 'function' | 'started_at' | 'finished_at';
+export interface JobOrder {
+  readonly column: JobSortColumn;
+  readonly ascending: boolean;
 }
 
 @Injectable()
@@ -61,14 +70,21 @@ export class JobsQuery {
     return { items, nextCursor: rows.length > limit ? items.at(-1)!.id : null };
   }
 
-  // Offset pages, newest first, for the dialects whose clients page that way (Mist). The cost
-  // grows with the offset; the native API's keyset pages do not.
-  listAt(filter: JobFilter, limit: number, offset: number): Promise<JobView[]> {
+  // Offset pages, newest first after the `order` asked for (a job not yet started or ended sorts
+  // last either way), for the dialects whose clients page that way (Mist, Ilum). The cost grows
+  // with the offset; the native API's keyset pages do not.
+  listAt(
+    filter: JobFilter,
+    limit: number,
+    offset: number,
+    order: readonly JobOrder[] = [],
+  ): Promise<JobView[]> {
     const { where, parameters } = whereOf(filter, null);
     const n = parameters.length;
+    const by = [...order.map((o) => `${o.column} ${o.ascending ? 'asc' : 'desc'} nulls last`), 'id desc'];
     return this.rows().select(
       this.dataSource.manager,
-      `${where} order by id desc limit $${n + 1} offset $${n + 2}`,
+      `${where} order by ${by.join(', ')} limit $${n + 1} offset $${n + 2}`,
       [...parameters, limit, offset],
     );
   }
@@ -122,6 +138,12 @@ function whereOf(filter: JobFilter, before: string | null): { where: string; par
   if (filter.context !== undefined) add((n) => `context = ${n}`, filter.context);
   if (filter.workerId !== undefined) add((n) => `worker_id = ${n}`, filter.workerId);
   if (filter.externalId !== undefined) add((n) => `external_id = ${n}`, filter.externalId);
+  // strpos, not LIKE: `_` and `%` in what is searched for are plain characters.
+  if (filter.search !== undefined)
+    add(
+      (n) => `(strpos(lower(function), lower(${n})) > 0 or strpos(id::text, lower(${n})) > 0)`,
+      filter.search,
+    );
   if (before !== null) add((n) => `id < ${n}::uuid`, before);
   return { where: conditions.length > 0 ? `where ${conditions.join(' and ')}` : '', parameters };
 }

@@ -178,8 +178,10 @@ describeWithView('a read-only view of the file system for job processes', () => 
       shm: 'ok',
       host_tmp_visible: 'denied',
     });
-    // Its /tmp held its own file and the job tree's path (kept, read-only), nothing of the host's.
-    expect(said['in_tmp']!.trim().split(' ').sort()).toEqual([dataDir.split('/')[2], mark].sort());
+    // Its /tmp held its own file and the paths of what the view keeps (the job tree, and the
+    // checkout when it lies under /tmp, as a CI clone may), read-only, nothing else of the host's.
+    const kept = [dataDir, CHECKOUT].filter((d) => d.startsWith('/tmp/')).map((d) => d.split('/')[2]!);
+    expect(said['in_tmp']!.trim().split(' ').sort()).toEqual([...new Set([...kept, mark])].sort());
     expect(existsSync(join(task.workDir, 'own.txt'))).toBe(true);
     expect(existsSync(join(tmpdir(), mark))).toBe(false);
   });

@@ -5,10 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { GroupDefinitions } from '../../groups/group-definitions.service';
 import { DialectController } from '../dialect-controller';
-import { ApiIlumNotFound, ApiIlumConflict, IlumErrorsFilter, ilumInvalid } from './ilum-errors.filter';
+import { ApiIlumNotFound, ApiIlumConflict, IlumErrorsFilter } from './ilum-errors.filter';
 import { groupJobInstanceOf, parseGroupJobRequest } from './ilum-group-job-format';
 import { IlumGroupJobUpdates } from './ilum-group-job-updates';
-import { IlumGroupJobs } from './ilum-group-jobs.service';
+import { GROUP_INSTANCE_SORT_FIELDS, IlumGroupJobs } from './ilum-group-jobs.service';
 import { ILUM_GROUP_ID } from './ilum-group.dto';
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, springPage, springPageRequest } from './spring-page';
@@ -127,7 +127,7 @@ export class IlumGroupJobsController {
   @ReadsFrom('groups', 'jobs')
   @ApiOperation({ summary: 'Pages the group’s instances, newest first' })
   @ApiParam(ILUM_GROUP_ID)
-  @ApiSpringPage([], 'not supported on instances', '')
+  @ApiSpringPage(GROUP_INSTANCE_SORT_FIELDS, 'part of an instance id or jobClass, any case', 'startTime,desc')
   @ApiOkResponse({ description: 'A Spring page of groupJobInstanceInfo' })
   @ApiIlumNotFound('No such group')
   async results(
@@ -135,9 +135,8 @@ export class IlumGroupJobsController {
     @Query() query: SpringPageQuery,
   ): Promise<SpringPage<Record<string, unknown>>> {
     const group = await this.definitions.findById(id);
-    const request = springPageRequest(query, []);
-    if (request.search !== undefined) throw ilumInvalid('search: instances cannot be searched yet');
-    const { rows, total } = await this.groupJobs.page(group, request.size, request.page * request.size);
+    const request = springPageRequest(query, GROUP_INSTANCE_SORT_FIELDS);
+    const { rows, total } = await this.groupJobs.page(group, request);
     return springPage(request, rows, total, (job) => groupJobInstanceOf(group.id, job));
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '@spindle/contracts';
 import type { FunctionLibrary, Runtime } from '@spindle/contracts';
 import { FunctionsQuery, JobsQuery, WorkersQuery } from '@spindle/read-models';
-import type { FunctionView, GroupView, JobView } from '@spindle/read-models';
+import type { FunctionView, GroupView, JobSortColumn, JobView } from '@spindle/read-models';
 import { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { CommandSender } from '../../commands/command-sender';
 import { groupArtifactName } from '../../groups/group-definitions.service';
@@ -27,6 +27,17 @@ import { interactiveJobInfo } from './ilum-job-format';
 import type { IlumJobInfo } from './ilum-job-format';
 import { codeSessionProgram } from './ilum-code-session';
 import type { GroupJobRequest } from './ilum-group-job-format';
+import type { SpringPageRequest } from './spring-page';
+
+// The fields a group's instances sort by (then newest first), as groupJobInstanceInfo names them.
+export const GROUP_INSTANCE_SORT_FIELDS = ['startTime', 'endTime', 'jobClass', 'jobInstanceId'] as const;
+export type GroupInstanceSortField = (typeof GROUP_INSTANCE_SORT_FIELDS)[number];
+const INSTANCE_SORT_COLUMNS: Record<GroupInstanceSortField, JobSortColumn> = {
+  startTime: 'started_at',
+  endTime: 'finished_at',
+  jobClass: 'function', // group-<groupId>-<jobClass>: the same order within one group
+  jobInstanceId: 'id',
+};
 
 // A function's program and the artifacts beside it.
 interface GroupArtifacts {
@@ -102,10 +113,21 @@ export class IlumGroupJobs {
   }
 
   // The group's instances, newest first, and how many there are.
-  async page(group: GroupView, size: number, offset: number): Promise<{ rows: JobView[]; total: number }> {
-    const filter = { context: groupContextName(group.id) };
+  // A page of the group's instances: `search` is part of an instance's id or jobClass (any case).
+  async page(
+    group: GroupView,
+    request: SpringPageRequest<GroupInstanceSortField>,
+  ): Promise<{ rows: JobView[]; total: number }> {
+    const filter = {
+      context: groupContextName(group.id),
+      ...(request.search === undefined ? {} : { search: request.search }),
+    };
+    const order = request.sort.map((s) => ({
+      column: INSTANCE_SORT_COLUMNS[s.field],
+      ascending: s.ascending,
+    }));
     const [rows, total] = await Promise.all([
-      this.jobs.listAt(filter, size, offset),
+      this.jobs.listAt(filter, request.size, request.page * request.size, order),
       this.jobs.count(filter),
     ]);
     return { rows, total };
@@ -140,11 +162,16 @@ export class IlumGroupJobs {
       session.source,
       session.extension === 'jar' ? 'application/java-archive' : 'text/plain',
     );
-    // A SCALA session's interpreter has all of the group's jars on its class path.
+    // A SCALA session's interpreter has all of the group's jars on its class path; a PYTHON or
+    // NODE session has the group's files beside it (python: pyFiles and files on sys.path, `import
+    // helpers`; node: files, `require('./helpers.js')`), as a JOB group's requests have.
+    const { jars, files, pyFiles } = group.definition;
     const libraries =
       session.runtime === 'jvm-runner'
-        ? this.librariesOf(group, group.definition.jars, artifact, 'jars')
-        : [];
+        ? this.librariesOf(group, jars, artifact, 'jars')
+        : session.runtime === 'python'
+          ? this.librariesOf(group, [...new Set([...pyFiles, ...files])], artifact, 'pyFiles')
+          : this.librariesOf(group, files, artifact, 'files');
     const { runtime, entrypoint } = session;
     await this.register(name, { artifact, entrypoint, runtime, libraries });
     return name;
