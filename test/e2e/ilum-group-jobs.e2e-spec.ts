@@ -103,7 +103,12 @@ interface Worker {
 
 // An Ilum client changes only host and port: everything here talks to the Ilum port's paths.
 describe.each(SPINDLE_MODES)('Ilum group requests over %s', (_mode, env) => {
-  const suite = spindleSuite({ name: 'ilum-group-jobs', env: { WORKER_SLOTS: '8', ...env } });
+  // Starting a Scala interpreter takes both cores for seconds; on a loaded CI machine that delayed
+  // the host's heartbeats past the 5 s silence limit, and the host was taken for lost mid-request.
+  const suite = spindleSuite({
+    name: 'ilum-group-jobs',
+    env: { WORKER_SLOTS: '8', ...env, HOST_SILENCE_LIMIT_MS: '60000' },
+  });
   const ilum = (method: string, path: string, body?: unknown) =>
     http(suite.spindle.dialectUrls['ilum']!, method, `/api/v1${path}`, body);
   // Job users read the gates: in the job tree (<data dir>/worker), which they may enter and see in
