@@ -6,13 +6,15 @@ import { PEERS } from '../peers/peer-adapters';
 import type { BenchEnv, Figure, Topology } from './bench-env';
 
 // One line of a figure: Spindle's value and each peer's on the same workload, and whether higher
-// or lower is better (for the ratio).
+// or lower is better (for the ratio). `floor` is what the same hops reach with no work in them
+// (figure 1's submit floor): how close Spindle is to what this machine allows.
 export interface Row {
   readonly metric: string;
   readonly unit: string;
   readonly better: 'higher' | 'lower';
   readonly spindle: number | null;
   readonly peers?: Partial<Record<PeerName, number | null>>;
+  readonly floor?: number | null;
   readonly note?: string;
 }
 
@@ -96,19 +98,38 @@ export function markdown(result: BenchResult): string {
   for (const f of result.figures) {
     out.push(`### ${f.title}`, '');
     const peers = PEERS.filter((p) => f.rows.some((r) => r.peers && p in r.peers));
+    const floor = f.rows.some((r) => r.floor !== undefined);
+    const compared = peers.length > 0 || floor;
+    const versus = `Spindle vs ${[...(floor ? ['floor'] : []), ...(peers.length ? ['peers'] : [])].join(' and ')}`;
+    const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
     out.push(
-      `| metric | Spindle | ${peers.map((p) => PEER_TITLES[p]).join(' | ')}${peers.length ? ' | Spindle vs peers |' : ''}`,
+      row([
+        'metric',
+        'Spindle',
+        ...(floor ? ['floor (no work)'] : []),
+        ...peers.map((p) => PEER_TITLES[p]),
+        ...(compared ? [versus] : []),
+      ]),
     );
-    out.push(`|---|---:|${peers.map(() => '---:|').join('')}${peers.length ? '---|' : ''}`);
+    out.push(
+      `|---|---:|${floor ? '---:|' : ''}${peers.map(() => '---:|').join('')}${compared ? '---|' : ''}`,
+    );
     for (const r of f.rows) {
-      const ratios = peers
-        .map((p) => [p, advantage(r, r.peers?.[p])] as const)
+      const ratios = [
+        ...(floor ? [['floor', advantage(r, r.floor)] as const] : []),
+        ...peers.map((p) => [PEER_TITLES[p], advantage(r, r.peers?.[p])] as const),
+      ]
         .filter(([, a]) => a !== null)
-        .map(([p, a]) => `${a}× ${PEER_TITLES[p]}`)
+        .map(([p, a]) => `${a}× ${p}`)
         .join(', ');
-      const name = `${r.metric} (${r.unit})${r.note ? ` ${r.note}` : ''}`;
       out.push(
-        `| ${name} | ${cell(r.spindle)} | ${peers.map((p) => cell(r.peers?.[p])).join(' | ')}${peers.length ? ` | ${ratios || '–'} |` : ''}`,
+        row([
+          `${r.metric} (${r.unit})${r.note ? ` ${r.note}` : ''}`,
+          cell(r.spindle),
+          ...(floor ? [cell(r.floor)] : []),
+          ...peers.map((p) => cell(r.peers?.[p])),
+          ...(compared ? [ratios || '–'] : []),
+        ]),
       );
     }
     out.push('');

@@ -2,7 +2,9 @@ import type { BenchEnv } from '../lib/bench-env';
 import { runLoad } from '../lib/load-generator';
 import type { FigureReport } from '../lib/report';
 import { SpindleApi } from '../lib/spindle-api';
-import { startSpindle } from '../lib/spindle-server';
+import { recreateDatabase, startSpindle, withDatabase } from '../lib/spindle-server';
+import { startSubmitFloor } from '../floor/submit-floor';
+import type { FloorCommit } from '../floor/submit-floor';
 import { costRows, costsOf, costsPer, cpuSecondsOf } from '../lib/costs';
 import type { UnitCosts } from '../lib/costs';
 import { perSecond, round, summarize } from '../lib/stats';
@@ -60,6 +62,12 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
   const rate = perSecond(accepted.length, load.endedAt - load.startedAt);
   const errors = load.samples.length - accepted.length;
 
+  const floorDatabase = 'spindle_bench_floor';
+  await recreateDatabase(env.postgresUrl, floorDatabase);
+  const floorOf = (commit: FloorCommit) =>
+    measureFloor(withDatabase(env.postgresUrl, floorDatabase), commit, concurrency, seconds);
+  const floor = { own: await floorOf('own'), grouped: await floorOf('grouped') };
+
   const peerResults: Partial<Record<PeerName, { perSecond: number; p50: number; p99: number }>> = {};
   if (peers) {
     for (const peer of PEERS) {
@@ -79,13 +87,36 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         unit: '/s',
         better: 'higher',
         spindle: rate,
+        floor: floor.grouped.perSecond,
         peers: of('perSecond'),
       },
-      { metric: 'submit latency p50', unit: 'ms', better: 'lower', spindle: latency.p50, peers: of('p50') },
-      { metric: 'submit latency p95', unit: 'ms', better: 'lower', spindle: latency.p95 },
-      { metric: 'submit latency p99', unit: 'ms', better: 'lower', spindle: latency.p99, peers: of('p99') },
-      { metric: 'errors', unit: 'count', better: 'lower', spindle: errors },
-      ...costRows('per submit', costs),
+      {
+        metric: 'submit latency p50',
+        unit: 'ms',
+        better: 'lower',
+        spindle: latency.p50,
+        floor: floor.grouped.p50,
+        peers: of('p50'),
+      },
+      {
+        metric: 'submit latency p95',
+        unit: 'ms',
+        better: 'lower',
+        spindle: latency.p95,
+        floor: floor.grouped.p95,
+      },
+      {
+        metric: 'submit latency p99',
+        unit: 'ms',
+        better: 'lower',
+        spindle: latency.p99,
+        floor: floor.grouped.p99,
+        peers: of('p99'),
+      },
+      { metric: 'errors', unit: 'count', better: 'lower', spindle: errors, floor: floor.grouped.errors },
+      ...costRows('per submit', costs).map((row, i) =>
+        i === 0 ? { ...row, floor: floor.grouped.cpuMs } : row,
+      ),
       {
         metric: "idle: CPU of Spindle's processes, % of one core (goal < 2)",
         unit: '%',
@@ -110,6 +141,11 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
     notes: [
       'Spindle: HTTP POST /api/v1/functions/{name}/jobs through the gateway, answered once the job is committed ' +
         'and readable; peers: their enqueue call from a Node process (no HTTP), BullMQ into a Redis without persistence.',
+      'Floor (bench/floor/submit-floor.ts): the same hops with no work in them, on the same Postgres server and ' +
+        'load generator: Fastify answers 202 once the request is committed, every request that arrived during the ' +
+        `previous commit in one insert (grouped, the column). With a transaction per request instead: ${floor.own.perSecond}/s, ` +
+        `p50 ${floor.own.p50} ms, p99 ${floor.own.p99} ms, CPU ${floor.own.cpuMs} ms per submit. A goal beyond the floor is ` +
+        'out of reach of any design that keeps these hops on this machine.',
       'Costs per submit (bench/lib/costs.ts: the CPU of every Spindle process from its own /metrics, Postgres ' +
         "transactions and rows written in Spindle's database, messages its relays published), from the first submit " +
         'until every consumer is idle, so the projection of the jobs counts too. Targets: CPU ≤ 0.8 ms (2 500/s on ' +
@@ -117,4 +153,46 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         'message (JobSubmitted, the floor).',
     ],
   };
+}
+
+interface FloorMeasure {
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly cpuMs: number; // of the floor's process per submit
+}
+
+// The same closed loop against the submit floor: warm-up, then the measured window.
+async function measureFloor(
+  databaseUrl: string,
+  commit: FloorCommit,
+  concurrency: number,
+  seconds: number,
+): Promise<FloorMeasure> {
+  const floor = await startSubmitFloor(databaseUrl, commit);
+  try {
+    const plan = {
+      url: `${floor.url}/jobs`,
+      method: 'POST' as const,
+      body: JSON.stringify({ args: { ts: '__TS__' } }),
+    };
+    await runLoad({ ...plan, closed: { concurrency: 8, count: 500 } });
+    const cpuBefore = await floor.cpuSeconds();
+    const load = await runLoad({ ...plan, closed: { concurrency, seconds } });
+    const cpu = (await floor.cpuSeconds()) - cpuBefore;
+    const accepted = load.samples.filter((s) => s.status === 202);
+    const latency = summarize(accepted.map((s) => s.ms));
+    return {
+      perSecond: perSecond(accepted.length, load.endedAt - load.startedAt),
+      p50: latency.p50,
+      p95: latency.p95,
+      p99: latency.p99,
+      errors: load.samples.length - accepted.length,
+      cpuMs: accepted.length > 0 ? round((cpu * 1000) / accepted.length, 2) : NaN,
+    };
+  } finally {
+    await floor.stop();
+  }
 }
