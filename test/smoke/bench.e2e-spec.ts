@@ -74,6 +74,11 @@ describe('npm run bench -- --smoke', () => {
     const submit = result.figures[0];
     expect(submit.rows[0].spindle).toBeGreaterThan(0);
     expect(Object.keys(submit.rows[0].peers)).toEqual(['bullmq', 'pg-boss', 'graphile-worker']);
+    // Beside them, the floor: the same hops with no work in them, printed as a column with its ratio.
+    expect(submit.rows[0].floor).toBeGreaterThan(0);
+    expect(readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8')).toMatch(
+      /\| metric \| Spindle \| floor \(no work\) \| BullMQ \| pg-boss \| graphile-worker \| Spindle vs floor and peers \|/,
+    );
     // What a submit costs, measured in Spindle's own processes and database.
     const cost = (metric: string) =>
       submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
