@@ -1,5 +1,6 @@
 import { backboneMigrations } from '@spindle/backbone';
 import { SchedulerDispatchJobCauses1796400000100 } from './dispatch/dispatch-job-causes.migration';
+import { SchedulerDispatchJobsPlacedIndex1796600000100 } from './dispatch/dispatch-jobs-placed-index.migration';
 import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
 import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
@@ -13,4 +14,5 @@ export const SCHEDULER_MIGRATIONS = [
   SchedulerServiceJobs1764900000100,
   SchedulerMapReduceJobs1796300000100,
   SchedulerDispatchJobCauses1796400000100,
+  SchedulerDispatchJobsPlacedIndex1796600000100,
 ];

@@ -144,4 +144,31 @@ describe('the dispatcher', () => {
     expect(events.map((e) => e.type)).toEqual(['JobSubmitted', 'JobAssigned']);
     expect(events[1]).toMatchObject({ correlation_id: 'req-7f3a', causation_id: events[0]!.event_id });
   });
+
+  // A queue that can place nothing reads none of its jobs (the snapshot's scan is 0 for it), but a
+  // deleted context's jobs are still read, to be refused. Last: it takes every host out.
+  it('refuses the queued jobs of a deleted context while no host has a free slot', async () => {
+    await contextWith('gone', { workerMode: 'exclusive', maxJobs: 5 });
+    await dataSource.query(`update ${s}.hosts set stopping = true`);
+    const ids = await submitted('gone', 3);
+    await commands.run(contextCommands, { kind: 'delete', name: 'gone' } as ContextCommand, meta);
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      for (;;) {
+        const failed: { error: string }[] = await dataSource.query(
+          `select data->>'error' as error from ${s}.events where type = 'JobFailed' and stream_id = any($1)`,
+          [ids.map(jobStreamId)],
+        );
+        if (failed.length === 3) {
+          expect(failed.map((f) => f.error)).toEqual(Array(3).fill('context gone was deleted'));
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+    }
+    expect(await assignments(ids)).toEqual([]);
+  });
 });

@@ -108,6 +108,10 @@ export class Dispatcher extends LeaderDuty {
   // them in queue order (a job past its start deadline is left for expiry), the live hosts with
   // their free slots, the shared pools of those contexts (oldest worker first, on hosts that still
   // answer) and how many of each context's jobs are placed. Nothing but the queues when none wait.
+  // A queue that can place nothing now (its maxJobs placed, or no free host slot and no room in
+  // its pool) reads no jobs: with every slot busy and a backlog, each submit's commit wakes a
+  // pass, and reading the first QUEUE_SCAN jobs of every queue each time was most of what the
+  // dispatcher (and Postgres) spent. A deleted context's jobs are read to be refused.
   private async snapshot(): Promise<Snapshot> {
     const [row] = await this.dataSource.query<
       {
@@ -117,13 +121,48 @@ export class Dispatcher extends LeaderDuty {
         placed: Record<string, number>;
       }[]
     >(
-      `with waiting as (select distinct context from ${s}.dispatch_jobs where state = 'queued'),
-       heads as (select q.context, j.* from waiting q
+      `with recursive
+       -- The contexts with queued jobs, one index probe each (a loose index scan of
+       -- dispatch_jobs_queue): a backlog of thousands is not read to find its few contexts.
+       probes as (
+         (select context from ${s}.dispatch_jobs where state = 'queued' order by context limit 1)
+         union all
+         select (select j.context from ${s}.dispatch_jobs j
+                 where j.state = 'queued' and j.context > p.context order by j.context limit 1)
+         from probes p where p.context is not null),
+       waiting as (select context from probes where context is not null),
+       live as (select h.id, h.incarnation, h.slots - count(w.id)::int as free
+                from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
+                where exists (select 1 from waiting) and not h.stopping
+                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
+                group by h.id, h.incarnation, h.slots),
+       pools as (select w.id, w.context, w.host_id, w.requested_at, w.max_jobs - count(j.id)::int as free
+                 from ${s}.dispatch_workers w
+                 join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
+                 left join ${s}.dispatch_jobs j on j.worker_id = w.id
+                 where w.context in (select context from waiting) and w.mode = 'shared'
+                   and w.state in ('starting', 'running')
+                   and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
+                 group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at),
+       placed as (select context, count(*)::int as placed from ${s}.dispatch_jobs
+                  where context in (select context from waiting) and state <> 'queued'
+                  group by context),
+       scans as (select q.context,
+                        case when c.settings is null or c.deleted then $1
+                             when coalesce(n.placed, 0) >= (c.settings->>'maxJobs')::int then 0
+                             when not exists (select 1 from live where free > 0)
+                              and not exists (select 1 from pools p where p.context = q.context and p.free > 0)
+                             then 0
+                             else $1 end as scan
+                 from waiting q
+                 left join ${s}.dispatch_contexts c on c.name = q.context
+                 left join placed n on n.context = q.context),
+       heads as (select q.context, j.* from scans q
                  cross join lateral (select j.id, j.seq, j.correlation_id, j.submitted_event_id
                                      from ${s}.dispatch_jobs j
                                      where j.context = q.context and j.state = 'queued'
                                        and (j.start_deadline is null or j.start_deadline >= now())
-                                     order by j.seq limit $1) j)
+                                     order by j.seq limit q.scan) j)
        select
          (select coalesce(json_agg(json_build_object(
             'context', q.context, 'settings', c.settings, 'deleted', c.deleted,
@@ -134,25 +173,11 @@ export class Dispatcher extends LeaderDuty {
           from waiting q left join ${s}.dispatch_contexts c on c.name = q.context) as queues,
          (select coalesce(json_agg(json_build_object('id', h.id, 'incarnation', h.incarnation, 'free', h.free)
                                    order by h.free desc, h.id), '[]')
-          from (select h.id, h.incarnation, h.slots - count(w.id)::int as free
-                from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
-                where exists (select 1 from waiting) and not h.stopping
-                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
-                group by h.id, h.incarnation, h.slots) h) as hosts,
+          from live h) as hosts,
          (select coalesce(json_agg(json_build_object('id', p.id, 'context', p.context, 'hostId', p.host_id,
                                                      'free', p.free) order by p.requested_at, p.id), '[]')
-          from (select w.id, w.context, w.host_id, w.requested_at, w.max_jobs - count(j.id)::int as free
-                from ${s}.dispatch_workers w
-                join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
-                left join ${s}.dispatch_jobs j on j.worker_id = w.id
-                where w.context in (select context from waiting) and w.mode = 'shared'
-                  and w.state in ('starting', 'running')
-                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
-                group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at) p) as pools,
-         (select coalesce(json_object_agg(context, placed), '{}')
-          from (select context, count(*)::int as placed from ${s}.dispatch_jobs
-                where context in (select context from waiting) and state <> 'queued'
-                group by context) n) as placed`,
+          from pools p) as pools,
+         (select coalesce(json_object_agg(context, placed), '{}') from placed) as placed`,
       [QUEUE_SCAN, this.config.scheduler.hostSilenceLimitMs],
     );
     const pools = new Map<string, PoolWorker[]>();
