@@ -1,10 +1,17 @@
 import { ClientKafka, ServerKafka } from '@nestjs/microservices';
-import type { ClientProxy, CustomStrategy, KafkaOptions, MsPattern } from '@nestjs/microservices';
+import type {
+  ClientProxy,
+  CustomStrategy,
+  KafkaOptions,
+  MessageHandler,
+  MsPattern,
+} from '@nestjs/microservices';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { SpindleConfig } from '@spindle/platform';
 import { kafkaClientConfig } from '../bus/kafka-message-bus';
 import { KafkaNamespace } from '../bus/kafka-namespace';
+import { rememberedHandlers } from './handler-lookup';
 import { InProcessCommandClient, InProcessCommandServer } from './in-process-transport';
 
 // How an owning service receives commands: always in-process, for callers in the same process, and
@@ -48,6 +55,8 @@ function kafkaServerOptions(
 // its pattern's own name, so the handlers are found as Nest registered them. A reply goes to the
 // topic the request names (the client's, namespaced by it).
 class NamespacedKafkaServer extends ServerKafka {
+  private readonly lookup = rememberedHandlers((pattern) => super.getHandlerByPattern(pattern));
+
   constructor(
     options: Required<KafkaOptions>['options'],
     private readonly names: KafkaNamespace,
@@ -62,6 +71,10 @@ class NamespacedKafkaServer extends ServerKafka {
       ...this.options.run,
       eachMessage: async (payload) => void (await this.handleMessage(payload)),
     });
+  }
+
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    return this.lookup(pattern);
   }
 
   override handleMessage(payload: EachMessagePayload): Promise<unknown> {

@@ -1,14 +1,13 @@
 import { ClientProxy, Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy, MessageHandler, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import { rememberedHandlers } from './handler-lookup';
 
 // Standalone mode's command transport: the same @MessagePattern handlers as over Kafka, called
 // in-process. One registry per process holds the servers (one per app module set).
 class InProcessCommandRegistry {
   private readonly servers = new Set<InProcessCommandServer>();
-  // Which server handles a pattern, once found: Nest's look-up tries JSON.parse on the pattern
-  // first, and a plain pattern's SyntaxError (a stack trace each time) cost more than the rest
-  // of the hop.
+  // Which server handles a pattern, once found (see rememberedHandlers).
   private readonly routes = new Map<string, InProcessCommandServer>();
 
   attach(server: InProcessCommandServer): void {
@@ -34,7 +33,7 @@ class InProcessCommandRegistry {
 export const inProcessCommands = new InProcessCommandRegistry();
 
 export class InProcessCommandServer extends Server implements CustomTransportStrategy {
-  private readonly handlers = new Map<string, MessageHandler>();
+  private readonly lookup = rememberedHandlers((pattern) => super.getHandlerByPattern(pattern));
 
   listen(callback: () => void): void {
     inProcessCommands.attach(this);
@@ -46,24 +45,19 @@ export class InProcessCommandServer extends Server implements CustomTransportStr
   }
 
   handles(pattern: string): boolean {
-    return this.handlerOf(pattern) !== null;
+    return this.getHandlerByPattern(pattern) !== null;
   }
 
   async dispatch(pattern: string, data: unknown): Promise<unknown> {
-    const handler = this.handlerOf(pattern);
+    const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${pattern}`);
     // Same serialization boundary as Kafka: handlers never share object references with callers.
     const copy: unknown = JSON.parse(JSON.stringify(data ?? null));
     return lastValueFrom(this.transformToObservable(await handler(copy)));
   }
 
-  private handlerOf(pattern: string): MessageHandler | null {
-    let handler = this.handlers.get(pattern) ?? null;
-    if (!handler) {
-      handler = this.getHandlerByPattern(pattern);
-      if (handler) this.handlers.set(pattern, handler);
-    }
-    return handler;
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    return this.lookup(pattern);
   }
 
   on(): never {
