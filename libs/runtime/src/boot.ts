@@ -70,7 +70,7 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   };
   const app = await createHttpApp(root, { logger: options.logger, timeouts: config.http });
   installBrowserSafety(app.getHttpAdapter().getInstance(), config);
-  await installSecurityHeaders(app.getHttpAdapter().getInstance());
+  installSecurityHeaders(app.getHttpAdapter().getInstance());
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: [...config.auth.corsOrigins] });
   // The gateway's port is public: service-to-service routes of the services that share its
   // process are served on a loopback listener of their own instead (internal-listener.ts).

@@ -35,7 +35,7 @@ export async function openDialectPort(
   const server = Fastify({ forceCloseConnections: true, requestTimeout: config.http.requestTimeoutMs });
   applyHttpTimeouts(server.server, config.http);
   installBrowserSafety(server, config);
-  await installSecurityHeaders(server);
+  installSecurityHeaders(server);
   const forwarded = (request: { ip: string }, headers: IncomingHttpHeaders): IncomingHttpHeaders => ({
     ...headers,
     ...internalHeaders(config),
