@@ -4,12 +4,14 @@ import { round } from './stats';
 
 // What a piece of work costs Spindle, whatever else shares the machine: the CPU time of its own
 // processes (each one's `spindle_process_cpu_seconds_total`, from /metrics), the Postgres
-// transactions and rows written in its database (`pg_stat_database`), and the Kafka messages its
+// transactions and rows written in its database (`pg_stat_database`), the statements its
+// DataSources sent (`spindle_db_statements_total`, each a round trip), and the Kafka messages its
 // outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
 // quiet machine; these do not, so they compare runs made on a loaded one too.
 export interface Costs {
   readonly cpuSeconds: number;
   readonly transactions: number;
+  readonly statements: number;
   readonly rowsWritten: number;
   readonly published: number;
 }
@@ -37,6 +39,7 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
     return {
       cpuSeconds: sum('spindle_process_cpu_seconds_total'),
       transactions: Number(rows[0]!.xacts),
+      statements: sum('spindle_db_statements_total'),
       rowsWritten: Number(rows[0]!.rows),
       published: sum('spindle_outbox_published_total'),
     };
@@ -48,6 +51,7 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
 export interface UnitCosts {
   readonly cpuMs: number;
   readonly transactions: number;
+  readonly statements: number;
   readonly rowsWritten: number;
   readonly published: number;
 }
@@ -60,6 +64,7 @@ export function costsPer(before: Costs, after: Costs, units: number): UnitCosts 
   return {
     cpuMs: per('cpuSeconds', 1000),
     transactions: per('transactions'),
+    statements: per('statements'),
     rowsWritten: per('rowsWritten'),
     published: per('published'),
   };
@@ -79,6 +84,12 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'count',
       better: 'lower' as const,
       spindle: costs.transactions,
+    },
+    {
+      metric: `${what}: Postgres statements (round trips)`,
+      unit: 'count',
+      better: 'lower' as const,
+      spindle: costs.statements,
     },
     {
       metric: `${what}: Postgres rows written`,

@@ -175,7 +175,8 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
         'The floor of Kafka messages for a shared job is 7: JobSubmitted, JobAssigned and its copy to the host, ' +
         'TaskStarted, TaskFinished, JobStarted, JobSucceeded; an exclusive job adds its worker (WorkerRequested and ' +
         'its copy, WorkerProcessStarted, WorkerStarted, WorkerStopRequested and its copy, WorkerProcessExited, ' +
-        'WorkerStopped). Targets: transactions ≤ 1 per job (every step batched), CPU ≤ 3 ms per job.',
+        'WorkerStopped). Targets: transactions ≤ 1 per job (every step batched), statements ≤ 3 per job (a batch ' +
+        "of jobs' steps shares its BEGIN, reads, one insert per table and COMMIT), CPU ≤ 3 ms per job.",
     ],
   };
 }

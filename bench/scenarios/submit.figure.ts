@@ -149,7 +149,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
       'Costs per submit (bench/lib/costs.ts: the CPU of every Spindle process from its own /metrics, Postgres ' +
         "transactions and rows written in Spindle's database, messages its relays published), from the first submit " +
         'until every consumer is idle, so the projection of the jobs counts too. Targets: CPU ≤ 0.8 ms (2 500/s on ' +
-        'two cores), transactions ≤ 0.3 (submits share the intake, relay and projector transactions), 1 Kafka ' +
+        'two cores), transactions ≤ 0.3 (submits share the intake, relay and projector transactions), statements ≤ 1, 1 Kafka ' +
         'message (JobSubmitted, the floor).',
     ],
   };

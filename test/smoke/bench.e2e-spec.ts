@@ -84,6 +84,7 @@ describe('npm run bench -- --smoke', () => {
       submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
     expect(cost("CPU of Spindle's processes")).toBeGreaterThan(0);
     expect(cost('Postgres transactions')).toBeGreaterThan(0);
+    expect(cost('Postgres statements (round trips)')).toBeGreaterThan(0);
     expect(cost('Kafka messages published')).toBeGreaterThanOrEqual(1);
     // Nothing acknowledged is missing afterwards, in any figure.
     const lost = result.figures.flatMap((f: { rows: { metric: string; spindle: number }[] }) =>

@@ -34,6 +34,12 @@ export const deadLettered = new Counter({
   labelNames: ['consumer'] as const,
 });
 
+export const databaseStatements = new Counter({
+  name: 'spindle_db_statements_total',
+  help: "Statements a service's DataSource sent to Postgres (each a round trip), transaction control included",
+  labelNames: ['connection'] as const,
+});
+
 export function metricsText(): Promise<string> {
   return register.metrics();
 }
