@@ -51,6 +51,7 @@ export function evolveMapReduceJobView(
           ...t,
           state: 'scheduled',
           attempts: 0,
+          hostId: null,
           startedAt: null,
           finishedAt: null,
           error: null,
@@ -62,6 +63,7 @@ export function evolveMapReduceJobView(
       const fresh = {
         state: 'scheduled',
         attempts: 0,
+        hostId: null,
         startedAt: null,
         finishedAt: null,
         error: null,
@@ -86,6 +88,10 @@ export function evolveMapReduceJobView(
         ],
       };
     }
+    case 'MapReduceTaskReady':
+      return row; // waits for a slot: still scheduled
+    case 'MapReduceTaskAssigned':
+      return task(event.data.taskId, (t) => ({ ...t, hostId: event.data.hostId }));
     case 'MapReduceTaskStarted':
       return task(event.data.taskId, (t) => ({
         ...t,
