@@ -106,6 +106,8 @@ export function evolveMapReduceJobView(
       return task(event.data.taskId, (t) => ({
         ...t,
         state: event.data.retried ? 'scheduled' : 'failed',
+        // An attempt lost with its host before it started counts too.
+        attempts: Math.max(t.attempts, event.data.attempt),
         error: event.data.error,
         finishedAt: event.data.retried ? null : at,
       }));
