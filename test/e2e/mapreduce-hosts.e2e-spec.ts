@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -10,6 +10,7 @@ import {
   TEST_KAFKA_BROKERS,
   countWords,
   generateText,
+  processAlive,
   uniqueName,
 } from '@spindle/testing';
 import { http } from '../support/http';
@@ -213,6 +214,48 @@ describe('a MapReduce job over two worker hosts', () => {
     expect(rerun.length).toBeGreaterThan(0);
     expect(rerun.every((t) => t.hostId === MAIN_HOST)).toBe(true);
     await expectCounted(bucket, text);
+  });
+
+  it('stops a job: every running task on every host is killed, and it ends stopped', async () => {
+    const other = await startWorkerHost('zz-stopper');
+    // Each map attempt says where it runs (its pid, in a file named for its task), then waits.
+    const pids = mkdtempSync(join(tmpdir(), 'spindle-mr-pids-'));
+    dirs.push(pids);
+    const waiting = uniqueName('waiting-map');
+    await upload(suite.url, waiting, `#!/bin/sh\necho $$ > "${pids}/$SPINDLE_TASK_ID.pid"\nexec sleep 600\n`);
+    const bucket = await freshBucket(storage, 'two-hosts-stop');
+    const text = generateText(40 * 1024, SHORT_LINES);
+    await storage.write(bucket, 'input/text.txt', text);
+    const created = await http(suite.url, 'POST', '/api/v1/mapreduce/jobs', {
+      inputPath: `${S3_ENDPOINT}/${bucket}/input/`,
+      outputPath: `${S3_ENDPOINT}/${bucket}/output/`,
+      mapper: waiting,
+      reducer,
+      nReducers: 1,
+      splitSize: Math.ceil(text.length / 4), // 4 map tasks: both hosts' 2 slots
+      inputSecret: secret,
+      outputSecret: secret,
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await waitUntil(async () => {
+      const tasks = await tasksOf(id);
+      const running = tasks.filter((t) => t.state === 'in-progress');
+      return running.length === 4 && readdirSync(pids).length === 4;
+    }, 120_000);
+    const hosts = new Set((await tasksOf(id)).filter((t) => t.kind === 'mapper').map((t) => t.hostId));
+    expect([...hosts].sort()).toEqual([MAIN_HOST, other.hostId].sort());
+    const programs = readdirSync(pids).map((f) => Number(readFileSync(join(pids, f), 'utf8')));
+    expect(programs.every(processAlive)).toBe(true);
+
+    const stopping = await http(suite.url, 'DELETE', `/api/v1/mapreduce/jobs/${id}`);
+    expect(stopping.status).toBe(200);
+    const job = await finished(id);
+    expect(job).toMatchObject({ id, state: 'stopped' });
+    await waitUntil(async () => !programs.some(processAlive), 30_000);
+    const tasks = await tasksOf(id);
+    expect(tasks.every((t) => t.state === 'stopped')).toBe(true);
+    killGroup(other.process.pid!);
   });
 });
 
