@@ -121,14 +121,22 @@ describe('a MapReduce job over two worker hosts', () => {
     return { hostId, process: worker };
   }
 
-  async function liveHosts(): Promise<string[]> {
+  // The hosts the scheduler has heard within the last `seconds` (5: HOST_SILENCE_LIMIT_MS, those
+  // it places on).
+  async function liveHosts(seconds = 3): Promise<string[]> {
+    const rows = await query(
+      `select id from scheduler.hosts
+       where not stopping and last_seen > now() - make_interval(secs => $1) order by id`,
+      [seconds],
+    );
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  async function query(sql: string, params: unknown[]): Promise<any[]> {
     const db = new Client({ connectionString: suite.databaseUrl });
     await db.connect();
     try {
-      const rows = await db.query(
-        `select id from scheduler.hosts where not stopping and last_seen > now() - interval '3 seconds'`,
-      );
-      return rows.rows.map((r: { id: string }) => r.id);
+      return (await db.query(sql, params)).rows;
     } finally {
       await db.end();
     }
@@ -214,6 +222,44 @@ describe('a MapReduce job over two worker hosts', () => {
     expect(rerun.length).toBeGreaterThan(0);
     expect(rerun.every((t) => t.hostId === MAIN_HOST)).toBe(true);
     await expectCounted(bucket, text);
+  });
+
+  it('runs a failed attempt again on the other host', async () => {
+    const other = await startWorkerHost('zz-retry');
+    // Only these two, so the retry's placement is the supervisor's choice between them.
+    await waitUntil(async () => (await liveHosts(5)).join() === [MAIN_HOST, other.hostId].join(), 30_000);
+    const failsOnce = uniqueName('fails-once-map');
+    await upload(
+      suite.url,
+      failsOnce,
+      `#!/bin/sh\nif [ "$SPINDLE_TASK_ATTEMPT" = 1 ]; then echo "first attempt fails" >&2; exit 1; fi\n` +
+        `exec awk '{ for (i = 1; i <= NF; i++) print $i "\\t1" }'\n`,
+    );
+    const bucket = await freshBucket(storage, 'two-hosts-retry');
+    const text = generateText(20 * 1024 + 3, SHORT_LINES);
+    await storage.write(bucket, 'input/text.txt', text);
+    const created = await http(suite.url, 'POST', '/api/v1/mapreduce/jobs', {
+      inputPath: `${S3_ENDPOINT}/${bucket}/input/`,
+      outputPath: `${S3_ENDPOINT}/${bucket}/output/`,
+      mapper: failsOnce,
+      reducer,
+      nReducers: 2,
+      inputSecret: secret,
+      outputSecret: secret,
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    expect(await finished(id)).toMatchObject({ id, state: 'succeeded', tasks: 1 + 2 });
+    await expectCounted(bucket, text);
+    const placed = await query(
+      `select data->>'attempt' as attempt, data->>'hostId' as host from scheduler.events
+       where stream_id = $1 and type = 'MapReduceTaskAssigned' and data->>'taskId' = $2
+       order by stream_position`,
+      [`mapreduce-job-${id}`, `${id}-m-0`],
+    );
+    expect(placed.map((p) => p.attempt)).toEqual(['1', '2']);
+    expect(placed[1].host).not.toBe(placed[0].host);
+    killGroup(other.process.pid!);
   });
 
   it('stops a job: every running task on every host is killed, and it ends stopped', async () => {
