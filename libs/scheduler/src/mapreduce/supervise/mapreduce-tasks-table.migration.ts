@@ -5,8 +5,8 @@ import { SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 // placed on (none yet: waiting for a free slot), written with their events
 // (applyMapReduceJobState): what the MapReduce supervisor places tasks by. `avoid_host_id` is the
 // host of the task's last failed attempt, which a retry is kept off when another host has a slot.
-export class SchedulerMapReduceTasks1796500000100 implements MigrationInterface {
-  name = 'SchedulerMapReduceTasks1796500000100';
+export class SchedulerMapReduceTasks1796700000100 implements MigrationInterface {
+  name = 'SchedulerMapReduceTasks1796700000100';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`create table "${SCHEDULER_SCHEMA}".mapreduce_tasks (
