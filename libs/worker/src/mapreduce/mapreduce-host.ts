@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import {
   EventTopics,
-  MAPREDUCE_SECRET_KEYS,
   MAPREDUCE_TASK_MAX_ATTEMPTS,
   hostStreamId,
   isMapReduceJobEvent,
@@ -27,8 +26,8 @@ import type {
   PostgresEventStore,
   Subscription,
 } from '@spindle/backbone';
-import { ObjectStorage, SPINDLE_CONFIG, allowedStorageLocation } from '@spindle/platform';
-import type { SpindleConfig, StorageCredentials } from '@spindle/platform';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
 import { AgentReporter } from '../agent/agent-reporter';
 import { ArtifactCache } from '../agent/artifact-cache';
 import { LogShipper } from '../agent/log-shipper';
@@ -37,6 +36,7 @@ import { WorkerAgent } from '../agent/worker-agent';
 import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from '../agent/worker.tokens';
 import { MapReduceRun } from './mapreduce-run';
 import type { MapReduceOutcome, MapReduceProgress } from './mapreduce-run';
+import { jobStorage, taskJobOf } from './job-storage';
 import { PlacedAttempts } from './placed-attempts';
 import { AttemptRunner, Slots } from './task-attempts';
 
@@ -232,20 +232,11 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
 
   private async coordinator(assigned: MapReduceJobAssignedV1, placed: PlacedAttempts): Promise<MapReduceRun> {
     const { job } = assigned;
-    const allow = this.config.storage.allow;
-    const input = allowedStorageLocation(job.inputPath, allow, 'inputPath');
-    const output = allowedStorageLocation(job.outputPath, allow, 'outputPath');
-    const [inputCredentials, outputCredentials] = await Promise.all([
-      this.credentials(job.id, job.inputSecretId),
-      this.credentials(job.id, job.outputSecretId),
-    ]);
+    const storage = await jobStorage(job, this.config.storage.allow, this.secrets);
     return new MapReduceRun(
       {
         jobId: job.id,
-        input,
-        inputCredentials,
-        output,
-        outputCredentials,
+        ...storage,
         nReducers: job.nReducers,
         splitSize: job.splitSize,
         protocol: job.protocol,
@@ -276,16 +267,8 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
         if (this.shuttingDown || control.signal.aborted) return;
         const error = e instanceof Error ? e.message : String(e);
         const retried = task.attempt < MAPREDUCE_TASK_MAX_ATTEMPTS;
-        await this.reporterOf(
-          task.id,
-          task.run,
-        )({
-          type: 'task-failed',
-          taskId: task.taskId,
-          attempt: task.attempt,
-          error,
-          retried,
-        });
+        const report = this.reporterOf(task.id, task.run);
+        await report({ type: 'task-failed', taskId: task.taskId, attempt: task.attempt, error, retried });
       } finally {
         job.attempts.delete(key);
       }
@@ -309,44 +292,14 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
   private async prepareRunner(job: KnownJob, run: number): Promise<{ runner: AttemptRunner; close(): void }> {
     const definition = job.assigned.job;
     if (!job.plan) throw new Error(`job ${definition.id} has no splits yet`);
-    const allow = this.config.storage.allow;
-    const input = allowedStorageLocation(definition.inputPath, allow, 'inputPath');
-    const output = allowedStorageLocation(definition.outputPath, allow, 'outputPath');
-    const [mapperPath, reducerPath, inputCredentials, outputCredentials] = await Promise.all([
-      this.artifacts.materialize(definition.mapper.sha256, definition.mapper.artifact),
-      definition.reducer
-        ? this.artifacts.materialize(definition.reducer.sha256, definition.reducer.artifact)
-        : null,
-      this.credentials(definition.id, definition.inputSecretId),
-      this.credentials(definition.id, definition.outputSecretId),
-    ]);
-    const inputStorage = ObjectStorage.at(input, inputCredentials);
-    const outputStorage = ObjectStorage.at(output, outputCredentials);
-    const runner = new AttemptRunner(
-      {
-        jobId: definition.id,
-        protocol: definition.protocol,
-        mapperPath,
-        reducerPath,
-        input,
-        inputStorage,
-        output,
-        outputStorage,
-        nReducers: definition.nReducers,
-        splits: job.plan.maps,
-        taskTimeoutMs: definition.taskTimeoutMs,
-        workRoot: join(resolve(this.config.dataDir), 'worker', this.agent.hostId, 'mapreduce', definition.id),
-      },
-      this.slots,
-      this.progressOf(definition.id, run),
-    );
-    return {
-      runner,
-      close: () => {
-        inputStorage.destroy();
-        outputStorage.destroy();
-      },
-    };
+    const prepared = await taskJobOf(definition, job.plan, {
+      allow: this.config.storage.allow,
+      secrets: this.secrets,
+      artifacts: this.artifacts,
+      workRoot: join(resolve(this.config.dataDir), 'worker', this.agent.hostId, 'mapreduce', definition.id),
+    });
+    const runner = new AttemptRunner(prepared.job, this.slots, this.progressOf(definition.id, run));
+    return { runner, close: prepared.close };
   }
 
   private stopAttempts(job: KnownJob, reason: string): void {
@@ -415,17 +368,5 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
         }
       }
     };
-  }
-
-  private async credentials(jobId: string, secretId: string | null): Promise<StorageCredentials> {
-    if (secretId === null) return { accessKeyId: '', secretAccessKey: '' };
-    const env = await this.secrets.resolve(jobId, [{ id: secretId }]);
-    const accessKeyId = env[MAPREDUCE_SECRET_KEYS.accessKeyId];
-    const secretAccessKey = env[MAPREDUCE_SECRET_KEYS.secretAccessKey];
-    if (accessKeyId === undefined || secretAccessKey === undefined)
-      throw new Error(
-        `secret ${secretId} must hold ${MAPREDUCE_SECRET_KEYS.accessKeyId} and ${MAPREDUCE_SECRET_KEYS.secretAccessKey}`,
-      );
-    return { accessKeyId, secretAccessKey };
   }
 }
