@@ -3,6 +3,7 @@ import { SchedulerDispatchJobCauses1796400000100 } from './dispatch/dispatch-job
 import { SchedulerDispatchJobsPlacedIndex1796600000100 } from './dispatch/dispatch-jobs-placed-index.migration';
 import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
 import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
+import { SchedulerMapReduceTasks1796700000100 } from './mapreduce/supervise/mapreduce-tasks-table.migration';
 import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { SCHEDULER_SCHEMA } from './scheduler.tokens';
 
@@ -15,4 +16,5 @@ export const SCHEDULER_MIGRATIONS = [
   SchedulerMapReduceJobs1796300000100,
   SchedulerDispatchJobCauses1796400000100,
   SchedulerDispatchJobsPlacedIndex1796600000100,
+  SchedulerMapReduceTasks1796700000100,
 ];

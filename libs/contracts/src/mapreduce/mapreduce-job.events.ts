@@ -15,6 +15,10 @@ export type MapReduceTaskState = (typeof MAPREDUCE_TASK_STATES)[number];
 // Ids are `j-<uuid>`, Apollo's form, on the native API too: one id scheme for the job kind.
 export const MAPREDUCE_JOB_ID_PATTERN = /^j-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+// Attempts a task gets (the first and 3 retries, Hadoop's maxattempts): the engine retries a failed
+// attempt below it, and the scheduler counts a lost host's attempt against it too.
+export const MAPREDUCE_TASK_MAX_ATTEMPTS = 4;
+
 export function mapReduceJobStreamId(id: string): string {
   return `mapreduce-job-${id}`;
 }
@@ -68,6 +72,27 @@ export const mapReduceJobEventDataSchemas = {
     ),
     reducers: z.number().int().min(0),
   }),
+  // The coordinator wants this attempt of a task run (the first, or a retry): the supervisor
+  // places it on a live host with a free slot (MapReduceTaskAssigned).
+  'MapReduceTaskReady@1': z.object({
+    id,
+    run,
+    taskId,
+    kind: z.enum(['mapper', 'reducer']),
+    attempt: z.number().int().positive(),
+  }),
+  // The host (and its agent run) that runs the attempt: a job's tasks spread over every live host.
+  // That host knows the job from MapReduceJobAssigned and its splits from MapReduceJobPlanned on
+  // this stream, and fetches the credentials itself.
+  'MapReduceTaskAssigned@1': z.object({
+    id,
+    run,
+    taskId,
+    kind: z.enum(['mapper', 'reducer']),
+    attempt: z.number().int().positive(),
+    hostId: z.string().min(1),
+    incarnation: z.string().min(1),
+  }),
   'MapReduceTaskStarted@1': z.object({
     id,
     taskId,
@@ -93,5 +118,7 @@ export const mapReduceJobEventDataSchemas = {
 type Schemas = typeof mapReduceJobEventDataSchemas;
 export type MapReduceJobAssignedV1 = EventData<Schemas['MapReduceJobAssigned@1']>;
 export type MapReduceJobSubmittedV1 = EventData<Schemas['MapReduceJobSubmitted@1']>;
+export type MapReduceJobPlannedV1 = EventData<Schemas['MapReduceJobPlanned@1']>;
+export type MapReduceTaskAssignedV1 = EventData<Schemas['MapReduceTaskAssigned@1']>;
 export type MapReduceJobEvent = EventsOf<Schemas>;
 export const isMapReduceJobEvent = isEventOf(mapReduceJobEventDataSchemas);

@@ -42,8 +42,8 @@ export const agentReportDataSchemas = {
     // When the task ended, by the worker host's clock (absent in older reports).
     finishedAt: z.iso.datetime({ offset: true }).optional(),
   }),
-  // A step of a MapReduce job this host runs (its run: see MapReduceJobAssigned): the engine's
-  // progress, which the scheduler records on the job's stream. Log lines go to the log-collector.
+  // A step of a MapReduce job this host coordinates or a task of it this host runs (its run: see
+  // MapReduceJobAssigned and MapReduceTaskAssigned): the engine's progress, which the scheduler records on the job's stream. Log lines go to the log-collector.
   'MapReduceProgressed@1': z.object({
     jobId: z.string(),
     run: z.number().int().positive(),
@@ -54,6 +54,13 @@ export const agentReportDataSchemas = {
           z.object({ key: z.string(), start: z.number().int().min(0), end: z.number().int().min(0) }),
         ),
         reducers: z.number().int().min(0),
+      }),
+      // The coordinator asks for an attempt to be placed on a host (MapReduceTaskReady).
+      z.object({
+        type: z.literal('task-ready'),
+        taskId: z.string(),
+        kind: z.enum(['mapper', 'reducer']),
+        attempt: z.number().int().positive(),
       }),
       z.object({
         type: z.literal('task-started'),

@@ -56,12 +56,17 @@ export class MapReduceTaskDto {
   @ApiProperty({ enum: MAPREDUCE_TASK_STATES }) state!: MapReduceTaskState;
   @ApiProperty({ description: 'Attempts of the current run so far' }) attempts!: number;
   @ApiPropertyOptional({ type: MapReduceSplitDto, nullable: true }) split!: MapReduceSplitDto | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'The worker host its latest attempt was placed on (a job spreads its tasks over hosts)',
+  })
+  hostId!: string | null;
   @ApiPropertyOptional({ nullable: true }) startedAt!: string | null;
   @ApiPropertyOptional({ nullable: true }) finishedAt!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'Its latest failure' }) error!: string | null;
 
   static from(task: MapReduceTaskRow): MapReduceTaskDto {
-    return Object.assign(new MapReduceTaskDto(), task);
+    return Object.assign(new MapReduceTaskDto(), { ...task, hostId: task.hostId ?? null });
   }
 }
 
@@ -78,7 +83,7 @@ export class MapReduceJobDto {
   @ApiProperty({ enum: MAPREDUCE_JOB_STATES }) state!: MapReduceJobState;
   @ApiPropertyOptional({ nullable: true }) error!: string | null;
   @ApiProperty({ description: 'Placements so far (a lost host places the job again)' }) run!: number;
-  @ApiPropertyOptional({ nullable: true, description: 'The worker host of the current run' })
+  @ApiPropertyOptional({ nullable: true, description: "The worker host of the current run's coordinator" })
   hostId!: string | null;
   @ApiProperty({ description: 'Map tasks planned, then reducers (0 before the input is split)' })
   tasks!: number;

@@ -7,6 +7,9 @@ export interface MapReduceTaskRow {
   readonly index: number;
   readonly state: MapReduceTaskState;
   readonly attempts: number;
+  // The worker host its latest attempt was placed on (absent in rows projected before a job's
+  // tasks were spread over hosts).
+  readonly hostId?: string | null;
   // The map task's input range (object key, byte range); none for a reducer.
   readonly split: { readonly key: string; readonly start: number; readonly end: number } | null;
   readonly startedAt: string | null; // its latest attempt's
@@ -66,7 +69,7 @@ export class MapReduceJobView {
   @Column('text', { nullable: true })
   error!: string | null;
 
-  // Its current placement: which run of the job, on which host.
+  // Its current placement: which run of the job, on which host its coordinator is.
   @Column('integer')
   run!: number;
 

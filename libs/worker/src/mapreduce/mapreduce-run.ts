@@ -1,17 +1,19 @@
+import { MAPREDUCE_TASK_MAX_ATTEMPTS } from '@spindle/contracts';
 import type { MapReduceProtocol } from '@spindle/contracts';
 import { ObjectStorage } from '@spindle/platform';
 import type { StorageCredentials, StorageLocation } from '@spindle/platform';
 import { PROGRAM_PROTOCOLS } from './program-protocols';
-import { ProgramFailure } from './program-protocol';
 import { temporaryPrefix } from './shuffle';
 import { DEFAULT_SPLIT_SIZE, planSplits } from './splits';
 import type { InputSplit } from './splits';
-import { runMapAttempt, runReduceAttempt } from './task-runs';
+import { AttemptRunner, Slots } from './task-attempts';
+import type { AttemptOrder, TaskAttempts } from './task-attempts';
 
 export const DEFAULT_TASK_TIMEOUT_MS = 10 * 60_000; // Hadoop's mapreduce.task.timeout
-export const TASK_MAX_ATTEMPTS = 4; // the first and 3 retries, Hadoop's maxattempts
+export const TASK_MAX_ATTEMPTS = MAPREDUCE_TASK_MAX_ATTEMPTS;
 
-export interface MapReduceJobSpec {
+// What the coordinator needs: where the input and output are, how to split, how many reducers.
+export interface MapReduceCoordinatorSpec {
   readonly jobId: string;
   readonly input: StorageLocation; // an object, or a prefix: every object under it
   readonly inputCredentials: StorageCredentials;
@@ -20,6 +22,10 @@ export interface MapReduceJobSpec {
   readonly nReducers: number; // 0: map-only
   readonly splitSize?: number;
   readonly protocol: MapReduceProtocol;
+}
+
+// A job whose attempts run in this process.
+export interface MapReduceJobSpec extends MapReduceCoordinatorSpec {
   readonly mapperPath: string;
   readonly reducerPath: string | null; // null when nReducers is 0
   readonly taskTimeoutMs?: number; // without any sign of life from the program
@@ -60,40 +66,69 @@ export type MapReduceOutcome =
   | { readonly state: 'failed'; readonly error: string }
   | { readonly state: 'stopped'; readonly reason: string };
 
-interface PendingTask {
-  readonly taskId: string;
-  readonly kind: TaskKind;
-  readonly index: number;
-  attempts: number;
-}
+// Where the job's attempts run, once its input is split: by default in this process, `slots` at
+// once (AttemptRunner); a worker host hands them to the scheduler to place on any host.
+export type AttemptsOf = (splits: readonly InputSplit[]) => TaskAttempts;
 
 export function taskIdOf(jobId: string, kind: TaskKind, index: number): string {
   return `${jobId}-${kind === 'mapper' ? 'm' : 'r'}-${index}`;
 }
 
-// One MapReduce job from start to end: plans the splits, runs every map task, then (once all of
-// them succeeded) every reduce task, at most `slots` at once; a failed attempt goes to the back of
-// the queue for another slot, until a task failed TASK_MAX_ATTEMPTS times and fails the job. The
-// output is committed last: `_SUCCESS`, and the shuffle's `_temporary` deleted.
+// One MapReduce job from start to end, its coordinator: plans the splits, runs every map task,
+// then (once all of them succeeded) every reduce task, handing at most `capacity` attempts at once
+// to its TaskAttempts; a failed attempt goes to the back of the queue for another, until a task
+// failed TASK_MAX_ATTEMPTS times and fails the job. The output is committed last: `_SUCCESS`, and
+// the shuffle's `_temporary` deleted.
 export class MapReduceRun {
   private readonly stopping = new AbortController();
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Set<AbortController>();
   private failure: string | undefined;
   private readonly inputStorage: ObjectStorage;
   private readonly outputStorage: ObjectStorage;
 
+  private readonly attemptsOf: AttemptsOf;
+
+  constructor(spec: MapReduceJobSpec, onProgress: (progress: MapReduceProgress) => void);
   constructor(
-    private readonly spec: MapReduceJobSpec,
+    spec: MapReduceCoordinatorSpec,
+    onProgress: (progress: MapReduceProgress) => void,
+    attemptsOf: AttemptsOf,
+  );
+  constructor(
+    private readonly spec: MapReduceCoordinatorSpec,
     private readonly onProgress: (progress: MapReduceProgress) => void,
+    attemptsOf?: AttemptsOf,
   ) {
     this.inputStorage = ObjectStorage.at(spec.input, spec.inputCredentials);
     this.outputStorage = ObjectStorage.at(spec.output, spec.outputCredentials);
+    this.attemptsOf = attemptsOf ?? ((splits) => this.inProcess(spec as MapReduceJobSpec, splits));
   }
 
-  // Kills every running task; run() then answers `stopped`.
+  private inProcess(spec: MapReduceJobSpec, splits: readonly InputSplit[]): TaskAttempts {
+    return new AttemptRunner(
+      {
+        jobId: spec.jobId,
+        protocol: spec.protocol,
+        mapperPath: spec.mapperPath,
+        reducerPath: spec.reducerPath,
+        input: spec.input,
+        inputStorage: this.inputStorage,
+        output: spec.output,
+        outputStorage: this.outputStorage,
+        nReducers: spec.nReducers,
+        splits,
+        taskTimeoutMs: spec.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
+        workRoot: spec.workRoot,
+      },
+      new Slots(spec.slots),
+      this.onProgress,
+    );
+  }
+
+  // Stops every running attempt; run() then answers `stopped`.
   stop(reason: string): void {
     this.stopping.abort(reason);
-    for (const task of this.running.values()) task.abort(reason);
+    for (const attempt of this.running) attempt.abort(reason);
   }
 
   async run(): Promise<MapReduceOutcome> {
@@ -113,49 +148,16 @@ export class MapReduceRun {
   }
 
   private async runPhases(): Promise<MapReduceOutcome> {
-    const protocol = PROGRAM_PROTOCOLS[this.spec.protocol];
     const objects = await this.inputStorage.list(this.spec.input);
     if (objects.length === 0)
       throw new Error(`no input object at ${this.spec.input.bucket}/${this.spec.input.key}`);
     const splits = planSplits(objects, this.spec.splitSize ?? DEFAULT_SPLIT_SIZE);
     this.onProgress({ type: 'planned', maps: splits, reducers: this.spec.nReducers });
     if (this.spec.nReducers > 0) await this.outputStorage.ensureBucket(this.spec.output.bucket);
-
-    const common = {
-      jobId: this.spec.jobId,
-      protocol,
-      workRoot: this.spec.workRoot,
-      output: this.spec.output,
-      outputStorage: this.outputStorage,
-      nReducers: this.spec.nReducers,
-    };
-    let outcome = await this.runAll('mapper', splits.length, (task, attempt, signal, hooks) =>
-      runMapAttempt({
-        ...common,
-        ...hooks,
-        taskId: task.taskId,
-        attempt,
-        signal,
-        programPath: this.spec.mapperPath,
-        mapIndex: task.index,
-        split: splits[task.index]!,
-        input: this.spec.input,
-        inputStorage: this.inputStorage,
-      }),
-    );
+    const attempts = this.attemptsOf(splits);
+    let outcome = await this.runAll(attempts, 'mapper', splits.length);
     if (outcome.state !== 'succeeded' || this.spec.nReducers === 0) return this.commit(outcome);
-    outcome = await this.runAll('reducer', this.spec.nReducers, (task, attempt, signal, hooks) =>
-      runReduceAttempt({
-        ...common,
-        ...hooks,
-        taskId: task.taskId,
-        attempt,
-        signal,
-        programPath: this.spec.reducerPath!,
-        reducerIndex: task.index,
-        nMaps: splits.length,
-      }),
-    );
+    outcome = await this.runAll(attempts, 'reducer', this.spec.nReducers);
     return this.commit(outcome);
   }
 
@@ -172,32 +174,23 @@ export class MapReduceRun {
     return outcome;
   }
 
-  private async runAll(
-    kind: TaskKind,
-    count: number,
-    attemptOf: (
-      task: PendingTask,
-      attempt: number,
-      signal: AbortSignal,
-      hooks: { log(stream: 'stdout' | 'stderr', line: string): void; progress(): void },
-    ) => Promise<void>,
-  ): Promise<MapReduceOutcome> {
+  private async runAll(attempts: TaskAttempts, kind: TaskKind, count: number): Promise<MapReduceOutcome> {
     const queue: PendingTask[] = Array.from({ length: count }, (_, index) => ({
       taskId: taskIdOf(this.spec.jobId, kind, index),
       kind,
       index,
       attempts: 0,
     }));
-    const slots = Math.max(1, this.spec.slots);
     const worker = async (): Promise<void> => {
       for (let task = queue.shift(); task; task = queue.shift()) {
         if (this.stopping.signal.aborted || this.failure !== undefined) return;
-        const ok = await this.attempt(task, attemptOf);
+        const ok = await this.attempt(attempts, task);
         if (!ok && this.failure === undefined && !this.stopping.signal.aborted) queue.push(task);
       }
     };
     // A retried task goes to the back of the queue: while others run, a free worker takes it.
-    await Promise.all(Array.from({ length: Math.min(slots, count) }, () => worker()));
+    const capacity = Math.max(1, Math.min(attempts.capacity, count));
+    await Promise.all(Array.from({ length: capacity }, () => worker()));
     if (this.stopping.signal.aborted)
       return { state: 'stopped', reason: String(this.stopping.signal.reason) };
     if (this.failure !== undefined) return { state: 'failed', error: this.failure };
@@ -205,61 +198,31 @@ export class MapReduceRun {
   }
 
   // One attempt: true when it succeeded.
-  private async attempt(
-    task: PendingTask,
-    attemptOf: Parameters<MapReduceRun['runAll']>[2],
-  ): Promise<boolean> {
-    const attempt = ++task.attempts;
+  private async attempt(attempts: TaskAttempts, task: PendingTask): Promise<boolean> {
+    const order: AttemptOrder = { ...task, attempt: ++task.attempts };
     const control = new AbortController();
-    this.running.set(task.taskId, control);
-    const timeoutMs = this.spec.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const idle = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => control.abort(new ProgramFailure(`no output within the task timeout (${timeoutMs} ms)`)),
-        timeoutMs,
-      );
-    };
-    let lastProgress = 0;
-    const progress = (): void => {
-      // Re-arming a timer per record would cost more than the record: at most every 100 ms.
-      const now = Date.now();
-      if (now - lastProgress < 100) return;
-      lastProgress = now;
-      idle();
-    };
-    idle();
-    this.onProgress({ type: 'task-started', taskId: task.taskId, kind: task.kind, attempt });
+    this.running.add(control);
     try {
-      await attemptOf(task, attempt, control.signal, {
-        log: (stream, line) =>
-          this.onProgress({ type: 'task-log', taskId: task.taskId, attempt, stream, line }),
-        progress,
-      });
-      this.onProgress({ type: 'task-succeeded', taskId: task.taskId, attempt });
-      return true;
-    } catch (e) {
-      if (
-        this.stopping.signal.aborted ||
-        (this.failure !== undefined && !(control.signal.reason instanceof ProgramFailure))
-      ) {
-        this.onProgress({ type: 'task-stopped', taskId: task.taskId, attempt });
-        return false;
-      }
-      const cause = control.signal.reason instanceof ProgramFailure ? control.signal.reason : e;
-      const error = cause instanceof Error ? cause.message : String(cause);
-      const retried = attempt < TASK_MAX_ATTEMPTS;
-      this.onProgress({ type: 'task-failed', taskId: task.taskId, attempt, error, retried });
-      if (!retried) {
-        this.failure = `task ${task.taskId} failed ${attempt} times; the last time: ${error}`;
-        for (const other of this.running.values())
+      const outcome = await attempts.run(order, control.signal);
+      if (outcome.state === 'succeeded') return true;
+      if (this.stopping.signal.aborted || this.failure !== undefined) return false;
+      // Stopped while the job goes on (its host was lost or shut down): a failure like any other.
+      const error = outcome.state === 'failed' ? outcome.error : 'the attempt was stopped';
+      if (order.attempt >= TASK_MAX_ATTEMPTS) {
+        this.failure = `task ${task.taskId} failed ${order.attempt} times; the last time: ${error}`;
+        for (const other of this.running)
           if (other !== control) other.abort('another task of the job failed');
       }
       return false;
     } finally {
-      clearTimeout(timer);
-      this.running.delete(task.taskId);
+      this.running.delete(control);
     }
   }
+}
+
+interface PendingTask {
+  readonly taskId: string;
+  readonly kind: TaskKind;
+  readonly index: number;
+  attempts: number;
 }

@@ -51,6 +51,7 @@ export function evolveMapReduceJobView(
           ...t,
           state: 'scheduled',
           attempts: 0,
+          hostId: null,
           startedAt: null,
           finishedAt: null,
           error: null,
@@ -62,6 +63,7 @@ export function evolveMapReduceJobView(
       const fresh = {
         state: 'scheduled',
         attempts: 0,
+        hostId: null,
         startedAt: null,
         finishedAt: null,
         error: null,
@@ -86,6 +88,10 @@ export function evolveMapReduceJobView(
         ],
       };
     }
+    case 'MapReduceTaskReady':
+      return row; // waits for a slot: still scheduled
+    case 'MapReduceTaskAssigned':
+      return task(event.data.taskId, (t) => ({ ...t, hostId: event.data.hostId }));
     case 'MapReduceTaskStarted':
       return task(event.data.taskId, (t) => ({
         ...t,
@@ -100,6 +106,8 @@ export function evolveMapReduceJobView(
       return task(event.data.taskId, (t) => ({
         ...t,
         state: event.data.retried ? 'scheduled' : 'failed',
+        // An attempt lost with its host before it started counts too.
+        attempts: Math.max(t.attempts, event.data.attempt),
         error: event.data.error,
         finishedAt: event.data.retried ? null : at,
       }));

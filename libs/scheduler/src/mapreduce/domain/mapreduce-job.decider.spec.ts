@@ -162,4 +162,100 @@ describe('MapReduce job decider', () => {
       expect.objectContaining({ type: 'MapReduceTaskStarted' }),
     ]);
   });
+
+  describe('task attempts spread over hosts', () => {
+    const assign: MapReduceJobCommand = {
+      kind: 'assign',
+      id,
+      hostId: 'h-1',
+      incarnation: 'i-1',
+      reason: 'submitted',
+      job: submit.kind === 'submit' ? submit.job : (undefined as never),
+    };
+    const ready = (attempt: number, runNumber = 1): MapReduceJobCommand => ({
+      kind: 'task-ready',
+      id,
+      run: runNumber,
+      taskId: m0,
+      taskKind: 'mapper',
+      attempt,
+    });
+    const place = (attempt: number, hostId = 'h-2'): MapReduceJobCommand => ({
+      kind: 'assign-task',
+      id,
+      run: 1,
+      taskId: m0,
+      taskKind: 'mapper',
+      attempt,
+      hostId,
+      incarnation: 'i-2',
+    });
+    const placed = [submit, assign, { ...plan, run: 1 }];
+
+    it('places a ready attempt on a host once, and the host reports it as any other', () => {
+      expect(run(...placed, ready(1)).last).toEqual([
+        {
+          type: 'MapReduceTaskReady',
+          version: 1,
+          data: { id, run: 1, taskId: m0, kind: 'mapper', attempt: 1 },
+        },
+      ]);
+      const onHost = run(...placed, ready(1), place(1));
+      expect(onHost.last).toEqual([
+        {
+          type: 'MapReduceTaskAssigned',
+          version: 1,
+          data: { id, run: 1, taskId: m0, kind: 'mapper', attempt: 1, hostId: 'h-2', incarnation: 'i-2' },
+        },
+      ]);
+      expect(onHost.state).toMatchObject({ tasks: { [m0]: { state: 'scheduled', attempts: 0, placed: 1 } } });
+      expect(run(...placed, ready(1), ready(1)).last).toEqual([]); // asked twice
+      expect(run(...placed, ready(1), place(1), place(1, 'h-3')).last).toEqual([]); // placed twice
+      expect(run(...placed, place(1)).last).toEqual([]); // never asked for
+      const done = run(...placed, ready(1), place(1), started(m0, 1, 1), {
+        kind: 'task-succeeded',
+        id,
+        run: 1,
+        taskId: m0,
+        attempt: 1,
+      });
+      expect(done.state).toMatchObject({ tasks: { [m0]: { state: 'completed', attempts: 1 } } });
+    });
+
+    it('fails an attempt whose host was lost before it started, and takes the retry', () => {
+      const lost: MapReduceJobCommand = {
+        kind: 'task-failed',
+        id,
+        run: 1,
+        taskId: m0,
+        attempt: 1,
+        error: 'its worker host h-2 stopped responding',
+        retried: true,
+      };
+      const failedOnce = run(...placed, ready(1), place(1), lost);
+      expect(failedOnce.last).toEqual([
+        expect.objectContaining({
+          type: 'MapReduceTaskFailed',
+          data: expect.objectContaining({ attempt: 1 }),
+        }),
+      ]);
+      expect(failedOnce.state).toMatchObject({ tasks: { [m0]: { state: 'scheduled', attempts: 1 } } });
+      expect(run(...placed, ready(1), place(1), lost, lost).last).toEqual([]);
+      expect(run(...placed, ready(1), place(1), lost, ready(2)).last).toEqual([
+        expect.objectContaining({
+          type: 'MapReduceTaskReady',
+          data: expect.objectContaining({ attempt: 2 }),
+        }),
+      ]);
+      // Not placed and never started: nothing to fail.
+      expect(run(...placed, ready(1), lost).last).toEqual([]);
+    });
+
+    it('asks for and places nothing for an older run, a stopping job or a task running', () => {
+      expect(run(...placed, assign, ready(1, 1)).last).toEqual([]);
+      expect(run(...placed, { kind: 'stop', id, reason: 'by request' }, ready(1)).last).toEqual([]);
+      expect(run(...placed, ready(1), { kind: 'stop', id, reason: 'by request' }, place(1)).last).toEqual([]);
+      expect(run(...placed, ready(1), place(1), started(m0, 1, 1), ready(2)).last).toEqual([]);
+    });
+  });
 });

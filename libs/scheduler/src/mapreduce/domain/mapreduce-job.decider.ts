@@ -12,7 +12,9 @@ import type { Decider } from '@spindle/backbone';
 
 export interface MapReduceTaskStatus {
   readonly state: MapReduceTaskState;
-  readonly attempts: number;
+  readonly attempts: number; // the latest attempt that started
+  readonly ready?: number; // an attempt the coordinator asked for, not placed yet
+  readonly placed?: number; // an attempt placed on a host, not started yet
 }
 
 export type MapReduceJobStatus =
@@ -43,6 +45,26 @@ export type MapReduceJobCommand =
       readonly run?: number; // the engine's reports: from the job's current run only
       readonly maps: readonly InputRange[];
       readonly reducers: number;
+    }
+  | {
+      // The coordinator wants this attempt run somewhere.
+      readonly kind: 'task-ready';
+      readonly id: string;
+      readonly run: number;
+      readonly taskId: string;
+      readonly taskKind: 'mapper' | 'reducer';
+      readonly attempt: number;
+    }
+  | {
+      // The supervisor places a ready attempt on a host.
+      readonly kind: 'assign-task';
+      readonly id: string;
+      readonly run: number;
+      readonly taskId: string;
+      readonly taskKind: 'mapper' | 'reducer';
+      readonly attempt: number;
+      readonly hostId: string;
+      readonly incarnation: string;
     }
   | {
       readonly kind: 'task-started';
@@ -135,6 +157,16 @@ export function evolveMapReduceJob(state: MapReduceJobStatus, event: SpindleEven
           ]),
         ),
       };
+    case 'MapReduceTaskReady': {
+      const task = state.state === 'absent' ? undefined : state.tasks[event.data.taskId];
+      return task ? withTask(event.data.taskId, { ...task, ready: event.data.attempt }) : state;
+    }
+    case 'MapReduceTaskAssigned': {
+      const task = state.state === 'absent' ? undefined : state.tasks[event.data.taskId];
+      if (!task) return state;
+      const { ready: _placedNow, ...rest } = task;
+      return withTask(event.data.taskId, { ...rest, placed: event.data.attempt });
+    }
     case 'MapReduceTaskStarted':
       return withTask(event.data.taskId, { state: 'in-progress', attempts: event.data.attempt });
     case 'MapReduceTaskSucceeded':
@@ -226,6 +258,38 @@ export function decideMapReduceJob(
       return [
         event('MapReduceJobPlanned', { id: command.id, maps: [...command.maps], reducers: command.reducers }),
       ];
+    case 'task-ready': {
+      const task = state.tasks[command.taskId];
+      if (!task) return commandError('not_found', `no task ${command.taskId} in job ${command.id}`, 'taskId');
+      // Only a new attempt of a task not running, in a job that goes on; else a duplicate.
+      if (finished || state.state === 'stopping' || task.state === 'in-progress') return [];
+      if (command.attempt <= Math.max(task.attempts, task.ready ?? 0, task.placed ?? 0)) return [];
+      return [
+        event('MapReduceTaskReady', {
+          id: command.id,
+          run: command.run,
+          taskId: command.taskId,
+          kind: command.taskKind,
+          attempt: command.attempt,
+        }),
+      ];
+    }
+    case 'assign-task': {
+      const task = state.tasks[command.taskId];
+      if (!task) return commandError('not_found', `no task ${command.taskId} in job ${command.id}`, 'taskId');
+      if (finished || state.state === 'stopping' || task.ready !== command.attempt) return [];
+      return [
+        event('MapReduceTaskAssigned', {
+          id: command.id,
+          run: command.run,
+          taskId: command.taskId,
+          kind: command.taskKind,
+          attempt: command.attempt,
+          hostId: command.hostId,
+          incarnation: command.incarnation,
+        }),
+      ];
+    }
     case 'task-started':
     case 'task-succeeded':
     case 'task-failed':
@@ -245,6 +309,18 @@ export function decideMapReduceJob(
           }),
         ];
       }
+      // An attempt placed on a host that was lost before it started fails all the same.
+      const placedOnly = task.state === 'scheduled' && task.placed === command.attempt;
+      if (command.kind === 'task-failed' && placedOnly)
+        return [
+          event('MapReduceTaskFailed', {
+            id: command.id,
+            taskId: command.taskId,
+            attempt: command.attempt,
+            error: command.error,
+            retried: command.retried,
+          }),
+        ];
       if (task.state !== 'in-progress') return [];
       if (command.kind === 'task-succeeded')
         return [

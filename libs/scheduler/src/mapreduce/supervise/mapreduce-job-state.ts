@@ -5,8 +5,9 @@ import { SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 
-// Keeps `mapreduce_jobs` true to the events just appended, in the same transaction: a job is in it
-// from its submit to its end, with the host its current run is on.
+// Keeps `mapreduce_jobs` and `mapreduce_tasks` true to the events just appended, in the same
+// transaction: a job is in it from its submit to its end, with the host its current run (its
+// coordinator) is on; an attempt of a task from the coordinator's asking to its end, with its host.
 export async function applyMapReduceJobState(
   manager: EntityManager,
   appended: readonly SpindleEvent[],
@@ -26,6 +27,8 @@ export async function applyMapReduceJobState(
           `update ${s}.mapreduce_jobs set run = $2, host_id = $3, incarnation = $4 where id = $1`,
           [id, event.data.run, event.data.hostId, event.data.incarnation],
         );
+        // A new run starts every task over: the older run's attempts are not waited for.
+        await manager.query(`delete from ${s}.mapreduce_tasks where job_id = $1`, [id]);
         break;
       case 'MapReduceJobStopRequested':
         await manager.query(`update ${s}.mapreduce_jobs set state = 'stopping' where id = $1`, [id]);
@@ -34,13 +37,43 @@ export async function applyMapReduceJobState(
       case 'MapReduceJobFailed':
       case 'MapReduceJobStopped':
         await manager.query(`delete from ${s}.mapreduce_jobs where id = $1`, [id]);
+        await manager.query(`delete from ${s}.mapreduce_tasks where job_id = $1`, [id]);
+        break;
+      case 'MapReduceTaskReady':
+        await manager.query(
+          `insert into ${s}.mapreduce_tasks (job_id, task_id, kind, run, attempt, open)
+           values ($1, $2, $3, $4, $5, true)
+           on conflict (job_id, task_id) do update
+             set kind = $3, run = $4, attempt = $5, open = true, host_id = null, incarnation = null`,
+          [id, event.data.taskId, event.data.kind, event.data.run, event.data.attempt],
+        );
+        break;
+      case 'MapReduceTaskAssigned':
+        await manager.query(
+          `update ${s}.mapreduce_tasks set host_id = $4, incarnation = $5
+           where job_id = $1 and task_id = $2 and attempt = $3`,
+          [id, event.data.taskId, event.data.attempt, event.data.hostId, event.data.incarnation],
+        );
+        break;
+      case 'MapReduceTaskFailed':
+        // Its slot is free again; a retry keeps off the host it failed on where it can.
+        await manager.query(
+          `update ${s}.mapreduce_tasks
+           set open = false, avoid_host_id = coalesce(host_id, avoid_host_id), host_id = null, incarnation = null
+           where job_id = $1 and task_id = $2 and attempt = $3`,
+          [id, event.data.taskId, event.data.attempt],
+        );
+        break;
+      case 'MapReduceTaskSucceeded':
+      case 'MapReduceTaskStopped':
+        await manager.query(
+          `delete from ${s}.mapreduce_tasks where job_id = $1 and task_id = $2 and attempt = $3`,
+          [id, event.data.taskId, event.data.attempt],
+        );
         break;
       case 'MapReduceJobPlanned':
       case 'MapReduceTaskStarted':
-      case 'MapReduceTaskSucceeded':
-      case 'MapReduceTaskFailed':
-      case 'MapReduceTaskStopped':
-        break; // task progress: the supervisor does not need it
+        break; // progress the supervisor does not place by
       default: {
         const unknownEvent: never = event;
         throw new Error(`unexpected MapReduce event ${JSON.stringify(unknownEvent)}`);

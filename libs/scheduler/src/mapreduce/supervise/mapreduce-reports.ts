@@ -1,12 +1,14 @@
 import type { MapReduceProgressedV1 } from '@spindle/contracts';
 import type { MapReduceJobCommand } from '../domain/mapreduce-job.decider';
 
-// A host's report of its MapReduce run, as the command on the job's stream that records it.
+// A host's report of its MapReduce run (or of a task of one it runs), as the command on the job's stream that records it.
 export function mapReduceCommandOf(report: MapReduceProgressedV1): MapReduceJobCommand {
   const { jobId: id, run, step } = report;
   switch (step.type) {
     case 'planned':
       return { kind: 'plan', id, run, maps: step.maps, reducers: step.reducers };
+    case 'task-ready':
+      return { kind: 'task-ready', id, run, taskId: step.taskId, taskKind: step.kind, attempt: step.attempt };
     case 'task-started':
       return {
         kind: 'task-started',

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { isMapReduceJobEvent, newEventId } from '@spindle/contracts';
+import { MAPREDUCE_TASK_MAX_ATTEMPTS, isMapReduceJobEvent, newEventId } from '@spindle/contracts';
 import type { MapReduceJobSubmittedV1, MessageMetadata } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
@@ -25,10 +25,31 @@ interface JobRow {
   readonly host_heard: boolean; // and heard from within HOST_SILENCE_LIMIT_MS
 }
 
-// Places each MapReduce job's coordinator (the engine, which runs the job's map and reduce tasks
-// as processes of its host, `WORKER_SLOTS` at once) on a worker host, and places it again
-// elsewhere when that host goes silent, stops or restarts: the next run starts every task over.
-// A job asked to stop while on no live host ends stopped here. One scheduler leads (a session
+interface TaskRow {
+  readonly job_id: string;
+  readonly task_id: string;
+  readonly kind: 'mapper' | 'reducer';
+  readonly run: number;
+  readonly attempt: number;
+  readonly host_id: string | null;
+  readonly avoid_host_id: string | null;
+  readonly host_present: boolean;
+  readonly host_heard: boolean;
+}
+
+interface LiveHost {
+  readonly id: string;
+  readonly incarnation: string;
+  free: number; // slots less its workers and the MapReduce attempts placed on it
+}
+
+// Places each MapReduce job's coordinator (the engine's MapReduceRun, which plans the job and asks
+// for its task attempts) on a worker host, and places it again elsewhere when that host goes
+// silent, stops or restarts: the next run starts every task over. A job asked to stop while on no
+// live host ends stopped here. Places each attempt a coordinator asks for (MapReduceTaskReady) on
+// the live host with the most free slots, another than the one its last attempt failed on when it
+// can, so one job uses the slots of every host; an attempt whose host is lost fails (and is
+// retried by its coordinator, as any failed attempt). One scheduler leads (a session
 // advisory lock), so two never place the same job; should they still (a leader taken for gone
 // while its pass ran), every step is a command on the job's stream and the later run wins: the
 // decider ignores reports of an older run, and a host stops a run it sees placed elsewhere.
@@ -61,6 +82,34 @@ export class MapReduceSupervisor extends LeaderDuty {
     // is taken for lost by its silence only once this scheduler has led that long (as the
     // dispatcher's housekeeping does); a host that stopped or restarted is lost at once.
     const trustSilence = Date.now() - this.leadingSince >= silence;
+    const lost = (row: { host_present: boolean; host_heard: boolean }): boolean =>
+      !row.host_present || (trustSilence && !row.host_heard);
+    // The live hosts, the one with the fewest MapReduce jobs and then the most free slots first.
+    const hosts: (LiveHost & { jobs: number })[] = await this.dataSource.query(
+      `select h.id, h.incarnation,
+              (select count(*) from ${s}.mapreduce_jobs m where m.host_id = h.id)::int as jobs,
+              (h.slots - (select count(*) from ${s}.dispatch_workers w where w.host_id = h.id)
+                - (select count(*) from ${s}.mapreduce_tasks t where t.open and t.host_id = h.id))::int as free
+       from ${s}.hosts h
+       where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
+       order by jobs asc, free desc, h.id`,
+      [silence],
+    );
+    const batch = [
+      ...(await this.placeJobs(hosts, lost, silence)),
+      ...(await this.placeTasks(hosts, lost, silence)),
+    ];
+    if (batch.length === 0) return;
+    const results = await this.commands.runMany(batch);
+    for (const r of results)
+      if (!r.ok) this.logger.warn(`a MapReduce placement was refused: ${r.error.message}`);
+  }
+
+  private async placeJobs(
+    hosts: readonly LiveHost[],
+    lost: (row: JobRow) => boolean,
+    silence: number,
+  ): Promise<BoundCommand[]> {
     const jobs: JobRow[] = await this.dataSource.query(
       `select m.id, m.state, m.run, m.host_id, m.definition,
               coalesce(h.incarnation = m.incarnation and not h.stopping, false) as host_present,
@@ -69,19 +118,9 @@ export class MapReduceSupervisor extends LeaderDuty {
        from ${s}.mapreduce_jobs m left join ${s}.hosts h on h.id = m.host_id`,
       [silence],
     );
-    const orphans = jobs.filter((j) => !j.host_present || (trustSilence && !j.host_heard));
-    if (orphans.length === 0) return;
-    // The live hosts, the one with the fewest MapReduce jobs and then the most free slots first.
-    const hosts: { id: string; incarnation: string }[] = await this.dataSource.query(
-      `select h.id, h.incarnation from ${s}.hosts h
-       where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
-       order by (select count(*) from ${s}.mapreduce_jobs m where m.host_id = h.id) asc,
-                h.slots - (select count(*) from ${s}.dispatch_workers w where w.host_id = h.id) desc, h.id`,
-      [silence],
-    );
     const metadata = this.metadata();
     const batch: BoundCommand[] = [];
-    orphans.forEach((job, i) => {
+    jobs.filter(lost).forEach((job, i) => {
       if (job.state === 'stopping') {
         batch.push(
           commandFor(
@@ -112,10 +151,71 @@ export class MapReduceSupervisor extends LeaderDuty {
         ),
       );
     });
-    if (batch.length === 0) return;
-    const results = await this.commands.runMany(batch);
-    for (const r of results)
-      if (!r.ok) this.logger.warn(`a MapReduce placement was refused: ${r.error.message}`);
+    return batch;
+  }
+
+  // The attempts of running jobs' current runs: those on a lost host fail, those waiting go to the
+  // host with the most free slots (one slot each; none free: they wait for the next pass).
+  private async placeTasks(
+    hosts: LiveHost[],
+    lost: (row: TaskRow) => boolean,
+    silence: number,
+  ): Promise<BoundCommand[]> {
+    const tasks: TaskRow[] = await this.dataSource.query(
+      `select t.job_id, t.task_id, t.kind, t.run, t.attempt, t.host_id, t.avoid_host_id,
+              coalesce(h.incarnation = t.incarnation and not h.stopping, false) as host_present,
+              coalesce(h.last_seen >= now() - make_interval(secs => $1::double precision / 1000), false)
+                as host_heard
+       from ${s}.mapreduce_tasks t
+       join ${s}.mapreduce_jobs m on m.id = t.job_id and m.run = t.run
+       left join ${s}.hosts h on h.id = t.host_id
+       where t.open and (t.host_id is not null or m.state = 'running')
+       order by t.job_id, t.kind desc, t.task_id`,
+      [silence],
+    );
+    const metadata = this.metadata();
+    const batch: BoundCommand[] = [];
+    for (const task of tasks) {
+      const base = { id: task.job_id, run: task.run, taskId: task.task_id, attempt: task.attempt };
+      if (task.host_id !== null) {
+        if (!lost(task)) continue;
+        batch.push(
+          commandFor(
+            mapReduceJobCommands,
+            {
+              kind: 'task-failed',
+              ...base,
+              error: `its worker host ${task.host_id} stopped responding`,
+              retried: task.attempt < MAPREDUCE_TASK_MAX_ATTEMPTS,
+            },
+            metadata,
+          ),
+        );
+        continue;
+      }
+      const host = [...hosts]
+        .filter((h) => h.free > 0)
+        .sort(
+          (a, b) =>
+            Number(a.id === task.avoid_host_id) - Number(b.id === task.avoid_host_id) || b.free - a.free,
+        )[0];
+      if (!host) continue; // every slot taken: it waits
+      host.free -= 1;
+      batch.push(
+        commandFor(
+          mapReduceJobCommands,
+          {
+            kind: 'assign-task',
+            ...base,
+            taskKind: task.kind,
+            hostId: host.id,
+            incarnation: host.incarnation,
+          },
+          metadata,
+        ),
+      );
+    }
+    return batch;
   }
 
   private metadata(): MessageMetadata {
