@@ -145,6 +145,23 @@ describe('the dispatcher', () => {
     expect(events[1]).toMatchObject({ correlation_id: 'req-7f3a', causation_id: events[0]!.event_id });
   });
 
+  // Workers and MapReduce task attempts share a host's slots (FREE_SLOTS_SQL): the dispatcher
+  // leaves the slot an attempt holds. Every other host is taken out first.
+  it('counts the MapReduce attempts placed on a host against its slots', async () => {
+    await dataSource.query(`update ${s}.hosts set stopping = true`);
+    await hostWithSlots('h-mr', 2);
+    await dataSource.query(
+      `insert into ${s}.mapreduce_tasks (job_id, task_id, kind, run, attempt, open, host_id, incarnation)
+       values ('j-mr', 'j-mr-m-0', 'mapper', 1, 1, true, 'h-mr', 'i1')`,
+    );
+    await contextWith('beside-mr', { workerMode: 'exclusive', maxJobs: 5 });
+    const ids = await submitted('beside-mr', 3);
+    // A pass places all it can in one transaction: with the attempt not counted it placed two.
+    await dispatchUntilAssigned(ids, 1);
+    const placed = await assignments(ids);
+    expect(placed.map((p) => p.job)).toEqual(ids.slice(0, 1));
+  });
+
   // A queue that can place nothing reads none of its jobs (the snapshot's scan is 0 for it), but a
   // deleted context's jobs are still read, to be refused. Last: it takes every host out.
   it('refuses the queued jobs of a deleted context while no host has a free slot', async () => {

@@ -10,6 +10,7 @@ import { jobCommands } from '../jobs/domain/job.decider';
 import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
+import { FREE_SLOTS_SQL } from './host-slots';
 import { DispatchHousekeeping } from './housekeeping';
 import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
@@ -94,10 +95,9 @@ export class Dispatcher extends LeaderDuty {
 
   private async liveHosts(): Promise<HostSlots[]> {
     const rows: { id: string; incarnation: string; free: number }[] = await this.dataSource.query(
-      `select h.id, h.incarnation, h.slots - count(w.id)::int as free
-       from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
+      `select h.id, h.incarnation, ${FREE_SLOTS_SQL} as free
+       from ${s}.hosts h
        where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
-       group by h.id, h.incarnation, h.slots
        order by free desc, h.id`,
       [this.config.scheduler.hostSilenceLimitMs],
     );
@@ -131,11 +131,10 @@ export class Dispatcher extends LeaderDuty {
                  where j.state = 'queued' and j.context > p.context order by j.context limit 1)
          from probes p where p.context is not null),
        waiting as (select context from probes where context is not null),
-       live as (select h.id, h.incarnation, h.slots - count(w.id)::int as free
-                from ${s}.hosts h left join ${s}.dispatch_workers w on w.host_id = h.id
+       live as (select h.id, h.incarnation, ${FREE_SLOTS_SQL} as free
+                from ${s}.hosts h
                 where exists (select 1 from waiting) and not h.stopping
-                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
-                group by h.id, h.incarnation, h.slots),
+                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)),
        pools as (select w.id, w.context, w.host_id, w.requested_at, w.max_jobs - count(j.id)::int as free
                  from ${s}.dispatch_workers w
                  join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation

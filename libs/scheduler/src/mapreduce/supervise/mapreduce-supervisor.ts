@@ -9,6 +9,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../../scheduler.tokens';
+import { FREE_SLOTS_SQL } from '../../dispatch/host-slots';
 import { mapReduceJobCommands } from '../domain/mapreduce-job.decider';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
@@ -88,8 +89,7 @@ export class MapReduceSupervisor extends LeaderDuty {
     const hosts: (LiveHost & { jobs: number })[] = await this.dataSource.query(
       `select h.id, h.incarnation,
               (select count(*) from ${s}.mapreduce_jobs m where m.host_id = h.id)::int as jobs,
-              (h.slots - (select count(*) from ${s}.dispatch_workers w where w.host_id = h.id)
-                - (select count(*) from ${s}.mapreduce_tasks t where t.open and t.host_id = h.id))::int as free
+              ${FREE_SLOTS_SQL} as free
        from ${s}.hosts h
        where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
        order by jobs asc, free desc, h.id`,

@@ -1,0 +1,10 @@
+import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+
+// A host's free slots, as an SQL expression over `hosts h`: its WORKER_SLOTS less its workers and
+// less the MapReduce task attempts placed on it and not ended. The dispatcher (workers) and the
+// MapReduce supervisor (attempts) place by the same count, so neither overfills a host the other
+// is using.
+export const FREE_SLOTS_SQL = `(h.slots - (select count(*) from ${s}.dispatch_workers w where w.host_id = h.id)
+  - (select count(*) from ${s}.mapreduce_tasks t where t.open and t.host_id = h.id))::int`;
