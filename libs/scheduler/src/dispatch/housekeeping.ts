@@ -17,6 +17,13 @@ const PERFORM_BACKSTOP_GRACE_MS = 10_000;
 // An exclusive worker stops after its one job; one that is still idle after this was forgotten.
 const EXCLUSIVE_IDLE_LIMIT_MS = 30_000;
 
+interface Due {
+  readonly lost: { workerId: string; hostId: string }[]; // workers of hosts gone or silent
+  readonly startExpired: string[]; // queued jobs past their start deadline
+  readonly performExpired: string[]; // running jobs past performTimeout and the grace
+  readonly idle: string[]; // workers to stop
+}
+
 // The dispatcher's timekeeping: hosts gone silent, start and perform timeouts, idle workers, as
 // one batch of commands (see SchedulerCommandsService.runMany).
 export class DispatchHousekeeping {
@@ -28,16 +35,55 @@ export class DispatchHousekeeping {
     private readonly config: SpindleConfig,
   ) {}
 
-  // The reads side by side, then every decision they call for in one batch (a job both lost and
-  // past its deadline is decided twice on its stream, the second time on what the first did).
+  // What is due, read in one statement (one round trip, four times a second even when nothing
+  // is: it was four statements on four connections), then every decision it calls for in one
+  // batch (a job both lost and past its deadline is decided twice on its stream, the second time
+  // on what the first did).
   async run(leadingSince: number): Promise<void> {
-    const decisions = await Promise.all([
-      this.loseSilentHosts(leadingSince),
-      this.expireQueued(),
-      this.expireRunning(),
-      this.stopIdleWorkers(),
-    ]);
-    await this.commands.runMany(decisions.flat());
+    const limitMs = this.config.scheduler.hostSilenceLimitMs;
+    // A freshly elected leader may be reading heartbeats that queued while nobody listened.
+    const trustSilence = Date.now() - leadingSince >= limitMs;
+    const [due] = await this.dataSource.query<Due[]>(
+      `select
+         (select coalesce(json_agg(json_build_object('workerId', w.id, 'hostId', w.host_id)), '[]')
+          from ${s}.dispatch_workers w left join ${s}.hosts h on h.id = w.host_id
+          where $3::boolean and (h.id is null or h.incarnation <> w.incarnation
+             or h.last_seen < now() - make_interval(secs => $1::double precision / 1000))) as lost,
+         (select coalesce(json_agg(id), '[]') from ${s}.dispatch_jobs
+          where state = 'queued' and start_deadline < now()) as "startExpired",
+         (select coalesce(json_agg(id), '[]') from ${s}.dispatch_jobs
+          where state = 'running' and perform_timeout_ms is not null
+            and started_at + make_interval(secs => (perform_timeout_ms + $2)::double precision / 1000) < now())
+           as "performExpired",
+         (select coalesce(json_agg(w.id), '[]')
+          from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
+          -- A precreated context keeps its oldest keepWorkers shared workers (1 unless set: a group
+          -- keeps its scale); the others of its pool go like any.
+          where w.state = 'running' and w.idle_since is not null
+            and ((w.mode = 'shared'
+                  and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id in (
+                    select k.id from ${s}.dispatch_workers k
+                    where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
+                    order by k.requested_at, k.id limit coalesce((c.settings->>'keepWorkers')::int, 1)))
+                  and c.settings->>'downtimeMs' is not null
+                  and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
+              or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $4::double precision / 1000) < now())
+              or c.deleted)) as idle`,
+      [limitMs, PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
+    );
+    const decisions = [
+      ...(await this.loseSilentHosts(due!.lost)),
+      ...due!.startExpired.map((id) =>
+        commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata()),
+      ),
+      ...due!.performExpired.map((id) =>
+        commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata()),
+      ),
+      ...due!.idle.map((id) =>
+        commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata()),
+      ),
+    ];
+    await this.commands.runMany(decisions);
   }
 
   private metadata(): MessageMetadata {
@@ -47,17 +93,8 @@ export class DispatchHousekeeping {
   // A host that stopped heartbeating (or came back as a new incarnation) took its processes with
   // it: what ran there goes back in its queue where its function allows a retry, else fails; its
   // workers are forgotten. Jobs never stay running forever.
-  private async loseSilentHosts(leadingSince: number): Promise<BoundCommand[]> {
-    const limitMs = this.config.scheduler.hostSilenceLimitMs;
-    // A freshly elected leader may be reading heartbeats that queued while nobody listened.
-    if (Date.now() - leadingSince < limitMs) return [];
-    const lost: { worker_id: string; host_id: string }[] = await this.dataSource.query(
-      `select w.id as worker_id, w.host_id from ${s}.dispatch_workers w
-       left join ${s}.hosts h on h.id = w.host_id
-       where h.id is null or h.incarnation <> w.incarnation
-          or h.last_seen < now() - make_interval(secs => $1::double precision / 1000)`,
-      [limitMs],
-    );
+  private async loseSilentHosts(lostWorkers: Due['lost']): Promise<BoundCommand[]> {
+    const lost = lostWorkers.map((l) => ({ worker_id: l.workerId, host_id: l.hostId }));
     if (lost.length === 0) return [];
     const jobs: { id: string; worker_id: string }[] = await this.dataSource.query(
       `select id, worker_id from ${s}.dispatch_jobs where worker_id = any($1::text[])`,
@@ -91,44 +128,5 @@ export class DispatchHousekeeping {
         commandFor(workerCommands, { kind: 'stopped', id, reason: reasonOf.get(id)! }, this.metadata()),
       ),
     ];
-  }
-
-  private async expireQueued(): Promise<BoundCommand[]> {
-    const due: { id: string }[] = await this.dataSource.query(
-      `select id from ${s}.dispatch_jobs where state = 'queued' and start_deadline < now()`,
-    );
-    return due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata()));
-  }
-
-  private async expireRunning(): Promise<BoundCommand[]> {
-    const due: { id: string }[] = await this.dataSource.query(
-      `select id from ${s}.dispatch_jobs
-       where state = 'running' and perform_timeout_ms is not null
-         and started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000) < now()`,
-      [PERFORM_BACKSTOP_GRACE_MS],
-    );
-    return due.map(({ id }) => commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata()));
-  }
-
-  private async stopIdleWorkers(): Promise<BoundCommand[]> {
-    // A precreated context keeps its oldest `keepWorkers` shared workers (1 unless set: a group
-    // keeps its scale); the others of its pool go like any.
-    const idle: { id: string }[] = await this.dataSource.query(
-      `select w.id from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
-       where w.state = 'running' and w.idle_since is not null
-         and ((w.mode = 'shared'
-               and not (coalesce((c.settings->>'precreated')::boolean, false) and w.id in (
-                 select k.id from ${s}.dispatch_workers k
-                 where k.context = w.context and k.mode = 'shared' and k.state in ('starting', 'running')
-                 order by k.requested_at, k.id limit coalesce((c.settings->>'keepWorkers')::int, 1)))
-               and c.settings->>'downtimeMs' is not null
-               and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
-           or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $1::double precision / 1000) < now())
-           or c.deleted)`,
-      [EXCLUSIVE_IDLE_LIMIT_MS],
-    );
-    return idle.map(({ id }) =>
-      commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata()),
-    );
   }
 }
