@@ -1,9 +1,18 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
 import { eventually, processAlive } from '@spindle/testing';
-import { JobCgroups } from './cgroups';
+import { JobCgroups, jobCpuShares } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
 import { JobUserPool } from './job-users';
 import type { JobLimits } from './confinement';
@@ -140,6 +149,28 @@ describeWithCgroups('job processes in cgroups of their own', () => {
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
   });
 
+  it("gives all of an agent's job processes together the CPU weight of one thread at their nice value", async () => {
+    const cpu = cgroups.directories.find((d) => d.startsWith('/sys/fs/cgroup/cpu/'));
+    if (!cpu) return console.warn('cgroups.int-spec: this host has no cgroup v1 cpu hierarchy'); // nice alone
+    const script = join(dir, 'cpu-cgroup.sh');
+    // Its session's weight (autogroup, where the kernel has it), then its cgroup in the cpu
+    // hierarchy ("1:cpu:/path" or "3:cpu,cpuacct:/path").
+    writeFileSync(
+      script,
+      "#!/bin/sh\ncat /proc/self/autogroup\ngrep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3\n",
+      { mode: 0o755 },
+    );
+    const lines: string[] = [];
+    const task = await sandbox.run(spec('exec', 'cpu-cgroup.sh'), { line: (_, text) => lines.push(text) });
+    const done = await task.done;
+    expect(done).toEqual({ outcome: 'succeeded', result: expect.stringMatching(/\/task-job-/) });
+    const own = join('/sys/fs/cgroup/cpu', (done as { result: string }).result);
+    expect(join(own, '..')).toBe(cpu);
+    expect(readFileSync(join(cpu, 'cpu.shares'), 'utf8').trim()).toBe(String(jobCpuShares(10)));
+    expect(jobCpuShares(10)).toBe(110); // the kernel's weight of nice 10; nice 0 weighs 1024
+    if (existsSync('/proc/self/autogroup')) expect(lines[0]).toMatch(/^\/autogroup-\d+ nice 10$/);
+  });
+
   it('ends an exec job that uses more memory than its limit, saying so', async () => {
     const task = await sandbox.run(spec('exec', 'greedy.py'), { line: () => undefined });
     expect(await task.done).toEqual({
@@ -195,11 +226,10 @@ describeWithCgroups('job processes in cgroups of their own', () => {
   it('removes every cgroup it made once its worker stopped', async () => {
     const task = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     await task.done;
-    await until(() => cgroupsNamed('').length === 2, "earlier workers' cgroups to go");
-    expect(cgroupsNamed('')).toEqual([
-      expect.stringMatching(/^runner-node-/),
-      expect.stringMatching(/^runner-node-/),
-    ]);
+    // One in each hierarchy (memory, pids, and cpu where the host has it).
+    const hierarchies = cgroups.directories.length;
+    await until(() => cgroupsNamed('').length === hierarchies, "earlier workers' cgroups to go");
+    expect(cgroupsNamed('')).toEqual(Array(hierarchies).fill(expect.stringMatching(/^runner-node-/)));
     await sandbox.stop();
     await until(() => cgroupsNamed('').length === 0, 'every cgroup to go');
     expect(cgroupsNamed('')).toEqual([]);

@@ -20,6 +20,9 @@ export interface JobLimits {
   readonly addressSpaceBytes: number | null;
   readonly cpuSeconds: number | null;
   readonly memoryBytes: number | null; // enforced by cgroups only (JobCgroups)
+  // How much less CPU than the agent a job gets when both want it: its nice value (0 the agent's
+  // own priority, 19 the least), so that a busy job never delays the agent's heartbeats.
+  readonly nice: number;
 }
 
 export interface ConfinementPolicy {
@@ -35,6 +38,7 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   addressSpaceBytes: null,
   cpuSeconds: null,
   memoryBytes: null,
+  nice: 10,
 };
 
 // The command line that starts `command argv` confined: without the network (a fresh network
@@ -45,6 +49,8 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
 // `prlimit` stays last before the program even where a root shell in front could set the limits:
 // setpriv keeps its capabilities until it execs, so a program it looked up in PATH itself would be
 // found where only root may look (a PATH entry under /root) and then fail as the job's user.
+// `nice` lowers the priority first (a lower one is all an unprivileged process may ask for, so the
+// job cannot undo it).
 // `namespaces: false`: the caller makes them (FileSystemView, with its mount namespace).
 export function confinedCommand(
   policy: ConfinementPolicy,
@@ -55,6 +61,8 @@ export function confinedCommand(
 ): { command: string; argv: string[] } {
   const chain: string[] = [];
   if (user && !policy.network && namespaces) chain.push(UNSHARE, '--net', '--');
+  const { limits } = policy;
+  if (limits.nice > 0) chain.push('nice', '-n', String(limits.nice));
   if (user)
     chain.push(
       'setpriv',
@@ -64,7 +72,6 @@ export function confinedCommand(
       '--no-new-privs',
       '--',
     );
-  const { limits } = policy;
   chain.push('prlimit', `--nofile=${limits.openFiles}:${limits.openFiles}`);
   // RLIMIT_NPROC counts every process of the user: only a job's own user makes it the job's.
   if (user) chain.push(`--nproc=${limits.processes}:${limits.processes}`);
@@ -118,11 +125,16 @@ export class Jail {
   ): { command: string; argv: string[]; release: () => void } {
     if (this.view && this.user) {
       const inner = confinedCommand(this.policy, this.user, command, argv, false);
-      return this.view.command(inner, { cgroup, network: this.policy.network, writable });
+      return this.view.command(inner, {
+        cgroup,
+        network: this.policy.network,
+        writable,
+        nice: this.policy.limits.nice,
+      });
     }
     const confined = confinedCommand(this.policy, this.user, command, argv);
     return {
-      ...(cgroup ? cgroup.enter(confined.command, confined.argv) : confined),
+      ...(cgroup ? cgroup.enter(confined.command, confined.argv, this.policy.limits.nice) : confined),
       release: () => undefined,
     };
   }

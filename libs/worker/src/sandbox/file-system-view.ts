@@ -19,7 +19,7 @@ const MAX_KEPT = 4;
 // fstab (one exec for every mount), closes those directories again, enters the process's
 // directory afresh (the one it started in lies on the mount as it was, read-only now) and execs
 // the rest of the chain (setpriv, which drops root).
-// Arguments: <cgroup.procs…> -- <fstab> <directory> <kept directories…> -- <command…>
+// Arguments: <nice> <cgroup.procs…> -- <fstab> <directory> <kept directories…> -- <command…>
 const BUILD_VIEW = [
   ENTER_CGROUPS,
   'fstab=$1 dir=$2; shift 2',
@@ -58,7 +58,7 @@ export class FileSystemView {
     try {
       const probe = view.command(
         { command: '/bin/true', argv: [] },
-        { cgroup: null, network: true, writable: [probeDir] },
+        { cgroup: null, network: true, writable: [probeDir], nice: 0 },
       );
       const run = spawnSync(probe.command, probe.argv, { cwd: probeDir, encoding: 'utf8', timeout: 10_000 });
       probe.release();
@@ -79,6 +79,7 @@ export class FileSystemView {
       cgroup: ProcessCgroup | null;
       network: boolean;
       writable: readonly string[];
+      nice: number; // ENTER_CGROUPS
     },
   ): { command: string; argv: string[]; release: () => void } {
     const writable = options.writable.map((dir) => resolve(dir));
@@ -105,6 +106,7 @@ export class FileSystemView {
         '-c',
         BUILD_VIEW,
         'spindle-view',
+        String(options.nice),
         ...(options.cgroup?.procs ?? []),
         '--',
         fstab,
