@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
+import { TaskJail } from '../sandbox/task-jail';
 import { runApolloMap, runApolloReduce } from './apollo-executor';
 import type { ApolloPair } from './apollo-invocation';
 
@@ -12,9 +13,11 @@ jest.setTimeout(120_000);
 describe('the apollo protocol', () => {
   let dir: string;
   let workDir: string;
-  beforeEach(() => {
+  let jail: TaskJail; // unconfined: the confined protocol is test/mapreduce/apollo-wordcount's
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'apollo-protocol-'));
     workDir = join(dir, 'task');
+    jail = await TaskJail.open(null, 'task', workDir);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,7 +40,7 @@ describe('the apollo protocol', () => {
     const pairs: ApolloPair[] = [];
     const scratchRoot = join(dir, 'scratch');
     const n = await runApolloMap(
-      { programPath: mapper, workDir, scratchRoot, concurrency: 8 },
+      { programPath: mapper, jail, scratchRoot, concurrency: 8 },
       lines,
       (p, lineNumber) => {
         seen.push(lineNumber);
@@ -64,7 +67,7 @@ describe('the apollo protocol', () => {
       ),
     );
     const pairs: ApolloPair[] = [];
-    await runApolloMap({ programPath: echo, workDir }, ['first line', 'it\'s "quoted" $HOME'], (p) => {
+    await runApolloMap({ programPath: echo, jail }, ['first line', 'it\'s "quoted" $HOME'], (p) => {
       pairs.push(...p);
     });
     expect(pairs.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
@@ -80,7 +83,7 @@ describe('the apollo protocol', () => {
       { key: 'one', values: [1] },
       { key: 7, values: [3, 4] },
     ];
-    const reduced = await runApolloReduce({ programPath: reducer, workDir, concurrency: 3 }, groups);
+    const reduced = await runApolloReduce({ programPath: reducer, jail, concurrency: 3 }, groups);
     expect(reduced).toEqual([
       { key: 'many', value: 100_000 },
       { key: 'one', value: 1 },
@@ -98,15 +101,13 @@ describe('the apollo protocol', () => {
       ),
     );
     await expect(
-      runApolloMap({ programPath: failing, workDir, concurrency: 1 }, ['a', 'b', 'c', 'd'], () => undefined),
+      runApolloMap({ programPath: failing, jail, concurrency: 1 }, ['a', 'b', 'c', 'd'], () => undefined),
     ).rejects.toThrow(/mapper on line 2 exited with code 3\ncannot map this line/);
   });
 
   it('fails a reducer that writes no result, and one that writes something that is not JSON', async () => {
     const silent = writeProgram(dir, 'silent', '#!/bin/sh\nexit 0\n');
-    await expect(
-      runApolloReduce({ programPath: silent, workDir }, [{ key: 'k', values: [1] }]),
-    ).rejects.toThrow(
+    await expect(runApolloReduce({ programPath: silent, jail }, [{ key: 'k', values: [1] }])).rejects.toThrow(
       /reducer on key "k" \(order 0\) ended without listening on \/tmp\/reduce-input-0\.sock/,
     );
     const garbled = writeProgram(
@@ -114,7 +115,7 @@ describe('the apollo protocol', () => {
       'garbled',
       WORD_COUNT_MAPPER.replace('json.dumps({"pairs": pairs}).encode()', 'b"not json"'),
     );
-    await expect(runApolloMap({ programPath: garbled, workDir }, ['x'], () => undefined)).rejects.toThrow(
+    await expect(runApolloMap({ programPath: garbled, jail }, ['x'], () => undefined)).rejects.toThrow(
       /wrote something that is not JSON to \/tmp\/map\.sock/,
     );
   });
@@ -128,7 +129,7 @@ describe('the apollo protocol', () => {
     );
     const stop = new AbortController();
     const running = runApolloMap(
-      { programPath: sleeper, workDir, concurrency: 4, signal: stop.signal },
+      { programPath: sleeper, jail, concurrency: 4, signal: stop.signal },
       ['a', 'b', 'c', 'd', 'e'],
       () => undefined,
     );

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { JobCgroups, ProcessCgroup } from './cgroups';
-import type { JobUser } from './job-users';
+import type { JobUser, JobUserLease, JobUserPool } from './job-users';
 import type { FileSystemView } from './file-system-view';
 import { UNSHARE } from './mount-namespace';
 import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
@@ -91,6 +91,16 @@ export async function privateDirectory(path: string, user: JobUser | null): Prom
   await chmod(path, 0o700);
 }
 
+// How a host confines the processes it starts for jobs (the worker agent's, from its settings):
+// shared by its workers' sandboxes and by MapReduce task attempts, each of which gets a Jail.
+export interface HostConfinement {
+  readonly policy: ConfinementPolicy;
+  readonly users: JobUserPool | null;
+  readonly runtimeFiles?: RuntimeFiles;
+  readonly cgroups?: JobCgroups | null;
+  readonly view?: FileSystemView | null;
+}
+
 // One worker's confinement: the policy, the user its processes run as (null: Spindle's own),
 // where that user reads the runners' bootstrap and the helpers, the host's cgroups (null: none,
 // see JobCgroups.open) and the read-only view of the file system its processes get (null: none,
@@ -114,14 +124,46 @@ export class Jail {
     null,
   );
 
+  // A jail of its own for one holder (a worker, a MapReduce task attempt): with job users, one
+  // leased now for the holder's lifetime; release() gives it back. `cancelled`: asked once the
+  // lease is there, the holder was stopped meanwhile (the user goes back at once).
+  static async lease(confinement: HostConfinement | undefined, cancelled = () => false): Promise<Jail> {
+    if (!confinement) return Jail.unconfined;
+    let lease: JobUserLease | null = null;
+    if (confinement.users && confinement.policy.separateUsers) {
+      lease = await confinement.users.lease();
+      if (cancelled()) await lease.release();
+    }
+    const jail = new Jail(
+      confinement.policy,
+      lease,
+      confinement.runtimeFiles,
+      confinement.cgroups ?? null,
+      confinement.view ?? null,
+    );
+    jail.lease = lease;
+    return jail;
+  }
+
+  private lease: JobUserLease | null = null;
+
+  // Ends every process it started (and what they left) and gives its user back to the pool.
+  async release(): Promise<void> {
+    const swept = await this.endEveryProcess();
+    await this.lease?.release({ swept });
+  }
+
   // `cgroup`: the process's own (cgroupFor), entered before anything else. `writable`: the
   // directories the process may write in a read-only view, the first its working directory.
-  // `release` is called once the process has ended, or could not start.
+  // `tmp`: a directory to be its /tmp in the view (see viewFstab; without a view the caller makes
+  // one, as the apollo protocol does). `release` is called once the process has ended, or could not
+  // start.
   command(
     command: string,
     argv: readonly string[],
     cgroup: ProcessCgroup | null = null,
     writable: readonly string[] = [],
+    tmp: string | null = null,
   ): { command: string; argv: string[]; release: () => void } {
     if (this.view && this.user) {
       const inner = confinedCommand(this.policy, this.user, command, argv, false);
@@ -130,8 +172,10 @@ export class Jail {
         network: this.policy.network,
         writable,
         nice: this.policy.limits.nice,
+        tmp,
       });
     }
+    if (tmp !== null) throw new Error('only a read-only view gives a process a /tmp of its own');
     const confined = confinedCommand(this.policy, this.user, command, argv);
     return {
       ...(cgroup ? cgroup.enter(confined.command, confined.argv, this.policy.limits.nice) : confined),
@@ -169,6 +213,11 @@ export class Jail {
 
   prepare(dir: string): Promise<void> {
     return privateDirectory(dir, this.user);
+  }
+
+  // Whether command() can give a process a /tmp of its own.
+  get privateTmp(): boolean {
+    return this.view !== null && this.user !== null;
   }
 }
 
