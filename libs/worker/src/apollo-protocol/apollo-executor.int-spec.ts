@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
+import { DEFAULT_JOB_LIMITS } from '../sandbox/confinement';
+import { JobUserPool } from '../sandbox/job-users';
 import { TaskJail } from '../sandbox/task-jail';
 import { runApolloMap, runApolloReduce } from './apollo-executor';
 import type { ApolloPair } from './apollo-invocation';
@@ -119,6 +121,47 @@ describe('the apollo protocol', () => {
       /wrote something that is not JSON to \/tmp\/map\.sock/,
     );
   });
+
+  // With a read-only view (CI) the view binds the private /tmp: test/mapreduce/apollo-wordcount.
+  (JobUserPool.available() ? it : it.skip)(
+    'runs every mapper and reducer invocation as a job user also without a read-only view (SPINDLE_JOB_FS=off), its /tmp private',
+    async () => {
+      chmodSync(dir, 0o711); // job users run the program in it
+      const confined = await TaskJail.open(
+        {
+          policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS },
+          users: new JobUserPool(16),
+        },
+        'confined',
+        join(dir, 'confined'),
+      );
+      try {
+        const whoami = writeProgram(
+          dir,
+          'whoami',
+          WORD_COUNT_MAPPER.replace(
+            'pairs = [{"key": word, "value": 1} for word in line.split()]',
+            'import os\npairs = [{"key": os.getuid(), "value": sorted(os.listdir("/tmp"))}]',
+          ),
+        );
+        const pairs: ApolloPair[] = [];
+        await runApolloMap({ programPath: whoami, jail: confined }, ['a', 'b'], (p) => {
+          pairs.push(...p);
+        });
+        expect(pairs).toEqual([
+          { key: confined.user!.uid, value: ['map.sock'] },
+          { key: confined.user!.uid, value: ['map.sock'] },
+        ]);
+        // The reducer listens on a socket of its own in that /tmp; the worker connects to it.
+        const reducer = writeProgram(dir, 'reducer', WORD_COUNT_REDUCER);
+        expect(
+          await runApolloReduce({ programPath: reducer, jail: confined }, [{ key: 'k', values: [1, 2] }]),
+        ).toEqual([{ key: 'k', value: 3 }]);
+      } finally {
+        await confined.close();
+      }
+    },
+  );
 
   it('stops every running invocation when the task is stopped', async () => {
     const sleeper = writeProgram(
