@@ -130,9 +130,11 @@ export class Jail {
   static async lease(confinement: HostConfinement | undefined, cancelled = () => false): Promise<Jail> {
     if (!confinement) return Jail.unconfined;
     let lease: JobUserLease | null = null;
+    let held = false;
     if (confinement.users && confinement.policy.separateUsers) {
       lease = await confinement.users.lease();
-      if (cancelled()) await lease.release();
+      held = !cancelled();
+      if (!held) await lease.release();
     }
     const jail = new Jail(
       confinement.policy,
@@ -141,7 +143,8 @@ export class Jail {
       confinement.cgroups ?? null,
       confinement.view ?? null,
     );
-    jail.lease = lease;
+    // Given back once only: the pool may have leased it to another holder since.
+    jail.lease = held ? lease : null;
     return jail;
   }
 
