@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -264,11 +264,10 @@ describe('a MapReduce job over two worker hosts', () => {
 
   it('stops a job: every running task on every host is killed, and it ends stopped', async () => {
     const other = await startWorkerHost('zz-stopper');
-    // Each map attempt says where it runs (its pid, in a file named for its task), then waits.
-    const pids = mkdtempSync(join(tmpdir(), 'spindle-mr-pids-'));
-    dirs.push(pids);
+    // Each map attempt says where it runs (its pid, in its task's log: it runs confined, and can
+    // write no file the test reads), then waits.
     const waiting = uniqueName('waiting-map');
-    await upload(suite.url, waiting, `#!/bin/sh\necho $$ > "${pids}/$SPINDLE_TASK_ID.pid"\nexec sleep 600\n`);
+    await upload(suite.url, waiting, `#!/bin/sh\necho "pid $$" >&2\nexec sleep 600\n`);
     const bucket = await freshBucket(storage, 'two-hosts-stop');
     const text = generateText(40 * 1024, SHORT_LINES);
     await storage.write(bucket, 'input/text.txt', text);
@@ -284,14 +283,21 @@ describe('a MapReduce job over two worker hosts', () => {
     });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
+    const pidOf = async (taskId: string): Promise<number | null> => {
+      const log = (await http(suite.url, 'GET', `/api/v1/mapreduce/jobs/${id}/tasks/${taskId}/log`)).text;
+      const said = /pid (\d+)/.exec(log ?? '');
+      return said ? Number(said[1]) : null;
+    };
+    let programs: number[] = [];
     await waitUntil(async () => {
-      const tasks = await tasksOf(id);
-      const running = tasks.filter((t) => t.state === 'in-progress');
-      return running.length === 4 && readdirSync(pids).length === 4;
+      const running = (await tasksOf(id)).filter((t) => t.state === 'in-progress');
+      if (running.length !== 4) return false;
+      const pids = await Promise.all(running.map((t) => pidOf(t.id)));
+      programs = pids.filter((pid): pid is number => pid !== null);
+      return programs.length === 4;
     }, 120_000);
     const hosts = new Set((await tasksOf(id)).filter((t) => t.kind === 'mapper').map((t) => t.hostId));
     expect([...hosts].sort()).toEqual([MAIN_HOST, other.hostId].sort());
-    const programs = readdirSync(pids).map((f) => Number(readFileSync(join(pids, f), 'utf8')));
     expect(programs.every(processAlive)).toBe(true);
 
     const stopping = await http(suite.url, 'DELETE', `/api/v1/mapreduce/jobs/${id}`);

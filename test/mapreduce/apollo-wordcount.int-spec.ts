@@ -16,19 +16,26 @@ import { MapReduceRun } from '@spindle/worker';
 import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
 import { processAlive } from '../support/jobs';
+import { agentConfinement } from '../support/confinement';
 
 // The engine with Apollo's protocol against the real S3 server: programs written as Apollo's
 // users write them (run per line and per key, talking over /tmp sockets), output where Apollo
 // puts it (bucket `reducers`, `<jobId>/<reducerIndex>.json` holding {"pairs":[…]}).
 
+// The word count and the identity test run their programs confined as a root agent would (job
+// users, cgroups, the read-only view, a private /tmp bound in it); not as root, as the test's user.
 describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
   const storage = testStorage();
   let dir: string;
+  let host: Awaited<ReturnType<typeof agentConfinement>>;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'spindle-apollo-mr-'));
+    host = await agentConfinement('apollo-mr', dir);
+    if (host.why) console.warn(`apollo-wordcount.int-spec: programs run unconfined: ${host.why}`);
   });
   afterAll(async () => {
     storage.destroy();
+    host.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -47,6 +54,7 @@ describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
       reducerPath: null,
       slots: 2,
       workRoot: join(dir, 'work'),
+      confinement: null,
       ...over,
     };
   }
@@ -64,6 +72,7 @@ describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
           mapperPath: writeProgram(dir, 'mapper', WORD_COUNT_MAPPER),
           reducerPath: writeProgram(dir, 'reducer', WORD_COUNT_REDUCER),
           splitSize: 4 * 1024 * 1024, // 5 splits: lines cross split boundaries
+          confinement: host.confinement,
         },
         bucket,
       ),
@@ -86,6 +95,52 @@ describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
     expect(counted).toEqual(countWords(text));
     expect(progress.filter((p) => p.type === 'task-failed')).toEqual([]);
   }, 600_000);
+
+  it("runs the mapper as a job user, with nothing of the agent's environment", async () => {
+    if (!host.confinement) return console.warn(`apollo-wordcount.int-spec: not checked: ${host.why}`);
+    process.env.SPINDLE_TEST_AGENT_SECRET = 'only-the-agent-knows';
+    const bucket = await freshBucket(storage, 'apollo-who');
+    await storage.write(bucket, 'input/text.txt', `${process.pid}\n`); // the agent's pid, as the line
+    const jobId = `j-${randomUUID()}`;
+    const mapper = WORD_COUNT_MAPPER.replace(
+      'pairs = [{"key": word, "value": 1} for word in line.split()]',
+      [
+        'import os',
+        'try:',
+        '    agent = "read" if "only-the-agent-knows" in open("/proc/%s/environ" % line).read() else "no secret"',
+        'except OSError as e:',
+        '    agent = type(e).__name__',
+        'pairs = [{"key": "uid", "value": os.getuid()}, {"key": "env", "value": sorted(os.environ)}, {"key": "agent", "value": agent}]',
+      ].join('\n'),
+    );
+    try {
+      const job = new MapReduceRun(
+        spec(
+          {
+            jobId,
+            mapperPath: writeProgram(dir, 'who', mapper),
+            nReducers: 0,
+            confinement: host.confinement,
+          },
+          bucket,
+        ),
+        () => undefined,
+      );
+      expect(await job.run()).toEqual({ state: 'succeeded' });
+    } finally {
+      delete process.env.SPINDLE_TEST_AGENT_SECRET;
+    }
+    const { pairs } = JSON.parse(await storage.readText('reducers', `${jobId}/map-0.json`)) as {
+      pairs: { key: string; value: unknown }[];
+    };
+    const said = Object.fromEntries(pairs.map((p) => [p.key, p.value]));
+    expect(said['uid']).not.toBe(0);
+    expect(said['uid']).not.toBe(process.getuid!());
+    expect(said['agent']).toBe('PermissionError');
+    expect(said['env']).not.toContain('SPINDLE_TEST_AGENT_SECRET');
+    expect(said['env']).not.toContain('DATABASE_URL');
+    expect(said['env']).toEqual(expect.arrayContaining(['SPINDLE_JOB_ID', 'SPINDLE_TASK_ID']));
+  });
 
   it('stops every running invocation of every task when the job is stopped', async () => {
     const bucket = await freshBucket(storage, 'apollo-stop');

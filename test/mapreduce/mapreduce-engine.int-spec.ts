@@ -8,6 +8,7 @@ import type { MapReduceJobSpec, MapReduceProgress } from '@spindle/worker';
 import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
 import { processAlive } from '../support/jobs';
 import { waitUntil } from '../support/wait';
+import { agentConfinement } from '../support/confinement';
 import {
   SHORT_LINES,
   STREAMING_SUM_REDUCER as SUM_REDUCER,
@@ -17,19 +18,26 @@ import {
 } from '@spindle/testing';
 
 // The engine against the real S3 server, with mapper and reducer programs written here the way
-// Hadoop Streaming users write them: shebang scripts reading stdin, writing key\tvalue lines.
+// Hadoop Streaming users write them: shebang scripts reading stdin, writing key\tvalue lines. The
+// word count and the identity test run them confined as a root agent would (job users, cgroups,
+// the read-only view); the others unconfined, since their programs keep state across attempts
+// in the test's directory, which a confined program cannot write.
 describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
   const storage = testStorage();
   let dir: string;
   let shared: string; // state the test's programs keep across attempts (a first failure, a pid)
+  let host: Awaited<ReturnType<typeof agentConfinement>>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'spindle-mr-'));
     shared = join(dir, 'shared');
     await writeFile(join(dir, 'placeholder'), '');
+    host = await agentConfinement('mr-engine', dir);
+    if (host.why) console.warn(`mapreduce-engine.int-spec: programs run unconfined: ${host.why}`);
   });
   afterAll(async () => {
     storage.destroy();
+    host.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -53,6 +61,7 @@ describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
       reducerPath: null,
       slots: 2,
       workRoot: join(dir, 'work'),
+      confinement: null,
       ...over,
     };
   }
@@ -91,6 +100,7 @@ describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
           mapperPath: await program('mapper.awk', WORD_MAPPER),
           reducerPath: await program('reducer.awk', SUM_REDUCER),
           splitSize: 4 * 1024 * 1024,
+          confinement: host.confinement,
         },
         bucket,
       ),
@@ -120,6 +130,45 @@ describe('MapReduce engine (streaming protocol) on S3Proxy', () => {
       [...['0', '1', '2', '3', '4', '5'].map((i) => `wc-m-${i}`), 'wc-r-0', 'wc-r-1', 'wc-r-2'].sort(),
     );
   }, 900_000); // a busy 2-core machine took 200-300 s; the bound only stops a hung run
+
+  it("runs the mapper as a job user, with nothing of the agent's environment", async () => {
+    if (!host.confinement) return console.warn(`mapreduce-engine.int-spec: not checked: ${host.why}`);
+    process.env.SPINDLE_TEST_AGENT_SECRET = 'only-the-agent-knows';
+    const bucket = await freshBucket(storage, 'who');
+    await storage.write(bucket, 'input/a.txt', `${process.pid}\n`); // the agent's pid, as the line
+    const who = await program(
+      'who.sh',
+      [
+        '#!/bin/sh',
+        'read -r agent',
+        'printf "uid\\t%s\\n" "$(id -u)"',
+        'printf "env\\t%s\\n" "$(env | cut -d= -f1 | sort | tr "\\n" " ")"',
+        'if cat "/proc/$agent/environ" > /dev/null 2>&1; then echo "agent\tread"; else echo "agent\tdenied"; fi',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const { outcome } = await run(
+        spec({ jobId: 'who', mapperPath: who, nReducers: 0, confinement: host.confinement }, bucket),
+      );
+      expect(await outcome).toEqual({ state: 'succeeded' });
+    } finally {
+      delete process.env.SPINDLE_TEST_AGENT_SECRET;
+    }
+    const said = Object.fromEntries(
+      (await storage.readText(bucket, 'output/part-m-00000'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t') as [string, string]),
+    );
+    expect(Number(said['uid'])).not.toBe(0);
+    expect(Number(said['uid'])).not.toBe(process.getuid!());
+    expect(said['agent']).toBe('denied');
+    const env = said['env']!.trim().split(' ');
+    expect(env).not.toContain('SPINDLE_TEST_AGENT_SECRET');
+    expect(env).not.toContain('DATABASE_URL');
+    expect(env).toEqual(expect.arrayContaining(['SPINDLE_JOB_ID', 'SPINDLE_TASK_ID']));
+  });
 
   it('retries a mapper that fails once, and the job succeeds', async () => {
     const bucket = await freshBucket(storage, 'retry');

@@ -1,2 +1,3 @@
 export * from './worker.module';
 export * from './mapreduce';
+export * from './sandbox';

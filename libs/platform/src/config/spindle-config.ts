@@ -112,6 +112,8 @@ const envSchema = z.object({
   SPINDLE_JOB_MAX_ADDRESS_SPACE_MB: positiveInt.optional(),
   SPINDLE_JOB_MAX_CPU_SECONDS: positiveInt.optional(),
   SPINDLE_JOB_MAX_MEMORY_MB: positiveInt.optional(),
+  // How much less CPU than the worker agent a job process gets (its nice value; 0: as much).
+  SPINDLE_JOB_NICE: z.coerce.number().int().min(0).max(19).default(10),
   SPINDLE_JOB_CGROUPS: z.enum(['auto', 'off']).default('auto'),
   // A read-only view of the file system for job processes (auto: when the agent is root and mount
   // namespaces work).
@@ -245,6 +247,7 @@ export interface SpindleConfig {
         readonly cpuSeconds: number | null;
         // Resident memory of each process a worker starts and all it starts (a cgroup's limit).
         readonly memoryBytes: number | null;
+        readonly nice: number;
       };
       // Every process in a cgroup of its own when the host allows it (auto), or never (off).
       readonly cgroups: 'auto' | 'off';
@@ -373,6 +376,7 @@ export function loadConfig(
           cpuSeconds: e.SPINDLE_JOB_MAX_CPU_SECONDS ?? null,
           memoryBytes:
             e.SPINDLE_JOB_MAX_MEMORY_MB === undefined ? null : e.SPINDLE_JOB_MAX_MEMORY_MB * 1024 * 1024,
+          nice: e.SPINDLE_JOB_NICE,
         },
         cgroups: e.SPINDLE_JOB_CGROUPS,
         fileSystem: e.SPINDLE_JOB_FS,

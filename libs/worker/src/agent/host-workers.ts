@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import type { HostHeartbeat, JobAssignedV1, WorkerRequestedV1 } from '@spindle/contracts';
-import type { SpindleConfig } from '@spindle/platform';
 import { WorkerSandbox } from '../sandbox';
-import type { FileSystemView, JobCgroups, JobUserPool, RuntimeFiles } from '../sandbox';
+import type { HostConfinement } from '../sandbox';
 import type { AgentReporter, EventCause } from './agent-reporter';
 import type { HostTask, TaskRunner } from './task-runner';
 
@@ -20,12 +19,7 @@ export interface HostWorkersOptions {
   readonly hostId: string;
   readonly incarnation: string; // this agent run: a worker asked of another run is refused
   readonly baseDir: string; // the host's directory: workers/<id> is each worker's
-  // Null when jobs run as Spindle's own user (not root, SPINDLE_JOB_USERS=0, or a job tree that
-  // other users cannot reach).
-  readonly jobUsers: JobUserPool | null;
-  readonly runtimeFiles: RuntimeFiles; // where job users read the runners' bootstrap and helpers
-  readonly cgroups: JobCgroups | null; // null: the host gives its processes none (JobCgroups.open)
-  readonly view: FileSystemView | null; // null: job processes see the file system as it is
+  readonly confinement: HostConfinement; // the agent's (WorkerAgent.confinement)
   readonly reporter: AgentReporter;
   readonly tasks: TaskRunner;
 }
@@ -40,10 +34,7 @@ export class HostWorkers {
   // The host is shutting down: a worker asked for now would only be stopped again.
   private closing = false;
 
-  constructor(
-    private readonly config: SpindleConfig,
-    private readonly options: HostWorkersOptions,
-  ) {}
+  constructor(private readonly options: HostWorkersOptions) {}
 
   // What the host's heartbeat says of its workers.
   list(): HostHeartbeat['workers'] {
@@ -71,20 +62,11 @@ export class HostWorkers {
       });
       return;
     }
-    const { confinement } = this.config.worker;
     const sandbox = new WorkerSandbox({
       workerId: request.id,
       baseDir: join(this.options.baseDir, 'workers', request.id),
       confinement: {
-        policy: {
-          separateUsers: this.options.jobUsers !== null,
-          network: confinement.network,
-          limits: confinement.limits,
-        },
-        users: this.options.jobUsers,
-        runtimeFiles: this.options.runtimeFiles,
-        cgroups: this.options.cgroups,
-        view: this.options.view,
+        ...this.options.confinement,
         taskDirs: [join(this.options.baseDir, 'jobs')], // TaskRunner's jobs/<id>
       },
     });

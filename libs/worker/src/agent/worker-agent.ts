@@ -34,7 +34,7 @@ import {
   readableByJobs,
   traversableForJobs,
 } from '../sandbox';
-import type { JobTree, RuntimeFiles } from '../sandbox';
+import type { HostConfinement, JobTree, RuntimeFiles } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
 import { ArtifactCache } from './artifact-cache';
 import { HostWorkers } from './host-workers';
@@ -63,7 +63,9 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   readonly incarnation = randomUUID();
   private readonly startedAt = new Date().toISOString();
   private readonly baseDir: string;
-  private readonly jobTree: JobTree;
+  // Where job processes' directories and programs lie (this host's, MapReduce's too): job users
+  // reach them.
+  readonly jobTree: JobTree;
   private readonly artifacts: ArtifactCache;
   private readonly secrets: SecretResolver;
   // Null when jobs run as Spindle's own user (not root, SPINDLE_JOB_USERS=0, or a job tree other
@@ -111,14 +113,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       this.hostId,
       this.incarnation,
     );
-    this.workers = new HostWorkers(this.config, {
+    this.workers = new HostWorkers({
       hostId: this.hostId,
       incarnation: this.incarnation,
       baseDir: this.baseDir,
-      jobUsers: this.jobUsers,
-      runtimeFiles: this.runtimeFiles,
-      cgroups: this.cgroups,
-      view: this.view,
+      confinement: this.confinement,
       reporter: this.reporter,
       tasks: new TaskRunner(this.config, this.bus, {
         baseDir: this.baseDir,
@@ -155,6 +154,19 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     );
     // Announce the host only once its events reach it: nothing is placed here before.
     void ready.then(() => this.startHeartbeats());
+  }
+
+  // How this host confines the processes it starts for jobs, once the module is initialised (the
+  // agent's settings and what the host allows): its workers' and MapReduce task programs alike.
+  get confinement(): HostConfinement {
+    const { network, limits } = this.config.worker.confinement;
+    return {
+      policy: { separateUsers: this.jobUsers !== null, network, limits },
+      users: this.jobUsers,
+      runtimeFiles: this.runtimeFiles,
+      cgroups: this.cgroups,
+      view: this.view,
+    };
   }
 
   // A cgroup per job process bounds its memory and takes whatever it leaves behind when it ends.

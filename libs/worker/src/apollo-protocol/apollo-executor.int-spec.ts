@@ -1,7 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
+import { DEFAULT_JOB_LIMITS } from '../sandbox/confinement';
+import { JobUserPool } from '../sandbox/job-users';
+import { TaskJail } from '../sandbox/task-jail';
 import { runApolloMap, runApolloReduce } from './apollo-executor';
 import type { ApolloPair } from './apollo-invocation';
 
@@ -12,9 +15,11 @@ jest.setTimeout(120_000);
 describe('the apollo protocol', () => {
   let dir: string;
   let workDir: string;
-  beforeEach(() => {
+  let jail: TaskJail; // unconfined: the confined protocol is test/mapreduce/apollo-wordcount's
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'apollo-protocol-'));
     workDir = join(dir, 'task');
+    jail = await TaskJail.open(null, 'task', workDir);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -37,7 +42,7 @@ describe('the apollo protocol', () => {
     const pairs: ApolloPair[] = [];
     const scratchRoot = join(dir, 'scratch');
     const n = await runApolloMap(
-      { programPath: mapper, workDir, scratchRoot, concurrency: 8 },
+      { programPath: mapper, jail, scratchRoot, concurrency: 8 },
       lines,
       (p, lineNumber) => {
         seen.push(lineNumber);
@@ -64,7 +69,7 @@ describe('the apollo protocol', () => {
       ),
     );
     const pairs: ApolloPair[] = [];
-    await runApolloMap({ programPath: echo, workDir }, ['first line', 'it\'s "quoted" $HOME'], (p) => {
+    await runApolloMap({ programPath: echo, jail }, ['first line', 'it\'s "quoted" $HOME'], (p) => {
       pairs.push(...p);
     });
     expect(pairs.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
@@ -80,7 +85,7 @@ describe('the apollo protocol', () => {
       { key: 'one', values: [1] },
       { key: 7, values: [3, 4] },
     ];
-    const reduced = await runApolloReduce({ programPath: reducer, workDir, concurrency: 3 }, groups);
+    const reduced = await runApolloReduce({ programPath: reducer, jail, concurrency: 3 }, groups);
     expect(reduced).toEqual([
       { key: 'many', value: 100_000 },
       { key: 'one', value: 1 },
@@ -98,15 +103,13 @@ describe('the apollo protocol', () => {
       ),
     );
     await expect(
-      runApolloMap({ programPath: failing, workDir, concurrency: 1 }, ['a', 'b', 'c', 'd'], () => undefined),
+      runApolloMap({ programPath: failing, jail, concurrency: 1 }, ['a', 'b', 'c', 'd'], () => undefined),
     ).rejects.toThrow(/mapper on line 2 exited with code 3\ncannot map this line/);
   });
 
   it('fails a reducer that writes no result, and one that writes something that is not JSON', async () => {
     const silent = writeProgram(dir, 'silent', '#!/bin/sh\nexit 0\n');
-    await expect(
-      runApolloReduce({ programPath: silent, workDir }, [{ key: 'k', values: [1] }]),
-    ).rejects.toThrow(
+    await expect(runApolloReduce({ programPath: silent, jail }, [{ key: 'k', values: [1] }])).rejects.toThrow(
       /reducer on key "k" \(order 0\) ended without listening on \/tmp\/reduce-input-0\.sock/,
     );
     const garbled = writeProgram(
@@ -114,10 +117,51 @@ describe('the apollo protocol', () => {
       'garbled',
       WORD_COUNT_MAPPER.replace('json.dumps({"pairs": pairs}).encode()', 'b"not json"'),
     );
-    await expect(runApolloMap({ programPath: garbled, workDir }, ['x'], () => undefined)).rejects.toThrow(
+    await expect(runApolloMap({ programPath: garbled, jail }, ['x'], () => undefined)).rejects.toThrow(
       /wrote something that is not JSON to \/tmp\/map\.sock/,
     );
   });
+
+  // With a read-only view (CI) the view binds the private /tmp: test/mapreduce/apollo-wordcount.
+  (JobUserPool.available() ? it : it.skip)(
+    'runs every mapper and reducer invocation as a job user also without a read-only view (SPINDLE_JOB_FS=off), its /tmp private',
+    async () => {
+      chmodSync(dir, 0o711); // job users run the program in it
+      const confined = await TaskJail.open(
+        {
+          policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS },
+          users: new JobUserPool(16),
+        },
+        'confined',
+        join(dir, 'confined'),
+      );
+      try {
+        const whoami = writeProgram(
+          dir,
+          'whoami',
+          WORD_COUNT_MAPPER.replace(
+            'pairs = [{"key": word, "value": 1} for word in line.split()]',
+            'import os\npairs = [{"key": os.getuid(), "value": sorted(os.listdir("/tmp"))}]',
+          ),
+        );
+        const pairs: ApolloPair[] = [];
+        await runApolloMap({ programPath: whoami, jail: confined }, ['a', 'b'], (p) => {
+          pairs.push(...p);
+        });
+        expect(pairs).toEqual([
+          { key: confined.user!.uid, value: ['map.sock'] },
+          { key: confined.user!.uid, value: ['map.sock'] },
+        ]);
+        // The reducer listens on a socket of its own in that /tmp; the worker connects to it.
+        const reducer = writeProgram(dir, 'reducer', WORD_COUNT_REDUCER);
+        expect(
+          await runApolloReduce({ programPath: reducer, jail: confined }, [{ key: 'k', values: [1, 2] }]),
+        ).toEqual([{ key: 'k', value: 3 }]);
+      } finally {
+        await confined.close();
+      }
+    },
+  );
 
   it('stops every running invocation when the task is stopped', async () => {
     const sleeper = writeProgram(
@@ -128,7 +172,7 @@ describe('the apollo protocol', () => {
     );
     const stop = new AbortController();
     const running = runApolloMap(
-      { programPath: sleeper, workDir, concurrency: 4, signal: stop.signal },
+      { programPath: sleeper, jail, concurrency: 4, signal: stop.signal },
       ['a', 'b', 'c', 'd', 'e'],
       () => undefined,
     );

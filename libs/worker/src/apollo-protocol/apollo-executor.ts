@@ -1,5 +1,6 @@
 import { chmod } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
+import type { TaskJail } from '../sandbox/task-jail';
 import { invokeMapper, invokeReducer } from './apollo-invocation';
 import type { ApolloPair, InvocationContext } from './apollo-invocation';
 
@@ -9,7 +10,7 @@ import type { ApolloPair, InvocationContext } from './apollo-invocation';
 
 export interface ApolloTaskRun {
   readonly programPath: string;
-  readonly workDir: string;
+  readonly jail: TaskJail; // its directory (jail.workDir) is the program's working directory
   readonly env?: Readonly<Record<string, string>>;
   // Invocations at once; Apollo's own reducer runs up to 50.
   readonly concurrency?: number;
@@ -78,7 +79,8 @@ async function pool<T>(
   if (task.signal?.aborted) abort.abort();
   const context = (): InvocationContext => ({
     programPath: task.programPath,
-    workDir: task.workDir,
+    workDir: task.jail.workDir,
+    jail: task.jail,
     scratchRoot: task.scratchRoot ?? tmpdir(),
     env: task.env ?? {},
     signal: abort.signal,

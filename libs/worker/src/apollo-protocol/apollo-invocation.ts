@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LineSplitter } from '../sandbox/line-splitter';
-import { baseEnv, killGroup } from '../sandbox/types';
-import { privateTmp } from './private-tmp';
+import type { TaskJail } from '../sandbox/task-jail';
+import { killGroup } from '../sandbox/types';
+import { OPENED_PROGRAM, privateTmp } from './private-tmp';
 import { deliverDocument, listenForDocuments } from './socket-exchange';
 
 // One run of an Apollo program: a process with its own /tmp (private-tmp.ts), its sockets served
@@ -17,7 +18,8 @@ export interface ApolloPair {
 
 export interface InvocationContext {
   readonly programPath: string;
-  readonly workDir: string; // the task's directory: the program's cwd
+  readonly workDir: string; // the task's directory: the program's cwd (the jail's)
+  readonly jail: TaskJail; // every invocation starts through the job sandbox's chain
   // Where each invocation's own directory is made (it becomes the program's /tmp and is removed
   // afterwards). Short, because Unix socket paths are (at most 107 bytes).
   readonly scratchRoot: string;
@@ -100,6 +102,7 @@ async function withScratch<T>(context: InvocationContext, body: (scratch: string
   await mkdir(context.scratchRoot, { recursive: true });
   const scratch = await mkdtemp(join(context.scratchRoot, 'apollo-'));
   try {
+    await context.jail.prepare(scratch); // its job user's: the program makes its sockets there
     return await body(scratch);
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -119,6 +122,20 @@ function socketPath(scratch: string, name: string): string {
   return path;
 }
 
+// The program in its task's jail with `scratch` as its /tmp: the read-only view binds it there
+// in the mount namespace it makes anyway; without a view a namespace of its own does, around the
+// same chain (private-tmp.ts).
+function launch(
+  context: InvocationContext,
+  scratch: string,
+  args: readonly string[],
+): { command: string; argv: string[]; release: () => void } {
+  const { jail } = context;
+  if (jail.privateTmp) return jail.command(context.programPath, args, scratch);
+  const chain = jail.command(OPENED_PROGRAM, args);
+  return { ...privateTmp().command(scratch, context.programPath, chain), release: chain.release };
+}
+
 // Runs the program in its private /tmp; resolves on exit 0, rejects with the reason otherwise.
 function run(
   context: InvocationContext,
@@ -126,12 +143,12 @@ function run(
   args: readonly string[],
   what: string,
 ): Promise<void> {
-  const { file, argv } = privateTmp().command(scratch, context.programPath, args);
+  if (context.signal?.aborted) return Promise.reject(new ApolloInvocationError(`${what}: stopped`));
+  const { command, argv, release } = launch(context, scratch, args);
   return new Promise<void>((resolve, reject) => {
-    if (context.signal?.aborted) return reject(new ApolloInvocationError(`${what}: stopped`));
-    const child = spawn(file, argv, {
+    const child = spawn(command, argv, {
       cwd: context.workDir,
-      env: baseEnv(context.env),
+      env: context.jail.env(context.env),
       detached: true, // its own process group, so a stop kills whatever it started too
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -150,8 +167,12 @@ function run(
       if (child.pid) killGroup(child.pid, 500);
     };
     context.signal?.addEventListener('abort', stop, { once: true });
-    child.on('error', (e) => reject(new ApolloInvocationError(`${what} could not start: ${e.message}`)));
+    child.on('error', (e) => {
+      release();
+      reject(new ApolloInvocationError(`${what} could not start: ${e.message}`));
+    });
     child.on('close', (code, signal) => {
+      release();
       context.signal?.removeEventListener('abort', stop);
       stdout.end();
       stderr.end();

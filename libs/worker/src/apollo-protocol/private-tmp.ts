@@ -7,21 +7,33 @@ import { PRIVATE_MOUNTS, UNSHARE } from '../sandbox/mount-namespace';
 // bind-mount of a directory the worker made for it: the worker listens and connects on that
 // directory's paths, the program sees them under /tmp, and nothing else on the host does.
 //
-// As root (CI, containers): `unshare --mount`. Otherwise `unshare --user --map-root-user --mount`,
-// which needs unprivileged user namespaces (most distributions allow them; some hardened ones set
-// kernel.unprivileged_userns_clone=0 or an AppArmor rule against it). Without either the apollo
-// protocol cannot run and its tasks fail with the reason; the streaming protocol is unaffected.
+// Where the job sandbox gives its processes a read-only view (job users), the view binds that
+// directory on /tmp itself, in its own mount namespace (Jail.command's `tmp`). Without one this
+// does it, around the sandbox's chain: as root (SPINDLE_JOB_FS=off) `unshare --mount`; otherwise
+// `unshare --user --map-root-user --mount`, which needs unprivileged user namespaces (most
+// distributions allow them; some hardened ones set kernel.unprivileged_userns_clone=0 or an
+// AppArmor rule against it). Without either the apollo protocol cannot run and its tasks fail with
+// the reason; the streaming protocol is unaffected.
 export type PrivateTmpMode = 'mount-namespace' | 'user-namespace';
 
 // Inside the namespace: open the program (it may itself lie under /tmp, which the mount hides),
-// bind the invocation's directory over /tmp, then become the program through the open descriptor.
-// The working directory, already entered, stays the task's own even when it lies under /tmp.
-const BIND_AND_EXEC = 'exec 3<"$2" && mount --bind "$1" /tmp && shift 2 && exec /proc/self/fd/3 "$@"';
+// bind the invocation's directory over /tmp, then run the chain, which runs the program through
+// the open descriptor. The working directory, already entered, stays the task's own even when it
+// lies under /tmp.
+const BIND_AND_EXEC = 'exec 3<"$2" && mount --bind "$1" /tmp && shift 2 && exec "$@"';
+
+// What the chain is given for the program: the descriptor opened before /tmp was covered.
+export const OPENED_PROGRAM = '/proc/self/fd/3';
 
 export interface PrivateTmpLauncher {
   readonly mode: PrivateTmpMode;
-  // The command that runs `program args…` with `dir` as its /tmp.
-  command(dir: string, program: string, args: readonly string[]): { file: string; argv: string[] };
+  // The command that runs `chain` (the sandbox's, ending in OPENED_PROGRAM) with `dir` as its
+  // /tmp, `program` being what OPENED_PROGRAM is.
+  command(
+    dir: string,
+    program: string,
+    chain: { command: string; argv: readonly string[] },
+  ): { command: string; argv: string[] };
 }
 
 const UNSHARE_FLAGS: Record<PrivateTmpMode, string[]> = {
@@ -32,9 +44,19 @@ const UNSHARE_FLAGS: Record<PrivateTmpMode, string[]> = {
 function launcher(mode: PrivateTmpMode): PrivateTmpLauncher {
   return {
     mode,
-    command: (dir, program, args) => ({
-      file: UNSHARE,
-      argv: [...UNSHARE_FLAGS[mode], 'sh', '-c', BIND_AND_EXEC, 'sh', dir, program, ...args],
+    command: (dir, program, chain) => ({
+      command: UNSHARE,
+      argv: [
+        ...UNSHARE_FLAGS[mode],
+        'sh',
+        '-c',
+        BIND_AND_EXEC,
+        'sh',
+        dir,
+        program,
+        chain.command,
+        ...chain.argv,
+      ],
     }),
   };
 }
@@ -53,8 +75,11 @@ function detect(): PrivateTmpLauncher | Error {
     process.getuid?.() === 0 ? ['mount-namespace', 'user-namespace'] : ['user-namespace'];
   const failures: string[] = [];
   for (const mode of modes) {
-    const { file, argv } = launcher(mode).command('/tmp', '/bin/true', []);
-    const probe = spawnSync(file, argv, { encoding: 'utf8', timeout: 10_000 });
+    const { command, argv } = launcher(mode).command('/tmp', '/bin/true', {
+      command: OPENED_PROGRAM,
+      argv: [],
+    });
+    const probe = spawnSync(command, argv, { encoding: 'utf8', timeout: 10_000 });
     if (probe.status === 0) return launcher(mode);
     failures.push(`${mode}: ${(probe.error?.message ?? probe.stderr).trim() || `exit ${probe.status}`}`);
   }

@@ -26,7 +26,9 @@ export async function listenForDocuments(path: string): Promise<Inbox> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => resolve());
+    // Connecting takes write permission on the socket: the program runs as a job user (its
+    // directory is that user's alone, so no one else reaches it).
+    server.listen({ path, writableAll: true }, () => resolve());
   });
   return {
     collect: async () => {

@@ -4,6 +4,7 @@ import { ObjectStorage, allowedStorageLocation } from '@spindle/platform';
 import type { StorageCredentials, StorageLocation } from '@spindle/platform';
 import type { ArtifactCache } from '../agent/artifact-cache';
 import type { SecretResolver } from '../agent/secret-resolver';
+import type { HostConfinement } from '../sandbox/confinement';
 import type { TaskJob } from './task-attempts';
 
 type JobDefinition = MapReduceJobAssignedV1['job'];
@@ -39,6 +40,7 @@ export async function taskJobOf(
     readonly secrets: SecretResolver;
     readonly artifacts: ArtifactCache;
     readonly workRoot: string;
+    readonly confinement: HostConfinement | null;
   },
 ): Promise<{ readonly job: TaskJob; readonly close: () => void }> {
   const [mapperPath, reducerPath, storage] = await Promise.all([
@@ -64,6 +66,7 @@ export async function taskJobOf(
       splits: plan.maps,
       taskTimeoutMs: definition.taskTimeoutMs,
       workRoot: deps.workRoot,
+      confinement: deps.confinement,
     },
     close: () => {
       inputStorage.destroy();

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import {
   EventTopics,
@@ -92,7 +92,7 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(WORKER_OUTBOX_RELAY) private readonly relay: OutboxRelay,
     private readonly agent: WorkerAgent,
   ) {
-    this.artifacts = new ArtifactCache(config, join(resolve(config.dataDir), 'worker', 'artifacts'));
+    this.artifacts = new ArtifactCache(config, join(agent.jobTree.dir, 'artifacts'));
     this.slots = new Slots(config.worker.slots);
   }
 
@@ -296,7 +296,8 @@ export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
       allow: this.config.storage.allow,
       secrets: this.secrets,
       artifacts: this.artifacts,
-      workRoot: join(resolve(this.config.dataDir), 'worker', this.agent.hostId, 'mapreduce', definition.id),
+      workRoot: join(this.agent.jobTree.dir, this.agent.hostId, 'mapreduce', definition.id),
+      confinement: this.agent.confinement,
     });
     const runner = new AttemptRunner(prepared.job, this.slots, this.progressOf(definition.id, run));
     return { runner, close: prepared.close };

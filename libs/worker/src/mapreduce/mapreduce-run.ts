@@ -1,6 +1,7 @@
 import { MAPREDUCE_TASK_MAX_ATTEMPTS } from '@spindle/contracts';
 import type { MapReduceProtocol } from '@spindle/contracts';
 import { ObjectStorage } from '@spindle/platform';
+import type { HostConfinement } from '../sandbox/confinement';
 import type { StorageCredentials, StorageLocation } from '@spindle/platform';
 import { PROGRAM_PROTOCOLS } from './program-protocols';
 import { temporaryPrefix } from './shuffle';
@@ -31,6 +32,7 @@ export interface MapReduceJobSpec extends MapReduceCoordinatorSpec {
   readonly taskTimeoutMs?: number; // without any sign of life from the program
   readonly slots: number; // tasks running at once
   readonly workRoot: string;
+  readonly confinement: HostConfinement | null; // the worker agent's, for the programs (TaskJail)
 }
 
 export type TaskKind = 'mapper' | 'reducer';
@@ -119,6 +121,7 @@ export class MapReduceRun {
         splits,
         taskTimeoutMs: spec.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
         workRoot: spec.workRoot,
+        confinement: spec.confinement,
       },
       new Slots(spec.slots),
       this.onProgress,

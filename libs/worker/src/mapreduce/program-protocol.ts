@@ -1,5 +1,6 @@
 import type { MapReduceProtocol } from '@spindle/contracts';
 import type { StorageLocation } from '@spindle/platform';
+import type { TaskJail } from '../sandbox/task-jail';
 
 // The seam between the MapReduce engine and the programs users upload. The engine reads the
 // input split, partitions, sorts, shuffles, retries and writes objects; a protocol only turns
@@ -34,9 +35,11 @@ export interface ProgramRun {
   readonly attempt: number; // 1 for the first
   readonly programPath: string; // the uploaded executable, with its exec bit set
   readonly workDir: string; // this attempt's own, empty, removed after it
-  // Variables for the program's processes (the engine's own are not in it: start from
-  // baseEnv(run.env) in ../sandbox/types).
+  // Variables for the program's processes (the engine's own are not in it: jail.env(run.env)).
   readonly env: Readonly<Record<string, string>>;
+  // Every process of the program starts through it (jail.command): the job sandbox's chain, as
+  // the attempt's job user, in its cgroup and read-only view.
+  readonly jail: TaskJail;
   // Aborted when the attempt must end (job stopped, no output within the task timeout, host
   // stopping): kill every process the attempt started, then reject.
   readonly signal: AbortSignal;

@@ -1,6 +1,7 @@
 import { MAPREDUCE_TASK_MAX_ATTEMPTS } from '@spindle/contracts';
 import type { MapReduceProtocol } from '@spindle/contracts';
 import type { ObjectStorage, StorageLocation } from '@spindle/platform';
+import type { HostConfinement } from '../sandbox/confinement';
 import { PROGRAM_PROTOCOLS } from './program-protocols';
 import { ProgramFailure } from './program-protocol';
 import type { InputSplit } from './splits';
@@ -41,6 +42,7 @@ export interface TaskJob {
   readonly splits: readonly InputSplit[];
   readonly taskTimeoutMs: number; // without any sign of life from the program
   readonly workRoot: string;
+  readonly confinement: HostConfinement | null; // the worker agent's, for the programs (TaskJail)
 }
 
 // At most `size` attempts at once, first come first served.
@@ -146,6 +148,7 @@ export class AttemptRunner implements TaskAttempts {
       signal,
       protocol: PROGRAM_PROTOCOLS[job.protocol],
       workRoot: job.workRoot,
+      confinement: job.confinement,
       output: job.output,
       outputStorage: job.outputStorage,
       nReducers: job.nReducers,

@@ -1,6 +1,8 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectStorage, StorageLocation } from '@spindle/platform';
+import { TaskJail } from '../sandbox/task-jail';
+import type { HostConfinement } from '../sandbox/confinement';
 import { partitionOf } from './partition';
 import type { KeyValue, ProgramProtocol, ProgramRun } from './program-protocol';
 import { Partition, checkPair, encodeSpill, mergeSorted, readSpill, spillKey } from './shuffle';
@@ -15,6 +17,7 @@ export interface TaskAttempt {
   readonly protocol: ProgramProtocol;
   readonly programPath: string;
   readonly workRoot: string; // the attempt's work dir is made under it and removed after
+  readonly confinement: HostConfinement | null; // the worker agent's (null: none, TaskJail)
   readonly output: StorageLocation;
   readonly outputStorage: ObjectStorage;
   readonly nReducers: number;
@@ -40,6 +43,7 @@ async function inWorkDir<T>(attempt: TaskAttempt, body: (run: ProgramRun) => Pro
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   await chmod(attempt.programPath, 0o755).catch(() => undefined);
+  const jail = await TaskJail.open(attempt.confinement, `${attempt.taskId}.${attempt.attempt}`, workDir);
   try {
     return await body({
       jobId: attempt.jobId,
@@ -53,11 +57,13 @@ async function inWorkDir<T>(attempt: TaskAttempt, body: (run: ProgramRun) => Pro
         SPINDLE_TASK_ATTEMPT: String(attempt.attempt),
         mapreduce_task_id: attempt.taskId, // Hadoop Streaming's name for it
       },
+      jail,
       signal: attempt.signal,
       log: (stream, line) => attempt.log(stream, line),
       progress: () => attempt.progress(),
     });
   } finally {
+    await jail.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }

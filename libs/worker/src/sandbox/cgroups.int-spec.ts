@@ -1,13 +1,13 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
 import { eventually, processAlive } from '@spindle/testing';
-import { JobCgroups } from './cgroups';
+import { SandboxFixture } from '../testing/sandbox-fixture';
+import { JobCgroups, jobCpuShares } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
 import { JobUserPool } from './job-users';
 import type { JobLimits } from './confinement';
-import { WorkerSandbox } from './worker-sandbox';
+import type { WorkerSandbox } from './worker-sandbox';
 import type { TaskSpec } from './types';
 
 jest.setTimeout(60_000);
@@ -65,52 +65,32 @@ exports.daemon = () => {
 `;
 
 describeWithCgroups('job processes in cgroups of their own', () => {
-  let dir: string;
+  let fx: SandboxFixture;
   let cgroups: JobCgroups;
   let sandbox: WorkerSandbox;
-  let serial = 0;
 
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'spindle-cgroups-'));
-    writeFileSync(join(dir, 'daemons.sh'), LEAVES_DAEMONS, { mode: 0o755 });
-    writeFileSync(join(dir, 'greedy.py'), GREEDY_PY, { mode: 0o755 });
-    writeFileSync(join(dir, 'greedy.js'), GREEDY_JS);
-    cgroups = JobCgroups.open(`test-${process.pid}`, LIMITS) as JobCgroups;
-    chmodSync(dir, 0o755); // job users read the programs (the artifact cache is theirs to read too)
-  });
-
-  beforeEach(() => {
-    serial++;
-    sandbox = new WorkerSandbox({
-      workerId: `w${serial}`,
-      baseDir: join(dir, `worker-${serial}`),
-      confinement: {
-        policy: { separateUsers: false, network: true, limits: LIMITS },
-        users: null,
-        cgroups,
-      },
+  beforeAll(async () => {
+    fx = await SandboxFixture.create('cgroups', {
+      'daemons.sh': LEAVES_DAEMONS,
+      'greedy.py': GREEDY_PY,
+      'greedy.js': GREEDY_JS,
     });
+    cgroups = JobCgroups.open(`test-${process.pid}`, LIMITS) as JobCgroups;
   });
 
-  afterEach(() => sandbox.stop());
+  // As the agent's own user: the job users' side is the one test that asks for them.
+  beforeEach(() => {
+    sandbox = fx.sandbox({ users: null, cgroups, policy: { separateUsers: false, limits: LIMITS } });
+  });
+
+  afterEach(() => fx.stopAll());
   afterAll(() => {
     cgroups.close();
-    rmSync(dir, { recursive: true, force: true });
+    fx.remove();
   });
 
-  function spec(runtime: Runtime, program: string, entrypoint = ''): TaskSpec {
-    const jobId = `job-${serial}-${Math.random().toString(36).slice(2, 8)}`;
-    return {
-      jobId,
-      runtime,
-      programPath: join(dir, program),
-      entrypoint,
-      args: {},
-      workDir: join(dir, `worker-${serial}`, 'jobs', jobId),
-      env: { SPINDLE_JOB_ID: jobId },
-      performTimeoutMs: null,
-    };
-  }
+  const spec = (runtime: Runtime, program: string, entrypoint = ''): TaskSpec =>
+    fx.spec(runtime, program, entrypoint);
 
   // The cgroups its processes are in now, in every hierarchy, whose names start with `prefix`.
   const cgroupsNamed = (prefix: string): string[] =>
@@ -126,10 +106,7 @@ describeWithCgroups('job processes in cgroups of their own', () => {
   it('ends what an exec job leaves behind when it ends, also a setsid daemon holding its stdout, in a worker that goes on', async () => {
     const task = await sandbox.run(spec('exec', 'daemons.sh'), { line: () => undefined });
     expect(await task.done).toEqual({ outcome: 'succeeded', result: 'left two behind' });
-    const daemons = readFileSync(join(dir, `worker-${serial}`, 'jobs', 'daemons'), 'utf8')
-      .trim()
-      .split('\n')
-      .map(Number);
+    const daemons = readFileSync(join(fx.jobs, 'daemons'), 'utf8').trim().split('\n').map(Number);
     expect(daemons).toHaveLength(2);
     await until(() => !daemons.some(processAlive), 'the daemons to end');
     expect(daemons.filter(processAlive)).toEqual([]);
@@ -138,6 +115,28 @@ describeWithCgroups('job processes in cgroups of their own', () => {
     expect(cgroupsNamed('task-')).toEqual([]);
     const next = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
+  });
+
+  it("gives all of an agent's job processes together the CPU weight of one thread at their nice value", async () => {
+    const cpu = cgroups.directories.find((d) => d.startsWith('/sys/fs/cgroup/cpu/'));
+    if (!cpu) return console.warn('cgroups.int-spec: this host has no cgroup v1 cpu hierarchy'); // nice alone
+    const script = join(fx.artifacts, 'cpu-cgroup.sh');
+    // Its session's weight (autogroup, where the kernel has it), then its cgroup in the cpu
+    // hierarchy ("1:cpu:/path" or "3:cpu,cpuacct:/path").
+    writeFileSync(
+      script,
+      "#!/bin/sh\ncat /proc/self/autogroup\ngrep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3\n",
+      { mode: 0o755 },
+    );
+    const lines: string[] = [];
+    const task = await sandbox.run(spec('exec', 'cpu-cgroup.sh'), { line: (_, text) => lines.push(text) });
+    const done = await task.done;
+    expect(done).toEqual({ outcome: 'succeeded', result: expect.stringMatching(/\/task-job-/) });
+    const own = join('/sys/fs/cgroup/cpu', (done as { result: string }).result);
+    expect(join(own, '..')).toBe(cpu);
+    expect(readFileSync(join(cpu, 'cpu.shares'), 'utf8').trim()).toBe(String(jobCpuShares(10)));
+    expect(jobCpuShares(10)).toBe(110); // the kernel's weight of nice 10; nice 0 weighs 1024
+    if (existsSync('/proc/self/autogroup')) expect(lines[0]).toMatch(/^\/autogroup-\d+ nice 10$/);
   });
 
   it('ends an exec job that uses more memory than its limit, saying so', async () => {
@@ -166,15 +165,7 @@ describeWithCgroups('job processes in cgroups of their own', () => {
   // and with cgroups that is known without sweeping the user's processes (JobUserPool).
   it("ends a runner task's setsid daemon when the worker stops, before its job user goes back to the pool", async () => {
     const pool = new JobUserPool(16);
-    const confined = new WorkerSandbox({
-      workerId: `w${serial}-users`,
-      baseDir: join(dir, `worker-${serial}-users`),
-      confinement: {
-        policy: { separateUsers: true, network: true, limits: LIMITS },
-        users: pool,
-        cgroups,
-      },
-    });
+    const confined = fx.sandbox({ users: pool, cgroups, policy: { limits: LIMITS } });
     let user: number;
     try {
       const task = await confined.run(spec('node', 'greedy.js', 'daemon'), { line: () => undefined });
@@ -195,11 +186,10 @@ describeWithCgroups('job processes in cgroups of their own', () => {
   it('removes every cgroup it made once its worker stopped', async () => {
     const task = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
     await task.done;
-    await until(() => cgroupsNamed('').length === 2, "earlier workers' cgroups to go");
-    expect(cgroupsNamed('')).toEqual([
-      expect.stringMatching(/^runner-node-/),
-      expect.stringMatching(/^runner-node-/),
-    ]);
+    // One in each hierarchy (memory, pids, and cpu where the host has it).
+    const hierarchies = cgroups.directories.length;
+    await until(() => cgroupsNamed('').length === hierarchies, "earlier workers' cgroups to go");
+    expect(cgroupsNamed('')).toEqual(Array(hierarchies).fill(expect.stringMatching(/^runner-node-/)));
     await sandbox.stop();
     await until(() => cgroupsNamed('').length === 0, 'every cgroup to go');
     expect(cgroupsNamed('')).toEqual([]);

@@ -3,12 +3,27 @@ import { join } from 'node:path';
 import type { JobLimits } from './confinement';
 
 // What a job's cgroup bounds: resident memory (rlimits cannot: RLIMIT_AS counts reserved address
-// space, which V8 and the JVM reserve by the gigabyte) and the processes in it.
-export type CgroupLimits = Pick<JobLimits, 'memoryBytes' | 'processes'>;
+// space, which V8 and the JVM reserve by the gigabyte), the processes in it, and its CPU weight.
+export type CgroupLimits = Pick<JobLimits, 'memoryBytes' | 'processes' | 'nice'>;
 
-// The cgroup v1 hierarchies Spindle uses (this is what hosts here have; see openJobCgroups).
-const CONTROLLERS = ['memory', 'pids'] as const;
-type Controller = (typeof CONTROLLERS)[number];
+// The cgroup v1 hierarchies Spindle uses (this is what hosts here have; see openJobCgroups): memory
+// and pids always, cpu where the host has it.
+const REQUIRED = ['memory', 'pids'] as const;
+type Controller = (typeof REQUIRED)[number] | 'cpu';
+type Directories = Partial<Record<Controller, string>> & Record<(typeof REQUIRED)[number], string>;
+
+// The kernel's weight of a thread at each nice value 0 to 19 (sched_prio_to_weight).
+const NICE_WEIGHTS = [
+  1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+];
+
+// The cpu.shares of the cgroup that holds all of an agent's job processes: together they weigh
+// what one thread at the jobs' nice value weighs against each of the agent's threads (nice 0), so
+// the agent gets the CPU it asks for however many jobs burn it. A nice value alone would not do:
+// in a cgroup of its own a job competes as the cgroup, whatever its threads' nice value.
+export function jobCpuShares(nice: number): number {
+  return NICE_WEIGHTS[Math.min(19, Math.max(0, nice))]!;
+}
 
 // Every process a worker starts (a runner, an exec or jvm task) runs in a cgroup of its own, under
 // the agent's: `<controller>/<the agent's own cgroup>/spindle-<host>/<name>`. So a memory limit
@@ -18,7 +33,7 @@ type Controller = (typeof CONTROLLERS)[number];
 // host puts on Spindle.
 export class JobCgroups {
   private constructor(
-    private readonly parents: Record<Controller, string>,
+    private readonly parents: Directories,
     readonly limits: CgroupLimits,
   ) {}
 
@@ -37,15 +52,17 @@ export class JobCgroups {
         : `no cgroup v1 memory hierarchy at ${join(root, 'memory')}`;
     }
     const own = readFileSync(ownCgroups, 'utf8');
-    const parents = {} as Record<Controller, string>;
-    for (const controller of CONTROLLERS) {
+    const parents: Partial<Record<Controller, string>> = {};
+    for (const controller of [...REQUIRED, 'cpu'] as const) {
       // "4:memory:/some/path" (a hierarchy may carry several controllers: "3:cpu,cpuacct:/").
       const line = own
         .split('\n')
         .map((l) => l.split(':'))
         .find((parts) => parts.length >= 3 && parts[1]!.split(',').includes(controller));
-      if (!line || !existsSync(join(root, controller, 'cgroup.procs')))
+      if (!line || !existsSync(join(root, controller, 'cgroup.procs'))) {
+        if (controller === 'cpu') continue; // jobs then have their nice value alone
         return `no cgroup v1 ${controller} hierarchy at ${join(root, controller)}`;
+      }
       const dir = join(
         root,
         controller,
@@ -54,30 +71,32 @@ export class JobCgroups {
       );
       try {
         mkdirSync(dir, { recursive: true });
+        if (controller === 'cpu') writeFileSync(join(dir, 'cpu.shares'), String(jobCpuShares(limits.nice)));
       } catch (e) {
         return `cannot make the cgroup ${dir}: ${(e as Error).message}`;
       }
       parents[controller] = dir;
     }
-    return new JobCgroups(parents, limits);
+    return new JobCgroups(parents as Directories, limits);
   }
 
   // A fresh cgroup for one process, its limits set; `removed` hears when it is gone, and whether
   // it was empty then.
   create(name: string, removed?: (emptied: boolean) => void): ProcessCgroup {
-    const dirs = {} as Record<Controller, string>;
-    for (const controller of CONTROLLERS) {
-      dirs[controller] = join(this.parents[controller], name.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    const dirs: Partial<Record<Controller, string>> = {};
+    for (const [controller, parent] of Object.entries(this.parents) as [Controller, string][]) {
+      dirs[controller] = join(parent, name.replace(/[^A-Za-z0-9_.-]/g, '_'));
       mkdirSync(dirs[controller], { recursive: true });
     }
+    const made = dirs as Directories;
     if (this.limits.memoryBytes !== null) {
-      writeFileSync(join(dirs.memory, 'memory.limit_in_bytes'), String(this.limits.memoryBytes));
+      writeFileSync(join(made.memory, 'memory.limit_in_bytes'), String(this.limits.memoryBytes));
       // With swap, memory and swap together: else a job over its limit swaps instead of ending.
-      const withSwap = join(dirs.memory, 'memory.memsw.limit_in_bytes');
+      const withSwap = join(made.memory, 'memory.memsw.limit_in_bytes');
       if (existsSync(withSwap)) writeFileSync(withSwap, String(this.limits.memoryBytes));
     }
-    writeFileSync(join(dirs.pids, 'pids.max'), String(this.limits.processes));
-    return new ProcessCgroup(dirs, this.limits, removed);
+    writeFileSync(join(made.pids, 'pids.max'), String(this.limits.processes));
+    return new ProcessCgroup(made, this.limits, removed);
   }
 
   // Where its processes' cgroups are made, one directory per hierarchy.
@@ -94,15 +113,22 @@ export class JobCgroups {
   }
 }
 
-// The shell (still root) that enters the cgroups whose cgroup.procs files lead its arguments, up
-// to `--` (shifted away too): the shell's own pid goes into each, so what it execs next is in them.
-export const ENTER_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift';
+// The shell (still root) that lowers its session's CPU weight to its first argument's nice value
+// and enters the cgroups whose cgroup.procs files follow, up to `--` (shifted away too): the
+// shell's own pid goes into each, so what it execs next is in them. The session's weight: every job
+// process leads a session of its own, and where the kernel groups threads by session
+// (autogroup: kernel.sched_autogroup_enabled) and no cpu cgroup holds the job, its session weighs
+// as much as the agent's whatever its nice value. Root writes it unthrottled; a kernel without
+// autogroup has no such file, which changes nothing. Only for a process that leads a session of its
+// own (spawned detached): 0 leaves the session's weight as it is.
+export const ENTER_CGROUPS =
+  '[ "$1" = 0 ] || echo "$1" 2>/dev/null > /proc/self/autogroup; shift; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift';
 
 export class ProcessCgroup {
   private removal: Promise<boolean> | undefined;
 
   constructor(
-    private readonly dirs: Record<Controller, string>,
+    private readonly dirs: Directories,
     readonly limits: CgroupLimits,
     private readonly removed?: (emptied: boolean) => void,
   ) {}
@@ -110,16 +136,26 @@ export class ProcessCgroup {
   // The command line that enters this cgroup and then runs `command`: a shell (still the agent's
   // user, root) writes its own pid into every hierarchy and execs the rest, so the process is in
   // its cgroup before the job's first instruction, and everything it starts is too.
-  enter(command: string, argv: readonly string[]): { command: string; argv: string[] } {
+  // `nice`: the job's (ENTER_CGROUPS).
+  enter(command: string, argv: readonly string[], nice: number): { command: string; argv: string[] } {
     return {
       command: '/bin/sh',
-      argv: ['-c', `${ENTER_CGROUPS}; exec "$@"`, 'spindle-cgroup', ...this.procs, '--', command, ...argv],
+      argv: [
+        '-c',
+        `${ENTER_CGROUPS}; exec "$@"`,
+        'spindle-cgroup',
+        String(nice),
+        ...this.procs,
+        '--',
+        command,
+        ...argv,
+      ],
     };
   }
 
   // The files a process writes its pid into to enter this cgroup (ENTER_CGROUPS).
   get procs(): string[] {
-    return CONTROLLERS.map((c) => join(this.dirs[c], 'cgroup.procs'));
+    return Object.values(this.dirs).map((dir) => join(dir, 'cgroup.procs'));
   }
 
   // The kernel killed a process of it for passing the memory limit.

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogStream, Runtime } from '@spindle/contracts';
-import { DEFAULT_JOB_LIMITS, traversableForJobs } from './confinement';
+import type { Runtime } from '@spindle/contracts';
+import { SandboxFixture } from '../testing/sandbox-fixture';
+import { DEFAULT_JOB_LIMITS } from './confinement';
 import type { ConfinementPolicy } from './confinement';
 import { JobUserPool } from './job-users';
-import { WorkerSandbox } from './worker-sandbox';
+import type { WorkerSandbox } from './worker-sandbox';
 import type { TaskResult, TaskSpec } from './types';
 
 jest.setTimeout(60_000);
@@ -72,73 +72,32 @@ def reach(port):
 `;
 
 describeAsRoot('a confined worker sandbox (job users, limits, no network)', () => {
-  let dir: string;
-  let dataDir: string;
+  let fx: SandboxFixture;
   let artifact: string;
   const pool = new JobUserPool(16);
-  const sandboxes: WorkerSandbox[] = [];
-  let serial = 0;
-
-  const policy = (over: Partial<ConfinementPolicy> = {}): ConfinementPolicy => ({
-    separateUsers: true,
-    network: true,
-    limits: { ...DEFAULT_JOB_LIMITS, openFiles: 321 },
-    ...over,
-  });
 
   beforeAll(async () => {
-    // A data directory as a test makes it (mkdtemp: 0700): the agent opens it for job users.
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-confine-'));
-    dir = join(dataDir, 'worker', 'host');
-    expect(await traversableForJobs(dataDir, join(dir, 'jobs'))).toBeNull();
-    mkdirSync(join(dir, 'artifacts'), { recursive: true });
-    for (const [name, text] of [
-      ['hostile.sh', HOSTILE],
-      ['tools.js', NODE_PROGRAM],
-      ['tools.py', PYTHON_PROGRAM],
-    ] as const) {
-      writeFileSync(join(dir, 'artifacts', name), text);
-      chmodSync(join(dir, 'artifacts', name), 0o555); // as the artifact cache keeps them
-    }
-    artifact = join(dir, 'artifacts', 'hostile.sh');
-  });
-
-  afterEach(async () => {
-    await Promise.all(sandboxes.splice(0).map((s) => s.stop()));
-  });
-
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  function sandbox(over: Partial<ConfinementPolicy> = {}): WorkerSandbox {
-    const s = new WorkerSandbox({
-      workerId: `w${++serial}`,
-      baseDir: join(dir, 'workers', `w${serial}`),
-      confinement: { policy: policy(over), users: pool },
+    fx = await SandboxFixture.create('confine', {
+      'hostile.sh': HOSTILE,
+      'tools.js': NODE_PROGRAM,
+      'tools.py': PYTHON_PROGRAM,
     });
-    sandboxes.push(s);
-    return s;
-  }
+    artifact = join(fx.artifacts, 'hostile.sh');
+  });
+  afterEach(() => fx.stopAll());
+  afterAll(() => fx.remove());
 
-  function spec(runtime: Runtime, program: string, entrypoint: string, args = {}): TaskSpec {
-    const jobId = `job-${serial}-${Math.random().toString(36).slice(2, 8)}`;
-    return {
-      jobId,
-      runtime,
-      programPath: join(dir, 'artifacts', program),
-      entrypoint,
-      args,
-      workDir: join(dir, 'jobs', jobId),
-      env: { SPINDLE_JOB_ID: jobId },
-      performTimeoutMs: 30_000,
-    };
-  }
-
-  async function run(box: WorkerSandbox, task: TaskSpec): Promise<{ result: TaskResult; lines: string[] }> {
-    const lines: { stream: LogStream; text: string }[] = [];
-    const running = await box.run(task, { line: (stream, text) => lines.push({ stream, text }) });
-    const result = await running.done;
+  const sandbox = (over: Partial<ConfinementPolicy> = {}): WorkerSandbox =>
+    fx.sandbox({ users: pool, policy: { limits: { ...DEFAULT_JOB_LIMITS, openFiles: 321 }, ...over } });
+  const spec = (runtime: Runtime, program: string, entrypoint: string, args = {}): TaskSpec =>
+    fx.spec(runtime, program, entrypoint, args);
+  const run = async (
+    box: WorkerSandbox,
+    task: TaskSpec,
+  ): Promise<{ result: TaskResult; lines: string[] }> => {
+    const { result, lines } = await fx.run(box, task);
     return { result, lines: lines.map((l) => l.text) };
-  }
+  };
 
   it('keeps a hostile exec job out of the agent, other jobs and the artifact cache, and ends what it detached', async () => {
     const victim = sandbox();
@@ -215,7 +174,7 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
   });
 
   it('passes jvm arguments through a file, never on the command line', async () => {
-    const src = join(dir, 'java');
+    const src = join(fx.dir, 'java');
     mkdirSync(src, { recursive: true });
     writeFileSync(
       join(src, 'Args.java'),

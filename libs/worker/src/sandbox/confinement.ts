@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { JobCgroups, ProcessCgroup } from './cgroups';
-import type { JobUser } from './job-users';
+import type { JobUser, JobUserLease, JobUserPool } from './job-users';
 import type { FileSystemView } from './file-system-view';
 import { UNSHARE } from './mount-namespace';
 import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
@@ -20,6 +20,9 @@ export interface JobLimits {
   readonly addressSpaceBytes: number | null;
   readonly cpuSeconds: number | null;
   readonly memoryBytes: number | null; // enforced by cgroups only (JobCgroups)
+  // How much less CPU than the agent a job gets when both want it: its nice value (0 the agent's
+  // own priority, 19 the least), so that a busy job never delays the agent's heartbeats.
+  readonly nice: number;
 }
 
 export interface ConfinementPolicy {
@@ -35,6 +38,7 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
   addressSpaceBytes: null,
   cpuSeconds: null,
   memoryBytes: null,
+  nice: 10,
 };
 
 // The command line that starts `command argv` confined: without the network (a fresh network
@@ -45,6 +49,8 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
 // `prlimit` stays last before the program even where a root shell in front could set the limits:
 // setpriv keeps its capabilities until it execs, so a program it looked up in PATH itself would be
 // found where only root may look (a PATH entry under /root) and then fail as the job's user.
+// `nice` lowers the priority first (a lower one is all an unprivileged process may ask for, so the
+// job cannot undo it).
 // `namespaces: false`: the caller makes them (FileSystemView, with its mount namespace).
 export function confinedCommand(
   policy: ConfinementPolicy,
@@ -55,6 +61,8 @@ export function confinedCommand(
 ): { command: string; argv: string[] } {
   const chain: string[] = [];
   if (user && !policy.network && namespaces) chain.push(UNSHARE, '--net', '--');
+  const { limits } = policy;
+  if (limits.nice > 0) chain.push('nice', '-n', String(limits.nice));
   if (user)
     chain.push(
       'setpriv',
@@ -64,7 +72,6 @@ export function confinedCommand(
       '--no-new-privs',
       '--',
     );
-  const { limits } = policy;
   chain.push('prlimit', `--nofile=${limits.openFiles}:${limits.openFiles}`);
   // RLIMIT_NPROC counts every process of the user: only a job's own user makes it the job's.
   if (user) chain.push(`--nproc=${limits.processes}:${limits.processes}`);
@@ -82,6 +89,16 @@ export async function privateDirectory(path: string, user: JobUser | null): Prom
   if (!user) return;
   await chown(path, user.uid, user.gid);
   await chmod(path, 0o700);
+}
+
+// How a host confines the processes it starts for jobs (the worker agent's, from its settings):
+// shared by its workers' sandboxes and by MapReduce task attempts, each of which gets a Jail.
+export interface HostConfinement {
+  readonly policy: ConfinementPolicy;
+  readonly users: JobUserPool | null;
+  readonly runtimeFiles?: RuntimeFiles;
+  readonly cgroups?: JobCgroups | null;
+  readonly view?: FileSystemView | null;
 }
 
 // One worker's confinement: the policy, the user its processes run as (null: Spindle's own),
@@ -107,22 +124,64 @@ export class Jail {
     null,
   );
 
+  // A jail of its own for one holder (a worker, a MapReduce task attempt): with job users, one
+  // leased now for the holder's lifetime; release() gives it back. `cancelled`: asked once the
+  // lease is there, the holder was stopped meanwhile (the user goes back at once).
+  static async lease(confinement: HostConfinement | undefined, cancelled = () => false): Promise<Jail> {
+    if (!confinement) return Jail.unconfined;
+    let lease: JobUserLease | null = null;
+    let held = false;
+    if (confinement.users && confinement.policy.separateUsers) {
+      lease = await confinement.users.lease();
+      held = !cancelled();
+      if (!held) await lease.release();
+    }
+    const jail = new Jail(
+      confinement.policy,
+      lease,
+      confinement.runtimeFiles,
+      confinement.cgroups ?? null,
+      confinement.view ?? null,
+    );
+    // Given back once only: the pool may have leased it to another holder since.
+    jail.lease = held ? lease : null;
+    return jail;
+  }
+
+  private lease: JobUserLease | null = null;
+
+  // Ends every process it started (and what they left) and gives its user back to the pool.
+  async release(): Promise<void> {
+    const swept = await this.endEveryProcess();
+    await this.lease?.release({ swept });
+  }
+
   // `cgroup`: the process's own (cgroupFor), entered before anything else. `writable`: the
   // directories the process may write in a read-only view, the first its working directory.
-  // `release` is called once the process has ended, or could not start.
+  // `tmp`: a directory to be its /tmp in the view (see viewFstab; without a view the caller makes
+  // one, as the apollo protocol does). `release` is called once the process has ended, or could not
+  // start.
   command(
     command: string,
     argv: readonly string[],
     cgroup: ProcessCgroup | null = null,
     writable: readonly string[] = [],
+    tmp: string | null = null,
   ): { command: string; argv: string[]; release: () => void } {
     if (this.view && this.user) {
       const inner = confinedCommand(this.policy, this.user, command, argv, false);
-      return this.view.command(inner, { cgroup, network: this.policy.network, writable });
+      return this.view.command(inner, {
+        cgroup,
+        network: this.policy.network,
+        writable,
+        nice: this.policy.limits.nice,
+        tmp,
+      });
     }
+    if (tmp !== null) throw new Error('only a read-only view gives a process a /tmp of its own');
     const confined = confinedCommand(this.policy, this.user, command, argv);
     return {
-      ...(cgroup ? cgroup.enter(confined.command, confined.argv) : confined),
+      ...(cgroup ? cgroup.enter(confined.command, confined.argv, this.policy.limits.nice) : confined),
       release: () => undefined,
     };
   }
@@ -157,6 +216,11 @@ export class Jail {
 
   prepare(dir: string): Promise<void> {
     return privateDirectory(dir, this.user);
+  }
+
+  // Whether command() can give a process a /tmp of its own.
+  get privateTmp(): boolean {
+    return this.view !== null && this.user !== null;
   }
 }
 

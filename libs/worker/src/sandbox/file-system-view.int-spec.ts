@@ -1,12 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { LogStream, Runtime } from '@spindle/contracts';
+import type { Runtime } from '@spindle/contracts';
+import { SandboxFixture } from '../testing/sandbox-fixture';
 import { JobCgroups } from './cgroups';
-import { DEFAULT_JOB_LIMITS, traversableForJobs } from './confinement';
+import { DEFAULT_JOB_LIMITS } from './confinement';
 import { FileSystemView } from './file-system-view';
 import { JobUserPool } from './job-users';
-import { WorkerSandbox } from './worker-sandbox';
+import type { WorkerSandbox } from './worker-sandbox';
 import type { TaskResult, TaskSpec } from './types';
 
 jest.setTimeout(60_000);
@@ -58,9 +59,8 @@ def try_write(paths):
 `;
 
 describeWithView('a read-only view of the file system for job processes', () => {
+  let fx: SandboxFixture;
   let view: FileSystemView;
-  let dataDir: string;
-  let dir: string;
   let artifacts: string;
   let checkoutDir: string;
   let hostShm: string;
@@ -69,18 +69,15 @@ describeWithView('a read-only view of the file system for job processes', () => 
   const varTmp = `/var/tmp/spindle-view-test-${process.pid}`;
   let cgroups: JobCgroups | null;
   const pool = new JobUserPool(16);
-  const sandboxes: WorkerSandbox[] = [];
-  let serial = 0;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'spindle-view-'));
-    dir = join(dataDir, 'worker', 'host'); // a job tree under /tmp, as every test suite's is
-    expect(await traversableForJobs(dataDir, join(dir, 'jobs'))).toBeNull();
-    artifacts = join(dir, 'artifacts');
-    mkdirSync(artifacts, { recursive: true });
-    writeFileSync(join(artifacts, 'probe.sh'), PROBE, { mode: 0o555 });
-    writeFileSync(join(artifacts, 'tools.js'), NODE_PROGRAM, { mode: 0o444 });
-    writeFileSync(join(artifacts, 'tools.py'), PYTHON_PROGRAM, { mode: 0o444 });
+    // A job tree under /tmp, as every test suite's is.
+    fx = await SandboxFixture.create('view', {
+      'probe.sh': PROBE,
+      'tools.js': NODE_PROGRAM,
+      'tools.py': PYTHON_PROGRAM,
+    });
+    artifacts = fx.artifacts;
     // Wrong permissions everywhere a job must not write: only the view keeps it out.
     chmodSync(artifacts, 0o777);
     checkoutDir = mkdtempSync(join(CHECKOUT, 'tmp-view-'));
@@ -89,59 +86,30 @@ describeWithView('a read-only view of the file system for job processes', () => 
     chmodSync(hostShm, 0o777);
     hostTmpFile = join(tmpdir(), `spindle-view-host-${process.pid}`);
     writeFileSync(hostTmpFile, 'the host /tmp');
-    view = FileSystemView.open('readonly', [dir, CHECKOUT]) as FileSystemView;
+    view = FileSystemView.open('readonly', [fx.dir, CHECKOUT]) as FileSystemView;
     const opened = JobCgroups.open(`view-${process.pid}`, DEFAULT_JOB_LIMITS);
     cgroups = typeof opened === 'string' ? null : opened;
   });
 
-  afterEach(async () => {
-    await Promise.all(sandboxes.splice(0).map((s) => s.stop()));
-  });
+  afterEach(() => fx.stopAll());
 
   afterAll(() => {
     view.close();
     cgroups?.close();
-    for (const d of [dataDir, checkoutDir, hostShm, hostTmpFile, varTmp])
-      rmSync(d, { recursive: true, force: true });
+    fx.remove();
+    for (const d of [checkoutDir, hostShm, hostTmpFile, varTmp]) rmSync(d, { recursive: true, force: true });
   });
 
-  function sandbox(): WorkerSandbox {
-    const s = new WorkerSandbox({
-      workerId: `w${++serial}`,
-      baseDir: join(dir, 'workers', `w${serial}`),
-      confinement: {
-        policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS },
-        users: pool,
-        cgroups,
-        view,
-        taskDirs: [join(dir, 'jobs')],
-      },
-    });
-    sandboxes.push(s);
-    return s;
-  }
+  const sandbox = (): WorkerSandbox => fx.sandbox({ users: pool, cgroups, view });
+  const spec = (runtime: Runtime, program: string, entrypoint: string, args = {}): TaskSpec =>
+    fx.spec(runtime, program, entrypoint, args);
 
-  function spec(runtime: Runtime, program: string, entrypoint: string, args = {}): TaskSpec {
-    const jobId = `job-${serial}-${Math.random().toString(36).slice(2, 8)}`;
-    return {
-      jobId,
-      runtime,
-      programPath: join(artifacts, program),
-      entrypoint,
-      args,
-      workDir: join(dir, 'jobs', jobId),
-      env: { SPINDLE_JOB_ID: jobId },
-      performTimeoutMs: 30_000,
-    };
-  }
-
+  // Each stdout line `<what>=<answer>`, as a record.
   async function run(
     box: WorkerSandbox,
     task: TaskSpec,
   ): Promise<{ result: TaskResult; said: Record<string, string> }> {
-    const lines: { stream: LogStream; text: string }[] = [];
-    const running = await box.run(task, { line: (stream, text) => lines.push({ stream, text }) });
-    const result = await running.done;
+    const { result, lines } = await fx.run(box, task);
     const said = Object.fromEntries(
       lines.filter((l) => l.stream === 'stdout').map((l) => [l.text.split('=')[0]!, l.text.split('=')[1]!]),
     );
@@ -180,7 +148,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
     });
     // Its /tmp held its own file and the paths of what the view keeps (the job tree, and the
     // checkout when it lies under /tmp, as a CI clone may), read-only, nothing else of the host's.
-    const kept = [dataDir, CHECKOUT].filter((d) => d.startsWith('/tmp/')).map((d) => d.split('/')[2]!);
+    const kept = [fx.dataDir, CHECKOUT].filter((d) => d.startsWith('/tmp/')).map((d) => d.split('/')[2]!);
     expect(said['in_tmp']!.trim().split(' ').sort()).toEqual([...new Set([...kept, mark])].sort());
     expect(existsSync(join(task.workDir, 'own.txt'))).toBe(true);
     expect(existsSync(join(tmpdir(), mark))).toBe(false);

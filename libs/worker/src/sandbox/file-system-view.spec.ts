@@ -23,6 +23,20 @@ describe('viewFstab', () => {
     ]);
   });
 
+  it('binds a directory of the host on /tmp when asked, writable, before the kept directories go into it', () => {
+    const fstab = viewFstab(['/'], {
+      kept: ['/tmp/tree'],
+      writable: ['/srv/job'],
+      devShm: false,
+      tmp: '/tmp/apollo-x y',
+    });
+    expect(fstab.split('\n').slice(1, 4)).toEqual([
+      '/tmp/apollo-x\\040y /tmp none bind 0 0',
+      'none /tmp none remount,bind,rw,nosuid,nodev 0 0',
+      '/proc/self/fd/9 /tmp/tree none bind,X-mount.mkdir 0 0',
+    ]);
+  });
+
   it('leaves /dev/shm alone on a host without one', () => {
     expect(viewFstab(['/'], { kept: [], writable: ['/srv/job'], devShm: false })).not.toContain('/dev/shm');
   });

@@ -19,7 +19,7 @@ const MAX_KEPT = 4;
 // fstab (one exec for every mount), closes those directories again, enters the process's
 // directory afresh (the one it started in lies on the mount as it was, read-only now) and execs
 // the rest of the chain (setpriv, which drops root).
-// Arguments: <cgroup.procs…> -- <fstab> <directory> <kept directories…> -- <command…>
+// Arguments: <nice> <cgroup.procs…> -- <fstab> <directory> <kept directories…> -- <command…>
 const BUILD_VIEW = [
   ENTER_CGROUPS,
   'fstab=$1 dir=$2; shift 2',
@@ -58,7 +58,7 @@ export class FileSystemView {
     try {
       const probe = view.command(
         { command: '/bin/true', argv: [] },
-        { cgroup: null, network: true, writable: [probeDir] },
+        { cgroup: null, network: true, writable: [probeDir], nice: 0 },
       );
       const run = spawnSync(probe.command, probe.argv, { cwd: probeDir, encoding: 'utf8', timeout: 10_000 });
       probe.release();
@@ -79,6 +79,8 @@ export class FileSystemView {
       cgroup: ProcessCgroup | null;
       network: boolean;
       writable: readonly string[];
+      nice: number; // ENTER_CGROUPS
+      tmp?: string | null; // a directory of the host to be its /tmp (viewFstab)
     },
   ): { command: string; argv: string[]; release: () => void } {
     const writable = options.writable.map((dir) => resolve(dir));
@@ -91,7 +93,8 @@ export class FileSystemView {
     const fstab = join(this.filesDir, `${randomUUID()}.fstab`);
     // Made again should a cleaner of old temporary files have taken it while the agent ran.
     mkdirSync(this.filesDir, { recursive: true, mode: 0o700 });
-    writeFileSync(fstab, viewFstab(mountPoints(), { kept, writable, devShm: this.devShm }), {
+    const tmp = options.tmp ? resolve(options.tmp) : null;
+    writeFileSync(fstab, viewFstab(mountPoints(), { kept, writable, devShm: this.devShm, tmp }), {
       mode: 0o600,
       flag: 'wx',
     });
@@ -105,6 +108,7 @@ export class FileSystemView {
         '-c',
         BUILD_VIEW,
         'spindle-view',
+        String(options.nice),
         ...(options.cgroup?.procs ?? []),
         '--',
         fstab,
@@ -126,15 +130,18 @@ export class FileSystemView {
 
 // The fstab that `mount -a -c` applies, in order: every mount point read-only (`mountPoints` as
 // /proc/self/mountinfo writes them: octal escapes, which fstab reads the same way; the root as
-// `//`, since `mount -a` skips an entry for `/`), a fresh /tmp, the kept directories back in it
+// `//`, since `mount -a` skips an entry for `/`), a fresh /tmp (or `tmp`, a directory of the host
+// the agent also reaches: the apollo protocol's sockets lie there), the kept directories back in it
 // (from the shell's fds 9, 8, … which still reach the host's /tmp), a fresh /dev/shm, then each
 // writable directory bound onto itself (a copy of the read-only mount above it) and made rw.
 export function viewFstab(
   mountPoints: readonly string[],
-  view: { kept: readonly string[]; writable: readonly string[]; devShm: boolean },
+  view: { kept: readonly string[]; writable: readonly string[]; devShm: boolean; tmp?: string | null },
 ): string {
   const lines = mountPoints.map((at) => `none ${at === '/' ? '//' : at} none remount,bind,ro 0 0`);
-  lines.push('spindle-tmp /tmp tmpfs mode=1777,nosuid,nodev 0 0');
+  if (view.tmp)
+    lines.push(`${escaped(view.tmp)} /tmp none bind 0 0`, 'none /tmp none remount,bind,rw,nosuid,nodev 0 0');
+  else lines.push('spindle-tmp /tmp tmpfs mode=1777,nosuid,nodev 0 0');
   view.kept.forEach((dir, n) =>
     lines.push(`/proc/self/fd/${9 - n} ${escaped(dir)} none bind,X-mount.mkdir 0 0`),
   );

@@ -5,3 +5,4 @@ export * from './job-users';
 export * from './runtime-files';
 export * from './cgroups';
 export * from './file-system-view';
+export * from './task-jail';

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogStream, Runtime } from '@spindle/contracts';
 import { processAlive } from '@spindle/testing';
@@ -15,6 +15,8 @@ const path = require('node:path');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 exports.born = async (args) => { console.log(String(performance.timeOrigin)); await sleep(args.ms); return 'woke'; };
 exports.pid = () => process.pid;
+// /proc/<pid>/stat field 19 (after "pid (comm) ", which may hold spaces, field 3 is the first).
+exports.nice = () => Number(fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\\) /s, '').split(' ')[16]);
 exports.sleep = async (args) => { await sleep(args.ms); return 'woke'; };
 exports.spin = () => { for (;;) {} };
 exports.files = async (args, ctx) => {
@@ -305,6 +307,16 @@ describe('a worker sandbox', () => {
       result: { cwd: task.spec.workDir, job: task.spec.jobId },
     });
     expect(existsSync(join(task.spec.workDir, 'out.txt'))).toBe(true);
+  });
+
+  it('runs job processes at a lower priority than the agent (SPINDLE_JOB_NICE, 10 by default)', async () => {
+    const script = join(dir, 'nice.sh');
+    writeFileSync(script, "#!/bin/sh\ncut -d' ' -f19 /proc/$$/stat\n"); // field 19: nice
+    const exec = await run({ ...spec('exec', ''), programPath: script });
+    expect(await exec.running.done).toEqual({ outcome: 'succeeded', result: 10 });
+    const node = await run(spec('node', 'nice'));
+    expect(await node.running.done).toEqual({ outcome: 'succeeded', result: 10 });
+    expect(getPriority()).toBe(0); // the agent's own
   });
 
   it('fails an exec job whose result line is longer than an output line, saying so, the pieces logged', async () => {

@@ -1,11 +1,7 @@
-import type { JobCgroups } from './cgroups';
 import { Jail } from './confinement';
-import type { FileSystemView } from './file-system-view';
-import type { ConfinementPolicy } from './confinement';
-import type { JobUserLease, JobUserPool } from './job-users';
+import type { HostConfinement } from './confinement';
 import { runProcessTask } from './process-task';
 import { Runner } from './runner';
-import type { RuntimeFiles } from './runtime-files';
 import type { RunnerLanguage } from './runner';
 import type { RunningTask, TaskOutput, TaskSpec } from './types';
 
@@ -31,7 +27,6 @@ export class WorkerSandbox {
   private readonly maxLineBytes: number;
   private stopped = false;
   private jail: Promise<Jail> | undefined;
-  private lease: JobUserLease | undefined;
 
   constructor(
     private readonly options: {
@@ -39,12 +34,7 @@ export class WorkerSandbox {
       baseDir: string;
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
-      confinement?: {
-        policy: ConfinementPolicy;
-        users: JobUserPool | null;
-        runtimeFiles?: RuntimeFiles;
-        cgroups?: JobCgroups | null;
-        view?: FileSystemView | null;
+      confinement?: HostConfinement & {
         // Where its tasks' directories are when not under baseDir (the host's jobs/): its
         // runners write there in a read-only view.
         taskDirs?: readonly string[];
@@ -97,20 +87,7 @@ export class WorkerSandbox {
   // The worker's jail: its user leased at its first task (and its directory made that user's).
   private jailed(): Promise<Jail> {
     this.jail ??= (async () => {
-      const confinement = this.options.confinement;
-      if (confinement?.users && confinement.policy.separateUsers) {
-        this.lease = await confinement.users.lease();
-        if (this.stopped) await this.lease.release(); // stopped while leasing
-      }
-      const jail = confinement
-        ? new Jail(
-            confinement.policy,
-            this.lease ?? null,
-            confinement.runtimeFiles,
-            confinement.cgroups ?? null,
-            confinement.view ?? null,
-          )
-        : Jail.unconfined;
+      const jail = await Jail.lease(this.options.confinement, () => this.stopped);
       await jail.prepare(this.options.baseDir);
       return jail;
     })();
@@ -157,7 +134,7 @@ export class WorkerSandbox {
     // ended through the processes' cgroups where the host has them, else by the user's lease.
     if (this.jail)
       await this.jail.then(
-        async (jail) => this.lease?.release({ swept: await jail.endEveryProcess() }),
+        (jail) => jail.release(),
         () => undefined,
       );
   }

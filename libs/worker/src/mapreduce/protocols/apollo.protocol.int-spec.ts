@@ -5,6 +5,7 @@ import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, writeProgram } from '@spindle/te
 import { ProgramFailure } from '../program-protocol';
 import type { InputRecord, KeyValue, MapRun, ReduceRun } from '../program-protocol';
 import { Partition } from '../shuffle';
+import { TaskJail } from '../../sandbox/task-jail';
 import { apolloProtocol } from './apollo.protocol';
 
 jest.setTimeout(120_000);
@@ -19,12 +20,14 @@ describe('the apollo protocol behind the engine seam (real programs)', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'apollo-seam-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const base = (name: string, programPath: string, logs: string[], progress: { n: number }) => ({
+  // Unconfined: the confined protocol is test/mapreduce/apollo-wordcount's.
+  const base = async (name: string, programPath: string, logs: string[], progress: { n: number }) => ({
     jobId: 'j-test',
     taskId: `j-test-${name}`,
     attempt: 1,
     programPath,
     workDir: join(dir, name),
+    jail: await TaskJail.open(null, name, join(dir, name)),
     env: { SPINDLE_JOB_ID: 'j-test' },
     signal: new AbortController().signal,
     log: (stream: 'stdout' | 'stderr', line: string) => logs.push(`${stream}: ${line}`),
@@ -40,7 +43,7 @@ describe('the apollo protocol behind the engine seam (real programs)', () => {
     const logs: string[] = [];
     const progress = { n: 0 };
     const mapRun: MapRun = {
-      ...base('m-0', mapper, logs, progress),
+      ...(await base('m-0', mapper, logs, progress)),
       input: from(records),
       emit: (pair) => void mapped.push(pair),
     };
@@ -52,7 +55,7 @@ describe('the apollo protocol behind the engine seam (real programs)', () => {
     for (const pair of mapped) partition.add(pair);
     const reduced: KeyValue[] = [];
     const reduceRun: ReduceRun = {
-      ...base('r-0', reducer, logs, progress),
+      ...(await base('r-0', reducer, logs, progress)),
       reducerIndex: 0,
       input: from(partition.sorted()),
       emit: (pair) => void reduced.push(pair),
@@ -69,7 +72,7 @@ describe('the apollo protocol behind the engine seam (real programs)', () => {
     const failing = writeProgram(dir, 'failing', '#!/bin/sh\necho "no such luck" >&2\nexit 2\n');
     const logs: string[] = [];
     const run: MapRun = {
-      ...base('m-1', failing, logs, { n: 0 }),
+      ...(await base('m-1', failing, logs, { n: 0 })),
       input: from([{ lineNumber: 1, line: 'x' }]),
       emit: () => undefined,
     };

@@ -24,7 +24,7 @@ export async function* groupsOf(groups: AsyncIterable<KeyValues>): AsyncIterable
 function taskRun(run: ProgramRun): ApolloTaskRun {
   return {
     programPath: run.programPath,
-    workDir: run.workDir,
+    jail: run.jail,
     env: run.env,
     signal: run.signal,
     output: (stream, text) => run.log(stream, text),

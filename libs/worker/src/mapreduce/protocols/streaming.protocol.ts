@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { LineSplitter } from '../../sandbox/line-splitter';
-import { baseEnv, killGroup } from '../../sandbox/types';
+import { killGroup } from '../../sandbox/types';
 import { ProgramFailure } from '../program-protocol';
 import type { KeyValue, KeyValues, OutputPlan, ProgramProtocol, ProgramRun } from '../program-protocol';
 
@@ -29,9 +29,10 @@ async function runOneProcess(
   emit: (pair: KeyValue) => void | Promise<void>,
 ): Promise<void> {
   run.signal.throwIfAborted();
-  const child = spawn(run.programPath, [], {
+  const { command, argv, release } = run.jail.command(run.programPath, []);
+  const child = spawn(command, argv, {
     cwd: run.workDir,
-    env: baseEnv(run.env),
+    env: run.jail.env(run.env),
     detached: true, // its own process group: a stop kills what it started too
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -81,7 +82,7 @@ async function runOneProcess(
       child.once('error', (error) => done({ code: null, signal: null, error }));
       child.once('close', (code, signal) => done({ code, signal }));
     },
-  );
+  ).finally(release);
 
   // A program may exit without reading all of its input (head, a failing mapper): EPIPE is its
   // business, its exit code tells.
