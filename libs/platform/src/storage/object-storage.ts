@@ -81,7 +81,11 @@ export class ObjectStorage {
   }
 
   async write(bucket: string, key: string, body: Buffer | string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    // The length given: the SDK cannot tell an empty body's (a `_SUCCESS` marker) and warns.
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    await this.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: length }),
+    );
   }
 
   async ensureBucket(bucket: string): Promise<void> {
