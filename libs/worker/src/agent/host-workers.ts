@@ -72,9 +72,12 @@ export class HostWorkers {
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };
     this.workers.set(request.id, worker);
-    sandbox.onRunnerExit((pid, code, signal) => {
+    sandbox.onRunnerExit((pid, code, signal, lastLines) => {
       if (!worker.stopping)
-        this.logger.warn(`worker ${request.id}: runner ${pid} exited (code ${code}, signal ${signal})`);
+        this.logger.warn(
+          `worker ${request.id}: runner ${pid} exited (code ${code}, signal ${signal})` +
+            (lastLines.length > 0 ? `; its last output:\n${lastLines.join('\n')}` : ''),
+        );
     });
     // Runners start with the first task that needs one (which runtime is not known before).
     sandbox.onRunnerStart((pid) => {

@@ -50,8 +50,13 @@ export type RunnerLanguage = 'node' | 'python' | 'jvm';
 
 export interface RunnerHooks {
   onStart?(pid: number): void;
-  onExit(pid: number, code: number | null, signal: string | null): void;
+  // `lastLines`: the runner's own last output lines (none of a task's), which say why it died.
+  onExit(pid: number, code: number | null, signal: string | null, lastLines: readonly string[]): void;
 }
+
+// A runner's own output lines kept for the agent's log when it dies: with several tasks running
+// they are no task's, and a crash's stack went nowhere.
+const LAST_LINES = 20;
 
 // How long a runner may take to answer a ping after one of its tasks was abandoned before it is
 // taken for blocked (a task that never yields) and killed. Generous: a busy host answers slowly.
@@ -65,6 +70,7 @@ export const UNRESPONSIVE_GRACE_MS = 5_000;
 export class Runner {
   private child: ChildProcess | undefined;
   private readonly tasks = new Map<string, RunnerTask>();
+  private readonly lastLines: string[] = [];
   private exited = false;
   private retiring = false; // being killed: takes no new task
   private deathReason: string | undefined;
@@ -171,7 +177,7 @@ export class Runner {
       this.fail(
         `the ${this.language} runner ended (${signal ? `killed by ${signal}` : `exit code ${code}`})`,
       );
-      if (child.pid) this.hooks.onExit(child.pid, code, signal);
+      if (child.pid) this.hooks.onExit(child.pid, code, signal, this.lastLines);
     });
     if (child.pid) this.hooks.onStart?.(child.pid);
   }
@@ -364,6 +370,8 @@ export class Runner {
   }
 
   private loose(line: string): void {
+    this.lastLines.push(line.length > 1_000 ? `${line.slice(0, 1_000)}…` : line);
+    if (this.lastLines.length > LAST_LINES) this.lastLines.shift();
     if (this.tasks.size !== 1) return;
     const [task] = this.tasks.values();
     task!.output.line('system', line, new Date());

@@ -32,6 +32,8 @@ exports.files = async (args, ctx) => {
   };
 };
 exports.huge = (args) => 'x'.repeat(args.bytes);
+// Past the output capture, onto the runner's own stderr, then the runner ends: as a crash does.
+exports.crash = () => { fs.writeSync(2, 'runner stack, line 1\\nline 2\\n'); process.exit(3); };
 // Past the bootstrap, straight onto the runner's channel (fd 3, non-blocking), as a hostile job can.
 exports.flood = (args) => {
   const chunk = Buffer.alloc(1024 * 1024, 'x');
@@ -212,6 +214,30 @@ describe('a worker sandbox', () => {
       result: { cwd: later.spec.workDir, inOwnDir: true },
     });
     expect(started).toHaveLength(1);
+  });
+
+  // The agent removes a job's directory as soon as its result is in; on a busy host a runner,
+  // preempted right after sending that result, could find the directory it had just moved into gone
+  // when it next looked where it was: process.cwd() threw and the runner died with every job it ran
+  // (seen at 600 submits/s). Here the directory goes while its job still runs.
+  it('keeps a node runner whose working directory is removed under it', async () => {
+    const oldest = await run(spec('node', 'sleep', { ms: 500 }));
+    await oldest.running.started;
+    rmSync(oldest.spec.workDir, { recursive: true, force: true }); // the runner stands in it
+    const next = await run(spec('node', 'sleep', { ms: 100 }));
+    expect(await next.running.done).toMatchObject({ outcome: 'succeeded' });
+    expect(await oldest.running.done).toMatchObject({ outcome: 'succeeded' });
+    const later = await run(spec('node', 'files'));
+    expect(await later.running.done).toMatchObject({ outcome: 'succeeded', result: { inOwnDir: true } });
+    expect(started).toHaveLength(1);
+  });
+
+  it('tells whoever listens for a runner’s end its last own output lines, which say why it died', async () => {
+    const ends: { code: number | null; lastLines: readonly string[] }[] = [];
+    sandbox.onRunnerExit((_pid, code, _signal, lastLines) => ends.push({ code, lastLines }));
+    const task = await run(spec('node', 'crash'));
+    expect(await task.running.done).toMatchObject({ outcome: 'failed' });
+    expect(ends).toEqual([{ code: 3, lastLines: ['runner stack, line 1', 'line 2'] }]);
   });
 
   it('kills a node runner that a timed-out job keeps busy, fails its other jobs saying why, and starts a fresh one', async () => {

@@ -5,7 +5,12 @@ import { Runner } from './runner';
 import type { RunnerLanguage } from './runner';
 import type { RunningTask, TaskOutput, TaskSpec } from './types';
 
-type ExitListener = (pid: number, code: number | null, signal: string | null) => void;
+type ExitListener = (
+  pid: number,
+  code: number | null,
+  signal: string | null,
+  lastLines: readonly string[],
+) => void;
 type StartListener = (pid: number, language: RunnerLanguage) => void;
 
 // One worker's processes: a long-lived runner per language it has needed (node, python, the JVM
@@ -104,9 +109,9 @@ export class WorkerSandbox {
         onStart: (pid) => {
           for (const listener of this.startListeners) listener(pid, language);
         },
-        onExit: (pid, code, signal) => {
+        onExit: (pid, code, signal, lastLines) => {
           this.retired.delete(runner);
-          for (const listener of this.exitListeners) listener(pid, code, signal);
+          for (const listener of this.exitListeners) listener(pid, code, signal, lastLines);
         },
       },
       this.options.unresponsiveGraceMs,

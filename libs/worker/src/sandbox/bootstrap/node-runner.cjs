@@ -102,14 +102,21 @@ process.env = new Proxy(processEnv, {
 // The working directory is one per process: it is that of the oldest running task (so a task
 // running alone has its own), and the runner's own when none runs. A cancelled task no longer
 // counts: its directory goes away while it may still be winding down.
+// Where this runner is, kept here: process.cwd() throws once that directory is gone, and a task's
+// is removed by the agent as soon as its result arrives, which on a busy host can be before this
+// runner (preempted right after sending it) has moved on. That throw ended the runner and failed
+// every task it ran.
+let cwd = home;
 function followOldest() {
   const oldest = [...running.values()].find((task) => !task.cancelled);
   const dir = oldest ? oldest.workDir : home;
-  if (!dir || process.cwd() === dir) return;
+  if (!dir || cwd === dir) return;
   try {
     process.chdir(dir);
+    cwd = dir;
   } catch {
     process.chdir(home);
+    cwd = home;
   }
 }
 
