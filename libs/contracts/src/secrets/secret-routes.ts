@@ -12,7 +12,9 @@ import { secretRefsSchema } from './secret-refs';
 // The secrets service's internal HTTP routes: the only way plaintext leaves it (to the gateway
 // for GET /api/v1/secrets/{id}, to a worker agent for a job's start). Never Kafka.
 export const SECRETS_INTERNAL_BASE = '/internal/v1/secrets';
-// Who is asking, as the gateway saw it (the client's address) and the request's correlation id.
+// Who is asking, as the gateway saw it: the API key the request acts as (its id; `anonymous` on an
+// open listener), the client's address, and the request's correlation id.
+export const SECRET_PRINCIPAL_HEADER = 'x-spindle-secret-principal';
 export const SECRET_SOURCE_HEADER = 'x-spindle-secret-source';
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
 

@@ -21,9 +21,10 @@ export function secretStreamId(id: string): string {
   return `secret-${id}`;
 }
 
-// Who touched a secret. There is no authentication yet: `principal` is `anonymous` and `source`
+// Who touched a secret: `principal` is the API key the request acted as (its id; `anonymous` on an
+// open listener, `clusters` for a cluster's own secret, `worker-agent` for a job's start) and `source`
 // says where the request came from (the client's address, or `worker:<host>` for a job start);
-// the request's correlation id is the event's. Authentication will fill `principal`.
+// the request's correlation id is the event's.
 export const secretActorSchema = z.object({
   principal: z.string().min(1).max(200),
   source: z.string().max(300),

@@ -107,8 +107,7 @@ export class ApiKeyGuard implements CanActivate {
     principal: Principal,
     listener: string,
   ) {
-    const forwarded = request.headers[CLIENT_ADDRESS_HEADER];
-    const address = listener !== API_LISTENER && typeof forwarded === 'string' ? forwarded : request.ip;
+    const address = clientAddressOf(request, listener);
     reply.raw.once('finish', () => {
       const record: AuditRecord = {
         at: new Date().toISOString(),
@@ -129,6 +128,16 @@ export class ApiKeyGuard implements CanActivate {
         );
     });
   }
+}
+
+// Where a request came from: the client's address as its dialect port saw it (a port forwards
+// with the internal token, so the listener is trusted), else the connection's.
+export function clientAddressOf(
+  request: FastifyRequest,
+  listener = request.spindleListener ?? API_LISTENER,
+): string {
+  const forwarded = request.headers[CLIENT_ADDRESS_HEADER];
+  return listener !== API_LISTENER && typeof forwarded === 'string' ? forwarded : request.ip;
 }
 
 export function policyOf(config: SpindleConfig, listener: string): AuthPolicy {

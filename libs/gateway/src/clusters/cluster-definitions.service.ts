@@ -8,7 +8,16 @@ import { CommandSender } from '../commands/command-sender';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
 import { SecretsClient } from '../secrets/secrets.client';
+import type { Caller } from '../secrets/secrets.client';
 import type { ClusterRequest } from './cluster-request';
+
+// A cluster's own secret (its storage keys) is written and forgotten by this service, as an
+// effect of a cluster's create or delete, which the key guard audits with the key that asked.
+const CLUSTERS_CALLER = (): Caller => ({
+  principal: 'clusters',
+  source: 'clusters',
+  correlationId: requestCorrelationId(),
+});
 
 // Clusters as their routes name them: by id (a 404 names `clusterId`); each API shows them its own
 // way.
@@ -65,7 +74,7 @@ export class ClusterDefinitions {
     }
     const secretFields = [...request.secrets.keys()];
     const secretId = secretFields.length > 0 ? clusterSecretId(id) : null;
-    const caller = { source: 'clusters', correlationId: requestCorrelationId() };
+    const caller = CLUSTERS_CALLER();
     const writesSecret = secretId !== null && !(retryable && (await this.clusters.idEverUsed(id)));
     if (writesSecret) {
       const values = Object.fromEntries(
@@ -110,14 +119,11 @@ export class ClusterDefinitions {
     const accepted = await this.commands.send(CommandPatterns.deleteCluster, { name: view.name });
     await this.rows.applied(view.name, accepted);
     if (view.secretId !== null) {
-      await this.forgetSecret(view.secretId, { source: 'clusters', correlationId: requestCorrelationId() });
+      await this.forgetSecret(view.secretId, CLUSTERS_CALLER());
     }
   }
 
-  private async forgetSecret(
-    secretId: string,
-    caller: { source: string; correlationId: string },
-  ): Promise<void> {
+  private async forgetSecret(secretId: string, caller: Caller): Promise<void> {
     try {
       await this.secrets.remove(secretId, caller);
     } catch (e) {

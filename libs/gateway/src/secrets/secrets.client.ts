@@ -1,13 +1,33 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { CORRELATION_ID_HEADER, SECRETS_INTERNAL_BASE, SECRET_SOURCE_HEADER } from '@spindle/contracts';
+import type { FastifyRequest } from 'fastify';
+import {
+  CORRELATION_ID_HEADER,
+  SECRETS_INTERNAL_BASE,
+  SECRET_PRINCIPAL_HEADER,
+  SECRET_SOURCE_HEADER,
+} from '@spindle/contracts';
 import type { SecretPage, SecretSummary, SecretWithValues } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG, internalHeaders } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, internalHeaders, requestCorrelationId } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
+import { clientAddressOf } from '../auth/api-key.guard';
+import { ANONYMOUS } from '../auth/principal';
 
-// Who asked, passed on for the secrets service's audit events.
+// Who asked, passed on for the secrets service's audit events: the API key the request acts as
+// (its id), where it came from, and its correlation id.
 export interface Caller {
+  readonly principal: string;
   readonly source: string;
   readonly correlationId: string;
+}
+
+// The caller of a request the key guard let through (a read of values is audited here only: the
+// guard's own audit records writes).
+export function callerOf(request: FastifyRequest): Caller {
+  return {
+    principal: (request.spindlePrincipal ?? ANONYMOUS).keyId,
+    source: clientAddressOf(request),
+    correlationId: requestCorrelationId(),
+  };
 }
 
 // The secrets service's internal routes: the secrets service owns the values and the list, and is
@@ -49,7 +69,11 @@ export class SecretsClient {
     const headers: Record<string, string> = {
       ...internalHeaders(this.config),
       ...(caller
-        ? { [SECRET_SOURCE_HEADER]: caller.source, [CORRELATION_ID_HEADER]: caller.correlationId }
+        ? {
+            [SECRET_PRINCIPAL_HEADER]: caller.principal,
+            [SECRET_SOURCE_HEADER]: caller.source,
+            [CORRELATION_ID_HEADER]: caller.correlationId,
+          }
         : {}),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     };

@@ -23,17 +23,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
-import {
-  BODY_LIMITS,
-  BodyLimit,
-  RequiresScope,
-  ValidationProblem,
-  requestCorrelationId,
-} from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, RequiresScope, ValidationProblem } from '@spindle/platform';
 import { PageQueryDto, cursorAfter, pageOf } from '../pagination.dto';
 import { SecretDto, SecretPageDto, SecretWithValuesDto, WriteSecretDto } from './secret.dto';
-import { SecretsClient } from './secrets.client';
-import type { Caller } from './secrets.client';
+import { SecretsClient, callerOf } from './secrets.client';
 import { answerCreated } from '../resources/named-resource';
 
 const ID_PARAM = {
@@ -105,9 +98,4 @@ export class SecretsController {
 function assertId(id: string): void {
   const violation = secretIdViolation(id);
   if (violation) throw new ValidationProblem([violation]);
-}
-
-// No authentication yet: the audit records the client's address and this request's correlation id.
-function callerOf(request: FastifyRequest): Caller {
-  return { source: request.socket.remoteAddress ?? request.ip, correlationId: requestCorrelationId() };
 }

@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import {
   secretIdViolation,
   SECRET_KEY_PATTERN,
+  SECRET_PRINCIPAL_HEADER,
   SECRET_SOURCE_HEADER,
   resolveSecretsBodySchema,
   writeSecretBodySchema,
@@ -155,13 +156,17 @@ function answer<T extends object>(result: T | Refused): T {
   return result as T;
 }
 
-// No authentication yet: the caller is anonymous, known by where the request came from (the
-// gateway says who called it). Authentication will fill `principal`.
+// Who asked, as the gateway says (these routes take only callers with the internal token): the
+// API key its request acted as and where it came from; `anonymous` when it says nothing.
 function actorOf(request: FastifyRequest): SecretActor {
-  const forwarded = request.headers[SECRET_SOURCE_HEADER];
-  const source =
-    typeof forwarded === 'string' && forwarded ? forwarded : (request.socket.remoteAddress ?? '');
-  return { principal: 'anonymous', source: source.slice(0, 300) };
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return typeof value === 'string' && value ? value : undefined;
+  };
+  return {
+    principal: (header(SECRET_PRINCIPAL_HEADER) ?? 'anonymous').slice(0, 200),
+    source: (header(SECRET_SOURCE_HEADER) ?? request.socket.remoteAddress ?? '').slice(0, 300),
+  };
 }
 
 function correlationOf(request: FastifyRequest): string {

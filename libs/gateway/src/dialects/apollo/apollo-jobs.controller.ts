@@ -13,17 +13,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAPREDUCE_SECRET_KEYS } from '@spindle/contracts';
 import type { MapReduceJobView } from '@spindle/read-models';
 import { MapReduceJobsQuery } from '@spindle/read-models';
-import {
-  BODY_LIMITS,
-  BodyLimit,
-  ProblemException,
-  RequiresScope,
-  requestCorrelationId,
-} from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, ProblemException, RequiresScope } from '@spindle/platform';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { MapReduceJobs, newMapReduceJobId } from '../../mapreduce/mapreduce-jobs.service';
 import { DEFAULT_SPLIT_SIZE_BYTES, DEFAULT_TASK_TIMEOUT_MS } from '../../mapreduce/mapreduce-request';
-import { SecretsClient } from '../../secrets/secrets.client';
+import { SecretsClient, callerOf } from '../../secrets/secrets.client';
 import { DialectController } from '../dialect-controller';
 import {
   APOLLO_PREFIX,
@@ -145,10 +139,7 @@ export class ApolloJobsController {
     if (!reducer)
       throw apolloError(HttpStatus.NOT_FOUND, `${r.reducerName} artifact metadata can't be found!`);
     const id = newMapReduceJobId();
-    const caller = {
-      source: request.socket.remoteAddress ?? request.ip,
-      correlationId: requestCorrelationId(),
-    };
+    const caller = callerOf(request);
     const secretOf = async (which: 'input' | 'output', given: { username: string; password: string }) => {
       const secretId = apolloCredentialsSecretId(id, which);
       await this.secrets.write(

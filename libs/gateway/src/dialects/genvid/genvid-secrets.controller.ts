@@ -9,11 +9,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { secretIdViolation } from '@spindle/contracts';
-import { BODY_LIMITS, BodyLimit, requestCorrelationId } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit } from '@spindle/platform';
 import { MAX_PAGE_SIZE } from '../../pagination.dto';
 import { secretMapProblem } from '../../secrets/secret.dto';
-import { SecretsClient } from '../../secrets/secrets.client';
-import type { Caller } from '../../secrets/secrets.client';
+import { SecretsClient, callerOf } from '../../secrets/secrets.client';
 import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter, genvidBadRequest } from './genvid-errors.filter';
 
@@ -92,9 +91,4 @@ export class GenvidSecretsController {
 function assertId(id: string): void {
   const violation = secretIdViolation(id);
   if (violation) throw genvidBadRequest(`secret ${violation.message}`);
-}
-
-// No authentication yet: the audit records the client's address and this request's correlation id.
-function callerOf(request: FastifyRequest): Caller {
-  return { source: request.socket.remoteAddress ?? request.ip, correlationId: requestCorrelationId() };
 }
