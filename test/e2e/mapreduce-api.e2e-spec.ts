@@ -4,7 +4,14 @@ import { http } from '../support/http';
 import { upload } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
-import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
+import {
+  S3_CREDENTIALS,
+  S3_ENDPOINT,
+  countedWords,
+  freshBucket,
+  storageSecret,
+  testStorage,
+} from '../support/storage';
 import { waitUntil } from '../support/wait';
 import {
   LONG_LINES,
@@ -58,14 +65,7 @@ describe.each(SPINDLE_MODES)('MapReduce jobs (native and Apollo APIs) over %s', 
     const bucket = await freshBucket(storage, 'native-wc');
     const text = generateText(textBytes + 123, SHORT_LINES);
     await storage.write(bucket, 'input/text.txt', text);
-    const secret = uniqueName('storage');
-    const stored = await http(suite.url, 'PUT', `/api/v1/secrets/${secret}`, {
-      values: {
-        ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-        SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      },
-    });
-    expect(stored.status).toBe(201);
+    const secret = await storageSecret(suite.url);
     const mapper = uniqueName('wc-map');
     const reducer = uniqueName('wc-reduce');
     // The mapper says on stderr that it started: the task's log holds it.
@@ -130,17 +130,7 @@ describe.each(SPINDLE_MODES)('MapReduce jobs (native and Apollo APIs) over %s', 
       return log.includes('mapper up');
     });
 
-    const counted = new Map<string, number>();
-    for (const r of [0, 1, 2])
-      for (const line of (await storage.readText(bucket, `output/part-r-0000${r}`))
-        .split('\n')
-        .filter(Boolean)) {
-        const [word, count] = line.split('\t');
-        expect(counted.has(word!)).toBe(false);
-        counted.set(word!, Number(count));
-      }
-    expect(counted).toEqual(countWords(text));
-    expect(await storage.readText(bucket, 'output/_SUCCESS')).toBe('');
+    expect(await countedWords(storage, bucket, 3)).toEqual(countWords(text));
     const list = (await http(suite.url, 'GET', '/api/v1/mapreduce/jobs?limit=500')).body;
     expect(list.items.map((j: { id: string }) => j.id)).toContain(id);
     const again = await http(suite.url, 'DELETE', `/api/v1/mapreduce/jobs/${id}`);

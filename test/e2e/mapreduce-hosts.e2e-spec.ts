@@ -17,7 +17,7 @@ import { http } from '../support/http';
 import { upload } from '../support/jobs';
 import { TEST_SPINDLE_ENV } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
-import { S3_CREDENTIALS, S3_ENDPOINT, freshBucket, testStorage } from '../support/storage';
+import { S3_ENDPOINT, countedWords, freshBucket, storageSecret, testStorage } from '../support/storage';
 import { waitUntil } from '../support/wait';
 
 jest.setTimeout(600_000);
@@ -76,14 +76,7 @@ describe('a MapReduce job over two worker hosts', () => {
   let mapper: string;
   let reducer: string;
   beforeAll(async () => {
-    secret = uniqueName('storage');
-    const stored = await http(suite.url, 'PUT', `/api/v1/secrets/${secret}`, {
-      values: {
-        ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-        SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      },
-    });
-    expect(stored.status).toBe(201);
+    secret = await storageSecret(suite.url);
     mapper = uniqueName('slow-map');
     reducer = uniqueName('sum-reduce');
     await upload(suite.url, mapper, SLOW_WORD_MAPPER);
@@ -172,17 +165,7 @@ describe('a MapReduce job over two worker hosts', () => {
   }
 
   async function expectCounted(bucket: string, text: string): Promise<void> {
-    const counted = new Map<string, number>();
-    for (const r of [0, 1])
-      for (const line of (await storage.readText(bucket, `output/part-r-0000${r}`))
-        .split('\n')
-        .filter(Boolean)) {
-        const [word, count] = line.split('\t');
-        expect(counted.has(word!)).toBe(false);
-        counted.set(word!, Number(count));
-      }
-    expect(counted).toEqual(countWords(text));
-    expect(await storage.readText(bucket, 'output/_SUCCESS')).toBe('');
+    expect(await countedWords(storage, bucket, 2)).toEqual(countWords(text));
   }
 
   it("runs one job's map tasks on both hosts, and counts exactly", async () => {

@@ -31,14 +31,6 @@ describe('the dispatcher', () => {
     await db?.drop();
   });
 
-  async function hostWithSlots(id: string, slots: number): Promise<void> {
-    await dataSource.query(
-      `insert into ${s}.hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
-       values ($1, 'i1', 'test', 1, $2, false, now(), now() + interval '1 hour')`,
-      [id, slots],
-    );
-  }
-
   async function contextWith(name: string, settings: Partial<ContextSettings>): Promise<void> {
     const command = { kind: 'create', name, settings: { ...DEFAULT_CONTEXT_SETTINGS, ...settings } };
     await commands.run(contextCommands, command as ContextCommand, meta);
@@ -90,7 +82,7 @@ describe('the dispatcher', () => {
   }
 
   it('fills a shared pool in queue order in one transaction, no more of the context’s jobs than maxJobs', async () => {
-    await hostWithSlots('h-shared', 2);
+    await db.liveHost('h-shared', 2);
     await contextWith('pool', { workerMode: 'shared', maxJobs: 3 });
     const ids = await submitted('pool', 10);
     await dispatchUntilAssigned(ids, 3);
@@ -111,7 +103,7 @@ describe('the dispatcher', () => {
   });
 
   it('places no more of an exclusive context’s jobs than its maxJobs, each on a worker of its own', async () => {
-    await hostWithSlots('h-solo', 10);
+    await db.liveHost('h-solo', 10);
     await contextWith('solo', { workerMode: 'exclusive', maxJobs: 3 });
     const ids = await submitted('solo', 5);
     await dispatchUntilAssigned(ids, 3);
@@ -130,7 +122,7 @@ describe('the dispatcher', () => {
   });
 
   it('places a job under its submit’s correlation id, caused by the submit', async () => {
-    await hostWithSlots('h-traced', 2);
+    await db.liveHost('h-traced', 2);
     await contextWith('traced', { workerMode: 'shared', maxJobs: 2 });
     const [id] = await submitted('traced', 1, { correlationId: 'req-7f3a', causationId: null });
     await dispatchUntilAssigned([id!], 1);
@@ -149,7 +141,7 @@ describe('the dispatcher', () => {
   // leaves the slot an attempt holds. Every other host is taken out first.
   it('counts the MapReduce attempts placed on a host against its slots', async () => {
     await dataSource.query(`update ${s}.hosts set stopping = true`);
-    await hostWithSlots('h-mr', 2);
+    await db.liveHost('h-mr', 2);
     await dataSource.query(
       `insert into ${s}.mapreduce_tasks (job_id, task_id, kind, run, attempt, open, host_id, incarnation)
        values ('j-mr', 'j-mr-m-0', 'mapper', 1, 1, true, 'h-mr', 'i1')`,

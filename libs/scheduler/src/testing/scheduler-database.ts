@@ -12,6 +12,9 @@ export async function schedulerDatabase(): Promise<{
   dataSource: DataSource;
   store: PostgresEventStore;
   commands: SchedulerCommandsService;
+  // A worker host that has just been seen (its last_seen an hour ahead: no supervisor pass
+  // counts it lost during a test), with `slots` slots.
+  liveHost(id: string, slots: number): Promise<void>;
   drop(): Promise<void>;
 }> {
   const db = await createTestDatabase('spindle_t_sched');
@@ -34,6 +37,14 @@ export async function schedulerDatabase(): Promise<{
     dataSource,
     store,
     commands: new SchedulerCommandsService(dataSource, store, relay),
+    liveHost: async (id, slots) => {
+      await dataSource.query(
+        `insert into "${SCHEDULER_SCHEMA}".hosts
+           (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+         values ($1, 'i1', 'test', 1, $2, false, now(), now() + interval '1 hour')`,
+        [id, slots],
+      );
+    },
     drop: async () => {
       await dataSource.destroy();
       await db.drop();

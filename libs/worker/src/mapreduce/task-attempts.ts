@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { MAPREDUCE_TASK_MAX_ATTEMPTS } from '@spindle/contracts';
 import type { MapReduceProtocol } from '@spindle/contracts';
 import type { ObjectStorage, StorageLocation } from '@spindle/platform';
@@ -45,21 +46,13 @@ export interface TaskJob {
   readonly confinement: HostConfinement | null; // the worker agent's, for the programs (TaskJail)
 }
 
-// At most `size` attempts at once, first come first served.
+// A host's slots: at most `size` attempts at once, first come first served (one Slots is shared
+// by every job's attempts on the host).
 export class Slots {
-  private used = 0;
-  private readonly waiting: (() => void)[] = [];
+  readonly run: pLimit.Limit;
 
-  constructor(readonly size: number) {}
-
-  async take(): Promise<() => void> {
-    if (this.used >= Math.max(1, this.size)) await new Promise<void>((r) => this.waiting.push(r));
-    else this.used++;
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.used--;
-    };
+  constructor(readonly size: number) {
+    this.run = pLimit(Math.max(1, size));
   }
 }
 
@@ -77,14 +70,8 @@ export class AttemptRunner implements TaskAttempts {
     return this.slots.size;
   }
 
-  async run(order: AttemptOrder, signal: AbortSignal): Promise<AttemptOutcome> {
-    const release = await this.slots.take();
-    try {
-      if (signal.aborted) return { state: 'stopped' };
-      return await this.attempt(order, signal);
-    } finally {
-      release();
-    }
+  run(order: AttemptOrder, signal: AbortSignal): Promise<AttemptOutcome> {
+    return this.slots.run(async () => (signal.aborted ? { state: 'stopped' } : this.attempt(order, signal)));
   }
 
   private async attempt(order: AttemptOrder, stop: AbortSignal): Promise<AttemptOutcome> {

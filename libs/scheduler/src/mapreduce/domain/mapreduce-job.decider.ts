@@ -311,17 +311,7 @@ export function decideMapReduceJob(
       }
       // An attempt placed on a host that was lost before it started fails all the same.
       const placedOnly = task.state === 'scheduled' && task.placed === command.attempt;
-      if (command.kind === 'task-failed' && placedOnly)
-        return [
-          event('MapReduceTaskFailed', {
-            id: command.id,
-            taskId: command.taskId,
-            attempt: command.attempt,
-            error: command.error,
-            retried: command.retried,
-          }),
-        ];
-      if (task.state !== 'in-progress') return [];
+      if (task.state !== 'in-progress' && !(command.kind === 'task-failed' && placedOnly)) return [];
       if (command.kind === 'task-succeeded')
         return [
           event('MapReduceTaskSucceeded', {

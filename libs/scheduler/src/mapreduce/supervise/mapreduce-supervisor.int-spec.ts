@@ -45,14 +45,6 @@ describe('the MapReduce supervisor', () => {
     await db?.drop();
   });
 
-  async function host(hostId: string, slots: number): Promise<void> {
-    await dataSource.query(
-      `insert into ${s}.hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
-       values ($1, 'i1', 'test', 1, $2, false, now(), now() + interval '1 hour')`,
-      [hostId, slots],
-    );
-  }
-
   const run = async (...batch: MapReduceJobCommand[]): Promise<void> => {
     for (const command of batch) {
       const result = await commands.run(mapReduceJobCommands, command, meta);
@@ -99,8 +91,8 @@ describe('the MapReduce supervisor', () => {
   }
 
   it('places the coordinator, then each ready attempt on the host with the most free slots', async () => {
-    await host('h-a', 2);
-    await host('h-b', 1);
+    await db.liveHost('h-a', 2);
+    await db.liveHost('h-b', 1);
     await run({ kind: 'submit', job });
     const [assigned] = await superviseUntil('MapReduceJobAssigned', 1);
     expect(assigned).toMatchObject({ run: 1, hostId: 'h-a' });
