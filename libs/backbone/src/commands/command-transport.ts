@@ -69,7 +69,29 @@ class NamespacedKafkaServer extends ServerKafka {
     if (topics.length > 0) await consumer.subscribe({ ...this.options.subscribe, topics });
     await consumer.run({
       ...this.options.run,
-      eachMessage: async (payload) => void (await this.handleMessage(payload)),
+      // Commands are independent requests (a stream's order is kept by the event store's
+      // expected versions, not by the topic): every command of a fetched batch is handled at once,
+      // so their appends share group commits. One at a time per partition, a scheduler answered
+      // 30-43 submits/s at 32 in flight (2026-12-05, topology all). The batch's offsets are
+      // committed once every command in it has been handled. A message that cannot be handled at
+      // all (not a command Nest can read) is logged and passed: its sender's request times out,
+      // and the commands beside it are not handled a second time by a retried batch.
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const handled = await Promise.allSettled(
+          batch.messages.map((message) =>
+            this.handleMessage({
+              topic: batch.topic,
+              partition: batch.partition,
+              message,
+              heartbeat: () => payload.heartbeat(),
+              pause: () => payload.pause(),
+            }),
+          ),
+        );
+        for (const failed of handled.filter((h) => h.status === 'rejected'))
+          this.logger.error(`a command on ${batch.topic} could not be handled: ${String(failed.reason)}`);
+      },
     });
   }
 
