@@ -8,6 +8,7 @@ import {
   controllersOf,
   delegate,
   emptyUnified,
+  ownUnifiedPath,
   pidsIn,
   populated,
   unifiedMount,
@@ -24,8 +25,7 @@ const LIMITS: JobLimits = { ...DEFAULT_JOB_LIMITS, memoryBytes: 128 * 1024 * 102
 // The unified hierarchy for real: needs root and a cgroup2 mount (/sys/fs/cgroup on a v2 host,
 // /sys/fs/cgroup/unified on a hybrid one such as CI's); elsewhere the suite says why it does not run.
 const mount = unifiedMount('/sys/fs/cgroup');
-const own = readFileSync('/proc/self/cgroup', 'utf8');
-const ownPath = /^0::(.*)$/m.exec(own)?.[1];
+const ownPath = ownUnifiedPath(readFileSync('/proc/self/cgroup', 'utf8')) ?? undefined;
 const unavailable =
   process.getuid?.() !== 0
     ? 'not root'

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 // The unified (cgroup v2) hierarchy: where it is mounted, where the agent sits in it, how job
 // cgroups get controllers there, and how one is emptied. cgroups.ts decides what to use it for.
@@ -20,10 +20,14 @@ export function unifiedMount(root: string): string | null {
   return null;
 }
 
-// The agent's own cgroup in the unified hierarchy: the "0::/path" line of /proc/self/cgroup.
+// The agent's own cgroup in the unified hierarchy: the "0::/path" line of /proc/self/cgroup, or
+// the parent of the leaf its processes moved to (delegate), as when the agent opens its cgroups
+// again (a test, a restart of its module in the same process).
 export function ownUnifiedPath(ownCgroups: string): string | null {
   const line = ownCgroups.split('\n').find((l) => l.startsWith('0::'));
-  return line ? line.slice(3) : null;
+  if (!line) return null;
+  const path = line.slice(3);
+  return basename(path) === AGENT_LEAF ? dirname(path) : path;
 }
 
 // The controllers a cgroup file lists ("cpu memory pids"): cgroup.controllers (what its parent

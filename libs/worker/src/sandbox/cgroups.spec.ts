@@ -67,6 +67,15 @@ describe('job cgroups on a cgroup v2 host (a directory standing in for /sys/fs/c
     );
   });
 
+  // Once its processes moved to the leaf, the agent's own cgroup is the leaf's parent: opened
+  // again, the job cgroups go beside the leaf, not under it.
+  it("makes the job cgroups beside the leaf the agent's processes moved to, when opened again", () => {
+    writeFileSync(join(root, 'own-cgroup'), '0::/system.slice/spindle.service/spindle-agent\n');
+    const cgroups = open('cpu memory pids');
+    if (typeof cgroups === 'string') throw new Error(cgroups);
+    expect(cgroups.directories).toEqual([jobs()]);
+  });
+
   // The kernel turns a weight w into w × 1024 / 100 of cpu.shares' scale: the same ratio.
   it('gives the jobs the CPU weight of one thread at their nice value, as cpu.shares does on v1', () => {
     expect([0, 5, 10, 19].map(jobCpuWeight)).toEqual([100, 33, 11, 1]);
