@@ -78,7 +78,8 @@ export class JobCgroups {
   ) {}
 
   // The agent's cgroups, or why there are none (the agent then relies on rlimits and process
-  // groups alone, and says so at start). `root`, `ownCgroups`: the host's, or a test's stand-in.
+  // groups alone, and says so at start). `root`, `ownCgroups`, `uid`: the host's and the agent's, or
+  // a test's stand-ins (cgroups.spec).
   static open(
     agentName: string,
     limits: CgroupLimits,
