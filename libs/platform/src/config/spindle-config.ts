@@ -114,7 +114,7 @@ const envSchema = z.object({
   SPINDLE_JOB_MAX_MEMORY_MB: positiveInt.optional(),
   // How much less CPU than the worker agent a job process gets (its nice value; 0: as much).
   SPINDLE_JOB_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  SPINDLE_JOB_CGROUPS: z.enum(['auto', 'off']).default('auto'),
+  SPINDLE_JOB_CGROUPS: z.enum(['auto', 'v1', 'off']).default('auto'),
   // A read-only view of the file system for job processes (auto: when the agent is root and mount
   // namespaces work).
   SPINDLE_JOB_FS: z.enum(['auto', 'readonly', 'off']).default('auto'),
@@ -249,8 +249,9 @@ export interface SpindleConfig {
         readonly memoryBytes: number | null;
         readonly nice: number;
       };
-      // Every process in a cgroup of its own when the host allows it (auto), or never (off).
-      readonly cgroups: 'auto' | 'off';
+      // Every process in a cgroup of its own when the host allows it (auto: cgroup v2 where the host
+      // has it, with v1 controllers beside on a hybrid host; v1: the v1 hierarchies only), or never.
+      readonly cgroups: 'auto' | 'v1' | 'off';
       // A read-only view of the file system for every job process: when the host allows it
       // (auto), required (readonly), or never (off).
       readonly fileSystem: 'auto' | 'readonly' | 'off';

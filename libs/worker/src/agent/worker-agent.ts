@@ -170,21 +170,21 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   }
 
   // A cgroup per job process bounds its memory and takes whatever it leaves behind when it ends.
-  // Without them (not root, cgroups v2 only, SPINDLE_JOB_CGROUPS=off) a memory limit cannot hold:
-  // the agent says so, loudly when one is asked for.
+  // Without them (not root, SPINDLE_JOB_CGROUPS=off), or without a memory controller in either
+  // hierarchy, a memory limit cannot hold: the agent says which bounds hold, loudly when one asked
+  // for does not.
   private openCgroups(): void {
     const { limits, cgroups } = this.config.worker.confinement;
     const opened =
       cgroups === 'off'
         ? 'SPINDLE_JOB_CGROUPS=off'
-        : JobCgroups.open(`${this.hostId}-${this.incarnation.slice(0, 8)}`, limits);
+        : JobCgroups.open(`${this.hostId}-${this.incarnation.slice(0, 8)}`, limits, { hierarchies: cgroups });
     if (typeof opened !== 'string') {
       this.cgroups = opened;
-      const memory =
-        limits.memoryBytes === null ? 'no memory limit' : `memory ${limits.memoryBytes / 1048576} MiB`;
-      this.logger.log(
-        `every job process runs in a cgroup of its own (${memory}, ${limits.processes} processes)`,
-      );
+      const message = `every job process runs in a cgroup of its own (${opened.describe()})`;
+      if (limits.memoryBytes !== null && opened.at('memory') === null)
+        this.logger.warn(`${message}: SPINDLE_JOB_MAX_MEMORY_MB is NOT enforced (docs/security.md)`);
+      else this.logger.log(message);
       return;
     }
     const message = `job processes get no cgroups (${opened}): a job's leftover processes end with its process group only`;
