@@ -21,7 +21,7 @@ const isDispatchEvent = (event: SpindleEvent): event is DispatchEvent =>
   isContextEvent(event) || isGroupEvent(event) || isJobEvent(event) || isWorkerEvent(event);
 
 // Events that change the dispatch tables alike, applied together.
-type Kind =
+export type Kind =
   | 'context-settings'
   | 'context-deleted'
   | 'group-pool'
@@ -83,27 +83,86 @@ function kindOf(event: DispatchEvent): Kind {
   }
 }
 
-// Keeps the dispatch tables true to the events just appended, inside the same transaction. A run
-// of consecutive events of one kind (a batch of submits, of assignments, of finishes) is one
-// statement per table whatever its length; runs are applied in the order they were appended, so
-// a worker is in the table before the jobs assigned to it in the same batch.
+// Keeps the dispatch tables true to the events just appended, inside the same transaction. Events
+// of one kind (a batch of submits, of assignments, of finishes) are one statement per table
+// whatever their number; see dispatchRuns for which go together.
 export async function applyDispatchState(
   manager: EntityManager,
   appended: readonly SpindleEvent[],
 ): Promise<void> {
-  let run: SpindleEvent[] = [];
-  let kind: Kind = 'none';
+  for (const run of dispatchRuns(appended)) await applyRun(manager, run.kind, run.events);
+}
+
+export interface DispatchRun {
+  readonly kind: Kind;
+  readonly events: readonly SpindleEvent[];
+}
+
+// The events of a batch as runs of one kind each, applied in order. An event joins the last run
+// of its kind when no run after that one touches what it touches (its job, its worker; context
+// and group events touch everything), so the statements of the two change other rows and their
+// order makes no difference: the finishes of many exclusive jobs, each followed by its worker's
+// stop, are two runs and not two per job. Otherwise it starts a run of its own after the others:
+// a worker is in the table before the jobs assigned to it in the same batch.
+export function dispatchRuns(appended: readonly SpindleEvent[]): DispatchRun[] {
+  const runs: { kind: Kind; events: SpindleEvent[]; touches: Set<string> }[] = [];
   for (const event of appended) {
-    const next = isDispatchEvent(event) ? kindOf(event) : 'none';
-    // A context's settings are upserted one event at a time: one statement may not touch a row twice.
-    if (next !== kind || next === 'context-settings' || next === 'group-pool') {
-      await applyRun(manager, kind, run);
-      run = [];
-      kind = next;
+    if (!isDispatchEvent(event)) continue;
+    const kind = kindOf(event);
+    if (kind === 'none') continue;
+    const touches = touchedBy(kind, event);
+    let joined = false;
+    // A context's settings are upserted one event at a time: those never join (touches has '*').
+    for (let i = runs.length - 1; i >= 0 && !touches.has(EVERYTHING); i--) {
+      const run = runs[i]!;
+      if (run.kind === kind) {
+        run.events.push(event);
+        for (const key of touches) run.touches.add(key);
+        joined = true;
+        break;
+      }
+      if (run.touches.has(EVERYTHING) || [...touches].some((key) => run.touches.has(key))) break;
     }
-    run.push(event);
+    if (!joined) runs.push({ kind, events: [event], touches });
   }
-  await applyRun(manager, kind, run);
+  return runs;
+}
+
+const EVERYTHING = '*';
+
+// What an event's statements touch besides rows of its own job or worker: a finished or requeued
+// job marks its worker idle (its worker read from the job's row, so not known here) at its own
+// time, and the order of two of those decides which time a worker keeps.
+function touchedBy(kind: Kind, event: DispatchEvent): Set<string> {
+  switch (kind) {
+    case 'context-settings':
+    case 'context-deleted':
+    case 'group-pool':
+    case 'group-retired':
+      return new Set([EVERYTHING]);
+    case 'job-requeued':
+    case 'job-finished':
+      return new Set([`job:${(event.data as { id: string }).id}`, 'idle']);
+    case 'job-assigned': {
+      const { id, workerId } = event.data as { id: string; workerId: string };
+      return new Set([`job:${id}`, `worker:${workerId}`]);
+    }
+    case 'job-submitted':
+    case 'job-started':
+    case 'job-cancel-requested':
+      return new Set([`job:${(event.data as { id: string }).id}`]);
+    case 'worker-requested':
+    case 'worker-started':
+    case 'worker-stop-requested':
+    case 'worker-stopped':
+      return new Set([`worker:${(event.data as { id: string }).id}`]);
+    case 'none':
+      return new Set();
+    default: {
+      const unknownKind: never = kind;
+      throw new Error(`unexpected dispatch kind ${String(unknownKind)}`);
+    }
+  }
 }
 
 async function applyRun(manager: EntityManager, kind: Kind, run: readonly SpindleEvent[]): Promise<void> {

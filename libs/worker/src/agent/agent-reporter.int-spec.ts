@@ -53,4 +53,53 @@ describe('the agent reporter', () => {
     // Reported in one turn of the event loop: one commit for all of the burst.
     expect(new Set(rows.slice(0, jobs.length).map((r) => r.tx)).size).toBe(1);
   });
+
+  it("holds an exclusive worker's start until the next report about that worker, and commits them together", async () => {
+    const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h2', 'i1');
+    let pid: number | null = null;
+    reporter.holdUntilNext('w1', () => ({
+      type: 'WorkerProcessStarted',
+      version: 1,
+      data: { workerId: 'w1', hostId: 'h2', pid },
+    }));
+    // Another worker's report does not take it along.
+    await reporter.report({
+      type: 'WorkerProcessExited',
+      version: 1,
+      data: { workerId: 'w2', hostId: 'h2', reason: 'done' },
+    });
+    pid = 42; // built when it goes: what is known by then is in it
+    await new Promise((r) => setTimeout(r, 50));
+    await reporter.report({
+      type: 'TaskStarted',
+      version: 1,
+      data: { jobId: 'job-1', workerId: 'w1', pid: 43, startedAt: new Date().toISOString() },
+    });
+
+    const rows: { type: string; pid: string | null; tx: string }[] = await db.dataSource.query(
+      `select type, data->>'pid' as pid, xmin::text as tx from "${db.schema}".events
+       where stream_id = $1 order by stream_position`,
+      [hostStreamId('h2', 'i1')],
+    );
+    expect(rows.map((r) => r.type)).toEqual(['WorkerProcessExited', 'WorkerProcessStarted', 'TaskStarted']);
+    expect(rows[1]!.pid).toBe('42');
+    expect(rows[1]!.tx).toBe(rows[2]!.tx);
+    expect(rows[0]!.tx).not.toBe(rows[1]!.tx);
+  });
+
+  it('tells a held report when it drains, with no report after it', async () => {
+    const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h3', 'i1');
+    reporter.holdUntilNext('w1', () => ({
+      type: 'WorkerProcessStarted',
+      version: 1,
+      data: { workerId: 'w1', hostId: 'h3', pid: null },
+    }));
+    await reporter.drain();
+
+    const rows: { type: string }[] = await db.dataSource.query(
+      `select type from "${db.schema}".events where stream_id = $1`,
+      [hostStreamId('h3', 'i1')],
+    );
+    expect(rows.map((r) => r.type)).toEqual(['WorkerProcessStarted']);
+  });
 });

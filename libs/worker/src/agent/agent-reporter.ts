@@ -30,6 +30,8 @@ export class AgentReporter {
     },
     { maxInFlight: 1, gatherTurn: true },
   );
+  // Reports held back until the next report about the same worker (holdUntilNext), by worker id.
+  private readonly held = new Map<string, () => NewEvent<AgentReport>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -54,12 +56,34 @@ export class AgentReporter {
   report(event: NewEvent<AgentReport>, cause?: EventCause): Promise<void> {
     // What the same turn of the event loop reports (a task's end and its exclusive worker's)
     // goes in one commit.
-    return this.reports.add({
+    this.releaseHeld(workerOf(event));
+    return this.reports.add(this.withCause(event, cause));
+  }
+
+  // A report that can wait for the next one about its worker and goes before it, in the same
+  // commit: an exclusive worker's start is told with its job's start (or its end), so the
+  // scheduler decides both in one transaction instead of two. Built when it goes (a pid known by
+  // then is in it). Nothing is lost by the wait: until that next report the worker has done
+  // nothing the scheduler needs to hear of, and a host that dies meanwhile loses the worker either way.
+  holdUntilNext(workerId: string, event: () => NewEvent<AgentReport>): void {
+    this.held.set(workerId, event);
+  }
+
+  private releaseHeld(workerId: string | undefined): void {
+    const held = workerId === undefined ? undefined : this.held.get(workerId);
+    if (!held || workerId === undefined) return;
+    this.held.delete(workerId);
+    // Its commit is the next report's: that one's promise tells a failure.
+    this.reports.add(this.withCause(held())).catch(() => undefined);
+  }
+
+  private withCause(event: NewEvent<AgentReport>, cause?: EventCause): Report {
+    return {
       event,
       metadata: cause
         ? { correlationId: cause.correlationId, causationId: cause.id }
         : { correlationId: `worker-agent-${newEventId()}`, causationId: null },
-    });
+    };
   }
 
   private async append(reports: readonly Report[]): Promise<void> {
@@ -99,6 +123,12 @@ export class AgentReporter {
   }
 
   drain(): Promise<void> {
+    for (const workerId of [...this.held.keys()]) this.releaseHeld(workerId);
     return this.reports.drain();
   }
+}
+
+function workerOf(event: NewEvent<AgentReport>): string | undefined {
+  const data = event.data as { readonly workerId?: unknown };
+  return typeof data.workerId === 'string' ? data.workerId : undefined;
 }

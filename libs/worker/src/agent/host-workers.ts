@@ -91,18 +91,22 @@ export class HostWorkers {
           this.logger.warn(`worker ${request.id}: runner ${pid} not reported: ${String(e)}`),
         );
     });
+    const started = () =>
+      ({
+        type: 'WorkerProcessStarted',
+        version: 1,
+        data: { workerId: request.id, hostId, pid: sandbox.pid },
+      }) as const;
+    // An exclusive worker's start is told with its job's start (or end), in one commit: the
+    // scheduler then decides WorkerStarted and JobStarted in one transaction, and the pid of a
+    // runner started meanwhile is in it (no WorkerPidChanged after it).
+    if (request.mode === 'exclusive') {
+      reporter.holdUntilNext(request.id, started);
+      return;
+    }
     // Reported before anything its tasks report (the reporter keeps the order), but the tasks
     // that waited for it need not wait for that report's commit.
-    const reported = reporter.report({
-      type: 'WorkerProcessStarted',
-      version: 1,
-      data: {
-        workerId: request.id,
-        hostId,
-        pid: sandbox.pid,
-      },
-    });
-    await reported;
+    await reporter.report(started());
   }
 
   // What is reported of a job answers its assignment (or its cancel): `cause` carries the
