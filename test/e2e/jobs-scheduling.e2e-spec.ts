@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { workerStreamId } from '@spindle/contracts';
 import { createContext, submit, waitForState } from '../support/jobs';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
@@ -24,6 +26,40 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
     expect(exclusiveDone.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
     expect(exclusiveDone[0]!.result).not.toBe(exclusiveDone[1]!.result);
     expect(exclusiveDone[0]!.workerId).not.toBe(exclusiveDone[1]!.workerId);
+  });
+
+  it("commits an exclusive node worker's start with its job's: its runner's pid in WorkerStarted, no runner report of its own", async () => {
+    const job = await submit(suite.url, 'pid', { args: { ms: 10 }, context: 'exclusive2' });
+    const done = await waitForState(suite.url, job.id);
+    expect(done.state).toBe('succeeded');
+    const db = new Client({ connectionString: suite.databaseUrl });
+    await db.connect();
+    try {
+      const decided: { type: string; pid: string | null }[] = (
+        await db.query(
+          `select type, data->>'pid' as pid from scheduler.events where stream_id = $1 order by stream_position`,
+          [workerStreamId(done.workerId!)],
+        )
+      ).rows;
+      expect(decided.map((e) => e.type)).not.toContain('WorkerPidChanged');
+      expect(decided.find((e) => e.type === 'WorkerStarted')?.pid).toMatch(/^[0-9]+$/);
+      // The agent's reports about the worker: its start went with its job's, in one commit.
+      const reported: { type: string; tx: string }[] = (
+        await db.query(
+          `select type, xmin::text as tx from worker.events where data->>'workerId' = $1 order by stream_position`,
+          [done.workerId],
+        )
+      ).rows;
+      expect(reported.map((r) => r.type)).toEqual([
+        'WorkerProcessStarted',
+        'TaskStarted',
+        'TaskFinished',
+        'WorkerProcessExited',
+      ]);
+      expect(reported[0]!.tx).toBe(reported[1]!.tx);
+    } finally {
+      await db.end();
+    }
   });
 
   it('runs jobs one after the other when maxJobs is 1', async () => {

@@ -69,6 +69,11 @@ export class AgentReporter {
     this.held.set(workerId, event);
   }
 
+  // Whether a report about this worker is held (holdUntilNext) and not yet gone.
+  holding(workerId: string): boolean {
+    return this.held.has(workerId);
+  }
+
   private releaseHeld(workerId: string | undefined): void {
     const held = workerId === undefined ? undefined : this.held.get(workerId);
     if (!held || workerId === undefined) return;

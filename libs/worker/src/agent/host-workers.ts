@@ -81,6 +81,10 @@ export class HostWorkers {
     });
     // Runners start with the first task that needs one (which runtime is not known before).
     sandbox.onRunnerStart((pid) => {
+      // An exclusive worker's held start is built when it goes, with this runner's pid in it:
+      // reported on its own, the runner would take the start with it and commit apart from the
+      // job's start (a node or python job's runner starts just before its task does).
+      if (reporter.holding(request.id)) return;
       void reporter
         .report({
           type: 'WorkerRunnerStarted',
@@ -99,7 +103,7 @@ export class HostWorkers {
       }) as const;
     // An exclusive worker's start is told with its job's start (or end), in one commit: the
     // scheduler then decides WorkerStarted and JobStarted in one transaction, and the pid of a
-    // runner started meanwhile is in it (no WorkerPidChanged after it).
+    // runner started meanwhile is in it (no WorkerRunnerStarted, no WorkerPidChanged after it).
     if (request.mode === 'exclusive') {
       reporter.holdUntilNext(request.id, started);
       return;
