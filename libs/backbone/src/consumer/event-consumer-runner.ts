@@ -144,15 +144,7 @@ export class EventConsumerRunner {
     const last = items.at(-1)!.message;
     let applied: readonly SpindleEvent[] = [];
     await this.dataSource.transaction(async (manager) => {
-      // The cached checkpoint can be stale after a rebalance; the locked row is the truth, and the
-      // lock keeps a zombie consumer of the same partition from applying the same messages twice.
-      const stored = await this.lockCheckpoint(manager, last);
-      const upTo = this.appliedUpTo(stored, batch);
-      const pending = items.filter((i) => BigInt(i.message.offset) > upTo);
-      const fresh = await this.claimInInbox(
-        manager,
-        pending.map((i) => i.event),
-      );
+      const fresh = await this.lockAndClaim(manager, batch, items);
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
       await this.saveCheckpoint(manager, batch, last);
       applied = fresh;
@@ -171,21 +163,51 @@ export class EventConsumerRunner {
     consumedEvents.labels(this.consumer.name).inc(events.length);
   }
 
-  // The offset says where this partition was; the inbox says which events were applied, whatever
-  // their offset. An event re-published after a relay crash carries a new offset and its old id.
-  private async claimInInbox(
+  // Which of `items` to apply, in one statement: the partition's checkpoint row is locked (the
+  // cached one can be stale after a rebalance; the locked row is the truth, and the lock keeps a
+  // zombie consumer of the same partition from applying the same messages twice), and the events
+  // past it are claimed in the inbox. The offset says where this partition was; the inbox says which
+  // events were applied, whatever their offset (an event re-published after a relay crash carries a
+  // new offset and its old id). The same event twice within one batch is applied once, its first.
+  private async lockAndClaim(
     manager: EntityManager,
-    events: readonly SpindleEvent[],
+    batch: DeliveredBatch,
+    items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
   ): Promise<SpindleEvent[]> {
-    if (events.length === 0) return [];
-    const rows: { event_id: string }[] = await manager.query(
-      `insert into ${this.inbox} (consumer, event_id) select $1, unnest($2::uuid[])
-       on conflict do nothing returning event_id`,
-      [this.consumer.name, events.map((e) => e.id)],
+    const last = items.at(-1)!.message;
+    // The checkpoint counts only where appliedUpTo says it does: offsets that survive (durable)
+    // and the same incarnation of the topic.
+    const rows: { offset: string | null; topic_id: string | null; claimed: string[] }[] = await manager.query(
+      `with checkpoint as (
+         select "offset", topic_id from ${this.table}
+         where consumer = $1 and topic = $2 and partition = $3 for update),
+       claimed as (
+         insert into ${this.inbox} (consumer, event_id)
+         select $1, e.id from unnest($4::uuid[], $5::bigint[]) as e(id, "offset")
+         where e."offset" > coalesce(
+           (select c."offset" from checkpoint c
+            where $6::boolean and c.topic_id is not distinct from $7::text), -1)
+         on conflict do nothing returning event_id)
+       select (select "offset"::text from checkpoint) as "offset", (select topic_id from checkpoint) as topic_id,
+              array(select event_id::text from claimed) as claimed`,
+      [
+        this.consumer.name,
+        last.topic,
+        last.partition,
+        items.map((i) => i.event.id),
+        items.map((i) => i.message.offset),
+        this.bus.durableOffsets,
+        batch.topicId,
+      ],
     );
-    const claimed = new Set(rows.map((r) => r.event_id));
-    // The same event twice within one batch is claimed once: keep its first occurrence.
-    return events.filter((e) => claimed.delete(e.id));
+    const row = rows[0]!;
+    // Says once when the checkpoint is of another incarnation of the topic (it counted for nothing).
+    this.appliedUpTo(
+      row.offset === null ? NONE : { offset: BigInt(row.offset), topicId: row.topic_id },
+      batch,
+    );
+    const claimed = new Set(row.claimed);
+    return items.map((i) => i.event).filter((e) => claimed.delete(e.id));
   }
 
   // The last offset applied in the batch's own incarnation of the topic; -1 when nothing is known
@@ -203,15 +225,6 @@ export class EventConsumerRunner {
       );
     }
     return -1n;
-  }
-
-  private async lockCheckpoint(manager: EntityManager, message: DeliveredMessage): Promise<Checkpoint> {
-    const rows: { offset: string; topic_id: string | null }[] = await manager.query(
-      `select "offset"::text as "offset", topic_id from ${this.table}
-       where consumer = $1 and topic = $2 and partition = $3 for update`,
-      [this.consumer.name, message.topic, message.partition],
-    );
-    return rows[0] ? { offset: BigInt(rows[0].offset), topicId: rows[0].topic_id } : NONE;
   }
 
   private remember(batch: DeliveredBatch, message: DeliveredMessage): void {
