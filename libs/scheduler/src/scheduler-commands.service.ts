@@ -1,10 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { commandFailed } from '@spindle/contracts';
 import type { CommandResult, MessageMetadata, SpindleEvent } from '@spindle/contracts';
-import { CommandEngine, commandFor, idempotencyOf } from '@spindle/backbone';
+import {
+  CommandEngine,
+  NOTIFY_CHANNELS,
+  PgNotifications,
+  commandFor,
+  idempotencyOf,
+  parseOutboxNotice,
+} from '@spindle/backbone';
 import type {
   BoundCommand,
   CommandEntity,
@@ -18,7 +26,12 @@ import type {
 import { applyDispatchState } from './dispatch/dispatch-state';
 import { applyServiceJobState } from './service-jobs/supervise/service-job-state';
 import { applyMapReduceJobState } from './mapreduce/supervise/mapreduce-job-state';
-import { SCHEDULER_CONNECTION, SCHEDULER_EVENT_STORE, SCHEDULER_OUTBOX_RELAY } from './scheduler.tokens';
+import {
+  SCHEDULER_CONNECTION,
+  SCHEDULER_EVENT_STORE,
+  SCHEDULER_OUTBOX_RELAY,
+  SCHEDULER_SCHEMA,
+} from './scheduler.tokens';
 
 interface Issued {
   readonly correlationId: string;
@@ -38,15 +51,17 @@ export interface ExecuteOptions<TCommand> {
 // Runs commands against the scheduler's streams through the backbone's CommandEngine. Client
 // commands arrive from another process and are validated here, at the edge, before a decision
 // sees them; the scheduler's own (dispatch, agent reports) are trusted values. Every append also
-// updates the dispatch state in the same transaction, and wakes the outbox relay and the dispatcher.
+// updates the dispatch state in the same transaction, and wakes the outbox relay and the dispatcher;
+// another scheduler's commits (Postgres notifies the outbox rows they add) wake the listeners too.
 @Injectable()
-export class SchedulerCommandsService {
+export class SchedulerCommandsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly listeners: ((appended: readonly SpindleEvent[] | undefined) => void)[] = [];
   private readonly engine: CommandEngine;
+  private stopListening: (() => void) | undefined;
 
   constructor(
-    @InjectDataSource(SCHEDULER_CONNECTION) dataSource: DataSource,
-    @Inject(SCHEDULER_EVENT_STORE) store: PostgresEventStore,
+    @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
+    @Inject(SCHEDULER_EVENT_STORE) private readonly store: PostgresEventStore,
     @Inject(SCHEDULER_OUTBOX_RELAY) private readonly relay: OutboxRelay,
   ) {
     this.engine = new CommandEngine(dataSource, store, {
@@ -57,6 +72,20 @@ export class SchedulerCommandsService {
       },
       onCommitted: (appended) => this.committed(appended),
     });
+  }
+
+  // Another scheduler (process or application) appended: its events are not known here, so the
+  // listeners take it as anything. This one's own commits were announced in-process already.
+  async onApplicationBootstrap(): Promise<void> {
+    this.stopListening = await PgNotifications.of(this.dataSource).on(NOTIFY_CHANNELS.outbox, (payload) => {
+      const { schema, appender } = parseOutboxNotice(payload);
+      if (schema === '' || (schema === SCHEDULER_SCHEMA && appender !== this.store.appender))
+        for (const listener of this.listeners) listener(undefined);
+    });
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopListening?.();
   }
 
   // Called after every committed change (the dispatcher listens, to react at once), with the events

@@ -32,6 +32,15 @@ export interface KafkaBusOptions {
   readonly namespace?: string;
   // TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); absent: plain, unauthenticated.
   readonly security?: KafkaSecurity;
+  // How long the broker may hold a fetch that finds nothing; absent: DEFAULT_FETCH_WAIT_MS.
+  readonly fetchWaitMs?: number;
+}
+
+export const DEFAULT_FETCH_WAIT_MS = 1_000;
+
+// Every consumer's fetch wait: the bus's, the command servers' and the reply consumers'.
+export function fetchWaitOf(options: KafkaBusOptions): number {
+  return options.fetchWaitMs ?? DEFAULT_FETCH_WAIT_MS;
 }
 
 // kafkajs speaks through Nest's logger, at WARN and above.
@@ -222,7 +231,7 @@ export class KafkaMessageBus implements MessageBus {
       // How long the broker may hold an empty fetch. 1 s was tried on 2026-12-03 to cut idle
       // round trips, and submit → start went from about 0.1 s to 1.3 s at 100/s: kafkajs does not
       // get a message that arrives during a held fetch at once. 100 ms until that is understood.
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: fetchWaitOf(this.options),
       retry: { retries: 10 },
     });
     // kafkajs 2.2.4 (its last release) re-armed a 1 ms timer forever on every idle connection;

@@ -9,7 +9,7 @@ import type {
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { SpindleConfig } from '@spindle/platform';
-import { kafkaClientConfig } from '../bus/kafka-message-bus';
+import { fetchWaitOf, kafkaClientConfig } from '../bus/kafka-message-bus';
 import { KafkaNamespace } from '../bus/kafka-namespace';
 import { rememberedHandlers } from './handler-lookup';
 import { InProcessCommandClient, InProcessCommandServer } from './in-process-transport';
@@ -37,7 +37,7 @@ function kafkaServerOptions(
     consumer: {
       groupId: names.group(`spindle-${service}`),
       allowAutoTopicCreation: true,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: fetchWaitOf(config.kafka),
     },
     // Replies need no ordering between them: let them go out concurrently.
     producer: { allowAutoTopicCreation: true },
@@ -138,7 +138,10 @@ export function createCommandClient(
   const client = new NamespacedKafkaClient(
     {
       client: kafkaClientConfig({ ...config.kafka }, `${service}-commands`),
-      consumer: { groupId: names.group(`spindle-${service}-${randomUUID()}`), maxWaitTimeInMs: 100 },
+      consumer: {
+        groupId: names.group(`spindle-${service}-${randomUUID()}`),
+        maxWaitTimeInMs: fetchWaitOf(config.kafka),
+      },
       // Requests are independent of each other: no one-at-a-time ordering between them.
       producer: { allowAutoTopicCreation: true },
       postfixId: '-replies',

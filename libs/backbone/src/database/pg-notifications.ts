@@ -9,14 +9,29 @@ export const NOTIFY_CHANNELS = {
   consumed: 'spindle_consumed',
   // An outbox relay published and deleted rows (payload: the owner's schema).
   published: 'spindle_published',
-  // Rows were added to an outbox (payload: the owner's schema).
+  // Rows were added to an outbox (payload: outboxNotice, the owner's schema and who appended).
   outbox: 'spindle_outbox',
+  // A worker host joined, came back after a gap, restarted, or changed its slots or stopping
+  // (payload: the hosts table, as recordHeartbeats names it).
+  hosts: 'spindle_hosts',
   // The service jobs view changed (payload: its new change index, Genvid's waitIndex).
   serviceJobs: 'spindle_service_jobs_changed',
 } as const;
 export type NotifyChannel = (typeof NOTIFY_CHANNELS)[keyof typeof NOTIFY_CHANNELS];
 
 type Handler = (payload: string) => void;
+
+// An outbox notification's payload: `<schema> <appender>`, where the appender names the event store
+// (one per service and application) whose transaction added the rows, so a listener can tell a
+// commit it already heard of in-process from another process's. '' (a reconnect): anything.
+export function outboxNotice(schema: string, appender: string): string {
+  return `${schema} ${appender}`;
+}
+
+export function parseOutboxNotice(payload: string): { readonly schema: string; readonly appender: string } {
+  const [schema = '', appender = ''] = payload.split(' ');
+  return { schema, appender };
+}
 
 const RECONNECT_MS = 1_000;
 

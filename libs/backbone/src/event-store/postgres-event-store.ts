@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
-import { NOTIFY_CHANNELS } from '../database/pg-notifications';
+import { randomUUID } from 'node:crypto';
+import { NOTIFY_CHANNELS, outboxNotice } from '../database/pg-notifications';
 
 export class ConcurrencyError extends Error {
   constructor(
@@ -54,6 +55,9 @@ export type OutboxCopy = (
 
 export class PostgresEventStore {
   private readonly t: { streams: string; events: string; outbox: string; idempotency: string };
+  // Names this store in its outbox notifications (outboxNotice): its own service's listeners in
+  // this process are told of its commits in-process, and wait only for other appenders' ones.
+  readonly appender = randomUUID().slice(0, 8);
 
   constructor(
     private readonly schema: string,
@@ -150,7 +154,7 @@ export class PostgresEventStore {
          queued as (
            insert into ${this.t.outbox} (topic, message_key, payload, headers)
            select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
-             (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${this.schema}')) notified
+             (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${outboxNotice(this.schema, this.appender)}')) notified
            where checked.ok)
          select 'claimed' as kind, stream_id from claimed
          union all select 'moved', stream_id from moved`,

@@ -4,6 +4,22 @@ import type { DataSource } from 'typeorm';
 import { DataTopics, hostHeartbeatSchema } from '@spindle/contracts';
 import type { HostHeartbeat } from '@spindle/contracts';
 import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
+import { NOTIFY_CHANNELS, PgNotifications } from '../database/pg-notifications';
+
+// A host heard again after this long may have been taken for gone (agents beat every second).
+const HOST_GAP_MS = 2_000;
+
+// Calls `changed` whenever a host of `table` may have more or less room than before (see
+// recordHeartbeats), in any process; resolves once listening. Returns the function that stops it.
+export function onHostsChanged(
+  dataSource: DataSource,
+  table: string,
+  changed: () => void,
+): Promise<() => void> {
+  return PgNotifications.of(dataSource).on(NOTIFY_CHANNELS.hosts, (payload) => {
+    if (payload === table || payload === '') changed();
+  });
+}
 
 // A table of worker hosts kept at each host's newest heartbeat of this installation, from the
 // module's start to its shutdown: the scheduler's (`hosts`: the dispatcher watches them) and the
@@ -69,7 +85,10 @@ function latestOf(
 // Keeps a hosts table (id, incarnation, hostname, agent_pid, slots, stopping, started_at,
 // last_seen) at each host's newest heartbeat, in one statement. The host's own clock dates it,
 // but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
-// a late heartbeat must not revive a host.
+// a late heartbeat must not revive a host. The same statement notifies NOTIFY_CHANNELS.hosts
+// (payload: the table) when a host's capacity may have changed: it is new, restarted, changed its
+// slots or stopping, or was silent for longer than HOST_GAP_MS (it may have been taken for gone).
+// The dispatcher waits for that rather than looking at the hosts on a timer.
 async function recordHeartbeats(
   dataSource: DataSource,
   table: string,
@@ -77,17 +96,29 @@ async function recordHeartbeats(
 ): Promise<void> {
   if (heartbeats.length === 0) return;
   await dataSource.query(
-    `insert into ${table} as hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
-     select h."hostId", h.incarnation, h.hostname, h."agentPid", h.slots, h.stopping, h."startedAt",
-            least(h."sentAt", now())
-     from jsonb_to_recordset($1::jsonb) as h("hostId" text, incarnation text, hostname text, "agentPid" int,
-            slots int, stopping boolean, "startedAt" timestamptz, "sentAt" timestamptz)
-     on conflict (id) do update set
-       incarnation = excluded.incarnation, hostname = excluded.hostname, agent_pid = excluded.agent_pid,
-       slots = excluded.slots, stopping = excluded.stopping, started_at = excluded.started_at,
-       last_seen = greatest(hosts.last_seen, excluded.last_seen)
-     where hosts.incarnation = excluded.incarnation or hosts.started_at <= excluded.started_at`,
-    [JSON.stringify(heartbeats)],
+    `with incoming as (
+       select * from jsonb_to_recordset($1::jsonb) as h("hostId" text, incarnation text, hostname text,
+         "agentPid" int, slots int, stopping boolean, "startedAt" timestamptz, "sentAt" timestamptz)),
+     known as (select id, incarnation, slots, stopping, last_seen from ${table}
+               where id in (select "hostId" from incoming)),
+     saved as (
+       insert into ${table} as hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+       select h."hostId", h.incarnation, h.hostname, h."agentPid", h.slots, h.stopping, h."startedAt",
+              least(h."sentAt", now())
+       from incoming h
+       on conflict (id) do update set
+         incarnation = excluded.incarnation, hostname = excluded.hostname, agent_pid = excluded.agent_pid,
+         slots = excluded.slots, stopping = excluded.stopping, started_at = excluded.started_at,
+         last_seen = greatest(hosts.last_seen, excluded.last_seen)
+       where hosts.incarnation = excluded.incarnation or hosts.started_at <= excluded.started_at
+       returning hosts.id, hosts.incarnation, hosts.slots, hosts.stopping)
+     select pg_notify($2, $3) from (
+       select 1 from saved left join known k on k.id = saved.id
+       where k.id is null or k.incarnation <> saved.incarnation or k.slots <> saved.slots
+          or k.stopping <> saved.stopping
+          or k.last_seen < now() - make_interval(secs => $4::double precision / 1000)
+       limit 1) changed`,
+    [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, HOST_GAP_MS],
   );
 }
 

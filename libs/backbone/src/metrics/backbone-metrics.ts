@@ -2,7 +2,9 @@ import { Counter, Histogram, collectDefaultMetrics, register } from 'prom-client
 
 // What the backbone counts, for GET /metrics (Prometheus text format) on every service's port.
 // Metrics live in prom-client's process-wide registry: one set per process, whatever it runs.
-collectDefaultMetrics({ prefix: 'spindle_' });
+// The event loop's delay is sampled every 100 ms, not prom-client's default 10 ms: that timer woke
+// every idle process 100 times a second (a third of an idle Spindle's wake-ups, 2026-12-05).
+collectDefaultMetrics({ prefix: 'spindle_', eventLoopMonitoringPrecision: 100 });
 
 // Milliseconds matter here: a read model a client waits for is part of its request.
 const LAG_BUCKETS = [

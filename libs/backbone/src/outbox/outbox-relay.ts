@@ -4,7 +4,7 @@ import type { MessageBus, TopicMessages } from '../bus/message-bus';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { LeaderLock } from '../database/leader-lock';
 import { outboxPublished } from '../metrics/backbone-metrics';
-import { NOTIFY_CHANNELS, PgNotifications } from '../database/pg-notifications';
+import { NOTIFY_CHANNELS, PgNotifications, parseOutboxNotice } from '../database/pg-notifications';
 
 interface OutboxRow {
   position: string;
@@ -70,7 +70,8 @@ export class OutboxRelay {
     this.stopped = false;
     this.schedule(0);
     void PgNotifications.of(this.dataSource)
-      .on(NOTIFY_CHANNELS.outbox, (schema) => {
+      .on(NOTIFY_CHANNELS.outbox, (payload) => {
+        const { schema } = parseOutboxNotice(payload);
         if (schema === this.options.schema || schema === '') this.wake();
       })
       .then((off) => {

@@ -17,6 +17,7 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
+  KAFKA_FETCH_WAIT_MS: positiveInt.default(1_000),
   // Keeps installations sharing a broker apart: Spindle's topics and consumer groups get it in
   // front (`<namespace>.spindle.scheduler.job.v1`); see the backbone's kafka-namespace.ts.
   KAFKA_NAMESPACE: z
@@ -82,7 +83,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,128}$/)
     .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
-  OUTBOX_POLL_MS: positiveInt.default(500),
+  OUTBOX_POLL_MS: positiveInt.default(5_000),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
   COMMAND_TIMEOUT_MS: positiveInt.default(10_000),
   READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(5_000),
@@ -201,6 +202,8 @@ export interface SpindleConfig {
     // '' when KAFKA_NAMESPACE is unset: the topics and groups keep the contracts' names.
     readonly namespace: string;
     readonly security: KafkaSecurity;
+    // How long the broker may hold a consumer's fetch that finds nothing (KAFKA_FETCH_WAIT_MS).
+    readonly fetchWaitMs: number;
   };
   readonly host: string;
   readonly dataDir: string;
@@ -327,6 +330,7 @@ export function loadConfig(
       partitions: e.KAFKA_TOPIC_PARTITIONS,
       namespace: e.KAFKA_NAMESPACE ?? '',
       security: kafkaSecurity,
+      fetchWaitMs: e.KAFKA_FETCH_WAIT_MS,
     },
     host: e.SPINDLE_HOST,
     dataDir: e.SPINDLE_DATA_DIR,

@@ -1,15 +1,19 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, jobStreamId, newEventId } from '@spindle/contracts';
 import type { ContextSettings } from '@spindle/contracts';
-import { commandFor } from '@spindle/backbone';
+import { InProcessMessageBus, OutboxRelay, PostgresEventStore, commandFor } from '@spindle/backbone';
+import { DataTopics } from '@spindle/contracts';
+import { installationOf } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { contextCommands } from '../contexts/domain/context.decider';
 import type { ContextCommand } from '../contexts/domain/context.decider';
 import { jobCommands } from '../jobs/domain/job.decider';
-import type { SchedulerCommandsService } from '../scheduler-commands.service';
+import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { schedulerDatabase } from '../testing/scheduler-database';
 import { Dispatcher } from './dispatcher';
+import { HeartbeatsListener } from './heartbeats.listener';
+import { hostDelivery } from './host-delivery';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 const meta = { correlationId: 'test', causationId: null };
@@ -36,22 +40,32 @@ describe('the dispatcher', () => {
     await commands.run(contextCommands, command as ContextCommand, meta);
   }
 
-  async function submitted(context: string, count: number, metadata = meta): Promise<string[]> {
+  async function submitted(
+    context: string,
+    count: number,
+    metadata = meta,
+    startTimeoutMs: number | null = null,
+  ): Promise<string[]> {
     const ids = Array.from({ length: count }, () => newEventId());
-    const job = (id: string) => ({
+    await commands.runMany(
+      ids.map((id) =>
+        commandFor(jobCommands, { kind: 'submit', id, job: jobOf(id, context, startTimeoutMs) }, metadata),
+      ),
+    );
+    return ids;
+  }
+
+  function jobOf(id: string, context: string, startTimeoutMs: number | null = null) {
+    return {
       id,
       function: 'f',
       context,
       args: { id },
       program: { artifact: 'f.js', sha256: 'a'.repeat(64), entrypoint: 'f', runtime: 'node' as const },
       externalId: null,
-      startTimeoutMs: null,
+      startTimeoutMs,
       performTimeoutMs: null,
-    });
-    await commands.runMany(
-      ids.map((id) => commandFor(jobCommands, { kind: 'submit', id, job: job(id) }, metadata)),
-    );
-    return ids;
+    };
   }
 
   // Runs the dispatcher until `count` jobs of these are assigned.
@@ -152,6 +166,125 @@ describe('the dispatcher', () => {
     await dispatchUntilAssigned(ids, 1);
     const placed = await assignments(ids);
     expect(placed.map((p) => p.job)).toEqual(ids.slice(0, 1));
+  });
+
+  // Idle, the dispatcher waits for a commit, a host's change or the next due time: it used to look
+  // every 250 ms (its pass is three statements), most of an idle scheduler's database traffic.
+  it('runs no pass while nothing is due and nothing commits', async () => {
+    const query = jest.spyOn(dataSource, 'query');
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+      const passes = query.mock.calls.filter(([sql]) => String(sql).includes('with recursive')).length;
+      query.mockRestore();
+      expect(passes).toBe(1);
+    }
+  });
+
+  // With no commit to wake it, the dispatcher sleeps until the deadline its timekeeping read.
+  it('times a queued job out when its start deadline passes, not at a timer', async () => {
+    await hostWithSlots('h-late', 5);
+    await contextWith('late', { workerMode: 'exclusive', maxJobs: 1 });
+    const [first] = await submitted('late', 1);
+    await dispatchUntilAssigned([first!], 1);
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      const submittedAt = Date.now();
+      const [waiting] = await submitted('late', 1, meta, 1_200);
+      let timedOutAt = 0;
+      while (!timedOutAt && Date.now() - submittedAt < 4_000) {
+        const [row] = await dataSource.query(
+          `select count(*)::int as n from ${s}.events where type = 'JobTimedOut' and stream_id = $1`,
+          [jobStreamId(waiting!)],
+        );
+        if (row.n > 0) timedOutAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(timedOutAt - submittedAt).toBeGreaterThanOrEqual(1_200);
+      expect(timedOutAt - submittedAt).toBeLessThan(2_000);
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+    }
+  });
+
+  // Runs the dispatcher (on `wakes`' commits) until the job is assigned; how long that took.
+  async function msUntilAssigned(id: string, wakes: SchedulerCommandsService, act: () => Promise<void>) {
+    const dispatcher = new Dispatcher(dataSource, wakes, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // its first pass is over: it sleeps
+      const from = Date.now();
+      await act();
+      while (Date.now() - from < 3_000 && (await assignments([id])).length === 0)
+        await new Promise((r) => setTimeout(r, 20));
+      return Date.now() - from;
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+    }
+  }
+
+  // Another scheduler (here: another application's commands service and event store on the same
+  // database) submits: Postgres's outbox notification wakes this one's dispatcher at once.
+  it('places a job another scheduler submitted at once, woken by Postgres', async () => {
+    await hostWithSlots('h-remote', 2);
+    await contextWith('remote', { workerMode: 'exclusive', maxJobs: 1 });
+    const other = new SchedulerCommandsService(
+      dataSource,
+      new PostgresEventStore(SCHEDULER_SCHEMA, hostDelivery),
+      new OutboxRelay(dataSource, new InProcessMessageBus(), { schema: SCHEDULER_SCHEMA, pollMs: 20 }),
+    );
+    await commands.onApplicationBootstrap();
+    try {
+      const id = newEventId();
+      const ms = await msUntilAssigned(id, commands, async () => {
+        await other.run(jobCommands, { kind: 'submit', id, job: jobOf(id, 'remote') }, meta);
+      });
+      expect(ms).toBeLessThan(1_000);
+    } finally {
+      commands.beforeApplicationShutdown();
+    }
+  });
+
+  // A host joining is recorded with a notification in the same statement, which wakes the
+  // dispatcher: the job waiting for a slot is placed at once, not at the next safety tick.
+  it('places a waiting job as soon as a new host’s heartbeat is recorded', async () => {
+    await dataSource.query(`update ${s}.hosts set stopping = true`);
+    await contextWith('joining', { workerMode: 'exclusive', maxJobs: 1 });
+    const [id] = await submitted('joining', 1);
+    const bus = new InProcessMessageBus();
+    const installation = 'test-installation';
+    const heartbeats = new HeartbeatsListener(dataSource, bus, {
+      databaseUrl: `postgres://h/${installation}`,
+    } as SpindleConfig);
+    await heartbeats.onModuleInit();
+    try {
+      const ms = await msUntilAssigned(id!, commands, async () => {
+        const now = new Date().toISOString();
+        const beat = {
+          installation: installationOf({ databaseUrl: `postgres://h/${installation}` }),
+          hostId: 'h-joined',
+          incarnation: 'i1',
+          hostname: 'test',
+          agentPid: 1,
+          slots: 2,
+          startedAt: now,
+          sentAt: now,
+          workers: [],
+          stopping: false,
+        };
+        await bus.publish([
+          { topic: DataTopics.heartbeats, messages: [{ key: 'h-joined', value: JSON.stringify(beat) }] },
+        ]);
+      });
+      expect(ms).toBeLessThan(1_000);
+    } finally {
+      await heartbeats.beforeApplicationShutdown();
+      await bus.close();
+    }
   });
 
   // A queue that can place nothing reads none of its jobs (the snapshot's scan is 0 for it), but a

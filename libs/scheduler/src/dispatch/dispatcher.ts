@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { newEventId } from '@spindle/contracts';
 import type { ContextSettings, MessageMetadata, WorkerRequestedV1 } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor, onHostsChanged } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { jobCommands } from '../jobs/domain/job.decider';
@@ -16,7 +16,11 @@ import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
-const TICK_MS = 250;
+// The safety net: a pass is due at every commit of a scheduler (in-process, or notified by
+// Postgres from another), every change of a host's room (notified), and when the next timeout,
+// idle worker or silent host falls due; with none of those, a pass this often anyway (and a
+// standby scheduler tries the lead this often).
+const TICK_MS = 5_000;
 // Timeouts, idle workers and silent hosts are looked at no more often than this, however often
 // commits wake the dispatcher to place jobs.
 const HOUSEKEEPING_MS = 250;
@@ -54,6 +58,7 @@ interface Snapshot {
 @Injectable()
 export class Dispatcher extends LeaderDuty {
   private housekeptAt = 0;
+  private housekeepingDue: number | null = null;
   private readonly housekeeping: DispatchHousekeeping;
 
   constructor(
@@ -67,12 +72,16 @@ export class Dispatcher extends LeaderDuty {
       what: 'dispatch',
       tickMs: TICK_MS,
       logger: new Logger('dispatcher'),
-      wakeOn: (wake) => commands.onCommitted(wake),
+      wakeOn: (wake) => {
+        commands.onCommitted(wake);
+        void onHostsChanged(dataSource, `${s}.hosts`, wake);
+      },
     });
     this.housekeeping = new DispatchHousekeeping(dataSource, commands, config);
   }
 
-  protected async lead(): Promise<void> {
+  // Answers when the timekeeping is due next (see DispatchHousekeeping.run).
+  protected async lead(): Promise<number | null> {
     // Placing is what a wake is for, so it goes first: a submit's assignment does not wait for the
     // timekeeping's six queries. Timekeeping needs no more than the tick's resolution; what it
     // frees (a silent host's jobs put back in their queues) commits, and that commit wakes the
@@ -83,10 +92,15 @@ export class Dispatcher extends LeaderDuty {
     } finally {
       if (Date.now() - this.housekeptAt >= HOUSEKEEPING_MS) {
         this.housekeptAt = Date.now();
-        await this.housekeeping.run(this.leadingSince);
+        this.housekeepingDue = await this.housekeeping.run(this.leadingSince);
         await this.precreateWorkers();
+      } else {
+        // The commit that woke this pass may have made something due (a start deadline): look
+        // once the pause is over.
+        this.housekeepingDue = this.housekeptAt + HOUSEKEEPING_MS;
       }
     }
+    return this.housekeepingDue;
   }
 
   private metadata(): MessageMetadata {

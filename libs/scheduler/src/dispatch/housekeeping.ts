@@ -22,7 +22,11 @@ interface Due {
   readonly startExpired: string[]; // queued jobs past their start deadline
   readonly performExpired: string[]; // running jobs past performTimeout and the grace
   readonly idle: string[]; // workers to stop
+  readonly next: number | null; // epoch ms when the next of those falls due, as far as known now
 }
+
+// A pass woken for a due time looks this much after it: Postgres's now() has then passed it too.
+const DUE_MARGIN_MS = 5;
 
 // The dispatcher's timekeeping: hosts gone silent, start and perform timeouts, idle workers, as
 // one batch of commands (see SchedulerCommandsService.runMany).
@@ -35,11 +39,12 @@ export class DispatchHousekeeping {
     private readonly config: SpindleConfig,
   ) {}
 
-  // What is due, read in one statement (one round trip, four times a second even when nothing
-  // is: it was four statements on four connections), then every decision it calls for in one
-  // batch (a job both lost and past its deadline is decided twice on its stream, the second time
-  // on what the first did).
-  async run(leadingSince: number): Promise<void> {
+  // What is due, read in one statement (one round trip: it was four statements on four
+  // connections), then every decision it calls for in one batch (a job both lost and past its
+  // deadline is decided twice on its stream, the second time on what the first did). Answers when
+  // (epoch ms) the next of them falls due, as the state is now (null: nothing will without a
+  // commit), so the dispatcher sleeps until then instead of looking on a timer.
+  async run(leadingSince: number): Promise<number | null> {
     const limitMs = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened.
     const trustSilence = Date.now() - leadingSince >= limitMs;
@@ -68,7 +73,25 @@ export class DispatchHousekeeping {
                   and c.settings->>'downtimeMs' is not null
                   and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
               or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $4::double precision / 1000) < now())
-              or c.deleted)) as idle`,
+              or c.deleted)) as idle,
+         -- When the first of the same falls due that is not yet: a host's silence limit (of a
+         -- host with workers), a start deadline, a perform backstop, an idle worker's downtime
+         -- (or the exclusive limit). A kept worker of a precreated pool may count: one pass more.
+         (select (extract(epoch from min(at)) * 1000)::float8 from (
+            select h.last_seen + make_interval(secs => $1::double precision / 1000) as at
+            from ${s}.dispatch_workers w join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
+            union all
+            select start_deadline from ${s}.dispatch_jobs where state = 'queued'
+            union all
+            select started_at + make_interval(secs => (perform_timeout_ms + $2)::double precision / 1000)
+            from ${s}.dispatch_jobs where state = 'running' and perform_timeout_ms is not null
+            union all
+            select w.idle_since + make_interval(secs => (case when w.mode = 'exclusive' then $4::double precision
+                     else (c.settings->>'downtimeMs')::double precision end) / 1000)
+            from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
+            where w.state = 'running' and w.idle_since is not null
+              and (w.mode = 'exclusive' or c.settings->>'downtimeMs' is not null)) due
+          where at >= now()) as next`,
       [limitMs, PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
     );
     const decisions = [
@@ -84,6 +107,9 @@ export class DispatchHousekeeping {
       ),
     ];
     await this.commands.runMany(decisions);
+    // Until it trusts silence, a new leader looks again once it does.
+    const next = trustSilence ? due!.next : Math.min(due!.next ?? Infinity, leadingSince + limitMs);
+    return next === null ? null : next + DUE_MARGIN_MS;
   }
 
   private metadata(): MessageMetadata {

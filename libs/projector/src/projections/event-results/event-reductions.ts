@@ -4,19 +4,22 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { reduce } from '@spindle/contracts';
 import type { MapResult } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeadingLoop } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeadingLoop, NOTIFY_CHANNELS, PgNotifications } from '@spindle/backbone';
 import {
   EventReductionView,
   EventResultView,
   EventResultsHeadView,
   PROJECTOR_CONNECTION,
   PROJECTOR_SCHEMA,
+  READ_MODEL_SOURCES,
 } from '@spindle/read-models';
 import { EventRulesInForce, appendEventResults } from './event-results-log';
 import type { NewEventResult } from './event-results-log';
 
-// With no reduction due, look at the rules this often (a new reduction starts its first period).
-const TICK_MS = 1_000;
+// A pass runs when the cluster-config projection commits (new rules: a new reduction starts its
+// first period; Postgres notifies it from whichever projector projected them) and when the next
+// period ends; with neither, this often anyway.
+const TICK_MS = 10_000;
 
 // The reduce half of Genvid's events results log: at the end of each reduction's period, the map
 // results of its source that were appended during the period are reduced per key, and the results
@@ -36,11 +39,20 @@ export class EventReductions implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(@InjectDataSource(PROJECTOR_CONNECTION) private readonly dataSource: DataSource) {}
 
-  onApplicationBootstrap(): void {
+  private stopListening: (() => void) | undefined;
+
+  async onApplicationBootstrap(): Promise<void> {
     this.loop.start();
+    this.stopListening = await PgNotifications.of(this.dataSource).on(
+      NOTIFY_CHANNELS.consumed,
+      (consumer) => {
+        if (consumer === READ_MODEL_SOURCES.clusterConfig.consumer || consumer === '') this.loop.wake();
+      },
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopListening?.();
     await this.loop.stop();
   }
 
@@ -79,7 +91,7 @@ export class EventReductions implements OnApplicationBootstrap, BeforeApplicatio
       known.delete(id);
       // Under rules new to it, a reduction's first period starts when the rules were recorded, after
       // the results appended before then: what was mapped under the new rules counts, even when it
-      // was mapped before a pass noticed them (a pass looks at idle rules once a second).
+      // was mapped before a pass noticed them.
       const state =
         kept?.rulesPosition === position
           ? kept

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { MAPREDUCE_TASK_MAX_ATTEMPTS, isMapReduceJobEvent, newEventId } from '@spindle/contracts';
 import type { MapReduceJobSubmittedV1, MessageMetadata } from '@spindle/contracts';
-import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor } from '@spindle/backbone';
+import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor, onHostsChanged } from '@spindle/backbone';
 import type { BoundCommand } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -13,8 +13,12 @@ import { FREE_SLOTS_SQL } from '../../dispatch/host-slots';
 import { mapReduceJobCommands } from '../domain/mapreduce-job.decider';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
-// Hosts go silent without a commit to wake the supervisor: look at least this often.
-const TICK_MS = 500;
+// With MapReduce jobs under way, hosts go silent without a commit to wake the supervisor: look at
+// least this often.
+const BUSY_TICK_MS = 500;
+// With none, only a commit that changes one (in any scheduler) calls for a pass: this is the
+// safety net (and how often a standby tries the lead).
+const TICK_MS = 5_000;
 
 interface JobRow {
   readonly id: string;
@@ -67,17 +71,29 @@ export class MapReduceSupervisor extends LeaderDuty {
       what: 'MapReduce',
       tickMs: TICK_MS,
       logger: new Logger('mapreduce'),
-      // Only what changes MapReduce jobs (a submit, a stop, a report) calls for a pass at once; a
-      // host's coming and going is seen at the next tick. A pass on every commit was two queries
-      // per submit transaction for nothing.
-      wakeOn: (wake) =>
+      // Only what changes MapReduce jobs (a submit, a stop, a report) calls for a pass at once, and
+      // a host's room changing; a host going silent is seen at the next busy tick. A pass on every
+      // commit was two queries per submit transaction for nothing.
+      wakeOn: (wake) => {
         commands.onCommitted((appended) => {
           if (!appended || appended.some(isMapReduceJobEvent)) wake();
-        }),
+        });
+        void onHostsChanged(dataSource, `${s}.hosts`, wake);
+      },
     });
   }
 
-  protected async lead(): Promise<void> {
+  // Answers when to look again while jobs are under way (null: none is).
+  protected async lead(): Promise<number | null> {
+    const [any] = await this.dataSource.query<{ found: boolean }[]>(
+      `select exists (select 1 from ${s}.mapreduce_jobs) as found`,
+    );
+    if (!any?.found) return null;
+    await this.placeAll();
+    return Date.now() + BUSY_TICK_MS;
+  }
+
+  private async placeAll(): Promise<void> {
     const silence = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened: a host
     // is taken for lost by its silence only once this scheduler has led that long (as the

@@ -24,8 +24,10 @@ import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 import { serviceJobCommands } from '../domain/service-job.decider';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
-// Back-offs end and hosts go silent without a commit to wake the supervisor: look at least this often.
-const TICK_MS = 250;
+// The safety net. A pass runs at every commit that changes a service job or the job of one of its
+// instances (a silent host's jobs are lost by the dispatcher's commit), in any scheduler, and
+// when the next back-off ends (the pass's answer); else this often (and a standby tries the lead).
+const TICK_MS = 5_000;
 
 // What became of an instance's job: live in a state, ended with its last event, or not yet submitted.
 interface JobFacts {
@@ -48,7 +50,7 @@ const LIVE_STATES: Readonly<Record<string, AllocationState>> = {
 // running) and how it ended, and cancels the instances beyond a group's count. Every step is a
 // command on the service job's or the job's stream, so a pass decided on an older state is refused
 // or changes nothing; one scheduler leads (a session advisory lock). A pass runs on every commit of
-// the scheduler and every TICK_MS.
+// the scheduler, when a back-off ends, and every TICK_MS.
 @Injectable()
 export class ServiceJobSupervisor extends LeaderDuty {
   constructor(
