@@ -228,9 +228,10 @@ export class KafkaMessageBus implements MessageBus {
       groupId: this.names.group(options.groupId),
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      // How long the broker may hold an empty fetch. 1 s was tried on 2026-12-03 to cut idle
-      // round trips, and submit → start went from about 0.1 s to 1.3 s at 100/s: kafkajs does not
-      // get a message that arrives during a held fetch at once. 100 ms until that is understood.
+      // How long the broker may hold an empty fetch (KAFKA_FETCH_WAIT_MS, 1 s): a held fetch
+      // returns as soon as a message arrives, so the wait costs no latency, only idle round trips
+      // (2026-12-05, node topology, back to back: submit → start p50 204 → 170 ms at 100/s and
+      // 42 → 39 ms at 5/s with 100 ms → 1 s; the 1.3 s seen on 2026-12-03 was a loaded machine).
       maxWaitTimeInMs: fetchWaitOf(this.options),
       retry: { retries: 10 },
     });

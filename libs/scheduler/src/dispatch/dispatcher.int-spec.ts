@@ -186,7 +186,7 @@ describe('the dispatcher', () => {
 
   // With no commit to wake it, the dispatcher sleeps until the deadline its timekeeping read.
   it('times a queued job out when its start deadline passes, not at a timer', async () => {
-    await hostWithSlots('h-late', 5);
+    await db.liveHost('h-late', 5);
     await contextWith('late', { workerMode: 'exclusive', maxJobs: 1 });
     const [first] = await submitted('late', 1);
     await dispatchUntilAssigned([first!], 1);
@@ -230,7 +230,7 @@ describe('the dispatcher', () => {
   // Another scheduler (here: another application's commands service and event store on the same
   // database) submits: Postgres's outbox notification wakes this one's dispatcher at once.
   it('places a job another scheduler submitted at once, woken by Postgres', async () => {
-    await hostWithSlots('h-remote', 2);
+    await db.liveHost('h-remote', 2);
     await contextWith('remote', { workerMode: 'exclusive', maxJobs: 1 });
     const other = new SchedulerCommandsService(
       dataSource,
