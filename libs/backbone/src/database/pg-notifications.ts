@@ -45,6 +45,7 @@ export class PgNotifications {
   private readonly handlers = new Map<string, Set<Handler>>();
   private client: Client | undefined;
   private connecting: Promise<void> | undefined;
+  private listening: Promise<unknown> = Promise.resolve();
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -86,7 +87,7 @@ export class PgNotifications {
     const off = () => void set.delete(handler);
     try {
       await this.connect();
-      if (first) await this.client?.query(`listen ${channel}`);
+      if (first && this.client) await this.listen(this.client, channel);
     } catch (e) {
       // Not listening yet: the reconnect calls every handler once it is, so waiters look again.
       this.logger.warn(`cannot listen on ${channel} yet: ${e instanceof Error ? e.message : String(e)}`);
@@ -118,10 +119,18 @@ export class PgNotifications {
         await client.end();
         return;
       }
-      for (const channel of this.handlers.keys()) await client.query(`listen ${channel}`);
+      for (const channel of this.handlers.keys()) await this.listen(client, channel);
       this.client = client;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
+  }
+
+  // One LISTEN at a time on the connection: waiters of several channels start at once, and a pg
+  // client given a query while it runs one queues it with a deprecation warning (pg 8.16+).
+  private listen(client: Client, channel: string): Promise<void> {
+    const listened = this.listening.then(() => client.query(`listen ${channel}`));
+    this.listening = listened.catch(() => undefined);
+    return listened.then(() => undefined);
   }
 
   private dropClient(client: Client): void {
