@@ -36,7 +36,7 @@ import { FilesystemBlobStore } from './blobs/blob-store';
   ],
   controllers: [ArtifactsInternalController],
   providers: [
-    { provide: ARTIFACT_STORE_EVENT_STORE, useValue: new PostgresEventStore(ARTIFACT_STORE_SCHEMA) },
+    { provide: ARTIFACT_STORE_EVENT_STORE, useFactory: () => new PostgresEventStore(ARTIFACT_STORE_SCHEMA) },
     {
       provide: ARTIFACT_STORE_RELAY,
       inject: [getDataSourceToken(ARTIFACT_STORE_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

@@ -93,7 +93,10 @@ import { hostDelivery } from './dispatch/host-delivery';
   ],
   providers: [
     JobIntake,
-    { provide: SCHEDULER_EVENT_STORE, useValue: new PostgresEventStore(SCHEDULER_SCHEMA, hostDelivery) },
+    {
+      provide: SCHEDULER_EVENT_STORE,
+      useFactory: () => new PostgresEventStore(SCHEDULER_SCHEMA, hostDelivery),
+    },
     {
       provide: SCHEDULER_OUTBOX_RELAY,
       inject: [getDataSourceToken(SCHEDULER_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

@@ -33,7 +33,7 @@ import { SECRETS_CONNECTION, SECRETS_EVENT_STORE, SECRETS_RELAY, SECRETS_SCHEMA 
   ],
   controllers: [SecretsInternalController],
   providers: [
-    { provide: SECRETS_EVENT_STORE, useValue: new PostgresEventStore(SECRETS_SCHEMA) },
+    { provide: SECRETS_EVENT_STORE, useFactory: () => new PostgresEventStore(SECRETS_SCHEMA) },
     {
       provide: SECRETS_RELAY,
       inject: [getDataSourceToken(SECRETS_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

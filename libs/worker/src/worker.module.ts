@@ -35,7 +35,7 @@ export { WORKER_CONNECTION, WORKER_SCHEMA };
     }),
   ],
   providers: [
-    { provide: WORKER_EVENT_STORE, useValue: new PostgresEventStore(WORKER_SCHEMA) },
+    { provide: WORKER_EVENT_STORE, useFactory: () => new PostgresEventStore(WORKER_SCHEMA) },
     {
       provide: WORKER_OUTBOX_RELAY,
       inject: [getDataSourceToken(WORKER_CONNECTION), MESSAGE_BUS, SPINDLE_CONFIG],

@@ -2,6 +2,10 @@ import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '
 import type { DataSource } from 'typeorm';
 import { LeaderLock } from './leader-lock';
 
+// A failed pass is tried again this soon (then twice as late each time, up to the tick): the ticks
+// are seconds long, and what a pass does (place jobs, end timeouts) should not wait for one.
+const RETRY_MS = 250;
+
 // A pass that one process runs at a time (under a lock of its own): at once when woken
 // (a commit), else every `tickMs`, or sooner when the pass asks to run again at a time (ms since
 // epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's,
@@ -11,6 +15,7 @@ export class LeadingLoop {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private retryMs = RETRY_MS;
 
   constructor(
     private readonly pass: () => Promise<number | null | void>,
@@ -49,9 +54,12 @@ export class LeadingLoop {
     this.running = this.pass()
       .then((at) => {
         if (typeof at === 'number') next = Math.max(0, Math.min(next, at - Date.now()));
+        this.retryMs = RETRY_MS;
       })
       .catch((e: unknown) => {
         this.logger.warn(`${this.what} pass failed, retrying: ${e instanceof Error ? e.message : String(e)}`);
+        next = Math.min(next, this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, this.tickMs);
       });
     await this.running;
     this.running = undefined;
@@ -76,7 +84,8 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
       readonly what: string; // names a failed pass ("dispatch pass failed")
       readonly tickMs: number;
       readonly logger: Logger;
-      readonly wakeOn: (wake: () => void) => void;
+      // Subscribes `wake` to what calls for a pass; may answer how to unsubscribe (at shutdown).
+      readonly wakeOn: (wake: () => void) => void | (() => void);
     },
   ) {
     this.logger = spec.logger;
@@ -97,12 +106,15 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
     return this.leader.leadingSince;
   }
 
+  private stopWaking: void | (() => void) = undefined;
+
   onApplicationBootstrap(): void {
-    this.spec.wakeOn(() => this.loop.wake());
+    this.stopWaking = this.spec.wakeOn(() => this.loop.wake());
     this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.stopWaking?.();
     await this.loop.stop();
     await this.leader.release();
   }

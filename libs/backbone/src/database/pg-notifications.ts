@@ -46,6 +46,8 @@ export class PgNotifications {
   private client: Client | undefined;
   private connecting: Promise<void> | undefined;
   private listening: Promise<unknown> = Promise.resolve();
+  // Each channel's first LISTEN on the current connection (on()).
+  private readonly listened = new Map<string, Promise<void | undefined>>();
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -86,11 +88,18 @@ export class PgNotifications {
     set.add(handler);
     const off = () => void set.delete(handler);
     try {
-      await this.connect();
-      if (first && this.client) await this.listen(this.client, channel);
+      // A second waiter of a channel whose LISTEN is still queued waits for it too.
+      if (first)
+        this.listened.set(
+          channel,
+          this.connect().then(() => this.client && this.listen(this.client, channel)),
+        );
+      await this.listened.get(channel);
     } catch (e) {
       // Not listening yet: the reconnect calls every handler once it is, so waiters look again.
       this.logger.warn(`cannot listen on ${channel} yet: ${e instanceof Error ? e.message : String(e)}`);
+      // The reconnect listens to every channel: later waiters need not fail on this attempt.
+      this.listened.set(channel, Promise.resolve());
       this.scheduleReconnect();
     }
     return off;

@@ -32,7 +32,14 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
     private readonly dataSource: DataSource,
     private readonly bus: MessageBus,
     private readonly installation: string,
-    private readonly spec: { readonly groupId: string; readonly table: string; readonly logger: string },
+    private readonly spec: {
+      readonly groupId: string;
+      readonly table: string;
+      readonly logger: string;
+      // After how long a host is taken for gone (HOST_SILENCE_LIMIT_MS), where a table's reader
+      // does: a host heard again after that long is notified as changed.
+      readonly silenceLimitMs?: number;
+    },
   ) {
     this.logger = new Logger(spec.logger);
   }
@@ -41,7 +48,13 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
     this.subscription = await subscribeToHeartbeats(
       this.bus,
       { groupId: this.spec.groupId, installation: this.installation, logger: this.logger },
-      (latest) => recordHeartbeats(this.dataSource, this.spec.table, latest),
+      (latest) =>
+        recordHeartbeats(
+          this.dataSource,
+          this.spec.table,
+          Math.min(HOST_GAP_MS, this.spec.silenceLimitMs ?? HOST_GAP_MS),
+          latest,
+        ),
     );
   }
 
@@ -87,11 +100,14 @@ function latestOf(
 // but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
 // a late heartbeat must not revive a host. The same statement notifies NOTIFY_CHANNELS.hosts
 // (payload: the table) when a host's capacity may have changed: it is new, restarted, changed its
-// slots or stopping, or was silent for longer than HOST_GAP_MS (it may have been taken for gone).
-// The dispatcher waits for that rather than looking at the hosts on a timer.
+// slots or stopping, or its heartbeat came more than `gapMs` after its last (it may have been
+// taken for gone). That gap is measured between the host's own times, so a host whose clock lags
+// the database's does not notify at every beat. The dispatcher waits for that rather than looking
+// at the hosts on a timer.
 async function recordHeartbeats(
   dataSource: DataSource,
   table: string,
+  gapMs: number,
   heartbeats: readonly HostHeartbeat[],
 ): Promise<void> {
   if (heartbeats.length === 0) return;
@@ -111,14 +127,14 @@ async function recordHeartbeats(
          slots = excluded.slots, stopping = excluded.stopping, started_at = excluded.started_at,
          last_seen = greatest(hosts.last_seen, excluded.last_seen)
        where hosts.incarnation = excluded.incarnation or hosts.started_at <= excluded.started_at
-       returning hosts.id, hosts.incarnation, hosts.slots, hosts.stopping)
+       returning hosts.id, hosts.incarnation, hosts.slots, hosts.stopping, hosts.last_seen)
      select pg_notify($2, $3) from (
        select 1 from saved left join known k on k.id = saved.id
        where k.id is null or k.incarnation <> saved.incarnation or k.slots <> saved.slots
           or k.stopping <> saved.stopping
-          or k.last_seen < now() - make_interval(secs => $4::double precision / 1000)
+          or saved.last_seen - k.last_seen > make_interval(secs => $4::double precision / 1000)
        limit 1) changed`,
-    [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, HOST_GAP_MS],
+    [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, gapMs],
   );
 }
 

@@ -258,6 +258,7 @@ describe('the dispatcher', () => {
     const bus = new InProcessMessageBus();
     const installation = 'test-installation';
     const heartbeats = new HeartbeatsListener(dataSource, bus, {
+      ...config,
       databaseUrl: `postgres://h/${installation}`,
     } as SpindleConfig);
     await heartbeats.onModuleInit();

@@ -74,7 +74,8 @@ export class Dispatcher extends LeaderDuty {
       logger: new Logger('dispatcher'),
       wakeOn: (wake) => {
         commands.onCommitted(wake);
-        void onHostsChanged(dataSource, `${s}.hosts`, wake);
+        const listening = onHostsChanged(dataSource, `${s}.hosts`, wake);
+        return () => void listening.then((stop) => stop());
       },
     });
     this.housekeeping = new DispatchHousekeeping(dataSource, commands, config);

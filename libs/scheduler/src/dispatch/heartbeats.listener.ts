@@ -20,6 +20,7 @@ export class HeartbeatsListener extends HostsTableListener {
       groupId: 'scheduler.heartbeats.v1',
       table: `"${SCHEDULER_SCHEMA}".hosts`,
       logger: 'heartbeats',
+      silenceLimitMs: config.scheduler.hostSilenceLimitMs,
     });
   }
 }

@@ -22,7 +22,9 @@ interface Due {
   readonly startExpired: string[]; // queued jobs past their start deadline
   readonly performExpired: string[]; // running jobs past performTimeout and the grace
   readonly idle: string[]; // workers to stop
-  readonly next: number | null; // epoch ms when the next of those falls due, as far as known now
+  // How long (ms) until the next of those falls due, as far as known now, by the database's clock
+  // (the scheduler's may differ: a delay does not mix the two).
+  readonly next_in: number | null;
 }
 
 // A pass woken for a due time looks this much after it: Postgres's now() has then passed it too.
@@ -77,7 +79,7 @@ export class DispatchHousekeeping {
          -- When the first of the same falls due that is not yet: a host's silence limit (of a
          -- host with workers), a start deadline, a perform backstop, an idle worker's downtime
          -- (or the exclusive limit). A kept worker of a precreated pool may count: one pass more.
-         (select (extract(epoch from min(at)) * 1000)::float8 from (
+         (select (extract(epoch from min(at) - now()) * 1000)::float8 from (
             select h.last_seen + make_interval(secs => $1::double precision / 1000) as at
             from ${s}.dispatch_workers w join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
             union all
@@ -91,9 +93,10 @@ export class DispatchHousekeeping {
             from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
             where w.state = 'running' and w.idle_since is not null
               and (w.mode = 'exclusive' or c.settings->>'downtimeMs' is not null)) due
-          where at >= now()) as next`,
+          where at >= now()) as next_in`,
       [limitMs, PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
     );
+    const readAt = Date.now();
     const decisions = [
       ...(await this.loseSilentHosts(due!.lost)),
       ...due!.startExpired.map((id) =>
@@ -108,7 +111,8 @@ export class DispatchHousekeeping {
     ];
     await this.commands.runMany(decisions);
     // Until it trusts silence, a new leader looks again once it does.
-    const next = trustSilence ? due!.next : Math.min(due!.next ?? Infinity, leadingSince + limitMs);
+    const dueAt = due!.next_in === null ? null : readAt + due!.next_in;
+    const next = trustSilence ? dueAt : Math.min(dueAt ?? Infinity, leadingSince + limitMs);
     return next === null ? null : next + DUE_MARGIN_MS;
   }
 

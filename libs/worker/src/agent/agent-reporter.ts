@@ -78,8 +78,11 @@ export class AgentReporter {
     const held = workerId === undefined ? undefined : this.held.get(workerId);
     if (!held || workerId === undefined) return;
     this.held.delete(workerId);
-    // Its commit is the next report's: that one's promise tells a failure.
-    this.reports.add(this.withCause(held())).catch(() => undefined);
+    // Its commit is the next report's: that one's promise tells a failure (drain has none after
+    // it, so the failure is logged here).
+    this.reports
+      .add(this.withCause(held()))
+      .catch((e: unknown) => this.logger.warn(`worker ${workerId}: its start not reported: ${String(e)}`));
   }
 
   private withCause(event: NewEvent<AgentReport>, cause?: EventCause): Report {

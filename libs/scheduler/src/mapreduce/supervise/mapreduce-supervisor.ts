@@ -78,7 +78,8 @@ export class MapReduceSupervisor extends LeaderDuty {
         commands.onCommitted((appended) => {
           if (!appended || appended.some(isMapReduceJobEvent)) wake();
         });
-        void onHostsChanged(dataSource, `${s}.hosts`, wake);
+        const listening = onHostsChanged(dataSource, `${s}.hosts`, wake);
+        return () => void listening.then((stop) => stop());
       },
     });
   }
