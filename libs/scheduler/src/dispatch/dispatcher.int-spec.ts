@@ -260,7 +260,7 @@ describe('the dispatcher', () => {
     const heartbeats = new HeartbeatsListener(dataSource, bus, {
       ...config,
       databaseUrl: `postgres://h/${installation}`,
-    } as SpindleConfig);
+    });
     await heartbeats.onModuleInit();
     try {
       const ms = await msUntilAssigned(id!, commands, async () => {
