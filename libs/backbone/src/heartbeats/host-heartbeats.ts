@@ -6,7 +6,8 @@ import type { HostHeartbeat } from '@spindle/contracts';
 import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
 import { NOTIFY_CHANNELS, PgNotifications } from '../database/pg-notifications';
 
-// A host heard again after this long may have been taken for gone (agents beat every second).
+// A host heard again after this long is notified as changed, where its table's reader names no
+// silence limit of its own (agents beat every second).
 const HOST_GAP_MS = 2_000;
 
 // Calls `changed` whenever a host of `table` may have more or less room than before (see
@@ -36,8 +37,8 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
       readonly groupId: string;
       readonly table: string;
       readonly logger: string;
-      // After how long a host is taken for gone (HOST_SILENCE_LIMIT_MS), where a table's reader
-      // does: a host heard again after that long is notified as changed.
+      // After how long a table's reader takes a host for gone (HOST_SILENCE_LIMIT_MS): a host
+      // heard again after that long is notified as changed. Absent: HOST_GAP_MS.
       readonly silenceLimitMs?: number;
     },
   ) {
@@ -49,12 +50,7 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
       this.bus,
       { groupId: this.spec.groupId, installation: this.installation, logger: this.logger },
       (latest) =>
-        recordHeartbeats(
-          this.dataSource,
-          this.spec.table,
-          Math.min(HOST_GAP_MS, this.spec.silenceLimitMs ?? HOST_GAP_MS),
-          latest,
-        ),
+        recordHeartbeats(this.dataSource, this.spec.table, this.spec.silenceLimitMs ?? HOST_GAP_MS, latest),
     );
   }
 
@@ -100,14 +96,14 @@ function latestOf(
 // but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
 // a late heartbeat must not revive a host. The same statement notifies NOTIFY_CHANNELS.hosts
 // (payload: the table) when a host's capacity may have changed: it is new, restarted, changed its
-// slots or stopping, or its heartbeat came more than `gapMs` after its last (it may have been
-// taken for gone). That gap is measured between the host's own times, so a host whose clock lags
-// the database's does not notify at every beat. The dispatcher waits for that rather than looking
-// at the hosts on a timer.
+// slots or stopping, or it was silent for `silenceMs` and is heard again: by the same rule as the
+// readers' live hosts (`last_seen >= now() - silence`), so a host whose clock lags the database's
+// by less than that does not notify at every beat. The dispatcher waits for that rather than
+// looking at the hosts on a timer.
 async function recordHeartbeats(
   dataSource: DataSource,
   table: string,
-  gapMs: number,
+  silenceMs: number,
   heartbeats: readonly HostHeartbeat[],
 ): Promise<void> {
   if (heartbeats.length === 0) return;
@@ -132,9 +128,10 @@ async function recordHeartbeats(
        select 1 from saved left join known k on k.id = saved.id
        where k.id is null or k.incarnation <> saved.incarnation or k.slots <> saved.slots
           or k.stopping <> saved.stopping
-          or saved.last_seen - k.last_seen > make_interval(secs => $4::double precision / 1000)
+          or (k.last_seen < now() - make_interval(secs => $4::double precision / 1000)
+              and saved.last_seen >= now() - make_interval(secs => $4::double precision / 1000))
        limit 1) changed`,
-    [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, gapMs],
+    [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, silenceMs],
   );
 }
 

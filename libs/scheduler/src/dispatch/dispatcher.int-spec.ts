@@ -251,41 +251,64 @@ describe('the dispatcher', () => {
 
   // A host joining is recorded with a notification in the same statement, which wakes the
   // dispatcher: the job waiting for a slot is placed at once, not at the next safety tick.
-  it('places a waiting job as soon as a new host’s heartbeat is recorded', async () => {
-    await dataSource.query(`update ${s}.hosts set stopping = true`);
-    await contextWith('joining', { workerMode: 'exclusive', maxJobs: 1 });
-    const [id] = await submitted('joining', 1);
+  // Heartbeats recorded as the scheduler's listener records them, from an in-process bus.
+  async function withHeartbeats(
+    act: (beat: (hostId: string, startedAt: string) => Promise<void>) => Promise<void>,
+  ) {
     const bus = new InProcessMessageBus();
-    const installation = 'test-installation';
-    const heartbeats = new HeartbeatsListener(dataSource, bus, {
-      ...config,
-      databaseUrl: `postgres://h/${installation}`,
-    });
+    const installation = { databaseUrl: 'postgres://h/test-installation' };
+    const heartbeats = new HeartbeatsListener(dataSource, bus, { ...config, ...installation });
     await heartbeats.onModuleInit();
     try {
-      const ms = await msUntilAssigned(id!, commands, async () => {
-        const now = new Date().toISOString();
+      await act(async (hostId, startedAt) => {
         const beat = {
-          installation: installationOf({ databaseUrl: `postgres://h/${installation}` }),
-          hostId: 'h-joined',
+          installation: installationOf(installation),
+          hostId,
           incarnation: 'i1',
           hostname: 'test',
           agentPid: 1,
           slots: 2,
-          startedAt: now,
-          sentAt: now,
+          startedAt,
+          sentAt: new Date().toISOString(),
           workers: [],
           stopping: false,
         };
         await bus.publish([
-          { topic: DataTopics.heartbeats, messages: [{ key: 'h-joined', value: JSON.stringify(beat) }] },
+          { topic: DataTopics.heartbeats, messages: [{ key: hostId, value: JSON.stringify(beat) }] },
         ]);
       });
-      expect(ms).toBeLessThan(1_000);
     } finally {
       await heartbeats.beforeApplicationShutdown();
       await bus.close();
     }
+  }
+
+  it('places a waiting job as soon as a new host’s heartbeat is recorded', async () => {
+    await dataSource.query(`update ${s}.hosts set stopping = true`);
+    await contextWith('joining', { workerMode: 'exclusive', maxJobs: 1 });
+    const [id] = await submitted('joining', 1);
+    await withHeartbeats(async (beat) => {
+      const ms = await msUntilAssigned(id!, commands, () => beat('h-joined', new Date().toISOString()));
+      expect(ms).toBeLessThan(1_000);
+    });
+  });
+
+  // Silent for longer than HOST_SILENCE_LIMIT_MS, a host is no live host; its next heartbeat
+  // notifies, as a new host's does (a beat of a live host does not).
+  it('places a waiting job as soon as a host silent past the limit is heard again', async () => {
+    await dataSource.query(`update ${s}.hosts set stopping = true`);
+    const startedAt = new Date(Date.now() - 7_200_000).toISOString();
+    await dataSource.query(
+      `insert into ${s}.hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+       values ('h-back', 'i1', 'test', 1, 2, false, $1, now() - interval '1 hour')`,
+      [startedAt],
+    );
+    await contextWith('returning', { workerMode: 'exclusive', maxJobs: 1 });
+    const [id] = await submitted('returning', 1);
+    await withHeartbeats(async (beat) => {
+      const ms = await msUntilAssigned(id!, commands, () => beat('h-back', startedAt));
+      expect(ms).toBeLessThan(1_000);
+    });
   });
 
   // A queue that can place nothing reads none of its jobs (the snapshot's scan is 0 for it), but a
