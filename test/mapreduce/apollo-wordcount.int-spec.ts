@@ -157,11 +157,17 @@ describe('MapReduce engine (apollo protocol) on S3Proxy', () => {
       () => undefined,
     );
     const outcome = job.run();
-    const started = (): string[] => readdirSync(pids);
+    // The pids written so far. The shell creates its file before it writes its pid, and one killed
+    // in between leaves it empty: read as pid 0, that "process" (kill(0, 0) signals the caller's
+    // own group) would never end, and the test hung (a CI run of 2026-12-05).
+    const started = (): number[] =>
+      readdirSync(pids)
+        .map((f) => Number(readFileSync(join(pids, f), 'utf8').trim()))
+        .filter((pid) => pid > 0);
     while (started().length < 4) await new Promise((r) => setTimeout(r, 50));
     job.stop('stopped by the test');
     expect(await outcome).toEqual({ state: 'stopped', reason: 'stopped by the test' });
-    const running = started().map((f) => Number(readFileSync(join(pids, f), 'utf8').trim()));
+    const running = started();
     for (const pid of running) while (processAlive(pid)) await new Promise((r) => setTimeout(r, 50));
     expect(running.length).toBeGreaterThanOrEqual(4);
     await rm(pids, { recursive: true, force: true });
