@@ -1,6 +1,18 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
 import { DEFAULT_JOB_LIMITS } from '../sandbox/confinement';
 import { JobUserPool } from '../sandbox/job-users';
@@ -188,5 +200,141 @@ describe('the apollo protocol', () => {
     await expect(running).rejects.toThrow(/stopped/);
     while (pids.some(processAlive)) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(join(workDir, 'pid-4'))).toBe(false); // the fifth line never started
+  });
+});
+
+// The agent as a developer's `npm start` runs it: not root, so no job users and no read-only view,
+// and an invocation's /tmp comes from an unprivileged user namespace (private-tmp.ts). Whether a
+// process is root is fixed for its life (privateTmp() is found once), so the agent here is a node
+// process of its own, started as another user, running the real executor from the sources.
+const ROOT_ONLY = process.getuid?.() === 0 ? describe : describe.skip; // only root can start it as another user
+ROOT_ONLY('the apollo protocol under an agent that is not root', () => {
+  const repo = resolve(__dirname, '../../../..');
+  const AGENT = `
+    const { runApolloMap, privateTmp } = require('./libs/worker/src/apollo-protocol');
+    const { TaskJail } = require('./libs/worker/src/sandbox/task-jail');
+    const [dir, program] = process.argv.slice(1);
+    (async () => {
+      const jail = await TaskJail.open(null, 'task', dir + '/task');
+      const pairs = [];
+      try {
+        await runApolloMap({ programPath: program, jail, scratchRoot: dir + '/scratch' }, ['b a b'], (p) => {
+          pairs.push(...p);
+        });
+        console.log(JSON.stringify({ uid: process.getuid(), mode: privateTmp().mode, pairs }));
+      } catch (e) {
+        console.log(JSON.stringify({ uid: process.getuid(), error: e.message }));
+      }
+    })();`;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'apollo-non-root-'));
+    chmodSync(dir, 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Runs AGENT through `command` (its last arguments), with a directory `owner` may write in.
+  const runAgent = (
+    command: readonly string[],
+    owner: number,
+    options: SpawnOptions = {},
+    started?: (pid: number) => void,
+  ): Promise<{ uid: number; mode?: string; pairs?: ApolloPair[]; error?: string }> => {
+    const work = join(dir, 'agent');
+    mkdirSync(work);
+    chownSync(work, owner, owner);
+    const program = writeProgram(dir, 'mapper', WORD_COUNT_MAPPER);
+    const [file, ...args] = [
+      ...command,
+      process.execPath,
+      '-r',
+      '@swc-node/register',
+      '-e',
+      AGENT,
+      work,
+      program,
+    ];
+    return new Promise((done, fail) => {
+      const child = spawn(file, args, {
+        cwd: repo,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        ...options,
+      });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => {
+        const line = out.trim().split('\n').pop() ?? '';
+        if (code !== 0 || !line.startsWith('{')) return fail(new Error(`agent exited ${code}: ${out}${err}`));
+        done(JSON.parse(line) as { uid: number; mode?: string; pairs?: ApolloPair[]; error?: string });
+      });
+      if (started) started(child.pid!);
+    });
+  };
+
+  it('gives each invocation its own /tmp through an unprivileged user namespace', async () => {
+    const nobody = 65_534;
+    const answer = await runAgent([], nobody, { uid: nobody, gid: nobody });
+    expect(answer).toEqual({
+      uid: nobody,
+      mode: 'user-namespace',
+      pairs: [
+        { key: 'b', value: 1 },
+        { key: 'a', value: 1 },
+        { key: 'b', value: 1 },
+      ],
+    });
+  });
+
+  // A host that allows no unprivileged user namespaces (kernel.unprivileged_userns_clone=0,
+  // user.max_user_namespaces=0, an AppArmor rule): made here for the agent alone, as a user
+  // namespace of its own whose limit for namespaces below it is 0. Its root sets the limit, then
+  // becomes uid 1 (outside: 100001) to run the agent.
+  it('fails the task with the reason where the host allows no user namespace', async () => {
+    const inside = 1;
+    const outside = 100_001;
+    const go = join(dir, 'go');
+    writeFileSync(go, '');
+    const answer = await runAgent(
+      [
+        'unshare',
+        '--user',
+        'sh',
+        '-c',
+        // Waits for its uid and gid maps (written from outside), then execs again, which gives it
+        // its capabilities in the namespace now that it is its root.
+        'until [ -s "$0" ]; do sleep 0.05; done; exec sh -c \'echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid=1 --regid=1 --clear-groups "$@"\' sh "$@"',
+        go,
+      ],
+      outside,
+      {},
+      (pid) => {
+        // One write each: a map is written once, whole.
+        const map = `0 0 1\n${inside} ${outside} 1\n`;
+        const write = (): void => {
+          try {
+            writeFileSync(`/proc/${pid}/uid_map`, map);
+            writeFileSync(`/proc/${pid}/gid_map`, map);
+            writeFileSync(go, 'go');
+          } catch (e) {
+            // not yet in its namespace: unshare has not run
+            if (
+              (e as NodeJS.ErrnoException).code !== 'EPERM' &&
+              (e as NodeJS.ErrnoException).code !== 'EINVAL'
+            )
+              throw e;
+            setTimeout(write, 20);
+          }
+        };
+        setTimeout(write, 50);
+      },
+    );
+    expect(answer.uid).toBe(inside);
+    expect(answer.error).toMatch(
+      /the apollo protocol needs a private \/tmp for every invocation .*this host gives none: user-namespace: unshare: unshare failed: No space left on device/,
+    );
   });
 });
