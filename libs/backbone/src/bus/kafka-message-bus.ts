@@ -235,8 +235,11 @@ export class KafkaMessageBus implements MessageBus {
       maxWaitTimeInMs: fetchWaitOf(this.options),
       retry: { retries: 10 },
     });
-    // kafkajs 2.2.4 (its last release) re-armed a 1 ms timer forever on every idle connection;
-    // `patches/kafkajs+2.2.4.patch` (applied by patch-package at npm install) stops it.
+    // kafkajs 2.2.4 (its last release) re-armed a 1 ms timer forever on every idle connection,
+    // and checked every connection's in-flight requests for timeouts every 100 ms (a held fetch
+    // is always in flight); `patches/kafkajs+2.2.4.patch` (applied by patch-package at npm
+    // install) stops the first and gives each request a timer of its own instead of the second
+    // (kafkajs-request-timeouts.spec.ts).
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
     await this.ensureBrokerTopics(topics);

@@ -80,3 +80,33 @@ declare module 'kafkajs/src/protocol/decoder' {
     readTaggedFields(): unknown;
   }
 }
+
+declare module 'kafkajs/src/network/requestQueue' {
+  export default class RequestQueue {
+    constructor(options: {
+      maxInFlightRequests: number | null;
+      requestTimeout: number;
+      enforceRequestTimeout: boolean;
+      clientId: string;
+      broker: string;
+      logger: unknown;
+    });
+    // Called by a connection once it is connected.
+    scheduleRequestTimeoutCheck(): void;
+    push(request: {
+      entry: {
+        correlationId: number;
+        apiKey: number;
+        apiName: string;
+        apiVersion: number;
+        resolve: (answer: unknown) => void;
+        reject: (error: Error) => void;
+      };
+      expectResponse: boolean;
+      sendRequest: () => void;
+      requestTimeout?: number;
+    }): void;
+    fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
+    destroy(): void;
+  }
+}
