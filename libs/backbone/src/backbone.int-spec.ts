@@ -289,12 +289,14 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     // The relay's own statements on this outbox, seen on their way to the database.
     const sent: string[] = [];
     const query = db.dataSource.query.bind(db.dataSource);
-    const spy = jest.spyOn(db.dataSource, 'query').mockImplementation((sql: string, parameters?: unknown[]) => {
-      if (sql.includes('pg_snapshot_xmin')) sent.push('read');
-      else if (sql.includes(`delete from "${db.schema}".outbox`)) sent.push('delete');
-      else if (sql.startsWith(`select 1 from "${db.schema}".outbox`)) sent.push('any left');
-      return query(sql, parameters);
-    });
+    const spy = jest
+      .spyOn(db.dataSource, 'query')
+      .mockImplementation((sql: string, parameters?: unknown[]) => {
+        if (sql.includes('pg_snapshot_xmin')) sent.push('read');
+        else if (sql.includes(`delete from "${db.schema}".outbox`)) sent.push('delete');
+        else if (sql.startsWith(`select 1 from "${db.schema}".outbox`)) sent.push('any left');
+        return query(sql, parameters);
+      });
     // Listening before the relay starts: the append's notification is its one wake.
     const stopListening = await PgNotifications.of(db.dataSource).on(NOTIFY_CHANNELS.outbox, () => undefined);
     const watched = new OutboxRelay(db.dataSource, bus, { schema: db.schema, pollMs: 60_000 });
