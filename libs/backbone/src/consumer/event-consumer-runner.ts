@@ -150,7 +150,7 @@ export class EventConsumerRunner {
       applied = fresh;
     });
     this.remember(batch, last);
-    if (applied.length > 0) this.consumer.committed?.();
+    if (applied.length > 0) this.consumer.committed?.(applied);
     this.observe(applied);
   }
 

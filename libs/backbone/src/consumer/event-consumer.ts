@@ -10,7 +10,7 @@ export interface EventConsumer {
   // Runs inside the runner's transaction together with the checkpoint write. Events arrive in
   // partition order; the same event may arrive again (re-publication), so stay idempotent.
   handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void>;
-  // After the transaction that applied these effects committed: wake whoever acts on them (the
-  // outbox relay, say), since only now can they see them.
-  committed?(): void;
+  // After the transaction that applied `events` (those of a handle call, the same objects) committed:
+  // wake whoever acts on their effects (the outbox relay, say), since only now can they see them.
+  committed?(events: readonly SpindleEvent[]): void;
 }

@@ -104,6 +104,23 @@ describe('the agent reports consumer', () => {
     ]);
   });
 
+  // The dispatcher tells by them whether a pass can place anything (a start alone cannot).
+  it('tells whoever listens to commits the events its reports appended', async () => {
+    const { jobId, workerId } = await placedJob();
+    const consumer = agentReportsConsumer(commands);
+    const heard: (readonly string[] | undefined)[] = [];
+    commands.onCommitted((appended) => heard.push(appended?.map((e) => e.type)));
+    const started = report('TaskStarted', {
+      jobId,
+      workerId,
+      pid: 4242,
+      startedAt: new Date().toISOString(),
+    });
+    await dataSource.transaction((manager) => consumer.handle([started], manager));
+    consumer.committed?.([started]);
+    expect(heard.at(-1)).toEqual(['JobStarted']);
+  });
+
   it('keeps the dispatcher’s perform-timeout backstop on the host’s start time', async () => {
     const { jobId, workerId } = await placedJob();
     const startedAt = '2026-01-02T03:04:05.000Z';

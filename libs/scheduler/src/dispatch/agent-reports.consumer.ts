@@ -17,7 +17,12 @@ import { mapReduceCommandOf } from '../mapreduce/supervise/mapreduce-reports';
 // ignore what already happened). A task's start
 // and end are the times its host stamped on them, so a job's startedAt and finishedAt measure the
 // task itself on one clock, not how long the reports took to arrive.
+// Once committed, whoever reacts to commits hears what the reports appended, not "anything": a
+// batch of task starts alone changes no placement and wakes no dispatcher pass.
 export function agentReportsConsumer(commands: SchedulerCommandsService): EventConsumer {
+  // What each report's commands appended, by the report (the runner hands the same objects to
+  // committed): right whatever transactions run or roll back in between.
+  const appendedBy = new WeakMap<SpindleEvent, readonly SpindleEvent[]>();
   return {
     name: 'scheduler.agent-reports.v1',
     topics: [EventTopics.workerReport],
@@ -33,7 +38,10 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
         reports.flatMap((r) => (r.type === 'WorkerProcessExited' ? [r.data.workerId] : [])),
       );
       const batch: BoundCommand[] = [];
+      // The report behind each command of the batch.
+      const origins: SpindleEvent[] = [];
       for (const report of reports) {
+        const first = batch.length;
         const metadata: MessageMetadata = { correlationId: report.correlationId, causationId: report.id };
         switch (report.type) {
           case 'WorkerProcessStarted':
@@ -111,10 +119,20 @@ export function agentReportsConsumer(commands: SchedulerCommandsService): EventC
             throw new Error(`unexpected agent report ${JSON.stringify(unknownReport)}`);
           }
         }
+        for (let i = first; i < batch.length; i++) origins.push(report);
       }
-      await commands.runMany(batch, manager);
+      const results = await commands.runMany(batch, manager);
+      const appended = new Map<SpindleEvent, SpindleEvent[]>(reports.map((r) => [r, []]));
+      results.forEach((result, i) => {
+        if (result.ok) appended.get(origins[i]!)!.push(...(result.events ?? []));
+      });
+      for (const [report, events] of appended) appendedBy.set(report, events);
     },
-    committed: () => commands.committed(),
+    // A report not known here (cannot be: the same objects) counts as anything.
+    committed: (events) =>
+      commands.committed(
+        events.every((e) => appendedBy.has(e)) ? events.flatMap((e) => appendedBy.get(e)!) : undefined,
+      ),
   };
 }
 

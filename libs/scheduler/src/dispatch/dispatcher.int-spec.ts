@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, jobStreamId, newEventId } from '@spindle/contracts';
-import type { ContextSettings } from '@spindle/contracts';
+import type { ContextSettings, SpindleEvent } from '@spindle/contracts';
 import { InProcessMessageBus, OutboxRelay, PostgresEventStore, commandFor } from '@spindle/backbone';
 import { DataTopics } from '@spindle/contracts';
 import { installationOf } from '@spindle/platform';
+import { eventually } from '@spindle/testing';
 import type { SpindleConfig } from '@spindle/platform';
 import { contextCommands } from '../contexts/domain/context.decider';
 import type { ContextCommand } from '../contexts/domain/context.decider';
@@ -181,6 +182,32 @@ describe('the dispatcher', () => {
       const passes = query.mock.calls.filter(([sql]) => String(sql).includes('with recursive')).length;
       query.mockRestore();
       expect(passes).toBe(1);
+    }
+  });
+
+  // A shared job's start was reported in a commit of its own, and each woke a pass that could place
+  // nothing. Its timekeeping (a perform backstop) is still looked at, within the timekeeping's pause.
+  it('runs no pass at once for a commit of starts alone; its timekeeping looks after the pause', async () => {
+    const query = jest.spyOn(dataSource, 'query');
+    const passes = () => query.mock.calls.filter(([sql]) => String(sql).includes('with recursive')).length;
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      await eventually(async () => (passes() === 1 ? true : undefined), 20_000, 'the first pass');
+      await new Promise((r) => setTimeout(r, 300)); // its timekeeping done
+      const started = [{ type: 'JobStarted' }, { type: 'WorkerStarted' }] as SpindleEvent[];
+      commands.committed(started);
+      commands.committed(started);
+      // Created after the timekeeping's pause (250 ms) began, due before it ends.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(passes()).toBe(1);
+      await eventually(async () => (passes() === 2 ? true : undefined), 20_000, 'the timekeeping pass');
+      // A finish frees a slot: a pass at once.
+      commands.committed([{ type: 'JobSucceeded' }] as SpindleEvent[]);
+      await eventually(async () => (passes() === 3 ? true : undefined), 20_000, 'the pass of a finish');
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+      query.mockRestore();
     }
   });
 
