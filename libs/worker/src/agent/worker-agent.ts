@@ -29,6 +29,7 @@ import {
   FileSystemView,
   JobCgroups,
   JobUserPool,
+  Spawner,
   copyRuntimeFiles,
   jobTreeOf,
   readableByJobs,
@@ -106,6 +107,10 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
 
   async onModuleInit(): Promise<void> {
     await this.confineJobs();
+    // Job processes start from a small process beside the agent, so that this large one never
+    // forks per job; started now, so that the first job does not wait for it.
+    Spawner.shared.start();
+    this.logger.log(`job processes start from the spawner, pid ${Spawner.shared.pid}`);
     this.reporter = AgentReporter.forHost(
       this.dataSource,
       this.store,
