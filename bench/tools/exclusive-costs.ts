@@ -1,8 +1,7 @@
 // Where an exclusive no-op job's cost goes, per process of a running node-topology Spindle: CPU
-// (each process's /metrics, and the worker agent's spawner read from /proc), statements, and the
+// (each process's /metrics, the worker agent's spawner's among the worker's), statements, and the
 // database's transactions. Usage (a Spindle already up, e.g. started with node --cpu-prof):
 //   node -r @swc-node/register bench/tools/exclusive-costs.ts <gateway url> <projection url> <worker url> <database url> [jobs] [concurrency]
-import { readFileSync, readdirSync } from 'node:fs';
 import { Client } from 'pg';
 import { runLoad } from '../lib/load-generator';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
@@ -21,29 +20,13 @@ async function metric(url: string, name: string): Promise<number> {
     .reduce((t, l) => t + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-// CPU seconds of every process whose command line names the spawner (not counted by /metrics).
-function spawnerCpu(): number {
-  const tick = 100;
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawner-process')) continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / tick;
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
-
 async function snapshot(client: Client) {
   const out: Record<string, number> = {};
   for (const [name, url] of Object.entries(urls)) {
     out[`${name} cpu ms`] = (await metric(url, 'spindle_process_cpu_seconds_total')) * 1000;
     out[`${name} statements`] = await metric(url, 'spindle_db_statements_total');
   }
-  out['spawner cpu ms'] = spawnerCpu() * 1000;
+  out['spawner cpu ms'] = (await metric(urls.worker, 'spindle_spawner_cpu_seconds_total')) * 1000;
   out['published'] =
     (await metric(urls.control, 'spindle_outbox_published_total')) +
     (await metric(urls.projection, 'spindle_outbox_published_total')) +

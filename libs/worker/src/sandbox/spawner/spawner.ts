@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Gauge, register } from 'prom-client';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { BoundedLines } from '../runner-channel';
@@ -9,7 +11,7 @@ import { BoundedLines } from '../runner-channel';
 // line, the job's environment and its arguments as input) or a piece of output (256 KiB, base64).
 export const SPAWNER_MESSAGE_MAX_BYTES = 8 * 1024 * 1024;
 
-const SPAWNER_FILE = join(__dirname, 'spawner-process.cjs');
+const SPAWNER_FILE = join(__dirname, 'spawner-process.py');
 
 // Everything the spawner may say, checked before it is believed (as a runner's messages are): one
 // that does not parse is dropped, one past the bound kills the spawner. It runs as the agent's
@@ -57,10 +59,11 @@ export interface SpawnHandlers {
 
 interface Spawned {
   readonly handlers: SpawnHandlers;
+  spawned: boolean;
   exited: boolean;
 }
 
-// The agent's side of its spawner (spawner-process.cjs): the one way the agent starts a job's own
+// The agent's side of its spawner (spawner-process.py): the one way the agent starts a job's own
 // process (exec and jvm tasks). The spawner is started at the agent's start (or at the first
 // spawn) and again at the next spawn after it died; while it was gone, a process it had started
 // is told `exit` with no code, and the caller ends what is left of it.
@@ -82,7 +85,7 @@ export class Spawner {
   start(): void {
     if (this.child) return;
     // Its environment holds nothing of the agent's (each process gets its own, in its request).
-    const child = spawn(process.execPath, [SPAWNER_FILE, String(SPAWNER_MESSAGE_MAX_BYTES)], {
+    const child = spawn('python3', [SPAWNER_FILE, String(SPAWNER_MESSAGE_MAX_BYTES)], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
       detached: true, // a signal to the agent's group (Ctrl-C) does not take it before the agent ends its jobs
@@ -97,19 +100,31 @@ export class Spawner {
     );
     channel.on('data', (chunk: Buffer) => lines.push(chunk));
     channel.on('error', () => undefined);
-    const gone = (): void => {
+    // A process it had started may live on: its caller ends it (exit with no code); one it had
+    // not started yet fails, saying why.
+    const gone = (why: string): void => {
       if (this.child !== child) return;
+      this.pastCpuSeconds += this.lastCpuSeconds;
+      this.lastCpuSeconds = 0;
       this.child = undefined;
       this.channel = undefined;
       const lost = [...this.running.values()];
       this.running.clear();
       for (const process of lost) {
+        if (!process.spawned) {
+          process.handlers.failed(why);
+          continue;
+        }
         if (!process.exited) process.handlers.exit(null, null);
         process.handlers.close();
       }
     };
-    child.on('error', gone);
-    child.on('exit', gone);
+    child.on('error', (e) =>
+      gone(`the spawner could not start: ${e.message} (exec and jvm jobs need python3 on the worker host)`),
+    );
+    child.on('exit', (code, signal) =>
+      gone(`the spawner ended (${signal ?? `exit code ${code}`}) before it started it`),
+    );
     // An idle spawner does not keep the agent's process alive (one running a process does:
     // referenced); the spawner ends when its channel closes.
     child.unref();
@@ -130,7 +145,7 @@ export class Spawner {
   spawn(request: SpawnRequest, handlers: SpawnHandlers): void {
     this.start();
     const id = String(++this.next);
-    this.running.set(id, { handlers, exited: false });
+    this.running.set(id, { handlers, spawned: false, exited: false });
     if (this.running.size === 1) this.referenced(true);
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.env)) if (value !== undefined) env[name] = value;
@@ -144,6 +159,27 @@ export class Spawner {
     }
     this.channel!.write(line);
   }
+
+  // The CPU its spawners have used so far (the one running and those gone before it), in seconds:
+  // work done for the agent, which the agent's own process CPU no longer shows.
+  cpuSeconds(): number {
+    const pid = this.pid;
+    if (pid === null) return this.pastCpuSeconds;
+    try {
+      // /proc/<pid>/stat: utime and stime, the 14th and 15th fields, in clock ticks (100 a second);
+      // after "pid (comm) ", whose comm may hold spaces, the 3rd field comes first.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ');
+      this.lastCpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone meanwhile: its last reading stands
+    }
+    return this.pastCpuSeconds + this.lastCpuSeconds;
+  }
+
+  private pastCpuSeconds = 0;
+  private lastCpuSeconds = 0;
 
   // Ends the spawner (its processes are their callers' to end: each is told `exit`).
   stop(): void {
@@ -167,6 +203,7 @@ export class Spawner {
     const { handlers } = process;
     switch (message.type) {
       case 'spawned':
+        process.spawned = true;
         return handlers.spawned(message.pid);
       case 'output':
         return handlers.output(message.stream, Buffer.from(message.data, 'base64'));
@@ -184,3 +221,14 @@ export class Spawner {
     }
   }
 }
+
+// Beside each process's own CPU on GET /metrics (bench/lib/costs.ts adds them up): once per
+// process, whichever module loads first.
+if (!register.getSingleMetric('spindle_spawner_cpu_seconds_total'))
+  new Gauge({
+    name: 'spindle_spawner_cpu_seconds_total',
+    help: "CPU time of this process's job spawner (sandbox/spawner), which the process's own CPU does not count",
+    collect() {
+      this.set(Spawner.shared.cpuSeconds());
+    },
+  });
