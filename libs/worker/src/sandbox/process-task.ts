@@ -83,8 +83,8 @@ export async function runProcessTask(
         input: spec.runtime === 'exec' ? argsJson : '',
       },
       {
-        spawned: (at) => {
-          pid = at;
+        spawned: (its) => {
+          pid = its;
           const now = new Date();
           began(now);
           if (stopped) return killGroup(pid);

@@ -110,13 +110,13 @@ export class Spawner {
       this.channel = undefined;
       const lost = [...this.running.values()];
       this.running.clear();
-      for (const process of lost) {
-        if (!process.spawned) {
-          process.handlers.failed(why);
+      for (const started of lost) {
+        if (!started.spawned) {
+          started.handlers.failed(why);
           continue;
         }
-        if (!process.exited) process.handlers.exit(null, null);
-        process.handlers.close();
+        if (!started.exited) started.handlers.exit(null, null);
+        started.handlers.close();
       }
     };
     child.on('error', (e) =>
@@ -198,22 +198,22 @@ export class Spawner {
   }
 
   private handle(message: SpawnerMessage): void {
-    const process = this.running.get(message.id);
-    if (!process) return;
-    const { handlers } = process;
+    const started = this.running.get(message.id);
+    if (!started) return;
+    const { handlers } = started;
     switch (message.type) {
       case 'spawned':
-        process.spawned = true;
+        started.spawned = true;
         return handlers.spawned(message.pid);
       case 'output':
         return handlers.output(message.stream, Buffer.from(message.data, 'base64'));
       case 'exit':
-        if (process.exited) return;
-        process.exited = true;
+        if (started.exited) return;
+        started.exited = true;
         return handlers.exit(message.code, message.signal);
       case 'close':
         this.forget(message.id);
-        if (!process.exited) handlers.exit(null, null);
+        if (!started.exited) handlers.exit(null, null);
         return handlers.close();
       case 'failed':
         this.forget(message.id);
