@@ -3,7 +3,8 @@ import type { SpindleServer } from './spindle-server';
 import { round } from './stats';
 
 // What a piece of work costs Spindle, whatever else shares the machine: the CPU time of its own
-// processes (each one's `spindle_process_cpu_seconds_total`, from /metrics), the Postgres
+// processes (each one's `spindle_process_cpu_seconds_total`, from /metrics, and a worker agent's
+// spawner's, `spindle_spawner_cpu_seconds_total`), the Postgres
 // transactions and rows written in its database (`pg_stat_database`), the statements its
 // DataSources sent (`spindle_db_statements_total`, each a round trip), and the Kafka messages its
 // outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
@@ -43,7 +44,8 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
        from pg_stat_database where datname = current_database()`,
     );
     return {
-      cpuSeconds: sum('spindle_process_cpu_seconds_total'),
+      // A worker agent's spawner does the agent's forks: its CPU is the agent's.
+      cpuSeconds: sum('spindle_process_cpu_seconds_total') + sum('spindle_spawner_cpu_seconds_total'),
       transactions: Number(rows[0]!.xacts),
       statements: sum('spindle_db_statements_total'),
       rowsWritten: Number(rows[0]!.rows),
@@ -137,5 +139,6 @@ async function scrape(spindle: SpindleServer): Promise<(name: string) => number>
 
 // The CPU time of Spindle's processes so far (one scrape of each), in seconds.
 export async function cpuSecondsOf(spindle: SpindleServer): Promise<number> {
-  return (await scrape(spindle))('spindle_process_cpu_seconds_total');
+  const sum = await scrape(spindle);
+  return sum('spindle_process_cpu_seconds_total') + sum('spindle_spawner_cpu_seconds_total');
 }

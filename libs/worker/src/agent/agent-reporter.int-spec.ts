@@ -87,6 +87,47 @@ describe('the agent reporter', () => {
     expect(rows[0]!.tx).not.toBe(rows[1]!.tx);
   });
 
+  it("holds an exclusive job's end after a start still held, and commits both with its worker's exit, each with its cause", async () => {
+    const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h4', 'i1');
+    reporter.holdUntilNext('w1', () => ({
+      type: 'WorkerProcessStarted',
+      version: 1,
+      data: { workerId: 'w1', hostId: 'h4', pid: null },
+    }));
+    reporter.holdUntilNext(
+      'w1',
+      () => ({
+        type: 'TaskFinished',
+        version: 1,
+        data: {
+          jobId: 'job-1',
+          workerId: 'w1',
+          outcome: 'failed',
+          result: null,
+          error: 'could not start',
+          log: { lines: 0, bytes: 0 },
+          finishedAt: new Date().toISOString(),
+        },
+      }),
+      { id: 'assigned-1', correlationId: 'submit-1' },
+    );
+    await reporter.report({
+      type: 'WorkerProcessExited',
+      version: 1,
+      data: { workerId: 'w1', hostId: 'h4', reason: 'its job ended' },
+    });
+
+    const rows: { type: string; correlation: string; causation: string | null; tx: string }[] =
+      await db.dataSource.query(
+        `select type, correlation_id as correlation, causation_id as causation, xmin::text as tx
+         from "${db.schema}".events where stream_id = $1 order by stream_position`,
+        [hostStreamId('h4', 'i1')],
+      );
+    expect(rows.map((r) => r.type)).toEqual(['WorkerProcessStarted', 'TaskFinished', 'WorkerProcessExited']);
+    expect(rows[1]).toMatchObject({ correlation: 'submit-1', causation: 'assigned-1' });
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+  });
+
   it('tells a held report when it drains, with no report after it', async () => {
     const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h3', 'i1');
     reporter.holdUntilNext('w1', () => ({

@@ -30,8 +30,9 @@ export class AgentReporter {
     },
     { maxInFlight: 1, gatherTurn: true },
   );
-  // Reports held back until the next report about the same worker (holdUntilNext), by worker id.
-  private readonly held = new Map<string, () => NewEvent<AgentReport>>();
+  // Reports held back until the next report about the same worker (holdUntilNext), by worker id,
+  // in the order they were held.
+  private readonly held = new Map<string, { build: () => NewEvent<AgentReport>; cause?: EventCause }[]>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -61,12 +62,15 @@ export class AgentReporter {
   }
 
   // A report that can wait for the next one about its worker and goes before it, in the same
-  // commit: an exclusive worker's start is told with its job's start (or its end), so the
-  // scheduler decides both in one transaction instead of two. Built when it goes (a pid known by
-  // then is in it). Nothing is lost by the wait: until that next report the worker has done
-  // nothing the scheduler needs to hear of, and a host that dies meanwhile loses the worker either way.
-  holdUntilNext(workerId: string, event: () => NewEvent<AgentReport>): void {
-    this.held.set(workerId, event);
+  // commit: an exclusive worker's start is told with its job's start (or its end), and its job's
+  // end with the worker's exit, so the scheduler decides each pair in one transaction instead of
+  // two. Built when it goes (a pid known by then is in it). Nothing is lost by the wait: the next
+  // report follows within moments (the job's start; the worker's exit, once its processes are
+  // ended), and a host that dies meanwhile loses the worker and its job either way.
+  holdUntilNext(workerId: string, event: () => NewEvent<AgentReport>, cause?: EventCause): void {
+    const held = this.held.get(workerId) ?? [];
+    held.push({ build: event, cause });
+    this.held.set(workerId, held);
   }
 
   // Whether a report about this worker is held (holdUntilNext) and not yet gone.
@@ -80,9 +84,14 @@ export class AgentReporter {
     this.held.delete(workerId);
     // Its commit is the next report's: that one's promise tells a failure (drain has none after
     // it, so the failure is logged here).
-    this.reports
-      .add(this.withCause(held()))
-      .catch((e: unknown) => this.logger.warn(`worker ${workerId}: its start not reported: ${String(e)}`));
+    for (const { build, cause } of held) {
+      const event = build();
+      this.reports
+        .add(this.withCause(event, cause))
+        .catch((e: unknown) =>
+          this.logger.warn(`worker ${workerId}: ${event.type} not reported: ${String(e)}`),
+        );
+    }
   }
 
   private withCause(event: NewEvent<AgentReport>, cause?: EventCause): Report {

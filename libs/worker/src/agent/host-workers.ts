@@ -122,7 +122,13 @@ export class HostWorkers {
       if (worker.tasks.has(assigned.id)) return;
       worker.tasks.set(
         assigned.id,
-        tasks.start(worker.sandbox, assigned, cause, () => this.taskEnded(worker, assigned.id)),
+        tasks.start(
+          worker.sandbox,
+          assigned,
+          cause,
+          () => this.taskEnded(worker, assigned.id),
+          worker.request.mode === 'exclusive',
+        ),
       );
       return;
     }

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JobAssignedV1, TaskOutcome } from '@spindle/contracts';
+import type { AgentReport, JobAssignedV1, NewEvent, TaskOutcome } from '@spindle/contracts';
 import type { MessageBus } from '@spindle/backbone';
 import type { SpindleConfig } from '@spindle/platform';
 import { MAX_LINE_BYTES } from '../sandbox';
@@ -54,9 +54,17 @@ export class TaskRunner {
 
   // Starts the task without waiting for it. `release` is called as soon as its end is reported
   // (and again when its run is over), so its worker lets it go before the report commits.
-  start(sandbox: WorkerSandbox, assigned: JobAssignedV1, cause: EventCause, release: () => void): HostTask {
+  // `exclusive`: its worker exists for it alone and stops once it is released, reporting its exit:
+  // the task's end is held until then, so that both go in one commit (AgentReporter.holdUntilNext).
+  start(
+    sandbox: WorkerSandbox,
+    assigned: JobAssignedV1,
+    cause: EventCause,
+    release: () => void,
+    exclusive = false,
+  ): HostTask {
     const task = new HostTask(assigned.id, cause);
-    task.done = this.run(sandbox, task, assigned, release).finally(release);
+    task.done = this.run(sandbox, task, assigned, release, exclusive).finally(release);
     return task;
   }
 
@@ -65,6 +73,7 @@ export class TaskRunner {
     task: HostTask,
     assigned: JobAssignedV1,
     release: () => void,
+    exclusive: boolean,
   ): Promise<void> {
     const { artifacts, secrets, loggerFiles, reporter } = this.options;
     const { id: jobId, workerId, task: spec } = assigned;
@@ -142,26 +151,30 @@ export class TaskRunner {
     );
     loggerFiles.close(jobId);
     const log = await shipper.close();
-    const reported = reporter.report(
-      {
-        type: 'TaskFinished',
-        version: 1,
-        data: {
-          jobId,
-          workerId,
-          outcome: result.outcome,
-          result: result.outcome === 'succeeded' ? result.result : null,
-          error: result.outcome === 'succeeded' ? null : result.error,
-          log,
-          finishedAt: (finishedAt ?? new Date()).toISOString(),
-        },
+    const finished: NewEvent<AgentReport> = {
+      type: 'TaskFinished',
+      version: 1,
+      data: {
+        jobId,
+        workerId,
+        outcome: result.outcome,
+        result: result.outcome === 'succeeded' ? result.result : null,
+        error: result.outcome === 'succeeded' ? null : result.error,
+        log,
+        finishedAt: (finishedAt ?? new Date()).toISOString(),
       },
-      task.cause,
-    );
-    // Over as soon as its end is told: an exclusive worker's own end then follows in the same
-    // commit of reports rather than one round trip later.
-    release();
-    await reported;
+    };
+    // Over as soon as its end is told: an exclusive worker then stops, and its exit report takes
+    // the held end along in one commit (the scheduler decides the job's end and its worker's in
+    // one transaction); a shared worker's task commits with whatever else the turn reports.
+    if (exclusive) {
+      reporter.holdUntilNext(workerId, () => finished, task.cause);
+      release();
+    } else {
+      const reported = reporter.report(finished, task.cause);
+      release();
+      await reported;
+    }
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 

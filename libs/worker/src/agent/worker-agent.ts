@@ -29,6 +29,7 @@ import {
   FileSystemView,
   JobCgroups,
   JobUserPool,
+  Spawner,
   copyRuntimeFiles,
   jobTreeOf,
   readableByJobs,
@@ -106,6 +107,12 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
 
   async onModuleInit(): Promise<void> {
     await this.confineJobs();
+    // Job processes start from a small process beside the agent, so that this large one never
+    // forks per job; started now, so that the first job does not wait for it.
+    Spawner.shared.start();
+    if (Spawner.shared.pid === null)
+      this.logger.warn('no job spawner (python3 is not on PATH): exec and jvm jobs fail until it is');
+    else this.logger.log(`exec and jvm job processes start from the spawner, pid ${Spawner.shared.pid}`);
     this.reporter = AgentReporter.forHost(
       this.dataSource,
       this.store,

@@ -8,6 +8,7 @@ import type { FileSystemView } from './file-system-view';
 import { UNSHARE } from './mount-namespace';
 import { CHECKOUT_RUNTIME_FILES } from './runtime-files';
 import type { RuntimeFiles } from './runtime-files';
+import { Spawner } from './spawner/spawner';
 import { baseEnv } from './types';
 
 // What a job process may use. Limits are rlimits set by util-linux's `prlimit` in front of the
@@ -113,6 +114,9 @@ export class Jail {
     readonly cgroups: JobCgroups | null = null,
     readonly view: FileSystemView | null = null,
   ) {}
+
+  // What starts its processes (exec and jvm tasks): the agent process's one spawner.
+  readonly spawner = Spawner.shared;
 
   // The cgroups made for this jail's processes and not yet removed, and whether one could not be
   // emptied.

@@ -6,3 +6,4 @@ export * from './runtime-files';
 export * from './cgroups';
 export * from './file-system-view';
 export * from './task-jail';
+export * from './spawner/spawner';
