@@ -110,8 +110,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     // Job processes start from a small process beside the agent, so that this large one never
     // forks per job; started now, so that the first job does not wait for it.
     Spawner.shared.start();
-    if (Spawner.shared.pid === null)
-      this.logger.warn('no job spawner (python3 is not on PATH): exec and jvm jobs fail until it is');
+    if (Spawner.shared.forksInAgent)
+      this.logger.warn(
+        'python3 is not on PATH, so there is no job spawner: exec and jvm job processes fork from this process, ' +
+          'which costs each such job about 40 ms of its event loop (install python3 for the spawner)',
+      );
     else this.logger.log(`exec and jvm job processes start from the spawner, pid ${Spawner.shared.pid}`);
     this.reporter = AgentReporter.forHost(
       this.dataSource,

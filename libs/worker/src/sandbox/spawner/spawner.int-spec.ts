@@ -92,3 +92,73 @@ describe('Spawner: exec tasks start from the spawner, not from the agent', () =>
     expect((await next.done).outcome).toBe('succeeded');
   });
 });
+
+// `npm start` asks for nothing but Node: on a host without python3 the agent forks job processes
+// itself, telling the caller what the spawner would, in the same order.
+describe('Spawner on a host without python3', () => {
+  it('forks the process from the agent, with its input, output, exit and close', async () => {
+    const spawner = new Spawner('python3-not-on-this-host');
+    const seen: string[] = [];
+    let pid = 0;
+    let stdout = '';
+    await new Promise<void>((done) =>
+      spawner.spawn(
+        {
+          command: '/bin/sh',
+          argv: ['-c', 'read line; echo "got $line from $PPID"; echo oops >&2; exit 3'],
+          cwd: tmpdir(),
+          env: { PATH: '/usr/bin:/bin' },
+          input: 'its arguments\n',
+        },
+        {
+          spawned: (its) => {
+            pid = its;
+            seen.push('spawned');
+          },
+          output: (stream, chunk) => {
+            if (stream === 'stdout') stdout += chunk.toString();
+            else seen.push(`stderr ${chunk.toString().trim()}`);
+          },
+          exit: (code, signal) => seen.push(`exit ${code} ${signal}`),
+          close: () => {
+            seen.push('close');
+            done();
+          },
+          failed: (error) => {
+            seen.push(`failed ${error}`);
+            done();
+          },
+        },
+      ),
+    );
+    expect(spawner.forksInAgent).toBe(true);
+    expect(spawner.pid).toBeNull();
+    expect(pid).toBeGreaterThan(0);
+    expect(stdout).toBe(`got its arguments from ${process.pid}\n`);
+    // Output may come before or after the exit (pipes and the exit are apart); close is last.
+    expect(seen.filter((s) => !s.startsWith('stderr'))).toEqual(['spawned', 'exit 3 null', 'close']);
+    expect(seen).toContain('stderr oops');
+  });
+
+  it('fails a program that cannot start, saying why, with no exit or close', async () => {
+    const spawner = new Spawner('python3-not-on-this-host');
+    const seen: string[] = [];
+    await new Promise<void>((done) => {
+      spawner.spawn(
+        { command: join(tmpdir(), 'no-such-program'), argv: [], cwd: tmpdir(), env: {}, input: '' },
+        {
+          spawned: () => seen.push('spawned'),
+          output: () => undefined,
+          exit: () => seen.push('exit'),
+          close: () => seen.push('close'),
+          failed: (error) => {
+            seen.push(`failed ${error}`);
+            done();
+          },
+        },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 100)); // anything after the failure would come by now
+    expect(seen).toEqual([expect.stringMatching(/^failed spawn .*no-such-program ENOENT$/)]);
+  });
+});

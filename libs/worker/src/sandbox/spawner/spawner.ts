@@ -67,11 +67,24 @@ interface Spawned {
 // process (exec and jvm tasks). The spawner is started at the agent's start (or at the first
 // spawn) and again at the next spawn after it died; while it was gone, a process it had started
 // is told `exit` with no code, and the caller ends what is left of it.
+// On a host without python3 (`npm start` asks for nothing but Node) the agent starts them itself,
+// as it did before there was a spawner: the same processes and confinement, only each fork is of
+// the agent's large process (about 40 ms of its event loop per job, measured).
 export class Spawner {
   // One per agent process: every worker and jail of the process spawns through it.
   static readonly shared = new Spawner();
 
+  // `python`: the interpreter that runs the spawner, looked up on PATH.
+  constructor(private readonly python = 'python3') {}
+
   private child: ChildProcess | undefined;
+  // No interpreter to run the spawner: processes are forked here (spawnHere).
+  private withoutInterpreter = false;
+
+  // Whether job processes fork from the agent itself, for want of python3 (known once started).
+  get forksInAgent(): boolean {
+    return this.withoutInterpreter;
+  }
   private channel: Duplex | undefined;
   private readonly running = new Map<string, Spawned>();
   private next = 0;
@@ -83,13 +96,19 @@ export class Spawner {
 
   // Started now if it is not running (the agent at start: its first job does not wait for it).
   start(): void {
-    if (this.child) return;
+    if (this.child || this.withoutInterpreter) return;
     // Its environment holds nothing of the agent's (each process gets its own, in its request).
-    const child = spawn('python3', [SPAWNER_FILE, String(SPAWNER_MESSAGE_MAX_BYTES)], {
+    const child = spawn(this.python, [SPAWNER_FILE, String(SPAWNER_MESSAGE_MAX_BYTES)], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
       detached: true, // a signal to the agent's group (Ctrl-C) does not take it before the agent ends its jobs
     });
+    // No pid at once: the interpreter is not there (ENOENT; its 'error' event follows, ignored).
+    if (child.pid === undefined) {
+      child.on('error', () => undefined);
+      this.withoutInterpreter = true;
+      return;
+    }
     const channel = child.stdio[3] as Duplex;
     this.child = child;
     this.channel = channel;
@@ -144,6 +163,7 @@ export class Spawner {
 
   spawn(request: SpawnRequest, handlers: SpawnHandlers): void {
     this.start();
+    if (this.withoutInterpreter) return spawnHere(request, handlers);
     const id = String(++this.next);
     this.running.set(id, { handlers, spawned: false, exited: false });
     if (this.running.size === 1) this.referenced(true);
@@ -220,6 +240,38 @@ export class Spawner {
         return handlers.failed(message.error);
     }
   }
+}
+
+// A process forked from the agent's own, telling what the spawner would, in the same order.
+function spawnHere(request: SpawnRequest, handlers: SpawnHandlers): void {
+  const child = spawn(request.command, [...request.argv], {
+    cwd: request.cwd,
+    env: request.env,
+    detached: true, // a session of its own, as the spawner gives it
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let spawned = false;
+  let failed = false;
+  child.on('spawn', () => {
+    spawned = true;
+    handlers.spawned(child.pid!);
+  });
+  child.on('error', (e) => {
+    // After its start an error is a failed kill: its exit and close still come.
+    if (spawned || failed) return;
+    failed = true;
+    handlers.failed(e.message);
+  });
+  child.stdout.on('data', (chunk: Buffer) => handlers.output('stdout', chunk));
+  child.stderr.on('data', (chunk: Buffer) => handlers.output('stderr', chunk));
+  child.stdin.on('error', () => undefined); // a program that never reads its input
+  child.stdin.end(request.input);
+  child.on('exit', (code, signal) => {
+    if (spawned) handlers.exit(code, signal);
+  });
+  child.on('close', () => {
+    if (spawned) handlers.close();
+  });
 }
 
 // Beside each process's own CPU on GET /metrics (bench/lib/costs.ts adds them up): once per
