@@ -76,7 +76,7 @@ def start(message):
         entry["pidfd"] = pidfd
         selector.register(pidfd, selectors.EVENT_READ, ("exit", id, None))
     except (AttributeError, OSError):
-        pass  # no pidfd here: exits are found by polling (below)
+        entry["polled"] = True  # no pidfd here (Python < 3.9, Linux < 5.3): its end is polled for (below)
 
 
 def write_input(id):
@@ -120,7 +120,11 @@ def exited(id):
         selector.unregister(entry["pidfd"])
         os.close(entry["pidfd"])
     if code < 0:
-        send({"type": "exit", "id": id, "code": None, "signal": signal.Signals(-code).name})
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # a signal Python has no name for (a real-time one)
+            name = f"SIG{-code}"
+        send({"type": "exit", "id": id, "code": None, "signal": name})
     else:
         send({"type": "exit", "id": id, "code": code, "signal": None})
     closed(id)
@@ -200,8 +204,9 @@ def read_channel():
 
 selector.register(channel, selectors.EVENT_READ, ("channel", None, None))
 while True:
-    # Without pidfds, a process's end is looked for every 50 ms.
-    for key, _ in selector.select(None if hasattr(os, "pidfd_open") else 0.05):
+    # A process without a pidfd: its end is looked for every 50 ms.
+    polled = [id for id, entry in processes.items() if entry.get("polled")]
+    for key, _ in selector.select(0.05 if polled else None):
         kind, id, name = key.data
         if kind == "channel":
             read_channel()
@@ -211,6 +216,5 @@ while True:
             write_input(id)
         elif kind == "exit":
             exited(id)
-    if not hasattr(os, "pidfd_open"):
-        for id in list(processes):
-            exited(id)
+    for id in polled:
+        exited(id)
