@@ -143,4 +143,32 @@ describe('the agent reporter', () => {
     );
     expect(rows.map((r) => r.type)).toEqual(['WorkerProcessStarted']);
   });
+
+  it("tells a held job's end alone when its worker's exit does not follow (a worker slow to stop)", async () => {
+    const reporter = AgentReporter.forHost(db.dataSource, store, relay, 'h5', 'i1');
+    reporter.holdUntilNext('w1', () => ({
+      type: 'TaskFinished',
+      version: 1,
+      data: {
+        jobId: 'job-late',
+        workerId: 'w1',
+        outcome: 'succeeded',
+        result: 1,
+        error: null,
+        log: { lines: 0, bytes: 0 },
+        finishedAt: new Date().toISOString(),
+      },
+    }));
+    // No exit report, no drain: the end must still be recorded.
+    const recorded = async (): Promise<string[]> => {
+      const rows: { type: string }[] = await db.dataSource.query(
+        `select type from "${db.schema}".events where stream_id = $1`,
+        [hostStreamId('h5', 'i1')],
+      );
+      return rows.map((r) => r.type);
+    };
+    while ((await recorded()).length === 0) await new Promise((r) => setTimeout(r, 100));
+    expect(await recorded()).toEqual(['TaskFinished']);
+    expect(reporter.holding('w1')).toBe(false);
+  });
 });

@@ -32,7 +32,10 @@ export class AgentReporter {
   );
   // Reports held back until the next report about the same worker (holdUntilNext), by worker id,
   // in the order they were held.
-  private readonly held = new Map<string, { build: () => NewEvent<AgentReport>; cause?: EventCause }[]>();
+  private readonly held = new Map<
+    string,
+    { reports: { build: () => NewEvent<AgentReport>; cause?: EventCause }[]; timer: NodeJS.Timeout }
+  >();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -66,10 +69,15 @@ export class AgentReporter {
   // end with the worker's exit, so the scheduler decides each pair in one transaction instead of
   // two. Built when it goes (a pid known by then is in it). Nothing is lost by the wait: the next
   // report follows within moments (the job's start; the worker's exit, once its processes are
-  // ended), and a host that dies meanwhile loses the worker and its job either way.
+  // ended), and a host that dies meanwhile loses the worker and its job either way. Should that
+  // next report be late (a worker whose processes take long to end, a slow start), the held ones
+  // go alone after HELD_AT_MOST_MS: a job's end is never kept waiting on its worker's.
   holdUntilNext(workerId: string, event: () => NewEvent<AgentReport>, cause?: EventCause): void {
-    const held = this.held.get(workerId) ?? [];
-    held.push({ build: event, cause });
+    const held = this.held.get(workerId) ?? {
+      reports: [],
+      timer: setTimeout(() => this.releaseHeld(workerId), HELD_AT_MOST_MS).unref(),
+    };
+    held.reports.push({ build: event, cause });
     this.held.set(workerId, held);
   }
 
@@ -82,9 +90,10 @@ export class AgentReporter {
     const held = workerId === undefined ? undefined : this.held.get(workerId);
     if (!held || workerId === undefined) return;
     this.held.delete(workerId);
+    clearTimeout(held.timer);
     // Its commit is the next report's: that one's promise tells a failure (drain has none after
     // it, so the failure is logged here).
-    for (const { build, cause } of held) {
+    for (const { build, cause } of held.reports) {
       const event = build();
       this.reports
         .add(this.withCause(event, cause))
@@ -144,6 +153,11 @@ export class AgentReporter {
     return this.reports.drain();
   }
 }
+
+// The longest a report waits for the next one about its worker (holdUntilNext): far more than
+// the moments between a task's end and its exclusive worker's exit, or a worker's start and its
+// job's, as they come.
+const HELD_AT_MOST_MS = 2_000;
 
 function workerOf(event: NewEvent<AgentReport>): string | undefined {
   const data = event.data as { readonly workerId?: unknown };
