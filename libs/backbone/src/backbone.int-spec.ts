@@ -24,7 +24,6 @@ import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-r
 import { streamProjection } from './consumer/stream-projection';
 import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { NOTIFY_CHANNELS, PgNotifications } from './database/pg-notifications';
 
 // The backbone's promises, checked against the real Postgres and, in turn, the real Kafka broker
 // and the in-process bus: one suite, two adapters.
@@ -280,40 +279,6 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       expect(records.map((r) => JSON.parse(r.value).streamPosition)).toEqual([1, 2]);
       expect(records[0]!.headers['event-type']).toBe('ContextCreated');
     }
-  });
-
-  it('publishes a batch with one read and one delete: no empty read after it, no look for rows left', async () => {
-    const topic = await topicName();
-    const streamId = uniqueName('ctx');
-    await startRunner(countingProjection(uniqueName('proj'), topic));
-    // The relay's own statements on this outbox, seen on their way to the database.
-    const sent: string[] = [];
-    const query = db.dataSource.query.bind(db.dataSource);
-    const spy = jest
-      .spyOn(db.dataSource, 'query')
-      .mockImplementation((sql: string, parameters?: unknown[]) => {
-        if (sql.includes('pg_snapshot_xmin')) sent.push('read');
-        else if (sql.includes(`delete from "${db.schema}".outbox`)) sent.push('delete');
-        else if (sql.startsWith(`select 1 from "${db.schema}".outbox`)) sent.push('any left');
-        return query(sql, parameters);
-      });
-    // Listening before the relay starts: the append's notification is its one wake.
-    const stopListening = await PgNotifications.of(db.dataSource).on(NOTIFY_CHANNELS.outbox, () => undefined);
-    const watched = new OutboxRelay(db.dataSource, bus, { schema: db.schema, pollMs: 60_000 });
-    try {
-      watched.start();
-      await eventually(async () => (sent.includes('any left') ? true : undefined), 20_000, 'the first pass');
-      sent.length = 0;
-      await append(streamId, topic, ['a']);
-      await countAt(streamId, 1, 'the projection');
-      // What the old relay did next (another read at once, then a look for rows left) has had time.
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      await watched.stop();
-      stopListening();
-      spy.mockRestore();
-    }
-    expect(sent).toEqual(['read', 'delete']);
   });
 
   it('keeps consuming past more than one fetch worth of messages', async () => {

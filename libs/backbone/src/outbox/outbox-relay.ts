@@ -98,21 +98,13 @@ export class OutboxRelay {
     await this.leader.release();
   }
 
-  // Publishes everything eligible now; returns how many messages went out. Used by tests.
+  // Publishes everything eligible now; returns how many messages went out. Used by tests and tick().
   async drain(): Promise<number> {
-    return (await this.publishEligible()).published;
-  }
-
-  // Everything eligible now, and whether rows were left (held back by an open transaction): the
-  // last batch's own read says so, so a batch is two statements (read, delete) and not four (and
-  // an empty read, and a look for rows left). Rows committed meanwhile wake the relay.
-  private async publishEligible(): Promise<{ published: number; left: boolean }> {
-    let published = 0;
+    let total = 0;
     for (;;) {
-      const batch = await this.publishBatch();
-      published += batch.published;
-      if (batch.published < (this.options.batchSize ?? 500))
-        return { published, left: batch.published === 0 ? await this.anyRows() : batch.left };
+      const published = await this.publishBatch();
+      total += published;
+      if (published < (this.options.batchSize ?? 500)) return total;
     }
   }
 
@@ -131,7 +123,10 @@ export class OutboxRelay {
     let failed = false;
     let heldBack = false;
     try {
-      if (await this.leader.hold()) ({ published, left: heldBack } = await this.publishEligible());
+      if (await this.leader.hold()) {
+        published = await this.drain();
+        if (published === 0) heldBack = await this.anyRows();
+      }
     } catch (e) {
       failed = true;
       this.logger.warn(`publish failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
@@ -139,11 +134,10 @@ export class OutboxRelay {
       this.running = false;
     }
     if (this.stopped) return;
-    // Held back again with nothing published: that transaction takes longer, look less often.
-    this.heldBackMs = heldBack && published === 0 ? Math.min(this.heldBackMs * 2, 50) : HELD_BACK_MS;
+    this.heldBackMs = heldBack ? Math.min(this.heldBackMs * 2, 50) : HELD_BACK_MS;
     const next = failed
       ? Math.max(1_000, this.options.pollMs)
-      : this.wakeRequested
+      : this.wakeRequested || published > 0
         ? 0
         : heldBack
           ? this.heldBackMs
@@ -156,13 +150,11 @@ export class OutboxRelay {
     return rows.length > 0;
   }
 
-  // One batch; `left`: rows in the outbox besides those taken, as this read saw it.
-  private async publishBatch(): Promise<{ published: number; left: boolean }> {
+  private async publishBatch(): Promise<number> {
     const limit = this.options.batchSize ?? 500;
-    const rows: (OutboxRow & { present: number })[] = await this.dataSource.query(
+    const rows: OutboxRow[] = await this.dataSource.query(
       `with horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
-       select o.position::text as position, o.topic, o.message_key, o.payload, o.headers,
-              (select count(*) from (select 1 from ${this.table} limit $1 + 1) seen)::int as present
+       select o.position::text as position, o.topic, o.message_key, o.payload, o.headers
        from ${this.table} o, horizon h
        where o.tx_id < h.xmin
          and not exists (
@@ -172,7 +164,7 @@ export class OutboxRelay {
        limit $1`,
       [limit],
     );
-    if (rows.length === 0) return { published: 0, left: false };
+    if (rows.length === 0) return 0;
     const byTopic = new Map<string, TopicMessages['messages'][number][]>();
     for (const row of rows) {
       const list = byTopic.get(row.topic) ?? [];
@@ -196,6 +188,6 @@ export class OutboxRelay {
       [rows.map((r) => r.position), JSON.stringify(published)],
     );
     outboxPublished.labels(this.options.schema).inc(rows.length);
-    return { published: rows.length, left: rows[0]!.present > rows.length };
+    return rows.length;
   }
 }
