@@ -58,13 +58,13 @@ async function main(): Promise<void> {
     method: 'POST' as const,
     body: JSON.stringify({ args: {} }),
   };
-  const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: 20 } });
-  await settledJobs(
-    api,
-    'noop-exclusive',
-    new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))),
-    60_000,
-  );
+  // Submits `count` jobs, `inFlight` at a time, and waits until every one has ended.
+  const runJobs = async (inFlight: number, count: number, timeoutMs: number) => {
+    const run = await runLoad({ ...plan, closed: { concurrency: inFlight, count } });
+    const ids = new Set(run.samples.flatMap((s) => (s.id ? [s.id] : [])));
+    return settledJobs(api, 'noop-exclusive', ids, timeoutMs);
+  };
+  await runJobs(4, 20, 60_000);
   await new Promise((r) => setTimeout(r, 3_000));
   // What the same processes cost idle, per second: on a loaded machine a run lasts long enough
   // for that to weigh on a job's share, so it is also shown taken away.
@@ -73,13 +73,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, idleMs));
   const before = await snapshot(client);
   const began = Date.now();
-  const load = await runLoad({ ...plan, closed: { concurrency, count: jobs } });
-  const rows = await settledJobs(
-    api,
-    'noop-exclusive',
-    new Set(load.samples.flatMap((s) => (s.id ? [s.id] : []))),
-    120_000,
-  );
+  const rows = await runJobs(concurrency, jobs, 120_000);
   await new Promise((r) => setTimeout(r, 3_000));
   const after = await snapshot(client);
   const span = (Date.now() - began) / 1000;
