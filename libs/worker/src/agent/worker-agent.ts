@@ -290,7 +290,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.loggersSubscription?.stop();
     await this.workers.stopAll('its worker host shut down');
     await this.reporter.drain();
-    this.cgroups?.close();
+    const leaf = this.cgroups?.close();
+    if (leaf) this.logger.log(leaf);
     this.view?.close();
   }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, processAlive } from '@spindle/testing';
 import { SandboxFixture } from '../testing/sandbox-fixture';
@@ -11,6 +12,7 @@ import {
   ownUnifiedPath,
   pidsIn,
   populated,
+  undelegate,
   unifiedMount,
 } from './cgroup-v2';
 import { JobCgroups } from './cgroups';
@@ -167,7 +169,9 @@ describeWithV2('job processes in the unified hierarchy (cgroup v2)', () => {
   // the agent's; it gets the controller from the test process's own, which must give it already
   // or be the root cgroup (exempt from the rule: it is enabled there for the test, and disabled
   // after).
-  it("moves the processes of the agent's cgroup to a leaf to give job cgroups a controller", async () => {
+  // `delegating(test)`: runs `test` with a process standing in for the agent in the test's cgroup
+  // and a domain controller it can delegate, then ends the process and removes what is left.
+  const delegating = (test: (agent: ChildProcess, controller: string) => Promise<void>) => async () => {
     const parent = join(mount!, ownPath!);
     const domain = ['hugetlb', 'memory', 'pids', 'io', 'cpu'];
     let controller = controllersOf(parent, 'cgroup.subtree_control').find((c) => domain.includes(c));
@@ -182,17 +186,49 @@ describeWithV2('job processes in the unified hierarchy (cgroup v2)', () => {
     });
     try {
       await eventually(async () => (pidsIn(scratch()).length === 1 ? true : undefined), 5_000, 'it to enter');
-      expect(delegate(scratch(), [controller])).toEqual({ enabled: [controller], moved: 1 });
-      expect(pidsIn(join(scratch(), AGENT_LEAF))).toEqual([agent.pid]);
-      expect(controllersOf(scratch(), 'cgroup.subtree_control')).toContain(controller);
+      await test(agent, controller);
     } finally {
       agent.kill('SIGKILL');
       await eventually(async () => (!populated(scratch()) ? true : undefined), 5_000, 'it to end');
-      if (existsSync(join(scratch(), AGENT_LEAF))) rmdirSync(join(scratch(), AGENT_LEAF));
+      for (const child of readdirSync(scratch(), { withFileTypes: true }))
+        if (child.isDirectory()) rmdirSync(join(scratch(), child.name));
+      writeFileSync(join(scratch(), 'cgroup.subtree_control'), '');
       rmdirSync(scratch());
       if (enableAtRoot) writeFileSync(join(parent, 'cgroup.subtree_control'), `-${controller}`);
     }
-  });
+  };
+
+  it(
+    "moves the processes of the agent's cgroup to a leaf to give job cgroups a controller",
+    delegating(async (agent, controller) => {
+      expect(delegate(scratch(), [controller])).toEqual({ enabled: [controller], moved: 1 });
+      expect(pidsIn(join(scratch(), AGENT_LEAF))).toEqual([agent.pid]);
+      expect(controllersOf(scratch(), 'cgroup.subtree_control')).toContain(controller);
+    }),
+  );
+
+  // At the agent's end (JobCgroups.close), once no agent's job cgroups are left beside the leaf.
+  it(
+    "gives the agent's cgroup back as it was: its processes back from the leaf, the leaf removed",
+    delegating(async (agent, controller) => {
+      delegate(scratch(), [controller]);
+      expect(undelegate(scratch())).toBe(1);
+      expect(pidsIn(scratch())).toEqual([agent.pid]);
+      expect(existsSync(join(scratch(), AGENT_LEAF))).toBe(false);
+      expect(controllersOf(scratch(), 'cgroup.subtree_control')).toEqual([]);
+    }),
+  );
+
+  it(
+    "leaves the leaf where another agent's job cgroups are still beside it",
+    delegating(async (agent, controller) => {
+      delegate(scratch(), [controller]);
+      mkdirSync(join(scratch(), 'spindle-other-host'));
+      expect(undelegate(scratch())).toBe(`${scratch()} has other child cgroups (spindle-other-host)`);
+      expect(pidsIn(join(scratch(), AGENT_LEAF))).toEqual([agent.pid]);
+      expect(controllersOf(scratch(), 'cgroup.subtree_control')).toContain(controller);
+    }),
+  );
 
   // Where the agent's cgroup is given memory and pids (a v2 host with Delegate=yes); CI's hybrid
   // host binds them to v1, so these are skipped there (cgroups.spec checks the files written).

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 // The unified (cgroup v2) hierarchy: where it is mounted, where the agent sits in it, how job
@@ -65,6 +65,36 @@ export function delegate<C extends string>(
     }
   }
   return { enabled: wanted.filter((c) => enabled.has(c)), moved };
+}
+
+// delegate's undoing, at the agent's end: where the leaf `dir/spindle-agent` is `dir`'s only child
+// cgroup (no other agent's job cgroups are left beside it), `dir` gives its children no controller
+// any more and the leaf's processes (the agent among them) go back into `dir`, which is then as it
+// was before any agent delegated. Only a delegating agent makes the leaf, and only while `dir` held
+// processes, which it cannot while it gives controllers: so every controller `dir` gives then is
+// one an agent enabled. Returns how many processes went back, or why none did.
+export function undelegate(dir: string): number | string {
+  const leaf = join(dir, AGENT_LEAF);
+  if (!existsSync(leaf)) return `no ${AGENT_LEAF} leaf under ${dir}`;
+  const others = readdirSync(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && e.name !== AGENT_LEAF,
+  );
+  if (others.length > 0) return `${dir} has other child cgroups (${others.map((e) => e.name).join(', ')})`;
+  try {
+    for (const controller of controllersOf(dir, 'cgroup.subtree_control'))
+      writeFileSync(join(dir, 'cgroup.subtree_control'), `-${controller}`);
+  } catch (e) {
+    return `${dir} still gives its children controllers: ${(e as Error).message}`;
+  }
+  let moved = 0;
+  // A process the leaf's processes fork meanwhile is born in the leaf: moved at the next round.
+  for (let round = 0; round < 5 && pidsIn(leaf).length > 0; round++) moved += moveProcesses(leaf, dir);
+  try {
+    rmdirSync(leaf);
+  } catch (e) {
+    return `${leaf} not removed after ${moved} processes went back: ${(e as Error).message}`;
+  }
+  return moved;
 }
 
 // Moves every process of `from` (not its descendants) into `to`, made if need be.

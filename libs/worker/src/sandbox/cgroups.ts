@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   AGENT_LEAF,
   CONTROLLERS,
@@ -11,6 +11,7 @@ import {
   ownUnifiedPath,
   pidsIn,
   sleep,
+  undelegate,
   unifiedMount,
 } from './cgroup-v2';
 import type { Controller, Killer } from './cgroup-v2';
@@ -226,13 +227,20 @@ export class JobCgroups {
     return [...(this.unified ? [this.unified.dir] : []), ...Object.values(this.v1)];
   }
 
-  // At the agent's end: every cgroup it made that is empty now, and its own. Its processes stay
-  // in the agent's leaf (delegate), which goes with the agent's cgroup.
-  close(): void {
+  // At the agent's end: every cgroup it made that is empty now, and its own; then, where its
+  // processes moved to the leaf beside (delegate) and no other agent's cgroups are left there, the
+  // agent's cgroup as it was (undelegate). Returns what became of the leaf, for the agent's log.
+  close(): string | null {
     for (const parent of this.directories) {
       for (const child of safeList(parent)) safeRemove(join(parent, child));
       safeRemove(parent);
     }
+    if (this.moved === 0 || this.unified === null) return null;
+    const agent = dirname(this.unified.dir);
+    const back = undelegate(agent);
+    return typeof back === 'number'
+      ? `${back} processes went back from ${join(agent, AGENT_LEAF)} to ${agent}, and the leaf is removed`
+      : `the agent's processes stay in ${join(agent, AGENT_LEAF)}: ${back}`;
   }
 }
 
