@@ -65,10 +65,7 @@ export class HostWorkers {
     const sandbox = new WorkerSandbox({
       workerId: request.id,
       baseDir: join(this.options.baseDir, 'workers', request.id),
-      confinement: {
-        ...this.options.confinement,
-        taskDirs: [join(this.options.baseDir, 'jobs')], // TaskRunner's jobs/<id>
-      },
+      confinement: this.options.confinement,
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };
     this.workers.set(request.id, worker);

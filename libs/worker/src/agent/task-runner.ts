@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AgentReport, JobAssignedV1, NewEvent, TaskOutcome } from '@spindle/contracts';
 import type { MessageBus } from '@spindle/backbone';
 import type { SpindleConfig } from '@spindle/platform';
@@ -35,7 +34,6 @@ export class HostTask {
 }
 
 export interface TaskRunnerOptions {
-  readonly baseDir: string; // the host's directory: jobs/<id> is each task's working directory
   readonly artifacts: ArtifactCache;
   readonly secrets: SecretResolver;
   readonly loggerFiles: LoggerFiles;
@@ -78,7 +76,7 @@ export class TaskRunner {
     const { artifacts, secrets, loggerFiles, reporter } = this.options;
     const { id: jobId, workerId, task: spec } = assigned;
     const shipper = new LogShipper(this.bus, jobId, workerId, this.config.worker.maxLogBytes);
-    const workDir = join(this.options.baseDir, 'jobs', jobId);
+    const workDir = sandbox.taskDirectory(jobId);
     let result: TaskResult;
     let finishedAt: Date | undefined;
     try {

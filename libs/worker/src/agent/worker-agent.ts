@@ -130,7 +130,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       confinement: this.confinement,
       reporter: this.reporter,
       tasks: new TaskRunner(this.config, this.bus, {
-        baseDir: this.baseDir,
         artifacts: this.artifacts,
         secrets: this.secrets,
         loggerFiles: this.loggerFiles,
@@ -225,7 +224,6 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       }
       const blocked =
         (await traversableForJobs(ownRoot, join(this.baseDir, 'workers'))) ??
-        (await traversableForJobs(ownRoot, join(this.baseDir, 'jobs'))) ??
         (await traversableForJobs(ownRoot, this.artifacts.dir)) ??
         (await readableByJobs(this.runtimeFiles.bootstrapDir)) ??
         (await readableByJobs(this.runtimeFiles.helpersDir));

@@ -110,14 +110,18 @@ describeWithV2('job processes in the unified hierarchy (cgroup v2)', () => {
 
   it("holds an exec job's processes in a cgroup v2 of its own and ends what it left behind with it, then removes it", async () => {
     expect(cgroups.directories[0]).toBe(join(mount!, ownPath!, `spindle-v2-${process.pid}`));
-    const { result } = await fx.run(sandbox, fx.spec('exec', 'daemons.sh'));
+    const daemonsSh = fx.spec(sandbox, 'exec', 'daemons.sh');
+    const { result } = await fx.run(sandbox, daemonsSh);
     // "/<the agent's cgroup>/spindle-<host>/task-<job>-<8>"
     expect(result).toEqual({
       outcome: 'succeeded',
       result: expect.stringMatching(new RegExp(`^${join(ownPath!, `spindle-v2-${process.pid}`)}/task-job-`)),
     });
     const cgroup = join(mount!, (result as { result: string }).result);
-    const daemons = readFileSync(join(fx.jobs, 'daemons'), 'utf8').trim().split('\n').map(Number);
+    const daemons = readFileSync(join(daemonsSh.workDir, '..', 'daemons'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
     await eventually(async () => (!existsSync(cgroup) ? true : undefined), 5_000, 'its cgroup to go');
     // Killed, they wait for init to reap them.
     await eventually(
@@ -235,7 +239,7 @@ describeWithV2('job processes in the unified hierarchy (cgroup v2)', () => {
   const withV2 = (controller: 'memory' | 'pids') => (boundInV2[controller] ? it : it.skip);
 
   withV2('memory')('ends an exec job that passes memory.max, saying so', async () => {
-    const { result } = await fx.run(sandbox, fx.spec('exec', 'greedy.py'));
+    const { result } = await fx.run(sandbox, fx.spec(sandbox, 'exec', 'greedy.py'));
     expect(result).toEqual({
       outcome: 'failed',
       error: 'killed: out of memory (it used more than its 128 MiB, SPINDLE_JOB_MAX_MEMORY_MB)',
@@ -243,7 +247,7 @@ describeWithV2('job processes in the unified hierarchy (cgroup v2)', () => {
   });
 
   withV2('pids')('keeps a job to pids.max processes, itself included', async () => {
-    const { result } = await fx.run(sandbox, fx.spec('exec', 'forks.py'));
+    const { result } = await fx.run(sandbox, fx.spec(sandbox, 'exec', 'forks.py'));
     expect(result).toEqual({ outcome: 'succeeded', result: LIMITS.processes - 1 });
   });
 });

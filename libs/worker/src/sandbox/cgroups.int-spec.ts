@@ -95,8 +95,8 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
     fx.remove();
   });
 
-  const spec = (runtime: Runtime, program: string, entrypoint = ''): TaskSpec =>
-    fx.spec(runtime, program, entrypoint);
+  const spec = (box: WorkerSandbox, runtime: Runtime, program: string, entrypoint = ''): TaskSpec =>
+    fx.spec(box, runtime, program, entrypoint);
 
   // The cgroups its processes are in now, in every hierarchy, whose names start with `prefix`.
   const cgroupsNamed = (prefix: string): string[] =>
@@ -110,16 +110,20 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
     eventually(async () => (check() ? true : undefined), 5_000, what);
 
   it('ends what an exec job leaves behind when it ends, also a setsid daemon holding its stdout, in a worker that goes on', async () => {
-    const task = await sandbox.run(spec('exec', 'daemons.sh'), { line: () => undefined });
+    const daemonsSh = spec(sandbox, 'exec', 'daemons.sh');
+    const task = await sandbox.run(daemonsSh, { line: () => undefined });
     expect(await task.done).toEqual({ outcome: 'succeeded', result: 'left two behind' });
-    const daemons = readFileSync(join(fx.jobs, 'daemons'), 'utf8').trim().split('\n').map(Number);
+    const daemons = readFileSync(join(daemonsSh.workDir, '..', 'daemons'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(daemons).toHaveLength(2);
     await until(() => !daemons.some(processAlive), 'the daemons to end');
     expect(daemons.filter(processAlive)).toEqual([]);
     // Its cgroup is gone with it; the worker runs its next job.
     await until(() => cgroupsNamed('task-').length === 0, 'the task cgroup to go');
     expect(cgroupsNamed('task-')).toEqual([]);
-    const next = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
+    const next = await sandbox.run(spec(sandbox, 'node', 'greedy.js', 'small'), { line: () => undefined });
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
   });
 
@@ -135,7 +139,9 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
       { mode: 0o755 },
     );
     const lines: string[] = [];
-    const task = await sandbox.run(spec('exec', 'cpu-cgroup.sh'), { line: (_, text) => lines.push(text) });
+    const task = await sandbox.run(spec(sandbox, 'exec', 'cpu-cgroup.sh'), {
+      line: (_, text) => lines.push(text),
+    });
     const done = await task.done;
     expect(done).toEqual({ outcome: 'succeeded', result: expect.stringMatching(/\/task-job-/) });
     const own = join('/sys/fs/cgroup/cpu', (done as { result: string }).result);
@@ -146,7 +152,7 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
   });
 
   it('ends an exec job that uses more memory than its limit, saying so', async () => {
-    const task = await sandbox.run(spec('exec', 'greedy.py'), { line: () => undefined });
+    const task = await sandbox.run(spec(sandbox, 'exec', 'greedy.py'), { line: () => undefined });
     expect(await task.done).toEqual({
       outcome: 'failed',
       error: 'killed: out of memory (it used more than its 128 MiB, SPINDLE_JOB_MAX_MEMORY_MB)',
@@ -154,14 +160,14 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
   });
 
   it("fails the tasks of a runner that passes its limit, saying so, and the worker's next task gets a fresh one", async () => {
-    const greedy = await sandbox.run(spec('node', 'greedy.js', 'greedy'), { line: () => undefined });
+    const greedy = await sandbox.run(spec(sandbox, 'node', 'greedy.js', 'greedy'), { line: () => undefined });
     expect(await greedy.done).toEqual({
       outcome: 'failed',
       error: expect.stringMatching(
         /^the node runner \(pid \d+\) was killed: out of memory \(it used more than its 128 MiB, SPINDLE_JOB_MAX_MEMORY_MB\)$/,
       ),
     });
-    const next = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
+    const next = await sandbox.run(spec(sandbox, 'node', 'greedy.js', 'small'), { line: () => undefined });
     expect(await next.done).toEqual({ outcome: 'succeeded', result: 'fine' });
     expect(next.pid).not.toBe(greedy.pid);
   });
@@ -174,7 +180,9 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
     const confined = fx.sandbox({ users: pool, cgroups, policy: { limits: LIMITS } });
     let user: number;
     try {
-      const task = await confined.run(spec('node', 'greedy.js', 'daemon'), { line: () => undefined });
+      const task = await confined.run(spec(confined, 'node', 'greedy.js', 'daemon'), {
+        line: () => undefined,
+      });
       const result = await task.done;
       expect(result).toEqual({ outcome: 'succeeded', result: expect.any(Number) });
       const daemon = (result as { result: number }).result;
@@ -190,7 +198,7 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
   });
 
   it('removes every cgroup it made once its worker stopped', async () => {
-    const task = await sandbox.run(spec('node', 'greedy.js', 'small'), { line: () => undefined });
+    const task = await sandbox.run(spec(sandbox, 'node', 'greedy.js', 'small'), { line: () => undefined });
     await task.done;
     // One in each hierarchy (the unified one, memory, pids, and cpu where the host has them).
     const count = cgroups.directories.length;

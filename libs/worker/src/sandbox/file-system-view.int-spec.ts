@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { JobCgroups } from './cgroups';
@@ -101,8 +101,24 @@ describeWithView('a read-only view of the file system for job processes', () => 
   });
 
   const sandbox = (): WorkerSandbox => fx.sandbox({ users: pool, cgroups, view });
-  const spec = (runtime: Runtime, program: string, entrypoint: string, args = {}): TaskSpec =>
-    fx.spec(runtime, program, entrypoint, args);
+  const spec = (
+    box: WorkerSandbox,
+    runtime: Runtime,
+    program: string,
+    entrypoint: string,
+    args = {},
+  ): TaskSpec => fx.spec(box, runtime, program, entrypoint, args);
+
+  // The directory of a job of another worker, left open to everyone by mistake (its worker's
+  // directory too): only the view keeps other jobs out of it.
+  async function anotherWorkersJob(): Promise<TaskSpec> {
+    const box = sandbox();
+    const other = spec(box, 'exec', 'probe.sh', 'main', { sleep: '0' });
+    await run(box, other); // gives it its directory (its user's)
+    for (const dir of [other.workDir, dirname(other.workDir), dirname(dirname(other.workDir))])
+      chmodSync(dir, 0o777);
+    return other;
+  }
 
   // Each stdout line `<what>=<answer>`, as a record.
   async function run(
@@ -117,11 +133,10 @@ describeWithView('a read-only view of the file system for job processes', () => 
   }
 
   it('lets an exec job write its own directory, a private /tmp and /dev/shm, and nothing else', async () => {
-    const other = spec('exec', 'probe.sh', 'main', { sleep: '0' });
-    await run(sandbox(), other); // another worker's job, its directory opened to all by mistake
-    chmodSync(other.workDir, 0o777);
+    const other = await anotherWorkersJob();
     const mark = `mark-${process.pid}`;
-    const task = spec('exec', 'probe.sh', 'main', {
+    const box = sandbox();
+    const task = spec(box, 'exec', 'probe.sh', 'main', {
       artifacts,
       other: other.workDir,
       checkout: checkoutDir,
@@ -131,7 +146,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
       mark,
       sleep: '0',
     });
-    const { result, said } = await run(sandbox(), task);
+    const { result, said } = await run(box, task);
 
     expect(result.outcome).toBe('succeeded');
     expect(said).toMatchObject({
@@ -155,10 +170,10 @@ describeWithView('a read-only view of the file system for job processes', () => 
   });
 
   it("gives each job a /tmp of its own, not another running job's", async () => {
-    const box = sandbox();
-    const first = run(box, spec('exec', 'probe.sh', 'main', { mark: 'first', sleep: '1' }));
+    const [box, next] = [sandbox(), sandbox()];
+    const first = run(box, spec(box, 'exec', 'probe.sh', 'main', { mark: 'first', sleep: '1' }));
     await new Promise((r) => setTimeout(r, 300));
-    const second = await run(sandbox(), spec('exec', 'probe.sh', 'main', { mark: 'second', sleep: '0' }));
+    const second = await run(next, spec(next, 'exec', 'probe.sh', 'main', { mark: 'second', sleep: '0' }));
     const firstSaid = (await first).said;
     expect(firstSaid['in_tmp']).toContain('first');
     expect(firstSaid['in_tmp']).not.toContain('second');
@@ -166,17 +181,21 @@ describeWithView('a read-only view of the file system for job processes', () => 
     expect(second.said['in_tmp']).not.toContain('first');
   });
 
-  it("lets node and python runners write their tasks' directories and /tmp, not the artifact cache", async () => {
+  // A runner serves tasks that arrive after it started, so its view lets it write its worker's
+  // directory, which holds its tasks' directories, and no other worker's.
+  it("lets node and python runners write their tasks' directories and /tmp, not the artifact cache nor another worker's job", async () => {
+    const other = await anotherWorkersJob();
     const box = sandbox();
     for (const [runtime, file, entrypoint] of [
       ['node', 'tools.js', 'tryWrite'],
       ['python', 'tools.py', 'try_write'],
     ] as const) {
-      const task = spec(runtime, file, entrypoint);
+      const task = spec(box, runtime, file, entrypoint);
       const own = join(task.workDir, 'own.txt');
       const paths = [
         own,
         '/tmp/mine',
+        join(other.workDir, `planted-${runtime}`),
         join(artifacts, `planted-${runtime}`),
         join(checkoutDir, 'planted'),
         varTmp,
@@ -188,6 +207,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
       expect(wrote['/tmp/mine']).toBe('ok');
       for (const path of paths.slice(2)) expect(wrote[path]).toMatch(/^(EROFS|OSError)$/);
       expect(existsSync(join(artifacts, `planted-${runtime}`))).toBe(false);
+      expect(existsSync(join(other.workDir, `planted-${runtime}`))).toBe(false);
     }
   });
 });

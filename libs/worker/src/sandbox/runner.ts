@@ -82,8 +82,6 @@ export class Runner {
     private readonly hooks: RunnerHooks,
     private readonly graceMs = UNRESPONSIVE_GRACE_MS,
     private readonly jail: Jail = Jail.unconfined,
-    // Where its tasks' directories are when not under the directory it starts in.
-    private readonly taskDirs: readonly string[] = [],
   ) {}
 
   get pid(): number | null {
@@ -127,8 +125,8 @@ export class Runner {
     }
     let confined: ReturnType<Jail['command']>;
     try {
-      // Its tasks write in their own directories (the host's jobs/, beside the worker's).
-      confined = this.jail.command(launch.program, launch.argv, cgroup, [cwd, ...this.taskDirs]);
+      // Its tasks' directories are inside the one it starts in (WorkerSandbox.taskDirectory).
+      confined = this.jail.command(launch.program, launch.argv, cgroup, [cwd]);
     } catch (e) {
       this.exited = true;
       this.deathReason = `the ${this.language} runner cannot be confined: ${(e as Error).message}`;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Jail } from './confinement';
 import type { HostConfinement } from './confinement';
 import { runProcessTask } from './process-task';
@@ -39,11 +40,7 @@ export class WorkerSandbox {
       baseDir: string;
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
-      confinement?: HostConfinement & {
-        // Where its tasks' directories are when not under baseDir (the host's jobs/): its
-        // runners write there in a read-only view.
-        taskDirs?: readonly string[];
-      };
+      confinement?: HostConfinement;
     },
   ) {
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
@@ -63,6 +60,15 @@ export class WorkerSandbox {
     for (const runner of this.runners.values()) n += runner.size;
     for (const runner of this.retired) n += runner.size;
     return n;
+  }
+
+  // The directory of the worker's task `jobId` (its working directory, the spec's workDir): inside
+  // the worker's own, so that a runner's read-only view, which must let it write the directories
+  // of tasks that arrive after it started, is its worker's directory alone (docs/security.md).
+  taskDirectory(jobId: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..')
+      throw new Error(`a job id is not a directory name: ${JSON.stringify(jobId)}`);
+    return join(this.options.baseDir, 'jobs', jobId);
   }
 
   onRunnerExit(listener: ExitListener): void {
@@ -116,7 +122,6 @@ export class WorkerSandbox {
       },
       this.options.unresponsiveGraceMs,
       jail,
-      this.options.confinement?.taskDirs,
     );
     this.runners.set(language, runner);
     runner.start(this.options.baseDir);

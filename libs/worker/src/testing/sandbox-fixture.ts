@@ -8,8 +8,9 @@ import type { TaskResult, TaskSpec } from '../sandbox/types';
 import { WorkerSandbox } from '../sandbox/worker-sandbox';
 
 // What the sandbox's suites share: a job tree under a fresh data directory, laid out and opened
-// to job users as a worker agent's is (`<dir>/artifacts` holding the programs, `<dir>/jobs/<id>`,
-// `<dir>/workers/<w>`), workers made in it and stopped after each test, and the tasks they run.
+// to job users as a worker agent's is (`<dir>/artifacts` holding the programs, `<dir>/workers/<w>`
+// and each task's `<dir>/workers/<w>/jobs/<id>`), workers made in it and stopped after each test,
+// and the tasks they run.
 export class SandboxFixture {
   private readonly sandboxes: WorkerSandbox[] = [];
   private serial = 0;
@@ -25,7 +26,7 @@ export class SandboxFixture {
     // A data directory as a test makes it (mkdtemp: 0700): opened for job users as the agent does.
     const dataDir = mkdtempSync(join(tmpdir(), `spindle-${name}-`));
     const fixture = new SandboxFixture(dataDir, join(dataDir, 'worker', 'host'));
-    const blocked = await traversableForJobs(dataDir, join(fixture.dir, 'jobs'));
+    const blocked = await traversableForJobs(dataDir, join(fixture.dir, 'workers'));
     if (blocked !== null) throw new Error(`job users cannot pass through ${blocked}`);
     mkdirSync(fixture.artifacts, { recursive: true });
     for (const [file, text] of Object.entries(programs))
@@ -35,10 +36,6 @@ export class SandboxFixture {
 
   get artifacts(): string {
     return join(this.dir, 'artifacts');
-  }
-
-  get jobs(): string {
-    return join(this.dir, 'jobs');
   }
 
   // A worker of its own, stopped by stopAll. With `confinement` its processes run confined
@@ -53,15 +50,20 @@ export class SandboxFixture {
       confinement: confinement && {
         ...confinement,
         policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS, ...confinement.policy },
-        taskDirs: [this.jobs],
       },
     });
     this.sandboxes.push(box);
     return box;
   }
 
-  // A task of `program` in artifacts/, in a directory of its own under jobs/.
-  spec(runtime: Runtime, program: string, entrypoint = '', args: Record<string, unknown> = {}): TaskSpec {
+  // A task of `program` in artifacts/ for the worker `box`, in a directory of its own there.
+  spec(
+    box: WorkerSandbox,
+    runtime: Runtime,
+    program: string,
+    entrypoint = '',
+    args: Record<string, unknown> = {},
+  ): TaskSpec {
     const jobId = `job-${this.serial}-${Math.random().toString(36).slice(2, 8)}`;
     return {
       jobId,
@@ -69,7 +71,7 @@ export class SandboxFixture {
       programPath: join(this.artifacts, program),
       entrypoint,
       args,
-      workDir: join(this.jobs, jobId),
+      workDir: box.taskDirectory(jobId),
       env: { SPINDLE_JOB_ID: jobId },
       performTimeoutMs: 30_000,
     };
