@@ -152,6 +152,15 @@ describe('a worker sandbox', () => {
     expect(endedAt - startedAt!.getTime()).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('removes its directory, with what its jobs left there, when it stops', async () => {
+    const files = spec('node', 'files');
+    const task = await run({ ...files, workDir: sandbox.taskDirectory(files.jobId) });
+    expect(await task.running.done).toMatchObject({ outcome: 'succeeded' });
+    expect(readFileSync(join(task.spec.workDir, 'out.txt'), 'utf8')).toBe('written');
+    await sandbox.stop();
+    expect(existsSync(join(dir, `worker-${serial}`))).toBe(false);
+  });
+
   it('reports the pid of the runner it starts for the first task', async () => {
     const task = await run(spec('node', 'pid'));
     const result = await task.running.done;

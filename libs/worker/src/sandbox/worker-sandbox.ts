@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Jail } from './confinement';
 import type { HostConfinement } from './confinement';
@@ -147,5 +148,8 @@ export class WorkerSandbox {
         (jail) => jail.release(),
         () => undefined,
       );
+    // Its directory and whatever its jobs left there: a worker is never started again (an
+    // exclusive context makes one per job), so nothing else would ever remove it.
+    await rm(this.options.baseDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
