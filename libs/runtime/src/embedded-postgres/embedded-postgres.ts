@@ -9,8 +9,15 @@ import { initCluster, startServer } from './postgres-process';
 
 export interface EmbeddedDatabase {
   readonly url: string;
+  // The server's process now (another after a restart).
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
+
+// After the server ends unasked (killed, out of memory), it is started again after this long,
+// doubled at each failed try up to the last: Spindle's connection pools reconnect on their own, so
+// the installation heals instead of answering 500 until someone restarts it.
+const RESTART_DELAYS_MS = [250, 1_000, 2_000, 5_000, 10_000, 30_000];
 
 const USER = 'spindle';
 // What clusters made before the password was random were given; changed at their next start.
@@ -38,13 +45,60 @@ export async function startEmbeddedPostgres(
       logger.log(`initialising a new cluster in ${place.dataDir}`);
       await initCluster(place, USER, password);
     }
-    const server = await startServer(place, port);
+    let server = await startServer(place, port);
     let stopping = false;
-    server.process.once('exit', (code, signal) => {
-      if (!stopping) logger.error(`PostgreSQL exited unexpectedly (${signal ?? `code ${code}`})`);
-    });
+    let restarting: Promise<void> | undefined;
+    let wake: (() => void) | undefined; // ends a wait before the next try at once (stop)
+    const restart = async (): Promise<void> => {
+      for (let attempt = 0; !stopping; attempt++) {
+        const delay = RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]!;
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, delay);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        if (stopping) return;
+        try {
+          server = await startServer(place, port);
+        } catch (e) {
+          logger.error(`PostgreSQL did not start again (try ${attempt + 1}): ${errorText(e)}`);
+          continue;
+        }
+        if (stopping) return void (await server.stop());
+        logger.log(`PostgreSQL is running again on 127.0.0.1:${port}`);
+        watch();
+        return;
+      }
+    };
+    const watch = () => {
+      server.process.once('exit', (code, signal) => {
+        if (stopping) return;
+        logger.error(`PostgreSQL exited unexpectedly (${signal ?? `code ${code}`}): starting it again`);
+        restarting = restart().finally(() => (restarting = undefined));
+      });
+    };
+    watch();
+    // The server goes with the process: at exit, and at a signal nobody else handles (Nest handles
+    // SIGINT/SIGTERM itself, then raises it again once it has closed, which lands here). Once, for
+    // every server it starts: a handler added with each restart would come after Nest's, and
+    // would take a signal Nest is still handling for its own.
+    const killAtExit = () => server.process.kill('SIGINT');
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (process.listenerCount(signal) > 1) return;
+      void stop().then(() => process.kill(process.pid, signal));
+    };
+    process.on('exit', killAtExit);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const stop = async () => {
       stopping = true;
+      process.off('exit', killAtExit);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      wake?.();
+      await restarting;
       await server.stop();
     };
     // Also after a first start that died between initdb and here.
@@ -57,7 +111,13 @@ export async function startEmbeddedPostgres(
       throw e;
     });
     logger.log(`running on 127.0.0.1:${port}`);
-    return { url: embeddedDatabaseUrl(dataDir, port, database), stop };
+    return {
+      url: embeddedDatabaseUrl(dataDir, port, database),
+      get pid() {
+        return server.process.pid;
+      },
+      stop,
+    };
   } catch (e) {
     if (e instanceof StartupError) throw e;
     throw new StartupError(`the embedded PostgreSQL failed to start (${errorText(e)})`, DATABASE_URL_FIX);

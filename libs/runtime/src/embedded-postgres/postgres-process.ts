@@ -138,31 +138,20 @@ function spawnFailed(place: PostgresPlacement, binary: string, e: Error): Startu
   );
 }
 
-// Stops the server with the process: at exit, and at a signal nobody else handles (Nest handles
-// SIGINT/SIGTERM itself, then raises it again once it has closed, which lands here).
+// Stops the server: a fast shutdown, SIGKILL if it has not ended within 30 s. (Who stops it with
+// the process, at exit and at signals, is the embedded database's supervision, which outlives
+// each server it starts.)
 function watchExit(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
-  const killAtExit = () => child.kill('SIGINT');
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (process.listenerCount(signal) > 1) return;
-    void stop().then(() => process.kill(process.pid, signal));
-  };
-  process.on('exit', killAtExit);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const stop = async () => {
-    process.off('exit', killAtExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  return async () => {
     child.kill('SIGINT'); // fast shutdown
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await exited;
     clearTimeout(timer);
   };
-  return stop;
 }
 
 function lastLines(output: string): string {
