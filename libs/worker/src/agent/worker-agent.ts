@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -37,6 +38,7 @@ import {
 } from '../sandbox';
 import type { HostConfinement, JobTree, RuntimeFiles } from '../sandbox';
 import { AgentReporter } from './agent-reporter';
+import { removeStaleHostDirectories } from './host-directories';
 import { ArtifactCache } from './artifact-cache';
 import { HostWorkers } from './host-workers';
 import { LoggerFiles } from './logger-files';
@@ -106,6 +108,11 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   }
 
   async onModuleInit(): Promise<void> {
+    const stale = await removeStaleHostDirectories(this.jobTree.dir, hostname(), this.hostId);
+    if (stale.length > 0)
+      this.logger.log(
+        `removed what earlier runs of worker hosts left in ${this.jobTree.dir}: ${stale.join(', ')}`,
+      );
     await this.confineJobs();
     // Job processes start from a small process beside the agent, so that this large one never
     // forks per job; started now, so that the first job does not wait for it.
@@ -288,6 +295,8 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.loggersSubscription?.stop();
     await this.workers.stopAll('its worker host shut down');
     await this.reporter.drain();
+    // This run's workers are gone, and so are their directories: the host's goes too.
+    await rm(this.baseDir, { recursive: true, force: true }).catch(() => undefined);
     const leaf = this.cgroups?.close();
     if (leaf) this.logger.log(leaf);
     this.view?.close();
