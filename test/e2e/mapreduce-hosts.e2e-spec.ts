@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import {
   SHORT_LINES,
@@ -125,6 +126,27 @@ describe('a MapReduce job over two worker hosts', () => {
     return rows.map((r: { id: string }) => r.id);
   }
 
+  // The consumer groups on the broker that name the host, with its id and agent run left out.
+  async function groupsOf(hostId: string): Promise<string[]> {
+    const admin = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const prefix = `${suite.kafkaNamespace}.`; // KafkaNamespace.group
+      return (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(prefix) && g.includes(hostId))
+        .map((g) =>
+          g
+            .slice(prefix.length)
+            .replace(hostId, '<host>')
+            .replace(/[0-9a-f-]{36}$/, '<run>'),
+        )
+        .sort();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async function query(sql: string, params: unknown[]): Promise<any[]> {
     const db = new Client({ connectionString: suite.databaseUrl });
     await db.connect();
@@ -182,6 +204,9 @@ describe('a MapReduce job over two worker hosts', () => {
     await expectCounted(bucket, text);
     // Apollo's task shape does not show hosts; the native API's does.
     expect(Object.keys(tasks[0]!)).toContain('hostId');
+    // The host's consumer groups: its host topic's, and one for what its agent run reads from the
+    // start (the logger levels and MapReduce's jobs): each group is a consumer polling while idle.
+    expect(await groupsOf(other.hostId)).toEqual(['worker-agent-run.<host>.<run>', 'worker-agent.<host>']);
     killGroup(other.process.pid!);
   });
 

@@ -17,7 +17,9 @@ export class HeartbeatsListener extends HostsTableListener {
     @Inject(SPINDLE_CONFIG) config: SpindleConfig,
   ) {
     super(dataSource, bus, installationOf(config), {
-      groupId: 'scheduler.heartbeats.v1',
+      // v2: the group commits no offsets (subscribeToHeartbeats). v1's last ones, left behind by
+      // the release before, would have had a restart read every heartbeat since.
+      groupId: 'scheduler.heartbeats.v2',
       table: `"${SCHEDULER_SCHEMA}".hosts`,
       logger: 'heartbeats',
       silenceLimitMs: config.scheduler.hostSilenceLimitMs,

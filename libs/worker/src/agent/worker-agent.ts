@@ -83,7 +83,13 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
   private reporter!: AgentReporter;
   private workers!: HostWorkers;
   private subscription: Subscription | undefined;
-  private loggersSubscription: Subscription | undefined;
+  // The topics every run of the agent reads from their start, each with its handler: the logger
+  // levels (applyLoggers) and MapReduce's jobs (mapreduce-host.ts). One subscription for them all:
+  // each Kafka consumer polls the broker while idle (a fetch a second, a group heartbeat every 3 s).
+  private readonly runTopics = new Map<string, (batch: DeliveredBatch) => Promise<void>>([
+    [EventTopics.schedulerClusterConfig, (batch) => this.applyLoggers(batch)],
+  ]);
+  private runSubscription: Subscription | undefined;
   private readonly loggerFiles = new LoggerFiles();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -156,17 +162,19 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
       (batch) => this.handle(batch),
     );
     // Every run of the agent reads the logger levels from the start of their topic (each event
-    // holds the whole document), so a task starts with the levels in force. A group of its own per
-    // run (a run must not resume another's position, nor share partitions with a dead run's member
-    // until its session times out), committing no offsets: Kafka drops it when the run leaves.
-    this.loggersSubscription = await this.bus.subscribe(
+    // holds the whole document), so a task starts with the levels in force, and the other topics
+    // of its run (readFromRunStart). A group of its own per run (a run must not resume another's
+    // position, nor share partitions with a dead run's member until its session times out),
+    // committing no offsets: Kafka drops it when the run leaves.
+    const runTopics = new Map(this.runTopics);
+    this.runSubscription = await this.bus.subscribe(
       {
-        groupId: `worker-agent-loggers.${this.hostId}.${this.incarnation}`,
-        topics: [EventTopics.schedulerClusterConfig],
+        groupId: `worker-agent-run.${this.hostId}.${this.incarnation}`,
+        topics: [...runTopics.keys()],
         fromBeginning: true,
         commitOffsets: false,
       },
-      (batch) => this.applyLoggers(batch),
+      (batch) => runTopics.get(batch.topic)!(batch),
     );
     // Announce the host only once its events reach it: nothing is placed here before.
     void ready.then(() => this.startHeartbeats());
@@ -268,6 +276,13 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     this.logger.log(`job processes see the file system as it is (${opened}): only permissions keep them out`);
   }
 
+  // Reads `topic` from its start in every run of the agent, in the run's one group (above); called
+  // by the agent's neighbours in their constructors, before the run's subscription starts.
+  readFromRunStart(topic: string, handler: (batch: DeliveredBatch) => Promise<void>): void {
+    if (this.runSubscription) throw new Error(`the agent run reads its topics already: ${topic} is too late`);
+    this.runTopics.set(topic, handler);
+  }
+
   private async applyLoggers(batch: DeliveredBatch): Promise<void> {
     for (const message of batch.messages) {
       let event: SpindleEvent;
@@ -292,7 +307,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     await this.beat();
     clearInterval(this.heartbeatTimer);
     await this.subscription?.stop();
-    await this.loggersSubscription?.stop();
+    await this.runSubscription?.stop();
     await this.workers.stopAll('its worker host shut down');
     await this.reporter.drain();
     // This run's workers are gone, and so are their directories: the host's goes too.

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -19,13 +19,7 @@ import type {
   SpindleEvent,
 } from '@spindle/contracts';
 import { MESSAGE_BUS } from '@spindle/backbone';
-import type {
-  DeliveredBatch,
-  MessageBus,
-  OutboxRelay,
-  PostgresEventStore,
-  Subscription,
-} from '@spindle/backbone';
+import type { DeliveredBatch, MessageBus, OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { AgentReporter } from '../agent/agent-reporter';
@@ -72,55 +66,45 @@ type Step = MapReduceProgressedV1['step'];
 // kills the job's attempts here. When this host shuts down its runs and attempts end unreported:
 // the scheduler sees the host go, places the job again elsewhere and fails its attempts.
 @Injectable()
-export class MapReduceHost implements OnModuleInit, BeforeApplicationShutdown {
+export class MapReduceHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('mapreduce');
   private readonly runs = new Map<string, Running>();
   private readonly jobs = new Map<string, KnownJob>();
   private readonly attemptsDone = new Set<Promise<void>>();
   private readonly artifacts: ArtifactCache;
   private readonly slots: Slots;
-  private secrets!: SecretResolver;
-  private reporter!: AgentReporter;
-  private subscription: Subscription | undefined;
+  private readonly secrets: SecretResolver;
+  private readonly reporter: AgentReporter;
   private shuttingDown = false;
 
   constructor(
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    @InjectDataSource(WORKER_CONNECTION) private readonly dataSource: DataSource,
-    @Inject(WORKER_EVENT_STORE) private readonly store: PostgresEventStore,
-    @Inject(WORKER_OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    @InjectDataSource(WORKER_CONNECTION) dataSource: DataSource,
+    @Inject(WORKER_EVENT_STORE) store: PostgresEventStore,
+    @Inject(WORKER_OUTBOX_RELAY) relay: OutboxRelay,
     private readonly agent: WorkerAgent,
   ) {
     this.artifacts = new ArtifactCache(config, join(agent.jobTree.dir, 'artifacts'));
     this.slots = new Slots(config.worker.slots);
-  }
-
-  async onModuleInit(): Promise<void> {
-    const { hostId, incarnation } = this.agent;
-    this.secrets = new SecretResolver(this.config, hostId);
+    const { hostId, incarnation } = agent;
+    this.secrets = new SecretResolver(config, hostId);
     this.reporter = new AgentReporter(
-      this.dataSource,
-      this.store,
-      this.relay,
+      dataSource,
+      store,
+      relay,
       hostStreamId(hostId, `${incarnation}:mapreduce`),
     );
-    // From the topic's start, with a group of this agent run: an assignment made before the
-    // subscription joined is not missed (every assignment names the agent run it is for), and
-    // every job's definition and splits are known before any of its attempts is placed here.
-    this.subscription = await this.bus.subscribe(
-      {
-        groupId: `mapreduce-host.${hostId}.${incarnation}`,
-        topics: [EventTopics.schedulerMapReduceJob],
-        fromBeginning: true,
-      },
-      (batch) => this.handle(batch),
-    );
+    // From the topic's start, in the agent run's group (a subscription of its own was a Kafka
+    // consumer of its own, polling while idle): an assignment made before the subscription joined
+    // is not missed (every assignment names the agent run it is for), and every job's definition
+    // and splits are known before any of its attempts is placed here.
+    agent.readFromRunStart(EventTopics.schedulerMapReduceJob, (batch) => this.handle(batch));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // The agent stops the run's subscription; from now on no assignment is taken.
     this.shuttingDown = true;
-    await this.subscription?.stop();
     for (const running of this.runs.values()) running.run.stop('its worker host shut down');
     for (const job of this.jobs.values()) this.stopAttempts(job, 'its worker host shut down');
     await Promise.all([...[...this.runs.values()].map((r) => r.done), ...this.attemptsDone]);

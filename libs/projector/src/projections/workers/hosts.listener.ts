@@ -16,7 +16,9 @@ export class HostsListener extends HostsTableListener {
     @Inject(SPINDLE_CONFIG) config: SpindleConfig,
   ) {
     super(dataSource, bus, installationOf(config), {
-      groupId: 'projector.hosts.v1',
+      // v2: the group commits no offsets (subscribeToHeartbeats). v1's last ones, left behind by
+      // the release before, would have had a restart read every heartbeat since.
+      groupId: 'projector.hosts.v2',
       table: `"${PROJECTOR_SCHEMA}".hosts_v1`,
       logger: 'projector:hosts',
     });
