@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import {
   DEAD_LETTER_TOPIC,
   DEFAULT_CONTEXT_SETTINGS,
@@ -279,6 +279,110 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       expect(records.map((r) => JSON.parse(r.value).streamPosition)).toEqual([1, 2]);
       expect(records[0]!.headers['event-type']).toBe('ContextCreated');
     }
+  });
+
+  // The relay's statements on this suite's outbox, in order, from the moment this is called:
+  // 'read' (a read of the next batch alone), 'delete' (a batch's delete, which reads the next one
+  // too), 'any left' (a look for rows left, the relay's form before).
+  function watchRelayStatements(): { sent: string[]; restore: () => void } {
+    const sent: string[] = [];
+    const query = db.dataSource.query.bind(db.dataSource);
+    // All three arguments passed on: an EntityManager's query in a transaction names its runner.
+    const spy = jest
+      .spyOn(db.dataSource, 'query')
+      .mockImplementation((sql: string, parameters?: unknown[], runner?: QueryRunner) => {
+        if (sql.includes(`delete from "${db.schema}".outbox`)) sent.push('delete');
+        else if (sql.includes('pg_snapshot_xmin')) sent.push('read');
+        else if (sql.startsWith(`select 1 from "${db.schema}".outbox`)) sent.push('any left');
+        return query(sql, parameters, runner);
+      });
+    return { sent, restore: () => spy.mockRestore() };
+  }
+
+  // A row added the way no relay hears of: no notification, no wake().
+  async function insertUnannounced(topic: string, streamId: string): Promise<void> {
+    await db.dataSource.query(
+      `insert into "${db.schema}".outbox (topic, message_key, payload) values ($1, $2, $3::jsonb)`,
+      [topic, streamId, JSON.stringify(envelope(streamId, 1, 'unannounced'))],
+    );
+  }
+
+  it("takes rows committed during a publish with that batch's delete: one statement a batch, no empty read, no look for rows left", async () => {
+    const topic = await topicName();
+    const first = uniqueName('first');
+    const second = uniqueName('second');
+    const keys: string[] = [];
+    const publish = bus.publish.bind(bus);
+    const publishSpy = jest.spyOn(bus, 'publish').mockImplementation(async (batch) => {
+      // The first publish is slow enough for another commit to land during it.
+      if (keys.length === 0) await insertUnannounced(topic, second);
+      const result = await publish(batch);
+      keys.push(...batch.flatMap((t) => t.messages.map((m) => m.key ?? '')));
+      return result;
+    });
+    await insertUnannounced(topic, first);
+    const { sent, restore } = watchRelayStatements();
+    // Nothing but its start wakes it (its poll is a minute away).
+    const watched = new OutboxRelay(db.dataSource, bus, { schema: db.schema, pollMs: 60_000 });
+    try {
+      watched.start();
+      await eventually(async () => (keys.includes(second) ? true : undefined), 20_000, 'the second row');
+    } finally {
+      await watched.stop();
+      restore();
+      publishSpy.mockRestore();
+    }
+    expect(keys).toEqual([first, second]);
+    // Read the first; publish it; delete it and read the second; publish; delete and find none.
+    expect(sent).toEqual(['read', 'delete', 'delete']);
+    expect(await countRows(db.dataSource, db.schema, 'outbox')).toBe(0);
+  });
+
+  it('looks again soon, unwoken, at a row committed during a publish but held back by an older open transaction', async () => {
+    const topic = await topicName();
+    const first = uniqueName('first');
+    const held = uniqueName('held');
+    const keys: string[] = [];
+    // An older transaction with an id, open until told: the row below is newer, so held back.
+    let releaseOlder: () => void = () => undefined;
+    const olderGo = new Promise<void>((r) => (releaseOlder = r));
+    let olderStarted: () => void = () => undefined;
+    const olderHasXid = new Promise<void>((r) => (olderStarted = r));
+    let older: Promise<void> | undefined;
+    const publish = bus.publish.bind(bus);
+    const publishSpy = jest.spyOn(bus, 'publish').mockImplementation(async (batch) => {
+      if (keys.length === 0) {
+        older = db.dataSource.transaction(async (m) => {
+          await m.query('select pg_current_xact_id()');
+          olderStarted();
+          await olderGo;
+        });
+        await olderHasXid;
+        await insertUnannounced(topic, held);
+      }
+      const result = await publish(batch);
+      keys.push(...batch.flatMap((t) => t.messages.map((m) => m.key ?? '')));
+      return result;
+    });
+    await insertUnannounced(topic, first);
+    const { sent, restore } = watchRelayStatements();
+    const watched = new OutboxRelay(db.dataSource, bus, { schema: db.schema, pollMs: 60_000 });
+    try {
+      watched.start();
+      // The delete after the first batch saw the held row; the relay reads again by itself.
+      await eventually(async () => (sent.length >= 3 ? true : undefined), 20_000, 'a read after the delete');
+      expect(keys).toEqual([first]);
+      releaseOlder();
+      await older;
+      await eventually(async () => (keys.includes(held) ? true : undefined), 20_000, 'the held row');
+    } finally {
+      releaseOlder();
+      await older;
+      await watched.stop();
+      restore();
+      publishSpy.mockRestore();
+    }
+    expect(keys).toEqual([first, held]);
   });
 
   it('keeps consuming past more than one fetch worth of messages', async () => {
