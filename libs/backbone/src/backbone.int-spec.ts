@@ -19,6 +19,7 @@ import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
 import type { EventConsumer } from './consumer/event-consumer';
 import { backboneMigrations } from './database/idempotency-keys.migration';
+import { PgNotifications } from './database/pg-notifications';
 import { EventConsumerGroup } from './consumer/event-consumer-group';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
@@ -213,6 +214,9 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
   afterAll(async () => {
     await relay.stop();
     await bus.close();
+    // A started relay listens for the outbox's notifications on a connection of its own, kept
+    // for the process (as an application's shutdown does, BackboneModule).
+    await PgNotifications.closeAll();
     await db.drop();
   });
 
