@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { TEST_KAFKA_BROKERS, eventually, uniqueName } from '@spindle/testing';
 import { KafkaMessageBus } from './kafka-message-bus';
 
@@ -140,5 +140,64 @@ describe('Kafka namespaces', () => {
     } finally {
       await Promise.all(subscriptions.map((s) => s.stop()));
     }
+  });
+});
+
+// Publishes made together share a produce request (produce-queue.ts), and each caller is still
+// told its own messages' offsets, in the order the callers called.
+describe('Kafka publishes made together', () => {
+  const topics = [uniqueName('spindle.test.together-a'), uniqueName('spindle.test.together-b')];
+  let bus: KafkaMessageBus;
+  let produceRequests = 0;
+
+  beforeAll(async () => {
+    bus = new KafkaMessageBus({ brokers: TEST_KAFKA_BROKERS, clientId: 'spindle-test', partitions: 3 });
+    await bus.ensureTopics(topics);
+    // The bus's own producer, to count what it sends (kafkajs's instrumentation events).
+    const producer = await (bus as unknown as { getProducer(): Promise<Producer> }).getProducer();
+    producer.on(producer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Produce') produceRequests++;
+    });
+  });
+
+  afterAll(() => bus.close());
+
+  it('sends 60 publishes of one turn in one request, each answered with its own offsets, in call order', async () => {
+    const keys = ['k1', 'k2', 'k3', 'k4'];
+    const calls = Array.from({ length: 60 }, (_, i) => ({
+      topic: topics[i % 2]!,
+      key: keys[i % keys.length]!,
+      value: `m${i}`,
+    }));
+    const before = produceRequests;
+    const answers = await Promise.all(
+      calls.map((c) => bus.publish([{ topic: c.topic, messages: [{ key: c.key, value: c.value }] }])),
+    );
+    expect(produceRequests - before).toBe(1);
+
+    // Read both topics back: every message at the offset its caller was told, in call order.
+    const at = new Map<string, string>(); // `topic|partition|offset` -> value
+    const subscription = await bus.subscribe(
+      { groupId: uniqueName('spindle.test.together'), topics, fromBeginning: true, commitOffsets: false },
+      (batch) => {
+        for (const m of batch.messages) at.set(`${m.topic}|${m.partition}|${m.offset}`, m.value);
+        return Promise.resolve();
+      },
+    );
+    try {
+      await eventually(() => Promise.resolve(at.size === 60 ? true : undefined), 30_000, 'all 60 messages');
+    } finally {
+      await subscription.stop();
+    }
+    const lastOffset = new Map<string, bigint>(); // `topic|partition`: offsets only grow in call order
+    calls.forEach((call, i) => {
+      expect(answers[i]).toHaveLength(1);
+      const { topic, partition, offset } = answers[i]![0]!;
+      expect(topic).toBe(call.topic);
+      expect(at.get(`${topic}|${partition}|${offset}`)).toBe(call.value);
+      const where = `${topic}|${partition}`;
+      expect(BigInt(offset)).toBeGreaterThan(lastOffset.get(where) ?? -1n);
+      lastOffset.set(where, BigInt(offset));
+    });
   });
 });

@@ -23,6 +23,7 @@ import type {
 } from './message-bus';
 import { KafkaNamespace } from './kafka-namespace';
 import { fetchTopicIds } from './kafka-topic-ids';
+import { ProduceQueue } from './produce-queue';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -37,6 +38,11 @@ export interface KafkaBusOptions {
 }
 
 export const DEFAULT_FETCH_WAIT_MS = 1_000;
+
+// Publishes share a produce request while their messages stay within this size; a larger one goes
+// alone. Half the broker's default bound on a partition's part of a request (message.max.bytes,
+// 1 MiB), so sharing a request never makes one too large.
+const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
 
 // Every consumer's fetch wait: the bus's, the command servers' and the reply consumers'.
 export function fetchWaitOf(options: KafkaBusOptions): number {
@@ -109,6 +115,10 @@ export class KafkaMessageBus implements MessageBus {
   // Topic name -> its partitions, for choosing each message's partition before it is sent.
   private readonly partitions = new Map<string, Promise<PartitionMetadata[]>>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly produceQueue = new ProduceQueue({
+    send: (callers) => this.sendTogether(callers),
+    maxBytes: PRODUCE_REQUEST_MAX_BYTES,
+  });
 
   constructor(private readonly options: KafkaBusOptions) {
     this.kafka = new Kafka(kafkaClientConfig(options, 'bus'));
@@ -159,46 +169,74 @@ export class KafkaMessageBus implements MessageBus {
     }
   }
 
+  // Publishes made while a produce request is in flight go out together in the next one
+  // (produce-queue.ts): one request per round trip, not one per publish.
+  publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]> {
+    return this.produceQueue.publish(batches);
+  }
+
   // Each message goes to the partition kafkajs's default partitioner picks for its key (as the
-  // producer would itself), chosen here so the answer's first offset per partition plus the count
-  // sent there gives the offset of the last message in each.
-  async publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]> {
+  // producer would itself), chosen here so each caller's last offset in a partition can be told
+  // from the answer: the request's first offset there plus the messages sent there up to and
+  // including that caller's.
+  private async sendTogether(
+    callers: readonly (readonly TopicMessages[])[],
+  ): Promise<(readonly PublishedOffset[])[]> {
     try {
       const producer = await this.getProducer();
-      const counts = new Map<string, number>();
-      const topicMessages = await Promise.all(
-        batches.map(async (batch) => {
+      const where = new Map<string, { topic: string; partition: number }>(); // `topic|partition`
+      const sentThere = new Map<string, number>();
+      const byTopic = new Map<
+        string,
+        { key: string; value: string; headers: IHeaders; partition: number }[]
+      >();
+      // Per caller: each partition it wrote, with the count sent there once its messages were in.
+      const reach: Map<string, number>[] = [];
+      for (const batches of callers) {
+        const mine = new Map<string, number>();
+        for (const batch of batches) {
           const topic = this.names.topic(batch.topic);
-          const { messages } = batch;
           const partitionMetadata = await this.partitionsOf(topic);
-          return {
-            topic,
-            messages: messages.map((m) => {
-              const partition = this.partitioner({
-                topic,
-                partitionMetadata,
-                message: { key: m.key, value: m.value },
-              });
-              counts.set(`${topic}|${partition}`, (counts.get(`${topic}|${partition}`) ?? 0) + 1);
-              return { key: m.key, value: m.value, headers: { ...m.headers }, partition };
-            }),
-          };
-        }),
-      );
+          const messages = byTopic.get(topic) ?? [];
+          byTopic.set(topic, messages);
+          for (const m of batch.messages) {
+            const partition = this.partitioner({
+              topic,
+              partitionMetadata,
+              message: { key: m.key, value: m.value },
+            });
+            const at = `${topic}|${partition}`;
+            where.set(at, { topic, partition });
+            sentThere.set(at, (sentThere.get(at) ?? 0) + 1);
+            mine.set(at, sentThere.get(at)!);
+            messages.push({ key: m.key, value: m.value, headers: { ...m.headers }, partition });
+          }
+        }
+        reach.push(mine);
+      }
+      if (byTopic.size === 0) return callers.map(() => []);
       const written = await producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
-        topicMessages,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
+      const firstOffset = new Map(
+        written.map((w) => [`${w.topicName}|${w.partition}`, BigInt(w.baseOffset ?? '0')]),
+      );
       return await Promise.all(
-        written.map(async (w) => ({
-          topic: this.names.logicalTopic(w.topicName),
-          topicId: await this.topicIdOf(w.topicName).catch(() => null),
-          partition: w.partition,
-          offset: (
-            BigInt(w.baseOffset ?? '0') + BigInt((counts.get(`${w.topicName}|${w.partition}`) ?? 1) - 1)
-          ).toString(),
-        })),
+        reach.map((mine) =>
+          Promise.all(
+            [...mine].map(async ([at, count]) => {
+              const { topic, partition } = where.get(at)!;
+              return {
+                topic: this.names.logicalTopic(topic),
+                topicId: await this.topicIdOf(topic).catch(() => null),
+                partition,
+                offset: ((firstOffset.get(at) ?? 0n) + BigInt(count - 1)).toString(),
+              };
+            }),
+          ),
+        ),
       );
     } catch (e) {
       // A re-created topic may have another partition count and id: ask again next time.

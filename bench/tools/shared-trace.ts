@@ -1,0 +1,169 @@
+// Where a shared no-op job's time goes between its hops, from what the event stores and inboxes
+// record: the submit decided (JobSubmitted), the dispatcher's assignment (JobAssigned), the agent's
+// start report (TaskStarted: decided, and the time the runner entered the task), the scheduler's
+// consumer applying it (its inbox row), the end report (TaskFinished) and its application.
+// Usage (a node-topology Spindle already up):
+//   node -r @swc-node/register bench/tools/shared-trace.ts <gateway url> <database url> [jobs] [concurrency] [brokers] [kafka namespace]
+// With the broker and the Spindle's KAFKA_NAMESPACE, also when each assignment reached the host
+// topic (the Kafka message's timestamp: the relay's publish). TRACE_DUMP=<file> keeps every job's
+// row as JSON. This is how the relay's wait behind the audit records' produce requests was found
+// (BENCHMARKS.md, 2026-12-05 evening).
+import { writeFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { EventTopics } from '@spindle/contracts';
+import { runLoad } from '../lib/load-generator';
+import { SpindleApi, settledJobs } from '../lib/spindle-api';
+import { PROGRAMS } from '../fixtures/programs';
+
+const [gateway, databaseUrl, jobsArg, concurrencyArg] = process.argv.slice(2);
+const jobs = Number(jobsArg ?? 1500);
+const concurrency = Number(concurrencyArg ?? 32);
+const [brokers, namespace] = process.argv.slice(6);
+
+// Each JobAssigned's publish time on the host topic, by job id.
+async function assignmentsPublished(ids: ReadonlySet<string>): Promise<Map<string, number>> {
+  const published = new Map<string, number>();
+  if (!brokers) return published;
+  const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `shared-trace-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({
+    topic: `${namespace ? `${namespace}.` : ''}${EventTopics.schedulerHost}`,
+    fromBeginning: true,
+  });
+  await new Promise<void>((resolve) => {
+    const idle = setInterval(() => published.size >= ids.size && resolve(), 200);
+    setTimeout(() => (clearInterval(idle), resolve()), 20_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = JSON.parse(message.value!.toString()) as { type: string; data: { id?: string } };
+        if (event.type === 'JobAssigned' && event.data.id && ids.has(event.data.id))
+          published.set(event.data.id, Number(message.timestamp));
+      },
+    });
+  });
+  await consumer.disconnect();
+  return published;
+}
+
+// One row per job: every hop's time in epoch ms (null when the hop was not found).
+const TIMELINE = `
+with job as (
+  select substr(stream_id, 5) as id,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobSubmitted') as submitted,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobAssigned') as assigned,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobStarted') as started_event,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobSucceeded') as succeeded_event
+  from scheduler.events where stream_id like 'job-%' and stream_id = any($1) group by stream_id
+), task as (
+  select data->>'jobId' as id,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'TaskStarted') as task_started_decided,
+    max(extract(epoch from (data->>'startedAt')::timestamptz) * 1000) filter (where type = 'TaskStarted') as runner_entered,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'TaskFinished') as task_finished_decided,
+    (array_agg(event_id) filter (where type = 'TaskStarted'))[1] as started_id,
+    (array_agg(event_id) filter (where type = 'TaskFinished'))[1] as finished_id
+  from worker.events where type in ('TaskStarted', 'TaskFinished') and data->>'jobId' = any($2) group by data->>'jobId'
+)
+select job.*, task.task_started_decided, task.runner_entered, task.task_finished_decided,
+  (select extract(epoch from applied_at) * 1000 from scheduler.consumer_inbox i where i.event_id = task.started_id limit 1) as start_applied,
+  (select extract(epoch from applied_at) * 1000 from scheduler.consumer_inbox i where i.event_id = task.finished_id limit 1) as finish_applied
+from job left join task using (id)`;
+
+const HOPS: [string, string, string][] = [
+  ['submitted', 'assigned', 'submit decided → assignment decided (queue + dispatch pass)'],
+  ['assigned', 'published', 'assignment decided → on the host topic (commit, relay)'],
+  ['published', 'runner_entered', 'on the host topic → runner entered the task (Kafka, agent, runner)'],
+  ['assigned', 'task_started_decided', 'assignment decided → agent decided the start (relay, Kafka, agent)'],
+  ['assigned', 'runner_entered', 'assignment decided → runner entered the task'],
+  ['runner_entered', 'task_started_decided', 'runner entered → agent decided the start'],
+  ['task_started_decided', 'start_applied', "agent's start report → scheduler's consumer applied it"],
+  ['runner_entered', 'task_finished_decided', 'runner entered → agent decided the finish'],
+  ['task_finished_decided', 'finish_applied', "agent's finish report → scheduler's consumer applied it"],
+  ['submitted', 'finish_applied', 'whole: submit decided → finish applied'],
+];
+
+async function main(): Promise<void> {
+  const api = new SpindleApi(gateway!);
+  await api.upload('stamp.js', PROGRAMS['stamp.js']);
+  await api
+    .createContext({ name: 'warm', workerMode: 'shared', maxJobs: 200, precreated: true, downtime: '1h' })
+    .catch(() => undefined);
+  await api
+    .createFunction({
+      name: 'noop-shared',
+      artifact: 'stamp.js',
+      entrypoint: 'stamp',
+      runtime: 'node',
+      defaultContext: 'warm',
+    })
+    .catch(() => undefined);
+  const plan = {
+    url: `${gateway}/api/v1/functions/noop-shared/jobs`,
+    method: 'POST' as const,
+    body: '{"args":{}}',
+  };
+  const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: 100 } });
+  await settledJobs(api, 'noop-shared', new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 60_000);
+  const run = await runLoad({ ...plan, closed: { concurrency, count: jobs } });
+  const ids = run.samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : []));
+  await settledJobs(api, 'noop-shared', new Set(ids), 300_000);
+  await new Promise((r) => setTimeout(r, 2000));
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { rows } = await client.query<Record<string, number | null>>(TIMELINE, [
+    ids.map((id) => `job-${id}`),
+    ids,
+  ]);
+  await client.end();
+  const published = await assignmentsPublished(new Set(ids));
+  for (const r of rows) r['published'] = published.get(String(r['id'])) ?? null;
+  if (process.env['TRACE_DUMP']) writeFileSync(process.env['TRACE_DUMP'], JSON.stringify(rows));
+  const first = Math.min(...rows.map((r) => r['submitted'] ?? Infinity));
+  const last = Math.max(...rows.map((r) => r['finish_applied'] ?? 0));
+  console.log(
+    `${rows.length} jobs traced of ${ids.length}; ${(ids.length / ((last - first) / 1000)).toFixed(0)} jobs/s first submit → last finish applied`,
+  );
+  for (const [from, to, what] of HOPS) {
+    const d = rows.flatMap((r) =>
+      r[from] != null && r[to] != null ? [Number(r[to]) - Number(r[from])] : [],
+    );
+    const sorted = d.sort((a, b) => a - b);
+    const q = (p: number) =>
+      (sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] ?? NaN)
+        .toFixed(1)
+        .padStart(9);
+    console.log(
+      `${what.padEnd(72)} n=${String(d.length).padStart(5)} p50 ${q(50)} p90 ${q(90)} p99 ${q(99)} ms`,
+    );
+  }
+  // How many jobs each hop handled per second over the run, in 1 s buckets: where a rate caps.
+  for (const hop of [
+    'submitted',
+    'assigned',
+    'published',
+    'task_started_decided',
+    'start_applied',
+    'task_finished_decided',
+    'finish_applied',
+  ]) {
+    const buckets = new Map<number, number>();
+    for (const r of rows) {
+      if (r[hop] == null) continue;
+      const second = Math.floor((Number(r[hop]) - first) / 1000);
+      buckets.set(second, (buckets.get(second) ?? 0) + 1);
+    }
+    const seconds = Math.max(...buckets.keys()) + 1;
+    console.log(
+      `${hop.padEnd(22)} per second: ${Array.from({ length: seconds }, (_, s) => buckets.get(s) ?? 0).join(' ')}`,
+    );
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
