@@ -1,9 +1,12 @@
-// Where a shared no-op job's time goes between its hops, from what the event stores and inboxes
-// record: the submit decided (JobSubmitted), the dispatcher's assignment (JobAssigned), the agent's
-// start report (TaskStarted: decided, and the time the runner entered the task), the scheduler's
-// consumer applying it (its inbox row), the end report (TaskFinished) and its application.
+// Where a no-op job's time goes between its hops, from what the event stores and inboxes record:
+// the submit decided (JobSubmitted), the dispatcher's assignment (JobAssigned), the agent's start
+// report (TaskStarted: decided, and the time the task began in its process), the scheduler's
+// consumer applying it (its inbox row), the end report (TaskFinished) and its application; for an
+// exclusive job also its worker's (the agent's WorkerProcessStarted and WorkerProcessExited, the
+// scheduler's WorkerStopped). TRACE_MODE=shared (default: a warm node runner, as figure 3's shared
+// jobs) or exclusive (an exec process per job in a context of maxJobs 16, as figure 3's).
 // Usage (a node-topology Spindle already up):
-//   node -r @swc-node/register bench/tools/shared-trace.ts <gateway url> <database url> [jobs] [concurrency] [brokers] [kafka namespace]
+//   node -r @swc-node/register bench/tools/job-trace.ts <gateway url> <database url> [jobs] [concurrency] [brokers] [kafka namespace]
 // With the broker and the Spindle's KAFKA_NAMESPACE, also when each assignment reached the host
 // topic (the Kafka message's timestamp: the relay's publish). TRACE_DUMP=<file> keeps every job's
 // row as JSON. This is how the relay's wait behind the audit records' produce requests was found
@@ -20,13 +23,15 @@ const [gateway, databaseUrl, jobsArg, concurrencyArg] = process.argv.slice(2);
 const jobs = Number(jobsArg ?? 1500);
 const concurrency = Number(concurrencyArg ?? 32);
 const [brokers, namespace] = process.argv.slice(6);
+const exclusive = process.env['TRACE_MODE'] === 'exclusive';
+const fn = exclusive ? 'noop-exclusive' : 'noop-shared';
 
 // Each JobAssigned's publish time on the host topic, by job id.
 async function assignmentsPublished(ids: ReadonlySet<string>): Promise<Map<string, number>> {
   const published = new Map<string, number>();
   if (!brokers) return published;
   const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `shared-trace-${Date.now()}` });
+  const consumer = kafka.consumer({ groupId: `job-trace-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({
     topic: `${namespace ? `${namespace}.` : ''}${EventTopics.schedulerHost}`,
@@ -54,21 +59,32 @@ with job as (
     max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobSubmitted') as submitted,
     max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobAssigned') as assigned,
     max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobStarted') as started_event,
-    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobSucceeded') as succeeded_event
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'JobSucceeded') as succeeded_event,
+    max(data->>'workerId') filter (where type = 'JobAssigned') as worker_id
   from scheduler.events where stream_id like 'job-%' and stream_id = any($1) group by stream_id
+), worker as (
+  select data->>'workerId' as worker_id,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'WorkerProcessStarted') as worker_process_started,
+    max(extract(epoch from occurred_at) * 1000) filter (where type = 'WorkerProcessExited') as worker_process_exited
+  from worker.events where type in ('WorkerProcessStarted', 'WorkerProcessExited') group by data->>'workerId'
+), stopped as (
+  select substr(stream_id, 8) as worker_id, max(extract(epoch from occurred_at) * 1000) as worker_stopped
+  from scheduler.events where type = 'WorkerStopped' group by stream_id
 ), task as (
   select data->>'jobId' as id,
     max(extract(epoch from occurred_at) * 1000) filter (where type = 'TaskStarted') as task_started_decided,
     max(extract(epoch from (data->>'startedAt')::timestamptz) * 1000) filter (where type = 'TaskStarted') as runner_entered,
     max(extract(epoch from occurred_at) * 1000) filter (where type = 'TaskFinished') as task_finished_decided,
+    max(extract(epoch from (data->>'finishedAt')::timestamptz) * 1000) filter (where type = 'TaskFinished') as task_ended,
     (array_agg(event_id) filter (where type = 'TaskStarted'))[1] as started_id,
     (array_agg(event_id) filter (where type = 'TaskFinished'))[1] as finished_id
   from worker.events where type in ('TaskStarted', 'TaskFinished') and data->>'jobId' = any($2) group by data->>'jobId'
 )
-select job.*, task.task_started_decided, task.runner_entered, task.task_finished_decided,
+select job.*, worker.worker_process_started, worker.worker_process_exited, stopped.worker_stopped,
+  task.task_started_decided, task.task_ended, task.runner_entered, task.task_finished_decided,
   (select extract(epoch from applied_at) * 1000 from scheduler.consumer_inbox i where i.event_id = task.started_id limit 1) as start_applied,
   (select extract(epoch from applied_at) * 1000 from scheduler.consumer_inbox i where i.event_id = task.finished_id limit 1) as finish_applied
-from job left join task using (id)`;
+from job left join task using (id) left join worker using (worker_id) left join stopped using (worker_id)`;
 
 const HOPS: [string, string, string][] = [
   ['submitted', 'assigned', 'submit decided → assignment decided (queue + dispatch pass)'],
@@ -79,15 +95,32 @@ const HOPS: [string, string, string][] = [
   ['runner_entered', 'task_started_decided', 'runner entered → agent decided the start'],
   ['task_started_decided', 'start_applied', "agent's start report → scheduler's consumer applied it"],
   ['runner_entered', 'task_finished_decided', 'runner entered → agent decided the finish'],
+  ['runner_entered', 'task_ended', 'runner entered → the task ended (its own run)'],
+  ['task_ended', 'task_finished_decided', 'the task ended → agent decided the finish'],
   ['task_finished_decided', 'finish_applied', "agent's finish report → scheduler's consumer applied it"],
+  ['assigned', 'worker_process_started', 'assignment decided → worker process started (exclusive)'],
+  ['worker_process_started', 'runner_entered', 'worker process started → task began (exclusive)'],
+  ['task_finished_decided', 'worker_process_exited', 'task finished → worker process exited (exclusive)'],
+  ['worker_process_exited', 'worker_stopped', 'worker exited → WorkerStopped decided (exclusive)'],
   ['submitted', 'finish_applied', 'whole: submit decided → finish applied'],
 ];
 
 async function main(): Promise<void> {
   const api = new SpindleApi(gateway!);
   await api.upload('stamp.js', PROGRAMS['stamp.js']);
+  await api.upload('noop.sh', PROGRAMS['noop.sh']);
   await api
     .createContext({ name: 'warm', workerMode: 'shared', maxJobs: 200, precreated: true, downtime: '1h' })
+    .catch(() => undefined);
+  await api.createContext({ name: 'solo', workerMode: 'exclusive', maxJobs: 16 }).catch(() => undefined);
+  await api
+    .createFunction({
+      name: 'noop-exclusive',
+      artifact: 'noop.sh',
+      entrypoint: '',
+      runtime: 'exec',
+      defaultContext: 'solo',
+    })
     .catch(() => undefined);
   await api
     .createFunction({
@@ -99,15 +132,15 @@ async function main(): Promise<void> {
     })
     .catch(() => undefined);
   const plan = {
-    url: `${gateway}/api/v1/functions/noop-shared/jobs`,
+    url: `${gateway}/api/v1/functions/${fn}/jobs`,
     method: 'POST' as const,
     body: '{"args":{}}',
   };
   const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: 100 } });
-  await settledJobs(api, 'noop-shared', new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 60_000);
+  await settledJobs(api, fn, new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 120_000);
   const run = await runLoad({ ...plan, closed: { concurrency, count: jobs } });
   const ids = run.samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : []));
-  await settledJobs(api, 'noop-shared', new Set(ids), 300_000);
+  await settledJobs(api, fn, new Set(ids), 600_000);
   await new Promise((r) => setTimeout(r, 2000));
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
