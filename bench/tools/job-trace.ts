@@ -138,7 +138,13 @@ async function main(): Promise<void> {
   };
   const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: 100 } });
   await settledJobs(api, fn, new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 120_000);
-  const run = await runLoad({ ...plan, closed: { concurrency, count: jobs } });
+  // TRACE_RATE=<n>: an open loop at n submits a second (as figure 2) instead of `concurrency` in flight.
+  const rate = Number(process.env['TRACE_RATE'] ?? 0);
+  const run = await runLoad(
+    rate > 0
+      ? { ...plan, open: { rate, seconds: jobs / rate } }
+      : { ...plan, closed: { concurrency, count: jobs } },
+  );
   const ids = run.samples.flatMap((s) => (s.status === 202 && s.id ? [s.id] : []));
   await settledJobs(api, fn, new Set(ids), 600_000);
   await new Promise((r) => setTimeout(r, 2000));
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
   console.log(
     `${rows.length} jobs traced of ${ids.length}; ${(ids.length / ((last - first) / 1000)).toFixed(0)} jobs/s first submit → last finish applied`,
   );
-  for (const [from, to, what] of HOPS) {
+  for (const [from, to, what] of HOPS.filter(([, , what]) => exclusive || !what.endsWith('(exclusive)'))) {
     const d = rows.flatMap((r) =>
       r[from] != null && r[to] != null ? [Number(r[to]) - Number(r[from])] : [],
     );
