@@ -195,6 +195,7 @@ export class KafkaMessageBus implements MessageBus {
       for (const batches of callers) {
         const mine = new Map<string, number>();
         for (const batch of batches) {
+          if (batch.messages.length === 0) continue;
           const topic = this.names.topic(batch.topic);
           const partitionMetadata = await this.partitionsOf(topic);
           const messages = byTopic.get(topic) ?? [];

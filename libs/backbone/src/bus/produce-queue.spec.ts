@@ -6,6 +6,7 @@ import { ProduceQueue } from './produce-queue';
 class FakeBroker {
   readonly requests: string[][] = [];
   private readonly answers: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private answered = 0;
   refuse: (values: string[]) => unknown = () => undefined;
 
   send = (callers: readonly (readonly TopicMessages[])[]): Promise<(readonly PublishedOffset[])[]> => {
@@ -24,7 +25,7 @@ class FakeBroker {
   async answer(): Promise<void> {
     await flush();
     const request = this.answers.shift()!;
-    const refusal = this.refuse(this.requests[this.requests.length - this.answers.length - 1]!);
+    const refusal = this.refuse(this.requests[this.answered++]!);
     if (refusal) request.reject(refusal);
     else request.resolve();
     await flush();
