@@ -9,7 +9,7 @@ import { costRows, costsOf, costsPer } from '../lib/costs';
 import type { UnitCosts } from '../lib/costs';
 import { perSecond, summarize } from '../lib/stats';
 import type { LatencySummary } from '../lib/stats';
-import { PROGRAMS } from '../fixtures/programs';
+import { noopFunctions } from '../fixtures/noop-functions';
 import { PEERS } from '../peers/peer-adapters';
 import type { PeerConnections, PeerName } from '../peers/peer-adapters';
 import { runPeer } from '../peers/peer-process';
@@ -37,30 +37,7 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
   let exclusiveCosts: UnitCosts;
   try {
     const api = new SpindleApi(spindle.url);
-    await api.upload('stamp.js', PROGRAMS['stamp.js']);
-    await api.upload('noop.sh', PROGRAMS['noop.sh']);
-    await api.createContext({
-      name: 'warm',
-      workerMode: 'shared',
-      maxJobs: 200,
-      precreated: true,
-      downtime: '1h',
-    });
-    await api.createContext({ name: 'solo', workerMode: 'exclusive', maxJobs: 16 });
-    await api.createFunction({
-      name: 'noop-shared',
-      artifact: 'stamp.js',
-      entrypoint: 'stamp',
-      runtime: 'node',
-      defaultContext: 'warm',
-    });
-    await api.createFunction({
-      name: 'noop-exclusive',
-      artifact: 'noop.sh',
-      entrypoint: '',
-      runtime: 'exec',
-      defaultContext: 'solo',
-    });
+    await noopFunctions(api);
     await api.createFunction({
       name: 'noop-steady',
       artifact: 'noop.sh',

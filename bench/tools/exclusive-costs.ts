@@ -5,7 +5,7 @@
 import { Client } from 'pg';
 import { runLoad } from '../lib/load-generator';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
-import { PROGRAMS } from '../fixtures/programs';
+import { noopFunctions } from '../fixtures/noop-functions';
 
 const [gateway, projection, worker, databaseUrl, jobsArg, concurrencyArg] = process.argv.slice(2);
 const jobs = Number(jobsArg ?? 300);
@@ -40,17 +40,7 @@ async function snapshot(client: Client) {
 
 async function main(): Promise<void> {
   const api = new SpindleApi(urls.control);
-  await api.upload('noop.sh', PROGRAMS['noop.sh']);
-  await api.createContext({ name: 'solo', workerMode: 'exclusive', maxJobs: 16 }).catch(() => undefined);
-  await api
-    .createFunction({
-      name: 'noop-exclusive',
-      artifact: 'noop.sh',
-      entrypoint: '',
-      runtime: 'exec',
-      defaultContext: 'solo',
-    })
-    .catch(() => undefined);
+  await noopFunctions(api);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const plan = {

@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import { EventTopics } from '@spindle/contracts';
 import { runLoad } from '../lib/load-generator';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
-import { PROGRAMS } from '../fixtures/programs';
+import { noopFunctions } from '../fixtures/noop-functions';
 
 const [gateway, databaseUrl, jobsArg, concurrencyArg] = process.argv.slice(2);
 const jobs = Number(jobsArg ?? 1500);
@@ -107,30 +107,7 @@ const HOPS: [string, string, string][] = [
 
 async function main(): Promise<void> {
   const api = new SpindleApi(gateway!);
-  await api.upload('stamp.js', PROGRAMS['stamp.js']);
-  await api.upload('noop.sh', PROGRAMS['noop.sh']);
-  await api
-    .createContext({ name: 'warm', workerMode: 'shared', maxJobs: 200, precreated: true, downtime: '1h' })
-    .catch(() => undefined);
-  await api.createContext({ name: 'solo', workerMode: 'exclusive', maxJobs: 16 }).catch(() => undefined);
-  await api
-    .createFunction({
-      name: 'noop-exclusive',
-      artifact: 'noop.sh',
-      entrypoint: '',
-      runtime: 'exec',
-      defaultContext: 'solo',
-    })
-    .catch(() => undefined);
-  await api
-    .createFunction({
-      name: 'noop-shared',
-      artifact: 'stamp.js',
-      entrypoint: 'stamp',
-      runtime: 'node',
-      defaultContext: 'warm',
-    })
-    .catch(() => undefined);
+  await noopFunctions(api);
   const plan = {
     url: `${gateway}/api/v1/functions/${fn}/jobs`,
     method: 'POST' as const,

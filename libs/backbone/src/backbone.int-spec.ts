@@ -303,6 +303,20 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     return { sent, restore: () => spy.mockRestore() };
   }
 
+  // Records every key the bus publishes, in order; `duringFirst` runs inside the first publish,
+  // before it goes out (what lands meanwhile: a commit, an older transaction).
+  function recordPublishes(duringFirst: () => Promise<void>): { keys: string[]; restore: () => void } {
+    const keys: string[] = [];
+    const publish = bus.publish.bind(bus);
+    const spy = jest.spyOn(bus, 'publish').mockImplementation(async (batch) => {
+      if (keys.length === 0) await duringFirst();
+      const result = await publish(batch);
+      keys.push(...batch.flatMap((t) => t.messages.map((m) => m.key ?? '')));
+      return result;
+    });
+    return { keys, restore: () => spy.mockRestore() };
+  }
+
   // A row added the way no relay hears of: no notification, no wake().
   async function insertUnannounced(topic: string, streamId: string): Promise<void> {
     await db.dataSource.query(
@@ -315,15 +329,8 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     const topic = await topicName();
     const first = uniqueName('first');
     const second = uniqueName('second');
-    const keys: string[] = [];
-    const publish = bus.publish.bind(bus);
-    const publishSpy = jest.spyOn(bus, 'publish').mockImplementation(async (batch) => {
-      // The first publish is slow enough for another commit to land during it.
-      if (keys.length === 0) await insertUnannounced(topic, second);
-      const result = await publish(batch);
-      keys.push(...batch.flatMap((t) => t.messages.map((m) => m.key ?? '')));
-      return result;
-    });
+    // The first publish is slow enough for another commit to land during it.
+    const { keys, restore: restorePublish } = recordPublishes(() => insertUnannounced(topic, second));
     await insertUnannounced(topic, first);
     const { sent, restore } = watchRelayStatements();
     // Nothing but its start wakes it (its poll is a minute away).
@@ -334,7 +341,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     } finally {
       await watched.stop();
       restore();
-      publishSpy.mockRestore();
+      restorePublish();
     }
     expect(keys).toEqual([first, second]);
     // Read the first; publish it; delete it and read the second; publish; delete and find none.
@@ -346,27 +353,20 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     const topic = await topicName();
     const first = uniqueName('first');
     const held = uniqueName('held');
-    const keys: string[] = [];
     // An older transaction with an id, open until told: the row below is newer, so held back.
     let releaseOlder: () => void = () => undefined;
     const olderGo = new Promise<void>((r) => (releaseOlder = r));
     let olderStarted: () => void = () => undefined;
     const olderHasXid = new Promise<void>((r) => (olderStarted = r));
     let older: Promise<void> | undefined;
-    const publish = bus.publish.bind(bus);
-    const publishSpy = jest.spyOn(bus, 'publish').mockImplementation(async (batch) => {
-      if (keys.length === 0) {
-        older = db.dataSource.transaction(async (m) => {
-          await m.query('select pg_current_xact_id()');
-          olderStarted();
-          await olderGo;
-        });
-        await olderHasXid;
-        await insertUnannounced(topic, held);
-      }
-      const result = await publish(batch);
-      keys.push(...batch.flatMap((t) => t.messages.map((m) => m.key ?? '')));
-      return result;
+    const { keys, restore: restorePublish } = recordPublishes(async () => {
+      older = db.dataSource.transaction(async (m) => {
+        await m.query('select pg_current_xact_id()');
+        olderStarted();
+        await olderGo;
+      });
+      await olderHasXid;
+      await insertUnannounced(topic, held);
     });
     await insertUnannounced(topic, first);
     const { sent, restore } = watchRelayStatements();
@@ -384,7 +384,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       await older;
       await watched.stop();
       restore();
-      publishSpy.mockRestore();
+      restorePublish();
     }
     expect(keys).toEqual([first, held]);
   });
