@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Runtime } from '@spindle/contracts';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { DEFAULT_JOB_LIMITS } from './confinement';
 import type { ConfinementPolicy } from './confinement';
@@ -89,13 +88,6 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
 
   const sandbox = (over: Partial<ConfinementPolicy> = {}): WorkerSandbox =>
     fx.sandbox({ users: pool, policy: { limits: { ...DEFAULT_JOB_LIMITS, openFiles: 321 }, ...over } });
-  const spec = (
-    box: WorkerSandbox,
-    runtime: Runtime,
-    program: string,
-    entrypoint: string,
-    args = {},
-  ): TaskSpec => fx.spec(box, runtime, program, entrypoint, args);
   const run = async (
     box: WorkerSandbox,
     task: TaskSpec,
@@ -106,14 +98,14 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
 
   it('keeps a hostile exec job out of the agent, other jobs and the artifact cache, and ends what it detached', async () => {
     const victim = sandbox();
-    const other = spec(victim, 'exec', 'hostile.sh', 'main');
+    const other = fx.spec(victim, 'exec', 'hostile.sh', 'main');
     await run(victim, other); // gives the other job its directory (its user's)
     writeFileSync(join(other.workDir, 'secret.txt'), 'other job data');
 
     const box = sandbox();
     const { result, lines } = await run(
       box,
-      spec(box, 'exec', 'hostile.sh', 'main', { agent: process.pid, other: other.workDir, artifact }),
+      fx.spec(box, 'exec', 'hostile.sh', 'main', { agent: process.pid, other: other.workDir, artifact }),
     );
     expect(result.outcome).toBe('succeeded');
     const said = Object.fromEntries(lines.map((l) => l.split('=') as [string, string]));
@@ -137,8 +129,8 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
 
   it('runs node and python runners as a job user, never as the agent', async () => {
     const box = sandbox();
-    const node = await run(box, spec(box, 'node', 'tools.js', 'uid'));
-    const python = await run(box, spec(box, 'python', 'tools.py', 'uid'));
+    const node = await run(box, fx.spec(box, 'node', 'tools.js', 'uid'));
+    const python = await run(box, fx.spec(box, 'python', 'tools.py', 'uid'));
     expect(node.result).toMatchObject({ outcome: 'succeeded' });
     expect(python.result).toMatchObject({ outcome: 'succeeded' });
     const uid = (node.result as { result: number }).result;
@@ -149,8 +141,8 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
   it('gives two workers two different users', async () => {
     const [a, b] = [sandbox(), sandbox()];
     const [ra, rb] = await Promise.all([
-      run(a, spec(a, 'node', 'tools.js', 'uid')),
-      run(b, spec(b, 'node', 'tools.js', 'uid')),
+      run(a, fx.spec(a, 'node', 'tools.js', 'uid')),
+      run(b, fx.spec(b, 'node', 'tools.js', 'uid')),
     ]);
     expect((ra.result as { result: number }).result).not.toBe((rb.result as { result: number }).result);
   });
@@ -161,19 +153,19 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
       ['node', 'tools.js'],
       ['python', 'tools.py'],
     ] as const) {
-      const { result, lines } = await run(box, spec(box, runtime, file, 'forge'));
+      const { result, lines } = await run(box, fx.spec(box, runtime, file, 'forge'));
       expect(result).toEqual({ outcome: 'succeeded', result: 'still here' });
       if (runtime === 'node') expect(lines.join('\n')).toContain('ignored a malformed node runner message');
     }
-    const again = await run(box, spec(box, 'node', 'tools.js', 'uid'));
+    const again = await run(box, fx.spec(box, 'node', 'tools.js', 'uid'));
     expect(again.result.outcome).toBe('succeeded');
   });
 
   it('keeps a job off the network when the policy says so', async () => {
     const port = Number(new URL(process.env['DATABASE_URL'] ?? 'postgres://x@127.0.0.1:5432/x').port || 5432);
     const [on, off] = [sandbox(), sandbox({ network: false })];
-    const online = await run(on, spec(on, 'python', 'tools.py', 'reach', { port }));
-    const offline = await run(off, spec(off, 'python', 'tools.py', 'reach', { port }));
+    const online = await run(on, fx.spec(on, 'python', 'tools.py', 'reach', { port }));
+    const offline = await run(off, fx.spec(off, 'python', 'tools.py', 'reach', { port }));
     expect(online.result).toEqual({ outcome: 'succeeded', result: 'connected' });
     expect(offline.result).toMatchObject({ outcome: 'succeeded' });
     expect((offline.result as { result: string }).result).toMatch(/^refused/);
@@ -191,7 +183,7 @@ describeAsRoot('a confined worker sandbox (job users, limits, no network)', () =
     const marker = `marker-${Math.random().toString(36).slice(2)}`;
     const box = sandbox();
     const task = {
-      ...spec(box, 'jvm', 'hostile.sh', 'Args', { marker, quote: 'a "b" \\ c' }),
+      ...fx.spec(box, 'jvm', 'hostile.sh', 'Args', { marker, quote: 'a "b" \\ c' }),
       programPath: src,
     };
     const running = await box.run(task, { line: () => undefined });

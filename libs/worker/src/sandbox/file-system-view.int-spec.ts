@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Runtime } from '@spindle/contracts';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { JobCgroups } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
@@ -101,19 +100,12 @@ describeWithView('a read-only view of the file system for job processes', () => 
   });
 
   const sandbox = (): WorkerSandbox => fx.sandbox({ users: pool, cgroups, view });
-  const spec = (
-    box: WorkerSandbox,
-    runtime: Runtime,
-    program: string,
-    entrypoint: string,
-    args = {},
-  ): TaskSpec => fx.spec(box, runtime, program, entrypoint, args);
 
   // The directory of a job of another worker, left open to everyone by mistake (its worker's
   // directory too): only the view keeps other jobs out of it.
   async function anotherWorkersJob(): Promise<TaskSpec> {
     const box = sandbox();
-    const other = spec(box, 'exec', 'probe.sh', 'main', { sleep: '0' });
+    const other = fx.spec(box, 'exec', 'probe.sh', 'main', { sleep: '0' });
     await run(box, other); // gives it its directory (its user's)
     for (const dir of [other.workDir, dirname(other.workDir), dirname(dirname(other.workDir))])
       chmodSync(dir, 0o777);
@@ -136,7 +128,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
     const other = await anotherWorkersJob();
     const mark = `mark-${process.pid}`;
     const box = sandbox();
-    const task = spec(box, 'exec', 'probe.sh', 'main', {
+    const task = fx.spec(box, 'exec', 'probe.sh', 'main', {
       artifacts,
       other: other.workDir,
       checkout: checkoutDir,
@@ -171,9 +163,9 @@ describeWithView('a read-only view of the file system for job processes', () => 
 
   it("gives each job a /tmp of its own, not another running job's", async () => {
     const [box, next] = [sandbox(), sandbox()];
-    const first = run(box, spec(box, 'exec', 'probe.sh', 'main', { mark: 'first', sleep: '1' }));
+    const first = run(box, fx.spec(box, 'exec', 'probe.sh', 'main', { mark: 'first', sleep: '1' }));
     await new Promise((r) => setTimeout(r, 300));
-    const second = await run(next, spec(next, 'exec', 'probe.sh', 'main', { mark: 'second', sleep: '0' }));
+    const second = await run(next, fx.spec(next, 'exec', 'probe.sh', 'main', { mark: 'second', sleep: '0' }));
     const firstSaid = (await first).said;
     expect(firstSaid['in_tmp']).toContain('first');
     expect(firstSaid['in_tmp']).not.toContain('second');
@@ -190,7 +182,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
       ['node', 'tools.js', 'tryWrite'],
       ['python', 'tools.py', 'try_write'],
     ] as const) {
-      const task = spec(box, runtime, file, entrypoint);
+      const task = fx.spec(box, runtime, file, entrypoint);
       const own = join(task.workDir, 'own.txt');
       const paths = [
         own,
