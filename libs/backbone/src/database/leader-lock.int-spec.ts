@@ -60,6 +60,34 @@ describe('LeaderLock', () => {
     expect(pids[0]).toEqual(expect.any(Number));
   });
 
+  it('runs a pass holding a second lock, after a transaction that holds it commits', async () => {
+    // The dispatcher's pass and a submit placing its own jobs (ADVISORY_LOCK_CLASS.placement).
+    const PASS_CLASS = 991;
+    const ds = await dataSource(2);
+    const leader = lock(ds, uniqueName('duty'));
+    expect(await leader.hold()).toBe(true);
+    const tryInTransaction = (): Promise<boolean> =>
+      ds.transaction(async (manager) => {
+        const [row] = await manager.query('select pg_try_advisory_xact_lock($1, 0) as got', [PASS_CLASS]);
+        return row.got as boolean;
+      });
+    // During the pass, a transaction does not get the lock.
+    expect(await leader.whileLocked(PASS_CLASS, tryInTransaction)).toBe(false);
+    // A transaction holding it: the pass waits until it commits.
+    const order: string[] = [];
+    let pass: Promise<void> | undefined;
+    await ds.transaction(async (manager) => {
+      await manager.query('select pg_advisory_xact_lock($1, 0)', [PASS_CLASS]);
+      pass = leader.whileLocked(PASS_CLASS, async () => void order.push('pass'));
+      await new Promise((r) => setTimeout(r, 300));
+      order.push('commit');
+    });
+    await pass;
+    expect(order).toEqual(['commit', 'pass']);
+    // After the pass, the lock is free.
+    expect(await tryInTransaction()).toBe(true);
+  });
+
   it('lets one of two processes lead a lock, and hands it over on release', async () => {
     const name = uniqueName('lead');
     const [a, b] = [lock(await dataSource(2), name), lock(await dataSource(2), name)];

@@ -62,6 +62,19 @@ class LeaderSession {
     return generation;
   }
 
+  // Runs `fn` holding the session lock (class, 0), waiting for it if a transaction holds it.
+  async whileLocked<T>(lockClass: number, fn: () => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    await this.query(client, 'select pg_advisory_lock($1, 0)', [lockClass]);
+    try {
+      return await fn();
+    } finally {
+      // A lost session has let the lock go with it.
+      if (this.client === client)
+        await this.query(client, 'select pg_advisory_unlock($1, 0)', [lockClass]).catch(() => undefined);
+    }
+  }
+
   // Whether a lock taken in `generation` is still held: the session is the same and answers (asked
   // at most once a second for all the locks on it).
   async alive(generation: number): Promise<boolean> {
@@ -171,6 +184,13 @@ export class LeaderLock {
     this.since = Date.now();
     this.logger.log(`leading: ${this.duty}`);
     return true;
+  }
+
+  // Runs `fn` (a leader's pass) holding the session lock (lockClass, 0) besides the lead: a
+  // transaction that takes the same lock with pg_try_advisory_xact_lock and gets it knows no such
+  // pass is under way, nor starts before it commits.
+  whileLocked<T>(lockClass: number, fn: () => Promise<T>): Promise<T> {
+    return this.session.whileLocked(lockClass, fn);
   }
 
   // Gives leadership up (the session stays for the DataSource's other locks, closed with the last).

@@ -86,12 +86,18 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
       readonly logger: Logger;
       // Subscribes `wake` to what calls for a pass; may answer how to unsubscribe (at shutdown).
       readonly wakeOn: (wake: () => void) => void | (() => void);
+      // A lock class each pass also holds, waiting for it (see LeaderLock.whileLocked).
+      readonly passLock?: number;
     },
   ) {
     this.logger = spec.logger;
     this.leader = new LeaderLock(dataSource, spec.lockClass, null, spec.logger, spec.duty);
     this.loop = new LeadingLoop(
-      async () => ((await this.leader.hold()) ? this.lead() : null),
+      async () => {
+        if (!(await this.leader.hold())) return null;
+        const { passLock } = spec;
+        return passLock === undefined ? this.lead() : this.leader.whileLocked(passLock, () => this.lead());
+      },
       spec.tickMs,
       spec.logger,
       spec.what,

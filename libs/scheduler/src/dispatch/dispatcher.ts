@@ -11,6 +11,7 @@ import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 import { FREE_SLOTS_SQL } from './host-slots';
+import { placedJobsSql, poolWorkersSql } from './pool-sql';
 import { DispatchHousekeeping } from './housekeeping';
 import { planExclusive, planKeptWorkers, planShared } from './placement';
 import type { HostSlots, Placement, PoolWorker } from './placement';
@@ -32,7 +33,22 @@ const QUEUE_SCAN = 500;
 // A shared job's start is reported alone, and each such commit woke a pass that placed nothing
 // (0.4 passes per job).
 const PLACEMENT_NEUTRAL: ReadonlySet<string> = new Set(['JobStarted', 'WorkerStarted', 'WorkerPidChanged']);
-const mayChangePlacement = (event: SpindleEvent): boolean => !PLACEMENT_NEUTRAL.has(event.type);
+// So is a job placed as it was submitted (submit-placement.ts): its JobSubmitted and JobAssigned
+// in one commit leave nothing to place, and a pass woken by each such submit would hold the
+// placement lock just when the next submits could have placed themselves.
+function mayChangePlacement(appended: readonly SpindleEvent[]): boolean {
+  const assigned = new Set(appended.filter((e) => e.type === 'JobAssigned').map((e) => e.streamId));
+  const submitted = new Set(appended.filter((e) => e.type === 'JobSubmitted').map((e) => e.streamId));
+  return appended.some(
+    (e) =>
+      !PLACEMENT_NEUTRAL.has(e.type) &&
+      !(
+        (e.type === 'JobSubmitted' || e.type === 'JobAssigned') &&
+        assigned.has(e.streamId) &&
+        submitted.has(e.streamId)
+      ),
+  );
+}
 
 interface Snapshot {
   readonly queues: {
@@ -75,6 +91,9 @@ export class Dispatcher extends LeaderDuty {
   ) {
     super(dataSource, {
       lockClass: ADVISORY_LOCK_CLASS.dispatcher,
+      // A submit places its own jobs when no pass is under way (submit-placement.ts): a pass
+      // decides on what it read before it commits, so the two must not place at once.
+      passLock: ADVISORY_LOCK_CLASS.placement,
       duty: 'dispatching jobs',
       what: 'dispatch',
       tickMs: TICK_MS,
@@ -82,7 +101,7 @@ export class Dispatcher extends LeaderDuty {
       wakeOn: (wake) => {
         let timekeeping: NodeJS.Timeout | undefined;
         commands.onCommitted((appended) => {
-          if (!appended || appended.some(mayChangePlacement)) {
+          if (!appended || mayChangePlacement(appended)) {
             wake();
             return;
           }
@@ -173,17 +192,8 @@ export class Dispatcher extends LeaderDuty {
                 from ${s}.hosts h
                 where exists (select 1 from waiting) and not h.stopping
                   and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)),
-       pools as (select w.id, w.context, w.host_id, w.requested_at, w.max_jobs - count(j.id)::int as free
-                 from ${s}.dispatch_workers w
-                 join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
-                 left join ${s}.dispatch_jobs j on j.worker_id = w.id
-                 where w.context in (select context from waiting) and w.mode = 'shared'
-                   and w.state in ('starting', 'running')
-                   and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)
-                 group by w.id, w.context, w.host_id, w.max_jobs, w.requested_at),
-       placed as (select context, count(*)::int as placed from ${s}.dispatch_jobs
-                  where context in (select context from waiting) and state <> 'queued'
-                  group by context),
+       pools as (${poolWorkersSql('select context from waiting', '$2')}),
+       placed as (${placedJobsSql('select context from waiting')}),
        scans as (select q.context,
                         case when c.settings is null or c.deleted then $1
                              when coalesce(n.placed, 0) >= (c.settings->>'maxJobs')::int then 0

@@ -38,6 +38,15 @@ describe('job decider', () => {
     ]);
   });
 
+  it('assigns a job as it is submitted when the submit brings its placement', () => {
+    const placed = run({ ...submit, placement: { workerId: 'w1', hostId: 'h1' } } as JobCommand);
+    expect(placed.last).toEqual([
+      { type: 'JobSubmitted', version: 1, data: job },
+      { type: 'JobAssigned', version: 1, data: { id, workerId: 'w1', hostId: 'h1', task } },
+    ]);
+    expect(placed.state).toMatchObject({ state: 'starting', workerId: 'w1', hostId: 'h1' });
+  });
+
   it('walks queued → starting → running → succeeded', () => {
     expect(run(submit).state).toMatchObject({ state: 'queued' });
     expect(run(submit, assign).state).toMatchObject({ state: 'starting', workerId: 'w1', hostId: 'h1' });

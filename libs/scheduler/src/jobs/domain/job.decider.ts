@@ -36,7 +36,13 @@ export type SubmittedJob = JobSubmittedV1;
 // Everything that can be asked of a job: by a client (submit, cancel), by the dispatcher (assign,
 // expire, lose) and, through the scheduler, by the worker agent that runs it (started, finish).
 export type JobCommand =
-  | { readonly kind: 'submit'; readonly id: string; readonly job: SubmittedJob }
+  // `placement`: assigned as it is recorded, when its context's pool has room (submit-placement.ts).
+  | {
+      readonly kind: 'submit';
+      readonly id: string;
+      readonly job: SubmittedJob;
+      readonly placement?: { readonly workerId: string; readonly hostId: string };
+    }
   | { readonly kind: 'cancel'; readonly id: string }
   | { readonly kind: 'delete'; readonly id: string }
   // The task the worker is given is the job's own, from its stream.
@@ -68,18 +74,8 @@ export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
   if (!isJobEvent(event)) throw new Error(`unexpected ${event.type} in a job stream`);
   const placed = state.state === 'absent' ? { workerId: null, hostId: null, attempt: 1, task: null } : state;
   switch (event.type) {
-    case 'JobSubmitted': {
-      const { function: fn, context, args, program, performTimeoutMs, secrets } = event.data;
-      const task: JobTask = {
-        function: fn,
-        context,
-        args,
-        program,
-        performTimeoutMs,
-        ...(secrets ? { secrets } : {}),
-      };
-      return { state: 'queued', workerId: null, hostId: null, attempt: 1, task };
-    }
+    case 'JobSubmitted':
+      return { state: 'queued', workerId: null, hostId: null, attempt: 1, task: taskOf(event.data) };
     case 'JobAssigned':
       return { ...placed, state: 'starting', workerId: event.data.workerId, hostId: event.data.hostId };
     case 'JobStarted':
@@ -105,6 +101,12 @@ export function evolveJob(state: JobStatus, event: SpindleEvent): JobStatus {
   }
 }
 
+// What a worker needs to run the job: its submit's, less what only the record keeps.
+function taskOf(job: SubmittedJob): JobTask {
+  const { function: fn, context, args, program, performTimeoutMs, secrets } = job;
+  return { function: fn, context, args, program, performTimeoutMs, ...(secrets ? { secrets } : {}) };
+}
+
 // Reports and timers race each other (a task may finish as its timeout fires, a cancel may cross a
 // finish): whatever comes second finds the job already moved on and changes nothing.
 export function decideJob(
@@ -114,7 +116,13 @@ export function decideJob(
   const id = command.id;
   if (command.kind === 'submit') {
     if (state.state !== 'absent') return commandError('conflict', `job ${id} already exists`, 'id');
-    return [{ type: 'JobSubmitted', version: 1, data: command.job }];
+    const submitted: NewEvent<JobEvent> = { type: 'JobSubmitted', version: 1, data: command.job };
+    if (!command.placement) return [submitted];
+    const { workerId, hostId } = command.placement;
+    return [
+      submitted,
+      { type: 'JobAssigned', version: 1, data: { id, workerId, hostId, task: taskOf(command.job) } },
+    ];
   }
   if (state.state === 'absent') return commandError('not_found', `job ${id} does not exist`, 'id');
   const active = PLACED_JOB_STATES.includes(state.state);

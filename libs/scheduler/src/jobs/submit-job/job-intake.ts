@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { functionStreamId, jobStreamId } from '@spindle/contracts';
 import type { CommandResult, SpindleEvent, SubmitJobCommand } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand, Decider, GroupCommit, Idempotency, Preparation } from '@spindle/backbone';
+import { SPINDLE_CONFIG } from '@spindle/platform';
+import type { SpindleConfig } from '@spindle/platform';
+import { placeOnSubmit, readSubmitContexts } from '../../dispatch/submit-placement';
+import type { Placement } from '../../dispatch/placement';
 import { functionDecider } from '../../functions/domain/function.decider';
 import type { FunctionState } from '../../functions/domain/function.decider';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
-import { SCHEDULER_SCHEMA } from '../../scheduler.tokens';
 import { jobCommands } from '../domain/job.decider';
+import type { JobCommand } from '../domain/job.decider';
 import { shapeSubmit } from './submit-job.shape';
 
 // Accepts submitted jobs into their queues through the CommandEngine's group commit: every submit
@@ -19,8 +22,8 @@ import { shapeSubmit } from './submit-job.shape';
 export class JobIntake {
   private readonly submits: GroupCommit<BoundCommand, CommandResult>;
 
-  constructor(commands: SchedulerCommandsService) {
-    this.submits = commands.groupCommit({ maxInFlight: 2, preparation: submitReferences });
+  constructor(commands: SchedulerCommandsService, @Inject(SPINDLE_CONFIG) config: SpindleConfig) {
+    this.submits = commands.groupCommit({ maxInFlight: 2, preparation: submitReferences(config) });
   }
 
   submit(command: SubmitJobCommand, idempotency: Idempotency | undefined): Promise<CommandResult> {
@@ -39,32 +42,54 @@ export class JobIntake {
 }
 
 // The functions the batch names are read with the jobs' streams, the live contexts in one query;
-// then each submit is checked against the scheduler's own state (shapeSubmit).
-const submitReferences: Preparation = {
-  streamsOf: (batch) => [...new Set(submitsOf(batch).map((c) => functionStreamId(c.function)))],
-  async prepare(manager, batch, streams) {
-    const submits = submitsOf(batch);
-    const functions = new Map(
-      submits.map((c) => [c.function, fold(streams.get(functionStreamId(c.function)) ?? [])]),
-    );
-    const live = await liveContexts(
-      manager,
-      submits.map((c) => {
-        const fn = functions.get(c.function)!;
-        return c.context ?? (fn.status === 'registered' ? fn.definition.defaultContext : '');
-      }),
-    );
-    return batch.map((bound, i) => {
-      const shaped = shapeSubmit(submits[i]!, {
-        fn: functions.get(submits[i]!.function)!,
-        contextLive: (name) => live.has(name),
+// then each submit is checked against the scheduler's own state (shapeSubmit), and placed at once
+// where its context's pool has room (submit-placement.ts).
+function submitReferences(config: SpindleConfig): Preparation {
+  return {
+    streamsOf: (batch) => [...new Set(submitsOf(batch).map((c) => functionStreamId(c.function)))],
+    async prepare(manager, batch, streams) {
+      const submits = submitsOf(batch);
+      const functions = new Map(
+        submits.map((c) => [c.function, fold(streams.get(functionStreamId(c.function)) ?? [])]),
+      );
+      const contexts = await readSubmitContexts(
+        manager,
+        submits.map((c) => {
+          const fn = functions.get(c.function)!;
+          return c.context ?? (fn.status === 'registered' ? fn.definition.defaultContext : '');
+        }),
+      );
+      const shaped = submits.map((submit) =>
+        shapeSubmit(submit, {
+          fn: functions.get(submit.function)!,
+          contextLive: (name) => contexts.live.has(name),
+        }),
+      );
+      const accepted = shaped.filter((s): s is Extract<JobCommand, { kind: 'submit' }> => !('ok' in s));
+      const placements = contexts.placing
+        ? await placeOnSubmit(
+            manager,
+            accepted.map((s) => s.job),
+            config.scheduler.hostSilenceLimitMs,
+          )
+        : new Map<string, Placement>();
+      return batch.map((bound, i) => {
+        const command = shaped[i]!;
+        if ('ok' in command) return command;
+        const placement = placements.get(command.id);
+        return commandFor(
+          jobCommands,
+          placement
+            ? { ...command, placement: { workerId: placement.workerId, hostId: placement.hostId } }
+            : command,
+          bound.metadata,
+          bound.now,
+          bound.idempotency,
+        );
       });
-      return 'ok' in shaped
-        ? shaped
-        : commandFor(jobCommands, shaped, bound.metadata, bound.now, bound.idempotency);
-    });
-  },
-};
+    },
+  };
+}
 
 function submitsOf(batch: readonly BoundCommand[]): SubmitJobCommand[] {
   return batch.map((bound) => bound.command as SubmitJobCommand);
@@ -72,12 +97,4 @@ function submitsOf(batch: readonly BoundCommand[]): SubmitJobCommand[] {
 
 function fold(history: readonly SpindleEvent[]): FunctionState {
   return history.reduce(functionDecider.evolve, functionDecider.initialState);
-}
-
-async function liveContexts(manager: EntityManager, names: readonly string[]): Promise<Set<string>> {
-  const rows: { name: string }[] = await manager.query(
-    `select name from "${SCHEDULER_SCHEMA}".dispatch_contexts where name = any($1::text[]) and not deleted`,
-    [[...new Set(names)]],
-  );
-  return new Set(rows.map((r) => r.name));
 }

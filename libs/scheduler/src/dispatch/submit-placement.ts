@@ -1,0 +1,82 @@
+import type { EntityManager } from 'typeorm';
+import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
+import type { ContextSettings } from '@spindle/contracts';
+import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
+import { planShared } from './placement';
+import type { Placement, PoolWorker } from './placement';
+import { placedJobsSql, poolWorkersSql } from './pool-sql';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+
+// Submitted jobs placed in the submit's own transaction, on the workers of their context's shared
+// pool that have room: the job is assigned as it is recorded (JobSubmitted and JobAssigned in one
+// commit), without waiting for a dispatcher pass woken by that commit, one transaction and one
+// round of the outbox later. Only where the dispatcher would place it the same way at once: a
+// shared context with no job already waiting (the queue stays first in, first out), under its
+// maxJobs, on a worker of its pool with room, the oldest first (planShared). Starting a worker
+// (a host's slot, an exclusive job's own) stays the dispatcher's.
+//
+// The dispatcher decides on what its pass read before the pass commits, so the two must never
+// place at once: each pass holds the placement lock, and a submit places only when it gets that
+// lock at once for its transaction (pg_try_advisory_xact_lock). Else, or where it cannot place,
+// its jobs stay queued for the pass its commit wakes.
+
+export interface SubmitContexts {
+  readonly live: ReadonlySet<string>;
+  // The placement lock is held for this transaction: placeOnSubmit may place.
+  readonly placing: boolean;
+}
+
+// Which of the contexts named are live, and the placement lock, tried when one of them is shared.
+// The lock is taken before placeOnSubmit reads the pools, in a statement of its own: a statement
+// reads what was committed when it began, and a pass that committed after that and then let the
+// lock go would go unseen.
+export async function readSubmitContexts(
+  manager: EntityManager,
+  names: readonly string[],
+): Promise<SubmitContexts> {
+  const rows: { name: string; placing: boolean }[] = await manager.query(
+    `with live as (select name, settings->>'workerMode' = 'shared' as shared from ${s}.dispatch_contexts
+                   where name = any($1::text[]) and not deleted),
+     lock as materialized (
+       select pg_try_advisory_xact_lock($2, 0) as held where exists (select 1 from live where shared))
+     select l.name, coalesce((select held from lock), false) as placing from live l`,
+    [[...new Set(names)], ADVISORY_LOCK_CLASS.placement],
+  );
+  return { live: new Set(rows.map((r) => r.name)), placing: rows.some((r) => r.placing) };
+}
+
+// The submits (in the order submitted) that can be placed now, on which worker; call only with
+// the placement lock held (readSubmitContexts).
+export async function placeOnSubmit(
+  manager: EntityManager,
+  submits: readonly { readonly id: string; readonly context: string }[],
+  hostSilenceLimitMs: number,
+): Promise<Map<string, Placement>> {
+  const placements = new Map<string, Placement>();
+  if (submits.length === 0) return placements;
+  const rooms: { context: string; settings: ContextSettings; placed: number; pool: PoolWorker[] }[] =
+    await manager.query(
+      `with rooms as (
+         select c.name as context, c.settings from ${s}.dispatch_contexts c
+         where c.name = any($1::text[]) and not c.deleted and c.settings->>'workerMode' = 'shared'
+           and not exists (select 1 from ${s}.dispatch_jobs j where j.context = c.name and j.state = 'queued')),
+       pools as (${poolWorkersSql('select context from rooms', '$2')}),
+       placed as (${placedJobsSql('select context from rooms')})
+       select r.context, r.settings, coalesce(n.placed, 0) as placed,
+              coalesce((select json_agg(json_build_object('id', p.id, 'hostId', p.host_id, 'free', p.free)
+                                        order by p.requested_at, p.id)
+                        from pools p where p.context = r.context and p.free > 0), '[]') as pool
+       from rooms r left join placed n on n.context = r.context`,
+      [[...new Set(submits.map((j) => j.context))], hostSilenceLimitMs],
+    );
+  for (const { context, settings, placed, pool } of rooms) {
+    const queued = submits.filter((j) => j.context === context).map((j) => j.id);
+    // No host slots offered: a submit never starts a worker.
+    const plan = planShared(context, settings, queued, placed, pool, [], () => {
+      throw new Error('a submit starts no worker');
+    });
+    for (const placement of plan.placements) placements.set(placement.jobId, placement);
+  }
+  return placements;
+}

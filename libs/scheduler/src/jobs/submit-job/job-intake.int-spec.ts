@@ -1,0 +1,195 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
+import { DEFAULT_CONTEXT_SETTINGS, newEventId } from '@spindle/contracts';
+import type { CommandResult, ContextSettings, SubmitJobCommand } from '@spindle/contracts';
+import type { SpindleConfig } from '@spindle/platform';
+import { contextCommands } from '../../contexts/domain/context.decider';
+import type { ContextCommand } from '../../contexts/domain/context.decider';
+import { functionCommands } from '../../functions/domain/function.decider';
+import type { FunctionCommand } from '../../functions/domain/function.decider';
+import type { SchedulerCommandsService } from '../../scheduler-commands.service';
+import { SCHEDULER_SCHEMA } from '../../scheduler.tokens';
+import { schedulerDatabase } from '../../testing/scheduler-database';
+import { workerCommands } from '../../workers/domain/worker.decider';
+import { jobCommands } from '../domain/job.decider';
+import { JobIntake } from './job-intake';
+
+const s = `"${SCHEDULER_SCHEMA}"`;
+const meta = { correlationId: 'test', causationId: null };
+const config = { scheduler: { hostSilenceLimitMs: 5_000 } } as SpindleConfig;
+const SHA = 'a'.repeat(64);
+
+type Accepted = Extract<CommandResult, { ok: true }>;
+
+// A submit whose context's shared pool has room is assigned in its own transaction, where the
+// dispatcher would have placed it at once; everywhere else it waits queued for the dispatcher.
+describe('the job intake, placing on submit', () => {
+  let db: Awaited<ReturnType<typeof schedulerDatabase>>;
+  let dataSource: DataSource;
+  let commands: SchedulerCommandsService;
+  let intake: JobIntake;
+
+  beforeAll(async () => {
+    db = await schedulerDatabase();
+    ({ dataSource, commands } = db);
+    intake = new JobIntake(commands, config);
+    await db.liveHost('h1', 4);
+    const register = {
+      kind: 'register',
+      name: 'f',
+      definition: { artifact: 'f.js', entrypoint: 'f', runtime: 'node', tags: [] },
+      correlationId: 'test',
+      issuedAt: new Date().toISOString(),
+    };
+    await commands.run(functionCommands, register as FunctionCommand, meta);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function contextWith(name: string, settings: Partial<ContextSettings>): Promise<void> {
+    const command = { kind: 'create', name, settings: { ...DEFAULT_CONTEXT_SETTINGS, ...settings } };
+    await commands.run(contextCommands, command as ContextCommand, meta);
+  }
+
+  // A shared worker of the context's pool, as the dispatcher requests one, taking `maxJobs` at once.
+  async function poolWorker(context: string, maxJobs: number): Promise<string> {
+    const id = newEventId();
+    const worker = { id, context, mode: 'shared' as const, hostId: 'h1', hostIncarnation: 'i1', maxJobs };
+    await commands.run(workerCommands, { kind: 'request', id, worker: { ...worker, runOptions: '' } }, meta);
+    return id;
+  }
+
+  function submitOf(context: string): SubmitJobCommand {
+    return {
+      id: newEventId(),
+      function: 'f',
+      context,
+      args: {},
+      artifact: 'f.js',
+      artifactSha256: SHA,
+      correlationId: 'req-1',
+      issuedAt: new Date().toISOString(),
+    };
+  }
+
+  async function submit(context: string): Promise<Accepted> {
+    const result = await intake.submit(submitOf(context), undefined);
+    if (!result.ok) throw new Error(`refused: ${result.error.message}`);
+    return result;
+  }
+
+  // One after the other, each acknowledged before the next is sent.
+  async function submitAll(context: string, count: number): Promise<Accepted[]> {
+    const results: Accepted[] = [];
+    for (let i = 0; i < count; i++) results.push(await submit(context));
+    return results;
+  }
+
+  // Each job's events by type, and the transaction that appended them.
+  async function eventsOf(results: readonly Accepted[]) {
+    const rows: { stream_id: string; type: string; worker: string | null; tx: string }[] =
+      await dataSource.query(
+        `select stream_id, type, data->>'workerId' as worker, xmin::text as tx from ${s}.events
+       where stream_id = any($1) order by global_position`,
+        [results.map((r) => r.streamId)],
+      );
+    return results.map((r) => rows.filter((row) => row.stream_id === r.streamId));
+  }
+
+  it('assigns each submit the pool has room for as it records it, the rest stay queued, within maxJobs', async () => {
+    await contextWith('roomy', { workerMode: 'shared', maxJobs: 3 });
+    const first = await poolWorker('roomy', 2);
+    const second = await poolWorker('roomy', 2);
+    const results = await submitAll('roomy', 5);
+    const events = await eventsOf(results);
+    // In the order acknowledged: the oldest worker filled first, then the next, up to maxJobs (3).
+    expect(events.map((e) => e.map((row) => row.type))).toEqual([
+      ['JobSubmitted', 'JobAssigned'],
+      ['JobSubmitted', 'JobAssigned'],
+      ['JobSubmitted', 'JobAssigned'],
+      ['JobSubmitted'],
+      ['JobSubmitted'],
+    ]);
+    expect(events.slice(0, 3).map((e) => e[1]!.worker)).toEqual([first, first, second]);
+    // In the submit's own transaction, and the answer is the job assigned.
+    for (const [submitted, assigned] of events.slice(0, 3)) expect(assigned!.tx).toBe(submitted!.tx);
+    expect(results[0]!.events!.map((e) => e.type)).toEqual(['JobSubmitted', 'JobAssigned']);
+    // The dispatch tables agree: three placed on their workers, two waiting.
+    const states: { state: string; n: number }[] = await dataSource.query(
+      `select state, count(*)::int as n from ${s}.dispatch_jobs where context = 'roomy' group by state order by state`,
+    );
+    expect(states).toEqual([
+      { state: 'queued', n: 2 },
+      { state: 'starting', n: 3 },
+    ]);
+  });
+
+  // Submits sent together are decided in batches, two transactions in flight: one may get the lock
+  // while the other does not, so which of them is placed first is not the order they were sent in.
+  // What holds: no worker takes more than its room, the context no more than its maxJobs.
+  it('keeps every worker within its room and the context within maxJobs under a burst', async () => {
+    await contextWith('burst', { workerMode: 'shared', maxJobs: 5 });
+    const workers = [await poolWorker('burst', 3), await poolWorker('burst', 3)];
+    const results = await Promise.all(Array.from({ length: 40 }, () => submit('burst')));
+    const assigned = (await eventsOf(results)).flatMap((e) => e.filter((row) => row.type === 'JobAssigned'));
+    expect(assigned.length).toBeGreaterThan(0);
+    expect(assigned.length).toBeLessThanOrEqual(5);
+    for (const worker of workers)
+      expect(assigned.filter((row) => row.worker === worker).length).toBeLessThanOrEqual(3);
+  });
+
+  it('places nothing ahead of a job already waiting in its context’s queue', async () => {
+    await contextWith('fifo', { workerMode: 'shared', maxJobs: 4 });
+    // Waiting: submitted before the context had a worker.
+    const [waiting] = await submitAll('fifo', 1);
+    await poolWorker('fifo', 4);
+    const later = await submitAll('fifo', 2);
+    const events = await eventsOf([waiting!, ...later]);
+    expect(events.map((e) => e.map((row) => row.type))).toEqual([
+      ['JobSubmitted'],
+      ['JobSubmitted'],
+      ['JobSubmitted'],
+    ]);
+  });
+
+  it('leaves an exclusive context’s jobs to the dispatcher: a submit starts no worker', async () => {
+    await contextWith('solo', { workerMode: 'exclusive', maxJobs: 4 });
+    const events = await eventsOf(await submitAll('solo', 2));
+    expect(events.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted'], ['JobSubmitted']]);
+    const workers: { n: number }[] = await dataSource.query(
+      `select count(*)::int as n from ${s}.dispatch_workers where context = 'solo'`,
+    );
+    expect(workers[0]!.n).toBe(0);
+  });
+
+  it('places nothing while a dispatcher pass holds the placement lock, and places again once it is let go', async () => {
+    await contextWith('busy', { workerMode: 'shared', maxJobs: 4 });
+    await poolWorker('busy', 4);
+    // A pass under way, as the dispatcher holds it: on a session of its own.
+    const pass = new Client({ connectionString: (dataSource.options as { url: string }).url });
+    await pass.connect();
+    try {
+      await pass.query('select pg_advisory_lock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
+      const during = await eventsOf(await submitAll('busy', 1));
+      expect(during.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted']]);
+      await pass.query('select pg_advisory_unlock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
+      // The job left waiting keeps the queue: the next waits behind it, for the dispatcher.
+      const after = await eventsOf(await submitAll('busy', 1));
+      expect(after.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted']]);
+    } finally {
+      await pass.end();
+    }
+    // With the queue empty again (the waiting ones placed, as a pass would), submits place again.
+    const queued: { id: string }[] = await dataSource.query(
+      `select id from ${s}.dispatch_jobs where context = 'busy' and state = 'queued'`,
+    );
+    const [worker] = await dataSource.query(`select id from ${s}.dispatch_workers where context = 'busy'`);
+    for (const { id } of queued)
+      await commands.run(jobCommands, { kind: 'assign', id, workerId: worker.id, hostId: 'h1' }, meta);
+    const placed = await eventsOf(await submitAll('busy', 1));
+    expect(placed.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted', 'JobAssigned']]);
+  });
+});
