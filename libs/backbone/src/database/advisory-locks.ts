@@ -9,7 +9,7 @@ export const ADVISORY_LOCK_CLASS = {
   serviceJobSupervisor: 6,
   mapReduceSupervisor: 7,
   eventReductions: 8,
-  // Placing jobs: the dispatcher's pass holds it; a submit's transaction places its jobs itself
-  // only when it gets it at once (pg_try_advisory_xact_lock), so the two never fill one slot twice.
+  // Placing jobs: the dispatcher's pass holds it, and so does a submit's transaction that places
+  // its jobs itself (pg_advisory_xact_lock), so no two ever fill one slot twice.
   placement: 9,
 } as const;

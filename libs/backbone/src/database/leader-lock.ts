@@ -187,8 +187,8 @@ export class LeaderLock {
   }
 
   // Runs `fn` (a leader's pass) holding the session lock (lockClass, 0) besides the lead: a
-  // transaction that takes the same lock with pg_try_advisory_xact_lock and gets it knows no such
-  // pass is under way, nor starts before it commits.
+  // transaction that holds the same lock (pg_advisory_xact_lock) knows no such pass is under way,
+  // nor starts before it commits.
   whileLocked<T>(lockClass: number, fn: () => Promise<T>): Promise<T> {
     return this.session.whileLocked(lockClass, fn);
   }

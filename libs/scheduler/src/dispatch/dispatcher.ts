@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { newEventId } from '@spindle/contracts';
+import { isContextEvent, isGroupEvent, newEventId } from '@spindle/contracts';
 import type { ContextSettings, MessageMetadata, SpindleEvent, WorkerRequestedV1 } from '@spindle/contracts';
 import { ADVISORY_LOCK_CLASS, LeaderDuty, commandFor, onHostsChanged } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
@@ -33,20 +33,26 @@ const QUEUE_SCAN = 500;
 // A shared job's start is reported alone, and each such commit woke a pass that placed nothing
 // (0.4 passes per job).
 const PLACEMENT_NEUTRAL: ReadonlySet<string> = new Set(['JobStarted', 'WorkerStarted', 'WorkerPidChanged']);
-// So is a job placed as it was submitted (submit-placement.ts): its JobSubmitted and JobAssigned
-// in one commit leave nothing to place, and a pass woken by each such submit would hold the
-// placement lock just when the next submits could have placed themselves.
-function mayChangePlacement(appended: readonly SpindleEvent[]): boolean {
+// Whether a commit calls for a pass. While the last pass found jobs waiting, anything but the
+// neutral events may let one be placed (a job that ends frees its slot). With none waiting, only
+// what adds to a queue or changes a context does: a job submitted and not placed on its submit
+// (submit-placement.ts), a job put back, a context or group created, changed or retired. A pass
+// woken by every job's end held the placement lock just when submits wanted it.
+export function needsPass(appended: readonly SpindleEvent[], waiting: boolean): boolean {
   const assigned = new Set(appended.filter((e) => e.type === 'JobAssigned').map((e) => e.streamId));
   const submitted = new Set(appended.filter((e) => e.type === 'JobSubmitted').map((e) => e.streamId));
+  // Recorded and assigned in one commit: nothing left to place, and no room freed.
+  const placedOnSubmit = (e: SpindleEvent): boolean =>
+    (e.type === 'JobSubmitted' || e.type === 'JobAssigned') &&
+    assigned.has(e.streamId) &&
+    submitted.has(e.streamId);
+  if (waiting) return appended.some((e) => !PLACEMENT_NEUTRAL.has(e.type) && !placedOnSubmit(e));
   return appended.some(
     (e) =>
-      !PLACEMENT_NEUTRAL.has(e.type) &&
-      !(
-        (e.type === 'JobSubmitted' || e.type === 'JobAssigned') &&
-        assigned.has(e.streamId) &&
-        submitted.has(e.streamId)
-      ),
+      (e.type === 'JobSubmitted' && !placedOnSubmit(e)) ||
+      e.type === 'JobRequeued' ||
+      isContextEvent(e) ||
+      isGroupEvent(e),
   );
 }
 
@@ -81,6 +87,8 @@ interface Snapshot {
 @Injectable()
 export class Dispatcher extends LeaderDuty {
   private housekeptAt = 0;
+  // The last pass found jobs waiting in a queue (see needsPass); until a first pass, assume so.
+  private waiting = true;
   private housekeepingDue: number | null = null;
   private readonly housekeeping: DispatchHousekeeping;
 
@@ -101,7 +109,7 @@ export class Dispatcher extends LeaderDuty {
       wakeOn: (wake) => {
         let timekeeping: NodeJS.Timeout | undefined;
         commands.onCommitted((appended) => {
-          if (!appended || mayChangePlacement(appended)) {
+          if (!appended || needsPass(appended, this.waiting)) {
             wake();
             return;
           }
@@ -237,6 +245,7 @@ export class Dispatcher extends LeaderDuty {
   // to place as one batch of commands, many per transaction.
   private async dispatchQueued(): Promise<void> {
     const { queues, hosts, pools, placed } = await this.snapshot();
+    this.waiting = queues.length > 0;
     if (queues.length === 0) return;
     const causes = new Map(queues.flatMap((q) => Object.entries(q.causes)));
     const causedBy = (jobId: string): MessageMetadata => causes.get(jobId) ?? this.metadata();

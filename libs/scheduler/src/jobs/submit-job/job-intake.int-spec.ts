@@ -127,8 +127,8 @@ describe('the job intake, placing on submit', () => {
     ]);
   });
 
-  // Submits sent together are decided in batches, two transactions in flight: one may get the lock
-  // while the other does not, so which of them is placed first is not the order they were sent in.
+  // Submits sent together are decided in batches, two transactions in flight that take the
+  // placement lock in turn: which of them places first is not the order the submits were sent in.
   // What holds: no worker takes more than its room, the context no more than its maxJobs.
   it('keeps every worker within its room and the context within maxJobs under a burst', async () => {
     await contextWith('burst', { workerMode: 'shared', maxJobs: 5 });
@@ -165,31 +165,45 @@ describe('the job intake, placing on submit', () => {
     expect(workers[0]!.n).toBe(0);
   });
 
-  it('places nothing while a dispatcher pass holds the placement lock, and places again once it is let go', async () => {
+  it('waits for a dispatcher pass under way, then places on what the pass left', async () => {
     await contextWith('busy', { workerMode: 'shared', maxJobs: 4 });
-    await poolWorker('busy', 4);
+    const worker = await poolWorker('busy', 4);
     // A pass under way, as the dispatcher holds it: on a session of its own.
     const pass = new Client({ connectionString: (dataSource.options as { url: string }).url });
     await pass.connect();
     try {
       await pass.query('select pg_advisory_lock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
-      const during = await eventsOf(await submitAll('busy', 1));
-      expect(during.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted']]);
+      let answered = false;
+      const waiting = submit('busy').then((r) => ((answered = true), r));
+      // Meanwhile the pass places three jobs on the worker, which has room for one more.
+      const placedByPass = Array.from({ length: 3 }, () => newEventId());
+      for (const id of placedByPass) {
+        const job = {
+          id,
+          function: 'f',
+          context: 'busy',
+          args: {},
+          program: { artifact: 'f.js', sha256: SHA, entrypoint: 'f', runtime: 'node' as const },
+          externalId: null,
+          startTimeoutMs: null,
+          performTimeoutMs: null,
+        };
+        await commands.run(jobCommands, { kind: 'submit', id, job }, meta);
+        await commands.run(jobCommands, { kind: 'assign', id, workerId: worker, hostId: 'h1' }, meta);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answered).toBe(false);
       await pass.query('select pg_advisory_unlock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
-      // The job left waiting keeps the queue: the next waits behind it, for the dispatcher.
-      const after = await eventsOf(await submitAll('busy', 1));
-      expect(after.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted']]);
+      // Read after the pass: the last of the worker's room and the context's maxJobs.
+      const [first] = await eventsOf([await waiting]);
+      expect(first!.map((row) => [row.type, row.worker])).toEqual([
+        ['JobSubmitted', null],
+        ['JobAssigned', worker],
+      ]);
+      const [next] = await eventsOf(await submitAll('busy', 1));
+      expect(next!.map((row) => row.type)).toEqual(['JobSubmitted']);
     } finally {
       await pass.end();
     }
-    // With the queue empty again (the waiting ones placed, as a pass would), submits place again.
-    const queued: { id: string }[] = await dataSource.query(
-      `select id from ${s}.dispatch_jobs where context = 'busy' and state = 'queued'`,
-    );
-    const [worker] = await dataSource.query(`select id from ${s}.dispatch_workers where context = 'busy'`);
-    for (const { id } of queued)
-      await commands.run(jobCommands, { kind: 'assign', id, workerId: worker.id, hostId: 'h1' }, meta);
-    const placed = await eventsOf(await submitAll('busy', 1));
-    expect(placed.map((e) => e.map((row) => row.type))).toEqual([['JobSubmitted', 'JobAssigned']]);
   });
 });
