@@ -39,7 +39,7 @@ describe('job decider', () => {
   });
 
   it('assigns a job as it is submitted when the submit brings its placement', () => {
-    const placed = run({ ...submit, placement: { workerId: 'w1', hostId: 'h1' } } as JobCommand);
+    const placed = run({ ...submit, placement: { workerId: 'w1', hostId: 'h1' } });
     expect(placed.last).toEqual([
       { type: 'JobSubmitted', version: 1, data: job },
       { type: 'JobAssigned', version: 1, data: { id, workerId: 'w1', hostId: 'h1', task } },
