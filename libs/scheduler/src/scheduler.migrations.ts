@@ -4,6 +4,7 @@ import { SchedulerDispatchJobsPlacedIndex1796600000100 } from './dispatch/dispat
 import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
 import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { SchedulerMapReduceTasks1796700000100 } from './mapreduce/supervise/mapreduce-tasks-table.migration';
+import { SchedulerPlacementLock1796800000100 } from './dispatch/placement-lock.migration';
 import { SchedulerServiceJobs1764900000100 } from './service-jobs/supervise/service-jobs-table.migration';
 import { SCHEDULER_SCHEMA } from './scheduler.tokens';
 
@@ -17,4 +18,5 @@ export const SCHEDULER_MIGRATIONS = [
   SchedulerDispatchJobCauses1796400000100,
   SchedulerDispatchJobsPlacedIndex1796600000100,
   SchedulerMapReduceTasks1796700000100,
+  SchedulerPlacementLock1796800000100,
 ];

@@ -18,10 +18,13 @@ const s = `"${SCHEDULER_SCHEMA}"`;
 //
 // The dispatcher decides on what its pass read before the pass commits, and so does a submit: no
 // two of them may place at once. Each pass holds the placement lock, and a submit that may place
-// takes it for its transaction (pg_advisory_xact_lock), waiting for a pass under way (a few
-// milliseconds) or another submit's transaction. Waiting, not trying: at 100 jobs/s the passes
-// woken by finished jobs held it often enough that most submits, left queued, went the
-// dispatcher's way after all (and each one queued held back the next: first in, first out).
+// takes it for its transaction, waiting for a pass under way (a few milliseconds) or another
+// submit's transaction, up to PLACEMENT_WAIT_MS (then its jobs wait queued for the dispatcher;
+// see placement-lock.migration.ts for why the wait is bounded). Waiting, not trying: at 100
+// jobs/s a submit that only tried found the lock taken often enough that most jobs, left queued,
+// went the dispatcher's way after all (and each one queued held back the next: first in, first
+// out).
+const PLACEMENT_WAIT_MS = 250;
 
 export interface SubmitContexts {
   readonly live: ReadonlySet<string>;
@@ -29,20 +32,27 @@ export interface SubmitContexts {
   readonly placing: boolean;
 }
 
-// Which of the contexts named are live, and the placement lock, taken when one of them is shared.
-// The lock is taken before placeOnSubmit reads the pools, in a statement of its own: a statement
-// reads what was committed when it began, and a pass that committed after that and then let the
-// lock go would go unseen.
+// Which of the contexts named are live, and the placement lock, taken when one of them may place
+// a job now: shared, with a worker in its pool, no job waiting (placeOnSubmit reads the rest). The
+// lock is taken before placeOnSubmit reads the pools, in a statement of its own: a statement reads
+// what was committed when it began, and a pass that committed after that and then let the lock go
+// would go unseen.
 export async function readSubmitContexts(
   manager: EntityManager,
   names: readonly string[],
 ): Promise<SubmitContexts> {
   const rows: { name: string; placing: boolean }[] = await manager.query(
-    `with live as (select name, settings->>'workerMode' = 'shared' as shared from ${s}.dispatch_contexts
-                   where name = any($1::text[]) and not deleted),
-     lock as materialized (select pg_advisory_xact_lock($2, 0) from live where shared limit 1)
-     select l.name, exists (select 1 from lock) as placing from live l`,
-    [[...new Set(names)], ADVISORY_LOCK_CLASS.placement],
+    `with live as (
+       select c.name,
+              c.settings->>'workerMode' = 'shared'
+              and exists (select 1 from ${s}.dispatch_workers w
+                          where w.context = c.name and w.mode = 'shared' and w.state in ('starting', 'running'))
+              and not exists (select 1 from ${s}.dispatch_jobs j where j.context = c.name and j.state = 'queued')
+                as may_place
+       from ${s}.dispatch_contexts c where c.name = any($1::text[]) and not c.deleted),
+     lock as materialized (select ${s}.placement_lock($2, $3) as held from live where may_place limit 1)
+     select l.name, coalesce((select held from lock), false) as placing from live l`,
+    [[...new Set(names)], ADVISORY_LOCK_CLASS.placement, PLACEMENT_WAIT_MS],
   );
   return { live: new Set(rows.map((r) => r.name)), placing: rows.some((r) => r.placing) };
 }

@@ -165,19 +165,21 @@ describe('the job intake, placing on submit', () => {
     expect(workers[0]!.n).toBe(0);
   });
 
+  // A pass under way, as the dispatcher holds it: on a session of its own.
+  async function passUnderWay(): Promise<Client> {
+    const pass = new Client({ connectionString: (dataSource.options as { url: string }).url });
+    await pass.connect();
+    await pass.query('select pg_advisory_lock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
+    return pass;
+  }
+
   it('waits for a dispatcher pass under way, then places on what the pass left', async () => {
     await contextWith('busy', { workerMode: 'shared', maxJobs: 4 });
     const worker = await poolWorker('busy', 4);
-    // A pass under way, as the dispatcher holds it: on a session of its own.
-    const pass = new Client({ connectionString: (dataSource.options as { url: string }).url });
-    await pass.connect();
+    const pass = await passUnderWay();
     try {
-      await pass.query('select pg_advisory_lock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
-      let answered = false;
-      const waiting = submit('busy').then((r) => ((answered = true), r));
-      // Meanwhile the pass places three jobs on the worker, which has room for one more.
-      const placedByPass = Array.from({ length: 3 }, () => newEventId());
-      for (const id of placedByPass) {
+      // The pass places three jobs on the worker, which has room for one more.
+      for (const id of Array.from({ length: 3 }, () => newEventId())) {
         const job = {
           id,
           function: 'f',
@@ -191,10 +193,12 @@ describe('the job intake, placing on submit', () => {
         await commands.run(jobCommands, { kind: 'submit', id, job }, meta);
         await commands.run(jobCommands, { kind: 'assign', id, workerId: worker, hostId: 'h1' }, meta);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      let answered = false;
+      const waiting = submit('busy').then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 60));
       expect(answered).toBe(false);
       await pass.query('select pg_advisory_unlock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
-      // Read after the pass: the last of the worker's room and the context's maxJobs.
+      // Read after the pass: the last of the worker's room and of the context's maxJobs.
       const [first] = await eventsOf([await waiting]);
       expect(first!.map((row) => [row.type, row.worker])).toEqual([
         ['JobSubmitted', null],
@@ -202,6 +206,40 @@ describe('the job intake, placing on submit', () => {
       ]);
       const [next] = await eventsOf(await submitAll('busy', 1));
       expect(next!.map((row) => row.type)).toEqual(['JobSubmitted']);
+    } finally {
+      await pass.end();
+    }
+  });
+
+  it('bounds its wait for the lock alone: the transaction keeps its own lock_timeout', async () => {
+    const inTransaction = (wait: number) =>
+      dataSource.transaction(async (manager) => {
+        await manager.query(`set local lock_timeout = '7s'`);
+        const [row] = await manager.query(
+          `select ${s}.placement_lock($1, $2) as held, current_setting('lock_timeout') as timeout`,
+          [ADVISORY_LOCK_CLASS.placement, wait],
+        );
+        const [after] = await manager.query(`select current_setting('lock_timeout') as timeout`);
+        return { held: row.held as boolean, timeout: after.timeout as string };
+      });
+    expect(await inTransaction(50)).toEqual({ held: true, timeout: '7s' });
+    const pass = await passUnderWay();
+    try {
+      expect(await inTransaction(50)).toEqual({ held: false, timeout: '7s' });
+    } finally {
+      await pass.end();
+    }
+  });
+
+  it('waits for a pass a bounded time only, then leaves its job queued for the dispatcher', async () => {
+    await contextWith('stuck', { workerMode: 'shared', maxJobs: 4 });
+    await poolWorker('stuck', 4);
+    const pass = await passUnderWay();
+    try {
+      const startedAt = Date.now();
+      const [events] = await eventsOf([await submit('stuck')]);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(200);
+      expect(events!.map((row) => row.type)).toEqual(['JobSubmitted']);
     } finally {
       await pass.end();
     }
