@@ -153,6 +153,31 @@ describe.each(SPINDLE_MODES)('shared workers over %s', (_mode, env) => {
     expect((await http(suite.url, 'GET', `/api/v1/workers/${precreated!.id}`)).body.state).toBe('running');
   });
 
+  // The submit places it itself (submit-placement.ts): no dispatcher pass between its record and
+  // its assignment, and its answer says so.
+  it('answers a submit to a warm pool with the job already assigned to its worker', async () => {
+    await createContext(suite.url, 'ready', {
+      workerMode: 'shared',
+      maxJobs: 1,
+      precreated: true,
+      downtime: '1h',
+    });
+    await waitLong(async () => (await workers('ready', ['running'])).length === 1);
+    const [worker] = await workers('ready', ['running']);
+    const gate = newGate();
+    const placed = await submit(suite.url, 'gate', { args: { gate }, context: 'ready' });
+    expect(placed).toMatchObject({ state: 'starting', workerId: worker!.id });
+    // The context's maxJobs (1) is taken: the next waits in the queue, for the dispatcher.
+    const next = await submit(suite.url, 'gate', { args: { gate }, context: 'ready' });
+    expect(next).toMatchObject({ state: 'queued', workerId: null });
+    open(gate);
+    const done = await Promise.all([placed, next].map((j) => waitForState(suite.url, j.id)));
+    expect(done.map((j) => [j.state, j.workerId])).toEqual([
+      ['succeeded', worker!.id],
+      ['succeeded', worker!.id],
+    ]);
+  });
+
   it('shows the pid of the worker’s runner process, not the agent’s', async () => {
     await createContext(suite.url, 'pids', { workerMode: 'shared', maxJobs: 2, downtime: '1s' });
     const job = await waitForState(
