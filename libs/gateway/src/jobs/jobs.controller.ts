@@ -61,7 +61,8 @@ export class JobsController {
   @ApiOperation({
     summary: 'Submit a job: run the function with these arguments',
     description:
-      'Answers 202 once the job is durably queued, with the job as it is then (usually `queued`). ' +
+      'Answers 202 once the job is durably queued, with the job as it is then: `queued`, or `starting` ' +
+      'with its `workerId` when a warm shared worker of its context had room and took it at once. ' +
       'Follow it with GET /api/v1/jobs/{id}, its events or its logs.',
   })
   @ApiParam({ name: 'name', description: 'Function name', example: 'sum' })
