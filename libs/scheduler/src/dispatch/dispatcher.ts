@@ -89,6 +89,9 @@ export class Dispatcher extends LeaderDuty {
   private housekeptAt = 0;
   // The last pass found jobs waiting in a queue (see needsPass); until a first pass, assume so.
   private waiting = true;
+  // Commits that woke no pass (needsPass said no, with `waiting` as it was then).
+  private passedOver = 0;
+  private wake: () => void = () => undefined;
   private housekeepingDue: number | null = null;
   private readonly housekeeping: DispatchHousekeeping;
 
@@ -108,11 +111,13 @@ export class Dispatcher extends LeaderDuty {
       logger: new Logger('dispatcher'),
       wakeOn: (wake) => {
         let timekeeping: NodeJS.Timeout | undefined;
+        this.wake = wake;
         commands.onCommitted((appended) => {
           if (!appended || needsPass(appended, this.waiting)) {
             wake();
             return;
           }
+          this.passedOver++;
           // A start can still bring a due time nearer (its perform backstop): timekeeping looks
           // within its own pause, unless a pass looks before then anyway.
           const committedAt = Date.now();
@@ -244,8 +249,12 @@ export class Dispatcher extends LeaderDuty {
   // One pass over every queue: one read for all of them, then the workers to request and the jobs
   // to place as one batch of commands, many per transaction.
   private async dispatchQueued(): Promise<void> {
+    const passedOverBefore = this.passedOver;
     const { queues, hosts, pools, placed } = await this.snapshot();
     this.waiting = queues.length > 0;
+    // A commit passed over while the snapshot was read was judged with no job waiting, but one
+    // was (a job's end, say, read too late to free its slot): look again after this pass.
+    if (this.waiting && this.passedOver !== passedOverBefore) this.wake();
     if (queues.length === 0) return;
     const causes = new Map(queues.flatMap((q) => Object.entries(q.causes)));
     const causedBy = (jobId: string): MessageMetadata => causes.get(jobId) ?? this.metadata();
