@@ -86,8 +86,6 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
       readonly logger: Logger;
       // Subscribes `wake` to what calls for a pass; may answer how to unsubscribe (at shutdown).
       readonly wakeOn: (wake: () => void) => void | (() => void);
-      // A lock class each pass also holds, waiting for it (see LeaderLock.whileLocked).
-      readonly passLock?: number;
     },
   ) {
     this.logger = spec.logger;
@@ -95,8 +93,7 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
     this.loop = new LeadingLoop(
       async () => {
         if (!(await this.leader.hold())) return null;
-        const { passLock } = spec;
-        return passLock === undefined ? this.lead() : this.leader.whileLocked(passLock, () => this.lead());
+        return this.lead();
       },
       spec.tickMs,
       spec.logger,
@@ -106,6 +103,12 @@ export abstract class LeaderDuty implements OnApplicationBootstrap, BeforeApplic
 
   // One pass, as the leader; may answer when (epoch ms) the next one is due before the tick.
   protected abstract lead(): Promise<number | null | void>;
+
+  // Runs a part of a pass holding a second lock of class `lockClass` on the leader session,
+  // waiting for it (see LeaderLock.whileLocked): what others take in their transactions.
+  protected holding<T>(lockClass: number, fn: () => Promise<T>): Promise<T> {
+    return this.leader.whileLocked(lockClass, fn);
+  }
 
   // When this process became the leader (epoch ms).
   protected get leadingSince(): number {

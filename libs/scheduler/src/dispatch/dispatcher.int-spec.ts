@@ -13,6 +13,7 @@ import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { schedulerDatabase } from '../testing/scheduler-database';
 import { Dispatcher } from './dispatcher';
+import { DispatchHousekeeping } from './housekeeping';
 import { HeartbeatsListener } from './heartbeats.listener';
 import { hostDelivery } from './host-delivery';
 
@@ -236,6 +237,44 @@ describe('the dispatcher', () => {
     } finally {
       await dispatcher.beforeApplicationShutdown();
     }
+  });
+
+  // A submit places on the pool it read holding the placement lock (submit-placement.ts), so only
+  // the timekeeping that stops workers takes it: a submit does not wait behind the rest.
+  it('keeps time without the placement lock, and holds it to take a silent host’s worker off', async () => {
+    await db.liveHost('h-keep', 2);
+    await contextWith('keep', { workerMode: 'exclusive', maxJobs: 1 });
+    const [placed] = await submitted('keep', 1);
+    await dispatchUntilAssigned([placed!], 1);
+    const [late] = await submitted('keep', 1, meta, 1); // waits behind maxJobs, past its deadline
+    await new Promise((r) => setTimeout(r, 20));
+    const held: number[] = [];
+    const placing = async <T>(fn: () => Promise<T>): Promise<T> => {
+      held.push(Date.now());
+      return fn();
+    };
+    const housekeeping = new DispatchHousekeeping(dataSource, commands, config);
+    const eventsOf = async (id: string): Promise<string[]> =>
+      (
+        await dataSource.query<{ type: string }[]>(
+          `select type from ${s}.events where stream_id = $1 order by global_position`,
+          [jobStreamId(id)],
+        )
+      ).map((e) => e.type);
+
+    await housekeeping.run(Date.now() - 60_000, placing);
+    expect(await eventsOf(late!)).toEqual(['JobSubmitted', 'JobTimedOut']);
+    expect(held).toHaveLength(0);
+
+    await dataSource.query(`update ${s}.hosts set last_seen = now() - interval '1 hour' where id = 'h-keep'`);
+    await housekeeping.run(Date.now() - 60_000, placing);
+    expect(held).toHaveLength(1);
+    // Lost with its host (its function, unknown here, allows no retry).
+    expect((await eventsOf(placed!)).slice(-1)).toEqual(['JobFailed']);
+    const workers: { state: string }[] = await dataSource.query(
+      `select state from ${s}.dispatch_workers where host_id = 'h-keep'`,
+    );
+    expect(workers.filter((w) => w.state !== 'stopped')).toEqual([]);
   });
 
   // Runs the dispatcher (on `wakes`' commits) until the job is assigned; how long that took.

@@ -102,9 +102,6 @@ export class Dispatcher extends LeaderDuty {
   ) {
     super(dataSource, {
       lockClass: ADVISORY_LOCK_CLASS.dispatcher,
-      // A submit places its own jobs when no pass is under way (submit-placement.ts): a pass
-      // decides on what it read before it commits, so the two must not place at once.
-      passLock: ADVISORY_LOCK_CLASS.placement,
       duty: 'dispatching jobs',
       what: 'dispatch',
       tickMs: TICK_MS,
@@ -144,11 +141,11 @@ export class Dispatcher extends LeaderDuty {
     // next pass, which places them.
     // A failing placement does not hold timekeeping up (timeouts still fire), nor the reverse.
     try {
-      await this.dispatchQueued();
+      await this.placing(() => this.dispatchQueued());
     } finally {
       if (Date.now() - this.housekeptAt >= HOUSEKEEPING_MS) {
         this.housekeptAt = Date.now();
-        this.housekeepingDue = await this.housekeeping.run(this.leadingSince);
+        this.housekeepingDue = await this.housekeeping.run(this.leadingSince, (fn) => this.placing(fn));
         await this.precreateWorkers();
       } else {
         // The commit that woke this pass may have made something due (a start deadline): look
@@ -157,6 +154,14 @@ export class Dispatcher extends LeaderDuty {
       }
     }
     return this.housekeepingDue;
+  }
+
+  // A submit places its own jobs where it can (submit-placement.ts). Each side decides on what it
+  // read before it commits, so whatever places a job or takes a worker out of a pool holds the
+  // placement lock, which such a submit takes for its transaction: the placing part of a pass,
+  // and the timekeeping when it stops workers.
+  private placing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.holding(ADVISORY_LOCK_CLASS.placement, fn);
   }
 
   private metadata(): MessageMetadata {

@@ -46,10 +46,31 @@ export class DispatchHousekeeping {
   // deadline is decided twice on its stream, the second time on what the first did). Answers when
   // (epoch ms) the next of them falls due, as the state is now (null: nothing will without a
   // commit), so the dispatcher sleeps until then instead of looking on a timer.
-  async run(leadingSince: number): Promise<number | null> {
+  // Stopping workers (of a silent host, or idle) must not race a submit placing a job on one of
+  // them (submit-placement.ts): when any is due, it is read again and decided holding the
+  // placement lock (`placing`), so the submit places on what is left. Nothing else here needs it.
+  async run(leadingSince: number, placing: <T>(fn: () => Promise<T>) => Promise<T>): Promise<number | null> {
     const limitMs = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened.
     const trustSilence = Date.now() - leadingSince >= limitMs;
+    const first = await this.readDue(trustSilence);
+    const { due, readAt } =
+      first.due.lost.length > 0 || first.due.idle.length > 0
+        ? await placing(async () => {
+            const again = await this.readDue(trustSilence);
+            await this.decide(again.due);
+            return again;
+          })
+        : await this.decide(first.due).then(() => first);
+    // Until it trusts silence, a new leader looks again once it does.
+    const dueAt = due.next_in === null ? null : readAt + due.next_in;
+    const next = trustSilence ? dueAt : Math.min(dueAt ?? Infinity, leadingSince + limitMs);
+    return next === null ? null : next + DUE_MARGIN_MS;
+  }
+
+  // What is due, and when (by this process's clock) it was read.
+  private async readDue(trustSilence: boolean): Promise<{ due: Due; readAt: number }> {
+    const limitMs = this.config.scheduler.hostSilenceLimitMs;
     const [due] = await this.dataSource.query<Due[]>(
       `select
          (select coalesce(json_agg(json_build_object('workerId', w.id, 'hostId', w.host_id)), '[]')
@@ -96,24 +117,21 @@ export class DispatchHousekeeping {
           where at >= now()) as next_in`,
       [limitMs, PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
     );
-    const readAt = Date.now();
+    return { due: due!, readAt: Date.now() };
+  }
+
+  private async decide(due: Due): Promise<void> {
     const decisions = [
-      ...(await this.loseSilentHosts(due!.lost)),
-      ...due!.startExpired.map((id) =>
-        commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata()),
-      ),
-      ...due!.performExpired.map((id) =>
+      ...(await this.loseSilentHosts(due.lost)),
+      ...due.startExpired.map((id) => commandFor(jobCommands, { kind: 'expire-start', id }, this.metadata())),
+      ...due.performExpired.map((id) =>
         commandFor(jobCommands, { kind: 'expire-perform', id }, this.metadata()),
       ),
-      ...due!.idle.map((id) =>
+      ...due.idle.map((id) =>
         commandFor(workerCommands, { kind: 'stop', id, reason: 'idle' }, this.metadata()),
       ),
     ];
     await this.commands.runMany(decisions);
-    // Until it trusts silence, a new leader looks again once it does.
-    const dueAt = due!.next_in === null ? null : readAt + due!.next_in;
-    const next = trustSilence ? dueAt : Math.min(dueAt ?? Infinity, leadingSince + limitMs);
-    return next === null ? null : next + DUE_MARGIN_MS;
   }
 
   private metadata(): MessageMetadata {
