@@ -102,6 +102,8 @@ describe('npm run bench -- --smoke', () => {
       group.rows.find((r: { metric: string }) => r.metric.startsWith(metric));
     expect(groupRow('warm group execute round trip p50').spindle).toBeGreaterThan(0);
     expect(groupRow('cold exclusive job round trip p50').spindle).toBeGreaterThan(0);
+    // The figure's notes name the requests that got a wrong answer: shown here when any did.
+    expect(group.notes.filter((n: string) => /^(group request|cold job) /.test(n))).toEqual([]);
     expect(groupRow('requests with a wrong answer').spindle).toBe(0);
   });
 });
