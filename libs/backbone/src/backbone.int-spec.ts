@@ -483,6 +483,32 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     ]);
   });
 
+  // Two members that both think they own a partition (a zombie and its replacement) apply the same
+  // batches at once: the second claim of an event in the inbox waits for the first's commit and
+  // then claims nothing, so each event is applied once, whoever gets there first.
+  it('applies each event once when two runners of one consumer apply the same messages at once', async () => {
+    const topic = await topicName();
+    const name = uniqueName('twins');
+    await startRunner(loggingConsumer(db.schema, name, topic), { groupId: uniqueName('twin-a') });
+    await startRunner(loggingConsumer(db.schema, name, topic), { groupId: uniqueName('twin-b') });
+    const streams = [uniqueName('ctx'), uniqueName('ctx'), uniqueName('ctx')];
+    for (let i = 0; i < 10; i++) for (const streamId of streams) await append(streamId, topic, [`${i}`], i);
+    await relay.drain();
+    const applied = () =>
+      db.dataSource.query<{ n: number; distinct_events: number }[]>(
+        `select count(*)::int as n, count(distinct event_id)::int as distinct_events from "${db.schema}".applied
+         where stream_id = any($1)`,
+        [streams],
+      );
+    await eventually(
+      async () => ((await applied())[0]!.n >= 30 ? true : undefined),
+      20_000,
+      'all 30 applied',
+    );
+    await new Promise((r) => setTimeout(r, 500)); // time for a second application to show
+    expect(await applied()).toEqual([{ n: 30, distinct_events: 30 }]);
+  });
+
   it('feeds several consumers from one subscription, each by its own checkpoint: a batch delivered again after one of them failed is applied once by each', async () => {
     const [topicA, topicB] = [await topicName(), await topicName()];
     const [streamA, streamB] = [uniqueName('ctx'), uniqueName('ctx')];

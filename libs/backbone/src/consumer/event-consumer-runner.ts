@@ -144,9 +144,8 @@ export class EventConsumerRunner {
     const last = items.at(-1)!.message;
     let applied: readonly SpindleEvent[] = [];
     await this.dataSource.transaction(async (manager) => {
-      const fresh = await this.lockAndClaim(manager, batch, items);
+      const fresh = await this.claimAndCheckpoint(manager, batch, items);
       if (fresh.length > 0) await this.consumer.handle(fresh, manager);
-      await this.saveCheckpoint(manager, batch, last);
       applied = fresh;
     });
     this.remember(batch, last);
@@ -163,31 +162,36 @@ export class EventConsumerRunner {
     consumedEvents.labels(this.consumer.name).inc(events.length);
   }
 
-  // Which of `items` to apply, in one statement: the partition's checkpoint row is locked (the
-  // cached one can be stale after a rebalance; the locked row is the truth, and the lock keeps a
-  // zombie consumer of the same partition from applying the same messages twice), and the events
-  // past it are claimed in the inbox. The offset says where this partition was; the inbox says which
-  // events were applied, whatever their offset (an event re-published after a relay crash carries a
-  // new offset and its old id). The same event twice within one batch is applied once, its first.
-  private async lockAndClaim(
+  // Which of `items` to apply, in one statement that also moves the partition's checkpoint past
+  // them (in the batch's transaction: it counts only if the batch's writes commit). The checkpoint
+  // as it was says where this partition was (the cached one can be stale after a rebalance); the
+  // inbox says which events were applied, whatever their offset (an event re-published after a
+  // relay crash carries a new offset and its old id), and it is what keeps a zombie consumer of the
+  // same partition from applying the same messages twice: its claim of the same event ids waits
+  // for this transaction and then claims nothing. The same event twice within one batch is applied
+  // once, its first. The checkpoint was a statement of its own after the consumer's writes, one
+  // round trip more per batch.
+  private async claimAndCheckpoint(
     manager: EntityManager,
     batch: DeliveredBatch,
     items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
   ): Promise<SpindleEvent[]> {
     const last = items.at(-1)!.message;
     // The checkpoint counts only where appliedUpTo says it does: offsets that survive (durable)
-    // and the same incarnation of the topic.
+    // and the same incarnation of the topic. Every part of the statement sees the row as it was
+    // before it (saved's write is not visible to `checkpoint`).
     const rows: { offset: string | null; topic_id: string | null; claimed: string[] }[] = await manager.query(
       `with checkpoint as (
          select "offset", topic_id from ${this.table}
-         where consumer = $1 and topic = $2 and partition = $3 for update),
+         where consumer = $1 and topic = $2 and partition = $3),
        claimed as (
          insert into ${this.inbox} (consumer, event_id)
          select $1, e.id from unnest($4::uuid[], $5::bigint[]) as e(id, "offset")
          where e."offset" > coalesce(
            (select c."offset" from checkpoint c
             where $6::boolean and c.topic_id is not distinct from $7::text), -1)
-         on conflict do nothing returning event_id)
+         on conflict do nothing returning event_id),
+       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})
        select (select "offset"::text from checkpoint) as "offset", (select topic_id from checkpoint) as topic_id,
               array(select event_id::text from claimed) as claimed`,
       [
@@ -198,6 +202,7 @@ export class EventConsumerRunner {
         items.map((i) => i.message.offset),
         this.bus.durableOffsets,
         batch.topicId,
+        last.offset,
       ],
     );
     const row = rows[0]!;
@@ -288,20 +293,35 @@ export class EventConsumerRunner {
     batch: DeliveredBatch,
     message: DeliveredMessage,
   ): Promise<void> {
+    await manager.query(this.checkpointUpsert('$1', '$2', '$3', '$4', '$5'), [
+      this.consumer.name,
+      message.topic,
+      message.partition,
+      message.offset,
+      batch.topicId,
+    ]);
+  }
+
+  // The statement that saves a checkpoint, given the parameters that hold its consumer, topic,
+  // partition, offset and topic id. The notification goes out when its transaction commits:
+  // whoever waits for this consumer (read your writes, consistent reads) looks again then, in
+  // whichever process it runs.
+  private checkpointUpsert(
+    consumer: string,
+    topic: string,
+    partition: string,
+    offset: string,
+    topicId: string,
+  ): string {
     const forwardOnly = this.bus.durableOffsets
       ? `case when consumer_checkpoints.topic_id is not distinct from excluded.topic_id
            then greatest(consumer_checkpoints."offset", excluded."offset") else excluded."offset" end`
       : 'excluded."offset"';
-    // The notification goes out when this transaction commits: whoever waits for this consumer
-    // (read your writes, consistent reads) looks again then, in whichever process it runs.
-    await manager.query(
-      `insert into ${this.table} (consumer, topic, partition, "offset", topic_id)
-       select $1::text, $2::text, $3::int, $4::bigint, $5::text
-       from (select pg_notify('${NOTIFY_CHANNELS.consumed}', $1::text)) notified
+    return `insert into ${this.table} (consumer, topic, partition, "offset", topic_id)
+       select ${consumer}::text, ${topic}::text, ${partition}::int, ${offset}::bigint, ${topicId}::text
+       from (select pg_notify('${NOTIFY_CHANNELS.consumed}', ${consumer}::text)) notified
        on conflict (consumer, topic, partition) do update
-         set "offset" = ${forwardOnly}, topic_id = excluded.topic_id, updated_at = now()`,
-      [this.consumer.name, message.topic, message.partition, message.offset, batch.topicId],
-    );
+         set "offset" = ${forwardOnly}, topic_id = excluded.topic_id, updated_at = now()`;
   }
 }
 

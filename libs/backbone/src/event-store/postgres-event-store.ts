@@ -72,7 +72,8 @@ export class PostgresEventStore {
   }
 
   // `expectedPosition` is the stream's last position the decision was made on (0 = new stream).
-  // Must run inside a transaction (`manager` from DataSource.transaction).
+  // Runs in the caller's transaction (`manager` from DataSource.transaction); see appendMany for
+  // when it needs none.
   async append(
     manager: EntityManager,
     streamId: string,
@@ -85,7 +86,10 @@ export class PostgresEventStore {
   }
 
   // Several streams in one go (a batch of commands in one transaction): one statement whatever
-  // the number of streams. Any stream not at its expected position fails them all.
+  // the number of streams. Any stream not at its expected position fails them all. Appends to one
+  // stream alone are atomic without a transaction too: the statement writes all of them, or
+  // nothing when the stream has moved. Several streams need the caller's transaction: a fresh
+  // stream's claim would stay when another stream's move fails.
   // Every event is checked against its schema first: an invalid one throws InvalidEventError and
   // nothing is written.
   async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<SpindleEvent[][]> {

@@ -115,24 +115,26 @@ export class AgentReporter {
   private async append(reports: readonly Report[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dataSource.transaction(async (manager) => {
-          if (this.position < 0) this.position = await this.store.currentPosition(manager, this.streamId);
-          // One append per report, at consecutive positions of the one stream: each keeps its
-          // own metadata, and the store writes them all with one statement per table.
-          const occurredAt = new Date();
-          const appended = await this.store.appendMany(
-            manager,
-            reports.map((r, i) => ({
-              streamId: this.streamId,
-              expectedPosition: this.position + i,
-              events: [r.event],
-              topic: EventTopics.workerReport,
-              metadata: r.metadata,
-              occurredAt,
-            })),
-          );
-          this.position = appended.at(-1)!.at(-1)!.streamPosition;
-        });
+        // No transaction of its own: the store appends to one stream in one statement, which
+        // writes all of it or, when the stream has moved, nothing (a transaction was two round
+        // trips more per commit).
+        const { manager } = this.dataSource;
+        if (this.position < 0) this.position = await this.store.currentPosition(manager, this.streamId);
+        // One append per report, at consecutive positions of the one stream: each keeps its own
+        // metadata, and the store writes them all in that one statement.
+        const occurredAt = new Date();
+        const appended = await this.store.appendMany(
+          manager,
+          reports.map((r, i) => ({
+            streamId: this.streamId,
+            expectedPosition: this.position + i,
+            events: [r.event],
+            topic: EventTopics.workerReport,
+            metadata: r.metadata,
+            occurredAt,
+          })),
+        );
+        this.position = appended.at(-1)!.at(-1)!.streamPosition;
         this.relay.wake();
         return;
       } catch (e) {
