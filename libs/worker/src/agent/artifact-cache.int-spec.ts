@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { JobProgram } from '@spindle/contracts';
@@ -85,6 +94,22 @@ describe('ArtifactCache: a program with its libraries', () => {
     const second = await cache.materializeProgram(withHelpers);
     expect(second).toEqual(first);
     expect(statSync(second.libraryPaths[0]!).ino).toBe(statSync(refetched).ino);
+  });
+
+  // Hashed once: after that its identity stands for its content, its change time above all, which
+  // a write moves and nobody can set back.
+  it('runs nothing when a file already used changed on disk with its size and times put back', async () => {
+    const main = cached('group-7-jobs.py', MAIN);
+    expect((await cache.materializeProgram(program(undefined))).programPath).toBe(main);
+    expect((await cache.materializeProgram(program(undefined))).programPath).toBe(main);
+    const before = statSync(main);
+    await new Promise((r) => setTimeout(r, 20)); // a change time of its own
+    chmodSync(main, 0o755);
+    writeFileSync(main, 'import helperz\n'); // the same size
+    chmodSync(main, 0o555);
+    utimesSync(main, before.atime, before.mtime);
+    expect(statSync(main).size).toBe(before.size);
+    await expect(cache.materializeProgram(program(undefined))).rejects.toThrow();
   });
 
   it('runs nothing when a library changed on disk and cannot be fetched again', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,14 +12,20 @@ import type { SpindleConfig } from '@spindle/platform';
 
 // Programs a worker host has fetched, by content hash: fetched once from the artifact store,
 // checked against their hash, and kept under their own file name (a runtime may need the extension).
-// Jobs may read and run them, never change them (root-owned, 0555); each use hashes the file again,
-// so a copy changed on disk anyway is fetched afresh rather than run.
+// Jobs may read and run them, never change them (root-owned, 0555). A copy changed on disk anyway is
+// fetched afresh rather than run: the first use in an agent's run hashes the file, and every use
+// after that compares its identity (device, inode, size, modification and change times, to the
+// nanosecond) with the one it had when hashed. Any write, chmod or rename moves its change time,
+// which no one but the kernel sets; hashing the file for every task was a read of the whole file
+// and a stream pipeline on the agent's event loop for each job.
 // A program with libraries gets a directory of its own, `programs/<key>`, in which it and each of
 // its libraries lie under their file names (hard links to the cached files), so that it finds them
 // as files beside it (python's sys.path, node's relative imports); the key is a hash of every file's
 // name and content, so the directory never changes and a warm runner may keep what it loaded.
 export class ArtifactCache {
   private readonly inFlight = new Map<string, Promise<string>>();
+  // The cached files hashed in this run, by path: their identity when they were (identityOf).
+  private readonly verified = new Map<string, string>();
 
   constructor(
     private readonly config: SpindleConfig,
@@ -91,13 +98,15 @@ export class ArtifactCache {
   private async fetch(sha256: string, name: string): Promise<string> {
     const folder = join(this.dir, sha256);
     const path = join(folder, name);
-    if (
-      await stat(path).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      if ((await sha256Of(path)) === sha256) return path;
+    const found = await stat(path, { bigint: true }).catch(() => null);
+    if (found) {
+      const identity = identityOf(found);
+      if (this.verified.get(path) === identity) return path;
+      if ((await sha256Of(path)) === sha256) {
+        this.verified.set(path, identity);
+        return path;
+      }
+      this.verified.delete(path);
       await rm(path, { force: true }); // changed since it was fetched: never run it
     }
     await mkdir(folder, { recursive: true, mode: 0o755 });
@@ -116,6 +125,7 @@ export class ArtifactCache {
       if (got !== sha256) throw new Error(`artifact ${name} arrived with sha256 ${got}, expected ${sha256}`);
       await chmod(partial, 0o555); // whatever the umask made of it
       await rename(partial, path);
+      this.verified.set(path, identityOf(await stat(path, { bigint: true })));
     } catch (e) {
       await rm(partial, { force: true });
       throw e;
@@ -146,6 +156,11 @@ async function holds(folder: string, files: readonly ProgramFile[]): Promise<boo
     }),
   );
   return same.every(Boolean);
+}
+
+// What changes whenever a file's content can have: another file in its place, or any write to it.
+function identityOf(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 async function sha256Of(path: string): Promise<string> {
