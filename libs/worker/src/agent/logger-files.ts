@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_LOGGERS, effectiveLoggers } from '@spindle/contracts';
 import type { LoggersDocument } from '@spindle/contracts';
@@ -18,9 +18,11 @@ export class LoggerFiles {
   // One write at a time, each from the levels in force when it runs: the last one wins.
   private chain: Promise<void> = Promise.resolve();
 
-  // Written before the task starts, so its program finds the levels at once.
+  // Written before the task starts, so its program finds the levels at once. A small file on the
+  // host's own disk, written for every task: synchronously (privateDirectory, in
+  // sandbox/confinement.ts, says why).
   async open(taskId: string, workDir: string): Promise<string> {
-    await mkdir(workDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true });
     const file = join(workDir, LOGGERS_FILE);
     this.tasks.set(taskId, file);
     await this.write(taskId, file);
@@ -41,14 +43,14 @@ export class LoggerFiles {
     return this.chain;
   }
 
-  private async replace(taskId: string, file: string): Promise<void> {
+  private replace(taskId: string, file: string): void {
     const temporary = `${file}.${randomUUID()}`;
     try {
-      await writeFile(temporary, JSON.stringify(effectiveLoggers(this.loggers, taskId)));
-      await rename(temporary, file);
+      writeFileSync(temporary, JSON.stringify(effectiveLoggers(this.loggers, taskId)));
+      renameSync(temporary, file);
     } catch (e) {
       // The task may have ended and its directory gone meanwhile.
-      await rm(temporary, { force: true });
+      rmSync(temporary, { force: true });
       if (this.tasks.has(taskId)) this.logger.warn(`loggers of ${taskId} not written: ${String(e)}`);
     }
   }

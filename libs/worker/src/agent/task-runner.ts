@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import type { AgentReport, JobAssignedV1, NewEvent, TaskOutcome } from '@spindle/contracts';
 import type { MessageBus } from '@spindle/backbone';
 import type { SpindleConfig } from '@spindle/platform';
@@ -173,7 +173,12 @@ export class TaskRunner {
       release();
       await reported;
     }
-    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    // Synchronously, as it was made (privateDirectory, in sandbox/confinement.ts, says why).
+    try {
+      rmSync(workDir, { recursive: true, force: true });
+    } catch {
+      // Inside its worker's directory, which goes when the worker stops.
+    }
   }
 
   // The end of a task that never ran here (its worker is stopping or unknown, or a cancel came
