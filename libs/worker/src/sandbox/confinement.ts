@@ -86,7 +86,7 @@ export function confinedCommand(
 // A directory only its job's user can enter (and the agent, as root): other jobs on the host
 // cannot list or read it.
 // Made for every task, so with synchronous calls, as are a task's other small file operations on
-// the host's own disk (its loggers file, the look at its cached program, its directory's removal):
+// the host's own disk (its loggers file, the look at its cached program, its empty directory's removal):
 // each asynchronous call is a round trip through libuv's thread pool, and on the 2-core VMs Spindle
 // is measured on, that hand-off costs about 50 µs of CPU, several times the call itself (a task's
 // mkdir, chmod, write, rename and removal: about 450 µs asynchronous, 80 µs synchronous). A job's

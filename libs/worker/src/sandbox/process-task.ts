@@ -1,4 +1,4 @@
-import { chmod, chown, writeFile } from 'node:fs/promises';
+import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Jail } from './confinement';
 import { LineSplitter } from './line-splitter';
@@ -28,15 +28,19 @@ export async function runProcessTask(
     const argFile = join(spec.workDir, '.spindle-java-args');
     // The program's jar first, then its libraries: one class path.
     const classPath = [spec.programPath, ...(spec.libraryPaths ?? [])].join(delimiter);
-    await writeFile(argFile, javaArgFile(['-cp', classPath, spec.entrypoint, argsJson]), {
-      mode: 0o600,
-    });
-    if (jail.user) await chown(argFile, jail.user.uid, jail.user.gid);
+    // Small files and modes, for every task: synchronous calls (privateDirectory, in
+    // confinement.ts, says why).
+    writeFileSync(argFile, javaArgFile(['-cp', classPath, spec.entrypoint, argsJson]), { mode: 0o600 });
+    if (jail.user) chownSync(argFile, jail.user.uid, jail.user.gid);
     program = 'java';
     programArgv = [`@${argFile}`];
   } else {
     // The cached artifact is read-only to jobs (0555); this only matters for a program given by path.
-    await chmod(spec.programPath, 0o555).catch(() => undefined);
+    try {
+      chmodSync(spec.programPath, 0o555);
+    } catch {
+      // Not ours to change (another user's file given by path): it runs as it is.
+    }
     program = spec.programPath;
     programArgv = [];
   }
