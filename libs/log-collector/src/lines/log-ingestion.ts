@@ -1,23 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { DataTopics, logBatchSchema } from '@spindle/contracts';
 import type { LogBatch } from '@spindle/contracts';
 import { MESSAGE_BUS } from '@spindle/backbone';
 import type { DeliveredBatch, MessageBus, Subscription } from '@spindle/backbone';
-import { LOG_COLLECTOR_CONNECTION } from '../log-collector.tokens';
 import { LogLinesStore } from './log-lines.store';
 
-// Stores the log batches worker agents ship. A bus batch is written in one transaction and its
-// offsets committed only after, so a crash redelivers it and the line keys drop what was stored.
+// Stores the log batches worker agents ship. A bus batch is written whole (LogLinesStore.append) and
+// its offsets committed only after, so a crash redelivers it and the line keys drop what was stored.
 @Injectable()
 export class LogIngestion implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('log-collector');
   private subscription: Subscription | undefined;
 
   constructor(
-    @InjectDataSource(LOG_COLLECTOR_CONNECTION) private readonly dataSource: DataSource,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     private readonly store: LogLinesStore,
   ) {}
@@ -51,6 +47,6 @@ export class LogIngestion implements OnModuleInit, BeforeApplicationShutdown {
         );
     }
     if (batches.length === 0) return;
-    await this.dataSource.transaction((manager) => this.store.append(manager, batches));
+    await this.store.append(batches);
   }
 }

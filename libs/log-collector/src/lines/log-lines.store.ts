@@ -46,7 +46,10 @@ const toLine = (r: Row): StoredLine => ({
 export class LogLinesStore {
   constructor(@InjectDataSource(LOG_COLLECTOR_CONNECTION) private readonly dataSource: DataSource) {}
 
-  async append(manager: EntityManager, batches: readonly LogBatch[]): Promise<void> {
+  // A delivered bus batch, stored whole or not at all: one insert (batches up to INSERT_CHUNK
+  // lines, nearly all of them) is atomic on its own; more share a transaction. A transaction around
+  // the one insert was two round trips more per batch.
+  async append(batches: readonly LogBatch[]): Promise<void> {
     const jobIds: string[] = [];
     const lineNos: number[] = [];
     const offsets: number[] = [];
@@ -65,15 +68,22 @@ export class LogLinesStore {
         offset += logLineBytes(line.text);
       });
     }
-    for (let i = 0; i < jobIds.length; i += INSERT_CHUNK) {
+    const insert = (manager: EntityManager, i: number) => {
       const slice = (values: unknown[]) => values.slice(i, i + INSERT_CHUNK);
-      await manager.query(
+      return manager.query(
         `insert into ${t} (job_id, line_no, byte_offset, at, stream, text)
          select * from unnest($1::text[], $2::int[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[])
          on conflict do nothing`,
         [slice(jobIds), slice(lineNos), slice(offsets), slice(ats), slice(streams), slice(texts)],
       );
+    };
+    if (jobIds.length <= INSERT_CHUNK) {
+      await insert(this.dataSource.manager, 0);
+      return;
     }
+    await this.dataSource.transaction(async (manager) => {
+      for (let i = 0; i < jobIds.length; i += INSERT_CHUNK) await insert(manager, i);
+    });
   }
 
   // Lines are numbered densely, so the last one tells how many there are and how long the text is.
