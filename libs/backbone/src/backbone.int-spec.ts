@@ -241,6 +241,14 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     return runner;
   }
 
+  async function appliedTo(streamId: string): Promise<number> {
+    const [row] = await db.dataSource.query<{ n: number }[]>(
+      `select count(*)::int as n from "${db.schema}".applied where stream_id = $1`,
+      [streamId],
+    );
+    return row!.n;
+  }
+
   async function append(streamId: string, topic: string, names: string[], expected = 0): Promise<void> {
     await db.dataSource.transaction((m) =>
       store.append(m, streamId, expected, names.map(contextCreated), {
@@ -507,6 +515,33 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     );
     await new Promise((r) => setTimeout(r, 500)); // time for a second application to show
     expect(await applied()).toEqual([{ n: 30, distinct_events: 30 }]);
+  });
+
+  // A consumer that appends to streams in its own transaction (the scheduler's agent reports, through
+  // the CommandEngine) can lose a race to another writer of those streams: the whole batch is applied
+  // again on fresh state, in one transaction, not one event at a time.
+  it('applies a batch again, whole, when its transaction lost a race', async () => {
+    const topic = await topicName();
+    const stream = uniqueName('ctx');
+    const batches: string[][] = [];
+    const inner = loggingConsumer(db.schema, uniqueName('racer'), topic);
+    await startRunner({
+      ...inner,
+      async handle(events, manager) {
+        batches.push(events.map((e) => (e.data as { name: string }).name));
+        await inner.handle(events, manager);
+        if (batches.length === 1) throw new ConcurrencyError(stream, 3, 4); // a rival moved it meanwhile
+      },
+    });
+    await append(stream, topic, ['1', '2', '3']);
+    await relay.drain();
+    await eventually(async () => ((await appliedTo(stream)) === 3 ? true : undefined), 20_000, 'applied');
+    expect(batches).toEqual([
+      ['1', '2', '3'],
+      ['1', '2', '3'],
+    ]);
+    await new Promise((r) => setTimeout(r, 300)); // time for a second application to show
+    expect(await appliedTo(stream)).toBe(3);
   });
 
   it('feeds several consumers from one subscription, each by its own checkpoint: a batch delivered again after one of them failed is applied once by each', async () => {

@@ -4,6 +4,7 @@ import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contr
 import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
 import type { EventConsumer } from './event-consumer';
+import { isLostRace } from '../event-store/command-engine';
 import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
 
@@ -19,6 +20,9 @@ export interface EventConsumerRunnerOptions {
 }
 
 class PoisonMessage extends Error {}
+
+// How often a batch whose transaction lost a race is applied again before it counts as failed.
+const LOST_RACE_ATTEMPTS = 5;
 
 // Where a consumer got to on one partition, and in which incarnation of the topic.
 interface Checkpoint {
@@ -137,17 +141,27 @@ export class EventConsumerRunner {
     await this.deadLetter(batch, message, lastError, this.options.maxAttempts);
   }
 
+  // A lost race (a stream the consumer appends to moved meanwhile: CommandEngine in this
+  // transaction) is not the batch's fault: it is applied again on fresh state, a few times, before
+  // it counts as failed.
   private async commit(
     batch: DeliveredBatch,
     items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
   ): Promise<void> {
     const last = items.at(-1)!.message;
     let applied: readonly SpindleEvent[] = [];
-    await this.dataSource.transaction(async (manager) => {
-      const fresh = await this.claimAndCheckpoint(manager, batch, items);
-      if (fresh.length > 0) await this.consumer.handle(fresh, manager);
-      applied = fresh;
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          const fresh = await this.claimAndCheckpoint(manager, batch, items);
+          if (fresh.length > 0) await this.consumer.handle(fresh, manager);
+          applied = fresh;
+        });
+        break;
+      } catch (e) {
+        if (!isLostRace(e) || attempt >= LOST_RACE_ATTEMPTS) throw e;
+      }
+    }
     this.remember(batch, last);
     if (applied.length > 0) this.consumer.committed?.(applied);
     this.observe(applied);

@@ -2,6 +2,7 @@ import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { SpindleEvent } from '@spindle/contracts';
 import type { EventConsumer } from './event-consumer';
 import { StreamRowTable } from './stream-row-table';
+import type { SideWrite } from './stream-row-table';
 
 // A read-model row that mirrors one stream, remembering the last stream position it applied.
 export interface StreamRow extends ObjectLiteral {
@@ -20,9 +21,14 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
 // A consumer that keeps one row per stream, and says how (so a rebuild can replay it elsewhere).
 export interface StreamProjection<TRow extends StreamRow = StreamRow> extends EventConsumer {
   readonly definition: StreamProjectionDefinition<TRow>;
-  // handle(), answering with the rows of the touched streams as they are now (for a consumer that
-  // writes more from them in the same transaction, like the feed, without reading them again).
-  apply(events: readonly SpindleEvent[], manager: EntityManager): Promise<ReadonlyMap<string, TRow>>;
+  // handle(), answering with the rows of the touched streams as they are now. `alongside` asks, from
+  // those rows, for a write of its own that goes in the same statement as the rows' upsert (the
+  // feed's entries): one round trip for both.
+  apply(
+    events: readonly SpindleEvent[],
+    manager: EntityManager,
+    alongside?: (rows: ReadonlyMap<string, TRow>) => SideWrite | undefined,
+  ): Promise<ReadonlyMap<string, TRow>>;
   // Called in a rebuild's swap transaction once the rebuilt table replaced the live one, for a read
   // model that keeps more than its rows (a change index its readers wait on): the rows changed.
   afterRebuild?(manager: EntityManager): Promise<void>;
@@ -65,17 +71,21 @@ export function streamProjection<TRow extends StreamRow>(
     }
     return table;
   };
-  const apply = async (events: readonly SpindleEvent[], manager: EntityManager) => {
+  const apply = async (
+    events: readonly SpindleEvent[],
+    manager: EntityManager,
+    alongside?: (rows: ReadonlyMap<string, TRow>) => SideWrite | undefined,
+  ) => {
     const table = tableOf(manager);
     const streamIds = [...new Set(events.map((e) => e.streamId))];
     const existing = await table.load(manager, streamIds);
     const rows = new Map<string, TRow>(existing.map((r) => [r.streamId, r]));
     const changed = foldIntoRows(definition, rows as Map<string, TRow | null>, events);
-    if (changed.size > 0)
-      await table.upsert(
-        manager,
-        [...changed].map((id) => rows.get(id)!),
-      );
+    await table.upsert(
+      manager,
+      [...changed].map((id) => rows.get(id)!),
+      alongside?.(rows),
+    );
     return rows;
   };
   return {

@@ -9,6 +9,14 @@ type ColumnMetadata = EntityMetadata['columns'][number];
 // Rows are written in statements of at most this many (one JSON parameter each).
 const WRITE_CHUNK = 2_000;
 
+// A data-modifying statement of one parameter (named by `text`'s argument, `$2` say) that can run
+// as a WITH of another's, which it does not read from: a read model's feed entries beside its rows.
+// Postgres runs such a WITH exactly once and to completion, in the same snapshot as the rest.
+export interface SideWrite {
+  text(parameter: string): string;
+  readonly parameter: unknown;
+}
+
 // Reads and writes a stream projection's rows with one plain statement per batch: `= any($1)`
 // to read, `jsonb_populate_recordset` to upsert. TypeORM's repository builds a statement with a
 // parameter per cell and hydrates through its query builder, which was a visible share of the
@@ -69,16 +77,24 @@ export class StreamRowTable<TRow extends object> {
     return raw.map((r) => this.decode(r));
   }
 
-  // Insert or replace whole rows, keyed by stream id (each at most once per call).
-  async upsert(manager: EntityManager, rows: readonly TRow[]): Promise<void> {
+  // Insert or replace whole rows, keyed by stream id (each at most once per call). `alongside`, a
+  // write of the same transaction, rides in the first chunk's statement: one round trip for both.
+  async upsert(manager: EntityManager, rows: readonly TRow[], alongside?: SideWrite): Promise<void> {
+    if (rows.length === 0) {
+      if (alongside) await manager.query(alongside.text('$1'), [alongside.parameter]);
+      return;
+    }
     for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-      const chunk = rows.slice(i, i + WRITE_CHUNK);
-      await manager.query(
-        `insert into ${this.qualifiedName} (${this.columnList})
+      const chunk = JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((row) => this.encode(row)));
+      const upsert = `insert into ${this.qualifiedName} (${this.columnList})
          select ${this.columnList} from jsonb_populate_recordset(null::${this.qualifiedName}, $1::jsonb)
-         on conflict ("${this.streamIdColumn}") do update set ${this.updateList}`,
-        [JSON.stringify(chunk.map((row) => this.encode(row)))],
-      );
+         on conflict ("${this.streamIdColumn}") do update set ${this.updateList}`;
+      if (i === 0 && alongside)
+        await manager.query(`with alongside as (${alongside.text('$2')}) ${upsert}`, [
+          chunk,
+          alongside.parameter,
+        ]);
+      else await manager.query(upsert, [chunk]);
     }
   }
 

@@ -1,9 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, commandError } from '@spindle/contracts';
-import type { NewEvent, SpindleEvent } from '@spindle/contracts';
+import type { CommandResult, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { createTestSchema, uniqueName } from '@spindle/testing';
 import { backboneMigrations } from '../database/idempotency-keys.migration';
-import { CommandEngine, commandFor } from './command-engine';
+import { CommandEngine, commandFor, isLostRace } from './command-engine';
 import type { CommandEntity } from './command-engine';
 import { idempotencyOf } from './idempotency';
 import { PostgresEventStore } from './postgres-event-store';
@@ -161,13 +161,29 @@ describe('the command engine', () => {
     expect(commits).toBe(before);
   });
 
-  it('decides again within the caller’s transaction after a lost race, keeping the caller’s own writes', async () => {
+  // No savepoint per call (two statements): a lost race fails the caller's transaction, and the
+  // caller runs it all again on fresh state (an EventConsumerRunner retries its batch).
+  it('lets a lost race fail the caller’s transaction, for the caller to run again on fresh state', async () => {
     const id = uniqueName('saved');
     await engine.run(add(id, 1));
-    const caller = dataSource.createQueryRunner();
-    await caller.connect();
-    await caller.startTransaction();
-    await caller.manager.query(`insert into "${db.schema}".effects values ($1, -1)`, [`counter-${id}`]);
+    const inCaller = async (rivalFirst?: () => Promise<void>): Promise<CommandResult[]> => {
+      const caller = dataSource.createQueryRunner();
+      await caller.connect();
+      await caller.startTransaction();
+      try {
+        await caller.manager.query(`insert into "${db.schema}".effects values ($1, -1)`, [`counter-${id}`]);
+        const decided = engine.runMany([add(id, 2), add(id, 2)], caller.manager);
+        await rivalFirst?.();
+        const results = await decided;
+        await caller.commitTransaction();
+        return results;
+      } catch (e) {
+        await caller.rollbackTransaction();
+        throw e;
+      } finally {
+        await caller.release();
+      }
+    };
     const rival = dataSource.createQueryRunner();
     await rival.connect();
     await rival.startTransaction();
@@ -176,15 +192,17 @@ describe('the command engine', () => {
       metadata: meta,
       occurredAt: new Date(),
     });
-    const decided = engine.runMany([add(id, 2), add(id, 2)], caller.manager);
-    await waitForLockWait(dataSource, db.schema);
-    await rival.commitTransaction();
-    await rival.release();
-    expect((await decided).map((r) => r.ok)).toEqual([true, true]);
-    await caller.commitTransaction();
-    await caller.release();
+    const lost = await inCaller(async () => {
+      await waitForLockWait(dataSource, db.schema);
+      await rival.commitTransaction();
+      await rival.release();
+    }).catch((e: unknown) => e);
+    expect(isLostRace(lost)).toBe(true);
+    expect(await totals(id)).toEqual([1, 5]);
+    expect((await inCaller()).map((r) => r.ok)).toEqual([true, true]);
     expect(await totals(id)).toEqual([1, 5, 7, 9]);
-    // 1, the caller's own row, 7 and 9: the rival wrote its 5 without the engine.
+    // 1, the second attempt's own row, 7 and 9: the first attempt's row went with it, and the
+    // rival wrote its 5 without the engine.
     expect(await count('effects', `counter-${id}`)).toBe(4);
   });
 

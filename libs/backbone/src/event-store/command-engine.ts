@@ -67,6 +67,11 @@ export function isCommandError(value: unknown): value is CommandError {
   return typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
 }
 
+// The caller's open transaction, which the engine runs in as it is (see CommandEngine.attempt).
+function inTransaction(within: EntityManager | undefined): within is EntityManager {
+  return within?.queryRunner?.isTransactionActive === true;
+}
+
 // A lost optimistic race: a stream moved or was claimed meanwhile, a twin committed the same key,
 // two transactions deadlocked or could not be serialized. Deciding again on fresh state may succeed.
 export function isLostRace(e: unknown): boolean {
@@ -108,7 +113,8 @@ const SINGLE_ATTEMPTS = 5;
 // events, outbox rows, idempotency answers and the owner's own state (`afterAppend`) written with one
 // statement per table, in one transaction: the caller's, or one the engine opens. Each command gets
 // the answer it would have had alone. A lost race decides the batch again on fresh state, and at
-// last one command per transaction, so a lost race is refused by its stream, never applied twice.
+// last one command per transaction, so a lost race is refused by its stream, never applied twice;
+// in the caller's transaction the caller does that (it fails, and the caller runs it again).
 export class CommandEngine {
   private readonly logger = new Logger('command-engine');
 
@@ -135,6 +141,10 @@ export class CommandEngine {
     const results: CommandResult[] = [];
     for (let i = 0; i < batch.length; i += MAX_BATCH) {
       const chunk = batch.slice(i, i + MAX_BATCH);
+      if (inTransaction(within)) {
+        results.push(...(await this.attempt(chunk, within, preparation)));
+        continue;
+      }
       const decided = await this.batch(chunk, within, preparation);
       if (decided) results.push(...decided);
       else for (const command of chunk) results.push(await this.single(command, within, preparation));
@@ -189,6 +199,7 @@ export class CommandEngine {
     within: EntityManager | undefined,
     preparation: Preparation | undefined,
   ): Promise<CommandResult> {
+    if (inTransaction(within)) return (await this.attempt([command], within, preparation))[0]!;
     for (let attempt = 1; ; attempt++) {
       try {
         const [result] = await this.attempt([command], within, preparation);
@@ -201,18 +212,20 @@ export class CommandEngine {
     }
   }
 
-  // One transaction, or a savepoint in the caller's: a failed attempt leaves the caller's
-  // transaction as it was, and its row locks are let go.
+  // One transaction of the engine's own, or straight in the caller's. There a lost race (or any
+  // error) fails the caller's transaction, and the caller decides it all again on fresh state (an
+  // EventConsumerRunner retries its batch): a savepoint around each attempt, so the engine could retry
+  // inside, cost two statements per call to save a rare retry.
   private async attempt(
     batch: readonly BoundCommand[],
     within: EntityManager | undefined,
     preparation: Preparation | undefined,
   ): Promise<CommandResult[]> {
-    const own = !within?.queryRunner?.isTransactionActive;
+    if (inTransaction(within)) return (await this.decideAll(within, batch, preparation)).results;
     const { results, appended } = await (within ?? this.dataSource.manager).transaction((manager) =>
       this.decideAll(manager, batch, preparation),
     );
-    if (own && appended.length > 0) this.options.onCommitted?.(appended);
+    if (appended.length > 0) this.options.onCommitted?.(appended);
     return results;
   }
 

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { SideWrite } from '@spindle/backbone';
 import { isJobEvent, isWorkerEvent } from '@spindle/contracts';
 import type { JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
@@ -32,17 +32,16 @@ interface FeedSubject {
   readonly workerId?: string | null;
 }
 
-// Appends job or worker changes to the feed, from the rows their projection has just written in
-// the same transaction (the rows give each entry its context, function and worker). The event id
-// is unique there, so a redelivered event adds nothing. One plain statement: this runs for every
+// Job or worker changes as feed entries, from the rows their projection has just folded in the same
+// transaction (the rows give each entry its context, function and worker): a write that goes in the
+// rows' own upsert statement (StreamRowTable.upsert), or nothing when no event is carried. The event
+// id is unique there, so a redelivered event adds nothing. One plain statement: this runs for every
 // job event, and TypeORM's query builder was a visible share of the projector's CPU.
-export async function appendToFeed(
-  manager: EntityManager,
+export function feedEntries(
   kind: 'job' | 'worker',
   events: readonly SpindleEvent[],
   byStream: ReadonlyMap<string, FeedSubject>,
-): Promise<void> {
-  if (events.length === 0) return;
+): SideWrite | undefined {
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
     if (!row || event.type === 'JobDeleted') return [];
@@ -67,18 +66,18 @@ export async function appendToFeed(
       },
     ];
   });
-  if (entries.length === 0) return;
-  // In event order: seq is the feed's order, and readers resume by it.
-  await manager.query(
-    `insert into "${PROJECTOR_SCHEMA}".feed_v1
+  if (entries.length === 0) return undefined;
+  return {
+    // In event order: seq is the feed's order, and readers resume by it.
+    text: (parameter) => `insert into "${PROJECTOR_SCHEMA}".feed_v1
        (event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at)
      select event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at
-     from jsonb_populate_recordset(null::"${PROJECTOR_SCHEMA}".feed_v1, $1::jsonb) with ordinality as e(
+     from jsonb_populate_recordset(null::"${PROJECTOR_SCHEMA}".feed_v1, ${parameter}::jsonb) with ordinality as e(
        seq, event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at, tx, n)
      order by n
      on conflict (event_id) do nothing`,
-    [JSON.stringify(entries)],
-  );
+    parameter: JSON.stringify(entries),
+  };
 }
 
 // The worker as of this event. Most job events name it; a submitted job has none yet (the row may

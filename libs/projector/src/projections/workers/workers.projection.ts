@@ -3,7 +3,7 @@ import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, WorkerView } from '@spindle/read-models';
-import { appendToFeed } from '../feed/feed';
+import { feedEntries } from '../feed/feed';
 
 export function evolveWorkerView(row: WorkerView | null, event: SpindleEvent): WorkerView | null {
   if (!isWorkerEvent(event)) throw new Error(`unexpected ${event.type} for the workers read model`);
@@ -68,7 +68,6 @@ export const workersProjection: EventConsumer = {
   name: workerRowsProjection.name,
   topics: workerRowsProjection.topics,
   async handle(events, manager) {
-    const rows = await workerRowsProjection.apply(events, manager);
-    await appendToFeed(manager, 'worker', events, rows);
+    await workerRowsProjection.apply(events, manager, (rows) => feedEntries('worker', events, rows));
   },
 };
