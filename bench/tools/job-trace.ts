@@ -113,7 +113,10 @@ async function main(): Promise<void> {
     method: 'POST' as const,
     body: '{"args":{}}',
   };
-  const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: 100 } });
+  // TRACE_WARMUP=<n> (100): jobs run before the traced ones, at 4 in flight (0: none, so counts of
+  // statements over the whole run are the traced jobs' alone).
+  const warmup = Number(process.env['TRACE_WARMUP'] ?? 100);
+  const warm = await runLoad({ ...plan, closed: { concurrency: 4, count: warmup } });
   await settledJobs(api, fn, new Set(warm.samples.flatMap((s) => (s.id ? [s.id] : []))), 120_000);
   // TRACE_RATE=<n>: an open loop at n submits a second (as figure 2) instead of `concurrency` in flight.
   const rate = Number(process.env['TRACE_RATE'] ?? 0);

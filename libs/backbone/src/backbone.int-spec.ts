@@ -5,6 +5,7 @@ import {
   DEFAULT_CONTEXT_SETTINGS,
   InvalidEventError,
   newEventId,
+  parseEvent,
 } from '@spindle/contracts';
 import type { EventEnvelope, NewEvent } from '@spindle/contracts';
 import {
@@ -17,12 +18,14 @@ import {
 import { InProcessMessageBus } from './bus/in-process-message-bus';
 import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
+import { runWrites } from './consumer/event-consumer';
 import type { EventConsumer } from './consumer/event-consumer';
 import { backboneMigrations } from './database/idempotency-keys.migration';
 import { PgNotifications } from './database/pg-notifications';
 import { EventConsumerGroup } from './consumer/event-consumer-group';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
+import type { StreamProjection } from './consumer/stream-projection';
 import { ConcurrencyError, PostgresEventStore } from './event-store/postgres-event-store';
 import { OutboxRelay } from './outbox/outbox-relay';
 
@@ -58,7 +61,7 @@ function envelope(streamId: string, position: number, name: string): EventEnvelo
 const meta = { correlationId: 'test', causationId: null };
 
 // Counts every event per stream, guarded by stream position: duplicates must not count twice.
-function countingProjection(name: string, topic: string): EventConsumer {
+function countingProjection(name: string, topic: string): StreamProjection<StreamCount> {
   return streamProjection<StreamCount>({
     name,
     topics: [topic],
@@ -451,6 +454,33 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
 
     const row = await countAt(streamId, 2, 'the projection');
     expect(row.count).toBe(2); // dup once + next once; three deliveries
+  });
+
+  // A stream projection's batch runs with no transaction (its writes in the claim's statement), so
+  // rows worked out from a read before a later batch committed (a zombie consumer's) reach the table
+  // late: they must not take the row back.
+  it('takes no row back with a stream projection’s writes worked out before a later batch committed', async () => {
+    const topic = await topicName();
+    const streamId = uniqueName('ctx');
+    const projection = countingProjection(uniqueName('proj'), topic);
+    await startRunner(projection);
+    const stale = await projection.writes!(
+      [parseEvent(envelope(streamId, 1, 'first'))],
+      db.dataSource.manager,
+    );
+    expect(stale).toHaveLength(1);
+    await bus.publish([
+      {
+        topic,
+        messages: ['first', 'second', 'third'].map((name, i) => ({
+          key: streamId,
+          value: JSON.stringify(envelope(streamId, i + 1, name)),
+        })),
+      },
+    ]);
+    expect((await countAt(streamId, 3, 'the projection')).count).toBe(3);
+    await runWrites(db.dataSource.manager, stale);
+    expect(await streamCount(streamId)).toMatchObject({ streamPosition: 3, count: 3 });
   });
 
   it('resumes with no loss and no double effect when a consumer dies after its rows commit but before the bus offset does', async () => {

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contracts';
 import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
-import type { EventConsumer } from './event-consumer';
+import type { EventConsumer, SqlWrite } from './event-consumer';
 import { isLostRace } from '../event-store/command-engine';
 import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
@@ -141,6 +141,13 @@ export class EventConsumerRunner {
     await this.deadLetter(batch, message, lastError, this.options.maxAttempts);
   }
 
+  // In a transaction: the claim, then the consumer's handle. A consumer with `writes` (its writes
+  // change nothing when run again or late) has them run in the claim's own statement instead, with
+  // no transaction: every part of one statement commits together, so the rows, the checkpoint and
+  // the inbox still do. Its writes cover every event of the batch, claimed or not (what the inbox
+  // already had changes nothing again), and a zombie of the same partition, late with rows it read
+  // before, cannot take a row back. That is two round trips a batch, its reads and that statement,
+  // where the transaction took five.
   // A lost race (a stream the consumer appends to moved meanwhile: CommandEngine in this
   // transaction) is not the batch's fault: it is applied again on fresh state, a few times, before
   // it counts as failed.
@@ -152,11 +159,20 @@ export class EventConsumerRunner {
     let applied: readonly SpindleEvent[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dataSource.transaction(async (manager) => {
-          const fresh = await this.claimAndCheckpoint(manager, batch, items);
-          if (fresh.length > 0) await this.consumer.handle(fresh, manager);
-          applied = fresh;
-        });
+        if (this.consumer.writes) {
+          const manager = this.dataSource.manager;
+          const planned = await this.consumer.writes(
+            items.map((i) => i.event),
+            manager,
+          );
+          applied = await this.claimAndCheckpoint(manager, batch, items, planned);
+        } else {
+          await this.dataSource.transaction(async (manager) => {
+            const fresh = await this.claimAndCheckpoint(manager, batch, items);
+            if (fresh.length > 0) await this.consumer.handle(fresh, manager);
+            applied = fresh;
+          });
+        }
         break;
       } catch (e) {
         if (!isLostRace(e) || attempt >= LOST_RACE_ATTEMPTS) throw e;
@@ -177,7 +193,8 @@ export class EventConsumerRunner {
   }
 
   // Which of `items` to apply, in one statement that also moves the partition's checkpoint past
-  // them (in the batch's transaction: it counts only if the batch's writes commit). The checkpoint
+  // them (in the batch's transaction: it counts only if the batch's writes commit), and runs the
+  // consumer's `writes` when it has them. The checkpoint
   // as it was says where this partition was (the cached one can be stale after a rebalance); the
   // inbox says which events were applied, whatever their offset (an event re-published after a
   // relay crash carries a new offset and its old id), and it is what keeps a zombie consumer of the
@@ -189,8 +206,10 @@ export class EventConsumerRunner {
     manager: EntityManager,
     batch: DeliveredBatch,
     items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
+    writes: readonly SqlWrite[] = [],
   ): Promise<SpindleEvent[]> {
     const last = items.at(-1)!.message;
+    const written = writes.map((w, i) => `, written_${i} as (${w.text(`$${9 + i}`)})`).join('');
     // The checkpoint counts only where appliedUpTo says it does: offsets that survive (durable)
     // and the same incarnation of the topic. Every part of the statement sees the row as it was
     // before it (saved's write is not visible to `checkpoint`).
@@ -205,7 +224,7 @@ export class EventConsumerRunner {
            (select c."offset" from checkpoint c
             where $6::boolean and c.topic_id is not distinct from $7::text), -1)
          on conflict do nothing returning event_id),
-       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})
+       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})${written}
        select (select "offset"::text from checkpoint) as "offset", (select topic_id from checkpoint) as topic_id,
               array(select event_id::text from claimed) as claimed`,
       [
@@ -217,6 +236,7 @@ export class EventConsumerRunner {
         this.bus.durableOffsets,
         batch.topicId,
         last.offset,
+        ...writes.map((w) => w.parameter),
       ],
     );
     const row = rows[0]!;

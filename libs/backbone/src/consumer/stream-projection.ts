@@ -1,8 +1,8 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { SpindleEvent } from '@spindle/contracts';
-import type { EventConsumer } from './event-consumer';
+import { runWrites } from './event-consumer';
+import type { EventConsumer, SqlWrite } from './event-consumer';
 import { StreamRowTable } from './stream-row-table';
-import type { SideWrite } from './stream-row-table';
 
 // A read-model row that mirrors one stream, remembering the last stream position it applied.
 export interface StreamRow extends ObjectLiteral {
@@ -21,14 +21,12 @@ export interface StreamProjectionDefinition<TRow extends StreamRow> {
 // A consumer that keeps one row per stream, and says how (so a rebuild can replay it elsewhere).
 export interface StreamProjection<TRow extends StreamRow = StreamRow> extends EventConsumer {
   readonly definition: StreamProjectionDefinition<TRow>;
-  // handle(), answering with the rows of the touched streams as they are now. `alongside` asks, from
-  // those rows, for a write of its own that goes in the same statement as the rows' upsert (the
-  // feed's entries): one round trip for both.
-  apply(
+  // writes(), with the rows of the touched streams as they are after the events (for a consumer
+  // that writes more from them with the rows, like the feed, without reading them again).
+  rowWrites(
     events: readonly SpindleEvent[],
     manager: EntityManager,
-    alongside?: (rows: ReadonlyMap<string, TRow>) => SideWrite | undefined,
-  ): Promise<ReadonlyMap<string, TRow>>;
+  ): Promise<{ readonly rows: ReadonlyMap<string, TRow>; readonly writes: readonly SqlWrite[] }>;
   // Called in a rebuild's swap transaction once the rebuilt table replaced the live one, for a read
   // model that keeps more than its rows (a change index its readers wait on): the rows changed.
   afterRebuild?(manager: EntityManager): Promise<void>;
@@ -58,7 +56,8 @@ export function foldIntoRows<TRow extends StreamRow>(
 }
 
 // Turns a pure evolve into a batched, idempotent consumer: one read of the touched rows, evolve in
-// memory, one upsert.
+// memory, one upsert of those that changed. Its writes change nothing when run again or late (a row
+// only moves forward), so the runner runs them in its claim's statement, with no transaction.
 export function streamProjection<TRow extends StreamRow>(
   definition: StreamProjectionDefinition<TRow>,
 ): StreamProjection<TRow> {
@@ -71,30 +70,24 @@ export function streamProjection<TRow extends StreamRow>(
     }
     return table;
   };
-  const apply = async (
-    events: readonly SpindleEvent[],
-    manager: EntityManager,
-    alongside?: (rows: ReadonlyMap<string, TRow>) => SideWrite | undefined,
-  ) => {
+  const rowWrites = async (events: readonly SpindleEvent[], manager: EntityManager) => {
     const table = tableOf(manager);
     const streamIds = [...new Set(events.map((e) => e.streamId))];
     const existing = await table.load(manager, streamIds);
     const rows = new Map<string, TRow>(existing.map((r) => [r.streamId, r]));
     const changed = foldIntoRows(definition, rows as Map<string, TRow | null>, events);
-    await table.upsert(
-      manager,
-      [...changed].map((id) => rows.get(id)!),
-      alongside?.(rows),
-    );
-    return rows;
+    return { rows, writes: table.upserts([...changed].map((id) => rows.get(id)!)) };
   };
+  const writes = async (events: readonly SpindleEvent[], manager: EntityManager) =>
+    (await rowWrites(events, manager)).writes;
   return {
     name: definition.name,
     topics: definition.topics,
     definition,
-    apply,
+    rowWrites,
+    writes,
     async handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void> {
-      await apply(events, manager);
+      await runWrites(manager, await writes(events, manager));
     },
   };
 }

@@ -3,19 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager, EntityMetadata, ValueTransformer } from 'typeorm';
+import { runWrites } from './event-consumer';
+import type { SqlWrite } from './event-consumer';
 
 type ColumnMetadata = EntityMetadata['columns'][number];
 
 // Rows are written in statements of at most this many (one JSON parameter each).
 const WRITE_CHUNK = 2_000;
-
-// A data-modifying statement of one parameter (named by `text`'s argument, `$2` say) that can run
-// as a WITH of another's, which it does not read from: a read model's feed entries beside its rows.
-// Postgres runs such a WITH exactly once and to completion, in the same snapshot as the rest.
-export interface SideWrite {
-  text(parameter: string): string;
-  readonly parameter: unknown;
-}
 
 // Reads and writes a stream projection's rows with one plain statement per batch: `= any($1)`
 // to read, `jsonb_populate_recordset` to upsert. TypeORM's repository builds a statement with a
@@ -77,25 +71,28 @@ export class StreamRowTable<TRow extends object> {
     return raw.map((r) => this.decode(r));
   }
 
-  // Insert or replace whole rows, keyed by stream id (each at most once per call). `alongside`, a
-  // write of the same transaction, rides in the first chunk's statement: one round trip for both.
-  async upsert(manager: EntityManager, rows: readonly TRow[], alongside?: SideWrite): Promise<void> {
-    if (rows.length === 0) {
-      if (alongside) await manager.query(alongside.text('$1'), [alongside.parameter]);
-      return;
-    }
+  // Insert or replace whole rows, keyed by stream id (each at most once per call).
+  async upsert(manager: EntityManager, rows: readonly TRow[]): Promise<void> {
+    await runWrites(manager, this.upserts(rows));
+  }
+
+  // The same as writes to run later, in a statement of their own or as part of another. A row
+  // only moves forward: one of a stream position at or below the stored row's changes nothing, so
+  // rows worked out from an earlier read (a zombie consumer's, a batch applied twice) cannot take
+  // a row back.
+  upserts(rows: readonly TRow[]): SqlWrite[] {
+    const writes: SqlWrite[] = [];
     for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
       const chunk = JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((row) => this.encode(row)));
-      const upsert = `insert into ${this.qualifiedName} (${this.columnList})
-         select ${this.columnList} from jsonb_populate_recordset(null::${this.qualifiedName}, $1::jsonb)
-         on conflict ("${this.streamIdColumn}") do update set ${this.updateList}`;
-      if (i === 0 && alongside)
-        await manager.query(`with alongside as (${alongside.text('$2')}) ${upsert}`, [
-          chunk,
-          alongside.parameter,
-        ]);
-      else await manager.query(upsert, [chunk]);
+      writes.push({
+        text: (parameter) => `insert into ${this.qualifiedName} as stored (${this.columnList})
+         select ${this.columnList} from jsonb_populate_recordset(null::${this.qualifiedName}, ${parameter}::jsonb)
+         on conflict ("${this.streamIdColumn}") do update set ${this.updateList}
+         where stored."${this.streamPositionColumn}" < excluded."${this.streamPositionColumn}"`,
+        parameter: chunk,
+      });
     }
+    return writes;
   }
 
   // Rows that are not in the table yet, through COPY: several times faster than an insert for a

@@ -1,4 +1,6 @@
-import type { SideWrite } from '@spindle/backbone';
+import type { EntityManager } from 'typeorm';
+import { runWrites } from '@spindle/backbone';
+import type { EventConsumer, SqlWrite, StreamProjection, StreamRow } from '@spindle/backbone';
 import { isJobEvent, isWorkerEvent } from '@spindle/contracts';
 import type { JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
@@ -32,16 +34,37 @@ interface FeedSubject {
   readonly workerId?: string | null;
 }
 
-// Job or worker changes as feed entries, from the rows their projection has just folded in the same
-// transaction (the rows give each entry its context, function and worker): a write that goes in the
-// rows' own upsert statement (StreamRowTable.upsert), or nothing when no event is carried. The event
+// A jobs or workers read model with each change on the feed, written with its rows: in the
+// consumer runner's claim statement, or one after the other in a caller's transaction.
+export function withFeed<TRow extends StreamRow & FeedSubject>(
+  kind: 'job' | 'worker',
+  rows: StreamProjection<TRow>,
+): EventConsumer {
+  const writes = async (events: readonly SpindleEvent[], manager: EntityManager) => {
+    const folded = await rows.rowWrites(events, manager);
+    const feed = feedEntries(kind, events, folded.rows);
+    return feed ? [...folded.writes, feed] : folded.writes;
+  };
+  return {
+    name: rows.name,
+    topics: rows.topics,
+    writes,
+    async handle(events, manager) {
+      await runWrites(manager, await writes(events, manager));
+    },
+  };
+}
+
+// Job or worker changes as feed entries, from the rows their projection has just folded (the rows
+// give each entry its context, function and worker): a write that goes with the rows' own, or
+// nothing when no event is carried. The event
 // id is unique there, so a redelivered event adds nothing. One plain statement: this runs for every
 // job event, and TypeORM's query builder was a visible share of the projector's CPU.
-export function feedEntries(
+function feedEntries(
   kind: 'job' | 'worker',
   events: readonly SpindleEvent[],
   byStream: ReadonlyMap<string, FeedSubject>,
-): SideWrite | undefined {
+): SqlWrite | undefined {
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
     if (!row || event.type === 'JobDeleted') return [];

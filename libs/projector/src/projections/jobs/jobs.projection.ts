@@ -1,7 +1,7 @@
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, JobView, evolveJobView } from '@spindle/read-models';
-import { feedEntries } from '../feed/feed';
+import { withFeed } from '../feed/feed';
 
 // The rows alone: what a rebuild replays (the feed is append-only and keeps its entries).
 export const jobRowsProjection = streamProjection<JobView>({
@@ -11,11 +11,5 @@ export const jobRowsProjection = streamProjection<JobView>({
   evolve: evolveJobView,
 });
 
-// The jobs read model, and each change on the feed in the same statement as the rows.
-export const jobsProjection: EventConsumer = {
-  name: jobRowsProjection.name,
-  topics: jobRowsProjection.topics,
-  async handle(events, manager) {
-    await jobRowsProjection.apply(events, manager, (rows) => feedEntries('job', events, rows));
-  },
-};
+// The jobs read model, and each change on the feed, written with the rows.
+export const jobsProjection: EventConsumer = withFeed('job', jobRowsProjection);

@@ -41,8 +41,10 @@ async function raiseChangeIndex(manager: EntityManager): Promise<void> {
   );
 }
 
+// In a transaction of the runner's (no `writes`): the index is raised with the rows.
 export const serviceJobsProjection: StreamProjection<ServiceJobView> = {
   ...rows,
+  writes: undefined,
   async handle(events, manager): Promise<void> {
     await rows.handle(events, manager);
     await raiseChangeIndex(manager);

@@ -3,7 +3,7 @@ import type { SpindleEvent } from '@spindle/contracts';
 import { streamProjection } from '@spindle/backbone';
 import type { EventConsumer } from '@spindle/backbone';
 import { READ_MODEL_SOURCES, WorkerView } from '@spindle/read-models';
-import { feedEntries } from '../feed/feed';
+import { withFeed } from '../feed/feed';
 
 export function evolveWorkerView(row: WorkerView | null, event: SpindleEvent): WorkerView | null {
   if (!isWorkerEvent(event)) throw new Error(`unexpected ${event.type} for the workers read model`);
@@ -64,10 +64,4 @@ export const workerRowsProjection = streamProjection<WorkerView>({
   evolve: evolveWorkerView,
 });
 
-export const workersProjection: EventConsumer = {
-  name: workerRowsProjection.name,
-  topics: workerRowsProjection.topics,
-  async handle(events, manager) {
-    await workerRowsProjection.apply(events, manager, (rows) => feedEntries('worker', events, rows));
-  },
-};
+export const workersProjection: EventConsumer = withFeed('worker', workerRowsProjection);
