@@ -194,14 +194,13 @@ export class EventConsumerRunner {
 
   // Which of `items` to apply, in one statement that also moves the partition's checkpoint past
   // them (in the batch's transaction: it counts only if the batch's writes commit), and runs the
-  // consumer's `writes` when it has them. The checkpoint
-  // as it was says where this partition was (the cached one can be stale after a rebalance); the
-  // inbox says which events were applied, whatever their offset (an event re-published after a
-  // relay crash carries a new offset and its old id), and it is what keeps a zombie consumer of the
-  // same partition from applying the same messages twice: its claim of the same event ids waits
-  // for this transaction and then claims nothing. The same event twice within one batch is applied
-  // once, its first. The checkpoint was a statement of its own after the consumer's writes, one
-  // round trip more per batch.
+  // consumer's `writes` when it has them. The checkpoint as it was says where this partition was
+  // (the cached one can be stale after a rebalance); the inbox says which events were applied,
+  // whatever their offset (an event re-published after a relay crash carries a new offset and its
+  // old id), and it is what keeps a zombie consumer of the same partition from applying the same
+  // messages twice: its claim of the same event ids waits for this transaction and then claims
+  // nothing. The same event twice within one batch is applied once, its first. The checkpoint was a
+  // statement of its own after the consumer's writes, one round trip more per batch.
   private async claimAndCheckpoint(
     manager: EntityManager,
     batch: DeliveredBatch,

@@ -57,9 +57,9 @@ export function withFeed<TRow extends StreamRow & FeedSubject>(
 
 // Job or worker changes as feed entries, from the rows their projection has just folded (the rows
 // give each entry its context, function and worker): a write that goes with the rows' own, or
-// nothing when no event is carried. The event
-// id is unique there, so a redelivered event adds nothing. One plain statement: this runs for every
-// job event, and TypeORM's query builder was a visible share of the projector's CPU.
+// nothing when no event is carried. The event id is unique there, so a redelivered event adds
+// nothing. One plain statement: this runs for every job event, and TypeORM's query builder was a
+// visible share of the projector's CPU.
 function feedEntries(
   kind: 'job' | 'worker',
   events: readonly SpindleEvent[],
