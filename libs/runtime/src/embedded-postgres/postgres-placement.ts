@@ -23,6 +23,15 @@ export interface PostgresPlacement {
 
 // Root's place for what the postgres user must reach when the checkout is private (/root is 0700).
 export const SHARED_DIR = '/var/lib/spindle';
+
+// SHARED_DIR, made or opened so that other users pass through it (0755, as the worker agent opens
+// it for job users). Made as a side effect of a mode-0700 data directory inside it, it was 0700
+// itself, and initdb, run as postgres, could not reach its own directory.
+function sharedDir(): string {
+  mkdirSync(SHARED_DIR, { recursive: true });
+  chmodSync(SHARED_DIR, 0o755);
+  return SHARED_DIR;
+}
 export const DATABASE_URL_FIX =
   'set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/spindle to use a PostgreSQL of your own';
 
@@ -55,6 +64,7 @@ export function placeEmbeddedPostgres(spindleDataDir: string): PostgresPlacement
     moved.push(`data in ${dataDir}`);
   }
   try {
+    if (dataDir.startsWith(`${SHARED_DIR}/`)) sharedDir();
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chownSync(dataDir, user.uid, user.gid);
   } catch (e) {
@@ -146,8 +156,7 @@ function copyBinaries(nativeDir: string, key: string): string {
   if (existsSync(join(target, '.complete'))) return target;
   const staging = `${target}.tmp-${process.pid}`;
   try {
-    mkdirSync(SHARED_DIR, { recursive: true });
-    chmodSync(SHARED_DIR, 0o755);
+    sharedDir();
     rmSync(staging, { recursive: true, force: true });
     cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
     openUp(staging);
