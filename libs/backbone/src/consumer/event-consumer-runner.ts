@@ -33,7 +33,8 @@ interface Checkpoint {
 const NONE: Checkpoint = { offset: -1n, topicId: null };
 
 // Feeds a consumer from the bus. Rows, the (topic, partition, offset) checkpoint and the inbox of
-// applied event ids commit in one transaction, so a crash anywhere leaves all or none; whatever the
+// applied event ids commit together (one transaction, or one statement for a consumer with
+// `writes`), so a crash anywhere leaves all or none; whatever the
 // bus redelivers at or below the checkpoint, and any event id seen before, is skipped. A message
 // that keeps failing is retried, then sent to the dead-letter topic with its origin and error, and
 // the consumer moves on.
