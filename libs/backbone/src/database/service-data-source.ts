@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ADVISORY_LOCK_CLASS } from './advisory-locks';
 import type { DataSourceOptions, Logger as TypeOrmLogger, MigrationInterface, MixedList } from 'typeorm';
 import { databaseStatements } from '../metrics/backbone-metrics';
+import { PreparingClient } from './prepared-statements';
 
 // Every service owns one Postgres schema; nobody writes another's.
 export interface ServiceDatabaseOptions {
@@ -12,6 +13,8 @@ export interface ServiceDatabaseOptions {
   readonly entities: MixedList<Function>;
   readonly migrations: MixedList<Function>;
   readonly poolSize?: number;
+  // Statements prepared once per connection (prepared-statements.ts); on unless false.
+  readonly preparedStatements?: boolean;
 }
 
 export function serviceDataSourceOptions(options: ServiceDatabaseOptions): DataSourceOptions {
@@ -32,6 +35,7 @@ export function serviceDataSourceOptions(options: ServiceDatabaseOptions): DataS
       // Short statements only: a plan whose estimate passes jit_above_cost (a backlog of queued
       // jobs makes the dispatcher's snapshot look costly) was JIT-compiled for ~0.9 s to run 3 ms.
       options: '-c jit=off',
+      ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
     },
   };
 }

@@ -25,7 +25,12 @@ export class ServiceDatabaseModule {
       inject: [SPINDLE_CONFIG],
       useFactory: (config: SpindleConfig) => {
         if (!config.databaseUrl) throw new Error('DATABASE_URL is not configured');
-        return serviceDataSourceOptions({ ...options, url: config.databaseUrl, poolSize: config.dbPoolSize });
+        return serviceDataSourceOptions({
+          ...options,
+          url: config.databaseUrl,
+          poolSize: config.dbPoolSize,
+          preparedStatements: config.dbPreparedStatements,
+        });
       },
       dataSourceFactory: async (dsOptions?: DataSourceOptions) => {
         const dataSource = new DataSource(dsOptions!);

@@ -91,6 +91,9 @@ const envSchema = z.object({
   // Genvid's events results log resets when no request came for this long (Genvid: 5 s).
   GENVID_EVENTS_RESET_MS: positiveInt.default(5_000),
   DB_POOL_SIZE: positiveInt.default(10),
+  // Statements prepared once per connection and run by name (libs/backbone/.../prepared-statements.ts);
+  // off for a transaction-mode pooler, which hands each transaction another server connection.
+  DB_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   ARTIFACT_MAX_BYTES: positiveInt.default(256 * 1024 * 1024),
   ARTIFACT_STORE_URL: z.string().url().optional(),
   LOG_COLLECTOR_URL: z.string().url().optional(),
@@ -230,6 +233,7 @@ export interface SpindleConfig {
   // How long a read waits for the read models to include every write acknowledged before it.
   readonly readConsistencyTimeoutMs: number;
   readonly dbPoolSize: number;
+  readonly dbPreparedStatements: boolean;
   readonly artifacts: { readonly maxBytes: number };
   // Where the gateway reaches services that own data it streams (artifact blobs). A process that
   // runs the service itself replaces this with its own address once it listens.
@@ -356,6 +360,7 @@ export function loadConfig(
     genvidEventsResetMs: e.GENVID_EVENTS_RESET_MS,
     readConsistencyTimeoutMs: e.READ_CONSISTENCY_TIMEOUT_MS,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbPreparedStatements: e.DB_PREPARED_STATEMENTS === 'on',
     artifacts: { maxBytes: e.ARTIFACT_MAX_BYTES },
     urls: {
       artifactStore: e.ARTIFACT_STORE_URL ?? `http://127.0.0.1:${e.ARTIFACT_STORE_PORT}`,
