@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     entities: PROJECTOR_ENTITIES,
     migrations: PROJECTOR_MIGRATIONS,
     poolSize: 4,
+    preparedStatements: config.dbPreparedStatements,
   });
   try {
     for (const projection of projections) {

@@ -7,7 +7,8 @@ import type { QueryConfig, QueryResult } from 'pg';
 // by text alone is parsed, analysed and planned by Postgres at every execution. On the saturated
 // shared-jobs benchmark that was 3.7 s of Postgres's 12.6 s of CPU (pg_stat_statements' planning
 // time alone), the consumer runner's claim, the event store's append and the relays' statements
-// first; named, Postgres spent 35 % less CPU per job (BENCHMARKS.md, 2026-12-05 night).
+// first. Named, Postgres spent 22 % less CPU per job over five alternating pairs (BENCHMARKS.md,
+// 2026-12-05, night, later).
 //
 // node-postgres prepares a query that has a `name` once per connection (Parse), then sends only
 // Bind and Execute. This client names every parameterised statement after its text's hash once
