@@ -34,10 +34,9 @@ const NONE: Checkpoint = { offset: -1n, topicId: null };
 
 // Feeds a consumer from the bus. Rows, the (topic, partition, offset) checkpoint and the inbox of
 // applied event ids commit together (one transaction, or one statement for a consumer with
-// `writes`), so a crash anywhere leaves all or none; whatever the
-// bus redelivers at or below the checkpoint, and any event id seen before, is skipped. A message
-// that keeps failing is retried, then sent to the dead-letter topic with its origin and error, and
-// the consumer moves on.
+// `writes`), so a crash anywhere leaves all or none; whatever the bus redelivers at or below the
+// checkpoint, and any event id seen before, is skipped. A message that keeps failing is retried,
+// then sent to the dead-letter topic with its origin and error, and the consumer moves on.
 // A checkpoint also names the topic's incarnation (Kafka's topic id). A broker started on empty
 // data, or a topic deleted and created again, numbers its messages from 0 again: under the old
 // checkpoint they would all look applied. So a checkpoint of another incarnation counts for
@@ -194,14 +193,15 @@ export class EventConsumerRunner {
   }
 
   // Which of `items` to apply, in one statement that also moves the partition's checkpoint past
-  // them (in the batch's transaction: it counts only if the batch's writes commit), and runs the
-  // consumer's `writes` when it has them. The checkpoint as it was says where this partition was
-  // (the cached one can be stale after a rebalance); the inbox says which events were applied,
-  // whatever their offset (an event re-published after a relay crash carries a new offset and its
-  // old id), and it is what keeps a zombie consumer of the same partition from applying the same
-  // messages twice: its claim of the same event ids waits for this transaction and then claims
-  // nothing. The same event twice within one batch is applied once, its first. The checkpoint was a
-  // statement of its own after the consumer's writes, one round trip more per batch.
+  // them and runs the consumer's `writes` when it has them: the checkpoint counts only if the
+  // batch's writes commit (in the batch's transaction, or in this same statement). The checkpoint
+  // as it was says where this partition was (the cached one can be stale after a rebalance); the
+  // inbox says which events were applied, whatever their offset (an event re-published after a
+  // relay crash carries a new offset and its old id), and it is what keeps a zombie consumer of the
+  // same partition from applying the same messages twice: its claim of the same event ids waits
+  // for this transaction and then claims nothing. The same event twice within one batch is
+  // applied once, its first. The checkpoint was a statement of its own after the consumer's
+  // writes, one round trip more per batch.
   private async claimAndCheckpoint(
     manager: EntityManager,
     batch: DeliveredBatch,

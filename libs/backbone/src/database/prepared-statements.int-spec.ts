@@ -68,7 +68,7 @@ describe('PreparingClient', () => {
     expect(await prepared()).toHaveLength(STATEMENTS_PER_CONNECTION);
   });
 
-  it('keeps a connection usable after a named statement fails, and prepares it again once it parses', async () => {
+  it('keeps a connection usable after a statement it named fails to parse, and holds nothing prepared for it', async () => {
     const bad = 'select $1::int from no_such_table_anywhere';
     for (let use = 0; use < 3; use++) await expect(client.query(bad, [1])).rejects.toThrow(/does not exist/);
     expect((await client.query('select $1::text as t', ['still here'])).rows).toEqual([{ t: 'still here' }]);
