@@ -46,12 +46,14 @@ export function serviceDataSourceOptions(options: ServiceDatabaseOptions): DataS
 // their own, outside: a few statements a second, whatever the load.)
 class StatementCounter implements TypeOrmLogger {
   private readonly counter;
+  statements = 0;
 
   constructor(connection: string) {
     this.counter = databaseStatements.labels(connection);
   }
 
   logQuery(): void {
+    this.statements++;
     this.counter.inc();
   }
 
@@ -80,6 +82,12 @@ export async function prepareServiceSchema(dataSource: DataSource, schema: strin
       .catch(() => undefined);
     await lock.release();
   }
+}
+
+// How many statements a service data source has sent so far (0 for another data source).
+export function statementsSentBy(dataSource: DataSource): () => number {
+  const logger = dataSource.logger;
+  return () => (logger instanceof StatementCounter ? logger.statements : 0);
 }
 
 export async function openServiceDataSource(options: ServiceDatabaseOptions): Promise<DataSource> {

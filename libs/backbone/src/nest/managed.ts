@@ -5,6 +5,7 @@ import type { EventConsumer } from '../consumer/event-consumer';
 import { EventConsumerGroup } from '../consumer/event-consumer-group';
 import { EventConsumerRunner } from '../consumer/event-consumer-runner';
 import type { EventConsumerRunnerOptions } from '../consumer/event-consumer-runner';
+import { GrowingTableAnalyzer } from '../database/growing-tables';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import type { OutboxRelayOptions } from '../outbox/outbox-relay';
 
@@ -56,6 +57,19 @@ export class ManagedEventConsumerGroup
 {
   async onModuleInit(): Promise<void> {
     await this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+}
+
+export class ManagedGrowingTableAnalyzer
+  extends GrowingTableAnalyzer
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  onApplicationBootstrap(): void {
+    this.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

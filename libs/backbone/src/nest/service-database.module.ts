@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { DataSourceOptions, MixedList } from 'typeorm';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
-import { prepareServiceSchema, serviceDataSourceOptions } from '../database/service-data-source';
+import {
+  prepareServiceSchema,
+  serviceDataSourceOptions,
+  statementsSentBy,
+} from '../database/service-data-source';
+import { ManagedGrowingTableAnalyzer } from './managed';
 
 export interface ServiceDatabaseModuleOptions {
   readonly name: string;
@@ -16,7 +21,8 @@ export interface ServiceDatabaseModuleOptions {
   readonly migrate: boolean;
 }
 
-// A named TypeORM connection to one service's schema, migrated before anything uses it.
+// A named TypeORM connection to one service's schema, migrated before anything uses it. The
+// schema's owner also keeps the planner's picture of its growing tables current (growing-tables.ts).
 @Module({})
 export class ServiceDatabaseModule {
   static forService(options: ServiceDatabaseModuleOptions): DynamicModule {
@@ -39,9 +45,16 @@ export class ServiceDatabaseModule {
         return dataSource;
       },
     });
+    const analyzer = {
+      provide: ManagedGrowingTableAnalyzer,
+      inject: [getDataSourceToken(options.name)],
+      useFactory: (dataSource: DataSource) =>
+        new ManagedGrowingTableAnalyzer(dataSource, options.schema, statementsSentBy(dataSource)),
+    };
     return {
       module: ServiceDatabaseModule,
       imports: [typeorm, TypeOrmModule.forFeature(options.entities as Function[], options.name)],
+      providers: options.migrate ? [analyzer] : [],
       exports: [TypeOrmModule],
     };
   }

@@ -1,0 +1,52 @@
+import type { DataSource } from 'typeorm';
+import { GROWN_CHECK_MS, GrowingTableAnalyzer } from './growing-tables';
+
+// When the analyzer looks: a data source stands in (a pure unit: which statements it is sent).
+describe('GrowingTableAnalyzer checks', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('looks again only once its schema ran statements of its own since the last look', async () => {
+    const query = jest.fn().mockResolvedValue([]);
+    let statements = 0;
+    const sent = jest.fn(async (text: string, values?: unknown[]) => {
+      statements++;
+      return query(text, values) as Promise<unknown>;
+    });
+    const analyzer = new GrowingTableAnalyzer(
+      { query: sent } as unknown as DataSource,
+      'scheduler',
+      () => statements,
+    );
+    analyzer.start();
+
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(query.mock.calls[0]![1]).toEqual(['scheduler', expect.any(Number), expect.any(Number)]);
+
+    // Idle: its own look is not activity.
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 5);
+    expect(query).toHaveBeenCalledTimes(1);
+
+    statements += 3; // the service wrote meanwhile
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
+    expect(query).toHaveBeenCalledTimes(2);
+
+    await analyzer.stop();
+    statements += 3;
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 2);
+    expect(query).toHaveBeenCalledTimes(2);
+  });
+
+  it('analyzes each table the look found grown, by its quoted name', async () => {
+    const query = jest.fn(async (text: string) =>
+      text.startsWith('select') ? [{ table: 'jobs_v1' }, { table: 'odd"name' }] : [],
+    );
+    const analyzer = new GrowingTableAnalyzer({ query } as unknown as DataSource, 'projector', () => 0);
+    expect(await analyzer.analyzeGrown()).toEqual(['jobs_v1', 'odd"name']);
+    expect(query.mock.calls.slice(1).map((c) => c[0])).toEqual([
+      'analyze (skip_locked) "projector"."jobs_v1"',
+      'analyze (skip_locked) "projector"."odd""name"',
+    ]);
+  });
+});

@@ -1,0 +1,77 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+
+// A table counts as grown once it holds at least this many rows...
+export const GROWN_MIN_ROWS = 1_000;
+// ...and at least this many times the rows the planner last counted (pg_class.reltuples, which
+// ANALYZE and VACUUM set; -1 before either ever ran).
+export const GROWN_FACTOR = 2;
+// How often a schema that ran statements meanwhile is looked at (autovacuum's naptime is 60 s).
+export const GROWN_CHECK_MS = 2_000;
+
+// Analyzes a schema's tables that grew to several times what the planner knows of them, at once
+// rather than at autovacuum's next round, so that no statement keeps a plan made for a far smaller
+// table.
+//
+// A prepared statement's plan is cached per connection (prepared-statements.ts). Postgres makes
+// it generic after five executions when that costs no more than the custom ones, and keeps it
+// until the table's statistics change. In a young database every table is tiny at first, where a
+// sequential scan is the cheapest plan for everything, so the event store's read of a few streams,
+// a read model's rows by stream id and the stream positions' claim were planned as scans of the
+// whole table and kept scanning it as it grew: on the submit benchmark (5,000 jobs in 10 s)
+// 5.7 million rows were scanned for them, more with every job, until autovacuum analyzed the
+// tables, up to a minute later. An ANALYZE sends the invalidation that makes every connection plan
+// again on the table's size now: indexed look-ups from then on. It also gives a young table's
+// columns their first statistics (a backlog's states, say).
+//
+// One statement every GROWN_CHECK_MS at most, and none while the schema runs no statements of its
+// own (an idle Spindle stays idle). Once autovacuum keeps up (it analyzes a table that changed by
+// a tenth), nothing here grows by GROWN_FACTOR any more and the check finds nothing.
+export class GrowingTableAnalyzer {
+  private readonly logger = new Logger('planner-statistics');
+  private timer: NodeJS.Timeout | undefined;
+  private seen = -1;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly schema: string,
+    // How many statements the data source has run so far: no check while it stays the same.
+    private readonly statementsRun: () => number,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      const now = this.statementsRun();
+      if (now === this.seen) return;
+      this.inFlight = this.analyzeGrown()
+        .catch((e: unknown) =>
+          this.logger.warn(`${this.schema}: ${e instanceof Error ? e.message : String(e)}`),
+        )
+        // Its own statements are not activity: only another one makes the next check worth it.
+        .finally(() => (this.seen = this.statementsRun()));
+    }, GROWN_CHECK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+  }
+
+  // Analyzes the schema's grown tables now; returns their names. `skip_locked`: a table someone
+  // holds a conflicting lock on (a rebuild's swap) is left for the next check.
+  async analyzeGrown(): Promise<string[]> {
+    const grown: { table: string }[] = await this.dataSource.query(
+      `select s.relname as "table" from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+       where s.schemaname = $1 and s.n_live_tup >= $2 and s.n_live_tup >= $3 * greatest(c.reltuples, 0)`,
+      [this.schema, GROWN_MIN_ROWS, GROWN_FACTOR],
+    );
+    for (const { table } of grown) {
+      await this.dataSource.query(`analyze (skip_locked) "${this.schema}"."${table.replace(/"/g, '""')}"`);
+    }
+    return grown.map((g) => g.table);
+  }
+}
