@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { Client } from 'pg';
 import type { SpindleServer } from './spindle-server';
 import { round } from './stats';
@@ -5,12 +6,14 @@ import { round } from './stats';
 // What a piece of work costs Spindle, whatever else shares the machine: the CPU time of its own
 // processes (each one's `spindle_process_cpu_seconds_total`, from /metrics, and a worker agent's
 // spawner's, `spindle_spawner_cpu_seconds_total`), the Postgres
-// transactions and rows written in its database (`pg_stat_database`), the statements its
+// transactions and rows written in its database (`pg_stat_database`), the CPU time of the Postgres
+// server (postgresCpuSeconds: the figure runs alone on it), the statements its
 // DataSources sent (`spindle_db_statements_total`, each a round trip), and the Kafka messages its
 // outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
 // quiet machine; these do not, so they compare runs made on a loaded one too.
 export interface Costs {
   readonly cpuSeconds: number;
+  readonly postgresCpuSeconds: number;
   readonly transactions: number;
   readonly statements: number;
   readonly rowsWritten: number;
@@ -46,6 +49,7 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
     return {
       // A worker agent's spawner does the agent's forks: its CPU is the agent's.
       cpuSeconds: sum('spindle_process_cpu_seconds_total') + sum('spindle_spawner_cpu_seconds_total'),
+      postgresCpuSeconds: await postgresCpuSeconds(client),
       transactions: Number(rows[0]!.xacts),
       statements: sum('spindle_db_statements_total'),
       rowsWritten: Number(rows[0]!.rows),
@@ -68,8 +72,58 @@ async function unpublished(client: Client): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+// The CPU time of the whole Postgres server so far, in seconds: its postmaster's own, the
+// postmaster's children that ended (their time is added to its children's when it reaps them),
+// and every live child's (backends, WAL writer, checkpointer, autovacuum), from /proc. The
+// figures run one at a time on the server, so what it spends meanwhile is theirs, less the
+// bench's own reads. NaN where the server's processes cannot be read (another machine).
+async function postgresCpuSeconds(client: Client): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  try {
+    const postmaster = procStat(rows[0]!.pid).ppid;
+    const own = procStat(postmaster);
+    let ticks = own.utime + own.stime + own.cutime + own.cstime;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const child = procStat(Number(entry));
+        if (child.ppid === postmaster) ticks += child.utime + child.stime;
+      } catch {
+        // Gone meanwhile: its time is in the postmaster's children's now.
+      }
+    }
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+// USER_HZ: /proc counts CPU time in these on every Linux architecture Node runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function procStat(pid: number): {
+  ppid: number;
+  utime: number;
+  stime: number;
+  cutime: number;
+  cstime: number;
+} {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command's name (in parentheses, which may hold spaces): state, ppid, ... utime is
+  // the 14th field of the line, stime, cutime and cstime the next three.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    ppid: Number(f[1]),
+    utime: Number(f[11]),
+    stime: Number(f[12]),
+    cutime: Number(f[13]),
+    cstime: Number(f[14]),
+  };
+}
+
 export interface UnitCosts {
   readonly cpuMs: number;
+  readonly postgresCpuMs: number;
   readonly transactions: number;
   readonly statements: number;
   readonly rowsWritten: number;
@@ -83,6 +137,7 @@ export function costsPer(before: Costs, after: Costs, units: number): UnitCosts 
     units > 0 ? round(((after[k] - before[k]) * scale) / units, 2) : NaN;
   return {
     cpuMs: per('cpuSeconds', 1000),
+    postgresCpuMs: per('postgresCpuSeconds', 1000),
     transactions: per('transactions'),
     statements: per('statements'),
     rowsWritten: per('rowsWritten'),
@@ -98,6 +153,12 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'ms',
       better: 'lower' as const,
       spindle: costs.cpuMs,
+    },
+    {
+      metric: `${what}: CPU of the Postgres server`,
+      unit: 'ms',
+      better: 'lower' as const,
+      spindle: costs.postgresCpuMs,
     },
     {
       metric: `${what}: Postgres transactions`,
