@@ -32,10 +32,23 @@ describe('GrowingTableAnalyzer checks', () => {
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
     expect(query).toHaveBeenCalledTimes(2);
 
+    // A look that outlasts the interval is not started again meanwhile.
+    let finish: (rows: unknown[]) => void = () => undefined;
+    query.mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
+    statements += 3;
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
+    expect(query).toHaveBeenCalledTimes(3);
+    statements += 3;
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 3);
+    expect(query).toHaveBeenCalledTimes(3);
+    finish([]);
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
+    expect(query).toHaveBeenCalledTimes(4);
+
     await analyzer.stop();
     statements += 3;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 2);
-    expect(query).toHaveBeenCalledTimes(2);
+    expect(query).toHaveBeenCalledTimes(4);
   });
 
   it('analyzes each table the look found grown, by its quoted name', async () => {

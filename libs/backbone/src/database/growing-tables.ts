@@ -15,14 +15,15 @@ export const GROWN_CHECK_MS = 2_000;
 //
 // A prepared statement's plan is cached per connection (prepared-statements.ts). Postgres makes
 // it generic after five executions when that costs no more than the custom ones, and keeps it
-// until the table's statistics change. In a young database every table is tiny at first, where a
-// sequential scan is the cheapest plan for everything, so the event store's read of a few streams,
-// a read model's rows by stream id and the stream positions' claim were planned as scans of the
-// whole table and kept scanning it as it grew: on the submit benchmark (5,000 jobs in 10 s)
-// 5.7 million rows were scanned for them, more with every job, until autovacuum analyzed the
-// tables, up to a minute later. An ANALYZE sends the invalidation that makes every connection plan
-// again on the table's size now: indexed look-ups from then on. It also gives a young table's
-// columns their first statistics (a backlog's states, say).
+// until the table's statistics change. In a young database autovacuum analyzes each table while
+// it holds a few dozen rows, where a scan of the whole table is the cheapest plan for anything: the
+// event store's read of a few streams, a read model's rows by stream id and the stream positions'
+// claim were planned so, and kept reading the whole table as it grew, until autovacuum's next
+// round, up to a minute later. An ANALYZE sends the invalidation that makes every connection plan
+// again, on the table as it is now: indexed look-ups from then on. It also gives a young table its
+// columns' first statistics (without them the dispatcher's count of placed jobs took half a
+// backlog of queued jobs for placed ones, and read all of them). After 5,030 submits in 10 s,
+// 5.7 million rows had been read by such scans; 1.5 million with this (BENCHMARKS.md, 2026-12-06).
 //
 // One statement every GROWN_CHECK_MS at most, and none while the schema runs no statements of its
 // own (an idle Spindle stays idle). Once autovacuum keeps up (it analyzes a table that changed by
@@ -31,6 +32,8 @@ export class GrowingTableAnalyzer {
   private readonly logger = new Logger('planner-statistics');
   private timer: NodeJS.Timeout | undefined;
   private seen = -1;
+  private running = false;
+  private sent = 0; // statements the looks sent
   private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -43,14 +46,20 @@ export class GrowingTableAnalyzer {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      const now = this.statementsRun();
-      if (now === this.seen) return;
+      // One look at a time (an ANALYZE of a large table may outlast the interval).
+      const before = this.statementsRun();
+      if (this.running || before === this.seen) return;
+      this.running = true;
+      const sentBefore = this.sent;
       this.inFlight = this.analyzeGrown()
         .catch((e: unknown) =>
           this.logger.warn(`${this.schema}: ${e instanceof Error ? e.message : String(e)}`),
         )
-        // Its own statements are not activity: only another one makes the next check worth it.
-        .finally(() => (this.seen = this.statementsRun()));
+        .finally(() => {
+          // Its own statements are not activity; anyone else's meanwhile is.
+          this.seen = before + (this.sent - sentBefore);
+          this.running = false;
+        });
     }, GROWN_CHECK_MS);
     this.timer.unref();
   }
@@ -64,12 +73,14 @@ export class GrowingTableAnalyzer {
   // Analyzes the schema's grown tables now; returns their names. `skip_locked`: a table someone
   // holds a conflicting lock on (a rebuild's swap) is left for the next check.
   async analyzeGrown(): Promise<string[]> {
+    this.sent++;
     const grown: { table: string }[] = await this.dataSource.query(
       `select s.relname as "table" from pg_stat_user_tables s join pg_class c on c.oid = s.relid
        where s.schemaname = $1 and s.n_live_tup >= $2 and s.n_live_tup >= $3 * greatest(c.reltuples, 0)`,
       [this.schema, GROWN_MIN_ROWS, GROWN_FACTOR],
     );
     for (const { table } of grown) {
+      this.sent++;
       await this.dataSource.query(`analyze (skip_locked) "${this.schema}"."${table.replace(/"/g, '""')}"`);
     }
     return grown.map((g) => g.table);
