@@ -1,5 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Client } from 'pg';
+import { CLOCK_TICKS_PER_SECOND, procStat } from './proc-stat';
 import type { SpindleServer } from './spindle-server';
 import { round } from './stats';
 
@@ -80,8 +81,11 @@ async function unpublished(client: Client): Promise<number> {
 async function postgresCpuSeconds(client: Client): Promise<number> {
   const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
   try {
-    const postmaster = procStat(rows[0]!.pid).ppid;
+    const backend = procStat(rows[0]!.pid);
+    const postmaster = backend.ppid;
     const own = procStat(postmaster);
+    // The same pid on this machine may be another program's when the server runs elsewhere.
+    if (backend.command !== 'postgres' || own.command !== 'postgres') return NaN;
     let ticks = own.utime + own.stime + own.cutime + own.cstime;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
@@ -96,29 +100,6 @@ async function postgresCpuSeconds(client: Client): Promise<number> {
   } catch {
     return NaN;
   }
-}
-
-// USER_HZ: /proc counts CPU time in these on every Linux architecture Node runs on.
-const CLOCK_TICKS_PER_SECOND = 100;
-
-function procStat(pid: number): {
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-} {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // After the command's name (in parentheses, which may hold spaces): state, ppid, ... utime is
-  // the 14th field of the line, stime, cutime and cstime the next three.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return {
-    ppid: Number(f[1]),
-    utime: Number(f[11]),
-    stime: Number(f[12]),
-    cutime: Number(f[13]),
-    cstime: Number(f[14]),
-  };
 }
 
 export interface UnitCosts {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Client } from 'pg';
 import { benchEnv } from '../lib/bench-env';
+import { CLOCK_TICKS_PER_SECOND, procStat } from '../lib/proc-stat';
 import { startSpindle } from '../lib/spindle-server';
 
 // What an idle Spindle costs, per process: `idle.ts --topologies=node` (the bench's environment:
@@ -12,7 +13,6 @@ import { startSpindle } from '../lib/spindle-server';
 // of its database. Figure 1's idle row is the same CPU, summed, without the supervisor.
 const SETTLE_MS = Number(process.env['IDLE_SETTLE_MS'] ?? 15_000);
 const WINDOW_MS = Number(process.env['IDLE_WINDOW_MS'] ?? 60_000);
-const TICKS_PER_SECOND = 100; // USER_HZ
 
 interface Snapshot {
   readonly at: number;
@@ -22,11 +22,6 @@ interface Snapshot {
   readonly transactions: number;
 }
 
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 // The supervisor and every process of its topology: its process group.
 function processesOf(groupId: number): number[] {
   return readdirSync('/proc')
@@ -34,7 +29,7 @@ function processesOf(groupId: number): number[] {
     .map(Number)
     .filter((pid) => {
       try {
-        return Number(statFields(pid)[2]) === groupId;
+        return procStat(pid).processGroup === groupId;
       } catch {
         return false; // gone meanwhile
       }
@@ -85,11 +80,8 @@ async function main(): Promise<void> {
         at: Date.now(),
         cpu: new Map(
           pids.map((pid) => {
-            const f = statFields(pid);
-            return [
-              pid,
-              { user: Number(f[11]) / TICKS_PER_SECOND, kernel: Number(f[12]) / TICKS_PER_SECOND },
-            ];
+            const { utime, stime } = procStat(pid);
+            return [pid, { user: utime / CLOCK_TICKS_PER_SECOND, kernel: stime / CLOCK_TICKS_PER_SECOND }];
           }),
         ),
         broker: brokerSockets(brokerPort),
