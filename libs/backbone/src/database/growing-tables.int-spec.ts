@@ -1,41 +1,32 @@
 import type { QueryResult } from 'pg';
-import { DataSource } from 'typeorm';
-import { TEST_DATABASE_URL, eventually, uniqueName } from '@spindle/testing';
+import type { DataSource } from 'typeorm';
+import { TEST_DATABASE_URL, createTestSchema, eventually } from '@spindle/testing';
 import { GROWN_MIN_ROWS, GrowingTableAnalyzer } from './growing-tables';
 import { PreparingClient } from './prepared-statements';
-import { serviceDataSourceOptions, statementsSentBy } from './service-data-source';
 
 jest.setTimeout(60_000);
 
 // On a real Postgres: the plan a connection keeps for a prepared look-up, before and after the
 // table it reads grew and was analyzed.
 describe('GrowingTableAnalyzer', () => {
-  const schema = uniqueName('grow').toLowerCase();
+  let schema: string;
   let dataSource: DataSource;
+  let testSchema: Awaited<ReturnType<typeof createTestSchema>>;
   let analyzer: GrowingTableAnalyzer;
   let client: PreparingClient;
 
   beforeAll(async () => {
-    dataSource = new DataSource(
-      serviceDataSourceOptions({
-        name: schema,
-        schema,
-        url: TEST_DATABASE_URL,
-        entities: [],
-        migrations: [],
-      }),
-    );
-    await dataSource.initialize();
-    await dataSource.query(`create schema ${schema}`);
-    analyzer = new GrowingTableAnalyzer(dataSource, schema, statementsSentBy(dataSource));
+    testSchema = await createTestSchema('grow', { migrations: () => [] });
+    ({ schema, dataSource } = testSchema);
+    // Its looks are called directly here: when they run is growing-tables.spec.ts's concern.
+    analyzer = new GrowingTableAnalyzer(dataSource, schema, () => 0);
     client = new PreparingClient({ connectionString: TEST_DATABASE_URL });
     await client.connect();
   });
 
   afterAll(async () => {
     await client.end();
-    await dataSource.query(`drop schema if exists ${schema} cascade`);
-    await dataSource.destroy();
+    await testSchema.drop();
   });
 
   // The plan the connection runs its prepared statement `text` with, for these values.

@@ -17,6 +17,7 @@ import type { QueryConfig, QueryResult } from 'pg';
 // whose text varies with their input (TypeORM's `in (...)` lists) stop being named once that is
 // reached rather than fill Postgres's memory. Postgres re-plans a prepared statement whose tables
 // were replaced (a read model's rebuild), so a name stays valid across schema changes.
+// A plan Postgres keeps while its table grows many times over is growing-tables.ts's concern.
 //
 // A statement without parameters goes as it is (the simple protocol: BEGIN, COMMIT, a script).
 // DB_PREPARED_STATEMENTS=off turns this off, for a transaction-mode pooler (PgBouncer before
