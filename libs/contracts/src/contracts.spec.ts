@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { commandPayloadSchemas } from './command-registry';
 import { eventDataSchemas, parseEvent } from './event-registry';
+import { CommandPatterns, CommandTopics, commandTopicOf, replyTopicOf } from './topics';
 
-// The wire contract, pinned: one JSON fixture per event type and version, one per command topic.
+// The wire contract, pinned: one JSON fixture per event type and version, one per command pattern.
 // A fixture sets every field its schema knows, so adding, removing or renaming a field fails here
 // until its fixture changes with it, and the change shows as a diff.
 const fixtures = join(__dirname, '..', 'fixtures');
@@ -58,7 +59,18 @@ describe('command contracts', () => {
   const fixtureOf = (pattern: string) => pattern.replace(/^spindle\.[a-z-]+\.cmd\./, '');
   const patterns = Object.keys(commandPayloadSchemas);
 
-  it('has a fixture for every command topic, and none for anything else', () => {
+  it("sends every command on its owner's one command topic, answered on its reply topic", () => {
+    expect(Object.values(CommandPatterns).map(commandTopicOf)).toEqual(
+      Object.values(CommandPatterns).map(() => CommandTopics.scheduler),
+    );
+    expect(replyTopicOf(CommandTopics.scheduler)).toBe('spindle.scheduler.commands.v1.reply');
+    expect(() => commandTopicOf('spindle.scheduler.job.v1')).toThrow(/not a command/);
+    expect(() => commandTopicOf('spindle.worker.cmd.stop.v1')).toThrow(
+      /not a command of a service that receives/,
+    );
+  });
+
+  it('has a fixture for every command pattern, and none for anything else', () => {
     expect([...commands.keys()].sort()).toEqual(patterns.map(fixtureOf).sort());
   });
 

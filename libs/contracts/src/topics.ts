@@ -44,8 +44,9 @@ export const DataTopics = {
 // Poison messages land here with headers naming their origin and the error.
 export const DEAD_LETTER_TOPIC = 'spindle.dead-letter.v1';
 
-// Commands travel as request/reply over @nestjs/microservices; the pattern is the topic name,
-// and the Kafka transport answers on `<pattern>.reply`.
+// Commands travel as request/reply over @nestjs/microservices. The pattern names the command; over
+// Kafka it travels in the COMMAND_HEADER of a message on its owner's one command topic
+// (commandTopicOf), answered on that topic's reply topic (replyTopicOf).
 export const CommandPatterns = {
   createContext: 'spindle.scheduler.cmd.create-context.v1',
   updateContext: 'spindle.scheduler.cmd.update-context.v1',
@@ -79,13 +80,32 @@ export const CommandPatterns = {
 } as const;
 export type CommandPattern = (typeof CommandPatterns)[keyof typeof CommandPatterns];
 
-export function replyTopicOf(pattern: string): string {
-  return `${pattern}.reply`;
+// One topic per service that receives commands, and one reply topic beside it: a consumer's idle
+// fetch names every partition it holds, so a topic per command (29 of them, three partitions each)
+// made the owner's command server and every sender's reply consumer fetch 87 partitions a second.
+export const CommandTopics = {
+  scheduler: 'spindle.scheduler.commands.v1',
+} as const;
+
+// The Kafka header that names a command's pattern on its owner's command topic.
+export const COMMAND_HEADER = 'spindle_command';
+
+// `spindle.<service>.cmd.<command>.v<N>` is received on `<service>`'s command topic.
+export function commandTopicOf(pattern: string): string {
+  const owner = /^spindle\.([a-z-]+)\.cmd\./.exec(pattern)?.[1];
+  const topic = owner === undefined ? undefined : (CommandTopics as Record<string, string>)[owner];
+  if (topic === undefined) throw new Error(`${pattern} is not a command of a service that receives commands`);
+  return topic;
+}
+
+// Where the owner of a command topic answers (Nest's Kafka client's own naming: `<topic>.reply`).
+export function replyTopicOf(commandTopic: string): string {
+  return `${commandTopic}.reply`;
 }
 
 export const ALL_EVENT_TOPICS: readonly string[] = Object.values(EventTopics);
 export const ALL_DATA_TOPICS: readonly string[] = Object.values(DataTopics);
-export const ALL_COMMAND_TOPICS: readonly string[] = Object.values(CommandPatterns).flatMap((p) => [
-  p,
-  replyTopicOf(p),
+export const ALL_COMMAND_TOPICS: readonly string[] = Object.values(CommandTopics).flatMap((t) => [
+  t,
+  replyTopicOf(t),
 ]);

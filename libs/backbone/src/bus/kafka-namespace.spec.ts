@@ -5,8 +5,8 @@ describe('KafkaNamespace', () => {
 
   it("puts the namespace in front of Spindle's topics and every group", () => {
     expect(names.topic('spindle.scheduler.job.v1')).toBe('staging.spindle.scheduler.job.v1');
-    expect(names.topic('spindle.scheduler.cmd.submit-job.v1.reply')).toBe(
-      'staging.spindle.scheduler.cmd.submit-job.v1.reply',
+    expect(names.topic('spindle.scheduler.commands.v1.reply')).toBe(
+      'staging.spindle.scheduler.commands.v1.reply',
     );
     expect(names.group('projector.jobs.v1')).toBe('staging.projector.jobs.v1');
   });

@@ -3,7 +3,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import { ClientKafka } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
 import type { CommandResult } from '@spindle/contracts';
-import { replyTopicOf } from '@spindle/contracts';
+import { commandTopicOf, replyTopicOf } from '@spindle/contracts';
 
 export class CommandTimeoutError extends Error {}
 
@@ -51,7 +51,8 @@ export class CommandBus {
     // Replies are routed by partition: wait until our reply consumer owns its partitions.
     const client = this.client;
     const deadline = Date.now() + 30_000;
-    while (!this.patterns.every((p) => client.getConsumerAssignments()[replyTopicOf(p)] !== undefined)) {
+    const replyTopics = [...new Set(this.patterns.map((p) => replyTopicOf(commandTopicOf(p))))];
+    while (!replyTopics.every((topic) => client.getConsumerAssignments()[topic] !== undefined)) {
       if (Date.now() > deadline) throw new Error('reply topics were not assigned within 30 s');
       await new Promise((r) => setTimeout(r, 50));
     }

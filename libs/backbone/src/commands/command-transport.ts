@@ -5,9 +5,12 @@ import type {
   KafkaOptions,
   MessageHandler,
   MsPattern,
+  ReadPacket,
+  WritePacket,
 } from '@nestjs/microservices';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { COMMAND_HEADER, commandTopicOf } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { fetchWaitOf, kafkaClientConfig } from '../bus/kafka-message-bus';
 import { KafkaNamespace } from '../bus/kafka-namespace';
@@ -51,9 +54,10 @@ function kafkaServerOptions(
 }
 
 // Nest's Kafka server subscribes to its handlers' patterns as topic names. Here it subscribes to
-// their names in the installation's namespace (KafkaNamespace) and hands each message on under
-// its pattern's own name, so the handlers are found as Nest registered them. A reply goes to the
-// topic the request names (the client's, namespaced by it).
+// their owners' command topics (commandTopicOf: one per service) in the installation's namespace
+// (KafkaNamespace), and hands each message on under the pattern its COMMAND_HEADER names, so the
+// handlers are found as Nest registered them. A reply goes to the topic the request names (the
+// client's, namespaced by it).
 class NamespacedKafkaServer extends ServerKafka {
   private readonly lookup = rememberedHandlers((pattern) => super.getHandlerByPattern(pattern));
 
@@ -65,7 +69,9 @@ class NamespacedKafkaServer extends ServerKafka {
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
-    const topics = [...this.messageHandlers.keys()].map((pattern) => this.names.topic(pattern));
+    const topics = [...new Set([...this.messageHandlers.keys()].map(commandTopicOf))].map((topic) =>
+      this.names.topic(topic),
+    );
     if (topics.length > 0) await consumer.subscribe({ ...this.options.subscribe, topics });
     await consumer.run({
       ...this.options.run,
@@ -99,13 +105,17 @@ class NamespacedKafkaServer extends ServerKafka {
     return this.lookup(pattern);
   }
 
+  // Nest takes the topic for the pattern. A message without the header keeps its topic's name,
+  // which no handler has: a request gets Nest's "no matching message handler" error as its reply.
   override handleMessage(payload: EachMessagePayload): Promise<unknown> {
-    return super.handleMessage({ ...payload, topic: this.names.logicalTopic(payload.topic) });
+    const pattern = payload.message.headers?.[COMMAND_HEADER]?.toString();
+    return super.handleMessage({ ...payload, topic: pattern ?? this.names.logicalTopic(payload.topic) });
   }
 }
 
-// The client's side of the same: a request goes to its pattern's topic in the namespace, and its
-// reply topic (`<topic>.reply`, subscribed under the same name) is in the namespace too.
+// The client's side of the same: a request goes to its owner's command topic in the namespace,
+// its pattern in the COMMAND_HEADER, and its reply topic (`<topic>.reply`, subscribed under the
+// same name) is in the namespace too.
 class NamespacedKafkaClient extends ClientKafka {
   constructor(
     options: Required<KafkaOptions>['options'],
@@ -115,7 +125,14 @@ class NamespacedKafkaClient extends ClientKafka {
   }
 
   protected override normalizePattern(pattern: MsPattern): string {
-    return this.names.topic(super.normalizePattern(pattern));
+    return this.names.topic(commandTopicOf(super.normalizePattern(pattern)));
+  }
+
+  // The payload always travels as the message's value: handed to Nest's serializer bare, an object
+  // with a `key` or `value` field of its own would have been taken for a Kafka message.
+  protected override publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const headers = { [COMMAND_HEADER]: super.normalizePattern(packet.pattern) };
+    return super.publish({ pattern: packet.pattern, data: { value: packet.data, headers } }, callback);
   }
 
   // The reply partitions this client owns, by the contracts' topic names (CommandBus waits for them).
@@ -148,7 +165,9 @@ export function createCommandClient(
     },
     names,
   );
-  for (const pattern of patterns) client.subscribeToResponseOf(pattern);
+  // One reply topic per owner's command topic (a pattern stands for its owner).
+  const owners = new Map(patterns.map((pattern) => [commandTopicOf(pattern), pattern]));
+  for (const pattern of owners.values()) client.subscribeToResponseOf(pattern);
   // ClientKafka narrows the status type; callers only use the generic ClientProxy surface.
   return client as unknown as ClientProxy;
 }
