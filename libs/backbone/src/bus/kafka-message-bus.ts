@@ -42,7 +42,7 @@ export const DEFAULT_FETCH_WAIT_MS = 1_000;
 // Publishes share a produce request while their messages stay within this size; a larger one goes
 // alone. Half the broker's default bound on a partition's part of a request (message.max.bytes,
 // 1 MiB), so sharing a request never makes one too large.
-const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
+export const PRODUCE_REQUEST_MAX_BYTES = 512 * 1024;
 
 // Every consumer's fetch wait: the bus's, the command servers' and the reply consumers'.
 export function fetchWaitOf(options: KafkaBusOptions): number {

@@ -1,17 +1,27 @@
 import type { PublishedOffset, TopicMessages } from './message-bus';
 
+// What a queue sends: a topic's messages, weighed by their keys and values (the bus's own
+// TopicMessages, or a kafkajs ProducerRecord's, as Nest's Kafka transport writes them).
+export interface SizedTopicMessages {
+  readonly messages: readonly {
+    readonly key?: string | Buffer | null;
+    readonly value: string | Buffer | null;
+  }[];
+}
+
 // One caller's publish, waiting for its turn.
-interface Waiting {
-  readonly batches: readonly TopicMessages[];
+interface Waiting<B, R> {
+  readonly batches: readonly B[];
   readonly bytes: number;
-  readonly resolve: (offsets: readonly PublishedOffset[]) => void;
+  readonly resolve: (answer: R) => void;
   readonly reject: (e: unknown) => void;
 }
 
-export interface ProduceQueueOptions {
+export interface ProduceQueueOptions<B extends SizedTopicMessages, R> {
   // Sends several callers' messages in one produce request, in the callers' order, and answers
-  // each caller's own offsets (the last offset of its messages in each partition it wrote).
-  readonly send: (callers: readonly (readonly TopicMessages[])[]) => Promise<(readonly PublishedOffset[])[]>;
+  // each caller (the bus: its own offsets, the last offset of its messages in each partition it
+  // wrote).
+  readonly send: (callers: readonly (readonly B[])[]) => Promise<R[]>;
   // A request takes callers while their messages stay within this many bytes; a caller of more
   // goes alone. Below the broker's bound on a partition's part of a request (message.max.bytes),
   // so a request refused as too large holds one caller alone.
@@ -33,13 +43,13 @@ export interface ProduceQueueOptions {
 // (a relay its rows, a heartbeat at the next beat). Not sent again here: kafkajs takes back the
 // sequence numbers of a whole failed request, also of partitions the broker appended, so sending
 // part of it again would be refused as out of sequence.
-export class ProduceQueue {
-  private readonly waiting: Waiting[] = [];
+export class ProduceQueue<B extends SizedTopicMessages = TopicMessages, R = readonly PublishedOffset[]> {
+  private readonly waiting: Waiting<B, R>[] = [];
   private sending = false;
 
-  constructor(private readonly options: ProduceQueueOptions) {}
+  constructor(private readonly options: ProduceQueueOptions<B, R>) {}
 
-  publish(batches: readonly TopicMessages[]): Promise<readonly PublishedOffset[]> {
+  publish(batches: readonly B[]): Promise<R> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ batches, bytes: bytesOf(batches), resolve, reject });
       if (this.sending) return;
@@ -57,7 +67,7 @@ export class ProduceQueue {
     }
   }
 
-  private nextRequest(): Waiting[] {
+  private nextRequest(): Waiting<B, R>[] {
     let bytes = 0;
     let count = 0;
     while (count < this.waiting.length) {
@@ -69,7 +79,7 @@ export class ProduceQueue {
     return this.waiting.splice(0, count);
   }
 
-  private async send(callers: readonly Waiting[]): Promise<void> {
+  private async send(callers: readonly Waiting<B, R>[]): Promise<void> {
     try {
       const offsets = await this.options.send(callers.map((c) => c.batches));
       callers.forEach((c, i) => c.resolve(offsets[i]!));
@@ -79,8 +89,9 @@ export class ProduceQueue {
   }
 }
 
-function bytesOf(batches: readonly TopicMessages[]): number {
+function bytesOf(batches: readonly SizedTopicMessages[]): number {
   let bytes = 0;
-  for (const batch of batches) for (const m of batch.messages) bytes += m.value.length + (m.key?.length ?? 0);
+  for (const batch of batches)
+    for (const m of batch.messages) bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
   return bytes;
 }

@@ -8,12 +8,13 @@ import type {
   ReadPacket,
   WritePacket,
 } from '@nestjs/microservices';
-import type { Consumer, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { COMMAND_HEADER, commandTopicOf } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { fetchWaitOf, kafkaClientConfig } from '../bus/kafka-message-bus';
 import { KafkaNamespace } from '../bus/kafka-namespace';
+import { coalescingProducer } from './coalescing-producer';
 import { rememberedHandlers } from './handler-lookup';
 import { InProcessCommandClient, InProcessCommandServer } from './in-process-transport';
 
@@ -69,6 +70,9 @@ class NamespacedKafkaServer extends ServerKafka {
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
+    // Replies share produce requests (coalescing-producer.ts). Nest made and connected the
+    // producer just before; it sends nothing until a command arrives.
+    if (this.producer) this.producer = coalescingProducer(this.producer);
     const topics = [...new Set([...this.messageHandlers.keys()].map(commandTopicOf))].map((topic) =>
       this.names.topic(topic),
     );
@@ -117,6 +121,8 @@ class NamespacedKafkaServer extends ServerKafka {
 // its pattern in the COMMAND_HEADER, and its reply topic (`<topic>.reply`, subscribed under the
 // same name) is in the namespace too.
 class NamespacedKafkaClient extends ClientKafka {
+  private readonly coalescing = new WeakSet<Producer>();
+
   constructor(
     options: Required<KafkaOptions>['options'],
     private readonly names: KafkaNamespace,
@@ -126,6 +132,17 @@ class NamespacedKafkaClient extends ClientKafka {
 
   protected override normalizePattern(pattern: MsPattern): string {
     return this.names.topic(commandTopicOf(super.normalizePattern(pattern)));
+  }
+
+  // Commands share produce requests (coalescing-producer.ts). Nest calls connect before every
+  // send, so the producer is wrapped before the first command goes out.
+  override async connect(): Promise<Producer> {
+    await super.connect();
+    if (this._producer && !this.coalescing.has(this._producer)) {
+      this._producer = coalescingProducer(this._producer);
+      this.coalescing.add(this._producer);
+    }
+    return this._producer!;
   }
 
   // The payload always travels as the message's value: handed to Nest's serializer bare, an object
