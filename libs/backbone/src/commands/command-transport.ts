@@ -148,8 +148,10 @@ class NamespacedKafkaClient extends ClientKafka {
   // The payload always travels as the message's value: handed to Nest's serializer bare, an object
   // with a `key` or `value` field of its own would have been taken for a Kafka message.
   protected override publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const headers = { [COMMAND_HEADER]: super.normalizePattern(packet.pattern) };
-    return super.publish({ pattern: packet.pattern, data: { value: packet.data, headers } }, callback);
+    const pattern = packet.pattern as MsPattern;
+    const value: unknown = packet.data;
+    const headers = { [COMMAND_HEADER]: super.normalizePattern(pattern) };
+    return super.publish({ pattern, data: { value, headers } }, callback);
   }
 
   // The reply partitions this client owns, by the contracts' topic names (CommandBus waits for them).
