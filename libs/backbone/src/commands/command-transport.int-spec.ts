@@ -103,6 +103,18 @@ describe('the Kafka command transport', () => {
     ]);
   });
 
+  it("leaves no offsets for a sender's reply group, which is its process's alone", async () => {
+    const groups = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(`${namespace}.spindle-gateway-`));
+    expect(groups).toHaveLength(1);
+    const offsets = await admin.fetchOffsets({ groupId: groups[0]! });
+    expect(offsets.flatMap((t) => t.partitions.map((p) => p.offset)).filter((o) => o !== '-1')).toEqual([]);
+    // The command server's group does commit: a command sent while its owner restarts is not lost.
+    const served = await admin.fetchOffsets({ groupId: `${namespace}.spindle-scheduler-commands` });
+    expect(served.flatMap((t) => t.partitions.map((p) => Number(p.offset))).some((o) => o > 0)).toBe(true);
+  });
+
   it('answers a command its owner has no handler for with an error, and the next command still goes through', async () => {
     await expect(bus.execute('spindle.scheduler.cmd.no-such-command.v1', {})).rejects.toMatch(
       /no matching message handler/,

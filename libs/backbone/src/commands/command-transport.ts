@@ -178,6 +178,10 @@ export function createCommandClient(
         groupId: names.group(`spindle-${service}-${randomUUID()}`),
         maxWaitTimeInMs: fetchWaitOf(config.kafka),
       },
+      // The group is this process's alone and starts at the end: its offsets would never be read.
+      // Committed, they cost a request per fetched batch, and left a group on the broker for
+      // offsets.retention.minutes (7 days) after every process that ever sent a command.
+      run: { autoCommit: false },
       // Requests are independent of each other: no one-at-a-time ordering between them.
       producer: { allowAutoTopicCreation: true },
       postfixId: '-replies',
