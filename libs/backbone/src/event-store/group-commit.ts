@@ -2,8 +2,11 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number; // default 500
   // Batches committing at once; 1 keeps them in order (default 1).
   readonly maxInFlight?: number;
-  // Wait one turn of the event loop before a batch is taken, so what the same turn adds goes with it.
-  readonly gatherTurn?: boolean;
+  // Wait one turn of the event loop before a batch is taken, so what the same turn adds goes with
+  // it: before every batch (`each-batch`), or only when nothing is committing (`when-idle`: a burst
+  // that arrives in one turn, such as the commands of a fetched Kafka batch, shares the first
+  // batch, and under load, when the next batch gathers during a commit anyway, nothing waits).
+  readonly gather?: 'each-batch' | 'when-idle';
 }
 
 interface Waiting<TItem, TResult> {
@@ -18,6 +21,7 @@ interface Waiting<TItem, TResult> {
 export class GroupCommit<TItem, TResult> {
   private queue: Waiting<TItem, TResult>[] = [];
   private readonly flushing = new Set<Promise<void>>();
+  private waitingTurn = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -38,10 +42,26 @@ export class GroupCommit<TItem, TResult> {
 
   // Resolves once everything added so far has been answered.
   async drain(): Promise<void> {
-    while (this.flushing.size > 0) await Promise.all([...this.flushing]);
+    while (this.flushing.size > 0 || this.waitingTurn) {
+      if (this.flushing.size > 0) await Promise.all([...this.flushing]);
+      else await new Promise((r) => setImmediate(r));
+    }
   }
 
   private pump(): void {
+    if (this.waitingTurn) return;
+    if (this.options.gather === 'when-idle' && this.flushing.size === 0 && this.queue.length > 0) {
+      this.waitingTurn = true;
+      setImmediate(() => {
+        this.waitingTurn = false;
+        this.startFlushes();
+      });
+      return;
+    }
+    this.startFlushes();
+  }
+
+  private startFlushes(): void {
     while (this.flushing.size < this.maxInFlight && this.queue.length > 0) {
       const flush: Promise<void> = this.flush().finally(() => {
         this.flushing.delete(flush);
@@ -52,7 +72,7 @@ export class GroupCommit<TItem, TResult> {
   }
 
   private async flush(): Promise<void> {
-    if (this.options.gatherTurn) await new Promise((r) => setImmediate(r));
+    if (this.options.gather === 'each-batch') await new Promise((r) => setImmediate(r));
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
     let settled: readonly PromiseSettledResult<TResult>[];

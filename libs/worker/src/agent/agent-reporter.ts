@@ -28,7 +28,7 @@ export class AgentReporter {
       await this.append(reports);
       return reports.map(() => ({ status: 'fulfilled', value: undefined }));
     },
-    { maxInFlight: 1, gatherTurn: true },
+    { maxInFlight: 1, gather: 'each-batch' },
   );
   // Reports held back until the next report about the same worker (holdUntilNext), by worker id,
   // in the order they were held.

@@ -18,12 +18,24 @@ import { shapeSubmit } from './submit-job.shape';
 // waiting when a transaction starts is decided and appended in it (two in flight, at most 500
 // each), with one statement per table for the whole batch. Each submit gets the answer it would
 // have had alone: the same decider, the same checks, the same idempotency rules.
+//
+// When no transaction is running, the next starts one turn of the event loop after its first
+// submit (`gather: 'when-idle'`), so the submits that arrive in the same turn share it: the
+// commands of a fetched Kafka batch reach the intake within one turn, and without the wait the
+// first two went alone in the two transactions allowed at once while the rest waited for the next
+// (3.7 submits per transaction in the `all` topology, against 20 for the node topology's HTTP
+// submits). Waiting before every transaction instead (`each-batch`) cost the node topology a tenth
+// of its submits: both transactions' slots took their batch in the same turn, the second empty.
 @Injectable()
 export class JobIntake {
   private readonly submits: GroupCommit<BoundCommand, CommandResult>;
 
   constructor(commands: SchedulerCommandsService, @Inject(SPINDLE_CONFIG) config: SpindleConfig) {
-    this.submits = commands.groupCommit({ maxInFlight: 2, preparation: submitReferences(config) });
+    this.submits = commands.groupCommit({
+      maxInFlight: 2,
+      gather: 'when-idle',
+      preparation: submitReferences(config),
+    });
   }
 
   submit(command: SubmitJobCommand, idempotency: Idempotency | undefined): Promise<CommandResult> {
