@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
-import { GROWN_CHECK_MS, GrowingTableAnalyzer } from './growing-tables';
+import { GROWN_CHECK_MS, GROWN_MIN_STATEMENTS, GrowingTableAnalyzer } from './growing-tables';
 
 // When the analyzer looks: a data source stands in (a pure unit: which statements it is sent).
 describe('GrowingTableAnalyzer checks', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('looks again only once its schema ran statements of its own since the last look', async () => {
+  it('looks again only once its schema ran GROWN_MIN_STATEMENTS of its own since the last look', async () => {
     const query = jest.fn().mockResolvedValue([]);
     let statements = 0;
     const sent = jest.fn(async (text: string, values?: unknown[]) => {
@@ -20,6 +20,11 @@ describe('GrowingTableAnalyzer checks', () => {
     );
     analyzer.start();
 
+    // Started idle: no look.
+    await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 3);
+    expect(query).toHaveBeenCalledTimes(0);
+
+    statements += GROWN_MIN_STATEMENTS;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
     expect(query).toHaveBeenCalledTimes(1);
     expect(query.mock.calls[0]![1]).toEqual(['scheduler', expect.any(Number), expect.any(Number)]);
@@ -28,17 +33,23 @@ describe('GrowingTableAnalyzer checks', () => {
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 5);
     expect(query).toHaveBeenCalledTimes(1);
 
-    statements += 3; // the service wrote meanwhile
+    // A trickle (a heartbeat a second) waits until it adds up.
+    for (let i = 0; i < GROWN_MIN_STATEMENTS - 1; i++) {
+      statements += 1;
+      await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS / 2);
+    }
+    expect(query).toHaveBeenCalledTimes(1);
+    statements += 1;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
     expect(query).toHaveBeenCalledTimes(2);
 
     // A look that outlasts the interval is not started again meanwhile.
     let finish: (rows: unknown[]) => void = () => undefined;
     query.mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
-    statements += 3;
+    statements += GROWN_MIN_STATEMENTS;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS);
     expect(query).toHaveBeenCalledTimes(3);
-    statements += 3;
+    statements += GROWN_MIN_STATEMENTS;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 3);
     expect(query).toHaveBeenCalledTimes(3);
     finish([]);
@@ -46,7 +57,7 @@ describe('GrowingTableAnalyzer checks', () => {
     expect(query).toHaveBeenCalledTimes(4);
 
     await analyzer.stop();
-    statements += 3;
+    statements += GROWN_MIN_STATEMENTS;
     await jest.advanceTimersByTimeAsync(GROWN_CHECK_MS * 2);
     expect(query).toHaveBeenCalledTimes(4);
   });

@@ -6,8 +6,13 @@ export const GROWN_MIN_ROWS = 1_000;
 // ...and at least this many times the rows the planner last counted (pg_class.reltuples, which
 // ANALYZE and VACUUM set; -1 before either ever ran).
 export const GROWN_FACTOR = 2;
-// How often a schema that ran statements meanwhile is looked at (autovacuum's naptime is 60 s).
+// How often a schema that ran statements meanwhile is looked at (autovacuum's naptime is 60 s)...
 export const GROWN_CHECK_MS = 2_000;
+// ...once it ran at least this many since the last look. What this is for is fast growth, hundreds
+// of statements a second; an idle Spindle's trickle (a worker's heartbeat written every second)
+// made every owner look every 2 s. A table that grows slowly is left to autovacuum: its next round
+// comes before a stale plan has scanned much.
+export const GROWN_MIN_STATEMENTS = 100;
 
 // Analyzes a schema's tables that grew to several times what the planner knows of them, at once
 // rather than at autovacuum's next round, so that no statement keeps a plan made for a far smaller
@@ -25,13 +30,13 @@ export const GROWN_CHECK_MS = 2_000;
 // backlog of queued jobs for placed ones, and read all of them). After 5,030 submits in 10 s,
 // 5.7 million rows had been read by such scans; 1.5 million with this (BENCHMARKS.md, 2026-12-06).
 //
-// One statement every GROWN_CHECK_MS at most, and none while the schema runs no statements of its
-// own (an idle Spindle stays idle). Once autovacuum keeps up (it analyzes a table that changed by
+// One statement every GROWN_CHECK_MS at most, and none until the schema ran GROWN_MIN_STATEMENTS
+// of its own since the last look (an idle Spindle stays idle). Once autovacuum keeps up (it analyzes a table that changed by
 // a tenth), nothing here grows by GROWN_FACTOR any more and the check finds nothing.
 export class GrowingTableAnalyzer {
   private readonly logger = new Logger('planner-statistics');
   private timer: NodeJS.Timeout | undefined;
-  private seen = -1;
+  private seen = 0;
   private running = false;
   private sent = 0; // statements the looks sent
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -45,10 +50,12 @@ export class GrowingTableAnalyzer {
 
   start(): void {
     if (this.timer) return;
+    // The first look waits for activity too (start-up's own statements, migrations, are not).
+    this.seen = this.statementsRun();
     this.timer = setInterval(() => {
       // One look at a time (an ANALYZE of a large table may outlast the interval).
       const before = this.statementsRun();
-      if (this.running || before === this.seen) return;
+      if (this.running || before - this.seen < GROWN_MIN_STATEMENTS) return;
       this.running = true;
       const sentBefore = this.sent;
       this.inFlight = this.analyzeGrown()
