@@ -10,6 +10,7 @@ import { TEST_KAFKA_BROKERS, uniqueName } from '@spindle/testing';
 import { KafkaMessageBus } from '../bus/kafka-message-bus';
 import { CommandBus } from './command-bus';
 import { commandServerOptions, createCommandClient } from './command-transport';
+import { InProcessCommandServer } from './in-process-transport';
 
 @Controller()
 class EchoCommands {
@@ -48,7 +49,7 @@ describe('the Kafka command transport', () => {
     });
     await topicsBus.ensureTopics(ALL_COMMAND_TOPICS);
     const kafkaServer = commandServerOptions(config, 'scheduler').find(
-      (s) => s.strategy.constructor.name !== 'InProcessCommandServer',
+      (s) => !(s.strategy instanceof InProcessCommandServer),
     )!;
     server = await NestFactory.createMicroservice(EchoModule, { ...kafkaServer, logger: false });
     await server.listen();

@@ -121,7 +121,7 @@ class NamespacedKafkaServer extends ServerKafka {
 // its pattern in the COMMAND_HEADER, and its reply topic (`<topic>.reply`, subscribed under the
 // same name) is in the namespace too.
 class NamespacedKafkaClient extends ClientKafka {
-  private readonly coalescing = new WeakSet<Producer>();
+  private coalesced: Producer | undefined; // the producer wrapped for this connection
 
   constructor(
     options: Required<KafkaOptions>['options'],
@@ -138,9 +138,8 @@ class NamespacedKafkaClient extends ClientKafka {
   // send, so the producer is wrapped before the first command goes out.
   override async connect(): Promise<Producer> {
     await super.connect();
-    if (this._producer && !this.coalescing.has(this._producer)) {
-      this._producer = coalescingProducer(this._producer);
-      this.coalescing.add(this._producer);
+    if (this._producer && this._producer !== this.coalesced) {
+      this._producer = this.coalesced = coalescingProducer(this._producer);
     }
     return this._producer!;
   }
