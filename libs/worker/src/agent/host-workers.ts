@@ -4,6 +4,7 @@ import type { HostHeartbeat, JobAssignedV1, WorkerRequestedV1 } from '@spindle/c
 import { WorkerSandbox } from '../sandbox';
 import type { HostConfinement } from '../sandbox';
 import type { AgentReporter, EventCause } from './agent-reporter';
+import { LOGGERS_FILE } from './logger-files';
 import type { HostTask, TaskRunner } from './task-runner';
 
 interface Worker {
@@ -66,6 +67,7 @@ export class HostWorkers {
       workerId: request.id,
       baseDir: join(this.options.baseDir, 'workers', request.id),
       confinement: this.options.confinement,
+      agentFiles: [LOGGERS_FILE],
     });
     const worker: Worker = { request, sandbox, tasks: new Map(), stopping: false };
     this.workers.set(request.id, worker);

@@ -1,6 +1,3 @@
-import { rmdirSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AgentReport, JobAssignedV1, NewEvent, TaskOutcome } from '@spindle/contracts';
 import type { MessageBus } from '@spindle/backbone';
 import type { SpindleConfig } from '@spindle/platform';
@@ -9,7 +6,6 @@ import type { RunningTask, TaskResult, WorkerSandbox } from '../sandbox';
 import type { AgentReporter, EventCause } from './agent-reporter';
 import type { ArtifactCache } from './artifact-cache';
 import { LogShipper } from './log-shipper';
-import { LOGGERS_FILE } from './logger-files';
 import type { LoggerFiles } from './logger-files';
 import type { SecretResolver } from './secret-resolver';
 import { boundReport } from './task-bounds';
@@ -88,6 +84,7 @@ export class TaskRunner {
       // This job's secrets, for this job's process only; Spindle's own variables win a clash.
       const secretEnv = task.cancelled ? {} : await secrets.resolve(jobId, spec.secrets ?? []);
       // The job is its own allocation until service jobs give instances ids of their own.
+      sandbox.openTaskDirectory(jobId);
       const loggersFile = await loggerFiles.open(jobId, workDir);
       if (task.cancelled) {
         result = { outcome: 'cancelled', error: task.cancelled.reason };
@@ -176,7 +173,7 @@ export class TaskRunner {
       release();
       await reported;
     }
-    await removeTaskDirectory(workDir);
+    await sandbox.closeTaskDirectory(workDir);
   }
 
   // The end of a task that never ran here (its worker is stopping or unknown, or a cancel came
@@ -204,19 +201,5 @@ export class TaskRunner {
       },
       cause,
     );
-  }
-}
-
-// A task's directory holds its loggers file and whatever its job left there. Most jobs leave
-// nothing: the file and the empty directory go with synchronous calls, as they were made
-// (privateDirectory, in sandbox/confinement.ts, says why). What a job left has no bound in size,
-// so a directory that is not empty then goes asynchronously.
-export async function removeTaskDirectory(workDir: string): Promise<void> {
-  try {
-    rmSync(join(workDir, LOGGERS_FILE), { force: true });
-    rmdirSync(workDir);
-  } catch {
-    // Not empty (or gone already): inside its worker's directory, which also goes when it stops.
-    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

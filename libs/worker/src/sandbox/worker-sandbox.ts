@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Jail } from './confinement';
 import type { HostConfinement } from './confinement';
 import { runProcessTask } from './process-task';
+import { TaskDirectories } from './task-directories';
 import { Runner } from './runner';
 import type { RunnerLanguage } from './runner';
 import type { RunningTask, TaskOutput, TaskSpec } from './types';
@@ -34,6 +35,7 @@ export class WorkerSandbox {
   private readonly maxLineBytes: number;
   private stopped = false;
   private jail: Promise<Jail> | undefined;
+  private readonly taskDirectories: TaskDirectories;
 
   constructor(
     private readonly options: {
@@ -42,9 +44,13 @@ export class WorkerSandbox {
       maxLineBytes?: number;
       unresponsiveGraceMs?: number;
       confinement?: HostConfinement;
+      // Files the agent itself puts into a task's directory (the loggers file): a directory that
+      // holds only these after its task is kept for the next (task-directories.ts).
+      agentFiles?: readonly string[];
     },
   ) {
     this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+    this.taskDirectories = new TaskDirectories(join(options.baseDir, 'jobs'), options.agentFiles ?? []);
   }
 
   // The worker's long-lived process: its current runner (node first), null before its first.
@@ -67,9 +73,16 @@ export class WorkerSandbox {
   // the worker's own, so that a runner's read-only view, which must let it write the directories
   // of tasks that arrive after it started, is its worker's directory alone (docs/security.md).
   taskDirectory(jobId: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..')
-      throw new Error(`a job id is not a directory name: ${JSON.stringify(jobId)}`);
-    return join(this.options.baseDir, 'jobs', jobId);
+    return this.taskDirectories.pathOf(jobId);
+  }
+
+  // Makes that directory, before anything of its task is put there; closeTaskDirectory after it.
+  openTaskDirectory(jobId: string): string {
+    return this.taskDirectories.open(jobId);
+  }
+
+  closeTaskDirectory(path: string): Promise<void> {
+    return this.taskDirectories.close(path);
   }
 
   onRunnerExit(listener: ExitListener): void {
@@ -150,6 +163,7 @@ export class WorkerSandbox {
       );
     // Its directory and whatever its jobs left there: a worker is never started again (an
     // exclusive context makes one per job), so nothing else would ever remove it.
+    this.taskDirectories.clear();
     await rm(this.options.baseDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
