@@ -25,6 +25,7 @@ const jobStarted = (id: string, workerId: string) => event('JobStarted', { id, w
 const assigned = (id: string, workerId: string) => event('JobAssigned', { id, workerId, hostId: 'h' });
 const requested = (id: string) => event('WorkerRequested', { id, hostId: 'h' });
 const requeued = (id: string) => event('JobRequeued', { id, workerId: 'w', reason: 'lost' });
+const submitted = (id: string) => event('JobSubmitted', { id, context: 'c' });
 
 const shape = (events: SpindleEvent[]) =>
   dispatchRuns(events).map(
@@ -87,6 +88,19 @@ describe('the dispatch state: which events are applied together', () => {
       'job-started:j1,j2',
       'worker-stopped:w9',
       'job-finished:j1',
+    ]);
+  });
+
+  it('inserts a job placed as it was submitted already placed: its assignment joins the submits', () => {
+    expect(
+      shape([submitted('j1'), assigned('j1', 'w1'), submitted('j2'), submitted('j3'), assigned('j3', 'w1')]),
+    ).toEqual(['job-submitted:j1,j1,j2,j3,j3']);
+    // Not another job's assignment, nor one that would move before what touches its worker.
+    expect(shape([submitted('j1'), assigned('j2', 'w1')])).toEqual(['job-submitted:j1', 'job-assigned:j2']);
+    expect(shape([submitted('j1'), requested('w1'), submitted('j2'), assigned('j2', 'w1')])).toEqual([
+      'job-submitted:j1,j2',
+      'worker-requested:w1',
+      'job-assigned:j2',
     ]);
   });
 });

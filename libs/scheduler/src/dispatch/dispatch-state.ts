@@ -104,13 +104,30 @@ export interface DispatchRun {
 // order makes no difference: the finishes of many exclusive jobs, each followed by its worker's
 // stop, are two runs and not two per job. Otherwise it starts a run of its own after the others:
 // a worker is in the table before the jobs assigned to it in the same batch.
+//
+// A job placed as it is submitted (its JobAssigned right after its JobSubmitted: the submit's own
+// placement, dispatch/submit-placement.ts) goes into its queue's table already placed: the
+// assignment joins the submit's run, and the job's row is inserted as `starting` on its worker in
+// one statement, not inserted and then updated.
 export function dispatchRuns(appended: readonly SpindleEvent[]): DispatchRun[] {
   const runs: { kind: Kind; events: SpindleEvent[]; touches: Set<string> }[] = [];
+  let previous: { event: SpindleEvent; run: (typeof runs)[number] } | undefined;
   for (const event of appended) {
-    if (!isDispatchEvent(event)) continue;
-    const kind = kindOf(event);
-    if (kind === 'none') continue;
-    const touches = touchedBy(kind, event);
+    const kind = isDispatchEvent(event) ? kindOf(event) : 'none';
+    if (kind === 'none') {
+      previous = undefined;
+      continue;
+    }
+    const touches = touchedBy(kind, event as DispatchEvent);
+    if (kind === 'job-assigned' && previous && placedAsSubmitted(previous.event, event)) {
+      const at = runs.indexOf(previous.run);
+      if (runs.slice(at + 1).every((run) => !overlaps(run.touches, touches))) {
+        previous.run.events.push(event);
+        for (const key of touches) previous.run.touches.add(key);
+        previous = undefined;
+        continue;
+      }
+    }
     let joined = false;
     // A context's settings are upserted one event at a time: those never join (touches has '*').
     for (let i = runs.length - 1; i >= 0 && !touches.has(EVERYTHING); i--) {
@@ -118,14 +135,30 @@ export function dispatchRuns(appended: readonly SpindleEvent[]): DispatchRun[] {
       if (run.kind === kind) {
         run.events.push(event);
         for (const key of touches) run.touches.add(key);
+        previous = { event, run };
         joined = true;
         break;
       }
-      if (run.touches.has(EVERYTHING) || [...touches].some((key) => run.touches.has(key))) break;
+      if (overlaps(run.touches, touches)) break;
     }
-    if (!joined) runs.push({ kind, events: [event], touches });
+    if (!joined) {
+      const run = { kind, events: [event], touches };
+      runs.push(run);
+      previous = { event, run };
+    }
   }
   return runs;
+}
+
+function overlaps(run: ReadonlySet<string>, touches: ReadonlySet<string>): boolean {
+  return run.has(EVERYTHING) || [...touches].some((key) => run.has(key));
+}
+
+function placedAsSubmitted(submitted: SpindleEvent, assigned: SpindleEvent): boolean {
+  return (
+    submitted.type === 'JobSubmitted' &&
+    (submitted.data as { id: string }).id === (assigned.data as { id: string }).id
+  );
 }
 
 const EVERYTHING = '*';
@@ -209,27 +242,42 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
       return;
     }
     case 'job-submitted': {
-      const data = (run as Extract<JobEvent, { type: 'JobSubmitted' }>[]).map((e) => e.data);
+      // With the assignments of the jobs placed as they were submitted (dispatchRuns).
+      type Submitted = Extract<JobEvent, { type: 'JobSubmitted' }>;
+      type Assigned = Extract<JobEvent, { type: 'JobAssigned' }>;
+      const submitted = run.filter((e): e is Submitted => e.type === 'JobSubmitted');
+      const placed = new Map(
+        run.filter((e): e is Assigned => e.type === 'JobAssigned').map((e) => [e.data.id, e.data]),
+      );
+      const data = submitted.map((e) => e.data);
       // In the order submitted: `seq` is the queue's order.
       // With the submit's correlation id and event id: what the dispatcher then decides about the
-      // job carries them on.
+      // job carries them on. A placed job's worker is no longer idle (as 'job-assigned' does).
       await manager.query(
-        `insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms,
-                                         correlation_id, submitted_event_id)
-         select v.id, v.context, 'queued', v.at,
-                v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms,
-                v.correlation_id, v.event_id
-         from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
-              with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, correlation_id, event_id, n)
-         order by v.n`,
+        `with inserted as (
+           insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms,
+                                           correlation_id, submitted_event_id, worker_id, host_id)
+           select v.id, v.context, case when v.worker_id is null then 'queued' else 'starting' end, v.at,
+                  v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms,
+                  v.correlation_id, v.event_id, v.worker_id, v.host_id
+           from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[],
+                       $8::text[], $9::text[])
+                with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, correlation_id, event_id,
+                                     worker_id, host_id, n)
+           order by v.n
+           returning worker_id)
+         update ${s}.dispatch_workers set idle_since = null
+         where id in (select worker_id from inserted where worker_id is not null)`,
         [
-          ids,
+          data.map((d) => d.id),
           data.map((d) => d.context),
-          ats,
+          submitted.map((e) => e.occurredAt),
           data.map((d) => d.startTimeoutMs),
           data.map((d) => d.performTimeoutMs),
-          run.map((e) => e.correlationId),
-          run.map((e) => e.id),
+          submitted.map((e) => e.correlationId),
+          submitted.map((e) => e.id),
+          data.map((d) => placed.get(d.id)?.workerId ?? null),
+          data.map((d) => placed.get(d.id)?.hostId ?? null),
         ],
       );
       return;
