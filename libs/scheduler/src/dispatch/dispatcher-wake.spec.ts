@@ -1,9 +1,9 @@
 import type { SpindleEvent } from '@spindle/contracts';
 import { needsPass } from './dispatcher';
 
-const event = (type: string, streamId: string): SpindleEvent =>
-  ({ type, streamId }) as unknown as SpindleEvent;
-const submitted = (job: string) => event('JobSubmitted', `job-${job}`);
+const event = (type: string, streamId: string, data: Record<string, unknown> = {}): SpindleEvent =>
+  ({ type, streamId, data }) as unknown as SpindleEvent;
+const submitted = (job: string, context = 'c') => event('JobSubmitted', `job-${job}`, { id: job, context });
 const assigned = (job: string) => event('JobAssigned', `job-${job}`);
 
 // Which commits wake the dispatcher: a pass holds the placement lock that submits take too, so
@@ -33,5 +33,16 @@ describe('needsPass', () => {
 
   it('is never called for by starts, which change nothing a pass reads', () => {
     expect(needsPass([event('JobStarted', 'job-a'), event('WorkerStarted', 'worker-w')], true)).toBe(false);
+  });
+
+  it('is not called for by jobs that join a queue the last pass found no room for', () => {
+    const blocked = new Set(['full']);
+    expect(needsPass([submitted('a', 'full'), submitted('b', 'full')], true, blocked)).toBe(false);
+    // Another queue's, or one placed on its submit beside it, or anything that may make room.
+    expect(needsPass([submitted('a', 'full'), submitted('b', 'open')], true, blocked)).toBe(true);
+    expect(needsPass([submitted('a', 'full'), event('JobSucceeded', 'job-z')], true, blocked)).toBe(true);
+    expect(needsPass([submitted('a', 'other'), assigned('a'), submitted('b', 'full')], true, blocked)).toBe(
+      false,
+    );
   });
 });

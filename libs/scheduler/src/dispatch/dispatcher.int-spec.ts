@@ -377,6 +377,39 @@ describe('the dispatcher', () => {
     });
   });
 
+  // With a backlog, each submit's commit woke a pass that could place nothing. A job that joins a
+  // queue with no room waits behind it; what makes room wakes the pass, which places in order.
+  it('runs no pass at once for submits into a queue with no room, and places them once room is made', async () => {
+    await db.liveHost('h-capped', 10);
+    await contextWith('capped', { workerMode: 'exclusive', maxJobs: 1 });
+    const query = jest.spyOn(dataSource, 'query');
+    const passes = () => query.mock.calls.filter(([sql]) => String(sql).includes('with recursive')).length;
+    const dispatcher = new Dispatcher(dataSource, commands, config);
+    dispatcher.onApplicationBootstrap();
+    try {
+      const [first] = await submitted('capped', 1);
+      await eventually(async () => ((await assignments([first!])).length === 1 ? true : undefined), 20_000);
+      const waiting = await submitted('capped', 1); // its pass finds the queue full
+      await eventually(async () => (passes() >= 2 ? true : undefined), 20_000, 'the pass of a queued job');
+      await new Promise((r) => setTimeout(r, 300)); // that pass's timekeeping done
+      const before = passes();
+      for (let i = 0; i < 3; i++) waiting.push(...(await submitted('capped', 1)));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(passes()).toBe(before);
+      // Room for one more: placed at once, the first of them in the queue.
+      await commands.run(
+        contextCommands,
+        { kind: 'update', name: 'capped', settings: { maxJobs: 2 } } as ContextCommand,
+        meta,
+      );
+      await eventually(async () => ((await assignments(waiting)).length === 1 ? true : undefined), 20_000);
+      expect((await assignments(waiting)).map((a) => a.job)).toEqual([waiting[0]]);
+    } finally {
+      await dispatcher.beforeApplicationShutdown();
+      query.mockRestore();
+    }
+  });
+
   // A queue that can place nothing reads none of its jobs (the snapshot's scan is 0 for it), but a
   // deleted context's jobs are still read, to be refused. Last: it takes every host out.
   it('refuses the queued jobs of a deleted context while no host has a free slot', async () => {

@@ -33,12 +33,23 @@ const QUEUE_SCAN = 500;
 // A shared job's start is reported alone, and each such commit woke a pass that placed nothing
 // (0.4 passes per job).
 const PLACEMENT_NEUTRAL: ReadonlySet<string> = new Set(['JobStarted', 'WorkerStarted', 'WorkerPidChanged']);
+const NONE_BLOCKED: ReadonlySet<string> = new Set();
 // Whether a commit calls for a pass. While the last pass found jobs waiting, anything but the
 // neutral events may let one be placed (a job that ends frees its slot). With none waiting, only
 // what adds to a queue or changes a context does: a job submitted and not placed on its submit
 // (submit-placement.ts), a job put back, a context or group created, changed or retired. A pass
 // woken by every job's end held the placement lock just when submits wanted it.
-export function needsPass(appended: readonly SpindleEvent[], waiting: boolean): boolean {
+// A job submitted into a `blocked` queue (one whose jobs the last pass found no room for: its
+// maxJobs placed, or no free slot on any host nor room in its pool) calls for no pass either: it
+// waits behind them, and what makes room (a job's end, a worker's stop, a host's change, the
+// context's settings) wakes a pass of its own. With a backlog, every submit's commit woke a pass
+// that could place nothing (42 a second at 700 submits/s with no host: a tenth of the submit's
+// cost in Postgres, where the pass's read is planned anew each time).
+export function needsPass(
+  appended: readonly SpindleEvent[],
+  waiting: boolean,
+  blocked: ReadonlySet<string> = NONE_BLOCKED,
+): boolean {
   const assigned = new Set(appended.filter((e) => e.type === 'JobAssigned').map((e) => e.streamId));
   const submitted = new Set(appended.filter((e) => e.type === 'JobSubmitted').map((e) => e.streamId));
   // Recorded and assigned in one commit: nothing left to place, and no room freed.
@@ -46,7 +57,10 @@ export function needsPass(appended: readonly SpindleEvent[], waiting: boolean): 
     (e.type === 'JobSubmitted' || e.type === 'JobAssigned') &&
     assigned.has(e.streamId) &&
     submitted.has(e.streamId);
-  if (waiting) return appended.some((e) => !PLACEMENT_NEUTRAL.has(e.type) && !placedOnSubmit(e));
+  const behindBlocked = (e: SpindleEvent): boolean =>
+    e.type === 'JobSubmitted' && blocked.has((e.data as { context: string }).context);
+  if (waiting)
+    return appended.some((e) => !PLACEMENT_NEUTRAL.has(e.type) && !placedOnSubmit(e) && !behindBlocked(e));
   return appended.some(
     (e) =>
       (e.type === 'JobSubmitted' && !placedOnSubmit(e)) ||
@@ -61,6 +75,8 @@ interface Snapshot {
     context: string;
     settings: ContextSettings | null;
     deleted: boolean | null;
+    // No room for any of its jobs now (its maxJobs placed, or no free host slot nor pool room).
+    blocked: boolean;
     ids: string[];
     // Each queued job's submit: its placement carries the submit's correlation id and is caused
     // by it, so one request's events can be followed from the HTTP call to the job's end.
@@ -89,8 +105,12 @@ export class Dispatcher extends LeaderDuty {
   private housekeptAt = 0;
   // The last pass found jobs waiting in a queue (see needsPass); until a first pass, assume so.
   private waiting = true;
-  // Commits that woke no pass (needsPass said no, with `waiting` as it was then).
+  // The queues the last pass found no room for (see needsPass).
+  private blocked: ReadonlySet<string> = NONE_BLOCKED;
+  // Commits that woke no pass (needsPass said no, with `waiting` as it was then), but for those
+  // whose submits only joined blocked queues: those queues, since the pass under way began.
   private passedOver = 0;
+  private readonly joinedBlocked = new Set<string>();
   private wake: () => void = () => undefined;
   private housekeepingDue: number | null = null;
   private readonly housekeeping: DispatchHousekeeping;
@@ -110,11 +130,13 @@ export class Dispatcher extends LeaderDuty {
         let timekeeping: NodeJS.Timeout | undefined;
         this.wake = wake;
         commands.onCommitted((appended) => {
-          if (!appended || needsPass(appended, this.waiting)) {
+          if (!appended || needsPass(appended, this.waiting, this.blocked)) {
             wake();
             return;
           }
-          this.passedOver++;
+          if (needsPass(appended, this.waiting)) {
+            for (const e of appended) if (e.type === 'JobSubmitted') this.joinedBlocked.add(e.data.context);
+          } else this.passedOver++;
           // A start can still bring a due time nearer (its perform backstop): timekeeping looks
           // within its own pause, unless a pass looks before then anyway.
           const committedAt = Date.now();
@@ -231,6 +253,7 @@ export class Dispatcher extends LeaderDuty {
        select
          (select coalesce(json_agg(json_build_object(
             'context', q.context, 'settings', c.settings, 'deleted', c.deleted,
+            'blocked', (select s.scan = 0 from scans s where s.context = q.context),
             'ids', array(select h.id from heads h where h.context = q.context order by h.seq),
             'causes', (select coalesce(json_object_agg(h.id, json_build_object(
                          'correlationId', h.correlation_id, 'causationId', h.submitted_event_id)), '{}')
@@ -255,11 +278,18 @@ export class Dispatcher extends LeaderDuty {
   // to place as one batch of commands, many per transaction.
   private async dispatchQueued(): Promise<void> {
     const passedOverBefore = this.passedOver;
+    this.joinedBlocked.clear();
     const { queues, hosts, pools, placed } = await this.snapshot();
     this.waiting = queues.length > 0;
+    this.blocked = new Set(queues.filter((q) => q.blocked).map((q) => q.context));
     // A commit passed over while the snapshot was read was judged with no job waiting, but one
-    // was (a job's end, say, read too late to free its slot): look again after this pass.
-    if (this.waiting && this.passedOver !== passedOverBefore) this.wake();
+    // was (a job's end, say, read too late to free its slot), or its jobs joined a queue that was
+    // blocked and no longer is (this snapshot may not hold them): look again after this pass.
+    if (
+      (this.waiting && this.passedOver !== passedOverBefore) ||
+      [...this.joinedBlocked].some((context) => !this.blocked.has(context))
+    )
+      this.wake();
     if (queues.length === 0) return;
     const causes = new Map(queues.flatMap((q) => Object.entries(q.causes)));
     const causedBy = (jobId: string): MessageMetadata => causes.get(jobId) ?? this.metadata();
