@@ -28,7 +28,8 @@ describe('TaskDirectories', () => {
     const path = directories.open('job-1');
     expect(path).toBe(join(jobs, 'job-1'));
     expect(statSync(path).isDirectory()).toBe(true);
-    expect(() => directories.open('..')).toThrow(/not a directory name/);
+    for (const name of ['..', '.', '.kept-1', 'a/b', ''])
+      expect(() => directories.open(name)).toThrow(/not a directory name/);
   });
 
   it("keeps a directory that holds only the agent's files, and renames it for the next task", async () => {

@@ -27,9 +27,10 @@ export class TaskDirectories {
     private readonly agentFiles: readonly string[],
   ) {}
 
-  // The directory of the worker's task `jobId` (its working directory).
+  // The directory of the worker's task `jobId` (its working directory). A name starting with a dot
+  // is none: `.`, `..` and the kept directories' names.
   pathOf(jobId: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..')
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(jobId))
       throw new Error(`a job id is not a directory name: ${JSON.stringify(jobId)}`);
     return join(this.jobsDir, jobId);
   }
