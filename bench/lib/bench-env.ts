@@ -44,6 +44,12 @@ export interface Sizes {
   // How long figures 2-4 wait for the jobs of a load to finish; what has not finished by then is
   // counted as such (a system slower than the load is measured, not waited for without end).
   readonly settleMs: number;
+  // Figure 1's idle row: its window opens this long after Spindle is up, and lasts idleWindowMs.
+  // In its first minute each Node process's garbage collector compacts its start-up heap (V8's
+  // memory reducer: a process spent 5-10 % of a core for 5 s, at 30-55 s after its start on
+  // 2026-12-06), which an idle Spindle does once, not while it idles.
+  readonly idleAfterMs: number;
+  readonly idleWindowMs: number;
 }
 
 const MB = 1024 * 1024;
@@ -67,6 +73,8 @@ const QUICK: Sizes = {
   wordCountBytes: 20 * MB,
   apolloWordCountBytes: 5 * MB,
   settleMs: 45_000,
+  idleAfterMs: 60_000,
+  idleWindowMs: 15_000,
 };
 
 // For the test that keeps the harness working: every figure runs, on toy sizes.
@@ -89,6 +97,8 @@ const SMOKE: Sizes = {
   wordCountBytes: MB,
   apolloWordCountBytes: MB / 4,
   settleMs: 60_000,
+  idleAfterMs: 0,
+  idleWindowMs: 1_000,
 };
 
 const FULL: Sizes = {
@@ -110,6 +120,8 @@ const FULL: Sizes = {
   wordCountBytes: 100 * MB,
   apolloWordCountBytes: 20 * MB,
   settleMs: 600_000,
+  idleAfterMs: 60_000,
+  idleWindowMs: 60_000,
 };
 
 // `node`: what `npm start` runs with Kafka (three processes); `single`: every service in one

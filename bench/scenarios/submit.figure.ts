@@ -13,8 +13,6 @@ import { PEERS } from '../peers/peer-adapters';
 import type { PeerConnections, PeerName } from '../peers/peer-adapters';
 import { runPeer } from '../peers/peer-process';
 
-const IDLE_MS = 5_000;
-
 // Figure 1: durable submit throughput and latency at fixed concurrency. Spindle answers 202 only
 // once the job is recorded; no worker host runs (WORKER_SLOTS=0), so only the submit path is
 // measured, as the peers are measured enqueueing with no worker running. Afterwards every
@@ -22,6 +20,7 @@ const IDLE_MS = 5_000;
 export async function submitFigure(env: BenchEnv, peers: PeerConnections | null): Promise<FigureReport> {
   const { submitSeconds: seconds, submitConcurrency: concurrency } = env.sizes;
   const spindle = await startSpindle(env, 'submit', { WORKER_SLOTS: '0' });
+  const upAt = Date.now();
   let load;
   let kept = 0;
   let costs: UnitCosts | undefined;
@@ -35,9 +34,11 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
       method: 'POST' as const,
       body: JSON.stringify({ args: { ts: '__TS__' } }),
     };
-    // Idle: what Spindle's processes burn with nothing to do (timers, heartbeats, polls).
+    // Idle: what Spindle's processes burn with nothing to do (timers, heartbeats, polls), once
+    // their start-up is over (Sizes.idleAfterMs).
+    await new Promise((r) => setTimeout(r, Math.max(0, upAt + env.sizes.idleAfterMs - Date.now())));
     const idleFrom = { cpu: await cpuSecondsOf(spindle), at: Date.now() };
-    await new Promise((r) => setTimeout(r, IDLE_MS));
+    await new Promise((r) => setTimeout(r, env.sizes.idleWindowMs));
     const idleCpu = (await cpuSecondsOf(spindle)) - idleFrom.cpu;
     idlePercent = round((idleCpu * 100_000) / (Date.now() - idleFrom.at), 2);
     await runLoad({ ...plan, closed: { concurrency: 8, count: 500 } }); // warm-up
@@ -152,6 +153,9 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         'until every consumer is idle, so the projection of the jobs counts too. Targets: CPU ≤ 0.8 ms (2 500/s on ' +
         'two cores), transactions ≤ 0.3 (submits share the intake, relay and projector transactions), statements ≤ 1, 1 Kafka ' +
         'message (JobSubmitted, the floor).',
+      `Idle: the CPU of Spindle's processes over ${env.sizes.idleWindowMs / 1000} s, from ` +
+        `${env.sizes.idleAfterMs / 1000} s after it was up (in its first minute each process compacts its start-up heap ` +
+        'once), before any load.',
     ],
   };
 }
