@@ -31,8 +31,9 @@ export const GROWN_MIN_STATEMENTS = 100;
 // 5.7 million rows had been read by such scans; 1.5 million with this (BENCHMARKS.md, 2026-12-06).
 //
 // One statement every GROWN_CHECK_MS at most, and none until the schema ran GROWN_MIN_STATEMENTS
-// of its own since the last look (an idle Spindle stays idle). Once autovacuum keeps up (it analyzes a table that changed by
-// a tenth), nothing here grows by GROWN_FACTOR any more and the check finds nothing.
+// of its own since the last look (an idle Spindle stays idle). Once autovacuum keeps up (it
+// analyzes a table that changed by a tenth), nothing here grows by GROWN_FACTOR any more and the
+// check finds nothing.
 export class GrowingTableAnalyzer {
   private readonly logger = new Logger('planner-statistics');
   private timer: NodeJS.Timeout | undefined;

@@ -393,7 +393,9 @@ describe('the dispatcher', () => {
       await eventually(async () => (passes() >= 2 ? true : undefined), 20_000, 'the pass of a queued job');
       await new Promise((r) => setTimeout(r, 300)); // that pass's timekeeping done
       const before = passes();
-      for (let i = 0; i < 3; i++) waiting.push(...(await submitted('capped', 1)));
+      // Three commits at once, all well within the timekeeping's pause (250 ms) that they start.
+      const more = await Promise.all([1, 2, 3].map(() => submitted('capped', 1)));
+      waiting.push(...more.flat());
       await new Promise((r) => setTimeout(r, 100));
       expect(passes()).toBe(before);
       // Room for one more: placed at once, the first of them in the queue.
