@@ -64,6 +64,84 @@ describe('Kafka subscriptions and their consumer groups', () => {
   });
 });
 
+// An idle consumer's fetch is held by the broker for the fetch wait (KAFKA_FETCH_WAIT_MS); kafkajs
+// 2.2.4 waited for it to come back before leaving the group, and again before closing its
+// connections. Patched (`patches/kafkajs+2.2.4.patch`, fetcher.js and connectionPool.js), a stop
+// waits only for the batch being handled.
+describe('Stopping a subscription while the broker holds its fetch', () => {
+  const FETCH_WAIT_MS = 60_000;
+  let bus: KafkaMessageBus;
+  let admin: Admin;
+
+  beforeAll(async () => {
+    bus = new KafkaMessageBus({
+      brokers: TEST_KAFKA_BROKERS,
+      clientId: 'spindle-test',
+      partitions: 1,
+      fetchWaitMs: FETCH_WAIT_MS,
+    });
+    admin = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await bus.close();
+    await admin.disconnect();
+  });
+
+  // Resolves to what settled first: the promise ('done') or a timer far shorter than the wait.
+  const settlesWithin = (promise: Promise<unknown>, ms: number) =>
+    Promise.race([
+      promise.then(() => 'done'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
+    ]);
+
+  it('stops and leaves its group without waiting for the held fetch', async () => {
+    const topic = uniqueName('spindle.test.held-fetch');
+    const groupId = uniqueName('spindle.test.held-fetch');
+    const seen: string[] = [];
+    const subscription = await bus.subscribe({ groupId, topics: [topic], fromBeginning: true }, (batch) => {
+      seen.push(...batch.messages.map((m) => m.value));
+      return Promise.resolve();
+    });
+    await bus.publish([{ topic, messages: [{ key: 'k', value: 'first' }] }]);
+    await eventually(() => Promise.resolve(seen.length > 0 ? true : undefined), 30_000, 'the message');
+    // The next fetch finds nothing: the broker holds it for a minute.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await settlesWithin(subscription.stop(), 10_000)).toBe('done');
+    // It left (a member that vanished would be listed until its session timed out, 30 s).
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    expect(group!.members).toEqual([]);
+    expect(seen).toEqual(['first']);
+  });
+
+  it('still waits for the batch being handled, and hands on nothing after it', async () => {
+    const topic = uniqueName('spindle.test.held-fetch');
+    let release!: () => void;
+    const handling = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const finished: string[] = [];
+    const subscription = await bus.subscribe(
+      { groupId: uniqueName('spindle.test.held-fetch'), topics: [topic], fromBeginning: true },
+      async (batch) => {
+        const values = batch.messages.map((m) => m.value);
+        started.push(...values);
+        await handling;
+        finished.push(...values);
+      },
+    );
+    await bus.publish([{ topic, messages: [{ key: 'k', value: 'slow' }] }]);
+    await eventually(() => Promise.resolve(started.length > 0 ? true : undefined), 30_000, 'the batch');
+    const stopped = subscription.stop();
+    expect(await settlesWithin(stopped, 1_000)).toBe('still waiting');
+    await bus.publish([{ topic, messages: [{ key: 'k', value: 'after the stop' }] }]);
+    release();
+    expect(await settlesWithin(stopped, 10_000)).toBe('done');
+    expect(finished).toEqual(['slow']);
+    expect(started).toEqual(['slow']);
+  });
+});
+
 // Two installations on one broker (KAFKA_NAMESPACE): the same topic and group names in Spindle's
 // code, and neither sees the other's messages nor takes the other's partitions. A client's topic
 // (one not named `spindle.*`, as Mist's async topics) is the same topic for both.

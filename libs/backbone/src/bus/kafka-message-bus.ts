@@ -37,7 +37,7 @@ export interface KafkaBusOptions {
   readonly fetchWaitMs?: number;
 }
 
-export const DEFAULT_FETCH_WAIT_MS = 1_000;
+export const DEFAULT_FETCH_WAIT_MS = 5_000;
 
 // Publishes share a produce request while their messages stay within this size; a larger one goes
 // alone. Half the broker's default bound on a partition's part of a request (message.max.bytes,
@@ -267,10 +267,13 @@ export class KafkaMessageBus implements MessageBus {
       groupId: this.names.group(options.groupId),
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
-      // How long the broker may hold an empty fetch (KAFKA_FETCH_WAIT_MS, 1 s): a held fetch
+      // How long the broker may hold an empty fetch (KAFKA_FETCH_WAIT_MS, 5 s): a held fetch
       // returns as soon as a message arrives, so the wait costs no latency, only idle round trips
       // (2026-12-05, node topology, back to back: submit → start p50 204 → 170 ms at 100/s and
       // 42 → 39 ms at 5/s with 100 ms → 1 s; the 1.3 s seen on 2026-12-03 was a loaded machine).
+      // 1 → 5 s (2026-12-06): an idle node topology 4.4 → 2.8 % of a core. A stop does not wait
+      // for the held fetch (the patch below), but a member hears of a rebalance only between two
+      // fetches, so a group's rebalance may take up to the wait.
       maxWaitTimeInMs: fetchWaitOf(this.options),
       retry: { retries: 10 },
     });
@@ -278,7 +281,9 @@ export class KafkaMessageBus implements MessageBus {
     // and checked every connection's in-flight requests for timeouts every 100 ms (a held fetch
     // is always in flight); `patches/kafkajs+2.2.4.patch` (applied by patch-package at npm
     // install) stops the first and gives each request a timer of its own instead of the second
-    // (kafkajs-request-timeouts.spec.ts).
+    // (kafkajs-request-timeouts.spec.ts). Its consumer's stop also waited for the held fetch to
+    // come back, twice (before leaving the group, and before closing the fetch's connection):
+    // patched to abandon it (kafka-message-bus.int-spec.ts, "while the broker holds its fetch").
     this.consumers.add(consumer);
     // Subscribing to a topic that does not exist yet fails; whoever subscribes first creates it.
     await this.ensureBrokerTopics(topics);

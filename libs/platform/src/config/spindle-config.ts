@@ -17,7 +17,7 @@ const envSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('spindle'),
   KAFKA_TOPIC_PARTITIONS: positiveInt.default(3),
-  KAFKA_FETCH_WAIT_MS: positiveInt.default(1_000),
+  KAFKA_FETCH_WAIT_MS: positiveInt.default(5_000),
   // Keeps installations sharing a broker apart: Spindle's topics and consumer groups get it in
   // front (`<namespace>.spindle.scheduler.job.v1`); see the backbone's kafka-namespace.ts.
   KAFKA_NAMESPACE: z
