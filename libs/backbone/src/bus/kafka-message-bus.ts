@@ -271,9 +271,10 @@ export class KafkaMessageBus implements MessageBus {
       // returns as soon as a message arrives, so the wait costs no latency, only idle round trips
       // (2026-12-05, node topology, back to back: submit → start p50 204 → 170 ms at 100/s and
       // 42 → 39 ms at 5/s with 100 ms → 1 s; the 1.3 s seen on 2026-12-03 was a loaded machine).
-      // 1 → 5 s (2026-12-06): an idle node topology 4.4 → 2.8 % of a core. A stop does not wait
-      // for the held fetch (the patch below), but a member hears of a rebalance only between two
-      // fetches, so a group's rebalance may take up to the wait.
+      // 1 → 5 s (2026-12-06): an idle node topology 4.4 → 2.8 % of a core, and in two later
+      // pairs 3.6, 3.2 → 2.6, 3.0 (BENCHMARKS.md). A stop does not wait for the held fetch (the
+      // patch below), but a member hears of a rebalance only between two fetches, so a group's
+      // rebalance may take up to the wait.
       maxWaitTimeInMs: fetchWaitOf(this.options),
       retry: { retries: 10 },
     });
