@@ -2,13 +2,16 @@ import { uniqueName } from '@spindle/testing';
 import { http } from '../support/http';
 import { registerFunction, submit, upload, waitForState } from '../support/jobs';
 import { defineServe, waitForSummary } from '../support/service-jobs';
+import { waitUntil } from '../support/wait';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 
 jest.setTimeout(90_000);
 
 // Programs that read their logger levels with the helpers of runtimes/ while they run: each
-// answers the level it started with and the one it saw change to, or times out.
+// answers the level it started with and the one it saw change to, or times out. Each says
+// "watching" once it has read the first level: a job is `running` from its process's start,
+// before the program has read anything, and a level set before then is the one it starts with.
 const LOGGER_PROGRAMS = {
   'loggers.js': `
 exports.watchLevel = async (args) => {
@@ -18,6 +21,8 @@ exports.watchLevel = async (args) => {
     loggers.onChange(() => {
       if (loggers.level('web', 'http') === args.until) resolve(loggers.level('web', 'http'));
     });
+    setTimeout(() => resolve(loggers.level('web', 'http')), 60_000);
+    console.log('watching');
   });
   loggers.close();
   return { first, then, debugEnabled: loggers.enabled('web', 'http', 'debug') };
@@ -32,6 +37,7 @@ def watch_level(until):
     first = loggers.level("web", "http")
     changed = threading.Event()
     loggers.on_change(lambda levels: changed.set() if levels.get("web", {}).get("http") == until else None)
+    print("watching", flush=True)
     changed.wait(60)
     loggers.close()
     return {"first": first, "then": loggers.level("web", "http"), "python": logging.getLogger("http").level}
@@ -203,6 +209,10 @@ describe.each(SPINDLE_MODES)('Genvid logs and loggers over %s', (_mode, env) => 
       expect((await genvid('POST', '/v1/log/defaults/web', { http: 'info' })).status).toBe(200);
       const job = await submit(suite.url, fn, { args: { until: 'debug' } });
       await waitForState(suite.url, job.id, ['running']);
+      await waitUntil(async () => {
+        const log = await http(suite.url, 'GET', `/api/v1/jobs/${job.id}/logs?from=0&size=10`);
+        return log.body.items?.some((l: { text: string }) => l.text === 'watching') ?? false;
+      }, 30_000);
 
       const before = await genvid('GET', `/v1/log/allocs/${job.id}`);
       expect(before.status).toBe(200);
