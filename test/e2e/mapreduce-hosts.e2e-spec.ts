@@ -115,13 +115,10 @@ describe('a MapReduce job over two worker hosts', () => {
     return { hostId, process: worker };
   }
 
-  // The hosts the scheduler has heard within the last `seconds` (5: HOST_SILENCE_LIMIT_MS, those
-  // it places on).
-  async function liveHosts(seconds = 3): Promise<string[]> {
+  // The hosts the scheduler places on: not stopping, and heard within the silence each is allowed.
+  async function liveHosts(): Promise<string[]> {
     const rows = await query(
-      `select id from scheduler.hosts
-       where not stopping and last_seen > now() - make_interval(secs => $1) order by id`,
-      [seconds],
+      `select id from scheduler.hosts where not stopping and heard_until >= now() order by id`,
     );
     return rows.map((r: { id: string }) => r.id);
   }
@@ -147,7 +144,7 @@ describe('a MapReduce job over two worker hosts', () => {
     }
   }
 
-  async function query(sql: string, params: unknown[]): Promise<any[]> {
+  async function query(sql: string, params: unknown[] = []): Promise<any[]> {
     const db = new Client({ connectionString: suite.databaseUrl });
     await db.connect();
     try {
@@ -235,7 +232,7 @@ describe('a MapReduce job over two worker hosts', () => {
   it('runs a failed attempt again on the other host', async () => {
     const other = await startWorkerHost('zz-retry');
     // Only these two, so the retry's placement is the supervisor's choice between them.
-    await waitUntil(async () => (await liveHosts(5)).join() === [MAIN_HOST, other.hostId].join(), 30_000);
+    await waitUntil(async () => (await liveHosts()).join() === [MAIN_HOST, other.hostId].join(), 30_000);
     const failsOnce = uniqueName('fails-once-map');
     await upload(
       suite.url,

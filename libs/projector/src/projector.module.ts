@@ -18,6 +18,7 @@ import {
   FunctionsV11763800000300,
   FunctionsV1Retries1763900000700,
   FunctionsV1Libraries1796500000100,
+  HostsV1HeardUntil1796900000200,
   GroupsV11764900000300,
   JobsV11763900000400,
   JobsV1Source1763900000600,
@@ -90,6 +91,7 @@ export const PROJECTOR_MIGRATIONS = [
   JobsV1Deleted1796400000100,
   EventResultsV11796400000200,
   FunctionsV1Libraries1796500000100,
+  HostsV1HeardUntil1796900000200,
 ];
 
 @Module({

@@ -21,6 +21,7 @@ export * from './jobs/jobs-v1-deleted.migration';
 export * from './jobs/jobs.query';
 export * from './jobs/cluster-jobs.query';
 export * from './workers/worker.view';
+export * from './workers/hosts-v1-heard-until.migration';
 export * from './workers/workers.query';
 export * from './feed/feed-entry.view';
 export * from './feed/feed.query';

@@ -2,6 +2,7 @@ import { backboneMigrations } from '@spindle/backbone';
 import { SchedulerDispatchJobCauses1796400000100 } from './dispatch/dispatch-job-causes.migration';
 import { SchedulerDispatchJobsPlacedIndex1796600000100 } from './dispatch/dispatch-jobs-placed-index.migration';
 import { SchedulerDispatchTables1763900000100 } from './dispatch/dispatch-tables.migration';
+import { SchedulerHostsHeardUntil1796900000100 } from './dispatch/hosts-heard-until.migration';
 import { SchedulerMapReduceJobs1796300000100 } from './mapreduce/supervise/mapreduce-jobs-table.migration';
 import { SchedulerMapReduceTasks1796700000100 } from './mapreduce/supervise/mapreduce-tasks-table.migration';
 import { SchedulerPlacementLock1796800000100 } from './dispatch/placement-lock.migration';
@@ -19,4 +20,5 @@ export const SCHEDULER_MIGRATIONS = [
   SchedulerDispatchJobsPlacedIndex1796600000100,
   SchedulerMapReduceTasks1796700000100,
   SchedulerPlacementLock1796800000100,
+  SchedulerHostsHeardUntil1796900000100,
 ];

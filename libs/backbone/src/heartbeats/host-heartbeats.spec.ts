@@ -5,7 +5,12 @@ import { HostsTableListener } from './host-heartbeats';
 
 class Listener extends HostsTableListener {
   constructor(bus: MessageBus) {
-    super({} as DataSource, bus, 'installation', { groupId: 'test.hosts', table: 'hosts', logger: 'test' });
+    super({} as DataSource, bus, 'installation', {
+      groupId: 'test.hosts',
+      table: 'hosts',
+      logger: 'test',
+      silenceLimitMs: 5_000,
+    });
   }
 }
 

@@ -1,14 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { DataTopics, hostHeartbeatSchema } from '@spindle/contracts';
+import { DataTopics, HEARTBEAT_MS, hostHeartbeatSchema } from '@spindle/contracts';
 import type { HostHeartbeat } from '@spindle/contracts';
 import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
 import { NOTIFY_CHANNELS, PgNotifications } from '../database/pg-notifications';
-
-// A host heard again after this long is notified as changed, where its table's reader names no
-// silence limit of its own (agents beat every second).
-const HOST_GAP_MS = 2_000;
 
 // Calls `changed` whenever a host of `table` may have more or less room than before (see
 // recordHeartbeats), in any process; resolves once listening. Returns the function that stops it.
@@ -37,9 +33,9 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
       readonly groupId: string;
       readonly table: string;
       readonly logger: string;
-      // After how long a table's reader takes a host for gone (HOST_SILENCE_LIMIT_MS): a host
-      // heard again after that long is notified as changed. Absent: HOST_GAP_MS.
-      readonly silenceLimitMs?: number;
+      // How long a host that beats every second may be silent before it is taken for gone
+      // (HOST_SILENCE_LIMIT_MS; see recordHeartbeats).
+      readonly silenceLimitMs: number;
     },
   ) {
     this.logger = new Logger(spec.logger);
@@ -49,8 +45,7 @@ export abstract class HostsTableListener implements OnModuleInit, BeforeApplicat
     this.subscription = await subscribeToHeartbeats(
       this.bus,
       { groupId: this.spec.groupId, installation: this.installation, logger: this.logger },
-      (latest) =>
-        recordHeartbeats(this.dataSource, this.spec.table, this.spec.silenceLimitMs ?? HOST_GAP_MS, latest),
+      (latest) => recordHeartbeats(this.dataSource, this.spec.table, this.spec.silenceLimitMs, latest),
     );
   }
 
@@ -95,14 +90,17 @@ function latestOf(
 }
 
 // Keeps a hosts table (id, incarnation, hostname, agent_pid, slots, stopping, started_at,
-// last_seen) at each host's newest heartbeat, in one statement. The host's own clock dates it,
-// but never in the future, and a heartbeat of an older incarnation arriving late changes nothing:
-// a late heartbeat must not revive a host. The same statement notifies NOTIFY_CHANNELS.hosts
-// (payload: the table) when a host's capacity may have changed: it is new, restarted, changed its
-// slots or stopping, or it was silent for `silenceMs` and is heard again: by the same rule as the
-// readers' live hosts (`last_seen >= now() - silence`), so a host whose clock lags the database's
-// by less than that does not notify at every beat. The dispatcher waits for that rather than
-// looking at the hosts on a timer.
+// last_seen, heard_until) at each host's newest heartbeat, in one statement. The host's own clock
+// dates it, but never in the future, and a heartbeat of an older incarnation arriving late changes
+// nothing: a late heartbeat must not revive a host.
+// `heard_until` is when the host is taken for gone unless heard again: `silenceMs` after the beat
+// for a host that beats every second, and as much longer as the heartbeat says its next one comes
+// later (nextBeatMs: an agent with no work beats less often). Every reader asks
+// `heard_until >= now()` (HOST_HEARD_SQL in the scheduler), so none needs to know how often a
+// host beats.
+// The same statement notifies NOTIFY_CHANNELS.hosts (payload: the table) when a host's capacity
+// may have changed: it is new, restarted, changed its slots or stopping, or it was taken for gone
+// and is heard again. The dispatcher waits for that rather than looking at the hosts on a timer.
 async function recordHeartbeats(
   dataSource: DataSource,
   table: string,
@@ -112,27 +110,33 @@ async function recordHeartbeats(
   if (heartbeats.length === 0) return;
   await dataSource.query(
     `with incoming as (
-       select * from jsonb_to_recordset($1::jsonb) as h("hostId" text, incarnation text, hostname text,
-         "agentPid" int, slots int, stopping boolean, "startedAt" timestamptz, "sentAt" timestamptz)),
-     known as (select id, incarnation, slots, stopping, last_seen from ${table}
+       select h.*, least(h."sentAt", now()) as seen,
+              make_interval(secs => ($4 + greatest(coalesce(h."nextBeatMs", ${HEARTBEAT_MS}) - ${HEARTBEAT_MS}, 0))
+                                    ::double precision / 1000) as allowance
+       from jsonb_to_recordset($1::jsonb) as h("hostId" text, incarnation text, hostname text,
+         "agentPid" int, slots int, stopping boolean, "startedAt" timestamptz, "sentAt" timestamptz,
+         "nextBeatMs" int)),
+     known as (select id, incarnation, slots, stopping, heard_until from ${table}
                where id in (select "hostId" from incoming)),
      saved as (
-       insert into ${table} as hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
+       insert into ${table} as hosts
+         (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen, heard_until)
        select h."hostId", h.incarnation, h.hostname, h."agentPid", h.slots, h.stopping, h."startedAt",
-              least(h."sentAt", now())
+              h.seen, h.seen + h.allowance
        from incoming h
        on conflict (id) do update set
          incarnation = excluded.incarnation, hostname = excluded.hostname, agent_pid = excluded.agent_pid,
          slots = excluded.slots, stopping = excluded.stopping, started_at = excluded.started_at,
-         last_seen = greatest(hosts.last_seen, excluded.last_seen)
+         last_seen = greatest(hosts.last_seen, excluded.last_seen),
+         heard_until = case when excluded.last_seen >= hosts.last_seen then excluded.heard_until
+                            else hosts.heard_until end
        where hosts.incarnation = excluded.incarnation or hosts.started_at <= excluded.started_at
-       returning hosts.id, hosts.incarnation, hosts.slots, hosts.stopping, hosts.last_seen)
+       returning hosts.id, hosts.incarnation, hosts.slots, hosts.stopping, hosts.heard_until)
      select pg_notify($2, $3) from (
        select 1 from saved left join known k on k.id = saved.id
        where k.id is null or k.incarnation <> saved.incarnation or k.slots <> saved.slots
           or k.stopping <> saved.stopping
-          or (k.last_seen < now() - make_interval(secs => $4::double precision / 1000)
-              and saved.last_seen >= now() - make_interval(secs => $4::double precision / 1000))
+          or (k.heard_until < now() and saved.heard_until >= now())
        limit 1) changed`,
     [JSON.stringify(heartbeats), NOTIFY_CHANNELS.hosts, table, silenceMs],
   );

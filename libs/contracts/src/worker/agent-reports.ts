@@ -104,8 +104,11 @@ export type MapReduceProgressedV1 = EventData<Schemas['MapReduceProgressed@1']>;
 export type AgentReport = EventsOf<Schemas>;
 export const isAgentReport = isEventOf(agentReportDataSchemas);
 
-// A worker host says it is alive every second on spindle.worker.heartbeat.v1 (plain JSON). The
+// A worker host says it is alive on spindle.worker.heartbeat.v1 (plain JSON): every second while
+// it has work, less often while it has none, each heartbeat saying when the next one is due. The
 // first one registers it; silence past the scheduler's limit fails what ran there.
+// How often a host with work beats, and when a heartbeat that does not say is followed by the next.
+export const HEARTBEAT_MS = 1_000;
 export const hostHeartbeatSchema = z.object({
   installation: z.string(), // the database of the Spindle it belongs to
   hostId: z.string().min(1),
@@ -117,5 +120,8 @@ export const hostHeartbeatSchema = z.object({
   sentAt: z.iso.datetime({ offset: true }),
   workers: z.array(z.object({ workerId: z.string(), pid: z.number().int().nullable() })),
   stopping: z.boolean(), // an agent shutting down takes no new work
+  // When the host beats next, at the latest, in ms (absent: in a second, as agents did before it
+  // was said): a reader allows it that much longer than a second before taking it for gone.
+  nextBeatMs: z.number().int().positive().max(60_000).optional(),
 });
 export type HostHeartbeat = z.infer<typeof hostHeartbeatSchema>;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { In, IsNull, MoreThan, Not } from 'typeorm';
+import { In, IsNull, MoreThanOrEqual, Not } from 'typeorm';
 import type { DataSource, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { UNFINISHED_JOB_STATES } from '@spindle/contracts';
 import { READ_MODELS_CONNECTION } from '../read-models.tokens';
@@ -17,10 +17,8 @@ export interface InstallationCounts {
   readonly artifacts: number;
   readonly activeJobs: number; // not finished: queued or placed
   readonly workers: number; // not stopped
-  readonly hosts: number; // heard from within HOST_SEEN_WINDOW_MS
+  readonly hosts: number; // not taken for gone: heard within the silence they are allowed
 }
-
-export const HOST_SEEN_WINDOW_MS = 10_000;
 
 // What the status page reads: the database's own version and how many of each entity are live.
 @Injectable()
@@ -42,7 +40,7 @@ export class StatusQuery {
       this.count(ArtifactView, live),
       this.count(JobView, { state: In([...UNFINISHED_JOB_STATES]) }),
       this.count(WorkerView, { state: Not('stopped') }),
-      this.count(HostView, { lastSeen: MoreThan(new Date(now.getTime() - HOST_SEEN_WINDOW_MS)) }),
+      this.count(HostView, { heardUntil: MoreThanOrEqual(now) }),
     ]);
     return { contexts, functions, artifacts, activeJobs, workers, hosts };
   }

@@ -31,4 +31,6 @@ export class HostView {
   @Column('boolean') stopping!: boolean;
   @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;
   @Column('timestamptz', { name: 'last_seen' }) lastSeen!: Date;
+  // Taken for gone unless heard again by then (see recordHeartbeats in the backbone).
+  @Column('timestamptz', { name: 'heard_until' }) heardUntil!: Date;
 }

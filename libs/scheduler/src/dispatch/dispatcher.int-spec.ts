@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, jobStreamId, newEventId } from '@spindle/contracts';
-import type { ContextSettings, SpindleEvent } from '@spindle/contracts';
+import type { ContextSettings, HostHeartbeat, SpindleEvent } from '@spindle/contracts';
 import { InProcessMessageBus, OutboxRelay, PostgresEventStore, commandFor } from '@spindle/backbone';
 import { DataTopics } from '@spindle/contracts';
 import { installationOf } from '@spindle/platform';
@@ -266,7 +266,10 @@ describe('the dispatcher', () => {
     expect(await eventsOf(late!)).toEqual(['JobSubmitted', 'JobTimedOut']);
     expect(held).toHaveLength(0);
 
-    await dataSource.query(`update ${s}.hosts set last_seen = now() - interval '1 hour' where id = 'h-keep'`);
+    await dataSource.query(
+      `update ${s}.hosts set last_seen = now() - interval '1 hour', heard_until = now() - interval '1 hour'
+       where id = 'h-keep'`,
+    );
     await housekeeping.run(Date.now() - 60_000, placing);
     expect(held).toHaveLength(1);
     // Lost with its host (its function, unknown here, allows no retry).
@@ -319,15 +322,15 @@ describe('the dispatcher', () => {
   // dispatcher: the job waiting for a slot is placed at once, not at the next safety tick.
   // Heartbeats recorded as the scheduler's listener records them, from an in-process bus.
   async function withHeartbeats(
-    act: (beat: (hostId: string, startedAt: string) => Promise<void>) => Promise<void>,
+    act: (beat: (hostId: string, startedAt: string, nextBeatMs?: number) => Promise<void>) => Promise<void>,
   ) {
     const bus = new InProcessMessageBus();
     const installation = { databaseUrl: 'postgres://h/test-installation' };
     const heartbeats = new HeartbeatsListener(dataSource, bus, { ...config, ...installation });
     await heartbeats.onModuleInit();
     try {
-      await act(async (hostId, startedAt) => {
-        const beat = {
+      await act(async (hostId, startedAt, nextBeatMs) => {
+        const beat: HostHeartbeat = {
           installation: installationOf(installation),
           hostId,
           incarnation: 'i1',
@@ -338,6 +341,7 @@ describe('the dispatcher', () => {
           sentAt: new Date().toISOString(),
           workers: [],
           stopping: false,
+          ...(nextBeatMs === undefined ? {} : { nextBeatMs }),
         };
         await bus.publish([
           { topic: DataTopics.heartbeats, messages: [{ key: hostId, value: JSON.stringify(beat) }] },
@@ -365,8 +369,9 @@ describe('the dispatcher', () => {
     await dataSource.query(`update ${s}.hosts set stopping = true`);
     const startedAt = new Date(Date.now() - 7_200_000).toISOString();
     await dataSource.query(
-      `insert into ${s}.hosts (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
-       values ('h-back', 'i1', 'test', 1, 2, false, $1, now() - interval '1 hour')`,
+      `insert into ${s}.hosts
+         (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen, heard_until)
+       values ('h-back', 'i1', 'test', 1, 2, false, $1, now() - interval '1 hour', now() - interval '1 hour')`,
       [startedAt],
     );
     await contextWith('returning', { workerMode: 'exclusive', maxJobs: 1 });
@@ -375,6 +380,57 @@ describe('the dispatcher', () => {
       const ms = await msUntilAssigned(id!, commands, () => beat('h-back', startedAt));
       expect(ms).toBeLessThan(1_000);
     });
+  });
+
+  // An agent with no work beats less often and says so: its host is allowed as much more silence
+  // (HOST_SILENCE_LIMIT_MS is the silence of a host that beats every second), by every reader.
+  it('allows a host that says it beats less often as much longer before it is no live host', async () => {
+    const startedAt = new Date().toISOString();
+    const allowance = async (hostId: string): Promise<number> => {
+      const [row] = await dataSource.query<{ ms: number }[]>(
+        `select (extract(epoch from heard_until - last_seen) * 1000)::float8 as ms from ${s}.hosts where id = $1`,
+        [hostId],
+      );
+      return row?.ms ?? NaN;
+    };
+    await withHeartbeats(async (beat) => {
+      await beat('h-busy', startedAt);
+      await beat('h-idle', startedAt, 5_000);
+      const allowed = (hostId: string, ms: number) =>
+        eventually(
+          async () => ((await allowance(hostId)) === ms ? ms : undefined),
+          5_000,
+          `${hostId}: ${ms} ms`,
+        );
+      await allowed('h-idle', 9_000);
+      await allowed('h-busy', 5_000);
+      // Busy again: it beats every second, and is allowed the limit again.
+      await beat('h-idle', startedAt, 1_000);
+      await allowed('h-idle', 5_000);
+    });
+    // Heard 7 s ago with a 9 s allowance, a host is live to the dispatcher's placement and
+    // housekeeping alike; past it, it is not.
+    await dataSource.query(`update ${s}.hosts set stopping = true where id <> 'h-idle'`);
+    await dataSource.query(
+      `update ${s}.hosts set last_seen = now() - interval '7 s', heard_until = now() + interval '2 s'
+       where id = 'h-idle'`,
+    );
+    await contextWith('quiet', { workerMode: 'exclusive', maxJobs: 1 });
+    const [placed] = await submitted('quiet', 1);
+    await dispatchUntilAssigned([placed!], 1);
+    const lastEvent = async (): Promise<string | undefined> =>
+      (
+        await dataSource.query<{ type: string }[]>(
+          `select type from ${s}.events where stream_id = $1 order by global_position desc limit 1`,
+          [jobStreamId(placed!)],
+        )
+      )[0]?.type;
+    const housekeeping = new DispatchHousekeeping(dataSource, commands, config);
+    await housekeeping.run(Date.now() - 60_000, (fn) => fn());
+    expect(await lastEvent()).toBe('JobAssigned'); // not lost with its host
+    await dataSource.query(`update ${s}.hosts set heard_until = now() - interval '1 s' where id = 'h-idle'`);
+    await housekeeping.run(Date.now() - 60_000, (fn) => fn());
+    expect(await lastEvent()).toBe('JobFailed'); // lost with its host (no retry allowed here)
   });
 
   // With a backlog, each submit's commit woke a pass that could place nothing. A job that joins a

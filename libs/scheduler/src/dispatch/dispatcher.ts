@@ -10,7 +10,7 @@ import { jobCommands } from '../jobs/domain/job.decider';
 import { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
-import { FREE_SLOTS_SQL } from './host-slots';
+import { FREE_SLOTS_SQL, HOST_HEARD_SQL } from './host-slots';
 import { placedJobsSql, poolWorkersSql } from './pool-sql';
 import { DispatchHousekeeping } from './housekeeping';
 import { planExclusive, planKeptWorkers, planShared } from './placement';
@@ -118,7 +118,7 @@ export class Dispatcher extends LeaderDuty {
   constructor(
     @InjectDataSource(SCHEDULER_CONNECTION) private readonly dataSource: DataSource,
     private readonly commands: SchedulerCommandsService,
-    @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
+    @Inject(SPINDLE_CONFIG) config: SpindleConfig,
   ) {
     super(dataSource, {
       lockClass: ADVISORY_LOCK_CLASS.dispatcher,
@@ -194,9 +194,8 @@ export class Dispatcher extends LeaderDuty {
     const rows: { id: string; incarnation: string; free: number }[] = await this.dataSource.query(
       `select h.id, h.incarnation, ${FREE_SLOTS_SQL} as free
        from ${s}.hosts h
-       where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
+       where not h.stopping and ${HOST_HEARD_SQL}
        order by free desc, h.id`,
-      [this.config.scheduler.hostSilenceLimitMs],
     );
     return rows.map((r) => ({ id: r.id, incarnation: r.incarnation, free: Number(r.free) }));
   }
@@ -230,9 +229,8 @@ export class Dispatcher extends LeaderDuty {
        waiting as (select context from probes where context is not null),
        live as (select h.id, h.incarnation, ${FREE_SLOTS_SQL} as free
                 from ${s}.hosts h
-                where exists (select 1 from waiting) and not h.stopping
-                  and h.last_seen >= now() - make_interval(secs => $2::double precision / 1000)),
-       pools as (${poolWorkersSql('select context from waiting', '$2')}),
+                where exists (select 1 from waiting) and not h.stopping and ${HOST_HEARD_SQL}),
+       pools as (${poolWorkersSql('select context from waiting')}),
        placed as (${placedJobsSql('select context from waiting')}),
        scans as (select q.context,
                         case when c.settings is null or c.deleted then $1
@@ -266,7 +264,7 @@ export class Dispatcher extends LeaderDuty {
                                                      'free', p.free) order by p.requested_at, p.id), '[]')
           from pools p) as pools,
          (select coalesce(json_object_agg(context, placed), '{}') from placed) as placed`,
-      [QUEUE_SCAN, this.config.scheduler.hostSilenceLimitMs],
+      [QUEUE_SCAN],
     );
     const pools = new Map<string, PoolWorker[]>();
     for (const { context, ...worker } of row!.pools)

@@ -10,6 +10,7 @@ import type { SchedulerCommandsService } from '../scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 import { workerCommands } from '../workers/domain/worker.decider';
 import { retryPoliciesOf } from './job-records';
+import { HOST_HEARD_SQL } from './host-slots';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 // A task's own process enforces performTimeout; this is the backstop when no report comes.
@@ -70,18 +71,17 @@ export class DispatchHousekeeping {
 
   // What is due, and when (by this process's clock) it was read.
   private async readDue(trustSilence: boolean): Promise<{ due: Due; readAt: number }> {
-    const limitMs = this.config.scheduler.hostSilenceLimitMs;
     const [due] = await this.dataSource.query<Due[]>(
       `select
          (select coalesce(json_agg(json_build_object('workerId', w.id, 'hostId', w.host_id)), '[]')
           from ${s}.dispatch_workers w left join ${s}.hosts h on h.id = w.host_id
-          where $3::boolean and (h.id is null or h.incarnation <> w.incarnation
-             or h.last_seen < now() - make_interval(secs => $1::double precision / 1000))) as lost,
+          where $2::boolean and (h.id is null or h.incarnation <> w.incarnation
+             or not ${HOST_HEARD_SQL})) as lost,
          (select coalesce(json_agg(id), '[]') from ${s}.dispatch_jobs
           where state = 'queued' and start_deadline < now()) as "startExpired",
          (select coalesce(json_agg(id), '[]') from ${s}.dispatch_jobs
           where state = 'running' and perform_timeout_ms is not null
-            and started_at + make_interval(secs => (perform_timeout_ms + $2)::double precision / 1000) < now())
+            and started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000) < now())
            as "performExpired",
          (select coalesce(json_agg(w.id), '[]')
           from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
@@ -95,27 +95,27 @@ export class DispatchHousekeeping {
                     order by k.requested_at, k.id limit coalesce((c.settings->>'keepWorkers')::int, 1)))
                   and c.settings->>'downtimeMs' is not null
                   and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
-              or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $4::double precision / 1000) < now())
+              or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $3::double precision / 1000) < now())
               or c.deleted)) as idle,
          -- When the first of the same falls due that is not yet: a host's silence limit (of a
          -- host with workers), a start deadline, a perform backstop, an idle worker's downtime
          -- (or the exclusive limit). A kept worker of a precreated pool may count: one pass more.
          (select (extract(epoch from min(at) - now()) * 1000)::float8 from (
-            select h.last_seen + make_interval(secs => $1::double precision / 1000) as at
+            select h.heard_until as at
             from ${s}.dispatch_workers w join ${s}.hosts h on h.id = w.host_id and h.incarnation = w.incarnation
             union all
             select start_deadline from ${s}.dispatch_jobs where state = 'queued'
             union all
-            select started_at + make_interval(secs => (perform_timeout_ms + $2)::double precision / 1000)
+            select started_at + make_interval(secs => (perform_timeout_ms + $1)::double precision / 1000)
             from ${s}.dispatch_jobs where state = 'running' and perform_timeout_ms is not null
             union all
-            select w.idle_since + make_interval(secs => (case when w.mode = 'exclusive' then $4::double precision
+            select w.idle_since + make_interval(secs => (case when w.mode = 'exclusive' then $3::double precision
                      else (c.settings->>'downtimeMs')::double precision end) / 1000)
             from ${s}.dispatch_workers w join ${s}.dispatch_contexts c on c.name = w.context
             where w.state = 'running' and w.idle_since is not null
               and (w.mode = 'exclusive' or c.settings->>'downtimeMs' is not null)) due
           where at >= now()) as next_in`,
-      [limitMs, PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
+      [PERFORM_BACKSTOP_GRACE_MS, trustSilence, EXCLUSIVE_IDLE_LIMIT_MS],
     );
     return { due: due!, readAt: Date.now() };
   }

@@ -62,7 +62,6 @@ export async function readSubmitContexts(
 export async function placeOnSubmit(
   manager: EntityManager,
   submits: readonly { readonly id: string; readonly context: string }[],
-  hostSilenceLimitMs: number,
 ): Promise<Map<string, Placement>> {
   const placements = new Map<string, Placement>();
   if (submits.length === 0) return placements;
@@ -72,14 +71,14 @@ export async function placeOnSubmit(
          select c.name as context, c.settings from ${s}.dispatch_contexts c
          where c.name = any($1::text[]) and not c.deleted and c.settings->>'workerMode' = 'shared'
            and not exists (select 1 from ${s}.dispatch_jobs j where j.context = c.name and j.state = 'queued')),
-       pools as (${poolWorkersSql('select context from rooms', '$2')}),
+       pools as (${poolWorkersSql('select context from rooms')}),
        placed as (${placedJobsSql('select context from rooms')})
        select r.context, r.settings, coalesce(n.placed, 0) as placed,
               coalesce((select json_agg(json_build_object('id', p.id, 'hostId', p.host_id, 'free', p.free)
                                         order by p.requested_at, p.id)
                         from pools p where p.context = r.context and p.free > 0), '[]') as pool
        from rooms r left join placed n on n.context = r.context`,
-      [[...new Set(submits.map((j) => j.context))], hostSilenceLimitMs],
+      [[...new Set(submits.map((j) => j.context))]],
     );
   for (const { context, settings, placed, pool } of rooms) {
     const queued = submits.filter((j) => j.context === context).map((j) => j.id);

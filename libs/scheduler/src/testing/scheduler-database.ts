@@ -12,7 +12,7 @@ export async function schedulerDatabase(): Promise<{
   dataSource: DataSource;
   store: PostgresEventStore;
   commands: SchedulerCommandsService;
-  // A worker host that has just been seen (its last_seen an hour ahead: no supervisor pass
+  // A worker host that has just been seen (and heard until an hour ahead: no supervisor pass
   // counts it lost during a test), with `slots` slots.
   liveHost(id: string, slots: number): Promise<void>;
   drop(): Promise<void>;
@@ -40,8 +40,8 @@ export async function schedulerDatabase(): Promise<{
     liveHost: async (id, slots) => {
       await dataSource.query(
         `insert into "${SCHEDULER_SCHEMA}".hosts
-           (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen)
-         values ($1, 'i1', 'test', 1, $2, false, now(), now() + interval '1 hour')`,
+           (id, incarnation, hostname, agent_pid, slots, stopping, started_at, last_seen, heard_until)
+         values ($1, 'i1', 'test', 1, $2, false, now(), now(), now() + interval '1 hour')`,
         [id, slots],
       );
     },

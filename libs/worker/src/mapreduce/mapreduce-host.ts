@@ -100,6 +100,8 @@ export class MapReduceHost implements BeforeApplicationShutdown {
     // is not missed (every assignment names the agent run it is for), and every job's definition
     // and splits are known before any of its attempts is placed here.
     agent.readFromRunStart(EventTopics.schedulerMapReduceJob, (batch) => this.handle(batch));
+    // A coordinator or an attempt running here is work: the host beats every second meanwhile.
+    agent.countWorkOf(() => this.runs.size > 0 || this.attemptsDone.size > 0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -21,6 +21,8 @@ export class HostsListener extends HostsTableListener {
       groupId: 'projector.hosts.v2',
       table: `"${PROJECTOR_SCHEMA}".hosts_v1`,
       logger: 'projector:hosts',
+      // The scheduler's limit: the status counts the hosts the scheduler would place on.
+      silenceLimitMs: config.scheduler.hostSilenceLimitMs,
     });
   }
 }

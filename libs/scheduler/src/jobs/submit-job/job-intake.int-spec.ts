@@ -3,7 +3,6 @@ import type { DataSource } from 'typeorm';
 import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
 import { DEFAULT_CONTEXT_SETTINGS, newEventId } from '@spindle/contracts';
 import type { CommandResult, ContextSettings, SubmitJobCommand } from '@spindle/contracts';
-import type { SpindleConfig } from '@spindle/platform';
 import { contextCommands } from '../../contexts/domain/context.decider';
 import type { ContextCommand } from '../../contexts/domain/context.decider';
 import { functionCommands } from '../../functions/domain/function.decider';
@@ -17,7 +16,6 @@ import { JobIntake } from './job-intake';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
 const meta = { correlationId: 'test', causationId: null };
-const config = { scheduler: { hostSilenceLimitMs: 5_000 } } as SpindleConfig;
 const SHA = 'a'.repeat(64);
 
 type Accepted = Extract<CommandResult, { ok: true }>;
@@ -33,7 +31,7 @@ describe('the job intake, placing on submit', () => {
   beforeAll(async () => {
     db = await schedulerDatabase();
     ({ dataSource, commands } = db);
-    intake = new JobIntake(commands, config);
+    intake = new JobIntake(commands);
     await db.liveHost('h1', 4);
     const register = {
       kind: 'register',

@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { functionStreamId, jobStreamId } from '@spindle/contracts';
 import type { CommandResult, SpindleEvent, SubmitJobCommand } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand, Decider, GroupCommit, Idempotency, Preparation } from '@spindle/backbone';
-import { SPINDLE_CONFIG } from '@spindle/platform';
-import type { SpindleConfig } from '@spindle/platform';
 import { placeOnSubmit, readSubmitContexts } from '../../dispatch/submit-placement';
 import type { Placement } from '../../dispatch/placement';
 import { functionDecider } from '../../functions/domain/function.decider';
@@ -30,11 +28,11 @@ import { shapeSubmit } from './submit-job.shape';
 export class JobIntake {
   private readonly submits: GroupCommit<BoundCommand, CommandResult>;
 
-  constructor(commands: SchedulerCommandsService, @Inject(SPINDLE_CONFIG) config: SpindleConfig) {
+  constructor(commands: SchedulerCommandsService) {
     this.submits = commands.groupCommit({
       maxInFlight: 2,
       gather: 'when-idle',
-      preparation: submitReferences(config),
+      preparation: submitReferences(),
     });
   }
 
@@ -56,7 +54,7 @@ export class JobIntake {
 // The functions the batch names are read with the jobs' streams, the live contexts in one query;
 // then each submit is checked against the scheduler's own state (shapeSubmit), and placed at once
 // where its context's pool has room (submit-placement.ts).
-function submitReferences(config: SpindleConfig): Preparation {
+function submitReferences(): Preparation {
   return {
     streamsOf: (batch) => [...new Set(submitsOf(batch).map((c) => functionStreamId(c.function)))],
     async prepare(manager, batch, streams) {
@@ -82,7 +80,6 @@ function submitReferences(config: SpindleConfig): Preparation {
         ? await placeOnSubmit(
             manager,
             accepted.map((s) => s.job),
-            config.scheduler.hostSilenceLimitMs,
           )
         : new Map<string, Placement>();
       return batch.map((bound, i) => {

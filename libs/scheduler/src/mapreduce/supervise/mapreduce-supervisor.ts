@@ -9,7 +9,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { SchedulerCommandsService } from '../../scheduler-commands.service';
 import { SCHEDULER_CONNECTION, SCHEDULER_SCHEMA } from '../../scheduler.tokens';
-import { FREE_SLOTS_SQL } from '../../dispatch/host-slots';
+import { FREE_SLOTS_SQL, HOST_HEARD_SQL } from '../../dispatch/host-slots';
 import { mapReduceJobCommands } from '../domain/mapreduce-job.decider';
 
 const s = `"${SCHEDULER_SCHEMA}"`;
@@ -95,11 +95,10 @@ export class MapReduceSupervisor extends LeaderDuty {
   }
 
   private async placeAll(): Promise<void> {
-    const silence = this.config.scheduler.hostSilenceLimitMs;
     // A freshly elected leader may be reading heartbeats that queued while nobody listened: a host
     // is taken for lost by its silence only once this scheduler has led that long (as the
     // dispatcher's housekeeping does); a host that stopped or restarted is lost at once.
-    const trustSilence = Date.now() - this.leadingSince >= silence;
+    const trustSilence = Date.now() - this.leadingSince >= this.config.scheduler.hostSilenceLimitMs;
     const lost = (row: { host_present: boolean; host_heard: boolean }): boolean =>
       !row.host_present || (trustSilence && !row.host_heard);
     // The live hosts, the one with the fewest MapReduce jobs and then the most free slots first.
@@ -108,14 +107,10 @@ export class MapReduceSupervisor extends LeaderDuty {
               (select count(*) from ${s}.mapreduce_jobs m where m.host_id = h.id)::int as jobs,
               ${FREE_SLOTS_SQL} as free
        from ${s}.hosts h
-       where not h.stopping and h.last_seen >= now() - make_interval(secs => $1::double precision / 1000)
+       where not h.stopping and ${HOST_HEARD_SQL}
        order by jobs asc, free desc, h.id`,
-      [silence],
     );
-    const batch = [
-      ...(await this.placeJobs(hosts, lost, silence)),
-      ...(await this.placeTasks(hosts, lost, silence)),
-    ];
+    const batch = [...(await this.placeJobs(hosts, lost)), ...(await this.placeTasks(hosts, lost))];
     if (batch.length === 0) return;
     const results = await this.commands.runMany(batch);
     for (const r of results)
@@ -125,15 +120,12 @@ export class MapReduceSupervisor extends LeaderDuty {
   private async placeJobs(
     hosts: readonly LiveHost[],
     lost: (row: JobRow) => boolean,
-    silence: number,
   ): Promise<BoundCommand[]> {
     const jobs: JobRow[] = await this.dataSource.query(
       `select m.id, m.state, m.run, m.host_id, m.definition,
               coalesce(h.incarnation = m.incarnation and not h.stopping, false) as host_present,
-              coalesce(h.last_seen >= now() - make_interval(secs => $1::double precision / 1000), false)
-                as host_heard
+              coalesce(${HOST_HEARD_SQL}, false) as host_heard
        from ${s}.mapreduce_jobs m left join ${s}.hosts h on h.id = m.host_id`,
-      [silence],
     );
     const metadata = this.metadata();
     const batch: BoundCommand[] = [];
@@ -173,22 +165,16 @@ export class MapReduceSupervisor extends LeaderDuty {
 
   // The attempts of running jobs' current runs: those on a lost host fail, those waiting go to the
   // host with the most free slots (one slot each; none free: they wait for the next pass).
-  private async placeTasks(
-    hosts: LiveHost[],
-    lost: (row: TaskRow) => boolean,
-    silence: number,
-  ): Promise<BoundCommand[]> {
+  private async placeTasks(hosts: LiveHost[], lost: (row: TaskRow) => boolean): Promise<BoundCommand[]> {
     const tasks: TaskRow[] = await this.dataSource.query(
       `select t.job_id, t.task_id, t.kind, t.run, t.attempt, t.host_id, t.avoid_host_id,
               coalesce(h.incarnation = t.incarnation and not h.stopping, false) as host_present,
-              coalesce(h.last_seen >= now() - make_interval(secs => $1::double precision / 1000), false)
-                as host_heard
+              coalesce(${HOST_HEARD_SQL}, false) as host_heard
        from ${s}.mapreduce_tasks t
        join ${s}.mapreduce_jobs m on m.id = t.job_id and m.run = t.run
        left join ${s}.hosts h on h.id = t.host_id
        where t.open and (t.host_id is not null or m.state = 'running')
        order by t.job_id, t.kind desc, t.task_id`,
-      [silence],
     );
     const metadata = this.metadata();
     const batch: BoundCommand[] = [];
