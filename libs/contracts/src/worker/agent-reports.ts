@@ -104,11 +104,12 @@ export type MapReduceProgressedV1 = EventData<Schemas['MapReduceProgressed@1']>;
 export type AgentReport = EventsOf<Schemas>;
 export const isAgentReport = isEventOf(agentReportDataSchemas);
 
-// A worker host says it is alive on spindle.worker.heartbeat.v1 (plain JSON): every second while
-// it has work, less often while it has none, each heartbeat saying when the next one is due. The
-// first one registers it; silence past the scheduler's limit fails what ran there.
 // How often a host with work beats, and when a heartbeat that does not say is followed by the next.
 export const HEARTBEAT_MS = 1_000;
+
+// A worker host says it is alive on spindle.worker.heartbeat.v1 (plain JSON): every second while
+// it has work, less often while it has none, each heartbeat saying when the next one is due. The
+// first one registers it; silence past what it is allowed fails what ran there.
 export const hostHeartbeatSchema = z.object({
   installation: z.string(), // the database of the Spindle it belongs to
   hostId: z.string().min(1),

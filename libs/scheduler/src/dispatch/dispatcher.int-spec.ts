@@ -408,11 +408,11 @@ describe('the dispatcher', () => {
       await beat('h-idle', startedAt, 1_000);
       await allowed('h-idle', 5_000);
     });
-    // Heard 7 s ago with a 9 s allowance, a host is live to the dispatcher's placement and
-    // housekeeping alike; past it, it is not.
+    // Heard 7 s ago (past the limit of a host that beats every second) and allowed more, a host is
+    // live to the dispatcher's placement and housekeeping alike; past its allowance, it is not.
     await dataSource.query(`update ${s}.hosts set stopping = true where id <> 'h-idle'`);
     await dataSource.query(
-      `update ${s}.hosts set last_seen = now() - interval '7 s', heard_until = now() + interval '2 s'
+      `update ${s}.hosts set last_seen = now() - interval '7 s', heard_until = now() + interval '1 minute'
        where id = 'h-idle'`,
     );
     await contextWith('quiet', { workerMode: 'exclusive', maxJobs: 1 });

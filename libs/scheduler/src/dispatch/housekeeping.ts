@@ -97,7 +97,7 @@ export class DispatchHousekeeping {
                   and w.idle_since + make_interval(secs => (c.settings->>'downtimeMs')::double precision / 1000) < now())
               or (w.mode = 'exclusive' and w.idle_since + make_interval(secs => $3::double precision / 1000) < now())
               or c.deleted)) as idle,
-         -- When the first of the same falls due that is not yet: a host's silence limit (of a
+         -- When the first of the same falls due that is not yet: a host's heard_until (of a
          -- host with workers), a start deadline, a perform backstop, an idle worker's downtime
          -- (or the exclusive limit). A kept worker of a precreated pool may count: one pass more.
          (select (extract(epoch from min(at) - now()) * 1000)::float8 from (

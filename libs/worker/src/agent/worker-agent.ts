@@ -49,10 +49,11 @@ import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './wo
 
 // A host with no work beats this often (one with work every HEARTBEAT_MS), each heartbeat saying
 // when the next is due, so that the readers allow it that much more silence. Each beat is a Kafka
-// produce and a fetch answered in each of two listeners: beating every second made up half of what
-// an idle node topology spent (1.3 % of a core of its 2.8 %). The cost: a host that dies with no
-// work is taken for gone up to 4 s later, so a job placed on it meanwhile waits that much longer
-// to be placed again. A host that gets work keeps the allowance of its last beat until its next.
+// produce and a fetch answered in each of two listeners: beating every second was about half of
+// what an idle node topology spent (2026-12-06: 1.3-1.8 % of a core, 0.8-1.1 % with an idle host
+// beating every 5 s; BENCHMARKS.md). The cost: a host that dies with no work is taken for gone up
+// to 4 s later, so a job placed on it meanwhile waits that much longer to be placed again. A host
+// that gets work keeps the allowance of its last beat until its next.
 const IDLE_HEARTBEAT_MS = 5_000;
 // The scheduler's events a worker host acts on (apply, below).
 const FOR_HOSTS: ReadonlySet<string> = new Set([

@@ -27,7 +27,7 @@ interface JobRow {
   readonly host_id: string | null;
   readonly definition: MapReduceJobSubmittedV1;
   readonly host_present: boolean; // the run's host, the same agent run, not stopping
-  readonly host_heard: boolean; // and heard from within HOST_SILENCE_LIMIT_MS
+  readonly host_heard: boolean; // and heard within the silence it is allowed (HOST_HEARD_SQL)
 }
 
 interface TaskRow {
