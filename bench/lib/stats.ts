@@ -11,9 +11,13 @@ export interface LatencySummary {
 export function summarize(samples: readonly number[]): LatencySummary {
   if (samples.length === 0) return { n: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number =>
-    round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * q) - 1)]!);
+  const at = (q: number): number => round(quantile(sorted, q));
   return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(sorted.at(-1)!) };
+}
+
+// The q-quantile of samples sorted ascending, by nearest rank (a sample, never an interpolation).
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))]!;
 }
 
 export function round(value: number, digits = 1): number {

@@ -8,7 +8,7 @@ import { startSubmitFloor } from '../floor/submit-floor';
 import type { FloorCommit } from '../floor/submit-floor';
 import { costRows, costsOf, costsPer, cpuSecondsOf } from '../lib/costs';
 import type { UnitCosts } from '../lib/costs';
-import { perSecond, round, summarize } from '../lib/stats';
+import { perSecond, quantile, round, summarize } from '../lib/stats';
 import { PROGRAMS } from '../fixtures/programs';
 import { PEERS } from '../peers/peer-adapters';
 import type { PeerConnections, PeerName } from '../peers/peer-adapters';
@@ -204,7 +204,7 @@ async function measureFloor(
 }
 
 // Spindle's CPU over `windowMs` in 5 s slices (or one, if shorter), as % of one core: the median
-// slice (see Sizes.idleAfterMs). Each slice reads every process's /metrics once, counted too.
+// slice, by nearest rank (see Sizes.idleAfterMs). Each slice reads every process's /metrics once, counted too.
 async function idleCpuPercent(spindle: SpindleServer, windowMs: number): Promise<number> {
   const sliceMs = Math.min(IDLE_SLICE_MS, windowMs);
   const slices: number[] = [];
@@ -216,6 +216,5 @@ async function idleCpuPercent(spindle: SpindleServer, windowMs: number): Promise
     from = to;
   }
   slices.sort((a, b) => a - b);
-  const mid = slices.length / 2;
-  return round(slices.length % 2 ? slices[Math.floor(mid)]! : (slices[mid - 1]! + slices[mid]!) / 2, 2);
+  return round(quantile(slices, 0.5), 2);
 }
