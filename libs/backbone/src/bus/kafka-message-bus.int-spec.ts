@@ -224,6 +224,8 @@ describe('Kafka namespaces', () => {
 // Publishes made together share a produce request (produce-queue.ts), and each caller is still
 // told its own messages' offsets, in the order the callers called.
 describe('Kafka publishes made together', () => {
+  const KEYS = ['k1', 'k2', 'k3', 'k4'];
+  const WARM = 'warm-up';
   const topics = [uniqueName('spindle.test.together-a'), uniqueName('spindle.test.together-b')];
   let bus: KafkaMessageBus;
   let produceRequests = 0;
@@ -236,15 +238,20 @@ describe('Kafka publishes made together', () => {
     producer.on(producer.events.REQUEST, (e) => {
       if (e.payload.apiName === 'Produce') produceRequests++;
     });
+    // A first produce to a fresh topic's partition may be refused while its leader settles, and
+    // kafkajs sends it again: a second request on the wire that is no publish of the test's (seen
+    // once in CI on a loaded machine). Every partition the test's keys reach is written once first.
+    await bus.publish(
+      topics.map((topic) => ({ topic, messages: KEYS.map((key) => ({ key, value: WARM })) })),
+    );
   });
 
   afterAll(() => bus.close());
 
   it('sends 60 publishes of one turn in one request, each answered with its own offsets, in call order', async () => {
-    const keys = ['k1', 'k2', 'k3', 'k4'];
     const calls = Array.from({ length: 60 }, (_, i) => ({
       topic: topics[i % 2]!,
-      key: keys[i % keys.length]!,
+      key: KEYS[i % KEYS.length]!,
       value: `m${i}`,
     }));
     const before = produceRequests;
@@ -258,7 +265,8 @@ describe('Kafka publishes made together', () => {
     const subscription = await bus.subscribe(
       { groupId: uniqueName('spindle.test.together'), topics, fromBeginning: true, commitOffsets: false },
       (batch) => {
-        for (const m of batch.messages) at.set(`${m.topic}|${m.partition}|${m.offset}`, m.value);
+        for (const m of batch.messages)
+          if (m.value !== WARM) at.set(`${m.topic}|${m.partition}|${m.offset}`, m.value);
         return Promise.resolve();
       },
     );
