@@ -8,7 +8,7 @@
 // Usage (a node-topology Spindle already up):
 //   node -r @swc-node/register bench/tools/job-trace.ts <gateway url> <database url> [jobs] [concurrency] [brokers] [kafka namespace]
 // With the broker and the Spindle's KAFKA_NAMESPACE, also when each assignment reached the host
-// topic (the Kafka message's timestamp: the relay's publish). TRACE_DUMP=<file> keeps every job's
+// topic and each report's on the report topic (the Kafka message's timestamp: the relay's publish). TRACE_DUMP=<file> keeps every job's
 // row as JSON. This is how the relay's wait behind the audit records' produce requests was found
 // (BENCHMARKS.md, 2026-12-05 evening).
 import { writeFileSync } from 'node:fs';
@@ -26,25 +26,40 @@ const [brokers, namespace] = process.argv.slice(6);
 const exclusive = process.env['TRACE_MODE'] === 'exclusive';
 const fn = exclusive ? 'noop-exclusive' : 'noop-shared';
 
-// Each JobAssigned's publish time on the host topic, by job id.
-async function assignmentsPublished(ids: ReadonlySet<string>): Promise<Map<string, number>> {
-  const published = new Map<string, number>();
+// When each job's assignment reached its host's topic (JobAssigned) and its agent's reports the
+// report topic (TaskStarted, TaskFinished): the Kafka message's timestamp, the relay's publish.
+async function publishedTimes(ids: ReadonlySet<string>): Promise<Map<string, Record<string, number>>> {
+  const published = new Map<string, Record<string, number>>();
   if (!brokers) return published;
+  const hopOf: Record<string, string> = {
+    JobAssigned: 'published',
+    TaskStarted: 'start_published',
+    TaskFinished: 'finish_published',
+  };
   const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `job-trace-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({
-    topic: `${namespace ? `${namespace}.` : ''}${EventTopics.schedulerHost}`,
+    topics: [EventTopics.schedulerHost, EventTopics.workerReport].map(
+      (topic) => `${namespace ? `${namespace}.` : ''}${topic}`,
+    ),
     fromBeginning: true,
   });
+  const complete = () =>
+    published.size >= ids.size && [...published.values()].every((t) => Object.keys(t).length === 3);
   await new Promise<void>((resolve) => {
-    const idle = setInterval(() => published.size >= ids.size && resolve(), 200);
+    const idle = setInterval(() => complete() && resolve(), 200);
     setTimeout(() => (clearInterval(idle), resolve()), 20_000);
     void consumer.run({
       eachMessage: async ({ message }) => {
-        const event = JSON.parse(message.value!.toString()) as { type: string; data: { id?: string } };
-        if (event.type === 'JobAssigned' && event.data.id && ids.has(event.data.id))
-          published.set(event.data.id, Number(message.timestamp));
+        const event = JSON.parse(message.value!.toString()) as {
+          type: string;
+          data: { id?: string; jobId?: string };
+        };
+        const hop = hopOf[event.type];
+        const id = event.type === 'JobAssigned' ? event.data.id : event.data.jobId;
+        if (!hop || !id || !ids.has(id)) return;
+        published.set(id, { ...published.get(id), [hop]: Number(message.timestamp) });
       },
     });
   });
@@ -101,10 +116,18 @@ const HOPS: [string, string, string][] = [
   ['assigned', 'runner_entered', 'assignment decided → runner entered the task'],
   ['runner_entered', 'task_started_decided', 'runner entered → agent decided the start'],
   ['task_started_decided', 'start_applied', "agent's start report → scheduler's consumer applied it"],
+  ['task_started_decided', 'start_published', "agent's start report → on the report topic (commit, relay)"],
+  ['start_published', 'start_applied', 'on the report topic → applied (Kafka, scheduler consumer)'],
   ['runner_entered', 'task_finished_decided', 'runner entered → agent decided the finish'],
   ['runner_entered', 'task_ended', 'runner entered → the task ended (its own run)'],
   ['task_ended', 'task_finished_decided', 'the task ended → agent decided the finish'],
   ['task_finished_decided', 'finish_applied', "agent's finish report → scheduler's consumer applied it"],
+  [
+    'task_finished_decided',
+    'finish_published',
+    "agent's finish report → on the report topic (commit, relay)",
+  ],
+  ['finish_published', 'finish_applied', 'on the report topic → applied (Kafka, scheduler consumer)'],
   ['assigned', 'worker_process_started', 'assignment decided → worker process started (exclusive)'],
   ['worker_process_started', 'runner_entered', 'worker process started → task began (exclusive)'],
   ['task_finished_decided', 'worker_process_exited', 'task finished → worker process exited (exclusive)'],
@@ -142,8 +165,11 @@ async function main(): Promise<void> {
     ids,
   ]);
   await client.end();
-  const published = await assignmentsPublished(new Set(ids));
-  for (const r of rows) r['published'] = published.get(String(r['id'])) ?? null;
+  const published = await publishedTimes(new Set(ids));
+  for (const r of rows) {
+    const times = published.get(String(r['id'])) ?? {};
+    for (const hop of ['published', 'start_published', 'finish_published']) r[hop] = times[hop] ?? null;
+  }
   if (process.env['TRACE_DUMP']) writeFileSync(process.env['TRACE_DUMP'], JSON.stringify(rows));
   const first = Math.min(...rows.map((r) => r['submitted'] ?? Infinity));
   const last = Math.max(...rows.map((r) => r['finish_applied'] ?? 0));

@@ -8,7 +8,9 @@ import {
   parseEvent,
 } from '@spindle/contracts';
 import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import { Client } from 'pg';
 import {
+  TEST_DATABASE_URL,
   TEST_KAFKA_BROKERS,
   createTestSchema,
   eventually,
@@ -22,6 +24,7 @@ import { runWrites } from './consumer/event-consumer';
 import type { EventConsumer } from './consumer/event-consumer';
 import { backboneMigrations } from './database/idempotency-keys.migration';
 import { PgNotifications } from './database/pg-notifications';
+import { applicationNameOf } from './database/writer-horizon';
 import { EventConsumerGroup } from './consumer/event-consumer-group';
 import { EventConsumerRunner, SimulatedCrash } from './consumer/event-consumer-runner';
 import { streamProjection } from './consumer/stream-projection';
@@ -307,7 +310,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       .spyOn(db.dataSource, 'query')
       .mockImplementation((sql: string, parameters?: unknown[], runner?: QueryRunner) => {
         if (sql.includes(`delete from "${db.schema}".outbox`)) sent.push('delete');
-        else if (sql.includes('pg_snapshot_xmin')) sent.push('read');
+        else if (sql.startsWith('with horizon as')) sent.push('read');
         else if (sql.startsWith(`select 1 from "${db.schema}".outbox`)) sent.push('any left');
         return query(sql, parameters, runner);
       });
@@ -398,6 +401,47 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       restorePublish();
     }
     expect(keys).toEqual([first, held]);
+  });
+
+  it('waits for open transactions that may write its outbox, not for those of a connection that names another schema', async () => {
+    const topic = await topicName();
+    // An open transaction with an id on a connection of its own, named as given.
+    const openOn = async (applicationName: string): Promise<Client> => {
+      const client = new Client({ connectionString: TEST_DATABASE_URL, application_name: applicationName });
+      await client.connect();
+      await client.query('begin');
+      await client.query('select pg_current_xact_id()');
+      return client;
+    };
+    const end = async (client: Client) => {
+      await client.query('rollback');
+      await client.end();
+    };
+    let published = 0;
+    const publishedAll = (n: number) => async () =>
+      (published += await relay.drain()) >= n ? true : undefined;
+    // Another service's transaction (as the scheduler's, for the worker's outbox): the row goes
+    // while it stays open. (Other suites' transactions on connections that name no schema may
+    // hold it back a moment: they count.)
+    const other = await openOn(applicationNameOf('scheduler', `${db.schema}_other`));
+    try {
+      await insertUnannounced(topic, uniqueName('passes'));
+      await eventually(publishedAll(1), 10_000, 'the row, past the other schema’s open transaction');
+    } finally {
+      await end(other);
+    }
+    // One that may write this schema, named for it or naming none, holds it back until it ends.
+    for (const name of [applicationNameOf('worker', db.schema), 'psql']) {
+      const writer = await openOn(name);
+      published = 0;
+      try {
+        await insertUnannounced(topic, uniqueName('held'));
+        expect(await relay.drain()).toBe(0);
+      } finally {
+        await end(writer);
+      }
+      await eventually(publishedAll(1), 10_000, `the row held back by ${name}`);
+    }
   });
 
   it('keeps consuming past more than one fetch worth of messages', async () => {

@@ -1,5 +1,6 @@
 import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { WakeTimer } from '../scheduling/wake-timer';
 import { LeaderLock } from './leader-lock';
 
 // A failed pass is tried again this soon (then twice as late each time, up to the tick): the ticks
@@ -11,7 +12,7 @@ const RETRY_MS = 250;
 // epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's,
 // the service job supervisor's, the MapReduce supervisor's and the projector's event reductions'.
 export class LeadingLoop {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new WakeTimer(() => void this.tick());
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -26,12 +27,12 @@ export class LeadingLoop {
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(0, true);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer.clear();
     await this.running;
   }
 
@@ -39,12 +40,13 @@ export class LeadingLoop {
   wake(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
-    else this.schedule(0);
+    else this.schedule(0, true);
   }
 
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+  // A wake runs the pass in this turn; a time the pass asked for, a millisecond later at least
+  // (a pass that keeps asking for a time gone by is not run in a loop that lets nothing else run).
+  private schedule(ms: number, woken = false): void {
+    this.timer.set(woken ? 0 : Math.max(1, ms));
   }
 
   private async tick(): Promise<void> {
@@ -63,7 +65,7 @@ export class LeadingLoop {
       });
     await this.running;
     this.running = undefined;
-    if (!this.stopped) this.schedule(this.again ? 0 : next);
+    if (!this.stopped) this.schedule(next, this.again);
   }
 }
 

@@ -4,6 +4,7 @@ import { ADVISORY_LOCK_CLASS } from './advisory-locks';
 import type { DataSourceOptions, Logger as TypeOrmLogger, MigrationInterface, MixedList } from 'typeorm';
 import { databaseStatements } from '../metrics/backbone-metrics';
 import { PreparingClient } from './prepared-statements';
+import { applicationNameOf } from './writer-horizon';
 
 // Every service owns one Postgres schema; nobody writes another's.
 export interface ServiceDatabaseOptions {
@@ -31,7 +32,8 @@ export function serviceDataSourceOptions(options: ServiceDatabaseOptions): DataS
     logger: new StatementCounter(options.name),
     extra: {
       max: options.poolSize ?? 10,
-      application_name: `spindle-${options.name}`,
+      // Names the schema it writes: readers of an outbox or feed wait only for its own writers.
+      application_name: applicationNameOf(options.name, options.schema),
       // Short statements only: a plan whose estimate passes jit_above_cost (a backlog of queued
       // jobs makes the dispatcher's snapshot look costly) was JIT-compiled for ~0.9 s to run 3 ms.
       options: '-c jit=off',

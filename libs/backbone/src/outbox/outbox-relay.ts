@@ -5,6 +5,8 @@ import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { LeaderLock } from '../database/leader-lock';
 import { outboxPublished } from '../metrics/backbone-metrics';
 import { NOTIFY_CHANNELS, PgNotifications, parseOutboxNotice } from '../database/pg-notifications';
+import { writersHorizonSql } from '../database/writer-horizon';
+import { WakeTimer } from '../scheduling/wake-timer';
 
 interface OutboxRow {
   position: string;
@@ -35,9 +37,9 @@ const PASS_MS = 1_000;
 
 // Publishes a schema's outbox to the bus, oldest first, then deletes what it published.
 //
-// A row is taken only once no transaction that started before it is still open
-// (tx_id < xmin of the current snapshot), so a row committed "late" with a lower position is
-// never overtaken and skipped. A row is also held back while an earlier row with the same key is
+// A row is taken only once no transaction that started before it and may write this outbox is
+// still open (tx_id below the writers' horizon, writer-horizon.ts), so a row committed "late" with
+// a lower position is never overtaken and skipped. A row is also held back while an earlier row with the same key is
 // not yet eligible, so per-stream order survives transactions that commit out of sequence order.
 // A crash between publish and delete publishes again: delivery is at-least-once and consumers
 // deduplicate. One relay per schema is active at a time (a session advisory lock); others stand by.
@@ -58,7 +60,9 @@ export class OutboxRelay {
   // Takes the next batch; $1 the batch size, $2 positions left out (the ones the same statement
   // deletes, which it still sees). Always one row at least: `others` when no row is eligible.
   private readonly nextBatch: string;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer = new WakeTimer(() => {
+    this.inFlight = this.tick();
+  });
   private running = false;
   private stopped = true;
   private wakeRequested = false;
@@ -74,7 +78,7 @@ export class OutboxRelay {
   ) {
     this.table = `"${options.schema}".outbox`;
     this.publishedOffsets = `"${options.schema}".published_offsets`;
-    this.nextBatch = `horizon as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin),
+    this.nextBatch = `horizon as (select ${writersHorizonSql(options.schema)} as xmin),
        taken as (
          select o.position, o.topic, o.message_key, o.payload, o.headers
          from ${this.table} o, horizon h
@@ -128,7 +132,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopListening?.();
-    clearTimeout(this.timer);
+    this.timer.clear();
     await this.inFlight.catch(() => undefined);
     await this.leader.release();
   }
@@ -139,10 +143,7 @@ export class OutboxRelay {
   }
 
   private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.inFlight = this.tick();
-    }, delayMs);
+    this.timer.set(delayMs);
   }
 
   private async tick(): Promise<void> {

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { READ_MODELS_CONNECTION } from '../read-models.tokens';
+import { writersHorizonSql } from '@spindle/backbone';
+import { PROJECTOR_SCHEMA, READ_MODELS_CONNECTION } from '../read-models.tokens';
 import { FeedEntryView } from './feed-entry.view';
 
 // Sequence numbers are drawn when a row is written but become visible when its transaction
-// commits, which may be out of order. Only rows older than every transaction still running are
-// served, so a reader that moved past seq N never misses a later-committed row below N.
-const SETTLED = 'f.tx < pg_snapshot_xmin(pg_current_snapshot())';
+// commits, which may be out of order. Only rows older than every transaction still running that may
+// write the projector's schema are served (writer-horizon.ts), so a reader that moved past seq N
+// never misses a later-committed row below N.
+const SETTLED = `f.tx < ${writersHorizonSql(PROJECTOR_SCHEMA)}`;
 
 @Injectable()
 export class FeedQuery {
