@@ -43,8 +43,9 @@ export class LeadingLoop {
     else this.schedule(0, true);
   }
 
-  // A wake runs the pass in this turn; a time the pass asked for, a millisecond later at least
-  // (a pass that keeps asking for a time gone by is not run in a loop that lets nothing else run).
+  // Woken while idle, the pass runs in this turn (WakeTimer). After a pass, the next waits a
+  // millisecond at least, as a timer of 0 did: the commits of that millisecond share one pass under
+  // load, and a pass that keeps asking for a time gone by never holds the loop.
   private schedule(ms: number, woken = false): void {
     this.timer.set(woken ? 0 : Math.max(1, ms));
   }
@@ -65,7 +66,7 @@ export class LeadingLoop {
       });
     await this.running;
     this.running = undefined;
-    if (!this.stopped) this.schedule(next, this.again);
+    if (!this.stopped) this.schedule(this.again ? 0 : next);
   }
 }
 

@@ -107,7 +107,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(0, true);
     void PgNotifications.of(this.dataSource)
       .on(NOTIFY_CHANNELS.outbox, (payload) => {
         const { schema } = parseOutboxNotice(payload);
@@ -126,7 +126,7 @@ export class OutboxRelay {
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0);
+    this.schedule(0, true);
   }
 
   async stop(): Promise<void> {
@@ -142,8 +142,10 @@ export class OutboxRelay {
     return (await this.publishEligible(() => false)).published;
   }
 
-  private schedule(delayMs: number): void {
-    this.timer.set(delayMs);
+  // Woken while idle, it reads in this turn (WakeTimer); after a pass, a millisecond later at least,
+  // as a timer of 0 did: under load the commits of that millisecond share the next batch.
+  private schedule(delayMs: number, woken = false): void {
+    this.timer.set(woken ? 0 : Math.max(1, delayMs));
   }
 
   private async tick(): Promise<void> {

@@ -1,7 +1,8 @@
 // One pending call of `fire` at a time: after `ms`, or for 0 in this turn of the event loop, once
 // its I/O is handled (setImmediate). Node makes a setTimeout of 0 wait a millisecond at least, and
 // a loop with nothing else to do sleeps that millisecond in its poll: a relay or dispatcher woken
-// by a commit paid it on every hop of a job (one on the way to the worker, one per report back).
+// from idle by a commit paid it on every hop of a lone job (one on the way to the worker, one per
+// report back). Their passes under load still wait a millisecond for each other (their callers).
 export class WakeTimer {
   private timeout: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;

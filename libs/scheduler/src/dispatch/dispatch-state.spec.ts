@@ -84,11 +84,23 @@ describe('the dispatch state: which events are applied together', () => {
   });
 
   it('never moves one event past another of the same job', () => {
-    expect(shape([jobStarted('j1', 'w1'), stopped('w9'), succeeded('j1'), jobStarted('j2', 'w2')])).toEqual([
+    expect(shape([jobStarted('j1', 'w1'), stopped('w9'), requeued('j1'), jobStarted('j2', 'w2')])).toEqual([
       'job-started:j1,j2',
       'worker-stopped:w9',
-      'job-finished:j1',
+      'job-requeued:j1',
     ]);
+  });
+
+  it("leaves out a job's start or cancel request that its finish follows in the batch, so the ends go together", () => {
+    const cancelRequested = (id: string) => event('JobCancelRequested', { id });
+    expect(shape([succeeded('j1'), jobStarted('j2', 'w2'), succeeded('j2'), jobStarted('j3', 'w3')])).toEqual(
+      ['job-finished:j1,j2', 'job-started:j3'],
+    );
+    expect(shape([cancelRequested('j1'), succeeded('j1')])).toEqual(['job-finished:j1']);
+    // A start after its finish (the job was not in the table) and another job's start are kept.
+    expect(shape([succeeded('j1'), jobStarted('j1', 'w1')])).toEqual(['job-finished:j1', 'job-started:j1']);
+    // An assignment changes its worker too: kept, and so is its order.
+    expect(shape([assigned('j1', 'w1'), succeeded('j1')])).toEqual(['job-assigned:j1', 'job-finished:j1']);
   });
 
   it('inserts a job placed as it was submitted already placed: its assignment joins the submits', () => {

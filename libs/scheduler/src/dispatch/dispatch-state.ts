@@ -7,7 +7,6 @@ import {
   isWorkerEvent,
 } from '@spindle/contracts';
 import type { ContextEvent, GroupEvent, JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
-import { returnedRows } from '@spindle/backbone';
 import { groupPoolSettings } from '../groups/pool/group-pool';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
@@ -112,9 +111,10 @@ export interface DispatchRun {
 export function dispatchRuns(appended: readonly SpindleEvent[]): DispatchRun[] {
   const runs: { kind: Kind; events: SpindleEvent[]; touches: Set<string> }[] = [];
   let previous: { event: SpindleEvent; run: (typeof runs)[number] } | undefined;
-  for (const event of appended) {
+  const finishedAt = lastFinishes(appended);
+  for (const [at, event] of appended.entries()) {
     const kind = isDispatchEvent(event) ? kindOf(event) : 'none';
-    if (kind === 'none') {
+    if (kind === 'none' || movedByItsFinish(kind, event, at, finishedAt)) {
       previous = undefined;
       continue;
     }
@@ -148,6 +148,31 @@ export function dispatchRuns(appended: readonly SpindleEvent[]): DispatchRun[] {
     }
   }
   return runs;
+}
+
+// Where in the batch each job's last finish is (its row is deleted there).
+function lastFinishes(appended: readonly SpindleEvent[]): Map<string, number> {
+  const at = new Map<string, number>();
+  appended.forEach((event, i) => {
+    if (isDispatchEvent(event) && kindOf(event) === 'job-finished')
+      at.set((event.data as { id: string }).id, i);
+  });
+  return at;
+}
+
+// A job's start or cancel request that its own finish follows in the same batch changes only
+// the job's row, which the finish deletes: it is left out. A no-op job's start and end reports
+// often come in one batch of the agent reports' consumer, and the start kept the end apart from
+// the other jobs' ends: [end A] [start B] [end B] were three runs and five statements (each end
+// also marks its worker idle), now one run and one statement.
+function movedByItsFinish(
+  kind: Kind,
+  event: SpindleEvent,
+  at: number,
+  finishedAt: Map<string, number>,
+): boolean {
+  if (kind !== 'job-started' && kind !== 'job-cancel-requested') return false;
+  return (finishedAt.get((event.data as { id: string }).id) ?? -1) > at;
 }
 
 function overlaps(run: ReadonlySet<string>, touches: ReadonlySet<string>): boolean {
@@ -301,37 +326,33 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
         [ids, ats],
       );
       return;
-    case 'job-requeued': {
+    case 'job-requeued':
       // In its old place in the queue, its startTimeout counted afresh from now.
-      const left = returnedRows(
-        await manager.query(
-          `update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
+      await manager.query(
+        `with ${LEFT} as (
+           update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
              started_at = null, start_deadline = v.at + (j.start_deadline - j.submitted_at)
            from unnest($1::text[], $2::timestamptz[]) as v(id, at), ${s}.dispatch_jobs old
-           where j.id = v.id and old.id = j.id returning old.worker_id, v.at`,
-          [ids, ats],
-        ),
-      ) as { worker_id: string | null; at: Date }[];
-      await markIdle(manager, left);
+           where j.id = v.id and old.id = j.id returning j.id, old.worker_id, v.at)
+         ${IDLE_WHEN_LAST_LEFT}`,
+        [ids, ats],
+      );
       return;
-    }
     case 'job-cancel-requested':
       await manager.query(`update ${s}.dispatch_jobs set state = 'cancelling' where id = any($1::text[])`, [
         ids,
       ]);
       return;
-    case 'job-finished': {
-      // A finished job leaves the queue; its worker becomes idle when it was the last one there.
-      const gone = returnedRows(
-        await manager.query(
-          `delete from ${s}.dispatch_jobs j using unnest($1::text[], $2::timestamptz[]) as v(id, at)
-           where j.id = v.id returning j.worker_id, v.at`,
-          [ids, ats],
-        ),
-      ) as { worker_id: string | null; at: Date }[];
-      await markIdle(manager, gone);
+    case 'job-finished':
+      // A finished job leaves the queue.
+      await manager.query(
+        `with ${LEFT} as (
+           delete from ${s}.dispatch_jobs j using unnest($1::text[], $2::timestamptz[]) as v(id, at)
+           where j.id = v.id returning j.id, j.worker_id, v.at)
+         ${IDLE_WHEN_LAST_LEFT}`,
+        [ids, ats],
+      );
       return;
-    }
     case 'worker-requested': {
       const data = (run as Extract<WorkerEvent, { type: 'WorkerRequested' }>[]).map((e) => e.data);
       await manager.query(
@@ -376,22 +397,15 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
   }
 }
 
-// A worker becomes idle when its last job left it, at the time the last of them left.
-async function markIdle(
-  manager: EntityManager,
-  left: readonly { worker_id: string | null; at: Date | string }[],
-): Promise<void> {
-  const latest = new Map<string, number>();
-  for (const { worker_id: workerId, at } of left) {
-    if (!workerId) continue;
-    const ms = new Date(at).getTime();
-    latest.set(workerId, Math.max(latest.get(workerId) ?? ms, ms));
-  }
-  if (latest.size === 0) return;
-  await manager.query(
-    `update ${s}.dispatch_workers w set idle_since = v.at
-     from unnest($1::text[], $2::timestamptz[]) as v(id, at)
-     where w.id = v.id and not exists (select 1 from ${s}.dispatch_jobs j where j.worker_id = w.id)`,
-    [[...latest.keys()], [...latest.values()].map((ms) => new Date(ms).toISOString())],
-  );
-}
+// A worker becomes idle when its last job left it, at the time the last of them left: the end of
+// a statement whose CTE `left_jobs` returns the jobs that left (id, worker_id, at), in the same
+// statement (one round trip, not two). The statement's other parts see the table as it was
+// before, so the jobs that left are left out of the look for jobs still on the worker.
+const LEFT = 'left_jobs';
+const IDLE_WHEN_LAST_LEFT = `,
+  latest as (select worker_id, max(at) as at from ${LEFT} where worker_id is not null group by worker_id)
+  update ${s}.dispatch_workers w set idle_since = l.at from latest l
+  where w.id = l.worker_id
+    and not exists (
+      select 1 from ${s}.dispatch_jobs j
+      where j.worker_id = w.id and not exists (select 1 from ${LEFT} g where g.id = j.id))`;
