@@ -1,6 +1,5 @@
 import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { WakeTimer } from '../scheduling/wake-timer';
 import { LeaderLock } from './leader-lock';
 
 // A failed pass is tried again this soon (then twice as late each time, up to the tick): the ticks
@@ -12,7 +11,7 @@ const RETRY_MS = 250;
 // epoch). Passes never overlap; a wake during one runs the next right after it. The dispatcher's,
 // the service job supervisor's, the MapReduce supervisor's and the projector's event reductions'.
 export class LeadingLoop {
-  private readonly timer = new WakeTimer(() => void this.tick());
+  private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -27,12 +26,12 @@ export class LeadingLoop {
 
   start(): void {
     this.stopped = false;
-    this.schedule(0, true);
+    this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.timer.clear();
+    clearTimeout(this.timer);
     await this.running;
   }
 
@@ -40,14 +39,12 @@ export class LeadingLoop {
   wake(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
-    else this.schedule(0, true);
+    else this.schedule(0);
   }
 
-  // Woken while idle, the pass runs in this turn (WakeTimer). After a pass, the next waits a
-  // millisecond at least, as a timer of 0 did: the commits of that millisecond share one pass under
-  // load, and a pass that keeps asking for a time gone by never holds the loop.
-  private schedule(ms: number, woken = false): void {
-    this.timer.set(woken ? 0 : Math.max(1, ms));
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
   }
 
   private async tick(): Promise<void> {

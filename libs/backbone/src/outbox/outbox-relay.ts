@@ -6,7 +6,6 @@ import { LeaderLock } from '../database/leader-lock';
 import { outboxPublished } from '../metrics/backbone-metrics';
 import { NOTIFY_CHANNELS, PgNotifications, parseOutboxNotice } from '../database/pg-notifications';
 import { writersHorizonSql } from '../database/writer-horizon';
-import { WakeTimer } from '../scheduling/wake-timer';
 
 interface OutboxRow {
   position: string;
@@ -39,8 +38,9 @@ const PASS_MS = 1_000;
 //
 // A row is taken only once no transaction that started before it and may write this outbox is
 // still open (tx_id below the writers' horizon, writer-horizon.ts), so a row committed "late" with
-// a lower position is never overtaken and skipped. A row is also held back while an earlier row with the same key is
-// not yet eligible, so per-stream order survives transactions that commit out of sequence order.
+// a lower position is never overtaken and skipped. A row is also held back while an earlier row
+// with the same key is not yet eligible, so per-stream order survives transactions that commit
+// out of sequence order.
 // A crash between publish and delete publishes again: delivery is at-least-once and consumers
 // deduplicate. One relay per schema is active at a time (a session advisory lock); others stand by.
 // It is woken by a local commit (wake()) and by Postgres notifying the schema's outbox inserts,
@@ -60,9 +60,7 @@ export class OutboxRelay {
   // Takes the next batch; $1 the batch size, $2 positions left out (the ones the same statement
   // deletes, which it still sees). Always one row at least: `others` when no row is eligible.
   private readonly nextBatch: string;
-  private readonly timer = new WakeTimer(() => {
-    this.inFlight = this.tick();
-  });
+  private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = true;
   private wakeRequested = false;
@@ -107,7 +105,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(0, true);
+    this.schedule(0);
     void PgNotifications.of(this.dataSource)
       .on(NOTIFY_CHANNELS.outbox, (payload) => {
         const { schema } = parseOutboxNotice(payload);
@@ -126,13 +124,13 @@ export class OutboxRelay {
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0, true);
+    this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopListening?.();
-    this.timer.clear();
+    clearTimeout(this.timer);
     await this.inFlight.catch(() => undefined);
     await this.leader.release();
   }
@@ -142,10 +140,11 @@ export class OutboxRelay {
     return (await this.publishEligible(() => false)).published;
   }
 
-  // Woken while idle, it reads in this turn (WakeTimer); after a pass, a millisecond later at least,
-  // as a timer of 0 did: under load the commits of that millisecond share the next batch.
-  private schedule(delayMs: number, woken = false): void {
-    this.timer.set(woken ? 0 : Math.max(1, delayMs));
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.inFlight = this.tick();
+    }, delayMs);
   }
 
   private async tick(): Promise<void> {
