@@ -5,7 +5,7 @@
 //
 // "Every transaction" was the snapshot's xmin: the oldest open transaction of the whole server.
 // A worker's report then waited for the scheduler's and the projector's transactions, which never
-// write the worker's outbox: half the worker relay's reads found their rows held back (2026-12-06,
+// write the worker's outbox: 29 % of the worker relay's reads found rows held back (2026-12-06,
 // one job at a time). Every service writes only its own schema (service-data-source.ts), and its
 // connections say which in their application_name; so the horizon of a schema is the oldest open
 // transaction that may write it: any open transaction but those of a connection that names
