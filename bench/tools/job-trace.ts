@@ -8,9 +8,9 @@
 // Usage (a node-topology Spindle already up):
 //   node -r @swc-node/register bench/tools/job-trace.ts <gateway url> <database url> [jobs] [concurrency] [brokers] [kafka namespace]
 // With the broker and the Spindle's KAFKA_NAMESPACE, also when each assignment reached the host
-// topic and each report's on the report topic (the Kafka message's timestamp: the relay's publish). TRACE_DUMP=<file> keeps every job's
-// row as JSON. This is how the relay's wait behind the audit records' produce requests was found
-// (BENCHMARKS.md, 2026-12-05 evening).
+// topic and each agent report the report topic (the Kafka message's timestamp: the relay's
+// publish). TRACE_DUMP=<file> keeps every job's row as JSON. This is how the relay's wait behind
+// the audit records' produce requests was found (BENCHMARKS.md, 2026-12-05 evening).
 import { writeFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
