@@ -204,7 +204,8 @@ async function measureFloor(
 }
 
 // Spindle's CPU over `windowMs` in 5 s slices (or one, if shorter), as % of one core: the median
-// slice, by nearest rank (see Sizes.idleAfterMs). Each slice reads every process's /metrics once, counted too.
+// slice, by nearest rank (see Sizes.idleAfterMs). Each slice reads every process's /metrics once,
+// counted too.
 async function idleCpuPercent(spindle: SpindleServer, windowMs: number): Promise<number> {
   const sliceMs = Math.min(IDLE_SLICE_MS, windowMs);
   const slices: number[] = [];

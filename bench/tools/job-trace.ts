@@ -17,6 +17,7 @@ import { Client } from 'pg';
 import { EventTopics } from '@spindle/contracts';
 import { runLoad } from '../lib/load-generator';
 import { SpindleApi, settledJobs } from '../lib/spindle-api';
+import { quantile } from '../lib/stats';
 import { noopFunctions } from '../fixtures/noop-functions';
 
 const [gateway, databaseUrl, jobsArg, concurrencyArg] = process.argv.slice(2);
@@ -181,10 +182,7 @@ async function main(): Promise<void> {
       r[from] != null && r[to] != null ? [Number(r[to]) - Number(r[from])] : [],
     );
     const sorted = d.sort((a, b) => a - b);
-    const q = (p: number) =>
-      (sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] ?? NaN)
-        .toFixed(1)
-        .padStart(9);
+    const q = (p: number) => (sorted.length > 0 ? quantile(sorted, p / 100) : NaN).toFixed(1).padStart(9);
     console.log(
       `${what.padEnd(72)} n=${String(d.length).padStart(5)} p50 ${q(50)} p90 ${q(90)} p99 ${q(99)} ms`,
     );
