@@ -4,6 +4,7 @@ export interface JobRow {
   readonly id: string;
   readonly state: string;
   readonly result: unknown;
+  readonly error: string | null;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;

@@ -42,18 +42,13 @@ export async function rebuildFigure(env: BenchEnv): Promise<FigureReport> {
     const api = new SpindleApi(spindle.url);
     await api.upload('stamp.js', PROGRAMS['stamp.js']);
     await api.createFunction({ name: 'stamp', artifact: 'stamp.js', entrypoint: 'stamp', runtime: 'node' });
-    const template = await api.submit('stamp', { ts: 0 });
-    await api.waitUntil(
-      'the template job to finish',
-      async () => (await api.job(template.id)).finishedAt !== null,
-      60_000,
-    );
+    const template = await succeededJob(api, notes);
 
     const sql = new Client({ connectionString: spindle.databaseUrl });
     await sql.connect();
     try {
       const seeded = nowMs();
-      await seedJobEvents(sql, template.id, jobs);
+      await seedJobEvents(sql, template, jobs);
       notes.push(
         `${(jobs * EVENTS_PER_JOB).toLocaleString('en-US')} job events (${jobs.toLocaleString('en-US')} jobs) seeded into scheduler.events in ${round((nowMs() - seeded) / 1000)} s; the live read model has none of them.`,
       );
@@ -120,6 +115,29 @@ export async function rebuildFigure(env: BenchEnv): Promise<FigureReport> {
     ],
     notes,
   };
+}
+
+// A job of the template's four events, which only a job that succeeded has. One that did not (a
+// job can fail before it starts: its program not fetched, its process not spawned) is named in
+// the figure's notes and on stderr with its error, and the template is tried once more: a figure
+// of the rebuild should not fail on one job, but the failure should not go unseen either.
+async function succeededJob(api: SpindleApi, notes: string[]): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const { id } = await api.submit('stamp', { ts: 0 });
+    let job = await api.job(id);
+    await api.waitUntil(
+      'the template job to finish',
+      async () => (job = await api.job(id)).finishedAt !== null,
+      60_000,
+    );
+    if (job.state === 'succeeded') return id;
+    const failure = `the template job ${id} ended ${job.state}: ${job.error ?? 'no error given'}`;
+    if (attempt === 2) throw new Error(`${failure} (the second try)`);
+    console.error(`bench: rebuild: ${failure}; submitting another`);
+    notes.push(
+      `The first template job ended ${job.state} (${job.error ?? 'no error given'}); a second one was run.`,
+    );
+  }
 }
 
 // `jobs` copies of the template job's four events, new ids throughout, interleaved by blocks.
