@@ -5,6 +5,7 @@ export * from './bus/in-process-message-bus';
 export * from './database/service-data-source';
 export * from './database/pg-notifications';
 export * from './database/writer-horizon';
+export * from './database/statement-parts';
 export * from './database/growing-tables';
 export * from './database/backbone-tables.migration';
 export * from './event-store/postgres-event-store';

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { jobStreamId, newEventId, workerStreamId } from '@spindle/contracts';
 import type { EventEnvelope } from '@spindle/contracts';
-import { commandFor } from '@spindle/backbone';
+import { commandFor, runStatements } from '@spindle/backbone';
 import type { PostgresEventStore } from '@spindle/backbone';
-import { applyDispatchState } from './dispatch/dispatch-state';
+import { dispatchStatements } from './dispatch/dispatch-state';
 import { jobCommands } from './jobs/domain/job.decider';
 import type { SchedulerCommandsService } from './scheduler-commands.service';
 import { SCHEDULER_SCHEMA } from './scheduler.tokens';
@@ -116,7 +116,7 @@ describe('running commands in a batch', () => {
       [{ type: 'JobSucceeded', version: 1, data: { id: raced, result: 1, log: { lines: 0, bytes: 0 } } }],
       { topic: jobCommands.topic, metadata: meta, occurredAt: new Date() },
     );
-    await applyDispatchState(rival.manager, finished);
+    await runStatements(rival.manager, dispatchStatements(finished));
     const batch = commands.runMany([cancel(other), cancel(raced)]);
     await waitForLockWait(dataSource);
     await rival.commitTransaction();

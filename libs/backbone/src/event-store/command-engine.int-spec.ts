@@ -61,14 +61,24 @@ describe('the command engine', () => {
     dataSource = db.dataSource;
     store = new PostgresEventStore(db.schema);
     await dataSource.query(`create table "${db.schema}".effects (stream_id text, total int)`);
+    await dataSource.query(`create table "${db.schema}".effects_after (stream_id text, total int)`);
     engine = new CommandEngine(dataSource, store, {
-      // The owner's own state, kept beside the streams in the same transaction.
-      afterAppend: async (manager, appended) => {
-        await manager.query(
-          `insert into "${db.schema}".effects select * from unnest($1::text[], $2::int[])`,
-          [appended.map((e) => e.streamId), appended.map(totalOf)],
-        );
-      },
+      // The owner's own state, kept beside the streams in the same transaction: one write in the
+      // append's own statement (numbered from $1 over its own parameters, after the append's),
+      // one after it.
+      stateOf: (appended) => ({
+        riding: {
+          with: ['rows as (select * from unnest($1::text[], $2::int[]))'],
+          statement: `insert into "${db.schema}".effects select * from rows`,
+          params: [appended.map((e) => e.streamId), appended.map(totalOf)],
+        },
+        after: async (manager) => {
+          await manager.query(
+            `insert into "${db.schema}".effects_after select * from unnest($1::text[], $2::int[])`,
+            [appended.map((e) => e.streamId), appended.map(totalOf)],
+          );
+        },
+      }),
       onCommitted: () => commits++,
     });
   });
@@ -92,6 +102,7 @@ describe('the command engine', () => {
     expect(results[4]).toEqual({ ok: true, streamId: `counter-${b}`, streamPosition: 1 });
     expect(await totals(a)).toEqual([4, 9]);
     expect(await count('effects', `counter-${a}`)).toBe(2);
+    expect(await count('effects_after', `counter-${a}`)).toBe(2);
     expect(await count('outbox', `counter-${a}`, 'message_key')).toBe(2);
   });
 
@@ -116,6 +127,10 @@ describe('the command engine', () => {
     expect(results.map((r) => r.ok)).toEqual([true, true, false]);
     expect(await totals(raced)).toEqual([1, 8, 10]);
     expect(await totals(other)).toEqual([1, 3]);
+    // The lost attempt's own state went with it (its statement wrote the riding part; the append
+    // failed it): the first batch's row and the 10.
+    expect(await count('effects', `counter-${raced}`)).toBe(2);
+    expect(await count('effects_after', `counter-${raced}`)).toBe(2);
   });
 
   it('answers idempotency twins in one batch with the first one’s answer, and a changed request with a refusal', async () => {
@@ -222,11 +237,19 @@ describe('the command engine', () => {
 
   it('sends what is not a lost race to the caller', async () => {
     const broken = new CommandEngine(dataSource, store, {
-      afterAppend: async (manager: EntityManager) => {
-        await manager.query('select * from no_such_table');
-      },
+      stateOf: () => ({
+        after: async (manager: EntityManager) => {
+          await manager.query('select * from no_such_table');
+        },
+      }),
     });
     await expect(broken.run(add(uniqueName('broken'), 1))).rejects.toThrow(/no_such_table/);
+    const brokenRider = new CommandEngine(dataSource, store, {
+      stateOf: () => ({ riding: { with: [], statement: 'select * from no_such_rider', params: [] } }),
+    });
+    const id = uniqueName('broken');
+    await expect(brokenRider.run(add(id, 1))).rejects.toThrow(/no_such_rider/);
+    expect(await totals(id)).toEqual([]);
   });
 });
 

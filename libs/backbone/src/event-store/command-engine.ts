@@ -14,6 +14,7 @@ import { settleKeys } from './idempotency';
 import type { Idempotency } from './idempotency';
 import { ConcurrencyError } from './postgres-event-store';
 import type { PostgresEventStore, StreamAppend } from './postgres-event-store';
+import type { StatementParts } from '../database/statement-parts';
 
 // The pure core of an event-sourced entity: fold its events into state, decide on a command.
 export interface Decider<TCommand, TState> {
@@ -93,10 +94,18 @@ export interface Preparation {
   ) => Promise<readonly (BoundCommand | CommandResult)[]>;
 }
 
+// The writes of the owner's state beside its streams, for the events about to be appended: the
+// first statement rides in the append's own (one round trip less; StatementParts), `after` writes
+// the rest once the append is done.
+export interface StateWrites {
+  readonly riding?: StatementParts;
+  readonly after?: (manager: EntityManager) => Promise<void>;
+}
+
 export interface CommandEngineOptions {
-  // Runs in the same transaction after the append: state the owner keeps beside its streams (a
-  // dispatch queue, say) can never disagree with them.
-  readonly afterAppend?: (manager: EntityManager, appended: readonly SpindleEvent[]) => Promise<void>;
+  // State the owner keeps beside its streams (a dispatch queue, say), written in the same
+  // transaction as the append, so it can never disagree with them.
+  readonly stateOf?: (appended: readonly SpindleEvent[]) => StateWrites;
   // After a transaction of the engine's own that appended something, with what it appended (wake
   // the outbox relay, and whoever reacts to such events). In a transaction the caller gave, the
   // caller commits, and calls it.
@@ -110,7 +119,7 @@ const SINGLE_ATTEMPTS = 5;
 
 // Decide and append: every stream of a batch read in one query and folded, each command decided in
 // order on its stream's state (later commands on a stream see what earlier ones decided), then all
-// events, outbox rows, idempotency answers and the owner's own state (`afterAppend`) written with one
+// events, outbox rows, idempotency answers and the owner's own state (`stateOf`) written with one
 // statement per table, in one transaction: the caller's, or one the engine opens. Each command gets
 // the answer it would have had alone. A lost race decides the batch again on fresh state, and at
 // last one command per transaction, so a lost race is refused by its stream, never applied twice;
@@ -297,9 +306,15 @@ export class CommandEngine {
         stream.state = decider.evolve(stream.state, provisional(bound, event, ++stream.position));
     });
 
-    const appended = await this.store.appendMany(manager, appends);
+    let state: StateWrites | undefined;
+    const { stateOf } = this.options;
+    const appended = await this.store.appendMany(
+      manager,
+      appends,
+      stateOf && ((events) => (state = stateOf(events)).riding),
+    );
     const flat = appended.flat();
-    if (appends.length > 0) await this.options.afterAppend?.(manager, flat);
+    await state?.after?.(manager);
     const remembered: { key: string; fingerprint: string; result: unknown }[] = [];
     appended.forEach((events, k) => {
       const i = appendOf[k]!;

@@ -29,7 +29,9 @@ export function handleCommand<TCommand, TState>(
   args: HandleCommandArgs<TCommand, TState>,
 ): Promise<CommandResult> {
   const engine = new CommandEngine(args.dataSource, args.store, {
-    afterAppend: args.afterAppend,
+    ...(args.afterAppend
+      ? { stateOf: (appended) => ({ after: (manager) => args.afterAppend!(manager, appended) }) }
+      : {}),
     onCommitted: args.onCommitted,
   });
   return engine.run(

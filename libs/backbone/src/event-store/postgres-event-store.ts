@@ -3,6 +3,8 @@ import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { randomUUID } from 'node:crypto';
 import { NOTIFY_CHANNELS, outboxNotice } from '../database/pg-notifications';
+import { ctesOf } from '../database/statement-parts';
+import type { StatementParts } from '../database/statement-parts';
 
 export class ConcurrencyError extends Error {
   constructor(
@@ -92,7 +94,14 @@ export class PostgresEventStore {
   // stream's claim would stay when another stream's move fails.
   // Every event is checked against its schema first: an invalid one throws InvalidEventError and
   // nothing is written.
-  async appendMany(manager: EntityManager, appends: readonly StreamAppend[]): Promise<SpindleEvent[][]> {
+  // `rider`, given the events as they will be appended, may add a write of the caller's own state
+  // to the statement (StatementParts: it needs the caller's transaction, which the append's
+  // ConcurrencyError undoes, since it runs whether or not the streams were where expected).
+  async appendMany(
+    manager: EntityManager,
+    appends: readonly StreamAppend[],
+    rider?: (appended: readonly SpindleEvent[]) => StatementParts | undefined,
+  ): Promise<SpindleEvent[][]> {
     for (const a of appends) for (const event of a.events) assertEventData(event);
     const writes = appends.filter((a) => a.events.length > 0);
     if (writes.length === 0) return appends.map(() => []);
@@ -138,6 +147,29 @@ export class PostgresEventStore {
     // The conditional writes take the streams' row locks; a concurrent append at the same position
     // waits for the lock and then finds the position moved, and nothing of this append is written.
     // The relays of this schema, in any process, are told when the transaction commits.
+    const riding = rider?.(all);
+    if (riding && manager.queryRunner?.isTransactionActive !== true)
+      throw new Error("an append with a rider needs the caller's transaction");
+    const params = [
+      fresh,
+      fresh.map((id) => moves.get(id)!.to),
+      moved,
+      moved.map((id) => moves.get(id)!.from),
+      moved.map((id) => moves.get(id)!.to),
+      all.map((e) => e.id),
+      all.map((e) => e.streamId),
+      all.map((e) => e.streamPosition),
+      all.map((e) => e.type),
+      all.map((e) => e.version),
+      all.map((e) => JSON.stringify(e.data)),
+      all.map((e) => e.correlationId),
+      all.map((e) => e.causationId),
+      all.map((e) => e.occurredAt),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.key),
+      rows.map((r) => JSON.stringify(r.event)),
+      rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
+    ];
     const answer = returnedRows(
       await manager.query(
         `with claimed as (
@@ -159,29 +191,10 @@ export class PostgresEventStore {
            insert into ${this.t.outbox} (topic, message_key, payload, headers)
            select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
              (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${outboxNotice(this.schema, this.appender)}')) notified
-           where checked.ok)
+           where checked.ok)${riding ? `,\n${ctesOf(riding, params.length)}` : ''}
          select 'claimed' as kind, stream_id from claimed
          union all select 'moved', stream_id from moved`,
-        [
-          fresh,
-          fresh.map((id) => moves.get(id)!.to),
-          moved,
-          moved.map((id) => moves.get(id)!.from),
-          moved.map((id) => moves.get(id)!.to),
-          all.map((e) => e.id),
-          all.map((e) => e.streamId),
-          all.map((e) => e.streamPosition),
-          all.map((e) => e.type),
-          all.map((e) => e.version),
-          all.map((e) => JSON.stringify(e.data)),
-          all.map((e) => e.correlationId),
-          all.map((e) => e.causationId),
-          all.map((e) => e.occurredAt),
-          rows.map((r) => r.topic),
-          rows.map((r) => r.key),
-          rows.map((r) => JSON.stringify(r.event)),
-          rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
-        ],
+        riding ? [...params, ...riding.params] : params,
       ),
     ) as { kind: 'claimed' | 'moved'; stream_id: string }[];
     const got = new Set(answer.map((r) => `${r.kind}:${r.stream_id}`));

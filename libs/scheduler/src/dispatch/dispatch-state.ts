@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import {
   groupContextName,
   isContextEvent,
@@ -7,6 +6,7 @@ import {
   isWorkerEvent,
 } from '@spindle/contracts';
 import type { ContextEvent, GroupEvent, JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
+import type { StatementParts } from '@spindle/backbone';
 import { groupPoolSettings } from '../groups/pool/group-pool';
 import { SCHEDULER_SCHEMA } from '../scheduler.tokens';
 
@@ -82,14 +82,12 @@ function kindOf(event: DispatchEvent): Kind {
   }
 }
 
-// Keeps the dispatch tables true to the events just appended, inside the same transaction. Events
-// of one kind (a batch of submits, of assignments, of finishes) are one statement per table
-// whatever their number; see dispatchRuns for which go together.
-export async function applyDispatchState(
-  manager: EntityManager,
-  appended: readonly SpindleEvent[],
-): Promise<void> {
-  for (const run of dispatchRuns(appended)) await applyRun(manager, run.kind, run.events);
+// The statements that keep the dispatch tables true to the events appended, in order, for the
+// same transaction. Events of one kind (a batch of submits, of assignments, of finishes) are one
+// statement whatever their number; see dispatchRuns for which go together. The first statement
+// can ride in the append's own (StatementParts; SchedulerCommandsService does that).
+export function dispatchStatements(appended: readonly SpindleEvent[]): StatementParts[] {
+  return dispatchRuns(appended).flatMap((run) => statementsOfRun(run.kind, run.events));
 }
 
 export interface DispatchRun {
@@ -223,48 +221,33 @@ function touchedBy(kind: Kind, event: DispatchEvent): Set<string> {
   }
 }
 
-async function applyRun(manager: EntityManager, kind: Kind, run: readonly SpindleEvent[]): Promise<void> {
-  if (run.length === 0) return;
+function statementsOfRun(kind: Kind, run: readonly SpindleEvent[]): StatementParts[] {
+  if (run.length === 0) return [];
   const ids = run.map((e) => (e.data as { id: string }).id);
   const ats = run.map((e) => e.occurredAt);
   switch (kind) {
-    case 'context-settings': {
-      for (const event of run as Extract<
-        ContextEvent,
-        { type: 'ContextCreated' | 'ContextSettingsChanged' }
-      >[])
-        await manager.query(
-          `insert into ${s}.dispatch_contexts (name, settings, deleted) values ($1, $2, false)
-           on conflict (name) do update set settings = excluded.settings, deleted = false`,
-          [event.data.name, JSON.stringify(event.data.settings)],
-        );
-      return;
-    }
+    case 'context-settings':
+      return (run as Extract<ContextEvent, { type: 'ContextCreated' | 'ContextSettingsChanged' }>[]).map(
+        (event) => upsertContext(event.data.name, event.data.settings),
+      );
     case 'context-deleted': {
       const names = (run as Extract<ContextEvent, { type: 'ContextDeleted' }>[]).map((e) => e.data.name);
-      await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [
-        names,
-      ]);
-      return;
+      return [
+        statement(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [names]),
+      ];
     }
-    case 'group-pool': {
-      for (const event of run as Extract<GroupEvent, { type: 'GroupCreated' | 'GroupRescaled' }>[])
-        await manager.query(
-          `insert into ${s}.dispatch_contexts (name, settings, deleted) values ($1, $2, false)
-           on conflict (name) do update set settings = excluded.settings, deleted = false`,
-          [groupContextName(event.data.id), JSON.stringify(groupPoolSettings(event.data.scale))],
-        );
-      return;
-    }
+    case 'group-pool':
+      return (run as Extract<GroupEvent, { type: 'GroupCreated' | 'GroupRescaled' }>[]).map((event) =>
+        upsertContext(groupContextName(event.data.id), groupPoolSettings(event.data.scale)),
+      );
     case 'group-retired': {
       // Its workers stop once idle (housekeeping), its queued requests are refused.
       const names = (run as Extract<GroupEvent, { type: 'GroupStopped' | 'GroupDeleted' }>[]).map((e) =>
         groupContextName(e.data.id),
       );
-      await manager.query(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [
-        names,
-      ]);
-      return;
+      return [
+        statement(`update ${s}.dispatch_contexts set deleted = true where name = any($1::text[])`, [names]),
+      ];
     }
     case 'job-submitted': {
       // With the assignments of the jobs placed as they were submitted (dispatchRuns).
@@ -278,118 +261,122 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
       // In the order submitted: `seq` is the queue's order.
       // With the submit's correlation id and event id: what the dispatcher then decides about the
       // job carries them on. A placed job's worker is no longer idle (as 'job-assigned' does).
-      await manager.query(
-        `with inserted as (
-           insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms,
-                                           correlation_id, submitted_event_id, worker_id, host_id)
-           select v.id, v.context, case when v.worker_id is null then 'queued' else 'starting' end, v.at,
-                  v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms,
-                  v.correlation_id, v.event_id, v.worker_id, v.host_id
-           from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[],
-                       $8::text[], $9::text[])
-                with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, correlation_id, event_id,
-                                     worker_id, host_id, n)
-           order by v.n
-           returning worker_id)
-         update ${s}.dispatch_workers set idle_since = null
-         where id in (select worker_id from inserted where worker_id is not null)`,
-        [
-          data.map((d) => d.id),
-          data.map((d) => d.context),
-          submitted.map((e) => e.occurredAt),
-          data.map((d) => d.startTimeoutMs),
-          data.map((d) => d.performTimeoutMs),
-          submitted.map((e) => e.correlationId),
-          submitted.map((e) => e.id),
-          data.map((d) => placed.get(d.id)?.workerId ?? null),
-          data.map((d) => placed.get(d.id)?.hostId ?? null),
-        ],
-      );
-      return;
+      return [
+        {
+          with: [
+            `inserted as (
+               insert into ${s}.dispatch_jobs (id, context, state, submitted_at, start_deadline, perform_timeout_ms,
+                                               correlation_id, submitted_event_id, worker_id, host_id)
+               select v.id, v.context, case when v.worker_id is null then 'queued' else 'starting' end, v.at,
+                      v.at + make_interval(secs => v.start_timeout_ms::double precision / 1000), v.perform_timeout_ms,
+                      v.correlation_id, v.event_id, v.worker_id, v.host_id
+               from unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[],
+                           $8::text[], $9::text[])
+                    with ordinality as v(id, context, at, start_timeout_ms, perform_timeout_ms, correlation_id,
+                                         event_id, worker_id, host_id, n)
+               order by v.n
+               returning worker_id)`,
+          ],
+          statement: `update ${s}.dispatch_workers set idle_since = null
+                      where id in (select worker_id from inserted where worker_id is not null)`,
+          params: [
+            data.map((d) => d.id),
+            data.map((d) => d.context),
+            submitted.map((e) => e.occurredAt),
+            data.map((d) => d.startTimeoutMs),
+            data.map((d) => d.performTimeoutMs),
+            submitted.map((e) => e.correlationId),
+            submitted.map((e) => e.id),
+            data.map((d) => placed.get(d.id)?.workerId ?? null),
+            data.map((d) => placed.get(d.id)?.hostId ?? null),
+          ],
+        },
+      ];
     }
     case 'job-assigned': {
       const data = (run as Extract<JobEvent, { type: 'JobAssigned' }>[]).map((e) => e.data);
-      await manager.query(
-        `with placed as (
-           update ${s}.dispatch_jobs j set state = 'starting', worker_id = v.worker_id, host_id = v.host_id
-           from unnest($1::text[], $2::text[], $3::text[]) as v(id, worker_id, host_id) where j.id = v.id
-           returning j.worker_id)
-         update ${s}.dispatch_workers set idle_since = null where id in (select worker_id from placed)`,
-        [ids, data.map((d) => d.workerId), data.map((d) => d.hostId)],
-      );
-      return;
+      return [
+        {
+          with: [
+            `placed as (
+               update ${s}.dispatch_jobs j set state = 'starting', worker_id = v.worker_id, host_id = v.host_id
+               from unnest($1::text[], $2::text[], $3::text[]) as v(id, worker_id, host_id) where j.id = v.id
+               returning j.worker_id)`,
+          ],
+          statement: `update ${s}.dispatch_workers set idle_since = null where id in (select worker_id from placed)`,
+          params: [ids, data.map((d) => d.workerId), data.map((d) => d.hostId)],
+        },
+      ];
     }
     case 'job-started':
-      await manager.query(
-        `update ${s}.dispatch_jobs j set state = 'running', started_at = v.at
-         from unnest($1::text[], $2::timestamptz[]) as v(id, at) where j.id = v.id`,
-        [ids, ats],
-      );
-      return;
+      return [
+        statement(
+          `update ${s}.dispatch_jobs j set state = 'running', started_at = v.at
+           from unnest($1::text[], $2::timestamptz[]) as v(id, at) where j.id = v.id`,
+          [ids, ats],
+        ),
+      ];
     case 'job-requeued':
       // In its old place in the queue, its startTimeout counted afresh from now.
-      await manager.query(
-        `with ${LEFT} as (
-           update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
+      return [
+        idleWhenLastLeft(
+          `update ${s}.dispatch_jobs j set state = 'queued', worker_id = null, host_id = null,
              started_at = null, start_deadline = v.at + (j.start_deadline - j.submitted_at)
            from unnest($1::text[], $2::timestamptz[]) as v(id, at), ${s}.dispatch_jobs old
-           where j.id = v.id and old.id = j.id returning j.id, old.worker_id, v.at)
-         ${IDLE_WHEN_LAST_LEFT}`,
-        [ids, ats],
-      );
-      return;
+           where j.id = v.id and old.id = j.id returning j.id, old.worker_id, v.at`,
+          [ids, ats],
+        ),
+      ];
     case 'job-cancel-requested':
-      await manager.query(`update ${s}.dispatch_jobs set state = 'cancelling' where id = any($1::text[])`, [
-        ids,
-      ]);
-      return;
+      return [
+        statement(`update ${s}.dispatch_jobs set state = 'cancelling' where id = any($1::text[])`, [ids]),
+      ];
     case 'job-finished':
       // A finished job leaves the queue.
-      await manager.query(
-        `with ${LEFT} as (
-           delete from ${s}.dispatch_jobs j using unnest($1::text[], $2::timestamptz[]) as v(id, at)
-           where j.id = v.id returning j.id, j.worker_id, v.at)
-         ${IDLE_WHEN_LAST_LEFT}`,
-        [ids, ats],
-      );
-      return;
+      return [
+        idleWhenLastLeft(
+          `delete from ${s}.dispatch_jobs j using unnest($1::text[], $2::timestamptz[]) as v(id, at)
+           where j.id = v.id returning j.id, j.worker_id, v.at`,
+          [ids, ats],
+        ),
+      ];
     case 'worker-requested': {
       const data = (run as Extract<WorkerEvent, { type: 'WorkerRequested' }>[]).map((e) => e.data);
-      await manager.query(
-        `insert into ${s}.dispatch_workers
-           (id, context, mode, host_id, incarnation, state, max_jobs, requested_at, idle_since)
-         select v.id, v.context, v.mode, v.host_id, v.incarnation, 'starting', v.max_jobs, v.at, v.at
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
-              as v(id, context, mode, host_id, incarnation, max_jobs, at)
-         on conflict (id) do nothing`,
-        [
-          ids,
-          data.map((d) => d.context),
-          data.map((d) => d.mode),
-          data.map((d) => d.hostId),
-          data.map((d) => d.hostIncarnation),
-          data.map((d) => d.maxJobs),
-          ats,
-        ],
-      );
-      return;
+      return [
+        statement(
+          `insert into ${s}.dispatch_workers
+             (id, context, mode, host_id, incarnation, state, max_jobs, requested_at, idle_since)
+           select v.id, v.context, v.mode, v.host_id, v.incarnation, 'starting', v.max_jobs, v.at, v.at
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
+                as v(id, context, mode, host_id, incarnation, max_jobs, at)
+           on conflict (id) do nothing`,
+          [
+            ids,
+            data.map((d) => d.context),
+            data.map((d) => d.mode),
+            data.map((d) => d.hostId),
+            data.map((d) => d.hostIncarnation),
+            data.map((d) => d.maxJobs),
+            ats,
+          ],
+        ),
+      ];
     }
     case 'worker-started':
-      await manager.query(
-        `update ${s}.dispatch_workers set state = 'running' where id = any($1::text[]) and state = 'starting'`,
-        [ids],
-      );
-      return;
+      return [
+        statement(
+          `update ${s}.dispatch_workers set state = 'running' where id = any($1::text[]) and state = 'starting'`,
+          [ids],
+        ),
+      ];
     case 'worker-stop-requested':
-      await manager.query(`update ${s}.dispatch_workers set state = 'stopping' where id = any($1::text[])`, [
-        ids,
-      ]);
-      return;
+      return [
+        statement(`update ${s}.dispatch_workers set state = 'stopping' where id = any($1::text[])`, [ids]),
+      ];
     case 'worker-stopped':
-      await manager.query(`delete from ${s}.dispatch_workers where id = any($1::text[])`, [ids]);
-      return;
+      return [statement(`delete from ${s}.dispatch_workers where id = any($1::text[])`, [ids])];
     case 'none':
-      return;
+      return [];
     default: {
       const unknownKind: never = kind;
       throw new Error(`unexpected dispatch kind ${String(unknownKind)}`);
@@ -397,15 +384,33 @@ async function applyRun(manager: EntityManager, kind: Kind, run: readonly Spindl
   }
 }
 
-// A worker becomes idle when its last job left it, at the time the last of them left: the end of
-// a statement whose CTE `left_jobs` returns the jobs that left (id, worker_id, at), in the same
-// statement (one round trip, not two). The statement's other parts see the table as it was
+function statement(sql: string, params: readonly unknown[]): StatementParts {
+  return { with: [], statement: sql, params };
+}
+
+function upsertContext(name: string, settings: unknown): StatementParts {
+  return statement(
+    `insert into ${s}.dispatch_contexts (name, settings, deleted) values ($1, $2, false)
+     on conflict (name) do update set settings = excluded.settings, deleted = false`,
+    [name, JSON.stringify(settings)],
+  );
+}
+
+// A worker becomes idle when its last job left it, at the time the last of them left: `leaving`
+// (a delete or update returning the jobs that left: id, worker_id, at) and the workers' update in
+// one statement (one round trip, not two). The statement's other parts see the table as it was
 // before, so the jobs that left are left out of the look for jobs still on the worker.
-const LEFT = 'left_jobs';
-const IDLE_WHEN_LAST_LEFT = `,
-  latest as (select worker_id, max(at) as at from ${LEFT} where worker_id is not null group by worker_id)
-  update ${s}.dispatch_workers w set idle_since = l.at from latest l
-  where w.id = l.worker_id
-    and not exists (
-      select 1 from ${s}.dispatch_jobs j
-      where j.worker_id = w.id and not exists (select 1 from ${LEFT} g where g.id = j.id))`;
+function idleWhenLastLeft(leaving: string, params: readonly unknown[]): StatementParts {
+  return {
+    with: [
+      `left_jobs as (${leaving})`,
+      `latest as (select worker_id, max(at) as at from left_jobs where worker_id is not null group by worker_id)`,
+    ],
+    statement: `update ${s}.dispatch_workers w set idle_since = l.at from latest l
+                where w.id = l.worker_id
+                  and not exists (
+                    select 1 from ${s}.dispatch_jobs j
+                    where j.worker_id = w.id and not exists (select 1 from left_jobs g where g.id = j.id))`,
+    params,
+  };
+}
