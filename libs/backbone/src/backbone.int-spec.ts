@@ -20,7 +20,7 @@ import {
 import { InProcessMessageBus } from './bus/in-process-message-bus';
 import { KafkaMessageBus } from './bus/kafka-message-bus';
 import type { DeliveredMessage, MessageBus } from './bus/message-bus';
-import { runWrites } from './consumer/event-consumer';
+import { runStatements } from './database/statement-parts';
 import type { EventConsumer } from './consumer/event-consumer';
 import { backboneMigrations } from './database/idempotency-keys.migration';
 import { PgNotifications } from './database/pg-notifications';
@@ -523,7 +523,7 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
       },
     ]);
     expect((await countAt(streamId, 3, 'the projection')).count).toBe(3);
-    await runWrites(db.dataSource.manager, stale);
+    await runStatements(db.dataSource.manager, stale);
     expect(await streamCount(streamId)).toMatchObject({ streamPosition: 3, count: 3 });
   });
 

@@ -3,7 +3,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DEAD_LETTER_TOPIC, InvalidEventError, parseEvent } from '@spindle/contracts';
 import type { SpindleEvent } from '@spindle/contracts';
 import type { DeliveredBatch, DeliveredMessage, MessageBus, Subscription } from '../bus/message-bus';
-import type { EventConsumer, SqlWrite } from './event-consumer';
+import type { EventConsumer } from './event-consumer';
+import { ridingCtes } from '../database/statement-parts';
+import type { StatementParts } from '../database/statement-parts';
 import { isLostRace } from '../event-store/command-engine';
 import { NOTIFY_CHANNELS } from '../database/pg-notifications';
 import { consumedEvents, consumerLag, deadLettered } from '../metrics/backbone-metrics';
@@ -206,10 +208,10 @@ export class EventConsumerRunner {
     manager: EntityManager,
     batch: DeliveredBatch,
     items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
-    writes: readonly SqlWrite[] = [],
+    writes: readonly StatementParts[] = [],
   ): Promise<SpindleEvent[]> {
     const last = items.at(-1)!.message;
-    const written = writes.map((w, i) => `, written_${i} as (${w.text(`$${9 + i}`)})`).join('');
+    const riding = ridingCtes(writes, 8);
     // The checkpoint counts only where appliedUpTo says it does: offsets that survive (durable)
     // and the same incarnation of the topic. Every part of the statement sees the row as it was
     // before it (saved's write is not visible to `checkpoint`).
@@ -224,7 +226,7 @@ export class EventConsumerRunner {
            (select c."offset" from checkpoint c
             where $6::boolean and c.topic_id is not distinct from $7::text), -1)
          on conflict do nothing returning event_id),
-       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})${written}
+       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})${riding.ctes && `,\n${riding.ctes}`}
        select (select "offset"::text from checkpoint) as "offset", (select topic_id from checkpoint) as topic_id,
               array(select event_id::text from claimed) as claimed`,
       [
@@ -236,7 +238,7 @@ export class EventConsumerRunner {
         this.bus.durableOffsets,
         batch.topicId,
         last.offset,
-        ...writes.map((w) => w.parameter),
+        ...riding.params,
       ],
     );
     const row = rows[0]!;

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { SpindleEvent } from '@spindle/contracts';
+import type { StatementParts } from '../database/statement-parts';
 
 // A consumer of events that keeps its effects in Postgres: a projection, a process manager.
 export interface EventConsumer {
@@ -13,24 +14,10 @@ export interface EventConsumer {
   // Instead of handle, for a consumer whose writes change nothing when applied again or late (a
   // stream's row moves only forward, a feed entry is unique by its event id): the writes for these
   // events, worked out with reads outside any transaction. The runner runs them in the statement
-  // that claims the events and moves the checkpoint: a batch is that statement and those reads,
-  // with no transaction around them (see EventConsumerRunner.commit).
-  writes?(events: readonly SpindleEvent[], manager: EntityManager): Promise<readonly SqlWrite[]>;
+  // that claims the events and moves the checkpoint (riding, StatementParts): a batch is that
+  // statement and those reads, with no transaction around them (see EventConsumerRunner.commit).
+  writes?(events: readonly SpindleEvent[], manager: EntityManager): Promise<readonly StatementParts[]>;
   // After the transaction that applied `events` (those of a handle call, the same objects) committed:
   // wake whoever acts on their effects (the outbox relay, say), since only now can they see them.
   committed?(events: readonly SpindleEvent[]): void;
-}
-
-// A data-modifying statement (insert, update, delete; no RETURNING needed) of one parameter, named
-// by `text`'s argument (`$9`, say), that can also run as a WITH of another statement, which it does
-// not read from. Postgres runs such a WITH exactly once and to completion, in the same snapshot and
-// transaction as the rest.
-export interface SqlWrite {
-  text(parameter: string): string;
-  readonly parameter: unknown;
-}
-
-// Writes one after the other in the caller's transaction: what handle does with a consumer's writes.
-export async function runWrites(manager: EntityManager, writes: readonly SqlWrite[]): Promise<void> {
-  for (const write of writes) await manager.query(write.text('$1'), [write.parameter]);
 }

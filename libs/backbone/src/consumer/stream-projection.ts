@@ -1,7 +1,8 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { SpindleEvent } from '@spindle/contracts';
-import { runWrites } from './event-consumer';
-import type { EventConsumer, SqlWrite } from './event-consumer';
+import type { EventConsumer } from './event-consumer';
+import { runStatements } from '../database/statement-parts';
+import type { StatementParts } from '../database/statement-parts';
 import { StreamRowTable } from './stream-row-table';
 
 // A read-model row that mirrors one stream, remembering the last stream position it applied.
@@ -26,7 +27,7 @@ export interface StreamProjection<TRow extends StreamRow = StreamRow> extends Ev
   rowWrites(
     events: readonly SpindleEvent[],
     manager: EntityManager,
-  ): Promise<{ readonly rows: ReadonlyMap<string, TRow>; readonly writes: readonly SqlWrite[] }>;
+  ): Promise<{ readonly rows: ReadonlyMap<string, TRow>; readonly writes: readonly StatementParts[] }>;
   // Called in a rebuild's swap transaction once the rebuilt table replaced the live one, for a read
   // model that keeps more than its rows (a change index its readers wait on): the rows changed.
   afterRebuild?(manager: EntityManager): Promise<void>;
@@ -87,7 +88,7 @@ export function streamProjection<TRow extends StreamRow>(
     rowWrites,
     writes,
     async handle(events: readonly SpindleEvent[], manager: EntityManager): Promise<void> {
-      await runWrites(manager, await writes(events, manager));
+      await runStatements(manager, await writes(events, manager));
     },
   };
 }

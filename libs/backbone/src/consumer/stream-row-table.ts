@@ -3,8 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager, EntityMetadata, ValueTransformer } from 'typeorm';
-import { runWrites } from './event-consumer';
-import type { SqlWrite } from './event-consumer';
+import { runStatements } from '../database/statement-parts';
+import type { StatementParts } from '../database/statement-parts';
 
 type ColumnMetadata = EntityMetadata['columns'][number];
 
@@ -73,23 +73,24 @@ export class StreamRowTable<TRow extends object> {
 
   // Insert or replace whole rows, keyed by stream id (each at most once per call).
   async upsert(manager: EntityManager, rows: readonly TRow[]): Promise<void> {
-    await runWrites(manager, this.upserts(rows));
+    await runStatements(manager, this.upserts(rows));
   }
 
   // The same as writes to run later, in a statement of their own or as part of another. A row
   // only moves forward: one of a stream position at or below the stored row's changes nothing, so
   // rows worked out from an earlier read (a zombie consumer's, a batch applied twice) cannot take
   // a row back.
-  upserts(rows: readonly TRow[]): SqlWrite[] {
-    const writes: SqlWrite[] = [];
+  upserts(rows: readonly TRow[]): StatementParts[] {
+    const writes: StatementParts[] = [];
     for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
       const chunk = JSON.stringify(rows.slice(i, i + WRITE_CHUNK).map((row) => this.encode(row)));
       writes.push({
-        text: (parameter) => `insert into ${this.qualifiedName} as stored (${this.columnList})
-         select ${this.columnList} from jsonb_populate_recordset(null::${this.qualifiedName}, ${parameter}::jsonb)
+        with: [],
+        statement: `insert into ${this.qualifiedName} as stored (${this.columnList})
+         select ${this.columnList} from jsonb_populate_recordset(null::${this.qualifiedName}, $1::jsonb)
          on conflict ("${this.streamIdColumn}") do update set ${this.updateList}
          where stored."${this.streamPositionColumn}" < excluded."${this.streamPositionColumn}"`,
-        parameter: chunk,
+        params: [chunk],
       });
     }
     return writes;

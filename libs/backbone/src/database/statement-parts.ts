@@ -6,7 +6,8 @@ import type { EntityManager } from 'typeorm';
 // order), `statement` its last part, data-modifying or not, a CTE itself when it rides. Its
 // placeholders count from $1 over its own `params`, so the text holds no other `$` (no dollar
 // quoting). Riding, it reads the tables as they were before the other statement (one snapshot for
-// all of a statement's CTEs), and its CTE names must not be the other statement's.
+// all of a statement's CTEs), and its CTE names must not be the other statement's; Postgres runs a
+// data-modifying CTE exactly once and to completion, whether or not anything reads it.
 export interface StatementParts {
   readonly with: readonly string[];
   readonly statement: string;
@@ -24,9 +25,27 @@ export async function runStatements(
   for (const parts of statements) await manager.query(statementOf(parts), [...parts.params]);
 }
 
-// The parts as CTEs of another statement whose own placeholders are $1..$offset; the last one is
-// named `riding`.
-export function ctesOf(parts: StatementParts, offset: number): string {
-  const renumbered = (sql: string) => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-  return [...parts.with.map(renumbered), `riding as (${renumbered(parts.statement)})`].join(',\n');
+// Riders as CTEs of another statement whose own placeholders are $1..$offset: each one's `with`,
+// then its statement as `riding_<i>`, their parameters after the other statement's in order. Two
+// riders may not name a CTE alike (one kind of write twice has no `with` of its own).
+export function ridingCtes(
+  riders: readonly StatementParts[],
+  offset: number,
+): { readonly ctes: string; readonly params: readonly unknown[] } {
+  const ctes: string[] = [];
+  const params: unknown[] = [];
+  const names = new Set<string>();
+  riders.forEach((parts, i) => {
+    const from = offset + params.length;
+    const renumbered = (sql: string) => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + from}`);
+    for (const cte of parts.with) {
+      const name = /^\s*(\w+)\s+as\b/i.exec(cte)?.[1] ?? cte;
+      if (names.has(name)) throw new Error(`two riding statements name a CTE ${name}`);
+      names.add(name);
+      ctes.push(renumbered(cte));
+    }
+    ctes.push(`riding_${i} as (${renumbered(parts.statement)})`);
+    params.push(...parts.params);
+  });
+  return { ctes: ctes.join(',\n'), params };
 }

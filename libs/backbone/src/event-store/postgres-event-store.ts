@@ -3,7 +3,7 @@ import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { randomUUID } from 'node:crypto';
 import { NOTIFY_CHANNELS, outboxNotice } from '../database/pg-notifications';
-import { ctesOf } from '../database/statement-parts';
+import { ridingCtes } from '../database/statement-parts';
 import type { StatementParts } from '../database/statement-parts';
 
 export class ConcurrencyError extends Error {
@@ -147,8 +147,8 @@ export class PostgresEventStore {
     // The conditional writes take the streams' row locks; a concurrent append at the same position
     // waits for the lock and then finds the position moved, and nothing of this append is written.
     // The relays of this schema, in any process, are told when the transaction commits.
-    const riding = rider?.(all);
-    if (riding && manager.queryRunner?.isTransactionActive !== true)
+    const ridden = rider?.(all);
+    if (ridden && manager.queryRunner?.isTransactionActive !== true)
       throw new Error("an append with a rider needs the caller's transaction");
     const params = [
       fresh,
@@ -170,6 +170,7 @@ export class PostgresEventStore {
       rows.map((r) => JSON.stringify(r.event)),
       rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
     ];
+    const riding = ridingCtes(ridden ? [ridden] : [], params.length);
     const answer = returnedRows(
       await manager.query(
         `with claimed as (
@@ -191,10 +192,10 @@ export class PostgresEventStore {
            insert into ${this.t.outbox} (topic, message_key, payload, headers)
            select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
              (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${outboxNotice(this.schema, this.appender)}')) notified
-           where checked.ok)${riding ? `,\n${ctesOf(riding, params.length)}` : ''}
+           where checked.ok)${riding.ctes && `,\n${riding.ctes}`}
          select 'claimed' as kind, stream_id from claimed
          union all select 'moved', stream_id from moved`,
-        riding ? [...params, ...riding.params] : params,
+        [...params, ...riding.params],
       ),
     ) as { kind: 'claimed' | 'moved'; stream_id: string }[];
     const got = new Set(answer.map((r) => `${r.kind}:${r.stream_id}`));

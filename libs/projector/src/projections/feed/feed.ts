@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { runWrites } from '@spindle/backbone';
-import type { EventConsumer, SqlWrite, StreamProjection, StreamRow } from '@spindle/backbone';
+import { runStatements } from '@spindle/backbone';
+import type { EventConsumer, StatementParts, StreamProjection, StreamRow } from '@spindle/backbone';
 import { isJobEvent, isWorkerEvent } from '@spindle/contracts';
 import type { JobEvent, SpindleEvent, WorkerEvent } from '@spindle/contracts';
 import { PROJECTOR_SCHEMA } from '@spindle/read-models';
@@ -50,7 +50,7 @@ export function withFeed<TRow extends StreamRow & FeedSubject>(
     topics: rows.topics,
     writes,
     async handle(events, manager) {
-      await runWrites(manager, await writes(events, manager));
+      await runStatements(manager, await writes(events, manager));
     },
   };
 }
@@ -64,7 +64,7 @@ function feedEntries(
   kind: 'job' | 'worker',
   events: readonly SpindleEvent[],
   byStream: ReadonlyMap<string, FeedSubject>,
-): SqlWrite | undefined {
+): StatementParts | undefined {
   const entries = events.flatMap((event) => {
     const row = byStream.get(event.streamId);
     if (!row || event.type === 'JobDeleted') return [];
@@ -92,14 +92,15 @@ function feedEntries(
   if (entries.length === 0) return undefined;
   return {
     // In event order: seq is the feed's order, and readers resume by it.
-    text: (parameter) => `insert into "${PROJECTOR_SCHEMA}".feed_v1
+    with: [],
+    statement: `insert into "${PROJECTOR_SCHEMA}".feed_v1
        (event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at)
      select event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at
-     from jsonb_populate_recordset(null::"${PROJECTOR_SCHEMA}".feed_v1, ${parameter}::jsonb) with ordinality as e(
+     from jsonb_populate_recordset(null::"${PROJECTOR_SCHEMA}".feed_v1, $1::jsonb) with ordinality as e(
        seq, event_id, kind, type, subject_id, state, context, function, worker_id, data, occurred_at, tx, n)
      order by n
      on conflict (event_id) do nothing`,
-    parameter: JSON.stringify(entries),
+    params: [JSON.stringify(entries)],
   };
 }
 
