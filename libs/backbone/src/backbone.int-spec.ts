@@ -7,7 +7,7 @@ import {
   newEventId,
   parseEvent,
 } from '@spindle/contracts';
-import type { EventEnvelope, NewEvent } from '@spindle/contracts';
+import type { EventEnvelope, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { Client } from 'pg';
 import {
   TEST_DATABASE_URL,
@@ -164,6 +164,49 @@ describe('concurrency of the event store', () => {
     expect((await store.readStream(db.dataSource.manager, streamId)).map((e) => e.streamPosition)).toEqual([
       1, 2,
     ]);
+  });
+
+  // Without a transaction around it: a fresh stream's claim and the rider's write, which succeed
+  // on their own, go with the stream that moved (append_conflict fails the statement).
+  it('leaves nothing of an append over several streams when one has moved, with no transaction around it', async () => {
+    const [fresh, stale] = [uniqueName('fresh'), uniqueName('stale')];
+    const options = { topic: 't', metadata: meta, occurredAt: new Date() };
+    await store.append(db.dataSource.manager, stale, 0, [contextCreated('a'), contextCreated('b')], options);
+    await db.dataSource.query(`create table "${db.schema}".rider_rows (stream_id text)`);
+    const rider = (events: readonly SpindleEvent[]) => ({
+      with: [],
+      statement: `insert into "${db.schema}".rider_rows select unnest($1::text[])`,
+      params: [events.map((e) => e.streamId)],
+    });
+    await expect(
+      store.appendMany(
+        db.dataSource.manager,
+        [
+          { streamId: fresh, expectedPosition: 0, events: [contextCreated('c')], ...options },
+          { streamId: stale, expectedPosition: 1, events: [contextCreated('d')], ...options },
+        ],
+        rider,
+      ),
+    ).rejects.toMatchObject({
+      name: 'ConcurrencyError',
+      streamId: stale,
+      expectedPosition: 1,
+      actualPosition: 2,
+    });
+    expect(await store.currentPosition(db.dataSource.manager, fresh)).toBe(0);
+    expect(await countRows(db.dataSource, db.schema, 'rider_rows')).toBe(0);
+    // The same append on the stream's real position: every part of it.
+    await store.appendMany(
+      db.dataSource.manager,
+      [
+        { streamId: fresh, expectedPosition: 0, events: [contextCreated('c')], ...options },
+        { streamId: stale, expectedPosition: 2, events: [contextCreated('d')], ...options },
+      ],
+      rider,
+    );
+    expect(await store.currentPosition(db.dataSource.manager, fresh)).toBe(1);
+    expect(await store.currentPosition(db.dataSource.manager, stale)).toBe(3);
+    expect(await countRows(db.dataSource, db.schema, 'rider_rows')).toBe(2);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { backboneTablesMigration } from './backbone-tables.migration';
 import { consumerInboxAppliedAtMigration } from './consumer-inbox-applied-at.migration';
 import { publishedOffsetsMigration } from './published-offsets.migration';
 import { consumerCheckpointsTopicIdMigration } from './consumer-checkpoints-topic-id.migration';
+import { appendConflictMigration } from './append-conflict.migration';
 
 // Idempotency keys of commands an owner has handled, with the answer it gave: a retried request
 // with the same key gets the same answer instead of a second effect.
@@ -33,5 +34,6 @@ export function backboneMigrations(schema: string): (new () => MigrationInterfac
     consumerInboxAppliedAtMigration(schema),
     consumerCheckpointsTopicIdMigration(schema),
     publishedOffsetsMigration(schema),
+    appendConflictMigration(schema),
   ];
 }

@@ -4,6 +4,7 @@ import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@sp
 import { randomUUID } from 'node:crypto';
 import { NOTIFY_CHANNELS, outboxNotice } from '../database/pg-notifications';
 import { ridingCtes } from '../database/statement-parts';
+import { APPEND_CONFLICT_SQLSTATE } from '../database/append-conflict.migration';
 import type { StatementParts } from '../database/statement-parts';
 
 export class ConcurrencyError extends Error {
@@ -56,7 +57,13 @@ export type OutboxCopy = (
 ) => { readonly topic: string; readonly key: string } | undefined;
 
 export class PostgresEventStore {
-  private readonly t: { streams: string; events: string; outbox: string; idempotency: string };
+  private readonly t: {
+    streams: string;
+    events: string;
+    outbox: string;
+    idempotency: string;
+    appendConflict: string;
+  };
   // Names this store in its outbox notifications (outboxNotice): its own service's listeners in
   // this process are told of its commits in-process, and wait only for other appenders' ones.
   readonly appender = randomUUID().slice(0, 8);
@@ -70,6 +77,7 @@ export class PostgresEventStore {
       events: `"${schema}".events`,
       outbox: `"${schema}".outbox`,
       idempotency: `"${schema}".idempotency_keys`,
+      appendConflict: `"${schema}".append_conflict`,
     };
   }
 
@@ -88,15 +96,13 @@ export class PostgresEventStore {
   }
 
   // Several streams in one go (a batch of commands in one transaction): one statement whatever
-  // the number of streams. Any stream not at its expected position fails them all. Appends to one
-  // stream alone are atomic without a transaction too: the statement writes all of them, or
-  // nothing when the stream has moved. Several streams need the caller's transaction: a fresh
-  // stream's claim would stay when another stream's move fails.
+  // the number of streams. Any stream not at its expected position fails them all, with a
+  // ConcurrencyError: the statement fails (append_conflict, append-conflict.migration.ts), so
+  // nothing of it stays, also without a transaction around it.
   // Every event is checked against its schema first: an invalid one throws InvalidEventError and
   // nothing is written.
   // `rider`, given the events as they will be appended, may add a write of the caller's own state
-  // to the statement (StatementParts: it needs the caller's transaction, which the append's
-  // ConcurrencyError undoes, since it runs whether or not the streams were where expected).
+  // to the statement (StatementParts), which commits or fails with it.
   async appendMany(
     manager: EntityManager,
     appends: readonly StreamAppend[],
@@ -143,13 +149,11 @@ export class PostgresEventStore {
     });
 
     // One statement, one round trip (a command's transaction was six before): the streams' writes,
-    // then the events and their outbox rows only if every stream was where its append expected.
-    // The conditional writes take the streams' row locks; a concurrent append at the same position
-    // waits for the lock and then finds the position moved, and nothing of this append is written.
-    // The relays of this schema, in any process, are told when the transaction commits.
+    // then the events and their outbox rows. The streams' writes take their row locks; a
+    // concurrent append at the same position waits for the lock and then finds the position
+    // moved, and `conflict` fails the statement. The relays of this schema, in any process, are
+    // told when the transaction commits.
     const ridden = rider?.(all);
-    if (ridden && manager.queryRunner?.isTransactionActive !== true)
-      throw new Error("an append with a rider needs the caller's transaction");
     const params = [
       fresh,
       fresh.map((id) => moves.get(id)!.to),
@@ -171,7 +175,7 @@ export class PostgresEventStore {
       rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
     ];
     const riding = ridingCtes(ridden ? [ridden] : [], params.length);
-    const answer = returnedRows(
+    try {
       await manager.query(
         `with claimed as (
            insert into ${this.t.streams} (stream_id, position) select * from unnest($1::text[], $2::int[])
@@ -192,22 +196,20 @@ export class PostgresEventStore {
            insert into ${this.t.outbox} (topic, message_key, payload, headers)
            select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
              (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${outboxNotice(this.schema, this.appender)}')) notified
-           where checked.ok)${riding.ctes && `,\n${riding.ctes}`}
-         select 'claimed' as kind, stream_id from claimed
-         union all select 'moved', stream_id from moved`,
+           where checked.ok),
+         conflict as (
+           select ${this.t.appendConflict}(coalesce(
+             (select id from unnest($1::text[]) id where id not in (select stream_id from claimed) limit 1),
+             (select id from unnest($3::text[]) id where id not in (select stream_id from moved) limit 1)))
+           from checked where not checked.ok)${riding.ctes && `,\n${riding.ctes}`}
+         select count(*) from conflict`,
         [...params, ...riding.params],
-      ),
-    ) as { kind: 'claimed' | 'moved'; stream_id: string }[];
-    const got = new Set(answer.map((r) => `${r.kind}:${r.stream_id}`));
-    const lostFresh = fresh.find((id) => !got.has(`claimed:${id}`));
-    if (lostFresh) throw new ConcurrencyError(lostFresh, 0, await this.currentPosition(manager, lostFresh));
-    const lostMove = moved.find((id) => !got.has(`moved:${id}`));
-    if (lostMove)
-      throw new ConcurrencyError(
-        lostMove,
-        moves.get(lostMove)!.from,
-        await this.currentPosition(manager, lostMove),
       );
+    } catch (e) {
+      const lost = appendConflictOf(e);
+      if (lost) throw new ConcurrencyError(lost.streamId, moves.get(lost.streamId)?.from ?? 0, lost.position);
+      throw e;
+    }
     return envelopes;
   }
 
@@ -273,6 +275,18 @@ export class PostgresEventStore {
       [streamId],
     );
     return rows[0]?.position ?? 0;
+  }
+}
+
+// The stream append_conflict named, and where it found it.
+function appendConflictOf(e: unknown): { streamId: string; position: number } | undefined {
+  const { code, detail } = e as { code?: unknown; detail?: unknown };
+  if (code !== APPEND_CONFLICT_SQLSTATE || typeof detail !== 'string') return undefined;
+  try {
+    const { streamId, position } = JSON.parse(detail) as { streamId?: unknown; position?: unknown };
+    return typeof streamId === 'string' && typeof position === 'number' ? { streamId, position } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
