@@ -3,7 +3,7 @@ import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
-import { commandFailed } from '@spindle/contracts';
+import { commandFailed, isMapReduceJobEvent, isServiceJobEvent } from '@spindle/contracts';
 import type { CommandResult, MessageMetadata, SpindleEvent } from '@spindle/contracts';
 import {
   CommandEngine,
@@ -67,16 +67,22 @@ export class SchedulerCommandsService implements OnApplicationBootstrap, BeforeA
   ) {
     this.engine = new CommandEngine(dataSource, store, {
       // The first dispatch statement rides in the append's own (a submit batch's insert into its
-      // queue: one round trip less per intake transaction); the rest after it, in order.
+      // queue: no round trip of its own, and no transaction for a batch of plain submits); the
+      // rest after it, in order, and the service jobs' and MapReduce jobs' state.
       stateOf: (appended) => {
         const [riding, ...rest] = dispatchStatements(appended);
+        const more = rest.length > 0 || appended.some((e) => isServiceJobEvent(e) || isMapReduceJobEvent(e));
         return {
           riding,
-          after: async (manager) => {
-            await runStatements(manager, rest);
-            await applyServiceJobState(manager, appended);
-            await applyMapReduceJobState(manager, appended);
-          },
+          ...(more
+            ? {
+                after: async (manager: EntityManager) => {
+                  await runStatements(manager, rest);
+                  await applyServiceJobState(manager, appended);
+                  await applyMapReduceJobState(manager, appended);
+                },
+              }
+            : {}),
         };
       },
       onCommitted: (appended) => this.committed(appended),

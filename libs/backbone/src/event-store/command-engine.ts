@@ -82,17 +82,27 @@ export function isLostRace(e: unknown): boolean {
 }
 
 // Reads and checks a batch needs beyond its commands' own streams (the function a submit names, say),
-// made in its transaction once the idempotency keys are settled. `streamsOf` are read in the same
-// query as the commands' streams; `prepare` answers each command with the command to decide (bound
-// again) or its answer.
+// made once the idempotency keys are settled. `streamsOf` are read in the same query as the
+// commands' streams; `prepare` answers each command with the command to decide (bound again) or its
+// answer. A lock it takes for the rest of the batch (a transaction-level advisory lock) needs the
+// batch's transaction begun first (`transaction`).
 export interface Preparation {
   readonly streamsOf?: (batch: readonly BoundCommand[]) => readonly string[];
   readonly prepare: (
     manager: EntityManager,
     batch: readonly BoundCommand[],
     streams: ReadonlyMap<string, readonly SpindleEvent[]>,
+    transaction: BatchTransaction,
   ) => Promise<readonly (BoundCommand | CommandResult)[]>;
 }
+
+// A batch's transaction, begun only when something needs it (CommandEngine.attempt).
+export interface BatchTransaction {
+  readonly active: boolean;
+  begin(): Promise<void>;
+}
+
+const ALREADY_BEGUN: BatchTransaction = { active: true, begin: async () => undefined };
 
 // The writes of the owner's state beside its streams, for the events about to be appended: the
 // first statement rides in the append's own (one round trip less; StatementParts), `after` writes
@@ -225,23 +235,47 @@ export class CommandEngine {
   // error) fails the caller's transaction, and the caller decides it all again on fresh state (an
   // EventConsumerRunner retries its batch): a savepoint around each attempt, so the engine could retry
   // inside, cost two statements per call to save a rare retry.
+  // Of its own, a batch begins a transaction only when it needs one: before writes that are more
+  // than the append's one statement (the owner's state `after` it, idempotency answers), or for a
+  // lock the preparation takes. Its reads need none: in READ COMMITTED each statement reads what
+  // was committed when it began, in a transaction or not, and the append fails the whole batch when
+  // a stream moved after it was read (a lost race, decided again). A batch of plain submits is then
+  // its reads and one statement, without START and COMMIT: two round trips less.
   private async attempt(
     batch: readonly BoundCommand[],
     within: EntityManager | undefined,
     preparation: Preparation | undefined,
   ): Promise<CommandResult[]> {
-    if (inTransaction(within)) return (await this.decideAll(within, batch, preparation)).results;
-    const { results, appended } = await (within ?? this.dataSource.manager).transaction((manager) =>
-      this.decideAll(manager, batch, preparation),
-    );
-    if (appended.length > 0) this.options.onCommitted?.(appended);
-    return results;
+    if (inTransaction(within))
+      return (await this.decideAll(within, batch, preparation, ALREADY_BEGUN)).results;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    const transaction: BatchTransaction = {
+      get active() {
+        return runner.isTransactionActive;
+      },
+      begin: async () => {
+        if (!runner.isTransactionActive) await runner.startTransaction();
+      },
+    };
+    try {
+      const { results, appended } = await this.decideAll(runner.manager, batch, preparation, transaction);
+      if (runner.isTransactionActive) await runner.commitTransaction();
+      if (appended.length > 0) this.options.onCommitted?.(appended);
+      return results;
+    } catch (e) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw e;
+    } finally {
+      await runner.release();
+    }
   }
 
   private async decideAll(
     manager: EntityManager,
     batch: readonly BoundCommand[],
     preparation: Preparation | undefined,
+    transaction: BatchTransaction,
   ): Promise<{ results: CommandResult[]; appended: readonly SpindleEvent[] }> {
     const {
       answers: results,
@@ -256,7 +290,9 @@ export class CommandEngine {
     const histories = await this.store.readStreams(manager, [
       ...new Set([...wanted.map((c) => c.streamId), ...(preparation?.streamsOf?.(wanted) ?? [])]),
     ]);
-    const prepared = preparation ? await preparation.prepare(manager, wanted, histories) : wanted;
+    const prepared = preparation
+      ? await preparation.prepare(manager, wanted, histories, transaction)
+      : wanted;
 
     const streams = new Map<string, { state: unknown; position: number }>();
     const appends: StreamAppend[] = [];
@@ -307,12 +343,13 @@ export class CommandEngine {
     });
 
     let state: StateWrites | undefined;
-    const { stateOf } = this.options;
-    const appended = await this.store.appendMany(
-      manager,
-      appends,
-      stateOf && ((events) => (state = stateOf(events)).riding),
-    );
+    const remembering = appendOf.some((i) => batch[i]!.idempotency !== undefined);
+    const appended = await this.store.appendMany(manager, appends, async (events) => {
+      state = this.options.stateOf?.(events);
+      // More than this one statement to commit together.
+      if (state?.after || remembering) await transaction.begin();
+      return state?.riding;
+    });
     const flat = appended.flat();
     await state?.after?.(manager);
     const remembered: { key: string; fingerprint: string; result: unknown }[] = [];

@@ -102,11 +102,14 @@ export class PostgresEventStore {
   // Every event is checked against its schema first: an invalid one throws InvalidEventError and
   // nothing is written.
   // `rider`, given the events as they will be appended, may add a write of the caller's own state
-  // to the statement (StatementParts), which commits or fails with it.
+  // to the statement (StatementParts), which commits or fails with it; it runs before the
+  // statement is sent (the command engine begins its transaction there when it needs one).
   async appendMany(
     manager: EntityManager,
     appends: readonly StreamAppend[],
-    rider?: (appended: readonly SpindleEvent[]) => StatementParts | undefined,
+    rider?: (
+      appended: readonly SpindleEvent[],
+    ) => StatementParts | undefined | Promise<StatementParts | undefined>,
   ): Promise<SpindleEvent[][]> {
     for (const a of appends) for (const event of a.events) assertEventData(event);
     const writes = appends.filter((a) => a.events.length > 0);
@@ -153,7 +156,7 @@ export class PostgresEventStore {
     // concurrent append at the same position waits for the lock and then finds the position
     // moved, and `conflict` fails the statement. The relays of this schema, in any process, are
     // told when the transaction commits.
-    const ridden = rider?.(all);
+    const ridden = await rider?.(all);
     const params = [
       fresh,
       fresh.map((id) => moves.get(id)!.to),

@@ -28,20 +28,25 @@ const PLACEMENT_WAIT_MS = 250;
 
 export interface SubmitContexts {
   readonly live: ReadonlySet<string>;
+  // One of them may place a job now (shared, a worker in its pool, no job waiting).
+  readonly mayPlace: boolean;
   // The placement lock is held for this transaction: placeOnSubmit may place.
   readonly placing: boolean;
 }
 
-// Which of the contexts named are live, and the placement lock, taken when one of them may place
-// a job now: shared, with a worker in its pool, no job waiting (placeOnSubmit reads the rest). The
-// lock is taken before placeOnSubmit reads the pools, in a statement of its own: a statement reads
-// what was committed when it began, and a pass that committed after that and then let the lock go
-// would go unseen.
+// Which of the contexts named are live, and whether one of them may place a job now: shared, with
+// a worker in its pool, no job waiting (placeOnSubmit reads the rest). In a transaction
+// (`inTransaction`) the placement lock is taken in the same statement when one may; the lock is
+// taken before placeOnSubmit reads the pools, in a statement of its own: a statement reads what was
+// committed when it began, and a pass that committed after that and then let the lock go would go
+// unseen. Out of one, the batch begins its transaction when one may place, and takes the lock then
+// (takePlacementLock).
 export async function readSubmitContexts(
   manager: EntityManager,
   names: readonly string[],
+  inTransaction: boolean,
 ): Promise<SubmitContexts> {
-  const rows: { name: string; placing: boolean }[] = await manager.query(
+  const rows: { name: string; may_place: boolean; placing: boolean }[] = await manager.query(
     `with live as (
        select c.name,
               c.settings->>'workerMode' = 'shared'
@@ -50,11 +55,24 @@ export async function readSubmitContexts(
               and not exists (select 1 from ${s}.dispatch_jobs j where j.context = c.name and j.state = 'queued')
                 as may_place
        from ${s}.dispatch_contexts c where c.name = any($1::text[]) and not c.deleted),
-     lock as materialized (select ${s}.placement_lock($2, $3) as held from live where may_place limit 1)
-     select l.name, coalesce((select held from lock), false) as placing from live l`,
-    [[...new Set(names)], ADVISORY_LOCK_CLASS.placement, PLACEMENT_WAIT_MS],
+     lock as materialized (select ${s}.placement_lock($2, $3) as held from live where may_place and $4 limit 1)
+     select l.name, l.may_place, coalesce((select held from lock), false) as placing from live l`,
+    [[...new Set(names)], ADVISORY_LOCK_CLASS.placement, PLACEMENT_WAIT_MS, inTransaction],
   );
-  return { live: new Set(rows.map((r) => r.name)), placing: rows.some((r) => r.placing) };
+  return {
+    live: new Set(rows.map((r) => r.name)),
+    mayPlace: rows.some((r) => r.may_place),
+    placing: rows.some((r) => r.placing),
+  };
+}
+
+// The placement lock for the rest of the transaction, waited for as readSubmitContexts does.
+export async function takePlacementLock(manager: EntityManager): Promise<boolean> {
+  const [row] = (await manager.query(`select ${s}.placement_lock($1, $2) as held`, [
+    ADVISORY_LOCK_CLASS.placement,
+    PLACEMENT_WAIT_MS,
+  ])) as { held: boolean }[];
+  return row?.held === true;
 }
 
 // The submits (in the order submitted) that can be placed now, on which worker; call only with

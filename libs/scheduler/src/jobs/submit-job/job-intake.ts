@@ -3,7 +3,7 @@ import { functionStreamId, jobStreamId } from '@spindle/contracts';
 import type { CommandResult, SpindleEvent, SubmitJobCommand } from '@spindle/contracts';
 import { commandFor } from '@spindle/backbone';
 import type { BoundCommand, Decider, GroupCommit, Idempotency, Preparation } from '@spindle/backbone';
-import { placeOnSubmit, readSubmitContexts } from '../../dispatch/submit-placement';
+import { placeOnSubmit, readSubmitContexts, takePlacementLock } from '../../dispatch/submit-placement';
 import type { Placement } from '../../dispatch/placement';
 import { functionDecider } from '../../functions/domain/function.decider';
 import type { FunctionState } from '../../functions/domain/function.decider';
@@ -54,21 +54,36 @@ export class JobIntake {
 // The functions the batch names are read with the jobs' streams, the live contexts in one query;
 // then each submit is checked against the scheduler's own state (shapeSubmit), and placed at once
 // where its context's pool has room (submit-placement.ts).
+//
+// A batch that places nothing runs without a transaction (CommandEngine.attempt): its reads and
+// one append statement. One that may place needs one for the placement lock: it is begun before
+// the contexts' read when the last batch could place (the lock taken in that read, as many
+// batches in a row place while a pool has room), else once the read says one may (the lock then
+// a statement of its own).
 function submitReferences(): Preparation {
+  let lastMayPlace = false;
   return {
     streamsOf: (batch) => [...new Set(submitsOf(batch).map((c) => functionStreamId(c.function)))],
-    async prepare(manager, batch, streams) {
+    async prepare(manager, batch, streams, transaction) {
       const submits = submitsOf(batch);
       const functions = new Map(
         submits.map((c) => [c.function, fold(streams.get(functionStreamId(c.function)) ?? [])]),
       );
+      if (lastMayPlace) await transaction.begin();
       const contexts = await readSubmitContexts(
         manager,
         submits.map((c) => {
           const fn = functions.get(c.function)!;
           return c.context ?? (fn.status === 'registered' ? fn.definition.defaultContext : '');
         }),
+        transaction.active,
       );
+      lastMayPlace = contexts.mayPlace;
+      let placing = contexts.placing;
+      if (contexts.mayPlace && !transaction.active) {
+        await transaction.begin();
+        placing = await takePlacementLock(manager);
+      }
       const shaped = submits.map((submit) =>
         shapeSubmit(submit, {
           fn: functions.get(submit.function)!,
@@ -76,7 +91,7 @@ function submitReferences(): Preparation {
         }),
       );
       const accepted = shaped.filter((s): s is Extract<JobCommand, { kind: 'submit' }> => !('ok' in s));
-      const placements = contexts.placing
+      const placements = placing
         ? await placeOnSubmit(
             manager,
             accepted.map((s) => s.job),
