@@ -68,10 +68,10 @@ export async function readSubmitContexts(
 
 // The placement lock for the rest of the transaction, waited for as readSubmitContexts does.
 export async function takePlacementLock(manager: EntityManager): Promise<boolean> {
-  const [row] = (await manager.query(`select ${s}.placement_lock($1, $2) as held`, [
+  const [row] = await manager.query<{ held: boolean }[]>(`select ${s}.placement_lock($1, $2) as held`, [
     ADVISORY_LOCK_CLASS.placement,
     PLACEMENT_WAIT_MS,
-  ])) as { held: boolean }[];
+  ]);
   return row?.held === true;
 }
 
