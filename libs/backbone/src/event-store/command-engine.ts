@@ -231,11 +231,11 @@ export class CommandEngine {
     }
   }
 
-  // One transaction of the engine's own, or straight in the caller's. There a lost race (or any
-  // error) fails the caller's transaction, and the caller decides it all again on fresh state (an
-  // EventConsumerRunner retries its batch): a savepoint around each attempt, so the engine could retry
-  // inside, cost two statements per call to save a rare retry.
-  // Of its own, a batch begins a transaction only when it needs one: before writes that are more
+  // Straight in the caller's transaction, or on a connection of the engine's own. In the caller's
+  // a lost race (or any error) fails the caller's transaction, and the caller decides it all again
+  // on fresh state (an EventConsumerRunner retries its batch): a savepoint around each attempt, so
+  // the engine could retry inside, cost two statements per call to save a rare retry.
+  // On its own, a batch begins a transaction only when it needs one: before writes that are more
   // than the append's one statement (the owner's state `after` it, idempotency answers), or for a
   // lock the preparation takes. Its reads need none: in READ COMMITTED each statement reads what
   // was committed when it began, in a transaction or not, and the append fails the whole batch when
