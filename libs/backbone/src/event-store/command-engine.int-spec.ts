@@ -3,8 +3,9 @@ import { DEFAULT_CONTEXT_SETTINGS, commandError } from '@spindle/contracts';
 import type { CommandResult, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { createTestSchema, uniqueName } from '@spindle/testing';
 import { backboneMigrations } from '../database/idempotency-keys.migration';
+import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { CommandEngine, commandFor, isLostRace } from './command-engine';
-import type { CommandEntity } from './command-engine';
+import type { CommandEntity, Preparation } from './command-engine';
 import { idempotencyOf } from './idempotency';
 import { PostgresEventStore } from './postgres-event-store';
 
@@ -148,6 +149,44 @@ describe('the command engine', () => {
     expect(await totals(id)).toEqual([3, 4]);
   });
 
+  // Two first requests at once that register one function under one key: the second must not
+  // read no answer, then the first's effect, and refuse it ("already exists"). The key stays the
+  // first batch's until it commits.
+  it('keeps a batch’s idempotency keys to itself until it commits: a twin on another connection waits, then gets its answer', async () => {
+    const id = uniqueName('twin-elsewhere');
+    const twin = add(id, 10, uniqueName('key'));
+    let reached!: () => void;
+    const settled = new Promise<void>((r) => (reached = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // Holds the first batch past its keys' check, before it decides.
+    const held: Preparation = {
+      prepare: async (_manager, batch) => {
+        reached();
+        await gate;
+        return batch;
+      },
+    };
+    const first = engine.run(twin, undefined, held);
+    await settled;
+    const took = await dataSource.transaction(async (m) => {
+      const [row] = await m.query<{ took: boolean }[]>(
+        'select pg_try_advisory_xact_lock($1, hashtext($2)) as took',
+        [ADVISORY_LOCK_CLASS.idempotencyKey, twin.idempotency!.key],
+      );
+      return row!.took;
+    });
+    expect(took).toBe(false);
+    const second = engine.run(twin);
+    await waitForWait(dataSource, 'advisory');
+    open();
+    const answer = await first;
+    expect(answer).toMatchObject({ ok: true, streamPosition: 1 });
+    // Deciding on the first's 10 it would have refused (a total past 10): it answers as the first.
+    expect(await second).toEqual(JSON.parse(JSON.stringify(answer)));
+    expect(await totals(id)).toEqual([10]);
+  });
+
   it('commits its effects with the caller’s transaction, and rolls them back with it', async () => {
     const [kept, dropped] = [uniqueName('kept'), uniqueName('dropped')];
     const before = commits;
@@ -261,6 +300,22 @@ async function waitForLockWait(dataSource: DataSource, schema: string): Promise<
       [`%"${schema}".streams%`],
     );
     if (row!.n > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+// Until a statement of this database waits for a lock of that kind (pg_stat_activity's
+// wait_event); fails after 10 s.
+async function waitForWait(dataSource: DataSource, kind: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock' and wait_event = $1`,
+      [kind],
+    );
+    if (row!.n > 0) return;
+    if (Date.now() > until) throw new Error(`nothing waited for a lock of kind ${kind} within 10 s`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

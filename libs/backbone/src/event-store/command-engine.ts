@@ -235,9 +235,9 @@ export class CommandEngine {
   // a lost race (or any error) fails the caller's transaction, and the caller decides it all again
   // on fresh state (an EventConsumerRunner retries its batch): a savepoint around each attempt, so
   // the engine could retry inside, cost two statements per call to save a rare retry.
-  // On its own, a batch begins a transaction only when it needs one: before writes that are more
-  // than the append's one statement (the owner's state `after` it, idempotency answers), or for a
-  // lock the preparation takes. Its reads need none: in READ COMMITTED each statement reads what
+  // On its own, a batch begins a transaction only when it needs one: for a lock held to the end
+  // (its idempotency keys', one the preparation takes), or before writes that are more than the
+  // append's one statement (the owner's state `after` it). Its reads need none: in READ COMMITTED each statement reads what
   // was committed when it began, in a transaction or not, and the append fails the whole batch when
   // a stream moved after it was read (a lost race, decided again). A batch of plain submits is then
   // its reads and one statement, without START and COMMIT: two round trips less.
@@ -277,6 +277,11 @@ export class CommandEngine {
     preparation: Preparation | undefined,
     transaction: BatchTransaction,
   ): Promise<{ results: CommandResult[]; appended: readonly SpindleEvent[] }> {
+    // Twins with the same key, in other batches or processes, queue on the key's lock until the
+    // first has committed its answer (settleKeys). That lock is the transaction's: without one it
+    // would be let go at the end of its statement, and a twin could read no answer, then the
+    // first's committed effect, and refuse what the first did ("already exists").
+    if (batch.some((c) => c.idempotency !== undefined)) await transaction.begin();
     const {
       answers: results,
       firstWithKey,
@@ -343,11 +348,10 @@ export class CommandEngine {
     });
 
     let state: StateWrites | undefined;
-    const remembering = appendOf.some((i) => batch[i]!.idempotency !== undefined);
     const appended = await this.store.appendMany(manager, appends, async (events) => {
       state = this.options.stateOf?.(events);
-      // More than this one statement to commit together.
-      if (state?.after || remembering) await transaction.begin();
+      // More than this one statement to commit together (idempotency answers began it above).
+      if (state?.after) await transaction.begin();
       return state?.riding;
     });
     const flat = appended.flat();
