@@ -7,7 +7,7 @@ import type { BenchEnv, Figure, Topology } from './bench-env';
 
 // One line of a figure: Spindle's value and each peer's on the same workload, and whether higher
 // or lower is better (for the ratio). `floor` is what the same hops reach with no work in them
-// (figure 1's submit floor): how close Spindle is to what this machine allows.
+// (figure 1's submit floor, figure 2's start floor): how close Spindle is to what this machine allows.
 export interface Row {
   readonly metric: string;
   readonly unit: string;

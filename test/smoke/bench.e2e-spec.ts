@@ -24,7 +24,7 @@ describe('npm run bench -- --smoke', () => {
           '@swc-node/register',
           'bench/run.ts',
           '--smoke',
-          '--only=submit,noop,logs,rebuild,group',
+          '--only=submit,start-latency,noop,logs,rebuild,group',
           '--topologies=node,single',
           `--out=${out}`,
         ],
@@ -49,7 +49,9 @@ describe('npm run bench -- --smoke', () => {
     expect(code).toBe(0);
     const files = readdirSync(out);
     // A run of some figures is named after them, so it never overwrites a whole run.
-    const json = files.find((f) => f.endsWith('-smoke-only-group-logs-noop-rebuild-submit.json'));
+    const json = files.find((f) =>
+      f.endsWith('-smoke-only-group-logs-noop-rebuild-start-latency-submit.json'),
+    );
     expect(json).toBeDefined();
     expect(files).toContain(json!.replace(/\.json$/, '.md'));
     const result = JSON.parse(readFileSync(join(out, json!), 'utf8'));
@@ -60,6 +62,8 @@ describe('npm run bench -- --smoke', () => {
     ).toEqual([
       'submit node',
       'submit single',
+      'start-latency node',
+      'start-latency single',
       'noop node',
       'noop single',
       'logs node',
@@ -79,6 +83,12 @@ describe('npm run bench -- --smoke', () => {
     expect(readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8')).toMatch(
       /\| metric \| Spindle \| floor \(no work\) \| BullMQ \| pg-boss \| graphile-worker \| Spindle vs floor and peers \|/,
     );
+    // Figure 2's floor: every floor job started, after a positive time.
+    const start = result.figures[2];
+    const startRow = (metric: string) => start.rows.find((r: { metric: string }) => r.metric === metric);
+    expect(startRow('submit → start p50 @50/s').floor).toBeGreaterThan(0);
+    expect(startRow('jobs not started @50/s').floor).toBe(0);
+    expect(startRow('jobs not started @50/s').spindle).toBe(0);
     // What a submit costs, measured in Spindle's own processes and database.
     const cost = (metric: string) =>
       submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
@@ -92,12 +102,12 @@ describe('npm run bench -- --smoke', () => {
     );
     expect(lost.every((n: number) => n === 0)).toBe(true);
     // The rebuild replayed what was seeded, and readers saw no error meanwhile.
-    const rebuild = result.figures[5];
+    const rebuild = result.figures[7];
     const row = (metric: string) => rebuild.rows.find((r: { metric: string }) => r.metric.startsWith(metric));
     expect(row('events replayed').spindle).toBeGreaterThan(4_000);
     expect(row('page reads during the rebuild: errors').spindle).toBe(0);
     // A warm group and a cold job both answered every request, with the right result.
-    const group = result.figures[6];
+    const group = result.figures[8];
     const groupRow = (metric: string) =>
       group.rows.find((r: { metric: string }) => r.metric.startsWith(metric));
     expect(groupRow('warm group execute round trip p50').spindle).toBeGreaterThan(0);

@@ -1,0 +1,217 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Pool } from 'pg';
+
+// The floor of figure 2: the hops from a durable submit to a warm runner calling the job, with no
+// work in them, in the processes Spindle's node topology has. A front process serves `POST /jobs`
+// with Fastify, commits what arrived while the previous commit was in flight in one multi-row
+// insert (Spindle's group commit) and answers 202 `{id}`; then it publishes the batch to a Kafka
+// topic in one produce request (acks from all replicas, idempotent, one request in flight: the
+// bus's producer), straight from memory: no outbox row read back, no assignment decided, no
+// events. A worker process consumes the topic (the bus's fetch wait) and hands each job over IPC
+// to a runner process it forked, which stamps the moment it is called, as the `stamp` function
+// does. What is left: HTTP in, one commit, one Kafka produce and fetch, one IPC hop. A submit →
+// start goal below what this reaches is out of reach of any design that keeps the submit durable
+// before it answers and carries assignments on Kafka, on this machine.
+
+type FrontRequest = { readonly kind: 'stop' };
+type WorkerRequest = { readonly kind: 'starts' } | { readonly kind: 'stop' };
+type Answer =
+  | { readonly kind: 'up'; readonly url?: string }
+  | { readonly kind: 'starts'; readonly starts: readonly number[] };
+
+export interface StartFloor {
+  readonly url: string;
+  // Every job's submit → start (ms) so far: its runner's clock minus the `ts` in its arguments.
+  starts(): Promise<readonly number[]>;
+  stop(): Promise<void>;
+}
+
+interface FloorSetup {
+  readonly databaseUrl: string;
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  // How long the broker may hold an empty fetch: the bus's (DEFAULT_FETCH_WAIT_MS).
+  readonly fetchWaitMs: number;
+}
+
+export async function startStartFloor(setup: FloorSetup): Promise<StartFloor> {
+  const kafka = new Kafka({ brokers: [...setup.brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [setup.topic] }).catch(() => undefined);
+    await admin.createTopics({ topics: [{ topic: setup.topic, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const worker = spawn('--start-floor-worker', setup);
+  try {
+    await worker.next();
+    const front = spawn('--start-floor-front', setup);
+    const up = await front.next();
+    if (up.kind !== 'up' || !up.url) throw new Error('the start floor did not start');
+    return {
+      url: up.url,
+      starts: async () => {
+        const answered = worker.next();
+        worker.child.send({ kind: 'starts' } satisfies WorkerRequest);
+        const answer = await answered;
+        return answer.kind === 'starts' ? answer.starts : [];
+      },
+      stop: async () => {
+        await Promise.all([front.stop(), worker.stop()]);
+      },
+    };
+  } catch (e) {
+    await worker.stop();
+    throw e;
+  }
+}
+
+function spawn(
+  role: string,
+  setup: FloorSetup,
+): { child: ChildProcess; next(): Promise<Answer>; stop(): Promise<void> } {
+  const child = fork(__filename, [role], {
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.send(setup);
+  return {
+    child,
+    next: () =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) =>
+          reject(new Error(`the start floor's ${role} exited with ${code}`));
+        child.once('exit', onExit);
+        child.once('message', (answer: Answer) => {
+          child.off('exit', onExit);
+          resolve(answer);
+        });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send({ kind: 'stop' });
+      }),
+  };
+}
+
+async function serveFront({ databaseUrl, brokers, topic }: FloorSetup): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  await pool.query('drop table if exists floor_starts');
+  await pool.query(
+    'create table floor_starts (id uuid primary key, body jsonb not null, at timestamptz not null default now())',
+  );
+  const kafka = new Kafka({ clientId: 'start-floor', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  // One insert in flight; what arrives meanwhile waits for the next. After the commit: answered,
+  // then published, one produce request per committed batch.
+  let waiting: { id: string; body: unknown; done: (e?: Error) => void }[] = [];
+  let flushing = false;
+  const flush = async (): Promise<void> => {
+    flushing = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        await pool.query(
+          'insert into floor_starts (id, body) select * from unnest($1::uuid[], $2::jsonb[])',
+          [batch.map((b) => b.id), batch.map((b) => JSON.stringify(b.body))],
+        );
+        for (const b of batch) b.done();
+        void producer
+          .send({
+            topic,
+            acks: -1,
+            messages: batch.map((b) => ({ key: b.id, value: JSON.stringify({ id: b.id, body: b.body }) })),
+          })
+          .catch((e: unknown) => console.error('start floor: a publish failed', e));
+      } catch (e) {
+        for (const b of batch) b.done(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    flushing = false;
+  };
+  const app = Fastify();
+  app.post('/jobs', async (request, reply) => {
+    const id = randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      waiting.push({ id, body: request.body, done: (e) => (e ? reject(e) : resolve()) });
+      if (!flushing) void flush();
+    });
+    return reply.code(202).send({ id });
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.on('message', (request: FrontRequest) => {
+    if (request.kind !== 'stop') return;
+    void app
+      .close()
+      .then(() => producer.disconnect())
+      .then(() => pool.end())
+      .finally(() => process.exit(0));
+  });
+  process.send!({ kind: 'up', url } satisfies Answer);
+}
+
+async function serveWorker({ brokers, topic, fetchWaitMs }: FloorSetup): Promise<void> {
+  const runner = fork(__filename, ['--start-floor-runner'], {
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const starts: number[] = [];
+  runner.on('message', (stamp: { ts: number; at: number }) => starts.push(stamp.at - stamp.ts));
+  const kafka = new Kafka({ clientId: 'start-floor', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: `start-floor-${randomUUID()}`,
+    maxWaitTimeInMs: fetchWaitMs,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const { body } = JSON.parse(message.value!.toString()) as { body: { args?: { ts?: number } } };
+        runner.send({ ts: body.args?.ts ?? NaN });
+      }
+    },
+  });
+  await joined;
+  process.on('message', (request: WorkerRequest) => {
+    if (request.kind === 'starts') process.send!({ kind: 'starts', starts } satisfies Answer);
+    else
+      void consumer
+        .disconnect()
+        .then(() => runner.kill())
+        .finally(() => process.exit(0));
+  });
+  process.send!({ kind: 'up' } satisfies Answer);
+}
+
+// The warm runner: called with a job's arguments, it stamps the moment, as `stamp.js` does.
+function serveRunner(): void {
+  process.on('message', ({ ts }: { ts: number }) =>
+    process.send!({ ts, at: performance.timeOrigin + performance.now() }),
+  );
+  process.on('disconnect', () => process.exit(0));
+}
+
+const role = process.argv.find((a) => a.startsWith('--start-floor-'));
+if (role === '--start-floor-runner') serveRunner();
+else if (role === '--start-floor-front' || role === '--start-floor-worker') {
+  process.once('message', (setup: FloorSetup) => {
+    (role === '--start-floor-front' ? serveFront(setup) : serveWorker(setup)).catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+  });
+}
