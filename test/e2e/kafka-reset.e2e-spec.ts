@@ -76,4 +76,20 @@ describe('Spindle after its Kafka broker was reset, its database kept', () => {
     const after = await runJobs(url, 3);
     expect((await listed(url)).sort()).toEqual([...before, ...after].sort());
   });
+
+  // A part of a topology that has not stopped 10 s after SIGTERM is killed by its supervisor
+  // (topology-processes.ts), and a service manager does the same: its shutdown must not wait for a
+  // broker that is gone. The worker host's last heartbeat did, through the producer's retries
+  // (about 25 s).
+  it('stops promptly while its broker is down', async () => {
+    await suite.restart();
+    broker('kafka-down.sh');
+    try {
+      const began = Date.now();
+      await suite.stop();
+      expect(Date.now() - began).toBeLessThan(8_000);
+    } finally {
+      broker('kafka-up.sh');
+    }
+  });
 });

@@ -3,6 +3,7 @@ import type { BeforeApplicationShutdown, OnApplicationBootstrap, OnModuleInit } 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -55,6 +56,10 @@ import { WORKER_CONNECTION, WORKER_EVENT_STORE, WORKER_OUTBOX_RELAY } from './wo
 // to 4 s later, so a job placed on it meanwhile waits that much longer to be placed again. A host
 // that gets work keeps the allowance of its last beat until its next.
 const IDLE_HEARTBEAT_MS = 5_000;
+// How long a stopping host waits for its last beat (`stopping: true`) to reach the broker. The
+// beat only spares the scheduler the silence limit; with the broker away, the producer's retries
+// (about 25 s) held the whole shutdown, and a supervisor kills a part after 10 s.
+const STOPPING_BEAT_WAIT_MS = 2_000;
 // The scheduler's events a worker host acts on (apply, below).
 const FOR_HOSTS: ReadonlySet<string> = new Set([
   'WorkerRequested',
@@ -316,7 +321,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
     this.stopping = true;
     clearTimeout(this.heartbeatTimer);
     this.workers.close();
-    await this.beat(HEARTBEAT_MS);
+    await Promise.race([this.beat(HEARTBEAT_MS), sleep(STOPPING_BEAT_WAIT_MS, undefined, { ref: false })]);
     await this.subscription?.stop();
     await this.runSubscription?.stop();
     await this.workers.stopAll('its worker host shut down');
