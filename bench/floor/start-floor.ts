@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
+import { groupedInsert } from './grouped-insert';
 
 // The floor of figure 2: the hops from a durable submit to a warm runner calling the job, with no
 // work in them, in the processes Spindle's node topology has. A front process serves `POST /jobs`
@@ -113,41 +114,23 @@ async function serveFront({ databaseUrl, brokers, topic }: FloorSetup): Promise<
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
-  // One insert in flight; what arrives meanwhile waits for the next. After the commit: answered,
-  // then published, one produce request per committed batch.
-  let waiting: { id: string; body: unknown; done: (e?: Error) => void }[] = [];
-  let flushing = false;
-  const flush = async (): Promise<void> => {
-    flushing = true;
-    while (waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      try {
-        await pool.query(
-          'insert into floor_starts (id, body) select * from unnest($1::uuid[], $2::jsonb[])',
-          [batch.map((b) => b.id), batch.map((b) => JSON.stringify(b.body))],
-        );
-        for (const b of batch) b.done();
-        void producer
-          .send({
-            topic,
-            acks: -1,
-            messages: batch.map((b) => ({ key: b.id, value: JSON.stringify({ id: b.id, body: b.body }) })),
-          })
-          .catch((e: unknown) => console.error('start floor: a publish failed', e));
-      } catch (e) {
-        for (const b of batch) b.done(e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-    flushing = false;
-  };
+  // Each committed batch published in one produce request, after its callers were answered.
+  const insert = groupedInsert(
+    pool,
+    'floor_starts',
+    (batch) =>
+      void producer
+        .send({
+          topic,
+          acks: -1,
+          messages: batch.map((b) => ({ key: b.id, value: JSON.stringify({ id: b.id, body: b.body }) })),
+        })
+        .catch((e: unknown) => console.error('start floor: a publish failed', e)),
+  );
   const app = Fastify();
   app.post('/jobs', async (request, reply) => {
     const id = randomUUID();
-    await new Promise<void>((resolve, reject) => {
-      waiting.push({ id, body: request.body, done: (e) => (e ? reject(e) : resolve()) });
-      if (!flushing) void flush();
-    });
+    await insert({ id, body: request.body });
     return reply.code(202).send({ id });
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Pool } from 'pg';
+import { groupedInsert } from './grouped-insert';
 
 // The floor of figure 1: the hops of a durable submit with no work in them. A process of its own
 // serves `POST /jobs` with Fastify (the gateway's HTTP server) and answers 202 `{id}` once the
@@ -71,36 +72,12 @@ async function serve(databaseUrl: string, commit: FloorCommit): Promise<void> {
   const insertOne = (id: string, body: unknown) =>
     pool.query('insert into floor_submits (id, body) values ($1, $2)', [id, JSON.stringify(body)]);
 
-  // grouped: one insert in flight; what arrives meanwhile waits for the next.
-  let waiting: { id: string; body: unknown; done: (e?: Error) => void }[] = [];
-  let flushing = false;
-  const flush = async (): Promise<void> => {
-    flushing = true;
-    while (waiting.length > 0) {
-      const batch = waiting;
-      waiting = [];
-      try {
-        await pool.query(
-          'insert into floor_submits (id, body) select * from unnest($1::uuid[], $2::jsonb[])',
-          [batch.map((b) => b.id), batch.map((b) => JSON.stringify(b.body))],
-        );
-        for (const b of batch) b.done();
-      } catch (e) {
-        for (const b of batch) b.done(e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-    flushing = false;
-  };
-  const insertGrouped = (id: string, body: unknown) =>
-    new Promise<void>((resolve, reject) => {
-      waiting.push({ id, body, done: (e) => (e ? reject(e) : resolve()) });
-      if (!flushing) void flush();
-    });
+  const insertGrouped = groupedInsert(pool, 'floor_submits');
 
   const app = Fastify();
   app.post('/jobs', async (request, reply) => {
     const id = randomUUID();
-    await (commit === 'own' ? insertOne(id, request.body) : insertGrouped(id, request.body));
+    await (commit === 'own' ? insertOne(id, request.body) : insertGrouped({ id, body: request.body }));
     return reply.code(202).send({ id });
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
