@@ -125,9 +125,8 @@ describe('the job intake, placing on submit', () => {
     ]);
   });
 
-  // Submits sent together are decided in batches, two transactions in flight that take the
-  // placement lock in turn: which of them places first is not the order the submits were sent in.
-  // What holds: no worker takes more than its room, the context no more than its maxJobs.
+  // Submits sent together are decided in batches, one after the other, each taking the placement
+  // lock. What holds: no worker takes more than its room, the context no more than its maxJobs.
   it('keeps every worker within its room and the context within maxJobs under a burst', async () => {
     await contextWith('burst', { workerMode: 'shared', maxJobs: 5 });
     const workers = [await poolWorker('burst', 3), await poolWorker('burst', 3)];
@@ -208,6 +207,51 @@ describe('the job intake, placing on submit', () => {
       await pass.end();
     }
   });
+
+  // One batch at a time: while a batch waits for the placement lock, the submits sent meanwhile
+  // gather for the next one (with two in flight the first of them took the second slot alone and
+  // waited on the lock beside it, and the rest came a batch later still).
+  it('decides one batch at a time: submits sent while a batch waits for the lock share the next', async () => {
+    await contextWith('turns', { workerMode: 'shared', maxJobs: 10 });
+    const worker = await poolWorker('turns', 10);
+    const pass = await passUnderWay();
+    try {
+      const first = submit('turns');
+      await waitForLockWaiters(1);
+      const later = Promise.all([submit('turns'), submit('turns'), submit('turns')]);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await lockWaiters()).toBe(1);
+      await pass.query('select pg_advisory_unlock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
+      const [alone, ...together] = await eventsOf([await first, ...(await later)]);
+      const transactions = new Set(together.flatMap((job) => job.map((row) => row.tx)));
+      expect(transactions.size).toBe(1);
+      expect(alone!.some((row) => transactions.has(row.tx))).toBe(false);
+      // (The first may have given up its bounded wait on a slow machine: it is left queued then.)
+      for (const job of together)
+        expect(job.map((row) => [row.type, row.worker])).toEqual([
+          ['JobSubmitted', null],
+          ['JobAssigned', worker],
+        ]);
+    } finally {
+      await pass.end();
+    }
+  });
+
+  // Backends of this database waiting for an advisory lock.
+  async function lockWaiters(): Promise<number> {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where l.locktype = 'advisory' and not l.granted and a.datname = current_database()`,
+    );
+    return row!.n;
+  }
+
+  async function waitForLockWaiters(n: number): Promise<void> {
+    for (const deadline = Date.now() + 5_000; (await lockWaiters()) < n;) {
+      if (Date.now() > deadline) throw new Error(`no ${n} waiter(s) on an advisory lock within 5 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
 
   it('bounds its wait for the lock alone: the transaction keeps its own lock_timeout', async () => {
     const inTransaction = (wait: number) =>

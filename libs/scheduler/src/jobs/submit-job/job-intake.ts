@@ -13,24 +13,32 @@ import type { JobCommand } from '../domain/job.decider';
 import { shapeSubmit } from './submit-job.shape';
 
 // Accepts submitted jobs into their queues through the CommandEngine's group commit: every submit
-// waiting when a transaction starts is decided and appended in it (two in flight, at most 500
-// each), with one statement per table for the whole batch. Each submit gets the answer it would
+// waiting when a transaction starts is decided and appended in it (one batch at a time, at most
+// 500), with one statement per table for the whole batch. Each submit gets the answer it would
 // have had alone: the same decider, the same checks, the same idempotency rules.
+//
+// One batch at a time, not two: a batch that places holds the placement lock to its commit, so a
+// second one in flight only waited for it (holding a connection), then placed behind it, and a
+// submit's job could be placed before one sent earlier. One at a time the next batch gathers
+// everything that arrived meanwhile, and jobs are placed in the order they came. At 100 submits/s
+// (figure 2, node topology) a job started two to three times sooner: submit → start p50 339-411
+// ms before, 131-206 after, with fewer statements per submit and the same submits per second at
+// 32 in flight (BENCHMARKS.md, 2026-12-07).
 //
 // When no transaction is running, the next starts one turn of the event loop after its first
 // submit (`gather: 'when-idle'`), so the submits that arrive in the same turn share it: the
 // commands of a fetched Kafka batch reach the intake within one turn, and without the wait the
-// first two went alone in the two transactions allowed at once while the rest waited for the next
-// (3.7 submits per transaction in the `all` topology, against 20 for the node topology's HTTP
-// submits). Waiting before every transaction instead (`each-batch`) cost the node topology a tenth
-// of its submits: both transactions' slots took their batch in the same turn, the second empty.
+// first went alone while the rest waited for the next (when two were allowed at once, the first
+// two: 3.7 submits per transaction in the `all` topology, against 20 for the node topology's HTTP
+// submits). Waiting before every transaction instead (`each-batch`) adds that turn under load too,
+// where the next batch has gathered during the commit anyway.
 @Injectable()
 export class JobIntake {
   private readonly submits: GroupCommit<BoundCommand, CommandResult>;
 
   constructor(commands: SchedulerCommandsService) {
     this.submits = commands.groupCommit({
-      maxInFlight: 2,
+      maxInFlight: 1,
       gather: 'when-idle',
       preparation: submitReferences(),
     });
