@@ -23,7 +23,8 @@ import { shapeSubmit } from './submit-job.shape';
 // everything that arrived meanwhile, and jobs are placed in the order they came. At 100 submits/s
 // (figure 2, node topology) a job started two to three times sooner: submit → start p50 339-411
 // ms before, 131-206 after, with fewer statements per submit and the same submits per second at
-// 32 in flight (BENCHMARKS.md, 2026-12-07).
+// 32 in flight. The `all` topology, whose figure 1 places nothing (so no batch took the lock and
+// the second was pure overlap), lost 12 % of its submits (BENCHMARKS.md, 2026-12-07).
 //
 // When no transaction is running, the next starts one turn of the event loop after its first
 // submit (`gather: 'when-idle'`), so the submits that arrive in the same turn share it: the
