@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { DEFAULT_CONTEXT_SETTINGS, commandError } from '@spindle/contracts';
 import type { CommandResult, NewEvent, SpindleEvent } from '@spindle/contracts';
-import { createTestSchema, uniqueName } from '@spindle/testing';
+import { createTestSchema, uniqueName, waitForLockWaiters } from '@spindle/testing';
 import { backboneMigrations } from '../database/idempotency-keys.migration';
 import { ADVISORY_LOCK_CLASS } from '../database/advisory-locks';
 import { CommandEngine, commandFor, isLostRace } from './command-engine';
@@ -178,7 +178,7 @@ describe('the command engine', () => {
     });
     expect(took).toBe(false);
     const second = engine.run(twin);
-    await waitForWait(dataSource, 'advisory');
+    await waitForLockWaiters(dataSource, 'advisory');
     open();
     const answer = await first;
     expect(answer).toMatchObject({ ok: true, streamPosition: 1 });
@@ -300,22 +300,6 @@ async function waitForLockWait(dataSource: DataSource, schema: string): Promise<
       [`%"${schema}".streams%`],
     );
     if (row!.n > 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-// Until a statement of this database waits for a lock of that kind (pg_stat_activity's
-// wait_event); fails after 10 s.
-async function waitForWait(dataSource: DataSource, kind: string): Promise<void> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const [row] = await dataSource.query<{ n: number }[]>(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock' and wait_event = $1`,
-      [kind],
-    );
-    if (row!.n > 0) return;
-    if (Date.now() > until) throw new Error(`nothing waited for a lock of kind ${kind} within 10 s`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

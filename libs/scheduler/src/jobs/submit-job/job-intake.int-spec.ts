@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { ADVISORY_LOCK_CLASS } from '@spindle/backbone';
+import { lockWaiters, waitForLockWaiters } from '@spindle/testing';
 import { DEFAULT_CONTEXT_SETTINGS, newEventId } from '@spindle/contracts';
 import type { CommandResult, ContextSettings, SubmitJobCommand } from '@spindle/contracts';
 import { contextCommands } from '../../contexts/domain/context.decider';
@@ -217,10 +218,10 @@ describe('the job intake, placing on submit', () => {
     const pass = await passUnderWay();
     try {
       const first = submit('turns');
-      await waitForLockWaiters(1);
+      await waitForLockWaiters(dataSource, 'advisory');
       const later = Promise.all([submit('turns'), submit('turns'), submit('turns')]);
       await new Promise((r) => setTimeout(r, 60));
-      expect(await lockWaiters()).toBe(1);
+      expect(await lockWaiters(dataSource, 'advisory')).toBe(1);
       await pass.query('select pg_advisory_unlock($1, 0)', [ADVISORY_LOCK_CLASS.placement]);
       const [alone, ...together] = await eventsOf([await first, ...(await later)]);
       const transactions = new Set(together.flatMap((job) => job.map((row) => row.tx)));
@@ -236,22 +237,6 @@ describe('the job intake, placing on submit', () => {
       await pass.end();
     }
   });
-
-  // Backends of this database waiting for an advisory lock.
-  async function lockWaiters(): Promise<number> {
-    const [row] = await dataSource.query<{ n: number }[]>(
-      `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
-       where l.locktype = 'advisory' and not l.granted and a.datname = current_database()`,
-    );
-    return row!.n;
-  }
-
-  async function waitForLockWaiters(n: number): Promise<void> {
-    for (const deadline = Date.now() + 5_000; (await lockWaiters()) < n;) {
-      if (Date.now() > deadline) throw new Error(`no ${n} waiter(s) on an advisory lock within 5 s`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
 
   it('bounds its wait for the lock alone: the transaction keeps its own lock_timeout', async () => {
     const inTransaction = (wait: number) =>
