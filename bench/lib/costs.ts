@@ -14,9 +14,14 @@ import { round } from './stats';
 // quiet machine; these do not, so they compare runs made on a loaded one too.
 export interface Costs {
   readonly cpuSeconds: number;
+  // The same, process by process (SpindleServer.processNames; a worker's spawner in its agent's).
+  readonly cpuSecondsByProcess: ReadonlyMap<string, number>;
   readonly postgresCpuSeconds: number;
   readonly transactions: number;
   readonly statements: number;
+  // The same, by the DataSource that sent them (its `connection`: the scheduler's, the read
+  // models', ...), summed over the processes.
+  readonly statementsByConnection: ReadonlyMap<string, number>;
   readonly rowsWritten: number;
   readonly published: number;
 }
@@ -30,17 +35,21 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
   const client = new Client({ connectionString: spindle.databaseUrl });
   await client.connect();
   try {
-    let sum = await scrape(spindle);
+    let each = await scrapeEach(spindle);
     const deadline = Date.now() + 30_000;
     for (let still = 0; still < 2 && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 250));
-      const next = await scrape(spindle);
+      const next = await scrapeEach(spindle);
       const settled =
         (await unpublished(client)) === 0 &&
-        next('spindle_consumer_events_total') === sum('spindle_consumer_events_total');
+        sumOf(next, 'spindle_consumer_events_total') === sumOf(each, 'spindle_consumer_events_total');
       still = settled ? still + 1 : 0;
-      sum = next;
+      each = next;
     }
+    const sum = (name: string) => sumOf(each, name);
+    // A worker agent's spawner does the agent's forks: its CPU is the agent's.
+    const cpuOf = (of: Scrape) =>
+      of('spindle_process_cpu_seconds_total') + of('spindle_spawner_cpu_seconds_total');
     // The statistics of a backend are flushed when it is idle for a second at most (PostgreSQL 15).
     await new Promise((r) => setTimeout(r, 1_100));
     const { rows } = await client.query<{ xacts: string; rows: string }>(
@@ -48,11 +57,16 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
        from pg_stat_database where datname = current_database()`,
     );
     return {
-      // A worker agent's spawner does the agent's forks: its CPU is the agent's.
-      cpuSeconds: sum('spindle_process_cpu_seconds_total') + sum('spindle_spawner_cpu_seconds_total'),
+      cpuSeconds: each.reduce((total, of) => total + cpuOf(of), 0),
+      cpuSecondsByProcess: new Map(spindle.processNames.map((name, i) => [name, cpuOf(each[i]!)])),
       postgresCpuSeconds: await postgresCpuSeconds(client),
       transactions: Number(rows[0]!.xacts),
       statements: sum('spindle_db_statements_total'),
+      statementsByConnection: each.reduce((total, of) => {
+        for (const [connection, n] of of.byLabel('spindle_db_statements_total', 'connection'))
+          total.set(connection, (total.get(connection) ?? 0) + n);
+        return total;
+      }, new Map<string, number>()),
       rowsWritten: Number(rows[0]!.rows),
       published: sum('spindle_outbox_published_total'),
     };
@@ -104,9 +118,11 @@ async function postgresCpuSeconds(client: Client): Promise<number> {
 
 export interface UnitCosts {
   readonly cpuMs: number;
+  readonly cpuMsByProcess: ReadonlyMap<string, number>;
   readonly postgresCpuMs: number;
   readonly transactions: number;
   readonly statements: number;
+  readonly statementsByConnection: ReadonlyMap<string, number>;
   readonly rowsWritten: number;
   readonly published: number;
 }
@@ -114,13 +130,18 @@ export interface UnitCosts {
 // Per unit of work (a submit, a job), between two snapshots. The transactions include the bench's
 // own reads of the API's read models, a handful per run.
 export function costsPer(before: Costs, after: Costs, units: number): UnitCosts {
-  const per = (k: keyof Costs, scale = 1) =>
-    units > 0 ? round(((after[k] - before[k]) * scale) / units, 2) : NaN;
+  const perUnit = (total: number) => (units > 0 ? round(total / units, 2) : NaN);
+  const per = (k: Exclude<keyof Costs, 'cpuSecondsByProcess' | 'statementsByConnection'>, scale = 1) =>
+    perUnit((after[k] - before[k]) * scale);
+  const perEach = (k: 'cpuSecondsByProcess' | 'statementsByConnection', scale = 1) =>
+    new Map([...after[k]].map(([name, n]) => [name, perUnit((n - (before[k].get(name) ?? 0)) * scale)]));
   return {
     cpuMs: per('cpuSeconds', 1000),
+    cpuMsByProcess: perEach('cpuSecondsByProcess', 1000),
     postgresCpuMs: per('postgresCpuSeconds', 1000),
     transactions: per('transactions'),
     statements: per('statements'),
+    statementsByConnection: perEach('statementsByConnection'),
     rowsWritten: per('rowsWritten'),
     published: per('published'),
   };
@@ -134,6 +155,7 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'ms',
       better: 'lower' as const,
       spindle: costs.cpuMs,
+      ...split(costs.cpuMsByProcess),
     },
     {
       metric: `${what}: CPU of the Postgres server`,
@@ -152,6 +174,7 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'count',
       better: 'lower' as const,
       spindle: costs.statements,
+      ...split(costs.statementsByConnection),
     },
     {
       metric: `${what}: Postgres rows written`,
@@ -168,19 +191,48 @@ export function costRows(what: string, costs: UnitCosts) {
   ];
 }
 
-async function scrape(spindle: SpindleServer): Promise<(name: string) => number> {
+// Where a cost went (by process, by connection), as a row's note, when to more than one place.
+function split(parts: ReadonlyMap<string, number>): { note?: string } {
+  if (parts.size < 2) return {};
+  return { note: `(${[...parts].map(([name, n]) => `${name} ${n}`).join(', ')})` };
+}
+
+// One process's metrics: a metric's value, summed over its labels, or by the values of one label.
+interface Scrape {
+  (name: string): number;
+  byLabel(name: string, label: string): Map<string, number>;
+}
+
+// Every process's metrics, in the order of processUrls.
+async function scrapeEach(spindle: SpindleServer): Promise<Scrape[]> {
   const texts = await Promise.all(
     spindle.processUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()),
   );
-  const lines = texts.flatMap((t) => t.split('\n'));
-  return (name) =>
-    lines
-      .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-      .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return texts.map((text) => {
+    const lines = text.split('\n');
+    const linesOf = (name: string) =>
+      lines.filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    const valueOf = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
+    const scrape = (name: string) => linesOf(name).reduce((total, l) => total + valueOf(l), 0);
+    scrape.byLabel = (name: string, label: string) => {
+      const values = new Map<string, number>();
+      for (const line of linesOf(name)) {
+        const value = new RegExp(`[{,]${label}="([^"]*)"`).exec(line)?.[1] ?? '';
+        values.set(value, (values.get(value) ?? 0) + valueOf(line));
+      }
+      return values;
+    };
+    return scrape;
+  });
+}
+
+// A metric summed over every process.
+function sumOf(each: readonly Scrape[], name: string): number {
+  return each.reduce((total, of) => total + of(name), 0);
 }
 
 // The CPU time of Spindle's processes so far (one scrape of each), in seconds.
 export async function cpuSecondsOf(spindle: SpindleServer): Promise<number> {
-  const sum = await scrape(spindle);
-  return sum('spindle_process_cpu_seconds_total') + sum('spindle_spawner_cpu_seconds_total');
+  const each = await scrapeEach(spindle);
+  return sumOf(each, 'spindle_process_cpu_seconds_total') + sumOf(each, 'spindle_spawner_cpu_seconds_total');
 }

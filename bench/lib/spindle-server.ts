@@ -13,6 +13,8 @@ export interface SpindleServer {
   readonly url: string;
   // Every process's own HTTP address (one in the single-process topology): each serves /metrics.
   readonly processUrls: readonly string[];
+  // What each of them runs, in the same order (`control`, `scheduler`, ...).
+  readonly processNames: readonly string[];
   readonly mistUrl: string;
   readonly databaseUrl: string;
   readonly pid: number;
@@ -84,10 +86,12 @@ export async function startSpindle(
     killGroup(child, 'SIGKILL');
     throw e;
   }
+  const processes = processesOf(env);
   const mistUrl = /Mist API v2 on (http:\/\/[^\s]+)\/v2\/api/.exec(output.text())?.[1] ?? '';
   return {
     url,
-    processUrls: processUrlsOf(env),
+    processUrls: processes.map((p) => p.url),
+    processNames: processes.map((p) => p.name),
     mistUrl,
     databaseUrl,
     pid: child.pid!,
@@ -116,16 +120,29 @@ const SERVICE_PORTS = [
 
 // Where each process of the topology listens (libs/runtime/src/topology.ts: a part listens on its
 // gateway's port, else on that of its first service with internal routes, else its first one's).
-function processUrlsOf(env: BenchEnv): string[] {
+function processesOf(env: BenchEnv): { name: string; url: string }[] {
   const at = (offset: number) => `http://127.0.0.1:${env.spindlePort + offset}`;
   const offsetOf = (variable: (typeof SERVICE_PORTS)[number]) => 1 + SERVICE_PORTS.indexOf(variable);
   switch (env.topology) {
     case 'single':
-      return [at(0)];
+      return [{ name: 'single', url: at(0) }];
     case 'node': // control (gateway), projection (log collector), worker
-      return [at(0), at(offsetOf('LOG_COLLECTOR_PORT')), at(offsetOf('WORKER_PORT'))];
+      return [
+        { name: 'control', url: at(0) },
+        { name: 'projection', url: at(offsetOf('LOG_COLLECTOR_PORT')) },
+        { name: 'worker', url: at(offsetOf('WORKER_PORT')) },
+      ];
     case 'all':
-      return [at(0), ...SERVICE_PORTS.map((v) => at(offsetOf(v)))];
+      return [
+        { name: 'gateway', url: at(0) },
+        ...SERVICE_PORTS.map((v) => ({
+          name: v
+            .replace(/_PORT$/, '')
+            .toLowerCase()
+            .replaceAll('_', '-'),
+          url: at(offsetOf(v)),
+        })),
+      ];
   }
 }
 

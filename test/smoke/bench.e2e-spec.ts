@@ -93,6 +93,16 @@ describe('npm run bench -- --smoke', () => {
     const cost = (metric: string) =>
       submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
     expect(cost("CPU of Spindle's processes")).toBeGreaterThan(0);
+    // ... and where it went, process by process (the node topology's three).
+    const cpuRow = submit.rows.find(
+      (r: { metric: string }) => r.metric === "per submit: CPU of Spindle's processes",
+    );
+    expect(cpuRow.note).toMatch(/^\(control \d+(\.\d+)?, projection \d+(\.\d+)?, worker \d+(\.\d+)?\)$/);
+    const statementsRow = submit.rows.find(
+      (r: { metric: string }) => r.metric === 'per submit: Postgres statements (round trips)',
+    );
+    expect(statementsRow.note).toMatch(/\bscheduler \d+(\.\d+)?\b/);
+    expect(statementsRow.note).toMatch(/\bread-models \d+(\.\d+)?\b/);
     expect(cost('Postgres transactions')).toBeGreaterThan(0);
     expect(cost('Postgres statements (round trips)')).toBeGreaterThan(0);
     expect(cost('Kafka messages published')).toBeGreaterThanOrEqual(1);
