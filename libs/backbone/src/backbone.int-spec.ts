@@ -716,6 +716,49 @@ describe.each(buses)('backbone over the %s bus', (kind, makeBus) => {
     }
   });
 
+  // Kafka only: the in-process bus has one partition a topic, and hands one batch at a time.
+  (kind === 'kafka' ? it : it.skip)(
+    "applies a fetch's batches of several partitions together: one statement per consumer, every partition's checkpoint in it",
+    async () => {
+      const partitioned = new KafkaMessageBus({
+        brokers: TEST_KAFKA_BROKERS,
+        clientId: 'spindle-test',
+        partitions: 3,
+      });
+      const topic = uniqueName(`test.backbone.${kind}`);
+      await partitioned.ensureTopics([topic, DEAD_LETTER_TOPIC]);
+      // Twelve streams, each its own key: spread over the three partitions, all published before
+      // the group joins, so its first fetch brings a batch of each partition.
+      const streams = Array.from({ length: 12 }, () => uniqueName('ctx'));
+      for (const streamId of streams) await append(streamId, topic, ['x']);
+      await relay.drain();
+      const consumer = countingProjection(uniqueName('proj'), topic);
+      const group = new EventConsumerGroup(partitioned, uniqueName('group'), [
+        new EventConsumerRunner(db.dataSource, partitioned, consumer, {
+          schema: db.schema,
+          maxAttempts: 3,
+          retryBaseMs: 5,
+        }),
+      ]);
+      await group.start();
+      try {
+        for (const streamId of streams) await countAt(streamId, 1, `the projection of ${streamId}`);
+        const checkpoints = await db.dataSource.query<{ partition: number; at: string }[]>(
+          `select partition, updated_at::text as at from "${db.schema}".consumer_checkpoints where consumer = $1`,
+          [consumer.name],
+        );
+        expect(checkpoints.length).toBeGreaterThan(1);
+        // One statement: every checkpoint written at its transaction's start time (to the
+        // microsecond), the same one.
+        expect(new Set(checkpoints.map((c) => c.at)).size).toBe(1);
+        for (const streamId of streams) expect((await streamCount(streamId))!.count).toBe(1);
+      } finally {
+        await group.stop();
+        await partitioned.close();
+      }
+    },
+  );
+
   it('dead-letters a poison message after N attempts and carries on', async () => {
     const topic = await topicName();
     const name = uniqueName('poison');

@@ -308,6 +308,7 @@ export class KafkaMessageBus implements MessageBus {
       autoCommit: options.commitOffsets !== false,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsAtOnce ?? 1,
       eachBatch: async (payload) => {
         const { batch } = payload;
         if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;

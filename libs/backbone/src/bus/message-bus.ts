@@ -44,6 +44,10 @@ export interface SubscribeOptions {
   // session times out), instead of its offsets being kept for `offsets.retention.minutes`: a group
   // per process run leaves nothing behind. Default true.
   readonly commitOffsets?: boolean;
+  // How many partitions' batches the handler may have at once (default 1: one after the other).
+  // A partition's own batches still come one after the other, in order. A subscriber that applies
+  // batches together (EventConsumerGroup) asks for more, so a fetch's batches reach it together.
+  readonly partitionsAtOnce?: number;
 }
 
 // Resolves once the batch is durably handled; the adapter then commits the batch's offsets

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { MessageBus, Subscription } from '../bus/message-bus';
+import type { DeliveredBatch, MessageBus, Subscription } from '../bus/message-bus';
+import { GroupCommit } from '../event-store/group-commit';
 import type { EventConsumerRunner } from './event-consumer-runner';
+
+// Partition batches the bus may hand at once: a fetch's, of every topic the group reads (three
+// partitions each by default).
+const PARTITIONS_AT_ONCE = 32;
+
+interface Handed {
+  readonly batch: DeliveredBatch;
+  readonly heartbeat: () => Promise<void>;
+}
 
 // Several event consumers of one service fed by one subscription of the bus. Each keeps what an
 // EventConsumerRunner keeps (its checkpoints, its inbox, its dead letters, its own transaction per
@@ -10,8 +20,27 @@ import type { EventConsumerRunner } from './event-consumer-runner';
 // topology used 17-21 % of a core doing nothing).
 // A batch goes to every consumer of its topic, one after the other. When one of them fails, the
 // bus delivers the batch again and whoever applied it already skips it by its checkpoint.
+// The batches a fetch brings (one per partition of each topic) are handed at once and applied
+// together, each consumer taking all of its topics' in one go (EventConsumerRunner.handleBatches:
+// one statement where a partition's batch alone took one): with three partitions a topic, a
+// projection's batches were a third the size, and each cost as much (BENCHMARKS.md, 2026-12-07).
 export class EventConsumerGroup {
   private subscription: Subscription | undefined;
+  // What the bus hands in one turn of the event loop goes together; a failure fails them all, and
+  // the bus delivers each again.
+  private readonly handed = new GroupCommit<Handed, void>(
+    async (items) => {
+      const batches = items.map((i) => i.batch);
+      // Every batch came from the one subscription: any of their heartbeats speaks for it.
+      const heartbeat = items[0]!.heartbeat;
+      for (const runner of this.runners) {
+        const its = batches.filter((b) => runner.topics.includes(b.topic));
+        if (its.length > 0) await runner.handleBatches(its, heartbeat);
+      }
+      return items.map(() => ({ status: 'fulfilled' as const, value: undefined }));
+    },
+    { gather: 'when-idle' },
+  );
 
   constructor(
     private readonly bus: MessageBus,
@@ -41,12 +70,9 @@ export class EventConsumerGroup {
         ),
         topics,
         fromBeginning: true,
+        partitionsAtOnce: PARTITIONS_AT_ONCE,
       },
-      async (batch, heartbeat) => {
-        for (const runner of this.runners) {
-          if (runner.topics.includes(batch.topic)) await runner.handleBatch(batch, heartbeat);
-        }
-      },
+      (batch, heartbeat) => this.handed.add({ batch, heartbeat }),
     );
   }
 

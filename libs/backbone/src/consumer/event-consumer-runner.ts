@@ -34,6 +34,25 @@ interface Checkpoint {
 
 const NONE: Checkpoint = { offset: -1n, topicId: null };
 
+interface Item {
+  readonly message: DeliveredMessage;
+  readonly event: SpindleEvent;
+}
+
+// A batch's messages to apply (those past its checkpoint), parsed.
+interface Part {
+  readonly batch: DeliveredBatch;
+  readonly items: readonly Item[];
+}
+
+// A checkpoint as the claim's statement found it.
+interface CheckpointRow {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly topicId: string | null;
+}
+
 // Feeds a consumer from the bus. Rows, the (topic, partition, offset) checkpoint and the inbox of
 // applied event ids commit together (one transaction, or one statement for a consumer with
 // `writes`), so a crash anywhere leaves all or none; whatever the bus redelivers at or below the
@@ -89,6 +108,46 @@ export class EventConsumerRunner {
     this.subscription = undefined;
   }
 
+  // Batches of several partitions (a fetch's) at once: for a consumer with `writes`, in one
+  // statement, every partition's checkpoint with them, where each batch alone took one. Anything
+  // less than every batch clean and committed together goes as before, batch by batch (a failed
+  // statement commits nothing of any of them).
+  async handleBatches(
+    batches: readonly DeliveredBatch[],
+    heartbeat: () => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    if (batches.length > 1 && this.consumer.writes) {
+      const parts: Part[] = [];
+      for (const batch of batches) {
+        const checkpoint = this.bus.durableOffsets
+          ? await this.checkpointOf(batch.topic, batch.partition)
+          : NONE;
+        const upTo = this.appliedUpTo(checkpoint, batch);
+        const items = batch.messages
+          .filter((m) => BigInt(m.offset) > upTo)
+          .map((m) => ({ message: m, event: tryParse(m) }));
+        if (items.some((i) => i.event instanceof Error)) {
+          parts.length = 0;
+          break;
+        }
+        if (items.length > 0) parts.push({ batch, items: items as Item[] });
+      }
+      if (parts.length > 0) {
+        try {
+          await this.commit(parts);
+          for (const { batch } of parts) await this.options.afterCommit?.(batch);
+          return;
+        } catch (e) {
+          if (e instanceof SimulatedCrash) throw e;
+          this.logger.warn(
+            `${parts.length} batches together failed, retrying batch by batch: ${messageOf(e)}`,
+          );
+        }
+      }
+    }
+    for (const batch of batches) await this.handleBatch(batch, heartbeat);
+  }
+
   async handleBatch(
     batch: DeliveredBatch,
     heartbeat: () => Promise<void> = async () => undefined,
@@ -101,7 +160,7 @@ export class EventConsumerRunner {
     const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
     if (parsed.every((p) => !(p.event instanceof Error))) {
       try {
-        await this.commit(batch, parsed as { message: DeliveredMessage; event: SpindleEvent }[]);
+        await this.commit([{ batch, items: parsed as Item[] }]);
         await this.options.afterCommit?.(batch);
         return;
       } catch (e) {
@@ -130,7 +189,7 @@ export class EventConsumerRunner {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       try {
-        await this.commit(batch, [{ message, event }]);
+        await this.commit([{ batch, items: [{ message, event }] }]);
         return;
       } catch (e) {
         lastError = e;
@@ -153,24 +212,21 @@ export class EventConsumerRunner {
   // A lost race (a stream the consumer appends to moved meanwhile: CommandEngine in this
   // transaction) is not the batch's fault: it is applied again on fresh state, a few times, before
   // it counts as failed.
-  private async commit(
-    batch: DeliveredBatch,
-    items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
-  ): Promise<void> {
-    const last = items.at(-1)!.message;
+  // `parts`: one batch's items, or several partitions' (handleBatches), in the order delivered.
+  private async commit(parts: readonly Part[]): Promise<void> {
     let applied: readonly SpindleEvent[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.consumer.writes) {
           const manager = this.dataSource.manager;
           const planned = await this.consumer.writes(
-            items.map((i) => i.event),
+            parts.flatMap((p) => p.items.map((i) => i.event)),
             manager,
           );
-          applied = await this.claimAndCheckpoint(manager, batch, items, planned);
+          applied = await this.claimAndCheckpoint(manager, parts, planned);
         } else {
           await this.dataSource.transaction(async (manager) => {
-            const fresh = await this.claimAndCheckpoint(manager, batch, items);
+            const fresh = await this.claimAndCheckpoint(manager, parts);
             if (fresh.length > 0) await this.consumer.handle(fresh, manager);
             applied = fresh;
           });
@@ -180,7 +236,7 @@ export class EventConsumerRunner {
         if (!isLostRace(e) || attempt >= LOST_RACE_ATTEMPTS) throw e;
       }
     }
-    this.remember(batch, last);
+    for (const { batch, items } of parts) this.remember(batch, items.at(-1)!.message);
     if (applied.length > 0) this.consumer.committed?.(applied);
     this.observe(applied);
   }
@@ -206,47 +262,55 @@ export class EventConsumerRunner {
   // writes, one round trip more per batch.
   private async claimAndCheckpoint(
     manager: EntityManager,
-    batch: DeliveredBatch,
-    items: readonly { message: DeliveredMessage; event: SpindleEvent }[],
+    parts: readonly Part[],
     writes: readonly StatementParts[] = [],
   ): Promise<SpindleEvent[]> {
-    const last = items.at(-1)!.message;
-    const riding = ridingCtes(writes, 8);
+    const items = parts.flatMap((p) => p.items.map((item) => ({ ...item, topicId: p.batch.topicId })));
+    const riding = ridingCtes(writes, 11);
     // The checkpoint counts only where appliedUpTo says it does: offsets that survive (durable)
-    // and the same incarnation of the topic. Every part of the statement sees the row as it was
-    // before it (saved's write is not visible to `checkpoint`).
-    const rows: { offset: string | null; topic_id: string | null; claimed: string[] }[] = await manager.query(
+    // and the same incarnation of the topic. Every part of the statement sees the rows as they were
+    // before it (saved's writes are not visible to `checkpoint`). $2-$5 are one element per
+    // batch (its partition and where it ends), $6-$10 one per message.
+    const rows: { checkpoints: CheckpointRow[] | null; claimed: string[] }[] = await manager.query(
       `with checkpoint as (
-         select "offset", topic_id from ${this.table}
-         where consumer = $1 and topic = $2 and partition = $3),
+         select c.topic, c.partition, c."offset", c.topic_id from ${this.table} c
+         join unnest($2::text[], $3::int[]) as p(topic, partition) on c.topic = p.topic and c.partition = p.partition
+         where c.consumer = $1),
        claimed as (
          insert into ${this.inbox} (consumer, event_id)
-         select $1, e.id from unnest($4::uuid[], $5::bigint[]) as e(id, "offset")
+         select $1, e.id from unnest($6::uuid[], $7::bigint[], $8::text[], $9::int[], $10::text[])
+           as e(id, "offset", topic, partition, topic_id)
          where e."offset" > coalesce(
            (select c."offset" from checkpoint c
-            where $6::boolean and c.topic_id is not distinct from $7::text), -1)
+            where c.topic = e.topic and c.partition = e.partition
+              and $11::boolean and c.topic_id is not distinct from e.topic_id), -1)
          on conflict do nothing returning event_id),
-       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$8', '$7')})${riding.ctes && `,\n${riding.ctes}`}
-       select (select "offset"::text from checkpoint) as "offset", (select topic_id from checkpoint) as topic_id,
+       saved as (${this.checkpointUpsert('$1', '$2', '$3', '$4', '$5')})${riding.ctes && `,\n${riding.ctes}`}
+       select (select json_agg(json_build_object('topic', topic, 'partition', partition,
+                                                 'offset', "offset"::text, 'topicId', topic_id))
+               from checkpoint) as checkpoints,
               array(select event_id::text from claimed) as claimed`,
       [
         this.consumer.name,
-        last.topic,
-        last.partition,
+        parts.map((p) => p.batch.topic),
+        parts.map((p) => p.batch.partition),
+        parts.map((p) => p.items.at(-1)!.message.offset),
+        parts.map((p) => p.batch.topicId),
         items.map((i) => i.event.id),
         items.map((i) => i.message.offset),
+        items.map((i) => i.message.topic),
+        items.map((i) => i.message.partition),
+        items.map((i) => i.topicId),
         this.bus.durableOffsets,
-        batch.topicId,
-        last.offset,
         ...riding.params,
       ],
     );
     const row = rows[0]!;
-    // Says once when the checkpoint is of another incarnation of the topic (it counted for nothing).
-    this.appliedUpTo(
-      row.offset === null ? NONE : { offset: BigInt(row.offset), topicId: row.topic_id },
-      batch,
-    );
+    // Says once when a checkpoint is of another incarnation of the topic (it counted for nothing).
+    for (const { batch } of parts) {
+      const was = row.checkpoints?.find((c) => c.topic === batch.topic && c.partition === batch.partition);
+      this.appliedUpTo(was ? { offset: BigInt(was.offset), topicId: was.topicId } : NONE, batch);
+    }
     const claimed = new Set(row.claimed);
     return items.map((i) => i.event).filter((e) => claimed.delete(e.id));
   }
@@ -331,31 +395,32 @@ export class EventConsumerRunner {
   ): Promise<void> {
     await manager.query(this.checkpointUpsert('$1', '$2', '$3', '$4', '$5'), [
       this.consumer.name,
-      message.topic,
-      message.partition,
-      message.offset,
-      batch.topicId,
+      [message.topic],
+      [message.partition],
+      [message.offset],
+      [batch.topicId],
     ]);
   }
 
-  // The statement that saves a checkpoint, given the parameters that hold its consumer, topic,
-  // partition, offset and topic id. The notification goes out when its transaction commits:
-  // whoever waits for this consumer (read your writes, consistent reads) looks again then, in
-  // whichever process it runs.
+  // The statement that saves checkpoints, given the parameters that hold their consumer and, one
+  // element per checkpoint, their topics, partitions, offsets and topic ids. The notification
+  // goes out when its transaction commits: whoever waits for this consumer (read your writes,
+  // consistent reads) looks again then, in whichever process it runs.
   private checkpointUpsert(
     consumer: string,
-    topic: string,
-    partition: string,
-    offset: string,
-    topicId: string,
+    topics: string,
+    partitions: string,
+    offsets: string,
+    topicIds: string,
   ): string {
     const forwardOnly = this.bus.durableOffsets
       ? `case when consumer_checkpoints.topic_id is not distinct from excluded.topic_id
            then greatest(consumer_checkpoints."offset", excluded."offset") else excluded."offset" end`
       : 'excluded."offset"';
     return `insert into ${this.table} (consumer, topic, partition, "offset", topic_id)
-       select ${consumer}::text, ${topic}::text, ${partition}::int, ${offset}::bigint, ${topicId}::text
-       from (select pg_notify('${NOTIFY_CHANNELS.consumed}', ${consumer}::text)) notified
+       select ${consumer}::text, c.*
+       from (select pg_notify('${NOTIFY_CHANNELS.consumed}', ${consumer}::text)) notified,
+         unnest(${topics}::text[], ${partitions}::int[], ${offsets}::bigint[], ${topicIds}::text[]) as c
        on conflict (consumer, topic, partition) do update
          set "offset" = ${forwardOnly}, topic_id = excluded.topic_id, updated_at = now()`;
   }
