@@ -47,9 +47,6 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
       each = next;
     }
     const sum = (name: string) => sumOf(each, name);
-    // A worker agent's spawner does the agent's forks: its CPU is the agent's.
-    const cpuOf = (of: Scrape) =>
-      of('spindle_process_cpu_seconds_total') + of('spindle_spawner_cpu_seconds_total');
     // The statistics of a backend are flushed when it is idle for a second at most (PostgreSQL 15).
     await new Promise((r) => setTimeout(r, 1_100));
     const { rows } = await client.query<{ xacts: string; rows: string }>(
@@ -226,6 +223,11 @@ async function scrapeEach(spindle: SpindleServer): Promise<Scrape[]> {
   });
 }
 
+// A process's CPU time. A worker agent's spawner does the agent's forks: its CPU is the agent's.
+function cpuOf(of: Scrape): number {
+  return of('spindle_process_cpu_seconds_total') + of('spindle_spawner_cpu_seconds_total');
+}
+
 // A metric summed over every process.
 function sumOf(each: readonly Scrape[], name: string): number {
   return each.reduce((total, of) => total + of(name), 0);
@@ -233,6 +235,5 @@ function sumOf(each: readonly Scrape[], name: string): number {
 
 // The CPU time of Spindle's processes so far (one scrape of each), in seconds.
 export async function cpuSecondsOf(spindle: SpindleServer): Promise<number> {
-  const each = await scrapeEach(spindle);
-  return sumOf(each, 'spindle_process_cpu_seconds_total') + sumOf(each, 'spindle_spawner_cpu_seconds_total');
+  return (await scrapeEach(spindle)).reduce((total, of) => total + cpuOf(of), 0);
 }

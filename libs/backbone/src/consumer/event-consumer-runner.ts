@@ -119,13 +119,7 @@ export class EventConsumerRunner {
     if (batches.length > 1 && this.consumer.writes) {
       const parts: Part[] = [];
       for (const batch of batches) {
-        const checkpoint = this.bus.durableOffsets
-          ? await this.checkpointOf(batch.topic, batch.partition)
-          : NONE;
-        const upTo = this.appliedUpTo(checkpoint, batch);
-        const items = batch.messages
-          .filter((m) => BigInt(m.offset) > upTo)
-          .map((m) => ({ message: m, event: tryParse(m) }));
+        const items = await this.freshOf(batch);
         if (items.some((i) => i.event instanceof Error)) {
           parts.length = 0;
           break;
@@ -152,12 +146,8 @@ export class EventConsumerRunner {
     batch: DeliveredBatch,
     heartbeat: () => Promise<void> = async () => undefined,
   ): Promise<void> {
-    const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : NONE;
-    const upTo = this.appliedUpTo(checkpoint, batch);
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) > upTo);
-    if (fresh.length === 0) return;
-
-    const parsed = fresh.map((m) => ({ message: m, event: tryParse(m) }));
+    const parsed = await this.freshOf(batch);
+    if (parsed.length === 0) return;
     if (parsed.every((p) => !(p.event instanceof Error))) {
       try {
         await this.commit([{ batch, items: parsed as Item[] }]);
@@ -165,7 +155,7 @@ export class EventConsumerRunner {
         return;
       } catch (e) {
         if (e instanceof SimulatedCrash) throw e;
-        this.logger.warn(`batch of ${fresh.length} failed, retrying one by one: ${messageOf(e)}`);
+        this.logger.warn(`batch of ${parsed.length} failed, retrying one by one: ${messageOf(e)}`);
       }
     }
     for (const { message, event } of parsed) {
@@ -174,6 +164,18 @@ export class EventConsumerRunner {
       await heartbeat();
     }
     await this.options.afterCommit?.(batch);
+  }
+
+  // A batch's messages past its partition's checkpoint, each parsed (or the error that says why
+  // it cannot be).
+  private async freshOf(
+    batch: DeliveredBatch,
+  ): Promise<{ message: DeliveredMessage; event: SpindleEvent | Error }[]> {
+    const checkpoint = this.bus.durableOffsets ? await this.checkpointOf(batch.topic, batch.partition) : NONE;
+    const upTo = this.appliedUpTo(checkpoint, batch);
+    return batch.messages
+      .filter((m) => BigInt(m.offset) > upTo)
+      .map((m) => ({ message: m, event: tryParse(m) }));
   }
 
   private async handleOne(
