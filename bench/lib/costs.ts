@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { Client } from 'pg';
-import { CLOCK_TICKS_PER_SECOND, procStat } from './proc-stat';
+import { CLOCK_TICKS_PER_SECOND, listenerPid, procStat } from './proc-stat';
 import type { SpindleServer } from './spindle-server';
 import { round } from './stats';
 
@@ -8,7 +8,8 @@ import { round } from './stats';
 // processes (each one's `spindle_process_cpu_seconds_total`, from /metrics, and a worker agent's
 // spawner's, `spindle_spawner_cpu_seconds_total`), the Postgres
 // transactions and rows written in its database (`pg_stat_database`), the CPU time of the Postgres
-// server (postgresCpuSeconds: the figure runs alone on it), the statements its
+// server (postgresCpuSeconds: the figure runs alone on it) and of the Kafka broker
+// (kafkaCpuSeconds: alone on it too), the statements its
 // DataSources sent (`spindle_db_statements_total`, each a round trip), and the Kafka messages its
 // outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
 // quiet machine; these do not, so they compare runs made on a loaded one too.
@@ -17,6 +18,7 @@ export interface Costs {
   // The same, process by process (SpindleServer.processNames; a worker's spawner in its agent's).
   readonly cpuSecondsByProcess: ReadonlyMap<string, number>;
   readonly postgresCpuSeconds: number;
+  readonly kafkaCpuSeconds: number;
   readonly transactions: number;
   readonly statements: number;
   // The same, by the DataSource that sent them (its `connection`: the scheduler's, the read
@@ -57,6 +59,7 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
       cpuSeconds: each.reduce((total, of) => total + cpuOf(of), 0),
       cpuSecondsByProcess: new Map(spindle.processNames.map((name, i) => [name, cpuOf(each[i]!)])),
       postgresCpuSeconds: await postgresCpuSeconds(client),
+      kafkaCpuSeconds: kafkaCpuSeconds(spindle.kafkaBrokers),
       transactions: Number(rows[0]!.xacts),
       statements: sum('spindle_db_statements_total'),
       statementsByConnection: each.reduce((total, of) => {
@@ -113,10 +116,29 @@ async function postgresCpuSeconds(client: Client): Promise<number> {
   }
 }
 
+// The CPU time of the Kafka broker so far, in seconds: the process listening on each broker
+// address's port on this machine (the project's kafka-up.sh runs one), threads included. NaN when
+// one of them is not found here (a broker elsewhere).
+function kafkaCpuSeconds(brokers: string): number {
+  let ticks = 0;
+  for (const address of brokers.split(',')) {
+    const pid = listenerPid(Number(address.slice(address.lastIndexOf(':') + 1)));
+    if (pid === null) return NaN;
+    try {
+      const broker = procStat(pid);
+      ticks += broker.utime + broker.stime;
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
 export interface UnitCosts {
   readonly cpuMs: number;
   readonly cpuMsByProcess: ReadonlyMap<string, number>;
   readonly postgresCpuMs: number;
+  readonly kafkaCpuMs: number;
   readonly transactions: number;
   readonly statements: number;
   readonly statementsByConnection: ReadonlyMap<string, number>;
@@ -136,6 +158,7 @@ export function costsPer(before: Costs, after: Costs, units: number): UnitCosts 
     cpuMs: per('cpuSeconds', 1000),
     cpuMsByProcess: perEach('cpuSecondsByProcess', 1000),
     postgresCpuMs: per('postgresCpuSeconds', 1000),
+    kafkaCpuMs: per('kafkaCpuSeconds', 1000),
     transactions: per('transactions'),
     statements: per('statements'),
     statementsByConnection: perEach('statementsByConnection'),
@@ -159,6 +182,12 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'ms',
       better: 'lower' as const,
       spindle: costs.postgresCpuMs,
+    },
+    {
+      metric: `${what}: CPU of the Kafka broker`,
+      unit: 'ms',
+      better: 'lower' as const,
+      spindle: costs.kafkaCpuMs,
     },
     {
       metric: `${what}: Postgres transactions`,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 // USER_HZ: /proc counts CPU time in these on every Linux architecture Node runs on.
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -30,4 +30,44 @@ export function procStat(pid: number): ProcStat {
     cutime: Number(f[13]),
     cstime: Number(f[14]),
   };
+}
+
+// The process on this machine that listens on a TCP port (IPv4 or IPv6, any local address): the
+// socket's inode in /proc/net/tcp{,6}, then the process holding it among /proc/<pid>/fd. Null when
+// none here does (a server on another machine) or its files cannot be read.
+export function listenerPid(port: number): number | null {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    // A line: sl, local address:port (hex), remote address:port, state (0A: listening), queues,
+    // timer, retransmits, uid, timeout, inode.
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && parseInt(f[1]?.split(':')[1] ?? '', 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    for (const fd of fds) {
+      try {
+        const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`))?.[1];
+        if (socket && inodes.has(socket)) return Number(entry);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return null;
 }

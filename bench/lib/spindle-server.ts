@@ -17,6 +17,8 @@ export interface SpindleServer {
   readonly processNames: readonly string[];
   readonly mistUrl: string;
   readonly databaseUrl: string;
+  // The broker it runs on (KAFKA_BROKERS: host:port, comma-separated).
+  readonly kafkaBrokers: string;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -94,6 +96,7 @@ export async function startSpindle(
     processNames: processes.map((p) => p.name),
     mistUrl,
     databaseUrl,
+    kafkaBrokers: env.kafkaBrokers,
     pid: child.pid!,
     stop: async () => {
       await stopGroup(child);

@@ -149,7 +149,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         `p50 ${floor.own.p50} ms, p99 ${floor.own.p99} ms, CPU ${floor.own.cpuMs} ms per submit. A goal beyond the floor is ` +
         'out of reach of any design that keeps these hops on this machine.',
       'Costs per submit (bench/lib/costs.ts: the CPU of every Spindle process from its own /metrics, the CPU of the ' +
-        "Postgres server from /proc (Spindle's CPU leaves it out), Postgres transactions and rows written in Spindle's " +
+        "Postgres server and of the Kafka broker from /proc (Spindle's CPU leaves both out), Postgres transactions and rows written in Spindle's " +
         'database, messages its relays published), from the first submit ' +
         'until every consumer is idle, so the projection of the jobs counts too. Targets: CPU ≤ 0.8 ms (2 500/s on ' +
         'two cores), transactions ≤ 0.3 (submits share the intake, relay and projector transactions), statements ≤ 1, 1 Kafka ' +

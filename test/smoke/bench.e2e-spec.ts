@@ -93,6 +93,8 @@ describe('npm run bench -- --smoke', () => {
     const cost = (metric: string) =>
       submit.rows.find((r: { metric: string }) => r.metric === `per submit: ${metric}`)?.spindle;
     expect(cost("CPU of Spindle's processes")).toBeGreaterThan(0);
+    // ... and in the broker, which the tests run on this machine (the project's kafka-up.sh).
+    expect(cost('CPU of the Kafka broker')).toBeGreaterThan(0);
     // ... and where it went, process by process (the node topology's three).
     const cpuRow = submit.rows.find(
       (r: { metric: string }) => r.metric === "per submit: CPU of Spindle's processes",
