@@ -1,16 +1,17 @@
 import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
+import { forkFloorProcess } from './floor-process';
+import type { FloorProcess } from './floor-process';
 import { groupedInsert } from './grouped-insert';
 
 // The floor of figure 2: the hops from a durable submit to a warm runner calling the job, with no
 // work in them, in the processes Spindle's node topology has. A front process serves `POST /jobs`
 // with Fastify, commits what arrived while the previous commit was in flight in one multi-row
-// insert (Spindle's group commit) and answers 202 `{id}`; then it publishes the batch to a Kafka
+// insert (Spindle's group commit) and answers 202 `{id}`; it publishes each committed batch to a Kafka
 // topic in one produce request (acks from all replicas, idempotent, one request in flight: the
 // bus's producer), straight from memory: no outbox row read back, no assignment decided, no
 // events. A worker process consumes the topic (the bus's fetch wait) and hands each job over IPC
@@ -74,34 +75,8 @@ export async function startStartFloor(setup: FloorSetup): Promise<StartFloor> {
   }
 }
 
-function spawn(
-  role: string,
-  setup: FloorSetup,
-): { child: ChildProcess; next(): Promise<Answer>; stop(): Promise<void> } {
-  const child = fork(__filename, [role], {
-    execArgv: ['-r', '@swc-node/register'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  child.send(setup);
-  return {
-    child,
-    next: () =>
-      new Promise((resolve, reject) => {
-        const onExit = (code: number | null) =>
-          reject(new Error(`the start floor's ${role} exited with ${code}`));
-        child.once('exit', onExit);
-        child.once('message', (answer: Answer) => {
-          child.off('exit', onExit);
-          resolve(answer);
-        });
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.send({ kind: 'stop' });
-      }),
-  };
+function spawn(role: string, setup: FloorSetup): FloorProcess<Answer> {
+  return forkFloorProcess<Answer>(__filename, role, setup, 'the start floor');
 }
 
 async function serveFront({ databaseUrl, brokers, topic }: FloorSetup): Promise<void> {
@@ -114,7 +89,7 @@ async function serveFront({ databaseUrl, brokers, topic }: FloorSetup): Promise<
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 
-  // Each committed batch published in one produce request, after its callers were answered.
+  // Each committed batch published in one produce request as soon as it is committed.
   const insert = groupedInsert(
     pool,
     'floor_starts',

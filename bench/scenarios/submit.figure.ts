@@ -4,8 +4,10 @@ import type { FigureReport } from '../lib/report';
 import { SpindleApi } from '../lib/spindle-api';
 import { recreateDatabase, startSpindle, withDatabase } from '../lib/spindle-server';
 import type { SpindleServer } from '../lib/spindle-server';
+import { DEFAULT_FETCH_WAIT_MS } from '@spindle/backbone';
+import { startCommandFloor } from '../floor/command-floor';
 import { startSubmitFloor } from '../floor/submit-floor';
-import type { FloorCommit } from '../floor/submit-floor';
+import type { FloorServer } from '../floor/submit-floor';
 import { costRows, costsOf, costsPer, cpuSecondsOf } from '../lib/costs';
 import type { UnitCosts } from '../lib/costs';
 import { perSecond, quantile, round, summarize } from '../lib/stats';
@@ -66,9 +68,25 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
 
   const floorDatabase = 'spindle_bench_floor';
   await recreateDatabase(env.postgresUrl, floorDatabase);
-  const floorOf = (commit: FloorCommit) =>
-    measureFloor(withDatabase(env.postgresUrl, floorDatabase), commit, concurrency, seconds);
-  const floor = { own: await floorOf('own'), grouped: await floorOf('grouped') };
+  const floorDatabaseUrl = withDatabase(env.postgresUrl, floorDatabase);
+  const floorOf = (start: () => Promise<FloorServer>) => measureFloor(start, concurrency, seconds);
+  const floor = {
+    own: await floorOf(() => startSubmitFloor(floorDatabaseUrl, 'own')),
+    grouped: await floorOf(() => startSubmitFloor(floorDatabaseUrl, 'grouped')),
+    // Where the gateway sends its commands to the scheduler over Kafka, the floor has that hop too.
+    command:
+      env.topology === 'all'
+        ? await floorOf(() =>
+            startCommandFloor({
+              databaseUrl: floorDatabaseUrl,
+              brokers: env.kafkaBrokers.split(','),
+              fetchWaitMs: DEFAULT_FETCH_WAIT_MS,
+            }),
+          )
+        : null,
+  };
+  // The column: the floor of this topology's hops.
+  const column = floor.command ?? floor.grouped;
 
   const peerResults: Partial<Record<PeerName, { perSecond: number; p50: number; p99: number }>> = {};
   if (peers) {
@@ -89,7 +107,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         unit: '/s',
         better: 'higher',
         spindle: rate,
-        floor: floor.grouped.perSecond,
+        floor: column.perSecond,
         peers: of('perSecond'),
       },
       {
@@ -97,7 +115,7 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         unit: 'ms',
         better: 'lower',
         spindle: latency.p50,
-        floor: floor.grouped.p50,
+        floor: column.p50,
         peers: of('p50'),
       },
       {
@@ -105,20 +123,18 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         unit: 'ms',
         better: 'lower',
         spindle: latency.p95,
-        floor: floor.grouped.p95,
+        floor: column.p95,
       },
       {
         metric: 'submit latency p99',
         unit: 'ms',
         better: 'lower',
         spindle: latency.p99,
-        floor: floor.grouped.p99,
+        floor: column.p99,
         peers: of('p99'),
       },
-      { metric: 'errors', unit: 'count', better: 'lower', spindle: errors, floor: floor.grouped.errors },
-      ...costRows('per submit', costs).map((row, i) =>
-        i === 0 ? { ...row, floor: floor.grouped.cpuMs } : row,
-      ),
+      { metric: 'errors', unit: 'count', better: 'lower', spindle: errors, floor: column.errors },
+      ...costRows('per submit', costs).map((row, i) => (i === 0 ? { ...row, floor: column.cpuMs } : row)),
       {
         metric: "idle: CPU of Spindle's processes, % of one core (goal < 2)",
         unit: '%',
@@ -145,9 +161,18 @@ export async function submitFigure(env: BenchEnv, peers: PeerConnections | null)
         'and readable; peers: their enqueue call from a Node process (no HTTP), BullMQ into a Redis without persistence.',
       'Floor (bench/floor/submit-floor.ts): the same hops with no work in them, on the same Postgres server and ' +
         'load generator: Fastify answers 202 once the request is committed, every request that arrived during the ' +
-        `previous commit in one insert (grouped, the column). With a transaction per request instead: ${floor.own.perSecond}/s, ` +
+        `previous commit in one insert (grouped${floor.command ? '' : ', the column'}). With a transaction per request instead: ${floor.own.perSecond}/s, ` +
         `p50 ${floor.own.p50} ms, p99 ${floor.own.p99} ms, CPU ${floor.own.cpuMs} ms per submit. A goal beyond the floor is ` +
         'out of reach of any design that keeps these hops on this machine.',
+      ...(floor.command
+        ? [
+            'In this topology the column is the command floor (bench/floor/command-floor.ts): the gateway and the scheduler ' +
+              'are two processes and the command crosses Kafka both ways, so the floor does too: a Fastify front sends ' +
+              'each request to a topic (coalesced while a produce request is in flight), an owner process commits each ' +
+              'fetched batch in one insert and replies in one produce request, the front answers 202 on the reply. ' +
+              `Grouped, with no Kafka hop: ${floor.grouped.perSecond}/s, p99 ${floor.grouped.p99} ms, CPU ${floor.grouped.cpuMs} ms.`,
+          ]
+        : []),
       'Costs per submit (bench/lib/costs.ts: the CPU of every Spindle process from its own /metrics, the CPU of the ' +
         "Postgres server and of the Kafka broker from /proc (Spindle's CPU leaves both out), Postgres transactions and rows written in Spindle's " +
         'database, messages its relays published), from the first submit ' +
@@ -172,12 +197,11 @@ interface FloorMeasure {
 
 // The same closed loop against the submit floor: warm-up, then the measured window.
 async function measureFloor(
-  databaseUrl: string,
-  commit: FloorCommit,
+  start: () => Promise<FloorServer>,
   concurrency: number,
   seconds: number,
 ): Promise<FloorMeasure> {
-  const floor = await startSubmitFloor(databaseUrl, commit);
+  const floor = await start();
   try {
     const plan = {
       url: `${floor.url}/jobs`,

@@ -1,4 +1,5 @@
 import { chmod } from 'node:fs/promises';
+import { DEFAULT_JOB_USERS } from '@spindle/platform';
 import { DEFAULT_JOB_LIMITS, FileSystemView, JobCgroups, JobUserPool } from '@spindle/worker';
 import type { HostConfinement } from '@spindle/worker';
 
@@ -19,7 +20,7 @@ export async function agentConfinement(
   return {
     confinement: {
       policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS },
-      users: new JobUserPool(16),
+      users: new JobUserPool(DEFAULT_JOB_USERS),
       cgroups: typeof cgroups === 'string' ? null : cgroups,
       view: typeof view === 'string' ? null : view,
     },

@@ -11,6 +11,11 @@ export type AuthPolicy = z.infer<typeof authPolicy>;
 
 const MASTER_KEY_RULE = 'must be the base64 encoding of 32 bytes (openssl rand -base64 32)';
 
+// The job users a host's pool holds unless SPINDLE_JOB_USERS says otherwise. Tests that lease job
+// users take the same pool: an agent running beside them (another suite) takes the lowest free
+// users first, and a test pool of 16 found none while a benchmark ran 16 exclusive jobs.
+export const DEFAULT_JOB_USERS = 256;
+
 // Everything configurable comes from the environment, validated once at start.
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -106,7 +111,7 @@ const envSchema = z.object({
   // Job confinement (docs/security.md): how many job users the host's pool may hold (0: jobs run
   // as Spindle's user; users need the agent to run as root), whether jobs reach the network, and
   // their rlimits.
-  SPINDLE_JOB_USERS: z.coerce.number().int().min(0).max(60_000).default(256),
+  SPINDLE_JOB_USERS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_JOB_USERS),
   // Where a worker agent keeps job and worker directories and its artifact cache (unset:
   // <SPINDLE_DATA_DIR>/worker, or /var/lib/spindle/jobs-<hash> when job users could not reach that).
   SPINDLE_JOB_DIR: z.string().min(1).optional(),

@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_JOB_USERS } from '@spindle/platform';
 import { WORD_COUNT_MAPPER, WORD_COUNT_REDUCER, processAlive, writeProgram } from '@spindle/testing';
 import { DEFAULT_JOB_LIMITS } from '../sandbox/confinement';
 import { JobUserPool } from '../sandbox/job-users';
@@ -142,7 +143,7 @@ describe('the apollo protocol', () => {
       const confined = await TaskJail.open(
         {
           policy: { separateUsers: true, network: true, limits: DEFAULT_JOB_LIMITS },
-          users: new JobUserPool(16),
+          users: new JobUserPool(DEFAULT_JOB_USERS),
         },
         'confined',
         join(dir, 'confined'),

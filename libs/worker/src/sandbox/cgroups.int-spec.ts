@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '@spindle/contracts';
+import { DEFAULT_JOB_USERS } from '@spindle/platform';
 import { eventually, processAlive } from '@spindle/testing';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { JobCgroups, jobCpuShares } from './cgroups';
@@ -176,7 +177,7 @@ describeWithCgroups('job processes in cgroups of their own (SPINDLE_JOB_CGROUPS=
   // stop ends it. With job users, the user goes back to the pool only once it has no process left,
   // and with cgroups that is known without sweeping the user's processes (JobUserPool).
   it("ends a runner task's setsid daemon when the worker stops, before its job user goes back to the pool", async () => {
-    const pool = new JobUserPool(16);
+    const pool = new JobUserPool(DEFAULT_JOB_USERS);
     const confined = fx.sandbox({ users: pool, cgroups, policy: { limits: LIMITS } });
     let user: number;
     try {

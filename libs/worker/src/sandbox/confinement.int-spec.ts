@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_JOB_USERS } from '@spindle/platform';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { DEFAULT_JOB_LIMITS } from './confinement';
 import type { ConfinementPolicy } from './confinement';
@@ -73,7 +74,7 @@ def reach(port):
 describeAsRoot('a confined worker sandbox (job users, limits, no network)', () => {
   let fx: SandboxFixture;
   let artifact: string;
-  const pool = new JobUserPool(16);
+  const pool = new JobUserPool(DEFAULT_JOB_USERS);
 
   beforeAll(async () => {
     fx = await SandboxFixture.create('confine', {

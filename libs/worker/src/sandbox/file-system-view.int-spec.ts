@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_JOB_USERS } from '@spindle/platform';
 import { SandboxFixture } from '../testing/sandbox-fixture';
 import { JobCgroups } from './cgroups';
 import { DEFAULT_JOB_LIMITS } from './confinement';
@@ -67,7 +68,7 @@ describeWithView('a read-only view of the file system for job processes', () => 
   // World-writable on the host: only the view keeps jobs out.
   const varTmp = `/var/tmp/spindle-view-test-${process.pid}`;
   let cgroups: JobCgroups | null;
-  const pool = new JobUserPool(16);
+  const pool = new JobUserPool(DEFAULT_JOB_USERS);
 
   beforeAll(async () => {
     // A job tree under /tmp, as every test suite's is.

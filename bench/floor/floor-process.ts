@@ -1,0 +1,42 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+// One process of a floor (start-floor.ts, command-floor.ts): `file` forked with `role` as its
+// argument and handed `setup` over IPC; `next` waits for its next answer, `stop` asks it to end
+// and waits until it has.
+export interface FloorProcess<A> {
+  readonly child: ChildProcess;
+  next(): Promise<A>;
+  stop(): Promise<void>;
+}
+
+export function forkFloorProcess<A>(
+  file: string,
+  role: string,
+  setup: unknown,
+  what: string,
+): FloorProcess<A> {
+  const child = fork(file, [role], {
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.send(setup as object);
+  return {
+    child,
+    next: () =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`${what}'s ${role} exited with ${code}`));
+        child.once('exit', onExit);
+        child.once('message', (answer: A) => {
+          child.off('exit', onExit);
+          resolve(answer);
+        });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send({ kind: 'stop' });
+      }),
+  };
+}
