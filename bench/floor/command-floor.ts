@@ -57,9 +57,9 @@ export async function startCommandFloor(setup: CommandFloorSetup): Promise<Floor
     const front = spawn('--command-floor-front');
     const up = await front.next();
     if (up.kind !== 'up' || !up.url) throw new Error('the command floor did not start');
-    const cpuOf = async (process: typeof owner) => {
-      const answered = process.next();
-      process.child.send({ kind: 'cpu' } satisfies Request);
+    const cpuOf = async (part: typeof owner) => {
+      const answered = part.next();
+      part.child.send({ kind: 'cpu' } satisfies Request);
       const answer = await answered;
       return answer.kind === 'cpu' ? answer.seconds : NaN;
     };
