@@ -10,8 +10,9 @@ import { round } from './stats';
 // transactions and rows written in its database (`pg_stat_database`), the CPU time of the Postgres
 // server (postgresCpuSeconds: the figure runs alone on it) and of the Kafka broker
 // (kafkaCpuSeconds: alone on it too), the statements its
-// DataSources sent (`spindle_db_statements_total`, each a round trip), and the Kafka messages its
-// outbox relays published (`spindle_outbox_published_total`). Throughput and latency depend on a
+// DataSources sent (`spindle_db_statements_total`, each a round trip), the Kafka messages its
+// outbox relays published (`spindle_outbox_published_total`) and the requests its Kafka clients
+// sent (`spindle_kafka_requests_total`, each a round trip). Throughput and latency depend on a
 // quiet machine; these do not, so they compare runs made on a loaded one too.
 export interface Costs {
   readonly cpuSeconds: number;
@@ -26,6 +27,9 @@ export interface Costs {
   readonly statementsByConnection: ReadonlyMap<string, number>;
   readonly rowsWritten: number;
   readonly published: number;
+  readonly kafkaRequests: number;
+  // The same, by the request's API (Produce, Fetch, OffsetCommit, ...), summed over the processes.
+  readonly kafkaRequestsByApi: ReadonlyMap<string, number>;
 }
 
 // Taken once the work's consequences have settled: every outbox is empty and the consumers
@@ -62,13 +66,11 @@ export async function costsOf(spindle: SpindleServer): Promise<Costs> {
       kafkaCpuSeconds: kafkaCpuSeconds(spindle.kafkaBrokers),
       transactions: Number(rows[0]!.xacts),
       statements: sum('spindle_db_statements_total'),
-      statementsByConnection: each.reduce((total, of) => {
-        for (const [connection, n] of of.byLabel('spindle_db_statements_total', 'connection'))
-          total.set(connection, (total.get(connection) ?? 0) + n);
-        return total;
-      }, new Map<string, number>()),
+      statementsByConnection: byLabel(each, 'spindle_db_statements_total', 'connection'),
       rowsWritten: Number(rows[0]!.rows),
       published: sum('spindle_outbox_published_total'),
+      kafkaRequests: sum('spindle_kafka_requests_total'),
+      kafkaRequestsByApi: byLabel(each, 'spindle_kafka_requests_total', 'api'),
     };
   } finally {
     await client.end();
@@ -144,15 +146,17 @@ export interface UnitCosts {
   readonly statementsByConnection: ReadonlyMap<string, number>;
   readonly rowsWritten: number;
   readonly published: number;
+  readonly kafkaRequests: number;
+  readonly kafkaRequestsByApi: ReadonlyMap<string, number>;
 }
 
 // Per unit of work (a submit, a job), between two snapshots. The transactions include the bench's
 // own reads of the API's read models, a handful per run.
 export function costsPer(before: Costs, after: Costs, units: number): UnitCosts {
   const perUnit = (total: number) => (units > 0 ? round(total / units, 2) : NaN);
-  const per = (k: Exclude<keyof Costs, 'cpuSecondsByProcess' | 'statementsByConnection'>, scale = 1) =>
-    perUnit((after[k] - before[k]) * scale);
-  const perEach = (k: 'cpuSecondsByProcess' | 'statementsByConnection', scale = 1) =>
+  type Split = 'cpuSecondsByProcess' | 'statementsByConnection' | 'kafkaRequestsByApi';
+  const per = (k: Exclude<keyof Costs, Split>, scale = 1) => perUnit((after[k] - before[k]) * scale);
+  const perEach = (k: Split, scale = 1) =>
     new Map([...after[k]].map(([name, n]) => [name, perUnit((n - (before[k].get(name) ?? 0)) * scale)]));
   return {
     cpuMs: per('cpuSeconds', 1000),
@@ -164,6 +168,8 @@ export function costsPer(before: Costs, after: Costs, units: number): UnitCosts 
     statementsByConnection: perEach('statementsByConnection'),
     rowsWritten: per('rowsWritten'),
     published: per('published'),
+    kafkaRequests: per('kafkaRequests'),
+    kafkaRequestsByApi: perEach('kafkaRequestsByApi'),
   };
 }
 
@@ -214,13 +220,22 @@ export function costRows(what: string, costs: UnitCosts) {
       better: 'lower' as const,
       spindle: costs.published,
     },
+    {
+      metric: `${what}: Kafka requests (round trips)`,
+      unit: 'count',
+      better: 'lower' as const,
+      spindle: costs.kafkaRequests,
+      ...split(costs.kafkaRequestsByApi),
+    },
   ];
 }
 
-// Where a cost went (by process, by connection), as a row's note, when to more than one place.
+// Where a cost went (by process, by connection, by Kafka API), as a row's note, when to more than
+// one place: the places it went to (a Kafka client's ApiVersions or JoinGroup per submit is 0).
 function split(parts: ReadonlyMap<string, number>): { note?: string } {
-  if (parts.size < 2) return {};
-  return { note: `(${[...parts].map(([name, n]) => `${name} ${n}`).join(', ')})` };
+  const went = [...parts].filter(([, n]) => n !== 0);
+  if (went.length < 2) return {};
+  return { note: `(${went.map(([name, n]) => `${name} ${n}`).join(', ')})` };
 }
 
 // One process's metrics: a metric's value, summed over its labels, or by the values of one label.
@@ -255,6 +270,14 @@ async function scrapeEach(spindle: SpindleServer): Promise<Scrape[]> {
 // A process's CPU time. A worker agent's spawner does the agent's forks: its CPU is the agent's.
 function cpuOf(of: Scrape): number {
   return of('spindle_process_cpu_seconds_total') + of('spindle_spawner_cpu_seconds_total');
+}
+
+// A metric summed over every process, by the values of one of its labels.
+function byLabel(each: readonly Scrape[], name: string, label: string): Map<string, number> {
+  return each.reduce((total, of) => {
+    for (const [value, n] of of.byLabel(name, label)) total.set(value, (total.get(value) ?? 0) + n);
+    return total;
+  }, new Map<string, number>());
 }
 
 // A metric summed over every process.

@@ -153,7 +153,8 @@ export async function noopFigure(env: BenchEnv, peers: PeerConnections | null): 
         'TaskStarted, TaskFinished, JobStarted, JobSucceeded; an exclusive job adds its worker (WorkerRequested and ' +
         'its copy, WorkerProcessStarted, WorkerStarted, WorkerStopRequested and its copy, WorkerProcessExited, ' +
         'WorkerStopped). Targets: transactions ≤ 1 per job (every step batched), statements ≤ 3 per job (a batch ' +
-        "of jobs' steps shares its BEGIN, reads, one insert per table and COMMIT), CPU ≤ 3 ms per job.",
+        "of jobs' steps shares its BEGIN, reads, one insert per table and COMMIT), CPU ≤ 3 ms per job, Kafka " +
+        "requests ≤ 2 per shared job (its messages produced and fetched in requests shared with other jobs' steps).",
     ],
   };
 }

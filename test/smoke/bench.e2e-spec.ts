@@ -95,6 +95,13 @@ describe('npm run bench -- --smoke', () => {
     expect(cost("CPU of Spindle's processes")).toBeGreaterThan(0);
     // ... and in the broker, which the tests run on this machine (the project's kafka-up.sh).
     expect(cost('CPU of the Kafka broker')).toBeGreaterThan(0);
+    // ... and the round trips to it, by API: every submit's event is produced and fetched.
+    const kafkaRow = submit.rows.find(
+      (r: { metric: string }) => r.metric === 'per submit: Kafka requests (round trips)',
+    );
+    expect(kafkaRow.spindle).toBeGreaterThan(0);
+    expect(kafkaRow.note).toMatch(/Produce \d+(\.\d+)?/);
+    expect(kafkaRow.note).toMatch(/Fetch \d+(\.\d+)?/);
     // ... and where it went, process by process (the node topology's three).
     const cpuRow = submit.rows.find(
       (r: { metric: string }) => r.metric === "per submit: CPU of Spindle's processes",

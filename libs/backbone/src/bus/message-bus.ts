@@ -38,20 +38,28 @@ export interface SubscribeOptions {
   // that starts at the end announces itself to others only after this, so it misses nothing sent
   // to it.
   readonly onJoined?: () => void;
-  // False: the group commits no offsets. A subscriber that rebuilds its state from the topic at
-  // every start (worker agents' logger levels) needs none, and a Kafka
-  // group that never committed is removed by the broker as soon as its last member leaves (or its
-  // session times out), instead of its offsets being kept for `offsets.retention.minutes`: a group
-  // per process run leaves nothing behind. Default true.
-  readonly commitOffsets?: boolean;
+  // How the group's offsets follow what was handled (they say where a restarted or rebalanced
+  // group resumes):
+  // - 'each-batch' (the default): after every batch, a broker round trip in the way of the next.
+  //   A restart or a rebalance reads again only a batch that was being handled.
+  // - 'every-second': once a second at most, and at a stop. For a subscriber whose own checkpoint
+  //   or dedup makes a second reading harmless (the event consumers' checkpoints in Postgres, log
+  //   lines' keys): after a crash or a rebalance it reads up to a second's handled messages again.
+  //   A busy subscriber fetches many batches a second, each of which cost an OffsetCommit request.
+  // - 'never': the group commits no offsets. A subscriber that rebuilds its state from the topic at
+  //   every start (worker agents' logger levels) needs none, and a Kafka group that never
+  //   committed is removed by the broker as soon as its last member leaves (or its session times
+  //   out), instead of its offsets being kept for `offsets.retention.minutes`: a group per process
+  //   run leaves nothing behind.
+  readonly commitOffsets?: 'each-batch' | 'every-second' | 'never';
   // How many partitions' batches the handler may have at once (default 1: one after the other).
   // A partition's own batches still come one after the other, in order. A subscriber that applies
   // batches together (EventConsumerGroup) asks for more, so a fetch's batches reach it together.
   readonly partitionsAtOnce?: number;
 }
 
-// Resolves once the batch is durably handled; the adapter then commits the batch's offsets
-// (best-effort: a consumer keeps its own checkpoint in Postgres). Throwing redelivers the batch.
+// Resolves once the batch is durably handled; the adapter then commits the batch's offsets, as
+// SubscribeOptions.commitOffsets says. Throwing redelivers the batch.
 export type BatchHandler = (batch: DeliveredBatch, heartbeat: () => Promise<void>) => Promise<void>;
 
 export interface Subscription {

@@ -8,12 +8,13 @@ import type {
   ReadPacket,
   WritePacket,
 } from '@nestjs/microservices';
-import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { COMMAND_HEADER, commandTopicOf } from '@spindle/contracts';
 import type { SpindleConfig } from '@spindle/platform';
 import { fetchWaitOf, kafkaClientConfig } from '../bus/kafka-message-bus';
 import { KafkaNamespace } from '../bus/kafka-namespace';
+import { countingRequests } from '../bus/kafka-request-count';
 import { coalescingProducer } from './coalescing-producer';
 import { rememberedHandlers } from './handler-lookup';
 import { InProcessCommandClient, InProcessCommandServer } from './in-process-transport';
@@ -105,6 +106,11 @@ class NamespacedKafkaServer extends ServerKafka {
     });
   }
 
+  // Its requests are counted with every other Kafka client's (kafka-request-count.ts).
+  override createClient<T = Kafka>(): T {
+    return countingRequests(super.createClient<Kafka>()) as T;
+  }
+
   override getHandlerByPattern(pattern: string): MessageHandler | null {
     return this.lookup(pattern);
   }
@@ -128,6 +134,10 @@ class NamespacedKafkaClient extends ClientKafka {
     private readonly names: KafkaNamespace,
   ) {
     super(options);
+  }
+
+  override createClient<T = Kafka>(): T {
+    return countingRequests(super.createClient<Kafka>()) as T;
   }
 
   protected override normalizePattern(pattern: MsPattern): string {

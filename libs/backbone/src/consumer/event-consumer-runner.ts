@@ -98,6 +98,7 @@ export class EventConsumerRunner {
         groupId: this.options.groupId ?? this.consumer.name,
         topics: this.consumer.topics,
         fromBeginning: this.options.fromBeginning ?? true,
+        commitOffsets: 'every-second', // the checkpoint skips what is read again
       },
       (batch, heartbeat) => this.handleBatch(batch, heartbeat),
     );

@@ -34,7 +34,12 @@ describe('HostsTableListener', () => {
     await listener.onModuleInit();
     await listener.beforeApplicationShutdown();
     expect(asked).toEqual([
-      { groupId: 'test.hosts', topics: [DataTopics.heartbeats], fromBeginning: false, commitOffsets: false },
+      {
+        groupId: 'test.hosts',
+        topics: [DataTopics.heartbeats],
+        fromBeginning: false,
+        commitOffsets: 'never',
+      },
     ]);
   });
 });

@@ -66,7 +66,12 @@ function subscribeToHeartbeats(
   record: (latest: readonly HostHeartbeat[]) => Promise<void>,
 ): Promise<Subscription> {
   return bus.subscribe(
-    { groupId: options.groupId, topics: [DataTopics.heartbeats], fromBeginning: false, commitOffsets: false },
+    {
+      groupId: options.groupId,
+      topics: [DataTopics.heartbeats],
+      fromBeginning: false,
+      commitOffsets: 'never',
+    },
     (batch) => record(latestOf(batch, options)),
   );
 }

@@ -42,6 +42,12 @@ export const databaseStatements = new Counter({
   labelNames: ['connection'] as const,
 });
 
+export const kafkaRequests = new Counter({
+  name: 'spindle_kafka_requests_total',
+  help: "Requests the process's Kafka clients sent and the broker answered (each a round trip), by API: Produce, Fetch, OffsetCommit, Heartbeat, ...",
+  labelNames: ['api'] as const,
+});
+
 export function metricsText(): Promise<string> {
   return register.metrics();
 }

@@ -20,7 +20,13 @@ export class LogIngestion implements OnModuleInit, BeforeApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.subscription = await this.bus.subscribe(
-      { groupId: 'log-collector.lines.v1', topics: [DataTopics.logs], fromBeginning: true },
+      // A line read again is one the store has (its key): no need to commit every batch.
+      {
+        groupId: 'log-collector.lines.v1',
+        topics: [DataTopics.logs],
+        fromBeginning: true,
+        commitOffsets: 'every-second',
+      },
       (batch) => this.ingest(batch),
     );
   }

@@ -188,7 +188,7 @@ export class WorkerAgent implements OnModuleInit, OnApplicationBootstrap, Before
         groupId: `worker-agent-run.${this.hostId}.${this.incarnation}`,
         topics: [...runTopics.keys()],
         fromBeginning: true,
-        commitOffsets: false,
+        commitOffsets: 'never',
       },
       (batch) => runTopics.get(batch.topic)!(batch),
     );

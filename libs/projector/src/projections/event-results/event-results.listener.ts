@@ -27,7 +27,13 @@ export class EventResultsListener implements OnModuleInit, BeforeApplicationShut
 
   async onModuleInit(): Promise<void> {
     this.subscription = await this.bus.subscribe(
-      { groupId: 'projector.event-results.v1', topics: [DataTopics.logs], fromBeginning: true },
+      // A result read again has its dedup key: no need to commit every batch.
+      {
+        groupId: 'projector.event-results.v1',
+        topics: [DataTopics.logs],
+        fromBeginning: true,
+        commitOffsets: 'every-second',
+      },
       (batch) => this.take(batch),
     );
   }
