@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { floorKafka, joinedConsumer } from './floor-kafka';
 import { forkFloorProcess } from './floor-process';
 import type { FloorServer } from './submit-floor';
 import { grouped, insertRows } from './grouped-insert';
@@ -39,7 +39,7 @@ const POOL_SIZE = 4; // DB_POOL_SIZE's default: the connections one Spindle proc
 export async function startCommandFloor(setup: CommandFloorSetup): Promise<FloorServer> {
   const suffix = randomUUID();
   const topics = { requests: `command-floor-requests-${suffix}`, replies: `command-floor-replies-${suffix}` };
-  const admin = new Kafka({ brokers: [...setup.brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = floorKafka('command-floor', setup.brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -68,7 +68,7 @@ export async function startCommandFloor(setup: CommandFloorSetup): Promise<Floor
       cpuSeconds: async () => (await cpuOf(front)) + (await cpuOf(owner)),
       stop: async () => {
         await Promise.all([front.stop(), owner.stop()]);
-        const cleanup = new Kafka({ brokers: [...setup.brokers], logLevel: logLevel.NOTHING }).admin();
+        const cleanup = floorKafka('command-floor', setup.brokers).admin();
         await cleanup.connect();
         await cleanup.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
         await cleanup.disconnect();
@@ -91,27 +91,17 @@ function answerBench(close: () => Promise<unknown>): void {
 }
 
 async function serveFront({ brokers, requests, replies, fetchWaitMs }: Setup): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'command-floor-front',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = floorKafka('command-floor-front', brokers);
   const producer = kafka.producer();
-  const consumer = kafka.consumer({
-    groupId: `command-floor-front-${randomUUID()}`,
-    maxWaitTimeInMs: fetchWaitMs,
-  });
-  await Promise.all([producer.connect(), consumer.connect()]);
+  await producer.connect();
   const waiting = new Map<string, () => void>();
-  await consumer.subscribe({ topics: [replies], fromBeginning: true });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
+  const consumer = await joinedConsumer(
+    kafka,
+    { group: 'command-floor-front', topic: replies, fetchWaitMs },
+    async (batch) => {
       for (const message of batch.messages) waiting.get(message.key!.toString())?.();
     },
-  });
-  await joined;
+  );
   const send = grouped<FloorRow>(async (batch) => {
     await producer.send({
       topic: requests,
@@ -143,27 +133,18 @@ async function serveOwner({ databaseUrl, brokers, requests, replies, fetchWaitMs
   await pool.query(
     'create table floor_commands (id uuid primary key, body jsonb not null, at timestamptz not null default now())',
   );
-  const kafka = new Kafka({
-    clientId: 'command-floor-owner',
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = floorKafka('command-floor-owner', brokers);
   const producer = kafka.producer();
-  const consumer = kafka.consumer({
-    groupId: `command-floor-owner-${randomUUID()}`,
-    maxWaitTimeInMs: fetchWaitMs,
-  });
-  await Promise.all([producer.connect(), consumer.connect()]);
-  await consumer.subscribe({ topics: [requests], fromBeginning: true });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
+  await producer.connect();
+  const consumer = await joinedConsumer(
+    kafka,
+    { group: 'command-floor-owner', topic: requests, fetchWaitMs },
+    async (batch) => {
       const rows = batch.messages.map((m) => JSON.parse(m.value!.toString()) as FloorRow);
       await insertRows(pool, 'floor_commands', rows);
       await producer.send({ topic: replies, messages: rows.map((r) => ({ key: r.id, value: '{}' })) });
     },
-  });
-  await joined;
+  );
   answerBench(() =>
     consumer
       .disconnect()

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
+import { floorKafka, joinedConsumer } from './floor-kafka';
 import { forkFloorProcess } from './floor-process';
 import type { FloorProcess } from './floor-process';
 import { groupedInsert } from './grouped-insert';
@@ -42,7 +42,7 @@ interface FloorSetup {
 }
 
 export async function startStartFloor(setup: FloorSetup): Promise<StartFloor> {
-  const kafka = new Kafka({ brokers: [...setup.brokers], logLevel: logLevel.NOTHING });
+  const kafka = floorKafka('start-floor', setup.brokers);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -85,8 +85,10 @@ async function serveFront({ databaseUrl, brokers, topic }: FloorSetup): Promise<
   await pool.query(
     'create table floor_starts (id uuid primary key, body jsonb not null, at timestamptz not null default now())',
   );
-  const kafka = new Kafka({ clientId: 'start-floor', brokers: [...brokers], logLevel: logLevel.NOTHING });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = floorKafka('start-floor', brokers).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
 
   // Each committed batch published in one produce request as soon as it is committed.
@@ -127,23 +129,16 @@ async function serveWorker({ brokers, topic, fetchWaitMs }: FloorSetup): Promise
   });
   const starts: number[] = [];
   runner.on('message', (stamp: { ts: number; at: number }) => starts.push(stamp.at - stamp.ts));
-  const kafka = new Kafka({ clientId: 'start-floor', brokers: [...brokers], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({
-    groupId: `start-floor-${randomUUID()}`,
-    maxWaitTimeInMs: fetchWaitMs,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
+  const consumer = await joinedConsumer(
+    floorKafka('start-floor', brokers),
+    { group: 'start-floor', topic, fetchWaitMs },
+    async (batch) => {
       for (const message of batch.messages) {
         const { body } = JSON.parse(message.value!.toString()) as { body: { args?: { ts?: number } } };
         runner.send({ ts: body.args?.ts ?? NaN });
       }
     },
-  });
-  await joined;
+  );
   process.on('message', (request: WorkerRequest) => {
     if (request.kind === 'starts') process.send!({ kind: 'starts', starts } satisfies Answer);
     else

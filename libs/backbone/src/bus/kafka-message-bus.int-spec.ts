@@ -91,16 +91,20 @@ describe('Offsets committed every second', () => {
 
   afterAll(() => bus.close());
 
-  it('commits at most once a second while batches come one by one, and what was handled at the stop', async () => {
-    const groupId = uniqueName('spindle.test.every-second');
-    const seen: string[] = [];
-    const subscription = await bus.subscribe(
+  // A member of the group that puts what it is handed in `into`.
+  const member = (groupId: string, into: string[]) =>
+    bus.subscribe(
       { groupId, topics: [topic], fromBeginning: true, commitOffsets: 'every-second' },
       (batch) => {
-        seen.push(...batch.messages.map((m) => m.value));
+        into.push(...batch.messages.map((m) => m.value));
         return Promise.resolve();
       },
     );
+
+  it('commits at most once a second while batches come one by one, and what was handled at the stop', async () => {
+    const groupId = uniqueName('spindle.test.every-second');
+    const seen: string[] = [];
+    const subscription = await member(groupId, seen);
     // 20 batches of one message: each published once the one before was handled.
     const commitsBefore = await requestsOf('OffsetCommit');
     const started = Date.now();
@@ -116,13 +120,7 @@ describe('Offsets committed every second', () => {
     // A later member of the group starts after the last handled message: nothing is read again.
     await bus.publish([{ topic, messages: [{ key: 'k', value: 'after' }] }]);
     const again: string[] = [];
-    const second = await bus.subscribe(
-      { groupId, topics: [topic], fromBeginning: true, commitOffsets: 'every-second' },
-      (batch) => {
-        again.push(...batch.messages.map((m) => m.value));
-        return Promise.resolve();
-      },
-    );
+    const second = await member(groupId, again);
     try {
       await eventually(
         () => Promise.resolve(again.length > 0 ? true : undefined),
