@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Pool } from 'pg';
 import { floorKafka, joinedConsumer } from './floor-kafka';
-import { forkFloorProcess } from './floor-process';
+import { forkFloorProcess, serveFloorRole } from './floor-process';
 import type { FloorServer } from './submit-floor';
 import { grouped, insertRows } from './grouped-insert';
 import type { FloorRow } from './grouped-insert';
@@ -154,12 +154,4 @@ async function serveOwner({ databaseUrl, brokers, requests, replies, fetchWaitMs
   process.send!({ kind: 'up' } satisfies Answer);
 }
 
-const role = process.argv.find((a) => a.startsWith('--command-floor-'));
-if (role === '--command-floor-front' || role === '--command-floor-owner') {
-  process.once('message', (setup: Setup) => {
-    (role === '--command-floor-front' ? serveFront(setup) : serveOwner(setup)).catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-  });
-}
+serveFloorRole<Setup>({ '--command-floor-front': serveFront, '--command-floor-owner': serveOwner });

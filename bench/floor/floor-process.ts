@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 
-// One process of a floor (start-floor.ts, command-floor.ts): `file` forked with `role` as its
-// argument and handed `setup` over IPC; `next` waits for its next answer, `stop` asks it to end
-// and waits until it has.
+// One process of a floor (start-floor.ts, command-floor.ts) or of a tool (command-hop.ts): `file`
+// forked with `role` as its argument and handed `setup` over IPC; `next` waits for its next
+// answer, `stop` asks it to end and waits until it has.
 export interface FloorProcess<A> {
   readonly child: ChildProcess;
   next(): Promise<A>;
@@ -39,4 +39,18 @@ export function forkFloorProcess<A>(
         child.send({ kind: 'stop' });
       }),
   };
+}
+
+// The forked side: in a process forked with one of `roles`' names as its argument, the first
+// message is its setup, handed to that role's function; a failure ends the process (code 1), which
+// its FloorProcess reports. Nothing happens in any other process (the one that forks).
+export function serveFloorRole<S>(roles: Record<string, (setup: S) => Promise<void>>): void {
+  const role = process.argv.find((a) => Object.hasOwn(roles, a));
+  if (role === undefined) return;
+  process.once('message', (setup: S) => {
+    roles[role]!(setup).catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+  });
 }

@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { floorKafka, joinedConsumer } from './floor-kafka';
-import { forkFloorProcess } from './floor-process';
+import { forkFloorProcess, serveFloorRole } from './floor-process';
 import type { FloorProcess } from './floor-process';
 import { groupedInsert } from './grouped-insert';
 
@@ -158,13 +158,5 @@ function serveRunner(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-const role = process.argv.find((a) => a.startsWith('--start-floor-'));
-if (role === '--start-floor-runner') serveRunner();
-else if (role === '--start-floor-front' || role === '--start-floor-worker') {
-  process.once('message', (setup: FloorSetup) => {
-    (role === '--start-floor-front' ? serveFront(setup) : serveWorker(setup)).catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-  });
-}
+if (process.argv.includes('--start-floor-runner')) serveRunner();
+serveFloorRole<FloorSetup>({ '--start-floor-front': serveFront, '--start-floor-worker': serveWorker });
