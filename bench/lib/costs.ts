@@ -225,17 +225,17 @@ export function costRows(what: string, costs: UnitCosts) {
       unit: 'count',
       better: 'lower' as const,
       spindle: costs.kafkaRequests,
-      ...split(costs.kafkaRequestsByApi),
+      // The APIs the work used: a client's ApiVersions or JoinGroup per submit rounds to 0.
+      ...split(new Map([...costs.kafkaRequestsByApi].filter(([, n]) => n !== 0))),
     },
   ];
 }
 
 // Where a cost went (by process, by connection, by Kafka API), as a row's note, when to more than
-// one place: the places it went to (a Kafka client's ApiVersions or JoinGroup per submit is 0).
+// one place.
 function split(parts: ReadonlyMap<string, number>): { note?: string } {
-  const went = [...parts].filter(([, n]) => n !== 0);
-  if (went.length < 2) return {};
-  return { note: `(${went.map(([name, n]) => `${name} ${n}`).join(', ')})` };
+  if (parts.size < 2) return {};
+  return { note: `(${[...parts].map(([name, n]) => `${name} ${n}`).join(', ')})` };
 }
 
 // One process's metrics: a metric's value, summed over its labels, or by the values of one label.
