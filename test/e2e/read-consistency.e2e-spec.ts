@@ -43,6 +43,31 @@ describe.each(SPINDLE_MODES)('reads after acknowledged writes over %s', (_mode, 
     expect(ids.filter((id) => !seen.has(id))).toEqual([]);
   });
 
+  // Each consistent read used to look on its own: the outbox heads and published offsets, then the
+  // projector's checkpoints, two statements before its own query. Reads that arrive while a look is
+  // under way share the next one.
+  it('reads that arrive together share the barrier’s look', async () => {
+    const statements = async () => {
+      const res = await http(suite.url, 'GET', '/metrics');
+      return Number(/^spindle_db_statements_total\{connection="read-models"\} (\d+)/m.exec(res.text)![1]);
+    };
+    const burst = async (level: 'eventual' | 'consistent') => {
+      const before = await statements();
+      const answers = await Promise.all(
+        Array.from({ length: 32 }, () => http(suite.url, 'GET', `/api/v1/functions?consistency=${level}`)),
+      );
+      expect(answers.map((a) => [a.status, a.headers.get('spindle-consistency')])).toEqual(
+        answers.map(() => [200, level]),
+      );
+      expect(answers.every((a) => a.body.items.some((f: { name: string }) => f.name === 'noop'))).toBe(true);
+      return (await statements()) - before;
+    };
+    const eventual = await burst('eventual');
+    const consistent = await burst('consistent');
+    // 64 more with a look and a check of their own each; a shared look is one statement.
+    expect(consistent - eventual).toBeLessThanOrEqual(8);
+  });
+
   it('skips the wait when asked, says so, and refuses an unknown level naming the field', async () => {
     const byHeader = await http(suite.url, 'GET', '/api/v1/jobs?limit=1', undefined, {
       'spindle-consistency': 'eventual',

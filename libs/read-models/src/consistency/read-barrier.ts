@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { MESSAGE_BUS, NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
+import { GroupCommit, MESSAGE_BUS, NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
 import type { MessageBus, NotifyChannel } from '@spindle/backbone';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
@@ -18,6 +18,13 @@ interface Owner {
 
 interface Head extends Owner {
   readonly head: string | null; // the newest outbox row of the owner's topics at the look
+}
+
+// What one look found for the sources asked of it: each topic's newest outbox row, and each
+// partition's target with whether the projector has passed it.
+interface Look {
+  readonly heads: ReadonlyMap<string, string | null>; // topic → newest outbox position
+  readonly targets: readonly (Target & { readonly behind: boolean })[];
 }
 
 // A partition the projector's consumer must have read up to.
@@ -37,7 +44,13 @@ interface Target {
 // only once every consumer has applied the messages, so that is all), then, on Kafka, takes where
 // the relay left each partition of the read model's topic (the owner's `published_offsets`) and
 // waits until the projector's checkpoint has passed it. Only this installation's messages count,
-// and no broker is asked. One query when nothing is pending; bounded by READ_CONSISTENCY_TIMEOUT_MS.
+// and no broker is asked. One statement when nothing is pending; bounded by
+// READ_CONSISTENCY_TIMEOUT_MS.
+//
+// The reads that arrive while a look is under way share the next one (a GroupCommit of looks: each
+// look starts after every read it answers arrived, so it sees every write acknowledged before
+// them), and so do the checks of reads waiting for the projector. 32 consistent reads at once cost
+// one or two looks, not 64 statements.
 @Injectable()
 export class ReadBarrier {
   constructor(
@@ -45,6 +58,20 @@ export class ReadBarrier {
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
+
+  private readonly looks = new GroupCommit<readonly Source[], Look>(async (asked) => {
+    const look = await this.lookAt([...new Map(asked.flat().map((s) => [s.topic, s])).values()]);
+    return asked.map(() => ({ status: 'fulfilled', value: look }));
+  });
+
+  private readonly checks = new GroupCommit<readonly Target[], boolean>(async (asked) => {
+    const behind = await this.behind(asked.flat());
+    let at = 0;
+    return asked.map((targets) => {
+      const mine = behind.slice(at, (at += targets.length));
+      return { status: 'fulfilled', value: !mine.includes(true) };
+    });
+  });
 
   // True once the read models include every write acknowledged before the call; false when the
   // bound passed first (the caller answers what it has, and says it may be stale).
@@ -60,9 +87,12 @@ export class ReadBarrier {
     }));
     // One round trip when nothing is pending: the outbox heads, and the targets with whether the
     // projector has reached them already.
-    const { heads, targets, reached } = await this.look(owners, sources);
+    const look = await this.looks.add(sources);
+    const topics = (owner: Owner) => owner.topics.map((topic) => look.heads.get(topic) ?? null);
+    const heads = owners.map((o) => ({ ...o, head: newest(topics(o)) }));
+    const targets = look.targets.filter((t) => sources.some((s) => s.topic === t.topic));
     if (heads.every((h) => h.head === null)) {
-      if (reached || !this.bus.durableOffsets) return true;
+      if (!targets.some((t) => t.behind) || !this.bus.durableOffsets) return true;
       return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(targets), deadline);
     }
     if (!(await this.until(NOTIFY_CHANNELS.published, () => this.outboxDrained(heads), deadline)))
@@ -89,23 +119,34 @@ export class ReadBarrier {
     return met === true;
   }
 
-  private async look(
-    owners: readonly Owner[],
-    sources: readonly Source[],
-  ): Promise<{ heads: Head[]; targets: Target[]; reached: boolean }> {
-    const [row] = await this.dataSource.query<{ heads: (string | null)[]; targets: Target[] | null }[]>(
-      `select array[${owners
-        .map((o, i) => `(select max(position)::text from "${o.owner}".outbox where topic = any($${i + 1}))`)
-        .join(', ')}] as heads,
-       (select json_agg(p) from (${this.publishedSql(owners)}) p) as targets`,
-      owners.map((o) => o.topics),
+  // The newest outbox row of each topic, and where the relays left each partition with whether the
+  // projector's consumer of the topic has passed it, for every source asked: one statement.
+  private async lookAt(sources: readonly Source[]): Promise<Look> {
+    const owners = [...new Set(sources.map((s) => s.owner))].map((owner) => ({
+      owner,
+      topics: sources.filter((s) => s.owner === owner).map((s) => s.topic),
+    }));
+    const consumers = owners.length + 1;
+    const [row] = await this.dataSource.query<
+      { heads: { topic: string; head: string | null }[]; targets: Look['targets'] }[]
+    >(
+      `select (select json_agg(h) from (${owners
+        .map(
+          (o, i) =>
+            `select t.topic, (select max(position)::text from "${o.owner}".outbox o where o.topic = t.topic) as head
+             from unnest($${i + 1}::text[]) as t(topic)`,
+        )
+        .join(' union all ')}) h) as heads,
+       (select coalesce(json_agg(p), '[]') from (
+          select p.topic, p.partition, p."offset"::text as "offset", p.topic_id as "topicId",
+                 p.published_at as "publishedAt", s.consumer, ${BEHIND} as behind
+          from (${this.publishedSql(owners)}) p
+          join unnest($${consumers}::text[], $${consumers + 1}::text[]) as s(topic, consumer) on s.topic = p.topic
+          left join "${PROJECTOR_SCHEMA}".consumer_checkpoints c
+            on c.consumer = s.consumer and c.topic = p.topic and c.partition = p.partition) p) as targets`,
+      [...owners.map((o) => o.topics), sources.map((s) => s.topic), sources.map((s) => s.consumer)],
     );
-    const targets = withConsumers(row!.targets ?? [], sources);
-    return {
-      heads: owners.map((o, i) => ({ ...o, head: row!.heads[i] ?? null })),
-      targets,
-      reached: targets.length === 0 || (await this.consumed(targets)),
-    };
+    return { heads: new Map(row!.heads.map((h) => [h.topic, h.head])), targets: row!.targets };
   }
 
   // Whether the outbox rows that were there at the look are gone (published).
@@ -126,7 +167,8 @@ export class ReadBarrier {
   // Where the relays left each partition of the sources' topics, with the consumer that must pass it.
   private async publishedOffsets(owners: readonly Owner[], sources: readonly Source[]): Promise<Target[]> {
     const rows: Target[] = await this.dataSource.query(
-      this.publishedSql(owners),
+      `select topic, partition, "offset"::text as "offset", topic_id as "topicId", published_at as "publishedAt"
+       from (${this.publishedSql(owners)}) p`,
       owners.map((o) => o.topics),
     );
     return withConsumers(rows, sources);
@@ -136,30 +178,59 @@ export class ReadBarrier {
     return owners
       .map(
         (o, i) =>
-          `select topic, partition, "offset"::text as "offset", topic_id as "topicId", published_at as "publishedAt"
+          `select topic, partition, "offset", topic_id, published_at
            from "${o.owner}".published_offsets where topic = any($${i + 1})`,
       )
       .join(' union all ');
   }
 
-  // Whether the projector's checkpoint has reached every target. A checkpoint of another topic
-  // incarnation than the target's passes it only if it is newer (the target is from before a broker
-  // reset or a re-created topic, and no message of ours has been published there since).
-  private async consumed(targets: readonly Target[]): Promise<boolean> {
-    const [row] = await this.dataSource.query<{ behind: boolean }[]>(
-      `select exists (
-         select 1 from jsonb_to_recordset($1::jsonb)
-           as t(consumer text, topic text, partition int, "offset" bigint, "topicId" text, "publishedAt" timestamptz)
-         left join "${PROJECTOR_SCHEMA}".consumer_checkpoints c
-           on c.consumer = t.consumer and c.topic = t.topic and c.partition = t.partition
-         where c.consumer is null
-            or (c.topic_id is not distinct from t."topicId" and c."offset" < t."offset")
-            or (c.topic_id is distinct from t."topicId" and c.updated_at <= t."publishedAt")
-       ) as behind`,
-      [JSON.stringify(targets)],
-    );
-    return !row!.behind;
+  // Whether the projector's checkpoint has reached every target (checked with the other waiting
+  // reads' targets, in one statement).
+  private consumed(targets: readonly Target[]): Promise<boolean> {
+    return this.checks.add(targets);
   }
+
+  // For each target, in order, whether the projector's checkpoint is still behind it.
+  private async behind(targets: readonly Target[]): Promise<boolean[]> {
+    const rows = await this.dataSource.query<{ behind: boolean }[]>(
+      `select ${BEHIND} as behind
+       from jsonb_to_recordset($1::jsonb)
+         as p(i int, consumer text, topic text, partition int, "offset" bigint, topic_id text, published_at timestamptz)
+       left join "${PROJECTOR_SCHEMA}".consumer_checkpoints c
+         on c.consumer = p.consumer and c.topic = p.topic and c.partition = p.partition
+       order by p.i`,
+      [
+        JSON.stringify(
+          targets.map((t, i) => ({
+            i,
+            consumer: t.consumer,
+            topic: t.topic,
+            partition: t.partition,
+            offset: t.offset,
+            topic_id: t.topicId,
+            published_at: t.publishedAt,
+          })),
+        ),
+      ],
+    );
+    return rows.map((r) => r.behind);
+  }
+}
+
+// Whether the projector's checkpoint `c` is behind the published offset `p`. A checkpoint of
+// another topic incarnation than the target's passes it only if it is newer (the target is from
+// before a broker reset or a re-created topic, and no message of ours has been published there
+// since).
+const BEHIND = `(c.consumer is null
+   or (c.topic_id is not distinct from p.topic_id and c."offset" < p."offset")
+   or (c.topic_id is distinct from p.topic_id and c.updated_at <= p.published_at))`;
+
+// The newest of some outbox positions (bigint as text), or null when there are none.
+function newest(positions: readonly (string | null)[]): string | null {
+  return positions.reduce<string | null>(
+    (max, p) => (p !== null && (max === null || BigInt(p) > BigInt(max)) ? p : max),
+    null,
+  );
 }
 
 function withConsumers(targets: readonly Target[], sources: readonly Source[]): Target[] {
