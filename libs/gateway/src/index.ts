@@ -6,6 +6,7 @@ export * from './dialects/dialect-errors.filter';
 export * from './dialects/mist/mist-dialect.module';
 export * from './dialects/mist/mist-websockets';
 export * from './dialects/mist/mist-start-requests';
+export { MIST_MAX_OFFSET } from './dialects/mist/mist-query';
 export * from './logs/log-collector.client';
 export * from './auth/api-keys.service';
 export * from './auth/api-key.guard';
