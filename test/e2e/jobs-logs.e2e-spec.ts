@@ -18,6 +18,9 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       suite.url,
       (await submit(suite.url, 'lines', { args: { n: 10_000 } })).id,
     );
+    // The whole job when it did not succeed: once (CI, 2026-12-07) it failed with no line logged,
+    // and the three fields alone did not say why.
+    if (done.state !== 'succeeded') throw new Error(`the job did not succeed: ${JSON.stringify(done)}`);
     expect(done).toMatchObject({ state: 'succeeded', result: 10_000, logLines: 10_000 });
     const all = await http(suite.url, 'GET', `/api/v1/jobs/${done.id}/logs?from=0&size=25000`);
     expect(all.status).toBe(200);
