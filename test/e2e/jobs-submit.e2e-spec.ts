@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildJar } from '../fixtures/sum-jar';
 import { http } from '../support/http';
 import { registerFunction, submit, waitForState } from '../support/jobs';
 import { jobsSuite } from '../support/jobs-suite';
 import { SPINDLE_MODES } from '../support/spindle-modes';
-import { FunctionsQuery } from '@spindle/read-models';
+import { FunctionsQuery, JobsQuery } from '@spindle/read-models';
 import { AUTH } from '../support/auth';
 
 jest.setTimeout(60_000);
@@ -56,6 +57,40 @@ describe.each(SPINDLE_MODES)('jobs API over %s', (_mode, env) => {
       const read = await http(suite.url, 'GET', `/api/v1/jobs/${job.id}`);
       expect(read.status).toBe(200);
     }
+  });
+
+  // Reads of single jobs in flight together share one statement (JobsQuery.findById: every GET of
+  // a job, and every read waiting for one just submitted): each must still get its own job.
+  it('reads jobs asked together in one statement, each answered with its own', async () => {
+    const jobs = await Promise.all([1, 2, 3].map((a) => submit(suite.url, 'sum', { args: { a, b: 1 } })));
+    for (const job of jobs) expect((await http(suite.url, 'GET', `/api/v1/jobs/${job.id}`)).status).toBe(200);
+    const unknown = randomUUID(); // a v4: no job, and no wait for one just submitted
+    const asked = Array.from({ length: 32 }, (_, i) =>
+      i % 4 === 3 ? unknown : i === 4 ? jobs[0]!.id.toUpperCase() : jobs[i % 4]!.id,
+    );
+    const expected = asked.map((id) => (id === unknown ? null : id.toLowerCase()));
+    // Asked in one turn, the first goes alone and the rest share the next statement; an id that
+    // is no UUID is answered without one (it would fail the statement the others share).
+    const statements = async () => {
+      const res = await http(suite.url, 'GET', '/metrics');
+      return Number(/^spindle_db_statements_total\{connection="read-models"\} (\d+)/m.exec(res.text)![1]);
+    };
+    const query = suite.spindle.app.get(JobsQuery);
+    const before = await statements();
+    const [found, notAnId] = await Promise.all([
+      Promise.all(asked.map((id) => query.findById(id))),
+      query.findById('not-a-job-id'),
+    ]);
+    expect((await statements()) - before).toBeLessThanOrEqual(2);
+    expect(found.map((job) => job?.id ?? null)).toEqual(expected);
+    expect(notAnId).toBeNull();
+    // The same over HTTP, many reads at once.
+    const answers = await Promise.all(
+      asked.map((id) => http(suite.url, 'GET', `/api/v1/jobs/${id.toLowerCase()}`)),
+    );
+    expect(answers.map((a) => (a.status === 200 ? a.body.id : a.status))).toEqual(
+      expected.map((id) => id ?? 404),
+    );
   });
 
   // Submits that arrive together share one look-up of their functions (FunctionsQuery's batch):
