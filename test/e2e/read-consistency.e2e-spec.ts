@@ -3,6 +3,8 @@ import { http } from '../support/http';
 import { registerFunction, upload } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
+import { contextStreamId } from '@spindle/contracts';
+import { ContextsQuery } from '@spindle/read-models';
 
 jest.setTimeout(120_000);
 
@@ -66,6 +68,31 @@ describe.each(SPINDLE_MODES)('reads after acknowledged writes over %s', (_mode, 
     const consistent = await burst('consistent');
     // 64 more with a look and a check of their own each; a shared look is one statement.
     expect(consistent - eventual).toBeLessThanOrEqual(8);
+  });
+
+  // Every command's answer waits until the read model has its write (read your writes), and each
+  // waiting read looked on its own at every projector commit. Looks that arrive together share one
+  // statement, each answered for its own stream.
+  it('read-your-writes waits that arrive together share their looks', async () => {
+    const names = ['ryw-a', 'ryw-b', 'ryw-c'];
+    for (const name of names)
+      expect((await http(suite.url, 'POST', '/api/v1/contexts', { name })).status).toBe(201);
+    const statements = async () => {
+      const res = await http(suite.url, 'GET', '/metrics');
+      return Number(/^spindle_db_statements_total\{connection="read-models"\} (\d+)/m.exec(res.text)![1]);
+    };
+    const contexts = suite.spindle.app.get(ContextsQuery);
+    // Each context's stream is at position 1 (created); position 2 is not reached, and with no
+    // time to wait for it the answer is false at once; a stream without a row is at 0.
+    const asks = Array.from({ length: 32 }, (_, i) => ({
+      streamId: contextStreamId(i % 4 === 3 ? `never-${i}` : names[i % 4]!),
+      position: i % 8 === 1 ? 2 : 1,
+    }));
+    const before = await statements();
+    const reached = await Promise.all(asks.map((a) => contexts.waitForPosition(a.streamId, a.position, 0)));
+    // The first look alone, the rest in one more, with room for a background read; alone, 32.
+    expect((await statements()) - before).toBeLessThanOrEqual(4);
+    expect(reached).toEqual(asks.map((a) => !a.streamId.includes('never') && a.position === 1));
   });
 
   it('skips the wait when asked, says so, and refuses an unknown level naming the field', async () => {

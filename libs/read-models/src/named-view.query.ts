@@ -1,5 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
+import { GroupCommit, NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
 
 // A read-model row keyed by a unique name and mirroring one stream; deleted rows are tombstones.
 export interface NamedView extends ObjectLiteral {
@@ -52,7 +52,7 @@ export abstract class NamedViewQuery<TView extends NamedView> {
   }
 }
 
-// Polls a stream-mirroring read model until its row for `streamId` has applied `position`.
+// Waits until a stream-mirroring read model's row for `streamId` has applied `position`.
 export async function waitForStreamPosition(
   dataSource: DataSource,
   entity: EntityTarget<ObjectLiteral>,
@@ -64,16 +64,40 @@ export async function waitForStreamPosition(
   const reached = await waitForChange(
     PgNotifications.of(dataSource),
     [NOTIFY_CHANNELS.consumed],
-    async () => {
-      const row = await dataSource
-        .getRepository(entity)
-        .createQueryBuilder('v')
-        .select('v.stream_position', 'position')
-        .where('v.stream_id = :streamId', { streamId })
-        .getRawOne<{ position: number }>();
-      return (row?.position ?? 0) >= position;
-    },
+    async () => (await streamPositionOf(dataSource, entity, streamId)) >= position,
     timeoutMs,
   );
   return reached === true;
+}
+
+// Every command of every API waits here for its write (readBack), and each waiting read looks
+// again at every projector commit: with many in flight (a burst of cancels, say) that was a
+// statement per waiter per commit. The looks at one read model's rows that arrive while one runs
+// share the next statement (a lone look goes at once); a stream without a row is at position 0.
+const positionLooks = new WeakMap<DataSource, Map<string, GroupCommit<string, number>>>();
+
+function streamPositionOf(
+  dataSource: DataSource,
+  entity: EntityTarget<ObjectLiteral>,
+  streamId: string,
+): Promise<number> {
+  const table = dataSource.getMetadata(entity).tablePath;
+  let looks = positionLooks.get(dataSource);
+  if (!looks) positionLooks.set(dataSource, (looks = new Map()));
+  let look = looks.get(table);
+  if (!look) {
+    look = new GroupCommit<string, number>(
+      async (streamIds) => {
+        const rows: { stream_id: string; stream_position: number }[] = await dataSource.query(
+          `select stream_id, stream_position from ${table} where stream_id = any($1::text[])`,
+          [[...new Set(streamIds)]],
+        );
+        const found = new Map(rows.map((row) => [row.stream_id, Number(row.stream_position)]));
+        return streamIds.map((id) => ({ status: 'fulfilled', value: found.get(id) ?? 0 }));
+      },
+      { maxInFlight: 1 },
+    );
+    looks.set(table, look);
+  }
+  return look.add(streamId);
 }
