@@ -83,7 +83,7 @@ function streamPositionOf(
 ): Promise<number> {
   const table = dataSource.getMetadata(entity).tablePath;
   let looks = positionLooks.get(dataSource);
-  if (!looks) positionLooks.set(dataSource, (looks = new Map()));
+  if (!looks) positionLooks.set(dataSource, (looks = new Map<string, GroupCommit<string, number>>()));
   let look = looks.get(table);
   if (!look) {
     look = new GroupCommit<string, number>(
