@@ -49,8 +49,8 @@ interface Target {
 //
 // The reads that arrive while a look is under way share the next one (a GroupCommit of looks: each
 // look starts after every read it answers arrived, so it sees every write acknowledged before
-// them), and so do the checks of reads waiting for the projector. 32 consistent reads at once cost
-// one or two looks, not 64 statements.
+// them), and so do the checks of reads waiting for the relay or the projector. 32 consistent reads
+// at once cost one or two looks, not 64 statements.
 @Injectable()
 export class ReadBarrier {
   constructor(
@@ -71,6 +71,23 @@ export class ReadBarrier {
       const mine = behind.slice(at, (at += targets.length));
       return { status: 'fulfilled', value: !mine.includes(true) };
     });
+  });
+
+  // Whether each waiting read's outbox rows are gone, for every read waiting at once: one statement
+  // (each owner's oldest row per topic), each read's answer from it.
+  private readonly drains = new GroupCommit<readonly Head[], boolean>(async (asked) => {
+    const oldest = await this.oldestOutboxRows(asked.flat().filter((h) => h.head !== null));
+    return asked.map((heads) => ({
+      status: 'fulfilled',
+      value: !heads.some(
+        (h) =>
+          h.head !== null &&
+          h.topics.some((topic) => {
+            const row = oldest.get(`${h.owner}|${topic}`);
+            return row !== undefined && BigInt(row) <= BigInt(h.head!);
+          }),
+      ),
+    }));
   });
 
   // True once the read models include every write acknowledged before the call; false when the
@@ -159,19 +176,31 @@ export class ReadBarrier {
     };
   }
 
-  // Whether the outbox rows that were there at the look are gone (published).
-  private async outboxDrained(outbox: readonly Head[]): Promise<boolean> {
-    const waiting = outbox.filter((o) => o.head !== null);
-    const [row] = await this.dataSource.query<{ pending: boolean }[]>(
-      `select ${waiting
+  // Whether the outbox rows that were there at the look are gone (published), checked with the
+  // other waiting reads' in one statement.
+  private outboxDrained(outbox: readonly Head[]): Promise<boolean> {
+    return this.drains.add(outbox);
+  }
+
+  // The oldest outbox row (position) of each owner's topics, keyed `owner|topic`; a topic with none
+  // is absent. A read's rows are gone when its topics' oldest rows are all newer than its head.
+  private async oldestOutboxRows(heads: readonly Head[]): Promise<Map<string, string>> {
+    const owners = [...new Set(heads.map((h) => h.owner))].map((owner) => ({
+      owner,
+      topics: [...new Set(heads.filter((h) => h.owner === owner).flatMap((h) => h.topics))],
+    }));
+    if (owners.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ owner: number; topic: string; oldest: string }[]>(
+      owners
         .map(
           (o, i) =>
-            `exists (select 1 from "${o.owner}".outbox where topic = any($${2 * i + 1}) and position <= $${2 * i + 2})`,
+            `select ${i} as owner, topic, min(position)::text as oldest from "${o.owner}".outbox
+             where topic = any($${i + 1}) group by topic`,
         )
-        .join(' or ')} as pending`,
-      waiting.flatMap((o) => [o.topics, o.head]),
+        .join(' union all '),
+      owners.map((o) => o.topics),
     );
-    return !row!.pending;
+    return new Map(rows.map((r) => [`${owners[Number(r.owner)]!.owner}|${r.topic}`, r.oldest]));
   }
 
   // Where the relays left each partition of the sources' topics, with the consumer that must pass it.
