@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { http } from '../support/http';
 import { registerFunction, upload } from '../support/jobs';
 import { SPINDLE_MODES } from '../support/spindle-modes';
 import { spindleSuite } from '../support/spindle-suite';
 import { contextStreamId } from '@spindle/contracts';
-import { ContextsQuery } from '@spindle/read-models';
+import { ContextsQuery, ReadBarrier } from '@spindle/read-models';
 
 jest.setTimeout(120_000);
 
@@ -93,6 +94,43 @@ describe.each(SPINDLE_MODES)('reads after acknowledged writes over %s', (_mode, 
     // The first look alone, the rest in one more, with room for a background read; alone, 32.
     expect((await statements()) - before).toBeLessThanOrEqual(4);
     expect(reached).toEqual(asks.map((a) => !a.streamId.includes('never') && a.position === 1));
+  });
+
+  // Consistent reads that find acknowledged writes not yet published wait for the relay, and each
+  // looked again on its own at every publish (and every fallback tick), then read where the rows
+  // went: now the reads waiting at once share each check, and it says where the rows went too.
+  it('reads waiting for the relay share their checks', async () => {
+    const statements = async () => {
+      const res = await http(suite.url, 'GET', '/metrics');
+      return Number(/^spindle_db_statements_total\{connection="read-models"\} (\d+)/m.exec(res.text)![1]);
+    };
+    const externalId = randomUUID();
+    // A transaction left open (a connection that names no schema may write any) holds the relay
+    // back: it publishes no row committed after it began until it ends.
+    const holder = new Client({ connectionString: suite.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select pg_current_xact_id()');
+      const job = await http(suite.url, 'POST', '/api/v1/functions/noop/jobs', { args: {}, externalId });
+      expect(job.status).toBe(202);
+      const barrier = suite.spindle.app.get(ReadBarrier);
+      const before = await statements();
+      // 32 reads at once, all held by the relay for a while (its fallback tick and other relays'
+      // publishes wake them meanwhile), then let go.
+      const reads = Promise.all(Array.from({ length: 32 }, () => barrier.await(['jobs'])));
+      await new Promise((r) => setTimeout(r, 600));
+      await holder.query('commit');
+      expect(await reads).toEqual(Array.from({ length: 32 }, () => true));
+      // The first look alone, the rest together, then a shared check at each wake (14-20 here);
+      // each read alone was a check at once, one more at every wake, and (on Kafka) a read of where
+      // its rows went (162-197).
+      expect((await statements()) - before).toBeLessThanOrEqual(32);
+      const listed = await http(suite.url, 'GET', `/api/v1/jobs?externalId=${externalId}`);
+      expect(listed.body.items.map((j: { id: string }) => j.id)).toEqual([job.body.id]);
+    } finally {
+      await holder.end();
+    }
   });
 
   it('skips the wait when asked, says so, and refuses an unknown level naming the field', async () => {

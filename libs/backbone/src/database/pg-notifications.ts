@@ -197,7 +197,6 @@ export async function waitForChange<T>(
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      clearInterval(fallback);
       for (const off of offs) off();
       if (error) reject(error);
       else resolve(value);
@@ -222,11 +221,37 @@ export async function waitForChange<T>(
       );
     };
     const deadline = setTimeout(() => finish(null), timeoutMs);
-    const fallback = setInterval(look, fallbackMs);
+    offs.push(onFallback(fallbackMs, look));
     void Promise.all(channels.map((c) => notifications.on(c, look))).then((list) => {
       offs.push(...list);
       if (settled) for (const off of list) off();
       else look();
     });
   });
+}
+
+// The fallback looks of every waiter of one period go together, on one timer: looks that share a
+// statement (a GroupCommit: the read barrier's, a job's or a stream position's) then share it on
+// the fallback too, where a timer per waiter fired each alone. Returns the function that stops it.
+const fallbackClocks = new Map<number, { readonly timer: NodeJS.Timeout; readonly looks: Set<() => void> }>();
+
+function onFallback(periodMs: number, look: () => void): () => void {
+  let clock = fallbackClocks.get(periodMs);
+  if (!clock) {
+    const looks = new Set<() => void>();
+    const timer = setInterval(() => {
+      for (const each of looks) each();
+    }, periodMs);
+    timer.unref();
+    fallbackClocks.set(periodMs, (clock = { timer, looks }));
+  }
+  const { looks, timer } = clock;
+  looks.add(look);
+  return () => {
+    looks.delete(look);
+    if (looks.size === 0 && fallbackClocks.get(periodMs)?.timer === timer) {
+      clearInterval(timer);
+      fallbackClocks.delete(periodMs);
+    }
+  };
 }

@@ -73,21 +73,27 @@ export class ReadBarrier {
     });
   });
 
-  // Whether each waiting read's outbox rows are gone, for every read waiting at once: one statement
-  // (each owner's oldest row per topic), each read's answer from it.
-  private readonly drains = new GroupCommit<readonly Head[], boolean>(async (asked) => {
-    const oldest = await this.oldestOutboxRows(asked.flat().filter((h) => h.head !== null));
-    return asked.map((heads) => ({
-      status: 'fulfilled',
-      value: !heads.some(
+  // For every read waiting for the relay at once, one statement: whether its outbox rows are gone
+  // (each owner's oldest row per topic is newer than its head), and then where the relay left
+  // each partition of its topics (null: still pending). The relay deletes what it published and
+  // records where it went in one statement, so one snapshot that sees the rows gone sees where.
+  private readonly drains = new GroupCommit<readonly Head[], Target[] | null>(async (asked) => {
+    const state = await this.outboxState(asked.flat().filter((h) => h.head !== null));
+    return asked.map((heads) => {
+      const pending = heads.some(
         (h) =>
           h.head !== null &&
           h.topics.some((topic) => {
-            const row = oldest.get(`${h.owner}|${topic}`);
+            const row = state.oldest.get(`${h.owner}|${topic}`);
             return row !== undefined && BigInt(row) <= BigInt(h.head!);
           }),
-      ),
-    }));
+      );
+      const topics = new Set(heads.flatMap((h) => h.topics));
+      return {
+        status: 'fulfilled',
+        value: pending ? null : state.published.filter((p) => topics.has(p.topic)),
+      };
+    });
   });
 
   // True once the read models include every write acknowledged before the call; false when the
@@ -112,11 +118,20 @@ export class ReadBarrier {
       if (!targets.some((t) => t.behind) || !this.bus.durableOffsets) return true;
       return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(targets), deadline);
     }
-    if (!(await this.until(NOTIFY_CHANNELS.published, () => this.outboxDrained(heads), deadline)))
-      return false;
+    // The rows were published after the look: where they went is only known with their drain.
+    let published: Target[] = [];
+    const drained = await this.until(
+      NOTIFY_CHANNELS.published,
+      async () => {
+        const went = await this.drains.add(heads);
+        if (went !== null) published = went;
+        return went !== null;
+      },
+      deadline,
+    );
+    if (!drained) return false;
     if (!this.bus.durableOffsets) return true;
-    // The rows were published after the look: where they went is only known now.
-    const after = await this.publishedOffsets(owners, sources);
+    const after = withConsumers(published, sources);
     return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(after), deadline);
   }
 
@@ -176,51 +191,40 @@ export class ReadBarrier {
     };
   }
 
-  // Whether the outbox rows that were there at the look are gone (published), checked with the
-  // other waiting reads' in one statement.
-  private outboxDrained(outbox: readonly Head[]): Promise<boolean> {
-    return this.drains.add(outbox);
-  }
-
-  // The oldest outbox row (position) of each owner's topics, keyed `owner|topic`; a topic with none
-  // is absent. A read's rows are gone when its topics' oldest rows are all newer than its head.
-  private async oldestOutboxRows(heads: readonly Head[]): Promise<Map<string, string>> {
+  // Each owner's oldest outbox row per topic (keyed `owner|topic`; a topic with none is absent),
+  // and where its relay left each partition of those topics: one statement.
+  private async outboxState(
+    heads: readonly Head[],
+  ): Promise<{ oldest: Map<string, string>; published: Target[] }> {
     const owners = [...new Set(heads.map((h) => h.owner))].map((owner) => ({
       owner,
       topics: [...new Set(heads.filter((h) => h.owner === owner).flatMap((h) => h.topics))],
     }));
-    if (owners.length === 0) return new Map();
-    const rows = await this.dataSource.query<{ owner: number; topic: string; oldest: string }[]>(
-      owners
+    if (owners.length === 0) return { oldest: new Map(), published: [] };
+    const [row] = await this.dataSource.query<
+      { oldest: { owner: number; topic: string; oldest: string }[] | null; published: Target[] | null }[]
+    >(
+      `select (select json_agg(o) from (${owners
         .map(
           (o, i) =>
             `select ${i} as owner, topic, min(position)::text as oldest from "${o.owner}".outbox
              where topic = any($${i + 1}) group by topic`,
         )
-        .join(' union all '),
+        .join(' union all ')}) o) as oldest,
+       (select json_agg(p) from (${owners
+         .map(
+           (o, i) =>
+             `select topic, partition, "offset"::text as "offset", topic_id as "topicId",
+                     published_at as "publishedAt"
+              from "${o.owner}".published_offsets where topic = any($${i + 1})`,
+         )
+         .join(' union all ')}) p) as published`,
       owners.map((o) => o.topics),
     );
-    return new Map(rows.map((r) => [`${owners[Number(r.owner)]!.owner}|${r.topic}`, r.oldest]));
-  }
-
-  // Where the relays left each partition of the sources' topics, with the consumer that must pass it.
-  private async publishedOffsets(owners: readonly Owner[], sources: readonly Source[]): Promise<Target[]> {
-    const rows: Target[] = await this.dataSource.query(
-      `select topic, partition, "offset"::text as "offset", topic_id as "topicId", published_at as "publishedAt"
-       from (${this.publishedSql(owners)}) p`,
-      owners.map((o) => o.topics),
-    );
-    return withConsumers(rows, sources);
-  }
-
-  private publishedSql(owners: readonly Owner[]): string {
-    return owners
-      .map(
-        (o, i) =>
-          `select topic, partition, "offset", topic_id, published_at
-           from "${o.owner}".published_offsets where topic = any($${i + 1})`,
-      )
-      .join(' union all ');
+    return {
+      oldest: new Map((row!.oldest ?? []).map((r) => [`${owners[r.owner]!.owner}|${r.topic}`, r.oldest])),
+      published: row!.published ?? [],
+    };
   }
 
   // Whether the projector's checkpoint has reached every target (checked with the other waiting
