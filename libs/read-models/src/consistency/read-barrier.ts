@@ -88,7 +88,7 @@ export class ReadBarrier {
             return row !== undefined && BigInt(row) <= BigInt(h.head!);
           }),
       );
-      const topics = new Set(heads.flatMap((h) => h.topics));
+      const topics = new Set(heads.flatMap((h) => (h.head === null ? [] : h.topics)));
       return {
         status: 'fulfilled',
         value: pending ? null : state.published.filter((p) => topics.has(p.topic)),
@@ -131,7 +131,9 @@ export class ReadBarrier {
     );
     if (!drained) return false;
     if (!this.bus.durableOffsets) return true;
-    const after = withConsumers(published, sources);
+    // An owner that had nothing pending at the look: where the look found its partitions.
+    const settled = new Set(heads.flatMap((h) => (h.head === null ? h.topics : [])));
+    const after = [...withConsumers(published, sources), ...targets.filter((t) => settled.has(t.topic))];
     return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(after), deadline);
   }
 
