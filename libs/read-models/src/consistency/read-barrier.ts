@@ -132,7 +132,7 @@ export class ReadBarrier {
     if (!drained) return false;
     if (!this.bus.durableOffsets) return true;
     // An owner that had nothing pending at the look: where the look found its partitions.
-    const settled = new Set(heads.flatMap((h) => (h.head === null ? h.topics : [])));
+    const settled = new Set<string>(heads.flatMap((h) => (h.head === null ? h.topics : [])));
     const after = [...withConsumers(published, sources), ...targets.filter((t) => settled.has(t.topic))];
     return this.until(NOTIFY_CHANNELS.consumed, () => this.consumed(after), deadline);
   }
