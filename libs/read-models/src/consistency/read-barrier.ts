@@ -104,10 +104,7 @@ export class ReadBarrier {
   ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const sources = [...new Set(models)].map((m) => READ_MODEL_SOURCES[m]);
-    const owners = [...new Set(sources.map((s) => s.owner))].map((owner) => ({
-      owner,
-      topics: sources.filter((s) => s.owner === owner).map((s) => s.topic),
-    }));
+    const owners = ownersOf(sources);
     // One round trip when nothing is pending: the outbox heads, and the targets with whether the
     // projector has reached them already.
     const look = await this.looks.add(sources);
@@ -158,10 +155,7 @@ export class ReadBarrier {
   // to plain scans and joins: a version that unnested the topics into correlated subqueries took
   // twice as long as the two statements it replaced.)
   private async lookAt(sources: readonly Source[]): Promise<Look> {
-    const owners = [...new Set(sources.map((s) => s.owner))].map((owner) => ({
-      owner,
-      topics: sources.filter((s) => s.owner === owner).map((s) => s.topic),
-    }));
+    const owners = ownersOf(sources);
     const [topics, consumers] = [owners.length + 1, owners.length + 2];
     const [row] = await this.dataSource.query<
       { heads: { topic: string; head: string }[] | null; targets: Look['targets'] | null }[]
@@ -198,10 +192,7 @@ export class ReadBarrier {
   private async outboxState(
     heads: readonly Head[],
   ): Promise<{ oldest: Map<string, string>; published: Target[] }> {
-    const owners = [...new Set(heads.map((h) => h.owner))].map((owner) => ({
-      owner,
-      topics: [...new Set(heads.filter((h) => h.owner === owner).flatMap((h) => h.topics))],
-    }));
+    const owners = ownersOf(heads.flatMap((h) => h.topics.map((topic) => ({ owner: h.owner, topic }))));
     if (owners.length === 0) return { oldest: new Map(), published: [] };
     const [row] = await this.dataSource.query<
       { oldest: { owner: number; topic: string; oldest: string }[] | null; published: Target[] | null }[]
@@ -269,6 +260,13 @@ export class ReadBarrier {
 const BEHIND = `(c.consumer is null
    or (c.topic_id is not distinct from p.topic_id and c."offset" < p."offset")
    or (c.topic_id is distinct from p.topic_id and c.updated_at <= p.published_at))`;
+
+// Topics grouped by the owner whose outbox and relay publish them, each topic once.
+function ownersOf(entries: readonly { readonly owner: string; readonly topic: string }[]): Owner[] {
+  const owners = new Map<string, Set<string>>();
+  for (const { owner, topic } of entries) owners.set(owner, (owners.get(owner) ?? new Set()).add(topic));
+  return [...owners].map(([owner, topics]) => ({ owner, topics: [...topics] }));
+}
 
 // The newest of some outbox positions (bigint as text), or null when there are none.
 function newest(positions: readonly (string | null)[]): string | null {
