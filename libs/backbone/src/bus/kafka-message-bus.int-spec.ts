@@ -4,6 +4,7 @@ import { TEST_KAFKA_BROKERS, eventually, uniqueName } from '@spindle/testing';
 import { kafkaRequests } from '../metrics/backbone-metrics';
 import type { SubscribeOptions } from './message-bus';
 import { KafkaMessageBus } from './kafka-message-bus';
+import { KafkaNamespace } from './kafka-namespace';
 
 // Requests of one API this process's Kafka clients sent so far (spindle_kafka_requests_total).
 async function requestsOf(api: string): Promise<number> {
@@ -350,5 +351,76 @@ describe('Kafka publishes made together', () => {
       expect(BigInt(offset)).toBeGreaterThan(lastOffset.get(where) ?? -1n);
       lastOffset.set(where, BigInt(offset));
     });
+  });
+});
+
+// A probe calls /health every few seconds on a cluster that may hold thousands of other topics:
+// the check asks about this installation's topics, not the cluster's.
+describe('Kafka health', () => {
+  let admin: Admin;
+
+  beforeAll(async () => {
+    admin = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+
+  afterAll(() => admin.disconnect());
+
+  it("asks only about the topics it made sure of: its answer does not grow with the cluster's other topics", async () => {
+    const namespace = uniqueName('health');
+    const bus = new KafkaMessageBus({
+      brokers: TEST_KAFKA_BROKERS,
+      clientId: 'spindle-test',
+      partitions: 2,
+      namespace,
+    });
+    const others = Array.from({ length: 40 }, (_, i) => `${namespace}-other-${i}`);
+    try {
+      await bus.ensureTopics(['spindle.test.health.a', 'spindle.test.health.b']);
+      const first = await bus.health();
+      expect(first).toEqual({
+        up: true,
+        detail: expect.stringMatching(/^2 topic\(s\), 4 partition\(s\) led by broker\(s\) \d+$/) as unknown,
+      });
+      // What the broker answered the bus's admin client (the Metadata responses' bytes) for a check.
+      const busAdmin = (bus as unknown as { admin: Admin }).admin;
+      const metadataBytes = async (): Promise<number> => {
+        let bytes = 0;
+        const off = busAdmin.on(
+          busAdmin.events.REQUEST,
+          (e: { payload: { apiName: string; size: number } }) => {
+            if (e.payload.apiName === 'Metadata') bytes += e.payload.size;
+          },
+        );
+        try {
+          expect((await bus.health()).up).toBe(true);
+        } finally {
+          off();
+        }
+        return bytes;
+      };
+      const before = await metadataBytes();
+      expect(before).toBeGreaterThan(0);
+      await admin.createTopics({ topics: others.map((topic) => ({ topic, numPartitions: 1 })) });
+      expect(await metadataBytes()).toBe(before);
+      // One of them deleted (a reset broker; a publish makes it again): Kafka refuses the request (at
+      // once: kafkajs does not retry it, or the check would time out, down), and the broker, still
+      // up, says so.
+      await admin.deleteTopics({ topics: [new KafkaNamespace(namespace).topic('spindle.test.health.a')] });
+      await eventually(
+        async () => ((await bus.health()).detail.includes('missing') ? true : undefined),
+        20_000,
+        'the deleted topic seen',
+      );
+      expect(await bus.health()).toEqual({
+        up: true,
+        detail: expect.stringMatching(
+          /broker\(s\), controller \d+; some of the installation's topics are missing$/,
+        ) as unknown,
+      });
+    } finally {
+      await bus.close();
+      await admin.deleteTopics({ topics: others }).catch(() => undefined);
+    }
   });
 });

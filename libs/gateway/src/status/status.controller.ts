@@ -11,7 +11,7 @@ import type { RuntimeVersions } from './runtime-probe';
 class DependencyStatusDto {
   @ApiProperty({ example: true }) up!: boolean;
   @ApiProperty({ example: 'kafka' }) kind!: string;
-  @ApiProperty({ example: '1 broker(s), controller 1' }) detail!: string;
+  @ApiProperty({ example: '21 topic(s), 63 partition(s) led by broker(s) 1' }) detail!: string;
 }
 
 class RuntimesDto {
