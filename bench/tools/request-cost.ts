@@ -7,15 +7,22 @@ import type { LoadPlan } from '../lib/load-generator';
 // whatever the status. How the consistent reads' shared look was measured (BENCHMARKS.md,
 // 2026-12-07 afternoon). The process is the one that serves the route (in the node topology the
 // control process: `SPINDLE_PART=gateway,...` in its environment).
-//   node -r @swc-node/register bench/tools/request-cost.ts <url> <GET|POST> <body|''> <pid> [seconds]
-const [url, method, body, pid, seconds] = process.argv.slice(2);
-if (!url || !pid || (method !== 'GET' && method !== 'POST'))
-  throw new Error('usage: request-cost.ts <url> <GET|POST> <body|""> <pid> [seconds]');
+// <pids> may name several processes, comma-separated (every process of a topology: ab-submit.sh):
+// their CPU is summed.
+//   node -r @swc-node/register bench/tools/request-cost.ts <url> <GET|POST> <body|''> <pids> [seconds]
+const [url, method, body, pidList, seconds] = process.argv.slice(2);
+if (!url || !pidList || (method !== 'GET' && method !== 'POST'))
+  throw new Error('usage: request-cost.ts <url> <GET|POST> <body|""> <pid[,pid...]> [seconds]');
+const pids = pidList.split(',');
 
 // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat, after the command's name).
 function ticks(): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  let sum = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    sum += Number(fields[11]) + Number(fields[12]);
+  }
+  return sum;
 }
 
 async function main(): Promise<void> {
