@@ -1,5 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { GroupCommit, NOTIFY_CHANNELS, PgNotifications, waitForChange } from '@spindle/backbone';
+import { NOTIFY_CHANNELS, PgNotifications, groupedReads, waitForChange } from '@spindle/backbone';
 
 // A read-model row keyed by a unique name and mirroring one stream; deleted rows are tombstones.
 export interface NamedView extends ObjectLiteral {
@@ -74,7 +74,7 @@ export async function waitForStreamPosition(
 // again at every projector commit: with many in flight (a burst of cancels, say) that was a
 // statement per waiter per commit. The looks at one read model's rows that arrive while one runs
 // share the next statement (a lone look goes at once); a stream without a row is at position 0.
-const positionLooks = new WeakMap<DataSource, Map<string, GroupCommit<string, number>>>();
+const positionLooks = new WeakMap<DataSource, Map<string, (streamId: string) => Promise<number>>>();
 
 function streamPositionOf(
   dataSource: DataSource,
@@ -83,21 +83,17 @@ function streamPositionOf(
 ): Promise<number> {
   const table = dataSource.getMetadata(entity).tablePath;
   let looks = positionLooks.get(dataSource);
-  if (!looks) positionLooks.set(dataSource, (looks = new Map<string, GroupCommit<string, number>>()));
+  if (!looks) positionLooks.set(dataSource, (looks = new Map()));
   let look = looks.get(table);
   if (!look) {
-    look = new GroupCommit<string, number>(
-      async (streamIds) => {
-        const rows: { stream_id: string; stream_position: number }[] = await dataSource.query(
-          `select stream_id, stream_position from ${table} where stream_id = any($1::text[])`,
-          [[...new Set(streamIds)]],
-        );
-        const found = new Map(rows.map((row) => [row.stream_id, Number(row.stream_position)]));
-        return streamIds.map((id) => ({ status: 'fulfilled', value: found.get(id) ?? 0 }));
-      },
-      { maxInFlight: 1 },
-    );
+    look = groupedReads<string, number>(async (streamIds) => {
+      const rows: { stream_id: string; stream_position: number }[] = await dataSource.query(
+        `select stream_id, stream_position from ${table} where stream_id = any($1::text[])`,
+        [streamIds],
+      );
+      return new Map(rows.map((row) => [row.stream_id, Number(row.stream_position)]));
+    }, 0);
     looks.set(table, look);
   }
-  return look.add(streamId);
+  return look(streamId);
 }

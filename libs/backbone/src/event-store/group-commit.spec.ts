@@ -1,4 +1,4 @@
-import { GroupCommit } from './group-commit';
+import { GroupCommit, groupedReads } from './group-commit';
 
 // A commit that records its batches and answers each item with itself, once released.
 function recorder() {
@@ -90,5 +90,36 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3]]);
     releaseAll();
     await expect(Promise.all([first, ...rest])).resolves.toEqual([1, 2, 3]);
+  });
+});
+
+describe('groupedReads', () => {
+  it('reads the keys asked for during a read together, each once, and answers a key not found with the default', async () => {
+    const reads: string[][] = [];
+    const releases: (() => void)[] = [];
+    const lookUp = groupedReads<string, number | null>(async (keys) => {
+      reads.push([...keys]);
+      await new Promise<void>((r) => releases.push(r));
+      return new Map(keys.filter((k) => k !== 'none').map((k) => [k, k.length]));
+    }, null);
+    const first = lookUp('a');
+    await turn();
+    const rest = [lookUp('bb'), lookUp('none'), lookUp('bb'), lookUp('ccc')];
+    releases.splice(0).forEach((r) => r());
+    await turn();
+    expect(reads).toEqual([['a'], ['bb', 'none', 'ccc']]);
+    releases.splice(0).forEach((r) => r());
+    await expect(Promise.all([first, ...rest])).resolves.toEqual([1, 2, null, 2, 3]);
+  });
+
+  it('fails the callers of a failed read only', async () => {
+    let calls = 0;
+    const lookUp = groupedReads<string, number>(async (keys) => {
+      calls += 1;
+      if (calls === 1) throw new Error('connection lost');
+      return new Map(keys.map((k) => [k, 7]));
+    }, 0);
+    await expect(lookUp('a')).rejects.toThrow('connection lost');
+    await expect(lookUp('a')).resolves.toBe(7);
   });
 });

@@ -88,3 +88,19 @@ export class GroupCommit<TItem, TResult> {
     });
   }
 }
+
+// Reads by key that share their statements: the keys asked for while a read runs go together in
+// the next (a lone key goes at once), each distinct key once. `read` answers the keys it found;
+// every caller gets its key's value, or `missing` for a key not found. A failed read fails the
+// callers of that read only.
+export function groupedReads<TKey, TValue>(
+  read: (keys: readonly TKey[]) => Promise<ReadonlyMap<TKey, TValue>>,
+  missing: TValue,
+  options: GroupCommitOptions = { maxInFlight: 1 },
+): (key: TKey) => Promise<TValue> {
+  const reads = new GroupCommit<TKey, TValue>(async (keys) => {
+    const found = await read([...new Set(keys)]);
+    return keys.map((key) => ({ status: 'fulfilled', value: found.has(key) ? found.get(key)! : missing }));
+  }, options);
+  return (key) => reads.add(key);
+}

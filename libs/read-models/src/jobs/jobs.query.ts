@@ -6,10 +6,10 @@ import type { JobState } from '@spindle/contracts';
 import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import {
-  GroupCommit,
   NOTIFY_CHANNELS,
   PgNotifications,
   StreamRowTable,
+  groupedReads,
   waitForChange,
 } from '@spindle/backbone';
 import { waitForStreamPosition } from '../named-view.query';
@@ -47,22 +47,16 @@ export class JobsQuery {
   // (findRecent) reads it again at each projector commit: the reads in flight together share one
   // statement (while one runs, the next gathers; a lone read goes at once). Each caller passed its
   // own read barrier before asking, so the statement, sent after, sees what every one of them needs.
-  private readonly byId = new GroupCommit<string, JobView | null>(
-    async (ids) => {
-      const rows = await this.rows().select(this.dataSource.manager, 'where id = any($1::uuid[])', [
-        [...new Set(ids)],
-      ]);
-      const found = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => ({ status: 'fulfilled', value: found.get(id) ?? null }));
-    },
-    { maxInFlight: 1 },
-  );
+  private readonly byId = groupedReads<string, JobView | null>(async (ids) => {
+    const rows = await this.rows().select(this.dataSource.manager, 'where id = any($1::uuid[])', [ids]);
+    return new Map(rows.map((row) => [row.id, row]));
+  }, null);
 
   // Null: no such job. An id is a UUID in any case, as Postgres compares them; one that is not a
   // UUID is no job's, and never reaches the statement that other reads share.
   findById(id: string): Promise<JobView | null> {
     const uuid = id.toLowerCase();
-    return JOB_ID_PATTERN.test(uuid) ? this.byId.add(uuid) : Promise.resolve(null);
+    return JOB_ID_PATTERN.test(uuid) ? this.byId(uuid) : Promise.resolve(null);
   }
 
   // Read your writes without a token: a submit answers as soon as the job is recorded, so a job
