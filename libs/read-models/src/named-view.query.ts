@@ -74,7 +74,8 @@ export async function waitForStreamPosition(
 // again at every projector commit: with many in flight (a burst of cancels, say) that was a
 // statement per waiter per commit. The looks at one read model's rows that arrive while one runs
 // share the next statement (a lone look goes at once); a stream without a row is at position 0.
-const positionLooks = new WeakMap<DataSource, Map<string, (streamId: string) => Promise<number>>>();
+type PositionLook = (streamId: string) => Promise<number>;
+const positionLooks = new WeakMap<DataSource, Map<string, PositionLook>>();
 
 function streamPositionOf(
   dataSource: DataSource,
@@ -83,7 +84,7 @@ function streamPositionOf(
 ): Promise<number> {
   const table = dataSource.getMetadata(entity).tablePath;
   let looks = positionLooks.get(dataSource);
-  if (!looks) positionLooks.set(dataSource, (looks = new Map()));
+  if (!looks) positionLooks.set(dataSource, (looks = new Map<string, PositionLook>()));
   let look = looks.get(table);
   if (!look) {
     look = groupedReads<string, number>(async (streamIds) => {
