@@ -13,7 +13,10 @@
 #   bench/tools/ab-submit.sh <base revision> [pairs (3)] [seconds (15)]
 # with KAFKA_BROKERS set (Postgres at BENCH_POSTGRES_URL's server, as the benchmark);
 # SPINDLE_TOPOLOGY picks the topology (node by default), AB_PORT the gateway's port (38180, and the
-# six after it for the other processes).
+# six after it for the other processes). Both sides share node_modules, so a change inside a
+# dependency (a patch of patches/) is compared with the same revision as the base and
+# AB_BEFORE_SIDE, a command run before each side's Spindle starts with the side's name (`this` or
+# `base`) as its argument, that puts the side's version of the dependency in place.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BASE_REV="${1:?usage: ab-submit.sh <base revision> [pairs] [seconds]}"
@@ -59,6 +62,16 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 130" INT TERM
 
+# A request of a run's set-up; refused, it says what came back, and the run stops.
+set_up() {
+  local status
+  status="$(curl -s -o "$WORK/answer" -w '%{http_code}' "$@")"
+  if [ "${status:0:1}" != 2 ]; then
+    echo "ab-submit: $* answered $status: $(head -c 500 "$WORK/answer")" >&2
+    exit 1
+  fi
+}
+
 # One run of one side: request-cost.ts's JSON in $WORK/last.
 run_side() {
   local tree="$1" label="$2"
@@ -89,9 +102,9 @@ run_side() {
   # Every process of this Spindle: the supervisor and its parts.
   PIDS="$(pids_of "$NS")"
   printf 'exports.stamp = (args) => ({ ts: args.ts ?? null });\n' > "$WORK/stamp.js"
-  curl -sf -F "file=@$WORK/stamp.js" "$url/api/v1/artifacts" > /dev/null
-  curl -sf -XPOST "$url/api/v1/functions" -H 'content-type: application/json' \
-    -d '{"name":"stamp","artifact":"stamp.js","entrypoint":"stamp","runtime":"node"}' > /dev/null
+  set_up -F "file=@$WORK/stamp.js" "$url/api/v1/artifacts"
+  set_up -XPOST "$url/api/v1/functions" -H 'content-type: application/json' \
+    -d '{"name":"stamp","artifact":"stamp.js","entrypoint":"stamp","runtime":"node"}'
   (cd "$ROOT" && node -r @swc-node/register bench/tools/request-cost.ts \
     "$url/api/v1/functions/stamp/jobs" POST '{"args":{}}' "$PIDS" "$SECS" | tail -1) > "$WORK/last"
   stop_spindle
@@ -105,6 +118,7 @@ for pair in $(seq 1 "$PAIRS"); do
   for side in $order; do
     tree="$ROOT"
     [ "$side" = base ] && tree="$BASE"
+    if [ -n "${AB_BEFORE_SIDE:-}" ]; then $AB_BEFORE_SIDE "$side"; fi
     run_side "$tree" "$side"
     echo "pair $pair, $side: $(cat "$WORK/last")"
     echo "$side $(cat "$WORK/last")" >> "$RESULTS"
