@@ -1,5 +1,5 @@
-// The parts of kafkajs's own modules (not its public API) that kafka-topic-ids.ts uses, typed as
-// far as it uses them. They are internal: package.json pins kafkajs to one version, and the SASL
+// The parts of kafkajs's own modules (not its public API) that kafka-topic-ids.ts and the specs of
+// our patches to kafkajs use, typed as far as they use them. They are internal: package.json pins kafkajs to one version, and the SASL
 // and topic-incarnation int-specs (real brokers) fail if they change shape.
 declare module 'kafkajs/src/network/connectionPool' {
   import type { KafkaConfig } from 'kafkajs';
@@ -59,6 +59,7 @@ declare module 'kafkajs/src/loggers' {
 
 declare module 'kafkajs/src/protocol/encoder' {
   export default class Encoder {
+    readonly buffer: Buffer;
     writeInt8(value: number): this;
     writeBoolean(value: boolean): this;
     writeUVarInt(value: number): this;
@@ -109,4 +110,45 @@ declare module 'kafkajs/src/network/requestQueue' {
     fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
     destroy(): void;
   }
+}
+
+declare module 'kafkajs/src/protocol/requests/produce' {
+  import type { KafkajsRequest } from 'kafkajs/src/network/connectionPool';
+
+  export function protocol(options: { version: number }): (request: {
+    acks: number;
+    timeout: number;
+    topicData: {
+      topic: string;
+      partitions: {
+        partition: number;
+        messages: { key: string; value: string; headers?: Record<string, string> }[];
+      }[];
+    }[];
+  }) => { request: KafkajsRequest };
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/v0' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+
+  export function RecordBatch(batch: { records: Encoder[] }): Promise<Encoder>;
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/record/v0' {
+  import type Encoder from 'kafkajs/src/protocol/encoder';
+
+  export default function Record(record: {
+    offsetDelta?: number;
+    key: string;
+    value: string;
+    headers?: Record<string, string>;
+  }): Encoder;
+}
+
+declare module 'kafkajs/src/protocol/recordBatch/v0/decoder' {
+  import type Decoder from 'kafkajs/src/protocol/decoder';
+
+  export default function decodeRecordBatch(decoder: Decoder): Promise<{
+    records: { key: Buffer; value: Buffer; headers: Record<string, Buffer> }[];
+  }>;
 }
