@@ -166,6 +166,41 @@ describe('concurrency of the event store', () => {
     ]);
   });
 
+  // A batch's JSON goes to Postgres as one JSON array per column (jsonbElements): each event's
+  // data and outbox message must come back as given, each at its own position.
+  it("keeps each event's data and outbox message as given, in order, whatever characters they hold", async () => {
+    const names = [
+      'quote " and \\" escaped',
+      'back\\slash \\\\ twice',
+      '{braces},[commas]',
+      'zürich 東京 🚀',
+      'line\nbreak\ttab',
+      'x'.repeat(5_000),
+    ];
+    const options = { topic: 'chars', metadata: meta, occurredAt: new Date() };
+    const appends = names.map((name, i) => ({
+      streamId: uniqueName(`chars-${i}`),
+      expectedPosition: 0,
+      events: [contextCreated(name), contextCreated(`${name} again`)],
+      ...options,
+    }));
+    const appended = (await store.appendMany(db.dataSource.manager, appends)).flat();
+    const streams = await store.readStreams(
+      db.dataSource.manager,
+      appends.map((a) => a.streamId),
+    );
+    expect([...streams.values()].flat().map((e) => (e.data as { name: string }).name)).toEqual(
+      names.flatMap((name) => [name, `${name} again`]),
+    );
+    const outbox = await db.dataSource.query<{ payload: unknown; headers: unknown }[]>(
+      `select payload, headers from "${db.schema}".outbox where topic = 'chars' order by position`,
+    );
+    expect(outbox.map((row) => row.payload)).toEqual(appended.map((e) => JSON.parse(JSON.stringify(e))));
+    expect(outbox.map((row) => row.headers)).toEqual(
+      appended.map((e) => ({ 'event-type': e.type, 'event-id': e.id })),
+    );
+  });
+
   // Without a transaction around it: a fresh stream's claim and the rider's write, which succeed
   // on their own, go with the stream that moved (append_conflict fails the statement).
   it('leaves nothing of an append over several streams when one has moved, with no transaction around it', async () => {

@@ -3,7 +3,7 @@ import { assertEventData, newEventId, parseEvent } from '@spindle/contracts';
 import type { EventEnvelope, MessageMetadata, NewEvent, SpindleEvent } from '@spindle/contracts';
 import { randomUUID } from 'node:crypto';
 import { NOTIFY_CHANNELS, outboxNotice } from '../database/pg-notifications';
-import { ridingCtes } from '../database/statement-parts';
+import { jsonbElements, ridingCtes } from '../database/statement-parts';
 import { APPEND_CONFLICT_SQLSTATE } from '../database/append-conflict.migration';
 import type { StatementParts } from '../database/statement-parts';
 
@@ -168,14 +168,14 @@ export class PostgresEventStore {
       all.map((e) => e.streamPosition),
       all.map((e) => e.type),
       all.map((e) => e.version),
-      all.map((e) => JSON.stringify(e.data)),
+      JSON.stringify(all.map((e) => e.data)),
       all.map((e) => e.correlationId),
       all.map((e) => e.causationId),
       all.map((e) => e.occurredAt),
       rows.map((r) => r.topic),
       rows.map((r) => r.key),
-      rows.map((r) => JSON.stringify(r.event)),
-      rows.map((r) => JSON.stringify({ 'event-type': r.event.type, 'event-id': r.event.id })),
+      JSON.stringify(rows.map((r) => r.event)),
+      JSON.stringify(rows.map((r) => ({ 'event-type': r.event.type, 'event-id': r.event.id }))),
     ];
     const riding = ridingCtes(ridden ? [ridden] : [], params.length);
     try {
@@ -193,11 +193,11 @@ export class PostgresEventStore {
          appended as (
            insert into ${this.t.events}
              (event_id, stream_id, stream_position, type, version, data, correlation_id, causation_id, occurred_at)
-           select e.* from unnest($6::uuid[], $7::text[], $8::int[], $9::text[], $10::int[], $11::jsonb[],
+           select e.* from unnest($6::uuid[], $7::text[], $8::int[], $9::text[], $10::int[], ${jsonbElements('$11')},
                                   $12::text[], $13::text[], $14::timestamptz[]) e, checked where checked.ok),
          queued as (
            insert into ${this.t.outbox} (topic, message_key, payload, headers)
-           select o.* from unnest($15::text[], $16::text[], $17::jsonb[], $18::jsonb[]) o, checked,
+           select o.* from unnest($15::text[], $16::text[], ${jsonbElements('$17')}, ${jsonbElements('$18')}) o, checked,
              (select pg_notify('${NOTIFY_CHANNELS.outbox}', '${outboxNotice(this.schema, this.appender)}')) notified
            where checked.ok),
          conflict as (
