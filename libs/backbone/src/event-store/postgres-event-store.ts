@@ -250,11 +250,12 @@ export class PostgresEventStore {
   ): Promise<void> {
     if (entries.length === 0) return;
     await manager.query(
-      `insert into ${this.t.idempotency} (key, fingerprint, result) select * from unnest($1::text[], $2::text[], $3::jsonb[])`,
+      `insert into ${this.t.idempotency} (key, fingerprint, result)
+       select * from unnest($1::text[], $2::text[], ${jsonbElements('$3')})`,
       [
         entries.map((e) => e.key),
         entries.map((e) => e.fingerprint),
-        entries.map((e) => JSON.stringify(e.result)),
+        JSON.stringify(entries.map((e) => e.result)),
       ],
     );
   }

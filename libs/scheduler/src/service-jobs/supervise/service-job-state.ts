@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { jsonbElements } from '@spindle/backbone';
 import { foldServiceJob, isServiceJobEvent } from '@spindle/contracts';
 import type { ServiceJobStatus, SpindleEvent } from '@spindle/contracts';
 import { SCHEDULER_SCHEMA } from '../../scheduler.tokens';
@@ -29,7 +30,7 @@ export async function applyServiceJobState(
   await manager.query(`delete from ${s}.service_jobs where name = any($1::text[])`, [names]);
   if (kept.length === 0) return;
   await manager.query(
-    `insert into ${s}.service_jobs (name, status) select * from unnest($1::text[], $2::jsonb[])`,
-    [kept.map(([name]) => name), kept.map(([, status]) => JSON.stringify(status))],
+    `insert into ${s}.service_jobs (name, status) select * from unnest($1::text[], ${jsonbElements('$2')})`,
+    [kept.map(([name]) => name), JSON.stringify(kept.map(([, status]) => status))],
   );
 }
