@@ -1,6 +1,7 @@
 // The parts of kafkajs's own modules (not its public API) that kafka-topic-ids.ts and the specs of
-// our patches to kafkajs use, typed as far as they use them. They are internal: package.json pins kafkajs to one version, and the SASL
-// and topic-incarnation int-specs (real brokers) fail if they change shape.
+// our patches to kafkajs use, typed as far as they use them. They are internal: package.json pins
+// kafkajs to one version, and the SASL and topic-incarnation int-specs (real brokers) and the
+// patches' specs fail if they change shape.
 declare module 'kafkajs/src/network/connectionPool' {
   import type { KafkaConfig } from 'kafkajs';
   import type Encoder from 'kafkajs/src/protocol/encoder';
