@@ -153,3 +153,7 @@ declare module 'kafkajs/src/protocol/recordBatch/v0/decoder' {
     records: { key: Buffer; value: Buffer; headers: Record<string, Buffer> }[];
   }>;
 }
+
+declare module 'kafkajs/src/producer/partitioners/default/murmur2' {
+  export default function murmur2(key: string | Buffer): number;
+}
