@@ -8,7 +8,10 @@
 //   NODE_OPTIONS="--require ./bench/tools/cpu-profile-preload.cjs" PROF_DIR=/tmp/prof npm start
 //   kill -WINCH $(pgrep -f apps/standalone/src/main.ts)   # now, and again at the window's end
 // This is how the per-process costs of a shared job at 100/s and at saturation were read
-// (BENCHMARKS.md, 2026-12-07).
+// (BENCHMARKS.md, 2026-12-07). With PROF_ALLOCATIONS=1 each process also samples what it
+// allocates (collected objects counted, a sample every 16 KB on average) and writes it beside, as
+// `<part>-<pid>.heapprofile`; read it with allocation-summary.ts. Allocations show costs that a
+// CPU profile spreads thin over the garbage collector (BENCHMARKS.md, 2026-12-07, late night).
 'use strict';
 const inspector = require('node:inspector');
 const { writeFileSync } = require('node:fs');
@@ -21,12 +24,24 @@ session.post('Profiler.enable', () =>
   // 500 µs between samples: finer than the default 1 ms, still a few % of a core.
   session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')),
 );
+const allocations = Boolean(process.env.PROF_ALLOCATIONS);
+const sampleAllocations = () =>
+  session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+if (allocations) session.post('HeapProfiler.enable', sampleAllocations);
+const fileOf = (extension) => join(dir, `${process.env.SPINDLE_PART || 'main'}-${process.pid}.${extension}`);
 process.on('SIGWINCH', () => {
   session.post('Profiler.stop', (error, result) => {
-    if (!error) {
-      const file = join(dir, `${process.env.SPINDLE_PART || 'main'}-${process.pid}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(result.profile));
-    }
+    if (!error) writeFileSync(fileOf('cpuprofile'), JSON.stringify(result.profile));
     session.post('Profiler.start');
   });
+  if (allocations) {
+    session.post('HeapProfiler.stopSampling', (error, result) => {
+      if (!error) writeFileSync(fileOf('heapprofile'), JSON.stringify(result.profile));
+      sampleAllocations();
+    });
+  }
 });
