@@ -1,8 +1,10 @@
 import Decoder from 'kafkajs/src/protocol/decoder';
+import Encoder from 'kafkajs/src/protocol/encoder';
 import { RecordBatch } from 'kafkajs/src/protocol/recordBatch/v0';
 import Record from 'kafkajs/src/protocol/recordBatch/record/v0';
 import decodeRecordBatch from 'kafkajs/src/protocol/recordBatch/v0/decoder';
 import { protocol } from 'kafkajs/src/protocol/requests/produce';
+import Long from 'kafkajs/src/utils/long';
 
 // kafkajs 2.2.4's Encoder made every buffer with Buffer.alloc (a new zero-filled ArrayBuffer,
 // outside Node's buffer pool), one per record, header, batch and request. `patches/kafkajs+2.2.4.patch`
@@ -56,5 +58,79 @@ describe('kafkajs encoder (patched)', () => {
         headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString()])),
       })),
     ).toEqual(messages);
+  });
+});
+
+// The same patch writes varints straight into the encoder's buffer (kafkajs built a JS array and a
+// Buffer of it for each), and a varlong given as a number in doubles (kafkajs stepped through
+// BigInt-backed Longs). Their bytes must be the protocol's: LEB128 of the zigzag value.
+describe('kafkajs varints (patched)', () => {
+  // The reference, in BigInt: zigzag, then seven bits a byte, low first, the high bit on all but
+  // the last.
+  function leb128(value: bigint, bits: 32 | 64): Buffer {
+    let zigZag = BigInt.asUintN(bits, (value << 1n) ^ (value >> BigInt(bits - 1)));
+    const bytes: number[] = [];
+    while (zigZag >= 128n) {
+      bytes.push(Number(zigZag & 127n) | 128);
+      zigZag >>= 7n;
+    }
+    bytes.push(Number(zigZag));
+    return Buffer.from(bytes);
+  }
+
+  // Every length a varint can have, each side of every byte boundary, and random values.
+  const around = (limit: number) =>
+    Array.from({ length: Math.ceil(Math.log2(limit) / 7) + 1 }, (_, k) => 2 ** (7 * k)).flatMap((edge) => [
+      edge - 1,
+      edge,
+      -edge,
+      -edge - 1,
+    ]);
+  const int32s = [0, -0, ...around(2 ** 31), 2 ** 31 - 1, -(2 ** 31), 1234567, -7654321].filter(
+    (v) => v < 2 ** 31 && v >= -(2 ** 31),
+  );
+  const random = (bound: number) => Math.floor(Math.random() * bound) * (Math.random() < 0.5 ? -1 : 1);
+
+  it('writes a varint as the protocol has it, and reads back what it wrote', () => {
+    for (const value of [...int32s, ...Array.from({ length: 2000 }, () => random(2 ** 31))]) {
+      const written = new Encoder().writeVarInt(value).buffer;
+      expect(written.toString('hex')).toBe(leb128(BigInt(value), 32).toString('hex'));
+      expect(written.length).toBe(Encoder.sizeOfVarInt(value));
+      expect(new Decoder(written).readVarInt()).toBe(value === 0 ? 0 : value);
+    }
+  });
+
+  it('writes a varlong given as a number as it writes the same value given as a Long', () => {
+    jest.spyOn(Buffer, 'allocUnsafe').mockImplementation((size: number) => Buffer.alloc(size, 0xa5));
+    const values = [
+      ...int32s,
+      ...around(2 ** 52),
+      2 ** 52 - 1,
+      -(2 ** 52 - 1),
+      Date.now(),
+      -Date.now(),
+      ...Array.from({ length: 2000 }, () => random(2 ** 52)),
+    ].filter((v) => Math.abs(v) < 2 ** 52);
+    for (const value of values) {
+      const written = new Encoder().writeVarLong(value).buffer;
+      const expected = leb128(BigInt(value), 64);
+      expect(written.toString('hex')).toBe(expected.toString('hex'));
+      expect(new Encoder().writeVarLong(Long.fromValue(value)).buffer.toString('hex')).toBe(
+        expected.toString('hex'),
+      );
+      expect(Encoder.sizeOfVarLong(value)).toBe(expected.length);
+      expect(new Decoder(written).readVarLong().value).toBe(BigInt(value));
+    }
+    // Beyond 2^52, and a Long, as before: the Long path.
+    for (const value of [2 ** 53 - 1, -(2 ** 53 - 1), Number.MAX_SAFE_INTEGER]) {
+      expect(new Encoder().writeVarLong(value).buffer.toString('hex')).toBe(
+        leb128(BigInt(value), 64).toString('hex'),
+      );
+    }
+    const long = Long.fromValue('9223372036854775807');
+    expect(new Encoder().writeVarLong(long).buffer.toString('hex')).toBe(
+      leb128(9223372036854775807n, 64).toString('hex'),
+    );
+    jest.restoreAllMocks();
   });
 });

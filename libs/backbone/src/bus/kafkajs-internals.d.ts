@@ -59,9 +59,15 @@ declare module 'kafkajs/src/loggers' {
 }
 
 declare module 'kafkajs/src/protocol/encoder' {
+  import type Long from 'kafkajs/src/utils/long';
+
   export default class Encoder {
+    static sizeOfVarInt(value: number): number;
+    static sizeOfVarLong(value: number | Long): number;
     readonly buffer: Buffer;
     writeInt8(value: number): this;
+    writeVarInt(value: number): this;
+    writeVarLong(value: number | Long): this;
     writeBoolean(value: boolean): this;
     writeUVarInt(value: number): this;
     writeUVarIntString(value: string | null): this;
@@ -69,12 +75,25 @@ declare module 'kafkajs/src/protocol/encoder' {
   }
 }
 
+declare module 'kafkajs/src/utils/long' {
+  // A 64-bit integer, held as a BigInt.
+  export default class Long {
+    static fromValue(value: number | string | bigint | Long): Long;
+    readonly value: bigint;
+  }
+}
+
 declare module 'kafkajs/src/protocol/decoder' {
+  import type Long from 'kafkajs/src/utils/long';
+
   export default class Decoder {
     constructor(buffer: Buffer);
     readInt8(): number;
     readInt16(): number;
     readInt32(): number;
+    readVarInt(): number;
+    readUVarInt(): number;
+    readVarLong(): Long;
     readBoolean(): boolean;
     readUVarIntString(): string | null;
     readUVarIntArray<T>(reader: (decoder: Decoder) => T): T[] | null;
