@@ -134,3 +134,63 @@ describe('kafkajs varints (patched)', () => {
     jest.restoreAllMocks();
   });
 });
+
+// The same patch decodes a record's timestamp delta in doubles (kafkajs: BigInt-backed Longs per
+// byte), adds it and the offset delta to the batch's first timestamp and offset in doubles while
+// they are well inside 2^53 (kafkajs: a string parsed into a Long and printed back per record),
+// and collects headers into one object. The answers must be kafkajs's: decimal strings, exact.
+describe('kafkajs record decoding (patched)', () => {
+  async function decoded(batch: { firstOffset: string; firstTimestamp: string | number; deltas: number[] }) {
+    const encoded = await RecordBatch({
+      firstOffset: Long.fromValue(batch.firstOffset),
+      firstTimestamp: batch.firstTimestamp,
+      records: batch.deltas.map((timestampDelta, offsetDelta) =>
+        Record({
+          key: `k${offsetDelta}`,
+          value: 'v',
+          offsetDelta,
+          timestampDelta,
+          headers: { one: 'a', many: ['x', 'y', 'z'] },
+        }),
+      ),
+    });
+    return (await decodeRecordBatch(new Decoder(encoded.buffer))).records;
+  }
+
+  // Deltas of every varlong length up to 7 bytes (the doubles) and beyond (kafkajs's Long path).
+  const deltas = [
+    0,
+    1,
+    -1,
+    63,
+    -64,
+    64,
+    8191,
+    -8192,
+    2 ** 20,
+    -(2 ** 27),
+    2 ** 34,
+    2 ** 41,
+    -(2 ** 47),
+    2 ** 48,
+    2 ** 51,
+  ];
+
+  it.each([
+    { firstOffset: '0', firstTimestamp: Date.parse('2026-12-08T01:00:00Z') },
+    { firstOffset: '123456789012345', firstTimestamp: '999999999999999' }, // 15 digits: doubles
+    { firstOffset: '9223372036854775000', firstTimestamp: '4611686018427387904' }, // near 2^63: BigInt
+  ])('gives offsets and timestamps from $firstOffset and $firstTimestamp exactly', async (batch) => {
+    const records = await decoded({ ...batch, deltas });
+    expect(records.map((r) => r.offset)).toEqual(
+      deltas.map((_, i) => (BigInt(batch.firstOffset) + BigInt(i)).toString()),
+    );
+    expect(records.map((r) => r.timestamp)).toEqual(
+      deltas.map((d) => (BigInt(batch.firstTimestamp) + BigInt(d)).toString()),
+    );
+    for (const record of records) {
+      expect(record.headers['one']?.toString()).toBe('a');
+      expect((record.headers['many'] as Buffer[]).map(String)).toEqual(['x', 'y', 'z']);
+    }
+  });
+});

@@ -151,7 +151,13 @@ declare module 'kafkajs/src/protocol/requests/produce' {
 declare module 'kafkajs/src/protocol/recordBatch/v0' {
   import type Encoder from 'kafkajs/src/protocol/encoder';
 
-  export function RecordBatch(batch: { records: Encoder[] }): Promise<Encoder>;
+  import type Long from 'kafkajs/src/utils/long';
+
+  export function RecordBatch(batch: {
+    firstOffset?: Long;
+    firstTimestamp?: number | string;
+    records: Encoder[];
+  }): Promise<Encoder>;
 }
 
 declare module 'kafkajs/src/protocol/recordBatch/record/v0' {
@@ -159,9 +165,10 @@ declare module 'kafkajs/src/protocol/recordBatch/record/v0' {
 
   export default function Record(record: {
     offsetDelta?: number;
+    timestampDelta?: number;
     key: string;
     value: string;
-    headers?: Record<string, string>;
+    headers?: Record<string, string | string[]>;
   }): Encoder;
 }
 
@@ -169,7 +176,13 @@ declare module 'kafkajs/src/protocol/recordBatch/v0/decoder' {
   import type Decoder from 'kafkajs/src/protocol/decoder';
 
   export default function decodeRecordBatch(decoder: Decoder): Promise<{
-    records: { key: Buffer; value: Buffer; headers: Record<string, Buffer> }[];
+    records: {
+      offset: string;
+      timestamp: string;
+      key: Buffer;
+      value: Buffer;
+      headers: Record<string, Buffer | Buffer[]>;
+    }[];
   }>;
 }
 
