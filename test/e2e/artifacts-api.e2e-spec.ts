@@ -8,13 +8,20 @@ import { AUTH } from '../support/auth';
 
 const LIMIT = 64 * 1024;
 
-async function upload(url: string, name: string, content: Buffer, query = '', type = 'text/x-python') {
+async function upload(
+  url: string,
+  name: string,
+  content: Buffer,
+  query = '',
+  type = 'text/x-python',
+  headers: Record<string, string> = {},
+) {
   const form = new FormData();
   form.append('file', new Blob([content], { type }), name);
   const response = await fetch(`${url}/api/v1/artifacts${query}`, {
     method: 'POST',
     body: form,
-    headers: AUTH,
+    headers: { ...AUTH, ...headers },
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as any };
 }
@@ -131,6 +138,31 @@ describe.each(SPINDLE_MODES)('artifacts API over %s', (mode, env) => {
         streamId: 'artifact-wire.py',
         data: { name: 'wire.py', kind: 'python', size: 5 },
       });
+    });
+
+    // The artifact store reads the id from the gateway's call (X-Correlation-Id), not from a
+    // request context of its own (it keeps none: CorrelationInterceptor).
+    it("records its events under the upload's and the delete's correlation ids", async () => {
+      const stored = await upload(suite.url, 'traced.py', Buffer.from('pass\n'), '', 'text/x-python', {
+        'x-correlation-id': 'upload-4714',
+      });
+      expect(stored.headers.get('x-correlation-id')).toBe('upload-4714');
+      const deleted = await fetch(`${suite.url}/api/v1/artifacts/traced.py`, {
+        method: 'DELETE',
+        headers: { ...AUTH, 'x-correlation-id': 'delete-4715' },
+      });
+      expect(deleted.status).toBe(204);
+      const records = await readKafkaTopic(
+        suite.kafkaTopic(EventTopics.artifact),
+        (r) => r.filter((x) => x.key === 'artifact-traced.py').length === 2,
+      );
+      const events = records
+        .filter((r) => r.key === 'artifact-traced.py')
+        .map((r) => JSON.parse(r.value) as { type: string; correlationId: string });
+      expect(events.map((e) => [e.type, e.correlationId])).toEqual([
+        ['ArtifactStored', 'upload-4714'],
+        ['ArtifactDeleted', 'delete-4715'],
+      ]);
     });
   }
 });

@@ -68,7 +68,11 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
       HealthModule.forConnections(definitions.flatMap((d) => d.connections)),
     ],
   };
-  const app = await createHttpApp(root, { logger: options.logger, timeouts: config.http });
+  const app = await createHttpApp(root, {
+    logger: options.logger,
+    timeouts: config.http,
+    requestContext: definitions.some((d) => d.requestContext === true),
+  });
   installBrowserSafety(app.getHttpAdapter().getInstance(), config);
   installSecurityHeaders(app.getHttpAdapter().getInstance());
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: [...config.auth.corsOrigins] });

@@ -19,8 +19,8 @@ import {
   ProblemException,
   SPINDLE_CONFIG,
   ValidationProblem,
+  correlationIdOf,
   httpStatusOf,
-  requestCorrelationId,
 } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { BlobTooLargeError, FilesystemBlobStore } from '../blobs/blob-store';
@@ -83,7 +83,10 @@ export class ArtifactsInternalController {
     const contentType = String(
       request.headers[ARTIFACT_CONTENT_TYPE_HEADER] ?? 'application/octet-stream',
     ).slice(0, 255);
-    const result = await this.execute({ kind: 'store', name, blob, contentType, force: force === 'true' });
+    const result = await this.execute(
+      { kind: 'store', name, blob, contentType, force: force === 'true' },
+      correlationIdOf(request.headers),
+    );
     void reply.status(result.ok ? HttpStatus.CREATED : statusOf(result));
     return result;
   }
@@ -91,10 +94,11 @@ export class ArtifactsInternalController {
   @Delete('artifacts/:name')
   async remove(
     @Param('name') name: string,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CommandResult> {
     assertName(name);
-    const result = await this.execute({ kind: 'delete', name });
+    const result = await this.execute({ kind: 'delete', name }, correlationIdOf(request.headers));
     void reply.status(result.ok ? HttpStatus.OK : statusOf(result));
     return result;
   }
@@ -107,7 +111,9 @@ export class ArtifactsInternalController {
     await reply.header('content-length', blob.size).type('application/octet-stream').send(blob.stream);
   }
 
-  private execute(command: ArtifactCommand): Promise<CommandResult> {
+  // Under the gateway's correlation id (its X-Correlation-Id), read from the request itself as the
+  // secrets service does: this process keeps no request context (boot.ts, `requestContext`).
+  private execute(command: ArtifactCommand, correlationId: string): Promise<CommandResult> {
     return handleCommand({
       dataSource: this.dataSource,
       store: this.events,
@@ -115,7 +121,7 @@ export class ArtifactsInternalController {
       streamId: artifactStreamId(command.name),
       topic: EventTopics.artifact,
       command,
-      metadata: { correlationId: requestCorrelationId(), causationId: null },
+      metadata: { correlationId, causationId: null },
       now: new Date(),
       onCommitted: () => this.relay.wake(),
     });

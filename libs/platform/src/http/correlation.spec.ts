@@ -1,5 +1,8 @@
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, from } from 'rxjs';
 import {
   CorrelatedConsoleLogger,
+  CorrelationInterceptor,
   correlationIdOf,
   currentCorrelationId,
   requestCorrelationId,
@@ -51,5 +54,44 @@ describe('a request’s correlation id', () => {
     }
     expect(lines[0]).toMatch(/\[jobs\] outside\n$/);
     expect(lines[1]).toMatch(/\[jobs\] \(order-4711\) inside\n$/);
+  });
+});
+
+describe('CorrelationInterceptor', () => {
+  // A request with the client's id, and a handler that answers the id it sees after an await.
+  async function handled(interceptor: CorrelationInterceptor) {
+    const headers: Record<string, string> = {};
+    const context = {
+      getType: () => 'http',
+      switchToHttp: () => ({
+        getRequest: () => ({ headers: { 'x-correlation-id': 'order-4713' } }),
+        getResponse: () => ({ header: (name: string, value: string) => (headers[name] = value) }),
+      }),
+    } as unknown as ExecutionContext;
+    const next: CallHandler = {
+      handle: () =>
+        from(
+          (async () => {
+            await new Promise((r) => setTimeout(r, 1));
+            return currentCorrelationId();
+          })(),
+        ),
+    };
+    const seen = await lastValueFrom(interceptor.intercept(context, next));
+    return { seen, answered: headers['x-correlation-id'] };
+  }
+
+  it("runs the handler in the request's context where the process keeps one (the gateway's)", async () => {
+    expect(await handled(new CorrelationInterceptor())).toEqual({
+      seen: 'order-4713',
+      answered: 'order-4713',
+    });
+  });
+
+  it('elsewhere answers the id and keeps no context (no promise hooks for the process)', async () => {
+    expect(await handled(new CorrelationInterceptor(false))).toEqual({
+      seen: undefined,
+      answered: 'order-4713',
+    });
   });
 });

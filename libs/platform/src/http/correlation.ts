@@ -40,15 +40,27 @@ export function withCorrelationId<T>(id: string, run: () => T): T {
   return current.run(id, run);
 }
 
-// Gives every HTTP request its correlation id for the whole of its handling, and answers it in
-// X-Correlation-Id so a client can quote it.
+// Answers every HTTP request's correlation id in X-Correlation-Id so a client can quote it, and,
+// in a process that keeps a request context (`requestContext`: the gateway's), gives the request
+// that id for the whole of its handling.
+//
+// The context is Node's AsyncLocalStorage, and on Node 20 the first `run` installs promise hooks
+// for the rest of the process's life: every promise, of every request and of every Kafka batch
+// and statement, calls into them, and V8 leaves its fast paths for `await`. On the gateway's
+// submits that is 13-15 % of the CPU per submit (BENCHMARKS.md, 2026-12-08). A process without
+// the gateway has no use for it (its internal routes read the id from the request, as the
+// secrets service and the artifact store do): its first health check or metrics scrape used to
+// install the hooks all the same.
 @Injectable()
 export class CorrelationInterceptor implements NestInterceptor {
+  constructor(private readonly requestContext = true) {}
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
     const id = correlationIdOf(http.getRequest<FastifyRequest>().headers);
     void http.getResponse<FastifyReply>().header(CORRELATION_ID_HEADER, id);
+    if (!this.requestContext) return next.handle();
     // Subscribing runs the handler: inside the id's context, so everything it awaits sees the id.
     return new Observable((subscriber) => withCorrelationId(id, () => next.handle().subscribe(subscriber)));
   }

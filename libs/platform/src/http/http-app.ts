@@ -12,6 +12,9 @@ import { createValidationPipe } from './validation.pipe';
 export interface HttpAppOptions {
   readonly logger?: boolean;
   readonly timeouts?: HttpTimeouts;
+  // Whether request handlers run in their correlation id's context (CorrelationInterceptor): only
+  // where code deep in a request's handling needs it (requestCorrelationId), at a cost.
+  readonly requestContext?: boolean;
 }
 
 export interface HttpTimeouts {
@@ -37,15 +40,15 @@ export async function createHttpApp(
   );
   installBodyLimits(app.getHttpAdapter().getInstance());
   if (options.timeouts) applyHttpTimeouts(app.getHttpServer(), options.timeouts);
-  configureHttpApp(app);
+  configureHttpApp(app, options.requestContext ?? true);
   app.enableShutdownHooks();
   return app;
 }
 
-export function configureHttpApp(app: INestApplication): void {
+export function configureHttpApp(app: INestApplication, requestContext = true): void {
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(new NulTextPipe(), createValidationPipe());
-  app.useGlobalInterceptors(new CorrelationInterceptor());
+  app.useGlobalInterceptors(new CorrelationInterceptor(requestContext));
 }
 
 export async function listen(app: NestFastifyApplication, port: number, host: string, name: string) {
