@@ -46,11 +46,10 @@ export function withCorrelationId<T>(id: string, run: () => T): T {
 //
 // The context is Node's AsyncLocalStorage, and on Node 20 the first `run` installs promise hooks
 // for the rest of the process's life: every promise, of every request and of every Kafka batch
-// and statement, calls into them, and V8 leaves its fast paths for `await`. On the gateway's
-// submits that is 13-15 % of the CPU per submit (BENCHMARKS.md, 2026-12-08). A process without
-// the gateway has no use for it (its internal routes read the id from the request, as the
-// secrets service and the artifact store do): its first health check or metrics scrape used to
-// install the hooks all the same.
+// and statement, calls into them, and V8 leaves its fast paths for `await`: about a seventh of
+// the CPU of a submit (BENCHMARKS.md, 2026-12-08). A process without the gateway has no use for
+// it (its internal routes read the id from the request, as the secrets service and the artifact
+// store do): its first health check or metrics scrape used to install the hooks all the same.
 @Injectable()
 export class CorrelationInterceptor implements NestInterceptor {
   constructor(private readonly requestContext = true) {}
