@@ -112,7 +112,8 @@ export class ArtifactsInternalController {
   }
 
   // Under the gateway's correlation id (its X-Correlation-Id), read from the request itself as the
-  // secrets service does: this process keeps no request context (boot.ts, `requestContext`).
+  // secrets service does: only a process that runs the gateway keeps a request context
+  // (`requestContext`, service-catalog.ts), and the artifact store may run without one.
   private execute(command: ArtifactCommand, correlationId: string): Promise<CommandResult> {
     return handleCommand({
       dataSource: this.dataSource,

@@ -150,7 +150,6 @@ declare module 'kafkajs/src/protocol/requests/produce' {
 
 declare module 'kafkajs/src/protocol/recordBatch/v0' {
   import type Encoder from 'kafkajs/src/protocol/encoder';
-
   import type Long from 'kafkajs/src/utils/long';
 
   export function RecordBatch(batch: {
