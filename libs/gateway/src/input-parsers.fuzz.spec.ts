@@ -271,7 +271,10 @@ function render(exception: unknown, url: string) {
     },
   };
   const host = {
-    switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({ method: 'GET', url }) }),
+    switchToHttp: () => ({
+      getResponse: () => reply,
+      getRequest: () => ({ headers: {}, method: 'GET', url }),
+    }),
   } as unknown as ArgumentsHost;
   const filter = new ProblemDetailsFilter();
   (filter as unknown as { logger: { error(): void } }).logger = { error: () => undefined };

@@ -71,7 +71,6 @@ export async function bootServices(options: BootOptions): Promise<RunningApp> {
   const app = await createHttpApp(root, {
     logger: options.logger,
     timeouts: config.http,
-    requestContext: definitions.some((d) => d.requestContext === true),
   });
   installBrowserSafety(app.getHttpAdapter().getInstance(), config);
   installSecurityHeaders(app.getHttpAdapter().getInstance());

@@ -26,10 +26,6 @@ export interface ServiceDefinition {
   readonly receivesCommands: boolean;
   // Serves /internal/* (service-to-service routes, InternalRoute).
   readonly internalRoutes?: boolean;
-  // Reads the request's correlation id deep in its handling (requestCorrelationId: the gateway's
-  // commands and calls to other services), so its process runs requests in a context that keeps
-  // it (CorrelationInterceptor says what that costs). Others read it from the request.
-  readonly requestContext?: boolean;
   port(config: SpindleConfig): number;
 }
 
@@ -39,7 +35,6 @@ export const SERVICES: Record<ServiceName, ServiceDefinition> = {
     module: GatewayServiceModule,
     connections: [READ_MODELS_CONNECTION],
     receivesCommands: false,
-    requestContext: true,
     port: (c) => c.ports.gateway,
   },
   scheduler: {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { API_SCOPES, DEFAULT_CONTEXT_NAME, contextStreamId } from '@spindle/contracts';
 import { loadConfig } from '@spindle/platform';
@@ -79,7 +80,8 @@ async function issueFirstAdminKey(app: RunningApp['app'], config: SpindleConfig)
   if (config.auth.adminKey !== undefined) return;
   await app.get(ReadBarrier).await(['apiKeys']);
   if (await app.get(ApiKeysQuery).any()) return;
-  const created = await app.get(ApiKeys).create({ name: 'admin (first start)', scopes: [...API_SCOPES] });
+  const request = { name: 'admin (first start)', scopes: [...API_SCOPES] };
+  const created = await app.get(ApiKeys).create(request, { correlationId: randomUUID() });
   process.stdout.write(
     `\n  Spindle created an admin API key. It is shown this once; keep it somewhere safe:\n\n` +
       `    ${created.key}\n\n` +

@@ -19,8 +19,8 @@ import {
   ProblemException,
   SPINDLE_CONFIG,
   ValidationProblem,
-  correlationIdOf,
   httpStatusOf,
+  requestCorrelationId,
 } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { BlobTooLargeError, FilesystemBlobStore } from '../blobs/blob-store';
@@ -85,7 +85,7 @@ export class ArtifactsInternalController {
     ).slice(0, 255);
     const result = await this.execute(
       { kind: 'store', name, blob, contentType, force: force === 'true' },
-      correlationIdOf(request.headers),
+      requestCorrelationId(request),
     );
     void reply.status(result.ok ? HttpStatus.CREATED : statusOf(result));
     return result;
@@ -98,7 +98,7 @@ export class ArtifactsInternalController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CommandResult> {
     assertName(name);
-    const result = await this.execute({ kind: 'delete', name }, correlationIdOf(request.headers));
+    const result = await this.execute({ kind: 'delete', name }, requestCorrelationId(request));
     void reply.status(result.ok ? HttpStatus.OK : statusOf(result));
     return result;
   }
@@ -111,9 +111,7 @@ export class ArtifactsInternalController {
     await reply.header('content-length', blob.size).type('application/octet-stream').send(blob.stream);
   }
 
-  // Under the gateway's correlation id (its X-Correlation-Id), read from the request itself as the
-  // secrets service does: only a process that runs the gateway keeps a request context
-  // (`requestContext`, service-catalog.ts), and the artifact store may run without one.
+  // Under the gateway's correlation id (its X-Correlation-Id).
   private execute(command: ArtifactCommand, correlationId: string): Promise<CommandResult> {
     return handleCommand({
       dataSource: this.dataSource,

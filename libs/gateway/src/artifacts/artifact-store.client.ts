@@ -3,34 +3,48 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ARTIFACT_CONTENT_TYPE_HEADER, CORRELATION_ID_HEADER } from '@spindle/contracts';
 import type { CommandResult } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG, internalHeaders, requestCorrelationId } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, internalHeaders } from '@spindle/platform';
 import type { ProblemDetails, SpindleConfig } from '@spindle/platform';
 import type { Accepted } from '../commands/command-sender';
 
 export type { Accepted };
 
 // Streams artifact content to and from the artifact store, which owns the blobs. Its refusals
-// (400, 409, 413, 404) come back as the same problem documents.
+// (400, 409, 413, 404) come back as the same problem documents. A store or a delete is recorded
+// under the request's correlation id (requestCorrelationId).
 @Injectable()
 export class ArtifactStoreClient {
   constructor(@Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig) {}
 
-  async store(name: string, content: Readable, contentType: string, force: boolean): Promise<Accepted> {
+  async store(
+    name: string,
+    content: Readable,
+    contentType: string,
+    force: boolean,
+    correlationId: string,
+  ): Promise<Accepted> {
     const response = await this.call(
       `/internal/v1/artifacts/${encodeURIComponent(name)}${force ? '?force=true' : ''}`,
       {
         method: 'PUT',
         body: Readable.toWeb(content) as ReadableStream,
         duplex: 'half',
-        headers: { 'content-type': 'application/octet-stream', [ARTIFACT_CONTENT_TYPE_HEADER]: contentType },
+        headers: {
+          'content-type': 'application/octet-stream',
+          [ARTIFACT_CONTENT_TYPE_HEADER]: contentType,
+          [CORRELATION_ID_HEADER]: correlationId,
+        },
       },
     );
     return this.accepted(response);
   }
 
-  async remove(name: string): Promise<Accepted> {
+  async remove(name: string, correlationId: string): Promise<Accepted> {
     return this.accepted(
-      await this.call(`/internal/v1/artifacts/${encodeURIComponent(name)}`, { method: 'DELETE' }),
+      await this.call(`/internal/v1/artifacts/${encodeURIComponent(name)}`, {
+        method: 'DELETE',
+        headers: { [CORRELATION_ID_HEADER]: correlationId },
+      }),
     );
   }
 
@@ -44,8 +58,6 @@ export class ArtifactStoreClient {
     const headers = {
       ...(init.headers as Record<string, string> | undefined),
       ...internalHeaders(this.config),
-      // The artifact store records its events under the request's correlation id.
-      [CORRELATION_ID_HEADER]: requestCorrelationId(),
     };
     try {
       return await fetch(this.config.urls.artifactStore + path, { ...init, headers });

@@ -3,7 +3,7 @@ import type { MultipartFile } from '@fastify/multipart'; // also augments Fastif
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
-import { ProblemException, SPINDLE_CONFIG, ValidationProblem } from '@spindle/platform';
+import { ProblemException, SPINDLE_CONFIG, ValidationProblem, requestCorrelationId } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, FunctionsQuery, MapReduceJobsQuery, ReadBarrier } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
@@ -71,7 +71,7 @@ export class ArtifactUploads {
         },
       ]);
     }
-    return this.storeFile(part, name, reply, force, field);
+    return this.storeFile(part, name, requestCorrelationId(request), reply, force, field);
   }
 
   // Streams one uploaded file to the artifact store under `name`; answers once it is readable.
@@ -79,6 +79,7 @@ export class ArtifactUploads {
   async storeFile(
     part: MultipartFile,
     name: string,
+    correlationId: string,
     reply: FastifyReply,
     force: boolean,
     field = part.fieldname, // named in a refusal
@@ -87,7 +88,7 @@ export class ArtifactUploads {
     part.file.once('limit', () => part.file.destroy(new Error('upload exceeds the size limit')));
     let accepted: Accepted;
     try {
-      accepted = await this.store.store(name, part.file, part.mimetype, force);
+      accepted = await this.store.store(name, part.file, part.mimetype, force, correlationId);
     } catch (e) {
       if (part.file.truncated) {
         void reply.header('connection', 'close');
@@ -108,17 +109,22 @@ export class ArtifactUploads {
 
   // Stores content Spindle itself brings (a dialect's helper program) under `name`, replacing what
   // is there; answers once it is readable.
-  async storeContent(name: string, content: Buffer, contentType: string): Promise<ArtifactView> {
+  async storeContent(
+    name: string,
+    content: Buffer,
+    contentType: string,
+    correlationId: string,
+  ): Promise<ArtifactView> {
     return this.resource.readBack(
       name,
-      await this.store.store(name, Readable.from([content]), contentType, true),
+      await this.store.store(name, Readable.from([content]), contentType, true, correlationId),
     );
   }
 
   // Refused (409, nothing changed) while a function or a MapReduce job not yet ended uses it: such
   // a job fetches its programs again when it is placed on another host. Both read models are read
   // once they include every write acknowledged before (a job submitted just now counts).
-  async remove(name: string): Promise<void> {
+  async remove(name: string, correlationId: string): Promise<void> {
     await this.barrier.await(['functions', 'mapReduceJobs']);
     const [functions, jobs] = await Promise.all([
       this.functions.usingArtifact(name),
@@ -142,7 +148,7 @@ export class ArtifactUploads {
         [{ field: 'name', rule: 'notInUse', message: `used by ${what}` }],
       );
     }
-    await this.resource.applied(name, await this.store.remove(name));
+    await this.resource.applied(name, await this.store.remove(name, correlationId));
   }
 }
 

@@ -23,7 +23,7 @@ import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
 import { DeleteRoute, GetRoute, ListRoute, ResourceController } from '../resources/resource-routes';
 import type { ResourceRoutes } from '../resources/resource-routes';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 
 const ARTIFACTS: ResourceRoutes = {
   tag: 'artifacts',
@@ -126,7 +126,7 @@ export class ArtifactsController {
     'Delete an artifact',
     ApiConflictResponse({ description: 'A function uses the artifact' }),
   )
-  async remove(@Param('name') name: string): Promise<void> {
-    await this.uploads.remove(name);
+  async remove(@Param('name') name: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.uploads.remove(name, correlationId);
   }
 }

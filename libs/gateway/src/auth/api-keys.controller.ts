@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { API_KEY_ID_PATTERN } from '@spindle/contracts';
-import { RequiresScope, ValidationProblem } from '@spindle/platform';
+import { CorrelationId, RequiresScope, ValidationProblem } from '@spindle/platform';
 import { ApiKeysQuery } from '@spindle/read-models';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { ReadsFrom } from '../consistency/consistent-read';
@@ -41,9 +41,11 @@ export class ApiKeysController {
   async create(
     @Body() body: CreateApiKeyDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedApiKeyDto> {
-    const created = await this.apiKeys.create(body, checkIdempotencyKey(idempotencyKey));
+    const issued = { correlationId, idempotencyKey: checkIdempotencyKey(idempotencyKey) };
+    const created = await this.apiKeys.create(body, issued);
     void reply.status(HttpStatus.CREATED).header('location', `/api/v1/keys/${created.id}`);
     return created;
   }
@@ -74,8 +76,8 @@ export class ApiKeysController {
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
   @ApiNotFoundResponse({ description: 'No such key' })
-  async revoke(@Param('id') id: string): Promise<void> {
-    await this.apiKeys.revoke(checkedId(id));
+  async revoke(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.apiKeys.revoke(checkedId(id), correlationId);
   }
 }
 

@@ -5,6 +5,7 @@ import { SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ApiKeysQuery } from '@spindle/read-models';
 import { CommandSender } from '../commands/command-sender';
+import type { Issued } from '../commands/command-sender';
 import { awaitVisible, readBack } from '../read-back';
 import { newApiKey } from './api-key-material';
 import { ApiKeyDto } from './api-key.dto';
@@ -22,7 +23,7 @@ export class ApiKeys {
 
   async create(
     request: { name: string; scopes: ApiScope[]; expiresAt?: string },
-    idempotencyKey?: string,
+    issued: Issued,
   ): Promise<CreatedApiKeyDto> {
     const secret = this.config.auth.apiKeySecret;
     if (secret === undefined) throw new Error('the API key secret is not settled (boot sets it)');
@@ -36,7 +37,7 @@ export class ApiKeys {
         expiresAt: request.expiresAt === undefined ? null : new Date(request.expiresAt).toISOString(),
         verifier,
       },
-      idempotencyKey,
+      issued,
     );
     // A retried create (same Idempotency-Key) is answered with the first key's record, whose key
     // was shown once already and is not shown again.
@@ -49,8 +50,8 @@ export class ApiKeys {
     return { ...ApiKeyDto.from(row), key: recordedId === keyId ? key : '' };
   }
 
-  async revoke(keyId: string): Promise<void> {
-    const accepted = await this.commands.send(CommandPatterns.revokeApiKey, { keyId });
+  async revoke(keyId: string, correlationId: string): Promise<void> {
+    const accepted = await this.commands.send(CommandPatterns.revokeApiKey, { keyId }, { correlationId });
     await awaitVisible(
       `key ${keyId}`,
       this.keys.waitForPosition(keyId, accepted.streamPosition, this.config.readYourWritesTimeoutMs),

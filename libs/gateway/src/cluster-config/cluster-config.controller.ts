@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { LogCatalogueEntry, LoggerLevels } from '@spindle/contracts';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { EventDefinitionsDto, EventRulesFileDto, LogCatalogueEntryDto } from './cluster-config.dto';
 import { AllocationLevelsRoute, DefaultLevelsRoute, SetLevelsRoute } from './logger-level-routes';
@@ -37,8 +37,11 @@ export class ClusterConfigController {
   @ApiBody({ type: [LogCatalogueEntryDto] })
   @ApiOkResponse({ type: [LogCatalogueEntryDto] })
   @ApiBadRequestResponse({ description: BAD_BODY })
-  replaceLogCatalogue(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
-    return this.config.replaceLogCatalogue(body);
+  replaceLogCatalogue(
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<LogCatalogueEntry[]> {
+    return this.config.replaceLogCatalogue(body, correlationId);
   }
 
   @Get('loggers/defaults')
@@ -53,8 +56,12 @@ export class ClusterConfigController {
     [LOGGER_PARAM],
     BAD_BODY,
   )
-  setLoggerDefaults(@Param('loggerId') loggerId: string, @Body() body: unknown): Promise<LoggerLevels> {
-    return this.config.setLoggerDefaults(loggerId, body);
+  setLoggerDefaults(
+    @Param('loggerId') loggerId: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<LoggerLevels> {
+    return this.config.setLoggerDefaults(loggerId, body, correlationId);
   }
 
   @Get('loggers/allocations/:allocId')
@@ -78,8 +85,9 @@ export class ClusterConfigController {
     @Param('allocId') allocId: string,
     @Param('loggerId') loggerId: string,
     @Body() body: unknown,
+    @CorrelationId() correlationId: string,
   ): Promise<LoggerLevels> {
-    return this.config.setAllocationLoggers(allocId, loggerId, body);
+    return this.config.setAllocationLoggers(allocId, loggerId, body, correlationId);
   }
 
   @Get('event-rules')
@@ -99,7 +107,10 @@ export class ClusterConfigController {
   @ApiBody({ type: [EventRulesFileDto] })
   @ApiOkResponse({ type: EventDefinitionsDto })
   @ApiBadRequestResponse({ description: BAD_BODY })
-  replaceEventRules(@Body() body: unknown): Promise<EventDefinitions> {
-    return this.config.replaceEventRules(body);
+  replaceEventRules(
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<EventDefinitions> {
+    return this.config.replaceEventRules(body, correlationId);
   }
 }

@@ -51,9 +51,9 @@ export class ClusterConfigService {
     return this.query.logCatalogue();
   }
 
-  async replaceLogCatalogue(body: unknown): Promise<LogCatalogueEntry[]> {
+  async replaceLogCatalogue(body: unknown, correlationId: string): Promise<LogCatalogueEntry[]> {
     const logs = this.parse(logCatalogueSchema, body, 'a log field');
-    await this.change(CommandPatterns.replaceLogCatalogue, LOG_CATALOGUE_STREAM_ID, { logs });
+    await this.change(CommandPatterns.replaceLogCatalogue, LOG_CATALOGUE_STREAM_ID, { logs }, correlationId);
     return this.query.logCatalogue();
   }
 
@@ -62,8 +62,8 @@ export class ClusterConfigService {
   }
 
   // Merges `{name: level}` into one logger's defaults; answers that logger's defaults.
-  async setLoggerDefaults(loggerId: string, body: unknown): Promise<LoggerLevels> {
-    await this.setLevels(null, loggerId, body);
+  async setLoggerDefaults(loggerId: string, body: unknown, correlationId: string): Promise<LoggerLevels> {
+    await this.setLevels(null, loggerId, body, correlationId);
     return (await this.query.loggers()).defaults[loggerId] ?? {};
   }
 
@@ -83,9 +83,14 @@ export class ClusterConfigService {
   }
 
   // Merges `{name: level}` into one logger's levels of one allocation; answers them.
-  async setAllocationLoggers(allocId: string, loggerId: string, body: unknown): Promise<LoggerLevels> {
+  async setAllocationLoggers(
+    allocId: string,
+    loggerId: string,
+    body: unknown,
+    correlationId: string,
+  ): Promise<LoggerLevels> {
     await this.assertAllocation(allocId);
-    await this.setLevels(allocId, loggerId, body);
+    await this.setLevels(allocId, loggerId, body, correlationId);
     return (await this.query.loggers()).allocs[allocId]?.[loggerId] ?? {};
   }
 
@@ -96,21 +101,27 @@ export class ClusterConfigService {
 
   // One events file, or an array of them. A rule of the right shape that does not compile is
   // kept, left out of the evaluation and reported in `errors`.
-  async replaceEventRules(body: unknown): Promise<EventDefinitions> {
+  async replaceEventRules(body: unknown, correlationId: string): Promise<EventDefinitions> {
     const files = Array.isArray(body)
       ? this.parse(eventRulesSchema, body, 'a rule field')
       : [this.parse(eventRulesFileSchema, body, 'a rule field')];
-    await this.change(CommandPatterns.replaceEventRules, EVENT_RULES_STREAM_ID, { files });
+    await this.change(CommandPatterns.replaceEventRules, EVENT_RULES_STREAM_ID, { files }, correlationId);
     return this.eventDefinitions();
   }
 
-  private async setLevels(allocId: string | null, loggerId: string, body: unknown): Promise<void> {
+  private async setLevels(
+    allocId: string | null,
+    loggerId: string,
+    body: unknown,
+    correlationId: string,
+  ): Promise<void> {
     if (loggerId.length > 200)
       throw new ValidationProblem([
         { field: 'loggerID', rule: 'maxLength', message: 'loggerID: at most 200 characters' },
       ]);
     const levels = this.parse(levelsBodySchema, body, 'a logger name');
-    await this.change(CommandPatterns.setLoggerLevels, LOGGERS_STREAM_ID, { allocId, loggerId, levels });
+    const command = { allocId, loggerId, levels };
+    await this.change(CommandPatterns.setLoggerLevels, LOGGERS_STREAM_ID, command, correlationId);
   }
 
   // An allocation is an instance of a service job's task group, which is a job of the core.
@@ -126,8 +137,13 @@ export class ClusterConfigService {
     return parsed.data;
   }
 
-  private async change(pattern: string, streamId: string, command: object): Promise<void> {
-    const accepted = await this.commands.send(pattern, command);
+  private async change(
+    pattern: string,
+    streamId: string,
+    command: object,
+    correlationId: string,
+  ): Promise<void> {
+    const accepted = await this.commands.send(pattern, command, { correlationId });
     await awaitVisible(
       streamId,
       this.query.waitForPosition(streamId, accepted.streamPosition, this.config.readYourWritesTimeoutMs),

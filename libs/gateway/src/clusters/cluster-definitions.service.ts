@@ -3,8 +3,9 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { CommandPatterns, clusterSecretId, clusterSecretKey } from '@spindle/contracts';
 import { ClustersQuery } from '@spindle/read-models';
 import type { ClusterView } from '@spindle/read-models';
-import { ProblemException, requestCorrelationId } from '@spindle/platform';
+import { ProblemException } from '@spindle/platform';
 import { CommandSender } from '../commands/command-sender';
+import type { Issued } from '../commands/command-sender';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
 import { SecretsClient } from '../secrets/secrets.client';
@@ -13,10 +14,10 @@ import type { ClusterRequest } from './cluster-request';
 
 // A cluster's own secret (its storage keys) is written and forgotten by this service, as an
 // effect of a cluster's create or delete, which the key guard audits with the key that asked.
-const CLUSTERS_CALLER = (): Caller => ({
+const clustersCaller = (correlationId: string): Caller => ({
   principal: 'clusters',
   source: 'clusters',
-  correlationId: requestCorrelationId(),
+  correlationId,
 });
 
 // Clusters as their routes name them: by id (a 404 names `clusterId`); each API shows them its own
@@ -58,7 +59,8 @@ export class ClusterDefinitions {
   // checks are left to the owner too. The credentials are written only while no cluster has that id:
   // a retry never writes them again, and a key reused for another request (a 400) never replaces
   // those of the cluster it made.
-  async create(request: ClusterRequest, idempotencyKey?: string): Promise<ClusterView> {
+  async create(request: ClusterRequest, issued: Issued): Promise<ClusterView> {
+    const { idempotencyKey } = issued;
     const id = request.id ?? (idempotencyKey === undefined ? randomUUID() : idFromKey(idempotencyKey));
     const retryable = idempotencyKey !== undefined;
     if (!retryable && request.id !== undefined && (await this.clusters.idEverUsed(id))) {
@@ -74,7 +76,7 @@ export class ClusterDefinitions {
     }
     const secretFields = [...request.secrets.keys()];
     const secretId = secretFields.length > 0 ? clusterSecretId(id) : null;
-    const caller = CLUSTERS_CALLER();
+    const caller = clustersCaller(issued.correlationId);
     const writesSecret = secretId !== null && !(retryable && (await this.clusters.idEverUsed(id)));
     if (writesSecret) {
       const values = Object.fromEntries(
@@ -94,7 +96,7 @@ export class ClusterDefinitions {
           secretId,
           secretFields,
         },
-        idempotencyKey,
+        issued,
       );
     } catch (e) {
       // Refused (a name taken meanwhile): the credentials it brought are not kept.
@@ -108,7 +110,7 @@ export class ClusterDefinitions {
     return this.rows.require(id);
   }
 
-  async remove(view: ClusterView): Promise<void> {
+  async remove(view: ClusterView, correlationId: string): Promise<void> {
     const users = await this.clusters.usersOf(view.name);
     if (users.length > 0) {
       const message = `cluster ${view.name} is used by ${users.join(', ')}`;
@@ -116,11 +118,13 @@ export class ClusterDefinitions {
         { field: 'clusterId', rule: 'inUse', message },
       ]);
     }
-    const accepted = await this.commands.send(CommandPatterns.deleteCluster, { name: view.name });
+    const accepted = await this.commands.send(
+      CommandPatterns.deleteCluster,
+      { name: view.name },
+      { correlationId },
+    );
     await this.rows.applied(view.name, accepted);
-    if (view.secretId !== null) {
-      await this.forgetSecret(view.secretId, CLUSTERS_CALLER());
-    }
+    if (view.secretId !== null) await this.forgetSecret(view.secretId, clustersCaller(correlationId));
   }
 
   private async forgetSecret(secretId: string, caller: Caller): Promise<void> {

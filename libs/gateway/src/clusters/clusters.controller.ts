@@ -4,7 +4,7 @@ import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiForbiddenRespon
 import type { FastifyReply } from 'fastify';
 import { ClustersQuery } from '@spindle/read-models';
 import type { ClusterView } from '@spindle/read-models';
-import { ValidationProblem } from '@spindle/platform';
+import { CorrelationId, ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
@@ -55,12 +55,13 @@ export class ClustersController {
   async create(
     @Body() body: unknown,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ClusterDto> {
     const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
-    const row = await this.definitions.create(parsed.request, key);
+    const row = await this.definitions.create(parsed.request, { correlationId, idempotencyKey: key });
     return this.resource.created(reply, row.id, row);
   }
 
@@ -81,7 +82,7 @@ export class ClustersController {
     ApiForbiddenResponse({ description: 'The default cluster cannot be deleted' }),
     ApiConflictResponse({ description: 'Groups or jobs use the cluster' }),
   )
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.definitions.remove(await this.resource.require(id));
+  async remove(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.definitions.remove(await this.resource.require(id), correlationId);
   }
 }

@@ -4,7 +4,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { CommandBus, CommandTimeoutError } from '@spindle/backbone';
 import { parseEvent } from '@spindle/contracts';
 import type { SpindleEvent } from '@spindle/contracts';
-import { ProblemException, httpStatusOf, requestCorrelationId } from '@spindle/platform';
+import { ProblemException, httpStatusOf } from '@spindle/platform';
 
 export const GATEWAY_COMMAND_BUS = Symbol('GATEWAY_COMMAND_BUS');
 
@@ -12,6 +12,14 @@ export interface Accepted {
   readonly streamId: string;
   readonly streamPosition: number;
   readonly events?: readonly SpindleEvent[]; // what the command recorded, when its owner says
+}
+
+// How a command is issued: under the request's correlation id (requestCorrelationId, handed down
+// from its controller's `@CorrelationId()`), so the events it records can be found from the
+// request; with the client's Idempotency-Key when it sent one.
+export interface Issued {
+  readonly correlationId: string;
+  readonly idempotencyKey?: string;
 }
 
 // Sends a command to its owning service and turns a refusal into the matching HTTP problem.
@@ -28,10 +36,10 @@ export class CommandSender implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  async send(pattern: string, body: object, idempotencyKey?: string): Promise<Accepted> {
+  async send(pattern: string, body: object, issued: Issued): Promise<Accepted> {
+    const { correlationId, idempotencyKey } = issued;
     const envelope = {
-      // The request's, so the events it records can be found from it.
-      correlationId: requestCorrelationId(),
+      correlationId,
       issuedAt: new Date().toISOString(),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       ...body,

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CommandPatterns } from '@spindle/contracts';
 import { ContextsQuery } from '@spindle/read-models';
 import type { ContextView } from '@spindle/read-models';
+import { CorrelationId } from '@spindle/platform';
 import { IdempotencyKeyHeader } from '../commands/idempotency-key';
 import { PageQueryDto } from '../pagination.dto';
 import { NamedResources } from '../resources/named-resource';
@@ -52,6 +53,7 @@ export class ContextsController {
   async create(
     @Body() body: CreateContextDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
     const { name, ...settings } = body;
@@ -59,6 +61,7 @@ export class ContextsController {
       CommandPatterns.createContext,
       name,
       { name, settings: settingsToSet(settings) },
+      correlationId,
       idempotencyKey,
       reply,
     );
@@ -82,12 +85,14 @@ export class ContextsController {
     @Param('name') name: string,
     @Body() body: ContextSettingsDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextDto> {
     return this.resource.update(
       CommandPatterns.updateContext,
       name,
       { settings: settingsToSet(body) },
+      correlationId,
       ifMatch,
       reply,
     );
@@ -98,7 +103,7 @@ export class ContextsController {
     'Delete a context (never `default`)',
     ApiForbiddenResponse({ description: 'The default context cannot be deleted' }),
   )
-  async remove(@Param('name') name: string): Promise<void> {
-    await this.resource.remove(CommandPatterns.deleteContext, name);
+  async remove(@Param('name') name: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.resource.remove(CommandPatterns.deleteContext, name, correlationId);
   }
 }

@@ -13,7 +13,7 @@ function answer(filter: ExceptionFilter, exception: unknown) {
     send: (body: unknown) => ((sent.body = body), reply),
   };
   // The route's body limit, as Fastify tells it.
-  const request = { routeOptions: { bodyLimit: 64 * 1024 } };
+  const request = { headers: {}, routeOptions: { bodyLimit: 64 * 1024 } };
   filter.catch(exception, {
     switchToHttp: () => ({ getResponse: () => reply, getRequest: () => request }),
   } as unknown as ArgumentsHost);

@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemException, bodyTooLarge, isAuthRefusal } from '@spindle/platform';
+import { ProblemException, bodyTooLarge, isAuthRefusal, requestCorrelationId } from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 
 // A refusal in a dialect's own terms: the status its clients expect and a message.
@@ -47,8 +47,10 @@ export function dialectErrorsFilter(options: DialectErrorsOptions): ExceptionFil
         bodyTooLarge(exception, request.routeOptions?.bodyLimit) ?? exception,
         statusOf,
       );
-      if (failure.kind === 'internal')
-        logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      if (failure.kind === 'internal') {
+        const cause = exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+        logger.error(`(${requestCorrelationId(request)}) ${cause}`);
+      }
       void host
         .switchToHttp()
         .getResponse<FastifyReply>()

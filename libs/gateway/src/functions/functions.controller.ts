@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CommandPatterns, namedFields } from '@spindle/contracts';
 import { FunctionsQuery } from '@spindle/read-models';
 import type { FunctionView } from '@spindle/read-models';
+import { CorrelationId } from '@spindle/platform';
 import { IdempotencyKeyHeader } from '../commands/idempotency-key';
 import { NamedResources } from '../resources/named-resource';
 import type { NamedResource } from '../resources/named-resource';
@@ -61,6 +62,7 @@ export class FunctionsController {
   async create(
     @Body() body: CreateFunctionDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
     const { name, ...settings } = body;
@@ -70,6 +72,7 @@ export class FunctionsController {
       CommandPatterns.registerFunction,
       name,
       { name, definition },
+      correlationId,
       idempotencyKey,
       reply,
     );
@@ -93,16 +96,18 @@ export class FunctionsController {
     @Param('name') name: string,
     @Body() body: FunctionSettingsDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<FunctionDto> {
     const definition = definitionToSet(body);
     await this.references.check(definition);
-    return this.resource.update(CommandPatterns.changeFunction, name, { definition }, ifMatch, reply);
+    const change = { definition };
+    return this.resource.update(CommandPatterns.changeFunction, name, change, correlationId, ifMatch, reply);
   }
 
   @DeleteRoute(FUNCTIONS, 'Delete a function')
-  async remove(@Param('name') name: string): Promise<void> {
-    await this.resource.remove(CommandPatterns.deleteFunction, name);
+  async remove(@Param('name') name: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.resource.remove(CommandPatterns.deleteFunction, name, correlationId);
   }
 }
 

@@ -6,6 +6,7 @@ import type { FunctionView, GroupView } from '@spindle/read-models';
 import { ProblemException } from '@spindle/platform';
 import { ArtifactStoreClient } from '../artifacts/artifact-store.client';
 import { CommandSender } from '../commands/command-sender';
+import type { Issued } from '../commands/command-sender';
 import { notFound } from '../read-back';
 import { functionRows } from '../functions/function-rows';
 import { NamedResources } from '../resources/named-resource';
@@ -85,11 +86,11 @@ export class GroupDefinitions {
     }
   }
 
-  async create(request: GroupRequest, id = randomUUID(), idempotencyKey?: string): Promise<GroupView> {
+  async create(request: GroupRequest, issued: Issued, id = randomUUID()): Promise<GroupView> {
     const accepted = await this.commands.send(
       CommandPatterns.createGroup,
       { id, name: request.name, scale: request.scale, definition: request.definition },
-      idempotencyKey,
+      issued,
     );
     return this.rows.readBack(request.name, accepted);
   }
@@ -104,20 +105,29 @@ export class GroupDefinitions {
     return row;
   }
 
-  async rescale(group: GroupView, scale: number): Promise<GroupView> {
-    const accepted = await this.commands.send(CommandPatterns.rescaleGroup, { name: group.name, scale });
+  async rescale(group: GroupView, scale: number, correlationId: string): Promise<GroupView> {
+    const command = { name: group.name, scale };
+    const accepted = await this.commands.send(CommandPatterns.rescaleGroup, command, { correlationId });
     return this.rows.readBack(group.name, accepted);
   }
 
-  async stop(group: GroupView): Promise<GroupView> {
-    const accepted = await this.commands.send(CommandPatterns.stopGroup, { name: group.name });
+  async stop(group: GroupView, correlationId: string): Promise<GroupView> {
+    const accepted = await this.commands.send(
+      CommandPatterns.stopGroup,
+      { name: group.name },
+      { correlationId },
+    );
     return this.rows.readBack(group.name, accepted);
   }
 
-  async remove(group: GroupView): Promise<void> {
-    const accepted = await this.commands.send(CommandPatterns.deleteGroup, { name: group.name });
+  async remove(group: GroupView, correlationId: string): Promise<void> {
+    const accepted = await this.commands.send(
+      CommandPatterns.deleteGroup,
+      { name: group.name },
+      { correlationId },
+    );
     await this.rows.applied(group.name, accepted);
-    await this.forgetFunctions(group);
+    await this.forgetFunctions(group, correlationId);
     // Everything named after the group is its own: its uploads, and what its requests brought (a
     // CODE group's session program).
     const prefix = groupArtifactName(group.id, '');
@@ -129,28 +139,28 @@ export class GroupDefinitions {
       owned.push(...page.items.map((a) => a.name));
       if ((after = page.nextCursor) === null) break;
     }
-    await this.forgetArtifacts(owned);
+    await this.forgetArtifacts(owned, correlationId);
   }
 
   // The functions its requests ran as (`group-<id>-<jobClass>`, `group-<id>--code`), so that its
   // uploads may go too.
-  private async forgetFunctions(group: GroupView): Promise<void> {
+  private async forgetFunctions(group: GroupView, correlationId: string): Promise<void> {
     const prefix = groupArtifactName(group.id, '');
     for (;;) {
       const page = await this.functions.list(100, null, (q) =>
         q.andWhere('starts_with(v.name, :prefix)', { prefix }),
       );
       for (const fn of page.items)
-        await this.functionResource.remove(CommandPatterns.deleteFunction, fn.name);
+        await this.functionResource.remove(CommandPatterns.deleteFunction, fn.name, correlationId);
       if (page.nextCursor === null) return;
     }
   }
 
   // Uploads of a group that was refused, or of one deleted: nothing else refers to them.
-  async forgetArtifacts(names: readonly string[]): Promise<void> {
+  async forgetArtifacts(names: readonly string[], correlationId: string): Promise<void> {
     for (const name of names) {
       try {
-        await this.artifactStore.remove(name);
+        await this.artifactStore.remove(name, correlationId);
       } catch (e) {
         this.logger.warn(`could not remove artifact ${name}: ${e instanceof Error ? e.message : String(e)}`);
       }

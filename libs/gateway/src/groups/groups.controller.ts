@@ -3,7 +3,7 @@ import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiNotFoundRespons
 import type { FastifyReply } from 'fastify';
 import { GroupsQuery } from '@spindle/read-models';
 import type { GroupView } from '@spindle/read-models';
-import { ValidationProblem } from '@spindle/platform';
+import { CorrelationId, ValidationProblem } from '@spindle/platform';
 import { IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { NamedResources } from '../resources/named-resource';
@@ -62,13 +62,14 @@ export class GroupsController {
   async create(
     @Body() body: unknown,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<GroupDto> {
     const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseGroupRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
     await this.definitions.checkReferences(parsed.request, { retryable: key !== undefined });
-    const row = await this.definitions.create(parsed.request, undefined, key);
+    const row = await this.definitions.create(parsed.request, { correlationId, idempotencyKey: key });
     return this.resource.created(reply, row.id, row);
   }
 
@@ -97,11 +98,15 @@ export class GroupsController {
     ApiBody({ type: RescaleGroupDto }),
     ApiConflictResponse({ description: 'The group is stopped (ARCHIVED)' }),
   )
-  async rescale(@Param('id') id: string, @Body() body: unknown): Promise<GroupDto> {
+  async rescale(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<GroupDto> {
     const scale = parseScale((body as { scale?: unknown } | null)?.scale);
     if (typeof scale !== 'number') throw new ValidationProblem([scale]);
     const group = await this.resource.require(id);
-    return GroupDto.from(await this.definitions.rescale(group, scale));
+    return GroupDto.from(await this.definitions.rescale(group, scale, correlationId));
   }
 
   @ActionRoute(
@@ -111,8 +116,8 @@ export class GroupsController {
     'Stop the group: its workers stop, it is ARCHIVED and stays readable',
     ReadsFrom('groups'),
   )
-  async stop(@Param('id') id: string): Promise<GroupDto> {
-    return GroupDto.from(await this.definitions.stop(await this.resource.require(id)));
+  async stop(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<GroupDto> {
+    return GroupDto.from(await this.definitions.stop(await this.resource.require(id), correlationId));
   }
 
   @DeleteRoute(
@@ -120,7 +125,7 @@ export class GroupsController {
     'Delete a group (its workers stop) and the programs uploaded with it',
     ReadsFrom('groups'),
   )
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.definitions.remove(await this.resource.require(id));
+  async remove(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.definitions.remove(await this.resource.require(id), correlationId);
   }
 }

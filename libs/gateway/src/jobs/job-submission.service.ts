@@ -22,6 +22,7 @@ export interface JobRequest {
   readonly startTimeoutMs?: number;
   readonly performTimeoutMs?: number;
   readonly idempotencyKey?: string;
+  readonly correlationId: string; // the HTTP request's (requestCorrelationId), kept on its events
   readonly source: JobSource; // how the request came in, kept on the job
   readonly secrets?: readonly SecretRef[]; // added to the function's
   // Labels of APIs whose jobs have them (Ilum: a name, the cluster it was sent to, tags).
@@ -91,7 +92,7 @@ export class JobSubmission {
         ...(request.cluster === undefined ? {} : { cluster: request.cluster }),
         ...(request.tags === undefined ? {} : { tags: request.tags }),
       },
-      request.idempotencyKey,
+      { correlationId: request.correlationId, idempotencyKey: request.idempotencyKey },
     );
     // The answer is the job as its events make it, projected by the read model's own evolve:
     // recorded means answerable, with no wait for the projector. (A reused Idempotency-Key names
@@ -107,16 +108,16 @@ export class JobSubmission {
     };
   }
 
-  async cancel(id: string): Promise<JobView> {
+  async cancel(id: string, correlationId: string): Promise<JobView> {
     await this.find(id);
-    const accepted = await this.commands.send(CommandPatterns.cancelJob, { id });
+    const accepted = await this.commands.send(CommandPatterns.cancelJob, { id }, { correlationId });
     return this.readBack(id, accepted.streamPosition);
   }
 
   // Forgets an ended job (JobDeleted; one that has not ended is a conflict): the row keeps a
   // tombstone, `deletedAt`.
-  async delete(id: string): Promise<JobView> {
-    const accepted = await this.commands.send(CommandPatterns.deleteJob, { id });
+  async delete(id: string, correlationId: string): Promise<JobView> {
+    const accepted = await this.commands.send(CommandPatterns.deleteJob, { id }, { correlationId });
     return this.readBack(id, accepted.streamPosition);
   }
 

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { JOB_ID_PATTERN } from '@spindle/contracts';
-import { BODY_LIMITS, BodyLimit, RequiresScope, parseDuration } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, RequiresScope, parseDuration } from '@spindle/platform';
 import { JobsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
 import { ApiIdempotencyKey, IdempotencyKeyHeader, checkIdempotencyKey } from '../commands/idempotency-key';
@@ -74,6 +74,7 @@ export class JobsController {
     @Param('name') name: string,
     @Body() body: SubmitJobDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobDto> {
     const key = checkIdempotencyKey(idempotencyKey);
@@ -86,6 +87,7 @@ export class JobsController {
       startTimeoutMs: durationMs(body.startTimeout),
       performTimeoutMs: durationMs(body.performTimeout),
       idempotencyKey: key,
+      correlationId,
       source: 'http',
     });
     void reply.status(HttpStatus.ACCEPTED).header('location', `/api/v1/jobs/${job.id}`);
@@ -128,8 +130,12 @@ export class JobsController {
   @ApiParam(JOB_ID_PARAM)
   @ApiAcceptedResponse({ type: JobDto })
   @ApiNotFoundResponse({ description: 'No such job' })
-  async cancel(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<JobDto> {
-    const job = await this.submission.cancel(id);
+  async cancel(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobDto> {
+    const job = await this.submission.cancel(id, correlationId);
     void reply.status(HttpStatus.ACCEPTED);
     return JobDto.from(job);
   }

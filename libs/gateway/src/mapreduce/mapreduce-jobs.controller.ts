@@ -14,7 +14,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { mapReduceTaskLogId } from '@spindle/contracts';
 import { MapReduceJobsQuery } from '@spindle/read-models';
-import { BODY_LIMITS, BodyLimit, RequiresScope, ValidationProblem } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, RequiresScope, ValidationProblem } from '@spindle/platform';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { LogCollectorClient } from '../logs/log-collector.client';
 import { cursorAfter, PageQueryDto, pageOf } from '../pagination.dto';
@@ -52,11 +52,12 @@ export class MapReduceJobsController {
   @ApiNotFoundResponse({ description: 'No such mapper or reducer artifact' })
   async submit(
     @Body() body: unknown,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MapReduceJobDto> {
     const parsed = parseMapReduceRequest(body);
     if (!parsed.ok) throw new ValidationProblem(parsed.errors);
-    const row = await this.jobs.submit(parsed.request);
+    const row = await this.jobs.submit(parsed.request, correlationId);
     void reply.status(HttpStatus.CREATED).header('location', `/api/v1/mapreduce/jobs/${row.name}`);
     return MapReduceJobDto.from(row);
   }
@@ -122,8 +123,8 @@ export class MapReduceJobsController {
   @ApiOkResponse({ type: MapReduceJobDto })
   @ApiNotFoundResponse({ description: 'No such job' })
   @ApiConflictResponse({ description: 'The job already ended' })
-  async stop(@Param('id') id: string): Promise<MapReduceJobDto> {
+  async stop(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<MapReduceJobDto> {
     await this.jobs.get(id);
-    return MapReduceJobDto.from(await this.jobs.stop(id));
+    return MapReduceJobDto.from(await this.jobs.stop(id, correlationId));
   }
 }

@@ -50,11 +50,15 @@ export class MapReduceJobs {
     return artifact;
   }
 
-  async submit(request: MapReduceRequest, id = newMapReduceJobId()): Promise<MapReduceJobView> {
+  async submit(
+    request: MapReduceRequest,
+    correlationId: string,
+    id = newMapReduceJobId(),
+  ): Promise<MapReduceJobView> {
     this.checkStorage(request);
     const mapper = await this.program(request.mapper, 'mapper');
     const reducer = request.reducer === null ? null : await this.program(request.reducer, 'reducer');
-    const accepted = await this.commands.send(CommandPatterns.submitMapReduceJob, {
+    const command = {
       id,
       protocol: request.protocol,
       inputPath: request.inputPath,
@@ -66,7 +70,8 @@ export class MapReduceJobs {
       reducer: reducer && { artifact: reducer.name, sha256: reducer.sha256 },
       inputSecretId: request.inputSecret,
       outputSecretId: request.outputSecret,
-    });
+    };
+    const accepted = await this.commands.send(CommandPatterns.submitMapReduceJob, command, { correlationId });
     return this.readBack(id, accepted);
   }
 
@@ -80,8 +85,9 @@ export class MapReduceJobs {
     return row;
   }
 
-  async stop(id: string, reason = 'stopped by request'): Promise<MapReduceJobView> {
-    const accepted = await this.commands.send(CommandPatterns.stopMapReduceJob, { id, reason });
+  async stop(id: string, correlationId: string, reason = 'stopped by request'): Promise<MapReduceJobView> {
+    const command = { id, reason };
+    const accepted = await this.commands.send(CommandPatterns.stopMapReduceJob, command, { correlationId });
     return this.readBack(id, accepted);
   }
 

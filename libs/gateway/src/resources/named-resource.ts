@@ -44,10 +44,14 @@ export class NamedResource<TView extends NamedView, TDto> {
     pattern: string,
     name: string,
     command: object,
+    correlationId: string,
     idempotencyKey: string | undefined,
     reply: FastifyReply,
   ): Promise<TDto> {
-    const accepted = await this.commands.send(pattern, command, checkIdempotencyKey(idempotencyKey));
+    const accepted = await this.commands.send(pattern, command, {
+      correlationId,
+      idempotencyKey: checkIdempotencyKey(idempotencyKey),
+    });
     answerCreated(reply, this.spec.path, name);
     sendVersion(reply, accepted.streamPosition);
     return this.readBack(name, accepted);
@@ -89,25 +93,23 @@ export class NamedResource<TView extends NamedView, TDto> {
     pattern: string,
     name: string,
     change: object,
+    correlationId: string,
     ifMatch: string | undefined,
     reply: FastifyReply,
   ): Promise<TDto> {
     const expectedVersion = versionOf(ifMatch);
-    const accepted = await this.commands.send(pattern, {
-      ...change,
-      name,
-      ...(expectedVersion === undefined ? {} : { expectedVersion }),
-    });
+    const command = { ...change, name, ...(expectedVersion === undefined ? {} : { expectedVersion }) };
+    const accepted = await this.commands.send(pattern, command, { correlationId });
     sendVersion(reply, accepted.streamPosition);
     return this.readBack(name, accepted);
   }
 
   // DELETE: answered once the read model shows the resource gone; with If-Match, only from that
   // version (412 when the resource moved since).
-  async remove(pattern: string, name: string, ifMatch?: string): Promise<void> {
+  async remove(pattern: string, name: string, correlationId: string, ifMatch?: string): Promise<void> {
     const expectedVersion = versionOf(ifMatch);
     const command = { name, ...(expectedVersion === undefined ? {} : { expectedVersion }) };
-    await this.applied(name, await this.commands.send(pattern, command));
+    await this.applied(name, await this.commands.send(pattern, command, { correlationId }));
   }
 
   // Returns once the read model applied an accepted command (a 503 that says so if it lags).

@@ -26,7 +26,7 @@ export function callerOf(request: FastifyRequest): Caller {
   return {
     principal: (request.spindlePrincipal ?? ANONYMOUS).keyId,
     source: clientAddressOf(request),
-    correlationId: requestCorrelationId(),
+    correlationId: requestCorrelationId(request),
   };
 }
 

@@ -1,4 +1,4 @@
-import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, RequiresScope } from '@spindle/platform';
 import { Body, Headers, Param, Put, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
@@ -64,6 +64,7 @@ export class ServiceJobsController {
   async create(
     @Body() body: CreateServiceJobDto,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
     const taskGroups = await this.definitions.resolve(body.taskGroups);
@@ -71,6 +72,7 @@ export class ServiceJobsController {
       CommandPatterns.createServiceJob,
       body.name,
       { name: body.name, taskGroups },
+      correlationId,
       idempotencyKey,
       reply,
     );
@@ -96,9 +98,10 @@ export class ServiceJobsController {
   start(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    return this.resource.update(CommandPatterns.startServiceJob, name, {}, ifMatch, reply);
+    return this.resource.update(CommandPatterns.startServiceJob, name, {}, correlationId, ifMatch, reply);
   }
 
   @ActionRoute(
@@ -111,9 +114,10 @@ export class ServiceJobsController {
   stop(
     @Param('name') name: string,
     @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
-    return this.resource.update(CommandPatterns.stopServiceJob, name, {}, ifMatch, reply);
+    return this.resource.update(CommandPatterns.stopServiceJob, name, {}, correlationId, ifMatch, reply);
   }
 
   @RequiresScope('submit')
@@ -130,19 +134,25 @@ export class ServiceJobsController {
     @Param('group') group: string,
     @Body() body: ScaleTaskGroupDto,
     @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ServiceJobDto> {
     return this.resource.update(
       CommandPatterns.scaleServiceJob,
       name,
       { taskGroup: group, mode: 'absolute', count: body.count },
+      correlationId,
       ifMatch,
       reply,
     );
   }
 
   @DeleteRoute(SERVICE_JOBS, 'Delete a service job; its instances are stopped', ApiIfMatch())
-  async remove(@Param('name') name: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.resource.remove(CommandPatterns.deleteServiceJob, name, ifMatch);
+  async remove(
+    @Param('name') name: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CorrelationId() correlationId: string,
+  ): Promise<void> {
+    await this.resource.remove(CommandPatterns.deleteServiceJob, name, correlationId, ifMatch);
   }
 }

@@ -23,10 +23,11 @@ export class InstallationSettingsService {
     return this.settings.current();
   }
 
-  async change(document: unknown): Promise<InstallationSettings> {
+  async change(document: unknown, correlationId: string): Promise<InstallationSettings> {
     const parsed = settingsInputSchema.safeParse(document);
     if (!parsed.success) throw new ValidationProblem(violationsOf(parsed.error));
-    const accepted = await this.commands.send(CommandPatterns.changeSettings, { settings: parsed.data });
+    const command = { settings: parsed.data };
+    const accepted = await this.commands.send(CommandPatterns.changeSettings, command, { correlationId });
     await awaitVisible(
       'settings',
       this.settings.waitForPosition(accepted.streamPosition, this.config.readYourWritesTimeoutMs),

@@ -5,7 +5,7 @@ import { DEFAULT_INSTALLATION_SETTINGS } from '@spindle/contracts';
 import { ReadsFrom } from '../consistency/consistent-read';
 import { InstallationSettingsService } from './installation-settings.service';
 import { SettingsDto } from './settings.dto';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 
 @ApiTags('settings')
 @RequiresScope('read')
@@ -30,7 +30,7 @@ export class SettingsController {
   @ApiBody({ type: SettingsDto, examples: { defaults: { value: DEFAULT_INSTALLATION_SETTINGS } } })
   @ApiOkResponse({ type: SettingsDto })
   @ApiBadRequestResponse({ description: 'Each invalid or unknown path named in `errors`' })
-  put(@Body() body: unknown): Promise<InstallationSettings> {
-    return this.settings.change(body);
+  put(@Body() body: unknown, @CorrelationId() correlationId: string): Promise<InstallationSettings> {
+    return this.settings.change(body, correlationId);
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CommandPatterns, JOB_ID_PATTERN } from '@spindle/contracts';
-import { parseDuration, RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
+import { CorrelationId, RequiresScope, SPINDLE_CONFIG, parseDuration } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { JobsQuery, WorkersQuery } from '@spindle/read-models';
 import type { WorkerView } from '@spindle/read-models';
@@ -81,11 +81,12 @@ export class WorkersController {
   async stop(
     @Param('id') id: string,
     @Query() query: StopWorkerQueryDto,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WorkerDto> {
     await this.find(id);
     const graceMs = parseDuration(query.timeout ?? DEFAULT_STOP_TIMEOUT)!;
-    const accepted = await this.commands.send(CommandPatterns.stopWorker, { id, graceMs });
+    const accepted = await this.commands.send(CommandPatterns.stopWorker, { id, graceMs }, { correlationId });
     void reply.status(HttpStatus.ACCEPTED);
     return readBack(
       `worker ${id}`,

@@ -1,13 +1,8 @@
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
-import { lastValueFrom, from } from 'rxjs';
-import {
-  CorrelatedConsoleLogger,
-  CorrelationInterceptor,
-  correlationIdOf,
-  currentCorrelationId,
-  requestCorrelationId,
-  withCorrelationId,
-} from './correlation';
+import { Logger } from '@nestjs/common';
+import type { ArgumentsHost, CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, of } from 'rxjs';
+import { CorrelationInterceptor, correlationIdOf, requestCorrelationId } from './correlation';
+import { ProblemDetailsFilter } from './problem-details.filter';
 
 describe('a request’s correlation id', () => {
   it('is the client’s X-Correlation-Id when it is usable', () => {
@@ -29,69 +24,57 @@ describe('a request’s correlation id', () => {
     expect(correlationIdOf({ traceparent: 'garbage' })).toMatch(uuid);
   });
 
-  it('is what everything awaited while handling the request sees, and only that', async () => {
-    expect(currentCorrelationId()).toBeUndefined();
-    const seen = await withCorrelationId('req-1', async () => {
-      await new Promise((r) => setTimeout(r, 1));
-      return requestCorrelationId();
-    });
-    expect(seen).toBe('req-1');
-    expect(requestCorrelationId()).not.toBe('req-1');
-  });
-
-  it('is in every line logged while handling the request, after the context', () => {
-    const lines: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    try {
-      const logger = new CorrelatedConsoleLogger({ colors: false });
-      logger.log('outside', 'jobs');
-      withCorrelationId('order-4711', () => logger.log('inside', 'jobs'));
-    } finally {
-      write.mockRestore();
-    }
-    expect(lines[0]).toMatch(/\[jobs\] outside\n$/);
-    expect(lines[1]).toMatch(/\[jobs\] \(order-4711\) inside\n$/);
+  it('is settled once per request: every part of its handling that asks gets the same', () => {
+    const request: Parameters<typeof requestCorrelationId>[0] = { headers: {} };
+    const first = requestCorrelationId(request);
+    expect(requestCorrelationId(request)).toBe(first);
+    expect(requestCorrelationId({ headers: {} })).not.toBe(first);
+    expect(requestCorrelationId({ headers: { 'x-correlation-id': 'order-4712' } })).toBe('order-4712');
   });
 });
 
 describe('CorrelationInterceptor', () => {
-  // A request with the client's id, and a handler that answers the id it sees after an await.
-  async function handled(interceptor: CorrelationInterceptor) {
-    const headers: Record<string, string> = {};
-    const context = {
+  function contextOf(request: { headers: Record<string, string> }, answered: Record<string, string>) {
+    return {
       getType: () => 'http',
       switchToHttp: () => ({
-        getRequest: () => ({ headers: { 'x-correlation-id': 'order-4713' } }),
-        getResponse: () => ({ header: (name: string, value: string) => (headers[name] = value) }),
+        getRequest: () => request,
+        getResponse: () => ({ header: (name: string, value: string) => (answered[name] = value) }),
       }),
     } as unknown as ExecutionContext;
-    const next: CallHandler = {
-      handle: () =>
-        from(
-          (async () => {
-            await new Promise((r) => setTimeout(r, 1));
-            return currentCorrelationId();
-          })(),
-        ),
-    };
-    const seen = await lastValueFrom(interceptor.intercept(context, next));
-    return { seen, answered: headers['x-correlation-id'] };
   }
 
-  it("runs the handler in the request's context where the process keeps one (the gateway's)", async () => {
-    expect(await handled(new CorrelationInterceptor())).toEqual({
-      seen: 'order-4713',
-      answered: 'order-4713',
-    });
+  it('answers the id the handler then reads from its request, the client’s or a new one', async () => {
+    const sent: Record<string, string>[] = [{ 'x-correlation-id': 'order-4713' }, {}];
+    for (const headers of sent) {
+      const request = { headers };
+      const answered: Record<string, string> = {};
+      const next: CallHandler = { handle: () => of(requestCorrelationId(request)) };
+      const seen = await lastValueFrom(
+        new CorrelationInterceptor().intercept(contextOf(request, answered), next),
+      );
+      expect(seen).toBe(answered['x-correlation-id']);
+      if ('x-correlation-id' in headers) expect(seen).toBe('order-4713');
+    }
   });
+});
 
-  it('elsewhere answers the id and keeps no context (no promise hooks for the process)', async () => {
-    expect(await handled(new CorrelationInterceptor(false))).toEqual({
-      seen: undefined,
-      answered: 'order-4713',
+describe('an internal error’s log line', () => {
+  it('names the request’s correlation id, so a client quoting it leads to the cause', () => {
+    const logged: string[] = [];
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => {
+      logged.push(String(message));
     });
+    try {
+      const request = { headers: { 'x-correlation-id': 'order-4711' }, method: 'GET', url: '/api/v1/jobs' };
+      const reply = { status: () => reply, header: () => reply, send: () => reply };
+      const host = {
+        switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
+      } as unknown as ArgumentsHost;
+      new ProblemDetailsFilter().catch(new Error('boom'), host);
+    } finally {
+      error.mockRestore();
+    }
+    expect(logged).toEqual(['(order-4711) GET /api/v1/jobs -> 500']);
   });
 });

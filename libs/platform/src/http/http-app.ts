@@ -1,10 +1,10 @@
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BODY_LIMITS, installBodyLimits } from './body-limits';
-import { CorrelatedConsoleLogger, CorrelationInterceptor } from './correlation';
+import { CorrelationInterceptor } from './correlation';
 import { NulTextPipe } from './nul-text.pipe';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { createValidationPipe } from './validation.pipe';
@@ -12,9 +12,6 @@ import { createValidationPipe } from './validation.pipe';
 export interface HttpAppOptions {
   readonly logger?: boolean;
   readonly timeouts?: HttpTimeouts;
-  // Whether request handlers run in their correlation id's context (CorrelationInterceptor): only
-  // where code deep in a request's handling needs it (requestCorrelationId), at a cost.
-  readonly requestContext?: boolean;
 }
 
 export interface HttpTimeouts {
@@ -36,19 +33,19 @@ export async function createHttpApp(
       forceCloseConnections: true,
       ...(options.timeouts ? { requestTimeout: options.timeouts.requestTimeoutMs } : {}),
     }),
-    { bufferLogs: true, logger: options.logger === false ? false : new CorrelatedConsoleLogger() },
+    { bufferLogs: true, logger: options.logger === false ? false : new ConsoleLogger() },
   );
   installBodyLimits(app.getHttpAdapter().getInstance());
   if (options.timeouts) applyHttpTimeouts(app.getHttpServer(), options.timeouts);
-  configureHttpApp(app, options.requestContext ?? true);
+  configureHttpApp(app);
   app.enableShutdownHooks();
   return app;
 }
 
-export function configureHttpApp(app: INestApplication, requestContext = true): void {
+export function configureHttpApp(app: INestApplication): void {
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.useGlobalPipes(new NulTextPipe(), createValidationPipe());
-  app.useGlobalInterceptors(new CorrelationInterceptor(requestContext));
+  app.useGlobalInterceptors(new CorrelationInterceptor());
 }
 
 export async function listen(app: NestFastifyApplication, port: number, host: string, name: string) {

@@ -2,6 +2,7 @@ import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bodyTooLarge } from './body-limits';
+import { requestCorrelationId } from './correlation';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemException } from './problem-details';
 import type { ProblemDetails } from './problem-details';
 
@@ -35,8 +36,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       request.url,
     );
     if (problem.status >= 500) {
-      // Log the cause for operators; the client gets no internals.
-      this.logger.error(`${request.method} ${request.url} -> ${problem.status}`, errorStack(exception));
+      // Log the cause for operators, under the id the client was answered with (it may quote it;
+      // visible ASCII, so it cannot break the line); the client gets no internals.
+      this.logger.error(
+        `(${requestCorrelationId(request)}) ${request.method} ${request.url} -> ${problem.status}`,
+        errorStack(exception),
+      );
     }
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }

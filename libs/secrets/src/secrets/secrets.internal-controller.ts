@@ -34,8 +34,8 @@ import {
   InternalRoute,
   ProblemException,
   ValidationProblem,
-  correlationIdOf,
   httpStatusOf,
+  requestCorrelationId,
 } from '@spindle/platform';
 import type { FieldViolation } from '@spindle/platform';
 import { KeyRotation } from '../rotation/key-rotation';
@@ -74,7 +74,9 @@ export class SecretsInternalController {
   ): Promise<SecretSummary> {
     assertId(id);
     const { values } = parsed(writeSecretBodySchema, body);
-    const written = answer(await this.vault.write(id, values, actorOf(request), correlationOf(request)));
+    const written = answer(
+      await this.vault.write(id, values, actorOf(request), requestCorrelationId(request)),
+    );
     const { created, ...summary } = written;
     void reply.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return summary;
@@ -90,7 +92,7 @@ export class SecretsInternalController {
     const wanted = keys === undefined ? undefined : keys.split(',').filter(Boolean);
     if (wanted?.some((k) => !SECRET_KEY_PATTERN.test(k)))
       throw new ValidationProblem([{ field: 'keys', rule: 'isKeyName', message: KEY_RULE }]);
-    const read = answer(await this.vault.read(id, wanted, actorOf(request), correlationOf(request)));
+    const read = answer(await this.vault.read(id, wanted, actorOf(request), requestCorrelationId(request)));
     return { ...read.summary, values: read.values };
   }
 
@@ -98,14 +100,16 @@ export class SecretsInternalController {
   @HttpCode(HttpStatus.NO_CONTENT)
   async remove(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
     assertId(id);
-    answer(await this.vault.remove(id, actorOf(request), correlationOf(request)));
+    answer(await this.vault.remove(id, actorOf(request), requestCorrelationId(request)));
   }
 
   // A worker agent, at a job's start: the job's variables from its secret references.
   @Post('resolve')
   @HttpCode(HttpStatus.OK)
   async resolve(@Body() body: unknown, @Req() request: FastifyRequest): Promise<ResolvedSecrets> {
-    return answer(await this.vault.resolve(parsed(resolveSecretsBodySchema, body), correlationOf(request)));
+    return answer(
+      await this.vault.resolve(parsed(resolveSecretsBodySchema, body), requestCorrelationId(request)),
+    );
   }
 
   @Get('-/rotation')
@@ -167,8 +171,4 @@ function actorOf(request: FastifyRequest): SecretActor {
     principal: (header(SECRET_PRINCIPAL_HEADER) ?? 'anonymous').slice(0, 200),
     source: (header(SECRET_SOURCE_HEADER) ?? request.socket.remoteAddress ?? '').slice(0, 300),
   };
-}
-
-function correlationOf(request: FastifyRequest): string {
-  return correlationIdOf(request.headers);
 }

@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { Delete, Get, HttpCode, HttpStatus, Param, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
@@ -91,8 +91,8 @@ export class ApolloArtifactsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such artifact (empty body)' })
   @ApiConflictResponse({ description: 'A running job or a function uses it (text/plain)' })
-  async remove(@Param('name') name: string): Promise<void> {
+  async remove(@Param('name') name: string, @CorrelationId() correlationId: string): Promise<void> {
     if (!(await this.artifacts.findByName(name))) throw apolloEmptyNotFound();
-    await this.uploads.remove(name);
+    await this.uploads.remove(name, correlationId);
   }
 }

@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MAPREDUCE_SECRET_KEYS } from '@spindle/contracts';
 import type { MapReduceJobView } from '@spindle/read-models';
 import { MapReduceJobsQuery } from '@spindle/read-models';
-import { BODY_LIMITS, BodyLimit, ProblemException, RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, ProblemException, RequiresScope } from '@spindle/platform';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { MapReduceJobs, newMapReduceJobId } from '../../mapreduce/mapreduce-jobs.service';
 import { DEFAULT_SPLIT_SIZE_BYTES, DEFAULT_TASK_TIMEOUT_MS } from '../../mapreduce/mapreduce-request';
@@ -165,6 +165,7 @@ export class ApolloJobsController {
         inputSecret: await secretOf('input', r.inputStorageCredentials),
         outputSecret: await secretOf('output', r.outputStorageCredentials),
       },
+      caller.correlationId,
       id,
     );
     void reply.status(HttpStatus.CREATED);
@@ -228,11 +229,15 @@ export class ApolloJobsController {
   @ApiOkResponse({ description: '`Job <id> was successfully stopped`' })
   @ApiNotAcceptableResponse({ description: '`Job <id> already finished its workload!`' })
   @ApiNotFoundResponse({ description: '`No job with id <id> was found!`' })
-  async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async stop(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
     const row = await this.jobs.find(id);
     if (!row) throw apolloError(HttpStatus.NOT_FOUND, apolloNoSuchJob(id));
     try {
-      await this.jobs.stop(id);
+      await this.jobs.stop(id, correlationId);
     } catch (e) {
       if (e instanceof ProblemException && e.getStatus() === 409)
         throw apolloError(HttpStatus.NOT_ACCEPTABLE, apolloJobAlreadyFinished(id));

@@ -1,4 +1,4 @@
-import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
+import { CorrelationId, RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Body, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
@@ -64,8 +64,8 @@ export class GenvidEventsController {
   @ApiBadRequestResponse({
     description: '`{"error": "..."}` naming each field that does not fit the rules shape',
   })
-  async replace(@Body() body: unknown): Promise<EventsDefinitions> {
-    return genvidDefinitions(await this.config.replaceEventRules(body));
+  async replace(@Body() body: unknown, @CorrelationId() correlationId: string): Promise<EventsDefinitions> {
+    return genvidDefinitions(await this.config.replaceEventRules(body, correlationId));
   }
 
   @Get('results/:counter')

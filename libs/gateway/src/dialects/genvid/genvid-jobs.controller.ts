@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import {
   Body,
   Get,
@@ -111,13 +111,21 @@ export class GenvidJobsController {
   }
 
   @JobActionRoute('start', "Start a job: every task group's count becomes its countInit")
-  async start(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
-    return this.change(CommandPatterns.startServiceJob, id, {}, reply);
+  async start(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenvidJob> {
+    return this.change(CommandPatterns.startServiceJob, id, {}, correlationId, reply);
   }
 
   @JobActionRoute('stop', 'Stop a job: every instance is stopped')
-  async stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenvidJob> {
-    return this.change(CommandPatterns.stopServiceJob, id, {}, reply);
+  async stop(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenvidJob> {
+    return this.change(CommandPatterns.stopServiceJob, id, {}, correlationId, reply);
   }
 
   @RequiresScope('submit')
@@ -131,16 +139,23 @@ export class GenvidJobsController {
   @ApiNotFoundResponse({ description: '`{"error": ...}`: no such job or task group' })
   async updateCounts(
     @Body() body: UpdateCountsDto,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<GenvidJob> {
     const change = { taskGroup: body.taskGroup, mode: 'delta', count: body.count };
-    return this.change(CommandPatterns.scaleServiceJob, body.jobID, change, reply);
+    return this.change(CommandPatterns.scaleServiceJob, body.jobID, change, correlationId, reply);
   }
 
   // A command on an existing job (Genvid's own words for one it does not have, before any command
   // is sent), answering the job once applied.
-  private async change(pattern: string, id: string, change: object, reply: FastifyReply): Promise<GenvidJob> {
+  private async change(
+    pattern: string,
+    id: string,
+    change: object,
+    correlationId: string,
+    reply: FastifyReply,
+  ): Promise<GenvidJob> {
     if (!(await this.query.findByName(id))) throw genvidNotFound(`job ${id} not found`);
-    return this.resource.update(pattern, id, change, undefined, reply);
+    return this.resource.update(pattern, id, change, correlationId, undefined, reply);
   }
 }

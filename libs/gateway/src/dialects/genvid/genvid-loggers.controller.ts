@@ -1,5 +1,6 @@
 import { Body, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import type { LoggerLevels } from '@spindle/contracts';
+import { CorrelationId } from '@spindle/platform';
 import { ClusterConfigService } from '../../cluster-config/cluster-config.service';
 import type { LevelsByLogger } from '../../cluster-config/cluster-config.service';
 import {
@@ -34,8 +35,12 @@ export class GenvidLoggersController {
     [LOGGER_PARAM],
     BAD_BODY,
   )
-  setDefault(@Param('loggerID') loggerId: string, @Body() body: unknown): Promise<LoggerLevels> {
-    return this.config.setLoggerDefaults(loggerId, body);
+  setDefault(
+    @Param('loggerID') loggerId: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<LoggerLevels> {
+    return this.config.setLoggerDefaults(loggerId, body, correlationId);
   }
 
   @Get('allocs/:allocID')
@@ -60,7 +65,8 @@ export class GenvidLoggersController {
     @Param('allocID') allocId: string,
     @Param('loggerID') loggerId: string,
     @Body() body: unknown,
+    @CorrelationId() correlationId: string,
   ): Promise<LoggerLevels> {
-    return this.config.setAllocationLoggers(allocId, loggerId, body);
+    return this.config.setAllocationLoggers(allocId, loggerId, body, correlationId);
   }
 }

@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { Body, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -62,8 +62,8 @@ export class GenvidLogsController {
   @ApiBody({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
   @ApiOkResponse({ schema: { type: 'array', items: LOG_ENTRY_SCHEMA } })
   @ApiBadRequestResponse({ description: '`{"error": "..."}` naming each invalid entry field' })
-  replace(@Body() body: unknown): Promise<LogCatalogueEntry[]> {
-    return this.config.replaceLogCatalogue(body);
+  replace(@Body() body: unknown, @CorrelationId() correlationId: string): Promise<LogCatalogueEntry[]> {
+    return this.config.replaceLogCatalogue(body, correlationId);
   }
 
   @Get('meta/:name')

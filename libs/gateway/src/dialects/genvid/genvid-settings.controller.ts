@@ -7,7 +7,7 @@ import { InstallationSettingsService } from '../../settings/installation-setting
 import { SettingsDto } from '../../settings/settings.dto';
 import { DialectController } from '../dialect-controller';
 import { GENVID_PREFIX, GenvidErrorsFilter } from './genvid-errors.filter';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 
 // Genvid's cluster settings are Spindle's installation settings: the same document, schema and
 // events as the native /api/v1/settings.
@@ -49,7 +49,7 @@ export class GenvidSettingsController {
   @ApiBody({ type: SettingsDto })
   @ApiOkResponse({ type: SettingsDto })
   @ApiBadRequestResponse({ description: '`{"error": "..."}` naming each invalid path' })
-  set(@Body() body: unknown): Promise<InstallationSettings> {
-    return this.settings.change(body);
+  set(@Body() body: unknown, @CorrelationId() correlationId: string): Promise<InstallationSettings> {
+    return this.settings.change(body, correlationId);
   }
 }

@@ -24,7 +24,7 @@ import {
 import { ILUM_PREFIX } from './ilum-prefix';
 import { ApiSpringPage, offsetPageOf, springPage, springPageRequest } from './spring-page';
 import type { SpringPageQuery } from './spring-page';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 
 const CLUSTER_ID = {
   name: 'clusterId',
@@ -50,11 +50,12 @@ export class IlumClustersController {
   async create(
     @Body() body: unknown,
     @IdempotencyKeyHeader() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string,
   ): Promise<IlumClusterIdDto> {
     const key = checkIdempotencyKey(idempotencyKey);
     const parsed = parseClusterRequest(body);
     if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-    const row = await this.definitions.create(parsed.request, key);
+    const row = await this.definitions.create(parsed.request, { correlationId, idempotencyKey: key });
     return { clusterId: row.id };
   }
 
@@ -99,9 +100,9 @@ export class IlumClustersController {
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such cluster')
   @ApiIlumConflict('The default cluster, or one in use')
-  async remove(@Param('clusterId') id: string): Promise<void> {
+  async remove(@Param('clusterId') id: string, @CorrelationId() correlationId: string): Promise<void> {
     const row = await this.clusters.findById(id);
     if (!row) throw ilumNotFound(`Cluster ${id} not found`);
-    await this.definitions.remove(row);
+    await this.definitions.remove(row, correlationId);
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARTIFACT_NAME_PATTERN } from '@spindle/contracts';
+import { requestCorrelationId } from '@spindle/platform';
 import type { ArtifactUploads } from '../../artifacts/artifact-uploads.service';
 import { multipartRefusal } from '../../artifacts/multipart-refusal';
 import { ilumInvalid } from './ilum-errors.filter';
@@ -104,7 +105,7 @@ async function readIlumForm(
         throw refuse(`${field}: the file name ${part.filename} is too long`);
       if (files.some((f) => f.artifact === artifact))
         throw refuse(`${field}: ${part.filename} is sent twice`);
-      await uploads.storeFile(part, artifact, reply, false, field);
+      await uploads.storeFile(part, artifact, requestCorrelationId(request), reply, false, field);
       files.push({ field, fileName: part.filename, artifact });
     }
   } catch (e) {

@@ -1,4 +1,4 @@
-import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, RequiresScope } from '@spindle/platform';
 import { Body, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -100,9 +100,13 @@ export class IlumGroupJobsController {
   @ApiOkResponse(INSTANCE)
   @ApiIlumNotFound('No such group')
   @ApiIlumConflict('A malformed request, a stopped group, an unknown file')
-  async execute(@Param('groupId') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+  async execute(
+    @Param('groupId') id: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const group = await this.definitions.findById(id);
-    const job = await this.groupJobs.execute(group, parseGroupJobRequest(body));
+    const job = await this.groupJobs.execute(group, parseGroupJobRequest(body), correlationId);
     return groupJobInstanceOf(group.id, job);
   }
 
@@ -117,9 +121,13 @@ export class IlumGroupJobsController {
   @ApiOkResponse({ schema: { type: 'object', properties: { jobInstanceId: { type: 'string' } } } })
   @ApiIlumNotFound('No such group')
   @ApiIlumConflict('A malformed request, a stopped group, an unknown file')
-  async submit(@Param('groupId') id: string, @Body() body: unknown): Promise<{ jobInstanceId: string }> {
+  async submit(
+    @Param('groupId') id: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<{ jobInstanceId: string }> {
     const group = await this.definitions.findById(id);
-    const job = await this.groupJobs.submit(group, parseGroupJobRequest(body));
+    const job = await this.groupJobs.submit(group, parseGroupJobRequest(body), correlationId);
     return { jobInstanceId: job.id };
   }
 

@@ -69,13 +69,14 @@ export class IlumGroupJobs {
     this.functionResource = functionRows(resources, functions);
   }
 
-  async submit(group: GroupView, request: GroupJobRequest): Promise<JobView> {
+  async submit(group: GroupView, request: GroupJobRequest, correlationId: string): Promise<JobView> {
     if (group.state !== 'ACTIVE') throw ilumInvalid(`group ${group.name} is stopped: it runs no requests`);
-    const [fn, args] = await this.programOf(group, request);
+    const [fn, args] = await this.programOf(group, request, correlationId);
     return this.submission.submit({
       function: fn,
       context: groupContextName(group.id),
       args,
+      correlationId,
       source: 'http',
     });
   }
@@ -85,6 +86,7 @@ export class IlumGroupJobs {
   private async programOf(
     group: GroupView,
     request: GroupJobRequest,
+    correlationId: string,
   ): Promise<[string, Record<string, unknown>]> {
     const isCode = request.type !== 'interactive_job_execute';
     if (isCode !== (group.kind === 'CODE'))
@@ -93,12 +95,15 @@ export class IlumGroupJobs {
       );
     switch (request.type) {
       case 'interactive_code_execute':
-        return [await this.codeSessionOf(group), { code: request.code }];
-      case 'interactive_code_complete':
-        return [await this.codeSessionOf(group), { code: request.code, cursor: request.cursor }];
+        return [await this.codeSessionOf(group, correlationId), { code: request.code }];
+      case 'interactive_code_complete': {
+        const args = { code: request.code, cursor: request.cursor };
+        return [await this.codeSessionOf(group, correlationId), args];
+      }
       case 'interactive_job_execute': {
         const { runtime } = groupProgramOf(group.language, request.jobClass);
-        return [await this.functionFor(group, request.jobClass), groupJobArgs(runtime, request.jobConfig)];
+        const fn = await this.functionFor(group, request.jobClass, correlationId);
+        return [fn, groupJobArgs(runtime, request.jobConfig)];
       }
       default: {
         const unknownType: never = request;
@@ -107,8 +112,8 @@ export class IlumGroupJobs {
     }
   }
 
-  async execute(group: GroupView, request: GroupJobRequest): Promise<JobView> {
-    const job = await this.submit(group, request);
+  async execute(group: GroupView, request: GroupJobRequest, correlationId: string): Promise<JobView> {
+    const job = await this.submit(group, request, correlationId);
     return (await this.submission.waitForEnd(job.id, GROUP_EXECUTE_WAIT_MS)) ?? job;
   }
 
@@ -152,7 +157,7 @@ export class IlumGroupJobs {
   }
 
   // A CODE group's session program, uploaded and registered on the group's first request.
-  private async codeSessionOf(group: GroupView): Promise<string> {
+  private async codeSessionOf(group: GroupView, correlationId: string): Promise<string> {
     const name = groupCodeFunction(group.id);
     if (await this.functions.findByName(name)) return name;
     const session = codeSessionProgram(group.language);
@@ -161,6 +166,7 @@ export class IlumGroupJobs {
       artifact,
       session.source,
       session.extension === 'jar' ? 'application/java-archive' : 'text/plain',
+      correlationId,
     );
     // A SCALA session's interpreter has all of the group's jars on its class path; a PYTHON or
     // NODE session has the group's files beside it (python: pyFiles and files on sys.path, `import
@@ -173,17 +179,18 @@ export class IlumGroupJobs {
           ? this.librariesOf(group, [...new Set([...pyFiles, ...files])], artifact, 'pyFiles')
           : this.librariesOf(group, files, artifact, 'files');
     const { runtime, entrypoint } = session;
-    await this.register(name, { artifact, entrypoint, runtime, libraries });
+    await this.register(name, { artifact, entrypoint, runtime, libraries }, correlationId);
     return name;
   }
 
-  private async functionFor(group: GroupView, jobClass: string): Promise<string> {
+  private async functionFor(group: GroupView, jobClass: string, correlationId: string): Promise<string> {
     const program = groupProgramOf(group.language, jobClass);
     const name = groupJobFunction(group.id, jobClass);
     if (await this.functions.findByName(name)) return name;
     const artifacts =
       program.file === null ? this.jarsOf(group) : this.filesOf(group, program.file, program.runtime);
-    await this.register(name, { ...artifacts, entrypoint: program.entrypoint, runtime: program.runtime });
+    const { entrypoint, runtime } = program;
+    await this.register(name, { ...artifacts, entrypoint, runtime }, correlationId);
     return name;
   }
 
@@ -242,6 +249,7 @@ export class IlumGroupJobs {
       readonly runtime: Runtime;
       readonly libraries?: readonly FunctionLibrary[];
     },
+    correlationId: string,
   ): Promise<void> {
     const { libraries = [], ...rest } = program;
     const definition = {
@@ -250,9 +258,8 @@ export class IlumGroupJobs {
       defaultContext: 'default',
       tags: ['ilum-group'],
     };
-    await this.functionResource.applied(
-      name,
-      await this.commands.send(CommandPatterns.registerFunction, { name, definition }, `register-${name}`),
-    );
+    const issued = { correlationId, idempotencyKey: `register-${name}` };
+    const accepted = await this.commands.send(CommandPatterns.registerFunction, { name, definition }, issued);
+    await this.functionResource.applied(name, accepted);
   }
 }

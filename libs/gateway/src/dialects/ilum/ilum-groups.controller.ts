@@ -1,4 +1,4 @@
-import { RequiresScope, SPINDLE_CONFIG } from '@spindle/platform';
+import { CorrelationId, RequiresScope, SPINDLE_CONFIG, requestCorrelationId } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
@@ -74,6 +74,7 @@ export class IlumGroupsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IlumGroupIdDto> {
     const id = randomUUID();
+    const correlationId = requestCorrelationId(request);
     const spec: IlumFormSpec = {
       form: 'groupCreation',
       textFields: GROUP_TEXT_FIELDS,
@@ -82,7 +83,7 @@ export class IlumGroupsController {
       maxFieldBytes: 256 * 1024,
       maxFileBytes: this.config.artifacts.maxBytes,
       artifactName: (fileName) => groupArtifactName(id, fileName),
-      onRefused: (stored) => this.definitions.forgetArtifacts(stored),
+      onRefused: (stored) => this.definitions.forgetArtifacts(stored, correlationId),
     };
     return withIlumForm(request, reply, this.uploads, spec, async ({ fields, files }) => {
       const byField = Object.fromEntries(
@@ -108,7 +109,7 @@ export class IlumGroupsController {
       if (!parsed.ok) throw ilumInvalid(parsed.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
       const uploaded = new Set(files.map((f) => f.artifact));
       await this.definitions.checkReferences(parsed.request, { uploaded });
-      const row = await this.definitions.create(parsed.request, id);
+      const row = await this.definitions.create(parsed.request, { correlationId }, id);
       return { groupId: row.id };
     });
   }
@@ -180,8 +181,8 @@ export class IlumGroupsController {
   @ApiParam(ILUM_GROUP_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such group')
-  async remove(@Param('groupId') id: string): Promise<void> {
-    await this.definitions.remove(await this.definitions.findById(id));
+  async remove(@Param('groupId') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.definitions.remove(await this.definitions.findById(id), correlationId);
   }
 
   @RequiresScope('write')
@@ -192,8 +193,8 @@ export class IlumGroupsController {
   @ApiParam(ILUM_GROUP_ID)
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such group')
-  async stop(@Param('groupId') id: string): Promise<void> {
-    await this.definitions.stop(await this.definitions.findById(id));
+  async stop(@Param('groupId') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.definitions.stop(await this.definitions.findById(id), correlationId);
   }
 
   @RequiresScope('write')
@@ -206,9 +207,13 @@ export class IlumGroupsController {
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such group')
   @ApiIlumConflict('A scale out of range, or a stopped group')
-  async rescale(@Param('groupId') id: string, @Param('scale') raw: string): Promise<void> {
+  async rescale(
+    @Param('groupId') id: string,
+    @Param('scale') raw: string,
+    @CorrelationId() correlationId: string,
+  ): Promise<void> {
     const scale = parseScale(raw);
     if (typeof scale !== 'number') throw ilumInvalid(`${scale.field}: ${scale.message}`);
-    await this.definitions.rescale(await this.definitions.findById(id), scale);
+    await this.definitions.rescale(await this.definitions.findById(id), scale, correlationId);
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { CommandPatterns, JOB_NAME_MAX, clusterExecutorRefusal } from '@spindle/contracts';
-import { SPINDLE_CONFIG } from '@spindle/platform';
+import { SPINDLE_CONFIG, requestCorrelationId } from '@spindle/platform';
 import type { SpindleConfig } from '@spindle/platform';
 import { ArtifactsQuery, ClustersQuery, FunctionsQuery } from '@spindle/read-models';
 import type { JobView } from '@spindle/read-models';
@@ -49,6 +49,7 @@ export class IlumJobSubmission {
 
   async submit(request: FastifyRequest, reply: FastifyReply): Promise<JobView> {
     const tag = randomBytes(6).toString('hex');
+    const correlationId = requestCorrelationId(request);
     const spec: IlumFormSpec = {
       form: 'jobCreation',
       textFields: TEXT_FIELDS,
@@ -57,11 +58,16 @@ export class IlumJobSubmission {
       maxFieldBytes: 64 * 1024,
       maxFileBytes: this.config.artifacts.maxBytes,
       artifactName: (fileName) => `ilum-${tag}-${fileName}`,
-      onRefused: (artifacts) => this.forget(tag, artifacts),
+      onRefused: (artifacts) => this.forget(tag, artifacts, correlationId),
     };
     return withIlumForm(request, reply, this.uploads, spec, (form) =>
       // file name as sent → artifact
-      this.submitJob(tag, form.fields, new Map(form.files.map((f) => [f.fileName, f.artifact]))),
+      this.submitJob(
+        tag,
+        form.fields,
+        new Map(form.files.map((f) => [f.fileName, f.artifact])),
+        correlationId,
+      ),
     );
   }
 
@@ -69,6 +75,7 @@ export class IlumJobSubmission {
     tag: string,
     fields: Readonly<Record<string, string>>,
     stored: ReadonlyMap<string, string>,
+    correlationId: string,
   ): Promise<JobView> {
     const name = fields['name'];
     if (name === undefined || name === '' || name.length > JOB_NAME_MAX)
@@ -92,7 +99,7 @@ export class IlumJobSubmission {
     if (refusal !== null) throw ilumInvalid(refusal);
 
     const fn = `ilum-${tag}`;
-    await this.changeFunction(CommandPatterns.registerFunction, {
+    const registration = {
       name: fn,
       definition: {
         artifact: stored.get(program.value.file)!,
@@ -110,10 +117,12 @@ export class IlumJobSubmission {
         defaultContext: 'default',
         tags: ['ilum'],
       },
-    });
+    };
+    await this.changeFunction(CommandPatterns.registerFunction, registration, correlationId);
     return this.submission.submit({
       function: fn,
       args: { args: parseArgs(fields['args']), config },
+      correlationId,
       source: 'http',
       name,
       cluster: cluster.name,
@@ -126,8 +135,9 @@ export class IlumJobSubmission {
   private async changeFunction(
     pattern: string,
     body: { readonly name: string; readonly [field: string]: unknown },
+    correlationId: string,
   ): Promise<void> {
-    const accepted = await this.commands.send(pattern, body);
+    const accepted = await this.commands.send(pattern, body, { correlationId });
     await awaitVisible(
       `function ${body.name}`,
       this.functions.waitForPosition(
@@ -140,23 +150,23 @@ export class IlumJobSubmission {
 
   // What a submit made for its job (function `ilum-<tag>`, artifacts `ilum-<tag>-*`), removed when
   // the submit is refused or the job deleted. The job's own record keeps its program's hash.
-  async removeProgram(fn: string): Promise<void> {
+  async removeProgram(fn: string, correlationId: string): Promise<void> {
     const tag = /^ilum-([0-9a-f]{12})$/.exec(fn)?.[1];
     if (tag === undefined) return; // not made by an Ilum submit
-    await this.forget(tag, []);
+    await this.forget(tag, [], correlationId);
   }
 
-  private async forget(tag: string, stored: readonly string[]): Promise<void> {
+  private async forget(tag: string, stored: readonly string[], correlationId: string): Promise<void> {
     const fn = `ilum-${tag}`;
     try {
       if (await this.functions.findByName(fn))
-        await this.changeFunction(CommandPatterns.deleteFunction, { name: fn });
+        await this.changeFunction(CommandPatterns.deleteFunction, { name: fn }, correlationId);
       const artifacts = new Set(stored);
       const page = await this.artifacts.list(MAX_FILES, null, (q) =>
         q.andWhere('v.name like :prefix', { prefix: `ilum-${tag}-%` }),
       );
       for (const a of page.items) artifacts.add(a.name);
-      for (const artifact of artifacts) await this.uploads.remove(artifact);
+      for (const artifact of artifacts) await this.uploads.remove(artifact, correlationId);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.logger.warn(`could not remove the program of Ilum submit ${tag}: ${reason}`);

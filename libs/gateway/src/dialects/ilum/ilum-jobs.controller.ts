@@ -1,4 +1,4 @@
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -159,8 +159,8 @@ export class IlumJobsController {
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such job')
   @ApiIlumConflict("A group's interactive job (stop or rescale its group)")
-  async stop(@Param('jobId') id: string): Promise<void> {
-    await this.stopAndWait(await this.find(id, 'stopped'));
+  async stop(@Param('jobId') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    await this.stopAndWait(await this.find(id, 'stopped'), correlationId);
   }
 
   @RequiresScope('submit')
@@ -174,12 +174,12 @@ export class IlumJobsController {
   @ApiOkResponse({ description: 'Operation succeeded (empty body)' })
   @ApiIlumNotFound('No such job')
   @ApiIlumConflict("A group's interactive job (delete its group), or a job that did not stop in time")
-  async remove(@Param('jobId') id: string): Promise<void> {
-    const job = await this.stopAndWait(await this.find(id, 'deleted'));
+  async remove(@Param('jobId') id: string, @CorrelationId() correlationId: string): Promise<void> {
+    const job = await this.stopAndWait(await this.find(id, 'deleted'), correlationId);
     if (!FINISHED_JOB_STATES.includes(job.state))
       throw ilumInvalid(`job ${id} is still stopping: delete it once it has stopped`);
-    await this.ilumSubmission.removeProgram(job.function);
-    await this.submission.delete(job.id);
+    await this.ilumSubmission.removeProgram(job.function, correlationId);
+    await this.submission.delete(job.id, correlationId);
   }
 
   @Get(':jobId/logs')
@@ -248,9 +248,9 @@ export class IlumJobsController {
   }
 
   // Cancels a job that has not ended and waits (a while) for it to end; an ended job is left as is.
-  private async stopAndWait(job: JobView): Promise<JobView> {
+  private async stopAndWait(job: JobView, correlationId: string): Promise<JobView> {
     if (FINISHED_JOB_STATES.includes(job.state)) return job;
-    if (job.state !== 'cancelling') await this.submission.cancel(job.id);
+    if (job.state !== 'cancelling') await this.submission.cancel(job.id, correlationId);
     const deadline = Date.now() + STOP_WAIT_MS;
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
       const now = (await this.jobs.findById(job.id)) ?? job;

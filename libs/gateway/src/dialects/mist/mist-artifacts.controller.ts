@@ -1,7 +1,7 @@
 import { Delete, Get, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemException, RequiresScope } from '@spindle/platform';
+import { CorrelationId, ProblemException, RequiresScope } from '@spindle/platform';
 import { ArtifactsQuery } from '@spindle/read-models';
 import type { ArtifactView } from '@spindle/read-models';
 import { ArtifactStoreClient } from '../../artifacts/artifact-store.client';
@@ -77,9 +77,13 @@ export class MistArtifactsController {
   @RequiresScope('write')
   @Delete(':name')
   @ApiOperation({ summary: 'Delete an artifact; answers its name' })
-  async remove(@Param('name') name: string, @Res() reply: FastifyReply): Promise<void> {
+  async remove(
+    @Param('name') name: string,
+    @CorrelationId() correlationId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     await this.find(name);
-    await this.uploads.remove(name);
+    await this.uploads.remove(name, correlationId);
     void reply.header('content-type', 'text/plain; charset=utf-8').send(name);
   }
 

@@ -7,7 +7,7 @@ import {
   WORKER_MODES,
 } from '@spindle/contracts';
 import type { ContextSettings, WorkerMode } from '@spindle/contracts';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { ContextsQuery } from '@spindle/read-models';
 import type { ContextView } from '@spindle/read-models';
 import { CommandSender } from '../../commands/command-sender';
@@ -83,7 +83,10 @@ export class MistContextsController {
   @Post()
   @ApiOperation({ summary: 'Create a context, or overwrite one of that name' })
   @ApiBody(CONTEXT_CONFIG)
-  async create(@Body() body: unknown): Promise<Record<string, unknown>> {
+  async create(
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const b = object(body);
     const name = nameOf(b);
     const existing = await this.contexts.findByName(name);
@@ -92,6 +95,7 @@ export class MistContextsController {
       existing ? CommandPatterns.updateContext : CommandPatterns.createContext,
       name,
       settings,
+      correlationId,
     );
     return contextOf(await this.find(name));
   }
@@ -100,24 +104,31 @@ export class MistContextsController {
   @Put(':id')
   @ApiOperation({ summary: 'Change a context (full ContextConfig)' })
   @ApiBody(CONTEXT_CONFIG)
-  async update(@Param('id') id: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+  async update(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     if (id === DEFAULT_CONTEXT_NAME) throw defaultIsFixed();
     const current = await this.contexts.findByName(id);
     if (!current) throw mistNotFound(`Context with name ${id} not found`);
     const b = object(body);
     const name = nameOf(b);
     if (name !== id) throw mistBadRequest(`the body names context ${name}, the path ${id}`);
-    await this.write(CommandPatterns.updateContext, name, settingsOf(b, current.settings));
+    await this.write(CommandPatterns.updateContext, name, settingsOf(b, current.settings), correlationId);
     return contextOf(await this.find(name));
   }
 
   @RequiresScope('write')
   @Delete(':id')
   @ApiOperation({ summary: 'Delete a context; answers what it was' })
-  async remove(@Param('id') id: string): Promise<Record<string, unknown>> {
+  async remove(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     if (id === DEFAULT_CONTEXT_NAME) throw mistNotFound(`Context with name ${id} not found`);
     const current = await this.find(id);
-    await this.resource.remove(CommandPatterns.deleteContext, id);
+    await this.resource.remove(CommandPatterns.deleteContext, id, correlationId);
     return contextOf(current);
   }
 
@@ -127,8 +138,16 @@ export class MistContextsController {
     return row;
   }
 
-  private async write(pattern: string, name: string, settings: ContextSettings): Promise<void> {
-    await this.resource.applied(name, await this.commands.send(pattern, { name, settings }));
+  private async write(
+    pattern: string,
+    name: string,
+    settings: ContextSettings,
+    correlationId: string,
+  ): Promise<void> {
+    await this.resource.applied(
+      name,
+      await this.commands.send(pattern, { name, settings }, { correlationId }),
+    );
   }
 }
 

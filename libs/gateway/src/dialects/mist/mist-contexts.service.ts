@@ -16,15 +16,13 @@ export class MistContexts {
     @Inject(SPINDLE_CONFIG) private readonly config: SpindleConfig,
   ) {}
 
-  async ensure(name: string): Promise<void> {
+  async ensure(name: string, correlationId: string): Promise<void> {
     if (await this.contexts.findByName(name)) return;
     const defaults = await this.contexts.findByName(DEFAULT_CONTEXT_NAME);
     if (!defaults) throw mistBadRequest('the default context is missing');
     try {
-      const accepted = await this.commands.send(CommandPatterns.createContext, {
-        name,
-        settings: defaults.settings,
-      });
+      const command = { name, settings: defaults.settings };
+      const accepted = await this.commands.send(CommandPatterns.createContext, command, { correlationId });
       await this.contexts.waitForPosition(
         accepted.streamId,
         accepted.streamPosition,

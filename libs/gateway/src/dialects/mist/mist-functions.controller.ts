@@ -4,7 +4,7 @@ import { CONTEXT_NAME_PATTERN, CommandPatterns, FUNCTION_NAME_PATTERN } from '@s
 import type { FunctionDefinition } from '@spindle/contracts';
 import { ArtifactsQuery, ContextsQuery, FunctionsQuery } from '@spindle/read-models';
 import type { FunctionView } from '@spindle/read-models';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 import { CommandSender } from '../../commands/command-sender';
 import { functionRows } from '../../functions/function-rows';
 import { NamedResources } from '../../resources/named-resource';
@@ -71,12 +71,16 @@ export class MistFunctionsController {
   @ApiOperation({ summary: 'Create a function; an existing name is a 400 unless force=true' })
   @ApiBody(FUNCTION_CONFIG)
   @ApiQuery({ name: 'force', required: false, schema: { type: 'boolean' } })
-  async create(@Body() body: unknown, @Query('force') force: unknown): Promise<Record<string, unknown>> {
+  async create(
+    @Body() body: unknown,
+    @Query('force') force: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const { name, definition } = await this.functionConfig(body);
     const exists = await this.functions.findByName(name);
     if (exists && !bool(force, 'force')) throw mistBadRequest(`Endpoint ${name} already exists`);
     const pattern = exists ? CommandPatterns.changeFunction : CommandPatterns.registerFunction;
-    await this.send(pattern, { name, definition }, name);
+    await this.send(pattern, { name, definition }, name, correlationId);
     return functionInfo(await this.find(name));
   }
 
@@ -84,19 +88,25 @@ export class MistFunctionsController {
   @Put()
   @ApiOperation({ summary: 'Change a function (the body names it)' })
   @ApiBody(FUNCTION_CONFIG)
-  async update(@Body() body: unknown): Promise<Record<string, unknown>> {
+  async update(
+    @Body() body: unknown,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const { name, definition } = await this.functionConfig(body);
     if (!(await this.functions.findByName(name))) throw mistBadRequest(`Endpoint ${name} does not exist`);
-    await this.send(CommandPatterns.changeFunction, { name, definition }, name);
+    await this.send(CommandPatterns.changeFunction, { name, definition }, name, correlationId);
     return functionInfo(await this.find(name));
   }
 
   @RequiresScope('write')
   @Delete(':id')
   @ApiOperation({ summary: 'Delete a function; answers what it was' })
-  async remove(@Param('id') id: string): Promise<Record<string, unknown>> {
+  async remove(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const fn = await this.find(id);
-    await this.send(CommandPatterns.deleteFunction, { name: id }, id);
+    await this.send(CommandPatterns.deleteFunction, { name: id }, id, correlationId);
     return functionInfo(fn);
   }
 
@@ -107,8 +117,8 @@ export class MistFunctionsController {
   }
 
   // Answers once the read model shows the write (read your writes).
-  private async send(pattern: string, body: object, name: string): Promise<void> {
-    await this.resource.applied(name, await this.commands.send(pattern, body));
+  private async send(pattern: string, body: object, name: string, correlationId: string): Promise<void> {
+    await this.resource.applied(name, await this.commands.send(pattern, body, { correlationId }));
   }
 
   private async functionConfig(body: unknown): Promise<{ name: string; definition: FunctionDefinition }> {

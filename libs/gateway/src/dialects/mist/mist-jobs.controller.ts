@@ -13,7 +13,7 @@ import { MistErrorsFilter, mistBadRequest, mistNotFound } from './mist-errors.fi
 import { MIST_MAX_LIMIT, MIST_MAX_OFFSET, MIST_PREFIX, bool } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { DialectController } from '../dialect-controller';
-import { BODY_LIMITS, BodyLimit, RequiresScope } from '@spindle/platform';
+import { BODY_LIMITS, BodyLimit, CorrelationId, RequiresScope } from '@spindle/platform';
 
 const FORCE_WAIT_MS = 120_000; // Mist's own request timeout for force=true
 const CANCEL_WAIT_MS = 10_000; // Mist waits this long for a running job to be cancelled
@@ -66,12 +66,13 @@ export class MistJobsController {
     @Param('id') fn: string,
     @Body() body: unknown,
     @Query() query: Record<string, unknown>,
+    @CorrelationId() correlationId: string,
   ): Promise<Record<string, unknown>> {
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw mistBadRequest('the body must be a JSON object of the function arguments');
     if (!(await this.functions.findByName(fn))) throw mistNotFound(`Function ${fn} not found`);
     const context = optionalString(query['context'], 'context');
-    if (context !== undefined) await this.mistContexts.ensure(context);
+    if (context !== undefined) await this.mistContexts.ensure(context, correlationId);
     const job = await this.submission.submit({
       function: fn,
       args: body as Record<string, unknown>,
@@ -79,6 +80,7 @@ export class MistJobsController {
       externalId: optionalString(query['externalId'], 'externalId'),
       startTimeoutMs: timeout(query['startTimeout'], 'startTimeout'),
       performTimeoutMs: timeout(query['performTimeout'], 'performTimeout'),
+      correlationId,
       source: 'http',
     });
     if (!bool(query['force'], 'force')) return { id: job.id };
@@ -121,10 +123,13 @@ export class MistJobsController {
   @RequiresScope('submit')
   @Delete('jobs/:id')
   @ApiOperation({ summary: 'Cancel a job; a finished one is answered unchanged' })
-  async cancel(@Param('id') id: string): Promise<Record<string, unknown>> {
+  async cancel(
+    @Param('id') id: string,
+    @CorrelationId() correlationId: string,
+  ): Promise<Record<string, unknown>> {
     const job = await this.find(id);
     if (FINISHED_JOB_STATES.includes(job.state)) return jobDetails(job);
-    await this.submission.cancel(id);
+    await this.submission.cancel(id, correlationId);
     return jobDetails(await this.waitForEnd(id, CANCEL_WAIT_MS));
   }
 

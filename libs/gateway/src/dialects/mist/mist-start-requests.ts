@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { EXTERNAL_ID_MAX } from '@spindle/contracts';
@@ -54,14 +55,17 @@ export class MistStartRequests {
       return;
     }
     const { functionId, parameters, externalId, runSettings } = request.data;
+    // No HTTP request to take one from: each delivery's commands get an id of their own.
+    const correlationId = randomUUID();
     try {
-      if (runSettings?.contextId) await this.contexts.ensure(runSettings.contextId);
+      if (runSettings?.contextId) await this.contexts.ensure(runSettings.contextId, correlationId);
       const { job, replayed } = await this.submit(
         {
           function: functionId,
           args: parameters ?? {},
           context: runSettings?.contextId,
           externalId,
+          correlationId,
           source: delivery.source,
         },
         delivery,

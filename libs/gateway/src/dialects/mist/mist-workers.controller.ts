@@ -10,7 +10,7 @@ import { MistErrorsFilter, mistNotFound } from './mist-errors.filter';
 import { MIST_PREFIX } from './mist-query';
 import { ReadsFrom } from '../../consistency/consistent-read';
 import { DialectController } from '../dialect-controller';
-import { RequiresScope } from '@spindle/platform';
+import { CorrelationId, RequiresScope } from '@spindle/platform';
 
 // Mist's workers: live ones only, as WorkerLink.
 @DialectController('mist: workers', MistErrorsFilter, `${MIST_PREFIX}/workers`)
@@ -47,9 +47,9 @@ export class MistWorkersController {
   @Delete(':id')
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop a worker' })
-  async stop(@Param('id') id: string): Promise<string> {
+  async stop(@Param('id') id: string, @CorrelationId() correlationId: string): Promise<string> {
     await this.find(id);
-    await this.commands.send(CommandPatterns.stopWorker, { id });
+    await this.commands.send(CommandPatterns.stopWorker, { id }, { correlationId });
     return '';
   }
 
