@@ -10,6 +10,10 @@
 # of each other by the medians of three pairs on that VM (1.025 and 0.976 by the pairs): a smaller
 # change needs more pairs. The base runs from a git worktree of its revision, sharing this
 # checkout's node_modules.
+# With AB_TOGETHER=1 the two sides of a pair run at the same time instead (the base on the ports
+# ten above this checkout's, each side loaded by its own request-cost.ts): whatever the machine
+# does meanwhile weighs on both alike. Each side then has about half of the machine, so its rates
+# are lower than alone; its CPU per submit is what to compare (BENCHMARKS.md, 2026-12-08, later).
 #   bench/tools/ab-submit.sh <base revision> [pairs (3)] [seconds (15)]
 # with KAFKA_BROKERS set (Postgres at BENCH_POSTGRES_URL's server, as the benchmark);
 # SPINDLE_TOPOLOGY picks the topology (node by default), AB_PORT the gateway's port (38180, and the
@@ -28,34 +32,39 @@ SERVER="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 SERVER="${SERVER%/*}"
 DB=spindle_ab
 : "${KAFKA_BROKERS:?KAFKA_BROKERS must name the broker}"
+if [ -n "${AB_TOGETHER:-}" ] && [ -n "${AB_BEFORE_SIDE:-}" ]; then
+  echo "ab-submit: AB_BEFORE_SIDE needs the sides one after the other (they share node_modules)" >&2
+  exit 2
+fi
 
 BASE="$(mktemp -d /tmp/spindle-ab-base.XXXXXX)"
 WORK="$(mktemp -d /tmp/spindle-ab.XXXXXX)"
 git -C "$ROOT" worktree add --detach -q "$BASE" "$BASE_REV"
 ln -s "$ROOT/node_modules" "$BASE/node_modules"
-PIDS=""
-NS="" # the running Spindle's namespace: each of its processes carries it in its environment
-stop_spindle() {
-  [ -n "$NS" ] && [ -z "$PIDS" ] && PIDS="$(pids_of "$NS")"
-  [ -n "$PIDS" ] && kill -TERM ${PIDS//,/ } 2>/dev/null || true
-  for _ in $(seq 1 60); do
-    [ -z "$PIDS" ] && break
-    local alive=""
-    for pid in ${PIDS//,/ }; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ -z "$alive" ] && break
-    sleep 0.5
-  done
-  # Still there after 30 s: its ports must be free for the next run.
-  [ -n "$PIDS" ] && kill -KILL ${PIDS//,/ } 2>/dev/null || true
-  PIDS=""
-  NS=""
-}
+# Every process of a running side's Spindle, by the namespace in its environment.
+declare -A NS_OF=()
 # (grep fails on the files of processes that ended meanwhile: its status says nothing here.)
 pids_of() {
   (grep -l "KAFKA_NAMESPACE=$1" /proc/[0-9]*/environ 2>/dev/null || true) | cut -d/ -f3 | paste -sd, -
 }
+stop_side() {
+  local ns="${NS_OF[$1]:-}" pids
+  [ -z "$ns" ] && return 0
+  pids="$(pids_of "$ns")"
+  [ -n "$pids" ] && kill -TERM ${pids//,/ } 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    [ -z "$pids" ] && break
+    local alive=""
+    for pid in ${pids//,/ }; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.5
+  done
+  # Still there after 30 s: its ports must be free for the next run.
+  [ -n "$pids" ] && kill -KILL ${pids//,/ } 2>/dev/null || true
+  unset "NS_OF[$1]"
+}
 cleanup() {
-  stop_spindle
+  for side in "${!NS_OF[@]}"; do stop_side "$side"; done
   git -C "$ROOT" worktree remove --force "$BASE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -72,42 +81,50 @@ set_up() {
   fi
 }
 
-# One run of one side: request-cost.ts's JSON in $WORK/last.
-run_side() {
-  local tree="$1" label="$2"
-  NS="ab-$label-$(date +%s)-$RANDOM"
-  psql "$SERVER/postgres" -q -c "drop database if exists $DB with (force)" -c "create database $DB" > /dev/null 2>&1
-  rm -rf "$WORK/data"
+# Starts one side's Spindle on its own database and ports, with the `stamp` function; its
+# processes go to $WORK/<side>.pids.
+start_side() {
+  local side="$1" tree="$ROOT" port="$PORT"
+  [ "$side" = base ] && tree="$BASE"
+  [ "$side" = base ] && [ -n "${AB_TOGETHER:-}" ] && port=$((PORT + 10))
+  local ns="ab-$side-$(date +%s)-$RANDOM" db="${DB}_$side"
+  NS_OF[$side]="$ns"
+  psql "$SERVER/postgres" -q -c "drop database if exists $db with (force)" -c "create database $db" > /dev/null 2>&1
+  rm -rf "$WORK/data-$side"
   (
     cd "$tree"
     env -i PATH="$PATH" HOME="$HOME" NODE_ENV=production KAFKA_BROKERS="$KAFKA_BROKERS" \
-      KAFKA_NAMESPACE="$NS" DATABASE_URL="$SERVER/$DB" SPINDLE_TOPOLOGY="$TOPOLOGY" \
-      GATEWAY_PORT="$PORT" SCHEDULER_PORT=$((PORT + 1)) ARTIFACT_STORE_PORT=$((PORT + 2)) \
-      LOG_COLLECTOR_PORT=$((PORT + 3)) SECRETS_PORT=$((PORT + 4)) PROJECTOR_PORT=$((PORT + 5)) \
-      WORKER_PORT=$((PORT + 6)) MIST_PORT=0 ILUM_PORT=0 GENVID_PORT=0 APOLLO_PORT=0 \
-      SPINDLE_DATA_DIR="$WORK/data" SPINDLE_AUTH=open SPINDLE_DIALECT_AUTH=open WORKER_SLOTS=0 \
-      setsid node -r @swc-node/register apps/standalone/src/main.ts > "$WORK/$label.log" 2>&1 &
+      KAFKA_NAMESPACE="$ns" DATABASE_URL="$SERVER/$db" SPINDLE_TOPOLOGY="$TOPOLOGY" \
+      GATEWAY_PORT="$port" SCHEDULER_PORT=$((port + 1)) ARTIFACT_STORE_PORT=$((port + 2)) \
+      LOG_COLLECTOR_PORT=$((port + 3)) SECRETS_PORT=$((port + 4)) PROJECTOR_PORT=$((port + 5)) \
+      WORKER_PORT=$((port + 6)) MIST_PORT=0 ILUM_PORT=0 GENVID_PORT=0 APOLLO_PORT=0 \
+      SPINDLE_DATA_DIR="$WORK/data-$side" SPINDLE_AUTH=open SPINDLE_DIALECT_AUTH=open WORKER_SLOTS=0 \
+      setsid node -r @swc-node/register apps/standalone/src/main.ts > "$WORK/$side.log" 2>&1 &
   )
-  local url="http://127.0.0.1:$PORT"
+  local url="http://127.0.0.1:$port"
   local up=""
   for _ in $(seq 1 240); do
     curl -sf "$url/health" > /dev/null 2>&1 && up=1 && break
     sleep 0.5
   done
   if [ -z "$up" ]; then
-    grep -Ev '^[a-z,-]+ +\|     at ' "$WORK/$label.log" | tail -25 >&2
-    echo "ab-submit: the $label side's Spindle did not come up" >&2
+    grep -Ev '^[a-z,-]+ +\|     at ' "$WORK/$side.log" | tail -25 >&2
+    echo "ab-submit: the $side side's Spindle did not come up" >&2
     exit 1
   fi
-  # Every process of this Spindle: the supervisor and its parts.
-  PIDS="$(pids_of "$NS")"
+  pids_of "$ns" > "$WORK/$side.pids"
+  echo "$url" > "$WORK/$side.url"
   printf 'exports.stamp = (args) => ({ ts: args.ts ?? null });\n' > "$WORK/stamp.js"
   set_up -F "file=@$WORK/stamp.js" "$url/api/v1/artifacts"
   set_up -XPOST "$url/api/v1/functions" -H 'content-type: application/json' \
     -d '{"name":"stamp","artifact":"stamp.js","entrypoint":"stamp","runtime":"node"}'
+}
+
+# Loads a started side: request-cost.ts's JSON in $WORK/<side>.last.
+load_side() {
   (cd "$ROOT" && node -r @swc-node/register bench/tools/request-cost.ts \
-    "$url/api/v1/functions/stamp/jobs" POST '{"args":{}}' "$PIDS" "$SECS" | tail -1) > "$WORK/last"
-  stop_spindle
+    "$(cat "$WORK/$1.url")/api/v1/functions/stamp/jobs" POST '{"args":{}}' "$(cat "$WORK/$1.pids")" "$SECS" |
+    tail -1) > "$WORK/$1.last"
 }
 
 RESULTS="$WORK/results"
@@ -115,13 +132,20 @@ RESULTS="$WORK/results"
 for pair in $(seq 1 "$PAIRS"); do
   order="this base"
   [ $((pair % 2)) -eq 0 ] && order="base this"
+  if [ -n "${AB_TOGETHER:-}" ]; then
+    for side in $order; do start_side "$side"; done
+    load_side this & load_side base & wait
+    for side in $order; do stop_side "$side"; done
+  fi
   for side in $order; do
-    tree="$ROOT"
-    [ "$side" = base ] && tree="$BASE"
-    if [ -n "${AB_BEFORE_SIDE:-}" ]; then $AB_BEFORE_SIDE "$side"; fi
-    run_side "$tree" "$side"
-    echo "pair $pair, $side: $(cat "$WORK/last")"
-    echo "$side $(cat "$WORK/last")" >> "$RESULTS"
+    if [ -z "${AB_TOGETHER:-}" ]; then
+      if [ -n "${AB_BEFORE_SIDE:-}" ]; then $AB_BEFORE_SIDE "$side"; fi
+      start_side "$side"
+      load_side "$side"
+      stop_side "$side"
+    fi
+    echo "pair $pair, $side: $(cat "$WORK/$side.last")"
+    echo "$side $(cat "$WORK/$side.last")" >> "$RESULTS"
   done
 done
 node -e '
