@@ -65,6 +65,9 @@ stop_side() {
 }
 cleanup() {
   for side in "${!NS_OF[@]}"; do stop_side "$side"; done
+  for side in this base; do
+    psql "$SERVER/postgres" -q -c "drop database if exists ${DB}_$side with (force)" > /dev/null 2>&1 || true
+  done
   git -C "$ROOT" worktree remove --force "$BASE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
