@@ -175,11 +175,17 @@ describe('security: keys and scopes on every surface, browser safety, internal r
         'POST',
         '/api/v1/contexts',
         { name: 'audited' },
-        { authorization: `Bearer ${write}` },
+        { authorization: `Bearer ${write}`, 'x-correlation-id': 'audit-4716' },
       );
       await waitUntil(() => records.some((r) => r.path === '/api/v1/contexts'));
       const record = records.find((r) => r.path === '/api/v1/contexts')!;
-      expect(record).toMatchObject({ keyName: 'only-write', method: 'POST', status: 201, listener: 'api' });
+      expect(record).toMatchObject({
+        keyName: 'only-write',
+        method: 'POST',
+        status: 201,
+        listener: 'api',
+        correlationId: 'audit-4716', // the id the context's events carry
+      });
       expect(record.address).toMatch(/127\.0\.0\.1/);
       expect(JSON.stringify(records)).not.toContain(secretPartOf(write));
     } finally {

@@ -6,7 +6,13 @@ import { MESSAGE_BUS } from '@spindle/backbone';
 import type { MessageBus } from '@spindle/backbone';
 import { DataTopics } from '@spindle/contracts';
 import type { ApiScope, AuditRecord } from '@spindle/contracts';
-import { ProblemException, ROUTE_ACCESS_KEY, SPINDLE_CONFIG, carriesInternalToken } from '@spindle/platform';
+import {
+  ProblemException,
+  ROUTE_ACCESS_KEY,
+  SPINDLE_CONFIG,
+  carriesInternalToken,
+  requestCorrelationId,
+} from '@spindle/platform';
 import type { AuthPolicy, RouteAccess, SpindleConfig } from '@spindle/platform';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { API_LISTENER, CLIENT_ADDRESS_HEADER, LISTENER_HEADER } from './listener';
@@ -118,6 +124,8 @@ export class ApiKeyGuard implements CanActivate {
         status: reply.statusCode,
         address,
         listener,
+        // Settled on the request by now (requestCorrelationId): the id its events carry.
+        correlationId: requestCorrelationId(request),
       };
       this.bus
         .publish([
