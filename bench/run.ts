@@ -33,7 +33,8 @@ const RUNS: Partial<Record<Figure, FigureRun>> = {
 
 // `npm run bench [-- --quick] [--only=submit,noop] [--no-peers]`: Spindle against the real Kafka
 // and Postgres, driven through its HTTP API from separate processes, beside BullMQ, pg-boss and
-// graphile-worker on the same machine in the same run. Writes bench/results/<date>-<host>.{json,md}.
+// graphile-worker on the same machine in the same run. Writes bench/results/<date>-<host>.{json,md}
+// (-2, -3, ... for a later run of the day).
 async function main(): Promise<void> {
   const env = benchEnv(process.argv.slice(2));
   const started = Date.now();

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { PeerName } from '../peers/peer-adapters';
@@ -151,7 +151,11 @@ export function writeResult(env: BenchEnv, result: BenchResult): { json: string;
   // A run of some figures never overwrites a run of all of them.
   const only = env.only ? `-only-${[...env.only].sort().join('-')}` : '';
   const suffix = `${env.mode === 'full' ? '' : `-${env.mode}`}${only}`;
-  const base = join(env.outDir, `${result.date.slice(0, 10)}-${result.machine.host}${suffix}`);
+  const stem = join(env.outDir, `${result.date.slice(0, 10)}-${result.machine.host}${suffix}`);
+  // Nor does a later run of the same day on a machine of the same name (it replaced a committed
+  // result once): the later one is `-2`, `-3`, ...
+  let base = stem;
+  for (let n = 2; existsSync(`${base}.json`) || existsSync(`${base}.md`); n++) base = `${stem}-${n}`;
   writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${markdown(result)}\n`);
   return { json: `${base}.json`, md: `${base}.md` };
