@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { benchEnv, FIGURES, PER_TOPOLOGY, wants } from './lib/bench-env';
 import type { BenchEnv, Figure } from './lib/bench-env';
-import { machineOf, markdown, writeResult } from './lib/report';
+import { machineOf, markdown, resultBase, writeResult } from './lib/report';
 import type { BenchResult, FigureReport } from './lib/report';
 import { recreateDatabase, withDatabase } from './lib/spindle-server';
 import type { PeerConnections } from './peers/peer-adapters';
@@ -42,9 +42,10 @@ async function main(): Promise<void> {
   const figures: FigureReport[] = [];
   const failures: { figure: Figure; error: string }[] = [];
   const machine = machineOf(await postgresVersion(env), kafkaVersion());
+  const base = resultBase(env, new Date(started).toISOString(), machine.host);
   // Written after every figure, so a run stopped midway keeps what it measured.
   const save = () =>
-    writeResult(env, {
+    writeResult(base, {
       date: new Date(started).toISOString(),
       mode: env.mode,
       machine,

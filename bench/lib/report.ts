@@ -146,16 +146,22 @@ export function markdown(result: BenchResult): string {
   return out.join('\n');
 }
 
-export function writeResult(env: BenchEnv, result: BenchResult): { json: string; md: string } {
+// Where a run's results go (without the extension), chosen once when it starts: the run writes
+// there after every figure.
+export function resultBase(env: BenchEnv, date: string, host: string): string {
   mkdirSync(env.outDir, { recursive: true });
   // A run of some figures never overwrites a run of all of them.
   const only = env.only ? `-only-${[...env.only].sort().join('-')}` : '';
   const suffix = `${env.mode === 'full' ? '' : `-${env.mode}`}${only}`;
-  const stem = join(env.outDir, `${result.date.slice(0, 10)}-${result.machine.host}${suffix}`);
+  const stem = join(env.outDir, `${date.slice(0, 10)}-${host}${suffix}`);
   // Nor does a later run of the same day on a machine of the same name (it replaced a committed
   // result once): the later one is `-2`, `-3`, ...
   let base = stem;
   for (let n = 2; existsSync(`${base}.json`) || existsSync(`${base}.md`); n++) base = `${stem}-${n}`;
+  return base;
+}
+
+export function writeResult(base: string, result: BenchResult): { json: string; md: string } {
   writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${markdown(result)}\n`);
   return { json: `${base}.json`, md: `${base}.md` };
