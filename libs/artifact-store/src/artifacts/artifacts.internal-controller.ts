@@ -15,6 +15,7 @@ import type { CommandResult } from '@spindle/contracts';
 import { handleCommand } from '@spindle/backbone';
 import type { OutboxRelay, PostgresEventStore } from '@spindle/backbone';
 import {
+  CorrelationId,
   InternalRoute,
   ProblemException,
   SPINDLE_CONFIG,
@@ -94,11 +95,11 @@ export class ArtifactsInternalController {
   @Delete('artifacts/:name')
   async remove(
     @Param('name') name: string,
-    @Req() request: FastifyRequest,
+    @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CommandResult> {
     assertName(name);
-    const result = await this.execute({ kind: 'delete', name }, requestCorrelationId(request));
+    const result = await this.execute({ kind: 'delete', name }, correlationId);
     void reply.status(result.ok ? HttpStatus.OK : statusOf(result));
     return result;
   }
